@@ -1,0 +1,52 @@
+#pragma once
+// The kf command line: global options, the verb table (app.cpp), and what
+// each verb registers. One file per verb (cmd_<verb>.cpp) binds flags into
+// the action's Options and sets Globals::run; main.cpp parses, then runs it.
+// kf-docgen walks the same CLI::App to write completions/ and man/.
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kf::cli {
+
+struct Globals {
+  int verbose = 0;         // -v, repeatable
+  std::string output;      // -o table|json|yaml; "" = the verb's default
+  std::string target;      // --target NAME; "" = the project's defaultTarget
+  std::string dir;         // -C DIR: run as if started in DIR
+  bool no_color = false;   // --no-color (NO_COLOR in the environment does the same)
+  std::function<int()> run; // the chosen verb's body; returns the exit code
+};
+
+// What a shell may complete for an option or positional argument.
+struct Hint {
+  std::vector<std::string> choices; // fixed words
+  std::string kind;                 // "file", "dir" or "" (choices only)
+};
+void hint(CLI::Option* opt, Hint h);
+const Hint* hint_for(const CLI::Option* opt);
+
+// Builds the whole command line. `globals` must outlive the app.
+std::unique_ptr<CLI::App> make_app(Globals& globals);
+
+// One registration function per verb (cmd_<verb>.cpp).
+void add_version(CLI::App& app, Globals& g);
+void add_init(CLI::App& app, Globals& g);
+void add_render(CLI::App& app, Globals& g);
+void add_validate(CLI::App& app, Globals& g);
+void add_completion(CLI::App& app, Globals& g);
+
+// Shared flags: -f VALUES and --set PATH=VALUE (helm's), for verbs that load kf.yaml.
+struct ValuesFlags {
+  std::vector<std::string> files;
+  std::vector<std::string> sets;
+};
+// `short_f`: also bind -f (render, like helm); validate keeps -f for manifests, like kubectl.
+void add_values_flags(CLI::App& cmd, ValuesFlags& flags, bool short_f = true);
+
+} // namespace kf::cli

@@ -1,0 +1,53 @@
+// kf init — libkf/action/init.cpp
+#include <iostream>
+
+#include "cli/app.h"
+#include "cli/output.h"
+#include "libkf/action/init.h"
+
+namespace kf::cli {
+
+void add_init(CLI::App& app, Globals& g) {
+  auto opts = std::make_shared<action::InitOptions>();
+  auto* cmd = app.add_subcommand("init", "Create a kf project: kf.yaml, README.md, .gitignore and a git repository");
+  hint(cmd->add_option("dir", opts->dir, "Directory of the new project (created if missing; default: .)")
+           ->type_name("DIR"),
+       Hint{{}, "dir"});
+  cmd->add_option("--name", opts->name, "Project name (default: the directory's name)");
+  hint(cmd->add_option("--framework", opts->framework, "Training framework: pytorch or tensorflow")
+           ->check(CLI::IsMember({"pytorch", "tensorflow"})),
+       Hint{{"pytorch", "tensorflow"}, ""});
+  cmd->add_option("--from", opts->from, "Copy a template repository (path, file:// or https URL; URL#REF for a branch or tag)")
+      ->type_name("GIT-URL[#REF]");
+  cmd->add_flag("--force", opts->force, "Overwrite files that already exist");
+  cmd->add_flag("!--no-git", opts->git, "Do not create a git repository");
+  cmd->footer("Examples:\n"
+              "  kf init mnist                 # a new project in ./mnist\n"
+              "  kf init . --name demo         # in the current directory\n"
+              "  kf init --framework tensorflow tf-demo\n"
+              "  kf init --from https://example.com/acme/kf-template.git#v1 churn");
+  cmd->callback([&g, opts] {
+    g.run = [&g, opts] {
+      TerminalReporter reporter(g);
+      const auto r = action::init(action::Context{reporter}, *opts);
+      if (g.output == "json" || g.output == "yaml") {
+        print_data(Json{{"name", r.name}, {"dir", r.dir.string()}, {"files", r.files}, {"commit", r.commit}}, g.output);
+        return 0;
+      }
+      const bool color = use_color(g, stdout);
+      std::cout << "Created project " << paint(color, "1", r.name) << " in " << r.dir.string() << '\n';
+      for (const auto& f : r.files) std::cout << "  " << f << '\n';
+      if (!r.commit.empty())
+        std::cout << "Initialised a git repository (first commit " << r.commit.substr(0, 12) << ")\n";
+      else if (!r.repository.empty())
+        std::cout << "Inside the git repository at " << r.repository << ": no new repository made\n";
+      std::cout << "\nNext:\n";
+      if (opts->dir != ".") std::cout << "  cd " << opts->dir.string() << '\n';
+      std::cout << "  kf render all      # see the Kubernetes objects\n"
+                   "  kf validate        # check kf.yaml\n";
+      return 0;
+    };
+  });
+}
+
+} // namespace kf::cli

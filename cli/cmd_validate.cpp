@@ -1,0 +1,75 @@
+// kf validate — libkf/action/validate.cpp
+#include <iostream>
+#include <iterator>
+
+#include "cli/app.h"
+#include "cli/output.h"
+#include "libkf/action/validate.h"
+
+namespace kf::cli {
+
+void add_validate(CLI::App& app, Globals& g) {
+  struct Flags {
+    std::vector<std::string> files;
+    std::string schemas;
+    ValuesFlags values;
+  };
+  auto flags = std::make_shared<Flags>();
+  auto* cmd = app.add_subcommand("validate", "Check kf.yaml, and objects against the CRD schemas of a directory");
+  hint(cmd->add_option("-f,--filename", flags->files, "Validate the objects in FILE instead of the project's ('-' = stdin; repeatable)")
+           ->type_name("FILE"),
+       Hint{{}, "file"});
+  hint(cmd->add_option("--schemas", flags->schemas, "Directory of CRD files (and swagger .json) to validate against")
+           ->type_name("DIR")
+           ->envname("KF_SCHEMAS"),
+       Hint{{}, "dir"});
+  add_values_flags(*cmd, flags->values, false);
+  cmd->footer("Exit status: 0 valid, 1 an object breaks its schema, 2 kf.yaml or a file is malformed.\n\n"
+              "Examples:\n"
+              "  kf validate                                  # kf.yaml only\n"
+              "  kf validate --schemas ./crds                 # kf.yaml and every rendered object\n"
+              "  kf validate -f objs.yaml --schemas ./crds\n"
+              "  kf render train | kf validate -f - --schemas ./crds");
+  cmd->callback([&g, flags] {
+    g.run = [&g, flags] {
+      TerminalReporter reporter(g);
+      action::ValidateOptions opts;
+      opts.load.values_files = flags->values.files;
+      opts.load.set_values = flags->values.sets;
+      opts.files = flags->files;
+      opts.schemas = flags->schemas;
+      for (const auto& f : flags->files)
+        if (f == "-") opts.stdin_text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+      const auto r = action::validate(action::Context{reporter}, opts);
+      if (g.output == "json" || g.output == "yaml") {
+        Json out = {{"valid", r.ok()}, {"objects", Json::array()}};
+        if (!r.project.empty()) out["project"] = r.project;
+        for (const auto& o : r.objects)
+          out["objects"].push_back({{"kind", o.kind}, {"name", o.name}, {"source", o.source},
+                                    {"checked", o.checked}, {"violations", o.violations}});
+        print_data(out, g.output);
+      } else {
+        for (const auto& o : r.objects)
+          for (const auto& v : o.violations) std::cerr << v << '\n';
+        if (g.output == "table" || g.verbose > 0) {
+          std::vector<std::vector<std::string>> rows;
+          for (const auto& o : r.objects)
+            rows.push_back({o.kind, o.name, !o.checked ? "no schema" : o.violations.empty() ? "valid" : "invalid"});
+          print_table({"KIND", "NAME", "RESULT"}, rows);
+        }
+        std::size_t checked = 0, bad = 0;
+        for (const auto& o : r.objects) {
+          checked += o.checked ? 1 : 0;
+          bad += o.violations.empty() ? 0 : 1;
+        }
+        if (!r.project.empty()) std::cerr << "kf.yaml: valid (project " << r.project << ")\n";
+        if (!flags->schemas.empty())
+          std::cerr << r.objects.size() << " objects, " << checked << " checked against schemas, " << bad
+                    << " invalid\n";
+      }
+      return r.ok() ? 0 : 1;
+    };
+  });
+}
+
+} // namespace kf::cli

@@ -1,0 +1,50 @@
+// kf: parse the command line, run the chosen verb, and turn every error
+// into a message and an exit code in one place:
+//   0 success, 1 failure, 2 usage or spec error.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+
+#include "cli/app.h"
+#include "cli/output.h"
+#include "libkf/util/error.h"
+
+int main(int argc, char** argv) {
+  kf::cli::Globals globals;
+  auto app = kf::cli::make_app(globals);
+  try {
+    app->parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app->exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app->exit(e);
+  } catch (const CLI::ParseError& e) {
+    const bool color = kf::cli::use_color(globals, stderr);
+    std::cerr << kf::cli::paint(color, "31", "error:") << ' ' << e.what() << '\n'
+              << "Run 'kf --help' for usage.\n";
+    return 2;
+  } catch (const kf::Error& e) {
+    // A verb's callback validates nothing itself; kept for safety.
+    std::cerr << "error: " << e.what() << '\n';
+    return e.exit_code();
+  }
+
+  const bool color = kf::cli::use_color(globals, stderr);
+  try {
+    if (!globals.dir.empty() && ::chdir(globals.dir.c_str()) != 0)
+      throw kf::UsageError("-C " + globals.dir + ": " + std::strerror(errno));
+    return globals.run ? globals.run() : 0;
+  } catch (const kf::SpecError& e) {
+    // Diagnostics already read "file:line:col: field.path: message".
+    for (const auto& d : e.diagnostics()) std::cerr << d << '\n';
+    return e.exit_code();
+  } catch (const kf::Error& e) {
+    std::cerr << kf::cli::paint(color, "31", "error:") << ' ' << e.what() << '\n';
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::cerr << kf::cli::paint(color, "31", "internal error:") << ' ' << e.what() << '\n';
+    return 1;
+  }
+}

@@ -1,0 +1,87 @@
+#include "cli/output.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+
+#include "libkf/util/yaml.h"
+
+namespace kf::cli {
+
+bool use_color(const Globals& g, std::FILE* stream) {
+  if (g.no_color) return false;
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color && *no_color) return false;
+  const char* term = std::getenv("TERM");
+  if (term && std::string(term) == "dumb") return false;
+  return ::isatty(::fileno(stream)) != 0;
+}
+
+std::string paint(bool on, const char* code, const std::string& text) {
+  if (!on) return text;
+  return std::string("\033[") + code + "m" + text + "\033[0m";
+}
+
+TerminalReporter::TerminalReporter(const Globals& g) : m_verbose(g.verbose), m_color(use_color(g, stderr)) {}
+
+void TerminalReporter::info(std::string_view message) { std::cerr << message << '\n'; }
+
+void TerminalReporter::warn(std::string_view message) {
+  std::cerr << paint(m_color, "33", "warning:") << ' ' << message << '\n';
+}
+
+void TerminalReporter::debug(std::string_view message) {
+  if (m_verbose > 0) std::cerr << paint(m_color, "2", "debug:") << ' ' << message << '\n';
+}
+
+void print_data(const Json& data, const std::string& format) {
+  if (format == "json")
+    std::cout << data.dump(2) << '\n';
+  else
+    std::cout << yaml::emit(data);
+}
+
+void print_objects(const std::vector<Json>& objects, const std::string& format) {
+  if (format == "json") {
+    if (objects.size() == 1) {
+      std::cout << objects[0].dump(2) << '\n';
+      return;
+    }
+    Json list = {{"apiVersion", "v1"}, {"kind", "List"}, {"items", Json::array()}};
+    for (const auto& o : objects) list["items"].push_back(o);
+    std::cout << list.dump(2) << '\n';
+    return;
+  }
+  if (format == "table") {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& o : objects) {
+      const Json meta = o.value("metadata", Json::object());
+      rows.push_back({o.value("apiVersion", ""), o.value("kind", ""), meta.value("name", ""), meta.value("namespace", "")});
+    }
+    print_table({"APIVERSION", "KIND", "NAME", "NAMESPACE"}, rows);
+    return;
+  }
+  std::vector<Json> docs(objects.begin(), objects.end());
+  std::cout << yaml::emit_all(docs);
+}
+
+void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width(header.size());
+  for (std::size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
+  for (const auto& r : rows)
+    for (std::size_t i = 0; i < r.size() && i < width.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string out;
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      out += cells[i];
+      if (i + 1 < cells.size()) out += std::string(width[i] - cells[i].size() + 3, ' ');
+    }
+    std::cout << out << '\n';
+  };
+  line(header);
+  for (const auto& r : rows) line(r);
+}
+
+} // namespace kf::cli

@@ -1,0 +1,119 @@
+#include "libkf/action/validate.h"
+
+#include "libkf/render/render.h"
+#include "libkf/render/schema.h"
+#include "libkf/util/error.h"
+#include "libkf/util/fs.h"
+#include "libkf/util/strings.h"
+
+namespace kf::action {
+
+namespace stdfs = std::filesystem;
+
+bool ValidateResult::ok() const {
+  for (const auto& o : objects)
+    if (!o.violations.empty()) return false;
+  return true;
+}
+
+namespace {
+
+// The node at a violation's field path ("spec.a[0].b"), for file:line:col.
+const yaml::Node* node_at(const yaml::Node& root, const std::string& path) {
+  const yaml::Node* cur = &root;
+  std::string key;
+  auto step_key = [&]() {
+    if (key.empty()) return true;
+    const yaml::Node* next = cur->is_map() ? cur->find(key) : nullptr;
+    key.clear();
+    if (!next) return false;
+    cur = next;
+    return true;
+  };
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const char c = path[i];
+    if (c == '.') {
+      if (!step_key()) return cur;
+    } else if (c == '[') {
+      if (!step_key()) return cur;
+      const auto close = path.find(']', i);
+      if (close == std::string::npos) return cur;
+      const std::string idx = path.substr(i + 1, close - i - 1);
+      if (!cur->is_seq() || idx.empty() || idx.find_first_not_of("0123456789") != std::string::npos) return cur;
+      const auto n = std::stoul(idx);
+      if (n >= cur->items.size()) return cur;
+      cur = &cur->items[n];
+      i = close;
+    } else {
+      key += c;
+    }
+  }
+  step_key();
+  return cur;
+}
+
+ValidatedObject check(const render::SchemaSet* schemas, const Json& obj, const std::string& source,
+                      const yaml::Node* node) {
+  ValidatedObject v;
+  v.kind = obj.value("kind", "");
+  v.name = obj.contains("metadata") && obj["metadata"].is_object() ? obj["metadata"].value("name", "") : "";
+  v.source = source;
+  if (!schemas) return v;
+  const std::string api_version = obj.value("apiVersion", "");
+  if (!schemas->has(api_version, v.kind)) return v;
+  v.checked = true;
+  for (const auto& violation : schemas->validate(obj)) {
+    std::string line = violation.str();
+    if (node) line = node_at(*node, violation.path)->loc.str() + ": " + line;
+    v.violations.push_back(line);
+  }
+  return v;
+}
+
+} // namespace
+
+ValidateResult validate(const Context& ctx, const ValidateOptions& options) {
+  std::optional<render::SchemaSet> schemas;
+  if (!options.schemas.empty()) {
+    std::error_code ec;
+    if (!stdfs::is_directory(options.schemas, ec))
+      throw UsageError("--schemas " + options.schemas.string() + ": not a directory");
+    schemas = render::SchemaSet::load_dir(options.schemas);
+    ctx.reporter.debug("schemas loaded from " + options.schemas.string());
+  }
+  const render::SchemaSet* s = schemas ? &*schemas : nullptr;
+  ValidateResult result;
+
+  if (options.files.empty()) {
+    const auto loaded = spec::load_project(options.load);
+    result.project = loaded.project.name;
+    const render::Renderer renderer(loaded.project, loaded.dir);
+    for (const auto& obj : renderer.render(render::Selection{}))
+      result.objects.push_back(check(s, obj, "rendered", nullptr));
+    if (!s) ctx.reporter.info("kf.yaml is valid; pass --schemas DIR to check the rendered objects against CRDs");
+    return result;
+  }
+
+  if (!s) throw UsageError("validating files needs --schemas DIR (a directory of CRD files)");
+  for (const auto& file : options.files) {
+    const std::string text = file == "-" ? options.stdin_text : fs::read_file(file);
+    const std::string shown = file == "-" ? "<stdin>" : file;
+    for (const auto& doc : yaml::parse_all(text, shown)) {
+      const Json obj = yaml::to_json(doc);
+      if (!obj.is_object() || !obj.contains("apiVersion") || !obj.contains("kind"))
+        throw SpecError(doc.loc.str() + ": not a Kubernetes object (apiVersion and kind are required)");
+      if (obj["kind"] == "List" && obj.contains("items")) {
+        const yaml::Node* items = doc.find("items");
+        for (std::size_t i = 0; i < obj["items"].size(); ++i) {
+          const yaml::Node* item = items && i < items->items.size() ? &items->items[i] : nullptr;
+          result.objects.push_back(check(s, obj["items"][i], item ? item->loc.str() : doc.loc.str(), item));
+        }
+        continue;
+      }
+      result.objects.push_back(check(s, obj, doc.loc.str(), &doc));
+    }
+  }
+  return result;
+}
+
+} // namespace kf::action

@@ -1,0 +1,53 @@
+#pragma once
+// Project spec -> Kubernetes objects. Each kind has one template
+// (templates/<kind>.yaml, compiled into kf); a project may override any of
+// them with its own templates/<kind>.yaml. Objects come back in apply order.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libkf/spec/project.h"
+#include "libkf/util/json.h"
+
+namespace kf::render {
+
+// What `kf render` was asked for: train, tune, serve, pipeline, notebook or all.
+struct Selection {
+  std::string what = "all";
+  std::string name; // pipeline or notebook name; "" = all of them
+};
+
+class Renderer {
+public:
+  // `project_dir` is searched for templates/<kind>.yaml overrides.
+  Renderer(const spec::Project& project, std::filesystem::path project_dir);
+
+  std::vector<Json> render(const Selection& selection) const;
+
+  Json training() const;                  // PyTorchJob or TFJob
+  Json experiment() const;                // Katib Experiment (needs spec.tuning)
+  std::vector<Json> serving() const;      // ServingRuntime + InferenceService
+  Json workflow(const spec::PipelineSpec& pipeline) const;
+  std::vector<Json> notebook(const spec::NotebookSpec& nb) const; // [PVC,] Notebook
+
+  // The template text used for `kind` (file name without .yaml), and where it came from.
+  struct Source {
+    std::string text;
+    std::string file; // "templates/pytorchjob.yaml" (built in) or the override's path
+    bool overridden = false;
+  };
+  Source template_source(const std::string& kind) const;
+
+private:
+  Json evaluate(const std::string& kind, const Json& values) const;
+
+  const spec::Project& m_project;
+  std::filesystem::path m_dir;
+};
+
+// The selectable names: train, tune, serve, pipeline, notebook, all.
+const std::vector<std::string>& selections();
+
+} // namespace kf::render

@@ -1,0 +1,54 @@
+#pragma once
+// Internals shared by schema_load.cpp, schema_scan.cpp and
+// schema_validate.cpp; not part of libkf's interface.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "libkf/render/schema.h"
+
+namespace kf::render::detail {
+
+// One root schema to validate an object against. `doc` owns the tree that
+// `schema` (and `definitions`) point into.
+struct RootSchema {
+  std::shared_ptr<const Json> doc;
+  const Json* schema = nullptr;
+  // CRD schemas are structural: a field outside `properties` is unknown.
+  // Swagger objects without properties or additionalProperties are free-form.
+  bool structural = true;
+  const Json* definitions = nullptr; // swagger "definitions", for "#/definitions/NAME" refs
+};
+
+// Appends the violations of `obj` (a whole Kubernetes object) to `out`.
+void validate_root(const RootSchema& root, const Json& obj, const std::string& object, std::vector<Violation>& out);
+
+// True when the schema accepts any object: preserve-unknown-fields at the
+// root and no properties beyond apiVersion/kind/metadata.
+bool is_schemaless(const Json& schema);
+
+// What a cheap line scan of a CRD file found, before any YAML parsing.
+struct ScannedVersion {
+  std::string name;
+  bool served = true;
+};
+struct ScannedCrd {
+  std::string group;
+  std::string kind;
+  std::vector<ScannedVersion> versions;
+};
+struct ScanResult {
+  std::vector<ScannedCrd> crds;
+  // False when the text mentions CustomResourceDefinition but the scan could
+  // not read it (flow style, odd layout): the file must be parsed for real.
+  bool complete = true;
+};
+
+// Reads spec.group, spec.names.kind and spec.versions[].name/served of every
+// CustomResourceDefinition document in block-style YAML text (the layout
+// controller-gen and kubectl write), tracking keys by indentation.
+ScanResult scan_crds(std::string_view text);
+
+} // namespace kf::render::detail

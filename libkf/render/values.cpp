@@ -1,0 +1,230 @@
+#include "libkf/render/values.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "libkf/spec/check.h"
+#include "libkf/spec/defaults.h"
+#include "libkf/util/strings.h"
+
+namespace kf::render {
+namespace {
+
+Json resources_json(const spec::Resources& r) {
+  Json requests = Json::object(), limits = Json::object();
+  if (!r.cpu.empty()) requests["cpu"] = limits["cpu"] = r.cpu;
+  if (!r.memory.empty()) requests["memory"] = limits["memory"] = r.memory;
+  if (r.gpus > 0) limits["nvidia.com/gpu"] = r.gpus;
+  Json out = Json::object();
+  if (!limits.empty()) out["limits"] = limits;
+  if (!requests.empty()) out["requests"] = requests;
+  return out.empty() ? Json(nullptr) : out;
+}
+
+std::string scalar_text(const Json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_float()) {
+    std::ostringstream ss;
+    ss.precision(15);
+    ss << v.get<double>();
+    return ss.str();
+  }
+  return v.dump();
+}
+
+std::string number_text(double v) {
+  std::ostringstream ss;
+  ss.precision(15);
+  ss << v;
+  return ss.str();
+}
+
+Json or_null(const std::vector<std::pair<std::string, std::string>>& settings) {
+  if (settings.empty()) return nullptr;
+  Json arr = Json::array();
+  for (const auto& [k, v] : settings) arr.push_back({{"name", k}, {"value", v}});
+  return arr;
+}
+
+std::string artifact_name(const std::string& ref) {
+  std::string out;
+  for (char c : ref) out += (c == '.' || c == '_') ? '-' : c;
+  return out;
+}
+
+} // namespace
+
+Json base_values(const spec::Project& p, const std::string& component) {
+  Json labels = Json::object();
+  labels["app.kubernetes.io/name"] = p.name;
+  labels["app.kubernetes.io/part-of"] = p.name;
+  labels["app.kubernetes.io/component"] = component;
+  labels["app.kubernetes.io/managed-by"] = "kf";
+  for (const auto& [k, v] : p.labels) labels[k] = v;
+  Json v = Json::object();
+  v["project"] = {{"name", p.name}, {"namespace", p.namespace_}};
+  v["image"] = p.image.ref();
+  v["labels"] = labels;
+  return v;
+}
+
+std::vector<std::string> trainer_args(const spec::Project& p, bool trial_args) {
+  const auto& t = p.training;
+  std::vector<std::string> args;
+  if (!t.command.empty()) {
+    // A command override takes the hyperparameters only.
+  } else {
+    args.push_back("--data=" + t.data.source);
+    args.push_back("--data-format=" + t.data.format);
+    args.push_back("--model=" + t.model.type);
+    std::vector<std::string> layers;
+    for (int l : t.model.layers) layers.push_back(std::to_string(l));
+    if (!layers.empty()) args.push_back("--layers=" + str::join(layers, ","));
+    args.push_back("--activation=" + t.model.activation);
+  }
+  std::vector<std::string> tuned;
+  if (trial_args)
+    for (const auto& param : p.tuning.parameters) tuned.push_back(param.name);
+  for (const auto& [name, value] : t.hyperparameters) {
+    if (std::find(tuned.begin(), tuned.end(), name) != tuned.end()) continue;
+    args.push_back("--" + name + "=" + scalar_text(value));
+  }
+  for (const auto& name : tuned) args.push_back("--" + name + "=${trialParameters." + name + "}");
+  return args;
+}
+
+Json training_values(const spec::Project& p, bool trial_args) {
+  const auto& t = p.training;
+  const bool tf = t.framework == "tensorflow";
+  Json v = base_values(p, trial_args ? "tuning" : "training");
+  Json tr = Json::object();
+  tr["name"] = p.name + "-train";
+  tr["framework"] = t.framework;
+  tr["container"] = tf ? "tensorflow" : "pytorch";
+  tr["masterReplicas"] = 1;
+  tr["workerReplicas"] = t.workers > 1 ? Json(t.workers - 1) : Json(nullptr);
+  tr["psReplicas"] = t.parameter_servers > 0 ? Json(t.parameter_servers) : Json(nullptr);
+  tr["restartPolicy"] = t.restart_policy;
+  tr["backoffLimit"] = t.backoff_limit;
+  Json command = Json::array();
+  if (t.command.empty())
+    command.push_back(spec::defaults::k_trainer_command);
+  else
+    for (const auto& c : t.command) command.push_back(c);
+  tr["command"] = command;
+  Json args = Json::array();
+  for (const auto& a : trainer_args(p, trial_args)) args.push_back(a);
+  tr["args"] = args.empty() ? Json(nullptr) : args;
+  tr["env"] = Json::array({{{"name", "KF_PROJECT"}, {"value", p.name}}});
+  tr["resources"] = resources_json(t.resources);
+  v["training"] = tr;
+  return v;
+}
+
+Json tuning_values(const spec::Project& p, const Json& trial_spec) {
+  const auto& t = p.tuning;
+  Json v = base_values(p, "tuning");
+  Json tu = Json::object();
+  tu["name"] = p.name + "-tune";
+  Json objective = {{"type", t.goal_type}, {"objectiveMetricName", t.metric}};
+  objective["goal"] = t.goal ? Json(*t.goal) : Json(nullptr);
+  if (!t.additional_metrics.empty()) objective["additionalMetricNames"] = t.additional_metrics;
+  tu["objective"] = objective;
+  tu["algorithm"] = {{"algorithmName", t.algorithm}, {"algorithmSettings", or_null(t.algorithm_settings)}};
+  tu["earlyStopping"] = t.early_stopping.empty()
+                            ? Json(nullptr)
+                            : Json{{"algorithmName", t.early_stopping},
+                                   {"algorithmSettings", or_null(t.early_stopping_settings)}};
+  tu["maxTrialCount"] = t.max_trials;
+  tu["parallelTrialCount"] = t.parallel_trials;
+  tu["maxFailedTrialCount"] = t.max_failed_trials;
+  Json params = Json::array(), trial_params = Json::array();
+  for (const auto& param : t.parameters) {
+    Json space = Json::object();
+    if (param.type == "categorical") {
+      space["list"] = param.values;
+    } else {
+      space["min"] = number_text(*param.min);
+      space["max"] = number_text(*param.max);
+      if (param.step) space["step"] = number_text(*param.step);
+      if (param.scale == "log") space["distribution"] = "logUniform";
+    }
+    params.push_back({{"name", param.name}, {"parameterType", param.type}, {"feasibleSpace", space}});
+    trial_params.push_back({{"name", param.name},
+                            {"description", "the trainer's --" + param.name + " flag"},
+                            {"reference", param.name}});
+  }
+  tu["parameters"] = params;
+  tu["trialParameters"] = trial_params;
+  tu["primaryContainerName"] = p.training.framework == "tensorflow" ? "tensorflow" : "pytorch";
+  tu["trialSpec"] = trial_spec;
+  v["tuning"] = tu;
+  return v;
+}
+
+Json serving_values(const spec::Project& p) {
+  const auto& s = p.serving;
+  Json v = base_values(p, "serving");
+  Json sv = Json::object();
+  sv["name"] = p.name;
+  sv["runtime"] = p.name + "-kf";
+  sv["minReplicas"] = s.replicas;
+  sv["maxReplicas"] = s.max_replicas > 0 ? Json(s.max_replicas) : Json(nullptr);
+  sv["protocolVersion"] = s.protocol;
+  sv["storageUri"] = s.model.empty() ? "pvc://" + p.name + "-models/model" : s.model;
+  sv["resources"] = resources_json(s.resources);
+  v["serving"] = sv;
+  return v;
+}
+
+Json pipeline_values(const spec::Project& p, const spec::PipelineSpec& pl) {
+  Json v = base_values(p, "pipeline");
+  Json pv = Json::object();
+  pv["name"] = p.name + "-" + pl.name;
+  pv["pipeline"] = pl.name;
+  Json params = Json::array();
+  for (const auto& [k, val] : pl.parameters) params.push_back({{"name", k}, {"value", val}});
+  pv["parameters"] = params.empty() ? Json(nullptr) : params;
+  Json steps = Json::array();
+  for (const auto& s : pl.steps) {
+    Json step = Json::object();
+    step["name"] = s.name;
+    step["image"] = s.image.empty() ? p.image.ref() : s.image;
+    step["command"] = s.command.empty() ? Json(nullptr) : Json(s.command);
+    step["args"] = s.args.empty() ? Json(nullptr) : Json(s.args);
+    const auto deps = spec::step_dependencies(pl, s);
+    step["dependencies"] = deps.empty() ? Json(nullptr) : Json(deps);
+    Json in = Json::array(), args = Json::array();
+    for (const auto& ref : s.inputs) {
+      const auto dot = ref.find('.');
+      const std::string name = artifact_name(ref);
+      in.push_back({{"name", name}, {"path", "/kf/inputs/" + ref.substr(0, dot) + "/" + ref.substr(dot + 1)}});
+      args.push_back({{"name", name},
+                      {"from", "{{tasks." + ref.substr(0, dot) + ".outputs.artifacts." + ref.substr(dot + 1) + "}}"}});
+    }
+    step["inputArtifacts"] = in.empty() ? Json(nullptr) : in;
+    step["argumentArtifacts"] = args.empty() ? Json(nullptr) : args;
+    Json out = Json::array();
+    for (const auto& o : s.outputs) out.push_back({{"name", o}, {"path", "/kf/outputs/" + o}});
+    step["outputArtifacts"] = out.empty() ? Json(nullptr) : out;
+    steps.push_back(step);
+  }
+  pv["steps"] = steps;
+  v["pipeline"] = pv;
+  return v;
+}
+
+Json notebook_values(const spec::Project& p, const spec::NotebookSpec& nb) {
+  Json v = base_values(p, "notebook");
+  Json n = Json::object();
+  n["name"] = p.name + "-" + nb.name;
+  n["container"] = nb.name;
+  n["image"] = nb.image;
+  n["resources"] = resources_json(nb.resources);
+  n["volumeSize"] = nb.volume_size.empty() ? Json(nullptr) : Json(nb.volume_size);
+  n["claimName"] = p.name + "-" + nb.name + "-workspace";
+  v["notebook"] = n;
+  return v;
+}
+
+} // namespace kf::render

@@ -1,0 +1,311 @@
+#include "libkf/spec/decode.h"
+
+#include "libkf/spec/check.h"
+#include "libkf/spec/defaults.h"
+#include "libkf/spec/fields.h"
+#include "libkf/util/embedded.h"
+#include "libkf/util/strings.h"
+
+namespace kf::spec {
+namespace {
+
+const std::vector<std::string> k_frameworks = {"pytorch", "tensorflow"};
+const std::vector<std::string> k_restart_policies = {"OnFailure", "Never", "Always", "ExitCode"};
+const std::vector<std::string> k_models = {"mlp", "cnn"};
+const std::vector<std::string> k_activations = {"relu", "tanh", "sigmoid"};
+const std::vector<std::string> k_formats = {"idx", "csv"};
+const std::vector<std::string> k_goal_types = {"maximize", "minimize"};
+const std::vector<std::string> k_algorithms = {"random", "grid", "bayesianoptimization", "tpe", "multivariate-tpe",
+                                               "cmaes", "sobol", "hyperband", "pbt"};
+const std::vector<std::string> k_param_types = {"double", "int", "categorical"};
+const std::vector<std::string> k_scales = {"linear", "log"};
+const std::vector<std::string> k_protocols = {"v1", "v2"};
+const std::vector<std::string> k_target_types = {"local", "cluster"};
+
+std::string index_path(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
+
+// Calls fn(item, item_path) for each entry of an optional list.
+template <typename Fn>
+void each_item(Fields& parent, const std::string& key, Fn fn) {
+  const yaml::Node* n = parent.child(key);
+  if (!n) return;
+  if (!n->is_seq()) {
+    parent.diag().error(n->loc, parent.path(key), "expected a list, got " + describe(*n));
+    return;
+  }
+  for (std::size_t i = 0; i < n->items.size(); ++i) fn(n->items[i], index_path(parent.path(key), i));
+}
+
+Resources decode_resources(Fields& parent, const std::string& key, const Resources& def) {
+  Fields f(parent.diag(), parent.child(key), parent.path(key));
+  Resources r;
+  r.cpu = f.string("cpu", def.cpu);
+  r.memory = f.string("memory", def.memory);
+  r.gpus = f.integer("gpus", def.gpus, 0, 16);
+  for (const auto* q : {&r.cpu, &r.memory}) {
+    if (!q->empty() && !is_quantity(*q)) {
+      const std::string field = q == &r.cpu ? "cpu" : "memory";
+      const yaml::Node* n = f.child(field);
+      f.diag().error(n ? n->loc : f.loc(), f.path(field),
+                     "invalid quantity " + str::quote(*q) + " (examples: 500m, 2, 4Gi)");
+    }
+  }
+  return r;
+}
+
+ImageSpec decode_image(Fields& spec, const std::string& project) {
+  Fields f(spec.diag(), spec.child("image"), spec.path("image"));
+  ImageSpec i;
+  i.registry = f.string("registry", "");
+  i.name = f.string("name", project + "-trainer");
+  i.tag = f.string("tag", defaults::k_image_tag);
+  i.base = f.string("base", "");
+  return i;
+}
+
+TrainingSpec decode_training(Fields& spec) {
+  Fields f(spec.diag(), spec.child("training"), spec.path("training"));
+  TrainingSpec t;
+  t.loc = f.loc();
+  t.framework = f.string("framework", defaults::k_framework, k_frameworks);
+  t.workers = f.integer("workers", defaults::k_workers, 1, 1024);
+  t.parameter_servers = f.integer("parameterServers", 0, 0, 64);
+  t.resources = decode_resources(f, "resources", Resources{defaults::k_cpu, defaults::k_memory, 0});
+  {
+    Fields d(f.diag(), f.child("data"), f.path("data"));
+    t.data.source = d.string("source", defaults::k_data_source);
+    t.data.format = d.string("format", defaults::k_data_format, k_formats);
+  }
+  {
+    Fields m(f.diag(), f.child("model"), f.path("model"));
+    t.model.type = m.string("type", defaults::k_model_type, k_models);
+    t.model.layers = m.integers("layers", 1, 65536);
+    if (!m.child("layers")) t.model.layers.assign(std::begin(defaults::k_model_layers), std::end(defaults::k_model_layers));
+    t.model.activation = m.string("activation", defaults::k_activation, k_activations);
+  }
+  if (const yaml::Node* hp = f.child("hyperparameters")) {
+    if (!hp->is_map()) {
+      f.diag().error(hp->loc, f.path("hyperparameters"), "expected a mapping, got " + describe(*hp));
+    } else {
+      for (const auto& [k, v] : hp->entries) {
+        if (!v.is_scalar())
+          f.diag().error(v.loc, f.path("hyperparameters") + "." + k.scalar,
+                         "expected a number, string or boolean, got " + describe(v));
+        else
+          t.hyperparameters.emplace_back(k.scalar, yaml::to_json(v));
+      }
+    }
+  }
+  t.command = f.strings("command");
+  t.restart_policy = f.string("restartPolicy", defaults::k_restart_policy, k_restart_policies);
+  t.backoff_limit = f.integer("backoffLimit", defaults::k_backoff_limit, 0, 100);
+  return t;
+}
+
+ParameterSpec decode_parameter(Diagnostics& diag, const yaml::Node& node, const std::string& path) {
+  Fields f(diag, &node, path);
+  ParameterSpec p;
+  p.loc = node.loc;
+  p.name = f.required_string("name");
+  if (const auto* n = f.child("name")) p.name_loc = n->loc;
+  p.type = f.string("type", "double", k_param_types);
+  p.min = f.number("min");
+  if (const auto* n = f.child("min")) p.min_loc = n->loc;
+  p.max = f.number("max");
+  if (const auto* n = f.child("max")) p.max_loc = n->loc;
+  p.step = f.number("step");
+  p.scale = f.string("scale", defaults::k_scale, k_scales);
+  p.values = f.strings("values");
+  return p;
+}
+
+TuningSpec decode_tuning(Fields& spec) {
+  Fields f(spec.diag(), spec.child("tuning"), spec.path("tuning"));
+  TuningSpec t;
+  t.present = f.present();
+  t.loc = f.loc();
+  {
+    Fields o(f.diag(), f.child("objective"), f.path("objective"));
+    if (t.present && !o.present()) f.diag().error(f.loc(), f.path("objective"), "required field is missing");
+    t.metric = o.present() ? o.required_string("metric") : "accuracy";
+    t.goal_type = o.string("type", defaults::k_goal_type, k_goal_types);
+    t.goal = o.number("goal");
+    t.additional_metrics = o.strings("additionalMetrics");
+  }
+  {
+    Fields a(f.diag(), f.child("algorithm"), f.path("algorithm"));
+    t.algorithm = a.string("name", defaults::k_algorithm, k_algorithms);
+    t.algorithm_settings = a.string_map("settings");
+  }
+  each_item(f, "parameters", [&](const yaml::Node& n, const std::string& p) {
+    t.parameters.push_back(decode_parameter(f.diag(), n, p));
+  });
+  t.max_trials = f.integer("maxTrials", defaults::k_max_trials, 1, 100000);
+  t.parallel_trials = f.integer("parallelTrials", defaults::k_parallel_trials, 1, 1000);
+  if (const auto* n = f.child("parallelTrials")) t.parallel_loc = n->loc;
+  t.max_failed_trials = f.integer("maxFailedTrials", defaults::k_max_failed_trials, 0, 100000);
+  {
+    Fields e(f.diag(), f.child("earlyStopping"), f.path("earlyStopping"));
+    if (e.present()) t.early_stopping = e.string("algorithm", "medianstop", {"medianstop"});
+    t.early_stopping_settings = e.string_map("settings");
+  }
+  return t;
+}
+
+ServingSpec decode_serving(Fields& spec) {
+  Fields f(spec.diag(), spec.child("serving"), spec.path("serving"));
+  ServingSpec s;
+  s.present = f.present();
+  s.replicas = f.integer("replicas", defaults::k_serving_replicas, 0, 1000);
+  s.max_replicas = f.integer("maxReplicas", 0, 0, 1000);
+  s.protocol = f.string("protocol", defaults::k_protocol, k_protocols);
+  s.resources = decode_resources(f, "resources", Resources{defaults::k_cpu, defaults::k_memory, 0});
+  s.model = f.string("model", "");
+  return s;
+}
+
+StepSpec decode_step(Diagnostics& diag, const yaml::Node& node, const std::string& path) {
+  Fields f(diag, &node, path);
+  StepSpec s;
+  s.loc = node.loc;
+  s.name = f.required_string("name");
+  if (const auto* n = f.child("name")) s.name_loc = n->loc;
+  s.image = f.string("image", "");
+  s.command = f.strings("command");
+  s.args = f.strings("args");
+  s.inputs = f.strings("inputs");
+  if (const auto* n = f.child("inputs"); n && n->is_seq())
+    for (const auto& item : n->items) s.input_locs.push_back(item.loc);
+  s.outputs = f.strings("outputs");
+  s.depends_on = f.strings("dependsOn");
+  if (const auto* n = f.child("dependsOn"); n && n->is_seq())
+    for (const auto& item : n->items) s.depends_locs.push_back(item.loc);
+  return s;
+}
+
+PipelineSpec decode_pipeline(Diagnostics& diag, const yaml::Node& node, const std::string& path) {
+  Fields f(diag, &node, path);
+  PipelineSpec p;
+  p.loc = node.loc;
+  p.name = f.required_string("name");
+  if (const auto* n = f.child("name")) p.name_loc = n->loc;
+  p.parameters = f.string_map("parameters");
+  each_item(f, "steps", [&](const yaml::Node& n, const std::string& sp) { p.steps.push_back(decode_step(diag, n, sp)); });
+  if (!f.child("steps") && f.present()) diag.error(node.loc, f.path("steps"), "required field is missing");
+  return p;
+}
+
+NotebookSpec decode_notebook(Diagnostics& diag, const yaml::Node& node, const std::string& path) {
+  Fields f(diag, &node, path);
+  NotebookSpec nb;
+  nb.loc = node.loc;
+  nb.name = f.required_string("name");
+  if (const auto* n = f.child("name")) nb.name_loc = n->loc;
+  nb.image = f.string("image", defaults::k_notebook_image);
+  nb.resources = decode_resources(f, "resources", Resources{"500m", "1Gi", 0});
+  nb.volume_size = f.string("volumeSize", "");
+  return nb;
+}
+
+PlatformSpec decode_platform(Fields& spec) {
+  Fields f(spec.diag(), spec.child("platform"), spec.path("platform"));
+  PlatformSpec p;
+  p.namespace_ = f.string("namespace", defaults::k_platform_namespace);
+  p.source = f.string("source", "");
+  each_item(f, "components", [&](const yaml::Node& n, const std::string& path) {
+    Fields c(f.diag(), &n, path);
+    ComponentSpec comp;
+    comp.loc = n.loc;
+    comp.name = c.required_string("name");
+    if (const auto* nn = c.child("name"); nn && !comp.name.empty()) {
+      const auto& known = known_components();
+      if (std::find(known.begin(), known.end(), comp.name) == known.end())
+        f.diag().error(nn->loc, c.path("name"),
+                       "unknown component " + str::quote(comp.name) + str::did_you_mean(comp.name, known) +
+                           "; known: " + str::join(known, ", "));
+    }
+    comp.version = c.string("version", "");
+    p.components.push_back(comp);
+  });
+  return p;
+}
+
+TargetSpec decode_target(Diagnostics& diag, const yaml::Node& node, const std::string& path) {
+  Fields f(diag, &node, path);
+  TargetSpec t;
+  t.loc = node.loc;
+  t.name = f.required_string("name");
+  if (const auto* n = f.child("name")) t.name_loc = n->loc;
+  t.type = f.string("type", "cluster", k_target_types);
+  t.kubeconfig = f.string("kubeconfig", "");
+  t.context = f.string("context", "");
+  t.namespace_ = f.string("namespace", "");
+  if (t.type == "local" && (!t.kubeconfig.empty() || !t.context.empty()))
+    diag.error(node.loc, path, "a local target takes no kubeconfig or context");
+  return t;
+}
+
+} // namespace
+
+const std::vector<std::string>& known_components() {
+  static const std::vector<std::string> k_names = [] {
+    std::vector<std::string> names;
+    const auto text = embedded::find("manifests/components.yaml");
+    if (!text) return names;
+    const yaml::Node root = yaml::parse(*text, "manifests/components.yaml");
+    if (const auto* list = root.find("components"))
+      for (const auto& c : list->items)
+        if (const auto* n = c.find("name")) names.push_back(n->scalar);
+    return names;
+  }();
+  return k_names;
+}
+
+Project decode_project(const yaml::Node& root) {
+  Diagnostics diag;
+  Project p;
+  {
+    Fields top(diag, &root, "");
+    if (!top.present() && root.is_null()) diag.error(root.loc, "", "the project file is empty");
+    p.api_version = top.required_string("apiVersion");
+    if (!p.api_version.empty() && p.api_version != defaults::k_api_version) {
+      diag.error(top.child("apiVersion")->loc, "apiVersion",
+                 "unsupported apiVersion " + str::quote(p.api_version) + " (expected " + defaults::k_api_version + ")");
+    }
+    p.kind = top.required_string("kind");
+    if (!p.kind.empty() && p.kind != defaults::k_kind)
+      diag.error(top.child("kind")->loc, "kind",
+                 "unsupported kind " + str::quote(p.kind) + " (expected " + defaults::k_kind + ")");
+    {
+      Fields meta(diag, top.child("metadata"), "metadata");
+      if (!meta.present() && top.present()) diag.error(root.loc, "metadata", "required field is missing");
+      if (meta.present()) {
+        p.name = meta.required_string("name");
+        if (!p.name.empty() && !str::is_dns1123_label(p.name))
+          diag.error(meta.child("name")->loc, "metadata.name",
+                     "invalid name " + str::quote(p.name) +
+                         ": use lower-case letters, digits and '-', starting and ending with a letter or digit (at most 63)");
+      }
+      p.namespace_ = meta.string("namespace", defaults::k_namespace);
+      for (auto& [k, v] : meta.string_map("labels")) p.labels[k] = v;
+    }
+    Fields spec(diag, top.child("spec"), "spec");
+    p.image = decode_image(spec, p.name);
+    p.training = decode_training(spec);
+    p.tuning = decode_tuning(spec);
+    p.serving = decode_serving(spec);
+    each_item(spec, "pipelines",
+              [&](const yaml::Node& n, const std::string& path) { p.pipelines.push_back(decode_pipeline(diag, n, path)); });
+    each_item(spec, "notebooks",
+              [&](const yaml::Node& n, const std::string& path) { p.notebooks.push_back(decode_notebook(diag, n, path)); });
+    p.platform = decode_platform(spec);
+    each_item(spec, "targets",
+              [&](const yaml::Node& n, const std::string& path) { p.targets.push_back(decode_target(diag, n, path)); });
+    p.default_target = spec.string("defaultTarget", defaults::k_default_target);
+  } // unknown keys are reported here, as the readers go out of scope
+  check_project(p, diag);
+  diag.throw_if_any();
+  return p;
+}
+
+} // namespace kf::spec

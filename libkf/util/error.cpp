@@ -1,0 +1,21 @@
+#include "libkf/util/error.h"
+
+namespace kf {
+namespace {
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines) {
+    if (!out.empty()) out += '\n';
+    out += line;
+  }
+  return out;
+}
+} // namespace
+
+SpecError::SpecError(std::vector<std::string> diagnostics)
+    : Error(join_lines(diagnostics)), m_diagnostics(std::move(diagnostics)) {}
+
+SpecError::SpecError(std::string diagnostic)
+    : Error(diagnostic), m_diagnostics{std::move(diagnostic)} {}
+
+} // namespace kf

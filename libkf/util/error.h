@@ -1,0 +1,41 @@
+#pragma once
+// The one error family of kf. Everything libkf throws derives from kf::Error;
+// cli/main.cpp catches it once and maps it to an exit code:
+//   kf::Error       -> 1 (the operation failed)
+//   kf::UsageError  -> 2 (bad flags or arguments)
+//   kf::SpecError   -> 2 (bad kf.yaml, values file, --set or manifest)
+// Third-party failures (yaml-cpp, libgit2, ...) are translated into these
+// where the library is called. "Not found" is std::optional, not an error.
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace kf {
+
+class Error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+  virtual int exit_code() const { return 1; }
+};
+
+class UsageError : public Error {
+public:
+  using Error::Error;
+  int exit_code() const override { return 2; }
+};
+
+// One or more diagnostics, each already formatted as
+// "file:line:col: field.path: message". what() joins them with newlines.
+class SpecError : public Error {
+public:
+  explicit SpecError(std::vector<std::string> diagnostics);
+  explicit SpecError(std::string diagnostic);
+  int exit_code() const override { return 2; }
+  const std::vector<std::string>& diagnostics() const { return m_diagnostics; }
+
+private:
+  std::vector<std::string> m_diagnostics;
+};
+
+} // namespace kf

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every Debian package kf needs to build, test and benchmark.
+# Debian 12 (bookworm). Run as root (or with sudo). Safe to run again.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git clang
+  # libraries (see ARCHITECTURE.md for who uses what)
+  libcli11-dev libyaml-cpp-dev libfmt-dev nlohmann-json3-dev
+  libcurl4-openssl-dev libgit2-dev libsqlite3-dev libssl-dev zlib1g-dev
+  # tests and benchmarks
+  doctest-dev libbenchmark-dev hyperfine man-db groff-base bash-completion
+)
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

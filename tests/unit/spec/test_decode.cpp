@@ -1,0 +1,80 @@
+#include <doctest/doctest.h>
+
+#include "libkf/action/init.h"
+#include "libkf/spec/decode.h"
+#include "libkf/util/error.h"
+
+using namespace kf;
+
+namespace {
+const char* k_minimal = "apiVersion: kf.dev/v1alpha1\nkind: Project\nmetadata:\n  name: demo\n";
+
+spec::Project decode(const std::string& text) { return spec::decode_project(yaml::parse(text, "kf.yaml")); }
+
+std::string error_of(const std::string& text) {
+  try {
+    decode(text);
+  } catch (const SpecError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+} // namespace
+
+TEST_CASE("a minimal project gets every default") {
+  const auto p = decode(k_minimal);
+  CHECK(p.name == "demo");
+  CHECK(p.namespace_ == "default");
+  CHECK(p.image.ref() == "demo-trainer:latest");
+  CHECK(p.training.framework == "pytorch");
+  CHECK(p.training.workers == 2);
+  CHECK(p.training.model.layers == std::vector<int>{128, 64});
+  CHECK(p.training.restart_policy == "OnFailure");
+  CHECK_FALSE(p.tuning.present);
+  CHECK(p.serving.protocol == "v2");
+  CHECK(p.platform.namespace_ == "kubeflow");
+  CHECK(p.default_target == "local");
+}
+
+TEST_CASE("the scaffold kf init writes decodes, for both frameworks") {
+  const auto p = decode(action::scaffold_kf_yaml("demo", "pytorch"));
+  CHECK(p.tuning.present);
+  CHECK(p.tuning.parameters.size() == 2);
+  CHECK(p.pipelines.size() == 1);
+  CHECK(p.pipelines[0].steps[1].inputs == std::vector<std::string>{"train.model"});
+  CHECK(p.notebooks[0].volume_size == "5Gi");
+  CHECK(decode(action::scaffold_kf_yaml("tf", "tensorflow")).training.framework == "tensorflow");
+}
+
+TEST_CASE("a typo in a key is an unknown field with a suggestion") {
+  CHECK(error_of(std::string(k_minimal) + "spec:\n  training:\n    worker: 2\n") ==
+        "kf.yaml:7:5: spec.training.worker: unknown field (did you mean 'workers'?)");
+}
+
+TEST_CASE("wrong types name the field and what was found") {
+  CHECK(error_of(std::string(k_minimal) + "spec:\n  training:\n    workers: two\n") ==
+        "kf.yaml:7:14: spec.training.workers: expected an integer, got \"two\"");
+  CHECK(error_of(std::string(k_minimal) + "spec:\n  training: [1]\n") ==
+        "kf.yaml:6:13: spec.training: expected a mapping, got a list");
+}
+
+TEST_CASE("every problem is reported, in one error") {
+  const auto err = error_of(std::string(k_minimal) + "spec:\n  training:\n    workers: 0\n    framework: jax\n");
+  CHECK(err ==
+        "kf.yaml:7:14: spec.training.workers: must be between 1 and 1024, got 0\n"
+        "kf.yaml:8:16: spec.training.framework: unsupported value \"jax\": supported values: \"pytorch\", \"tensorflow\"");
+}
+
+TEST_CASE("cross-field checks point at the field") {
+  const std::string tuning = std::string(k_minimal) +
+                             "spec:\n  tuning:\n    objective: {metric: accuracy}\n    parameters:\n"
+                             "      - {name: lr, min: 0.1, max: 0.01}\n";
+  CHECK(error_of(tuning) == "kf.yaml:9:35: spec.tuning.parameters[0].max: must be greater than min (0.1), got 0.01");
+}
+
+TEST_CASE("pipeline cycles are found, with the path") {
+  const std::string text = std::string(k_minimal) +
+                           "spec:\n  pipelines:\n    - name: p\n      steps:\n"
+                           "        - {name: a, dependsOn: [b]}\n        - {name: b, dependsOn: [a]}\n";
+  CHECK(error_of(text) == "kf.yaml:9:11: spec.pipelines[0].steps: dependency cycle: a -> b -> a");
+}

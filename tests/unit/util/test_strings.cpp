@@ -1,0 +1,36 @@
+#include <doctest/doctest.h>
+
+#include "libkf/util/strings.h"
+
+using namespace kf;
+
+TEST_CASE("edit distance counts a swap as one edit") {
+  CHECK(str::edit_distance("workers", "workers") == 0);
+  CHECK(str::edit_distance("worker", "workers") == 1);
+  CHECK(str::edit_distance("wokrers", "workers") == 1);
+  CHECK(str::edit_distance("", "abc") == 3);
+}
+
+TEST_CASE("did_you_mean suggests only close candidates") {
+  const std::vector<std::string> keys = {"workers", "framework", "resources"};
+  CHECK(str::did_you_mean("worker", keys) == " (did you mean 'workers'?)");
+  CHECK(str::did_you_mean("framwork", keys) == " (did you mean 'framework'?)");
+  CHECK(str::did_you_mean("zzz", keys) == "");
+  CHECK(str::did_you_mean("workers", keys) == ""); // an exact match is no typo
+}
+
+TEST_CASE("DNS-1123 labels") {
+  CHECK(str::is_dns1123_label("mnist-2"));
+  CHECK_FALSE(str::is_dns1123_label("Mnist"));
+  CHECK_FALSE(str::is_dns1123_label("-mnist"));
+  CHECK_FALSE(str::is_dns1123_label("mnist-"));
+  CHECK_FALSE(str::is_dns1123_label(""));
+  CHECK_FALSE(str::is_dns1123_label(std::string(64, 'a')));
+}
+
+TEST_CASE("split, join, trim, quote") {
+  CHECK(str::split("a,b,,c", ',') == std::vector<std::string>{"a", "b", "", "c"});
+  CHECK(str::join({"a", "b"}, ", ") == "a, b");
+  CHECK(str::trim("  x y \n") == "x y");
+  CHECK(str::quote("a\"b") == "\"a\\\"b\"");
+}

@@ -1,0 +1,52 @@
+#include <doctest/doctest.h>
+
+#include "libkf/util/error.h"
+#include "libkf/util/yaml.h"
+
+using namespace kf;
+
+TEST_CASE("nodes remember file, line and column") {
+  const auto root = yaml::parse("a:\n  b: 1\n  c: [x, y]\n", "f.yaml");
+  const auto* b = root.find("a")->find("b");
+  REQUIRE(b);
+  CHECK(b->loc.str() == "f.yaml:2:6");
+  CHECK(root.find("a")->find("c")->items[1].loc.str() == "f.yaml:3:10");
+}
+
+TEST_CASE("syntax errors carry file:line:col") {
+  CHECK_THROWS_WITH_AS(yaml::parse("a: [1, 2\nb: 3\n", "bad.yaml"), doctest::Contains("bad.yaml:"), SpecError);
+  CHECK_THROWS_WITH_AS(yaml::parse("a: 1\na: 2\n", "dup.yaml"),
+                       "dup.yaml:2:1: duplicate key \"a\" (first at line 1)", SpecError);
+}
+
+TEST_CASE("plain scalars follow the YAML 1.2 core schema; quoted ones stay strings") {
+  CHECK(yaml::resolve_scalar("12") == 12);
+  CHECK(yaml::resolve_scalar("-3") == -3);
+  CHECK(yaml::resolve_scalar("0x1f") == 31);
+  CHECK(yaml::resolve_scalar("1.5") == 1.5);
+  CHECK(yaml::resolve_scalar("true") == true);
+  CHECK(yaml::resolve_scalar("~").is_null());
+  CHECK(yaml::resolve_scalar("yes") == "yes");
+  CHECK(yaml::resolve_scalar("2Gi") == "2Gi");
+  const auto root = yaml::parse("a: \"12\"\nb: 12\n", "t.yaml");
+  CHECK(yaml::to_json(root) == Json({{"a", "12"}, {"b", 12}}));
+}
+
+TEST_CASE("merge: maps merge, other values replace, null deletes") {
+  auto base = yaml::parse("a: {x: 1, y: 2}\nl: [1, 2]\nz: 3\n", "base.yaml");
+  const auto over = yaml::parse("a: {y: 5}\nl: [9]\nz: null\n", "over.yaml");
+  yaml::merge(base, over);
+  CHECK(yaml::to_json(base) == Json::parse(R"({"a":{"x":1,"y":5},"l":[9]})"));
+  CHECK(base.find("a")->find("y")->loc.str() == "over.yaml:1:8");
+}
+
+TEST_CASE("emit quotes strings a YAML reader would take for something else") {
+  const Json doc = {{"cpu", "1"}, {"on", "yes"}, {"n", 2}, {"s", "plain"}, {"e", ""}, {"t", "true"}, {"v", "1.10"}};
+  CHECK(yaml::emit(doc) == "cpu: \"1\"\n\"on\": \"yes\"\nn: 2\ns: plain\ne: \"\"\nt: \"true\"\nv: \"1.10\"\n");
+}
+
+TEST_CASE("emit keeps a string with YAML syntax inside one scalar") {
+  const Json doc = {{"x", "a: b\n- c"}};
+  const auto back = yaml::to_json(yaml::parse(yaml::emit(doc), "round-trip"));
+  CHECK(back == doc);
+}
