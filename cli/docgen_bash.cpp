@@ -2,6 +2,8 @@
 // The script needs nothing but bash: when the bash-completion package is
 // loaded it borrows _init_completion and _filedir, otherwise it splits the
 // words itself and uses compgen.
+#include <algorithm>
+
 #include "cli/docgen.h"
 #include "cli/docgen_model.h"
 
@@ -153,12 +155,18 @@ std::string bash_completion(const CLI::App& app) {
   s += "    # The value of an option.\n"
        "    case $verb:$prev in\n";
   auto values = [&s](const std::string& verb, const Command& cmd) {
+    // One case per action: {action, patterns}, in the order of first use.
+    std::vector<std::pair<std::string, std::vector<std::string>>> cases;
     for (const Opt* o : cmd.completable()) {
       if (o->flag()) continue;
       const std::string action = value_action(*o);
-      s += "        " + pattern(verb, *o) + ")" + (action.empty() ? "" : "\n            " + action) + "\n";
-      s += "            return ;;\n";
+      auto it = std::find_if(cases.begin(), cases.end(), [&](const auto& c) { return c.first == action; });
+      if (it == cases.end()) it = cases.insert(cases.end(), {action, {}});
+      it->second.push_back(pattern(verb, *o));
     }
+    for (const auto& [action, pats] : cases)
+      s += "        " + join(pats, " | ") + ")\n            " + (action.empty() ? "" : action + "\n            ") +
+           "return ;;\n";
   };
   for (const auto& v : cli.verbs) values(v.name, v);
   values("*", cli.root);

@@ -10,7 +10,7 @@ packages=(
   libcli11-dev libyaml-cpp-dev libfmt-dev nlohmann-json3-dev
   libcurl4-openssl-dev libgit2-dev libsqlite3-dev libssl-dev zlib1g-dev
   # tests and benchmarks
-  doctest-dev libbenchmark-dev hyperfine man-db groff-base bash-completion
+  doctest-dev libbenchmark-dev hyperfine man-db groff-base bash-completion zsh fish python3
 )
 
 sudo=""

@@ -1,8 +1,9 @@
 #pragma once
-// Internals shared by schema_load.cpp, schema_scan.cpp and
-// schema_validate.cpp; not part of libkf's interface.
+// Internals shared by the schema*.cpp files; not part of libkf's interface.
 
+#include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,21 @@ void validate_root(const RootSchema& root, const Json& obj, const std::string& o
 // True when the schema accepts any object: preserve-unknown-fields at the
 // root and no properties beyond apiVersion/kind/metadata.
 bool is_schemaless(const Json& schema);
+
+// Helpers on JSON values and schema keywords (schema_values.cpp).
+bool flag(const Json& s, const char* key);          // key is present and true
+const Json* member(const Json& s, const char* key); // nullptr when absent
+std::optional<std::size_t> count_of(const Json& s, const char* key); // a non-negative integer keyword
+bool is_integer(const Json& v);                     // integers and whole doubles (2.0)
+std::string type_name(const Json& v);               // "string", "integer", "number", "object", ...
+bool matches_type(const Json& v, const std::string& type);
+std::string effective_type(const Json& s);          // "type", or "object" when it has properties
+std::string show(const Json& v);                    // a value as shown after "Invalid value: "
+std::string child(const std::string& path, const std::string& key); // a.b, or a[b.c/d] for odd keys
+std::size_t utf8_length(const std::string& s);
+// Whether `value` contains a match of the ECMAScript `pattern` (compiled once
+// and cached); nullopt when std::regex cannot compile it.
+std::optional<bool> pattern_matches(const std::string& pattern, const std::string& value);
 
 // What a cheap line scan of a CRD file found, before any YAML parsing.
 struct ScannedVersion {

@@ -194,7 +194,8 @@ void SchemaSet::add_swagger(const Json& swagger) {
     if (def.is_object() && gvks != def.end()) {
       const Json list = gvks->is_array() ? *gvks : Json::array({*gvks});
       for (const auto& g : list)
-        if (g.is_object()) defs.push_back({doc, name, string_at(g, "group"), string_at(g, "version"), string_at(g, "kind"), true});
+        if (g.is_object())
+          defs.push_back({doc, name, string_at(g, "group"), string_at(g, "version"), string_at(g, "kind"), true});
       continue;
     }
     const std::string bare = name.starts_with('.') ? name.substr(1) : name; // Katib writes ".v1beta1.Trial"

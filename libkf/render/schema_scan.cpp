@@ -66,7 +66,9 @@ private:
     int dash_indent = -1;
     while (rest == "-" || rest.starts_with("- ")) { // a list item, maybe "- key: value"
       dash_indent = indent;
-      while (!m_stack.empty() && (m_stack.back().indent > indent || (m_stack.back().indent == indent && m_stack.back().key == "[]")))
+      // Close deeper nodes and the previous item of this list (its key may share the indent).
+      while (!m_stack.empty() && (m_stack.back().indent > indent ||
+                                  (m_stack.back().indent == indent && m_stack.back().key == "[]")))
         m_stack.pop_back();
       m_stack.push_back({indent, "[]"});
       if (path_is({"spec", "versions", "[]"})) m_versions.emplace_back();
@@ -137,7 +139,8 @@ private:
 
   void finish_document() {
     if (m_doc_kind == "CustomResourceDefinition") {
-      bool ok = m_doc_api_version == "apiextensions.k8s.io/v1" && !m_group.empty() && !m_kind.empty() && !m_versions.empty();
+      bool ok = m_doc_api_version == "apiextensions.k8s.io/v1" && !m_group.empty() && !m_kind.empty() &&
+                !m_versions.empty();
       for (const auto& v : m_versions) ok = ok && !v.name.empty();
       if (ok)
         m_result.crds.push_back({m_group, m_kind, m_versions});

@@ -3,11 +3,7 @@
 // in schema.h; x-kubernetes-validations (CEL) and `format` are ignored.
 
 #include <algorithm>
-#include <cmath>
-#include <map>
-#include <mutex>
 #include <optional>
-#include <regex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,14 +11,7 @@
 #include "libkf/render/schema_internal.h"
 #include "libkf/util/strings.h"
 
-namespace kf::render {
-
-std::string Violation::str() const {
-  if (path.empty()) return object + ": " + rule;
-  return object + ": " + path + ": " + rule;
-}
-
-namespace detail {
+namespace kf::render::detail {
 namespace {
 
 constexpr int k_max_depth = 256; // $ref chains and nesting; deeper input is not checked
@@ -31,93 +20,6 @@ enum class Mode {
   Structural, // fields outside the schema are unknown
   ValueOnly,  // anyOf/oneOf/allOf/not branches and root metadata: no unknown-field checks
 };
-
-bool flag(const Json& s, const char* key) {
-  const auto it = s.find(key);
-  return it != s.end() && it->is_boolean() && it->get<bool>();
-}
-
-const Json* member(const Json& s, const char* key) {
-  const auto it = s.find(key);
-  return it == s.end() ? nullptr : &*it;
-}
-
-bool is_integer(const Json& v) {
-  if (v.is_number_integer()) return true;
-  if (!v.is_number_float()) return false;
-  const double d = v.get<double>();
-  return std::isfinite(d) && d == std::floor(d);
-}
-
-std::string type_name(const Json& v) {
-  switch (v.type()) {
-  case Json::value_t::null: return "null";
-  case Json::value_t::boolean: return "boolean";
-  case Json::value_t::number_integer:
-  case Json::value_t::number_unsigned: return "integer";
-  case Json::value_t::number_float: return "number";
-  case Json::value_t::string: return "string";
-  case Json::value_t::array: return "array";
-  case Json::value_t::object: return "object";
-  default: return "value";
-  }
-}
-
-bool matches_type(const Json& v, const std::string& type) {
-  if (type == "object") return v.is_object();
-  if (type == "array") return v.is_array();
-  if (type == "string") return v.is_string();
-  if (type == "integer") return is_integer(v);
-  if (type == "number") return v.is_number();
-  if (type == "boolean") return v.is_boolean();
-  if (type == "null") return v.is_null();
-  return true; // a type this validator does not know: accept
-}
-
-// "object" for a schema that has properties but no type (Katib's swagger).
-std::string effective_type(const Json& s) {
-  if (const Json* t = member(s, "type"); t && t->is_string()) return t->get<std::string>();
-  if (s.contains("properties") || s.contains("additionalProperties")) return "object";
-  return "";
-}
-
-// A value as the apiserver shows it after "Invalid value:".
-std::string show(const Json& v) {
-  if (v.is_object() || v.is_array()) return str::quote(type_name(v));
-  std::string text = v.dump(-1, ' ', false, Json::error_handler_t::replace);
-  if (text.size() > 80) text = text.substr(0, 77) + "...";
-  return text;
-}
-
-std::string child(const std::string& path, const std::string& key) {
-  const bool plain = !key.empty() && key.find_first_of("./[] ") == std::string::npos;
-  if (!plain) return path + "[" + key + "]";
-  return path.empty() ? key : path + "." + key;
-}
-
-std::size_t utf8_length(const std::string& s) {
-  std::size_t n = 0;
-  for (const char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
-
-// Compiled patterns, shared by every SchemaSet; nullptr for a pattern that
-// std::regex cannot compile (it is then not checked).
-const std::regex* compiled(const std::string& pattern) {
-  static std::mutex mutex;
-  static std::map<std::string, std::optional<std::regex>> cache;
-  const std::lock_guard lock(mutex);
-  auto it = cache.find(pattern);
-  if (it == cache.end()) {
-    std::optional<std::regex> re;
-    try {
-      re.emplace(pattern, std::regex::ECMAScript | std::regex::optimize);
-    } catch (const std::regex_error&) {
-    }
-    it = cache.emplace(pattern, std::move(re)).first;
-  }
-  return it->second ? &*it->second : nullptr;
-}
 
 class Validator {
 public:
@@ -168,6 +70,10 @@ private:
     const Json* s = resolve(schema, depth);
     return !s || flag(*s, "nullable");
   }
+  bool has_default(const Json& schema, int depth) const {
+    const Json* s = resolve(schema, depth);
+    return s && s->contains("default");
+  }
 
   static std::string type_of(const Json& s) {
     return flag(s, "x-kubernetes-int-or-string") ? "integer or string" : effective_type(s);
@@ -214,22 +120,22 @@ private:
 
   void check_string(const std::string& v, const Json& s, const std::string& path) {
     const std::size_t len = utf8_length(v);
-    if (const Json* m = member(s, "minLength"); m && m->is_number_integer() && len < m->get<std::size_t>())
-      report(path, "Invalid value: " + show(v) + ": should be at least " + m->dump() + " chars long");
-    if (const Json* m = member(s, "maxLength"); m && m->is_number_integer() && len > m->get<std::size_t>())
-      report(path, "Too long: may not be longer than " + m->dump());
+    if (const auto m = count_of(s, "minLength"); m && len < *m)
+      report(path, "Invalid value: " + show(v) + ": should be at least " + std::to_string(*m) + " chars long");
+    if (const auto m = count_of(s, "maxLength"); m && len > *m)
+      report(path, "Too long: may not be longer than " + std::to_string(*m));
     if (const Json* p = member(s, "pattern"); p && p->is_string()) {
-      const std::regex* re = compiled(p->get<std::string>());
-      if (re && !std::regex_search(v, *re))
+      if (pattern_matches(p->get<std::string>(), v) == false)
         report(path, "Invalid value: " + show(v) + ": should match '" + p->get<std::string>() + "'");
     }
   }
 
   void check_array(const Json& v, const Json& s, const std::string& path, Mode mode, int depth) {
-    if (const Json* m = member(s, "minItems"); m && m->is_number_integer() && v.size() < m->get<std::size_t>())
-      report(path, "Invalid value: " + std::to_string(v.size()) + ": should have at least " + m->dump() + " items");
-    if (const Json* m = member(s, "maxItems"); m && m->is_number_integer() && v.size() > m->get<std::size_t>())
-      report(path, "Too many: " + std::to_string(v.size()) + ": must have at most " + m->dump() + " items");
+    if (const auto m = count_of(s, "minItems"); m && v.size() < *m)
+      report(path, "Invalid value: " + std::to_string(v.size()) + ": should have at least " + std::to_string(*m) +
+                       " items");
+    if (const auto m = count_of(s, "maxItems"); m && v.size() > *m)
+      report(path, "Too many: " + std::to_string(v.size()) + ": must have at most " + std::to_string(*m) + " items");
     if (const Json* items = member(s, "items"); items && items->is_object())
       for (std::size_t i = 0; i < v.size(); ++i)
         check(v[i], *items, path + "[" + std::to_string(i) + "]", mode, depth + 1);
@@ -250,7 +156,8 @@ private:
         if (!v[i].is_object()) continue;
         id = Json::object();
         for (const auto& k : *keys)
-          if (k.is_string() && v[i].contains(k.get<std::string>())) id[k.get<std::string>()] = v[i][k.get<std::string>()];
+          if (k.is_string() && v[i].contains(k.get<std::string>()))
+            id[k.get<std::string>()] = v[i][k.get<std::string>()];
       }
       if (std::find(seen.begin(), seen.end(), id) != seen.end())
         report(path + "[" + std::to_string(i) + "]", "Duplicate value: " + (is_map ? id.dump() : show(id)));
@@ -260,18 +167,22 @@ private:
   }
 
   void check_object(const Json& v, const Json& s, const std::string& path, Mode mode, int depth) {
-    const bool root = path.empty();
-    if (const Json* m = member(s, "minProperties"); m && m->is_number_integer() && v.size() < m->get<std::size_t>())
-      report(path, "Invalid value: " + std::to_string(v.size()) + ": should have at least " + m->dump() + " properties");
-    if (const Json* m = member(s, "maxProperties"); m && m->is_number_integer() && v.size() > m->get<std::size_t>())
-      report(path, "Too many: " + std::to_string(v.size()) + ": must have at most " + m->dump() + " properties");
+    const bool root = path.empty() && mode == Mode::Structural; // the object itself, not an anyOf branch of it
+    if (const auto m = count_of(s, "minProperties"); m && v.size() < *m)
+      report(path, "Invalid value: " + std::to_string(v.size()) + ": should have at least " + std::to_string(*m) +
+                       " properties");
+    if (const auto m = count_of(s, "maxProperties"); m && v.size() > *m)
+      report(path, "Too many: " + std::to_string(v.size()) + ": must have at most " + std::to_string(*m) +
+                       " properties");
     const Json* props = member(s, "properties");
     if (props && !props->is_object()) props = nullptr;
     if (const Json* req = member(s, "required"); req && req->is_array()) {
       for (const auto& r : *req) {
-        if (!r.is_string()) continue;
+        // The object's metadata is checked as ObjectMeta below; a default fills a missing field.
+        if (!r.is_string() || (root && r == "metadata")) continue;
         const auto it = v.find(r.get<std::string>());
         const Json* ps = props ? member(*props, r.get_ref<const std::string&>().c_str()) : nullptr;
+        if (ps && has_default(*ps, depth)) continue;
         if (it == v.end() || (it->is_null() && !(ps && nullable(*ps, depth))))
           report(child(path, r.get<std::string>()), "Required value");
       }
@@ -315,7 +226,8 @@ private:
   // whatever the CRD says (usually just `type: object`).
   void check_metadata(const Json& obj, const Json* props, int depth) {
     const auto it = obj.find("metadata");
-    if (it == obj.end() || it->is_null()) return report("metadata.name", "Required value: name or generateName is required");
+    const std::string no_name = "Required value: name or generateName is required";
+    if (it == obj.end() || it->is_null()) return report("metadata.name", no_name);
     if (!it->is_object()) return report("metadata", invalid_type(*it, "object"));
     const Json& meta = *it;
     bool named = false;
@@ -329,7 +241,7 @@ private:
         named = true;
       }
     }
-    if (!named) report("metadata.name", "Required value: name or generateName is required");
+    if (!named) report("metadata.name", no_name);
     for (const char* key : {"labels", "annotations"}) {
       const auto f = meta.find(key);
       if (f == meta.end() || f->is_null()) continue;
@@ -339,7 +251,7 @@ private:
         continue;
       }
       for (const auto& [k, value] : f->items())
-        if (!value.is_string()) report(child(path, k), invalid_type(value, "string"));
+        if (!value.is_string() && !value.is_null()) report(child(path, k), invalid_type(value, "string"));
     }
     if (props)
       if (const Json* ms = member(*props, "metadata")) check(meta, *ms, "metadata", Mode::ValueOnly, depth + 1);
@@ -397,5 +309,4 @@ bool is_schemaless(const Json& schema) {
   return true;
 }
 
-} // namespace detail
-} // namespace kf::render
+} // namespace kf::render::detail

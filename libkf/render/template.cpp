@@ -66,6 +66,24 @@ bool truthy(const Json& v) {
   return true;
 }
 
+// A value inserted whole loses its null members, as a reference to null
+// drops its key: omitempty, as Kubernetes' own Go types marshal.
+Json without_nulls(const Json& v) {
+  if (v.is_object()) {
+    Json out = Json::object();
+    for (const auto& [k, item] : v.items())
+      if (!item.is_null()) out[k] = without_nulls(item);
+    return out;
+  }
+  if (v.is_array()) {
+    Json out = Json::array();
+    for (const auto& item : v)
+      if (!item.is_null()) out.push_back(without_nulls(item));
+    return out;
+  }
+  return v;
+}
+
 std::string to_text(const Json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_null()) return "";
@@ -82,7 +100,7 @@ std::optional<Json> eval_scalar(const yaml::Node& node, Scope& scope) {
   if (std::regex_match(text, m, reference_regex())) {
     const Json& v = lookup(scope, m[1].str(), node.loc);
     if (v.is_null()) return std::nullopt;
-    return v;
+    return without_nulls(v);
   }
   if (text.find("((") == std::string::npos) return yaml::resolve_scalar(text);
   std::string out;

@@ -210,7 +210,7 @@ void check_project(const Project& p, Diagnostics& diag) {
   if (p.default_target != "local" && !p.find_target(p.default_target)) {
     std::vector<std::string> names{"local"};
     for (const auto& t : p.targets) names.push_back(t.name);
-    diag.error(yaml::Loc{}, "spec.defaultTarget",
+    diag.error(p.default_target_loc, "spec.defaultTarget",
                "unknown target " + str::quote(p.default_target) + str::did_you_mean(p.default_target, names));
   }
 }

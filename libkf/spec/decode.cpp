@@ -264,9 +264,14 @@ const std::vector<std::string>& known_components() {
 Project decode_project(const yaml::Node& root) {
   Diagnostics diag;
   Project p;
+  if (!root.is_map()) {
+    diag.error(root.loc, "",
+               root.is_null() ? "the project file is empty (start from 'kf init')"
+                              : "expected a mapping with apiVersion, kind, metadata and spec, got " + describe(root));
+    diag.throw_if_any();
+  }
   {
     Fields top(diag, &root, "");
-    if (!top.present() && root.is_null()) diag.error(root.loc, "", "the project file is empty");
     p.api_version = top.required_string("apiVersion");
     if (!p.api_version.empty() && p.api_version != defaults::k_api_version) {
       diag.error(top.child("apiVersion")->loc, "apiVersion",
@@ -302,6 +307,7 @@ Project decode_project(const yaml::Node& root) {
     each_item(spec, "targets",
               [&](const yaml::Node& n, const std::string& path) { p.targets.push_back(decode_target(diag, n, path)); });
     p.default_target = spec.string("defaultTarget", defaults::k_default_target);
+    if (const auto* n = spec.child("defaultTarget")) p.default_target_loc = n->loc;
   } // unknown keys are reported here, as the readers go out of scope
   check_project(p, diag);
   diag.throw_if_any();

@@ -39,8 +39,11 @@ void Diagnostics::throw_if_any() const {
 }
 
 std::string describe(const yaml::Node& node) {
-  if (node.is_scalar()) return str::quote(node.scalar);
-  return node.kind_name();
+  if (!node.is_scalar()) return node.kind_name();
+  const Json v = yaml::resolve_scalar(node.scalar);
+  if (node.quoted && !v.is_string()) return "the string " + str::quote(node.scalar); // workers: "2"
+  if (!node.quoted && (v.is_number() || v.is_boolean())) return node.scalar;          // workers: 1.5
+  return str::quote(node.scalar);
 }
 
 std::optional<std::string> as_string(Diagnostics& diag, const yaml::Node& node, const std::string& path) {

@@ -36,7 +36,9 @@ LoadedProject load_project(const LoadOptions& options) {
   const auto found = find_project_file(options.start);
   if (!found) {
     std::error_code ec;
-    throw SpecError("no " + std::string(k_project_file) + " in " + stdfs::absolute(options.start, ec).string() +
+    stdfs::path where = stdfs::absolute(options.start, ec).lexically_normal();
+    if (where.filename().empty()) where = where.parent_path(); // "/a/b/" -> "/a/b"
+    throw SpecError("no " + std::string(k_project_file) + " in " + where.string() +
                     " or any parent directory (create one with 'kf init')");
   }
   LoadedProject out;

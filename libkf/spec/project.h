@@ -159,6 +159,7 @@ struct Project {
   PlatformSpec platform;
   std::vector<TargetSpec> targets;
   std::string default_target; // default "local"
+  yaml::Loc default_target_loc;
 
   const PipelineSpec* find_pipeline(std::string_view name) const;
   const TargetSpec* find_target(std::string_view name) const;

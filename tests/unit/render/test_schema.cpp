@@ -107,8 +107,9 @@ properties:
 TEST_CASE("schema: required, nullable and pruned nulls") {
   const auto set = widget_set(R"(
 type: object
-required: [image, size]
+required: [image, size, pull]
 properties:
+  pull: {type: string, default: IfNotPresent}
   image: {type: string}
   size: {type: integer}
   note: {type: string, nullable: true}

@@ -1,0 +1,61 @@
+# Helpers shared by the end-to-end scripts (sourced, not run).
+# Environment (set by ctest): KF, KF_SOURCE_DIR, KF_UPSTREAM_CRDS.
+# KF_UPDATE_GOLDEN=1 rewrites golden files instead of comparing them.
+set -euo pipefail
+
+: "${KF:?set KF to the kf binary}"
+: "${KF_SOURCE_DIR:?set KF_SOURCE_DIR to the source tree}"
+export NO_COLOR=1
+export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
+
+failures=0
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
+# expect_eq WHAT EXPECTED ACTUAL
+expect_eq() {
+  if [ "$2" != "$3" ]; then
+    fail "$1"
+    diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | sed 's/^/    /' >&2 || true
+  fi
+}
+
+# golden FILE ACTUAL_TEXT: compare with (or, with KF_UPDATE_GOLDEN=1, rewrite) a golden file.
+golden() {
+  local file=$1 actual=$2
+  if [ "${KF_UPDATE_GOLDEN:-0}" = 1 ]; then
+    mkdir -p "$(dirname "$file")"
+    printf '%s\n' "$actual" >"$file"
+    return
+  fi
+  if [ ! -f "$file" ]; then
+    fail "missing golden file $file (run with KF_UPDATE_GOLDEN=1)"
+    return
+  fi
+  if ! diff -u "$file" <(printf '%s\n' "$actual") >"$WORK/golden.diff"; then
+    fail "$file differs (KF_UPDATE_GOLDEN=1 rewrites it; read the diff first)"
+    sed 's/^/    /' "$WORK/golden.diff" | head -40 >&2
+  fi
+}
+
+# run_kf: runs kf, capturing stdout, stderr and the exit code in OUT, ERR, RC.
+run_kf() {
+  set +e
+  OUT=$("$KF" "$@" 2>"$WORK/stderr")
+  RC=$?
+  set -e
+  ERR=$(cat "$WORK/stderr")
+}
+
+finish() {
+  if [ "$failures" -gt 0 ]; then
+    echo "$failures check(s) failed" >&2
+    exit 1
+  fi
+  echo "all checks passed"
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# kf render: golden files for every kind, both frameworks, template
+# overrides, typed values that cannot inject structure, and every rendered
+# object valid against the upstream CRDs.
+source "$(dirname "$0")/lib.sh"
+GOLDEN="$KF_SOURCE_DIR/tests/golden"
+PROJECTS="$KF_SOURCE_DIR/tests/testdata/projects"
+
+# 1. The project `kf init` scaffolds, one golden file per selection.
+(cd "$WORK" && "$KF" init demo >/dev/null)
+cd "$WORK/demo"
+for what in train tune serve pipeline notebook all; do
+  run_kf render "$what"
+  expect_eq "render $what: exit code" 0 "$RC"
+  golden "$GOLDEN/demo/$what.yaml" "$OUT"
+done
+run_kf render all -o json
+golden "$GOLDEN/demo/all.json" "$OUT"
+run_kf render all -o table
+golden "$GOLDEN/demo/all.table" "$OUT"
+run_kf render pipeline train-and-evaluate
+golden "$GOLDEN/demo/pipeline.yaml" "$OUT"
+
+# 2. TensorFlow with parameter servers, GPUs, grid search, v1 protocol.
+cp -r "$PROJECTS/tf-ps" "$WORK/tf-ps"
+cd "$WORK/tf-ps"
+run_kf render all
+expect_eq "tf-ps: exit code" 0 "$RC"
+golden "$GOLDEN/tf-ps/all.yaml" "$OUT"
+
+# 3. A project's templates/ override kf's own.
+cp -r "$PROJECTS/override" "$WORK/override"
+cd "$WORK/override"
+run_kf render train
+golden "$GOLDEN/override/train.yaml" "$OUT"
+
+# 4. Values keep their types and cannot inject structure.
+cd "$WORK/demo"
+run_kf render train -o json --set 'training.hyperparameters.note=x: y' --set 'training.hyperparameters.flag=true' \
+  --set "metadata.labels.evil=a\nkind: Secret"
+expect_eq "injection: exit code" 0 "$RC"
+expect_eq "injected kind" "PyTorchJob" "$(printf '%s' "$OUT" | python3 -c 'import json,sys; print(json.load(sys.stdin)["kind"])')"
+expect_eq "string arg" "--note=x: y" "$(printf '%s' "$OUT" | python3 -c 'import json,sys; a=json.load(sys.stdin)["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["args"]; print([x for x in a if x.startswith("--note")][0])')"
+run_kf render train --set training.workers=1
+expect_eq "one worker: no Worker replica spec" "" "$(printf '%s' "$OUT" | grep -c 'Worker:' | grep -v '^0$' || true)"
+
+# 5. Selection errors are usage errors (exit 2) with suggestions.
+run_kf render trian
+expect_eq "unknown selection: exit code" 2 "$RC"
+expect_eq "unknown selection: message" "error: cannot render \"trian\" (did you mean 'train'?); choose one of: train, tune, serve, pipeline, notebook, all" "$ERR"
+run_kf render pipeline nightly
+expect_eq "unknown pipeline: exit code" 2 "$RC"
+expect_eq "unknown pipeline: message" "error: no pipeline named \"nightly\" in kf.yaml; pipelines: train-and-evaluate" "$ERR"
+cd "$WORK/override"
+run_kf render tune
+expect_eq "no tuning: exit code" 2 "$RC"
+expect_eq "no tuning: message" "error: the project has no spec.tuning: add one to kf.yaml to render an Experiment" "$ERR"
+cd "$WORK"
+run_kf render
+expect_eq "no kf.yaml: exit code" 2 "$RC"
+expect_eq "no kf.yaml: message" "no kf.yaml in $WORK or any parent directory (create one with 'kf init')" "$ERR"
+
+# 6. Every rendered object is valid against the upstream schemas, and
+#    between the two projects every Kubeflow kind is rendered.
+if [ -d "${KF_UPSTREAM_CRDS:-}" ]; then
+  kinds=""
+  for p in demo tf-ps; do
+    cd "$WORK/$p"
+    run_kf validate --schemas "$KF_UPSTREAM_CRDS" -o json
+    expect_eq "$p: valid against upstream CRDs" 0 "$RC"
+    kinds="$kinds $(printf '%s' "$OUT" | python3 -c 'import json,sys; print(" ".join(o["kind"] for o in json.load(sys.stdin)["objects"] if o["checked"]))')"
+    # The same objects through a pipe, as a user would check them.
+    "$KF" render all >"$WORK/objs.yaml"
+    run_kf validate -f - --schemas "$KF_UPSTREAM_CRDS" <"$WORK/objs.yaml"
+    expect_eq "$p: render | validate -f -" 0 "$RC"
+  done
+  for kind in PyTorchJob TFJob Experiment InferenceService ServingRuntime Workflow Notebook; do
+    case " $kinds " in *" $kind "*) ;; *) fail "kind $kind was not rendered and checked" ;; esac
+  done
+  # A broken object names file:line:col, the object, the field and the rule; exit code 1.
+  cd "$KF_SOURCE_DIR/tests/testdata/objects"
+  run_kf validate -f invalid.yaml --schemas "$KF_UPSTREAM_CRDS"
+  expect_eq "invalid object: exit code" 1 "$RC"
+  golden "$KF_SOURCE_DIR/tests/testdata/objects/invalid.err" "$ERR"
+else
+  echo "SKIP: upstream CRDs not found at ${KF_UPSTREAM_CRDS:-<unset>}"
+fi
+finish
