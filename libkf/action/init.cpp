@@ -109,6 +109,8 @@ InitResult init(const Context& ctx, const InitOptions& options) {
   // 1. Prepare every file in the staging directory.
   if (!options.from.empty()) {
     const auto [url, ref] = split_ref(options.from);
+    if (url.find("://") == std::string::npos && url.find('@') == std::string::npos && !stdfs::is_directory(url, ec))
+      throw Error("cannot clone " + url + ": no such directory");
     ctx.reporter.info("cloning " + url + (ref.empty() ? "" : " at " + ref));
     const stdfs::path clone_dir = staging.path() / "clone";
     git::clone(url, ref, clone_dir);
@@ -129,8 +131,11 @@ InitResult init(const Context& ctx, const InitOptions& options) {
     result.files = {".gitignore", "README.md", "kf.yaml"};
   }
   const stdfs::path tree = staging.path() / "tree";
-  // The project must load before anything lands in the user's directory.
-  spec::decode_project(yaml::parse_file((tree / spec::k_project_file).string()));
+  // The project must load before anything lands in the user's directory;
+  // errors name the template, not the staging directory.
+  const std::string shown = options.from.empty() ? std::string(spec::k_project_file)
+                                                 : split_ref(options.from).first + "/" + spec::k_project_file;
+  spec::decode_project(yaml::parse(fs::read_file(tree / spec::k_project_file), shown));
 
   // 2. Refuse to overwrite without --force.
   if (dir_existed && !options.force) {
