@@ -1,6 +1,6 @@
 // kf validate — libkf/action/validate.cpp
 #include <iostream>
-#include <iterator>
+#include <sstream>
 
 #include "cli/app.h"
 #include "cli/output.h"
@@ -39,7 +39,11 @@ void add_validate(CLI::App& app, Globals& g) {
       opts.files = flags->files;
       opts.schemas = flags->schemas;
       for (const auto& f : flags->files)
-        if (f == "-") opts.stdin_text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+        if (f == "-") {
+          std::ostringstream text;
+          text << std::cin.rdbuf();
+          opts.stdin_text = text.str();
+        }
       const auto r = action::validate(action::Context{reporter}, opts);
       if (g.output == "json" || g.output == "yaml") {
         Json out = {{"valid", r.ok()}, {"objects", Json::array()}};

@@ -171,7 +171,7 @@ std::string root_page(const detail::Cli& cli) {
   return s;
 }
 
-std::string verb_page(const Command& root, const Command& v) {
+std::string verb_page(const Command& root, const Command& v, const std::string& extra) {
   const std::string page = "kf-" + v.name;
   std::string s = header(page);
   s += ".SH NAME\n" + code(page) + " \\- " + prose(summary(v)) + "\n";
@@ -196,17 +196,22 @@ std::string verb_page(const Command& root, const Command& v) {
     for (const Opt* o : env) s += ".TP\n.B " + code(o->envname) + "\nThe default of " + bold(o->names().back()) + ".\n";
   }
   s += examples(v);
+  s += extra;
   s += ".SH SEE ALSO\n.BR kf (1)\n";
   return s;
 }
 
 } // namespace
 
-std::vector<std::pair<std::string, std::string>> man_pages(const CLI::App& app) {
+std::vector<std::pair<std::string, std::string>> man_pages(const CLI::App& app, const ManExtras& extras) {
   const detail::Cli cli = detail::model(app);
   std::vector<std::pair<std::string, std::string>> pages;
   pages.emplace_back("kf.1", root_page(cli));
-  for (const auto& v : cli.verbs) pages.emplace_back("kf-" + v.name + ".1", verb_page(cli.root, v));
+  for (const auto& v : cli.verbs) {
+    const std::string name = "kf-" + v.name + ".1";
+    const auto extra = extras.find(name);
+    pages.emplace_back(name, verb_page(cli.root, v, extra == extras.end() ? "" : extra->second));
+  }
   return pages;
 }
 

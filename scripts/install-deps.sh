@@ -9,6 +9,8 @@ packages=(
   # libraries (see ARCHITECTURE.md for who uses what)
   libcli11-dev libyaml-cpp-dev libfmt-dev nlohmann-json3-dev
   libcurl4-openssl-dev libgit2-dev libsqlite3-dev libssl-dev zlib1g-dev
+  # kf-trainer (runtime/): BLAS, CPU collectives, the real dataset
+  libopenblas-dev libgloo-dev dataset-fashion-mnist
   # tests and benchmarks
   doctest-dev libbenchmark-dev hyperfine man-db groff-base bash-completion zsh fish python3
 )

@@ -17,7 +17,7 @@
 // resolved in the document (e.g. Katib's refs to k8s core types such as
 // v1.ObjectMeta or v1.Container) accepts anything. A null object field that
 // is not nullable is dropped, as the apiserver prunes it (a required one then
-// reports "Required value").
+// reports "Required value"); a missing required field with a `default` is fine.
 //
 // load_dir only scans CRD files for their group/kind/versions; a file's full
 // YAML is parsed on the first validate() of one of its kinds. The set owns its

@@ -17,11 +17,11 @@ trap 'rm -rf "$tmp"' EXIT
 script=$KF_SOURCE_DIR/completions/kf.bash
 
 # 1. The checked-in files are what kf-docgen writes now (man/extra holds hand-written parts).
-"$KF_DOCGEN" "$tmp/gen"
+"$KF_DOCGEN" "$tmp/gen" "$KF_SOURCE_DIR"
 for dir in completions man; do
   if ! diff -r -x extra "$KF_SOURCE_DIR/$dir" "$tmp/gen/$dir" >"$tmp/diff" 2>&1; then
     cat "$tmp/diff" >&2
-    fail "$dir/ is stale; run: build/dev/cli/kf-docgen . to refresh"
+    fail "$dir/ is stale; run: cmake --build --preset dev --target docs"
   fi
 done
 

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Benchmarks kf against its peer tools, side by side in one hyperfine run each:
+#   1. start-up:  kf version            vs  kubectl version --client
+#   2. render:    kf render all         vs  kubectl kustomize (a kustomization of the same objects)
+# Usage: bench/run.sh [KF_BINARY]   (default: build/release/cli/kf)
+# Prints hyperfine's tables and the ratios; bench/RESULTS.md records a run.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+kf=${1:-$root/build/release/cli/kf}
+kubectl=${KUBECTL:-kubectl}
+runs=${RUNS:-30}
+command -v hyperfine >/dev/null || { echo "hyperfine is missing: bash scripts/install-deps.sh" >&2; exit 1; }
+[ -x "$kf" ] || { echo "no kf at $kf: cmake --preset release && cmake --build --preset release" >&2; exit 1; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export HOME=$work NO_COLOR=1 GIT_CONFIG_GLOBAL=/dev/null
+
+ratio() { # ratio JSON: mean of command 2 / mean of command 1
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; a,b=r[0]["mean"],r[1]["mean"]; print(f"{r[0][\"command\"]}: {a*1000:.2f} ms, {r[1][\"command\"]}: {b*1000:.2f} ms, ratio (peer/kf) {b/a:.1f}x")' "$1"
+}
+
+echo "== start-up: kf version vs kubectl version --client"
+hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/startup.json" \
+  "$kf version" "$kubectl version --client"
+ratio "$work/startup.json"
+
+echo "== render: kf render all vs kubectl kustomize of the same objects"
+(cd "$work" && "$kf" init demo >/dev/null)
+mkdir "$work/kustomize"
+(cd "$work/demo" && "$kf" render all) >"$work/all.yaml"
+python3 - "$work/all.yaml" "$work/kustomize" <<'PY'
+import sys, os
+docs = open(sys.argv[1]).read().split("\n---\n")
+names = []
+for i, d in enumerate(docs):
+    name = f"obj{i}.yaml"
+    open(os.path.join(sys.argv[2], name), "w").write(d.rstrip("\n") + "\n")
+    names.append(name)
+with open(os.path.join(sys.argv[2], "kustomization.yaml"), "w") as f:
+    f.write("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n")
+    for n in names:
+        f.write(f"  - {n}\n")
+PY
+hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/render.json" \
+  "$kf -C $work/demo render all" "$kubectl kustomize $work/kustomize"
+ratio "$work/render.json"
