@@ -31,6 +31,7 @@ void add_render(CLI::App& app, Globals& g) {
       action::RenderOptions opts;
       opts.load.values_files = flags->values.files;
       opts.load.set_values = flags->values.sets;
+      opts.target = g.target;
       opts.selection = render::Selection{flags->what, flags->name};
       const auto r = action::render(action::Context{reporter}, opts);
       print_objects(r.objects, g.output.empty() ? "yaml" : g.output);

@@ -36,6 +36,7 @@ void add_validate(CLI::App& app, Globals& g) {
       action::ValidateOptions opts;
       opts.load.values_files = flags->values.files;
       opts.load.set_values = flags->values.sets;
+      opts.target = g.target;
       opts.files = flags->files;
       opts.schemas = flags->schemas;
       for (const auto& f : flags->files)

@@ -77,26 +77,21 @@ _kf_reply() {
 
     # The value of an option.
     case $verb:$prev in
-        init:--name)
+        init:--name | init:--from)
             return ;;
         init:--framework)
             _kf_add pytorch tensorflow
-            return ;;
-        init:--from)
             return ;;
         render:-f | render:--values)
             _kf_files
             return ;;
         render:--set)
             return ;;
-        validate:-f | validate:--filename)
+        validate:-f | validate:--filename | validate:--values)
             _kf_files
             return ;;
         validate:--schemas)
             _kf_files -d
-            return ;;
-        validate:--values)
-            _kf_files
             return ;;
         validate:--set)
             return ;;

@@ -13,6 +13,7 @@ namespace kf::action {
 struct RenderOptions {
   spec::LoadOptions load;       // where kf.yaml is, -f values, --set
   render::Selection selection;  // default: all
+  std::string target;           // --target; "" = spec.defaultTarget (its namespace applies)
 };
 
 struct RenderResult {

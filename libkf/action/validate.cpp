@@ -2,6 +2,7 @@
 
 #include "libkf/render/render.h"
 #include "libkf/render/schema.h"
+#include "libkf/spec/target.h"
 #include "libkf/util/error.h"
 #include "libkf/util/fs.h"
 #include "libkf/util/strings.h"
@@ -85,7 +86,8 @@ ValidateResult validate(const Context& ctx, const ValidateOptions& options) {
   ValidateResult result;
 
   if (options.files.empty()) {
-    const auto loaded = spec::load_project(options.load);
+    auto loaded = spec::load_project(options.load);
+    spec::select_target(loaded.project, options.target);
     result.project = loaded.project.name;
     const render::Renderer renderer(loaded.project, loaded.dir);
     for (const auto& obj : renderer.render(render::Selection{}))

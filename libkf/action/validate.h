@@ -17,6 +17,7 @@ struct ValidateOptions {
   std::vector<std::string> files;       // -f: YAML/JSON manifests; "-" = stdin text in `stdin_text`
   std::string stdin_text;
   std::filesystem::path schemas;        // --schemas DIR; empty = only kf.yaml is checked
+  std::string target;                   // --target, as for render
 };
 
 struct ValidatedObject {

@@ -28,6 +28,13 @@ run_kf render all
 expect_eq "tf-ps: exit code" 0 "$RC"
 golden "$GOLDEN/tf-ps/all.yaml" "$OUT"
 
+# --target: a cluster target's namespace is where the objects go.
+run_kf render train --target prod -o json
+expect_eq "--target prod: namespace" "ml-prod" "$(printf '%s' "$OUT" | python3 -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["namespace"])')"
+run_kf render train --target prd
+expect_eq "unknown target: exit code" 2 "$RC"
+expect_eq "unknown target: message" "error: unknown target \"prd\" (did you mean 'prod'?); targets: local, prod (declare clusters under spec.targets in kf.yaml)" "$ERR"
+
 # 3. A project's templates/ override kf's own.
 cp -r "$PROJECTS/override" "$WORK/override"
 cd "$WORK/override"
