@@ -99,8 +99,8 @@ void apply_set(yaml::Node& root, const std::string& assignment) {
       if (!next) {
         yaml::Node key = scalar_node(seg.key, loc);
         key.kind = yaml::Node::Kind::Scalar;
-        cur->entries.emplace_back(std::move(key), yaml::Node{});
-        next = &cur->entries.back().second;
+        cur->entries.push_back(yaml::Node::Entry{std::move(key), yaml::Node{}});
+        next = &cur->entries.back().value;
         next->loc = loc;
       }
       cur = next;

@@ -63,7 +63,8 @@ std::optional<std::filesystem::path> find_repository(const std::filesystem::path
 void clone(const std::string& url, const std::string& ref, const std::filesystem::path& dest) {
   ensure_init();
   git_repository* raw = nullptr;
-  git_clone_options opts = GIT_CLONE_OPTIONS_INIT;
+  git_clone_options opts;
+  git_clone_options_init(&opts, GIT_CLONE_OPTIONS_VERSION);
   if (git_clone(&raw, url.c_str(), dest.c_str(), &opts) != 0) fail("cannot clone " + url);
   Repo repo(raw);
   if (ref.empty()) return;
@@ -76,7 +77,8 @@ void clone(const std::string& url, const std::string& ref, const std::filesystem
   }
   if (!obj) throw Error("cannot check out " + ref + " of " + url + ": no such branch, tag or commit");
   Object target(obj);
-  git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
+  git_checkout_options co;
+  git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
   co.checkout_strategy = GIT_CHECKOUT_FORCE;
   if (git_checkout_tree(repo.get(), target.get(), &co) != 0) fail("cannot check out " + ref);
   if (git_repository_set_head_detached(repo.get(), git_object_id(target.get())) != 0) fail("cannot check out " + ref);
@@ -86,7 +88,8 @@ std::string init_and_commit(const std::filesystem::path& dir, const std::vector<
                             const std::string& message) {
   ensure_init();
   git_repository* raw = nullptr;
-  git_repository_init_options init = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+  git_repository_init_options init;
+  git_repository_init_options_init(&init, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
   init.initial_head = "main";
   init.flags |= GIT_REPOSITORY_INIT_MKPATH;
   if (git_repository_init_ext(&raw, dir.c_str(), &init) != 0) fail("cannot initialise a git repository in " + dir.string());
@@ -126,7 +129,8 @@ std::optional<Head> head(const std::filesystem::path& dir) {
   git_oid oid;
   if (git_reference_name_to_id(&oid, repo.get(), "HEAD") == 0) h.commit = oid_str(oid);
   git_error_clear();
-  git_status_options so = GIT_STATUS_OPTIONS_INIT;
+  git_status_options so;
+  git_status_options_init(&so, GIT_STATUS_OPTIONS_VERSION);
   so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED;
   git_status_list* list_raw = nullptr;
   if (git_status_list_new(&list_raw, repo.get(), &so) == 0) {

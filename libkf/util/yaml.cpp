@@ -3,9 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
-#include <fstream>
 #include <regex>
-#include <sstream>
 
 #include "libkf/util/error.h"
 #include "libkf/util/fs.h"
@@ -48,94 +46,20 @@ std::string Node::kind_name() const {
   return "a value";
 }
 
-namespace {
-
-Node convert(const YAML::Node& in, const std::shared_ptr<const std::string>& file) {
-  Node out;
-  const YAML::Mark m = in.Mark();
-  out.loc = Loc{file, m.line + 1, m.column + 1};
-  switch (in.Type()) {
-  case YAML::NodeType::Undefined:
-  case YAML::NodeType::Null: out.kind = Node::Kind::Null; break;
-  case YAML::NodeType::Scalar:
-    out.kind = Node::Kind::Scalar;
-    out.scalar = in.Scalar();
-    out.quoted = in.Tag() == "!"; // yaml-cpp tags non-plain scalars "!"
-    if (!out.quoted && resolve_scalar(out.scalar).is_null()) out.kind = Node::Kind::Null;
-    break;
-  case YAML::NodeType::Sequence:
-    out.kind = Node::Kind::Sequence;
-    for (const auto& item : in) out.items.push_back(convert(item, file));
-    break;
-  case YAML::NodeType::Map:
-    out.kind = Node::Kind::Map;
-    for (const auto& kv : in) {
-      Node key = convert(kv.first, file);
-      if (!key.is_scalar() && !key.is_null())
-        throw SpecError(key.loc.str() + ": mapping keys must be strings");
-      if (key.is_null()) { // "null:" or "~:" used as a key: keep the text
-        key.kind = Node::Kind::Scalar;
-        key.scalar = kv.first.Scalar();
-      }
-      for (const auto& [k, v] : out.entries)
-        if (k.scalar == key.scalar)
-          throw SpecError(key.loc.str() + ": duplicate key " + str::quote(key.scalar) + " (first at line " +
-                          std::to_string(k.loc.line) + ")");
-      out.entries.emplace_back(std::move(key), convert(kv.second, file));
-    }
-    break;
-  }
-  return out;
-}
-
-[[noreturn]] void rethrow(const YAML::Exception& e, const std::string& file) {
-  Loc loc{std::make_shared<const std::string>(file), e.mark.line + 1, e.mark.column + 1};
-  throw SpecError(loc.str() + ": invalid YAML: " + e.msg);
-}
-
-} // namespace
-
-Node parse(std::string_view text, const std::string& file) {
-  auto docs = parse_all(text, file);
-  if (docs.size() > 1)
-    throw SpecError(docs[1].loc.str() + ": expected one YAML document, found several");
-  if (docs.empty()) {
-    Node n;
-    n.loc = Loc{std::make_shared<const std::string>(file), 1, 1};
-    return n;
-  }
-  return std::move(docs[0]);
-}
-
-std::vector<Node> parse_all(std::string_view text, const std::string& file) {
-  auto shared = std::make_shared<const std::string>(file);
-  std::vector<Node> out;
-  try {
-    for (const auto& doc : YAML::LoadAll(std::string(text))) {
-      Node n = convert(doc, shared);
-      if (!n.is_null()) out.push_back(std::move(n));
-    }
-  } catch (const YAML::Exception& e) {
-    rethrow(e, file);
-  }
-  return out;
-}
-
-Node parse_file(const std::string& path) { return parse(fs::read_file(path), path); }
-
 void merge(Node& base, const Node& overlay) {
   if (!base.is_map() || !overlay.is_map()) {
     base = overlay;
     return;
   }
-  for (const auto& [key, value] : overlay.entries) {
-    Node* existing = base.find(key.scalar);
-    if (value.is_null()) {
-      std::erase_if(base.entries, [&](const auto& kv) { return kv.first.scalar == key.scalar; });
+  for (const auto& entry : overlay.entries) {
+    const std::string& name = entry.key.scalar;
+    Node* existing = base.find(name);
+    if (entry.value.is_null()) {
+      std::erase_if(base.entries, [&name](const Node::Entry& e) { return e.key.scalar == name; });
     } else if (existing) {
-      merge(*existing, value);
+      merge(*existing, entry.value);
     } else {
-      base.entries.emplace_back(key, value);
+      base.entries.push_back(entry);
     }
   }
 }

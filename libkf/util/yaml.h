@@ -31,7 +31,8 @@ struct Node {
   bool quoted = false; // Scalar only: single/double quoted or block (never a number/bool)
   Loc loc;
   std::vector<Node> items;                       // Sequence
-  std::vector<std::pair<Node, Node>> entries;    // Map: key node, value node, in file order
+  struct Entry;                                  // {key, value}, defined below
+  std::vector<Entry> entries;                    // Map: key and value nodes, in file order
 
   bool is_null() const { return kind == Kind::Null; }
   bool is_scalar() const { return kind == Kind::Scalar; }
@@ -40,6 +41,11 @@ struct Node {
   const Node* find(std::string_view key) const; // Map only; nullptr when absent
   Node* find(std::string_view key);
   std::string kind_name() const; // "a mapping", "a list", "a string", "null"
+};
+
+struct Node::Entry {
+  Node key;
+  Node value;
 };
 
 // Parses one YAML document (an empty text is a Null node). A syntax error

@@ -50,3 +50,30 @@ TEST_CASE("emit keeps a string with YAML syntax inside one scalar") {
   const auto back = yaml::to_json(yaml::parse(yaml::emit(doc), "round-trip"));
   CHECK(back == doc);
 }
+
+TEST_CASE("input must be UTF-8") {
+  CHECK_THROWS_WITH_AS(yaml::parse("a: 1\nb: \xff\n", "bin.yaml"), "bin.yaml:2:4: invalid UTF-8 (kf reads YAML as UTF-8)",
+                       SpecError);
+  CHECK(yaml::to_json(yaml::parse("a: \xc3\xa9t\xc3\xa9\n", "u.yaml")) == Json({{"a", "\xc3\xa9t\xc3\xa9"}}));
+}
+
+TEST_CASE("alias bombs are refused, not expanded forever") {
+  std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 8; ++i)
+    bomb += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + std::string("*a") + std::to_string(i - 1) +
+            ", *a" + std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + ", *a" +
+            std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + ", *a" +
+            std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + "]\n";
+  CHECK_THROWS_WITH_AS(yaml::parse(bomb, "bomb.yaml"),
+                       "bomb.yaml: the document is too large (over 1000000 values once aliases are expanded)", SpecError);
+}
+
+TEST_CASE("a stray comma is an error, not a hang (yaml-cpp 0.7's LoadAll loops on it)") {
+  CHECK_THROWS_AS(yaml::parse(",", "c.yaml"), SpecError);
+  CHECK_THROWS_AS(yaml::parse("- a\n, max\n", "c.yaml"), SpecError);
+}
+
+TEST_CASE("anchors and aliases expand into copies") {
+  const auto root = yaml::parse("base: &b {cpu: 1}\nother: *b\n", "a.yaml");
+  CHECK(yaml::to_json(root) == Json::parse(R"({"base":{"cpu":1},"other":{"cpu":1}})"));
+}
