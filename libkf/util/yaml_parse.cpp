@@ -7,6 +7,7 @@
 #include <yaml-cpp/exceptions.h>
 #include <yaml-cpp/parser.h>
 
+#include <cstdio>
 #include <map>
 #include <sstream>
 
@@ -30,6 +31,13 @@ void check_utf8(std::string_view text, const std::shared_ptr<const std::string>&
     for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
     if (ok && len == 2) ok = c >= 0xC2; // overlong encoding
     if (!ok) throw SpecError(Loc{file, line, col}.str() + ": invalid UTF-8 (kf reads YAML as UTF-8)");
+    // YAML allows no control characters but tab and line breaks; NULs would
+    // also make yaml-cpp guess a UTF-16/32 encoding.
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+      char hex[8];
+      std::snprintf(hex, sizeof(hex), "U+%04X", c);
+      throw SpecError(Loc{file, line, col}.str() + ": control character " + hex + " is not allowed in YAML");
+    }
     if (c == '\n') {
       ++line;
       col = 1;

@@ -77,3 +77,8 @@ TEST_CASE("anchors and aliases expand into copies") {
   const auto root = yaml::parse("base: &b {cpu: 1}\nother: *b\n", "a.yaml");
   CHECK(yaml::to_json(root) == Json::parse(R"({"base":{"cpu":1},"other":{"cpu":1}})"));
 }
+
+TEST_CASE("control characters are refused") {
+  CHECK_THROWS_WITH_AS(yaml::parse(std::string("a: 1\n\x01\x00\x00\x00x: 2\n", 13), "c.yaml"),
+                       "c.yaml:2:1: control character U+0001 is not allowed in YAML", SpecError);
+}
