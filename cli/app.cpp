@@ -20,11 +20,17 @@ const Hint* hint_for(const CLI::Option* opt) {
 
 void add_values_flags(CLI::App& cmd, ValuesFlags& flags, bool short_f) {
   hint(cmd.add_option(short_f ? "-f,--values" : "--values", flags.files, "Merge a values file over kf.yaml (repeatable; later wins)")
-           ->type_name("FILE"),
+           ->type_name("FILE")
+           ->expected(1)
+           ->allow_extra_args(false)
+           ->take_all(),
        Hint{{}, "file"});
   cmd.add_option("--set", flags.sets,
                  "Set a kf.yaml value, e.g. training.workers=4 or spec.tuning.maxTrials=20 (repeatable; after -f)")
-      ->type_name("PATH=VALUE");
+      ->type_name("PATH=VALUE")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->take_all();
 }
 
 std::unique_ptr<CLI::App> make_app(Globals& g) {

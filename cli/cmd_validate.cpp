@@ -17,7 +17,10 @@ void add_validate(CLI::App& app, Globals& g) {
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("validate", "Check kf.yaml, and objects against the CRD schemas of a directory");
   hint(cmd->add_option("-f,--filename", flags->files, "Validate the objects in FILE instead of the project's ('-' = stdin; repeatable)")
-           ->type_name("FILE"),
+           ->type_name("FILE")
+           ->expected(1)
+           ->allow_extra_args(false)
+           ->take_all(),
        Hint{{}, "file"});
   hint(cmd->add_option("--schemas", flags->schemas, "Directory of CRD files (and swagger .json) to validate against")
            ->type_name("DIR")

@@ -51,6 +51,24 @@ expect_eq "string arg" "--note=x: y" "$(printf '%s' "$OUT" | python3 -c 'import 
 run_kf render train --set training.workers=1
 expect_eq "one worker: no Worker replica spec" "" "$(printf '%s' "$OUT" | grep -c 'Worker:' | grep -v '^0$' || true)"
 
+# -f values files merge in order, then --set; a flag takes one value, so the
+# selection may follow it; errors point into the values file.
+printf 'spec:\n  training:\n    workers: 4\n' >"$WORK/four.yaml"
+printf 'spec:\n  training:\n    workers: 6\n    resources: {cpu: 2}\n' >"$WORK/six.yaml"
+run_kf render -f "$WORK/four.yaml" train -o json
+expect_eq "-f: workers" 3 "$(printf '%s' "$OUT" | python3 -c 'import json,sys; print(json.load(sys.stdin)["spec"]["pytorchReplicaSpecs"]["Worker"]["replicas"])')"
+run_kf render -f "$WORK/four.yaml" -f "$WORK/six.yaml" --set training.workers=2 train -o json
+expect_eq "-f -f --set: workers" 1 "$(printf '%s' "$OUT" | python3 -c 'import json,sys; print(json.load(sys.stdin)["spec"]["pytorchReplicaSpecs"]["Worker"]["replicas"])')"
+expect_eq "-f -f --set: cpu from the second file" '"2"' "$(printf '%s' "$OUT" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"]))')"
+printf 'spec:\n  training:\n    workers: lots\n' >"$WORK/bad.yaml"
+run_kf render -f "$WORK/bad.yaml" train
+expect_eq "bad values file: exit code" 2 "$RC"
+expect_eq "bad values file: message" "$WORK/bad.yaml:3:14: spec.training.workers: expected an integer, got \"lots\"" "$ERR"
+run_kf render -f "$WORK/missing.yaml"
+expect_eq "missing values file: message" "error: values file $WORK/missing.yaml does not exist" "$ERR"
+run_kf render --set training.workers
+expect_eq "--set without =: exit code" 2 "$RC"
+
 # 5. Selection errors are usage errors (exit 2) with suggestions.
 run_kf render trian
 expect_eq "unknown selection: exit code" 2 "$RC"
