@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <regex>
 
@@ -138,9 +139,10 @@ void emit_value(YAML::Emitter& out, const Json& v) {
   }
   case Json::value_t::string: {
     const auto& s = v.get_ref<const std::string&>();
-    // Multi-line strings are double-quoted too: always exact, whatever
-    // trailing newlines they have.
-    if (needs_quotes(s) || s.find('\n') != std::string::npos) out << YAML::DoubleQuoted;
+    // Strings with line breaks or other control characters are double-quoted
+    // too: escaped, they read back exactly.
+    const bool control = std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+    if (needs_quotes(s) || control) out << YAML::DoubleQuoted;
     out << s;
     break;
   }

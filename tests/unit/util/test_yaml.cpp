@@ -82,3 +82,8 @@ TEST_CASE("control characters are refused") {
   CHECK_THROWS_WITH_AS(yaml::parse(std::string("a: 1\n\x01\x00\x00\x00x: 2\n", 13), "c.yaml"),
                        "c.yaml:2:1: control character U+0001 is not allowed in YAML", SpecError);
 }
+
+TEST_CASE("emit escapes carriage returns and other control characters") {
+  const Json doc = {{"a", "x\r\ry"}, {"b", "tab\there"}, {"c", "\r"}};
+  CHECK(yaml::to_json(yaml::parse(yaml::emit(doc), "round-trip")) == doc);
+}
