@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "libkf/spec/load.h"
+
 namespace kf::cli {
 
 struct Globals {
@@ -45,6 +47,7 @@ void add_completion(CLI::App& app, Globals& g);
 struct ValuesFlags {
   std::vector<std::string> files;
   std::vector<std::string> sets;
+  spec::LoadOptions load_options() const { return spec::LoadOptions{".", files, sets}; }
 };
 // `short_f`: also bind -f (render, like helm); validate keeps -f for manifests, like kubectl.
 void add_values_flags(CLI::App& cmd, ValuesFlags& flags, bool short_f = true);

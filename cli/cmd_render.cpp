@@ -29,8 +29,7 @@ void add_render(CLI::App& app, Globals& g) {
     g.run = [&g, flags] {
       TerminalReporter reporter(g);
       action::RenderOptions opts;
-      opts.load.values_files = flags->values.files;
-      opts.load.set_values = flags->values.sets;
+      opts.load = flags->values.load_options();
       opts.target = g.target;
       opts.selection = render::Selection{flags->what, flags->name};
       const auto r = action::render(action::Context{reporter}, opts);

@@ -37,8 +37,7 @@ void add_validate(CLI::App& app, Globals& g) {
     g.run = [&g, flags] {
       TerminalReporter reporter(g);
       action::ValidateOptions opts;
-      opts.load.values_files = flags->values.files;
-      opts.load.set_values = flags->values.sets;
+      opts.load = flags->values.load_options();
       opts.target = g.target;
       opts.files = flags->files;
       opts.schemas = flags->schemas;

@@ -106,8 +106,7 @@ ParameterSpec decode_parameter(Diagnostics& diag, const yaml::Node& node, const 
   Fields f(diag, &node, path);
   ParameterSpec p;
   p.loc = node.loc;
-  p.name = f.required_string("name");
-  if (const auto* n = f.child("name")) p.name_loc = n->loc;
+  p.name = f.required_string("name", p.name_loc);
   p.type = f.string("type", "double", k_param_types);
   p.min = f.number("min");
   if (const auto* n = f.child("min")) p.min_loc = n->loc;
@@ -168,8 +167,7 @@ StepSpec decode_step(Diagnostics& diag, const yaml::Node& node, const std::strin
   Fields f(diag, &node, path);
   StepSpec s;
   s.loc = node.loc;
-  s.name = f.required_string("name");
-  if (const auto* n = f.child("name")) s.name_loc = n->loc;
+  s.name = f.required_string("name", s.name_loc);
   s.image = f.string("image", "");
   s.command = f.strings("command");
   s.args = f.strings("args");
@@ -187,8 +185,7 @@ PipelineSpec decode_pipeline(Diagnostics& diag, const yaml::Node& node, const st
   Fields f(diag, &node, path);
   PipelineSpec p;
   p.loc = node.loc;
-  p.name = f.required_string("name");
-  if (const auto* n = f.child("name")) p.name_loc = n->loc;
+  p.name = f.required_string("name", p.name_loc);
   p.parameters = f.string_map("parameters");
   each_item(f, "steps", [&](const yaml::Node& n, const std::string& sp) { p.steps.push_back(decode_step(diag, n, sp)); });
   if (!f.child("steps") && f.present()) diag.error(node.loc, f.path("steps"), "required field is missing");
@@ -199,8 +196,7 @@ NotebookSpec decode_notebook(Diagnostics& diag, const yaml::Node& node, const st
   Fields f(diag, &node, path);
   NotebookSpec nb;
   nb.loc = node.loc;
-  nb.name = f.required_string("name");
-  if (const auto* n = f.child("name")) nb.name_loc = n->loc;
+  nb.name = f.required_string("name", nb.name_loc);
   nb.image = f.string("image", defaults::k_notebook_image);
   nb.resources = decode_resources(f, "resources", Resources{"500m", "1Gi", 0});
   nb.volume_size = f.string("volumeSize", "");
@@ -234,8 +230,7 @@ TargetSpec decode_target(Diagnostics& diag, const yaml::Node& node, const std::s
   Fields f(diag, &node, path);
   TargetSpec t;
   t.loc = node.loc;
-  t.name = f.required_string("name");
-  if (const auto* n = f.child("name")) t.name_loc = n->loc;
+  t.name = f.required_string("name", t.name_loc);
   t.type = f.string("type", "cluster", k_target_types);
   t.kubeconfig = f.string("kubeconfig", "");
   t.context = f.string("context", "");

@@ -131,6 +131,12 @@ std::string Fields::required_string(const std::string& key) {
   return s.value_or("");
 }
 
+std::string Fields::required_string(const std::string& key, yaml::Loc& where) {
+  std::string value = required_string(key);
+  if (const yaml::Node* n = child(key)) where = n->loc;
+  return value;
+}
+
 int Fields::integer(const std::string& key, int def, int min, int max) {
   const yaml::Node* n = child(key);
   if (!n) return def;

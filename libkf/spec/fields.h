@@ -52,8 +52,9 @@ public:
   const yaml::Node* child(const std::string& key);
 
   std::string string(const std::string& key, const std::string& def, const std::vector<std::string>& allowed = {});
-  // Required: an error when absent.
+  // Required: an error when absent. The overload also returns where the value is.
   std::string required_string(const std::string& key);
+  std::string required_string(const std::string& key, yaml::Loc& where);
   int integer(const std::string& key, int def, int min, int max);
   std::optional<double> number(const std::string& key);
   bool boolean(const std::string& key, bool def);
