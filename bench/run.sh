@@ -16,9 +16,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export HOME=$work NO_COLOR=1 GIT_CONFIG_GLOBAL=/dev/null
 
-ratio() { # ratio JSON: mean of command 2 / mean of command 1
-  python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; a,b=r[0]["mean"],r[1]["mean"]; print(f"{r[0][\"command\"]}: {a*1000:.2f} ms, {r[1][\"command\"]}: {b*1000:.2f} ms, ratio (peer/kf) {b/a:.1f}x")' "$1"
-}
+ratio() { python3 "$root/bench/ratio.py" "$1"; }
 
 echo "== start-up: kf version vs kubectl version --client"
 hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/startup.json" \

@@ -11,8 +11,8 @@ packages=(
   libcurl4-openssl-dev libgit2-dev libsqlite3-dev libssl-dev zlib1g-dev
   # kf-trainer (runtime/): BLAS, CPU collectives, the real dataset
   libopenblas-dev libgloo-dev dataset-fashion-mnist
-  # tests and benchmarks
-  doctest-dev libbenchmark-dev hyperfine man-db groff-base bash-completion zsh fish python3
+  # tests and benchmarks (libcpp-httplib-dev: tests/kube-sim, the Kubernetes API simulator)
+  doctest-dev libcpp-httplib-dev libbenchmark-dev hyperfine man-db groff-base bash-completion zsh fish python3 python3-yaml
 )
 
 sudo=""

@@ -42,7 +42,7 @@ TEST_CASE("merge: maps merge, other values replace, null deletes") {
 
 TEST_CASE("emit quotes strings a YAML reader would take for something else") {
   const Json doc = {{"cpu", "1"}, {"on", "yes"}, {"n", 2}, {"s", "plain"}, {"e", ""}, {"t", "true"}, {"v", "1.10"}};
-  CHECK(yaml::emit(doc) == "cpu: \"1\"\n\"on\": \"yes\"\nn: 2\ns: plain\ne: \"\"\nt: \"true\"\nv: \"1.10\"\n");
+  CHECK(yaml::emit(doc) == "cpu: \"1\"\n\"on\": \"yes\"\n\"n\": 2\ns: plain\ne: \"\"\nt: \"true\"\nv: \"1.10\"\n");
 }
 
 TEST_CASE("emit keeps a string with YAML syntax inside one scalar") {
@@ -85,5 +85,31 @@ TEST_CASE("control characters are refused") {
 
 TEST_CASE("emit escapes carriage returns and other control characters") {
   const Json doc = {{"a", "x\r\ry"}, {"b", "tab\there"}, {"c", "\r"}};
+  CHECK(yaml::to_json(yaml::parse(yaml::emit(doc), "round-trip")) == doc);
+}
+
+TEST_CASE("emit lays objects out as kubectl does") {
+  const Json doc = Json::parse(R"({"spec":{"containers":[{"name":"a","args":["--x=1","- y"]},{"name":"b"}],
+    "empty":{},"none":[],"nested":[[1,2],[]],"n":null,"f":0.25,"t":true,"k":"a: b","h":"x #y","d":"---"}})");
+  CHECK(yaml::emit(doc) ==
+        "spec:\n"
+        "  containers:\n"
+        "  - name: a\n"
+        "    args:\n"
+        "    - --x=1\n"
+        "    - \"- y\"\n"
+        "  - name: b\n"
+        "  empty: {}\n"
+        "  none: []\n"
+        "  nested:\n"
+        "  - - 1\n"
+        "    - 2\n"
+        "  - []\n"
+        "  \"n\": null\n"
+        "  f: 0.25\n"
+        "  t: true\n"
+        "  k: \"a: b\"\n"
+        "  h: \"x #y\"\n"
+        "  d: \"---\"\n");
   CHECK(yaml::to_json(yaml::parse(yaml::emit(doc), "round-trip")) == doc);
 }
