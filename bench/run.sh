@@ -7,7 +7,10 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 kf=${1:-$root/build/release/cli/kf}
-kubectl=${KUBECTL:-kubectl}
+# /usr/bin/kubectl on these machines is gcloud's dispatcher, which starts the
+# real kubectl.1.NN binary: measure the real one when it is there.
+real_kubectl=$(ls /usr/lib/google-cloud-sdk/bin/kubectl.1.3[0-9] 2>/dev/null | sort -V | tail -n 1 || true)
+kubectl=${KUBECTL:-${real_kubectl:-kubectl}}
 runs=${RUNS:-30}
 command -v hyperfine >/dev/null || { echo "hyperfine is missing: bash scripts/install-deps.sh" >&2; exit 1; }
 [ -x "$kf" ] || { echo "no kf at $kf: cmake --preset release && cmake --build --preset release" >&2; exit 1; }
