@@ -20,7 +20,7 @@ namespace {
 std::string project_readme(const std::string& name) {
   return fmt::format(R"(# {0}
 
-A machine-learning project managed by [kf](https://kf.dev): the spec is `kf.yaml`.
+A machine-learning project managed by kf; its spec is `kf.yaml`.
 
     kf train              # train on this machine (or --target NAME for a cluster)
     kf render all         # the Kubernetes objects kf would submit
