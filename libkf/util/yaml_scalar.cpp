@@ -67,6 +67,8 @@ bool yaml11_special(std::string_view s) {
   if (one_of(s, {"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF",
                  "=", "<<"}))
     return true;
+  // Timestamps (2026-11-29, 2026-11-29T11:22:24Z): YAML 1.1 readers make them dates.
+  if (s.size() >= 8 && all_of(s.substr(0, 4), digit) && s[4] == '-' && digit(s[5])) return true;
   const std::string_view u = unsigned_part(s);
   if (u.empty()) return false;
   if (u.size() > 2 && u[0] == '0' && u[1] == 'b') // binary

@@ -88,6 +88,11 @@ TEST_CASE("emit escapes carriage returns and other control characters") {
   CHECK(yaml::to_json(yaml::parse(yaml::emit(doc), "round-trip")) == doc);
 }
 
+TEST_CASE("emit quotes timestamps, which YAML 1.1 readers take for dates") {
+  CHECK(yaml::emit(Json{{"t", "2026-11-29T11:22:24Z"}, {"d", "2026-11-29"}, {"v", "2026-x"}}) ==
+        "t: \"2026-11-29T11:22:24Z\"\nd: \"2026-11-29\"\nv: 2026-x\n");
+}
+
 TEST_CASE("emit lays objects out as kubectl does") {
   const Json doc = Json::parse(R"({"spec":{"containers":[{"name":"a","args":["--x=1","- y"]},{"name":"b"}],
     "empty":{},"none":[],"nested":[[1,2],[]],"n":null,"f":0.25,"t":true,"k":"a: b","h":"x #y","d":"---"}})");
