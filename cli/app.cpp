@@ -58,6 +58,7 @@ std::unique_ptr<CLI::App> make_app(Globals& g) {
   add_init(*app, g);
   add_render(*app, g);
   add_validate(*app, g);
+  add_apply(*app, g);   // issue 3: server-side apply of manifests
   add_completion(*app, g);
   add_version(*app, g);
   return app;

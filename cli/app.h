@@ -41,6 +41,7 @@ void add_version(CLI::App& app, Globals& g);
 void add_init(CLI::App& app, Globals& g);
 void add_render(CLI::App& app, Globals& g);
 void add_validate(CLI::App& app, Globals& g);
+void add_apply(CLI::App& app, Globals& g); // issue 3
 void add_completion(CLI::App& app, Globals& g);
 
 // Shared flags: -f VALUES and --set PATH=VALUE (helm's), for verbs that load kf.yaml.

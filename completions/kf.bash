@@ -67,6 +67,7 @@ _kf_reply() {
             init:--name | init:--framework | init:--from) i=$((i + 1)) ;;
             render:-f | render:--values | render:--set) i=$((i + 1)) ;;
             validate:-f | validate:--filename | validate:--schemas | validate:--values | validate:--set) i=$((i + 1)) ;;
+            apply:-f | apply:--filename | apply:--kubeconfig | apply:--context | apply:-n | apply:--namespace | apply:--dry-run | apply:--field-manager) i=$((i + 1)) ;;
             *:-o | *:--output | *:--target | *:-C | *:--directory) i=$((i + 1)) ;;
             *:-*) ;;
             :*) verb=$w ;;
@@ -95,6 +96,14 @@ _kf_reply() {
             return ;;
         validate:--set)
             return ;;
+        apply:-f | apply:--filename | apply:--kubeconfig)
+            _kf_files
+            return ;;
+        apply:--context | apply:-n | apply:--namespace | apply:--field-manager)
+            return ;;
+        apply:--dry-run)
+            _kf_add none server
+            return ;;
         *:-o | *:--output)
             _kf_add table json yaml
             return ;;
@@ -113,6 +122,7 @@ _kf_reply() {
             init) _kf_add -h --help --name --framework --from --force --no-git ;;
             render) _kf_add -h --help -f --values --set ;;
             validate) _kf_add -h --help -f --filename --schemas --values --set ;;
+            apply) _kf_add -h --help -f --filename --kubeconfig --context -n --namespace --dry-run --force-conflicts --field-manager ;;
             completion) _kf_add -h --help ;;
             version) _kf_add -h --help ;;
         esac
@@ -122,7 +132,7 @@ _kf_reply() {
 
     # A verb, or the verb's positional arguments.
     case $verb in
-        "") _kf_add init render validate completion version ;;
+        "") _kf_add init render validate apply completion version ;;
         init)
             case $npos in
                 0) _kf_files -d ;;

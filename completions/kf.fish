@@ -9,6 +9,7 @@ complete -c kf -f
 complete -c kf -n __fish_use_subcommand -a init -d 'Create a kf project: kf.yaml, README.md, .gitignore and a git repository'
 complete -c kf -n __fish_use_subcommand -a render -d 'Print the Kubernetes objects kf would submit (PyTorchJob/TFJob, Experiment, InferenceService, Workflow, Notebook)'
 complete -c kf -n __fish_use_subcommand -a validate -d 'Check kf.yaml, and objects against the CRD schemas of a directory'
+complete -c kf -n __fish_use_subcommand -a apply -d 'Apply manifests to a cluster with server-side apply: namespaces and CRDs first, the rest once the CRDs are established'
 complete -c kf -n __fish_use_subcommand -a completion -d 'Print a shell completion script: bash, zsh or fish'
 complete -c kf -n __fish_use_subcommand -a version -d 'Print kf\'s version'
 
@@ -39,6 +40,15 @@ complete -c kf -n '__fish_seen_subcommand_from validate' -s f -l filename -r -F 
 complete -c kf -n '__fish_seen_subcommand_from validate' -l schemas -x -a '(__fish_complete_directories)' -d 'Directory of CRD files (and swagger .json) to validate against'
 complete -c kf -n '__fish_seen_subcommand_from validate' -l values -r -F -d 'Merge a values file over kf.yaml (repeatable; later wins)'
 complete -c kf -n '__fish_seen_subcommand_from validate' -l set -x -d 'Set a kf.yaml value, e.g. training.workers=4 or spec.tuning.maxTrials=20 (repeatable; after -f)'
+
+# kf apply
+complete -c kf -n '__fish_seen_subcommand_from apply' -s f -l filename -r -F -d 'A manifest file, a directory of them, or \'-\' for stdin (repeatable)'
+complete -c kf -n '__fish_seen_subcommand_from apply' -l kubeconfig -r -F -d 'The kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
+complete -c kf -n '__fish_seen_subcommand_from apply' -l context -x -d 'The kubeconfig context (default: its current-context)'
+complete -c kf -n '__fish_seen_subcommand_from apply' -s n -l namespace -x -d 'Namespace for objects without one (default: the context\'s)'
+complete -c kf -n '__fish_seen_subcommand_from apply' -l dry-run -x -a 'none server' -d '\'server\': the server validates every object and stores nothing'
+complete -c kf -n '__fish_seen_subcommand_from apply' -l force-conflicts -d 'Take over fields that another field manager owns'
+complete -c kf -n '__fish_seen_subcommand_from apply' -l field-manager -x -d 'The field manager kf applies as (default kf)'
 
 # kf completion
 complete -c kf -n '__fish_seen_subcommand_from completion; and not __fish_seen_subcommand_from bash zsh fish' -x -a 'bash zsh fish' -d 'bash, zsh or fish'

@@ -1,0 +1,93 @@
+#pragma once
+// kf::kube::Client: the narrow interface through which kf talks to a
+// Kubernetes API server. Objects are plain kf::Json; the client maps a kind
+// to its resource through discovery. Two implementations:
+//   - connect() (rest_client.cpp): libcurl against a real server (or kube-sim);
+//   - FakeClient (fake_client.h): in memory, for unit tests and dry runs.
+// The later Target interface (apply, status, watch, logs, delete) sits on
+// top of this for the cluster target.
+//
+// Errors: a request the server refuses throws kube::ApiError carrying the
+// HTTP code and the Status reason; its what() is a clear sentence built from
+// the Status object (`PyTorchJob "mnist" is invalid: spec.x: Invalid value:
+// ...`). Connection failures that outlast the retries throw kf::Error.
+// "Not found" is std::optional / false, not an exception.
+// Implementations are safe to call from several threads.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "libkf/util/error.h"
+#include "libkf/util/json.h"
+
+namespace kf::kube {
+
+class ApiError : public Error {
+public:
+  ApiError(int code, std::string reason, const std::string& message)
+      : Error(message), m_code(code), m_reason(std::move(reason)) {}
+  int code() const { return m_code; }                    // HTTP status: 404, 409, 422...
+  const std::string& reason() const { return m_reason; } // Status reason: NotFound, Conflict, Invalid...
+
+private:
+  int m_code;
+  std::string m_reason;
+};
+
+// What the server serves for an apiVersion + kind.
+struct ResourceInfo {
+  std::string group;    // "" for the core group
+  std::string version;
+  std::string resource; // plural, e.g. "pytorchjobs"
+  std::string kind;
+  bool namespaced = true;
+  // kubectl's name for it: "configmap", "deployment.apps", "pytorchjob.kubeflow.org".
+  std::string display() const;
+};
+
+struct ObjectRef {
+  std::string api_version; // "kubeflow.org/v1"
+  std::string kind;        // "PyTorchJob"
+  std::string namespace_;  // ignored for cluster-scoped kinds
+  std::string name;
+  static ObjectRef of(const Json& obj); // from apiVersion, kind, metadata.namespace/name
+};
+
+struct ApplyOptions {
+  std::string field_manager = "kf"; // fieldManager
+  bool force = false;               // take over fields other managers own (force=true)
+  bool dry_run = false;             // dryRun=All: the server validates and answers, stores nothing
+};
+
+struct ListOptions {
+  std::string namespace_;     // "" = every namespace (or a cluster-scoped kind)
+  std::string label_selector; // e.g. "app=kf,tier!=db"
+  std::size_t page_size = 500; // limit per request; pages are followed with `continue`
+};
+
+struct DeleteOptions {
+  std::string propagation = "Background"; // propagationPolicy: Background, Foreground or Orphan
+  bool dry_run = false;
+};
+
+class Client {
+public:
+  virtual ~Client() = default;
+  // The server, for messages: "https://10.0.0.1:6443".
+  virtual std::string server() const = 0;
+  // The resource that serves `api_version`/`kind`, or nullopt. Discovery is
+  // cached; a miss asks the server again (a CRD may have just been added).
+  virtual std::optional<ResourceInfo> resource(std::string_view api_version, std::string_view kind) = 0;
+  // Server-side apply of `obj` (apiVersion, kind, metadata.name, and
+  // metadata.namespace for namespaced kinds); returns what the server stored.
+  virtual Json apply(const Json& obj, const ApplyOptions& options) = 0;
+  virtual std::optional<Json> get(const ObjectRef& ref) = 0;
+  virtual std::vector<Json> list(std::string_view api_version, std::string_view kind, const ListOptions& options) = 0;
+  // false when there was nothing to delete.
+  virtual bool remove(const ObjectRef& ref, const DeleteOptions& options) = 0;
+};
+
+} // namespace kf::kube

@@ -1,0 +1,86 @@
+// Exec credential plugins (client.authentication.k8s.io/v1): kf runs the
+// command with KUBERNETES_EXEC_INFO set, reads an ExecCredential from its
+// stdout and keeps it until status.expirationTimestamp. The plugin's
+// stderr goes to kf's stderr, as with kubectl.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "libkf/kube/http.h"
+#include "libkf/util/json.h"
+
+namespace kf::kube {
+
+namespace {
+
+std::chrono::system_clock::time_point parse_time(const std::string& s) {
+  std::tm tm{};
+  if (!strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return std::chrono::system_clock::time_point::max();
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+} // namespace
+
+ExecCredential run_exec_plugin(const ExecConfig& exec) {
+  const std::string api_version = exec.api_version.empty() ? "client.authentication.k8s.io/v1" : exec.api_version;
+  const std::string info = Json{{"apiVersion", api_version}, {"kind", "ExecCredential"},
+                                {"spec", {{"interactive", false}}}}.dump();
+  int out[2];
+  if (::pipe(out) != 0) throw Error(std::string("exec plugin: pipe: ") + std::strerror(errno));
+  std::vector<std::string> argv_s{exec.command};
+  argv_s.insert(argv_s.end(), exec.args.begin(), exec.args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw Error(std::string("exec plugin: fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    ::dup2(out[1], 1);
+    ::close(out[0]);
+    ::close(out[1]);
+    ::setenv("KUBERNETES_EXEC_INFO", info.c_str(), 1);
+    for (const auto& [k, v] : exec.env) ::setenv(k.c_str(), v.c_str(), 1);
+    ::execvp(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(out[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  const std::string who = "exec credential plugin " + exec.command;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127) throw Error(who + ": cannot run it (not found or not executable)");
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw Error(who + " failed (exit status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)) + ")");
+  Json cred;
+  try {
+    cred = Json::parse(text);
+  } catch (const Json::parse_error&) {
+    throw Error(who + ": its output is not an ExecCredential (not JSON)");
+  }
+  if (!cred.is_object() || cred.value("kind", "") != "ExecCredential" || !cred.contains("status") || !cred["status"].is_object())
+    throw Error(who + ": its output is not an ExecCredential with a status");
+  const Json& st = cred["status"];
+  ExecCredential c;
+  c.token = st.value("token", "");
+  c.cert_data = st.value("clientCertificateData", "");
+  c.key_data = st.value("clientKeyData", "");
+  if (st.contains("expirationTimestamp") && st["expirationTimestamp"].is_string())
+    c.expiry = parse_time(st["expirationTimestamp"].get<std::string>());
+  if (c.token.empty() && (c.cert_data.empty() || c.key_data.empty()))
+    throw Error(who + ": its ExecCredential has neither status.token nor status.clientCertificateData and clientKeyData");
+  return c;
+}
+
+} // namespace kf::kube

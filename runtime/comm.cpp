@@ -1,0 +1,167 @@
+// The rendezvous (TcpStore check-in, then Gloo's full mesh) and the Gloo
+// communicator. Gloo's exceptions become trainer::Error here.
+#include "runtime/comm.h"
+
+#include "runtime/error.h"
+#include "runtime/tcp_store.h"
+
+#include <gloo/allreduce.h>
+#include <gloo/barrier.h>
+#include <gloo/broadcast.h>
+#include <gloo/common/error.h>
+#include <gloo/math.h>
+#include <gloo/rendezvous/context.h>
+#include <gloo/rendezvous/prefix_store.h>
+#include <gloo/transport/tcp/device.h>
+
+#include <unistd.h>
+
+namespace kf::trainer {
+namespace {
+
+class LocalCommunicator : public Communicator {
+public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  void allreduce_sum(float*, std::size_t) override {}
+  void allreduce_sum(double*, std::size_t) override {}
+  void broadcast(std::vector<char>&, int) override {}
+  void barrier() override {}
+};
+
+class GlooCommunicator : public Communicator {
+public:
+  GlooCommunicator(std::unique_ptr<TcpStoreServer> server, std::unique_ptr<TcpStore> store,
+                   std::shared_ptr<gloo::Context> context)
+      : m_server(std::move(server)), m_store(std::move(store)), m_context(std::move(context)) {}
+
+  int rank() const override { return m_context->rank; }
+  int size() const override { return m_context->size; }
+
+  void allreduce_sum(float* data, std::size_t n) override { allreduce(data, n); }
+  void allreduce_sum(double* data, std::size_t n) override { allreduce(data, n); }
+
+  void broadcast(std::vector<char>& bytes, int root) override {
+    guard("broadcast", [&] {
+      std::uint64_t size = bytes.size();
+      gloo::BroadcastOptions a(m_context);
+      a.setOutput(&size, 1);
+      a.setRoot(root);
+      a.setTag(next_tag());
+      gloo::broadcast(a);
+      bytes.resize(size);
+      if (size == 0) return;
+      gloo::BroadcastOptions b(m_context);
+      b.setOutput(bytes.data(), bytes.size());
+      b.setRoot(root);
+      b.setTag(next_tag());
+      gloo::broadcast(b);
+    });
+  }
+
+  void barrier() override {
+    guard("barrier", [&] {
+      gloo::BarrierOptions opts(m_context);
+      opts.setTag(next_tag());
+      gloo::barrier(opts);
+    });
+  }
+
+  gloo::rendezvous::Store* store() override { return m_store.get(); }
+
+private:
+  template <typename T>
+  void allreduce(T* data, std::size_t n) {
+    if (n == 0) return;
+    guard("all-reduce", [&] {
+      gloo::AllreduceOptions opts(m_context);
+      opts.setOutput(data, n);
+      opts.setReduceFunction(static_cast<void (*)(void*, const void*, const void*, std::size_t)>(&gloo::sum<T>));
+      opts.setTag(next_tag());
+      gloo::allreduce(opts);
+    });
+  }
+
+  template <typename F>
+  void guard(const char* what, F&& f) {
+    try {
+      f();
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) { // gloo::Exception, gloo::EnforceNotMet
+      throw Error(std::string(what) + " failed on rank " + std::to_string(rank()) +
+                  " (a peer may have died): " + e.what());
+    }
+  }
+
+  std::uint32_t next_tag() { return m_tag++ & 0xffffff; }
+
+  std::unique_ptr<TcpStoreServer> m_server; // rank 0 only; lives as long as the job
+  std::unique_ptr<TcpStore> m_store;
+  std::shared_ptr<gloo::Context> m_context;
+  std::uint32_t m_tag = 0;
+};
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host.starts_with("127.") || host == "::1";
+}
+
+std::string key_arrived(int rank) { return "kf/arrived/" + std::to_string(rank); }
+
+} // namespace
+
+std::unique_ptr<Communicator> make_local_communicator() { return std::make_unique<LocalCommunicator>(); }
+
+std::unique_ptr<Communicator> connect_world(const WorldInfo& world, const RendezvousOptions& options) {
+  if (world.size == 1) return make_local_communicator();
+  std::unique_ptr<TcpStoreServer> server;
+  if (world.rank == 0) server = std::make_unique<TcpStoreServer>(world.master_port);
+  const std::string store_host = world.rank == 0 ? std::string("127.0.0.1") : world.master_addr;
+  auto store = std::make_unique<TcpStore>(store_host, world.master_port, options.timeout);
+
+  // Check in, then wait for everyone, so a missing peer is named.
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  const std::string me(host);
+  store->set(key_arrived(world.rank), std::vector<char>(me.begin(), me.end()));
+  std::vector<std::string> keys;
+  for (int r = 0; r < world.size; ++r) keys.push_back(key_arrived(r));
+  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+  for (;;) {
+    const auto present = store->check(keys);
+    std::string missing;
+    int count = 0;
+    for (int r = 0; r < world.size; ++r)
+      if (!present[static_cast<std::size_t>(r)]) {
+        missing += (missing.empty() ? "" : ", ") + std::to_string(r);
+        ++count;
+      }
+    if (count == 0) break;
+    if (std::chrono::steady_clock::now() >= deadline)
+      throw Error("rendezvous timed out after " + std::to_string(options.timeout.count() / 1000) + "s at " +
+                  world.master_addr + ":" + std::to_string(world.master_port) + ": rank" + (count > 1 ? "s " : " ") +
+                  missing + " of " + std::to_string(world.size) + " never arrived");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+
+  std::string bind = options.bind_host;
+  if (bind.empty()) bind = is_loopback(world.master_addr) ? "127.0.0.1" : me;
+  try {
+    gloo::transport::tcp::attr attr;
+    attr.hostname = bind;
+    auto device = gloo::transport::tcp::CreateDevice(attr);
+    auto context = std::make_shared<gloo::rendezvous::Context>(world.rank, world.size);
+    context->setTimeout(options.collective_timeout);
+    gloo::rendezvous::PrefixStore prefixed("gloo", *store);
+    context->connectFullMesh(prefixed, device);
+    auto comm = std::make_unique<GlooCommunicator>(std::move(server), std::move(store), context);
+    return comm;
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) { // gloo::Exception, gloo::EnforceNotMet
+    throw Error("rendezvous: Gloo could not connect rank " + std::to_string(world.rank) + " (bind host " + bind +
+                "): " + e.what());
+  }
+}
+
+} // namespace kf::trainer

@@ -1,0 +1,49 @@
+#pragma once
+// Communicator: the collectives data-parallel training needs (sum
+// all-reduce, broadcast, barrier) behind one interface. connect_world()
+// runs the rendezvous: rank 0 hosts a TcpStoreServer at
+// MASTER_ADDR:MASTER_PORT, every rank checks in, and a peer that has not
+// arrived within the timeout ends the run with an error naming the missing
+// ranks; then Gloo connects a full TCP mesh through the store.
+// A world of one gets a communicator whose collectives are no-ops.
+// Collectives must be called in the same order on every rank.
+
+#include "runtime/world.h"
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gloo::rendezvous {
+class Store;
+}
+
+namespace kf::trainer {
+
+class Communicator {
+public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  virtual void allreduce_sum(float* data, std::size_t n) = 0;
+  virtual void allreduce_sum(double* data, std::size_t n) = 0;
+  // Root's bytes replace everyone else's (resized to match).
+  virtual void broadcast(std::vector<char>& bytes, int root) = 0;
+  virtual void barrier() = 0;
+  // The rendezvous store (null for a world of one), e.g. for NCCL's id.
+  virtual gloo::rendezvous::Store* store() { return nullptr; }
+};
+
+struct RendezvousOptions {
+  std::chrono::milliseconds timeout{std::chrono::seconds(300)};            // --rendezvous-timeout
+  std::chrono::milliseconds collective_timeout{std::chrono::seconds(600)}; // --collective-timeout
+  std::string bind_host;  // --bind-host; empty: 127.0.0.1 for a loopback master, else hostname
+};
+
+std::unique_ptr<Communicator> make_local_communicator();
+// Throws Error (rendezvous timeout naming missing ranks, store unreachable,
+// Gloo failures).
+std::unique_ptr<Communicator> connect_world(const WorldInfo& world, const RendezvousOptions& options);
+
+} // namespace kf::trainer

@@ -1,0 +1,152 @@
+// Conv2d (im2col + OpenBLAS sgemm over the whole batch) and MaxPool2d.
+#include "runtime/layers.h"
+
+#include "runtime/error.h"
+
+#include <cblas.h>
+
+#include <cmath>
+#include <limits>
+
+namespace kf::trainer {
+
+Conv2d::Conv2d(std::size_t channels, std::size_t height, std::size_t width, std::size_t filters,
+               std::size_t kernel, const std::string& prefix, Rng& rng)
+    : m_c(channels), m_h(height), m_w(width), m_f(filters), m_k(kernel), m_pad(kernel / 2),
+      m_weight(prefix + ".weight", {filters, channels, kernel, kernel}, true),
+      m_bias(prefix + ".bias", {filters}, false) {
+  const float bound = std::sqrt(6.0f / static_cast<float>(channels * kernel * kernel));
+  for (float& w : m_weight.value) w = rng.uniform(-bound, bound);
+}
+
+Shape Conv2d::output_shape(const Shape& in) const {
+  if (in != Shape{m_c, m_h, m_w}) throw Error("conv2d layer got an input of the wrong shape");
+  return {m_f, m_h, m_w};
+}
+
+double Conv2d::flops_per_sample() const {
+  return 2.0 * static_cast<double>(m_f * m_c * m_k * m_k * m_h * m_w);
+}
+
+void Conv2d::forward(const Tensor& in, Tensor& out) {
+  const std::size_t n = in.batch();
+  const std::size_t hw = m_h * m_w;
+  const std::size_t nhw = n * hw;
+  const std::size_t ckk = m_c * m_k * m_k;
+  m_col.assign(ckk * nhw, 0.0f);
+  for (std::size_t c = 0; c < m_c; ++c)
+    for (std::size_t ki = 0; ki < m_k; ++ki)
+      for (std::size_t kj = 0; kj < m_k; ++kj) {
+        float* row = m_col.data() + ((c * m_k + ki) * m_k + kj) * nhw;
+        for (std::size_t s = 0; s < n; ++s) {
+          const float* src = in.ptr() + (s * m_c + c) * hw;
+          for (std::size_t y = 0; y < m_h; ++y) {
+            const auto iy = static_cast<std::ptrdiff_t>(y + ki) - static_cast<std::ptrdiff_t>(m_pad);
+            if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(m_h)) continue;
+            for (std::size_t x = 0; x < m_w; ++x) {
+              const auto ix = static_cast<std::ptrdiff_t>(x + kj) - static_cast<std::ptrdiff_t>(m_pad);
+              if (ix < 0 || ix >= static_cast<std::ptrdiff_t>(m_w)) continue;
+              row[s * hw + y * m_w + x] = src[static_cast<std::size_t>(iy) * m_w + static_cast<std::size_t>(ix)];
+            }
+          }
+        }
+      }
+  m_tmp.assign(m_f * nhw, 0.0f);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m_f), static_cast<int>(nhw),
+              static_cast<int>(ckk), 1.0f, m_weight.value.data(), static_cast<int>(ckk), m_col.data(),
+              static_cast<int>(nhw), 0.0f, m_tmp.data(), static_cast<int>(nhw));
+  out.resize({n, m_f, m_h, m_w});
+  for (std::size_t s = 0; s < n; ++s)
+    for (std::size_t f = 0; f < m_f; ++f) {
+      const float* src = m_tmp.data() + f * nhw + s * hw;
+      float* dst = out.ptr() + (s * m_f + f) * hw;
+      for (std::size_t p = 0; p < hw; ++p) dst[p] = src[p] + m_bias.value[f];
+    }
+}
+
+void Conv2d::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& dout, Tensor* din) {
+  const std::size_t n = in.batch();
+  const std::size_t hw = m_h * m_w;
+  const std::size_t nhw = n * hw;
+  const std::size_t ckk = m_c * m_k * m_k;
+  // dtmp [F, N*H*W] from dout [N, F, H, W]; db = row sums.
+  m_tmp.assign(m_f * nhw, 0.0f);
+  for (std::size_t f = 0; f < m_f; ++f) m_bias.grad[f] = 0.0f;
+  for (std::size_t s = 0; s < n; ++s)
+    for (std::size_t f = 0; f < m_f; ++f) {
+      const float* src = dout.ptr() + (s * m_f + f) * hw;
+      float* dst = m_tmp.data() + f * nhw + s * hw;
+      float sum = 0.0f;
+      for (std::size_t p = 0; p < hw; ++p) {
+        dst[p] = src[p];
+        sum += src[p];
+      }
+      m_bias.grad[f] += sum;
+    }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m_f), static_cast<int>(ckk),
+              static_cast<int>(nhw), 1.0f, m_tmp.data(), static_cast<int>(nhw), m_col.data(),
+              static_cast<int>(nhw), 0.0f, m_weight.grad.data(), static_cast<int>(ckk));
+  if (din == nullptr) return;
+  // dcol = W^T dtmp, then col2im.
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(ckk), static_cast<int>(nhw),
+              static_cast<int>(m_f), 1.0f, m_weight.value.data(), static_cast<int>(ckk), m_tmp.data(),
+              static_cast<int>(nhw), 0.0f, m_col.data(), static_cast<int>(nhw));
+  din->resize(in.shape);
+  for (std::size_t c = 0; c < m_c; ++c)
+    for (std::size_t ki = 0; ki < m_k; ++ki)
+      for (std::size_t kj = 0; kj < m_k; ++kj) {
+        const float* row = m_col.data() + ((c * m_k + ki) * m_k + kj) * nhw;
+        for (std::size_t s = 0; s < n; ++s) {
+          float* dst = din->ptr() + (s * m_c + c) * hw;
+          for (std::size_t y = 0; y < m_h; ++y) {
+            const auto iy = static_cast<std::ptrdiff_t>(y + ki) - static_cast<std::ptrdiff_t>(m_pad);
+            if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(m_h)) continue;
+            for (std::size_t x = 0; x < m_w; ++x) {
+              const auto ix = static_cast<std::ptrdiff_t>(x + kj) - static_cast<std::ptrdiff_t>(m_pad);
+              if (ix < 0 || ix >= static_cast<std::ptrdiff_t>(m_w)) continue;
+              dst[static_cast<std::size_t>(iy) * m_w + static_cast<std::size_t>(ix)] += row[s * hw + y * m_w + x];
+            }
+          }
+        }
+      }
+}
+
+nlohmann::json Conv2d::config() const {
+  return {{"type", "conv2d"}, {"in_channels", m_c}, {"out_channels", m_f}, {"kernel_size", m_k},
+          {"stride", 1}, {"padding", m_pad}, {"weight", m_weight.name}, {"bias", m_bias.name}};
+}
+
+Shape MaxPool2d::output_shape(const Shape& in) const {
+  if (in.size() != 3 || in[1] < 2 || in[2] < 2) throw Error("maxpool2d needs a [C, H, W] input of at least 2x2");
+  return {in[0], in[1] / 2, in[2] / 2};
+}
+
+void MaxPool2d::forward(const Tensor& in, Tensor& out) {
+  const std::size_t n = in.batch(), c = in.shape[1], h = in.shape[2], w = in.shape[3];
+  const std::size_t oh = h / 2, ow = w / 2;
+  out.resize({n, c, oh, ow});
+  m_argmax.assign(out.data.size(), 0);
+  std::size_t o = 0;
+  for (std::size_t plane = 0; plane < n * c; ++plane) {
+    const std::size_t base = plane * h * w;
+    for (std::size_t y = 0; y < oh; ++y)
+      for (std::size_t x = 0; x < ow; ++x, ++o) {
+        std::size_t best = base + 2 * y * w + 2 * x;
+        for (std::size_t dy = 0; dy < 2; ++dy)
+          for (std::size_t dx = 0; dx < 2; ++dx) {
+            const std::size_t idx = base + (2 * y + dy) * w + 2 * x + dx;
+            if (in.data[idx] > in.data[best]) best = idx;
+          }
+        m_argmax[o] = best;
+        out.data[o] = in.data[best];
+      }
+  }
+}
+
+void MaxPool2d::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& dout, Tensor* din) {
+  if (din == nullptr) return;
+  din->resize(in.shape);
+  for (std::size_t o = 0; o < m_argmax.size(); ++o) din->data[m_argmax[o]] += dout.data[o];
+}
+
+} // namespace kf::trainer

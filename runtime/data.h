@@ -1,0 +1,56 @@
+#pragma once
+// Datasets for kf-trainer: MNIST-format IDX files (gzip or plain), CSV
+// (one sample per line: label and pixels), and a built-in synthetic set for
+// fast tests. A source is a directory, a file, an http(s):// or file:// URL
+// (downloaded once into a cache directory) or the word "synthetic".
+// Pixels are scaled to [0, 1]. Each rank keeps only its own shard.
+
+#include "runtime/tensor.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kf::trainer {
+
+struct Dataset {
+  Shape sample_shape;                // [C, H, W]
+  std::vector<float> images;         // size() * numel(sample_shape)
+  std::vector<std::uint8_t> labels;  // class ids
+  std::size_t classes = 0;           // 1 + the largest label seen (at least 2)
+
+  std::size_t size() const { return labels.size(); }
+  std::size_t sample_size() const { return numel(sample_shape); }
+};
+
+struct DataOptions {
+  std::string source;                 // --data: dir, file, URL or "synthetic"
+  std::string format = "auto";        // --data-format: auto | idx | csv | synthetic
+  std::string test_source;            // --test-data (CSV; IDX dirs hold both splits)
+  std::string cache_dir;              // --cache-dir for downloaded data
+  std::string csv_label_column = "first"; // --csv-label-column: first | last
+  std::size_t synthetic_samples = 2048;   // --synthetic-samples (training; test gets a quarter)
+  std::size_t synthetic_size = 8;         // --synthetic-size: image side
+  std::size_t train_limit = 0;            // --train-limit: use only the first N (0 = all)
+};
+
+struct DataSplit {
+  Dataset train;
+  Dataset test;
+};
+
+// IDX image + label files (gzip or plain, detected from content).
+Dataset read_idx(const std::string& images_path, const std::string& labels_path);
+// CSV; a header line (non-numeric first field) is skipped. gzip allowed.
+Dataset read_csv(const std::string& path, const std::string& label_column);
+// Ten classes of noisy 1 x side x side patterns; `split` 0 = train, 1 = test.
+Dataset synthetic_dataset(std::size_t samples, std::size_t side, int split);
+
+// Keeps samples i with i % world == rank. With `equal`, first drops the
+// tail so every rank gets the same count (ranks step in lockstep).
+Dataset shard(Dataset data, int rank, int world, bool equal);
+
+// Resolves, downloads (URLs), reads and shards both splits.
+DataSplit load_data(const DataOptions& options, int rank, int world);
+
+} // namespace kf::trainer

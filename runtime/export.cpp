@@ -1,0 +1,71 @@
+// Exporting the trained model (safetensors + model.json) and loading it back.
+#include "runtime/export.h"
+
+#include "runtime/error.h"
+#include "runtime/safetensors.h"
+
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace kf::trainer {
+
+void export_model(const std::string& dir, Model& model, const nlohmann::json& extra) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error("cannot create " + dir + ": " + ec.message());
+  std::vector<TensorView> views;
+  for (Param* p : model.params()) views.push_back({p->name, p->shape, &p->value});
+  write_file_atomic((fs::path(dir) / "model.safetensors").string(),
+                    encode_safetensors(views, {{"format", "kf-trainer-model/1"}}));
+  nlohmann::json info = {{"format", "kf-trainer-model/1"},
+                         {"weights", "model.safetensors"},
+                         {"model", model.config_json()},
+                         {"input", {{"shape", model.config().input},
+                                    {"dtype", "float32"},
+                                    {"layout", "NCHW"},
+                                    {"scale", "pixel / 255 (IDX) or / column max (CSV)"}}},
+                         {"output", {{"num_classes", model.config().classes}, {"kind", "logits"}}}};
+  info.update(extra);
+  write_file_atomic((fs::path(dir) / "model.json").string(), info.dump(2) + "\n");
+}
+
+ModelConfig model_config_from_json(const nlohmann::json& m) {
+  ModelConfig c;
+  try {
+    c.kind = m.at("kind").get<std::string>();
+    c.hidden = m.at("hidden").get<std::vector<std::size_t>>();
+    c.activation = m.at("activation").get<std::string>();
+    c.conv_channels = m.at("conv_channels").get<std::vector<std::size_t>>();
+    c.kernel_size = m.at("kernel_size").get<std::size_t>();
+    c.input = m.at("input_shape").get<Shape>();
+    c.classes = m.at("num_classes").get<std::size_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("model.json: malformed \"model\" object: ") + e.what());
+  }
+  return c;
+}
+
+LoadedModel load_exported_model(const std::string& dir) {
+  const std::string json_path = (fs::path(dir) / "model.json").string();
+  LoadedModel out;
+  try {
+    out.info = nlohmann::json::parse(read_file(json_path));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(json_path + " is not valid JSON: " + e.what());
+  }
+  if (!out.info.contains("model")) throw Error(json_path + " has no \"model\" object");
+  out.model = std::make_unique<Model>(model_config_from_json(out.info["model"]), 0);
+  const std::string st_path = (fs::path(dir) / "model.safetensors").string();
+  const std::string bytes = read_file(st_path);
+  SafetensorsFile f = decode_safetensors(bytes, st_path);
+  for (Param* p : out.model->params()) {
+    auto it = f.tensors.find(p->name);
+    if (it == f.tensors.end()) throw Error(st_path + " has no tensor " + p->name);
+    if (it->second.shape != p->shape) throw Error(st_path + ": tensor " + p->name + " has the wrong shape");
+    p->value = it->second.data;
+  }
+  return out;
+}
+
+} // namespace kf::trainer

@@ -1,0 +1,119 @@
+// Dense, Activation and Flatten. Conv2d and MaxPool2d live in conv.cpp.
+#include "runtime/layers.h"
+
+#include "runtime/error.h"
+
+#include <cblas.h>
+
+#include <cmath>
+
+namespace kf::trainer {
+
+Dense::Dense(std::size_t in, std::size_t out, const std::string& prefix, Rng& rng)
+    : m_in(in), m_out(out), m_weight(prefix + ".weight", {out, in}, true),
+      m_bias(prefix + ".bias", {out}, false) {
+  // He-uniform initialisation (suits ReLU; fine for tanh/sigmoid at these sizes).
+  const float bound = std::sqrt(6.0f / static_cast<float>(in));
+  for (float& w : m_weight.value) w = rng.uniform(-bound, bound);
+}
+
+Shape Dense::output_shape(const Shape& in) const {
+  if (numel(in) != m_in) throw Error("dense layer expects " + std::to_string(m_in) + " inputs");
+  return {m_out};
+}
+
+void Dense::forward(const Tensor& in, Tensor& out) {
+  const auto n = static_cast<int>(in.batch());
+  out.resize({in.batch(), m_out});
+  for (std::size_t i = 0; i < in.batch(); ++i)
+    for (std::size_t j = 0; j < m_out; ++j) out.data[i * m_out + j] = m_bias.value[j];
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, static_cast<int>(m_out),
+              static_cast<int>(m_in), 1.0f, in.ptr(), static_cast<int>(m_in),
+              m_weight.value.data(), static_cast<int>(m_in), 1.0f, out.ptr(), static_cast<int>(m_out));
+}
+
+void Dense::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& dout, Tensor* din) {
+  const auto n = static_cast<int>(in.batch());
+  const auto i_in = static_cast<int>(m_in);
+  const auto i_out = static_cast<int>(m_out);
+  // dW = dY^T X
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, i_out, i_in, n, 1.0f, dout.ptr(), i_out,
+              in.ptr(), i_in, 0.0f, m_weight.grad.data(), i_in);
+  for (std::size_t j = 0; j < m_out; ++j) m_bias.grad[j] = 0.0f;
+  for (std::size_t i = 0; i < in.batch(); ++i)
+    for (std::size_t j = 0; j < m_out; ++j) m_bias.grad[j] += dout.data[i * m_out + j];
+  if (din == nullptr) return;
+  // dX = dY W
+  din->resize(in.shape);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, i_in, i_out, 1.0f, dout.ptr(), i_out,
+              m_weight.value.data(), i_in, 0.0f, din->ptr(), i_in);
+}
+
+nlohmann::json Dense::config() const {
+  return {{"type", "dense"}, {"in_features", m_in}, {"out_features", m_out},
+          {"weight", m_weight.name}, {"bias", m_bias.name}};
+}
+
+ActivationKind parse_activation(const std::string& name) {
+  if (name == "relu") return ActivationKind::relu;
+  if (name == "tanh") return ActivationKind::tanh;
+  if (name == "sigmoid") return ActivationKind::sigmoid;
+  throw UsageError("unknown activation '" + name + "' (expected relu, tanh or sigmoid)");
+}
+
+std::string to_string(ActivationKind kind) {
+  switch (kind) {
+  case ActivationKind::relu: return "relu";
+  case ActivationKind::tanh: return "tanh";
+  case ActivationKind::sigmoid: return "sigmoid";
+  }
+  return "relu";
+}
+
+void Activation::forward(const Tensor& in, Tensor& out) {
+  out.shape = in.shape;
+  out.data.resize(in.data.size());
+  const std::size_t n = in.data.size();
+  switch (m_kind) {
+  case ActivationKind::relu:
+    for (std::size_t i = 0; i < n; ++i) out.data[i] = in.data[i] > 0.0f ? in.data[i] : 0.0f;
+    break;
+  case ActivationKind::tanh:
+    for (std::size_t i = 0; i < n; ++i) out.data[i] = std::tanh(in.data[i]);
+    break;
+  case ActivationKind::sigmoid:
+    for (std::size_t i = 0; i < n; ++i) out.data[i] = 1.0f / (1.0f + std::exp(-in.data[i]));
+    break;
+  }
+}
+
+void Activation::backward(const Tensor& in, const Tensor& out, const Tensor& dout, Tensor* din) {
+  if (din == nullptr) return;
+  din->shape = in.shape;
+  din->data.resize(in.data.size());
+  const std::size_t n = in.data.size();
+  switch (m_kind) {
+  case ActivationKind::relu:
+    for (std::size_t i = 0; i < n; ++i) din->data[i] = in.data[i] > 0.0f ? dout.data[i] : 0.0f;
+    break;
+  case ActivationKind::tanh:
+    for (std::size_t i = 0; i < n; ++i) din->data[i] = dout.data[i] * (1.0f - out.data[i] * out.data[i]);
+    break;
+  case ActivationKind::sigmoid:
+    for (std::size_t i = 0; i < n; ++i) din->data[i] = dout.data[i] * out.data[i] * (1.0f - out.data[i]);
+    break;
+  }
+}
+
+void Flatten::forward(const Tensor& in, Tensor& out) {
+  out.shape = {in.batch(), in.per_sample()};
+  out.data = in.data;
+}
+
+void Flatten::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& dout, Tensor* din) {
+  if (din == nullptr) return;
+  din->shape = in.shape;
+  din->data = dout.data;
+}
+
+} // namespace kf::trainer

@@ -1,0 +1,110 @@
+#pragma once
+// The layers kf-trainer's models are built from. Each layer maps a batch
+// tensor to a batch tensor; per-sample shapes are [D] (dense) or [C, H, W]
+// (conv, pool). forward() may cache what backward() needs, so call
+// backward() with the same input right after forward(). backward()
+// overwrites (does not accumulate) the layer's parameter gradients.
+// Dense and Conv2d do their GEMMs with OpenBLAS (conv via im2col).
+
+#include "runtime/rng.h"
+#include "runtime/tensor.h"
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kf::trainer {
+
+class Layer {
+public:
+  virtual ~Layer() = default;
+  // Per-sample output shape for a per-sample input shape.
+  virtual Shape output_shape(const Shape& in) const = 0;
+  virtual void forward(const Tensor& in, Tensor& out) = 0;
+  // din may be null (first layer): then the input gradient is not computed.
+  virtual void backward(const Tensor& in, const Tensor& out, const Tensor& dout, Tensor* din) = 0;
+  virtual std::vector<Param*> params() { return {}; }
+  // The layer's entry in the exported model config.
+  virtual nlohmann::json config() const = 0;
+  // Forward FLOPs per sample (2 per multiply-add); backward is about twice.
+  virtual double flops_per_sample() const { return 0.0; }
+};
+
+// y = x W^T + b, W [out, in].
+class Dense : public Layer {
+public:
+  Dense(std::size_t in, std::size_t out, const std::string& prefix, Rng& rng);
+  Shape output_shape(const Shape& in) const override;
+  void forward(const Tensor& in, Tensor& out) override;
+  void backward(const Tensor& in, const Tensor& out, const Tensor& dout, Tensor* din) override;
+  std::vector<Param*> params() override { return {&m_weight, &m_bias}; }
+  nlohmann::json config() const override;
+  double flops_per_sample() const override { return 2.0 * static_cast<double>(m_in * m_out); }
+
+private:
+  std::size_t m_in;
+  std::size_t m_out;
+  Param m_weight;
+  Param m_bias;
+};
+
+enum class ActivationKind { relu, tanh, sigmoid };
+ActivationKind parse_activation(const std::string& name); // throws UsageError
+std::string to_string(ActivationKind kind);
+
+class Activation : public Layer {
+public:
+  explicit Activation(ActivationKind kind) : m_kind(kind) {}
+  Shape output_shape(const Shape& in) const override { return in; }
+  void forward(const Tensor& in, Tensor& out) override;
+  void backward(const Tensor& in, const Tensor& out, const Tensor& dout, Tensor* din) override;
+  nlohmann::json config() const override { return {{"type", to_string(m_kind)}}; }
+
+private:
+  ActivationKind m_kind;
+};
+
+// [C, H, W] -> [C*H*W]; the data is already laid out that way.
+class Flatten : public Layer {
+public:
+  Shape output_shape(const Shape& in) const override { return {numel(in)}; }
+  void forward(const Tensor& in, Tensor& out) override;
+  void backward(const Tensor& in, const Tensor& out, const Tensor& dout, Tensor* din) override;
+  nlohmann::json config() const override { return {{"type", "flatten"}}; }
+};
+
+// Convolution, stride 1, zero padding k/2 ("same" for odd k), W [F, C, k, k].
+class Conv2d : public Layer {
+public:
+  Conv2d(std::size_t channels, std::size_t height, std::size_t width, std::size_t filters,
+         std::size_t kernel, const std::string& prefix, Rng& rng);
+  Shape output_shape(const Shape& in) const override;
+  void forward(const Tensor& in, Tensor& out) override;
+  void backward(const Tensor& in, const Tensor& out, const Tensor& dout, Tensor* din) override;
+  std::vector<Param*> params() override { return {&m_weight, &m_bias}; }
+  nlohmann::json config() const override;
+  double flops_per_sample() const override;
+
+private:
+  std::size_t m_c, m_h, m_w, m_f, m_k, m_pad;
+  Param m_weight;
+  Param m_bias;
+  std::vector<float> m_col;  // im2col of the last forward batch [C*k*k, N*H*W]
+  std::vector<float> m_tmp;  // [F, N*H*W] scratch
+};
+
+// 2x2 max pooling, stride 2 (odd sizes drop the last row/column).
+class MaxPool2d : public Layer {
+public:
+  Shape output_shape(const Shape& in) const override;
+  void forward(const Tensor& in, Tensor& out) override;
+  void backward(const Tensor& in, const Tensor& out, const Tensor& dout, Tensor* din) override;
+  nlohmann::json config() const override { return {{"type", "maxpool2d"}, {"kernel_size", 2}, {"stride", 2}}; }
+
+private:
+  std::vector<std::size_t> m_argmax;  // input index of each output element
+};
+
+} // namespace kf::trainer

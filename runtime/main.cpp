@@ -1,0 +1,45 @@
+// kf-trainer: parses flags and the rendezvous environment, runs, and maps
+// the error family to exit codes (once).
+#include "runtime/cli.h"
+#include "runtime/error.h"
+#include "runtime/trainer.h"
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+int main(int argc, char** argv) {
+  using namespace kf::trainer;
+  // A peer that dies mid-write must surface as an error, not kill us silently.
+  std::signal(SIGPIPE, SIG_IGN);
+  TrainerOptions options;
+  CliExtras extras;
+  CLI::App app{"kf-trainer: data-parallel image-classifier training (MLP or CNN) on CPUs (OpenBLAS, Gloo)\n"
+               "or GPUs (CUDA, cuBLAS, NCCL), with Kubeflow's rendezvous, Katib metrics, checkpoints\n"
+               "and safetensors export.",
+               "kf-trainer"};
+  add_trainer_flags(app, options, extras);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  try {
+    finish_options(options, extras);
+    if (!options.evaluate.empty()) return run_evaluation(options);
+    const WorldInfo world = world_from_env([](const char* name) { return std::getenv(name); });
+    if (!world.participates) {
+      std::fprintf(stderr, "kf-trainer: TF_CONFIG task %s does not train (all-reduce needs no evaluator); exiting\n",
+                   world.role.c_str());
+      return 0;
+    }
+    return run_training(options, world);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "kf-trainer: error: %s\n", e.what());
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kf-trainer: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,41 @@
+// Katib StdOut lines and the JSON-lines metrics file.
+#include "runtime/metrics.h"
+
+#include "runtime/error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+
+namespace kf::trainer {
+
+std::string katib_line(const EpochMetrics& m) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "epoch=%zu loss=%.4f accuracy=%.4f test_loss=%.4f train_accuracy=%.4f", m.epoch,
+                m.loss, m.accuracy, m.test_loss, m.train_accuracy);
+  return buf;
+}
+
+MetricsWriter::MetricsWriter(const std::string& path) {
+  m_file = std::fopen(path.c_str(), "a");
+  if (m_file == nullptr) throw Error("cannot open metrics file " + path + ": " + std::strerror(errno));
+}
+
+MetricsWriter::~MetricsWriter() {
+  if (m_file != nullptr) std::fclose(m_file);
+}
+
+void MetricsWriter::write(const EpochMetrics& m) {
+  std::cout << katib_line(m) << std::endl;
+  const nlohmann::json j = {{"epoch", m.epoch},         {"step", m.step},
+                            {"loss", m.loss},           {"accuracy", m.accuracy},
+                            {"test_loss", m.test_loss}, {"train_accuracy", m.train_accuracy},
+                            {"samples_per_s", m.samples_per_s}, {"wall_s", m.wall_s}};
+  const std::string line = j.dump() + "\n";
+  std::fwrite(line.data(), 1, line.size(), m_file);
+  std::fflush(m_file);
+}
+
+} // namespace kf::trainer

@@ -1,0 +1,134 @@
+// Model construction (MLP, CNN), forward/backward and softmax cross-entropy.
+#include "runtime/model.h"
+
+#include "runtime/error.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace kf::trainer {
+
+LossResult softmax_cross_entropy(const Tensor& logits, const std::vector<std::uint8_t>& labels,
+                                 float grad_scale, Tensor* dlogits) {
+  const std::size_t n = logits.batch();
+  const std::size_t k = logits.per_sample();
+  LossResult r;
+  if (dlogits != nullptr) dlogits->resize(logits.shape);
+  std::vector<double> p(k);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float* z = logits.ptr() + i * k;
+    const std::size_t label = labels[i];
+    const float zmax = *std::max_element(z, z + k);
+    double sum = 0.0;
+    for (std::size_t j = 0; j < k; ++j) {
+      p[j] = std::exp(static_cast<double>(z[j] - zmax));
+      sum += p[j];
+    }
+    std::size_t argmax = 0;
+    for (std::size_t j = 0; j < k; ++j) {
+      p[j] /= sum;
+      if (z[j] > z[argmax]) argmax = j;
+    }
+    r.loss_sum += -std::log(std::max(p[label], 1e-30));
+    if (argmax == label) ++r.correct;
+    if (dlogits != nullptr)
+      for (std::size_t j = 0; j < k; ++j)
+        dlogits->data[i * k + j] = static_cast<float>(p[j] - (j == label ? 1.0 : 0.0)) * grad_scale;
+  }
+  return r;
+}
+
+Model::Model(const ModelConfig& config, std::uint64_t seed) : m_config(config) {
+  if (config.input.size() != 3 || numel(config.input) == 0)
+    throw UsageError("model input must be [channels, height, width]");
+  if (config.classes < 2) throw UsageError("a classifier needs at least 2 classes");
+  const ActivationKind act = parse_activation(config.activation);
+  Rng rng(seed);
+  Shape shape = config.input;
+  auto add = [&](std::unique_ptr<Layer> layer) {
+    shape = layer->output_shape(shape);
+    m_layers.push_back(std::move(layer));
+  };
+  auto prefix = [&] { return "layers." + std::to_string(m_layers.size()); };
+  if (config.kind == "cnn") {
+    if (config.kernel_size % 2 == 0) throw UsageError("--kernel-size must be odd, got " + std::to_string(config.kernel_size));
+    if (config.conv_channels.empty()) throw UsageError("--conv-channels must name at least one layer for --model=cnn");
+    for (std::size_t filters : config.conv_channels) {
+      if (shape[1] < 2 || shape[2] < 2)
+        throw UsageError("--conv-channels has too many blocks for a " + std::to_string(config.input[1]) + "x" +
+                         std::to_string(config.input[2]) + " input (each block halves the image)");
+      add(std::make_unique<Conv2d>(shape[0], shape[1], shape[2], filters, config.kernel_size, prefix(), rng));
+      add(std::make_unique<Activation>(act));
+      add(std::make_unique<MaxPool2d>());
+    }
+  } else if (config.kind != "mlp") {
+    throw UsageError("unknown model '" + config.kind + "' (expected mlp or cnn)");
+  }
+  add(std::make_unique<Flatten>());
+  for (std::size_t width : config.hidden) {
+    if (width == 0) throw UsageError("--layers widths must be positive");
+    add(std::make_unique<Dense>(shape[0], width, prefix(), rng));
+    add(std::make_unique<Activation>(act));
+  }
+  add(std::make_unique<Dense>(shape[0], config.classes, prefix(), rng));
+  m_acts.resize(m_layers.size() + 1);
+  m_grads.resize(m_layers.size() + 1);
+}
+
+const Tensor& Model::forward(const Tensor& x) {
+  m_acts[0] = x;
+  for (std::size_t i = 0; i < m_layers.size(); ++i) m_layers[i]->forward(m_acts[i], m_acts[i + 1]);
+  return m_acts.back();
+}
+
+void Model::backward(const Tensor& dlogits) {
+  m_grads.back() = dlogits;
+  for (std::size_t i = m_layers.size(); i-- > 0;)
+    m_layers[i]->backward(m_acts[i], m_acts[i + 1], m_grads[i + 1], i == 0 ? nullptr : &m_grads[i]);
+}
+
+LossResult Model::train_batch(const Tensor& x, const std::vector<std::uint8_t>& labels, float grad_scale) {
+  const Tensor& logits = forward(x);
+  LossResult r = softmax_cross_entropy(logits, labels, grad_scale, &m_dlogits);
+  backward(m_dlogits);
+  return r;
+}
+
+LossResult Model::evaluate(const Tensor& x, const std::vector<std::uint8_t>& labels) {
+  return softmax_cross_entropy(forward(x), labels, 0.0f, nullptr);
+}
+
+std::vector<Param*> Model::params() {
+  std::vector<Param*> out;
+  for (auto& layer : m_layers)
+    for (Param* p : layer->params()) out.push_back(p);
+  return out;
+}
+
+std::size_t Model::parameter_count() const {
+  std::size_t n = 0;
+  for (const auto& layer : m_layers)
+    for (const Param* p : layer->params()) n += p->value.size();
+  return n;
+}
+
+nlohmann::json Model::config_json() const {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const auto& layer : m_layers) layers.push_back(layer->config());
+  return {{"kind", m_config.kind},
+          {"input_shape", m_config.input},
+          {"num_classes", m_config.classes},
+          {"activation", m_config.activation},
+          {"hidden", m_config.hidden},
+          {"conv_channels", m_config.kind == "cnn" ? nlohmann::json(m_config.conv_channels) : nlohmann::json::array()},
+          {"kernel_size", m_config.kernel_size},
+          {"layers", layers}};
+}
+
+double Model::flops_per_sample() const {
+  double f = 0.0;
+  for (const auto& layer : m_layers) f += layer->flops_per_sample();
+  return f;
+}
+
+} // namespace kf::trainer

@@ -1,0 +1,69 @@
+#pragma once
+// Model: an MLP or a small CNN built from layers.h, with softmax
+// cross-entropy. ModelConfig is what --model/--layers/--activation/
+// --conv-channels/--kernel-size describe; the same seed gives the same
+// initial weights. The model owns its layers, parameters and activations;
+// one model per thread.
+
+#include "runtime/layers.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kf::trainer {
+
+struct ModelConfig {
+  std::string kind = "mlp";                          // mlp | cnn
+  std::vector<std::size_t> hidden = {128, 64};       // dense widths (MLP; the CNN's dense head)
+  std::string activation = "relu";                   // relu | tanh | sigmoid
+  std::vector<std::size_t> conv_channels = {16, 32}; // CNN: one conv+pool block per entry
+  std::size_t kernel_size = 3;                       // CNN: odd, "same" padding
+  Shape input = {1, 28, 28};                         // [C, H, W]
+  std::size_t classes = 10;
+};
+
+// Summed loss and number of correct predictions over a batch.
+struct LossResult {
+  double loss_sum = 0.0;
+  std::size_t correct = 0;
+};
+
+// Softmax cross-entropy over logits [N, K]. When dlogits is not null it gets
+// (softmax - onehot) * grad_scale (grad_scale = 1 / global batch).
+LossResult softmax_cross_entropy(const Tensor& logits, const std::vector<std::uint8_t>& labels,
+                                 float grad_scale, Tensor* dlogits);
+
+class Model {
+public:
+  Model(const ModelConfig& config, std::uint64_t seed); // throws UsageError on a bad config
+
+  // Forward pass over x [N, C, H, W]; returns the logits [N, classes].
+  const Tensor& forward(const Tensor& x);
+  // Backward from dlogits after forward(); fills every Param::grad.
+  void backward(const Tensor& dlogits);
+  // forward + loss + backward on one batch.
+  LossResult train_batch(const Tensor& x, const std::vector<std::uint8_t>& labels, float grad_scale);
+  LossResult evaluate(const Tensor& x, const std::vector<std::uint8_t>& labels);
+
+  std::vector<Param*> params();
+  std::size_t parameter_count() const;
+  const ModelConfig& config() const { return m_config; }
+  // The architecture as JSON (the exported model.json's "model" object).
+  nlohmann::json config_json() const;
+  double flops_per_sample() const; // forward only
+
+  std::vector<std::unique_ptr<Layer>>& layers() { return m_layers; }
+
+private:
+  ModelConfig m_config;
+  std::vector<std::unique_ptr<Layer>> m_layers;
+  std::vector<Tensor> m_acts;   // m_acts[0] = input, m_acts[i+1] = output of layer i
+  std::vector<Tensor> m_grads;  // scratch for backward
+  Tensor m_dlogits;
+};
+
+} // namespace kf::trainer

@@ -1,0 +1,21 @@
+// TrainerOptions::validate.
+#include "runtime/options.h"
+
+#include "runtime/error.h"
+
+namespace kf::trainer {
+
+void validate(const TrainerOptions& o) {
+  validate(o.optimizer);
+  if (o.model.kind != "mlp" && o.model.kind != "cnn")
+    throw UsageError("unknown --model '" + o.model.kind + "' (expected mlp or cnn)");
+  if (o.epochs == 0) throw UsageError("--epochs must be at least 1");
+  if (o.batch_size == 0) throw UsageError("--batch-size must be at least 1");
+  if (o.device != "auto" && o.device != "cpu" && o.device != "gpu")
+    throw UsageError("unknown --device '" + o.device + "' (expected auto, cpu or gpu)");
+  if (o.output.empty()) throw UsageError("--output must not be empty");
+  if (o.rendezvous.timeout.count() <= 0) throw UsageError("--rendezvous-timeout must be positive");
+  if (o.rendezvous.collective_timeout.count() <= 0) throw UsageError("--collective-timeout must be positive");
+}
+
+} // namespace kf::trainer

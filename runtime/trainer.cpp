@@ -1,0 +1,242 @@
+// The data-parallel training loop: data, rendezvous, resume, steps,
+// per-epoch evaluation and metrics, checkpoints, export.
+#include "runtime/trainer.h"
+
+#include "runtime/checkpoint.h"
+#include "runtime/error.h"
+#include "runtime/export.h"
+#include "runtime/gpu_engine.h"
+#include "runtime/metrics.h"
+#include "runtime/rng.h"
+#include "runtime/safetensors.h"
+
+#include <cblas.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <numeric>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace kf::trainer {
+namespace {
+
+double now_s() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+void log(const WorldInfo& w, const std::string& msg) {
+  std::fprintf(stderr, "kf-trainer[%d/%d]: %s\n", w.rank, w.size, msg.c_str());
+}
+
+void gather(const Dataset& d, const std::vector<std::uint32_t>& order, std::size_t from, std::size_t count,
+            Tensor& x, std::vector<std::uint8_t>& y) {
+  Shape shape = {count};
+  shape.insert(shape.end(), d.sample_shape.begin(), d.sample_shape.end());
+  x.shape = shape;
+  const std::size_t s = d.sample_size();
+  x.data.resize(count * s);
+  y.resize(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t idx = order.empty() ? from + i : order[from + i];
+    std::copy_n(d.images.begin() + static_cast<std::ptrdiff_t>(idx * s), s, x.data.begin() + static_cast<std::ptrdiff_t>(i * s));
+    y[i] = d.labels[idx];
+  }
+}
+
+// Local sums over this rank's test shard: {loss_sum, correct, count}.
+std::array<double, 3> evaluate(Engine& engine, const Dataset& test) {
+  std::array<double, 3> sums = {0.0, 0.0, static_cast<double>(test.size())};
+  Tensor x;
+  std::vector<std::uint8_t> y;
+  for (std::size_t from = 0; from < test.size(); from += 500) {
+    const std::size_t n = std::min<std::size_t>(500, test.size() - from);
+    gather(test, {}, from, n, x, y);
+    const LossResult r = engine.evaluate(x, y);
+    sums[0] += r.loss_sum;
+    sums[1] += static_cast<double>(r.correct);
+  }
+  return sums;
+}
+
+void set_blas_threads(const TrainerOptions& o, const WorldInfo& w) {
+  int threads = o.threads;
+  if (threads <= 0) {
+    int local = 1;
+    if (const char* l = std::getenv("LOCAL_WORLD_SIZE")) local = std::max(1, std::atoi(l));
+    else if (w.master_addr.starts_with("127.") || w.master_addr == "localhost") local = w.size;
+    threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / local);
+  }
+  openblas_set_num_threads(threads);
+}
+
+std::unique_ptr<Engine> choose_engine(const TrainerOptions& o, const WorldInfo& w, Model& model, Optimizer& opt,
+                                      Communicator& comm) {
+  if (o.device == "cpu") return make_cpu_engine(model, opt, comm);
+  const GpuProbe gpu = probe_gpu(w.local_rank);
+  if (!gpu.available) {
+    log(w, "no GPU (" + gpu.description + "); using the CPU path");
+    return make_cpu_engine(model, opt, comm);
+  }
+  std::string why;
+  if (auto engine = make_gpu_engine(model, opt, comm, gpu, &why)) return engine;
+  log(w, "GPU " + gpu.description + " found but not used (" + why + "); using the CPU path");
+  return make_cpu_engine(model, opt, comm);
+}
+
+} // namespace
+
+int run_training(const TrainerOptions& o, const WorldInfo& w) {
+  const double t_start = now_s();
+  validate(o);
+  set_blas_threads(o, w);
+  DataSplit data = load_data(o.data, w.rank, w.size);
+  log(w, "data: " + std::to_string(data.train.size()) + " training and " + std::to_string(data.test.size()) +
+             " test samples in this rank's shard");
+  auto comm = connect_world(w, o.rendezvous);
+  if (w.size > 1) log(w, "rendezvous complete at " + w.master_addr + ":" + std::to_string(w.master_port));
+
+  ModelConfig mc = o.model;
+  mc.input = data.train.sample_shape;
+  mc.classes = data.train.classes;
+  Model model(mc, o.seed);
+  Optimizer optimizer(o.optimizer, model.params());
+  auto engine = choose_engine(o, w, model, optimizer, *comm);
+  if (w.rank == 0)
+    log(w, "model " + mc.kind + ", " + std::to_string(model.parameter_count()) + " parameters, " +
+               std::to_string(model.flops_per_sample() / 1e6) + " MFLOP/sample forward, engine " + engine->name());
+
+  // Resume: rank 0 reads the newest checkpoint and sends it to everyone.
+  TrainProgress progress;
+  std::vector<char> ckpt;
+  std::string ckpt_path;
+  if (w.rank == 0) {
+    std::error_code ec;
+    fs::create_directories(o.output, ec);
+    if (ec) throw Error("cannot create --output " + o.output + ": " + ec.message());
+    if (o.resume)
+      if (auto path = latest_checkpoint(o.output)) {
+        ckpt_path = *path;
+        const std::string bytes = read_file(*path);
+        ckpt.assign(bytes.begin(), bytes.end());
+      }
+  }
+  comm->broadcast(ckpt, 0);
+  if (!ckpt.empty()) {
+    progress = decode_checkpoint(std::string_view(ckpt.data(), ckpt.size()),
+                                 "checkpoint " + (w.rank == 0 ? ckpt_path : std::string("from rank 0")), model, optimizer);
+    engine->push();
+    log(w, "resuming from " + (w.rank == 0 ? ckpt_path : std::string("rank 0's checkpoint")) + " at step " +
+               std::to_string(progress.global_step) + " (epoch " + std::to_string(progress.epoch + 1) + ", step " +
+               std::to_string(progress.step_in_epoch) + ")");
+  }
+
+  const std::size_t steps_per_epoch = data.train.size() / o.batch_size;
+  if (steps_per_epoch == 0)
+    throw UsageError("--batch-size " + std::to_string(o.batch_size) + " is larger than this worker's shard (" +
+                     std::to_string(data.train.size()) + " samples)");
+  const std::uint64_t total_steps = o.epochs * steps_per_epoch;
+  const float grad_scale = 1.0f / static_cast<float>(o.batch_size * static_cast<std::size_t>(w.size));
+  std::unique_ptr<MetricsWriter> metrics;
+  if (w.rank == 0)
+    metrics = std::make_unique<MetricsWriter>(o.metrics_file.empty() ? (fs::path(o.output) / "metrics.jsonl").string()
+                                                                     : o.metrics_file);
+  auto checkpoint = [&] {
+    engine->pull();
+    if (w.rank == 0) save_checkpoint(o.output, encode_checkpoint(model, optimizer, progress), progress.global_step);
+  };
+
+  std::vector<std::uint32_t> order(data.train.size());
+  Tensor x;
+  std::vector<std::uint8_t> y;
+  EpochMetrics last;
+  for (std::size_t epoch = progress.epoch; epoch < o.epochs; ++epoch) {
+    std::iota(order.begin(), order.end(), 0u);
+    Rng(mix_seed(o.seed, epoch)).shuffle(order);
+    const double t_epoch = now_s();
+    double t_log = t_epoch;
+    const std::size_t first_step = progress.step_in_epoch;
+    for (std::size_t s = first_step; s < steps_per_epoch; ++s) {
+      gather(data.train, order, s * o.batch_size, o.batch_size, x, y);
+      const float lr = learning_rate(o.optimizer, progress.global_step, steps_per_epoch, total_steps);
+      const LossResult r = engine->train_step(x, y, grad_scale, lr);
+      progress.loss_sum += r.loss_sum;
+      progress.correct += static_cast<double>(r.correct);
+      progress.samples += static_cast<double>(o.batch_size * static_cast<std::size_t>(w.size));
+      ++progress.global_step;
+      progress.step_in_epoch = s + 1;
+      if (o.checkpoint_every > 0 && progress.global_step % o.checkpoint_every == 0 && s + 1 < steps_per_epoch)
+        checkpoint();
+      if (o.progress && w.rank == 0 && now_s() - t_log >= 1.0) {
+        t_log = now_s();
+        char buf[200];
+        std::snprintf(buf, sizeof buf, "epoch %zu/%zu step %zu/%zu loss %.4f lr %.4g %.0f samples/s", epoch + 1,
+                      o.epochs, s + 1, steps_per_epoch, progress.loss_sum / progress.samples, static_cast<double>(lr),
+                      static_cast<double>(s + 1 - first_step) * static_cast<double>(o.batch_size * static_cast<std::size_t>(w.size)) / (t_log - t_epoch));
+        log(w, buf);
+      }
+      if (o.step_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(o.step_delay_ms));
+    }
+    const double epoch_s = now_s() - t_epoch;
+    std::array<double, 3> test = evaluate(*engine, data.test);
+    comm->allreduce_sum(test.data(), test.size());
+    last.epoch = epoch + 1;
+    last.step = progress.global_step;
+    last.loss = progress.samples > 0 ? progress.loss_sum / progress.samples : 0.0;
+    last.train_accuracy = progress.samples > 0 ? progress.correct / progress.samples : 0.0;
+    last.test_loss = test[2] > 0 ? test[0] / test[2] : 0.0;
+    last.accuracy = test[2] > 0 ? test[1] / test[2] : 0.0;
+    last.samples_per_s = static_cast<double>((steps_per_epoch - first_step) * o.batch_size * static_cast<std::size_t>(w.size)) / epoch_s;
+    last.wall_s = now_s() - t_start;
+    if (metrics) metrics->write(last);
+    progress = TrainProgress{progress.global_step, epoch + 1, 0, 0.0, 0.0, 0.0};
+    checkpoint();
+  }
+
+  if (last.epoch == 0) {
+    // Restarted after the last epoch: nothing to train; measure the model.
+    log(w, "training already complete (" + std::to_string(o.epochs) + " epochs); exporting again");
+    std::array<double, 3> test = evaluate(*engine, data.test);
+    comm->allreduce_sum(test.data(), test.size());
+    last.accuracy = test[2] > 0 ? test[1] / test[2] : 0.0;
+    last.test_loss = test[2] > 0 ? test[0] / test[2] : 0.0;
+  }
+  engine->pull();
+  if (w.rank == 0) {
+    nlohmann::json extra = {
+        {"data", {{"source", o.data.source}, {"format", o.data.format}}},
+        {"training", {{"epochs", o.epochs}, {"batch_size", o.batch_size}, {"workers", w.size},
+                      {"optimizer", o.optimizer.kind}, {"lr", o.optimizer.lr}, {"seed", o.seed},
+                      {"steps", progress.global_step}}},
+        {"metrics", {{"accuracy", last.accuracy}, {"loss", last.loss}, {"test_loss", last.test_loss}}}};
+    export_model(o.output, model, extra);
+    log(w, "exported " + (fs::path(o.output) / "model.safetensors").string() + " and model.json");
+  }
+  comm->barrier();
+  return 0;
+}
+
+int run_evaluation(const TrainerOptions& o) {
+  LoadedModel loaded = load_exported_model(o.evaluate);
+  DataOptions d = o.data;
+  if (d.source.empty() && loaded.info.contains("data")) {
+    d.source = loaded.info["data"].value("source", "");
+    if (d.format == "auto") d.format = loaded.info["data"].value("format", "auto");
+  }
+  DataSplit data = load_data(d, 0, 1);
+  if (data.test.sample_shape != loaded.model->config().input)
+    throw Error("--evaluate: the data's samples do not match the model's input shape");
+  auto comm = make_local_communicator();
+  OptimizerConfig oc;
+  Optimizer unused(oc, {});
+  auto engine = make_cpu_engine(*loaded.model, unused, *comm);
+  const auto sums = evaluate(*engine, data.test);
+  std::printf("loss=%.4f accuracy=%.4f\n", sums[0] / sums[2], sums[1] / sums[2]);
+  return 0;
+}
+
+} // namespace kf::trainer

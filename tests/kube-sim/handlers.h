@@ -1,0 +1,26 @@
+#pragma once
+// Request handlers behind Server (internal to kube-sim).
+
+#include <httplib.h>
+
+#include "tests/kube-sim/store.h"
+
+namespace kubesim {
+
+// One request to a resource URL, already routed.
+struct Call {
+  const httplib::Request& req;
+  httplib::Response& res;
+  ResourceType type;
+  std::string ns;   // "" for cluster-scoped types, or a list across namespaces
+  std::string name; // "" for collection requests
+  std::string sub;  // subresource ("status"), or ""
+};
+
+// GET/LIST/POST/PUT/PATCH/DELETE of objects (resources.cpp); throws ApiError.
+void serve_resource(Store& store, Call& call);
+// GET ...?watch=true (watch.cpp): a chunked stream of JSON event lines.
+void serve_watch(Store& store, Call& call, const Query& query);
+Query query_of(const httplib::Request& req, const std::string& ns);
+
+} // namespace kubesim

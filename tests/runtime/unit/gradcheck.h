@@ -1,0 +1,72 @@
+#pragma once
+// Finite-difference gradient checks for trainer_unit. The scalar checked is
+// L = sum(out * R) for a fixed random R, so dL/dout = R; analytic gradients
+// from backward() are compared with central differences of L in double.
+
+#include "runtime/layers.h"
+#include "runtime/rng.h"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+namespace kf::trainer::test {
+
+inline Tensor random_tensor(Shape shape, std::uint64_t seed, float lo = -1.0f, float hi = 1.0f) {
+  Tensor t(std::move(shape));
+  Rng rng(seed);
+  for (float& v : t.data) v = rng.uniform(lo, hi);
+  return t;
+}
+
+inline double weighted_sum(const Tensor& out, const Tensor& r) {
+  double s = 0.0;
+  for (std::size_t i = 0; i < out.data.size(); ++i) s += static_cast<double>(out.data[i]) * static_cast<double>(r.data[i]);
+  return s;
+}
+
+// 2% relative error plus a 1e-3 absolute floor (float32 forward passes).
+inline bool close(double analytic, double numeric) {
+  return std::fabs(analytic - numeric) <= 1e-3 + 2e-2 * std::max(std::fabs(analytic), std::fabs(numeric));
+}
+
+// Checks d/dinput and d/dparams of `layer` at input x.
+inline void check_layer_gradients(Layer& layer, Tensor x, double eps = 1e-2) {
+  Tensor out;
+  layer.forward(x, out);
+  const Tensor r = random_tensor(out.shape, 99);
+  Tensor din;
+  layer.backward(x, out, r, &din);
+  auto loss = [&](const Tensor& in) {
+    Tensor o;
+    layer.forward(in, o);
+    return weighted_sum(o, r);
+  };
+  for (std::size_t i = 0; i < x.data.size(); ++i) {
+    const float saved = x.data[i];
+    x.data[i] = saved + static_cast<float>(eps);
+    const double up = loss(x);
+    x.data[i] = saved - static_cast<float>(eps);
+    const double down = loss(x);
+    x.data[i] = saved;
+    const double numeric = (up - down) / (2 * eps);
+    INFO("input element " << i);
+    CHECK(close(din.data[i], numeric));
+  }
+  // Parameter gradients (backward above filled them).
+  for (Param* p : layer.params()) {
+    const std::vector<float> grad = p->grad;
+    for (std::size_t i = 0; i < p->value.size(); ++i) {
+      const float saved = p->value[i];
+      p->value[i] = saved + static_cast<float>(eps);
+      const double up = loss(x);
+      p->value[i] = saved - static_cast<float>(eps);
+      const double down = loss(x);
+      p->value[i] = saved;
+      INFO(p->name << "[" << i << "]");
+      CHECK(close(grad[i], (up - down) / (2 * eps)));
+    }
+  }
+}
+
+} // namespace kf::trainer::test

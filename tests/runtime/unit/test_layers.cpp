@@ -1,0 +1,154 @@
+// Gradients of every layer and of whole models against finite differences.
+#include "runtime/model.h"
+#include "tests/runtime/unit/gradcheck.h"
+
+using namespace kf::trainer;
+using namespace kf::trainer::test;
+
+TEST_CASE("dense: gradients match finite differences") {
+  Rng rng(1);
+  Dense layer(5, 3, "d", rng);
+  for (float& b : layer.params()[1]->value) b = rng.uniform(-0.5f, 0.5f);
+  check_layer_gradients(layer, random_tensor({4, 5}, 2));
+}
+
+TEST_CASE("activations: gradients match finite differences") {
+  for (auto kind : {ActivationKind::relu, ActivationKind::tanh, ActivationKind::sigmoid}) {
+    CAPTURE(to_string(kind));
+    Activation layer(kind);
+    // Keep inputs away from ReLU's kink at 0.
+    Tensor x = random_tensor({3, 7}, 3);
+    for (float& v : x.data) v += v >= 0 ? 0.1f : -0.1f;
+    check_layer_gradients(layer, x, 1e-3);
+  }
+}
+
+TEST_CASE("flatten: passes values and gradients through") {
+  Flatten layer;
+  check_layer_gradients(layer, random_tensor({2, 2, 3, 3}, 4));
+  CHECK(layer.output_shape({2, 3, 3}) == Shape{18});
+}
+
+TEST_CASE("conv2d: gradients match finite differences (multi-channel, padding)") {
+  Rng rng(5);
+  Conv2d layer(2, 5, 4, 3, 3, "c", rng);
+  for (float& b : layer.params()[1]->value) b = rng.uniform(-0.5f, 0.5f);
+  check_layer_gradients(layer, random_tensor({2, 2, 5, 4}, 6));
+}
+
+TEST_CASE("conv2d: 5x5 kernel on one channel") {
+  Rng rng(7);
+  Conv2d layer(1, 6, 6, 2, 5, "c", rng);
+  check_layer_gradients(layer, random_tensor({1, 1, 6, 6}, 8));
+}
+
+TEST_CASE("maxpool2d: gradients match finite differences; odd sizes drop the edge") {
+  MaxPool2d layer;
+  // Distinct values spaced well beyond eps, so no argmax flips.
+  Tensor x({2, 2, 5, 4});
+  Rng rng(9);
+  std::vector<float> values(x.data.size());
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i) * 0.1f;
+  rng.shuffle(values);
+  x.data = values;
+  check_layer_gradients(layer, x, 1e-3);
+  CHECK(layer.output_shape({2, 5, 4}) == Shape{2, 2, 2});
+}
+
+TEST_CASE("softmax cross-entropy: gradient and loss") {
+  Tensor logits = random_tensor({3, 4}, 10, -2.0f, 2.0f);
+  const std::vector<std::uint8_t> labels = {0, 3, 1};
+  Tensor grad;
+  const LossResult r = softmax_cross_entropy(logits, labels, 1.0f, &grad);
+  const double eps = 1e-3;
+  for (std::size_t i = 0; i < logits.data.size(); ++i) {
+    Tensor up = logits, down = logits;
+    up.data[i] += static_cast<float>(eps);
+    down.data[i] -= static_cast<float>(eps);
+    const double numeric = (softmax_cross_entropy(up, labels, 1.0f, nullptr).loss_sum -
+                            softmax_cross_entropy(down, labels, 1.0f, nullptr).loss_sum) / (2 * eps);
+    CHECK(close(grad.data[i], numeric));
+  }
+  CHECK(r.loss_sum > 0.0);
+  // Uniform logits: loss is log(K) per sample.
+  Tensor zeros({2, 4});
+  CHECK(softmax_cross_entropy(zeros, {1, 2}, 1.0f, nullptr).loss_sum == doctest::Approx(2 * std::log(4.0)));
+}
+
+TEST_CASE("whole models: parameter gradients match finite differences") {
+  for (const std::string kind : {"mlp", "cnn"}) {
+    CAPTURE(kind);
+    ModelConfig c;
+    c.kind = kind;
+    c.hidden = {6};
+    c.activation = "tanh";
+    c.conv_channels = {3};
+    c.input = {1, 6, 6};
+    c.classes = 4;
+    Model model(c, 11);
+    const Tensor x = random_tensor({3, 1, 6, 6}, 12, 0.0f, 1.0f);
+    const std::vector<std::uint8_t> y = {0, 2, 3};
+    model.train_batch(x, y, 1.0f);
+    auto loss = [&] { return model.evaluate(x, y).loss_sum; };
+    for (Param* p : model.params()) {
+      const std::vector<float> grad = p->grad;
+      for (std::size_t i = 0; i < p->value.size(); i += 3) {
+        const float saved = p->value[i];
+        p->value[i] = saved + 1e-3f;
+        const double up = loss();
+        p->value[i] = saved - 1e-3f;
+        const double down = loss();
+        p->value[i] = saved;
+        INFO(p->name << "[" << i << "] analytic " << grad[i] << " numeric " << (up - down) / 2e-3);
+        CHECK(close(grad[i], (up - down) / 2e-3));
+      }
+    }
+  }
+}
+
+TEST_CASE("data parallelism: summed half-batch gradients equal the full-batch gradient") {
+  ModelConfig c;
+  c.hidden = {8};
+  c.input = {1, 4, 4};
+  c.classes = 3;
+  Model full(c, 3), half(c, 3);
+  const Tensor x = random_tensor({8, 1, 4, 4}, 13, 0.0f, 1.0f);
+  const std::vector<std::uint8_t> y = {0, 1, 2, 0, 1, 2, 0, 1};
+  full.train_batch(x, y, 1.0f / 8);
+  std::vector<std::vector<float>> sum;
+  for (int part = 0; part < 2; ++part) {
+    Tensor xs({4, 1, 4, 4});
+    std::copy_n(x.data.begin() + part * 64, 64, xs.data.begin());
+    half.train_batch(xs, std::vector<std::uint8_t>(y.begin() + part * 4, y.begin() + part * 4 + 4), 1.0f / 8);
+    const auto params = half.params();
+    if (sum.empty())
+      for (Param* p : params) sum.push_back(p->grad);
+    else
+      for (std::size_t i = 0; i < params.size(); ++i)
+        for (std::size_t j = 0; j < sum[i].size(); ++j) sum[i][j] += params[i]->grad[j];
+  }
+  const auto params = full.params();
+  for (std::size_t i = 0; i < params.size(); ++i)
+    for (std::size_t j = 0; j < sum[i].size(); ++j) CHECK(sum[i][j] == doctest::Approx(params[i]->grad[j]).epsilon(1e-4));
+}
+
+TEST_CASE("models: the same seed gives the same weights, another seed other weights") {
+  ModelConfig c;
+  c.kind = "cnn";
+  c.input = {1, 8, 8};
+  Model a(c, 42), b(c, 42), d(c, 43);
+  CHECK(a.params()[0]->value == b.params()[0]->value);
+  CHECK(a.params()[0]->value != d.params()[0]->value);
+}
+
+TEST_CASE("models: bad configurations are usage errors with clear messages") {
+  ModelConfig c;
+  c.kind = "rnn";
+  CHECK_THROWS_WITH(Model(c, 1), "unknown model 'rnn' (expected mlp or cnn)");
+  c.kind = "cnn";
+  c.kernel_size = 4;
+  CHECK_THROWS_WITH(Model(c, 1), "--kernel-size must be odd, got 4");
+  c.kernel_size = 3;
+  c.conv_channels = {4, 4, 4, 4, 4};
+  CHECK_THROWS_WITH(Model(c, 1), "--conv-channels has too many blocks for a 28x28 input (each block halves the image)");
+}

@@ -1,0 +1,74 @@
+// SGD with momentum, Adam, weight decay and the learning-rate schedules.
+#include "runtime/error.h"
+#include "runtime/optimizer.h"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+using namespace kf::trainer;
+
+TEST_CASE("sgd: momentum accumulates; weight decay skips biases") {
+  Param w("w", {2}, true), b("b", {1}, false);
+  w.value = {1.0f, -2.0f};
+  b.value = {0.5f};
+  OptimizerConfig c;
+  c.momentum = 0.5f;
+  c.weight_decay = 0.1f;
+  Optimizer opt(c, {&w, &b});
+  w.grad = {0.2f, 0.0f};
+  b.grad = {1.0f};
+  opt.step(0.1f);
+  // g = grad + 0.1*w -> {0.3, -0.2}; v = g; w -= 0.1 v
+  CHECK(w.value[0] == doctest::Approx(0.97f));
+  CHECK(w.value[1] == doctest::Approx(-1.98f));
+  CHECK(b.value[0] == doctest::Approx(0.4f));
+  opt.step(0.1f);
+  // second step: g = {0.2+0.097, 0-0.198}; v = 0.5*v + g
+  CHECK(w.value[0] == doctest::Approx(0.97f - 0.1f * (0.5f * 0.3f + 0.297f)));
+  CHECK(b.value[0] == doctest::Approx(0.4f - 0.1f * (0.5f * 1.0f + 1.0f)));
+  CHECK(opt.steps() == 2);
+  CHECK(opt.state().size() == 2);
+}
+
+TEST_CASE("adam: the first step moves each weight by about lr against its gradient") {
+  Param w("w", {3}, true);
+  w.value = {0.0f, 1.0f, 2.0f};
+  w.grad = {0.5f, -3.0f, 1e-3f};
+  OptimizerConfig c;
+  c.kind = "adam";
+  Optimizer opt(c, {&w});
+  opt.step(0.01f);
+  CHECK(w.value[0] == doctest::Approx(-0.01f).epsilon(1e-3));
+  CHECK(w.value[1] == doctest::Approx(1.01f).epsilon(1e-3));
+  CHECK(w.value[2] == doctest::Approx(1.99f).epsilon(1e-3));
+  CHECK(opt.state().size() == 2); // m and v
+}
+
+TEST_CASE("schedules: constant, step and cosine") {
+  OptimizerConfig c;
+  c.lr = 0.1f;
+  CHECK(learning_rate(c, 500, 100, 1000) == doctest::Approx(0.1f));
+  c.schedule = "step";
+  c.step_epochs = 2;
+  c.gamma = 0.5f;
+  CHECK(learning_rate(c, 199, 100, 1000) == doctest::Approx(0.1f));
+  CHECK(learning_rate(c, 200, 100, 1000) == doctest::Approx(0.05f));
+  CHECK(learning_rate(c, 450, 100, 1000) == doctest::Approx(0.025f));
+  c.schedule = "cosine";
+  CHECK(learning_rate(c, 0, 100, 1000) == doctest::Approx(0.1f));
+  CHECK(learning_rate(c, 500, 100, 1000) == doctest::Approx(0.05f));
+  CHECK(learning_rate(c, 1000, 100, 1000) == doctest::Approx(0.0f));
+}
+
+TEST_CASE("optimizer config: clear usage errors") {
+  OptimizerConfig c;
+  c.kind = "rmsprop";
+  CHECK_THROWS_WITH(validate(c), "unknown optimizer 'rmsprop' (expected sgd or adam)");
+  c.kind = "sgd";
+  c.lr = -1.0f;
+  CHECK_THROWS_WITH(validate(c), "--lr must be a positive number");
+  c.lr = 0.1f;
+  c.momentum = 1.0f;
+  CHECK_THROWS_WITH(validate(c), "--momentum must be in [0, 1)");
+}

@@ -1,0 +1,149 @@
+// safetensors layout and round trip; checkpoints round trip and refuse
+// truncated, corrupt or mismatched files with pinned messages.
+#include "runtime/checkpoint.h"
+#include "runtime/error.h"
+#include "runtime/export.h"
+#include "runtime/safetensors.h"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+#include <filesystem>
+
+using namespace kf::trainer;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The message of the exception `f` throws ("" if none).
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+fs::path temp_dir(const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / ("kf-trainer-unit-" + name + "-" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+ModelConfig small_cnn() {
+  ModelConfig c;
+  c.kind = "cnn";
+  c.conv_channels = {2};
+  c.hidden = {5};
+  c.input = {1, 4, 4};
+  c.classes = 3;
+  return c;
+}
+
+} // namespace
+
+TEST_CASE("safetensors: byte layout follows the format") {
+  const std::vector<float> a = {1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f}, b = {-1.5f};
+  const std::string bytes = encode_safetensors({{"a", {2, 3}, &a}, {"b", {1}, &b}}, {{"k", "v"}});
+  std::uint64_t len = 0;
+  std::memcpy(&len, bytes.data(), 8);
+  CHECK(len % 8 == 0);
+  CHECK(bytes.size() == 8 + len + 7 * sizeof(float));
+  const auto header = nlohmann::json::parse(bytes.substr(8, len));
+  CHECK(header["a"]["dtype"] == "F32");
+  CHECK(header["a"]["shape"] == nlohmann::json({2, 3}));
+  CHECK(header["a"]["data_offsets"] == nlohmann::json({0, 24}));
+  CHECK(header["b"]["data_offsets"] == nlohmann::json({24, 28}));
+  CHECK(header["__metadata__"]["k"] == "v");
+  float first = 0.0f;
+  std::memcpy(&first, bytes.data() + 8 + len, 4);
+  CHECK(first == 1.0f);
+}
+
+TEST_CASE("safetensors: round trip, and pinned errors for truncated files") {
+  const std::vector<float> a = {0.25f, -7.0f, 3.5f};
+  const std::string bytes = encode_safetensors({{"w", {3}, &a}}, {});
+  const SafetensorsFile f = decode_safetensors(bytes, "t.safetensors");
+  CHECK(f.tensors.at("w").data == a);
+  CHECK(f.tensors.at("w").shape == Shape{3});
+  CHECK_THROWS_WITH(decode_safetensors(bytes.substr(0, bytes.size() - 4), "t.safetensors"),
+                    "t.safetensors is truncated: the header promises 12 bytes of tensor data, the file has 8");
+  CHECK_THROWS_WITH(decode_safetensors(bytes.substr(0, 20), "t.safetensors"),
+                    doctest::Contains("t.safetensors is truncated: the header needs"));
+  CHECK_THROWS_WITH(decode_safetensors("abc", "t.safetensors"), "t.safetensors is truncated: 3 bytes, no header");
+}
+
+TEST_CASE("export: model.safetensors + model.json load back into the same model") {
+  const fs::path dir = temp_dir("export");
+  Model model(small_cnn(), 5);
+  export_model(dir.string(), model, {{"metrics", {{"accuracy", 0.5}}}});
+  LoadedModel loaded = load_exported_model(dir.string());
+  CHECK(loaded.info["format"] == "kf-trainer-model/1");
+  CHECK(loaded.info["model"]["layers"][0]["type"] == "conv2d");
+  CHECK(loaded.info["model"]["layers"][0]["weight"] == "layers.0.weight");
+  const auto a = model.params(), b = loaded.model->params();
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i]->value == b[i]->value);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("checkpoint: round trip restores weights, optimizer state and progress") {
+  Model model(small_cnn(), 1);
+  OptimizerConfig oc;
+  oc.kind = "adam";
+  Optimizer opt(oc, model.params());
+  for (Param* p : model.params())
+    for (float& g : p->grad) g = 0.1f;
+  opt.step(0.01f);
+  TrainProgress p{17, 2, 5, 1.25, 30.0, 40.0};
+  const std::string bytes = encode_checkpoint(model, opt, p);
+
+  Model other(small_cnn(), 2);
+  Optimizer other_opt(oc, other.params());
+  const TrainProgress q = decode_checkpoint(bytes, "ckpt", other, other_opt);
+  CHECK(q.global_step == 17);
+  CHECK(q.epoch == 2);
+  CHECK(q.step_in_epoch == 5);
+  CHECK(q.loss_sum == 1.25);
+  CHECK(other_opt.steps() == 1);
+  for (std::size_t i = 0; i < model.params().size(); ++i) CHECK(model.params()[i]->value == other.params()[i]->value);
+  CHECK(*opt.state()[1].data == *other_opt.state()[1].data);
+
+  SUBCASE("truncated") {
+    CHECK_THROWS_WITH(decode_checkpoint(bytes.substr(0, bytes.size() - 10), "checkpoint c", other, other_opt),
+                      doctest::Contains("checkpoint c is truncated: the header promises"));
+  }
+  SUBCASE("a flipped bit in the data") {
+    std::string bad = bytes;
+    bad[bad.size() - 3] = static_cast<char>(bad[bad.size() - 3] ^ 0x10);
+    CHECK_THROWS_WITH(decode_checkpoint(bad, "checkpoint c", other, other_opt),
+                      "checkpoint c is corrupt: CRC-32 of its tensor data does not match");
+  }
+  SUBCASE("another architecture") {
+    ModelConfig c = small_cnn();
+    c.hidden = {6};
+    Model wider(c, 1);
+    Optimizer wider_opt(oc, wider.params());
+    CHECK_THROWS_WITH(decode_checkpoint(bytes, "checkpoint c", wider, wider_opt),
+                      "checkpoint c was written for a different model architecture; use --no-resume or another --output");
+  }
+}
+
+TEST_CASE("checkpoint files: atomic save, latest, keep two") {
+  const fs::path dir = temp_dir("ckpt");
+  CHECK_FALSE(latest_checkpoint(dir.string()).has_value());
+  for (std::uint64_t step : {10, 20, 30}) save_checkpoint(dir.string(), "x" + std::to_string(step), step);
+  CHECK(latest_checkpoint(dir.string()).value() == (dir / "checkpoints" / "ckpt-30.safetensors").string());
+  CHECK_FALSE(fs::exists(dir / "checkpoints" / "ckpt-10.safetensors"));
+  CHECK(fs::exists(dir / "checkpoints" / "ckpt-20.safetensors"));
+  for (const auto& e : fs::directory_iterator(dir / "checkpoints"))
+    CHECK(e.path().filename().string().find(".tmp") == std::string::npos);
+  fs::remove(dir / "checkpoints" / "ckpt-30.safetensors");
+  CHECK(error_of([&] { latest_checkpoint(dir.string()); }) ==
+        (dir / "checkpoints" / "latest").string() + " names ckpt-30.safetensors, which does not exist");
+  fs::remove_all(dir);
+}
