@@ -34,11 +34,11 @@ spec:
       type: mlp                # mlp | cnn
       layers: [128, 64]
       activation: relu         # relu | tanh | sigmoid
-    hyperparameters:           # passed to the trainer as --NAME=VALUE
-      lr: 0.05
+    hyperparameters:           # passed to the trainer as --NAME=VALUE (kf-trainer --help)
+      lr: 0.001
       epochs: 5
-      batch-size: 64
-      optimizer: sgd
+      batch-size: 32           # per worker
+      optimizer: adam          # sgd | adam
     restartPolicy: OnFailure   # OnFailure | Never | Always | ExitCode
     backoffLimit: 3
 
