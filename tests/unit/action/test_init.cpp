@@ -6,16 +6,12 @@
 #include "libkf/util/error.h"
 #include "libkf/util/fs.h"
 #include "libkf/util/git.h"
+#include "tests/unit/temp_dir.h"
 
 using namespace kf;
 namespace stdfs = std::filesystem;
 
-namespace {
-struct TempDir {
-  stdfs::path path = fs::make_temp_dir(stdfs::temp_directory_path(), "kf-unit-init");
-  ~TempDir() { stdfs::remove_all(path); }
-};
-} // namespace
+using test::TempDir;
 
 TEST_CASE("init scaffolds three files and a first commit") {
   TempDir tmp;

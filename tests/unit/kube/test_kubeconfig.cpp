@@ -5,20 +5,14 @@
 #include "libkf/kube/kubeconfig.h"
 #include "libkf/util/error.h"
 #include "libkf/util/fs.h"
+#include "tests/unit/temp_dir.h"
 
 using namespace kf;
 namespace stdfs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  stdfs::path path = fs::make_temp_dir(stdfs::temp_directory_path(), "kf-unit-kubeconfig");
-  ~TempDir() { stdfs::remove_all(path); }
-  std::string write(const std::string& name, const std::string& text) const {
-    fs::write_file_atomic(path / name, text);
-    return (path / name).string();
-  }
-};
+using test::TempDir;
 
 // Options that ignore the process environment.
 kube::KubeconfigOptions isolated() {
