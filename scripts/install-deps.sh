@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  build-essential cmake ninja-build pkg-config git clang
+  build-essential cmake ninja-build pkg-config git clang ccache
   # libraries (see ARCHITECTURE.md for who uses what)
   libcli11-dev libyaml-cpp-dev libfmt-dev nlohmann-json3-dev
   libcurl4-openssl-dev libgit2-dev libsqlite3-dev libssl-dev zlib1g-dev
