@@ -1,4 +1,5 @@
 // IDX and CSV readers, sharding, and pinned errors for missing or corrupt data.
+#include "tests/runtime/unit/support.h"
 #include "runtime/data.h"
 #include "runtime/error.h"
 #include "runtime/safetensors.h"
@@ -14,23 +15,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The message of the exception `f` throws ("" if none).
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
-fs::path temp_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("kf-trainer-data-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+fs::path temp_dir(const std::string& name) { return test::temp_dir("data", name); }
 
 std::string be32(std::uint32_t v) {
   return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};

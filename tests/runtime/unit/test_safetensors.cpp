@@ -1,5 +1,6 @@
 // safetensors layout and round trip; checkpoints round trip and refuse
 // truncated, corrupt or mismatched files with pinned messages.
+#include "tests/runtime/unit/support.h"
 #include "runtime/checkpoint.h"
 #include "runtime/error.h"
 #include "runtime/export.h"
@@ -16,23 +17,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The message of the exception `f` throws ("" if none).
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
-fs::path temp_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("kf-trainer-unit-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+fs::path temp_dir(const std::string& name) { return test::temp_dir("unit", name); }
 
 ModelConfig small_cnn() {
   ModelConfig c;
