@@ -7,13 +7,8 @@ set -euo pipefail
 : "${KF:?set KF to the kf binary}" "${KF_DOCGEN:?set KF_DOCGEN to the kf-docgen binary}"
 : "${KF_SOURCE_DIR:?set KF_SOURCE_DIR to the source tree}"
 
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/lib.sh" # fail, failures, WORK (removed at exit)
+tmp=$WORK
 script=$KF_SOURCE_DIR/completions/kf.bash
 
 # 1. The checked-in files are what kf-docgen writes now (man/extra holds hand-written parts).

@@ -9,13 +9,8 @@ if ! command -v man >/dev/null 2>&1; then
   exit 0
 fi
 
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/lib.sh" # fail, failures, WORK (removed at exit)
+tmp=$WORK
 
 man_dir=$KF_SOURCE_DIR/man
 version=$("$KF" version | awk '{print $2}')
