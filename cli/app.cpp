@@ -59,8 +59,13 @@ std::unique_ptr<CLI::App> make_app(Globals& g) {
   add_render(*app, g);
   add_validate(*app, g);
   add_apply(*app, g);   // issue 3: server-side apply of manifests
+  add_train(*app, g);   // train / status / logs / delete: runs on the target (local: this machine)
+  add_status(*app, g);
+  add_logs(*app, g);
+  add_delete(*app, g);
   add_completion(*app, g);
   add_version(*app, g);
+  add_supervise(*app, g);
   return app;
 }
 

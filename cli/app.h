@@ -42,6 +42,11 @@ void add_init(CLI::App& app, Globals& g);
 void add_render(CLI::App& app, Globals& g);
 void add_validate(CLI::App& app, Globals& g);
 void add_apply(CLI::App& app, Globals& g); // issue 3
+void add_train(CLI::App& app, Globals& g);      // issue 6: local runs
+void add_status(CLI::App& app, Globals& g);
+void add_logs(CLI::App& app, Globals& g);
+void add_delete(CLI::App& app, Globals& g);
+void add_supervise(CLI::App& app, Globals& g);  // hidden: a local run's supervisor process
 void add_completion(CLI::App& app, Globals& g);
 
 // Shared flags: -f VALUES and --set PATH=VALUE (helm's), for verbs that load kf.yaml.

@@ -52,3 +52,9 @@ if(KF_CUDA AND NOT KF_SANITIZE)
   endif()
 endif()
 message(STATUS "kf-trainer: CUDA path ${KF_HAVE_CUDA}")
+
+# --- libkf/metadata: the ML metadata store ------------------------------------
+# SQLite (libsqlite3-dev) holds runs, artifacts and metrics; OpenSSL's libcrypto
+# (libssl-dev) computes artifact digests (sha256).
+find_package(SQLite3 REQUIRED)               # SQLite::SQLite3
+find_package(OpenSSL REQUIRED)               # OpenSSL::Crypto

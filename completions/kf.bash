@@ -68,6 +68,8 @@ _kf_reply() {
             render:-f | render:--values | render:--set) i=$((i + 1)) ;;
             validate:-f | validate:--filename | validate:--schemas | validate:--values | validate:--set) i=$((i + 1)) ;;
             apply:-f | apply:--filename | apply:--kubeconfig | apply:--context | apply:-n | apply:--namespace | apply:--dry-run | apply:--field-manager) i=$((i + 1)) ;;
+            train:-f | train:--values | train:--set | train:--name) i=$((i + 1)) ;;
+            logs:--replica | logs:--tail) i=$((i + 1)) ;;
             *:-o | *:--output | *:--target | *:-C | *:--directory) i=$((i + 1)) ;;
             *:-*) ;;
             :*) verb=$w ;;
@@ -104,6 +106,13 @@ _kf_reply() {
         apply:--dry-run)
             _kf_add none server
             return ;;
+        train:-f | train:--values)
+            _kf_files
+            return ;;
+        train:--set | train:--name)
+            return ;;
+        logs:--replica | logs:--tail)
+            return ;;
         *:-o | *:--output)
             _kf_add table json yaml
             return ;;
@@ -123,6 +132,10 @@ _kf_reply() {
             render) _kf_add -h --help -f --values --set ;;
             validate) _kf_add -h --help -f --filename --schemas --values --set ;;
             apply) _kf_add -h --help -f --filename --kubeconfig --context -n --namespace --dry-run --force-conflicts --field-manager ;;
+            train) _kf_add -h --help -f --values --set --name -d --detach ;;
+            status) _kf_add -h --help -w --watch ;;
+            logs) _kf_add -h --help -f --follow --replica --tail ;;
+            delete) _kf_add -h --help ;;
             completion) _kf_add -h --help ;;
             version) _kf_add -h --help ;;
         esac
@@ -132,7 +145,7 @@ _kf_reply() {
 
     # A verb, or the verb's positional arguments.
     case $verb in
-        "") _kf_add init render validate apply completion version ;;
+        "") _kf_add init render validate apply train status logs delete completion version ;;
         init)
             case $npos in
                 0) _kf_files -d ;;

@@ -10,6 +10,10 @@ complete -c kf -n __fish_use_subcommand -a init -d 'Create a kf project: kf.yaml
 complete -c kf -n __fish_use_subcommand -a render -d 'Print the Kubernetes objects kf would submit (PyTorchJob/TFJob, Experiment, InferenceService, Workflow, Notebook)'
 complete -c kf -n __fish_use_subcommand -a validate -d 'Check kf.yaml, and objects against the CRD schemas of a directory'
 complete -c kf -n __fish_use_subcommand -a apply -d 'Apply manifests to a cluster with server-side apply: namespaces and CRDs first, the rest once the CRDs are established'
+complete -c kf -n __fish_use_subcommand -a train -d 'Train the model: run the project\'s PyTorchJob or TFJob on the target (default: this machine), following its progress'
+complete -c kf -n __fish_use_subcommand -a status -d 'Show the project\'s runs, or one run in detail (conditions, replicas, metrics per epoch, artifacts, lineage)'
+complete -c kf -n __fish_use_subcommand -a logs -d 'Print a run\'s replica log (stdout and stderr of its process)'
+complete -c kf -n __fish_use_subcommand -a delete -d 'Stop runs and remove them: their processes, directory and records'
 complete -c kf -n __fish_use_subcommand -a completion -d 'Print a shell completion script: bash, zsh or fish'
 complete -c kf -n __fish_use_subcommand -a version -d 'Print kf\'s version'
 
@@ -49,6 +53,22 @@ complete -c kf -n '__fish_seen_subcommand_from apply' -s n -l namespace -x -d 'N
 complete -c kf -n '__fish_seen_subcommand_from apply' -l dry-run -x -a 'none server' -d '\'server\': the server validates every object and stores nothing'
 complete -c kf -n '__fish_seen_subcommand_from apply' -l force-conflicts -d 'Take over fields that another field manager owns'
 complete -c kf -n '__fish_seen_subcommand_from apply' -l field-manager -x -d 'The field manager kf applies as (default kf)'
+
+# kf train
+complete -c kf -n '__fish_seen_subcommand_from train' -s f -l values -r -F -d 'Merge a values file over kf.yaml (repeatable; later wins)'
+complete -c kf -n '__fish_seen_subcommand_from train' -l set -x -d 'Set a kf.yaml value, e.g. training.workers=4 or spec.tuning.maxTrials=20 (repeatable; after -f)'
+complete -c kf -n '__fish_seen_subcommand_from train' -l name -x -d 'The run\'s name (default: <job>-<N>, the next free number)'
+complete -c kf -n '__fish_seen_subcommand_from train' -s d -l detach -d 'Return once the run has started; follow it with kf status / kf logs'
+
+# kf status
+complete -c kf -n '__fish_seen_subcommand_from status' -s w -l watch -d 'Keep showing it as it changes (Ctrl-C to stop; one run: until it ends)'
+
+# kf logs
+complete -c kf -n '__fish_seen_subcommand_from logs' -s f -l follow -d 'Keep printing as the log grows, until the run ends (across restarts)'
+complete -c kf -n '__fish_seen_subcommand_from logs' -l replica -x -d 'master, chief, worker-N, ps-N (default: master, or chief)'
+complete -c kf -n '__fish_seen_subcommand_from logs' -l tail -x -d 'Only the last N lines (then follow, with -f)'
+
+# kf delete
 
 # kf completion
 complete -c kf -n '__fish_seen_subcommand_from completion; and not __fish_seen_subcommand_from bash zsh fish' -x -a 'bash zsh fish' -d 'bash, zsh or fish'

@@ -1,0 +1,235 @@
+#include "cli/run_view.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+
+#include "cli/output.h"
+
+namespace kf::cli {
+
+namespace {
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+const char* state_color(const std::string& s) {
+  if (s == "Succeeded") return "32";
+  if (s == "Failed" || s == "Stopped") return "31";
+  if (s == "Restarting") return "33";
+  return "36";
+}
+
+// Seconds since an RFC 3339 time ("" = unknown).
+std::string age(const std::string& rfc3339) {
+  std::tm tm{};
+  if (rfc3339.empty() || !strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) return "";
+  const double s = std::difftime(std::time(nullptr), timegm(&tm));
+  return duration_text(s < 0 ? 0 : s);
+}
+
+} // namespace
+
+std::string duration_text(double seconds) {
+  const long s = static_cast<long>(std::llround(seconds));
+  char buf[32];
+  if (s < 60) std::snprintf(buf, sizeof buf, "%lds", s);
+  else if (s < 3600) std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
+  else if (s < 86400) std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
+  else std::snprintf(buf, sizeof buf, "%ldd%02ldh", s / 86400, (s % 86400) / 3600);
+  return buf;
+}
+
+std::string metrics_text(const Json& metrics) {
+  if (!metrics.is_object() || metrics.empty()) return "";
+  std::string out;
+  for (const char* k : {"accuracy", "loss"})
+    if (metrics.contains(k) && metrics[k].is_number()) out += (out.empty() ? "" : " ") + std::string(k) + "=" + fixed(metrics[k].get<double>(), 4);
+  return out;
+}
+
+ProgressView::ProgressView(const Globals& g, std::string run)
+    : m_run(std::move(run)), m_tty(::isatty(STDERR_FILENO) != 0), m_color(use_color(g, stderr)) {}
+
+void ProgressView::draw(const std::vector<std::string>& lines) {
+  if (m_tty) {
+    std::string out;
+    for (std::size_t i = 0; i < m_drawn; ++i) out += "\033[1A\r\033[K";
+    for (const auto& l : lines) out += l + "\n";
+    std::cerr << out << std::flush;
+    m_drawn = lines.size();
+  }
+}
+
+void ProgressView::update(const Json& object, const Json& details) {
+  std::string state;
+  if (object.contains("status") && object["status"].contains("conditions"))
+    for (const auto& c : object["status"]["conditions"])
+      if (c.value("status", "") == "True") state = c.value("type", "");
+  const Json progress = details.value("progress", Json::object());
+  const int epoch = progress.value("metricsEpoch", 0);
+
+  if (!m_tty) { // plain lines: state changes and finished epochs
+    if (state != m_last_state) std::cerr << m_run << ": " << state << '\n';
+    if (epoch > m_last_epoch && progress.contains("metrics")) {
+      std::cerr << m_run << ": epoch " << epoch;
+      if (progress.value("epochs", 0) > 0) std::cerr << '/' << progress.value("epochs", 0);
+      const Json& m = progress["metrics"];
+      for (auto it = m.begin(); it != m.end(); ++it)
+        if (it.value().is_number()) std::cerr << ' ' << it.key() << '=' << fixed(it.value().get<double>(), 4);
+      std::cerr << '\n';
+    }
+    m_last_state = state;
+    m_last_epoch = std::max(m_last_epoch, epoch);
+    return;
+  }
+
+  std::vector<std::string> lines;
+  std::string head = paint(m_color, "1", m_run) + "  " + paint(m_color, state_color(state), state.empty() ? "Created" : state);
+  if (details.value("restarts", 0) > 0)
+    head += "  restarts " + std::to_string(details.value("restarts", 0)) + "/" + std::to_string(details.value("backoffLimit", 0));
+  lines.push_back(head);
+  if (!progress.empty()) {
+    const int e = progress.value("epoch", 0), es = progress.value("epochs", 0);
+    const long step = progress.value("step", 0L), steps = progress.value("steps", 0L);
+    std::string l = "  epoch " + std::to_string(e) + "/" + std::to_string(es) + "  step " + std::to_string(step) + "/" +
+                    std::to_string(steps) + "  loss " + fixed(progress.value("loss", 0.0), 4);
+    if (progress.contains("metrics") && progress["metrics"].contains("accuracy"))
+      l += "  accuracy " + fixed(progress["metrics"]["accuracy"].get<double>(), 4);
+    l += "  " + fixed(progress.value("samplesPerSecond", 0.0), 0) + " samples/s";
+    const long global = (e > 0 ? e - 1 : 0) * steps + step, total = static_cast<long>(es) * steps;
+    if (m_step0 < 0 && global > 0) {
+      m_step0 = global;
+      m_t0 = now_s();
+    } else if (m_step0 >= 0 && global > m_step0 && total > global) {
+      const double rate = static_cast<double>(global - m_step0) / (now_s() - m_t0);
+      l += "  ETA " + duration_text(static_cast<double>(total - global) / rate);
+    }
+    lines.push_back(l);
+  }
+  std::string replicas = " ";
+  for (const auto& r : details.value("replicas", Json::array())) {
+    const std::string s = r.value("state", "");
+    replicas += " " + r.value("name", "") + " " + paint(m_color, state_color(s), s);
+  }
+  if (replicas.size() > 1) lines.push_back(replicas);
+  if (lines != m_last_lines) {
+    draw(lines);
+    m_last_lines = lines;
+  }
+}
+
+void ProgressView::finish() {
+  if (m_tty) draw({});
+}
+
+void print_runs_table(const std::vector<Json>& runs, bool color) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : runs) {
+    std::string progress;
+    if (r.contains("replicas") && r["replicas"].is_object()) {
+      int active = 0, total = 0;
+      for (auto it = r["replicas"].begin(); it != r["replicas"].end(); ++it) {
+        active += it.value().value("active", 0);
+        total += it.value().value("active", 0) + it.value().value("succeeded", 0) + it.value().value("failed", 0);
+      }
+      const std::string st = r.value("state", "");
+      if (st == "Succeeded" || st == "Failed" || st == "Stopped") {
+        int succeeded = 0;
+        for (auto it = r["replicas"].begin(); it != r["replicas"].end(); ++it) succeeded += it.value().value("succeeded", 0);
+        progress = std::to_string(succeeded) + "/" + std::to_string(total) + " succeeded";
+      } else {
+        progress = std::to_string(active) + "/" + std::to_string(total) + " running";
+      }
+    }
+    if (r.contains("progress") && r.value("state", "") != "Succeeded" && r.value("state", "") != "Failed" &&
+        r.value("state", "") != "Stopped")
+      progress = "epoch " + std::to_string(r["progress"].value("epoch", 0)) + "/" + std::to_string(r["progress"].value("epochs", 0));
+    const std::string state = r.value("state", "");
+    rows.push_back({r.value("name", ""), r.value("kind", ""), paint(color, state_color(state), state),
+                    age(r.value("created", "")), progress, metrics_text(r.value("metrics", Json::object())),
+                    r.value("git", Json::object()).value("commit", "").substr(0, 7) +
+                        (r.value("git", Json::object()).value("dirty", false) ? "+" : "")});
+  }
+  print_table({"NAME", "KIND", "STATE", "AGE", "PROGRESS", "METRICS", "COMMIT"}, rows);
+}
+
+void print_run_detail(const Json& r, bool color) {
+  const std::string state = r.value("state", "");
+  std::cout << "Name:      " << r.value("name", "") << '\n'
+            << "Kind:      " << r.value("kind", "") << " (target " << r.value("target", "") << ")\n"
+            << "State:     " << paint(color, state_color(state), state) << " — " << r.value("message", "") << '\n';
+  if (r.contains("created")) std::cout << "Created:   " << r["created"].get<std::string>() << " (" << age(r["created"]) << " ago)\n";
+  if (r.contains("git") && !r["git"].value("commit", "").empty())
+    std::cout << "Commit:    " << r["git"].value("commit", "") << (r["git"].value("dirty", false) ? " (dirty)" : "") << '\n';
+  if (r.contains("parameters") && !r["parameters"].empty()) {
+    std::cout << "Parameters:";
+    for (auto it = r["parameters"].begin(); it != r["parameters"].end(); ++it)
+      std::cout << ' ' << it.key() << '=' << (it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+    std::cout << '\n';
+  }
+  if (r.contains("runDir")) std::cout << "Directory: " << r["runDir"].get<std::string>() << '\n';
+  if (r.contains("model")) std::cout << "Model:     " << r["model"].get<std::string>() << '\n';
+  if (r.contains("replicas")) {
+    std::cout << "\nReplicas:\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& p : r.value("processes", Json::array()))
+      rows.push_back({"  " + p.value("name", ""), p.value("state", ""), std::to_string(p.value("restarts", 0)),
+                      p["exitCode"].is_null() ? "" : std::to_string(p["exitCode"].get<int>())});
+    print_table({"  REPLICA", "STATE", "RESTARTS", "EXIT CODE"}, rows);
+  }
+  if (r.contains("conditions")) {
+    std::cout << "\nConditions:\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& c : r["conditions"])
+      rows.push_back({"  " + c.value("type", ""), c.value("status", ""), c.value("reason", ""), c.value("lastTransitionTime", ""),
+                      c.value("message", "")});
+    print_table({"  TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"}, rows);
+  }
+  if (r.contains("epochs") && !r["epochs"].empty()) {
+    std::cout << "\nMetrics:\n";
+    std::vector<std::string> header = {"  EPOCH"};
+    const Json& first = r["epochs"][0];
+    for (auto it = first.begin(); it != first.end(); ++it)
+      if (it.key() != "epoch") header.push_back(it.key());
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& e : r["epochs"]) {
+      std::vector<std::string> row = {"  " + std::to_string(e.value("epoch", 0))};
+      for (std::size_t i = 1; i < header.size(); ++i)
+        row.push_back(e.contains(header[i]) && e[header[i]].is_number() ? fixed(e[header[i]].get<double>(), 4) : "");
+      rows.push_back(row);
+    }
+    for (auto& h : header) for (auto& c : h) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    print_table(header, rows);
+  }
+  if (r.contains("artifacts") && !r["artifacts"].empty()) {
+    std::cout << "\nArtifacts:\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& a : r["artifacts"])
+      rows.push_back({"  " + a.value("direction", ""), a.value("type", ""), a.value("uri", ""), a.value("sha256", "").substr(0, 12)});
+    print_table({"  EVENT", "TYPE", "URI", "SHA256"}, rows);
+  }
+  if (r.contains("lineage") && !r["lineage"].empty()) {
+    std::cout << "\nLineage:\n";
+    for (const auto& l : r["lineage"])
+      std::cout << "  " << (l.value("relation", "") == "produced-input" ? "input from " : "output used by ") << l.value("run", "")
+                << " (" << l.value("artifact", "") << ")\n";
+  }
+  if (r.contains("logTail")) {
+    std::cout << "\nLast lines of " << r.value("failedReplica", "") << "'s log:\n";
+    for (const auto& l : r["logTail"]) std::cout << "  " << l.get<std::string>() << '\n';
+  }
+}
+
+} // namespace kf::cli

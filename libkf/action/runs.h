@@ -1,0 +1,58 @@
+#pragma once
+// The verbs that follow runs: `kf train` submits one, `kf status`, `kf logs`
+// and `kf delete` read and remove them. All of them go through a
+// target::Target chosen like every verb's (--target NAME, else kf.yaml's
+// defaultTarget, "local" when none).
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "libkf/action/context.h"
+#include "libkf/spec/load.h"
+#include "libkf/target/target.h"
+
+namespace kf::action {
+
+struct ProjectTarget {
+  spec::LoadedProject loaded;
+  std::string target_name;
+  std::unique_ptr<target::Target> target;
+};
+
+// Loads kf.yaml and opens the target. A cluster target is a clear error for
+// now: running on clusters comes with the cluster target.
+ProjectTarget open_target(const Context& ctx, const spec::LoadOptions& load, const std::string& target);
+
+struct TrainOptions {
+  spec::LoadOptions load;
+  std::string target;
+  std::string run_name; // --name; "" = <job>-<N>
+};
+
+struct TrainResult {
+  std::string run;
+  std::string target;
+  Json object;          // as submitted
+  std::filesystem::path run_dir; // local runs: where logs and output go
+};
+
+// Renders the training job and submits it; returns at once.
+TrainResult train(const Context& ctx, const TrainOptions& options, ProjectTarget& pt);
+
+struct StatusOptions {
+  std::string run; // "" = every run; "@latest" = the newest
+};
+
+// One run as `kf status` shows it (and prints with -o json):
+// {name, kind, target, state, message, created, updated, parameters, git{commit, dirty},
+//  metrics{...final}, artifacts[...], model (path), replicas{Type: {active, succeeded, failed}},
+//  restarts, progress{...}}; a single run adds conditions, epochs, lineage and,
+// when it failed, logTail (the failing replica's last lines).
+std::vector<Json> status(const Context& ctx, const StatusOptions& options, ProjectTarget& pt);
+
+// `kf delete RUN...`: stops and removes each; throws for an unknown run (after removing the others).
+std::vector<std::string> delete_runs(const Context& ctx, const std::vector<std::string>& runs, ProjectTarget& pt);
+
+} // namespace kf::action

@@ -1,0 +1,41 @@
+#include "libkf/action/runs.h"
+
+#include "libkf/local/local_target.h"
+#include "libkf/local/run_dir.h"
+#include "libkf/render/render.h"
+#include "libkf/spec/target.h"
+#include "libkf/util/error.h"
+#include "libkf/util/strings.h"
+
+namespace kf::action {
+
+ProjectTarget open_target(const Context& ctx, const spec::LoadOptions& load, const std::string& target) {
+  ProjectTarget pt{spec::load_project(load), "", nullptr};
+  const auto t = spec::select_target(pt.loaded.project, target);
+  pt.target_name = t.name;
+  if (t.type != "local")
+    throw UsageError("target " + str::quote(t.name) + " is a cluster; kf train, status, logs and delete run on the local "
+                     "target for now (submit to a cluster with: kf render train | kf apply -f -)");
+  local::LocalOptions o;
+  o.project_dir = pt.loaded.dir;
+  o.project = pt.loaded.project.name;
+  o.trainer_image = pt.loaded.project.image.ref();
+  pt.target = std::make_unique<local::LocalTarget>(o);
+  ctx.reporter.debug("target local: runs in " + local::runs_root(pt.loaded.dir).string());
+  return pt;
+}
+
+TrainResult train(const Context& ctx, const TrainOptions& options, ProjectTarget& pt) {
+  const render::Renderer renderer(pt.loaded.project, pt.loaded.dir);
+  const Json job = renderer.training();
+  target::SubmitOptions so;
+  so.run_name = options.run_name;
+  for (const auto& [name, value] : pt.loaded.project.training.hyperparameters) so.parameters[name] = value;
+  const auto submitted = pt.target->submit(job, so);
+  ctx.reporter.debug("submitted " + job.value("kind", "") + " " + submitted.run);
+  TrainResult r{submitted.run, pt.target_name, submitted.object, {}};
+  if (auto* local = dynamic_cast<local::LocalTarget*>(pt.target.get())) r.run_dir = local->run_dir(submitted.run);
+  return r;
+}
+
+} // namespace kf::action

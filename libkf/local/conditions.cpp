@@ -1,0 +1,53 @@
+#include "libkf/local/conditions.h"
+
+#include <ctime>
+
+namespace kf::local {
+
+std::string now_rfc3339() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string reason(const std::string& kind, const std::string& condition) { return kind + condition; }
+
+namespace {
+void turn_off(Json& conditions, const std::string& type, const std::string& now) {
+  for (auto& c : conditions)
+    if (c.value("type", "") == type && c.value("status", "") == "True") {
+      c["status"] = "False";
+      c["lastUpdateTime"] = now;
+      c["lastTransitionTime"] = now;
+    }
+}
+} // namespace
+
+void set_condition(Json& status, const std::string& type, const std::string& reason, const std::string& message,
+                   const std::string& now) {
+  if (!status.contains("conditions") || !status["conditions"].is_array()) status["conditions"] = Json::array();
+  Json& conditions = status["conditions"];
+  if (type == "Running") turn_off(conditions, "Restarting", now);
+  if (type == "Restarting" || type == "Succeeded" || type == "Failed") turn_off(conditions, "Running", now);
+  for (auto& c : conditions)
+    if (c.value("type", "") == type) {
+      const bool transition = c.value("status", "") != "True";
+      c["status"] = "True";
+      c["reason"] = reason;
+      c["message"] = message;
+      c["lastUpdateTime"] = now;
+      if (transition) c["lastTransitionTime"] = now;
+      return;
+    }
+  conditions.push_back({{"type", type},
+                        {"status", "True"},
+                        {"reason", reason},
+                        {"message", message},
+                        {"lastUpdateTime", now},
+                        {"lastTransitionTime", now}});
+}
+
+} // namespace kf::local

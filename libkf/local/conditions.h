@@ -1,0 +1,25 @@
+#pragma once
+// Job status in the shape the Kubeflow training operator writes it
+// (kubeflow.org/v1 JobStatus): conditions with type/status/reason/message
+// and transition times, replicaStatuses per replica type, startTime,
+// completionTime. The local supervisor keeps one of these in object.json.
+
+#include <string>
+
+#include "libkf/util/json.h"
+
+namespace kf::local {
+
+// Now as RFC 3339 in UTC, seconds precision ("2026-11-30T14:02:08Z"), as Kubernetes writes times.
+std::string now_rfc3339();
+
+// Sets condition `type` to True with reason/message, as the operator does:
+// Running and Restarting exclude each other, Succeeded and Failed turn
+// Running off. An existing condition of that type is updated in place.
+void set_condition(Json& status, const std::string& type, const std::string& reason, const std::string& message,
+                   const std::string& now);
+
+// The operator's reason for a condition: "PyTorchJobRunning", "TFJobFailed", ...
+std::string reason(const std::string& kind, const std::string& condition);
+
+} // namespace kf::local

@@ -1,0 +1,324 @@
+#include "libkf/local/local_target.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <deque>
+#include <fstream>
+#include <thread>
+
+#include "libkf/local/conditions.h"
+#include "libkf/local/plan.h"
+#include "libkf/local/process.h"
+#include "libkf/local/run_dir.h"
+#include "libkf/metadata/runs.h"
+#include "libkf/util/error.h"
+#include "libkf/util/git.h"
+#include "libkf/util/strings.h"
+
+namespace kf::local {
+
+namespace stdfs = std::filesystem;
+
+namespace {
+
+constexpr auto k_poll = std::chrono::milliseconds(100);
+constexpr const char* k_submitted = "kf.dev/submitted-ms";
+constexpr const char* k_run_of = "kf.dev/run-of";
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+bool executable(const stdfs::path& p) {
+  std::error_code ec;
+  return stdfs::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
+}
+
+std::int64_t submitted_ms(const Json& object) {
+  const auto& md = object["metadata"];
+  if (!md.contains("annotations") || !md["annotations"].contains(k_submitted)) return 0;
+  return std::atoll(md["annotations"][k_submitted].get<std::string>().c_str());
+}
+
+} // namespace
+
+std::string find_trainer() {
+  if (const char* env = std::getenv("KF_TRAINER"); env && *env) {
+    if (!executable(env)) throw Error(std::string("KF_TRAINER=") + env + " is not an executable file");
+    return env;
+  }
+  const stdfs::path bin = self_exe().parent_path();
+  for (const auto& p : {bin / "kf-trainer", bin / ".." / "libexec" / "kf" / "kf-trainer", bin / ".." / "runtime" / "kf-trainer"})
+    if (executable(p)) return stdfs::weakly_canonical(p).string();
+  if (const char* path = std::getenv("PATH"))
+    for (const auto& dir : str::split(path, ':'))
+      if (!dir.empty() && executable(stdfs::path(dir) / "kf-trainer")) return (stdfs::path(dir) / "kf-trainer").string();
+  throw Error("kf-trainer not found beside kf (" + bin.string() +
+              ") or in PATH: build it (cmake --build --preset dev) or set KF_TRAINER to its path");
+}
+
+LocalTarget::LocalTarget(LocalOptions options) : m_o(std::move(options)) {
+  if (m_o.supervisor.empty()) m_o.supervisor = {self_exe().string(), "__supervise"};
+  m_o.project_dir = stdfs::weakly_canonical(stdfs::absolute(m_o.project_dir));
+}
+
+stdfs::path LocalTarget::run_dir(const std::string& run) const { return runs_root(m_o.project_dir) / run; }
+
+target::Submitted LocalTarget::submit(const Json& rendered, const target::SubmitOptions& options) {
+  const std::string kind = rendered.value("kind", "");
+  const std::string base = rendered["metadata"].value("name", "");
+  if (!can_run_locally(kind))
+    throw Error(kind + " " + str::quote(base) + ": the local target runs PyTorchJob and TFJob objects (run " + kind +
+                " on a cluster: --target)");
+  PlanOptions po{m_o.trainer_image, m_o.trainer_path, free_port};
+  if (po.trainer_path.empty()) po.trainer_path = "kf-trainer"; // checked below, once the plan needs it
+  plan_job(rendered, po); // every error about the object before anything is created
+
+  stdfs::create_directories(runs_root(m_o.project_dir));
+  metadata::Runs runs(metadata_db(m_o.project_dir));
+  const auto head = git::head(m_o.project_dir);
+  std::string run;
+  // The store proposes the next free number; a concurrent kf may take it
+  // first (its directory exists before its record), so then try the ones after.
+  for (int attempt = 0;; ++attempt) {
+    if (options.run_name.empty()) {
+      const std::string proposed = runs.next_name(base);
+      const int n = std::atoi(proposed.substr(base.size() + 1).c_str());
+      run = base + "-" + std::to_string(n + attempt);
+    } else {
+      run = options.run_name;
+    }
+    std::error_code ec;
+    const bool made = stdfs::create_directory(run_dir(run), ec);
+    if (made) {
+      metadata::RunRecord rec;
+      rec.name = run;
+      rec.project = m_o.project;
+      rec.kind = kind;
+      rec.target = "local";
+      rec.state = "Created";
+      rec.message = kind + " " + run + " is created.";
+      rec.parameters = options.parameters;
+      rec.object = rendered;
+      if (head) {
+        rec.git_commit = head->commit;
+        rec.git_dirty = head->dirty;
+      }
+      try {
+        runs.start(rec);
+        break;
+      } catch (const Error&) {
+        stdfs::remove_all(run_dir(run), ec);
+        if (!options.run_name.empty()) throw Error("run " + str::quote(run) + " already exists");
+      }
+    } else if (!options.run_name.empty()) {
+      throw Error("run " + str::quote(run) + " already exists (kf delete " + run + " removes it)");
+    }
+    if (attempt > 100) throw Error("cannot reserve a run name for " + base + " in " + runs_root(m_o.project_dir).string());
+  }
+
+  const RunDir dir{run_dir(run)};
+  try {
+    Json object = rendered;
+    object["metadata"]["name"] = run;
+    object["metadata"]["annotations"][k_run_of] = base;
+    object["metadata"]["annotations"][k_submitted] = std::to_string(now_ms());
+    object["metadata"]["creationTimestamp"] = now_rfc3339();
+    if (po.trainer_path == "kf-trainer") po.trainer_path = find_trainer();
+    const JobPlan plan = plan_job(object, po);
+    object["status"] = Json::object();
+    set_condition(object["status"], "Created", kind + "Created", kind + " " + run + " is created.", now_rfc3339());
+    write_json(dir.plan(), to_json(plan));
+    write_json(dir.object(), object);
+    std::vector<std::string> argv = m_o.supervisor;
+    argv.insert(argv.end(), {"--run-dir", dir.root.string(), "--metadata", metadata_db(m_o.project_dir).string()});
+    spawn_daemon(argv, dir.supervisor_log());
+    return {run, object};
+  } catch (...) {
+    std::error_code ec;
+    stdfs::remove_all(dir.root, ec);
+    try {
+      runs.remove(run);
+    } catch (...) {
+    }
+    throw;
+  }
+}
+
+std::string LocalTarget::resolve(const std::string& run) const {
+  if (run != "@latest") return run;
+  const auto all = list();
+  if (all.empty()) throw Error("no runs yet in " + runs_root(m_o.project_dir).string() + " (kf train starts one)");
+  return all.front();
+}
+
+std::optional<Json> LocalTarget::get(const std::string& name) const {
+  const std::string run = resolve(name);
+  const RunDir dir{run_dir(run)};
+  auto object = read_json(dir.object());
+  if (!object) return std::nullopt;
+  // A supervisor that died without finishing (kill -9, a reboot) leaves a
+  // run that looks alive: whoever notices records it, holding the lock.
+  std::error_code ec;
+  if (!target::is_finished(*object) && stdfs::exists(dir.local(), ec) && !is_locked(dir.lock())) {
+    FileLock lock(dir.lock(), false);
+    if (lock.locked()) {
+      object = read_json(dir.object());
+      if (object && !target::is_finished(*object)) {
+        const std::string kind = object->value("kind", "");
+        set_condition((*object)["status"], "Failed", "SupervisorLost",
+                      kind + " " + run + " lost its supervisor (the kf process running it ended without finishing it).",
+                      now_rfc3339());
+        write_json(dir.object(), *object);
+        try {
+          metadata::Runs(metadata_db(m_o.project_dir)).set_state(run, "Failed", "lost its supervisor");
+        } catch (const Error&) {
+        }
+      }
+    }
+  }
+  return object;
+}
+
+std::vector<std::string> LocalTarget::list() const {
+  std::vector<std::pair<std::int64_t, std::string>> runs;
+  std::error_code ec;
+  const auto root = runs_root(m_o.project_dir);
+  if (!stdfs::is_directory(root, ec)) return {};
+  for (const auto& e : stdfs::directory_iterator(root, ec)) {
+    if (!e.is_directory()) continue;
+    try {
+      if (auto object = read_json(RunDir{e.path()}.object()))
+        runs.emplace_back(submitted_ms(*object), e.path().filename().string());
+    } catch (const Error&) {
+      // a run being created or removed right now
+    }
+  }
+  std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second > b.second; });
+  std::vector<std::string> names;
+  for (auto& r : runs) names.push_back(std::move(r.second));
+  return names;
+}
+
+void LocalTarget::watch(const std::string& name, const std::function<bool(const Json&)>& on_change) const {
+  const std::string run = resolve(name);
+  Json last;
+  while (true) {
+    auto object = get(run);
+    if (!object) throw Error("run " + str::quote(run) + " does not exist");
+    if ((*object)["status"] != last) {
+      last = (*object)["status"];
+      if (!on_change(*object)) return;
+    }
+    if (target::is_finished(*object)) return;
+    std::this_thread::sleep_for(k_poll);
+  }
+}
+
+Json LocalTarget::details(const std::string& name) const {
+  try {
+    auto j = read_json(RunDir{run_dir(resolve(name))}.local());
+    return j ? *j : Json::object();
+  } catch (const Error&) {
+    return Json::object(); // being replaced right now: next time
+  }
+}
+
+void LocalTarget::logs(const std::string& name, const target::LogOptions& o, std::ostream& out) const {
+  const std::string run = resolve(name);
+  const RunDir dir{run_dir(run)};
+  const auto plan_json = read_json(dir.plan());
+  if (!plan_json) throw Error("run " + str::quote(run) + " does not exist");
+  const JobPlan plan = plan_from_json(*plan_json);
+  std::string replica = o.replica.empty() ? plan.success_replica : o.replica;
+  std::vector<std::string> names;
+  for (const auto& r : plan.replicas) names.push_back(r.name);
+  if (std::find(names.begin(), names.end(), replica) == names.end() &&
+      std::find(names.begin(), names.end(), replica + "-0") != names.end())
+    replica += "-0"; // "master" = "master-0"
+  if (std::find(names.begin(), names.end(), replica) == names.end())
+    throw UsageError("run " + run + " has no replica " + str::quote(replica) + " (it has " + str::join(names, ", ") + ")");
+
+  std::ifstream in;
+  std::uint64_t offset = 0;
+  auto pump = [&](bool whole_lines_only) {
+    if (!in.is_open()) {
+      in.open(dir.log(replica), std::ios::binary);
+      if (!in.is_open()) return;
+    }
+    in.clear();
+    in.seekg(static_cast<std::streamoff>(offset));
+    std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (whole_lines_only) {
+      const auto nl = chunk.rfind('\n');
+      chunk = nl == std::string::npos ? "" : chunk.substr(0, nl + 1);
+    }
+    offset += chunk.size();
+    out << chunk;
+    out.flush();
+  };
+
+  if (o.tail >= 0) { // start at the last N lines
+    std::ifstream whole(dir.log(replica), std::ios::binary);
+    std::deque<std::uint64_t> starts{0};
+    std::uint64_t pos = 0;
+    for (char c; whole.get(c);) {
+      ++pos;
+      if (c == '\n') {
+        starts.push_back(pos);
+        if (starts.size() > static_cast<std::size_t>(o.tail) + 1) starts.pop_front();
+      }
+    }
+    offset = starts.size() > static_cast<std::size_t>(o.tail) ? starts.front() : 0;
+    if (o.tail == 0) offset = pos;
+  }
+  if (!o.follow) {
+    pump(false);
+    return;
+  }
+  while (true) {
+    const auto object = get(run);
+    const bool finished = !object || target::is_finished(*object);
+    pump(!finished);
+    if (finished) return;
+    std::this_thread::sleep_for(k_poll);
+  }
+}
+
+bool LocalTarget::stop(const std::string& name) {
+  const std::string run = resolve(name);
+  const RunDir dir{run_dir(run)};
+  std::error_code ec;
+  if (!stdfs::exists(dir.object(), ec)) return false;
+  // Wait for a supervisor that is still starting to take the lock.
+  for (int i = 0; i < 50 && !stdfs::exists(dir.local(), ec) && !target::is_finished(*read_json(dir.object())); ++i)
+    std::this_thread::sleep_for(k_poll);
+  const Json local = details(run);
+  const int pid = local.contains("supervisor") ? local["supervisor"].value("pid", 0) : 0;
+  if (pid > 0 && is_locked(dir.lock())) {
+    ::kill(pid, SIGTERM);
+    FileLock wait_for_exit(dir.lock(), true); // the supervisor holds it until it has stopped every replica
+  }
+  return true;
+}
+
+bool LocalTarget::remove(const std::string& name) {
+  const std::string run = resolve(name);
+  const bool existed = stop(run);
+  std::error_code ec;
+  stdfs::remove_all(run_dir(run), ec);
+  if (ec) throw Error("cannot remove " + run_dir(run).string() + ": " + ec.message());
+  bool recorded = false;
+  try {
+    recorded = metadata::Runs(metadata_db(m_o.project_dir)).remove(run);
+  } catch (const Error&) {
+    if (!existed) throw;
+  }
+  return existed || recorded;
+}
+
+} // namespace kf::local

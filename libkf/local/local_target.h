@@ -1,0 +1,57 @@
+#pragma once
+// The local target: runs PyTorchJob and TFJob objects on this machine, one
+// process per replica, under a supervisor process (supervisor.h), in
+// <project>/.kf/runs/<run>/ (run_dir.h), recorded in <project>/.kf/metadata.db.
+// Other kinds (Experiment, InferenceService, Workflow) plug in as further
+// plans for the same supervisor.
+//
+// Any number of kf processes may use one project at once: run names are
+// reserved in the metadata store and by mkdir, object.json has one writer
+// (the supervisor, holding the run's lock), and every file is replaced
+// atomically.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "libkf/target/target.h"
+
+namespace kf::local {
+
+struct LocalOptions {
+  std::filesystem::path project_dir;   // holds kf.yaml; runs go to .kf/ under it
+  std::string project;                 // the project's name
+  std::string trainer_image;           // the project's trainer image (only it runs here)
+  std::string trainer_path;            // the kf-trainer executable ("" = find_trainer())
+  std::vector<std::string> supervisor; // command that runs `supervise` ("" = this kf: {self, "__supervise"})
+};
+
+class LocalTarget final : public target::Target {
+public:
+  explicit LocalTarget(LocalOptions options);
+
+  std::string name() const override { return "local"; }
+  target::Submitted submit(const Json& object, const target::SubmitOptions& options) override;
+  std::optional<Json> get(const std::string& run) const override;
+  std::vector<std::string> list() const override;
+  void watch(const std::string& run, const std::function<bool(const Json&)>& on_change) const override;
+  void logs(const std::string& run, const target::LogOptions& options, std::ostream& out) const override;
+  bool stop(const std::string& run) override;
+  bool remove(const std::string& run) override;
+
+  // local.json of the run (replica pids and states, restarts, progress); {} if none.
+  Json details(const std::string& run) const;
+  // "@latest" -> the newest run's name; other names unchanged. Throws if there are no runs.
+  std::string resolve(const std::string& run) const;
+  std::filesystem::path run_dir(const std::string& run) const;
+
+private:
+  LocalOptions m_o;
+};
+
+// The kf-trainer to run: $KF_TRAINER, else beside kf (bin/kf-trainer,
+// ../libexec/kf/kf-trainer, or ../runtime/kf-trainer in a build tree), else
+// from PATH. Throws kf::Error saying how to get one.
+std::string find_trainer();
+
+} // namespace kf::local

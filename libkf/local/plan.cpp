@@ -1,0 +1,250 @@
+#include "libkf/local/plan.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "libkf/util/error.h"
+#include "libkf/util/strings.h"
+
+namespace kf::local {
+
+namespace {
+
+struct KindInfo {
+  const char* kind;
+  const char* specs;      // the replica specs field
+  const char* container;  // the container the operator configures
+  const char* default_policy;
+  std::vector<std::string> order; // replica types in rank order
+};
+
+const KindInfo* kind_info(const std::string& kind) {
+  static const KindInfo k_kinds[] = {
+      {"PyTorchJob", "pytorchReplicaSpecs", "pytorch", "OnFailure", {"Master", "Worker"}},
+      {"TFJob", "tfReplicaSpecs", "tensorflow", "Never", {"Chief", "Master", "Worker", "PS", "Evaluator"}},
+  };
+  for (const auto& k : k_kinds)
+    if (kind == k.kind) return &k;
+  return nullptr;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::vector<std::string> strings_of(const Json& j, const std::string& where) {
+  std::vector<std::string> out;
+  if (j.is_null()) return out;
+  if (!j.is_array()) throw Error(where + ": must be a list of strings");
+  for (const auto& s : j) {
+    if (!s.is_string()) throw Error(where + ": must be a list of strings");
+    out.push_back(s.get<std::string>());
+  }
+  return out;
+}
+
+struct ReplicaGroup {
+  std::string type;
+  int replicas = 0;
+  std::string policy;
+  std::vector<std::string> argv;
+  std::vector<std::pair<std::string, std::string>> env;
+};
+
+ReplicaGroup read_group(const std::string& prefix, const std::string& type, const Json& spec, const KindInfo& k,
+                        const PlanOptions& o) {
+  const std::string at = prefix + "." + type;
+  ReplicaGroup g;
+  g.type = type;
+  g.replicas = spec.contains("replicas") ? spec["replicas"].get<int>() : 1;
+  if (g.replicas < 0) throw Error(at + ".replicas: must not be negative");
+  g.policy = spec.value("restartPolicy", std::string(k.default_policy));
+  if (g.policy != "OnFailure" && g.policy != "Never" && g.policy != "Always" && g.policy != "ExitCode")
+    throw Error(at + ".restartPolicy: " + str::quote(g.policy) + " is not OnFailure, Never, Always or ExitCode");
+  const Json* containers = nullptr;
+  if (spec.contains("template") && spec["template"].contains("spec") && spec["template"]["spec"].contains("containers"))
+    containers = &spec["template"]["spec"]["containers"];
+  if (!containers || !containers->is_array() || containers->empty())
+    throw Error(at + ".template.spec.containers: no containers");
+  const Json* c = nullptr;
+  for (const auto& each : *containers)
+    if (each.value("name", "") == k.container) c = &each;
+  if (!c)
+    throw Error(at + ".template.spec.containers: no container named " + str::quote(k.container) +
+                " (the training operator runs that one)");
+  const std::string image = c->value("image", "");
+  if (image != o.trainer_image)
+    throw Error(at + ": image " + str::quote(image) + " is not this project's trainer image " +
+                str::quote(o.trainer_image) + "; the local target runs only kf's trainer (run it on a cluster: --target)");
+  auto command = strings_of(c->value("command", Json()), at + ".template.spec.containers[" + k.container + "].command");
+  const auto args = strings_of(c->value("args", Json()), at + ".template.spec.containers[" + k.container + "].args");
+  if (command.empty() || command[0] == "kf-trainer") {
+    if (command.empty()) command.push_back(o.trainer_path); // the image's entrypoint
+    else command[0] = o.trainer_path;
+  }
+  g.argv = command;
+  g.argv.insert(g.argv.end(), args.begin(), args.end());
+  if (c->contains("env") && !(*c)["env"].is_null())
+    for (const auto& e : (*c)["env"]) {
+      if (e.contains("valueFrom"))
+        throw Error(at + ": env " + str::quote(e.value("name", "")) +
+                    ": valueFrom (secrets, config maps, fields) is not available on the local target");
+      g.env.emplace_back(e.value("name", ""), e.contains("value") ? e["value"].get<std::string>() : "");
+    }
+  return g;
+}
+
+std::string tf_role(const std::string& type) { return lower(type); }
+
+} // namespace
+
+bool can_run_locally(const std::string& kind) { return kind_info(kind) != nullptr; }
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw Error(std::string("cannot create a socket: ") + std::strerror(errno));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw Error(std::string("cannot find a free port on 127.0.0.1: ") + std::strerror(err));
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+JobPlan plan_job(const Json& object, const PlanOptions& o) {
+  const std::string kind = object.value("kind", "");
+  const KindInfo* k = kind_info(kind);
+  const std::string name = object.contains("metadata") ? object["metadata"].value("name", "") : "";
+  if (!k) throw Error(kind + " " + str::quote(name) + ": the local target runs PyTorchJob and TFJob objects");
+  const std::string who = kind + " " + str::quote(name);
+  const std::string prefix = who + ": spec." + k->specs;
+  if (!object.contains("spec") || !object["spec"].contains(k->specs) || !object["spec"][k->specs].is_object())
+    throw Error(prefix + ": missing");
+  const Json& specs = object["spec"][k->specs];
+  for (auto it = specs.begin(); it != specs.end(); ++it) {
+    bool known = false;
+    for (const auto& t : k->order) known = known || t == it.key();
+    if (!known)
+      throw Error(prefix + "." + it.key() + ": unknown replica type (" + kind + " has " + str::join(k->order, ", ") + ")");
+  }
+
+  JobPlan plan;
+  plan.kind = kind;
+  plan.name = name;
+  const Json& run_policy = object["spec"].value("runPolicy", Json::object());
+  plan.backoff_limit = run_policy.contains("backoffLimit") && run_policy["backoffLimit"].is_number_integer()
+                           ? run_policy["backoffLimit"].get<int>()
+                           : 6; // Kubernetes Jobs' default
+  std::vector<ReplicaGroup> groups;
+  for (const auto& type : k->order)
+    if (specs.contains(type) && !specs[type].is_null()) {
+      groups.push_back(read_group(prefix, type, specs[type], *k, o));
+      if (groups.back().replicas > 0) plan.types.push_back(type);
+    }
+  int total = 0;
+  for (const auto& g : groups) total += g.replicas;
+  if (total == 0) throw Error(prefix + ": no replicas to run");
+
+  if (kind == "PyTorchJob") {
+    const int port = o.free_port();
+    int rank = 0;
+    for (const auto& g : groups)
+      for (int i = 0; i < g.replicas; ++i, ++rank) {
+        ReplicaPlan r{g.type, i, lower(g.type) + "-" + std::to_string(i), g.argv, g.env, g.policy};
+        const std::vector<std::pair<std::string, std::string>> injected = {
+            {"PYTHONUNBUFFERED", "1"},
+            {"MASTER_ADDR", "127.0.0.1"},
+            {"MASTER_PORT", std::to_string(port)},
+            {"WORLD_SIZE", std::to_string(total)},
+            {"RANK", std::to_string(rank)},
+            {"PET_MASTER_ADDR", "127.0.0.1"},
+            {"PET_MASTER_PORT", std::to_string(port)},
+            {"PET_NNODES", std::to_string(total)},
+            {"PET_NODE_RANK", std::to_string(rank)},
+            {"PET_NPROC_PER_NODE", "1"},
+        };
+        r.env.insert(r.env.end(), injected.begin(), injected.end());
+        plan.replicas.push_back(std::move(r));
+      }
+    plan.success_replica = plan.replicas.front().name;
+    return plan;
+  }
+
+  // TFJob: every replica but the evaluator has an address in TF_CONFIG's cluster.
+  Json cluster = Json::object();
+  for (const auto& g : groups) {
+    if (g.type == "Evaluator" || g.replicas == 0) continue;
+    Json addrs = Json::array();
+    for (int i = 0; i < g.replicas; ++i) addrs.push_back("127.0.0.1:" + std::to_string(o.free_port()));
+    cluster[tf_role(g.type)] = addrs;
+  }
+  bool has_chief = false;
+  for (const auto& g : groups) {
+    for (int i = 0; i < g.replicas; ++i) {
+      ReplicaPlan r{g.type, i, lower(g.type) + "-" + std::to_string(i), g.argv, g.env, g.policy};
+      const Json tf = {{"cluster", cluster}, {"task", {{"type", tf_role(g.type)}, {"index", i}}}, {"environment", "cloud"}};
+      r.env.emplace_back("PYTHONUNBUFFERED", "1");
+      r.env.emplace_back("TF_CONFIG", tf.dump());
+      plan.replicas.push_back(std::move(r));
+    }
+    if ((g.type == "Chief" || g.type == "Master") && g.replicas > 0) has_chief = true;
+  }
+  plan.success_replica = has_chief ? plan.replicas.front().name : "worker-0";
+  return plan;
+}
+
+} // namespace kf::local
+
+namespace kf::local {
+
+Json to_json(const JobPlan& plan) {
+  Json replicas = Json::array();
+  for (const auto& r : plan.replicas) {
+    Json env = Json::array();
+    for (const auto& [k, v] : r.env) env.push_back({{"name", k}, {"value", v}});
+    replicas.push_back({{"type", r.type},
+                        {"index", r.index},
+                        {"name", r.name},
+                        {"argv", r.argv},
+                        {"env", env},
+                        {"restartPolicy", r.restart_policy}});
+  }
+  return {{"kind", plan.kind},           {"name", plan.name},
+          {"types", plan.types},         {"replicas", replicas},
+          {"backoffLimit", plan.backoff_limit}, {"successReplica", plan.success_replica}};
+}
+
+JobPlan plan_from_json(const Json& j) {
+  JobPlan p;
+  p.kind = j.at("kind").get<std::string>();
+  p.name = j.at("name").get<std::string>();
+  p.types = j.at("types").get<std::vector<std::string>>();
+  p.backoff_limit = j.at("backoffLimit").get<int>();
+  p.success_replica = j.at("successReplica").get<std::string>();
+  for (const auto& r : j.at("replicas")) {
+    ReplicaPlan rp;
+    rp.type = r.at("type").get<std::string>();
+    rp.index = r.at("index").get<int>();
+    rp.name = r.at("name").get<std::string>();
+    rp.argv = r.at("argv").get<std::vector<std::string>>();
+    for (const auto& e : r.at("env")) rp.env.emplace_back(e.at("name").get<std::string>(), e.at("value").get<std::string>());
+    rp.restart_policy = r.at("restartPolicy").get<std::string>();
+    p.replicas.push_back(std::move(rp));
+  }
+  return p;
+}
+
+} // namespace kf::local

@@ -1,0 +1,58 @@
+#pragma once
+// What the training operator would do with a PyTorchJob or TFJob, as a plan
+// for processes on this machine: one ReplicaPlan per replica, in rank
+// order, each with the container's command and args and exactly the
+// environment the operator injects (MASTER_ADDR/MASTER_PORT/WORLD_SIZE/RANK
+// and the PET_* names torchrun reads, or TF_CONFIG), addresses on 127.0.0.1.
+// Pure: no processes, no files. supervisor.cpp executes the plan.
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "libkf/util/json.h"
+
+namespace kf::local {
+
+struct ReplicaPlan {
+  std::string type;   // the replica type as the object spells it: "Master", "Worker", "Chief", "PS", ...
+  int index = 0;      // within its type
+  std::string name;   // lower-case "<type>-<index>": "master-0", "worker-1"
+  std::vector<std::string> argv;                            // command + args
+  std::vector<std::pair<std::string, std::string>> env;     // the container's env, then the operator's
+  std::string restart_policy;                               // OnFailure | Never | Always | ExitCode
+};
+
+struct JobPlan {
+  std::string kind;                    // PyTorchJob | TFJob
+  std::string name;                    // metadata.name
+  std::vector<std::string> types;      // replica types in status order ("Master", "Worker")
+  std::vector<ReplicaPlan> replicas;   // rank order
+  int backoff_limit = 0;               // spec.runPolicy.backoffLimit (restarts allowed in all)
+  std::string success_replica;         // whose success ends the job: "master-0", "chief-0" or "worker-0"
+};
+
+struct PlanOptions {
+  std::string trainer_image;           // the project's trainer image: only it runs here
+  std::string trainer_path;            // replaces a command "kf-trainer"
+  std::function<int()> free_port;      // a free TCP port on 127.0.0.1
+};
+
+// Throws kf::Error naming the object and field for anything this machine
+// cannot run: an unsupported kind, another image, no command, no replicas.
+JobPlan plan_job(const Json& object, const PlanOptions& options);
+
+// The kinds plan_job understands.
+bool can_run_locally(const std::string& kind);
+
+// A free port on 127.0.0.1 (bind to port 0, read it back, close).
+int free_port();
+
+} // namespace kf::local
+
+namespace kf::local {
+// plan.json: the plan as the supervisor reads it.
+Json to_json(const JobPlan& plan);
+JobPlan plan_from_json(const Json& j);
+} // namespace kf::local

@@ -1,0 +1,378 @@
+#include "libkf/local/supervisor.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "libkf/local/conditions.h"
+#include "libkf/local/plan.h"
+#include "libkf/local/process.h"
+#include "libkf/local/progress.h"
+#include "libkf/local/run_dir.h"
+#include "libkf/metadata/runs.h"
+#include "libkf/util/error.h"
+
+namespace kf::local {
+
+namespace {
+
+std::atomic<int> g_stop_signal{0};
+extern "C" void on_stop(int sig) { g_stop_signal = sig; }
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+struct Replica {
+  ReplicaPlan plan;
+  pid_t pid = 0;
+  std::string state = "Pending"; // Pending | Running | Succeeded | Failed
+  int exit_code = -1;
+  int starts = 0;
+};
+
+class Supervisor {
+public:
+  explicit Supervisor(const SuperviseOptions& o)
+      : m_o(o), m_dir{o.run_dir}, m_plan(plan_from_json(*read_json(m_dir.plan()))), m_object(*read_json(m_dir.object())) {
+    for (const auto& r : m_plan.replicas) m_replicas.push_back(Replica{r});
+    m_run = m_object["metadata"].value("name", m_plan.name);
+    try {
+      m_runs = std::make_unique<metadata::Runs>(o.metadata_db);
+    } catch (const Error& e) {
+      say(std::string("metadata store unavailable, the run is not recorded: ") + e.what());
+    }
+  }
+
+  int run() {
+    if (const int epochs = std::atoi(arg_value("--epochs").c_str()); epochs > 0) m_progress.set_epochs(epochs);
+    start_all();
+    set_condition("Running", m_plan.kind + " " + m_run + " is running.");
+    while (!m_done) {
+      if (g_stop_signal != 0) {
+        stop_all();
+        finish("Failed", "Stopped", m_plan.kind + " " + m_run + " was stopped (signal " + std::to_string(g_stop_signal.load()) + ").", "Stopped");
+        break;
+      }
+      int status = 0;
+      const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+      if (pid > 0) {
+        on_exit(pid, exit_code_of(status));
+        continue;
+      }
+      read_progress();
+      write_local();
+      std::this_thread::sleep_for(m_o.poll);
+    }
+    // Everything is recorded before the run is seen to end, so whoever
+    // waits for the end finds the model and the metrics.
+    read_progress();
+    record_artifacts();
+    local::set_condition(m_object["status"], m_final.type, m_final.reason, m_final.message, now_rfc3339());
+    m_object["status"]["completionTime"] = now_rfc3339();
+    metadata([&](metadata::Runs& runs) { runs.set_state(m_run, m_final.state, m_final.message); });
+    write_object();
+    say(m_final.message);
+    return m_succeeded ? 0 : 1;
+  }
+
+private:
+  void say(const std::string& msg) { std::cerr << now_rfc3339() << " " << msg << std::endl; }
+
+  void metadata(const std::function<void(metadata::Runs&)>& f) {
+    if (!m_runs) return;
+    try {
+      f(*m_runs);
+    } catch (const std::exception& e) {
+      say(std::string("metadata: ") + e.what());
+    }
+  }
+
+  void append_log(const Replica& r, const std::string& line) {
+    std::ofstream out(m_dir.log(r.plan.name), std::ios::app);
+    out << "kf: " << line << '\n';
+  }
+
+  void start(Replica& r) {
+    Spawn s;
+    s.argv = r.plan.argv;
+    s.env = base_environment();
+    // The container's variables and the operator's override the base ones.
+    for (const auto& [k, v] : r.plan.env) {
+      bool replaced = false;
+      for (auto& e : s.env)
+        if (e.first == k) {
+          e.second = v;
+          replaced = true;
+        }
+      if (!replaced) s.env.emplace_back(k, v);
+    }
+    s.cwd = m_dir.root;
+    s.log = m_dir.log(r.plan.name);
+    r.pid = spawn(s);
+    r.state = "Running";
+    r.exit_code = -1;
+    ++r.starts;
+    say("started " + r.plan.name + " (pid " + std::to_string(r.pid) + ")");
+  }
+
+  void start_all() {
+    std::filesystem::create_directories(m_dir.logs());
+    for (auto& r : m_replicas) start(r);
+    if (!m_object["status"].contains("startTime")) m_object["status"]["startTime"] = now_rfc3339();
+  }
+
+  void stop_all() {
+    for (auto& r : m_replicas)
+      if (r.pid > 0) {
+        r.exit_code = terminate(r.pid, m_o.grace);
+        r.pid = 0;
+        if (r.state == "Running") r.state = "Failed";
+      }
+  }
+
+  Replica* find(pid_t pid) {
+    for (auto& r : m_replicas)
+      if (r.pid == pid) return &r;
+    return nullptr;
+  }
+
+  static bool restartable(const std::string& policy, int code) {
+    if (policy == "OnFailure" || policy == "Always") return true;
+    if (policy == "ExitCode") return code >= 128; // the operator's rule: signals are retryable, 1-127 permanent
+    return false;
+  }
+
+  void on_exit(pid_t pid, int code) {
+    Replica* r = find(pid);
+    if (!r) return;
+    r->pid = 0;
+    r->exit_code = code;
+    r->state = code == 0 ? "Succeeded" : "Failed";
+    say(r->plan.name + " exited with code " + std::to_string(code));
+    if (code == 0) {
+      if (r->plan.name == m_plan.success_replica) succeed();
+      else write_object();
+      return;
+    }
+    const std::string what = r->plan.name + " exited with code " + std::to_string(code);
+    const std::string failed = "1 " + r->plan.type + " replica(s) failed";
+    m_local_failed = r->plan.name;
+    if (!restartable(r->plan.restart_policy, code)) {
+      stop_all();
+      finish("Failed", m_plan.kind + "Failed",
+             m_plan.kind + " " + m_run + " is failed because " + failed + " (" + what + ", restartPolicy " +
+                 r->plan.restart_policy + ").",
+             "Failed");
+      return;
+    }
+    if (m_restarts >= m_plan.backoff_limit) {
+      stop_all();
+      finish("Failed", m_plan.kind + "Failed",
+             m_plan.kind + " " + m_run + " has failed because it has reached the specified backoff limit (" +
+                 std::to_string(m_plan.backoff_limit) + " restarts; " + what + ").",
+             "Failed");
+      return;
+    }
+    ++m_restarts;
+    const std::string why = m_plan.kind + " " + m_run + " is restarting because " + failed + " (" + what + "; restart " +
+                            std::to_string(m_restarts) + " of at most " + std::to_string(m_plan.backoff_limit) + ").";
+    set_condition("Restarting", why);
+    for (auto& other : m_replicas)
+      if (other.pid > 0) {
+        terminate(other.pid, m_o.grace);
+        other.pid = 0;
+      }
+    for (auto& each : m_replicas) {
+      append_log(each, "restarting every replica (restart " + std::to_string(m_restarts) + "): " + what);
+      start(each);
+    }
+    set_condition("Running", m_plan.kind + " " + m_run + " is running.");
+  }
+
+  void succeed() {
+    // Workers end with the Master; give them the grace period, then stop them.
+    const auto deadline = std::chrono::steady_clock::now() + m_o.grace;
+    for (auto& r : m_replicas) {
+      while (r.pid > 0 && std::chrono::steady_clock::now() < deadline) {
+        int status = 0;
+        if (::waitpid(r.pid, &status, WNOHANG) == r.pid) {
+          r.pid = 0;
+          r.exit_code = exit_code_of(status);
+          r.state = r.exit_code == 0 ? "Succeeded" : "Failed";
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+    stop_all();
+    m_succeeded = true;
+    finish("Succeeded", m_plan.kind + "Succeeded", m_plan.kind + " " + m_run + " is successfully completed.", "Succeeded");
+  }
+
+  void set_condition(const std::string& type, const std::string& message) {
+    local::set_condition(m_object["status"], type, m_plan.kind + type, message, now_rfc3339());
+    write_object();
+    metadata([&](metadata::Runs& runs) { runs.set_state(m_run, type, message); });
+  }
+
+  // The run's end; run() records it once the artifacts are in.
+  void finish(const std::string& type, const std::string& reason, const std::string& message, const std::string& state) {
+    m_final = {type, reason, message, state};
+    write_object();
+    m_done = true;
+  }
+
+  void write_object() {
+    Json statuses = Json::object();
+    for (const auto& type : m_plan.types) {
+      int active = 0, succeeded = 0, failed = 0;
+      for (const auto& r : m_replicas)
+        if (r.plan.type == type) {
+          active += r.state == "Running";
+          succeeded += r.state == "Succeeded";
+          failed += r.state == "Failed";
+        }
+      statuses[type] = {{"active", active}, {"succeeded", succeeded}, {"failed", failed}};
+    }
+    m_object["status"]["replicaStatuses"] = statuses;
+    m_object["status"]["lastReconcileTime"] = now_rfc3339();
+    write_json(m_dir.object(), m_object);
+    write_local(true);
+  }
+
+  void write_local(bool force = false) {
+    Json replicas = Json::array();
+    for (const auto& r : m_replicas)
+      replicas.push_back({{"name", r.plan.name},
+                          {"type", r.plan.type},
+                          {"pid", r.pid},
+                          {"state", r.state},
+                          {"restarts", r.starts > 0 ? r.starts - 1 : 0},
+                          {"exitCode", r.exit_code >= 0 ? Json(r.exit_code) : Json(nullptr)}});
+    Json local = {{"supervisor", {{"pid", ::getpid()}}},
+                  {"replicas", replicas},
+                  {"restarts", m_restarts},
+                  {"backoffLimit", m_plan.backoff_limit},
+                  {"progress", m_progress.to_json()}};
+    if (!m_local_failed.empty()) local["failedReplica"] = m_local_failed;
+    if (!force && local == m_last_local) return;
+    m_last_local = local;
+    write_json(m_dir.local(), local);
+  }
+
+  // New lines of the success replica's log: progress and per-epoch metrics.
+  void read_progress() {
+    std::ifstream in(m_dir.log(m_plan.success_replica), std::ios::binary);
+    if (!in) return;
+    in.seekg(static_cast<std::streamoff>(m_progress_offset));
+    std::string line;
+    while (std::getline(in, line)) {
+      if (in.eof()) break; // a partial line: read it when it is complete
+      m_progress_offset += line.size() + 1;
+      if (auto epoch = m_progress.feed(line)) {
+        metadata::EpochRecord rec{epoch->epoch, epoch->values, now_ms()};
+        metadata([&](metadata::Runs& runs) { runs.add_epoch(m_run, rec); });
+      }
+    }
+  }
+
+  std::string arg_value(const std::string& flag) const {
+    const auto& argv = m_plan.replicas.front().argv;
+    for (std::size_t i = 1; i < argv.size(); ++i) {
+      if (argv[i].rfind(flag + "=", 0) == 0) return argv[i].substr(flag.size() + 1);
+      if (argv[i] == flag && i + 1 < argv.size()) return argv[i + 1];
+    }
+    for (const auto& [k, v] : m_plan.replicas.front().env)
+      if (k == "KF_" + flag.substr(2)) return v; // --data -> KF_DATA (the trainer reads both)
+    return "";
+  }
+
+  void add_artifact(const std::string& type, const std::string& name, const std::filesystem::path& p,
+                    const std::string& direction, const std::filesystem::path& digest_of) {
+    metadata::ArtifactRecord a;
+    a.type = type;
+    a.name = name;
+    a.uri = p.string();
+    a.direction = direction;
+    std::error_code ec;
+    if (std::filesystem::exists(digest_of, ec)) {
+      try {
+        a.sha256 = metadata::sha256_path(digest_of);
+      } catch (const std::exception& e) {
+        say(std::string("cannot digest ") + digest_of.string() + ": " + e.what());
+      }
+      if (std::filesystem::is_regular_file(digest_of, ec)) a.size = static_cast<std::int64_t>(std::filesystem::file_size(digest_of, ec));
+    }
+    metadata([&](metadata::Runs& runs) { runs.add_artifact(m_run, a); });
+  }
+
+  void record_artifacts() {
+    namespace stdfs = std::filesystem;
+    std::error_code ec;
+    const std::string data = arg_value("--data");
+    if (!data.empty() && data != "synthetic") {
+      stdfs::path p = data;
+      if (data.find("://") != std::string::npos) add_artifact("kf.Dataset", data.substr(data.find_last_of('/') + 1), p, "input", "");
+      else {
+        if (p.is_relative()) p = m_dir.root / p;
+        p = stdfs::weakly_canonical(p, ec);
+        add_artifact("kf.Dataset", p.filename().string(), p, "input", p);
+      }
+    }
+    stdfs::path out = arg_value("--output");
+    if (out.empty()) out = "output";
+    if (out.is_relative()) out = m_dir.root / out;
+    out = stdfs::weakly_canonical(out, ec);
+    if (stdfs::exists(out / "model.safetensors", ec)) add_artifact("kf.Model", "model", out, "output", out / "model.safetensors");
+    if (stdfs::exists(out / "checkpoints" / "latest", ec)) {
+      std::ifstream latest(out / "checkpoints" / "latest");
+      std::string name;
+      std::getline(latest, name);
+      const stdfs::path ckpt = out / "checkpoints" / name;
+      if (!name.empty() && stdfs::exists(ckpt, ec)) add_artifact("kf.Checkpoint", ckpt.stem().string(), ckpt, "output", ckpt);
+    }
+    if (stdfs::exists(out / "metrics.jsonl", ec)) add_artifact("kf.Metrics", "metrics", out / "metrics.jsonl", "output", out / "metrics.jsonl");
+  }
+
+  SuperviseOptions m_o;
+  RunDir m_dir;
+  JobPlan m_plan;
+  Json m_object;
+  std::string m_run;
+  std::unique_ptr<metadata::Runs> m_runs;
+  std::vector<Replica> m_replicas;
+  int m_restarts = 0;
+  bool m_done = false, m_succeeded = false;
+  struct Final { std::string type, reason, message, state; } m_final;
+  std::string m_local_failed;
+  std::size_t m_progress_offset = 0;
+  Progress m_progress;
+  Json m_last_local;
+};
+
+} // namespace
+
+int supervise(const SuperviseOptions& o) {
+  const RunDir dir{o.run_dir};
+  FileLock lock(dir.lock(), false);
+  if (!lock.locked()) throw Error("run " + o.run_dir.filename().string() + " already has a supervisor");
+  struct sigaction sa{};
+  sa.sa_handler = on_stop;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  Supervisor s(o);
+  return s.run();
+}
+
+} // namespace kf::local

@@ -1,0 +1,35 @@
+#pragma once
+// Internal to Runs: how kf's records (runs.h) map onto MLMD's (model.h) —
+// the kf.* types and their properties, run states, and the checks on what
+// callers pass in (each throws kf::Error with the reason).
+
+#include <string>
+#include <vector>
+
+#include "libkf/metadata/model.h"
+#include "libkf/metadata/runs.h"
+
+namespace kf::metadata::detail {
+
+inline constexpr const char* k_run_type = "kf.Run";
+inline constexpr const char* k_project_type = "kf.Project";
+
+PropertySchema run_properties();
+const std::vector<std::string>& artifact_types(); // kf.Dataset, kf.Model, kf.Checkpoint, kf.Metrics
+PropertySchema artifact_properties();
+
+void check_state(const std::string& state);
+ExecutionState mlmd_state(const std::string& state);
+void check_artifact(const ArtifactRecord& artifact);
+// The epoch's values as metric rows; checks the epoch number and the values.
+std::vector<Metric> epoch_metrics(const std::string& run, const EpochRecord& epoch);
+
+std::string string_property(const Properties& p, const std::string& name); // "" when missing
+
+Execution to_execution(const RunRecord& run);
+RunRecord to_record(const Execution& e); // no epochs, artifacts or final_metrics
+std::vector<EpochRecord> to_epochs(const std::vector<Metric>& metrics);
+Artifact to_artifact(const ArtifactRecord& a);
+ArtifactRecord to_artifact_record(const Artifact& a, const Event& e);
+
+} // namespace kf::metadata::detail

@@ -1,0 +1,18 @@
+#include "libkf/target/target.h"
+
+namespace kf::target {
+
+std::string state_of(const Json& object) {
+  if (!object.contains("status") || !object["status"].contains("conditions")) return "";
+  std::string state;
+  for (const auto& c : object["status"]["conditions"])
+    if (c.value("status", "") == "True") state = c.value("type", "");
+  return state;
+}
+
+bool is_finished(const Json& object) {
+  const std::string s = state_of(object);
+  return s == "Succeeded" || s == "Failed";
+}
+
+} // namespace kf::target

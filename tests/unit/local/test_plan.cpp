@@ -1,0 +1,189 @@
+#include <doctest/doctest.h>
+
+#include "libkf/local/conditions.h"
+#include "libkf/local/plan.h"
+#include "libkf/local/progress.h"
+#include "libkf/target/target.h"
+#include "libkf/util/error.h"
+
+using namespace kf;
+
+namespace {
+
+Json container(const std::string& name, const std::string& image) {
+  return {{"name", name},
+          {"image", image},
+          {"command", {"kf-trainer"}},
+          {"args", {"--epochs=1"}},
+          {"env", {{{"name", "KF_PROJECT"}, {"value", "demo"}}}}};
+}
+
+Json pytorchjob(int workers, const std::string& image = "demo-trainer:latest") {
+  Json replica = {{"replicas", 1}, {"restartPolicy", "OnFailure"},
+                  {"template", {{"spec", {{"containers", {container("pytorch", image)}}}}}}};
+  Json job = {{"apiVersion", "kubeflow.org/v1"},
+              {"kind", "PyTorchJob"},
+              {"metadata", {{"name", "demo-train"}}},
+              {"spec", {{"runPolicy", {{"backoffLimit", 3}}}, {"pytorchReplicaSpecs", {{"Master", replica}}}}}};
+  if (workers > 0) {
+    replica["replicas"] = workers;
+    job["spec"]["pytorchReplicaSpecs"]["Worker"] = replica;
+  }
+  return job;
+}
+
+local::PlanOptions options() {
+  int next = 30000;
+  return {"demo-trainer:latest", "/opt/kf/kf-trainer", [next]() mutable { return next++; }};
+}
+
+std::string env(const local::ReplicaPlan& r, const std::string& name) {
+  std::string value = "<unset>";
+  for (const auto& [k, v] : r.env)
+    if (k == name) value = v;
+  return value;
+}
+
+} // namespace
+
+TEST_CASE("plan: a PyTorchJob gets the operator's environment, ranks in Master-then-Worker order") {
+  const auto plan = local::plan_job(pytorchjob(2), options());
+  CHECK(plan.kind == "PyTorchJob");
+  CHECK(plan.backoff_limit == 3);
+  CHECK(plan.success_replica == "master-0");
+  CHECK(plan.types == std::vector<std::string>{"Master", "Worker"});
+  REQUIRE(plan.replicas.size() == 3);
+  CHECK(plan.replicas[0].name == "master-0");
+  CHECK(plan.replicas[2].name == "worker-1");
+  CHECK(plan.replicas[1].argv == std::vector<std::string>{"/opt/kf/kf-trainer", "--epochs=1"});
+  for (int rank = 0; rank < 3; ++rank) {
+    const auto& r = plan.replicas[static_cast<std::size_t>(rank)];
+    CHECK(env(r, "MASTER_ADDR") == "127.0.0.1");
+    CHECK(env(r, "MASTER_PORT") == "30000"); // one port for the whole job
+    CHECK(env(r, "WORLD_SIZE") == "3");
+    CHECK(env(r, "RANK") == std::to_string(rank));
+    CHECK(env(r, "PET_NODE_RANK") == std::to_string(rank));
+    CHECK(env(r, "PET_NNODES") == "3");
+    CHECK(env(r, "KF_PROJECT") == "demo"); // the container's own env comes first
+    CHECK(env(r, "TF_CONFIG") == "<unset>");
+  }
+}
+
+TEST_CASE("plan: a TFJob gets TF_CONFIG with a port per replica") {
+  Json job = pytorchjob(0);
+  job["kind"] = "TFJob";
+  Json replica = job["spec"]["pytorchReplicaSpecs"]["Master"];
+  replica["template"]["spec"]["containers"][0]["name"] = "tensorflow";
+  job["spec"].erase("pytorchReplicaSpecs");
+  job["spec"]["tfReplicaSpecs"]["Chief"] = replica;
+  replica["replicas"] = 2;
+  job["spec"]["tfReplicaSpecs"]["Worker"] = replica;
+  const auto plan = local::plan_job(job, options());
+  REQUIRE(plan.replicas.size() == 3);
+  CHECK(plan.success_replica == "chief-0");
+  const Json tf = Json::parse(env(plan.replicas[2], "TF_CONFIG"));
+  CHECK(tf["task"] == Json{{"type", "worker"}, {"index", 1}});
+  CHECK(tf["cluster"]["chief"] == Json::array({"127.0.0.1:30000"}));
+  CHECK(tf["cluster"]["worker"] == Json::array({"127.0.0.1:30001", "127.0.0.1:30002"}));
+  CHECK(env(plan.replicas[0], "RANK") == "<unset>");
+  CHECK(plan.replicas[0].restart_policy == "OnFailure");
+}
+
+TEST_CASE("plan: a TFJob's restartPolicy defaults to Never, a PyTorchJob's to OnFailure; backoffLimit to 6") {
+  Json job = pytorchjob(1);
+  job["spec"]["pytorchReplicaSpecs"]["Worker"].erase("restartPolicy");
+  job["spec"].erase("runPolicy");
+  const auto plan = local::plan_job(job, options());
+  CHECK(plan.replicas[1].restart_policy == "OnFailure");
+  CHECK(plan.backoff_limit == 6);
+}
+
+TEST_CASE("plan: what the local target cannot run is an error naming the object and field") {
+  CHECK_THROWS_WITH_AS(local::plan_job(pytorchjob(1, "python:3.11"), options()),
+                       "PyTorchJob \"demo-train\": spec.pytorchReplicaSpecs.Master: image \"python:3.11\" is not this "
+                       "project's trainer image \"demo-trainer:latest\"; the local target runs only kf's trainer (run it "
+                       "on a cluster: --target)",
+                       Error);
+  Json job = pytorchjob(1);
+  job["spec"]["pytorchReplicaSpecs"]["Launcher"] = job["spec"]["pytorchReplicaSpecs"]["Master"];
+  CHECK_THROWS_WITH_AS(local::plan_job(job, options()),
+                       "PyTorchJob \"demo-train\": spec.pytorchReplicaSpecs.Launcher: unknown replica type (PyTorchJob "
+                       "has Master, Worker)",
+                       Error);
+  job = pytorchjob(0);
+  job["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["name"] = "main";
+  CHECK_THROWS_WITH_AS(local::plan_job(job, options()),
+                       "PyTorchJob \"demo-train\": spec.pytorchReplicaSpecs.Master.template.spec.containers: no container "
+                       "named \"pytorch\" (the training operator runs that one)",
+                       Error);
+  job = pytorchjob(0);
+  job["spec"]["pytorchReplicaSpecs"]["Master"]["restartPolicy"] = "Sometimes";
+  CHECK_THROWS_WITH_AS(local::plan_job(job, options()),
+                       "PyTorchJob \"demo-train\": spec.pytorchReplicaSpecs.Master.restartPolicy: \"Sometimes\" is not "
+                       "OnFailure, Never, Always or ExitCode",
+                       Error);
+  job = pytorchjob(0);
+  job["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["env"] =
+      Json::array({{{"name", "TOKEN"}, {"valueFrom", {{"secretKeyRef", {{"name", "s"}}}}}}});
+  CHECK_THROWS_WITH_AS(local::plan_job(job, options()),
+                       "PyTorchJob \"demo-train\": spec.pytorchReplicaSpecs.Master: env \"TOKEN\": valueFrom (secrets, "
+                       "config maps, fields) is not available on the local target",
+                       Error);
+  job = pytorchjob(0);
+  job["kind"] = "Notebook";
+  CHECK_THROWS_WITH_AS(local::plan_job(job, options()),
+                       "Notebook \"demo-train\": the local target runs PyTorchJob and TFJob objects", Error);
+  job = pytorchjob(0);
+  job["spec"]["pytorchReplicaSpecs"]["Master"]["replicas"] = 0;
+  CHECK_THROWS_WITH_AS(local::plan_job(job, options()),
+                       "PyTorchJob \"demo-train\": spec.pytorchReplicaSpecs: no replicas to run", Error);
+}
+
+TEST_CASE("plan: a command other than kf-trainer runs as given; plan.json round-trips") {
+  Json job = pytorchjob(1);
+  job["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["command"] = {"sh", "-c"};
+  const auto plan = local::plan_job(job, options());
+  CHECK(plan.replicas[0].argv == std::vector<std::string>{"sh", "-c", "--epochs=1"});
+  CHECK(plan.replicas[1].argv[0] == "/opt/kf/kf-trainer");
+  const auto back = local::plan_from_json(local::to_json(plan));
+  CHECK(local::to_json(back) == local::to_json(plan));
+}
+
+TEST_CASE("conditions: the operator's transitions") {
+  Json status = Json::object();
+  local::set_condition(status, "Created", "PyTorchJobCreated", "created", "t0");
+  CHECK(target::state_of(Json{{"status", status}}) == "Created");
+  local::set_condition(status, "Running", "PyTorchJobRunning", "running", "t1");
+  CHECK(target::state_of(Json{{"status", status}}) == "Running");
+  local::set_condition(status, "Restarting", "PyTorchJobRestarting", "restarting", "t2");
+  CHECK(status["conditions"][1]["status"] == "False"); // Running off
+  CHECK(target::state_of(Json{{"status", status}}) == "Restarting");
+  local::set_condition(status, "Running", "PyTorchJobRunning", "running again", "t3");
+  CHECK(status["conditions"][2]["status"] == "False"); // Restarting off
+  CHECK(status["conditions"][1]["lastTransitionTime"] == "t3");
+  CHECK(target::state_of(Json{{"status", status}}) == "Running");
+  CHECK_FALSE(target::is_finished(Json{{"status", status}}));
+  local::set_condition(status, "Succeeded", "PyTorchJobSucceeded", "done", "t4");
+  CHECK(target::state_of(Json{{"status", status}}) == "Succeeded");
+  CHECK(target::is_finished(Json{{"status", status}}));
+  CHECK(status["conditions"].size() == 4);
+}
+
+TEST_CASE("progress: Katib metrics lines and kf-trainer progress lines") {
+  local::Progress p;
+  CHECK_FALSE(p.feed("kf-trainer[0/2]: epoch 2/5 step 120/469 loss 0.3120 lr 0.001 5230 samples/s"));
+  Json j = p.to_json();
+  CHECK(j["epoch"] == 2);
+  CHECK(j["epochs"] == 5);
+  CHECK(j["steps"] == 469);
+  CHECK(j["samplesPerSecond"] == 5230.0);
+  const auto e = p.feed("epoch=2 loss=0.2841 accuracy=0.8955 test_loss=0.31");
+  REQUIRE(e);
+  CHECK(e->epoch == 2);
+  CHECK(e->values == Json{{"loss", 0.2841}, {"accuracy", 0.8955}, {"test_loss", 0.31}});
+  CHECK(p.to_json()["metrics"]["accuracy"] == 0.8955);
+  CHECK_FALSE(local::parse_epoch_line("epoch=x loss=1"));
+  CHECK_FALSE(local::parse_epoch_line("loss=1 epoch=2"));
+  CHECK_FALSE(local::parse_epoch_line("epoch=1 loss"));
+  CHECK_FALSE(p.feed("some other line"));
+}
