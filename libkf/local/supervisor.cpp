@@ -285,15 +285,22 @@ private:
     }
   }
 
+  // A trainer flag's value as the trainer sees it: the last occurrence wins,
+  // a flag wins over its KF_* variable (--data -> KF_DATA).
   std::string arg_value(const std::string& flag) const {
     const auto& argv = m_plan.replicas.front().argv;
+    std::string value;
+    bool found = false;
     for (std::size_t i = 1; i < argv.size(); ++i) {
-      if (argv[i].rfind(flag + "=", 0) == 0) return argv[i].substr(flag.size() + 1);
-      if (argv[i] == flag && i + 1 < argv.size()) return argv[i + 1];
+      if (argv[i].rfind(flag + "=", 0) == 0) value = argv[i].substr(flag.size() + 1), found = true;
+      else if (argv[i] == flag && i + 1 < argv.size()) value = argv[i + 1], found = true;
     }
+    if (found) return value;
+    std::string env_name = "KF_" + flag.substr(2);
+    for (auto& c : env_name) c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     for (const auto& [k, v] : m_plan.replicas.front().env)
-      if (k == "KF_" + flag.substr(2)) return v; // --data -> KF_DATA (the trainer reads both)
-    return "";
+      if (k == env_name) value = v;
+    return value;
   }
 
   void add_artifact(const std::string& type, const std::string& name, const std::filesystem::path& p,
