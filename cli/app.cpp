@@ -63,6 +63,8 @@ std::unique_ptr<CLI::App> make_app(Globals& g) {
   add_status(*app, g);
   add_logs(*app, g);
   add_delete(*app, g);
+  add_serve(*app, g);   // serve / predict: the InferenceService, run by kf-server
+  add_predict(*app, g);
   add_completion(*app, g);
   add_version(*app, g);
   add_supervise(*app, g);

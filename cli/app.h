@@ -46,6 +46,8 @@ void add_train(CLI::App& app, Globals& g);      // issue 6: local runs
 void add_status(CLI::App& app, Globals& g);
 void add_logs(CLI::App& app, Globals& g);
 void add_delete(CLI::App& app, Globals& g);
+void add_serve(CLI::App& app, Globals& g);      // issue 8: the model server
+void add_predict(CLI::App& app, Globals& g);
 void add_supervise(CLI::App& app, Globals& g);  // hidden: a local run's supervisor process
 void add_completion(CLI::App& app, Globals& g);
 

@@ -11,8 +11,11 @@ packages=(
   libcurl4-openssl-dev libgit2-dev libsqlite3-dev libssl-dev zlib1g-dev
   # kf-trainer (runtime/): BLAS, CPU collectives, the real dataset
   libopenblas-dev libgloo-dev dataset-fashion-mnist
-  # tests and benchmarks (libcpp-httplib-dev: tests/kube-sim, the Kubernetes API simulator)
-  doctest-dev libcpp-httplib-dev libbenchmark-dev hyperfine man-db groff-base bash-completion zsh fish python3 python3-yaml
+  # tests and benchmarks (libcpp-httplib-dev: tests/kube-sim, the Kubernetes API simulator,
+  # and kf-server; wrk: kf-server's load test and bench/server.sh)
+  doctest-dev libcpp-httplib-dev libbenchmark-dev hyperfine wrk man-db groff-base bash-completion zsh fish python3 python3-yaml
+  # kf build's tests and bench/build.sh: a real registry, and tools that read and run OCI images
+  docker-registry skopeo umoci oci-image-tool apache2-utils openssl curl
 )
 
 sudo=""

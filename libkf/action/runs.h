@@ -41,6 +41,22 @@ struct TrainResult {
 // Renders the training job and submits it; returns at once.
 TrainResult train(const Context& ctx, const TrainOptions& options, ProjectTarget& pt);
 
+struct ServeOptions {
+  std::string model; // a run name (its model), a model directory, or "" = the newest run that produced a model
+  int port = 0;      // 0 = a free port
+};
+
+struct ServeResult {
+  std::string run;
+  std::string model_dir;
+  std::string model_from; // the run that trained it ("" = a directory given directly)
+  Json object;            // the InferenceService as submitted
+};
+
+// Renders the ServingRuntime + InferenceService and submits them; returns at
+// once (follow the run until its Ready condition).
+ServeResult serve(const Context& ctx, const ServeOptions& options, ProjectTarget& pt);
+
 struct StatusOptions {
   std::string run; // "" = every run; "@latest" = the newest
 };
@@ -54,5 +70,29 @@ std::vector<Json> status(const Context& ctx, const StatusOptions& options, Proje
 
 // `kf delete RUN...`: stops and removes each; throws for an unknown run (after removing the others).
 std::vector<std::string> delete_runs(const Context& ctx, const std::vector<std::string>& runs, ProjectTarget& pt);
+
+} // namespace kf::action
+
+namespace kf::action {
+
+struct PredictOptions {
+  std::string run;   // the serving run ("" = the newest one that is Ready)
+  int index = 0;     // which sample of the test set
+};
+
+struct PredictResult {
+  std::string url;        // the infer endpoint called
+  std::string test_set;   // the IDX file the sample came from
+  int index = 0;
+  int label = -1;         // the test set's label
+  int predicted = -1;     // the server's answer
+  std::vector<double> probabilities;
+  Json response;          // the server's whole answer
+};
+
+// `kf predict`: sends sample `index` of the served model's test set (the
+// t10k IDX files beside the dataset it was trained on) to the Open
+// Inference Protocol endpoint and returns the answer.
+PredictResult predict(const Context& ctx, const PredictOptions& options, ProjectTarget& pt);
 
 } // namespace kf::action

@@ -30,8 +30,12 @@ void set_condition(Json& status, const std::string& type, const std::string& rea
                    const std::string& now) {
   if (!status.contains("conditions") || !status["conditions"].is_array()) status["conditions"] = Json::array();
   Json& conditions = status["conditions"];
-  if (type == "Running") turn_off(conditions, "Restarting", now);
+  if (type == "Running" || type == "Ready") turn_off(conditions, "Restarting", now);
   if (type == "Restarting" || type == "Succeeded" || type == "Failed") turn_off(conditions, "Running", now);
+  if (type == "Restarting" || type == "Failed") { // a service that is not serving
+    turn_off(conditions, "Ready", now);
+    turn_off(conditions, "PredictorReady", now);
+  }
   for (auto& c : conditions)
     if (c.value("type", "") == type) {
       const bool transition = c.value("status", "") != "True";

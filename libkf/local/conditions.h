@@ -15,7 +15,8 @@ std::string now_rfc3339();
 
 // Sets condition `type` to True with reason/message, as the operator does:
 // Running and Restarting exclude each other, Succeeded and Failed turn
-// Running off. An existing condition of that type is updated in place.
+// Running off. For services (KServe's Ready and PredictorReady), Restarting
+// and Failed turn Ready off and Ready turns Restarting off. An existing condition of that type is updated in place.
 void set_condition(Json& status, const std::string& type, const std::string& reason, const std::string& message,
                    const std::string& now);
 

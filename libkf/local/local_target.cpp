@@ -46,19 +46,21 @@ std::int64_t submitted_ms(const Json& object) {
 
 } // namespace
 
-std::string find_trainer() {
-  if (const char* env = std::getenv("KF_TRAINER"); env && *env) {
-    if (!executable(env)) throw Error(std::string("KF_TRAINER=") + env + " is not an executable file");
+std::string find_runtime(const std::string& name) {
+  const std::string env_name = name == "kf-server" ? "KF_SERVER" : "KF_TRAINER";
+  if (const char* env = std::getenv(env_name.c_str()); env && *env) {
+    if (!executable(env)) throw Error(env_name + "=" + env + " is not an executable file");
     return env;
   }
   const stdfs::path bin = self_exe().parent_path();
-  for (const auto& p : {bin / "kf-trainer", bin / ".." / "libexec" / "kf" / "kf-trainer", bin / ".." / "runtime" / "kf-trainer"})
+  for (const auto& p : {bin / name, bin / ".." / "libexec" / "kf" / name, bin / ".." / "runtime" / name,
+                        bin / ".." / "runtime" / "server" / name})
     if (executable(p)) return stdfs::weakly_canonical(p).string();
   if (const char* path = std::getenv("PATH"))
     for (const auto& dir : str::split(path, ':'))
-      if (!dir.empty() && executable(stdfs::path(dir) / "kf-trainer")) return (stdfs::path(dir) / "kf-trainer").string();
-  throw Error("kf-trainer not found beside kf (" + bin.string() +
-              ") or in PATH: build it (cmake --build --preset dev) or set KF_TRAINER to its path");
+      if (!dir.empty() && executable(stdfs::path(dir) / name)) return (stdfs::path(dir) / name).string();
+  throw Error(name + " not found beside kf (" + bin.string() + ") or in PATH: build it (cmake --build --preset dev) or set " +
+              env_name + " to its path");
 }
 
 LocalTarget::LocalTarget(LocalOptions options) : m_o(std::move(options)) {
@@ -72,11 +74,9 @@ target::Submitted LocalTarget::submit(const Json& rendered, const target::Submit
   const std::string kind = rendered.value("kind", "");
   const std::string base = rendered["metadata"].value("name", "");
   if (!can_run_locally(kind))
-    throw Error(kind + " " + str::quote(base) + ": the local target runs PyTorchJob and TFJob objects (run " + kind +
-                " on a cluster: --target)");
-  PlanOptions po{m_o.trainer_image, m_o.trainer_path, free_port};
-  if (po.trainer_path.empty()) po.trainer_path = "kf-trainer"; // checked below, once the plan needs it
-  plan_job(rendered, po); // every error about the object before anything is created
+    throw Error(kind + " " + str::quote(base) + ": the local target runs PyTorchJob, TFJob and InferenceService objects (run " +
+                kind + " on a cluster: --target)");
+  plan_for(rendered, options, false); // every error about the object before anything is created
 
   stdfs::create_directories(runs_root(m_o.project_dir));
   metadata::Runs runs(metadata_db(m_o.project_dir));
@@ -128,8 +128,7 @@ target::Submitted LocalTarget::submit(const Json& rendered, const target::Submit
     object["metadata"]["annotations"][k_run_of] = base;
     object["metadata"]["annotations"][k_submitted] = std::to_string(now_ms());
     object["metadata"]["creationTimestamp"] = now_rfc3339();
-    if (po.trainer_path == "kf-trainer") po.trainer_path = find_trainer();
-    const JobPlan plan = plan_job(object, po);
+    const JobPlan plan = plan_for(object, options, true);
     object["status"] = Json::object();
     set_condition(object["status"], "Created", kind + "Created", kind + " " + run + " is created.", now_rfc3339());
     write_json(dir.plan(), to_json(plan));
@@ -147,6 +146,23 @@ target::Submitted LocalTarget::submit(const Json& rendered, const target::Submit
     }
     throw;
   }
+}
+
+JobPlan LocalTarget::plan_for(const Json& object, const target::SubmitOptions& options, bool find_binaries) const {
+  if (object.value("kind", "") != "InferenceService") {
+    PlanOptions po{m_o.trainer_image, m_o.trainer_path, free_port};
+    if (po.trainer_path.empty()) po.trainer_path = find_binaries ? find_runtime("kf-trainer") : "kf-trainer";
+    return plan_job(object, po);
+  }
+  const Json* runtime = nullptr;
+  for (const auto& s : options.supporting)
+    if (s.value("kind", "") == "ServingRuntime") runtime = &s;
+  if (!runtime) throw Error("InferenceService " + str::quote(object["metadata"].value("name", "")) + ": no ServingRuntime given");
+  if (options.model_dir.empty()) throw Error("InferenceService " + str::quote(object["metadata"].value("name", "")) + ": no model");
+  ServiceOptions so{m_o.trainer_image, m_o.server_path, options.model_dir, options.port};
+  if (so.server_path.empty()) so.server_path = find_binaries ? find_runtime("kf-server") : "kf-server";
+  if (so.port == 0) so.port = find_binaries ? free_port() : 8080;
+  return plan_service(object, *runtime, so);
 }
 
 std::string LocalTarget::resolve(const std::string& run) const {

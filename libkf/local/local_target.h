@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "libkf/local/plan.h"
 #include "libkf/target/target.h"
 
 namespace kf::local {
@@ -22,7 +23,8 @@ struct LocalOptions {
   std::filesystem::path project_dir;   // holds kf.yaml; runs go to .kf/ under it
   std::string project;                 // the project's name
   std::string trainer_image;           // the project's trainer image (only it runs here)
-  std::string trainer_path;            // the kf-trainer executable ("" = find_trainer())
+  std::string trainer_path;            // the kf-trainer executable ("" = find_runtime("kf-trainer"))
+  std::string server_path;             // the kf-server executable ("" = find_runtime("kf-server"))
   std::vector<std::string> supervisor; // command that runs `supervise` ("" = this kf: {self, "__supervise"})
 };
 
@@ -46,12 +48,14 @@ public:
   std::filesystem::path run_dir(const std::string& run) const;
 
 private:
+  JobPlan plan_for(const Json& object, const target::SubmitOptions& options, bool find_binaries) const;
   LocalOptions m_o;
 };
 
-// The kf-trainer to run: $KF_TRAINER, else beside kf (bin/kf-trainer,
-// ../libexec/kf/kf-trainer, or ../runtime/kf-trainer in a build tree), else
-// from PATH. Throws kf::Error saying how to get one.
-std::string find_trainer();
+// A runtime program ("kf-trainer", "kf-server"): $KF_TRAINER / $KF_SERVER,
+// else beside kf (bin/NAME, ../libexec/kf/NAME, or in a build tree
+// ../runtime/NAME and ../runtime/server/NAME), else from PATH. Throws
+// kf::Error saying how to get one.
+std::string find_runtime(const std::string& name);
 
 } // namespace kf::local

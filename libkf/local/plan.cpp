@@ -104,7 +104,7 @@ std::string tf_role(const std::string& type) { return lower(type); }
 
 } // namespace
 
-bool can_run_locally(const std::string& kind) { return kind_info(kind) != nullptr; }
+bool can_run_locally(const std::string& kind) { return kind_info(kind) != nullptr || kind == "InferenceService"; }
 
 int free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -210,6 +210,48 @@ JobPlan plan_job(const Json& object, const PlanOptions& o) {
 
 namespace kf::local {
 
+JobPlan plan_service(const Json& isvc, const Json& runtime, const ServiceOptions& o) {
+  const std::string name = isvc.contains("metadata") ? isvc["metadata"].value("name", "") : "";
+  const std::string rt_name = runtime.contains("metadata") ? runtime["metadata"].value("name", "") : "";
+  const std::string at = "ServingRuntime " + str::quote(rt_name) + ": spec.containers";
+  if (!runtime.contains("spec") || !runtime["spec"].contains("containers") || !runtime["spec"]["containers"].is_array() ||
+      runtime["spec"]["containers"].empty())
+    throw Error(at + ": no containers");
+  const Json& c = runtime["spec"]["containers"][0];
+  const std::string image = c.value("image", "");
+  if (image != o.trainer_image)
+    throw Error(at + "[0]: image " + str::quote(image) + " is not this project's image " + str::quote(o.trainer_image) +
+                "; the local target serves only kf's model server (serve it on a cluster: --target)");
+  auto argv = strings_of(c.value("command", Json()), at + "[0].command");
+  if (argv.empty() || argv[0] != "kf-server")
+    throw Error(at + "[0].command: the local target runs kf-server, not " +
+                str::quote(argv.empty() ? std::string("the image's entrypoint") : argv[0]));
+  argv[0] = o.server_path;
+  // KServe mounts the model at /mnt/models and routes to the container port.
+  for (auto a : strings_of(c.value("args", Json()), at + "[0].args")) {
+    if (a.rfind("--model-dir=", 0) == 0) a = "--model-dir=" + o.model_dir;
+    else if (a.rfind("--port=", 0) == 0) a = "--port=" + std::to_string(o.port);
+    argv.push_back(a);
+  }
+  argv.push_back("--model-name=" + name);
+  argv.push_back("--host=127.0.0.1");
+  argv.push_back("--port-file=predictor.port");
+  JobPlan plan;
+  plan.kind = "InferenceService";
+  plan.name = name;
+  plan.types = {"Predictor"};
+  ReplicaPlan r{"Predictor", 0, "predictor-0", argv, {}, "Always"};
+  if (c.contains("env") && c["env"].is_array())
+    for (const auto& e : c["env"]) r.env.emplace_back(e.value("name", ""), e.value("value", ""));
+  plan.replicas.push_back(std::move(r));
+  plan.backoff_limit = 6;
+  plan.success_replica = "predictor-0";
+  plan.service = true;
+  plan.ready_file = "predictor.port";
+  plan.url = "http://127.0.0.1:" + std::to_string(o.port);
+  return plan;
+}
+
 Json to_json(const JobPlan& plan) {
   Json replicas = Json::array();
   for (const auto& r : plan.replicas) {
@@ -224,7 +266,8 @@ Json to_json(const JobPlan& plan) {
   }
   return {{"kind", plan.kind},           {"name", plan.name},
           {"types", plan.types},         {"replicas", replicas},
-          {"backoffLimit", plan.backoff_limit}, {"successReplica", plan.success_replica}};
+          {"backoffLimit", plan.backoff_limit}, {"successReplica", plan.success_replica},
+          {"service", plan.service}, {"readyFile", plan.ready_file}, {"url", plan.url}};
 }
 
 JobPlan plan_from_json(const Json& j) {
@@ -234,6 +277,9 @@ JobPlan plan_from_json(const Json& j) {
   p.types = j.at("types").get<std::vector<std::string>>();
   p.backoff_limit = j.at("backoffLimit").get<int>();
   p.success_replica = j.at("successReplica").get<std::string>();
+  p.service = j.value("service", false);
+  p.ready_file = j.value("readyFile", "");
+  p.url = j.value("url", "");
   for (const auto& r : j.at("replicas")) {
     ReplicaPlan rp;
     rp.type = r.at("type").get<std::string>();

@@ -31,6 +31,11 @@ struct JobPlan {
   std::vector<ReplicaPlan> replicas;   // rank order
   int backoff_limit = 0;               // spec.runPolicy.backoffLimit (restarts allowed in all)
   std::string success_replica;         // whose success ends the job: "master-0", "chief-0" or "worker-0"
+  // A service (InferenceService) runs until stopped: Ready once ready_file
+  // (relative to the run dir) exists, restarted when it exits.
+  bool service = false;
+  std::string ready_file;
+  std::string url;                     // where it answers, once ready
 };
 
 struct PlanOptions {
@@ -42,6 +47,18 @@ struct PlanOptions {
 // Throws kf::Error naming the object and field for anything this machine
 // cannot run: an unsupported kind, another image, no command, no replicas.
 JobPlan plan_job(const Json& object, const PlanOptions& options);
+
+struct ServiceOptions {
+  std::string trainer_image;  // the ServingRuntime must use the project's image (kf-server is in it)
+  std::string server_path;    // replaces a command "kf-server"
+  std::string model_dir;      // the local directory KServe's storage initializer would put at /mnt/models
+  int port = 0;               // where the predictor listens on 127.0.0.1
+};
+
+// An InferenceService with its ServingRuntime: one predictor process running
+// the runtime's container command, its model directory (/mnt/models) and
+// port (8080) mapped to `model_dir` and `port`, answering on 127.0.0.1.
+JobPlan plan_service(const Json& isvc, const Json& runtime, const ServiceOptions& options);
 
 // The kinds plan_job understands.
 bool can_run_locally(const std::string& kind);

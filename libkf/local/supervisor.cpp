@@ -55,7 +55,8 @@ public:
   int run() {
     if (const int epochs = std::atoi(arg_value("--epochs").c_str()); epochs > 0) m_progress.set_epochs(epochs);
     start_all();
-    set_condition("Running", m_plan.kind + " " + m_run + " is running.");
+    if (m_plan.service) record_model_input();
+    else set_condition("Running", m_plan.kind + " " + m_run + " is running.");
     while (!m_done) {
       if (g_stop_signal != 0) {
         stop_all();
@@ -68,14 +69,17 @@ public:
         on_exit(pid, exit_code_of(status));
         continue;
       }
-      read_progress();
+      if (m_plan.service) check_ready();
+      else read_progress();
       write_local();
       std::this_thread::sleep_for(m_o.poll);
     }
     // Everything is recorded before the run is seen to end, so whoever
     // waits for the end finds the model and the metrics.
-    read_progress();
-    record_artifacts();
+    if (!m_plan.service) {
+      read_progress();
+      record_artifacts();
+    }
     local::set_condition(m_object["status"], m_final.type, m_final.reason, m_final.message, now_rfc3339());
     m_object["status"]["completionTime"] = now_rfc3339();
     metadata([&](metadata::Runs& runs) { runs.set_state(m_run, m_final.state, m_final.message); });
@@ -158,7 +162,7 @@ private:
     r->exit_code = code;
     r->state = code == 0 ? "Succeeded" : "Failed";
     say(r->plan.name + " exited with code " + std::to_string(code));
-    if (code == 0) {
+    if (code == 0 && !m_plan.service) { // a service that exits is restarted like a failed one
       if (r->plan.name == m_plan.success_replica) succeed();
       else write_object();
       return;
@@ -191,11 +195,16 @@ private:
         terminate(other.pid, m_o.grace);
         other.pid = 0;
       }
+    if (m_plan.service) {
+      std::error_code ec;
+      std::filesystem::remove(m_dir.root / m_plan.ready_file, ec);
+      m_ready = false;
+    }
     for (auto& each : m_replicas) {
       append_log(each, "restarting every replica (restart " + std::to_string(m_restarts) + "): " + what);
       start(each);
     }
-    set_condition("Running", m_plan.kind + " " + m_run + " is running.");
+    if (!m_plan.service) set_condition("Running", m_plan.kind + " " + m_run + " is running.");
   }
 
   void succeed() {
@@ -216,6 +225,24 @@ private:
     stop_all();
     m_succeeded = true;
     finish("Succeeded", m_plan.kind + "Succeeded", m_plan.kind + " " + m_run + " is successfully completed.", "Succeeded");
+  }
+
+  // A service is Ready once its process has written the ready file (kf-server's --port-file: it listens).
+  void check_ready() {
+    std::error_code ec;
+    if (m_ready || !std::filesystem::exists(m_dir.root / m_plan.ready_file, ec)) return;
+    m_ready = true;
+    m_object["status"]["url"] = m_plan.url;
+    m_object["status"]["address"] = {{"url", m_plan.url}};
+    local::set_condition(m_object["status"], "PredictorReady", "", "", now_rfc3339());
+    set_condition("Ready", m_plan.kind + " " + m_run + " is ready at " + m_plan.url + ".");
+  }
+
+  // What a service serves: the model directory (its kf.Model artifact, shared with the run that trained it).
+  void record_model_input() {
+    std::filesystem::path dir = arg_value("--model-dir");
+    if (dir.empty()) return;
+    add_artifact("kf.Model", "model", dir, "input", dir / "model.safetensors");
   }
 
   void set_condition(const std::string& type, const std::string& message) {
@@ -358,7 +385,7 @@ private:
   std::unique_ptr<metadata::Runs> m_runs;
   std::vector<Replica> m_replicas;
   int m_restarts = 0;
-  bool m_done = false, m_succeeded = false;
+  bool m_done = false, m_succeeded = false, m_ready = false;
   struct Final { std::string type, reason, message, state; } m_final;
   std::string m_local_failed;
   std::size_t m_progress_offset = 0;

@@ -15,6 +15,7 @@ constexpr State k_states[] = {
     {"Created", ExecutionState::New},        {"Running", ExecutionState::Running},
     {"Restarting", ExecutionState::Running}, {"Succeeded", ExecutionState::Complete},
     {"Failed", ExecutionState::Failed},      {"Stopped", ExecutionState::Canceled},
+    {"Ready", ExecutionState::Running}, // a service (InferenceService) that answers
 };
 
 std::int64_t int_property(const Properties& p, const std::string& name) {
@@ -52,7 +53,7 @@ void check_state(const std::string& state) { mlmd_state(state); }
 ExecutionState mlmd_state(const std::string& state) {
   for (const auto& s : k_states)
     if (state == s.name) return s.mlmd;
-  throw Error("unknown run state '" + state + "' (expected Created, Running, Restarting, Succeeded, Failed or Stopped)");
+  throw Error("unknown run state '" + state + "' (expected Created, Running, Restarting, Ready, Succeeded, Failed or Stopped)");
 }
 
 void check_artifact(const ArtifactRecord& a) {

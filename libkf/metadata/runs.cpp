@@ -26,15 +26,13 @@ std::int64_t project_context(Store& s, const std::string& project) {
 
 } // namespace
 
-Runs::Runs(const std::filesystem::path& db_path) {
-  auto store = std::make_unique<Store>(db_path);
-  store->put_type(TypeKind::Context, k_project_type, {});
-  store->put_type(TypeKind::Execution, k_run_type, run_properties());
-  for (const auto& t : artifact_types()) store->put_type(TypeKind::Artifact, t, artifact_properties());
-  m_store = store.release();
+Runs::Runs(const std::filesystem::path& db_path) : m_store(std::make_unique<Store>(db_path)) {
+  m_store->put_type(TypeKind::Context, k_project_type, {});
+  m_store->put_type(TypeKind::Execution, k_run_type, run_properties());
+  for (const auto& t : artifact_types()) m_store->put_type(TypeKind::Artifact, t, artifact_properties());
 }
 
-Runs::~Runs() { delete m_store; }
+Runs::~Runs() = default;
 
 int Runs::schema_version() const { return m_store->schema_version(); }
 

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,7 +44,7 @@ struct RunRecord {
   std::string project;     // kf.yaml's metadata.name
   std::string kind;        // rendered object's kind: "PyTorchJob", "TFJob", ...
   std::string target;      // "local" or a cluster target name
-  std::string state;       // Created | Running | Restarting | Succeeded | Failed | Stopped
+  std::string state;       // Created | Running | Restarting | Ready (services) | Succeeded | Failed | Stopped
   std::string message;     // why it is in that state (last condition's message)
   Json parameters = Json::object(); // hyperparameters as given
   Json object = Json::object();     // the rendered object that ran
@@ -95,7 +96,7 @@ public:
   int schema_version() const;
 
 private:
-  Store* m_store; // owned
+  std::unique_ptr<Store> m_store;
 };
 
 // sha256 of a file, hex (OpenSSL's EVP); of a directory: sha256 over

@@ -22,6 +22,9 @@ namespace kf::target {
 struct SubmitOptions {
   std::string run_name;       // "" = the target chooses (local: <object name>-<N>)
   Json parameters = Json::object(); // recorded with the run (hyperparameters)
+  std::vector<Json> supporting;     // objects the submitted one refers to (an InferenceService's ServingRuntime)
+  std::string model_dir;            // an InferenceService's model, as a local directory (storageUri resolved)
+  int port = 0;                     // where a local service listens (0 = a free port)
 };
 
 struct Submitted {

@@ -94,7 +94,7 @@ TEST_CASE("metadata Runs: start refuses a taken name, an empty name and unknown 
   auto r = demo_run("demo-2");
   r.state = "Pending";
   CHECK_THROWS_WITH_AS(f.runs.start(r),
-                       "unknown run state 'Pending' (expected Created, Running, Restarting, Succeeded, Failed or "
+                       "unknown run state 'Pending' (expected Created, Running, Restarting, Ready, Succeeded, Failed or "
                        "Stopped)",
                        Error);
   r.state = ""; // defaults to Created
@@ -117,7 +117,7 @@ TEST_CASE("metadata Runs: set_state records the state and its message") {
 
   CHECK_THROWS_WITH_AS(f.runs.set_state("nope", "Running", ""), "no run named nope", Error);
   CHECK_THROWS_WITH_AS(f.runs.set_state("demo-1", "Done", ""),
-                       "unknown run state 'Done' (expected Created, Running, Restarting, Succeeded, Failed or "
+                       "unknown run state 'Done' (expected Created, Running, Restarting, Ready, Succeeded, Failed or "
                        "Stopped)",
                        Error);
 }

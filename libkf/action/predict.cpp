@@ -1,0 +1,104 @@
+#include <algorithm>
+#include <filesystem>
+
+#include "libkf/action/runs.h"
+#include "libkf/kube/http.h"
+#include "libkf/local/local_target.h"
+#include "libkf/local/run_dir.h"
+#include "libkf/metadata/runs.h"
+#include "libkf/util/error.h"
+#include "libkf/util/idx.h"
+#include "libkf/util/strings.h"
+
+namespace kf::action {
+
+namespace stdfs = std::filesystem;
+
+namespace {
+
+// The newest serving run that is Ready, or the named one.
+std::string serving_run(const std::string& wanted, target::Target& t) {
+  if (!wanted.empty()) return wanted;
+  for (const auto& name : t.list()) {
+    const auto o = t.get(name);
+    if (o && o->value("kind", "") == "InferenceService" && target::state_of(*o) == "Ready") return name;
+  }
+  throw Error("nothing is being served: start it with kf serve (or kf serve --detach)");
+}
+
+// t10k-images-idx3-ubyte[.gz] and its labels beside the training data.
+std::pair<stdfs::path, stdfs::path> test_set(const stdfs::path& data) {
+  std::error_code ec;
+  for (const char* ext : {".gz", ""}) {
+    const auto images = data / (std::string("t10k-images-idx3-ubyte") + ext);
+    const auto labels = data / (std::string("t10k-labels-idx1-ubyte") + ext);
+    if (stdfs::exists(images, ec) && stdfs::exists(labels, ec)) return {images, labels};
+  }
+  throw Error("no IDX test set (t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]) in " + data.string());
+}
+
+} // namespace
+
+PredictResult predict(const Context& ctx, const PredictOptions& o, ProjectTarget& pt) {
+  auto* local = dynamic_cast<local::LocalTarget*>(pt.target.get());
+  const std::string run = serving_run(local ? local->resolve(o.run) : o.run, *pt.target);
+  const auto object = pt.target->get(run);
+  if (!object) throw Error("run " + str::quote(run) + " does not exist (kf status lists the runs)");
+  if (object->value("kind", "") != "InferenceService") throw Error("run " + run + " is a " + object->value("kind", "") + ", not a model server");
+  if (target::state_of(*object) != "Ready") throw Error("run " + run + " is not Ready (it is " + target::state_of(*object) + ")");
+  const std::string url = (*object)["status"].value("url", "");
+
+  // The test set of the data the model was trained on.
+  metadata::Runs runs(local::metadata_db(pt.loaded.dir));
+  const auto serving = runs.get(run);
+  if (!serving || !serving->parameters.contains("trainedBy"))
+    throw Error("run " + run + " serves a model kf did not train here, so kf predict has no test set for it");
+  const auto trained = runs.get(serving->parameters["trainedBy"].get<std::string>());
+  std::string data;
+  if (trained)
+    for (const auto& a : trained->artifacts)
+      if (a.type == "kf.Dataset" && a.direction == "input") data = a.uri;
+  if (data.empty()) throw Error("the run that trained " + run + "'s model recorded no dataset");
+  const auto [images, labels] = test_set(data);
+  const auto sample = idx::read_sample(images, labels, static_cast<std::size_t>(o.index));
+
+  PredictResult r;
+  r.url = url + "/v2/models/" + run + "/infer";
+  r.test_set = images.string();
+  r.index = o.index;
+  r.label = sample.label;
+  Json request = {{"id", "kf-predict-" + std::to_string(o.index)},
+                  {"inputs", {{{"name", "input"},
+                               {"shape", {1, sample.pixels.size()}},
+                               {"datatype", "UINT8"},
+                               {"data", sample.pixels}}}}};
+  kube::ClusterConfig server;
+  server.server = url;
+  kube::Transport http(server);
+  kube::HttpRequest req;
+  req.method = "POST";
+  req.target = "/v2/models/" + run + "/infer";
+  req.body = request.dump();
+  req.content_type = "application/json";
+  req.timeout = std::chrono::seconds(30);
+  ctx.reporter.debug("POST " + r.url);
+  const auto resp = http.perform(req);
+  try {
+    r.response = Json::parse(resp.body);
+  } catch (const Json::exception&) {
+    throw Error(r.url + " answered " + std::to_string(resp.status) + " with a body that is not JSON");
+  }
+  if (resp.status != 200)
+    throw Error(r.url + " answered " + std::to_string(resp.status) + ": " + r.response.value("error", resp.body));
+  for (const auto& out : r.response.value("outputs", Json::array())) {
+    const std::string name = out.value("name", "");
+    if ((name == "label" || name == "predictions") && !out["data"].empty()) r.predicted = out["data"][0].get<int>();
+    if (name == "probabilities")
+      for (const auto& p : out["data"]) r.probabilities.push_back(p.get<double>());
+  }
+  if (r.predicted < 0 && !r.probabilities.empty())
+    r.predicted = static_cast<int>(std::max_element(r.probabilities.begin(), r.probabilities.end()) - r.probabilities.begin());
+  return r;
+}
+
+} // namespace kf::action

@@ -1,0 +1,74 @@
+#include <filesystem>
+
+#include "libkf/action/runs.h"
+#include "libkf/local/local_target.h"
+#include "libkf/local/run_dir.h"
+#include "libkf/metadata/runs.h"
+#include "libkf/render/render.h"
+#include "libkf/util/error.h"
+#include "libkf/util/strings.h"
+
+namespace kf::action {
+
+namespace stdfs = std::filesystem;
+
+namespace {
+
+bool is_model_dir(const stdfs::path& p) {
+  std::error_code ec;
+  return stdfs::is_regular_file(p / "model.safetensors", ec) && stdfs::is_regular_file(p / "model.json", ec);
+}
+
+std::string model_of(const metadata::RunRecord& r) {
+  for (const auto& a : r.artifacts)
+    if (a.type == "kf.Model" && a.direction == "output") return a.uri;
+  return "";
+}
+
+// The model to serve and the run that trained it.
+std::pair<std::string, std::string> find_model(const std::string& wanted, const stdfs::path& project_dir) {
+  std::error_code ec;
+  if (!wanted.empty() && wanted != "@latest" && stdfs::is_directory(wanted, ec)) {
+    if (!is_model_dir(wanted))
+      throw Error(wanted + " is not a kf model directory (it needs model.safetensors and model.json, as kf-trainer writes them)");
+    return {stdfs::absolute(wanted).lexically_normal().string(), ""};
+  }
+  const auto db = local::metadata_db(project_dir);
+  if (!stdfs::exists(db, ec)) throw Error("no trained model yet: run kf train first (or kf serve DIR with a model directory)");
+  metadata::Runs runs(db);
+  if (!wanted.empty() && wanted != "@latest") {
+    const auto r = runs.get(wanted);
+    if (!r) throw Error("no run " + str::quote(wanted) + " and no directory of that name (kf status lists the runs)");
+    const std::string m = model_of(*r);
+    if (m.empty()) throw Error("run " + wanted + " has no model (its state: " + r->state + ")");
+    return {m, wanted};
+  }
+  for (const auto& listed : runs.list()) { // newest first
+    if (listed.state != "Succeeded") continue;
+    const auto r = runs.get(listed.name);
+    if (!r) continue;
+    const std::string m = model_of(*r);
+    if (!m.empty() && is_model_dir(m)) return {m, r->name};
+  }
+  throw Error("no trained model yet: run kf train first (or kf serve DIR with a model directory)");
+}
+
+} // namespace
+
+ServeResult serve(const Context& ctx, const ServeOptions& o, ProjectTarget& pt) {
+  const render::Renderer renderer(pt.loaded.project, pt.loaded.dir);
+  const auto objects = renderer.serving(); // ServingRuntime, InferenceService
+  const auto [model_dir, from] = find_model(o.model, pt.loaded.dir);
+  ctx.reporter.debug("serving " + model_dir + (from.empty() ? "" : " (trained by " + from + ")"));
+  target::SubmitOptions so;
+  so.supporting = {objects[0]};
+  so.model_dir = model_dir;
+  so.port = o.port;
+  so.parameters = {{"model", model_dir}};
+  if (!from.empty()) so.parameters["trainedBy"] = from;
+  if (o.port > 0) so.parameters["port"] = o.port;
+  const auto submitted = pt.target->submit(objects[1], so);
+  return {submitted.run, model_dir, from, submitted.object};
+}
+
+} // namespace kf::action

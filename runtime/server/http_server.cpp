@@ -1,0 +1,132 @@
+// cpp-httplib <-> Api.
+#include "runtime/server/http_server.h"
+
+#include "runtime/error.h"
+#include "runtime/server/infer_response.h"
+
+#include <httplib.h>
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace kf::server {
+
+namespace {
+
+void json_error(httplib::Response& res, int status, const std::string& message) {
+  res.status = status;
+  res.set_content(encode_error(message), "application/json");
+}
+
+} // namespace
+
+HttpServer::HttpServer(Api& api, ServerMetrics& metrics, const HttpOptions& options)
+    : m_api(api), m_metrics(metrics), m_options(options), m_server(std::make_unique<httplib::Server>()) {
+  httplib::Server& s = *m_server;
+  const std::size_t threads = std::max<std::size_t>(m_options.threads, 1);
+  s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  s.set_tcp_nodelay(true);
+  // httplib's default adds SO_REUSEPORT, which lets a second server share a
+  // busy port silently; SO_REUSEADDR alone only skips TIME_WAIT.
+  s.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  s.set_payload_max_length(m_options.max_body_bytes); // Content-Length over it: 413 before any handler
+  s.set_keep_alive_max_count(100000);
+  s.set_keep_alive_timeout(m_options.keep_alive_seconds);
+  s.set_read_timeout(30, 0);
+  s.set_write_timeout(30, 0);
+
+  auto respond = [this](const httplib::Request& req, std::string_view body, httplib::Response& res) {
+    HttpResponse out = m_api.handle({req.method, req.path, body, req.has_header("Inference-Header-Content-Length")});
+    res.status = out.status;
+    if (!out.allow.empty()) res.set_header("Allow", out.allow);
+    res.set_content(std::move(out.body), out.content_type.c_str());
+  };
+  auto no_body = [respond](const httplib::Request& req, httplib::Response& res) { respond(req, {}, res); };
+  // Bodies are read here, not by httplib, so that a chunked body is bounded
+  // too. A body over the limit is read to its end and dropped, so the
+  // connection stays usable.
+  auto with_body = [this, respond](const httplib::Request& req, httplib::Response& res,
+                                   const httplib::ContentReader& read) {
+    if (req.is_multipart_form_data()) {
+      const bool drained = read([](const httplib::MultipartFormData&) { return true; },
+                                [](const char*, std::size_t) { return true; });
+      if (!drained) res.set_header("Connection", "close");
+      return reject(res, 415, "multipart/form-data is not supported; send application/json");
+    }
+    // No Content-Length and not chunked: an empty body.
+    if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) return respond(req, {}, res);
+    std::string body;
+    bool too_large = false;
+    const bool ok = read([&](const char* data, std::size_t n) {
+      too_large = too_large || body.size() + n > m_options.max_body_bytes;
+      if (too_large) std::string().swap(body);
+      else body.append(data, n);
+      return true;
+    });
+    if (too_large || res.status == 413) return reject(res, 413, too_large_message()); // 413: httplib's own check
+    if (!ok) {
+      res.set_header("Connection", "close");
+      return reject(res, 400, "cannot read the request body (" + req.method + " " + req.path + ")");
+    }
+    respond(req, body, res);
+  };
+  s.Get(".*", no_body);
+  s.Delete(".*", no_body);
+  s.Options(".*", no_body);
+  s.Post(".*", httplib::Server::HandlerWithContentReader(with_body));
+  s.Put(".*", httplib::Server::HandlerWithContentReader(with_body));
+  s.Patch(".*", httplib::Server::HandlerWithContentReader(with_body));
+
+  // Responses httplib makes itself (413 for a Content-Length over the limit,
+  // 400 for a malformed request) get a JSON body and are counted; responses
+  // with a body are ours.
+  s.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    std::string message = res.status == 400 ? "malformed HTTP request" : "HTTP " + std::to_string(res.status);
+    if (!req.path.empty()) message += " (" + req.method + " " + req.path + ")";
+    json_error(res, res.status, res.status == 413 ? too_large_message() : message);
+    m_metrics.request("transport", res.status, 0.0);
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    json_error(res, 500, "internal error");
+  });
+}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::reject(httplib::Response& res, int status, const std::string& message) {
+  json_error(res, status, message);
+  m_metrics.request("transport", status, 0.0);
+}
+
+std::string HttpServer::too_large_message() const {
+  return "request body too large (the limit is " + std::to_string(m_options.max_body_bytes) +
+         " bytes; see --max-body-bytes)";
+}
+
+int HttpServer::bind() {
+  errno = 0;
+  int port = m_options.port;
+  if (port == 0) {
+    port = m_server->bind_to_any_port(m_options.host);
+    if (port < 0) port = 0;
+  } else if (!m_server->bind_to_port(m_options.host, port)) {
+    port = 0;
+  }
+  if (port == 0)
+    throw trainer::Error("cannot listen on " + m_options.host + ":" + std::to_string(m_options.port) +
+                         (errno ? std::string(": ") + std::strerror(errno) : std::string()));
+  return port;
+}
+
+void HttpServer::serve() { m_server->listen_after_bind(); }
+
+void HttpServer::stop() { m_server->stop(); }
+
+} // namespace kf::server

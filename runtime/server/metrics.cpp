@@ -1,0 +1,90 @@
+// Prometheus counters and histograms for kf-server.
+#include "runtime/server/metrics.h"
+
+#include <algorithm>
+#include <charconv>
+
+namespace kf::server {
+
+namespace {
+
+std::string number(double v) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+const std::vector<double> k_latency_bounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                              0.025,  0.05,    0.1,    0.25,  0.5,    1.0,  2.5, 10.0};
+const std::vector<double> k_batch_bounds = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096};
+
+} // namespace
+
+Histogram::Histogram(std::vector<double> bounds) : m_bounds(std::move(bounds)), m_counts(m_bounds.size() + 1, 0) {}
+
+void Histogram::observe(double value) {
+  const auto at = std::lower_bound(m_bounds.begin(), m_bounds.end(), value) - m_bounds.begin();
+  ++m_counts[static_cast<std::size_t>(at)];
+  m_sum += value;
+  ++m_count;
+}
+
+void Histogram::render(std::string& out, std::string_view name, std::string_view labels) const {
+  const std::string sep = labels.empty() ? "" : ",";
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i <= m_bounds.size(); ++i) {
+    cumulative += m_counts[i];
+    const std::string le = i < m_bounds.size() ? number(m_bounds[i]) : "+Inf";
+    out += std::string(name) + "_bucket{" + std::string(labels) + sep + "le=\"" + le + "\"} " +
+           std::to_string(cumulative) + "\n";
+  }
+  const std::string braces = labels.empty() ? "" : "{" + std::string(labels) + "}";
+  out += std::string(name) + "_sum" + braces + " " + number(m_sum) + "\n";
+  out += std::string(name) + "_count" + braces + " " + std::to_string(m_count) + "\n";
+}
+
+ServerMetrics::ServerMetrics() : m_batch(k_batch_bounds) {}
+
+void ServerMetrics::request(std::string_view endpoint, int status, double seconds) {
+  std::lock_guard lock(m_mutex);
+  ++m_requests[{std::string(endpoint), status}];
+  if (status >= 400) ++m_errors;
+  auto it = m_latency.find(endpoint);
+  if (it == m_latency.end()) it = m_latency.emplace(std::string(endpoint), Histogram(k_latency_bounds)).first;
+  it->second.observe(seconds);
+}
+
+void ServerMetrics::batch(std::size_t samples) {
+  std::lock_guard lock(m_mutex);
+  m_batch.observe(static_cast<double>(samples));
+  m_samples += samples;
+}
+
+std::string ServerMetrics::render() const {
+  std::lock_guard lock(m_mutex);
+  std::string out;
+  out += "# HELP kf_server_requests_total HTTP requests by endpoint and status code.\n"
+         "# TYPE kf_server_requests_total counter\n";
+  for (const auto& [key, count] : m_requests)
+    out += "kf_server_requests_total{endpoint=\"" + key.first + "\",code=\"" + std::to_string(key.second) + "\"} " +
+           std::to_string(count) + "\n";
+  out += "# HELP kf_server_request_errors_total HTTP responses with a status of 400 or more.\n"
+         "# TYPE kf_server_request_errors_total counter\n"
+         "kf_server_request_errors_total " + std::to_string(m_errors) + "\n";
+  out += "# HELP kf_server_request_duration_seconds Time from the parsed request to the response, by endpoint.\n"
+         "# TYPE kf_server_request_duration_seconds histogram\n";
+  for (const auto& [endpoint, histogram] : m_latency)
+    histogram.render(out, "kf_server_request_duration_seconds", "endpoint=\"" + endpoint + "\"");
+  out += "# HELP kf_server_batch_size Samples per forward pass (one GEMM batch).\n"
+         "# TYPE kf_server_batch_size histogram\n";
+  m_batch.render(out, "kf_server_batch_size", "");
+  out += "# HELP kf_server_inference_samples_total Samples run through the model.\n"
+         "# TYPE kf_server_inference_samples_total counter\n"
+         "kf_server_inference_samples_total " + std::to_string(m_samples) + "\n";
+  out += "# HELP kf_server_inference_requests_in_flight Inference requests being served now.\n"
+         "# TYPE kf_server_inference_requests_in_flight gauge\n"
+         "kf_server_inference_requests_in_flight " + std::to_string(m_in_flight.load()) + "\n";
+  return out;
+}
+
+} // namespace kf::server
