@@ -53,6 +53,18 @@ rm -rf \$out
 EOF2
 chmod +x "$work/launch.sh"
 
+# kf's own cost, with no training at all: a job whose command is `true`.
+echo "== a no-op job (command: true): kf train vs bash starting two 'true' processes"
+cat >"$work/noop.sh" <<'EOF2'
+#!/usr/bin/env bash
+true & true & wait
+EOF2
+chmod +x "$work/noop.sh"
+hyperfine -N --warmup 2 --runs "$runs" --export-json "$work/noop.json" \
+  "$kf -C $work/demo train -f $work/demo/bench.yaml --set training.command={true}" "$work/noop.sh"
+python3 "$root/bench/ratio.py" "$work/noop.json"
+hyperfine -N --warmup 2 --runs "$runs" "$kf -C $work/demo train -f $work/demo/bench.yaml --set training.command={true} --detach"
+
 for epochs in 1 21; do
   echo "== $epochs epoch(s): kf train vs the bash launcher"
   hyperfine -N --warmup 1 --runs "$runs" --export-json "$work/e$epochs.json" \

@@ -39,7 +39,7 @@ int follow(const Globals& g, action::ProjectTarget& pt, const std::string& run) 
     object = *pt.target->get(run);
     view.update(object, local ? local->details(run) : Json::object());
     if (target::is_finished(object)) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   view.finish();
   action::NullReporter quiet;

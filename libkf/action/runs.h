@@ -64,7 +64,7 @@ struct StatusOptions {
 // One run as `kf status` shows it (and prints with -o json):
 // {name, kind, target, state, message, created, updated, parameters, git{commit, dirty},
 //  metrics{...final}, artifacts[...], model (path), replicas{Type: {active, succeeded, failed}},
-//  restarts, progress{...}}; a single run adds conditions, epochs, lineage and,
+//  restarts, progress{...}, url (a Ready InferenceService)}; a single run adds conditions, epochs, lineage and,
 // when it failed, logTail (the failing replica's last lines).
 std::vector<Json> status(const Context& ctx, const StatusOptions& options, ProjectTarget& pt);
 

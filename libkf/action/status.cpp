@@ -80,6 +80,7 @@ Json view(const metadata::RunRecord* rec, const std::optional<Json>& object, con
     if (st.contains("replicaStatuses")) v["replicas"] = st["replicaStatuses"];
     if (st.contains("startTime")) v["startTime"] = st["startTime"];
     if (st.contains("completionTime")) v["completionTime"] = st["completionTime"];
+    if (st.contains("url") && state == "Ready") v["url"] = st["url"]; // a serving endpoint
     if (full && st.contains("conditions")) v["conditions"] = st["conditions"];
   }
   if (details.contains("restarts")) v["restarts"] = details["restarts"];
