@@ -42,7 +42,7 @@ TEST_CASE("conv2d: 5x5 kernel on one channel") {
   check_layer_gradients(layer, random_tensor({1, 1, 6, 6}, 8));
 }
 
-TEST_CASE("maxpool2d: gradients match finite differences; odd sizes drop the edge") {
+TEST_CASE("maxpool2d: gradients match finite differences - odd sizes drop the edge") {
   MaxPool2d layer;
   // Distinct values spaced well beyond eps, so no argmax flips.
   Tensor x({2, 2, 5, 4});

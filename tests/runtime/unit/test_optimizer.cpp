@@ -8,7 +8,7 @@
 
 using namespace kf::trainer;
 
-TEST_CASE("sgd: momentum accumulates; weight decay skips biases") {
+TEST_CASE("sgd: momentum accumulates - weight decay skips biases") {
   Param w("w", {2}, true), b("b", {1}, false);
   w.value = {1.0f, -2.0f};
   b.value = {0.5f};

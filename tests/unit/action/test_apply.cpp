@@ -32,7 +32,7 @@ metadata: {name: ml}
 )";
 } // namespace
 
-TEST_CASE("apply: namespaces, then CRDs, then the rest; a second run is unchanged") {
+TEST_CASE("apply: namespaces, then CRDs, then the rest - a second run is unchanged") {
   kube::FakeClient client;
   action::NullReporter reporter;
   action::ApplyOptions opts;

@@ -89,7 +89,7 @@ TEST_CASE("plan: a TFJob gets TF_CONFIG with a port per replica") {
   CHECK(plan.replicas[0].restart_policy == "OnFailure");
 }
 
-TEST_CASE("plan: a TFJob's restartPolicy defaults to Never, a PyTorchJob's to OnFailure; backoffLimit to 6") {
+TEST_CASE("plan: a TFJob's restartPolicy defaults to Never, a PyTorchJob's to OnFailure - backoffLimit to 6") {
   Json job = pytorchjob(1);
   job["spec"]["pytorchReplicaSpecs"]["Worker"].erase("restartPolicy");
   job["spec"].erase("runPolicy");
@@ -139,7 +139,7 @@ TEST_CASE("plan: what the local target cannot run is an error naming the object 
                        "PyTorchJob \"demo-train\": spec.pytorchReplicaSpecs: no replicas to run", Error);
 }
 
-TEST_CASE("plan: a command other than kf-trainer runs as given; plan.json round-trips") {
+TEST_CASE("plan: a command other than kf-trainer runs as given - plan.json round-trips") {
   Json job = pytorchjob(1);
   job["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["command"] = {"sh", "-c"};
   const auto plan = local::plan_job(job, options());

@@ -122,7 +122,7 @@ TEST_CASE("metadata Runs: set_state records the state and its message") {
                        Error);
 }
 
-TEST_CASE("metadata Runs: epochs are replaced and read in order; final_metrics is the last") {
+TEST_CASE("metadata Runs: epochs are replaced and read in order - final_metrics is the last") {
   Fixture f;
   f.runs.start(demo_run("demo-1"));
   f.runs.add_epoch("demo-1", {2, {{"loss", 0.4}, {"accuracy", 0.86}}, 2000});

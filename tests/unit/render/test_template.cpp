@@ -29,7 +29,7 @@ TEST_CASE("null drops the key or the list item") {
   CHECK(eval("a: (( x ))\nb: 1\nl: [(( x )), 2]\n", {{"x", nullptr}}) == Json({{"b", 1}, {"l", {2}}}));
 }
 
-TEST_CASE("$if chooses a branch; without $else a false condition drops the key") {
+TEST_CASE("$if chooses a branch - without $else a false condition drops the key") {
   const char* t = "a:\n  $if: on\n  $then: yes-branch\n  $else: no-branch\nb:\n  $if: on\n  $then: 1\n";
   CHECK(eval(t, {{"on", true}}) == Json({{"a", "yes-branch"}, {"b", 1}}));
   CHECK(eval(t, {{"on", 0}}) == Json({{"a", "no-branch"}}));

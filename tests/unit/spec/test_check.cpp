@@ -17,7 +17,7 @@ spec::PipelineSpec pipeline(std::vector<std::pair<std::string, std::vector<std::
 }
 } // namespace
 
-TEST_CASE("find_cycle: a DAG has none; a cycle is reported closed") {
+TEST_CASE("find_cycle: a DAG has none - a cycle is reported closed") {
   CHECK(spec::find_cycle(pipeline({{"a", {}}, {"b", {"a"}}, {"c", {"a", "b"}}})).empty());
   CHECK(spec::find_cycle(pipeline({{"a", {"c"}}, {"b", {"a"}}, {"c", {"b"}}})) ==
         std::vector<std::string>{"a", "c", "b", "a"});

@@ -6,7 +6,7 @@
 
 using namespace kf;
 
-TEST_CASE("targets: local always exists; cluster targets move the namespace") {
+TEST_CASE("targets: local always exists - cluster targets move the namespace") {
   auto p = spec::decode_project(yaml::parse(
       "apiVersion: kf.dev/v1alpha1\nkind: Project\nmetadata: {name: demo}\n"
       "spec:\n  targets:\n    - {name: prod, context: admin@prod, namespace: ml}\n",

@@ -19,7 +19,7 @@ TEST_CASE("syntax errors carry file:line:col") {
                        "dup.yaml:2:1: duplicate key \"a\" (first at line 1)", SpecError);
 }
 
-TEST_CASE("plain scalars follow the YAML 1.2 core schema; quoted ones stay strings") {
+TEST_CASE("plain scalars follow the YAML 1.2 core schema - quoted ones stay strings") {
   CHECK(yaml::resolve_scalar("12") == 12);
   CHECK(yaml::resolve_scalar("-3") == -3);
   CHECK(yaml::resolve_scalar("0x1f") == 31);

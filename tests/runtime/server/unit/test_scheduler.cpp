@@ -71,7 +71,7 @@ TEST_CASE("scheduler: requests inside the window run as one batch, with the same
   }
 }
 
-TEST_CASE("scheduler: a request larger than the batch limit runs alone; stop() refuses new work") {
+TEST_CASE("scheduler: a request larger than the batch limit runs alone - stop() refuses new work") {
   Loaded l("large", 1);
   ServerMetrics metrics;
   SchedulerOptions o;
