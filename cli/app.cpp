@@ -59,6 +59,7 @@ std::unique_ptr<CLI::App> make_app(Globals& g) {
   add_render(*app, g);
   add_validate(*app, g);
   add_apply(*app, g);   // issue 3: server-side apply of manifests
+  add_build(*app, g);   // issue 7: the trainer as an OCI image, pushed to a registry
   add_train(*app, g);   // train / status / logs / delete: runs on the target (local: this machine)
   add_status(*app, g);
   add_logs(*app, g);

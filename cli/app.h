@@ -42,6 +42,7 @@ void add_init(CLI::App& app, Globals& g);
 void add_render(CLI::App& app, Globals& g);
 void add_validate(CLI::App& app, Globals& g);
 void add_apply(CLI::App& app, Globals& g); // issue 3
+void add_build(CLI::App& app, Globals& g); // issue 7
 void add_train(CLI::App& app, Globals& g);      // issue 6: local runs
 void add_status(CLI::App& app, Globals& g);
 void add_logs(CLI::App& app, Globals& g);

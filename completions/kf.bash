@@ -68,8 +68,11 @@ _kf_reply() {
             render:-f | render:--values | render:--set) i=$((i + 1)) ;;
             validate:-f | validate:--filename | validate:--schemas | validate:--values | validate:--set) i=$((i + 1)) ;;
             apply:-f | apply:--filename | apply:--kubeconfig | apply:--context | apply:-n | apply:--namespace | apply:--dry-run | apply:--field-manager) i=$((i + 1)) ;;
+            build:-f | build:--values | build:--set | build:--tag | build:--variant | build:-o | build:--output | build:--ca-file | build:--chunk-size | build:--trainer) i=$((i + 1)) ;;
             train:-f | train:--values | train:--set | train:--name) i=$((i + 1)) ;;
             logs:--replica | logs:--tail) i=$((i + 1)) ;;
+            serve:--port) i=$((i + 1)) ;;
+            predict:--index) i=$((i + 1)) ;;
             *:-o | *:--output | *:--target | *:-C | *:--directory) i=$((i + 1)) ;;
             *:-*) ;;
             :*) verb=$w ;;
@@ -106,12 +109,24 @@ _kf_reply() {
         apply:--dry-run)
             _kf_add none server
             return ;;
+        build:-f | build:--values | build:-o | build:--output | build:--ca-file | build:--trainer)
+            _kf_files
+            return ;;
+        build:--set | build:--tag | build:--chunk-size)
+            return ;;
+        build:--variant)
+            _kf_add cpu cuda
+            return ;;
         train:-f | train:--values)
             _kf_files
             return ;;
         train:--set | train:--name)
             return ;;
         logs:--replica | logs:--tail)
+            return ;;
+        serve:--port)
+            return ;;
+        predict:--index)
             return ;;
         *:-o | *:--output)
             _kf_add table json yaml
@@ -132,10 +147,13 @@ _kf_reply() {
             render) _kf_add -h --help -f --values --set ;;
             validate) _kf_add -h --help -f --filename --schemas --values --set ;;
             apply) _kf_add -h --help -f --filename --kubeconfig --context -n --namespace --dry-run --force-conflicts --field-manager ;;
+            build) _kf_add -h --help -f --values --set --push --tag --variant -o --output --insecure --ca-file --chunk-size --trainer ;;
             train) _kf_add -h --help -f --values --set --name -d --detach ;;
             status) _kf_add -h --help -w --watch ;;
             logs) _kf_add -h --help -f --follow --replica --tail ;;
             delete) _kf_add -h --help ;;
+            serve) _kf_add -h --help --port -d --detach ;;
+            predict) _kf_add -h --help --index ;;
             completion) _kf_add -h --help ;;
             version) _kf_add -h --help ;;
         esac
@@ -145,7 +163,7 @@ _kf_reply() {
 
     # A verb, or the verb's positional arguments.
     case $verb in
-        "") _kf_add init render validate apply train status logs delete completion version ;;
+        "") _kf_add init render validate apply build train status logs delete serve predict completion version ;;
         init)
             case $npos in
                 0) _kf_files -d ;;

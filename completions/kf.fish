@@ -10,10 +10,13 @@ complete -c kf -n __fish_use_subcommand -a init -d 'Create a kf project: kf.yaml
 complete -c kf -n __fish_use_subcommand -a render -d 'Print the Kubernetes objects kf would submit (PyTorchJob/TFJob, Experiment, InferenceService, Workflow, Notebook)'
 complete -c kf -n __fish_use_subcommand -a validate -d 'Check kf.yaml, and objects against the CRD schemas of a directory'
 complete -c kf -n __fish_use_subcommand -a apply -d 'Apply manifests to a cluster with server-side apply: namespaces and CRDs first, the rest once the CRDs are established'
+complete -c kf -n __fish_use_subcommand -a build -d 'Package kf-trainer and the libraries it needs as an OCI image, without a container engine, and push it to a registry'
 complete -c kf -n __fish_use_subcommand -a train -d 'Train the model: run the project\'s PyTorchJob or TFJob on the target (default: this machine), following its progress'
 complete -c kf -n __fish_use_subcommand -a status -d 'Show the project\'s runs, or one run in detail (conditions, replicas, metrics per epoch, artifacts, lineage)'
 complete -c kf -n __fish_use_subcommand -a logs -d 'Print a run\'s replica log (stdout and stderr of its process)'
 complete -c kf -n __fish_use_subcommand -a delete -d 'Stop runs and remove them: their processes, directory and records'
+complete -c kf -n __fish_use_subcommand -a serve -d 'Serve a trained model over KServe\'s v2 and v1 protocols: the project\'s InferenceService, run by kf-server'
+complete -c kf -n __fish_use_subcommand -a predict -d 'Send a sample of the test set to the served model and print its answer'
 complete -c kf -n __fish_use_subcommand -a completion -d 'Print a shell completion script: bash, zsh or fish'
 complete -c kf -n __fish_use_subcommand -a version -d 'Print kf\'s version'
 
@@ -54,6 +57,18 @@ complete -c kf -n '__fish_seen_subcommand_from apply' -l dry-run -x -a 'none ser
 complete -c kf -n '__fish_seen_subcommand_from apply' -l force-conflicts -d 'Take over fields that another field manager owns'
 complete -c kf -n '__fish_seen_subcommand_from apply' -l field-manager -x -d 'The field manager kf applies as (default kf)'
 
+# kf build
+complete -c kf -n '__fish_seen_subcommand_from build' -s f -l values -r -F -d 'Merge a values file over kf.yaml (repeatable; later wins)'
+complete -c kf -n '__fish_seen_subcommand_from build' -l set -x -d 'Set a kf.yaml value, e.g. training.workers=4 or spec.tuning.maxTrials=20 (repeatable; after -f)'
+complete -c kf -n '__fish_seen_subcommand_from build' -l push -d 'Push the image to kf.yaml\'s spec.image.registry'
+complete -c kf -n '__fish_seen_subcommand_from build' -l tag -x -d 'The tag (default: kf.yaml\'s spec.image.tag)'
+complete -c kf -n '__fish_seen_subcommand_from build' -l variant -x -a 'cpu cuda' -d 'cpu: self-contained; cuda: on the CUDA runtime base image of spec.image.base (default cpu)'
+complete -c kf -n '__fish_seen_subcommand_from build' -s o -l output -r -F -d 'Also write the image: oci:DIR (an OCI image layout) or docker-archive:FILE (for docker load); or a format for the result: table, json, yaml (repeatable)'
+complete -c kf -n '__fish_seen_subcommand_from build' -l insecure -d 'Talk plain http to registries (a local test registry)'
+complete -c kf -n '__fish_seen_subcommand_from build' -l ca-file -r -F -d 'Trust this CA bundle for registries\' TLS (default: the system\'s)'
+complete -c kf -n '__fish_seen_subcommand_from build' -l chunk-size -x -d 'Upload larger blobs in PATCH chunks of SIZE, e.g. 16Mi; 0 = one PUT each (default 32Mi)'
+complete -c kf -n '__fish_seen_subcommand_from build' -l trainer -r -F -d 'The kf-trainer to package (default: $KF_TRAINER, beside kf, or PATH)'
+
 # kf train
 complete -c kf -n '__fish_seen_subcommand_from train' -s f -l values -r -F -d 'Merge a values file over kf.yaml (repeatable; later wins)'
 complete -c kf -n '__fish_seen_subcommand_from train' -l set -x -d 'Set a kf.yaml value, e.g. training.workers=4 or spec.tuning.maxTrials=20 (repeatable; after -f)'
@@ -69,6 +84,13 @@ complete -c kf -n '__fish_seen_subcommand_from logs' -l replica -x -d 'master, c
 complete -c kf -n '__fish_seen_subcommand_from logs' -l tail -x -d 'Only the last N lines (then follow, with -f)'
 
 # kf delete
+
+# kf serve
+complete -c kf -n '__fish_seen_subcommand_from serve' -l port -x -d 'Port on 127.0.0.1 (default: a free one)'
+complete -c kf -n '__fish_seen_subcommand_from serve' -s d -l detach -d 'Return once the server is ready; stop it with kf delete'
+
+# kf predict
+complete -c kf -n '__fish_seen_subcommand_from predict' -l index -x -d 'Which test sample (default 0)'
 
 # kf completion
 complete -c kf -n '__fish_seen_subcommand_from completion; and not __fish_seen_subcommand_from bash zsh fish' -x -a 'bash zsh fish' -d 'bash, zsh or fish'

@@ -3,6 +3,7 @@
 #include "libkf/local/local_target.h"
 #include "libkf/local/run_dir.h"
 #include "libkf/render/render.h"
+#include "libkf/render/trainer_image.h"
 #include "libkf/spec/target.h"
 #include "libkf/util/error.h"
 #include "libkf/util/strings.h"
@@ -19,7 +20,7 @@ ProjectTarget open_target(const Context& ctx, const spec::LoadOptions& load, con
   local::LocalOptions o;
   o.project_dir = pt.loaded.dir;
   o.project = pt.loaded.project.name;
-  o.trainer_image = pt.loaded.project.image.ref();
+  o.trainer_image = render::trainer_image(pt.loaded.project, pt.loaded.dir);
   pt.target = std::make_unique<local::LocalTarget>(o);
   ctx.reporter.debug("target local: runs in " + local::runs_root(pt.loaded.dir).string());
   return pt;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cctype>
 #include <cstdlib>
 #include <deque>
 #include <fstream>
@@ -47,7 +48,8 @@ std::int64_t submitted_ms(const Json& object) {
 } // namespace
 
 std::string find_runtime(const std::string& name) {
-  const std::string env_name = name == "kf-server" ? "KF_SERVER" : "KF_TRAINER";
+  std::string env_name = name; // kf-trainer -> KF_TRAINER, kf-trainer-cpu -> KF_TRAINER_CPU, kf-server -> KF_SERVER
+  for (auto& c : env_name) c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   if (const char* env = std::getenv(env_name.c_str()); env && *env) {
     if (!executable(env)) throw Error(env_name + "=" + env + " is not an executable file");
     return env;

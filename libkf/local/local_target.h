@@ -52,7 +52,8 @@ private:
   LocalOptions m_o;
 };
 
-// A runtime program ("kf-trainer", "kf-server"): $KF_TRAINER / $KF_SERVER,
+// A runtime program ("kf-trainer", "kf-trainer-cpu", "kf-server"): $KF_TRAINER,
+// $KF_TRAINER_CPU, $KF_SERVER,
 // else beside kf (bin/NAME, ../libexec/kf/NAME, or in a build tree
 // ../runtime/NAME and ../runtime/server/NAME), else from PATH. Throws
 // kf::Error saying how to get one.

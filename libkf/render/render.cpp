@@ -1,6 +1,7 @@
 #include "libkf/render/render.h"
 
 #include "libkf/render/template.h"
+#include "libkf/render/trainer_image.h"
 #include "libkf/render/values.h"
 #include "libkf/util/embedded.h"
 #include "libkf/util/error.h"
@@ -17,7 +18,7 @@ const std::vector<std::string>& selections() {
 }
 
 Renderer::Renderer(const spec::Project& project, stdfs::path project_dir)
-    : m_project(project), m_dir(std::move(project_dir)) {}
+    : m_project(project), m_dir(std::move(project_dir)), m_image(trainer_image(m_project, m_dir)) {}
 
 Renderer::Source Renderer::template_source(const std::string& kind) const {
   const stdfs::path override_path = m_dir / "templates" / (kind + ".yaml");
@@ -44,28 +45,28 @@ Json Renderer::evaluate(const std::string& kind, const Json& values) const {
 
 Json Renderer::training() const {
   const std::string kind = m_project.training.framework == "tensorflow" ? "tfjob" : "pytorchjob";
-  return evaluate(kind, training_values(m_project));
+  return evaluate(kind, training_values(m_project, m_image));
 }
 
 Json Renderer::experiment() const {
   if (!m_project.tuning.present) throw UsageError("the project has no spec.tuning: add one to kf.yaml to render an Experiment");
   const std::string kind = m_project.training.framework == "tensorflow" ? "tfjob" : "pytorchjob";
-  Json trial = evaluate(kind, training_values(m_project, true));
+  Json trial = evaluate(kind, training_values(m_project, m_image, true));
   trial.erase("metadata"); // Katib names each trial's job itself
-  return evaluate("experiment", tuning_values(m_project, trial));
+  return evaluate("experiment", tuning_values(m_project, m_image, trial));
 }
 
 std::vector<Json> Renderer::serving() const {
-  const Json values = serving_values(m_project);
+  const Json values = serving_values(m_project, m_image);
   return {evaluate("servingruntime", values), evaluate("inferenceservice", values)};
 }
 
 Json Renderer::workflow(const spec::PipelineSpec& pipeline) const {
-  return evaluate("workflow", pipeline_values(m_project, pipeline));
+  return evaluate("workflow", pipeline_values(m_project, m_image, pipeline));
 }
 
 std::vector<Json> Renderer::notebook(const spec::NotebookSpec& nb) const {
-  const Json values = notebook_values(m_project, nb);
+  const Json values = notebook_values(m_project, m_image, nb);
   std::vector<Json> out;
   if (!nb.volume_size.empty()) out.push_back(evaluate("persistentvolumeclaim", values));
   out.push_back(evaluate("notebook", values));

@@ -21,7 +21,8 @@ struct Selection {
 
 class Renderer {
 public:
-  // `project_dir` is searched for templates/<kind>.yaml overrides.
+  // `project_dir` is searched for templates/<kind>.yaml overrides and kf build's
+  // record of the trainer image (trainer_image.h).
   Renderer(const spec::Project& project, std::filesystem::path project_dir);
 
   std::vector<Json> render(const Selection& selection) const;
@@ -45,6 +46,7 @@ private:
 
   const spec::Project& m_project;
   std::filesystem::path m_dir;
+  std::string m_image; // trainer_image(): kf build's image by digest, else kf.yaml's image
 };
 
 // The selectable names: train, tune, serve, pipeline, notebook, all.

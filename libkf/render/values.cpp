@@ -54,7 +54,7 @@ std::string artifact_name(const std::string& ref) {
 
 } // namespace
 
-Json base_values(const spec::Project& p, const std::string& component) {
+Json base_values(const spec::Project& p, const std::string& image, const std::string& component) {
   Json labels = Json::object();
   labels["app.kubernetes.io/name"] = p.name;
   labels["app.kubernetes.io/part-of"] = p.name;
@@ -63,7 +63,7 @@ Json base_values(const spec::Project& p, const std::string& component) {
   for (const auto& [k, v] : p.labels) labels[k] = v;
   Json v = Json::object();
   v["project"] = {{"name", p.name}, {"namespace", p.namespace_}};
-  v["image"] = p.image.ref();
+  v["image"] = image;
   v["labels"] = labels;
   return v;
 }
@@ -93,10 +93,10 @@ std::vector<std::string> trainer_args(const spec::Project& p, bool trial_args) {
   return args;
 }
 
-Json training_values(const spec::Project& p, bool trial_args) {
+Json training_values(const spec::Project& p, const std::string& image, bool trial_args) {
   const auto& t = p.training;
   const bool tf = t.framework == "tensorflow";
-  Json v = base_values(p, trial_args ? "tuning" : "training");
+  Json v = base_values(p, image, trial_args ? "tuning" : "training");
   Json tr = Json::object();
   tr["name"] = p.name + "-train";
   tr["framework"] = t.framework;
@@ -121,9 +121,9 @@ Json training_values(const spec::Project& p, bool trial_args) {
   return v;
 }
 
-Json tuning_values(const spec::Project& p, const Json& trial_spec) {
+Json tuning_values(const spec::Project& p, const std::string& image, const Json& trial_spec) {
   const auto& t = p.tuning;
-  Json v = base_values(p, "tuning");
+  Json v = base_values(p, image, "tuning");
   Json tu = Json::object();
   tu["name"] = p.name + "-tune";
   Json objective = {{"type", t.goal_type}, {"objectiveMetricName", t.metric}};
@@ -162,9 +162,9 @@ Json tuning_values(const spec::Project& p, const Json& trial_spec) {
   return v;
 }
 
-Json serving_values(const spec::Project& p) {
+Json serving_values(const spec::Project& p, const std::string& image) {
   const auto& s = p.serving;
-  Json v = base_values(p, "serving");
+  Json v = base_values(p, image, "serving");
   Json sv = Json::object();
   sv["name"] = p.name;
   sv["runtime"] = p.name + "-kf";
@@ -177,8 +177,8 @@ Json serving_values(const spec::Project& p) {
   return v;
 }
 
-Json pipeline_values(const spec::Project& p, const spec::PipelineSpec& pl) {
-  Json v = base_values(p, "pipeline");
+Json pipeline_values(const spec::Project& p, const std::string& image, const spec::PipelineSpec& pl) {
+  Json v = base_values(p, image, "pipeline");
   Json pv = Json::object();
   pv["name"] = p.name + "-" + pl.name;
   pv["pipeline"] = pl.name;
@@ -189,7 +189,7 @@ Json pipeline_values(const spec::Project& p, const spec::PipelineSpec& pl) {
   for (const auto& s : pl.steps) {
     Json step = Json::object();
     step["name"] = s.name;
-    step["image"] = s.image.empty() ? p.image.ref() : s.image;
+    step["image"] = s.image.empty() ? image : s.image;
     step["command"] = s.command.empty() ? Json(nullptr) : Json(s.command);
     step["args"] = s.args.empty() ? Json(nullptr) : Json(s.args);
     const auto deps = spec::step_dependencies(pl, s);
@@ -214,8 +214,8 @@ Json pipeline_values(const spec::Project& p, const spec::PipelineSpec& pl) {
   return v;
 }
 
-Json notebook_values(const spec::Project& p, const spec::NotebookSpec& nb) {
-  Json v = base_values(p, "notebook");
+Json notebook_values(const spec::Project& p, const std::string& image, const spec::NotebookSpec& nb) {
+  Json v = base_values(p, image, "notebook");
   Json n = Json::object();
   n["name"] = p.name + "-" + nb.name;
   n["container"] = nb.name;

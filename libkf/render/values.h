@@ -10,19 +10,22 @@
 
 namespace kf::render {
 
+// Every function takes `image`, the trainer image as rendered: the Renderer
+// passes trainer_image() (trainer_image.h), the one place that decides it.
+//
 // Common to every kind: project {name, namespace}, image, labels (with
 // app.kubernetes.io/component set to `component`).
-Json base_values(const spec::Project& p, const std::string& component);
+Json base_values(const spec::Project& p, const std::string& image, const std::string& component);
 
 // `training`: name, framework, container, replicas per role, restartPolicy,
 // backoffLimit, command, args, env, resources. `trial_args` replaces the
 // hyperparameter values with Katib's ${trialParameters.NAME} references.
-Json training_values(const spec::Project& p, bool trial_args = false);
+Json training_values(const spec::Project& p, const std::string& image, bool trial_args = false);
 // `tuning` (Experiment); `trial_spec` is the rendered training object.
-Json tuning_values(const spec::Project& p, const Json& trial_spec);
-Json serving_values(const spec::Project& p);
-Json pipeline_values(const spec::Project& p, const spec::PipelineSpec& pipeline);
-Json notebook_values(const spec::Project& p, const spec::NotebookSpec& nb);
+Json tuning_values(const spec::Project& p, const std::string& image, const Json& trial_spec);
+Json serving_values(const spec::Project& p, const std::string& image);
+Json pipeline_values(const spec::Project& p, const std::string& image, const spec::PipelineSpec& pipeline);
+Json notebook_values(const spec::Project& p, const std::string& image, const spec::NotebookSpec& nb);
 
 // The flags kf-trainer receives (data, model, hyperparameters).
 std::vector<std::string> trainer_args(const spec::Project& p, bool trial_args);

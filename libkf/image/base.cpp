@@ -1,0 +1,167 @@
+#include "libkf/image/base.h"
+
+#include "libkf/image/tar.h"
+#include "libkf/util/error.h"
+#include "libkf/util/strings.h"
+
+namespace kf::image {
+
+void RootFs::add(const std::string& path, char type, const std::string& link) {
+  if (path.empty()) return;
+  m_entries[path] = Entry{type, link};
+}
+
+void RootFs::add_layer(const std::filesystem::path& blob, bool gzip) {
+  std::vector<TarMember> members;
+  read_tar(blob, gzip, [&](const TarMember& m) { members.push_back(m); });
+  // Whiteouts apply to the lower layers only, so they go first.
+  for (const auto& m : members) {
+    const auto slash = m.path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "" : m.path.substr(0, slash);
+    const std::string base = slash == std::string::npos ? m.path : m.path.substr(slash + 1);
+    if (base == ".wh..wh..opq") {
+      const std::string prefix = dir.empty() ? "" : dir + "/";
+      for (auto it = m_entries.lower_bound(prefix); it != m_entries.end() && str::starts_with(it->first, prefix);)
+        it = m_entries.erase(it);
+    } else if (str::starts_with(base, ".wh.")) {
+      const std::string gone = (dir.empty() ? "" : dir + "/") + base.substr(4);
+      m_entries.erase(gone);
+      const std::string prefix = gone + "/";
+      for (auto it = m_entries.lower_bound(prefix); it != m_entries.end() && str::starts_with(it->first, prefix);)
+        it = m_entries.erase(it);
+    }
+  }
+  for (const auto& m : members) {
+    const auto slash = m.path.rfind('/');
+    const std::string base = slash == std::string::npos ? m.path : m.path.substr(slash + 1);
+    if (str::starts_with(base, ".wh.")) continue;
+    add(m.path, m.type == '7' ? '0' : m.type, m.link);
+  }
+}
+
+std::optional<char> RootFs::type_of(const std::string& path) const {
+  auto it = m_entries.find(path);
+  if (it == m_entries.end()) return std::nullopt;
+  return it->second.type;
+}
+
+std::optional<std::string> RootFs::resolve(const std::string& path) const {
+  std::vector<std::string> todo = str::split(path, '/');
+  std::vector<std::string> done;
+  int links = 0;
+  std::size_t i = 0;
+  while (i < todo.size()) {
+    const std::string part = todo[i++];
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (!done.empty()) done.pop_back();
+      continue;
+    }
+    done.push_back(part);
+    const std::string cur = str::join(done, "/");
+    auto it = m_entries.find(cur);
+    if (it == m_entries.end()) {
+      // A directory may be implied by its children without its own entry.
+      auto child = m_entries.lower_bound(cur + "/");
+      if (child != m_entries.end() && str::starts_with(child->first, cur + "/")) continue;
+      return std::nullopt;
+    }
+    if (it->second.type != '2') continue;
+    if (++links > 40) return std::nullopt;
+    done.pop_back();
+    const std::string& link = it->second.link;
+    if (!link.empty() && link.front() == '/') done.clear();
+    std::vector<std::string> rest = str::split(link, '/');
+    rest.insert(rest.end(), todo.begin() + static_cast<std::ptrdiff_t>(i), todo.end());
+    todo = rest;
+    i = 0;
+  }
+  return str::join(done, "/");
+}
+
+bool RootFs::exists(const std::string& path) const { return resolve(path).has_value(); }
+
+std::optional<std::string> RootFs::find_named(const std::string& name) const {
+  static const std::vector<std::string> k_preferred = {"lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu", "lib64",
+                                                       "usr/lib64", "lib", "usr/lib", "lib/aarch64-linux-gnu",
+                                                       "usr/lib/aarch64-linux-gnu"};
+  for (const auto& dir : k_preferred)
+    if (auto real = resolve(dir + "/" + name)) return real;
+  for (const auto& [path, entry] : m_entries) {
+    if (entry.type == '5') continue;
+    const auto slash = path.rfind('/');
+    if ((slash == std::string::npos ? path : path.substr(slash + 1)) == name)
+      if (auto real = resolve(path)) return real;
+  }
+  return std::nullopt;
+}
+
+std::optional<Descriptor> pick_platform(const Json& index, const std::string& architecture, std::vector<std::string>* offered) {
+  if (!index.contains("manifests") || !index["manifests"].is_array()) return std::nullopt;
+  for (const auto& m : index["manifests"]) {
+    const Json p = m.value("platform", Json::object());
+    const std::string os = p.value("os", ""), arch = p.value("architecture", "");
+    if (offered) offered->push_back(os + "/" + arch + (p.value("variant", "").empty() ? "" : "/" + p.value("variant", "")));
+  }
+  for (const auto& m : index["manifests"]) {
+    const Json p = m.value("platform", Json::object());
+    if (p.value("os", "") == "linux" && p.value("architecture", "") == architecture)
+      return Descriptor{m.value("mediaType", std::string(media::k_oci_manifest)), m.value("digest", ""),
+                        m.value("size", std::uint64_t{0})};
+  }
+  return std::nullopt;
+}
+
+BaseImage pull_base(RegistryClient& client, const Reference& ref, const std::string& architecture, BlobStore& store,
+                    const BlobCallback& progress) {
+  BaseImage b;
+  b.ref = ref;
+  auto m = client.get_manifest(ref.repository, ref.tag_or_digest());
+  auto parse = [&](const std::string& bytes) {
+    try {
+      return Json::parse(bytes);
+    } catch (const Json::exception&) {
+      throw Error(ref.str() + ": the registry's manifest is not JSON");
+    }
+  };
+  Json j = parse(m.bytes);
+  if (m.media_type == media::k_oci_index || m.media_type == media::k_docker_list || j.contains("manifests")) {
+    std::vector<std::string> offered;
+    const auto pick = pick_platform(j, architecture, &offered);
+    if (!pick)
+      throw Error("the base image " + ref.str() + " has no linux/" + architecture + " image (it offers: " +
+                  (offered.empty() ? std::string("nothing") : str::join(offered, ", ")) + ")");
+    m = client.get_manifest(ref.repository, pick->digest);
+    j = parse(m.bytes);
+  }
+  if (m.media_type != media::k_oci_manifest && m.media_type != media::k_docker_manifest)
+    throw Error("the base image " + ref.str() + " is a " + m.media_type + ", not an image manifest kf can build on");
+  b.digest = m.digest;
+  const Json& cfg = j.value("config", Json::object());
+  b.image.config = Descriptor{media::k_oci_config, cfg.value("digest", ""), cfg.value("size", std::uint64_t{0})};
+  if (!is_digest(b.image.config.digest)) throw Error("the base image " + ref.str() + " has no config digest");
+  client.get_blob(ref.repository, b.image.config, store, {});
+  b.image.config_bytes = store.read(b.image.config.digest);
+  b.config = parse(b.image.config_bytes);
+  if (b.config.value("architecture", architecture) != architecture)
+    throw Error("the base image " + ref.str() + " is for " + b.config.value("architecture", "") + ", not " + architecture);
+  for (const auto& d : b.config.value("rootfs", Json::object()).value("diff_ids", Json::array()))
+    b.image.diff_ids.push_back(d.get<std::string>());
+  for (const auto& l : j.value("layers", Json::array())) {
+    const std::string mt = l.value("mediaType", "");
+    Descriptor d{mt, l.value("digest", ""), l.value("size", std::uint64_t{0})};
+    if (mt == media::k_docker_layer_gzip || mt == media::k_oci_layer_gzip) d.media_type = media::k_oci_layer_gzip;
+    else if (mt == media::k_oci_layer_tar || mt == "application/vnd.docker.image.rootfs.diff.tar") d.media_type = media::k_oci_layer_tar;
+    else throw Error("the base image " + ref.str() + " has a layer of type " + mt + ", which kf cannot build on");
+    client.get_blob(ref.repository, d, store, progress);
+    b.files.add_layer(store.path(d.digest), d.media_type == media::k_oci_layer_gzip);
+    b.image.layers.push_back(d);
+    b.image.layer_origins.push_back(ref.name());
+  }
+  if (b.image.diff_ids.size() != b.image.layers.size())
+    throw Error("the base image " + ref.str() + ": its config lists " + std::to_string(b.image.diff_ids.size()) +
+                " diff_ids for " + std::to_string(b.image.layers.size()) + " layers");
+  return b;
+}
+
+} // namespace kf::image

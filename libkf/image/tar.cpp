@@ -1,0 +1,330 @@
+#include "libkf/image/tar.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <map>
+#include <set>
+
+#include "libkf/util/error.h"
+
+namespace kf::image {
+
+namespace {
+
+constexpr std::size_t k_block = 512;
+
+struct Header {
+  std::array<char, k_block> b{};
+  void put(std::size_t off, std::size_t len, const std::string& s) { std::memcpy(b.data() + off, s.data(), std::min(len, s.size())); }
+  // Octal, zero-padded to len-1 digits, NUL-terminated (as Go's archive/tar and GNU tar write).
+  void octal(std::size_t off, std::size_t len, std::uint64_t v) {
+    std::string digits(len - 1, '0');
+    for (std::size_t i = len - 1; i-- > 0 && v > 0; v >>= 3) digits[i] = static_cast<char>('0' + (v & 7));
+    put(off, len, digits);
+  }
+  void checksum() {
+    std::memset(b.data() + 148, ' ', 8);
+    unsigned sum = 0;
+    for (char c : b) sum += static_cast<unsigned char>(c);
+    octal(148, 7, sum); // six digits, NUL, then the space already there
+  }
+};
+
+const std::uint64_t k_max_octal_size = 077777777777ULL; // 11 octal digits
+
+std::string pax_record(const std::string& key, const std::string& value) {
+  const std::string body = " " + key + "=" + value + "\n";
+  std::size_t len = body.size() + 1;
+  while (std::to_string(len).size() + body.size() != len) len = std::to_string(len).size() + body.size();
+  return std::to_string(len) + body;
+}
+
+void pad(Sink& out, std::uint64_t size) {
+  static const std::array<char, k_block> k_zero{};
+  const std::size_t rem = size % k_block;
+  if (rem) out.write(k_zero.data(), k_block - rem);
+}
+
+// Splits a long path into ustar's prefix (<=155) and name (<=100) at a '/'.
+bool split_ustar(const std::string& path, std::string& prefix, std::string& name) {
+  if (path.size() <= 100) {
+    prefix.clear();
+    name = path;
+    return true;
+  }
+  for (std::size_t i = path.size() > 101 ? path.size() - 101 : 0; i < path.size() && i <= 155; ++i) {
+    if (path[i] != '/') continue;
+    if (i <= 155 && path.size() - i - 1 <= 100 && path.size() - i - 1 > 0) {
+      prefix = path.substr(0, i);
+      name = path.substr(i + 1);
+      return true;
+    }
+  }
+  return false;
+}
+
+void write_header(Sink& out, const std::string& path, char type, unsigned mode, std::uint64_t size, const std::string& link,
+                  std::int64_t mtime) {
+  std::string pax;
+  std::string prefix, name;
+  if (!split_ustar(path, prefix, name)) {
+    pax += pax_record("path", path);
+    prefix.clear();
+    name = path.substr(0, 99);
+  }
+  if (link.size() > 100) pax += pax_record("linkpath", link);
+  if (size > k_max_octal_size) pax += pax_record("size", std::to_string(size));
+  if (!pax.empty()) {
+    Header x;
+    const std::string base = path.substr(path.find_last_of('/', path.size() - 2) + 1);
+    x.put(0, 100, ("PaxHeaders/" + base).substr(0, 99));
+    x.octal(100, 8, 0644);
+    x.octal(108, 8, 0);
+    x.octal(116, 8, 0);
+    x.octal(124, 12, pax.size());
+    x.octal(136, 12, static_cast<std::uint64_t>(mtime));
+    x.b[156] = 'x';
+    x.put(257, 6, std::string("ustar\0", 6));
+    x.put(263, 2, "00");
+    x.checksum();
+    out.write(x.b.data(), k_block);
+    out.write(pax.data(), pax.size());
+    pad(out, pax.size());
+  }
+  Header h;
+  h.put(0, 100, name);
+  h.octal(100, 8, mode & 07777);
+  h.octal(108, 8, 0); // uid
+  h.octal(116, 8, 0); // gid
+  h.octal(124, 12, size > k_max_octal_size ? 0 : size);
+  h.octal(136, 12, static_cast<std::uint64_t>(mtime));
+  h.b[156] = type;
+  h.put(157, 100, link.substr(0, 100));
+  h.put(257, 6, std::string("ustar\0", 6));
+  h.put(263, 2, "00");
+  h.octal(329, 8, 0); // devmajor
+  h.octal(337, 8, 0); // devminor
+  h.put(345, 155, prefix);
+  h.checksum();
+  out.write(h.b.data(), k_block);
+}
+
+void check_path(const std::string& p) {
+  auto bad = [&](const char* why) { throw Error("cannot put " + (p.empty() ? std::string("\"\"") : p) + " in a layer: " + why); };
+  if (p.empty()) bad("empty path");
+  if (p.front() == '/') bad("the path must be relative to the image's root");
+  if (p.back() == '/') bad("the path must not end with '/'");
+  for (const auto& part : [&] {
+         std::vector<std::string> parts;
+         std::size_t start = 0;
+         for (std::size_t i = 0; i <= p.size(); ++i)
+           if (i == p.size() || p[i] == '/') {
+             parts.push_back(p.substr(start, i - start));
+             start = i + 1;
+           }
+         return parts;
+       }())
+    if (part.empty() || part == "." || part == "..") bad("empty, '.' or '..' path component");
+}
+
+} // namespace
+
+void write_tar(std::vector<TarEntry> entries, std::int64_t mtime, Sink& out) {
+  if (mtime < 0) mtime = 0;
+  std::sort(entries.begin(), entries.end(), [](const TarEntry& a, const TarEntry& b) { return a.path < b.path; });
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    check_path(entries[i].path);
+    if (i > 0 && entries[i].path == entries[i - 1].path) throw Error("cannot put " + entries[i].path + " in a layer twice");
+  }
+  for (const auto& e : entries) {
+    switch (e.type) {
+    case TarEntry::Type::directory:
+      write_header(out, e.path + "/", '5', e.mode, 0, "", mtime);
+      break;
+    case TarEntry::Type::symlink:
+      if (e.link.empty()) throw Error("cannot put " + e.path + " in a layer: a symlink needs a target");
+      write_header(out, e.path, '2', 0777, 0, e.link, mtime);
+      break;
+    case TarEntry::Type::file:
+      if (e.source.empty()) {
+        write_header(out, e.path, '0', e.mode, e.content.size(), "", mtime);
+        out.write(e.content.data(), e.content.size());
+        pad(out, e.content.size());
+      } else {
+        struct stat st{};
+        if (::stat(e.source.c_str(), &st) != 0) throw Error("cannot read " + e.source.string() + ": " + std::strerror(errno));
+        if (!S_ISREG(st.st_mode)) throw Error("cannot read " + e.source.string() + ": not a regular file");
+        const auto size = static_cast<std::uint64_t>(st.st_size);
+        write_header(out, e.path, '0', e.mode, size, "", mtime);
+        const std::uint64_t copied = copy_file_to(e.source, out);
+        if (copied != size) throw Error(e.source.string() + " changed while kf was reading it");
+        pad(out, size);
+      }
+      break;
+    }
+  }
+  static const std::array<char, 2 * k_block> k_end{};
+  out.write(k_end.data(), k_end.size());
+}
+
+std::vector<TarEntry> with_parent_dirs(std::vector<TarEntry> entries, const std::function<bool(const std::string&)>& skip) {
+  std::set<std::string> have;
+  for (const auto& e : entries) have.insert(e.path);
+  std::vector<TarEntry> dirs;
+  for (const auto& e : entries)
+    for (std::size_t slash = e.path.find('/'); slash != std::string::npos; slash = e.path.find('/', slash + 1)) {
+      const std::string dir = e.path.substr(0, slash);
+      if (have.count(dir) || (skip && skip(dir))) continue;
+      have.insert(dir);
+      TarEntry d;
+      d.path = dir;
+      d.type = TarEntry::Type::directory;
+      d.mode = 0755;
+      dirs.push_back(d);
+    }
+  for (auto& d : dirs) entries.push_back(std::move(d));
+  return entries;
+}
+
+namespace {
+
+std::uint64_t parse_octal(const char* p, std::size_t len) {
+  // GNU base-256 for large values: high bit of the first byte set.
+  if (len > 0 && (static_cast<unsigned char>(p[0]) & 0x80)) {
+    std::uint64_t v = static_cast<unsigned char>(p[0]) & 0x7f;
+    for (std::size_t i = 1; i < len; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+    return v;
+  }
+  std::uint64_t v = 0;
+  std::size_t i = 0;
+  while (i < len && (p[i] == ' ' || p[i] == '\0')) ++i;
+  for (; i < len && p[i] >= '0' && p[i] <= '7'; ++i) v = (v << 3) | static_cast<std::uint64_t>(p[i] - '0');
+  return v;
+}
+
+std::string field(const char* p, std::size_t len) { return std::string(p, strnlen(p, len)); }
+
+std::string clean(std::string p) {
+  while (p.rfind("./", 0) == 0) p.erase(0, 2);
+  while (!p.empty() && p.front() == '/') p.erase(0, 1);
+  while (!p.empty() && p.back() == '/') p.pop_back();
+  return p;
+}
+
+} // namespace
+
+void read_tar(const std::filesystem::path& path, bool gunzip, const std::function<void(const TarMember&)>& member) {
+  // A small state machine over the byte stream: header blocks, then data to skip or collect.
+  std::string pending;               // bytes not yet consumed
+  std::uint64_t skip = 0;            // data bytes (with padding) still to drop
+  std::uint64_t collect = 0;         // pax / GNU long-name data still to gather
+  std::string collected;
+  char collect_type = 0;
+  std::string long_name, long_link;
+  std::map<std::string, std::string> pax;
+  int zero_blocks = 0;
+  bool ended = false;
+  auto bad = [&](const std::string& why) { throw Error("cannot read " + path.string() + ": not a valid tar (" + why + ")"); };
+
+  read_stream(path, gunzip, [&](const char* data, std::size_t size) {
+    if (ended) return;
+    pending.append(data, size);
+    std::size_t pos = 0;
+    while (true) {
+      if (skip > 0) {
+        const std::uint64_t n = std::min<std::uint64_t>(skip, pending.size() - pos);
+        pos += n;
+        skip -= n;
+        if (skip > 0) break;
+      }
+      if (collect > 0) {
+        const std::uint64_t n = std::min<std::uint64_t>(collect, pending.size() - pos);
+        collected.append(pending, pos, n);
+        pos += n;
+        collect -= n;
+        if (collect > 0) break;
+        // consumed the data; the padding is dropped next
+        const std::uint64_t padded = (collected.size() + k_block - 1) / k_block * k_block;
+        skip = padded - collected.size();
+        if (collect_type == 'x') {
+          pax.clear();
+          std::size_t i = 0;
+          while (i < collected.size()) {
+            const std::size_t sp = collected.find(' ', i);
+            if (sp == std::string::npos) bad("malformed pax record");
+            const std::size_t len = std::strtoull(collected.c_str() + i, nullptr, 10);
+            if (len == 0 || i + len > collected.size()) bad("malformed pax record");
+            const std::string rec = collected.substr(sp + 1, i + len - sp - 2);
+            const std::size_t eq = rec.find('=');
+            if (eq != std::string::npos) pax[rec.substr(0, eq)] = rec.substr(eq + 1);
+            i += len;
+          }
+        } else if (collect_type == 'L') {
+          long_name = field(collected.data(), collected.size());
+        } else if (collect_type == 'K') {
+          long_link = field(collected.data(), collected.size());
+        }
+        collected.clear();
+        continue;
+      }
+      if (pending.size() - pos < k_block) break;
+      const char* h = pending.data() + pos;
+      pos += k_block;
+      if (std::all_of(h, h + k_block, [](char c) { return c == 0; })) {
+        if (++zero_blocks == 2) {
+          ended = true;
+          break;
+        }
+        continue;
+      }
+      zero_blocks = 0;
+      if (std::memcmp(h + 257, "ustar", 5) != 0) bad("no ustar magic");
+      unsigned sum = 0;
+      for (std::size_t i = 0; i < k_block; ++i) sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(h[i]);
+      if (sum != parse_octal(h + 148, 8)) bad("bad header checksum");
+      const char type = h[156] ? h[156] : '0';
+      std::uint64_t len = parse_octal(h + 124, 12);
+      if (type == 'x' || type == 'L' || type == 'K') {
+        collect = len;
+        collect_type = type;
+        collected.clear();
+        if (collect == 0) skip = 0;
+        continue;
+      }
+      if (type == 'g') {
+        skip = (len + k_block - 1) / k_block * k_block;
+        continue;
+      }
+      TarMember m;
+      const std::string prefix = field(h + 345, 155);
+      m.path = field(h, 100);
+      if (!prefix.empty()) m.path = prefix + "/" + m.path;
+      m.link = field(h + 157, 100);
+      if (!long_name.empty()) m.path = long_name;
+      if (!long_link.empty()) m.link = long_link;
+      if (pax.count("path")) m.path = pax["path"];
+      if (pax.count("linkpath")) m.link = pax["linkpath"];
+      if (pax.count("size")) len = std::strtoull(pax["size"].c_str(), nullptr, 10);
+      long_name.clear();
+      long_link.clear();
+      pax.clear();
+      m.path = clean(m.path);
+      m.type = type;
+      m.size = len;
+      m.mode = static_cast<unsigned>(parse_octal(h + 100, 8));
+      m.uid = parse_octal(h + 108, 8);
+      m.gid = parse_octal(h + 116, 8);
+      m.mtime = static_cast<std::int64_t>(parse_octal(h + 136, 12));
+      if (!m.path.empty()) member(m);
+      const bool has_data = type == '0' || type == '7';
+      skip = has_data ? (len + k_block - 1) / k_block * k_block : 0;
+    }
+    pending.erase(0, pos);
+  });
+  if (!ended && (skip > 0 || collect > 0 || !pending.empty())) bad("truncated");
+}
+
+} // namespace kf::image
