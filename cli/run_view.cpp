@@ -157,6 +157,7 @@ void print_runs_table(const std::vector<Json>& runs, bool color) {
         r.value("state", "") != "Stopped")
       progress = "epoch " + std::to_string(r["progress"].value("epoch", 0)) + "/" + std::to_string(r["progress"].value("epochs", 0));
     if (r.contains("url")) progress = r["url"].get<std::string>();
+    if (r.contains("image")) progress = r["image"].get<std::string>().substr(0, r["image"].get<std::string>().find('@') + 20);
     const std::string state = r.value("state", "");
     rows.push_back({r.value("name", ""), r.value("kind", ""), paint(color, state_color(state), state),
                     age(r.value("created", "")), progress, metrics_text(r.value("metrics", Json::object())),
@@ -183,6 +184,7 @@ void print_run_detail(const Json& r, bool color) {
   if (r.contains("runDir")) std::cout << "Directory: " << r["runDir"].get<std::string>() << '\n';
   if (r.contains("model")) std::cout << "Model:     " << r["model"].get<std::string>() << '\n';
   if (r.contains("url")) std::cout << "URL:       " << r["url"].get<std::string>() << '\n';
+  if (r.contains("image")) std::cout << "Image:     " << r["image"].get<std::string>() << '\n';
   if (r.contains("replicas")) {
     std::cout << "\nReplicas:\n";
     std::vector<std::vector<std::string>> rows;

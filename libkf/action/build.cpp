@@ -11,6 +11,8 @@
 #include "libkf/image/push.h"
 #include "libkf/image/reference.h"
 #include "libkf/local/local_target.h"
+#include "libkf/local/run_dir.h"
+#include "libkf/metadata/runs.h"
 #include "libkf/render/trainer_image.h"
 #include "libkf/util/error.h"
 #include "libkf/util/git.h"
@@ -132,6 +134,50 @@ Json BuildResult::to_json() const {
                  {"bytesUploaded", bytes_uploaded}};
   return j;
 }
+
+namespace {
+
+// The build in the metadata store: a run of kind Build whose output is the
+// image (kf.Image, uri = the reference by digest), so `kf status` lists it
+// with its git commit. A store that cannot be written costs a warning, not the build.
+void record_build(const Context& ctx, const stdfs::path& project_dir, const std::string& project, const BuildResult& r,
+                  const BuildOptions& o) {
+  try {
+    metadata::Runs runs(local::metadata_db(project_dir));
+    metadata::RunRecord rec;
+    rec.project = project;
+    rec.kind = "Build";
+    rec.target = "local";
+    rec.state = "Succeeded";
+    rec.message = "built " + r.reference + (r.pushed ? " and pushed " + r.tagged : "");
+    rec.parameters = {{"variant", o.variant}, {"tag", r.tagged}, {"pushed", r.pushed}};
+    if (!r.base.empty()) rec.parameters["base"] = r.base;
+    rec.git_commit = r.commit;
+    const auto head = git::head(project_dir);
+    rec.git_dirty = head && head->dirty;
+    for (int attempt = 0;; ++attempt) { // a concurrent kf may take the proposed name first
+      rec.name = runs.next_name(project + "-build");
+      try {
+        runs.start(rec);
+        break;
+      } catch (const Error&) {
+        if (attempt >= 100) throw;
+      }
+    }
+    metadata::ArtifactRecord image;
+    image.type = "kf.Image";
+    image.name = "image";
+    image.uri = r.reference;
+    image.sha256 = r.digest.substr(r.digest.find(':') + 1);
+    image.direction = "output";
+    runs.add_artifact(rec.name, image);
+    ctx.reporter.debug("recorded as run " + rec.name + " in " + local::metadata_db(project_dir).string());
+  } catch (const Error& e) {
+    ctx.reporter.warn(std::string("the build is not recorded in the metadata store: ") + e.what());
+  }
+}
+
+} // namespace
 
 BuildResult build(const Context& ctx, const BuildOptions& o) {
   BuildResult r;
@@ -258,6 +304,7 @@ BuildResult build(const Context& ctx, const BuildOptions& o) {
   record.commit = r.commit;
   record.pushed = r.pushed;
   render::write_built_image(loaded.dir, record);
+  record_build(ctx, loaded.dir, loaded.project.name, r, o);
   return r;
 }
 

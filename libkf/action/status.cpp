@@ -72,6 +72,7 @@ Json view(const metadata::RunRecord* rec, const std::optional<Json>& object, con
     for (const auto& a : rec->artifacts) {
       artifacts.push_back(artifact_json(a));
       if (a.type == "kf.Model" && a.direction == "output") v["model"] = a.uri;
+      if (a.type == "kf.Image" && a.direction == "output") v["image"] = a.uri;
     }
     v["artifacts"] = artifacts;
   }

@@ -97,6 +97,9 @@ expect_eq "oci: index names the digest" "$DIGEST" "$(json 'd["manifests"][0]["di
 expect_eq "oci: record" "demo-trainer@$DIGEST cpu $COMMIT False" \
   "$(json 'd["reference"]+" "+d["variant"]+" "+d["commit"]+" "+str(d["pushed"])' <.kf/image.json)"
 expect_eq "oci: project layout has it too" "$DIGEST" "$(json 'd["manifests"][0]["digest"]' <.kf/image/index.json)"
+# The build is a run in the metadata store: kind Build, the image as its output.
+expect_eq "oci: recorded in the metadata store" "demo-build-1 Build Succeeded demo-trainer@$DIGEST $COMMIT" \
+  "$("$KF" status -o json | json '" ".join([d[0]["name"], d[0]["kind"], d[0]["state"], d[0]["image"], d[0]["git"]["commit"]])')"
 umoci unpack --rootless --image "$WORK/oci:latest" "$WORK/bundle" >/dev/null 2>&1 || fail "umoci could not unpack the layout"
 ROOTFS="$WORK/bundle/rootfs"
 [ -x "$ROOTFS/usr/local/bin/kf-trainer" ] || fail "oci: no /usr/local/bin/kf-trainer in the rootfs"
