@@ -7,6 +7,7 @@
 #include <set>
 
 #include "libkf/util/error.h"
+#include "libkf/util/fs.h"
 #include "libkf/util/strings.h"
 
 namespace kf::image {
@@ -147,8 +148,7 @@ std::string oci_architecture(std::uint16_t machine) {
 std::vector<LdCacheEntry> read_ld_cache(const stdfs::path& path) {
   std::error_code ec;
   if (!stdfs::is_regular_file(path, ec)) return {};
-  std::ifstream in(path, std::ios::binary);
-  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string data = fs::read_file(path);
   auto bad = [&](const char* why) -> void { throw Error(path.string() + ": not a valid ld.so.cache (" + why + ")"); };
   std::size_t base = 0;
   const std::string k_old = "ld.so-1.7.0", k_new = "glibc-ld.so.cache1.1";

@@ -270,7 +270,9 @@ void LocalTarget::logs(const std::string& name, const target::LogOptions& o, std
     }
     in.clear();
     in.seekg(static_cast<std::streamoff>(offset));
-    std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string chunk;
+    char buf[65536];
+    while (in.read(buf, sizeof buf) || in.gcount() > 0) chunk.append(buf, static_cast<std::size_t>(in.gcount()));
     if (whole_lines_only) {
       const auto nl = chunk.rfind('\n');
       chunk = nl == std::string::npos ? "" : chunk.substr(0, nl + 1);
