@@ -6,7 +6,9 @@
 
 #include <httplib.h>
 
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -14,6 +16,27 @@
 namespace kf::server {
 
 namespace {
+
+// Debian's cpp-httplib is a compiled library whose listen() backlog is 5
+// (CPPHTTPLIB_LISTEN_BACKLOG, fixed when the .so was built). A burst of new
+// connections then overflows the accept queue, and with SYN cookies the
+// kernel answers the overflow with resets. Calling listen() again on the
+// listening socket raises its backlog (Linux); the socket is found as the
+// one of ours that listens on `port`.
+void raise_backlog(int port) {
+  for (int fd = 0; fd < 1024; ++fd) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    int listening = 0;
+    socklen_t olen = sizeof listening;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) continue;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &olen) != 0 || !listening) continue;
+    int bound = -1;
+    if (addr.ss_family == AF_INET) bound = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    else if (addr.ss_family == AF_INET6) bound = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+    if (bound == port) ::listen(fd, SOMAXCONN);
+  }
+}
 
 void json_error(httplib::Response& res, int status, const std::string& message) {
   res.status = status;
@@ -122,6 +145,7 @@ int HttpServer::bind() {
   if (port == 0)
     throw trainer::Error("cannot listen on " + m_options.host + ":" + std::to_string(m_options.port) +
                          (errno ? std::string(": ") + std::strerror(errno) : std::string()));
+  raise_backlog(port);
   return port;
 }
 
