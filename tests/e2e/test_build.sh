@@ -71,9 +71,13 @@ start_registry() {
 # run_rootfs ROOTFS ARGS...: runs the image's kf-trainer from an unpacked rootfs: chrooted
 # when this user may (root, or an unprivileged user namespace), else through the image's
 # own loader with its library directory. Either way no library comes from this machine.
+# An ASan-instrumented trainer (the asan preset) needs /proc, which the chroot
+# lacks: it runs through the image's own loader and libraries instead.
+asan_trainer=0
+if grep -q libasan "$KF_TRAINER" 2>/dev/null; then asan_trainer=1; fi
 run_rootfs() {
   local root=$1; shift
-  if unshare -r true 2>/dev/null; then
+  if [ "$asan_trainer" = 0 ] && unshare -r true 2>/dev/null; then
     unshare -r chroot "$root" /usr/local/bin/kf-trainer "$@"
   else
     "$root/lib64/ld-linux-x86-64.so.2" --library-path "$root/usr/lib/x86_64-linux-gnu" "$root/usr/local/bin/kf-trainer" "$@"
