@@ -1,49 +1,18 @@
-// sha256_path (runs.h): artifact digests through OpenSSL's EVP interface.
-#include <openssl/evp.h>
-
+// sha256_path (runs.h): artifact digests of files and directories.
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <memory>
 #include <vector>
 
 #include "libkf/metadata/runs.h"
 #include "libkf/util/error.h"
+#include "libkf/util/sha256.h"
 
 namespace kf::metadata {
 namespace {
 
 namespace stdfs = std::filesystem;
-
-class Sha256 {
-public:
-  Sha256() : m_ctx(EVP_MD_CTX_new()) {
-    if (!m_ctx || EVP_DigestInit_ex(m_ctx.get(), EVP_sha256(), nullptr) != 1) throw Error("cannot initialise sha256 (OpenSSL)");
-  }
-  void update(const void* data, std::size_t size) {
-    if (EVP_DigestUpdate(m_ctx.get(), data, size) != 1) throw Error("sha256 (OpenSSL) failed");
-  }
-  std::string hex() {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-    unsigned int size = 0;
-    if (EVP_DigestFinal_ex(m_ctx.get(), digest.data(), &size) != 1) throw Error("sha256 (OpenSSL) failed");
-    static const char* k_hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < size; ++i) {
-      out += k_hex[digest[i] >> 4];
-      out += k_hex[digest[i] & 0xf];
-    }
-    return out;
-  }
-
-private:
-  struct Free {
-    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-  };
-  std::unique_ptr<EVP_MD_CTX, Free> m_ctx;
-};
 
 std::string hash_file(const stdfs::path& p) {
   std::ifstream in(p, std::ios::binary);
