@@ -7,21 +7,13 @@
 #include "libkf/local/local_target.h"
 #include "libkf/local/run_dir.h"
 #include "libkf/metadata/runs.h"
+#include "libkf/util/clock.h"
 #include "libkf/util/error.h"
 #include "libkf/util/strings.h"
 
 namespace kf::action {
 
 namespace {
-
-std::string rfc3339(std::int64_t ms) {
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 Json artifact_json(const metadata::ArtifactRecord& a) {
   Json j = {{"type", a.type}, {"name", a.name}, {"uri", a.uri}, {"direction", a.direction}};
@@ -32,7 +24,6 @@ Json artifact_json(const metadata::ArtifactRecord& a) {
 
 // The last `n` lines of a file.
 std::vector<std::string> tail_lines(const std::filesystem::path& p, std::size_t n) {
-  std::stringstream out;
   std::vector<std::string> lines;
   std::ifstream in(p);
   for (std::string line; std::getline(in, line);) {
@@ -63,8 +54,8 @@ Json view(const metadata::RunRecord* rec, const std::optional<Json>& object, con
   v["state"] = state;
   v["message"] = message;
   if (rec) {
-    v["created"] = rfc3339(rec->create_time_ms);
-    v["updated"] = rfc3339(rec->update_time_ms);
+    v["created"] = rfc3339(rec->create_time_ms / 1000);
+    v["updated"] = rfc3339(rec->update_time_ms / 1000);
     v["parameters"] = rec->parameters;
     v["git"] = {{"commit", rec->git_commit}, {"dirty", rec->git_dirty}};
     v["metrics"] = rec->final_metrics;

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "libkf/image/digest.h"
+#include "libkf/util/clock.h"
 #include "libkf/util/error.h"
 #include "libkf/util/strings.h"
 
@@ -51,15 +52,6 @@ bool is_cuda_library(const std::string& soname) {
          starts_with_any(soname, {"libcudart.so", "libcublas.so", "libcublasLt.so", "libnccl.so", "libcudnn", "libcufft",
                                   "libcurand.so", "libcusparse", "libcusolver", "libnvrtc", "libnvJitLink", "libnpp",
                                   "libnvjpeg", "libcupti", "libnvToolsExt"});
-}
-
-std::string rfc3339(std::int64_t epoch) {
-  const std::time_t t = static_cast<std::time_t>(epoch);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 Descriptor build_layer(const std::vector<TarEntry>& entries, std::int64_t mtime, BlobStore& store, std::string& diff_id,

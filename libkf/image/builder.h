@@ -68,7 +68,4 @@ bool is_driver_library(const std::string& soname);
 // libcudart, libcublas(Lt), libnccl, libcudnn, ...: from a CUDA runtime base image.
 bool is_cuda_library(const std::string& soname);
 
-// RFC 3339 in UTC: 0 -> "1970-01-01T00:00:00Z".
-std::string rfc3339(std::int64_t epoch_seconds);
-
 } // namespace kf::image

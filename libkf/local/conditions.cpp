@@ -1,17 +1,6 @@
 #include "libkf/local/conditions.h"
 
-#include <ctime>
-
 namespace kf::local {
-
-std::string now_rfc3339() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string reason(const std::string& kind, const std::string& condition) { return kind + condition; }
 

@@ -6,12 +6,10 @@
 
 #include <string>
 
+#include "libkf/util/clock.h"
 #include "libkf/util/json.h"
 
 namespace kf::local {
-
-// Now as RFC 3339 in UTC, seconds precision ("2026-11-30T14:02:08Z"), as Kubernetes writes times.
-std::string now_rfc3339();
 
 // Sets condition `type` to True with reason/message, as the operator does:
 // Running and Restarting exclude each other, Succeeded and Failed turn

@@ -16,6 +16,7 @@
 #include "libkf/local/process.h"
 #include "libkf/local/run_dir.h"
 #include "libkf/metadata/runs.h"
+#include "libkf/util/clock.h"
 #include "libkf/util/error.h"
 #include "libkf/util/git.h"
 #include "libkf/util/strings.h"
@@ -29,10 +30,6 @@ namespace {
 constexpr auto k_poll = std::chrono::milliseconds(100);
 constexpr const char* k_submitted = "kf.dev/submitted-ms";
 constexpr const char* k_run_of = "kf.dev/run-of";
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 bool executable(const stdfs::path& p) {
   std::error_code ec;

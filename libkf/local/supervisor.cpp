@@ -18,6 +18,7 @@
 #include "libkf/local/progress.h"
 #include "libkf/local/run_dir.h"
 #include "libkf/metadata/runs.h"
+#include "libkf/util/clock.h"
 #include "libkf/util/error.h"
 
 namespace kf::local {
@@ -26,10 +27,6 @@ namespace {
 
 std::atomic<int> g_stop_signal{0};
 extern "C" void on_stop(int sig) { g_stop_signal = sig; }
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 struct Replica {
   ReplicaPlan plan;

@@ -56,11 +56,6 @@ void insert_all(sql::Db& db, const NodeTable& t, std::int64_t id, const Properti
 
 } // namespace
 
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 void check_properties(const Type& type, const Properties& properties) {
   for (const auto& [name, value] : properties) {
     auto it = type.properties.find(name);

@@ -21,8 +21,6 @@ inline constexpr NodeTable k_artifacts{TypeKind::Artifact, "Artifact", "Artifact
 inline constexpr NodeTable k_executions{TypeKind::Execution, "Execution", "ExecutionProperty", "execution_id"};
 inline constexpr NodeTable k_contexts{TypeKind::Context, "Context", "ContextProperty", "context_id"};
 
-std::int64_t now_ms();
-
 // Throws kf::Error when `properties` has a name `type` does not declare or a
 // value of another data type.
 void check_properties(const Type& type, const Properties& properties);

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <limits>
 
+#include "libkf/util/clock.h"
 #include "libkf/metadata/properties.h"
 #include "libkf/metadata/store.h"
 
@@ -39,7 +40,7 @@ void Store::put_event(const Event& e) {
   write([&] {
     m_db.query("INSERT OR IGNORE INTO Event (artifact_id, execution_id, type, milliseconds_since_epoch) "
                "VALUES (?, ?, ?, ?)",
-               e.artifact_id, e.execution_id, static_cast<int>(e.type), e.time_ms ? e.time_ms : detail::now_ms())
+               e.artifact_id, e.execution_id, static_cast<int>(e.type), e.time_ms ? e.time_ms : kf::now_ms())
         .run();
   });
 }
@@ -85,7 +86,7 @@ std::vector<std::int64_t> Store::contexts_of_execution(std::int64_t execution_id
 
 void Store::put_metrics(std::int64_t execution_id, int epoch, const std::vector<Metric>& values) {
   write([&] {
-    auto now = detail::now_ms();
+    auto now = kf::now_ms();
     m_db.query("UPDATE Execution SET last_update_time_since_epoch = ? WHERE id = ?", now, execution_id).run();
     if (m_db.changes() == 0) throw Error("no execution with id " + std::to_string(execution_id));
     m_db.query("DELETE FROM metric WHERE execution_id = ? AND epoch = ?", execution_id, epoch).run();

@@ -1,6 +1,7 @@
 // Store: artifacts, executions and contexts.
 #include <sqlite3.h>
 
+#include "libkf/util/clock.h"
 #include "libkf/metadata/properties.h"
 #include "libkf/metadata/store.h"
 
@@ -42,7 +43,7 @@ std::int64_t Store::put_artifact(const Artifact& a) {
   return write([&] {
     Type t = type_named(TypeKind::Artifact, a.type);
     detail::check_properties(t, a.properties);
-    auto now = detail::now_ms();
+    auto now = kf::now_ms();
     std::int64_t id = a.id;
     if (id == 0) {
       m_db.query("INSERT INTO Artifact (type_id, uri, state, name, create_time_since_epoch, "
@@ -66,7 +67,7 @@ std::int64_t Store::put_execution(const Execution& e) {
   return write([&] {
     Type t = type_named(TypeKind::Execution, e.type);
     detail::check_properties(t, e.properties);
-    auto now = detail::now_ms();
+    auto now = kf::now_ms();
     std::int64_t id = e.id;
     unique_name("execution", e.type, e.name, [&] {
       if (id == 0) {
@@ -95,7 +96,7 @@ std::int64_t Store::put_context(const Context& c) {
     Type t = type_named(TypeKind::Context, c.type);
     if (c.name.empty()) throw Error("a context of type " + c.type + " needs a name");
     detail::check_properties(t, c.properties);
-    auto now = detail::now_ms();
+    auto now = kf::now_ms();
     std::int64_t id = c.id;
     unique_name("context", c.type, c.name, [&] {
       if (id == 0) {

@@ -74,15 +74,6 @@ Json status_json(int code, const std::string& reason, const std::string& message
   return s;
 }
 
-std::string now_rfc3339() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 Store::Store(Options options) : m_options(options) {
   for (auto t : {builtin("", "Namespace", "namespaces", false, {"ns"}, true),
                  builtin("", "ConfigMap", "configmaps", true, {"cm"}),

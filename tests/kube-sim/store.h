@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "libkf/render/schema.h"
+#include "libkf/util/clock.h"
 #include "libkf/util/json.h"
 
 namespace kubesim {
@@ -143,6 +144,6 @@ private:
   std::thread m_establisher;
 };
 
-std::string now_rfc3339();
+using kf::now_rfc3339; // libkf/util/clock.h
 
 } // namespace kubesim

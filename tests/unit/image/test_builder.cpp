@@ -4,6 +4,7 @@
 
 #include "libkf/image/builder.h"
 #include "libkf/image/reference.h"
+#include "libkf/util/clock.h"
 #include "libkf/util/error.h"
 #include "libkf/util/fs.h"
 #include "tests/unit/image/elf_fixture.h"

@@ -1,0 +1,24 @@
+#include "libkf/util/clock.h"
+
+#include <chrono>
+#include <ctime>
+
+namespace kf {
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string rfc3339(std::int64_t epoch_seconds) {
+  const std::time_t t = static_cast<std::time_t>(epoch_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string now_rfc3339() { return rfc3339(static_cast<std::int64_t>(std::time(nullptr))); }
+
+} // namespace kf
