@@ -25,9 +25,7 @@ struct ProjectTarget {
 // now: running on clusters comes with the cluster target.
 ProjectTarget open_target(const Context& ctx, const spec::LoadOptions& load, const std::string& target);
 
-struct TrainOptions {
-  spec::LoadOptions load;
-  std::string target;
+struct TrainOptions { // the project and target come with the ProjectTarget
   std::string run_name; // --name; "" = <job>-<N>
 };
 

@@ -45,13 +45,16 @@ std::optional<char> RootFs::type_of(const std::string& path) const {
   return it->second.type;
 }
 
+// Walks `path` component by component like the kernel: `done` holds the
+// components so far, `pending` what is left; a symbolic link replaces its own
+// component by its target's components, followed by the rest of `pending`.
 std::optional<std::string> RootFs::resolve(const std::string& path) const {
-  std::vector<std::string> todo = str::split(path, '/');
+  std::vector<std::string> pending = str::split(path, '/');
   std::vector<std::string> done;
   int links = 0;
   std::size_t i = 0;
-  while (i < todo.size()) {
-    const std::string part = todo[i++];
+  while (i < pending.size()) {
+    const std::string part = pending[i++];
     if (part.empty() || part == ".") continue;
     if (part == "..") {
       if (!done.empty()) done.pop_back();
@@ -72,8 +75,8 @@ std::optional<std::string> RootFs::resolve(const std::string& path) const {
     const std::string& link = it->second.link;
     if (!link.empty() && link.front() == '/') done.clear();
     std::vector<std::string> rest = str::split(link, '/');
-    rest.insert(rest.end(), todo.begin() + static_cast<std::ptrdiff_t>(i), todo.end());
-    todo = rest;
+    rest.insert(rest.end(), pending.begin() + static_cast<std::ptrdiff_t>(i), pending.end());
+    pending = std::move(rest);
     i = 0;
   }
   return str::join(done, "/");

@@ -3,34 +3,17 @@
 
 #include "runtime/export.h"
 #include "runtime/model.h"
+#include "tests/runtime/unit/support.h"
 
-#include <unistd.h>
-
-#include <exception>
 #include <filesystem>
 #include <string>
 
 namespace kf::server::test {
 
-// The message of the exception `f` throws ("" if none).
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
+using trainer::test::error_of; // the trainer tests' helpers (tests/runtime/unit/support.h)
 
-// A fresh directory "kf-server-unit-<name>-<pid>" under the system temp dir.
-inline std::filesystem::path temp_dir(const std::string& name) {
-  const auto d = std::filesystem::temp_directory_path() /
-                 ("kf-server-unit-" + name + "-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(d);
-  std::filesystem::create_directories(d);
-  return d;
-}
+// A fresh directory "kf-trainer-server-<name>-<pid>" under the system temp dir.
+inline std::filesystem::path temp_dir(const std::string& name) { return trainer::test::temp_dir("server", name); }
 
 // An MLP 1x4x4 -> 8 -> 3 (or a small CNN) with seeded weights, exported to `dir`.
 inline trainer::ModelConfig tiny_config(const std::string& kind = "mlp") {
