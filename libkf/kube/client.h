@@ -14,6 +14,8 @@
 // "Not found" is std::optional / false, not an exception.
 // Implementations are safe to call from several threads.
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,17 +62,41 @@ struct ApplyOptions {
   std::string field_manager = "kf"; // fieldManager
   bool force = false;               // take over fields other managers own (force=true)
   bool dry_run = false;             // dryRun=All: the server validates and answers, stores nothing
+  std::string subresource;          // "status": apply to the status subresource (controllers, tests)
 };
 
 struct ListOptions {
   std::string namespace_;     // "" = every namespace (or a cluster-scoped kind)
   std::string label_selector; // e.g. "app=kf,tier!=db"
+  std::string field_selector; // e.g. "metadata.name=mnist"
   std::size_t page_size = 500; // limit per request; pages are followed with `continue`
 };
 
 struct DeleteOptions {
   std::string propagation = "Background"; // propagationPolicy: Background, Foreground or Orphan
   bool dry_run = false;
+};
+
+// One change seen by a watch.
+struct WatchEvent {
+  std::string type; // ADDED, MODIFIED, DELETED or BOOKMARK
+  Json object;
+};
+
+struct WatchOptions {
+  std::string namespace_;       // "" = every namespace
+  std::string label_selector;
+  std::string field_selector;   // "metadata.name=mnist" follows one object
+  std::string resource_version; // "" = list first: the current objects arrive as ADDED, then the changes
+  std::chrono::milliseconds timeout{0}; // 0 = until on_event returns false
+};
+
+// pods/NAME/log.
+struct PodLogOptions {
+  std::string container; // "" = the pod's only (first) container
+  bool follow = false;   // keep streaming until the container ends
+  int tail_lines = -1;   // only the last N lines; -1 = all
+  bool previous = false; // the previous (restarted) container's log
 };
 
 class Client {
@@ -88,6 +114,19 @@ public:
   virtual std::vector<Json> list(std::string_view api_version, std::string_view kind, const ListOptions& options) = 0;
   // false when there was nothing to delete.
   virtual bool remove(const ObjectRef& ref, const DeleteOptions& options) = 0;
+  // Calls on_event for every change of the selected objects until it returns
+  // false or the timeout passes; returns the last resourceVersion seen. A
+  // broken stream is reopened from the last resourceVersion; when that is too
+  // old (410 Gone) the objects are listed again and the differences are
+  // delivered as ADDED/MODIFIED/DELETED (client-go's reflector does the same),
+  // so a caller never misses a final state.
+  virtual std::string watch(std::string_view api_version, std::string_view kind, const WatchOptions& options,
+                            const std::function<bool(const WatchEvent&)>& on_event) = 0;
+  // Streams a pod's log to on_data (chunks, not necessarily whole lines) until
+  // it ends (with follow: until the container stops) or on_data returns false.
+  // Throws ApiError 404 for an unknown pod.
+  virtual void pod_logs(const std::string& namespace_, const std::string& pod, const PodLogOptions& options,
+                        const std::function<bool(std::string_view)>& on_data) = 0;
 };
 
 } // namespace kf::kube

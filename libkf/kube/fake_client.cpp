@@ -100,4 +100,14 @@ bool FakeClient::remove(const ObjectRef& ref, const DeleteOptions& options) {
   return true;
 }
 
+std::string FakeClient::watch(std::string_view, std::string_view, const WatchOptions&,
+                              const std::function<bool(const WatchEvent&)>&) {
+  throw Error("FakeClient::watch: TODO (helper kube-client)");
+}
+
+void FakeClient::pod_logs(const std::string&, const std::string&, const PodLogOptions&,
+                          const std::function<bool(std::string_view)>&) {
+  throw Error("FakeClient::pod_logs: TODO (helper kube-client)");
+}
+
 } // namespace kf::kube

@@ -25,6 +25,10 @@ public:
   std::optional<Json> get(const ObjectRef& ref) override;
   std::vector<Json> list(std::string_view api_version, std::string_view kind, const ListOptions& options) override;
   bool remove(const ObjectRef& ref, const DeleteOptions& options) override;
+  std::string watch(std::string_view api_version, std::string_view kind, const WatchOptions& options,
+                    const std::function<bool(const WatchEvent&)>& on_event) override;
+  void pod_logs(const std::string& namespace_, const std::string& pod, const PodLogOptions& options,
+                const std::function<bool(std::string_view)>& on_data) override;
 
 private:
   std::string key(const ObjectRef& ref) const; // m_mu held

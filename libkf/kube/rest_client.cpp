@@ -96,6 +96,16 @@ public:
     return true;
   }
 
+  std::string watch(std::string_view, std::string_view, const WatchOptions&,
+                    const std::function<bool(const WatchEvent&)>&) override {
+    throw Error("RestClient::watch: TODO (helper kube-client)");
+  }
+
+  void pod_logs(const std::string&, const std::string&, const PodLogOptions&,
+                const std::function<bool(std::string_view)>&) override {
+    throw Error("RestClient::pod_logs: TODO (helper kube-client)");
+  }
+
 private:
   ResourceInfo need(std::string_view api_version, std::string_view kind) {
     auto r = resource(api_version, kind);
