@@ -110,7 +110,7 @@ AppliedObject apply_one(const Context& ctx, kube::Client& client, const ApplyOpt
   const std::string display = info->display() + "/" + name;
   try {
     const auto before = client.get(ref);
-    const Json after = client.apply(obj, kube::ApplyOptions{o.field_manager, o.force_conflicts, o.dry_run});
+    const Json after = client.apply(obj, kube::ApplyOptions{o.field_manager, o.force_conflicts, o.dry_run, ""});
     std::string change = "configured";
     if (!before) change = "created";
     else if (o.dry_run ? comparable(*before) == comparable(after)
