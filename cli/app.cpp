@@ -49,7 +49,8 @@ std::unique_ptr<CLI::App> make_app(Globals& g) {
            ->check(CLI::IsMember({"table", "json", "yaml"}))
            ->type_name("FORMAT"),
        Hint{{"table", "json", "yaml"}, ""});
-  app->add_option("--target", g.target, "Where verbs run: 'local' or a target named in kf.yaml")->type_name("NAME");
+  app->add_option("--target", g.target, "Where verbs run: 'local', a target named in kf.yaml, or a kubeconfig context")
+      ->type_name("NAME");
   hint(app->add_option("-C,--directory", g.dir, "Run as if kf was started in DIR")->type_name("DIR"),
        Hint{{}, "dir"});
   app->add_flag("--no-color", g.no_color, "Never colour the output (also: NO_COLOR=1)");
@@ -60,7 +61,9 @@ std::unique_ptr<CLI::App> make_app(Globals& g) {
   add_validate(*app, g);
   add_apply(*app, g);   // issue 3: server-side apply of manifests
   add_build(*app, g);   // issue 7: the trainer as an OCI image, pushed to a registry
-  add_train(*app, g);   // train / status / logs / delete: runs on the target (local: this machine)
+  add_train(*app, g);   // train / tune / pipeline run / status / logs / delete: runs on the target
+  add_tune(*app, g);
+  add_pipeline(*app, g);
   add_status(*app, g);
   add_logs(*app, g);
   add_delete(*app, g);

@@ -43,7 +43,9 @@ void add_render(CLI::App& app, Globals& g);
 void add_validate(CLI::App& app, Globals& g);
 void add_apply(CLI::App& app, Globals& g); // issue 3
 void add_build(CLI::App& app, Globals& g); // issue 7
-void add_train(CLI::App& app, Globals& g);      // issue 6: local runs
+void add_train(CLI::App& app, Globals& g);      // issue 6: local runs; issue 4: cluster runs
+void add_tune(CLI::App& app, Globals& g);       // issue 4: Katib Experiments on a cluster
+void add_pipeline(CLI::App& app, Globals& g);   // issue 4: `kf pipeline run`, Argo Workflows on a cluster
 void add_status(CLI::App& app, Globals& g);
 void add_logs(CLI::App& app, Globals& g);
 void add_delete(CLI::App& app, Globals& g);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli/app.h"
+#include "cli/cluster_wait.h"
 #include "cli/output.h"
 #include "cli/run_view.h"
 #include "libkf/action/runs.h"
@@ -49,7 +50,8 @@ void add_serve(CLI::App& app, Globals& g) {
   struct Flags {
     std::string model;
     int port = 0;
-    bool detach = false;
+    bool detach = false, wait = false;
+    int timeout = 0;
   };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("serve", "Serve a trained model over KServe's v2 and v1 protocols: the project's "
@@ -58,19 +60,27 @@ void add_serve(CLI::App& app, Globals& g) {
                                          "successful run's model)");
   cmd->add_option("--port", flags->port, "Port on 127.0.0.1 (default: a free one)")->type_name("PORT");
   cmd->add_flag("-d,--detach", flags->detach, "Return once the server is ready; stop it with kf delete");
-  cmd->footer("On the local target the ServingRuntime's container (kf-server) runs here with the model directory "
+  add_wait_flags(*cmd, flags->wait, flags->timeout);
+  cmd->footer("On a cluster target kf applies the ServingRuntime and the InferenceService (MODEL may be a storage URI "
+              "that replaces serving.storageUri) and returns; --wait waits until it is Ready and prints status.url. "
+              "On the local target the ServingRuntime's container (kf-server) runs here with the model directory "
               "in place of /mnt/models; the run is Ready (status.url) once it listens. Attached, it shows the "
               "requests served until Ctrl-C, which stops it.\n\n"
               "Examples:\n"
               "  kf serve\n"
               "  kf serve mnist-train-3 --port 8080 --detach && kf predict\n"
-              "  kf serve ./exported-model");
+              "  kf serve ./exported-model\n"
+              "  kf serve pvc://models/mnist --target prod --wait");
   cmd->callback([&g, flags] {
     g.run = [&g, flags] {
       TerminalReporter reporter(g);
       const action::Context ctx{reporter};
       auto pt = action::open_target(ctx, spec::LoadOptions{}, g.target);
       const auto r = action::serve(ctx, action::ServeOptions{flags->model, flags->port}, pt);
+      if (is_cluster(pt)) {
+        print_submitted(pt, action::TrainResult{r.run, pt.target_name, r.object, {}});
+        return flags->wait ? wait_for_run(g, pt, r.run, flags->timeout) : 0;
+      }
       std::cerr << "run " << r.run << " serving " << r.model_dir
                 << (r.model_from.empty() ? "" : " (trained by " + r.model_from + ")") << '\n';
       struct sigaction sa{};

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "cli/app.h"
+#include "cli/cluster_wait.h"
 #include "cli/output.h"
 #include "cli/run_view.h"
 #include "libkf/action/runs.h"
@@ -65,7 +66,8 @@ void add_train(CLI::App& app, Globals& g) {
   struct Flags {
     ValuesFlags values;
     std::string name;
-    bool detach = false;
+    bool detach = false, wait = false;
+    int timeout = 0;
   };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("train", "Train the model: run the project's PyTorchJob or TFJob on the target "
@@ -73,7 +75,9 @@ void add_train(CLI::App& app, Globals& g) {
   add_values_flags(*cmd, flags->values);
   cmd->add_option("--name", flags->name, "The run's name (default: <job>-<N>, the next free number)")->type_name("RUN");
   cmd->add_flag("-d,--detach", flags->detach, "Return once the run has started; follow it with kf status / kf logs");
-  cmd->footer("On the local target every replica is a kf-trainer process with the environment the training operator "
+  add_wait_flags(*cmd, flags->wait, flags->timeout);
+  cmd->footer("On a cluster target kf applies the job and returns (--wait follows it to Succeeded or Failed); the "
+              "training operator runs it. On the local target every replica is a kf-trainer process with the environment the training operator "
               "would give its pod (MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK, PET_*, or TF_CONFIG); logs, checkpoints "
               "and the model go to .kf/runs/RUN/, the run's record to .kf/metadata.db. restartPolicy and "
               "runPolicy.backoffLimit apply as on a cluster. Ctrl-C stops every replica. Exit status: 0 when the run "
@@ -82,7 +86,8 @@ void add_train(CLI::App& app, Globals& g) {
               "  kf train\n"
               "  kf train --set training.workers=4 --set training.hyperparameters.epochs=10\n"
               "  kf train --detach && kf logs @latest -f\n"
-              "  kf train -f fast.yaml --name baseline");
+              "  kf train -f fast.yaml --name baseline\n"
+              "  kf train --target prod --wait --timeout 3600");
   cmd->callback([&g, flags] {
     g.run = [&g, flags] {
       TerminalReporter reporter(g);
@@ -91,6 +96,10 @@ void add_train(CLI::App& app, Globals& g) {
       action::TrainOptions opts;
       opts.run_name = flags->name;
       const auto r = action::train(ctx, opts, pt);
+      if (is_cluster(pt)) {
+        print_submitted(pt, r);
+        return flags->wait ? wait_for_run(g, pt, r.run, flags->timeout) : 0;
+      }
       std::cerr << "run " << r.run << " started (" << r.object.value("kind", "") << ", " << r.target << ")";
       if (!r.run_dir.empty()) std::cerr << " in " << r.run_dir.string();
       std::cerr << '\n';

@@ -25,8 +25,8 @@ std::string fixed(double v, int digits) {
 }
 
 const char* state_color(const std::string& s) {
-  if (s == "Succeeded") return "32";
-  if (s == "Failed" || s == "Stopped") return "31";
+  if (s == "Succeeded" || s == "Ready") return "32";
+  if (s == "Failed" || s == "Stopped" || s == "Error") return "31";
   if (s == "Restarting") return "33";
   return "36";
 }
@@ -156,6 +156,7 @@ void print_runs_table(const std::vector<Json>& runs, bool color) {
     if (r.contains("progress") && r.value("state", "") != "Succeeded" && r.value("state", "") != "Failed" &&
         r.value("state", "") != "Stopped")
       progress = "epoch " + std::to_string(r["progress"].value("epoch", 0)) + "/" + std::to_string(r["progress"].value("epochs", 0));
+    if (r.contains("progressText")) progress = r["progressText"].get<std::string>();
     if (r.contains("url")) progress = r["url"].get<std::string>();
     if (r.contains("image")) progress = r["image"].get<std::string>().substr(0, r["image"].get<std::string>().find('@') + 20);
     const std::string state = r.value("state", "");
@@ -170,7 +171,8 @@ void print_runs_table(const std::vector<Json>& runs, bool color) {
 void print_run_detail(const Json& r, bool color) {
   const std::string state = r.value("state", "");
   std::cout << "Name:      " << r.value("name", "") << '\n'
-            << "Kind:      " << r.value("kind", "") << " (target " << r.value("target", "") << ")\n"
+            << "Kind:      " << r.value("kind", "") << " (target " << r.value("target", "")
+            << (r.contains("namespace") ? ", namespace " + r["namespace"].get<std::string>() : "") << ")\n"
             << "State:     " << paint(color, state_color(state), state) << " — " << r.value("message", "") << '\n';
   if (r.contains("created")) std::cout << "Created:   " << r["created"].get<std::string>() << " (" << age(r["created"]) << " ago)\n";
   if (r.contains("git") && !r["git"].value("commit", "").empty())
@@ -185,7 +187,41 @@ void print_run_detail(const Json& r, bool color) {
   if (r.contains("model")) std::cout << "Model:     " << r["model"].get<std::string>() << '\n';
   if (r.contains("url")) std::cout << "URL:       " << r["url"].get<std::string>() << '\n';
   if (r.contains("image")) std::cout << "Image:     " << r["image"].get<std::string>() << '\n';
-  if (r.contains("replicas")) {
+  if (r.contains("progressText")) std::cout << "Progress:  " << r["progressText"].get<std::string>() << '\n';
+  if (r.contains("bestTrial")) {
+    const Json& b = r["bestTrial"];
+    std::cout << "Best:      " << b.value("name", "") << " ";
+    for (auto it = b["parameters"].begin(); it != b["parameters"].end(); ++it)
+      std::cout << ' ' << it.key() << '=' << (it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+    std::cout << "  → " << metrics_text(b["metrics"]) << '\n';
+  }
+  if (r.contains("pods") && !r["pods"].empty()) {
+    std::cout << "\nPods:\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& p : r["pods"])
+      rows.push_back({"  " + p.value("replica", ""), p.value("name", ""), paint(color, state_color(p.value("phase", "")), p.value("phase", "")),
+                      std::to_string(p.value("restarts", 0))});
+    print_table({"  REPLICA", "POD", "PHASE", "RESTARTS"}, rows);
+  }
+  if (r.contains("trials") && !r["trials"].empty()) {
+    std::cout << "\nTrials:\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& t : r["trials"]) {
+      std::string params;
+      for (auto it = t["parameters"].begin(); it != t["parameters"].end(); ++it)
+        params += (params.empty() ? "" : " ") + it.key() + "=" + (it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+      std::string metrics;
+      for (auto it = t["metrics"].begin(); it != t["metrics"].end(); ++it)
+        metrics += (metrics.empty() ? "" : " ") + it.key() + "=" + (it.value().is_number() ? fixed(it.value().get<double>(), 4) : it.value().dump());
+      rows.push_back({"  " + t.value("name", ""), paint(color, state_color(t.value("state", "")), t.value("state", "")), params, metrics});
+    }
+    print_table({"  TRIAL", "STATE", "PARAMETERS", "METRICS"}, rows);
+  }
+  if (r.contains("nodes") && !r["nodes"].empty()) {
+    std::cout << "\nNodes:\n";
+    print_workflow_nodes(r["nodes"], color, std::cout);
+  }
+  if (r.contains("processes")) {
     std::cout << "\nReplicas:\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& p : r.value("processes", Json::array()))
@@ -233,6 +269,16 @@ void print_run_detail(const Json& r, bool color) {
   if (r.contains("logTail")) {
     std::cout << "\nLast lines of " << r.value("failedReplica", "") << "'s log:\n";
     for (const auto& l : r["logTail"]) std::cout << "  " << l.get<std::string>() << '\n';
+  }
+}
+
+void print_workflow_nodes(const Json& nodes, bool color, std::ostream& out) {
+  for (const auto& n : nodes) {
+    const std::string phase = n.value("phase", "");
+    out << "  " << std::string(static_cast<std::size_t>(2 * n.value("depth", 0)), ' ') << (n.value("depth", 0) > 0 ? "└ " : "")
+        << n.value("name", "") << "  " << paint(color, state_color(phase), phase);
+    if (!n.value("message", "").empty()) out << "  " << n.value("message", "");
+    out << '\n';
   }
 }
 

@@ -2,6 +2,7 @@
 // How runs look on a terminal: the attached display of `kf train` (live
 // progress, each replica's state), and the tables of `kf status`.
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -40,5 +41,7 @@ private:
 // `kf status`: the runs table; `kf status RUN`: one run in detail.
 void print_runs_table(const std::vector<Json>& runs, bool color);
 void print_run_detail(const Json& run, bool color);
+// A Workflow's node tree (status()'s "nodes": name, type, phase, depth), indented by depth.
+void print_workflow_nodes(const Json& nodes, bool color, std::ostream& out);
 
 } // namespace kf::cli

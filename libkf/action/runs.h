@@ -21,8 +21,8 @@ struct ProjectTarget {
   std::unique_ptr<target::Target> target;
 };
 
-// Loads kf.yaml and opens the target. A cluster target is a clear error for
-// now: running on clusters comes with the cluster target.
+// Loads kf.yaml and opens the target: "local" (libkf/local), a target of
+// kf.yaml's spec.targets, or else a kubeconfig context (libkf/cluster).
 ProjectTarget open_target(const Context& ctx, const spec::LoadOptions& load, const std::string& target);
 
 struct TrainOptions { // the project and target come with the ProjectTarget
@@ -38,6 +38,16 @@ struct TrainResult {
 
 // Renders the training job and submits it; returns at once.
 TrainResult train(const Context& ctx, const TrainOptions& options, ProjectTarget& pt);
+
+// `kf tune`: renders the Katib Experiment and submits it (cluster targets only).
+TrainResult tune(const Context& ctx, const TrainOptions& options, ProjectTarget& pt);
+
+struct PipelineRunOptions {
+  std::string pipeline; // the pipeline of kf.yaml ("" = the only one)
+  std::string run_name; // --name; "" = <workflow>-<N>
+};
+// `kf pipeline run`: renders the pipeline's Argo Workflow and submits it (cluster targets only).
+TrainResult pipeline_run(const Context& ctx, const PipelineRunOptions& options, ProjectTarget& pt);
 
 struct ServeOptions {
   std::string model; // a run name (its model), a model directory, or "" = the newest run that produced a model

@@ -1,6 +1,7 @@
 #include <filesystem>
 
 #include "libkf/action/runs.h"
+#include "libkf/cluster/cluster_target.h"
 #include "libkf/local/local_target.h"
 #include "libkf/local/run_dir.h"
 #include "libkf/metadata/runs.h"
@@ -57,7 +58,23 @@ std::pair<std::string, std::string> find_model(const std::string& wanted, const 
 
 ServeResult serve(const Context& ctx, const ServeOptions& o, ProjectTarget& pt) {
   const render::Renderer renderer(pt.loaded.project, pt.loaded.dir);
-  const auto objects = renderer.serving(); // ServingRuntime, InferenceService
+  auto objects = renderer.serving(); // ServingRuntime, InferenceService
+  if (dynamic_cast<cluster::ClusterTarget*>(pt.target.get())) {
+    // On a cluster the model is where kf.yaml's serving.storageUri says (the
+    // storage initializer fetches it), or a URI given as MODEL.
+    Json& model = objects[1]["spec"]["predictor"]["model"];
+    if (!o.model.empty() && o.model != "@latest") {
+      if (o.model.find("://") == std::string::npos)
+        throw UsageError("on a cluster target kf serve takes a model URI (pvc://, s3://, gs://, http(s)://), not " +
+                         str::quote(o.model) + "; the default is serving.storageUri of kf.yaml");
+      model["storageUri"] = o.model;
+    }
+    target::SubmitOptions so;
+    so.supporting = {objects[0]};
+    so.parameters = {{"storageUri", model.value("storageUri", "")}};
+    const auto submitted = pt.target->submit(objects[1], so);
+    return {submitted.run, model.value("storageUri", ""), "", submitted.object};
+  }
   const auto [model_dir, from] = find_model(o.model, pt.loaded.dir);
   ctx.reporter.debug("serving " + model_dir + (from.empty() ? "" : " (trained by " + from + ")"));
   target::SubmitOptions so;

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "libkf/action/runs.h"
+#include "libkf/action/cluster_status.h"
 #include "libkf/local/local_target.h"
 #include "libkf/local/run_dir.h"
 #include "libkf/metadata/runs.h"
@@ -101,6 +102,7 @@ Json view(const metadata::RunRecord* rec, const std::optional<Json>& object, con
 } // namespace
 
 std::vector<Json> status(const Context& ctx, const StatusOptions& o, ProjectTarget& pt) {
+  if (auto* cluster = dynamic_cast<cluster::ClusterTarget*>(pt.target.get())) return cluster_status(ctx, o, *cluster);
   auto* local = dynamic_cast<local::LocalTarget*>(pt.target.get());
   std::unique_ptr<metadata::Runs> runs;
   const auto db = local::metadata_db(pt.loaded.dir);
@@ -140,9 +142,10 @@ std::vector<Json> status(const Context& ctx, const StatusOptions& o, ProjectTarg
 
 std::vector<std::string> delete_runs(const Context& ctx, const std::vector<std::string>& runs, ProjectTarget& pt) {
   auto* local = dynamic_cast<local::LocalTarget*>(pt.target.get());
+  auto* cluster = dynamic_cast<cluster::ClusterTarget*>(pt.target.get());
   std::vector<std::string> removed, missing;
   for (const auto& name : runs) {
-    const std::string run = local ? local->resolve(name) : name;
+    const std::string run = local ? local->resolve(name) : cluster ? cluster->resolve(name) : name;
     if (pt.target->remove(run)) {
       removed.push_back(run);
       ctx.reporter.debug("deleted " + run);

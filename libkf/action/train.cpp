@@ -10,22 +10,6 @@
 
 namespace kf::action {
 
-ProjectTarget open_target(const Context& ctx, const spec::LoadOptions& load, const std::string& target) {
-  ProjectTarget pt{spec::load_project(load), "", nullptr};
-  const auto t = spec::select_target(pt.loaded.project, target);
-  pt.target_name = t.name;
-  if (t.type != "local")
-    throw UsageError("target " + str::quote(t.name) + " is a cluster; kf train, status, logs and delete run on the local "
-                     "target for now (submit to a cluster with: kf render train | kf apply -f -)");
-  local::LocalOptions o;
-  o.project_dir = pt.loaded.dir;
-  o.project = pt.loaded.project.name;
-  o.trainer_image = render::trainer_image(pt.loaded.project, pt.loaded.dir);
-  pt.target = std::make_unique<local::LocalTarget>(o);
-  ctx.reporter.debug("target local: runs in " + local::runs_root(pt.loaded.dir).string());
-  return pt;
-}
-
 TrainResult train(const Context& ctx, const TrainOptions& options, ProjectTarget& pt) {
   const render::Renderer renderer(pt.loaded.project, pt.loaded.dir);
   const Json job = renderer.training();

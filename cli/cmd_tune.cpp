@@ -1,0 +1,74 @@
+// kf tune and kf pipeline run — libkf/action/submit.cpp; --wait in cli/cluster_wait.cpp.
+#include <iostream>
+
+#include "cli/app.h"
+#include "cli/cluster_wait.h"
+#include "cli/output.h"
+#include "libkf/action/runs.h"
+
+namespace kf::cli {
+
+void add_tune(CLI::App& app, Globals& g) {
+  struct Flags {
+    ValuesFlags values;
+    std::string name;
+    bool wait = false;
+    int timeout = 0;
+  };
+  auto flags = std::make_shared<Flags>();
+  auto* cmd = app.add_subcommand("tune", "Tune hyperparameters: submit the project's Katib Experiment (spec.tuning) to "
+                                         "a cluster target");
+  add_values_flags(*cmd, flags->values);
+  cmd->add_option("--name", flags->name, "The run's name (default: <experiment>-<N>, the next free number)")->type_name("RUN");
+  add_wait_flags(*cmd, flags->wait, flags->timeout);
+  cmd->footer("Katib creates one trial (a PyTorchJob or TFJob) per parameter assignment; kf status RUN shows the "
+              "trials and the best one. With --wait, the best trial's parameters are printed on stdout.\n\n"
+              "Examples:\n"
+              "  kf tune --target prod\n"
+              "  kf tune --target prod --wait --set tuning.maxTrials=20");
+  cmd->callback([&g, flags] {
+    g.run = [&g, flags] {
+      TerminalReporter reporter(g);
+      const action::Context ctx{reporter};
+      auto pt = action::open_target(ctx, flags->values.load_options(), g.target);
+      action::TrainOptions opts;
+      opts.run_name = flags->name;
+      const auto r = action::tune(ctx, opts, pt);
+      print_submitted(pt, r);
+      return flags->wait ? wait_for_run(g, pt, r.run, flags->timeout) : 0;
+    };
+  });
+}
+
+void add_pipeline(CLI::App& app, Globals& g) {
+  struct Flags {
+    ValuesFlags values;
+    std::string pipeline, name;
+    bool wait = false;
+    int timeout = 0;
+  };
+  auto flags = std::make_shared<Flags>();
+  auto* group = app.add_subcommand("pipeline", "Run the project's pipelines (Argo Workflows)");
+  group->require_subcommand(1);
+  auto* cmd = group->add_subcommand("run", "Submit a pipeline of kf.yaml as an Argo Workflow to a cluster target");
+  add_values_flags(*cmd, flags->values);
+  cmd->add_option("pipeline", flags->pipeline, "The pipeline (default: the project's only one)");
+  cmd->add_option("--name", flags->name, "The run's name (default: <workflow>-<N>, the next free number)")->type_name("RUN");
+  add_wait_flags(*cmd, flags->wait, flags->timeout);
+  cmd->footer("With --wait, follows the workflow to its final phase and prints its node tree.\n\n"
+              "Examples:\n"
+              "  kf pipeline run train-and-evaluate --target prod\n"
+              "  kf pipeline run --target prod --wait");
+  cmd->callback([&g, flags] {
+    g.run = [&g, flags] {
+      TerminalReporter reporter(g);
+      const action::Context ctx{reporter};
+      auto pt = action::open_target(ctx, flags->values.load_options(), g.target);
+      const auto r = action::pipeline_run(ctx, action::PipelineRunOptions{flags->pipeline, flags->name}, pt);
+      print_submitted(pt, r);
+      return flags->wait ? wait_for_run(g, pt, r.run, flags->timeout) : 0;
+    };
+  });
+}
+
+} // namespace kf::cli

@@ -1,0 +1,206 @@
+// `kf status` on a cluster target: the runs' objects as the operators
+// report them, read with one list per kind (libkf/cluster), summarised per
+// kind (libkf/target/summary.h).
+#include "libkf/action/cluster_status.h"
+
+#include <sstream>
+
+#include "libkf/target/summary.h"
+#include "libkf/util/error.h"
+#include "libkf/util/strings.h"
+
+namespace kf::action {
+
+namespace {
+
+const Json& at(const Json& j, const char* key) {
+  static const Json null;
+  return j.is_object() && j.contains(key) ? j[key] : null;
+}
+
+std::string text(const Json& j, const char* key) {
+  const Json& v = at(j, key);
+  return v.is_string() ? v.get<std::string>() : "";
+}
+
+// Katib's [{name, value}] as {name: value}.
+Json assignments(const Json& list) {
+  Json out = Json::object();
+  if (list.is_array())
+    for (const auto& a : list) out[text(a, "name")] = at(a, "value");
+  return out;
+}
+
+// Katib's observation metrics [{name, latest, min, max}] as {name: latest}, numbers where they parse.
+Json observed(const Json& observation) {
+  Json out = Json::object();
+  const Json& metrics = at(observation, "metrics");
+  if (!metrics.is_array()) return out;
+  for (const auto& m : metrics) {
+    const Json& latest = at(m, "latest");
+    if (latest.is_number()) {
+      out[text(m, "name")] = latest;
+      continue;
+    }
+    const std::string s = latest.is_string() ? latest.get<std::string>() : "";
+    try {
+      std::size_t used = 0;
+      const double d = std::stod(s, &used);
+      out[text(m, "name")] = used == s.size() ? Json(d) : Json(s);
+    } catch (const std::exception&) {
+      out[text(m, "name")] = s;
+    }
+  }
+  return out;
+}
+
+// The last "epoch=N key=value ..." line of a log (Katib's StdOut format) as {key: value}.
+Json last_epoch_metrics(const std::string& log) {
+  Json out = Json::object();
+  for (const auto& line : str::split(log, '\n')) {
+    if (!str::starts_with(line, "epoch=")) continue;
+    Json row = Json::object();
+    std::istringstream in(line);
+    for (std::string kv; in >> kv;) {
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos || kv.substr(0, eq) == "epoch") continue;
+      try {
+        row[kv.substr(0, eq)] = std::stod(kv.substr(eq + 1));
+      } catch (const std::exception&) {
+      }
+    }
+    if (!row.empty()) out = row;
+  }
+  return out;
+}
+
+// An Argo workflow's nodes as a tree, depth first from the workflow's own node.
+void walk_nodes(const Json& nodes, const std::string& id, int depth, Json& out, int guard = 0) {
+  if (!nodes.contains(id) || guard > 1000) return;
+  const Json& n = nodes[id];
+  out.push_back({{"name", text(n, "displayName").empty() ? text(n, "name") : text(n, "displayName")},
+                 {"type", text(n, "type")},
+                 {"phase", text(n, "phase")},
+                 {"message", text(n, "message")},
+                 {"depth", depth}});
+  const Json& children = at(n, "children");
+  if (children.is_array())
+    for (const auto& c : children)
+      if (c.is_string()) walk_nodes(nodes, c.get<std::string>(), depth + 1, out, guard + 1);
+}
+
+Json workflow_tree(const Json& object) {
+  Json out = Json::array();
+  const Json& nodes = at(at(object, "status"), "nodes");
+  if (!nodes.is_object()) return out;
+  const std::string root = text(at(object, "metadata"), "name");
+  if (nodes.contains(root)) walk_nodes(nodes, root, 0, out);
+  else
+    for (auto it = nodes.begin(); it != nodes.end(); ++it) walk_nodes(nodes, it.key(), 0, out);
+  return out;
+}
+
+Json view(const Json& object, const std::string& target_name, bool full) {
+  const Json& md = at(object, "metadata");
+  const Json& status = at(object, "status");
+  const target::Summary s = target::summarize(object);
+  Json v = {{"name", text(md, "name")},       {"kind", text(object, "kind")}, {"target", target_name},
+            {"namespace", text(md, "namespace")}, {"state", s.state},          {"message", s.message},
+            {"created", text(md, "creationTimestamp")}};
+  if (!s.progress.empty()) v["progressText"] = s.progress;
+  if (!s.url.empty()) v["url"] = s.url;
+  const Json& annotations = at(md, "annotations");
+  v["parameters"] = Json::object();
+  if (!text(annotations, "kf.dev/parameters").empty()) {
+    try {
+      v["parameters"] = Json::parse(text(annotations, "kf.dev/parameters"));
+    } catch (const Json::parse_error&) {
+    }
+  }
+  v["metrics"] = Json::object();
+  if (status.contains("replicaStatuses")) v["replicas"] = status["replicaStatuses"];
+  if (status.contains("startTime")) v["startTime"] = status["startTime"];
+  if (status.contains("completionTime")) v["completionTime"] = status["completionTime"];
+  if (const Json& best = at(status, "currentOptimalTrial"); best.is_object() && !text(best, "bestTrialName").empty()) {
+    v["bestTrial"] = {{"name", text(best, "bestTrialName")},
+                      {"parameters", assignments(at(best, "parameterAssignments"))},
+                      {"metrics", observed(at(best, "observation"))}};
+    v["metrics"] = v["bestTrial"]["metrics"];
+  }
+  if (full) {
+    if (status.contains("conditions")) v["conditions"] = status["conditions"];
+    if (text(object, "kind") == "Workflow") v["nodes"] = workflow_tree(object);
+  }
+  v["status"] = status.is_null() ? Json::object() : status;
+  return v;
+}
+
+} // namespace
+
+std::vector<Json> cluster_status(const Context& ctx, const StatusOptions& o, cluster::ClusterTarget& t) {
+  std::vector<Json> out;
+  if (o.run.empty()) {
+    for (const auto& object : t.objects()) out.push_back(view(object, t.name(), false));
+    ctx.reporter.debug(std::to_string(out.size()) + " runs on " + t.name());
+    return out;
+  }
+  const std::string run = t.resolve(o.run);
+  const auto object = t.get(run);
+  if (!object) throw Error("run " + str::quote(run) + " does not exist on " + t.name() + " (kf status lists the runs)");
+  Json v = view(*object, t.name(), true);
+  Json pods = Json::array();
+  for (const auto& p : t.pods(*object)) {
+    const Json& cs = at(at(p, "status"), "containerStatuses");
+    pods.push_back({{"name", text(at(p, "metadata"), "name")},
+                    {"replica", cluster::replica_of(p)},
+                    {"phase", text(at(p, "status"), "phase")},
+                    {"restarts", cs.is_array() && !cs.empty() ? cs[0].value("restartCount", 0) : 0}});
+  }
+  v["pods"] = pods;
+  const std::string kind = object->value("kind", "");
+  if (kind == "PyTorchJob" || kind == "TFJob") { // the metrics the trainer printed last (Katib's StdOut format)
+    std::string log;
+    try {
+      kube::PodLogOptions lo;
+      lo.tail_lines = 50;
+      for (const auto& p : t.pods(*object))
+        if (cluster::replica_of(p) == "master-0" || cluster::replica_of(p) == "chief-0" || pods.size() == 1) {
+          t.client().pod_logs(t.namespace_(), p["metadata"].value("name", ""), lo, [&log](std::string_view c) {
+            log.append(c);
+            return true;
+          });
+          break;
+        }
+    } catch (const kube::ApiError&) {
+    }
+    v["metrics"] = last_epoch_metrics(log);
+  }
+  if (kind == "Experiment") {
+    Json trials = Json::array();
+    kube::ListOptions lo;
+    lo.namespace_ = t.namespace_();
+    lo.label_selector = "katib.kubeflow.org/experiment=" + run;
+    if (t.client().resource("kubeflow.org/v1beta1", "Trial"))
+      for (const auto& tr : t.client().list("kubeflow.org/v1beta1", "Trial", lo)) {
+        Json obj = tr;
+        obj["kind"] = "Trial";
+        trials.push_back({{"name", text(at(tr, "metadata"), "name")},
+                          {"state", target::summarize(obj).state},
+                          {"parameters", assignments(at(at(tr, "spec"), "parameterAssignments"))},
+                          {"metrics", observed(at(at(tr, "status"), "observation"))}});
+      }
+    v["trials"] = trials;
+  }
+  if (v.value("state", "") == "Failed") {
+    std::string replica;
+    const auto tail = t.failed_replica_tail(*object, 10, replica);
+    if (!replica.empty()) {
+      v["failedReplica"] = replica;
+      v["logTail"] = tail;
+    }
+  }
+  out.push_back(std::move(v));
+  return out;
+}
+
+} // namespace kf::action

@@ -1,0 +1,78 @@
+// Choosing and opening the target a verb runs on: --target NAME, else
+// kf.yaml's defaultTarget. NAME is "local", a target of kf.yaml's
+// spec.targets, or else a context of the kubeconfig (as kubectl's --context).
+#include <filesystem>
+
+#include "libkf/action/runs.h"
+#include "libkf/cluster/cluster_target.h"
+#include "libkf/kube/kubeconfig.h"
+#include "libkf/kube/rest_client.h"
+#include "libkf/local/local_target.h"
+#include "libkf/local/run_dir.h"
+#include "libkf/render/trainer_image.h"
+#include "libkf/spec/target.h"
+#include "libkf/util/error.h"
+#include "libkf/util/strings.h"
+
+namespace kf::action {
+
+namespace {
+
+// kf.yaml's target, or a kubeconfig context of that name; else the UsageError naming kf.yaml's targets.
+spec::TargetSpec choose(spec::Project& project, const std::string& name) {
+  try {
+    return spec::select_target(project, name);
+  } catch (const UsageError& unknown) {
+    if (name.empty()) throw;
+    try {
+      kube::KubeconfigOptions ko;
+      ko.context = name;
+      (void)kube::load_kubeconfig(ko);
+    } catch (const Error&) {
+      throw unknown; // not a context either: the message about kf.yaml's targets is the helpful one
+    }
+    spec::TargetSpec t;
+    t.name = name;
+    t.type = "cluster";
+    t.context = name;
+    return t;
+  }
+}
+
+} // namespace
+
+ProjectTarget open_target(const Context& ctx, const spec::LoadOptions& load, const std::string& target) {
+  ProjectTarget pt{spec::load_project(load), "", nullptr};
+  const spec::TargetSpec t = choose(pt.loaded.project, target);
+  pt.target_name = t.name;
+  if (t.type == "local") {
+    local::LocalOptions o;
+    o.project_dir = pt.loaded.dir;
+    o.project = pt.loaded.project.name;
+    o.trainer_image = render::trainer_image(pt.loaded.project, pt.loaded.dir);
+    pt.target = std::make_unique<local::LocalTarget>(o);
+    ctx.reporter.debug("target local: runs in " + local::runs_root(pt.loaded.dir).string());
+    return pt;
+  }
+  kube::KubeconfigOptions ko;
+  if (!t.kubeconfig.empty()) {
+    const std::filesystem::path p(t.kubeconfig);
+    ko.kubeconfig = (p.is_absolute() ? p : pt.loaded.dir / p).lexically_normal().string();
+  }
+  ko.context = t.context;
+  ko.namespace_ = t.namespace_;
+  const kube::ClusterConfig config = kube::load_kubeconfig(ko);
+  kube::RestOptions ro;
+  ro.debug = [&reporter = ctx.reporter](std::string_view line) { reporter.debug(std::string(line)); };
+  cluster::ClusterOptions co;
+  co.name = t.name;
+  co.namespace_ = t.namespace_.empty() ? config.namespace_ : t.namespace_;
+  co.project = pt.loaded.project.name;
+  // Objects are rendered into the namespace they run in.
+  pt.loaded.project.namespace_ = co.namespace_;
+  pt.target = std::make_unique<cluster::ClusterTarget>(std::shared_ptr<kube::Client>(kube::connect(config, ro)), co);
+  ctx.reporter.debug("target " + t.name + ": " + config.server + " (context " + config.context + "), namespace " + co.namespace_);
+  return pt;
+}
+
+} // namespace kf::action

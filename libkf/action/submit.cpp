@@ -1,0 +1,62 @@
+// `kf tune` and `kf pipeline run`: render one object and submit it. Katib
+// Experiments and Argo Workflows need their controllers, which only a
+// cluster has; the local target runs jobs and model servers.
+#include "libkf/action/runs.h"
+#include "libkf/cluster/cluster_target.h"
+#include "libkf/render/render.h"
+#include "libkf/util/error.h"
+#include "libkf/util/strings.h"
+
+namespace kf::action {
+
+namespace {
+
+void need_cluster(const ProjectTarget& pt, const std::string& verb, const std::string& kind) {
+  if (dynamic_cast<cluster::ClusterTarget*>(pt.target.get())) return;
+  throw UsageError(verb + " submits a " + kind + ", which needs its controller on a cluster: choose a cluster target " +
+                   "with --target NAME (the local target runs PyTorchJob, TFJob and InferenceService)");
+}
+
+TrainResult submit(const Context& ctx, ProjectTarget& pt, const Json& object, const std::string& run_name,
+                   const Json& parameters) {
+  target::SubmitOptions so;
+  so.run_name = run_name;
+  so.parameters = parameters;
+  const auto submitted = pt.target->submit(object, so);
+  ctx.reporter.debug("submitted " + object.value("kind", "") + " " + submitted.run);
+  return {submitted.run, pt.target_name, submitted.object, {}};
+}
+
+} // namespace
+
+TrainResult tune(const Context& ctx, const TrainOptions& options, ProjectTarget& pt) {
+  const render::Renderer renderer(pt.loaded.project, pt.loaded.dir);
+  const Json experiment = renderer.experiment();
+  need_cluster(pt, "kf tune", "Katib Experiment");
+  return submit(ctx, pt, experiment, options.run_name, Json::object());
+}
+
+TrainResult pipeline_run(const Context& ctx, const PipelineRunOptions& options, ProjectTarget& pt) {
+  const auto& pipelines = pt.loaded.project.pipelines;
+  std::vector<std::string> names;
+  for (const auto& p : pipelines) names.push_back(p.name);
+  const spec::PipelineSpec* pipeline = nullptr;
+  if (options.pipeline.empty()) {
+    if (pipelines.size() != 1)
+      throw UsageError(pipelines.empty() ? "the project has no spec.pipelines: add one to kf.yaml"
+                                         : "the project has " + std::to_string(pipelines.size()) +
+                                               " pipelines; name one: " + str::join(names, ", "));
+    pipeline = &pipelines.front();
+  } else if (!(pipeline = pt.loaded.project.find_pipeline(options.pipeline))) {
+    throw UsageError("unknown pipeline " + str::quote(options.pipeline) + str::did_you_mean(options.pipeline, names) +
+                     "; pipelines: " + str::join(names, ", "));
+  }
+  const render::Renderer renderer(pt.loaded.project, pt.loaded.dir);
+  const Json workflow = renderer.workflow(*pipeline);
+  need_cluster(pt, "kf pipeline run", "Argo Workflow");
+  Json parameters = Json::object();
+  for (const auto& [name, value] : pipeline->parameters) parameters[name] = value;
+  return submit(ctx, pt, workflow, options.run_name, parameters);
+}
+
+} // namespace kf::action

@@ -1,0 +1,227 @@
+#include "libkf/cluster/cluster_target.h"
+
+#include <algorithm>
+#include <future>
+#include <thread>
+
+#include "libkf/target/summary.h"
+#include "libkf/util/error.h"
+#include "libkf/util/strings.h"
+
+namespace kf::cluster {
+
+namespace {
+
+constexpr const char* k_run_label = "kf.dev/run";
+constexpr const char* k_parameters_annotation = "kf.dev/parameters";
+
+std::string meta(const Json& obj, const char* key) {
+  return obj.contains("metadata") && obj["metadata"].is_object() ? obj["metadata"].value(key, "") : "";
+}
+
+std::string label(const Json& obj, const std::string& key) {
+  if (!obj.contains("metadata") || !obj["metadata"].contains("labels")) return "";
+  const Json& labels = obj["metadata"]["labels"];
+  return labels.is_object() ? labels.value(key, "") : "";
+}
+
+kube::ObjectRef ref_of(const Json& obj) { return kube::ObjectRef::of(obj); }
+
+bool newer(const Json& a, const Json& b) {
+  const std::string ta = meta(a, "creationTimestamp"), tb = meta(b, "creationTimestamp");
+  if (ta != tb) return ta > tb;
+  return meta(a, "name") > meta(b, "name");
+}
+
+} // namespace
+
+const std::vector<RunKind>& run_kinds() {
+  static const std::vector<RunKind> kinds = {
+      {"kubeflow.org/v1", "PyTorchJob", "training.kubeflow.org/job-name"},
+      {"kubeflow.org/v1", "TFJob", "training.kubeflow.org/job-name"},
+      {"kubeflow.org/v1beta1", "Experiment", "katib.kubeflow.org/experiment"},
+      {"serving.kserve.io/v1beta1", "InferenceService", "serving.kserve.io/inferenceservice"},
+      {"argoproj.io/v1alpha1", "Workflow", "workflows.argoproj.io/workflow"},
+      {"kubeflow.org/v1beta1", "Notebook", "notebook-name"},
+  };
+  return kinds;
+}
+
+std::string replica_of(const Json& pod) {
+  const std::string type = label(pod, "training.kubeflow.org/replica-type");
+  if (type.empty()) {
+    const std::string node = pod.contains("metadata") && pod["metadata"].contains("annotations") &&
+                                     pod["metadata"]["annotations"].is_object()
+                                 ? pod["metadata"]["annotations"].value("workflows.argoproj.io/node-name", "")
+                                 : "";
+    return node.empty() ? meta(pod, "name") : node;
+  }
+  std::string lower;
+  for (const char c : type) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string index = label(pod, "training.kubeflow.org/replica-index");
+  return lower + "-" + (index.empty() ? "0" : index);
+}
+
+ClusterTarget::ClusterTarget(std::shared_ptr<kube::Client> client, ClusterOptions options)
+    : m_client(std::move(client)), m_o(std::move(options)) {}
+
+std::string ClusterTarget::run_selector() const {
+  return std::string(k_run_label) + ",app.kubernetes.io/part-of=" + m_o.project;
+}
+
+const RunKind* ClusterTarget::served(const RunKind& k) const {
+  return m_client->resource(k.api_version, k.kind) ? &k : nullptr;
+}
+
+std::string ClusterTarget::next_name(const Json& object) const {
+  const std::string base = meta(object, "name");
+  kube::ListOptions lo;
+  lo.namespace_ = m_o.namespace_;
+  lo.label_selector = run_selector();
+  int highest = 0;
+  for (const auto& o : m_client->list(object.value("apiVersion", ""), object.value("kind", ""), lo)) {
+    const std::string name = meta(o, "name");
+    if (!str::starts_with(name, base + "-")) continue;
+    const std::string n = name.substr(base.size() + 1);
+    if (!n.empty() && n.size() < 9 && n.find_first_not_of("0123456789") == std::string::npos)
+      highest = std::max(highest, std::stoi(n));
+  }
+  return base + "-" + std::to_string(highest + 1);
+}
+
+target::Submitted ClusterTarget::submit(const Json& object, const target::SubmitOptions& options) {
+  const std::string kind = object.value("kind", "");
+  const std::string api_version = object.value("apiVersion", "");
+  if (!m_client->resource(api_version, kind))
+    throw Error(m_o.name + " (" + m_client->server() + ") does not serve " + kind + " (" + api_version +
+                "): install its operator first (kf apply installs the platform of kf.yaml)");
+  for (const auto& s : options.supporting) {
+    Json o = s;
+    o["metadata"]["namespace"] = m_o.namespace_;
+    m_client->apply(o, kube::ApplyOptions{"kf", true, false, ""});
+  }
+  Json obj = object;
+  obj["metadata"]["namespace"] = m_o.namespace_;
+  std::string run = options.run_name;
+  for (int attempt = 0;; ++attempt) {
+    if (options.run_name.empty()) run = next_name(obj);
+    obj["metadata"]["name"] = run;
+    // A new run must not take over an existing object of that name: the
+    // operators do not restart a finished job that is applied again.
+    if (!m_client->get(ref_of(obj))) break;
+    if (!options.run_name.empty())
+      throw UsageError("run " + str::quote(run) + " already exists on " + m_o.name + " (kf delete " + run +
+                       " removes it, or choose another --name)");
+    if (attempt > 5) throw Error("cannot find a free run name for " + meta(object, "name") + " on " + m_o.name);
+  }
+  obj["metadata"]["labels"][k_run_label] = run;
+  obj["metadata"]["labels"]["app.kubernetes.io/part-of"] = m_o.project;
+  if (options.parameters.is_object() && !options.parameters.empty())
+    obj["metadata"]["annotations"][k_parameters_annotation] = options.parameters.dump();
+  const Json stored = m_client->apply(obj, kube::ApplyOptions{"kf", false, false, ""});
+  return {run, stored};
+}
+
+std::optional<Json> ClusterTarget::get(const std::string& run) const {
+  for (const auto& k : run_kinds()) {
+    if (!served(k)) continue;
+    if (auto o = m_client->get(kube::ObjectRef{k.api_version, k.kind, m_o.namespace_, run}))
+      if (!label(*o, k_run_label).empty()) return o;
+  }
+  return std::nullopt;
+}
+
+std::vector<Json> ClusterTarget::objects() const {
+  // One list per kind, all at once: the requests wait on the network, not on us.
+  std::vector<std::future<std::vector<Json>>> lists;
+  for (const auto& k : run_kinds())
+    lists.push_back(std::async(std::launch::async, [this, &k] {
+      if (!served(k)) return std::vector<Json>{};
+      kube::ListOptions lo;
+      lo.namespace_ = m_o.namespace_;
+      lo.label_selector = run_selector();
+      auto items = m_client->list(k.api_version, k.kind, lo);
+      for (auto& o : items) { // list items carry no apiVersion/kind
+        o["apiVersion"] = k.api_version;
+        o["kind"] = k.kind;
+      }
+      return items;
+    }));
+  std::vector<Json> all;
+  for (auto& f : lists)
+    for (auto& o : f.get()) all.push_back(std::move(o));
+  std::stable_sort(all.begin(), all.end(), newer);
+  return all;
+}
+
+std::vector<std::string> ClusterTarget::list() const {
+  std::vector<std::string> names;
+  for (const auto& o : objects()) names.push_back(meta(o, "name"));
+  return names;
+}
+
+std::string ClusterTarget::resolve(const std::string& run) const {
+  if (run != "@latest") return run;
+  const auto names = list();
+  if (names.empty()) throw Error("no runs on " + m_o.name + " yet (kf train --target " + m_o.name + " starts one)");
+  return names.front();
+}
+
+void ClusterTarget::watch(const std::string& run, const std::function<bool(const Json&)>& on_change) const {
+  auto current = get(run);
+  if (!current) throw Error("run " + str::quote(run) + " does not exist on " + m_o.name);
+  if (!on_change(*current) || target::summarize(*current).settled) return;
+  kube::WatchOptions wo;
+  wo.namespace_ = m_o.namespace_;
+  wo.field_selector = "metadata.name=" + run;
+  wo.resource_version = meta(*current, "resourceVersion");
+  wo.timeout = m_watch_timeout;
+  const std::string api_version = current->value("apiVersion", ""), kind = current->value("kind", "");
+  bool deleted = false, done = false;
+  std::string state = target::summarize(*current).state;
+  m_client->watch(api_version, kind, wo, [&](const kube::WatchEvent& e) {
+    if (e.type == "BOOKMARK") return true;
+    if (e.type == "DELETED") {
+      deleted = true;
+      return false;
+    }
+    Json o = e.object;
+    o["apiVersion"] = api_version;
+    o["kind"] = kind;
+    const auto s = target::summarize(o);
+    state = s.state;
+    done = !on_change(o) || s.settled;
+    return !done;
+  });
+  if (deleted) throw Error("run " + str::quote(run) + " was deleted from " + m_o.name);
+  if (!done)
+    throw Error("timed out after " + std::to_string(m_watch_timeout.count() / 1000) + "s waiting for run " + run +
+                " (it is " + state + "; kf status " + run + " shows more)");
+}
+
+std::vector<Json> ClusterTarget::pods(const Json& object) const {
+  const std::string kind = object.value("kind", "");
+  std::string key;
+  for (const auto& k : run_kinds())
+    if (k.kind == kind) key = k.pod_label;
+  if (key.empty()) return {};
+  kube::ListOptions lo;
+  lo.namespace_ = m_o.namespace_;
+  lo.label_selector = key + "=" + meta(object, "name");
+  auto pods = m_client->list("v1", "Pod", lo);
+  std::stable_sort(pods.begin(), pods.end(), [](const Json& a, const Json& b) {
+    const std::string ta = meta(a, "creationTimestamp"), tb = meta(b, "creationTimestamp");
+    return ta != tb ? ta < tb : meta(a, "name") < meta(b, "name");
+  });
+  return pods;
+}
+
+bool ClusterTarget::stop(const std::string& run) { return remove(run); }
+
+bool ClusterTarget::remove(const std::string& run) {
+  const auto o = get(run);
+  if (!o) return false;
+  return m_client->remove(ref_of(*o), kube::DeleteOptions{"Background", false});
+}
+
+} // namespace kf::cluster

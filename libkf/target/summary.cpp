@@ -1,0 +1,159 @@
+#include "libkf/target/summary.h"
+
+#include <cstdio>
+
+#include "libkf/target/target.h"
+
+namespace kf::target {
+
+namespace {
+
+const Json& field(const Json& j, const char* key) {
+  static const Json null;
+  return j.is_object() && j.contains(key) ? j[key] : null;
+}
+
+std::string text(const Json& j, const char* key) {
+  const Json& v = field(j, key);
+  return v.is_string() ? v.get<std::string>() : "";
+}
+
+int number(const Json& j, const char* key) {
+  const Json& v = field(j, key);
+  return v.is_number_integer() ? v.get<int>() : 0;
+}
+
+// The condition of `type`, or null.
+const Json& condition(const Json& status, const std::string& type) {
+  static const Json null;
+  const Json& conditions = field(status, "conditions");
+  if (conditions.is_array())
+    for (const auto& c : conditions)
+      if (text(c, "type") == type) return c;
+  return null;
+}
+
+// The message of the latest true condition (the one state_of names).
+std::string latest_message(const Json& status) {
+  std::string message;
+  const Json& conditions = field(status, "conditions");
+  if (conditions.is_array())
+    for (const auto& c : conditions)
+      if (text(c, "status") == "True") message = text(c, "message");
+  return message;
+}
+
+std::string replicas_progress(const Json& replicas, bool finished) {
+  if (!replicas.is_object() || replicas.empty()) return "";
+  int active = 0, succeeded = 0, total = 0;
+  for (auto it = replicas.begin(); it != replicas.end(); ++it) {
+    active += number(it.value(), "active");
+    succeeded += number(it.value(), "succeeded");
+    total += number(it.value(), "active") + number(it.value(), "succeeded") + number(it.value(), "failed");
+  }
+  return finished ? std::to_string(succeeded) + "/" + std::to_string(total) + " succeeded"
+                  : std::to_string(active) + "/" + std::to_string(total) + " running";
+}
+
+std::string metric_text(const Json& metric) {
+  const std::string name = text(metric, "name");
+  std::string value = text(metric, "latest");
+  if (value.empty() && field(metric, "latest").is_number()) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", field(metric, "latest").get<double>());
+    value = buf;
+  }
+  return name + "=" + value;
+}
+
+Summary job(const Json& object, const Json& status) {
+  Summary s;
+  s.state = state_of(object);
+  if (s.state.empty()) s.state = "Pending";
+  s.message = latest_message(status);
+  s.finished = s.settled = s.state == "Succeeded" || s.state == "Failed";
+  s.succeeded = s.state == "Succeeded";
+  s.progress = replicas_progress(field(status, "replicaStatuses"), s.finished);
+  return s;
+}
+
+Summary experiment(const Json& object, const Json& status) {
+  Summary s = job(object, status);
+  const int max = number(field(object, "spec"), "maxTrialCount");
+  const int done = number(status, "trialsSucceeded") + number(status, "trialsFailed") +
+                   number(status, "trialsEarlyStopped") + number(status, "trialsKilled");
+  s.progress = std::to_string(done) + "/" + (max > 0 ? std::to_string(max) : std::string("?")) + " trials";
+  const std::string objective = text(field(field(object, "spec"), "objective"), "objectiveMetricName");
+  const Json& metrics = field(field(field(status, "currentOptimalTrial"), "observation"), "metrics");
+  if (metrics.is_array())
+    for (const auto& m : metrics)
+      if (text(m, "name") == objective) s.progress += ", best " + metric_text(m);
+  return s;
+}
+
+Summary inference_service(const Json& status) {
+  Summary s;
+  const Json& ready = condition(status, "Ready");
+  const std::string model_state = text(field(field(status, "modelStatus"), "states"), "activeModelState");
+  s.url = text(status, "url");
+  if (text(ready, "status") == "True") {
+    s.state = "Ready";
+    s.message = text(ready, "message");
+    s.progress = s.url;
+  } else if (model_state == "FailedToLoad" || text(ready, "reason").find("Fail") != std::string::npos) {
+    s.state = "Failed";
+    s.message = text(ready, "message");
+    const std::string failure = text(field(field(status, "modelStatus"), "lastFailureInfo"), "message");
+    if (s.message.empty()) s.message = failure;
+  } else {
+    s.state = "Pending";
+    s.message = text(ready, "message");
+  }
+  s.settled = s.state != "Pending";
+  s.succeeded = s.state == "Ready";
+  if (!s.succeeded) s.url.clear();
+  return s;
+}
+
+Summary workflow(const Json& status) {
+  Summary s;
+  s.state = text(status, "phase");
+  if (s.state.empty()) s.state = "Pending";
+  s.message = text(status, "message");
+  s.finished = s.settled = s.state == "Succeeded" || s.state == "Failed" || s.state == "Error";
+  s.succeeded = s.state == "Succeeded";
+  const std::string progress = text(status, "progress");
+  if (!progress.empty()) s.progress = progress + " nodes";
+  return s;
+}
+
+Summary notebook(const Json& status) {
+  Summary s;
+  s.state = number(status, "readyReplicas") > 0 ? "Ready" : "Pending";
+  s.settled = s.succeeded = s.state == "Ready";
+  s.progress = std::to_string(number(status, "readyReplicas")) + "/1 ready";
+  return s;
+}
+
+} // namespace
+
+Summary summarize(const Json& object) {
+  const std::string kind = text(object, "kind");
+  const Json& status = field(object, "status");
+  if (kind == "Experiment") return experiment(object, status);
+  if (kind == "InferenceService") {
+    // The local target reports an InferenceService through conditions only
+    // (and a Failed condition when its server gave up): read both shapes.
+    if (state_of(object) == "Failed") {
+      Summary s = job(object, status);
+      s.settled = true;
+      return s;
+    }
+    return inference_service(status);
+  }
+  if (kind == "Workflow") return workflow(status);
+  if (kind == "Notebook") return notebook(status);
+  return job(object, status);
+}
+
+} // namespace kf::target

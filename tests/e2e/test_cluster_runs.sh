@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Runs on a cluster target, end to end against kube-sim and its simulated
+# operators: kf train / tune / serve / pipeline run with --wait (exit 0 and
+# 1), kf status tables and JSON, kf logs (also -f across a replica restart),
+# kf delete, a kubeconfig context as --target, and status under a broken watch.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/kube_sim.sh"
+CRDS="${KF_UPSTREAM_CRDS:-$KF_SOURCE_DIR/../shared/upstream/crds}"
+GOLDEN="$KF_SOURCE_DIR/tests/golden/cluster"
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+# Ages and times differ from run to run; the rest of a table is golden.
+normalize() { sed -E 's/[0-9]+(s|m[0-9]{2}s)  /AGE  /; s/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z/TIME/g'; }
+
+start_kube_sim --crds "$CRDS" --controller-step-ms 100
+KC=$SIM_KUBECONFIG
+cd "$WORK"
+"$KF" init demo >/dev/null 2>&1
+cd demo
+# A cluster target named "sim" in kf.yaml.
+sed -i "s|^      type: local$|      type: local\n    - name: sim\n      type: cluster\n      kubeconfig: $KC\n      namespace: default|" kf.yaml
+
+# 1. Train, waiting: exit 0, Succeeded.
+run_kf train --target sim --wait --timeout 120
+expect_eq "train --wait: exit code" 0 "$RC"
+expect_eq "train --wait: run name" "demo-train-1" "$OUT"
+expect_eq "train --wait: outcome" "demo-train-1 Succeeded: PyTorchJob demo-train-1 is successfully completed." \
+  "$(grep '^demo-train-1 Succeeded' <<<"$ERR")"
+run_kf status --target sim
+expect_eq "status: exit code" 0 "$RC"
+golden "$GOLDEN/status-train.table" "$(normalize <<<"$OUT")"
+run_kf status demo-train-1 --target sim -o json
+expect_eq "status json: state" "Succeeded" "$(json 'd["state"]' <<<"$OUT")"
+expect_eq "status json: pods" "master-0:Succeeded worker-0:Succeeded" \
+  "$(json '" ".join(p["replica"] + ":" + p["phase"] for p in d["pods"])' <<<"$OUT")"
+expect_eq "status json: replicas" '{"Master": {"succeeded": 1}, "Worker": {"succeeded": 1}}' \
+  "$(json 'json.dumps({k: {"succeeded": v.get("succeeded")} for k, v in d["replicas"].items()}, sort_keys=True)' <<<"$OUT")"
+expect_eq "status json: metrics from the log" "True" "$(json '"accuracy" in d["metrics"]' <<<"$OUT")"
+expect_eq "status json: parameters" "0.001" "$(json 'd["parameters"]["lr"]' <<<"$OUT")"
+
+# 2. Logs: the master's, a worker's, an unknown replica.
+run_kf logs demo-train-1 --target sim
+expect_eq "logs: exit code" 0 "$RC"
+grep -q '^epoch=1 loss=' <<<"$OUT" || fail "logs: no epoch line in: $OUT"
+run_kf logs demo-train-1 --target sim --replica worker-0 --tail 1
+expect_eq "logs --tail 1: one line" "1" "$(wc -l <<<"$OUT")"
+run_kf logs demo-train-1 --target sim --replica worker-7
+expect_eq "logs unknown replica: exit code" 2 "$RC"
+expect_eq "logs unknown replica: message" \
+  'error: run demo-train-1 has no replica "worker-7" (it has master-0, worker-0)' "$ERR"
+
+# 3. A job told to fail: exit 1, the reason and the failing replica's last lines.
+run_kf train --target sim --wait --timeout 120 --set metadata.labels.sim\\.kf\\.dev/fail=worker-0
+expect_eq "failing train: exit code" 1 "$RC"
+expect_eq "failing train: outcome" \
+  "demo-train-2 Failed: PyTorchJob demo-train-2 is failed because 1 Worker replica(s) failed." \
+  "$(grep '^demo-train-2 Failed' <<<"$ERR")"
+grep -q '^    error: ' <<<"$ERR" || fail "failing train: no log tail in: $ERR"
+run_kf status demo-train-2 --target sim
+expect_eq "failing status: exit code" 0 "$RC"
+grep -q "^Last lines of worker-0's log:" <<<"$OUT" || fail "failing status: no log tail: $OUT"
+grep -q '^State:     Failed — PyTorchJob demo-train-2 is failed because 1 Worker replica(s) failed.$' <<<"$OUT" ||
+  fail "failing status: state line: $OUT"
+
+# 4. Logs -f across a replica restart: both containers' lines, the restart marked.
+run_kf train --target sim --detach --set metadata.labels.sim\\.kf\\.dev/restart=master-0
+expect_eq "restarting train: exit code" 0 "$RC"
+run_kf logs demo-train-3 --target sim -f
+expect_eq "logs -f across a restart: exit code" 0 "$RC"
+grep -q '^--- master-0 restarted (restart 1) ---$' <<<"$OUT" || fail "logs -f: no restart marker in: $OUT"
+expect_eq "logs -f: both containers' first epochs" "2" "$(grep -c '^epoch=1 ' <<<"$OUT")"
+
+# 5. Tune: the best trial's parameters on stdout.
+run_kf tune --target sim --wait --timeout 120
+expect_eq "tune --wait: exit code" 0 "$RC"
+expect_eq "tune --wait: run name" "demo-tune-1" "$(head -n 1 <<<"$OUT")"
+[[ "$(sed -n 2p <<<"$OUT")" =~ ^lr=[0-9.e-]+\ optimizer=(sgd|adam)$ ]] || fail "tune --wait: best parameters: $OUT"
+run_kf status demo-tune-1 --target sim -o json
+expect_eq "tune status: best trial is a trial" "True" "$(json 'd["bestTrial"]["name"] in [t["name"] for t in d["trials"]]' <<<"$OUT")"
+
+# 6. Serve: Ready, the URL on stdout.
+run_kf serve --target sim --wait --timeout 120
+expect_eq "serve --wait: exit code" 0 "$RC"
+expect_eq "serve --wait: output" "demo-1
+http://demo-1.default.example.com" "$OUT"
+run_kf serve --target sim ./some-dir
+expect_eq "serve a directory on a cluster: exit code" 2 "$RC"
+expect_eq "serve a directory on a cluster: message" \
+  'error: on a cluster target kf serve takes a model URI (pvc://, s3://, gs://, http(s)://), not "./some-dir"; the default is serving.storageUri of kf.yaml' "$ERR"
+
+# 7. A pipeline: the node tree.
+run_kf pipeline run --target sim --wait --timeout 120
+expect_eq "pipeline run --wait: exit code" 0 "$RC"
+expect_eq "pipeline run --wait: run name" "demo-train-and-evaluate-1" "$OUT"
+grep -q '^    └ train  Succeeded$' <<<"$ERR" || fail "pipeline run: no node tree in: $ERR"
+run_kf pipeline run nope --target sim
+expect_eq "unknown pipeline: message" \
+  "error: unknown pipeline \"nope\"; pipelines: train-and-evaluate" "$ERR"
+
+# 8. Every run in one table; JSON for scripts; @latest.
+run_kf status --target sim
+golden "$GOLDEN/status-all.table" "$(normalize <<<"$OUT")"
+run_kf status --target sim -o json
+expect_eq "status -o json: kinds" "Workflow InferenceService Experiment PyTorchJob PyTorchJob PyTorchJob" \
+  "$(json '" ".join(r["kind"] for r in d)' <<<"$OUT")"
+run_kf status @latest --target sim -o json
+expect_eq "status @latest" "demo-train-and-evaluate-1" "$(json 'd["name"]' <<<"$OUT")"
+
+# 9. Verbs that need a cluster say so on the local target.
+run_kf tune
+expect_eq "tune on local: exit code" 2 "$RC"
+expect_eq "tune on local: message" \
+  "error: kf tune submits a Katib Experiment, which needs its controller on a cluster: choose a cluster target with --target NAME (the local target runs PyTorchJob, TFJob and InferenceService)" "$ERR"
+
+# 10. A kubeconfig context works as --target; kf delete removes a run and its pods.
+KUBECONFIG=$KC run_kf status demo-train-1 --target kube-sim -o json
+expect_eq "context as target" "Succeeded" "$(json 'd["state"]' <<<"$OUT")"
+run_kf delete demo-train-1 --target sim
+expect_eq "delete: output" "run demo-train-1 deleted" "$OUT"
+run_kf status demo-train-1 --target sim
+expect_eq "deleted: message" 'error: run "demo-train-1" does not exist on sim (kf status lists the runs)' "$ERR"
+run_kf train --target nope
+expect_eq "unknown target: message" \
+  "error: unknown target \"nope\"; targets: local, sim (declare clusters under spec.targets in kf.yaml)" "$ERR"
+
+# 11. Waiting through broken watches and failing requests: the same outcome.
+stop_kube_sim
+start_kube_sim --crds "$CRDS" --controller-step-ms 100 --fault-rate 0.2 --faults watch-break,reset,500,429 --retry-after 0
+sed -i "s|kubeconfig: .*|kubeconfig: $SIM_KUBECONFIG|" kf.yaml
+run_kf train --target sim --wait --timeout 120
+expect_eq "train under faults: exit code" 0 "$RC"
+expect_eq "train under faults: outcome" "demo-train-1 Succeeded: PyTorchJob demo-train-1 is successfully completed." \
+  "$(grep '^demo-train-1 Succeeded' <<<"$ERR")"
+
+finish
