@@ -3,14 +3,19 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
 #include <iostream>
 #include <sstream>
 #include <thread>
 
 #include "cli/app.h"
+#include "cli/cmd_apply.h"
 #include "cli/output.h"
 #include "cli/run_view.h"
 #include "libkf/action/runs.h"
+#include "libkf/cluster/cluster_target.h"
 
 namespace kf::cli {
 
@@ -46,7 +51,7 @@ void add_status(CLI::App& app, Globals& g) {
         else print_run_detail(runs.front(), color);
         std::cout.rdbuf(saved);
         const std::string s = runs.empty() ? "" : runs.front().value("state", "");
-        return {text.str(), !flags->run.empty() && (s == "Succeeded" || s == "Failed" || s == "Stopped")};
+        return {text.str(), !flags->run.empty() && (s == "Succeeded" || s == "Failed" || s == "Stopped" || s == "Error")};
       };
       if (!flags->watch) {
         const auto [text, done] = show();
@@ -57,15 +62,55 @@ void add_status(CLI::App& app, Globals& g) {
       }
       const bool tty = ::isatty(STDOUT_FILENO) != 0;
       std::string last;
+      // A cluster's runs are redrawn on watch events; local runs are re-read twice a second.
+      auto* cluster = dynamic_cast<cluster::ClusterTarget*>(pt.target.get());
+      std::mutex mu;
+      std::condition_variable cv;
+      bool changed = true, stop = false;
+      std::exception_ptr failure;
+      std::thread watcher;
+      if (cluster)
+        watcher = std::thread([&] {
+          try {
+            cluster->watch_runs([&] {
+              const std::lock_guard lock(mu);
+              changed = true;
+              cv.notify_one();
+              return !stop;
+            });
+          } catch (...) {
+            const std::lock_guard lock(mu);
+            failure = std::current_exception();
+            cv.notify_one();
+          }
+        });
+      auto end = [&](int code) {
+        {
+          const std::lock_guard lock(mu);
+          stop = true;
+        }
+        if (watcher.joinable()) watcher.join();
+        return code;
+      };
       while (true) {
+        {
+          std::unique_lock lock(mu);
+          if (cluster) cv.wait_for(lock, std::chrono::seconds(30), [&] { return changed || failure; });
+          if (failure) {
+            lock.unlock();
+            end(1);
+            std::rethrow_exception(failure);
+          }
+          changed = false;
+        }
         const auto [text, done] = show();
         if (text != last) {
           if (tty) std::cout << "\033[H\033[2J";
           std::cout << text << std::flush;
           last = text;
         }
-        if (done) return 0;
-        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        if (done) return end(0);
+        if (!cluster) std::this_thread::sleep_for(std::chrono::milliseconds(500));
       }
     };
   });
@@ -103,13 +148,18 @@ void add_logs(CLI::App& app, Globals& g) {
 
 void add_delete(CLI::App& app, Globals& g) {
   auto runs = std::make_shared<std::vector<std::string>>();
+  auto applied = std::make_shared<DeleteAppliedFlags>(); // -f / --platform: cmd_apply.cpp
   auto* cmd = app.add_subcommand("delete", "Stop runs and remove them: their processes, directory and records");
-  cmd->add_option("runs", *runs, "Run names (or @latest)")->required();
+  cmd->add_option("runs", *runs, "Run names (or @latest)");
+  add_delete_applied_flags(*cmd, *applied);
   cmd->footer("Examples:\n"
               "  kf delete mnist-train-2\n"
-              "  kf delete @latest");
-  cmd->callback([&g, runs] {
-    g.run = [&g, runs] {
+              "  kf delete @latest\n"
+              "  kf delete --platform            # what kf apply installed for kf.yaml\n"
+              "  kf delete -f manifests/         # what kf apply -f applied");
+  cmd->callback([&g, runs, applied] {
+    g.run = [&g, runs, applied] {
+      if (const auto rc = run_delete_applied(g, *applied, !runs->empty())) return *rc;
       TerminalReporter reporter(g);
       const action::Context ctx{reporter};
       auto pt = action::open_target(ctx, spec::LoadOptions{}, g.target);

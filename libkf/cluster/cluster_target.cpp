@@ -1,6 +1,8 @@
 #include "libkf/cluster/cluster_target.h"
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
 #include <future>
 #include <thread>
 
@@ -197,6 +199,38 @@ void ClusterTarget::watch(const std::string& run, const std::function<bool(const
   if (!done)
     throw Error("timed out after " + std::to_string(m_watch_timeout.count() / 1000) + "s waiting for run " + run +
                 " (it is " + state + "; kf status " + run + " shows more)");
+}
+
+void ClusterTarget::watch_runs(const std::function<bool()>& on_event) const {
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::exception_ptr failure;
+  std::vector<std::thread> watchers;
+  for (const auto& k : run_kinds()) {
+    if (!served(k)) continue;
+    watchers.emplace_back([&, &k = k] {
+      try {
+        kube::WatchOptions wo;
+        wo.namespace_ = m_o.namespace_;
+        wo.label_selector = run_selector();
+        wo.timeout = std::chrono::seconds(1); // how soon a stop is noticed when nothing changes
+        while (!stop)
+          wo.resource_version = m_client->watch(k.api_version, k.kind, wo, [&](const kube::WatchEvent& e) {
+            if (stop) return false;
+            if (e.type == "BOOKMARK") return true;
+            const std::lock_guard lock(mu);
+            if (!stop && !on_event()) stop = true;
+            return !stop;
+          });
+      } catch (...) {
+        const std::lock_guard lock(mu);
+        if (!failure) failure = std::current_exception();
+        stop = true;
+      }
+    });
+  }
+  for (auto& t : watchers) t.join();
+  if (failure) std::rethrow_exception(failure);
 }
 
 std::vector<Json> ClusterTarget::pods(const Json& object) const {

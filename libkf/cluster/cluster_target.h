@@ -55,6 +55,10 @@ public:
   bool stop(const std::string& run) override;
   bool remove(const std::string& run) override;
 
+  // Calls on_event, from one thread at a time, after each change to any of
+  // the project's runs (each kind is watched; the current objects count as
+  // changes first), until it returns false. For `kf status -w`.
+  void watch_runs(const std::function<bool()>& on_event) const;
   // Every run object of the project, newest first: one list request per kind the server serves.
   std::vector<Json> objects() const;
   // "@latest" -> the newest run; other names unchanged. Throws if there are no runs.
