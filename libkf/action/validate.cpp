@@ -2,6 +2,8 @@
 
 #include "libkf/render/render.h"
 #include "libkf/render/schema.h"
+#include "libkf/action/runs.h"
+#include "libkf/cluster/cluster_target.h"
 #include "libkf/spec/target.h"
 #include "libkf/util/error.h"
 #include "libkf/util/fs.h"
@@ -82,6 +84,25 @@ ValidateResult validate(const Context& ctx, const ValidateOptions& options) {
     schemas = render::SchemaSet::load_dir(options.schemas);
     ctx.reporter.debug("schemas loaded from " + options.schemas.string());
   }
+  if (!schemas && options.files.empty()) {
+    // With a cluster target, the cluster's own CRDs are the schemas.
+    auto loaded = spec::load_project(options.load);
+    const auto t = spec::resolve_target(loaded.project, options.target);
+    if (t.type == "cluster") {
+      auto pt = open_target(ctx, options.load, options.target);
+      auto& client = dynamic_cast<cluster::ClusterTarget&>(*pt.target).client();
+      schemas.emplace();
+      int n = 0;
+      for (const auto& crd : client.list("apiextensions.k8s.io/v1", "CustomResourceDefinition", kube::ListOptions{})) {
+        Json c = crd;
+        c["apiVersion"] = "apiextensions.k8s.io/v1";
+        c["kind"] = "CustomResourceDefinition";
+        schemas->add_crd(c);
+        ++n;
+      }
+      ctx.reporter.debug(std::to_string(n) + " CRDs read from target " + t.name + " (" + client.server() + ")");
+    }
+  }
   const render::SchemaSet* s = schemas ? &*schemas : nullptr;
   ValidateResult result;
 
@@ -92,7 +113,8 @@ ValidateResult validate(const Context& ctx, const ValidateOptions& options) {
     const render::Renderer renderer(loaded.project, loaded.dir);
     for (const auto& obj : renderer.render(render::Selection{}))
       result.objects.push_back(check(s, obj, "rendered", nullptr));
-    if (!s) ctx.reporter.info("kf.yaml is valid; pass --schemas DIR to check the rendered objects against CRDs");
+    if (!s)
+      ctx.reporter.info("kf.yaml is valid; pass --schemas DIR (or --target CLUSTER) to check the rendered objects against CRDs");
     return result;
   }
 

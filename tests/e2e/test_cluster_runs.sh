@@ -19,6 +19,11 @@ cd demo
 # A cluster target named "sim" in kf.yaml.
 sed -i "s|^      type: local$|      type: local\n    - name: sim\n      type: cluster\n      kubeconfig: $KC\n      namespace: default|" kf.yaml
 
+# 0. kf validate takes its schemas from the cluster's CRDs.
+run_kf validate --target sim
+expect_eq "validate against the cluster: exit code" 0 "$RC"
+expect_eq "validate against the cluster: summary" "7 objects, 6 checked against schemas, 0 invalid" "$(tail -n 1 <<<"$ERR")"
+
 # 1. Train, waiting: exit 0, Succeeded.
 run_kf train --target sim --wait --timeout 120
 expect_eq "train --wait: exit code" 0 "$RC"
