@@ -31,6 +31,7 @@ void add_validate(CLI::App& app, Globals& g) {
               "Examples:\n"
               "  kf validate                                  # kf.yaml only\n"
               "  kf validate --schemas ./crds                 # kf.yaml and every rendered object\n"
+              "  kf validate --target prod                    # against the CRDs installed on a cluster target\n"
               "  kf validate -f objs.yaml --schemas ./crds\n"
               "  kf render train | kf validate -f - --schemas ./crds");
   cmd->callback([&g, flags] {
@@ -70,7 +71,7 @@ void add_validate(CLI::App& app, Globals& g) {
           bad += o.violations.empty() ? 0 : 1;
         }
         if (!r.project.empty()) std::cerr << "kf.yaml: valid (project " << r.project << ")\n";
-        if (!flags->schemas.empty())
+        if (checked > 0 || !flags->schemas.empty())
           std::cerr << r.objects.size() << " objects, " << checked << " checked against schemas, " << bad
                     << " invalid\n";
       }
