@@ -118,6 +118,10 @@ Json view(const Json& object, const std::string& target_name, bool full) {
     }
   }
   v["metrics"] = Json::object();
+  if (const std::string commit = text(annotations, "kf.dev/git-commit"); !commit.empty()) {
+    const auto plus = commit.find('+');
+    v["git"] = {{"commit", commit.substr(0, plus)}, {"dirty", plus != std::string::npos}};
+  }
   if (status.contains("replicaStatuses")) v["replicas"] = status["replicaStatuses"];
   if (status.contains("startTime")) v["startTime"] = status["startTime"];
   if (status.contains("completionTime")) v["completionTime"] = status["completionTime"];

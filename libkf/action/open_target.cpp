@@ -68,6 +68,7 @@ ProjectTarget open_target(const Context& ctx, const spec::LoadOptions& load, con
   co.name = t.name;
   co.namespace_ = t.namespace_.empty() ? config.namespace_ : t.namespace_;
   co.project = pt.loaded.project.name;
+  co.project_dir = pt.loaded.dir;
   // Objects are rendered into the namespace they run in.
   pt.loaded.project.namespace_ = co.namespace_;
   pt.target = std::make_unique<cluster::ClusterTarget>(std::shared_ptr<kube::Client>(kube::connect(config, ro)), co);

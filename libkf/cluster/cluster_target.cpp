@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "libkf/target/summary.h"
+#include "libkf/util/git.h"
 #include "libkf/util/error.h"
 #include "libkf/util/strings.h"
 
@@ -29,10 +30,24 @@ std::string label(const Json& obj, const std::string& key) {
 
 kube::ObjectRef ref_of(const Json& obj) { return kube::ObjectRef::of(obj); }
 
+// "demo-10" after "demo-9": names compared with their trailing numbers as numbers.
+bool natural_less(const std::string& a, const std::string& b) {
+  const auto split = [](const std::string& s) { // {prefix, trailing digits}
+    const auto end = s.find_last_not_of("0123456789");
+    const std::size_t at = end == std::string::npos ? 0 : end + 1;
+    return std::pair{s.substr(0, at), s.substr(at)};
+  };
+  const auto [pa, na] = split(a);
+  const auto [pb, nb] = split(b);
+  if (pa != pb || na.empty() || nb.empty()) return a < b;
+  return na.size() != nb.size() ? na.size() < nb.size() : na < nb;
+}
+
+// Newest first: creation time (to the second), then the run number.
 bool newer(const Json& a, const Json& b) {
   const std::string ta = meta(a, "creationTimestamp"), tb = meta(b, "creationTimestamp");
   if (ta != tb) return ta > tb;
-  return meta(a, "name") > meta(b, "name");
+  return natural_less(meta(b, "name"), meta(a, "name"));
 }
 
 } // namespace
@@ -120,6 +135,9 @@ target::Submitted ClusterTarget::submit(const Json& object, const target::Submit
   obj["metadata"]["labels"]["app.kubernetes.io/part-of"] = m_o.project;
   if (options.parameters.is_object() && !options.parameters.empty())
     obj["metadata"]["annotations"][k_parameters_annotation] = options.parameters.dump();
+  if (!m_o.project_dir.empty())
+    if (const auto head = git::head(m_o.project_dir); head && !head->commit.empty())
+      obj["metadata"]["annotations"]["kf.dev/git-commit"] = head->commit + (head->dirty ? "+dirty" : "");
   const Json stored = m_client->apply(obj, kube::ApplyOptions{"kf", false, false, ""});
   return {run, stored};
 }

@@ -3,7 +3,10 @@
 // through kube::Client. A run is one object of a kind kf submits
 // (run_kinds()), named <object>-<N> like local runs, in the target's
 // namespace, labelled kf.dev/run=<run> and app.kubernetes.io/part-of=<project>
-// so that `kf status` lists the project's runs with one request per kind.
+// so that `kf status` lists the project's runs with one request per kind;
+// annotations keep what the local target keeps in its metadata store:
+// kf.dev/parameters (JSON) and kf.dev/git-commit (sha, "+dirty" when the
+// work tree had changes).
 // The operators on the cluster do the running; this class only applies,
 // reads, watches, reads pod logs and deletes.
 //
@@ -15,6 +18,7 @@
 //   Experiment        katib.kubeflow.org/experiment (the trials' pods)
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -39,6 +43,7 @@ struct ClusterOptions {
   std::string name;       // the target's name, for messages ("sim", a context name)
   std::string namespace_; // where runs go and are looked for
   std::string project;    // the project's name (app.kubernetes.io/part-of)
+  std::filesystem::path project_dir; // its git commit is recorded on each run ("" = none)
 };
 
 class ClusterTarget final : public target::Target {

@@ -15,7 +15,8 @@ TargetSpec resolve_target(const Project& project, const std::string& name) {
     return local;
   }
   std::vector<std::string> names{"local"};
-  for (const auto& t : project.targets) names.push_back(t.name);
+  for (const auto& t : project.targets)
+    if (t.name != "local") names.push_back(t.name);
   throw UsageError("unknown target " + str::quote(wanted) + str::did_you_mean(wanted, names) +
                    "; targets: " + str::join(names, ", ") + " (declare clusters under spec.targets in kf.yaml)");
 }
