@@ -237,6 +237,14 @@ void print_run_detail(const Json& r, bool color) {
                       c.value("message", "")});
     print_table({"  TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"}, rows);
   }
+  if (r.contains("events") && !r["events"].empty()) {
+    std::cout << "\nEvents:\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& e : r["events"])
+      rows.push_back({"  " + e.value("type", ""), e.value("reason", ""), e.value("object", ""), e.value("time", ""),
+                      e.value("message", "")});
+    print_table({"  TYPE", "REASON", "OBJECT", "AT", "MESSAGE"}, rows);
+  }
   if (r.contains("epochs") && !r["epochs"].empty()) {
     std::cout << "\nMetrics:\n";
     std::vector<std::string> header = {"  EPOCH"};

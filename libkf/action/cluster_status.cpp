@@ -3,6 +3,7 @@
 // kind (libkf/target/summary.h).
 #include "libkf/action/cluster_status.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "libkf/target/summary.h"
@@ -139,6 +140,37 @@ Json view(const Json& object, const std::string& target_name, bool full) {
   return v;
 }
 
+// The run's and its pods' recent Events (core v1), oldest first, at most `n`.
+Json recent_events(cluster::ClusterTarget& t, const std::string& run, const Json& pods, std::size_t n) {
+  Json out = Json::array();
+  if (!t.client().resource("v1", "Event")) return out;
+  std::vector<std::string> names{run};
+  for (const auto& p : pods) names.push_back(p.value("name", ""));
+  kube::ListOptions lo;
+  lo.namespace_ = t.namespace_();
+  std::vector<Json> events;
+  for (const auto& e : t.client().list("v1", "Event", lo)) {
+    const std::string about = text(at(e, "involvedObject"), "name");
+    if (std::find(names.begin(), names.end(), about) != names.end()) events.push_back(e);
+  }
+  const auto when = [](const Json& e) {
+    const std::string last = text(e, "lastTimestamp");
+    return last.empty() ? text(e, "eventTime") : last;
+  };
+  std::stable_sort(events.begin(), events.end(), [&](const Json& a, const Json& b) { return when(a) < when(b); });
+  const std::size_t from = events.size() > n ? events.size() - n : 0;
+  for (std::size_t i = from; i < events.size(); ++i) {
+    const Json& e = events[i];
+    out.push_back({{"type", text(e, "type")},
+                   {"reason", text(e, "reason")},
+                   {"object", text(at(e, "involvedObject"), "kind") + "/" + text(at(e, "involvedObject"), "name")},
+                   {"message", text(e, "message")},
+                   {"time", when(e)},
+                   {"count", at(e, "count").is_number() ? at(e, "count").get<int>() : 1}});
+  }
+  return out;
+}
+
 } // namespace
 
 std::vector<Json> cluster_status(const Context& ctx, const StatusOptions& o, cluster::ClusterTarget& t) {
@@ -161,6 +193,7 @@ std::vector<Json> cluster_status(const Context& ctx, const StatusOptions& o, clu
                     {"restarts", cs.is_array() && !cs.empty() ? cs[0].value("restartCount", 0) : 0}});
   }
   v["pods"] = pods;
+  v["events"] = recent_events(t, run, pods, 10);
   const std::string kind = object->value("kind", "");
   if (kind == "PyTorchJob" || kind == "TFJob") { // the metrics the trainer printed last (Katib's StdOut format)
     std::string log;

@@ -4,7 +4,7 @@
 // running", "5/12 trials, best accuracy=0.91", "3/4 nodes"), namespace,
 // bestTrial {name, parameters, metrics} of an Experiment, and the object's
 // whole status (-o json). A single run adds conditions, pods (replica, phase,
-// restarts), the metrics of the master's last epoch line, an Experiment's
+// restarts), recent events of the run and its pods, the metrics of the master's last epoch line, an Experiment's
 // trials, a Workflow's node tree (nodes: name, type, phase, depth), and for a
 // failed run its failing replica's last log lines.
 
