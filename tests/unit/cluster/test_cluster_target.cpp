@@ -14,7 +14,7 @@ namespace {
 
 struct Fixture {
   std::shared_ptr<kf::kube::FakeClient> client = std::make_shared<kf::kube::FakeClient>();
-  ClusterTarget target{client, kf::cluster::ClusterOptions{"sim", "ml", "demo"}};
+  ClusterTarget target{client, kf::cluster::ClusterOptions{"sim", "ml", "demo", {}}};
   Fixture() {
     client->add_kind({"kubeflow.org", "v1", "pytorchjobs", "PyTorchJob", true});
     client->add_kind({"serving.kserve.io", "v1beta1", "inferenceservices", "InferenceService", true});
