@@ -2,7 +2,8 @@
 # The real kubectl against kube-sim: discovery, get, server-side apply of
 # a ConfigMap, a CRD and a PyTorchJob, schema errors, field conflicts,
 # pagination, watch (kubectl wait) and delete. This is how we know kube-sim
-# speaks Kubernetes.
+# speaks Kubernetes. Then each --faults kind, one at a time, as kubectl and
+# curl see it (TLS and authentication: test_kube_sim_tls.sh).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/kube_sim.sh"
 DATA="$KF_SOURCE_DIR/tests/testdata/kube"
@@ -95,5 +96,88 @@ kc get pytorchjob mnist
 expect_eq "deleted: message" 'Error from server (NotFound): pytorchjobs.kubeflow.org "mnist" not found' "$ERR"
 kc delete configmap kf-cfg
 expect_eq "delete configmap" 'configmap "kf-cfg" deleted' "$OUT"
+
+# A watch delivers events while it is open (the stream is not held back by
+# compression): new namespaces until kubectl prints one (readiness, up to a minute).
+"$KUBECTL" --kubeconfig "$SIM_KUBECONFIG" --cache-dir "$CACHE" get namespaces -w --watch-only -o name >"$WORK/watch.out" 2>&1 &
+WATCH=$!
+for i in $(seq 1 300); do
+  printf 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: watched-%s\n' "$i" >"$WORK/ns.yaml"
+  kc apply --server-side -f "$WORK/ns.yaml"
+  grep -q . "$WORK/watch.out" && break
+  sleep 0.1
+done
+kill "$WATCH" 2>/dev/null || true
+wait "$WATCH" 2>/dev/null || true
+[[ $(head -1 "$WORK/watch.out") =~ ^namespace/watched-[0-9]+$ ]] || fail "watch: kubectl printed no event: $(head -3 "$WORK/watch.out")"
+
+# Faults, one kind at a time with --fault-rate 1. /healthz never fails.
+fault_sim() {
+  stop_kube_sim
+  start_kube_sim --fault-rate 1 "$@"
+}
+curl_api() { # curl_api PATH [CURL ARGS...]: sets OUT (body, then the HTTP code) and RC
+  local path=$1
+  shift
+  set +e
+  OUT=$(curl -sS -w ' %{http_code}' "$@" "$SIM_URL$path" 2>"$WORK/stderr")
+  RC=$?
+  set -e
+  ERR=$(cat "$WORK/stderr")
+}
+fault_sim --faults 429 --retry-after 7
+curl_api /api/v1/namespaces -D "$WORK/headers"
+expect_eq "429" '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server has received too many requests and has asked us to try again later","reason":"TooManyRequests","details":{"retryAfterSeconds":7},"code":429}
+ 429' "$OUT"
+expect_eq "429: headers" "Retry-After: 7
+X-Kube-Sim-Fault: 429" "$(grep -E '^(Retry-After|X-Kube-Sim-Fault):' "$WORK/headers" | tr -d '\r' | sort)"
+curl_api /healthz
+expect_eq "/healthz never fails" "ok 200" "$OUT"
+fault_sim --faults 500
+curl_api '/api/v1/namespaces?watch=true'
+expect_eq "watches fail too" "500 InternalError" "${OUT##* } $(printf '%s' "${OUT% *}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["reason"])')"
+fault_sim --faults 503 --fault-paths '/configmaps$'
+kc get configmaps
+expect_eq "503 (kubectl)" "1 Error from server (ServiceUnavailable): the server is currently unable to handle the request" "$RC $ERR"
+kc get namespaces -o name
+expect_eq "--fault-paths: other paths work" "0 namespace/default" "$RC $(printf '%s\n' "$OUT" | head -1)"
+fault_sim --faults reset
+curl_api /api/v1/namespaces
+expect_eq "reset: headers, then no body" "18 curl: (18) transfer closed with 64 bytes remaining to read" "$RC $ERR"
+fault_sim --faults drop
+curl_api /api/v1/namespaces
+expect_eq "drop: no response at all" "52 curl: (52) Empty reply from server" "$RC $ERR"
+
+# watch-break: only watches fail; one ends after 1-3 of its 5 events, without the last chunk.
+fault_sim --faults watch-break
+for n in 1 2; do
+  printf 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ml-%s\n' "$n" >"$WORK/ns.yaml"
+  kc apply --server-side -f "$WORK/ns.yaml"
+  expect_eq "watch-break: other requests work ($n)" "0 namespace/ml-$n serverside-applied" "$RC $OUT"
+done
+kc get --raw '/api/v1/namespaces?watch=true'
+expect_eq "watch-break: kubectl's error" "1 error: unexpected EOF" "$RC $ERR"
+EVENTS=$(printf '%s\n' "$OUT" | grep -c '"type":"ADDED"' || true)
+[ "$EVENTS" -ge 1 ] && [ "$EVENTS" -le 3 ] || fail "watch-break: $EVENTS events before the break (want 1-3): $OUT"
+curl_api '/api/v1/namespaces?watch=true'
+expect_eq "watch-break: curl sees no last chunk" "18 curl: (18) transfer closed with outstanding read data remaining" "$RC $ERR"
+
+# kf retries dropped connections.
+stop_kube_sim
+start_kube_sim --faults drop --fault-rate 0.5 --fault-seed 3
+run_kf apply -f "$DATA/configmap.yaml" --kubeconfig "$SIM_KUBECONFIG"
+expect_eq "kf under drop faults" "0 configmap/kf-cfg created" "$RC $OUT"
+
+# Bad fault flags.
+set +e
+ERR=$("$KUBE_SIM" --faults 429,nope 2>&1)
+RC=$?
+set -e
+expect_eq "unknown fault kind" "2 kube-sim: --faults: unknown kind \"nope\" (known: 429, 500, 503, reset, drop, slow, watch-break)" "$RC $ERR"
+set +e
+ERR=$("$KUBE_SIM" --faults 500 --fault-paths '(' 2>&1)
+RC=$?
+set -e
+[[ $RC == 1 && $ERR == "kube-sim: --fault-paths (: not a regular expression ("* ]] || fail "bad --fault-paths: $RC $ERR"
 
 finish

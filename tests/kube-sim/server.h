@@ -1,15 +1,20 @@
 #pragma once
-// kube-sim's HTTP front: cpp-httplib routes every request to one handler
-// that parses the Kubernetes URL layout, checks the bearer token, injects
-// faults when asked to, and answers from the Store. API errors are Status
-// objects with the real reasons and codes.
+// kube-sim's HTTP(S) front: cpp-httplib routes every request to one
+// handler that parses the Kubernetes URL layout, authenticates the caller
+// (client certificate, bearer token or basic auth, as kube-apiserver does),
+// injects faults when asked to, and answers from the Store. API errors are
+// Status objects with the real reasons and codes. Credentials are never
+// logged.
 
 #include <memory>
+#include <optional>
 #include <random>
+#include <regex>
 #include <string>
 #include <vector>
 
 #include "tests/kube-sim/store.h"
+#include "tests/kube-sim/tls.h"
 
 namespace httplib {
 class Server;
@@ -19,10 +24,20 @@ struct Response;
 
 namespace kubesim {
 
+// The fault kinds --faults accepts (tests/README.md describes each).
+extern const std::vector<std::string> k_fault_kinds;
+
 struct ServerOptions {
-  std::string token;                 // required bearer token; "" = no authentication
-  double fault_rate = 0;             // share of API requests that fail (0..1)
+  // Authentication: with none of token, token_file, basic and tls set, every
+  // request is anonymous and allowed; otherwise a request that none of them
+  // authenticates gets 401.
+  std::string token;                 // a bearer token that authenticates; "" = none
+  std::string token_file;            // bearer tokens, one per line, re-read on every request; "" = none
+  std::string basic;                 // "USER:PASS" for Authorization: Basic; "" = none
+  std::optional<tls::Material> tls;  // serve HTTPS; client certificates chaining to tls->ca authenticate
+  double fault_rate = 0;             // share of API requests that fail (0..1), watches included
   std::vector<std::string> faults{"429", "500", "503", "reset"}; // kinds drawn from, uniformly
+  std::string fault_paths;           // ECMAScript regex; only paths it matches anywhere get faults; "" = all
   int retry_after = 1;               // seconds, in a 429's Retry-After
   unsigned fault_seed = 1;           // faults are drawn from a seeded generator
   int latency_ms = 0;                // added to every request
@@ -42,14 +57,23 @@ public:
 private:
   void handle(const httplib::Request& req, httplib::Response& res);
   bool inject_fault(const httplib::Request& req, httplib::Response& res);
+  // Who sent the request, for the log: "x509:CN", "token", "basic:USER" or
+  // "anonymous"; nullopt when it is not authenticated.
+  std::optional<std::string> authenticate(const httplib::Request& req) const;
 
   Store& m_store;
   ServerOptions m_options;
   std::unique_ptr<httplib::Server> m_http;
   std::string m_address;
+  std::optional<std::regex> m_fault_paths;
   std::mutex m_fault_mu;
   std::mt19937 m_rng;
 };
+
+// For serve_watch: how many events the watch `req` may send before its
+// stream breaks off (an injected "watch-break" fault); 0 = no break. Set by
+// Server::handle for the duration of the handler call on its thread.
+int watch_break_after(const httplib::Request& req);
 
 // Writes the response for an API error.
 void send_error(httplib::Response& res, const ApiError& e);

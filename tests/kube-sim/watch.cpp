@@ -2,23 +2,34 @@
 // resourceVersion (or "0") the stream starts with an ADDED event for every
 // matching object; with one, it replays the events after it, or sends one
 // ERROR event with a 410 Status when they are no longer kept. BOOKMARK
-// events come every second of quiet when allowWatchBookmarks=true.
+// events come every second of quiet when allowWatchBookmarks=true. Under
+// an injected "watch-break" fault the stream ends abruptly after 1-3
+// events: the connection closes without the terminating zero-size chunk.
 // Simplified: an object that stops matching a label selector is not sent as
 // DELETED.
 #include <chrono>
 #include <deque>
 
 #include "tests/kube-sim/handlers.h"
+#include "tests/kube-sim/server.h"
 
 namespace kubesim {
 
 namespace {
+
+// What kube-apiserver sends for a watch is plain application/json; the
+// parameter keeps cpp-httplib from gzipping the stream for clients that
+// accept gzip (kubectl does): its compressor holds events back until the
+// stream ends. Clients decode the same way either way.
+constexpr const char* k_watch_content_type = "application/json;stream=watch";
 
 struct WatchState {
   std::deque<std::string> lines;
   std::uint64_t rv = 0;
   bool bookmarks = false;
   bool done = false; // end after the queued lines
+  int break_after = 0; // events before the stream breaks off; 0 = never
+  int sent = 0;
   std::chrono::steady_clock::time_point deadline;
 };
 
@@ -33,6 +44,7 @@ void serve_watch(Store& store, Call& c, const Query& query) {
   const std::string rv = c.req.has_param("resourceVersion") ? c.req.get_param_value("resourceVersion") : "";
   const std::string timeout = c.req.has_param("timeoutSeconds") ? c.req.get_param_value("timeoutSeconds") : "";
   st->bookmarks = c.req.has_param("allowWatchBookmarks") && c.req.get_param_value("allowWatchBookmarks") == "true";
+  st->break_after = watch_break_after(c.req);
   const long seconds = timeout.empty() || timeout.find_first_not_of("0123456789") != std::string::npos ? 1800 : std::stol(timeout);
   st->deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   if (rv.empty() || rv == "0") {
@@ -44,7 +56,7 @@ void serve_watch(Store& store, Call& c, const Query& query) {
   }
   const ResourceType type = c.type;
   c.res.status = 200;
-  c.res.set_chunked_content_provider("application/json", [&store, st, type, query](std::size_t, httplib::DataSink& sink) {
+  c.res.set_chunked_content_provider(k_watch_content_type, [&store, st, type, query](std::size_t, httplib::DataSink& sink) {
     if (st->lines.empty() && !st->done) {
       const auto now = std::chrono::steady_clock::now();
       if (store.stopping() || now >= st->deadline) {
@@ -70,6 +82,7 @@ void serve_watch(Store& store, Call& c, const Query& query) {
       const std::string& l = st->lines.front();
       if (!sink.write(l.data(), l.size())) return false;
       st->lines.pop_front();
+      if (st->break_after > 0 && ++st->sent >= st->break_after) return false; // no zero chunk follows
     }
     if (st->done) sink.done();
     return true;
