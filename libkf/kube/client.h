@@ -111,6 +111,7 @@ public:
   // metadata.namespace for namespaced kinds); returns what the server stored.
   virtual Json apply(const Json& obj, const ApplyOptions& options) = 0;
   virtual std::optional<Json> get(const ObjectRef& ref) = 0;
+  // Every page; each item carries apiVersion and kind (a real server leaves them out of list items).
   virtual std::vector<Json> list(std::string_view api_version, std::string_view kind, const ListOptions& options) = 0;
   // false when there was nothing to delete.
   virtual bool remove(const ObjectRef& ref, const DeleteOptions& options) = 0;

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <string_view>
 
 #include "libkf/kube/http.h"
 #include "libkf/util/json.h"
@@ -29,22 +30,38 @@ ExecCredential run_exec_plugin(const ExecConfig& exec) {
   const std::string api_version = exec.api_version.empty() ? "client.authentication.k8s.io/v1" : exec.api_version;
   const std::string info = Json{{"apiVersion", api_version}, {"kind", "ExecCredential"},
                                 {"spec", {{"interactive", false}}}}.dump();
-  int out[2];
-  if (::pipe(out) != 0) throw Error(std::string("exec plugin: pipe: ") + std::strerror(errno));
+  // Everything the child needs is built before fork(): only async-signal-safe
+  // calls may follow it in a process with other threads (no setenv, no malloc).
+  std::vector<std::string> env_s{"KUBERNETES_EXEC_INFO=" + info};
+  for (const auto& [k, v] : exec.env) env_s.push_back(k + "=" + v);
+  for (char** e = environ; *e; ++e) {
+    const std::string_view entry(*e);
+    const auto name = entry.substr(0, entry.find('=') + 1);
+    bool overridden = false;
+    for (const auto& s : env_s) overridden = overridden || std::string_view(s).substr(0, name.size()) == name;
+    if (!overridden) env_s.emplace_back(entry);
+  }
+  std::vector<char*> envp;
+  for (auto& e : env_s) envp.push_back(e.data());
+  envp.push_back(nullptr);
   std::vector<std::string> argv_s{exec.command};
   argv_s.insert(argv_s.end(), exec.args.begin(), exec.args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
+  int out[2];
+  // O_CLOEXEC: a process another thread forks meanwhile must not keep the write end open.
+  if (::pipe2(out, O_CLOEXEC) != 0) throw Error(std::string("exec plugin: pipe: ") + std::strerror(errno));
   const pid_t pid = ::fork();
-  if (pid < 0) throw Error(std::string("exec plugin: fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    ::dup2(out[1], 1);
+  if (pid < 0) {
+    const int err = errno;
     ::close(out[0]);
     ::close(out[1]);
-    ::setenv("KUBERNETES_EXEC_INFO", info.c_str(), 1);
-    for (const auto& [k, v] : exec.env) ::setenv(k.c_str(), v.c_str(), 1);
-    ::execvp(argv[0], argv.data());
+    throw Error(std::string("exec plugin: fork: ") + std::strerror(err));
+  }
+  if (pid == 0) {
+    ::dup2(out[1], 1); // dup2 clears O_CLOEXEC on fd 1
+    ::execvpe(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
   ::close(out[1]);

@@ -1,5 +1,6 @@
 #include "libkf/kube/fake_client.h"
 
+#include "libkf/kube/selector.h"
 #include "libkf/util/strings.h"
 
 namespace kf::kube {
@@ -23,6 +24,7 @@ FakeClient::FakeClient() {
                         ResourceInfo{"", "v1", "secrets", "Secret", true},
                         ResourceInfo{"", "v1", "services", "Service", true},
                         ResourceInfo{"", "v1", "serviceaccounts", "ServiceAccount", true},
+                        ResourceInfo{"", "v1", "pods", "Pod", true},
                         ResourceInfo{"apps", "v1", "deployments", "Deployment", true},
                         ResourceInfo{"apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false}})
     m_kinds.push_back(r);
@@ -45,21 +47,40 @@ std::optional<ResourceInfo> FakeClient::resource(std::string_view api_version, s
   return std::nullopt;
 }
 
-std::string FakeClient::key(const ObjectRef& ref) const {
+const ResourceInfo& FakeClient::kind_of(std::string_view api_version, std::string_view kind) const {
   for (const auto& r : m_kinds)
-    if (api_version_of(r) == ref.api_version && r.kind == ref.kind)
-      return ref.api_version + "/" + ref.kind + "/" + (r.namespaced ? ref.namespace_ : "") + "/" + ref.name;
-  throw Error("the server fake:// does not serve kind " + str::quote(ref.kind) + " in version " + str::quote(ref.api_version));
+    if (api_version_of(r) == api_version && r.kind == kind) return r;
+  throw Error("the server fake:// does not serve kind " + str::quote(kind) + " in version " + str::quote(api_version));
+}
+
+std::string FakeClient::key(const ObjectRef& ref) const {
+  const ResourceInfo& r = kind_of(ref.api_version, ref.kind);
+  return ref.api_version + "/" + ref.kind + "/" + (r.namespaced ? ref.namespace_ : "") + "/" + ref.name;
+}
+
+void FakeClient::record(std::string type, const Json& object, Json previous) {
+  m_events.push_back(Event{m_rv, std::move(type), object.value("apiVersion", "") + "/" + object.value("kind", ""), object,
+                           std::move(previous)});
+  m_cv.notify_all();
 }
 
 Json FakeClient::apply(const Json& obj, const ApplyOptions& options) {
   const std::lock_guard lock(m_mu);
   ++m_requests;
-  const std::string k = key(ObjectRef::of(obj));
+  const ObjectRef ref = ObjectRef::of(obj);
+  const std::string k = key(ref);
   const auto it = m_objects.find(k);
   Json next = it == m_objects.end() ? Json::object() : it->second;
-  merge(next, obj);
-  if (obj.value("kind", "") == "CustomResourceDefinition") {
+  if (options.subresource == "status") {
+    if (it == m_objects.end())
+      throw ApiError(404, "NotFound", kind_of(ref.api_version, ref.kind).resource + " " + str::quote(ref.name) + " not found");
+    merge(next["status"], obj.value("status", Json::object()));
+  } else if (!options.subresource.empty()) {
+    throw ApiError(404, "NotFound", "the server could not find the requested resource");
+  } else {
+    merge(next, obj);
+  }
+  if (obj.value("kind", "") == "CustomResourceDefinition" && !options.dry_run) {
     next["status"] = {{"conditions", {{{"type", "Established"}, {"status", "True"}}}}};
     const Json& spec = obj["spec"];
     for (const auto& v : spec.value("versions", Json::array()))
@@ -67,8 +88,14 @@ Json FakeClient::apply(const Json& obj, const ApplyOptions& options) {
                                      spec["names"].value("kind", ""), spec.value("scope", "Namespaced") == "Namespaced"});
   }
   if (it != m_objects.end() && next == it->second) return next;
+  if (options.dry_run) {
+    next["metadata"]["resourceVersion"] = std::to_string(m_rv + 1);
+    return next;
+  }
   next["metadata"]["resourceVersion"] = std::to_string(++m_rv);
-  if (!options.dry_run) m_objects[k] = next;
+  const bool created = it == m_objects.end();
+  record(created ? "ADDED" : "MODIFIED", next, created ? Json() : it->second);
+  m_objects[k] = next;
   return next;
 }
 
@@ -81,12 +108,15 @@ std::optional<Json> FakeClient::get(const ObjectRef& ref) {
 }
 
 std::vector<Json> FakeClient::list(std::string_view api_version, std::string_view kind, const ListOptions& options) {
+  const Selector selector = Selector::parse(options.label_selector, options.field_selector);
   const std::lock_guard lock(m_mu);
   ++m_requests;
+  const bool namespaced = kind_of(api_version, kind).namespaced;
   std::vector<Json> out;
   for (const auto& [k, obj] : m_objects)
     if (obj.value("apiVersion", "") == api_version && obj.value("kind", "") == kind &&
-        (options.namespace_.empty() || obj["metadata"].value("namespace", "") == options.namespace_))
+        (!namespaced || options.namespace_.empty() || obj["metadata"].value("namespace", "") == options.namespace_) &&
+        selector.matches(obj))
       out.push_back(obj);
   return out;
 }
@@ -96,18 +126,12 @@ bool FakeClient::remove(const ObjectRef& ref, const DeleteOptions& options) {
   ++m_requests;
   const auto it = m_objects.find(key(ref));
   if (it == m_objects.end()) return false;
-  if (!options.dry_run) m_objects.erase(it);
+  if (options.dry_run) return true;
+  Json last = it->second;
+  last["metadata"]["resourceVersion"] = std::to_string(++m_rv); // a deletion is a change, as on a real server
+  record("DELETED", last, Json());
+  m_objects.erase(it);
   return true;
-}
-
-std::string FakeClient::watch(std::string_view, std::string_view, const WatchOptions&,
-                              const std::function<bool(const WatchEvent&)>&) {
-  throw Error("FakeClient::watch: TODO (helper kube-client)");
-}
-
-void FakeClient::pod_logs(const std::string&, const std::string&, const PodLogOptions&,
-                          const std::function<bool(std::string_view)>&) {
-  throw Error("FakeClient::pod_logs: TODO (helper kube-client)");
 }
 
 } // namespace kf::kube

@@ -1,11 +1,21 @@
 #pragma once
 // FakeClient: a Client kept in memory, for unit tests (and, later, for
-// client-side dry runs). It knows the core kinds kf applies (Namespace,
-// ConfigMap, Secret, Service, ServiceAccount, Deployment, CRD) and every
-// kind of a CRD applied to it (Established at once). Apply merges maps
-// key by key and replaces everything else; resourceVersion changes only
-// when the object does. No schemas, no field ownership. Thread-safe.
+// client-side dry runs). It knows the core kinds kf uses (Namespace,
+// ConfigMap, Secret, Service, ServiceAccount, Pod, Deployment, CRD) and
+// every kind of a CRD applied to it (Established at once). Apply merges maps
+// key by key and replaces everything else; resourceVersion (one counter)
+// changes only when the object does; a dry run stores and counts nothing.
+// Apply to the "status" subresource merges only .status into an existing
+// object. No schemas, no field ownership.
+// Every change is recorded as a watch event (fake_watch.cpp): watch() lists
+// first without a resourceVersion, replays the events after one, then
+// blocks on a condition variable for new ones; an object that starts or
+// stops matching the selectors arrives as ADDED or DELETED, as from a real
+// server. Pod logs are fed by tests: set_pod_log / append_pod_log /
+// end_pod_log; one container per pod, no previous containers.
+// Thread-safe; callbacks run without the lock held, so they may call back.
 
+#include <condition_variable>
 #include <map>
 #include <mutex>
 
@@ -19,6 +29,14 @@ public:
   void add_kind(const ResourceInfo& info);
   std::size_t requests() const; // how many calls were made, for tests
 
+  // The log of pod `pod` in `ns` (creating it: the pod need not exist as an object).
+  void set_pod_log(const std::string& ns, const std::string& pod, const std::string& text);
+  void append_pod_log(const std::string& ns, const std::string& pod, const std::string& text);
+  // The container stopped: a followed log ends after what was appended.
+  void end_pod_log(const std::string& ns, const std::string& pod);
+  // How long a followed log waits for more without end_pod_log; 0 (default) = forever.
+  void set_log_follow_timeout(std::chrono::milliseconds timeout);
+
   std::string server() const override { return "fake://"; }
   std::optional<ResourceInfo> resource(std::string_view api_version, std::string_view kind) override;
   Json apply(const Json& obj, const ApplyOptions& options) override;
@@ -31,10 +49,33 @@ public:
                 const std::function<bool(std::string_view)>& on_data) override;
 
 private:
-  std::string key(const ObjectRef& ref) const; // m_mu held
+  struct Event {
+    std::uint64_t rv = 0;
+    std::string type;     // ADDED, MODIFIED, DELETED
+    std::string type_key; // "apiVersion/kind"
+    Json object;
+    Json previous;        // the object before a MODIFIED
+  };
+  struct PodLog {
+    std::string text;
+    bool ended = false;
+  };
+
+  const ResourceInfo& kind_of(std::string_view api_version, std::string_view kind) const; // m_mu held
+  std::string key(const ObjectRef& ref) const;                                            // m_mu held
+  void record(std::string type, const Json& object, Json previous);                       // m_mu held
+  // The events of `type_key` after resourceVersion `rv` as a watcher whose
+  // selection is `in_scope` sees them, each with its resourceVersion.
+  std::vector<std::pair<std::uint64_t, WatchEvent>> events_after(std::uint64_t rv, const std::string& type_key,
+                                                                 const std::function<bool(const Json&)>& in_scope) const; // m_mu held
+
   mutable std::mutex m_mu;
+  std::condition_variable m_cv; // a new event, or a pod log changed
   std::vector<ResourceInfo> m_kinds;
   std::map<std::string, Json> m_objects; // "apiVersion/kind/ns/name"
+  std::vector<Event> m_events;           // in resourceVersion order
+  std::map<std::string, PodLog> m_logs;  // "ns/pod"
+  std::chrono::milliseconds m_follow_timeout{0};
   std::uint64_t m_rv = 0;
   std::size_t m_requests = 0;
 };

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <exception>
 
 #include "libkf/util/fs.h"
 #include "libkf/util/strings.h"
@@ -20,13 +21,14 @@ std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
   return size * n;
 }
 
+// HEADERDATA is the std::string that receives Retry-After.
 std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
   const std::string line(data, size * n);
   const auto colon = line.find(':');
   if (colon != std::string::npos) {
     std::string key = line.substr(0, colon);
     std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (key == "retry-after") static_cast<HttpResponse*>(user)->retry_after = str::trim(line.substr(colon + 1));
+    if (key == "retry-after") *static_cast<std::string*>(user) = str::trim(line.substr(colon + 1));
   }
   return size * n;
 }
@@ -36,9 +38,84 @@ void blob(CURL* h, CURLoption option, const std::string& data) {
   curl_easy_setopt(h, option, &b);
 }
 
+// perform_stream's state, reached from curl's callbacks.
+struct Stream {
+  CURL* handle = nullptr;
+  StreamResponse* res = nullptr;
+  const std::function<bool(std::string_view)>* on_chunk = nullptr;
+  const std::function<bool()>* should_stop = nullptr;
+  std::exception_ptr error; // thrown by a callback; rethrown after curl returns
+};
+
+std::size_t on_stream_body(char* data, std::size_t size, std::size_t n, void* user) {
+  auto* s = static_cast<Stream*>(user);
+  long status = 0;
+  curl_easy_getinfo(s->handle, CURLINFO_RESPONSE_CODE, &status);
+  if (status < 200 || status >= 300) {
+    s->res->body.append(data, size * n);
+    return size * n;
+  }
+  try {
+    if ((*s->on_chunk)(std::string_view(data, size * n))) return size * n;
+  } catch (...) {
+    s->error = std::current_exception();
+  }
+  s->res->stopped = true;
+  return 0; // curl ends the transfer with CURLE_WRITE_ERROR
+}
+
+int on_stream_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* s = static_cast<Stream*>(user);
+  if (!*s->should_stop) return 0;
+  try {
+    if (!(*s->should_stop)()) return 0;
+  } catch (...) {
+    s->error = std::current_exception();
+  }
+  s->res->stopped = true;
+  return 1; // CURLE_ABORTED_BY_CALLBACK
+}
+
+std::string bracketed(const std::string& host) {
+  return host.find(':') != std::string::npos && host.front() != '[' ? "[" + host + "]" : host;
+}
+
 } // namespace
 
-Transport::Transport(ClusterConfig config) : m_config(std::move(config)) {
+Endpoint endpoint_of(const ClusterConfig& c) {
+  const std::string scheme = "https://";
+  if (c.tls_server_name.empty() || !str::starts_with(c.server, scheme)) return {c.server, ""};
+  const std::string rest = c.server.substr(scheme.size());
+  const std::string authority = rest.substr(0, rest.find('/'));
+  const std::string path = rest.substr(authority.size());
+  std::string host = authority, port = "443";
+  const auto close = authority.rfind(']');
+  const auto colon = authority.rfind(':');
+  if (colon != std::string::npos && (close == std::string::npos || colon > close)) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  }
+  return {scheme + bracketed(c.tls_server_name) + ":" + port + path,
+          c.tls_server_name + ":" + port + ":" + bracketed(host) + ":" + port};
+}
+
+// The strings and header list a handle points at while a request runs.
+struct Transport::Prepared {
+  std::string url, accept, agent, type, auth;
+  curl_slist* headers = nullptr;
+  curl_slist* connect_to = nullptr;
+  char error[CURL_ERROR_SIZE] = {0};
+  Prepared() = default;
+  Prepared(const Prepared&) = delete;
+  Prepared& operator=(const Prepared&) = delete;
+  ~Prepared() {
+    curl_slist_free_all(headers);
+    curl_slist_free_all(connect_to);
+  }
+  std::string failure(CURLcode rc) const { return error[0] ? error : curl_easy_strerror(rc); }
+};
+
+Transport::Transport(ClusterConfig config) : m_config(std::move(config)), m_endpoint(endpoint_of(m_config)) {
   std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
@@ -70,6 +147,14 @@ void Transport::refresh_credentials() {
   m_token_loaded = false;
 }
 
+std::vector<std::string> Transport::secrets() {
+  const std::lock_guard lock(m_mu);
+  std::vector<std::string> out;
+  for (const std::string* s : {&m_config.token, &m_config.password, &m_config.key_data, &m_token, &m_exec_key})
+    if (!s->empty()) out.push_back(*s);
+  return out;
+}
+
 std::string Transport::bearer_token() {
   const std::lock_guard lock(m_mu);
   if (m_token_loaded && std::chrono::system_clock::now() < m_token_expiry) return m_token;
@@ -84,12 +169,13 @@ std::string Transport::bearer_token() {
     m_token = m_config.token;
   } else if (!m_config.token_file.empty()) {
     m_token = str::trim(fs::read_file(m_config.token_file));
+    m_token_expiry = std::chrono::system_clock::now() + std::chrono::minutes(1); // rotated service-account tokens
   }
   m_token_loaded = true;
   return m_token;
 }
 
-HttpResponse Transport::perform(const HttpRequest& req) {
+void Transport::prepare(void* handle, const HttpRequest& req, Prepared& p) {
   const std::string token = bearer_token();
   std::string exec_cert, exec_key;
   {
@@ -97,21 +183,21 @@ HttpResponse Transport::perform(const HttpRequest& req) {
     exec_cert = m_exec_cert;
     exec_key = m_exec_key;
   }
-  CURL* h = static_cast<CURL*>(acquire());
+  CURL* h = static_cast<CURL*>(handle);
   curl_easy_reset(h); // options only; the connection cache stays
-  HttpResponse res;
-  const std::string url = m_config.server + req.target;
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  p.url = m_endpoint.base_url + req.target;
+  curl_easy_setopt(h, CURLOPT_URL, p.url.c_str());
+  if (!m_endpoint.connect_to.empty()) {
+    p.connect_to = curl_slist_append(nullptr, m_endpoint.connect_to.c_str());
+    curl_easy_setopt(h, CURLOPT_CONNECT_TO, p.connect_to);
+  }
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
   curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 30L);
+  curl_easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 15L);
   curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT, static_cast<long>(req.timeout.count()));
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &res.body);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &res);
   if (req.method == "GET") {
     curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
   } else {
@@ -140,26 +226,67 @@ HttpResponse Transport::perform(const HttpRequest& req) {
     curl_easy_setopt(h, CURLOPT_USERNAME, c.username.c_str());
     curl_easy_setopt(h, CURLOPT_PASSWORD, c.password.c_str());
   }
-  curl_slist* headers = nullptr;
-  const std::string accept = "Accept: " + req.accept;
-  const std::string agent = std::string("User-Agent: kf/") + k_version;
-  headers = curl_slist_append(headers, accept.c_str());
-  headers = curl_slist_append(headers, agent.c_str());
-  std::string type, auth;
-  if (!req.content_type.empty()) headers = curl_slist_append(headers, (type = "Content-Type: " + req.content_type).c_str());
-  if (!token.empty()) headers = curl_slist_append(headers, (auth = "Authorization: Bearer " + token).c_str());
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-  char error[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
-  const CURLcode rc = curl_easy_perform(h);
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res.status);
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
-  curl_slist_free_all(headers);
+  p.accept = "Accept: " + req.accept;
+  p.agent = std::string("User-Agent: kf/") + k_version;
+  p.headers = curl_slist_append(p.headers, p.accept.c_str());
+  p.headers = curl_slist_append(p.headers, p.agent.c_str());
+  if (!req.content_type.empty()) p.headers = curl_slist_append(p.headers, (p.type = "Content-Type: " + req.content_type).c_str());
+  if (!token.empty()) p.headers = curl_slist_append(p.headers, (p.auth = "Authorization: Bearer " + token).c_str());
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, p.headers);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, p.error);
+}
+
+HttpResponse Transport::perform(const HttpRequest& req) {
+  CURL* h = static_cast<CURL*>(acquire());
+  HttpResponse res;
+  CURLcode rc;
+  std::string failure;
+  {
+    Prepared p;
+    try {
+      prepare(h, req, p);
+    } catch (...) {
+      release(h);
+      throw;
+    }
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, static_cast<long>(req.timeout.count()));
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &res.body);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &res.retry_after);
+    rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res.status);
+    if (rc != CURLE_OK) failure = p.failure(rc);
+    curl_easy_reset(h); // drop the pointers into p before it goes
+  }
   if (rc != CURLE_OK) {
     curl_easy_cleanup(h); // its connection is in an unknown state
-    throw TransportError(std::string(error[0] ? error : curl_easy_strerror(rc)));
+    throw TransportError(failure);
   }
   release(h);
+  return res;
+}
+
+StreamResponse Transport::perform_stream(const HttpRequest& req, const std::function<bool(std::string_view)>& on_chunk,
+                                         const std::function<bool()>& should_stop) {
+  // A handle of its own: the stream's connection is not returned to the pool.
+  const std::unique_ptr<CURL, void (*)(CURL*)> h(curl_easy_init(), curl_easy_cleanup);
+  if (!h) throw Error("cannot initialise libcurl");
+  StreamResponse res;
+  Stream s{h.get(), &res, &on_chunk, &should_stop, nullptr};
+  Prepared p;
+  prepare(h.get(), req, p);
+  curl_easy_setopt(h.get(), CURLOPT_WRITEFUNCTION, on_stream_body);
+  curl_easy_setopt(h.get(), CURLOPT_WRITEDATA, &s);
+  curl_easy_setopt(h.get(), CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(h.get(), CURLOPT_HEADERDATA, &res.retry_after);
+  curl_easy_setopt(h.get(), CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(h.get(), CURLOPT_XFERINFOFUNCTION, on_stream_progress);
+  curl_easy_setopt(h.get(), CURLOPT_XFERINFODATA, &s);
+  const CURLcode rc = curl_easy_perform(h.get());
+  curl_easy_getinfo(h.get(), CURLINFO_RESPONSE_CODE, &res.status);
+  if (s.error) std::rethrow_exception(s.error);
+  if (rc != CURLE_OK && !res.stopped) throw TransportError(p.failure(rc));
   return res;
 }
 
