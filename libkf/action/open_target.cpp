@@ -5,7 +5,9 @@
 
 #include "libkf/action/runs.h"
 #include "libkf/cluster/cluster_target.h"
+#include "libkf/kube/discovery_cache.h"
 #include "libkf/kube/kubeconfig.h"
+#include "libkf/kube/redact.h"
 #include "libkf/kube/rest_client.h"
 #include "libkf/local/local_target.h"
 #include "libkf/local/run_dir.h"
@@ -63,6 +65,7 @@ ProjectTarget open_target(const Context& ctx, const spec::LoadOptions& load, con
   ko.namespace_ = t.namespace_;
   const kube::ClusterConfig config = kube::load_kubeconfig(ko);
   kube::RestOptions ro;
+  ro.cache_dir = kube::default_discovery_cache_dir();
   ro.debug = [&reporter = ctx.reporter](std::string_view line) { reporter.debug(std::string(line)); };
   cluster::ClusterOptions co;
   co.name = t.name;
@@ -72,7 +75,7 @@ ProjectTarget open_target(const Context& ctx, const spec::LoadOptions& load, con
   // Objects are rendered into the namespace they run in.
   pt.loaded.project.namespace_ = co.namespace_;
   pt.target = std::make_unique<cluster::ClusterTarget>(std::shared_ptr<kube::Client>(kube::connect(config, ro)), co);
-  ctx.reporter.debug("target " + t.name + ": " + config.server + " (context " + config.context + "), namespace " + co.namespace_);
+  ctx.reporter.debug("target " + t.name + ": " + kube::redact(config.server) + " (context " + config.context + "), namespace " + co.namespace_);
   return pt;
 }
 

@@ -14,6 +14,12 @@ namespace kf::kube {
 
 namespace {
 
+// Certificate problems: the same request fails the same way every time.
+bool is_permanent(CURLcode rc) {
+  return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CACERT_BADFILE ||
+         rc == CURLE_SSL_ISSUER_ERROR || rc == CURLE_SSL_CRL_BADFILE;
+}
+
 std::once_flag g_curl_init;
 
 std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
@@ -261,7 +267,7 @@ HttpResponse Transport::perform(const HttpRequest& req) {
   }
   if (rc != CURLE_OK) {
     curl_easy_cleanup(h); // its connection is in an unknown state
-    throw TransportError(failure);
+    throw TransportError(failure, is_permanent(rc));
   }
   release(h);
   return res;
@@ -286,7 +292,7 @@ StreamResponse Transport::perform_stream(const HttpRequest& req, const std::func
   const CURLcode rc = curl_easy_perform(h.get());
   curl_easy_getinfo(h.get(), CURLINFO_RESPONSE_CODE, &res.status);
   if (s.error) std::rethrow_exception(s.error);
-  if (rc != CURLE_OK && !res.stopped) throw TransportError(p.failure(rc));
+  if (rc != CURLE_OK && !res.stopped) throw TransportError(p.failure(rc), is_permanent(rc));
   return res;
 }
 

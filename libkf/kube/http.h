@@ -55,9 +55,15 @@ struct Endpoint {
 Endpoint endpoint_of(const ClusterConfig& config);
 
 // A request that got no HTTP answer (refused, reset, timed out, TLS failure).
+// permanent(): retrying cannot help (the server's certificate does not verify,
+// the client certificate or CA file is unusable).
 class TransportError : public Error {
 public:
-  using Error::Error;
+  explicit TransportError(const std::string& message, bool permanent = false) : Error(message), m_permanent(permanent) {}
+  bool permanent() const { return m_permanent; }
+
+private:
+  bool m_permanent;
 };
 
 class Transport {

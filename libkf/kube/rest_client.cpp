@@ -211,6 +211,7 @@ HttpResponse RestClient::call(HttpRequest req) {
       const InFlightLimit::Slot slot(m_in_flight);
       res = m_http.perform(req);
     } catch (const TransportError& e) {
+      if (e.permanent()) throw Error(redacted("cannot reach " + server() + ": " + e.what()));
       const auto wait = backoff(attempt, "");
       if (attempt >= m_options.max_retries)
         throw Error(redacted("cannot reach " + server() + ": " + e.what() + " (" + std::to_string(attempt + 1) + " attempts)"));

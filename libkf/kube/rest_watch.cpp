@@ -101,6 +101,7 @@ RestClient::StreamEnd RestClient::watch_stream(const std::string& target, WatchC
   try {
     res = m_http.perform_stream(req, [&](std::string_view chunk) { return lines.feed(chunk, on_line); }, expired);
   } catch (const TransportError& e) {
+    if (e.permanent()) throw Error(redacted("cannot reach " + server() + ": " + e.what()));
     return {StreamEnd::Failed, e.what(), "", end.progressed};
   }
   if (fatal) throw *fatal;
@@ -208,6 +209,7 @@ void RestClient::pod_logs(const std::string& ns, const std::string& pod, const P
         return on_data(chunk);
       }, {});
     } catch (const TransportError& e) {
+      if (e.permanent()) throw Error(redacted("cannot reach " + server() + ": " + e.what()));
       if (delivered) throw Error(redacted("the log of " + who + " broke off: " + e.what()));
       if (attempt >= m_options.max_retries)
         throw Error(redacted("cannot reach " + server() + ": " + e.what() + " (" + std::to_string(attempt + 1) + " attempts)"));

@@ -11,6 +11,8 @@ export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
 failures=0
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+# kf caches API discovery per server address (as kubectl does); ports are reused between tests.
+export XDG_CACHE_HOME=$WORK/cache
 
 fail() {
   echo "FAIL: $*" >&2
