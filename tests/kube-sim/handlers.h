@@ -14,7 +14,7 @@ struct Call {
   ResourceType type;
   std::string ns;   // "" for cluster-scoped types, or a list across namespaces
   std::string name; // "" for collection requests
-  std::string sub;  // subresource ("status"), or ""
+  std::string sub;  // subresource ("status", "log" of pods), or ""
 };
 
 // GET/LIST/POST/PUT/PATCH/DELETE of objects (resources.cpp); throws ApiError.
@@ -22,5 +22,7 @@ void serve_resource(Store& store, Call& call);
 // GET ...?watch=true (watch.cpp): a chunked stream of JSON event lines.
 void serve_watch(Store& store, Call& call, const Query& query);
 Query query_of(const httplib::Request& req, const std::string& ns);
+// GET pods/NAME/log (logs.cpp): text/plain, or a chunked stream with follow=true.
+void serve_pod_log(Store& store, Call& call);
 
 } // namespace kubesim

@@ -107,6 +107,7 @@ void serve_resource(Store& store, Call& c) {
   if (!param(req, "dryRun").empty() && !dry_run)
     throw ApiError(400, "BadRequest", "dryRun: Unsupported value: \"" + param(req, "dryRun") + "\": supported values: \"All\"");
   const std::string& m = req.method;
+  if (c.sub == "log" && c.type.kind == "Pod" && c.type.group.empty() && !c.name.empty()) return serve_pod_log(store, c);
 
   if (m == "GET" && c.name.empty()) {
     const Query q = query_of(req, c.ns);

@@ -155,6 +155,7 @@ Store::WriteResult Store::write(const ResourceType& t, const std::string& ns, co
       objs.erase(it);
       record(t, "DELETED", gone);
       after_write(t, &gone, nullptr);
+      forget_logs(t, gone);
     }
     return {gone, false};
   }
@@ -232,6 +233,19 @@ void Store::record(const ResourceType& t, const std::string& type, const Json& o
     m_events.pop_front();
   }
   m_cv.notify_all();
+}
+
+std::vector<Event> Store::all_events_after(std::uint64_t rv, std::chrono::milliseconds timeout, std::uint64_t* seen,
+                                           bool* lost) const {
+  std::unique_lock lock(m_mu);
+  *lost = rv < m_compacted;
+  if (!*lost) m_cv.wait_for(lock, timeout, [&] { return m_stopping || m_rv > rv; });
+  *seen = std::max(rv, m_rv);
+  std::vector<Event> out;
+  if (*lost) return out;
+  const auto first = std::partition_point(m_events.begin(), m_events.end(), [&](const Event& e) { return e.rv <= rv; });
+  out.assign(first, m_events.end());
+  return out;
 }
 
 std::uint64_t Store::resource_version() const {

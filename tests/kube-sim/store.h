@@ -118,7 +118,35 @@ public:
   // Throws ApiError 410 when events after `rv` were dropped.
   std::vector<Event> events_after(const ResourceType& t, std::uint64_t rv, std::chrono::milliseconds timeout,
                                   std::uint64_t* seen) const;
-  void shutdown(); // wakes every waiting watch; they end
+  // Events of every type after `rv` (kube-sim's controllers, controllers.h):
+  // waits up to `timeout` for one; `seen` becomes the newest resourceVersion
+  // looked at. Sets `lost` (and returns nothing) when events after `rv` were
+  // dropped, so the caller lists everything again.
+  std::vector<Event> all_events_after(std::uint64_t rv, std::chrono::milliseconds timeout, std::uint64_t* seen,
+                                      bool* lost) const;
+
+  // Pod logs (logs.cpp): what the containers kube-sim's controllers run
+  // print, per pod uid and container. A restart keeps the last run's lines
+  // as the `previous` ones; a pod's logs go with it.
+  void log_start(const std::string& pod_uid, const std::string& container); // a container (re)starts
+  void log_append(const std::string& pod_uid, const std::string& container, const std::string& line);
+  void log_end(const std::string& pod_uid, const std::string& container); // it terminated
+  struct LogLine {
+    std::string time; // RFC 3339 with nanoseconds, as `timestamps=true` prints it
+    std::string text;
+  };
+  struct LogRead {
+    bool exists = false; // the run was started (for `previous`: there is a previous run)
+    bool ended = false;  // the run terminated: no more lines will come
+    std::uint64_t run = 0; // which run of the container (a restart starts another)
+    std::vector<LogLine> lines;
+  };
+  // The lines from index `from` of the current (or previous) run, waiting up
+  // to `timeout` for one when there are none yet and the run goes on.
+  LogRead log_read(const std::string& pod_uid, const std::string& container, bool previous, std::size_t from,
+                   std::chrono::milliseconds timeout) const;
+
+  void shutdown(); // wakes every waiting watch and log follower; they end
   bool stopping() const;
 
 private:
@@ -128,6 +156,7 @@ private:
   void remove_crd_types(const std::string& crd_name);             // m_mu held
   void record(const ResourceType& t, const std::string& type, const Json& obj);
   void establish_loop();
+  void forget_logs(const ResourceType& t, const Json& gone); // m_mu held; a deleted pod's logs
 
   Options m_options;
   mutable std::mutex m_mu;
@@ -142,6 +171,12 @@ private:
   std::uint64_t m_compacted = 0; // events up to this rv are gone
   std::map<std::string, std::chrono::steady_clock::time_point> m_pending; // CRDs to establish
   std::thread m_establisher;
+  struct ContainerLog {
+    std::vector<LogLine> current, previous;
+    bool ended = false, has_previous = false;
+    std::uint64_t run = 0;
+  };
+  std::map<std::string, std::map<std::string, ContainerLog>> m_logs; // pod uid -> container -> log
 };
 
 using kf::now_rfc3339; // libkf/util/clock.h
