@@ -14,7 +14,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build/release}" && pwd)
 kf=$build/cli/kf
-sim=$build/tests/kube-sim/kube-sim
+sim=${KUBE_SIM:-$build/tests/kube-sim/kube-sim} # the release preset builds no tests: KUBE_SIM=build/dev/tests/kube-sim/kube-sim
 crds=${KF_UPSTREAM_CRDS:-$root/../shared/upstream/crds}
 runs=${RUNS:-20}
 kubectl=$(command -v kubectl.1.32 || echo /usr/lib/google-cloud-sdk/bin/kubectl.1.32)
@@ -34,7 +34,8 @@ sed -i "s|^      type: local$|      type: local\n    - name: sim\n      type: cl
 # 1000 run objects, cloned from the rendered ones.
 "$kf" -C "$work/demo" render all -o json | python3 -c '
 import json, sys
-objs = {o["kind"]: o for o in json.load(sys.stdin)}
+rendered = json.load(sys.stdin)
+objs = {o["kind"]: o for o in (rendered["items"] if isinstance(rendered, dict) else rendered)}
 objs["TFJob"] = None
 counts = {"PyTorchJob": 600, "TFJob": 100, "Experiment": 100, "InferenceService": 100, "Workflow": 50, "Notebook": 50}
 out = []

@@ -59,7 +59,7 @@ const std::vector<RunKind>& run_kinds() {
       {"kubeflow.org/v1beta1", "Experiment", "katib.kubeflow.org/experiment"},
       {"serving.kserve.io/v1beta1", "InferenceService", "serving.kserve.io/inferenceservice"},
       {"argoproj.io/v1alpha1", "Workflow", "workflows.argoproj.io/workflow"},
-      {"kubeflow.org/v1beta1", "Notebook", "notebook-name"},
+      {"kubeflow.org/v1", "Notebook", "notebook-name"},
   };
   return kinds;
 }
