@@ -1,179 +1,162 @@
 #include "libkf/action/apply.h"
 
 #include <algorithm>
-#include <filesystem>
-#include <thread>
+#include <mutex>
+#include <set>
 
 #include "libkf/kube/rest_client.h"
+#include "libkf/platform/applier.h"
+#include "libkf/platform/parallel.h"
+#include "libkf/platform/record.h"
 #include "libkf/util/error.h"
-#include "libkf/util/fs.h"
 #include "libkf/util/strings.h"
-#include "libkf/util/yaml.h"
 
 namespace kf::action {
 
-namespace stdfs = std::filesystem;
+using platform::Manifest;
 
 namespace {
 
-struct Manifest {
-  Json object;
-  std::string source; // file:line:col
-};
+std::string name_of(const Json& obj) { return obj.value("metadata", Json::object()).value("name", ""); }
 
-void read_text(const std::string& text, const std::string& shown, std::vector<Manifest>& out) {
-  for (const auto& doc : yaml::parse_all(text, shown)) {
-    const Json obj = yaml::to_json(doc);
-    if (!obj.is_object() || !obj.contains("apiVersion") || !obj.contains("kind"))
-      throw SpecError(doc.loc.str() + ": not a Kubernetes object (apiVersion and kind are required)");
-    if (obj["kind"] == "List" && obj.contains("items") && obj["items"].is_array()) {
-      for (const auto& item : obj["items"]) out.push_back({item, doc.loc.str()});
-      continue;
-    }
-    const Json* md = obj.contains("metadata") && obj["metadata"].is_object() ? &obj["metadata"] : nullptr;
-    if (!md || md->value("name", "").empty())
-      throw SpecError(doc.loc.str() + ": " + obj.value("kind", "object") + " without metadata.name");
-    out.push_back({obj, doc.loc.str()});
-  }
+std::vector<std::string> kinds_of(const std::vector<Manifest>& manifests) {
+  std::set<std::string> kinds;
+  for (const auto& m : manifests) kinds.insert(m.object.value("apiVersion", "") + "/" + m.object.value("kind", ""));
+  return {kinds.begin(), kinds.end()};
 }
 
-std::vector<Manifest> read_manifests(const ApplyOptions& o) {
-  if (o.files.empty()) throw UsageError("kf apply needs -f FILE, DIR or - (installing kf.yaml's platform components comes later)");
-  std::vector<Manifest> out;
-  for (const auto& f : o.files) {
-    if (f == "-") {
-      read_text(o.stdin_text, "<stdin>", out);
-      continue;
-    }
-    std::error_code ec;
-    if (!stdfs::is_directory(f, ec)) {
-      read_text(fs::read_file(f), f, out);
-      continue;
-    }
-    std::vector<stdfs::path> files;
-    for (const auto& e : stdfs::directory_iterator(f)) {
-      const auto ext = e.path().extension();
-      if (e.is_regular_file() && (ext == ".yaml" || ext == ".yml" || ext == ".json")) files.push_back(e.path());
-    }
-    std::sort(files.begin(), files.end());
-    for (const auto& p : files) read_text(fs::read_file(p), p.string(), out);
-  }
-  return out;
-}
+std::size_t workers(int concurrency) { return static_cast<std::size_t>(std::max(concurrency, 1)); }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-// 0: namespaces, 1: CRDs, 2: everything else.
-int phase(const Json& obj) {
-  const std::string kind = obj.value("kind", "");
-  if (kind == "Namespace" && obj.value("apiVersion", "") == "v1") return 0;
-  if (kind == "CustomResourceDefinition" && obj.value("apiVersion", "") == "apiextensions.k8s.io/v1") return 1;
-  return 2;
-}
-
-bool established(const Json& crd) {
-  if (!crd.contains("status") || !crd["status"].contains("conditions")) return false;
-  for (const auto& c : crd["status"]["conditions"])
-    if (c.value("type", "") == "Established" && c.value("status", "") == "True") return true;
-  return false;
-}
-
-// The object without what the server changes on every write, to compare dry-run answers.
-Json comparable(Json obj) {
-  if (obj.contains("metadata") && obj["metadata"].is_object())
-    for (const char* k : {"resourceVersion", "managedFields", "generation"}) obj["metadata"].erase(k);
-  return obj;
-}
-
-AppliedObject apply_one(const Context& ctx, kube::Client& client, const ApplyOptions& o, const Manifest& m,
-                        const std::vector<Json>& pending_crds) {
-  Json obj = m.object;
-  const std::string api_version = obj.value("apiVersion", "");
-  const std::string kind = obj.value("kind", "");
-  const std::string name = obj["metadata"].value("name", "");
-  const auto info = client.resource(api_version, kind);
-  if (!info) {
-    for (const auto& crd : pending_crds) // a dry run does not install the CRD that would serve it
-      if (crd["spec"].value("group", "") + "/" == api_version.substr(0, api_version.find('/') + 1) &&
-          crd["spec"]["names"].value("kind", "") == kind)
-        return {lower(kind) + "." + crd["spec"].value("group", "") + "/" + name, "", "created", obj};
-    throw Error(m.source + ": " + kind + " " + str::quote(name) + ": the server " + client.server() +
-                " does not serve kind " + str::quote(kind) + " in version " + str::quote(api_version) + " (is its CRD installed?)");
-  }
-  if (info->namespaced && obj["metadata"].value("namespace", "").empty())
-    obj["metadata"]["namespace"] = o.kubeconfig.namespace_.empty() ? "default" : o.kubeconfig.namespace_;
-  if (!info->namespaced) obj["metadata"].erase("namespace");
-  const auto ref = kube::ObjectRef::of(obj);
-  const std::string display = info->display() + "/" + name;
-  try {
-    const auto before = client.get(ref);
-    const Json after = client.apply(obj, kube::ApplyOptions{o.field_manager, o.force_conflicts, o.dry_run, ""});
-    std::string change = "configured";
-    if (!before) change = "created";
-    else if (o.dry_run ? comparable(*before) == comparable(after)
-                       : before->at("metadata").value("resourceVersion", "") == after["metadata"].value("resourceVersion", ""))
-      change = "unchanged";
-    ctx.reporter.debug(display + " " + change);
-    return {display, info->namespaced ? ref.namespace_ : "", change, after};
-  } catch (const kube::ApiError& e) {
-    std::string hint;
-    if (e.code() == 409 && e.reason() == "Conflict") hint = " (--force-conflicts takes these fields over)";
-    throw kube::ApiError(e.code(), e.reason(), m.source + ": " + e.what() + hint);
-  }
-}
-
-void wait_established(const Context& ctx, kube::Client& client, const AppliedObject& crd, std::chrono::milliseconds timeout) {
-  const auto ref = kube::ObjectRef::of(crd.object);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto pause = std::chrono::milliseconds(20);
-  for (Json cur = crd.object; !established(cur);) {
-    if (std::chrono::steady_clock::now() >= deadline)
-      throw Error("CustomResourceDefinition " + str::quote(ref.name) + " did not become Established within " +
-                  std::to_string(timeout.count() / 1000) + "s");
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::milliseconds(500));
-    const auto got = client.get(ref);
-    if (!got) throw Error("CustomResourceDefinition " + str::quote(ref.name) + " disappeared while kf waited for it");
-    cur = *got;
-  }
-  ctx.reporter.debug(crd.display + " established");
+// The Reporter is not thread-safe, and objects are applied (and requests retried) from several threads.
+std::function<void(std::string_view)> serialized_debug(const Context& ctx) {
+  static std::mutex mu;
+  return [&ctx](std::string_view line) {
+    const std::lock_guard lock(mu);
+    ctx.reporter.debug(line);
+  };
 }
 
 } // namespace
 
-ApplyResult apply(const Context& ctx, const ApplyOptions& options, kube::Client& client) {
-  const auto manifests = read_manifests(options);
+bool ApplyResult::changed() const {
+  if (!pruned.empty()) return true;
+  return std::any_of(objects.begin(), objects.end(), [](const AppliedObject& o) { return o.change != "unchanged"; });
+}
+
+std::vector<AppliedObject> delete_objects(const Context& ctx, kube::Client& client, const std::vector<Json>& objects,
+                                          bool dry_run, int concurrency, const std::string& change) {
+  const auto ordered = platform::delete_order(objects);
+  const auto debug = serialized_debug(ctx);
+  std::vector<AppliedObject> out;
+  for (std::size_t begin = 0; begin < ordered.size();) {
+    std::size_t end = begin;
+    while (end < ordered.size() && platform::tier(ordered[end]) == platform::tier(ordered[begin])) ++end;
+    std::vector<std::optional<AppliedObject>> done(end - begin);
+    platform::parallel_for(end - begin, workers(concurrency), [&](std::size_t i) {
+      const Json& obj = ordered[begin + i];
+      kube::DeleteOptions d;
+      d.dry_run = dry_run;
+      if (!client.remove(kube::ObjectRef::of(obj), d)) return;
+      const std::string ns = obj["metadata"].value("namespace", "");
+      done[i] = AppliedObject{platform::display_kind(obj) + "/" + name_of(obj), ns, change, obj};
+      debug(done[i]->display + " " + change);
+    });
+    for (auto& d : done)
+      if (d) out.push_back(std::move(*d));
+    begin = end;
+  }
+  return out;
+}
+
+ApplyResult apply_manifests(const Context& ctx, const ApplyOptions& options, kube::Client* client,
+                            const std::vector<Manifest>& manifests, const std::string& applied_by) {
+  std::vector<Manifest> labelled = manifests;
+  for (auto& m : labelled) platform::set_labels(m.object, applied_by, m.component);
+  const auto tiers = platform::apply_order(labelled);
   ApplyResult result;
-  result.server = client.server();
-  std::vector<Json> pending_crds;
-  std::vector<AppliedObject> crds;
-  for (int p = 0; p < 3; ++p) {
-    if (p == 2 && !options.dry_run)
-      for (const auto& crd : crds) wait_established(ctx, client, crd, options.establish_timeout);
-    for (const auto& m : manifests) {
-      if (phase(m.object) != p) continue;
-      result.objects.push_back(apply_one(ctx, client, options, m, pending_crds));
-      if (p == 1) {
-        crds.push_back(result.objects.back());
-        if (options.dry_run) pending_crds.push_back(m.object);
+  if (options.dry_run == DryRun::client || !client) { // the namespace kf would give, when it is known
+    for (const auto& tier : tiers)
+      for (const auto& m : tier) {
+        Json obj = m.object;
+        const std::string& ns = options.kubeconfig.namespace_;
+        if (!ns.empty() && obj["metadata"].value("namespace", "").empty() && !platform::cluster_scoped(obj, labelled))
+          obj["metadata"]["namespace"] = ns;
+        result.objects.push_back({platform::display_kind(obj) + "/" + name_of(obj), obj["metadata"].value("namespace", ""), "", obj});
       }
+    return result;
+  }
+  result.server = client->server();
+  const bool dry = options.dry_run == DryRun::server;
+  std::vector<std::string> kinds = kinds_of(labelled);
+  if (!dry) kinds = platform::write_record(*client, applied_by, kinds, options.field_manager);
+  platform::TierOptions to;
+  to.default_namespace = options.kubeconfig.namespace_.empty() ? "default" : options.kubeconfig.namespace_;
+  to.field_manager = options.field_manager;
+  to.force = options.force_conflicts;
+  to.dry_run = dry;
+  to.concurrency = workers(options.concurrency);
+  to.debug = serialized_debug(ctx);
+  for (std::size_t t = 0; t < tiers.size(); ++t) {
+    auto done = platform::apply_tier(*client, tiers[t], to);
+    if (static_cast<int>(t) == platform::k_tier_crds) {
+      if (dry) // a dry run installs no CRD: its custom resources are reported without asking
+        for (const auto& m : tiers[t]) to.pending_crds.push_back(m.object);
+      else
+        platform::parallel_for(done.size(), to.concurrency, [&](std::size_t i) {
+          platform::wait_served(*client, done[i].object, options.establish_timeout);
+          to.debug(done[i].display + " established");
+        });
     }
+    for (auto& d : done) result.objects.push_back(std::move(d));
+  }
+  if (options.prune) {
+    if (dry) {
+      const auto recorded = platform::read_record(*client, applied_by);
+      kinds.insert(kinds.end(), recorded.begin(), recorded.end());
+    }
+    std::set<std::string> keep;
+    for (const auto& o : result.objects) keep.insert(platform::identity(o.object));
+    const auto stale = platform::prune_selection(platform::list_applied(*client, applied_by, kinds), keep, applied_by);
+    result.pruned = delete_objects(ctx, *client, stale, dry, options.concurrency, "pruned");
+  }
+  if (options.wait && !dry) {
+    std::vector<kube::ObjectRef> deployments;
+    for (const auto& o : result.objects)
+      if (o.object.value("kind", "") == "Deployment" && platform::group_of(o.object.value("apiVersion", "")) == "apps")
+        deployments.push_back(kube::ObjectRef::of(o.object));
+    platform::wait_available(*client, deployments, options.timeout, options.on_wait);
+    result.available = deployments.size();
   }
   return result;
 }
 
-ApplyResult apply(const Context& ctx, const ApplyOptions& options) {
-  const auto config = kube::load_kubeconfig(options.kubeconfig);
+ApplyResult apply(const Context& ctx, const ApplyOptions& options, kube::Client& client) {
+  if (options.files.empty()) throw UsageError("kf apply -f needs FILE, DIR or -");
+  return apply_manifests(ctx, options, &client, platform::read_manifests(options.files, options.stdin_text),
+                         platform::k_applied_by_manifests);
+}
+
+std::unique_ptr<kube::Client> connect(const Context& ctx, const kube::KubeconfigOptions& options, std::string& namespace_out) {
+  const auto config = kube::load_kubeconfig(options);
   ctx.reporter.debug("server " + config.server + " (context " + config.context + ", namespace " + config.namespace_ + ")");
   kube::RestOptions rest;
-  rest.debug = [&ctx](std::string_view line) { ctx.reporter.debug(line); };
-  auto client = kube::connect(config, rest);
+  rest.debug = serialized_debug(ctx);
+  // No token bucket: apply bounds itself (--concurrency requests in flight) and honours the
+  // server's 429s. kubectl's 50/300 bucket does not bind its apply either: it makes a client,
+  // and so a fresh bucket, per resource mapping.
+  rest.qps = 0;
+  namespace_out = config.namespace_;
+  return kube::connect(config, rest);
+}
+
+ApplyResult apply(const Context& ctx, const ApplyOptions& options) {
+  if (options.files.empty()) throw UsageError("kf apply -f needs FILE, DIR or -");
+  const auto manifests = platform::read_manifests(options.files, options.stdin_text);
+  if (options.dry_run == DryRun::client)
+    return apply_manifests(ctx, options, nullptr, manifests, platform::k_applied_by_manifests);
   ApplyOptions resolved = options;
-  resolved.kubeconfig.namespace_ = config.namespace_;
-  return apply(ctx, resolved, *client);
+  auto client = connect(ctx, options.kubeconfig, resolved.kubeconfig.namespace_);
+  return apply_manifests(ctx, resolved, client.get(), manifests, platform::k_applied_by_manifests);
 }
 
 } // namespace kf::action
