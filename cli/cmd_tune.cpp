@@ -50,6 +50,11 @@ void add_pipeline(CLI::App& app, Globals& g) {
   auto flags = std::make_shared<Flags>();
   auto* group = app.add_subcommand("pipeline", "Run the project's pipelines (Argo Workflows)");
   group->require_subcommand(1);
+  group->footer("A pipeline of kf.yaml (spec.pipelines) becomes an Argo Workflow with one step per pipeline step; "
+                "kf render pipeline NAME prints it.\n\n"
+                "Examples:\n"
+                "  kf pipeline run --target prod --wait\n"
+                "  kf pipeline run train-and-evaluate --target prod --name nightly");
   auto* cmd = group->add_subcommand("run", "Submit a pipeline of kf.yaml as an Argo Workflow to a cluster target");
   add_values_flags(*cmd, flags->values);
   cmd->add_option("pipeline", flags->pipeline, "The pipeline (default: the project's only one)");

@@ -67,11 +67,13 @@ _kf_reply() {
             init:--name | init:--framework | init:--from) i=$((i + 1)) ;;
             render:-f | render:--values | render:--set) i=$((i + 1)) ;;
             validate:-f | validate:--filename | validate:--schemas | validate:--values | validate:--set) i=$((i + 1)) ;;
-            apply:-f | apply:--filename | apply:--kubeconfig | apply:--context | apply:-n | apply:--namespace | apply:--dry-run | apply:--field-manager) i=$((i + 1)) ;;
+            apply:-f | apply:--filename | apply:--kubeconfig | apply:--context | apply:-n | apply:--namespace | apply:--dry-run | apply:--timeout | apply:--concurrency | apply:--field-manager) i=$((i + 1)) ;;
             build:-f | build:--values | build:--set | build:--tag | build:--variant | build:-o | build:--output | build:--ca-file | build:--chunk-size | build:--trainer) i=$((i + 1)) ;;
-            train:-f | train:--values | train:--set | train:--name) i=$((i + 1)) ;;
+            train:-f | train:--values | train:--set | train:--name | train:--timeout) i=$((i + 1)) ;;
+            tune:-f | tune:--values | tune:--set | tune:--name | tune:--timeout) i=$((i + 1)) ;;
             logs:--replica | logs:--tail) i=$((i + 1)) ;;
-            serve:--port) i=$((i + 1)) ;;
+            delete:-f | delete:--filename | delete:--kubeconfig | delete:--context | delete:-n | delete:--namespace | delete:--dry-run) i=$((i + 1)) ;;
+            serve:--port | serve:--timeout) i=$((i + 1)) ;;
             predict:--index) i=$((i + 1)) ;;
             *:-o | *:--output | *:--target | *:-C | *:--directory) i=$((i + 1)) ;;
             *:-*) ;;
@@ -104,10 +106,10 @@ _kf_reply() {
         apply:-f | apply:--filename | apply:--kubeconfig)
             _kf_files
             return ;;
-        apply:--context | apply:-n | apply:--namespace | apply:--field-manager)
+        apply:--context | apply:-n | apply:--namespace | apply:--timeout | apply:--concurrency | apply:--field-manager)
             return ;;
         apply:--dry-run)
-            _kf_add none server
+            _kf_add none client server
             return ;;
         build:-f | build:--values | build:-o | build:--output | build:--ca-file | build:--trainer)
             _kf_files
@@ -120,11 +122,24 @@ _kf_reply() {
         train:-f | train:--values)
             _kf_files
             return ;;
-        train:--set | train:--name)
+        train:--set | train:--name | train:--timeout)
+            return ;;
+        tune:-f | tune:--values)
+            _kf_files
+            return ;;
+        tune:--set | tune:--name | tune:--timeout)
             return ;;
         logs:--replica | logs:--tail)
             return ;;
-        serve:--port)
+        delete:-f | delete:--filename | delete:--kubeconfig)
+            _kf_files
+            return ;;
+        delete:--context | delete:-n | delete:--namespace)
+            return ;;
+        delete:--dry-run)
+            _kf_add none server
+            return ;;
+        serve:--port | serve:--timeout)
             return ;;
         predict:--index)
             return ;;
@@ -146,13 +161,15 @@ _kf_reply() {
             init) _kf_add -h --help --name --framework --from --force --no-git ;;
             render) _kf_add -h --help -f --values --set ;;
             validate) _kf_add -h --help -f --filename --schemas --values --set ;;
-            apply) _kf_add -h --help -f --filename --kubeconfig --context -n --namespace --dry-run --force-conflicts --field-manager ;;
+            apply) _kf_add -h --help -f --filename --kubeconfig --context -n --namespace --dry-run --prune --wait --timeout --concurrency --force-conflicts --field-manager ;;
             build) _kf_add -h --help -f --values --set --push --tag --variant -o --output --insecure --ca-file --chunk-size --trainer ;;
-            train) _kf_add -h --help -f --values --set --name -d --detach ;;
+            train) _kf_add -h --help -f --values --set --name -d --detach --wait --timeout ;;
+            tune) _kf_add -h --help -f --values --set --name --wait --timeout ;;
+            pipeline) _kf_add -h --help ;;
             status) _kf_add -h --help -w --watch ;;
             logs) _kf_add -h --help -f --follow --replica --tail ;;
-            delete) _kf_add -h --help ;;
-            serve) _kf_add -h --help --port -d --detach ;;
+            delete) _kf_add -h --help -f --filename --platform --kubeconfig --context -n --namespace --dry-run ;;
+            serve) _kf_add -h --help --port -d --detach --wait --timeout ;;
             predict) _kf_add -h --help --index ;;
             completion) _kf_add -h --help ;;
             version) _kf_add -h --help ;;
@@ -163,7 +180,7 @@ _kf_reply() {
 
     # A verb, or the verb's positional arguments.
     case $verb in
-        "") _kf_add init render validate apply build train status logs delete serve predict completion version ;;
+        "") _kf_add init render validate apply build train tune pipeline status logs delete serve predict completion version ;;
         init)
             case $npos in
                 0) _kf_files -d ;;

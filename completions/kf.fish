@@ -9,9 +9,11 @@ complete -c kf -f
 complete -c kf -n __fish_use_subcommand -a init -d 'Create a kf project: kf.yaml, README.md, .gitignore and a git repository'
 complete -c kf -n __fish_use_subcommand -a render -d 'Print the Kubernetes objects kf would submit (PyTorchJob/TFJob, Experiment, InferenceService, Workflow, Notebook)'
 complete -c kf -n __fish_use_subcommand -a validate -d 'Check kf.yaml, and objects against the CRD schemas of a directory'
-complete -c kf -n __fish_use_subcommand -a apply -d 'Apply manifests to a cluster with server-side apply: namespaces and CRDs first, the rest once the CRDs are established'
+complete -c kf -n __fish_use_subcommand -a apply -d 'Install or upgrade the Kubeflow components named in kf.yaml (or apply manifests with -f) with server-side apply: namespaces and CRDs first'
 complete -c kf -n __fish_use_subcommand -a build -d 'Package kf-trainer and the libraries it needs as an OCI image, without a container engine, and push it to a registry'
 complete -c kf -n __fish_use_subcommand -a train -d 'Train the model: run the project\'s PyTorchJob or TFJob on the target (default: this machine), following its progress'
+complete -c kf -n __fish_use_subcommand -a tune -d 'Tune hyperparameters: submit the project\'s Katib Experiment (spec.tuning) to a cluster target'
+complete -c kf -n __fish_use_subcommand -a pipeline -d 'Run the project\'s pipelines (Argo Workflows)'
 complete -c kf -n __fish_use_subcommand -a status -d 'Show the project\'s runs, or one run in detail (conditions, replicas, metrics per epoch, artifacts, lineage)'
 complete -c kf -n __fish_use_subcommand -a logs -d 'Print a run\'s replica log (stdout and stderr of its process)'
 complete -c kf -n __fish_use_subcommand -a delete -d 'Stop runs and remove them: their processes, directory and records'
@@ -25,7 +27,7 @@ complete -c kf -s h -l help -d 'Print this help message and exit'
 complete -c kf -n '__fish_use_subcommand' -l help-all -d 'Show help for every verb'
 complete -c kf -s v -l verbose -d 'Say more about what kf does (repeat for more)'
 complete -c kf -s o -l output -x -a 'table json yaml' -d 'Output format: table, json or yaml'
-complete -c kf -l target -x -d 'Where verbs run: \'local\' or a target named in kf.yaml'
+complete -c kf -l target -x -d 'Where verbs run: \'local\', a target named in kf.yaml, or a kubeconfig context'
 complete -c kf -s C -l directory -x -a '(__fish_complete_directories)' -d 'Run as if kf was started in DIR'
 complete -c kf -l no-color -d 'Never colour the output (also: NO_COLOR=1)'
 
@@ -52,8 +54,12 @@ complete -c kf -n '__fish_seen_subcommand_from validate' -l set -x -d 'Set a kf.
 complete -c kf -n '__fish_seen_subcommand_from apply' -s f -l filename -r -F -d 'A manifest file, a directory of them, or \'-\' for stdin (repeatable)'
 complete -c kf -n '__fish_seen_subcommand_from apply' -l kubeconfig -r -F -d 'The kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)'
 complete -c kf -n '__fish_seen_subcommand_from apply' -l context -x -d 'The kubeconfig context (default: its current-context)'
-complete -c kf -n '__fish_seen_subcommand_from apply' -s n -l namespace -x -d 'Namespace for objects without one (default: the context\'s)'
-complete -c kf -n '__fish_seen_subcommand_from apply' -l dry-run -x -a 'none server' -d '\'server\': the server validates every object and stores nothing'
+complete -c kf -n '__fish_seen_subcommand_from apply' -s n -l namespace -x -d 'Namespace for objects without one (default: spec.platform.namespace, with -f the context\'s)'
+complete -c kf -n '__fish_seen_subcommand_from apply' -l dry-run -x -a 'none client server' -d '\'client\': render and order, send nothing (no cluster needed); \'server\': the server validates every object and stores nothing'
+complete -c kf -n '__fish_seen_subcommand_from apply' -l prune -d 'Delete what kf applied before (by its labels) and no longer renders'
+complete -c kf -n '__fish_seen_subcommand_from apply' -l wait -d 'Wait until every applied Deployment is Available'
+complete -c kf -n '__fish_seen_subcommand_from apply' -l timeout -x -d 'How long --wait waits (default 5m)'
+complete -c kf -n '__fish_seen_subcommand_from apply' -l concurrency -x -d 'Requests in flight at once within an ordering tier (default 8)'
 complete -c kf -n '__fish_seen_subcommand_from apply' -l force-conflicts -d 'Take over fields that another field manager owns'
 complete -c kf -n '__fish_seen_subcommand_from apply' -l field-manager -x -d 'The field manager kf applies as (default kf)'
 
@@ -74,6 +80,17 @@ complete -c kf -n '__fish_seen_subcommand_from train' -s f -l values -r -F -d 'M
 complete -c kf -n '__fish_seen_subcommand_from train' -l set -x -d 'Set a kf.yaml value, e.g. training.workers=4 or spec.tuning.maxTrials=20 (repeatable; after -f)'
 complete -c kf -n '__fish_seen_subcommand_from train' -l name -x -d 'The run\'s name (default: <job>-<N>, the next free number)'
 complete -c kf -n '__fish_seen_subcommand_from train' -s d -l detach -d 'Return once the run has started; follow it with kf status / kf logs'
+complete -c kf -n '__fish_seen_subcommand_from train' -l wait -d 'On a cluster target: follow the run until it succeeds or fails (Ready, for a server); exit status 0 or 1 accordingly'
+complete -c kf -n '__fish_seen_subcommand_from train' -l timeout -x -d 'With --wait: give up after SECONDS (default: no limit)'
+
+# kf tune
+complete -c kf -n '__fish_seen_subcommand_from tune' -s f -l values -r -F -d 'Merge a values file over kf.yaml (repeatable; later wins)'
+complete -c kf -n '__fish_seen_subcommand_from tune' -l set -x -d 'Set a kf.yaml value, e.g. training.workers=4 or spec.tuning.maxTrials=20 (repeatable; after -f)'
+complete -c kf -n '__fish_seen_subcommand_from tune' -l name -x -d 'The run\'s name (default: <experiment>-<N>, the next free number)'
+complete -c kf -n '__fish_seen_subcommand_from tune' -l wait -d 'On a cluster target: follow the run until it succeeds or fails (Ready, for a server); exit status 0 or 1 accordingly'
+complete -c kf -n '__fish_seen_subcommand_from tune' -l timeout -x -d 'With --wait: give up after SECONDS (default: no limit)'
+
+# kf pipeline
 
 # kf status
 complete -c kf -n '__fish_seen_subcommand_from status' -s w -l watch -d 'Keep showing it as it changes (Ctrl-C to stop; one run: until it ends)'
@@ -84,10 +101,18 @@ complete -c kf -n '__fish_seen_subcommand_from logs' -l replica -x -d 'master, c
 complete -c kf -n '__fish_seen_subcommand_from logs' -l tail -x -d 'Only the last N lines (then follow, with -f)'
 
 # kf delete
+complete -c kf -n '__fish_seen_subcommand_from delete' -s f -l filename -r -F -d 'Delete the objects of these manifests that kf applied (\'-\' for stdin)'
+complete -c kf -n '__fish_seen_subcommand_from delete' -l platform -d 'Delete everything kf apply installed for kf.yaml\'s project, CRDs and namespaces last'
+complete -c kf -n '__fish_seen_subcommand_from delete' -l kubeconfig -r -F -d 'With -f or --platform: the kubeconfig file'
+complete -c kf -n '__fish_seen_subcommand_from delete' -l context -x -d 'With -f or --platform: the kubeconfig context'
+complete -c kf -n '__fish_seen_subcommand_from delete' -s n -l namespace -x -d 'With -f: namespace for objects without one'
+complete -c kf -n '__fish_seen_subcommand_from delete' -l dry-run -x -a 'none server' -d '\'server\': the server checks the deletions and deletes nothing'
 
 # kf serve
 complete -c kf -n '__fish_seen_subcommand_from serve' -l port -x -d 'Port on 127.0.0.1 (default: a free one)'
 complete -c kf -n '__fish_seen_subcommand_from serve' -s d -l detach -d 'Return once the server is ready; stop it with kf delete'
+complete -c kf -n '__fish_seen_subcommand_from serve' -l wait -d 'On a cluster target: follow the run until it succeeds or fails (Ready, for a server); exit status 0 or 1 accordingly'
+complete -c kf -n '__fish_seen_subcommand_from serve' -l timeout -x -d 'With --wait: give up after SECONDS (default: no limit)'
 
 # kf predict
 complete -c kf -n '__fish_seen_subcommand_from predict' -l index -x -d 'Which test sample (default 0)'

@@ -63,7 +63,14 @@ ProjectTarget open_target(const Context& ctx, const spec::LoadOptions& load, con
   }
   ko.context = t.context;
   ko.namespace_ = t.namespace_;
-  const kube::ClusterConfig config = kube::load_kubeconfig(ko);
+  kube::ClusterConfig config;
+  try {
+    config = kube::load_kubeconfig(ko);
+  } catch (const UsageError& e) {
+    throw UsageError("target " + str::quote(t.name) + ": " + e.what());
+  } catch (const Error& e) {
+    throw Error("target " + str::quote(t.name) + ": " + e.what());
+  }
   kube::RestOptions ro;
   ro.cache_dir = kube::default_discovery_cache_dir();
   ro.debug = [&reporter = ctx.reporter](std::string_view line) { reporter.debug(std::string(line)); };

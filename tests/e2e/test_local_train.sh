@@ -181,9 +181,9 @@ expect_eq "concurrent: both succeeded" "Succeeded Succeeded" \
   "$("$KF" status "$ra" -o json | json 'd["state"]') $("$KF" status "$rb" -o json | json 'd["state"]')"
 expect_eq "concurrent: database intact" "ok" "$(python3 -c 'import sqlite3; print(sqlite3.connect(".kf/metadata.db").execute("pragma integrity_check").fetchone()[0])')"
 
-# 11. A cluster target is not run locally.
-run_kf train --target prod --set 'targets[1].name=prod' --set 'targets[1].type=cluster'
-expect_eq "cluster target: exit code" 2 "$RC"
-expect_eq "cluster target: message" "error: target \"prod\" is a cluster; kf train, status, logs and delete run on the local target for now (submit to a cluster with: kf render train | kf apply -f -)" "$ERR"
+# 11. A cluster target runs on its cluster (tests/e2e/test_cluster_runs.sh); without a kubeconfig it says so.
+HOME=$WORK/nohome KUBECONFIG= run_kf train --target prod --set 'targets[1].name=prod' --set 'targets[1].type=cluster'
+expect_eq "cluster target without a kubeconfig: exit code" 1 "$RC"
+expect_eq "cluster target without a kubeconfig: message" "error: target \"prod\": no kubeconfig: pass --kubeconfig FILE, set KUBECONFIG, or create ~/.kube/config" "$ERR"
 
 finish
