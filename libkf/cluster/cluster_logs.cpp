@@ -80,7 +80,16 @@ void ClusterTarget::logs(const std::string& run, const target::LogOptions& optio
   lo.follow = options.follow;
   lo.tail_lines = options.tail;
   while (true) {
-    m_client->pod_logs(m_o.namespace_, pod_name, lo, write);
+    try {
+      m_client->pod_logs(m_o.namespace_, pod_name, lo, write);
+    } catch (const kube::ApiError& e) {
+      // "container ... is waiting to start: ContainerCreating": with -f, wait for it as for the pods.
+      if (!options.follow || e.code() != 400 || std::string(e.what()).find("waiting to start") == std::string::npos) throw;
+      const auto run_now = get(run); // an image that never arrives fails the run: stop waiting then
+      if (!run_now || target::summarize(*run_now).settled) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      continue;
+    }
     if (!options.follow || !out) return;
     // The stream ended: the container stopped (restarted, or done), or the connection broke.
     std::optional<Json> now;
