@@ -48,6 +48,7 @@ long requests_served(kube::Transport& http) {
 
 void add_serve(CLI::App& app, Globals& g) {
   struct Flags {
+    ValuesFlags values;
     std::string model;
     int port = 0;
     bool detach = false, wait = false;
@@ -56,6 +57,7 @@ void add_serve(CLI::App& app, Globals& g) {
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("serve", "Serve a trained model over KServe's v2 and v1 protocols: the project's "
                                           "InferenceService, run by kf-server");
+  add_values_flags(*cmd, flags->values);
   cmd->add_option("model", flags->model, "A training run (its model), a model directory, or @latest (default: the newest "
                                          "successful run's model)");
   cmd->add_option("--port", flags->port, "Port on 127.0.0.1 (default: a free one)")->type_name("PORT");
@@ -75,7 +77,7 @@ void add_serve(CLI::App& app, Globals& g) {
     g.run = [&g, flags] {
       TerminalReporter reporter(g);
       const action::Context ctx{reporter};
-      auto pt = action::open_target(ctx, spec::LoadOptions{}, g.target);
+      auto pt = action::open_target(ctx, flags->values.load_options(), g.target);
       const auto r = action::serve(ctx, action::ServeOptions{flags->model, flags->port}, pt);
       if (is_cluster(pt)) {
         print_submitted(pt, action::TrainResult{r.run, pt.target_name, r.object, {}});

@@ -72,12 +72,17 @@ void add_status(CLI::App& app, Globals& g) {
       if (cluster)
         watcher = std::thread([&] {
           try {
-            cluster->watch_runs([&] {
-              const std::lock_guard lock(mu);
-              changed = true;
-              cv.notify_one();
-              return !stop;
-            });
+            cluster->watch_runs(
+                [&] {
+                  const std::lock_guard lock(mu);
+                  changed = true;
+                  cv.notify_one();
+                  return !stop;
+                },
+                [&] {
+                  const std::lock_guard lock(mu);
+                  return !stop;
+                });
           } catch (...) {
             const std::lock_guard lock(mu);
             failure = std::current_exception();

@@ -73,7 +73,7 @@ _kf_reply() {
             tune:-f | tune:--values | tune:--set | tune:--name | tune:--timeout) i=$((i + 1)) ;;
             logs:--replica | logs:--tail) i=$((i + 1)) ;;
             delete:-f | delete:--filename | delete:--kubeconfig | delete:--context | delete:-n | delete:--namespace | delete:--dry-run) i=$((i + 1)) ;;
-            serve:--port | serve:--timeout) i=$((i + 1)) ;;
+            serve:-f | serve:--values | serve:--set | serve:--port | serve:--timeout) i=$((i + 1)) ;;
             predict:--index) i=$((i + 1)) ;;
             *:-o | *:--output | *:--target | *:-C | *:--directory) i=$((i + 1)) ;;
             *:-*) ;;
@@ -139,7 +139,10 @@ _kf_reply() {
         delete:--dry-run)
             _kf_add none server
             return ;;
-        serve:--port | serve:--timeout)
+        serve:-f | serve:--values)
+            _kf_files
+            return ;;
+        serve:--set | serve:--port | serve:--timeout)
             return ;;
         predict:--index)
             return ;;
@@ -169,7 +172,7 @@ _kf_reply() {
             status) _kf_add -h --help -w --watch ;;
             logs) _kf_add -h --help -f --follow --replica --tail ;;
             delete) _kf_add -h --help -f --filename --platform --kubeconfig --context -n --namespace --dry-run ;;
-            serve) _kf_add -h --help --port -d --detach --wait --timeout ;;
+            serve) _kf_add -h --help -f --values --set --port -d --detach --wait --timeout ;;
             predict) _kf_add -h --help --index ;;
             completion) _kf_add -h --help ;;
             version) _kf_add -h --help ;;

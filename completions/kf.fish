@@ -109,6 +109,8 @@ complete -c kf -n '__fish_seen_subcommand_from delete' -s n -l namespace -x -d '
 complete -c kf -n '__fish_seen_subcommand_from delete' -l dry-run -x -a 'none server' -d '\'server\': the server checks the deletions and deletes nothing'
 
 # kf serve
+complete -c kf -n '__fish_seen_subcommand_from serve' -s f -l values -r -F -d 'Merge a values file over kf.yaml (repeatable; later wins)'
+complete -c kf -n '__fish_seen_subcommand_from serve' -l set -x -d 'Set a kf.yaml value, e.g. training.workers=4 or spec.tuning.maxTrials=20 (repeatable; after -f)'
 complete -c kf -n '__fish_seen_subcommand_from serve' -l port -x -d 'Port on 127.0.0.1 (default: a free one)'
 complete -c kf -n '__fish_seen_subcommand_from serve' -s d -l detach -d 'Return once the server is ready; stop it with kf delete'
 complete -c kf -n '__fish_seen_subcommand_from serve' -l wait -d 'On a cluster target: follow the run until it succeeds or fails (Ready, for a server); exit status 0 or 1 accordingly'

@@ -219,7 +219,7 @@ void ClusterTarget::watch(const std::string& run, const std::function<bool(const
                 " (it is " + state + "; kf status " + run + " shows more)");
 }
 
-void ClusterTarget::watch_runs(const std::function<bool()>& on_event) const {
+void ClusterTarget::watch_runs(const std::function<bool()>& on_event, const std::function<bool()>& keep_going) const {
   std::atomic<bool> stop{false};
   std::mutex mu;
   std::exception_ptr failure;
@@ -232,7 +232,7 @@ void ClusterTarget::watch_runs(const std::function<bool()>& on_event) const {
         wo.namespace_ = m_o.namespace_;
         wo.label_selector = run_selector();
         wo.timeout = std::chrono::seconds(1); // how soon a stop is noticed when nothing changes
-        while (!stop)
+        while (!stop && keep_going())
           wo.resource_version = m_client->watch(k.api_version, k.kind, wo, [&](const kube::WatchEvent& e) {
             if (stop) return false;
             if (e.type == "BOOKMARK") return true;

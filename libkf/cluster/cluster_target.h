@@ -62,8 +62,9 @@ public:
 
   // Calls on_event, from one thread at a time, after each change to any of
   // the project's runs (each kind is watched; the current objects count as
-  // changes first), until it returns false. For `kf status -w`.
-  void watch_runs(const std::function<bool()>& on_event) const;
+  // changes first), until it returns false or, checked at least once a
+  // second, keep_going() does. For `kf status -w`.
+  void watch_runs(const std::function<bool()>& on_event, const std::function<bool()>& keep_going) const;
   // Every run object of the project, newest first: one list request per kind the server serves.
   std::vector<Json> objects() const;
   // "@latest" -> the newest run; other names unchanged. Throws if there are no runs.

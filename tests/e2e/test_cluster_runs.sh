@@ -82,11 +82,20 @@ expect_eq "tune --wait: run name" "demo-tune-1" "$(head -n 1 <<<"$OUT")"
 run_kf status demo-tune-1 --target sim -o json
 expect_eq "tune status: best trial is a trial" "True" "$(json 'd["bestTrial"]["name"] in [t["name"] for t in d["trials"]]' <<<"$OUT")"
 
+# 5b. A tuning run whose trials fail: exit 1 with Katib's reason.
+run_kf tune --target sim --wait --timeout 120 --set 'metadata.labels.sim\.kf\.dev/fail=true'
+expect_eq "failing tune: exit code" 1 "$RC"
+expect_eq "failing tune: outcome" "demo-tune-2 Failed: Experiment has failed because max failed count has reached" \
+  "$(grep '^demo-tune-2 Failed' <<<"$ERR")"
+
 # 6. Serve: Ready, the URL on stdout.
 run_kf serve --target sim --wait --timeout 120
 expect_eq "serve --wait: exit code" 0 "$RC"
 expect_eq "serve --wait: output" "demo-1
 http://demo-1.default.example.com" "$OUT"
+run_kf serve --target sim --wait --timeout 120 --set 'metadata.labels.sim\.kf\.dev/fail=true'
+expect_eq "failing serve: exit code" 1 "$RC"
+grep -q '^demo-2 Failed: Revision "demo-2-predictor-00001" failed with message: ' <<<"$ERR" || fail "failing serve: outcome: $ERR"
 run_kf serve --target sim ./some-dir
 expect_eq "serve a directory on a cluster: exit code" 2 "$RC"
 expect_eq "serve a directory on a cluster: message" \
@@ -97,6 +106,11 @@ run_kf pipeline run --target sim --wait --timeout 120
 expect_eq "pipeline run --wait: exit code" 0 "$RC"
 expect_eq "pipeline run --wait: run name" "demo-train-and-evaluate-1" "$OUT"
 grep -q '^    └ train  Succeeded$' <<<"$ERR" || fail "pipeline run: no node tree in: $ERR"
+run_kf pipeline run --target sim --wait --timeout 120 --set 'metadata.labels.sim\.kf\.dev/fail=train'
+expect_eq "failing pipeline: exit code" 1 "$RC"
+expect_eq "failing pipeline: node tree" "  demo-train-and-evaluate-2  Failed
+    └ train  Failed  Error (exit code 1)
+      └ evaluate  Omitted  omitted: depends condition not met" "$(grep -E '^ +(demo|└)' <<<"$ERR")"
 run_kf pipeline run nope --target sim
 expect_eq "unknown pipeline: message" \
   "error: unknown pipeline \"nope\"; pipelines: train-and-evaluate" "$ERR"
@@ -105,10 +119,10 @@ expect_eq "unknown pipeline: message" \
 run_kf status --target sim
 golden "$GOLDEN/status-all.table" "$(normalize <<<"$OUT")"
 run_kf status --target sim -o json
-expect_eq "status -o json: kinds" "Workflow InferenceService Experiment PyTorchJob PyTorchJob PyTorchJob" \
+expect_eq "status -o json: kinds" "Workflow Workflow InferenceService InferenceService Experiment Experiment PyTorchJob PyTorchJob PyTorchJob" \
   "$(json '" ".join(r["kind"] for r in d)' <<<"$OUT")"
 run_kf status @latest --target sim -o json
-expect_eq "status @latest" "demo-train-and-evaluate-1" "$(json 'd["name"]' <<<"$OUT")"
+expect_eq "status @latest" "demo-train-and-evaluate-2" "$(json 'd["name"]' <<<"$OUT")"
 
 # 9. Verbs that need a cluster say so on the local target.
 run_kf tune
@@ -135,5 +149,12 @@ run_kf train --target sim --wait --timeout 120
 expect_eq "train under faults: exit code" 0 "$RC"
 expect_eq "train under faults: outcome" "demo-train-1 Succeeded: PyTorchJob demo-train-1 is successfully completed." \
   "$(grep '^demo-train-1 Succeeded' <<<"$ERR")"
+# kf status -w redraws on watch events, and ends with the run, through broken watches.
+run_kf train --target sim --detach --set 'metadata.labels.sim\.kf\.dev/slow=300'
+run_kf status demo-train-2 --target sim -w
+expect_eq "status -w under faults: exit code" 0 "$RC"
+expect_eq "status -w: the last frame" "State:     Succeeded — PyTorchJob demo-train-2 is successfully completed." \
+  "$(grep '^State:' <<<"$OUT" | tail -n 1)"
+[ "$(grep -c '^State:' <<<"$OUT")" -ge 2 ] || fail "status -w: one frame only: $OUT"
 
 finish
