@@ -24,6 +24,13 @@ std::string text(const Json& j, const char* key) {
   return v.is_string() ? v.get<std::string>() : "";
 }
 
+// The first container's restartCount.
+int restarts_of(const Json& container_statuses) {
+  if (!container_statuses.is_array() || container_statuses.empty()) return 0;
+  const Json& n = at(container_statuses[0], "restartCount");
+  return n.is_number_integer() ? n.get<int>() : 0;
+}
+
 // Katib's [{name, value}] as {name: value}.
 Json assignments(const Json& list) {
   Json out = Json::object();
@@ -145,7 +152,7 @@ Json recent_events(cluster::ClusterTarget& t, const std::string& run, const Json
   Json out = Json::array();
   if (!t.client().resource("v1", "Event")) return out;
   std::vector<std::string> names{run};
-  for (const auto& p : pods) names.push_back(p.value("name", ""));
+  for (const auto& p : pods) names.push_back(text(p, "name"));
   kube::ListOptions lo;
   lo.namespace_ = t.namespace_();
   std::vector<Json> events;
@@ -190,11 +197,11 @@ std::vector<Json> cluster_status(const Context& ctx, const StatusOptions& o, clu
     pods.push_back({{"name", text(at(p, "metadata"), "name")},
                     {"replica", cluster::replica_of(p)},
                     {"phase", text(at(p, "status"), "phase")},
-                    {"restarts", cs.is_array() && !cs.empty() ? cs[0].value("restartCount", 0) : 0}});
+                    {"restarts", restarts_of(cs)}});
   }
   v["pods"] = pods;
   v["events"] = recent_events(t, run, pods, 10);
-  const std::string kind = object->value("kind", "");
+  const std::string kind = text(*object, "kind");
   if (kind == "PyTorchJob" || kind == "TFJob") { // the metrics the trainer printed last (Katib's StdOut format)
     std::string log;
     try {
@@ -202,7 +209,7 @@ std::vector<Json> cluster_status(const Context& ctx, const StatusOptions& o, clu
       lo.tail_lines = 50;
       for (const auto& p : t.pods(*object))
         if (cluster::replica_of(p) == "master-0" || cluster::replica_of(p) == "chief-0" || pods.size() == 1) {
-          t.client().pod_logs(t.namespace_(), p["metadata"].value("name", ""), lo, [&log](std::string_view c) {
+          t.client().pod_logs(t.namespace_(), text(at(p, "metadata"), "name"), lo, [&log](std::string_view c) {
             log.append(c);
             return true;
           });
@@ -228,7 +235,7 @@ std::vector<Json> cluster_status(const Context& ctx, const StatusOptions& o, clu
       }
     v["trials"] = trials;
   }
-  if (v.value("state", "") == "Failed") {
+  if (text(v, "state") == "Failed") {
     std::string replica;
     const auto tail = t.failed_replica_tail(*object, 10, replica);
     if (!replica.empty()) {
