@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
 # Graceful shutdown: SIGTERM while 8 slow requests are in flight (the hidden
-# --debug-delay-ms makes each forward pass take 400 ms; 2 executors, so they
-# finish in 4 rounds): every one gets a complete 200 response, the server
+# --debug-delay-ms makes each forward pass take 1.5 s; 2 executors, so they
+# finish in 4 rounds: long enough for 8 curls to connect on a loaded machine): every one gets a complete 200 response, the server
 # stops accepting at once and exits 0. SIGINT with nothing in flight: exit 0.
 source "$(dirname "$0")/lib.sh"
 
 train_tiny "$WORK/model"
 python3 -c 'import json; print(json.dumps({"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 64], "data": [0.5] * 64}]}))' \
   >"$WORK/one.json"
-start_server "$WORK/server.log" --model-dir "$WORK/model" --threads 2 --debug-delay-ms 400
+start_server "$WORK/server.log" --model-dir "$WORK/model" --threads 2 --debug-delay-ms 1500
 
 clients=()
 for i in 1 2 3 4 5 6 7 8; do
   curl -s -o "$WORK/r$i" -w '%{http_code}' --data-binary @"$WORK/one.json" "$URL/v2/models/model/infer" >"$WORK/c$i" &
   clients+=($!)
 done
-for ((i = 0; i < 100; i++)); do
+for ((i = 0; i < 400; i++)); do # readiness, not timing: up to 20 s for the 8 clients to connect
   [ "$(metric kf_server_inference_requests_in_flight)" = 8 ] && break
   sleep 0.05
 done
