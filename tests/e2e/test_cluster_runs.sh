@@ -67,7 +67,7 @@ grep -q '^State:     Failed — PyTorchJob demo-train-2 is failed because 1 Work
   fail "failing status: state line: $OUT"
 
 # 4. Logs -f across a replica restart: both containers' lines, the restart marked.
-run_kf train --target sim --detach --set metadata.labels.sim\\.kf\\.dev/restart=master-0
+run_kf train --target sim --detach --set metadata.labels.sim\\.kf\\.dev/restart=master-0 --set 'metadata.labels.sim\.kf\.dev/slow=1500'
 expect_eq "restarting train: exit code" 0 "$RC"
 run_kf logs demo-train-3 --target sim -f
 expect_eq "logs -f across a restart: exit code" "0 " "$RC $ERR"
