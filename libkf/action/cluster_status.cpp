@@ -8,21 +8,15 @@
 
 #include "libkf/target/summary.h"
 #include "libkf/util/error.h"
+#include "libkf/util/json_field.h"
 #include "libkf/util/strings.h"
 
 namespace kf::action {
 
 namespace {
 
-const Json& at(const Json& j, const char* key) {
-  static const Json null;
-  return j.is_object() && j.contains(key) ? j[key] : null;
-}
-
-std::string text(const Json& j, const char* key) {
-  const Json& v = at(j, key);
-  return v.is_string() ? v.get<std::string>() : "";
-}
+const Json& at(const Json& j, const char* key) { return json_field(j, key); }
+std::string text(const Json& j, const char* key) { return json_text(j, key); }
 
 // The first container's restartCount.
 int restarts_of(const Json& container_statuses) {

@@ -7,15 +7,14 @@
 #include "libkf/cluster/cluster_target.h"
 #include "libkf/target/summary.h"
 #include "libkf/util/error.h"
+#include "libkf/util/json_field.h"
 #include "libkf/util/strings.h"
 
 namespace kf::cluster {
 
 namespace {
 
-std::string meta(const Json& obj, const char* key) {
-  return obj.contains("metadata") && obj["metadata"].is_object() ? obj["metadata"].value(key, "") : "";
-}
+std::string meta(const Json& obj, const char* key) { return json_text(json_field(obj, "metadata"), key); }
 
 const Json& container_status(const Json& pod) {
   static const Json empty = Json::object();

@@ -9,6 +9,7 @@
 #include "libkf/target/summary.h"
 #include "libkf/util/git.h"
 #include "libkf/util/error.h"
+#include "libkf/util/json_field.h"
 #include "libkf/util/strings.h"
 
 namespace kf::cluster {
@@ -18,14 +19,10 @@ namespace {
 constexpr const char* k_run_label = "kf.dev/run";
 constexpr const char* k_parameters_annotation = "kf.dev/parameters";
 
-std::string meta(const Json& obj, const char* key) {
-  return obj.contains("metadata") && obj["metadata"].is_object() ? obj["metadata"].value(key, "") : "";
-}
+std::string meta(const Json& obj, const char* key) { return json_text(json_field(obj, "metadata"), key); }
 
 std::string label(const Json& obj, const std::string& key) {
-  if (!obj.contains("metadata") || !obj["metadata"].contains("labels")) return "";
-  const Json& labels = obj["metadata"]["labels"];
-  return labels.is_object() ? labels.value(key, "") : "";
+  return json_text(json_field(json_field(obj, "metadata"), "labels"), key.c_str());
 }
 
 kube::ObjectRef ref_of(const Json& obj) { return kube::ObjectRef::of(obj); }
@@ -67,10 +64,8 @@ const std::vector<RunKind>& run_kinds() {
 std::string replica_of(const Json& pod) {
   const std::string type = label(pod, "training.kubeflow.org/replica-type");
   if (type.empty()) {
-    const std::string node = pod.contains("metadata") && pod["metadata"].contains("annotations") &&
-                                     pod["metadata"]["annotations"].is_object()
-                                 ? pod["metadata"]["annotations"].value("workflows.argoproj.io/node-name", "")
-                                 : "";
+    const std::string node =
+        json_text(json_field(json_field(pod, "metadata"), "annotations"), "workflows.argoproj.io/node-name");
     return node.empty() ? meta(pod, "name") : node;
   }
   std::string lower;

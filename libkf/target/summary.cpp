@@ -3,20 +3,14 @@
 #include <cstdio>
 
 #include "libkf/target/target.h"
+#include "libkf/util/json_field.h"
 
 namespace kf::target {
 
 namespace {
 
-const Json& field(const Json& j, const char* key) {
-  static const Json null;
-  return j.is_object() && j.contains(key) ? j[key] : null;
-}
-
-std::string text(const Json& j, const char* key) {
-  const Json& v = field(j, key);
-  return v.is_string() ? v.get<std::string>() : "";
-}
+const Json& field(const Json& j, const char* key) { return json_field(j, key); }
+std::string text(const Json& j, const char* key) { return json_text(j, key); }
 
 int number(const Json& j, const char* key) {
   const Json& v = field(j, key);
