@@ -4,7 +4,7 @@
 // are the source of truth for checkpoints and export; an engine that keeps
 // its own copy (the GPU engine) syncs with pull()/push().
 //   CpuEngine: OpenBLAS forward/backward, one flat Gloo all-reduce per step.
-//   GPU engine (cuda/): cuBLAS + CUDA kernels, NCCL all-reduce (MLP only).
+//   GPU engine (cuda/): cuBLAS + CUDA kernels, NCCL all-reduce (cuda/gpu_layers.h).
 
 #include "runtime/comm.h"
 #include "runtime/model.h"

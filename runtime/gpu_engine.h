@@ -1,8 +1,8 @@
 #pragma once
 // The GPU engine factory. Returns null (and says why in *why_not) when the
-// model or optimizer is one the GPU engine does not cover (it trains MLPs
-// with SGD or Adam), or when CUDA was not built in; the caller then uses the
-// CPU engine. NCCL's unique id travels through the rendezvous store.
+// model has a layer the GPU engine does not cover (it trains the MLP and the
+// CNN, with SGD or Adam), or when CUDA was not built in; the caller then
+// uses the CPU engine. NCCL's unique id travels through the Gloo broadcast.
 
 #include "runtime/engine.h"
 #include "runtime/gpu.h"

@@ -7,7 +7,6 @@ namespace kf::trainer::cuda {
 namespace {
 
 constexpr int k_threads = 256;
-int blocks(int count) { return (count + k_threads - 1) / k_threads; }
 
 __global__ void add_bias_kernel(float* y, const float* b, int n, int out) {
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
@@ -79,6 +78,87 @@ __global__ void adam_kernel(float* w, float* m, float* v, const float* g, const 
   w[i] -= lr * (m[i] / c1) / (sqrtf(v[i] / c2) + eps);
 }
 
+__global__ void im2col_kernel(const float* x, float* col, int n, int c, int h, int w, int k, int pad) {
+  const long long hw = static_cast<long long>(h) * w, nhw = n * hw;
+  const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= static_cast<long long>(c) * k * k * nhw) return;
+  const long long row = i / nhw, at = i % nhw;
+  const int kj = static_cast<int>(row % k), ki = static_cast<int>(row / k % k), ch = static_cast<int>(row / (k * k));
+  const int s = static_cast<int>(at / hw), y = static_cast<int>(at % hw / w), xx = static_cast<int>(at % w);
+  const int iy = y + ki - pad, ix = xx + kj - pad;
+  col[i] = (iy >= 0 && iy < h && ix >= 0 && ix < w) ? x[((static_cast<long long>(s) * c + ch) * h + iy) * w + ix] : 0.0f;
+}
+
+__global__ void col2im_kernel(const float* dcol, float* dx, int n, int c, int h, int w, int k, int pad) {
+  const long long hw = static_cast<long long>(h) * w, nhw = n * hw;
+  const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= static_cast<long long>(n) * c * hw) return;
+  const int ix = static_cast<int>(i % w), iy = static_cast<int>(i / w % h);
+  const int ch = static_cast<int>(i / hw % c), s = static_cast<int>(i / (hw * c));
+  float sum = 0.0f;
+  for (int ki = 0; ki < k; ++ki) {
+    const int y = iy - ki + pad;
+    if (y < 0 || y >= h) continue;
+    for (int kj = 0; kj < k; ++kj) {
+      const int xx = ix - kj + pad;
+      if (xx < 0 || xx >= w) continue;
+      sum += dcol[((static_cast<long long>(ch) * k + ki) * k + kj) * nhw + s * hw + y * w + xx];
+    }
+  }
+  dx[i] = sum;
+}
+
+__global__ void conv_output_kernel(const float* tmp, const float* b, float* y, int n, int f, int hw) {
+  const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= static_cast<long long>(n) * f * hw) return;
+  const int p = static_cast<int>(i % hw), ch = static_cast<int>(i / hw % f), s = static_cast<int>(i / (static_cast<long long>(hw) * f));
+  y[i] = tmp[(static_cast<long long>(ch) * n + s) * hw + p] + b[ch];
+}
+
+__global__ void conv_output_grad_kernel(const float* dy, float* dtmp, int n, int f, int hw) {
+  const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= static_cast<long long>(n) * f * hw) return;
+  const int p = static_cast<int>(i % hw), ch = static_cast<int>(i / hw % f), s = static_cast<int>(i / (static_cast<long long>(hw) * f));
+  dtmp[(static_cast<long long>(ch) * n + s) * hw + p] = dy[i];
+}
+
+__global__ void row_sums_kernel(const float* a, float* sums, int len) {
+  __shared__ float partial[k_threads];
+  const float* row = a + static_cast<long long>(blockIdx.x) * len;
+  float s = 0.0f;
+  for (int i = threadIdx.x; i < len; i += blockDim.x) s += row[i];
+  partial[threadIdx.x] = s;
+  __syncthreads();
+  for (int half = blockDim.x / 2; half > 0; half /= 2) {
+    if (static_cast<int>(threadIdx.x) < half) partial[threadIdx.x] += partial[threadIdx.x + half];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) sums[blockIdx.x] = partial[0];
+}
+
+__global__ void maxpool_forward_kernel(const float* x, float* y, int* argmax, int planes, int h, int w) {
+  const int oh = h / 2, ow = w / 2;
+  const long long o = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (o >= static_cast<long long>(planes) * oh * ow) return;
+  const int ox = static_cast<int>(o % ow), oy = static_cast<int>(o / ow % oh);
+  const long long base = o / (static_cast<long long>(oh) * ow) * h * w;
+  long long best = base + 2LL * oy * w + 2 * ox;
+  for (int dy = 0; dy < 2; ++dy)
+    for (int dx = 0; dx < 2; ++dx) {
+      const long long idx = base + static_cast<long long>(2 * oy + dy) * w + 2 * ox + dx;
+      if (x[idx] > x[best]) best = idx;
+    }
+  argmax[o] = static_cast<int>(best);
+  y[o] = x[best];
+}
+
+__global__ void maxpool_backward_kernel(const float* dy, const int* argmax, float* dx, int outputs) {
+  const int o = blockIdx.x * blockDim.x + threadIdx.x;
+  if (o < outputs) dx[argmax[o]] = dy[o];
+}
+
+int blocks(long long count) { return static_cast<int>((count + k_threads - 1) / k_threads); }
+
 } // namespace
 
 void add_bias(float* y, const float* b, int n, int out, cudaStream_t s) {
@@ -97,6 +177,29 @@ void activation_backward(int kind, const float* x, const float* y, const float* 
 void softmax_xent(const float* logits, const std::uint8_t* labels, int n, int k, float scale, float* dlogits,
                   float* sums, cudaStream_t s) {
   softmax_xent_kernel<<<blocks(n), k_threads, 0, s>>>(logits, labels, n, k, scale, dlogits, sums);
+}
+void im2col(const float* x, float* col, int n, int c, int h, int w, int k, int pad, cudaStream_t s) {
+  im2col_kernel<<<blocks(static_cast<long long>(c) * k * k * n * h * w), k_threads, 0, s>>>(x, col, n, c, h, w, k, pad);
+}
+void col2im(const float* dcol, float* dx, int n, int c, int h, int w, int k, int pad, cudaStream_t s) {
+  col2im_kernel<<<blocks(static_cast<long long>(n) * c * h * w), k_threads, 0, s>>>(dcol, dx, n, c, h, w, k, pad);
+}
+void conv_output(const float* tmp, const float* b, float* y, int n, int f, int hw, cudaStream_t s) {
+  conv_output_kernel<<<blocks(static_cast<long long>(n) * f * hw), k_threads, 0, s>>>(tmp, b, y, n, f, hw);
+}
+void conv_output_grad(const float* dy, float* dtmp, int n, int f, int hw, cudaStream_t s) {
+  conv_output_grad_kernel<<<blocks(static_cast<long long>(n) * f * hw), k_threads, 0, s>>>(dy, dtmp, n, f, hw);
+}
+void row_sums(const float* a, float* sums, int rows, int len, cudaStream_t s) {
+  row_sums_kernel<<<rows, k_threads, 0, s>>>(a, sums, len);
+}
+void maxpool_forward(const float* x, float* y, int* argmax, int planes, int h, int w, cudaStream_t s) {
+  maxpool_forward_kernel<<<blocks(static_cast<long long>(planes) * (h / 2) * (w / 2)), k_threads, 0, s>>>(x, y, argmax,
+                                                                                                        planes, h, w);
+}
+void maxpool_backward(const float* dy, const int* argmax, float* dx, int outputs, int inputs, cudaStream_t s) {
+  cudaMemsetAsync(dx, 0, static_cast<std::size_t>(inputs) * sizeof(float), s);
+  maxpool_backward_kernel<<<blocks(outputs), k_threads, 0, s>>>(dy, argmax, dx, outputs);
 }
 void sgd_update(float* w, float* m, const float* g, const float* decay, int count, float lr, float mu, float wd,
                 cudaStream_t s) {

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# GPU path (label "gpu"): the MLP trains on the GPU engine (cuBLAS, NCCL),
-# reaches the CPU run's accuracy, and checkpoints/resumes through the host
-# copy. Skips (77) where kf-trainer finds no usable GPU.
+# GPU path (label "gpu"): the MLP and the CNN train on the GPU engine
+# (cuBLAS, NCCL) to the CPU run's accuracy, the MLP checkpoints/resumes
+# through the host copy. (NCCL refuses two ranks on one device, so the
+# cross-process all-reduce needs a machine with two GPUs.) Skips
+# (77) where kf-trainer finds no usable GPU. (trainer_gpu compares the
+# engines step by step.)
 source "$(dirname "$0")/lib.sh"
 
 common=(--data=synthetic --synthetic-samples=2048 --epochs=3 --batch-size=32 --seed=5 --threads=1)
@@ -32,4 +35,16 @@ expect_contains "$WORK/gpu2.err" "resuming from"
 # (Loss sums use float atomics, so compare the test accuracy, which is exact.)
 [ "$(tail -n1 "$WORK/gpu.out" | grep -o ' accuracy=[0-9.]*')" = "$(tail -n1 "$WORK/gpu2.out" | grep -o ' accuracy=[0-9.]*')" ] ||
   fail "resumed GPU run ends differently"
+# The CNN on the GPU engine (not the CPU fallback), against the CPU run.
+cnn=(--model=cnn --conv-channels=8,16 --optimizer=adam --lr=0.003 --data=synthetic --synthetic-size=12
+  --synthetic-samples=2048 --epochs=4 --batch-size=32 --seed=5 --threads=1) # 0.91 on the CPU
+"$KF_TRAINER" "${cnn[@]}" --output="$WORK/gcnn" >"$WORK/gcnn.out" 2>"$WORK/gcnn.err" ||
+  { cat "$WORK/gcnn.err" >&2; fail "GPU CNN run failed"; }
+expect_contains "$WORK/gcnn.err" "engine gpu cuda:"
+"$KF_TRAINER" "${cnn[@]}" --device=cpu --output="$WORK/ccnn" >/dev/null 2>"$WORK/ccnn.err" || fail "CPU CNN run failed"
+accg=$(json_get "$WORK/gcnn/model.json" 'j["metrics"]["accuracy"]')
+accc=$(json_get "$WORK/ccnn/model.json" 'j["metrics"]["accuracy"]')
+echo "CNN: GPU accuracy $accg, CPU accuracy $accc"
+python3 -c "import sys; g,c=$accg,$accc; sys.exit(0 if g >= 0.85 and abs(g-c) <= 0.03 else 1)" ||
+  fail "GPU CNN accuracy $accg vs CPU $accc"
 echo "ok: GPU engine"

@@ -1,0 +1,171 @@
+// trainer_gpu (ctest label "gpu"): the GPU engine against the CPU engine on
+// the same model, seed and batches, so every device layer (dense, conv2d via
+// im2col/col2im, 2x2 max pooling, the activations), the softmax kernel and
+// both optimizers are checked against the host maths that trainer_unit
+// checks against finite differences. Exits 77 (ctest: skipped) when
+// probe_gpu() finds no usable GPU, e.g. on CI machines with nvcc but no GPU.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include "runtime/comm.h"
+#include "runtime/engine.h"
+#include "runtime/gpu.h"
+#include "runtime/gpu_engine.h"
+#include "runtime/rng.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+using namespace kf::trainer;
+
+namespace {
+
+GpuProbe g_gpu;
+
+Tensor random_batch(std::size_t n, const Shape& sample, std::uint64_t seed) {
+  Shape shape = {n};
+  shape.insert(shape.end(), sample.begin(), sample.end());
+  Tensor t(shape);
+  Rng rng(seed);
+  for (float& v : t.data) v = rng.uniform(0.0f, 1.0f);
+  return t;
+}
+
+std::vector<std::uint8_t> random_labels(std::size_t n, std::size_t classes, std::uint64_t seed) {
+  Rng rng(seed);
+  std::vector<std::uint8_t> y(n);
+  for (auto& v : y) v = static_cast<std::uint8_t>(rng.below(classes));
+  return y;
+}
+
+float max_abs(const std::vector<float>& v) {
+  float m = 0.0f;
+  for (float x : v) m = std::max(m, std::fabs(x));
+  return m;
+}
+
+float max_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  float m = 0.0f;
+  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
+  return m;
+}
+
+// Trains the same model on both engines for `steps` steps (batches of
+// varying size, so device buffers grow mid-run), then compares the losses,
+// every parameter and optimizer slot, and an evaluation on a larger batch.
+void compare(const ModelConfig& mc, const OptimizerConfig& oc, int steps) {
+  Model cpu_model(mc, 7), gpu_model(mc, 7);
+  Optimizer cpu_opt(oc, cpu_model.params()), gpu_opt(oc, gpu_model.params());
+  auto comm = make_local_communicator();
+  auto cpu = make_cpu_engine(cpu_model, cpu_opt, *comm);
+  std::string why;
+  auto gpu = make_gpu_engine(gpu_model, gpu_opt, *comm, g_gpu, &why);
+  REQUIRE_MESSAGE(gpu != nullptr, why);
+  for (int s = 0; s < steps; ++s) {
+    const std::size_t n = 5 + 2 * static_cast<std::size_t>(s); // odd sizes, growing
+    const Tensor x = random_batch(n, mc.input, 100 + static_cast<std::uint64_t>(s));
+    const auto y = random_labels(n, mc.classes, 200 + static_cast<std::uint64_t>(s));
+    const float scale = 1.0f / static_cast<float>(n);
+    const LossResult a = cpu->train_step(x, y, scale, oc.lr);
+    const LossResult b = gpu->train_step(x, y, scale, oc.lr);
+    INFO("step " << s);
+    CHECK(b.loss_sum == doctest::Approx(a.loss_sum).epsilon(1e-4));
+    CHECK(b.correct == a.correct);
+  }
+  gpu->pull();
+  CHECK(gpu_opt.steps() == cpu_opt.steps());
+  // Summation orders differ (cuBLAS vs OpenBLAS), so each tensor is compared
+  // relative to its largest element.
+  const auto pc = cpu_model.params(), pg = gpu_model.params();
+  for (std::size_t i = 0; i < pc.size(); ++i) {
+    INFO(pc[i]->name << ": max |cpu - gpu| = " << max_diff(pc[i]->value, pg[i]->value));
+    CHECK(max_diff(pc[i]->value, pg[i]->value) <= 1e-4f * std::max(1.0f, max_abs(pc[i]->value)));
+  }
+  auto sc = cpu_opt.state(), sg = gpu_opt.state();
+  REQUIRE(sc.size() == sg.size());
+  for (std::size_t i = 0; i < sc.size(); ++i) {
+    INFO(sc[i].name << ": max |cpu - gpu| = " << max_diff(*sc[i].data, *sg[i].data) << " of " << max_abs(*sc[i].data));
+    CHECK(max_diff(*sc[i].data, *sg[i].data) <= 1e-3f * max_abs(*sc[i].data) + 1e-9f);
+  }
+  const Tensor x = random_batch(64, mc.input, 999);
+  const auto y = random_labels(64, mc.classes, 998);
+  const LossResult a = cpu->evaluate(x, y), b = gpu->evaluate(x, y);
+  CHECK(b.loss_sum == doctest::Approx(a.loss_sum).epsilon(1e-4));
+  // A push after host-side changes (a checkpoint restore) reaches the device.
+  for (Param* p : gpu_model.params()) std::fill(p->value.begin(), p->value.end(), 0.0f);
+  gpu->push();
+  const LossResult zero = gpu->evaluate(x, y);
+  CHECK(zero.loss_sum == doctest::Approx(64.0 * std::log(static_cast<double>(mc.classes))).epsilon(1e-5));
+}
+
+} // namespace
+
+TEST_CASE("gpu engine: MLP, relu, SGD with momentum and weight decay") {
+  ModelConfig mc;
+  mc.hidden = {33, 17};
+  mc.input = {1, 7, 9};
+  mc.classes = 5;
+  OptimizerConfig oc;
+  oc.weight_decay = 1e-3f;
+  compare(mc, oc, 4);
+}
+
+TEST_CASE("gpu engine: MLP, tanh and sigmoid, Adam") {
+  for (const char* act : {"tanh", "sigmoid"}) {
+    CAPTURE(act);
+    ModelConfig mc;
+    mc.activation = act;
+    mc.hidden = {20};
+    mc.input = {2, 5, 5};
+    mc.classes = 4;
+    OptimizerConfig oc;
+    oc.kind = "adam";
+    oc.lr = 0.01f;
+    compare(mc, oc, 3);
+  }
+}
+
+TEST_CASE("gpu engine: CNN, 3x3 kernels, odd image sizes, SGD") {
+  ModelConfig mc;
+  mc.kind = "cnn";
+  mc.conv_channels = {4, 6};
+  mc.hidden = {16};
+  mc.input = {1, 13, 11}; // pooling drops the last row/column
+  mc.classes = 10;
+  OptimizerConfig oc;
+  compare(mc, oc, 4);
+}
+
+TEST_CASE("gpu engine: CNN, 5x5 kernel on 3 channels, Adam with weight decay") {
+  ModelConfig mc;
+  mc.kind = "cnn";
+  mc.conv_channels = {8};
+  mc.kernel_size = 5;
+  mc.hidden = {};
+  mc.input = {3, 8, 8};
+  mc.classes = 3;
+  OptimizerConfig oc;
+  oc.kind = "adam";
+  oc.lr = 0.005f;
+  oc.weight_decay = 1e-2f;
+  compare(mc, oc, 3);
+}
+
+TEST_CASE("gpu engine: the Fashion-MNIST CNN shape, a full batch") {
+  ModelConfig mc; // the defaults kf-trainer uses: 28x28, 16 and 32 filters, dense 128, 64
+  mc.kind = "cnn";
+  OptimizerConfig oc;
+  compare(mc, oc, 2);
+}
+
+int main(int argc, char** argv) {
+  g_gpu = probe_gpu(0);
+  if (!g_gpu.available) {
+    std::printf("skip: no GPU (%s)\n", g_gpu.description.c_str());
+    return 77;
+  }
+  std::printf("GPU: %s\n", g_gpu.description.c_str());
+  doctest::Context context(argc, argv);
+  return context.run();
+}
