@@ -142,23 +142,40 @@ Json view(const Json& object, const std::string& target_name, bool full) {
 }
 
 // The run's and its pods' recent Events (core v1), oldest first, at most `n`.
-Json recent_events(cluster::ClusterTarget& t, const std::string& run, const Json& pods, std::size_t n) {
+// An event is about one of them when its involvedObject has that uid (an
+// older object of the same name, deleted, leaves its events behind for the
+// cluster's --event-ttl) or, lacking a uid, that name. Times are compared to
+// the second, as Kubernetes writes them (eventTime, which the events.k8s.io
+// API writes instead, has microseconds), and within a second in the order the
+// server stored them (resourceVersion), which is the order they happened.
+Json recent_events(cluster::ClusterTarget& t, const Json& object, const std::vector<Json>& pods, std::size_t n) {
   Json out = Json::array();
   if (!t.client().resource("v1", "Event")) return out;
-  std::vector<std::string> names{run};
-  for (const auto& p : pods) names.push_back(text(p, "name"));
+  // (uid, name) of an object's metadata or an event's involvedObject.
+  const auto id = [](const Json& m) { return std::pair{text(m, "uid"), text(m, "name")}; };
+  std::vector<std::pair<std::string, std::string>> about{id(at(object, "metadata"))};
+  for (const auto& p : pods) about.push_back(id(at(p, "metadata")));
   kube::ListOptions lo;
   lo.namespace_ = t.namespace_();
   std::vector<Json> events;
   for (const auto& e : t.client().list("v1", "Event", lo)) {
-    const std::string about = text(at(e, "involvedObject"), "name");
-    if (std::find(names.begin(), names.end(), about) != names.end()) events.push_back(e);
+    const auto of = id(at(e, "involvedObject"));
+    const auto is_about = [&](const auto& a) { return of.first.empty() ? of.second == a.second : of.first == a.first; };
+    if (std::any_of(about.begin(), about.end(), is_about)) events.push_back(e);
   }
-  const auto when = [](const Json& e) {
-    const std::string last = text(e, "lastTimestamp");
-    return last.empty() ? text(e, "eventTime") : last;
+  const auto when = [](const Json& e) { // "2026-11-30T14:02:08Z"
+    std::string time = text(e, "lastTimestamp");
+    if (time.empty()) time = text(e, "eventTime");
+    return time.size() > 20 ? time.substr(0, 19) + "Z" : time;
   };
-  std::stable_sort(events.begin(), events.end(), [&](const Json& a, const Json& b) { return when(a) < when(b); });
+  const auto stored = [](const Json& e) {
+    const std::string rv = text(at(e, "metadata"), "resourceVersion");
+    return std::pair{rv.size(), rv}; // numbers compared as numbers
+  };
+  std::stable_sort(events.begin(), events.end(), [&](const Json& a, const Json& b) {
+    const std::string ta = when(a), tb = when(b);
+    return ta != tb ? ta < tb : stored(a) < stored(b);
+  });
   const std::size_t from = events.size() > n ? events.size() - n : 0;
   for (std::size_t i = from; i < events.size(); ++i) {
     const Json& e = events[i];
@@ -167,7 +184,7 @@ Json recent_events(cluster::ClusterTarget& t, const std::string& run, const Json
                    {"object", text(at(e, "involvedObject"), "kind") + "/" + text(at(e, "involvedObject"), "name")},
                    {"message", text(e, "message")},
                    {"time", when(e)},
-                   {"count", at(e, "count").is_number() ? at(e, "count").get<int>() : 1}});
+                   {"count", at(e, "count").is_number_integer() ? at(e, "count").get<int>() : 1}});
   }
   return out;
 }
@@ -186,7 +203,8 @@ std::vector<Json> cluster_status(const Context& ctx, const StatusOptions& o, clu
   if (!object) throw Error("run " + str::quote(run) + " does not exist on " + t.name() + " (kf status lists the runs)");
   Json v = view(*object, t.name(), true);
   Json pods = Json::array();
-  for (const auto& p : t.pods(*object)) {
+  const std::vector<Json> pod_objects = t.pods(*object);
+  for (const auto& p : pod_objects) {
     const Json& cs = at(at(p, "status"), "containerStatuses");
     pods.push_back({{"name", text(at(p, "metadata"), "name")},
                     {"replica", cluster::replica_of(p)},
@@ -194,7 +212,7 @@ std::vector<Json> cluster_status(const Context& ctx, const StatusOptions& o, clu
                     {"restarts", restarts_of(cs)}});
   }
   v["pods"] = pods;
-  v["events"] = recent_events(t, run, pods, 10);
+  v["events"] = recent_events(t, *object, pod_objects, 10);
   const std::string kind = text(*object, "kind");
   if (kind == "PyTorchJob" || kind == "TFJob") { // the metrics the trainer printed last (Katib's StdOut format)
     std::string log;

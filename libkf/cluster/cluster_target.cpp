@@ -4,6 +4,7 @@
 #include <atomic>
 #include <exception>
 #include <future>
+#include <random>
 #include <thread>
 
 #include "libkf/target/summary.h"
@@ -18,11 +19,27 @@ namespace {
 
 constexpr const char* k_run_label = "kf.dev/run";
 constexpr const char* k_parameters_annotation = "kf.dev/parameters";
+// A random value per submission, to know our own object when a retried
+// create finds it (client.h, Client::create).
+constexpr const char* k_submission_annotation = "kf.dev/submission";
+constexpr int k_name_attempts = 10; // numbers tried after the highest one in use
+
+std::string submission_token() {
+  std::random_device rd;
+  std::uniform_int_distribution<int> hex(0, 15);
+  std::string out;
+  for (int i = 0; i < 16; ++i) out += "0123456789abcdef"[hex(rd)];
+  return out;
+}
 
 std::string meta(const Json& obj, const char* key) { return json_text(json_field(obj, "metadata"), key); }
 
 std::string label(const Json& obj, const std::string& key) {
   return json_text(json_field(json_field(obj, "metadata"), "labels"), key.c_str());
+}
+
+std::string annotation(const Json& obj, const char* key) {
+  return json_text(json_field(json_field(obj, "metadata"), "annotations"), key);
 }
 
 kube::ObjectRef ref_of(const Json& obj) { return kube::ObjectRef::of(obj); }
@@ -85,7 +102,7 @@ const RunKind* ClusterTarget::served(const RunKind& k) const {
   return m_client->resource(k.api_version, k.kind) ? &k : nullptr;
 }
 
-std::string ClusterTarget::next_name(const Json& object) const {
+int ClusterTarget::highest_number(const Json& object) const {
   const std::string base = meta(object, "name");
   kube::ListOptions lo;
   lo.namespace_ = m_o.namespace_;
@@ -98,7 +115,7 @@ std::string ClusterTarget::next_name(const Json& object) const {
     if (!n.empty() && n.size() < 9 && n.find_first_not_of("0123456789") == std::string::npos)
       highest = std::max(highest, std::stoi(n));
   }
-  return base + "-" + std::to_string(highest + 1);
+  return highest;
 }
 
 target::Submitted ClusterTarget::submit(const Json& object, const target::SubmitOptions& options) {
@@ -114,27 +131,41 @@ target::Submitted ClusterTarget::submit(const Json& object, const target::Submit
   }
   Json obj = object;
   obj["metadata"]["namespace"] = m_o.namespace_;
-  std::string run = options.run_name;
-  for (int attempt = 0;; ++attempt) {
-    if (options.run_name.empty()) run = next_name(obj);
-    obj["metadata"]["name"] = run;
-    // A new run must not take over an existing object of that name: the
-    // operators do not restart a finished job that is applied again.
-    if (!m_client->get(ref_of(obj))) break;
-    if (!options.run_name.empty())
-      throw UsageError("run " + str::quote(run) + " already exists on " + m_o.name + " (kf delete " + run +
-                       " removes it, or choose another --name)");
-    if (attempt > 5) throw Error("cannot find a free run name for " + meta(object, "name") + " on " + m_o.name);
-  }
-  obj["metadata"]["labels"][k_run_label] = run;
   obj["metadata"]["labels"]["app.kubernetes.io/part-of"] = m_o.project;
   if (options.parameters.is_object() && !options.parameters.empty())
     obj["metadata"]["annotations"][k_parameters_annotation] = options.parameters.dump();
   if (!m_o.project_dir.empty())
     if (const auto head = git::head(m_o.project_dir); head && !head->commit.empty())
       obj["metadata"]["annotations"]["kf.dev/git-commit"] = head->commit + (head->dirty ? "+dirty" : "");
-  const Json stored = m_client->apply(obj, kube::ApplyOptions{"kf", false, false, ""});
-  return {run, stored};
+  const std::string token = submission_token();
+  obj["metadata"]["annotations"][k_submission_annotation] = token;
+  // The run's name is claimed by creating the object: the server refuses a
+  // taken name (409 AlreadyExists) atomically, so two kf processes that
+  // counted the same next number cannot both have it, and a new run never
+  // takes over an existing object (apply would merge into it, and the
+  // operators do not restart a finished job applied again). A refused
+  // number moves on to the next one.
+  const int first = options.run_name.empty() ? highest_number(obj) + 1 : 0;
+  for (int attempt = 0;; ++attempt) {
+    const std::string run =
+        options.run_name.empty() ? meta(object, "name") + "-" + std::to_string(first + attempt) : options.run_name;
+    obj["metadata"]["name"] = run;
+    obj["metadata"]["labels"][k_run_label] = run;
+    try {
+      return {run, m_client->create(obj, kube::CreateOptions{"kf", false})};
+    } catch (const kube::AlreadyExists&) {
+      // Ours after all when a retried request found what its first attempt stored.
+      const auto existing = m_client->get(ref_of(obj));
+      if (existing && annotation(*existing, k_submission_annotation) == token) return {run, *existing};
+      if (!options.run_name.empty())
+        throw UsageError("run " + str::quote(run) + " already exists on " + m_o.name + " (kf delete " + run +
+                         " removes it, or choose another --name)");
+      if (attempt + 1 == k_name_attempts)
+        throw Error("cannot find a free run name for " + meta(object, "name") + " on " + m_o.name + ": " +
+                    meta(object, "name") + "-" + std::to_string(first) + " to " + run +
+                    " are taken (other runs are being submitted at the same time); try again");
+    }
+  }
 }
 
 std::optional<Json> ClusterTarget::get(const std::string& run) const {

@@ -6,9 +6,12 @@
 // so that `kf status` lists the project's runs with one request per kind;
 // annotations keep what the local target keeps in its metadata store:
 // kf.dev/parameters (JSON) and kf.dev/git-commit (sha, "+dirty" when the
-// work tree had changes).
-// The operators on the cluster do the running; this class only applies,
-// reads, watches, reads pod logs and deletes.
+// work tree had changes), and kf.dev/submission (random, per submission).
+// N is the next after the highest in use, claimed by creating the object
+// (409 AlreadyExists: the next number), so concurrent submissions get
+// different runs.
+// The operators on the cluster do the running; this class only creates,
+// applies (supporting objects), reads, watches, reads pod logs and deletes.
 //
 // Logs come from the pods the operators create, found by their labels:
 //   PyTorchJob/TFJob  training.kubeflow.org/job-name, replica-type, replica-index
@@ -81,7 +84,7 @@ public:
 
 private:
   std::string run_selector() const;
-  std::string next_name(const Json& object) const;
+  int highest_number(const Json& object) const; // the highest N of the project's runs named <object>-<N>; 0 when none
   const RunKind* served(const RunKind& k) const; // nullptr when the server does not serve the kind
 
   std::shared_ptr<kube::Client> m_client;

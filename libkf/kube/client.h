@@ -10,7 +10,8 @@
 // Errors: a request the server refuses throws kube::ApiError carrying the
 // HTTP code and the Status reason; its what() is a clear sentence built from
 // the Status object (`PyTorchJob "mnist" is invalid: spec.x: Invalid value:
-// ...`). Connection failures that outlast the retries throw kf::Error.
+// ...`); create() of a taken name throws its subclass AlreadyExists.
+// Connection failures that outlast the retries throw kf::Error.
 // "Not found" is std::optional / false, not an exception.
 // Implementations are safe to call from several threads.
 
@@ -39,6 +40,14 @@ private:
   std::string m_reason;
 };
 
+// 409 AlreadyExists: create() found an object of that name. Distinct from
+// other conflicts (a stale resourceVersion is a 409 Conflict) so that a
+// caller choosing names can catch it and try another.
+class AlreadyExists : public ApiError {
+public:
+  explicit AlreadyExists(const std::string& message) : ApiError(409, "AlreadyExists", message) {}
+};
+
 // What the server serves for an apiVersion + kind.
 struct ResourceInfo {
   std::string group;    // "" for the core group
@@ -63,6 +72,11 @@ struct ApplyOptions {
   bool force = false;               // take over fields other managers own (force=true)
   bool dry_run = false;             // dryRun=All: the server validates and answers, stores nothing
   std::string subresource;          // "status": apply to the status subresource (controllers, tests)
+};
+
+struct CreateOptions {
+  std::string field_manager = "kf"; // fieldManager
+  bool dry_run = false;             // dryRun=All
 };
 
 struct ListOptions {
@@ -110,6 +124,13 @@ public:
   // Server-side apply of `obj` (apiVersion, kind, metadata.name, and
   // metadata.namespace for namespaced kinds); returns what the server stored.
   virtual Json apply(const Json& obj, const ApplyOptions& options) = 0;
+  // Creates `obj` (POST to its collection; metadata.name set); returns what
+  // the server stored. Unlike apply it never changes an existing object:
+  // throws AlreadyExists when the name is taken, so two clients that pick
+  // the same name cannot both think they made it. A retried request whose
+  // first attempt was stored (its answer lost) gets AlreadyExists too: a
+  // caller that must tell tells its own object by a value it put in it.
+  virtual Json create(const Json& obj, const CreateOptions& options) = 0;
   virtual std::optional<Json> get(const ObjectRef& ref) = 0;
   // Every page; each item carries apiVersion and kind (a real server leaves them out of list items).
   virtual std::vector<Json> list(std::string_view api_version, std::string_view kind, const ListOptions& options) = 0;

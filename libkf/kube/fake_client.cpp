@@ -99,6 +99,28 @@ Json FakeClient::apply(const Json& obj, const ApplyOptions& options) {
   return next;
 }
 
+Json FakeClient::create(const Json& obj, const CreateOptions& options) {
+  const std::lock_guard lock(m_mu);
+  ++m_requests;
+  const ObjectRef ref = ObjectRef::of(obj);
+  const std::string k = key(ref);
+  if (m_objects.count(k)) {
+    const ResourceInfo& r = kind_of(ref.api_version, ref.kind);
+    throw AlreadyExists((r.group.empty() ? r.resource : r.resource + "." + r.group) + " " + str::quote(ref.name) +
+                        " already exists");
+  }
+  Json next = obj;
+  next.erase("status");
+  if (options.dry_run) {
+    next["metadata"]["resourceVersion"] = std::to_string(m_rv + 1);
+    return next;
+  }
+  next["metadata"]["resourceVersion"] = std::to_string(++m_rv);
+  record("ADDED", next, Json());
+  m_objects[k] = next;
+  return next;
+}
+
 std::optional<Json> FakeClient::get(const ObjectRef& ref) {
   const std::lock_guard lock(m_mu);
   ++m_requests;

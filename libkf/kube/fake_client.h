@@ -6,7 +6,9 @@
 // key by key and replaces everything else; resourceVersion (one counter)
 // changes only when the object does; a dry run stores and counts nothing.
 // Apply to the "status" subresource merges only .status into an existing
-// object. No schemas, no field ownership.
+// object. Create stores a new object (without its status, as the status
+// subresource has it) and throws AlreadyExists for a taken name. No
+// schemas, no field ownership.
 // Every change is recorded as a watch event (fake_watch.cpp): watch() lists
 // first without a resourceVersion, replays the events after one, then
 // blocks on a condition variable for new ones; an object that starts or
@@ -40,6 +42,7 @@ public:
   std::string server() const override { return "fake://"; }
   std::optional<ResourceInfo> resource(std::string_view api_version, std::string_view kind) override;
   Json apply(const Json& obj, const ApplyOptions& options) override;
+  Json create(const Json& obj, const CreateOptions& options) override;
   std::optional<Json> get(const ObjectRef& ref) override;
   std::vector<Json> list(std::string_view api_version, std::string_view kind, const ListOptions& options) override;
   bool remove(const ObjectRef& ref, const DeleteOptions& options) override;

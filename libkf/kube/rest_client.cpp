@@ -82,6 +82,15 @@ Json RestClient::apply(const Json& obj, const ApplyOptions& o) {
   return Json::parse(checked(call({"PATCH", target, obj.dump(), "application/apply-patch+yaml"})).body);
 }
 
+Json RestClient::create(const Json& obj, const CreateOptions& o) {
+  std::string target = collection_of(ObjectRef::of(obj)) + "?fieldManager=" + escape(o.field_manager);
+  if (o.dry_run) target += "&dryRun=All";
+  const auto res = call({"POST", target, obj.dump(), "application/json"});
+  if (res.status == 409 && reason_of(res.body) == "AlreadyExists")
+    throw AlreadyExists(status_message(res.body, res.status));
+  return Json::parse(checked(res).body);
+}
+
 std::optional<Json> RestClient::get(const ObjectRef& ref) {
   const auto res = call({"GET", path(ref), "", ""});
   if (res.status == 404) return std::nullopt;
@@ -145,11 +154,13 @@ std::string RestClient::collection(std::string_view api_version, const ResourceI
          r.resource;
 }
 
-std::string RestClient::path(const ObjectRef& ref) {
+std::string RestClient::collection_of(const ObjectRef& ref) {
   const ResourceInfo r = need(ref.api_version, ref.kind);
   if (r.namespaced && ref.namespace_.empty()) throw Error(r.kind + " " + str::quote(ref.name) + " needs a namespace");
-  return collection(ref.api_version, r, ref.namespace_) + "/" + escape(ref.name);
+  return collection(ref.api_version, r, ref.namespace_);
 }
+
+std::string RestClient::path(const ObjectRef& ref) { return collection_of(ref) + "/" + escape(ref.name); }
 
 void RestClient::discover(const std::string& gv) {
   const auto res = call({"GET", gv_path(gv), "", ""});

@@ -1,6 +1,6 @@
 #pragma once
 // RestClient, the Client behind connect() (internal to libkf/kube):
-// rest_client.cpp has discovery, apply/get/list/remove and the retried,
+// rest_client.cpp has discovery, apply/create/get/list/remove and the retried,
 // throttled call(); rest_watch.cpp has watch() and pod_logs(), which
 // stream on connections of their own and are not throttled.
 
@@ -25,6 +25,7 @@ public:
   std::string server() const override { return m_http.config().server; }
   std::optional<ResourceInfo> resource(std::string_view api_version, std::string_view kind) override;
   Json apply(const Json& obj, const ApplyOptions& options) override;
+  Json create(const Json& obj, const CreateOptions& options) override;
   std::optional<Json> get(const ObjectRef& ref) override;
   std::vector<Json> list(std::string_view api_version, std::string_view kind, const ListOptions& options) override;
   bool remove(const ObjectRef& ref, const DeleteOptions& options) override;
@@ -38,6 +39,7 @@ private:
 
   ResourceInfo need(std::string_view api_version, std::string_view kind);
   std::string path(const ObjectRef& ref);
+  std::string collection_of(const ObjectRef& ref); // the collection `ref` belongs to (POST goes there)
   // /api/v1[/namespaces/NS]/configmaps
   static std::string collection(std::string_view api_version, const ResourceInfo& r, const std::string& namespace_);
   // Every page of a list of `r`, each item with apiVersion and kind (a real

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs on a cluster target, end to end against kube-sim and its simulated
 # operators: kf train / tune / serve / pipeline run with --wait (exit 0 and
-# 1), kf status tables and JSON, kf logs (also -f across a replica restart),
-# kf delete, a kubeconfig context as --target, and status under a broken watch.
+# 1), kf status tables and JSON (with the run's events), kf logs (also -f
+# across a replica restart), kf delete, a kubeconfig context as --target,
+# and status under a broken watch.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/kube_sim.sh"
 CRDS="${KF_UPSTREAM_CRDS:-$KF_SOURCE_DIR/../shared/upstream/crds}"
@@ -41,6 +42,22 @@ expect_eq "status json: replicas" '{"Master": {"succeeded": 1}, "Worker": {"succ
   "$(json 'json.dumps({k: {"succeeded": v.get("succeeded")} for k, v in d["replicas"].items()}, sort_keys=True)' <<<"$OUT")"
 expect_eq "status json: metrics from the log" "True" "$(json '"accuracy" in d["metrics"]' <<<"$OUT")"
 expect_eq "status json: parameters" "0.001" "$(json 'd["parameters"]["lr"]' <<<"$OUT")"
+# The detail view ends with the last 10 events of the run and its pods (the operator's, the
+# scheduler's, the kubelet's), oldest first; the first, "Created pod: demo-train-1-master-0", is one too many.
+run_kf status demo-train-1 --target sim
+expect_eq "status: events" "Events:
+ TYPE REASON OBJECT AT MESSAGE
+ Normal SuccessfulCreatePod PyTorchJob/demo-train-1 TIME Created pod: demo-train-1-worker-0
+ Normal Scheduled Pod/demo-train-1-master-0 TIME Successfully assigned default/demo-train-1-master-0 to kube-sim-node
+ Normal Pulled Pod/demo-train-1-master-0 TIME Container image \"demo-trainer:latest\" already present on machine
+ Normal Created Pod/demo-train-1-master-0 TIME Created container: pytorch
+ Normal Started Pod/demo-train-1-master-0 TIME Started container pytorch
+ Normal Scheduled Pod/demo-train-1-worker-0 TIME Successfully assigned default/demo-train-1-worker-0 to kube-sim-node
+ Normal Pulled Pod/demo-train-1-worker-0 TIME Container image \"demo-trainer:latest\" already present on machine
+ Normal Created Pod/demo-train-1-worker-0 TIME Created container: pytorch
+ Normal Started Pod/demo-train-1-worker-0 TIME Started container pytorch
+ Normal PyTorchJobSucceeded PyTorchJob/demo-train-1 TIME PyTorchJob demo-train-1 is successfully completed." \
+  "$(sed -n '/^Events:/,/^$/p' <<<"$OUT" | normalize)"
 
 # 2. Logs: the master's, a worker's, an unknown replica.
 run_kf logs demo-train-1 --target sim
@@ -65,6 +82,19 @@ expect_eq "failing status: exit code" 0 "$RC"
 grep -q "^Last lines of worker-0's log:" <<<"$OUT" || fail "failing status: no log tail: $OUT"
 grep -q '^State:     Failed — PyTorchJob demo-train-2 is failed because 1 Worker replica(s) failed.$' <<<"$OUT" ||
   fail "failing status: state line: $OUT"
+expect_eq "failing status: events" "Events:
+ TYPE REASON OBJECT AT MESSAGE
+ Normal SuccessfulCreatePod PyTorchJob/demo-train-2 TIME Created pod: demo-train-2-worker-0
+ Normal Scheduled Pod/demo-train-2-master-0 TIME Successfully assigned default/demo-train-2-master-0 to kube-sim-node
+ Normal Pulled Pod/demo-train-2-master-0 TIME Container image \"demo-trainer:latest\" already present on machine
+ Normal Created Pod/demo-train-2-master-0 TIME Created container: pytorch
+ Normal Started Pod/demo-train-2-master-0 TIME Started container pytorch
+ Normal Scheduled Pod/demo-train-2-worker-0 TIME Successfully assigned default/demo-train-2-worker-0 to kube-sim-node
+ Normal Pulled Pod/demo-train-2-worker-0 TIME Container image \"demo-trainer:latest\" already present on machine
+ Normal Created Pod/demo-train-2-worker-0 TIME Created container: pytorch
+ Normal Started Pod/demo-train-2-worker-0 TIME Started container pytorch
+ Normal PyTorchJobFailed PyTorchJob/demo-train-2 TIME PyTorchJob demo-train-2 is failed because 1 Worker replica(s) failed." \
+  "$(sed -n '/^Events:/,/^$/p' <<<"$OUT" | normalize)"
 
 # 4. Logs -f across a replica restart: both containers' lines, the restart marked.
 run_kf train --target sim --detach --set metadata.labels.sim\\.kf\\.dev/restart=master-0 --set 'metadata.labels.sim\.kf\.dev/slow=1500'
@@ -73,6 +103,15 @@ run_kf logs demo-train-3 --target sim -f
 expect_eq "logs -f across a restart: exit code" "0 " "$RC $ERR"
 grep -q '^--- master-0 restarted (restart 1) ---$' <<<"$OUT" || fail "logs -f: no restart marker in: $OUT"
 expect_eq "logs -f: both containers' first epochs" "2" "$(grep -c '^epoch=1 ' <<<"$OUT")"
+# The restart in the events: the kubelet's BackOff and the operator's Restarting (Warning), the
+# restarted container's Pulled/Created/Started counted twice.
+run_kf status demo-train-3 --target sim -o json
+expect_eq "restart: warning events" "Warning BackOff Pod/demo-train-3-master-0: Back-off restarting failed container pytorch in pod demo-train-3-master-0_default(UID)
+Warning PyTorchJobRestarting PyTorchJob/demo-train-3: PyTorchJob demo-train-3 is restarting because 1 Master replica(s) failed." \
+  "$(json '"\n".join(e["type"] + " " + e["reason"] + " " + e["object"] + ": " + e["message"] for e in d["events"] if e["type"] == "Warning")' <<<"$OUT" |
+     sed -E 's/\([0-9a-f-]{36}\)$/(UID)/')"
+expect_eq "restart: counted events" "Pulled 2 Created 2 Started 2" \
+  "$(json '" ".join(e["reason"] + " " + str(e["count"]) for e in d["events"] if e["object"] == "Pod/demo-train-3-master-0" and e["count"] > 1)' <<<"$OUT")"
 
 # 5. Tune: the best trial's parameters on stdout.
 run_kf tune --target sim --wait --timeout 120
@@ -137,6 +176,18 @@ run_kf delete demo-train-1 --target sim
 expect_eq "delete: output" "run demo-train-1 deleted" "$OUT"
 run_kf status demo-train-1 --target sim
 expect_eq "deleted: message" 'error: run "demo-train-1" does not exist on sim (kf status lists the runs)' "$ERR"
+# Events outlive their objects (they have no owner): a new run with a deleted one's name (the
+# highest number is free again) and pods of the same names shows only its own events, none of
+# the restarted run's (Warnings, counts of 2), which are still there under those names.
+run_kf delete demo-train-3 --target sim
+run_kf train --target sim --detach --set 'metadata.labels.sim\.kf\.dev/slow=5000'
+expect_eq "a name used again" "demo-train-3" "$OUT"
+run_kf status demo-train-3 --target sim -o json
+expect_eq "a name used again: none of the old run's events" "0" \
+  "$(json 'sum(e["type"] == "Warning" or e["count"] > 1 for e in d["events"])' <<<"$OUT")"
+expect_eq "a name used again: the old run's warnings are still there" "BackOff PyTorchJobRestarting" \
+  "$(curl -s "$SIM_URL/api/v1/namespaces/default/events?fieldSelector=type%3DWarning" |
+     json '" ".join(sorted(e["reason"] for e in d["items"] if e["involvedObject"]["name"].startswith("demo-train-3")))')"
 run_kf train --target nope
 expect_eq "unknown target: message" \
   "error: unknown target \"nope\"; targets: local, sim (declare clusters under spec.targets in kf.yaml)" "$ERR"

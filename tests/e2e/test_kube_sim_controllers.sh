@@ -3,8 +3,10 @@
 # objects kf renders (tests/golden) run to completion with the status shapes
 # of the operators, pods and their logs (kubectl logs, -f, --previous), the
 # sim.kf.dev/* annotations make them fail or restart, and garbage collection
-# deletes what a deleted object owned. No timings are asserted: everything
-# waits with kubectl wait and generous timeouts.
+# deletes what a deleted object owned; the Events the operator, the
+# scheduler and the kubelet record (kubectl get events, kubectl events,
+# kubectl describe). No timings are asserted: everything waits with kubectl
+# wait and generous timeouts.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/kube_sim.sh"
 DATA="$KF_SOURCE_DIR/tests/testdata/kube/controllers"
@@ -124,6 +126,48 @@ kc logs train-restart-worker-0
 expect_eq "restart: current log" "kf-trainer[1/2]: resuming from rank 0's checkpoint at epoch 1" "$(printf '%s\n' "$OUT" | head -1)"
 expect_eq "restart: current log length" 6 "$(printf '%s\n' "$OUT" | wc -l)"
 
+# --- Events, as the operator, the scheduler and the kubelet record them ------
+# kubectl lists them in name order, <object>.<hex nanoseconds>: each object's in the order they happened.
+events() { # events OBJECT-NAME: one line per event
+  kc get events --field-selector "involvedObject.name=$1" \
+    -o custom-columns='TYPE:.type,REASON:.reason,OF:.involvedObject.kind,COUNT:.count,FROM:.source.component,MESSAGE:.message' --no-headers
+  printf '%s\n' "$OUT" | sed -E 's/ +/ /g; s/ $//'
+}
+expect_eq "events: a job that succeeded" "Normal SuccessfulCreatePod PyTorchJob 1 pytorchjob-controller Created pod: demo-train-master-0
+Normal SuccessfulCreatePod PyTorchJob 1 pytorchjob-controller Created pod: demo-train-worker-0
+Normal PyTorchJobSucceeded PyTorchJob 1 pytorchjob-controller PyTorchJob demo-train is successfully completed." "$(events demo-train)"
+expect_eq "events: a job that failed (Normal, as the training operator records it)" \
+  "Normal PyTorchJobFailed PyTorchJob 1 pytorchjob-controller PyTorchJob train-fail is failed because 1 Worker replica(s) failed." \
+  "$(events train-fail | tail -1)"
+expect_eq "events: a restarted job" "Warning PyTorchJobRestarting PyTorchJob 1 pytorchjob-controller PyTorchJob train-restart is restarting because 1 Worker replica(s) failed." \
+  "$(events train-restart | grep Restarting)"
+kc get pod train-restart-worker-0 -o jsonpath='{.metadata.uid}'
+expect_eq "events: a restarted pod (the scheduler's has no source or count: events.k8s.io)" "Normal Scheduled Pod <none> <none> Successfully assigned default/train-restart-worker-0 to kube-sim-node
+Normal Pulled Pod 2 kubelet Container image \"demo-trainer:latest\" already present on machine
+Normal Created Pod 2 kubelet Created container: pytorch
+Normal Started Pod 2 kubelet Started container pytorch
+Warning BackOff Pod 1 kubelet Back-off restarting failed container pytorch in pod train-restart-worker-0_default($OUT)" \
+  "$(events train-restart-worker-0)"
+kc get events --field-selector involvedObject.name=train-restart-worker-0,reason=Scheduled \
+  -o jsonpath='{.items[0].reportingComponent} {.items[0].reportingInstance} {.items[0].action} {.items[0].eventTime}'
+[[ "$OUT" =~ ^default-scheduler\ default-scheduler-kube-sim-node\ Binding\ 20[0-9-]+T[0-9:]+\.[0-9]{6}Z$ ]] || fail "events: Scheduled: $OUT"
+kc get events --field-selector involvedObject.name=train-restart-worker-0,reason=Started \
+  -o jsonpath='{.items[0].involvedObject.fieldPath} {.items[0].reportingComponent} {.items[0].reportingInstance} {.items[0].source.host}'
+expect_eq "events: a container's" "spec.containers{pytorch} kubelet kube-sim-node kube-sim-node" "$OUT"
+# kubectl events --for selects by involvedObject kind, apiVersion and name; -A, --types as usual.
+must "kubectl events" events --for pytorchjob/train-restart --types=Warning
+expect_eq "kubectl events --for --types" "TYPE REASON OBJECT MESSAGE
+Warning PyTorchJobRestarting PyTorchJob/train-restart PyTorchJob train-restart is restarting because 1 Worker replica(s) failed." \
+  "$(printf '%s\n' "$OUT" | sed -E 's/^(LAST SEEN|[0-9][0-9smhd]*) +//; s/ +/ /g')"
+# kubectl describe finds them by involvedObject name, namespace, kind and uid.
+must "describe" describe pytorchjob train-fail
+expect_eq "describe: events" "Normal SuccessfulCreatePod AGE pytorchjob-controller Created pod: train-fail-master-0
+Normal SuccessfulCreatePod AGE pytorchjob-controller Created pod: train-fail-worker-0
+Normal PyTorchJobFailed AGE pytorchjob-controller PyTorchJob train-fail is failed because 1 Worker replica(s) failed." \
+  "$(printf '%s\n' "$OUT" | sed -n '/^Events:/,$p' | tail -n +4 | sed -E 's/ +/ /g; s/^ //; s/ [0-9][0-9smhd]* / AGE /')"
+kc get ev --field-selector involvedObject.nope=x
+expect_eq "events: an unknown field" 'Error from server (BadRequest): Unable to find "/v1, Resource=events" that match label selector "", field selector "involvedObject.nope=x": field label not supported: involvedObject.nope' "$ERR"
+
 # --- logs -f follows a running container until it terminates -----------------
 must "apply slow job" apply --server-side -f "$(annotated "$DEMO/train.yaml" train-slow sim.kf.dev/slow 300)"
 must "wait running" wait --for=condition=Running pytorchjob/train-slow --timeout=60s
@@ -139,6 +183,8 @@ must "delete job" delete pytorchjob demo-train
 must "pods collected" wait --for=delete pod/demo-train-master-0 pod/demo-train-worker-0 --timeout=60s
 kc get pods -l training.kubeflow.org/job-name=demo-train -o name
 expect_eq "no pods left" "" "$OUT"
+# Events have no owner: as on a real cluster they stay (until kube-apiserver's --event-ttl, an hour).
+expect_eq "events outlive their objects" "3 4" "$(events demo-train | wc -l) $(events demo-train-master-0 | wc -l)"
 must "apply slow job again" apply --server-side -f "$(annotated "$DEMO/train.yaml" train-gone sim.kf.dev/slow 300)"
 must "wait running" wait --for=condition=Running pytorchjob/train-gone --timeout=60s
 must "delete mid-run" delete pytorchjob train-gone

@@ -4,7 +4,9 @@
 // Succeeded/Failed printing kf-trainer's lines (one epoch per step); the job
 // goes Created -> Running -> Succeeded/Failed (and Restarting) with
 // replicaStatuses, startTime and completionTime, conditions kept the way
-// the operator's setCondition keeps them.
+// the operator's setCondition keeps them. Events on the job as the operator
+// records them: SuccessfulCreatePod ("Created pod: NAME"), <Kind>Restarting
+// (Warning), <Kind>Succeeded or <Kind>Failed, SuccessfulDeletePod.
 #include <algorithm>
 #include <sstream>
 
@@ -152,7 +154,9 @@ private:
     status["conditions"] = conditions;
     status["replicaStatuses"] = replica_statuses(t, run);
     if (!set_status(t, status)) return false;
-    for (auto& r : run.replicas) r.pod.create(t.store, pod_for(t, run, r, specs));
+    for (auto& r : run.replicas)
+      if (r.pod.create(t.store, pod_for(t, run, r, specs)))
+        record_event(t.store, {m_f.operator_name, ""}, t.obj, "Normal", "SuccessfulCreatePod", "Created pod: " + r.pod.name);
     return true;
   }
 
@@ -215,18 +219,27 @@ private:
       status["startTime"] = now;
       set_job_condition(conditions, condition("Running", "True", m_f.kind + "Running", msg(t, "is running."), true));
     }
-    if (!crashed.empty())
-      set_job_condition(conditions, condition("Restarting", "True", m_f.kind + "Restarting",
-                                              msg(t, "is restarting because 1 " + crashed + " replica(s) failed."), true));
+    // The operator records each outcome as an event on the job too, with the
+    // condition's reason and message; a failed job's is "Normal", as the
+    // training operator has it.
+    const EventSource op{m_f.operator_name, ""};
+    if (!crashed.empty()) {
+      const std::string why = msg(t, "is restarting because 1 " + crashed + " replica(s) failed.");
+      set_job_condition(conditions, condition("Restarting", "True", m_f.kind + "Restarting", why, true));
+      record_event(t.store, op, t.obj, "Warning", m_f.kind + "Restarting", why);
+    }
     if (restarted) set_job_condition(conditions, condition("Running", "True", m_f.kind + "Running", msg(t, "is running."), true));
     const bool all_done = std::all_of(run.replicas.begin(), run.replicas.end(), [](const Replica& r) { return r.done(); });
     if (!run.finished && failed > 0) {
-      set_job_condition(conditions, condition("Failed", "True", m_f.kind + "Failed",
-                                              msg(t, "is failed because " + std::to_string(failed) + " " + failed_type + " replica(s) failed."), true));
+      const std::string why = msg(t, "is failed because " + std::to_string(failed) + " " + failed_type + " replica(s) failed.");
+      set_job_condition(conditions, condition("Failed", "True", m_f.kind + "Failed", why, true));
+      record_event(t.store, op, t.obj, "Normal", m_f.kind + "Failed", why);
       run.finished = true;
       status["completionTime"] = now;
     } else if (!run.finished && all_done) {
-      set_job_condition(conditions, condition("Succeeded", "True", m_f.kind + "Succeeded", msg(t, "is successfully completed."), true));
+      const std::string why = msg(t, "is successfully completed.");
+      set_job_condition(conditions, condition("Succeeded", "True", m_f.kind + "Succeeded", why, true));
+      record_event(t.store, op, t.obj, "Normal", m_f.kind + "Succeeded", why);
       run.finished = true;
       status["completionTime"] = now;
     }
@@ -237,7 +250,10 @@ private:
     if (run.finished) {
       const std::string policy = t.obj.value("spec", Json::object()).value("runPolicy", Json::object()).value("cleanPodPolicy", "None");
       for (auto& r : run.replicas)
-        if (policy == "All" || (policy == "Running" && !r.done())) r.pod.remove();
+        if (!r.pod.gone && (policy == "All" || (policy == "Running" && !r.done()))) {
+          r.pod.remove();
+          record_event(t.store, op, t.obj, "Normal", "SuccessfulDeletePod", "Deleted pod: " + r.pod.name);
+        }
     }
     return !all_done;
   }

@@ -7,9 +7,10 @@
 // Experiment, KServe InferenceService, Argo Workflow, Notebook, Deployment,
 // bare Pods) and advances it one step every Options::step (or the object's
 // `sim.kf.dev/slow` milliseconds), writing status the way the status
-// subresource does and creating pods whose containers "print" logs into the
-// Store. It also garbage-collects objects whose owners (metadata
-// .ownerReferences) are gone. Lifecycle state lives in memory only.
+// subresource does, creating pods whose containers "print" logs into the
+// Store, and recording the Events the operators, the scheduler and the
+// kubelet would (events.cpp). It also garbage-collects objects whose owners
+// (metadata.ownerReferences) are gone. Lifecycle state lives in memory only.
 //
 // Controllers owns its thread: start() once, stop() (or the destructor)
 // joins it; Store::shutdown() also ends it. The Store must outlive it.

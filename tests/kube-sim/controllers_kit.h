@@ -2,8 +2,8 @@
 // What kube-sim's simulated operators share (internal to kube-sim): the
 // Reconciler interface the controller loop drives, writes that behave like
 // a controller's (never resurrecting a deleted object), conditions, the
-// `sim.kf.dev/*` annotations, SimPod (the kubelet's side of a pod: status
-// and logs), and a deterministic model of training curves.
+// `sim.kf.dev/*` annotations, Events, SimPod (the kubelet's side of a pod:
+// status, logs and its events), and a deterministic model of training curves.
 //
 // Everything here runs on the controller thread; the Store does the locking.
 
@@ -81,6 +81,31 @@ void set_job_condition(Json& conditions, const Json& cond);
 void put_condition(Json& conditions, const Json& cond);
 bool has_condition(const Json& obj, const std::string& type, const std::string& status = "True");
 
+// --- events (events.cpp) --------------------------------------------------
+
+// Who records an event: source.component and reportingComponent
+// ("pytorchjob-controller", "kubelet"); source.host and reportingInstance
+// (the kubelet's node; "" for controllers).
+struct EventSource {
+  std::string component, host;
+};
+// A core v1 Event about `about` (apiVersion, kind, metadata name, namespace,
+// uid) as client-go's EventRecorder writes it: named <name>.<hex unix
+// nanoseconds> in the object's namespace, type Normal or Warning, count 1,
+// first/lastTimestamp now; `field_path` ("spec.containers{pytorch}") for a
+// container's events. A repeat (same source, object, type, reason and
+// message) bumps count and lastTimestamp of the first instead, as the
+// recorder's EventCorrelator does. Events have no owner: as on a real
+// cluster they outlive the object (kube-apiserver's --event-ttl of an hour
+// is longer than any test; kube-sim never expires them).
+void record_event(Store& store, const EventSource& source, const Json& about, const std::string& type,
+                  const std::string& reason, const std::string& message, const std::string& field_path = "");
+// kube-scheduler's `Scheduled` (Successfully assigned NS/POD to NODE), which
+// it writes through events.k8s.io/v1: eventTime (microseconds), action
+// Binding, reportingInstance default-scheduler-NODE, and no source, count or
+// first/lastTimestamp in the core v1 view.
+void record_scheduled(Store& store, const Json& pod, const std::string& node);
+
 // --- determinism ---------------------------------------------------------
 
 std::uint64_t fnv1a(const std::string& s);
@@ -135,6 +160,7 @@ public:
 private:
   bool write();
   void terminate(int exit_code, const std::string& message);
+  Json reference() const; // what its events are about
   Store* m_store = nullptr;
   Json m_spec;
   std::string m_created, m_started, m_finished, m_reason, m_message;

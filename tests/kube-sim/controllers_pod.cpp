@@ -2,7 +2,9 @@
 // shape (phase, conditions, containerStatuses with state and lastState,
 // restartCount, hostIP/podIP, startTime, qosClass) so that kubectl's
 // READY/STATUS/RESTARTS columns read right; its first container's log lines
-// go to the Store (logs.cpp).
+// go to the Store (logs.cpp). Its events are the scheduler's Scheduled and
+// the kubelet's Pulled, Created and Started per container when it starts
+// (again on a restart, counted), and BackOff when its container crashes.
 #include <cstdio>
 
 #include "tests/kube-sim/controllers_kit.h"
@@ -12,6 +14,10 @@ namespace kubesim::sim {
 namespace {
 
 struct NotOurs {};
+
+constexpr const char* k_node = "kube-sim-node"; // the one node every pod runs on
+
+EventSource kubelet() { return {"kubelet", k_node}; }
 
 std::string hex(std::uint64_t v) {
   char buf[20];
@@ -43,7 +49,7 @@ bool SimPod::create(Store& store, Json pod) {
   name = md.value("name", "");
   ns = md.value("namespace", "");
   m_spec = pod["spec"];
-  m_spec["nodeName"] = "kube-sim-node";
+  m_spec["nodeName"] = k_node;
   pod["spec"] = m_spec;
   const auto& containers = m_spec.value("containers", Json::array());
   container = containers.empty() ? "" : containers[0].value("name", "");
@@ -80,6 +86,17 @@ bool SimPod::attach(Store& store, const Json& pod) {
 }
 
 bool SimPod::run() {
+  if (!gone) { // the scheduler's event once, then the kubelet's for every container (again after a restart)
+    const Json about = reference();
+    if (phase == "Pending") record_scheduled(*m_store, about, k_node);
+    for (const auto& c : m_spec.value("containers", Json::array())) {
+      const std::string cname = c.value("name", ""), path = "spec.containers{" + cname + "}";
+      record_event(*m_store, kubelet(), about, "Normal", "Pulled",
+                   "Container image \"" + c.value("image", "") + "\" already present on machine", path);
+      record_event(*m_store, kubelet(), about, "Normal", "Created", "Created container: " + cname, path);
+      record_event(*m_store, kubelet(), about, "Normal", "Started", "Started container " + cname, path);
+    }
+  }
   phase = "Running";
   m_started = now_rfc3339();
   m_ready = true;
@@ -116,6 +133,9 @@ bool SimPod::finish(int exit_code, const std::string& message) {
 
 bool SimPod::crash(int exit_code) {
   terminate(exit_code, "");
+  if (!gone) // format.Pod(pod): NAME_NAMESPACE(UID)
+    record_event(*m_store, kubelet(), reference(), "Warning", "BackOff",
+                 "Back-off restarting failed container " + container + " in pod " + name + "_" + ns + "(" + uid + ")");
   phase = "Running"; // the kubelet restarts it in place (restartPolicy OnFailure)
   return write();
 }
@@ -130,6 +150,10 @@ bool SimPod::restart() {
 void SimPod::remove() {
   if (!gone && m_store) sim::remove(*m_store, pod_type(*m_store), ns, name, uid);
   gone = true;
+}
+
+Json SimPod::reference() const {
+  return {{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", {{"name", name}, {"namespace", ns}, {"uid", uid}}}};
 }
 
 bool SimPod::write() {

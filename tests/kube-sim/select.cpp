@@ -3,6 +3,7 @@
 // Simplified: a continue token is the last key returned, so pages are not a
 // consistent snapshot as the real server's (etcd's) are.
 #include <algorithm>
+#include <optional>
 #include <sstream>
 
 #include "tests/kube-sim/store.h"
@@ -70,6 +71,26 @@ bool label_term(const Json& labels, const std::string& term) {
   return value(term).has_value();
 }
 
+// The fields kube-apiserver lets Events be selected by, besides metadata
+// (its event strategy): kubectl describe asks for involvedObject.name,
+// .namespace, .kind and .uid; kubectl events --for for .kind, .apiVersion
+// and .name. Absent fields read as "".
+std::optional<std::string> event_field(const Json& ev, const std::string& key) {
+  const auto text = [](const Json& j, const char* k) {
+    return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string();
+  };
+  static const std::string involved = "involvedObject.";
+  if (key.rfind(involved, 0) == 0) {
+    const std::string field = key.substr(involved.size());
+    for (const char* f : {"kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"})
+      if (field == f) return text(ev.contains("involvedObject") ? ev["involvedObject"] : Json(), f);
+    return std::nullopt;
+  }
+  if (key == "reason" || key == "type" || key == "reportingComponent") return text(ev, key.c_str());
+  if (key == "source") return text(ev.contains("source") ? ev["source"] : Json(), "component");
+  return std::nullopt;
+}
+
 bool field_term(const Json& obj, const std::string& term) {
   const auto ne = term.find("!=");
   const auto eq = term.find('=');
@@ -79,6 +100,7 @@ bool field_term(const Json& obj, const std::string& term) {
   std::string have;
   if (key == "metadata.name") have = obj["metadata"].value("name", "");
   else if (key == "metadata.namespace") have = obj["metadata"].value("namespace", "");
+  else if (const auto v = obj.value("kind", "") == "Event" ? event_field(obj, key) : std::nullopt) have = *v;
   else throw ApiError(400, "BadRequest", "field label not supported: " + key);
   return ne != std::string::npos ? have != want : have == want;
 }

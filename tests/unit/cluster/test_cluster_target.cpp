@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -19,6 +20,35 @@ struct Fixture {
     client->add_kind({"kubeflow.org", "v1", "pytorchjobs", "PyTorchJob", true});
     client->add_kind({"serving.kserve.io", "v1beta1", "inferenceservices", "InferenceService", true});
     client->add_kind({"serving.kserve.io", "v1alpha1", "servingruntimes", "ServingRuntime", true});
+  }
+};
+
+// A client in which another kf process submits at the worst moment: each
+// create goes to `on_create`, which may act first and then pass it on (or not).
+class Racing final : public kf::kube::Client {
+public:
+  explicit Racing(std::shared_ptr<kf::kube::FakeClient> c) : fake(std::move(c)) {}
+  std::function<Json(const Json&, const kf::kube::CreateOptions&)> on_create;
+  std::shared_ptr<kf::kube::FakeClient> fake;
+
+  std::string server() const override { return fake->server(); }
+  std::optional<kf::kube::ResourceInfo> resource(std::string_view v, std::string_view k) override {
+    return fake->resource(v, k);
+  }
+  Json apply(const Json& o, const kf::kube::ApplyOptions& a) override { return fake->apply(o, a); }
+  Json create(const Json& o, const kf::kube::CreateOptions& c) override { return on_create(o, c); }
+  std::optional<Json> get(const kf::kube::ObjectRef& r) override { return fake->get(r); }
+  std::vector<Json> list(std::string_view v, std::string_view k, const kf::kube::ListOptions& l) override {
+    return fake->list(v, k, l);
+  }
+  bool remove(const kf::kube::ObjectRef& r, const kf::kube::DeleteOptions& d) override { return fake->remove(r, d); }
+  std::string watch(std::string_view v, std::string_view k, const kf::kube::WatchOptions& w,
+                    const std::function<bool(const kf::kube::WatchEvent&)>& f) override {
+    return fake->watch(v, k, w, f);
+  }
+  void pod_logs(const std::string& ns, const std::string& pod, const kf::kube::PodLogOptions& o,
+                const std::function<bool(std::string_view)>& f) override {
+    fake->pod_logs(ns, pod, o, f);
   }
 };
 
@@ -92,6 +122,69 @@ TEST_CASE("cluster target - a chosen name that exists is refused, an unserved ki
                        "sim (fake://) does not serve TFJob (kubeflow.org/v1): install its operator first (kf apply "
                        "installs the platform of kf.yaml)",
                        kf::Error);
+}
+
+TEST_CASE("cluster target - a name taken by an object kf did not submit moves the run to the next number") {
+  Fixture f;
+  Json other = job("mnist-1");
+  other["metadata"]["namespace"] = "ml";
+  f.client->apply(other, {});
+  CHECK(f.target.submit(job(), {}).run == "mnist-2");
+  CHECK(f.target.list() == std::vector<std::string>{"mnist-2"});
+}
+
+TEST_CASE("cluster target - a name another kf takes between counting and creating moves the run to the next number") {
+  Fixture f;
+  auto racing = std::make_shared<Racing>(f.client);
+  ClusterTarget target{racing, kf::cluster::ClusterOptions{"sim", "ml", "demo", {}}};
+  kf::target::SubmitOptions so;
+  so.parameters = {{"lr", 0.1}};
+  int creates = 0;
+  racing->on_create = [&](const Json& obj, const kf::kube::CreateOptions& o) {
+    if (creates++ == 0) { // the other process counted the same runs and creates first
+      Json theirs = obj;
+      theirs["metadata"]["annotations"] = {{"kf.dev/parameters", R"({"lr":0.5})"}, {"kf.dev/submission", "theirs"}};
+      f.client->create(theirs, o);
+    }
+    return f.client->create(obj, o);
+  };
+  const auto mine = target.submit(job(), so);
+  CHECK(mine.run == "mnist-2");
+  CHECK(creates == 2);
+  const auto theirs = f.client->get({"kubeflow.org/v1", "PyTorchJob", "ml", "mnist-1"});
+  REQUIRE(theirs);
+  CHECK((*theirs)["metadata"]["annotations"]["kf.dev/parameters"] == R"({"lr":0.5})"); // not overwritten
+  CHECK((*f.client->get({"kubeflow.org/v1", "PyTorchJob", "ml", "mnist-2"}))["metadata"]["annotations"]["kf.dev/parameters"] ==
+        R"({"lr":0.1})");
+}
+
+TEST_CASE("cluster target - a create retried after its answer was lost is still the same run") {
+  Fixture f;
+  auto racing = std::make_shared<Racing>(f.client);
+  ClusterTarget target{racing, kf::cluster::ClusterOptions{"sim", "ml", "demo", {}}};
+  racing->on_create = [&](const Json& obj, const kf::kube::CreateOptions& o) -> Json {
+    f.client->create(obj, o); // stored, but the answer never came; the retry found it
+    throw kf::kube::AlreadyExists("pytorchjobs.kubeflow.org \"mnist-1\" already exists");
+  };
+  CHECK(target.submit(job(), {}).run == "mnist-1");
+  CHECK(target.list() == std::vector<std::string>{"mnist-1"});
+}
+
+TEST_CASE("cluster target - ten taken numbers in a row give up, saying why") {
+  Fixture f;
+  auto racing = std::make_shared<Racing>(f.client);
+  ClusterTarget target{racing, kf::cluster::ClusterOptions{"sim", "ml", "demo", {}}};
+  f.target.submit(job(), {}); // mnist-1
+  int creates = 0;
+  racing->on_create = [&](const Json& obj, const kf::kube::CreateOptions&) -> Json {
+    ++creates;
+    throw kf::kube::AlreadyExists("pytorchjobs.kubeflow.org " + obj["metadata"]["name"].dump() + " already exists");
+  };
+  CHECK_THROWS_WITH_AS(target.submit(job(), {}),
+                       "cannot find a free run name for mnist on sim: mnist-2 to mnist-11 are taken (other runs are "
+                       "being submitted at the same time); try again",
+                       kf::Error);
+  CHECK(creates == 10);
 }
 
 TEST_CASE("cluster target - objects kf did not submit are not runs") {

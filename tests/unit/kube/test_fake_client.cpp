@@ -62,6 +62,37 @@ TEST_CASE("fake client: resourceVersions, dry runs, deletes") {
   CHECK_FALSE(client.get(kube::ObjectRef::of(changed)));
 }
 
+TEST_CASE("fake client: create stores a new object and refuses a taken name with AlreadyExists") {
+  kube::FakeClient client;
+  Json with_status = cm("a", "ml");
+  with_status["status"] = {{"phase", "Made up"}};
+  const Json made = client.create(with_status, {});
+  CHECK(made["metadata"]["resourceVersion"] == "1");
+  CHECK_FALSE(made.contains("status")); // as the status subresource has it
+  CHECK_THROWS_WITH_AS(client.create(cm("a", "ml"), {}), "configmaps \"a\" already exists", kube::AlreadyExists);
+  try {
+    client.create(cm("a", "ml"), {});
+  } catch (const kube::ApiError& e) { // one of the API errors, for callers that catch those
+    CHECK(e.code() == 409);
+    CHECK(e.reason() == "AlreadyExists");
+  }
+  CHECK(client.get(kube::ObjectRef::of(cm("a", "ml")))->at("data")["k"] == "a"); // unchanged
+  CHECK(client.create(cm("a", "prod"), {})["metadata"]["resourceVersion"] == "2");
+  kube::CreateOptions dry;
+  dry.dry_run = true;
+  CHECK(client.create(cm("b", "ml"), dry)["metadata"]["name"] == "b");
+  CHECK_FALSE(client.get(kube::ObjectRef::of(cm("b", "ml"))));
+  kube::WatchOptions wo;
+  wo.resource_version = "0";
+  wo.timeout = std::chrono::milliseconds(100);
+  std::vector<std::string> seen;
+  client.watch("v1", "ConfigMap", wo, [&](const kube::WatchEvent& e) {
+    seen.push_back(e.type + " " + e.object["metadata"].value("namespace", ""));
+    return true;
+  });
+  CHECK(seen == std::vector<std::string>{"ADDED ml", "ADDED prod"});
+}
+
 TEST_CASE("fake client: apply to the status subresource") {
   kube::FakeClient client;
   kube::ApplyOptions status;
