@@ -37,8 +37,9 @@ bool name_chars(std::string_view s, std::string_view extra) {
 
 ApiError bad_label(const std::string& term) { return ApiError(400, "BadRequest", "unable to parse requirement: " + term); }
 
-// The field at a dotted path as the server compares it; "" when missing.
-std::string scalar_at(const Json& obj, const std::string& path) {
+} // namespace
+
+std::string Selector::field_at(const Json& obj, const std::string& path) {
   const Json* at = &obj;
   for (const auto& part : str::split(path, '.')) {
     if (!at->is_object() || !at->contains(part)) return "";
@@ -49,7 +50,11 @@ std::string scalar_at(const Json& obj, const std::string& path) {
   return at->dump();
 }
 
-} // namespace
+std::vector<std::string> Selector::field_paths() const {
+  std::vector<std::string> out;
+  for (const auto& r : m_fields) out.push_back(r.key);
+  return out;
+}
 
 Selector Selector::parse(std::string_view labels, std::string_view fields) {
   Selector s;
@@ -107,7 +112,7 @@ bool Selector::holds(const Requirement& r, const std::string* value) {
   return false;
 }
 
-bool Selector::matches(const Json& obj) const {
+bool Selector::matches(const Json& obj, const FieldReader& read) const {
   const Json none = Json::object();
   const Json& md = obj.contains("metadata") && obj["metadata"].is_object() ? obj["metadata"] : none;
   const Json& labels = md.contains("labels") && md["labels"].is_object() ? md["labels"] : none;
@@ -117,7 +122,7 @@ bool Selector::matches(const Json& obj) const {
     if (!holds(r, it != labels.end() && it->is_string() ? &value : nullptr)) return false;
   }
   for (const auto& r : m_fields) {
-    const std::string value = scalar_at(obj, r.key);
+    const std::string value = read(obj, r.key);
     if (!holds(r, &value)) return false;
   }
   return true;

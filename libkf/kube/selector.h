@@ -5,9 +5,11 @@
 // `path=v`, `path==v`, `path!=v` on any dotted path to a scalar
 // (metadata.name, metadata.namespace, status.phase, ...; a missing field
 // reads as ""). Real servers accept only a few field paths per kind; this
-// accepts all. Parsed once; matching is const and thread-safe.
-// (kube-sim keeps its own copy in tests/kube-sim/select.cpp.)
+// accepts all (kube-sim checks field_paths() against its list and reads
+// Events' `source` alias with its own FieldReader). Parsed once; matching
+// is const and thread-safe.
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,7 +23,16 @@ public:
   // Throws ApiError 400 BadRequest: "unable to parse requirement: TERM" or
   // "invalid field selector: TERM".
   static Selector parse(std::string_view label_selector, std::string_view field_selector);
-  bool matches(const Json& obj) const;
+
+  // What a field selector compares for a path: the scalar at the dotted
+  // path, "" when missing (field_at), or a server's own mapping.
+  using FieldReader = std::function<std::string(const Json& obj, const std::string& path)>;
+  static std::string field_at(const Json& obj, const std::string& path);
+
+  bool matches(const Json& obj) const { return matches(obj, field_at); }
+  bool matches(const Json& obj, const FieldReader& read) const;
+  // The paths the field selector names, in order.
+  std::vector<std::string> field_paths() const;
 
 private:
   enum class Op { Equals, NotEquals, In, NotIn, Exists, NotExists };

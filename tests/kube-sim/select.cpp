@@ -6,103 +6,34 @@
 #include <optional>
 #include <sstream>
 
+#include "libkf/kube/client.h"
+#include "libkf/kube/selector.h"
 #include "tests/kube-sim/store.h"
 
 namespace kubesim {
 
 namespace {
 
-std::string trim(std::string s) {
-  const auto b = s.find_first_not_of(' ');
-  const auto e = s.find_last_not_of(' ');
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
-
-// Splits on commas outside parentheses.
-std::vector<std::string> terms(const std::string& selector) {
-  std::vector<std::string> out;
-  std::string cur;
-  int depth = 0;
-  for (const char c : selector) {
-    if (c == '(') ++depth;
-    if (c == ')') --depth;
-    if (c == ',' && depth == 0) {
-      out.push_back(trim(cur));
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  if (!trim(cur).empty()) out.push_back(trim(cur));
-  return out;
-}
-
-bool label_term(const Json& labels, const std::string& term) {
-  auto value = [&](const std::string& key) -> std::optional<std::string> {
-    if (!labels.is_object() || !labels.contains(key) || !labels[key].is_string()) return std::nullopt;
-    return labels[key].get<std::string>();
-  };
-  for (const char* op : {" notin ", " in "}) {
-    const auto at = term.find(op);
-    if (at == std::string::npos) continue;
-    const std::string key = trim(term.substr(0, at));
-    std::string rest = trim(term.substr(at + std::string(op).size()));
-    if (rest.size() < 2 || rest.front() != '(' || rest.back() != ')')
-      throw ApiError(400, "BadRequest", "unable to parse requirement: " + term);
-    bool found = false;
-    const auto v = value(key);
-    std::stringstream items(rest.substr(1, rest.size() - 2));
-    for (std::string item; std::getline(items, item, ',');)
-      if (v && trim(item) == *v) found = true;
-    return std::string(op) == " in " ? found : !found;
-  }
-  if (term.rfind('!', 0) == 0) return !value(trim(term.substr(1)));
-  if (const auto ne = term.find("!="); ne != std::string::npos) {
-    const auto v = value(trim(term.substr(0, ne)));
-    return !v || *v != trim(term.substr(ne + 2));
-  }
-  if (const auto eq = term.find('='); eq != std::string::npos) {
-    const std::size_t skip = term.compare(eq, 2, "==") == 0 ? 2 : 1;
-    const auto v = value(trim(term.substr(0, eq)));
-    return v && *v == trim(term.substr(eq + skip));
-  }
-  if (term.find_first_of("()<> ") != std::string::npos)
-    throw ApiError(400, "BadRequest", "unable to parse requirement: " + term);
-  return value(term).has_value();
-}
-
-// The fields kube-apiserver lets Events be selected by, besides metadata
-// (its event strategy): kubectl describe asks for involvedObject.name,
-// .namespace, .kind and .uid; kubectl events --for for .kind, .apiVersion
-// and .name. Absent fields read as "".
-std::optional<std::string> event_field(const Json& ev, const std::string& key) {
-  const auto text = [](const Json& j, const char* k) {
-    return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string();
-  };
+// The field paths kube-apiserver accepts in a field selector: metadata.name
+// and metadata.namespace for every kind, and for Events those of its event
+// strategy (kubectl describe asks for involvedObject.name, .namespace, .kind
+// and .uid; kubectl events --for for .kind, .apiVersion and .name).
+bool field_label_supported(const Json& obj, const std::string& path) {
+  if (path == "metadata.name" || path == "metadata.namespace") return true;
+  if (obj.value("kind", "") != "Event") return false;
   static const std::string involved = "involvedObject.";
-  if (key.rfind(involved, 0) == 0) {
-    const std::string field = key.substr(involved.size());
+  if (path.rfind(involved, 0) == 0) {
+    const std::string field = path.substr(involved.size());
     for (const char* f : {"kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"})
-      if (field == f) return text(ev.contains("involvedObject") ? ev["involvedObject"] : Json(), f);
-    return std::nullopt;
+      if (field == f) return true;
+    return false;
   }
-  if (key == "reason" || key == "type" || key == "reportingComponent") return text(ev, key.c_str());
-  if (key == "source") return text(ev.contains("source") ? ev["source"] : Json(), "component");
-  return std::nullopt;
+  return path == "reason" || path == "type" || path == "reportingComponent" || path == "source";
 }
 
-bool field_term(const Json& obj, const std::string& term) {
-  const auto ne = term.find("!=");
-  const auto eq = term.find('=');
-  if (eq == std::string::npos) throw ApiError(400, "BadRequest", "invalid field selector: " + term);
-  const std::string key = trim(term.substr(0, ne != std::string::npos ? ne : eq));
-  std::string want = trim(term.substr(ne != std::string::npos ? ne + 2 : term.compare(eq, 2, "==") == 0 ? eq + 2 : eq + 1));
-  std::string have;
-  if (key == "metadata.name") have = obj["metadata"].value("name", "");
-  else if (key == "metadata.namespace") have = obj["metadata"].value("namespace", "");
-  else if (const auto v = obj.value("kind", "") == "Event" ? event_field(obj, key) : std::nullopt) have = *v;
-  else throw ApiError(400, "BadRequest", "field label not supported: " + key);
-  return ne != std::string::npos ? have != want : have == want;
+// Events' `source` field selector reads source.component.
+std::string read_field(const Json& obj, const std::string& path) {
+  return kf::kube::Selector::field_at(obj, path == "source" && obj.value("kind", "") == "Event" ? "source.component" : path);
 }
 
 std::string hex(const std::string& s) {
@@ -125,15 +56,19 @@ std::string unhex(const std::string& s) {
 
 } // namespace
 
+// Selectors are read by kf's own parser (libkf/kube/selector.h), with the
+// API server's 400s; kube-sim adds the per-kind check of field paths.
 bool matches(const Json& obj, const Query& q) {
-  const Json& md = obj["metadata"];
-  if (!q.ns.empty() && md.value("namespace", "") != q.ns) return false;
-  const Json labels = md.contains("labels") ? md["labels"] : Json::object();
-  for (const auto& t : terms(q.label_selector))
-    if (!label_term(labels, t)) return false;
-  for (const auto& t : terms(q.field_selector))
-    if (!field_term(obj, t)) return false;
-  return true;
+  if (!q.ns.empty() && obj["metadata"].value("namespace", "") != q.ns) return false;
+  kf::kube::Selector selector;
+  try {
+    selector = kf::kube::Selector::parse(q.label_selector, q.field_selector);
+  } catch (const kf::kube::ApiError& e) {
+    throw ApiError(e.code(), e.reason(), e.what());
+  }
+  for (const auto& path : selector.field_paths())
+    if (!field_label_supported(obj, path)) throw ApiError(400, "BadRequest", "field label not supported: " + path);
+  return selector.matches(obj, read_field);
 }
 
 Json Store::list(const ResourceType& t, const Query& q) const {

@@ -54,3 +54,16 @@ TEST_CASE("selector: errors are 400 BadRequest with the term") {
     CHECK(std::string(e.what()) == "invalid field selector: =x");
   }
 }
+
+TEST_CASE("selector: field paths and a server's own field reader") {
+  const auto s = kube::Selector::parse("app=kf", "source=kubelet,metadata.name!=b");
+  CHECK(s.field_paths() == std::vector<std::string>{"source", "metadata.name"});
+  const Json event = {{"metadata", {{"name", "a"}, {"labels", {{"app", "kf"}}}}}, {"source", {{"component", "kubelet"}}}};
+  CHECK_FALSE(s.matches(event)); // the default reader compares the object at "source"
+  const auto alias = [](const Json& obj, const std::string& path) {
+    return kube::Selector::field_at(obj, path == "source" ? "source.component" : path);
+  };
+  CHECK(s.matches(event, alias));
+  CHECK(kube::Selector::field_at(event, "source") == R"({"component":"kubelet"})");
+  CHECK(kube::Selector::field_at(event, "source.missing.deeper").empty());
+}
