@@ -42,21 +42,26 @@ expect_eq "status json: replicas" '{"Master": {"succeeded": 1}, "Worker": {"succ
   "$(json 'json.dumps({k: {"succeeded": v.get("succeeded")} for k, v in d["replicas"].items()}, sort_keys=True)' <<<"$OUT")"
 expect_eq "status json: metrics from the log" "True" "$(json '"accuracy" in d["metrics"]' <<<"$OUT")"
 expect_eq "status json: parameters" "0.001" "$(json 'd["parameters"]["lr"]' <<<"$OUT")"
+# two_replica_events RUN LAST: the Events section of a master + worker run's
+# detail view, oldest first, ending with the operator's LAST line; the first
+# event, "Created pod: RUN-master-0", is one too many for the last 10.
+two_replica_events() {
+  local r=$1
+  printf '%s\n' "Events:" " TYPE REASON OBJECT AT MESSAGE" \
+    " Normal SuccessfulCreatePod PyTorchJob/$r TIME Created pod: $r-worker-0"
+  for pod in "$r-master-0" "$r-worker-0"; do
+    printf '%s\n' " Normal Scheduled Pod/$pod TIME Successfully assigned default/$pod to kube-sim-node" \
+      " Normal Pulled Pod/$pod TIME Container image \"demo-trainer:latest\" already present on machine" \
+      " Normal Created Pod/$pod TIME Created container: pytorch" " Normal Started Pod/$pod TIME Started container pytorch"
+  done
+  printf ' %s\n' "$2"
+}
+
 # The detail view ends with the last 10 events of the run and its pods (the operator's, the
-# scheduler's, the kubelet's), oldest first; the first, "Created pod: demo-train-1-master-0", is one too many.
+# scheduler's, the kubelet's).
 run_kf status demo-train-1 --target sim
-expect_eq "status: events" "Events:
- TYPE REASON OBJECT AT MESSAGE
- Normal SuccessfulCreatePod PyTorchJob/demo-train-1 TIME Created pod: demo-train-1-worker-0
- Normal Scheduled Pod/demo-train-1-master-0 TIME Successfully assigned default/demo-train-1-master-0 to kube-sim-node
- Normal Pulled Pod/demo-train-1-master-0 TIME Container image \"demo-trainer:latest\" already present on machine
- Normal Created Pod/demo-train-1-master-0 TIME Created container: pytorch
- Normal Started Pod/demo-train-1-master-0 TIME Started container pytorch
- Normal Scheduled Pod/demo-train-1-worker-0 TIME Successfully assigned default/demo-train-1-worker-0 to kube-sim-node
- Normal Pulled Pod/demo-train-1-worker-0 TIME Container image \"demo-trainer:latest\" already present on machine
- Normal Created Pod/demo-train-1-worker-0 TIME Created container: pytorch
- Normal Started Pod/demo-train-1-worker-0 TIME Started container pytorch
- Normal PyTorchJobSucceeded PyTorchJob/demo-train-1 TIME PyTorchJob demo-train-1 is successfully completed." \
+expect_eq "status: events" "$(two_replica_events demo-train-1 \
+  "Normal PyTorchJobSucceeded PyTorchJob/demo-train-1 TIME PyTorchJob demo-train-1 is successfully completed.")" \
   "$(sed -n '/^Events:/,/^$/p' <<<"$OUT" | normalize)"
 
 # 2. Logs: the master's, a worker's, an unknown replica.
@@ -82,18 +87,8 @@ expect_eq "failing status: exit code" 0 "$RC"
 grep -q "^Last lines of worker-0's log:" <<<"$OUT" || fail "failing status: no log tail: $OUT"
 grep -q '^State:     Failed — PyTorchJob demo-train-2 is failed because 1 Worker replica(s) failed.$' <<<"$OUT" ||
   fail "failing status: state line: $OUT"
-expect_eq "failing status: events" "Events:
- TYPE REASON OBJECT AT MESSAGE
- Normal SuccessfulCreatePod PyTorchJob/demo-train-2 TIME Created pod: demo-train-2-worker-0
- Normal Scheduled Pod/demo-train-2-master-0 TIME Successfully assigned default/demo-train-2-master-0 to kube-sim-node
- Normal Pulled Pod/demo-train-2-master-0 TIME Container image \"demo-trainer:latest\" already present on machine
- Normal Created Pod/demo-train-2-master-0 TIME Created container: pytorch
- Normal Started Pod/demo-train-2-master-0 TIME Started container pytorch
- Normal Scheduled Pod/demo-train-2-worker-0 TIME Successfully assigned default/demo-train-2-worker-0 to kube-sim-node
- Normal Pulled Pod/demo-train-2-worker-0 TIME Container image \"demo-trainer:latest\" already present on machine
- Normal Created Pod/demo-train-2-worker-0 TIME Created container: pytorch
- Normal Started Pod/demo-train-2-worker-0 TIME Started container pytorch
- Normal PyTorchJobFailed PyTorchJob/demo-train-2 TIME PyTorchJob demo-train-2 is failed because 1 Worker replica(s) failed." \
+expect_eq "failing status: events" "$(two_replica_events demo-train-2 \
+  "Normal PyTorchJobFailed PyTorchJob/demo-train-2 TIME PyTorchJob demo-train-2 is failed because 1 Worker replica(s) failed.")" \
   "$(sed -n '/^Events:/,/^$/p' <<<"$OUT" | normalize)"
 
 # 4. Logs -f across a replica restart: both containers' lines, the restart marked.
