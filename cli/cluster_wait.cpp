@@ -11,10 +11,14 @@
 
 namespace kf::cli {
 
-void add_wait_flags(CLI::App& cmd, bool& wait, int& timeout_s) {
-  cmd.add_flag("--wait", wait, "On a cluster target: follow the run until it succeeds or fails (Ready, for a server); exit "
+void add_submit_flags(CLI::App& cmd, SubmitFlags& flags, const std::string& object) {
+  add_values_flags(cmd, flags.values);
+  if (!object.empty())
+    cmd.add_option("--name", flags.name, "The run's name (default: <" + object + ">-<N>, the next free number)")
+        ->type_name("RUN");
+  cmd.add_flag("--wait", flags.wait, "On a cluster target: follow the run until it succeeds or fails (Ready, for a server); exit "
                                "status 0 or 1 accordingly");
-  cmd.add_option("--timeout", timeout_s, "With --wait: give up after SECONDS (default: no limit)")
+  cmd.add_option("--timeout", flags.timeout, "With --wait: give up after SECONDS (default: no limit)")
       ->type_name("SECONDS")
       ->check(CLI::NonNegativeNumber);
 }
@@ -29,6 +33,11 @@ void print_submitted(const action::ProjectTarget& pt, const action::TrainResult&
             << (c ? ", namespace " + c->namespace_() : "") << ")\n"
             << "follow it: kf status " << r.run << t << " -w · kf logs " << r.run << t << " -f · delete it: kf delete "
             << r.run << t << '\n';
+}
+
+int finish_submit(const Globals& g, action::ProjectTarget& pt, const action::TrainResult& r, const SubmitFlags& flags) {
+  print_submitted(pt, r);
+  return flags.wait ? wait_for_run(g, pt, r.run, flags.timeout) : 0;
 }
 
 int wait_for_run(const Globals& g, action::ProjectTarget& pt, const std::string& run, int timeout_s) {

@@ -11,8 +11,17 @@
 
 namespace kf::cli {
 
-// --wait and --timeout SECONDS.
-void add_wait_flags(CLI::App& cmd, bool& wait, int& timeout_s);
+// The flags of the verbs that submit a run: -f/--set, --name (not kf serve)
+// and, for a cluster target, --wait/--timeout.
+struct SubmitFlags {
+  ValuesFlags values;
+  std::string name;
+  bool wait = false;
+  int timeout = 0;
+};
+// `object` names the run's default in --name's help ("job": <job>-<N>); ""
+// leaves --name out.
+void add_submit_flags(CLI::App& cmd, SubmitFlags& flags, const std::string& object);
 
 // Whether the verbs' target is a cluster (they submit and return, unless --wait).
 bool is_cluster(const action::ProjectTarget& pt);
@@ -26,5 +35,9 @@ void print_submitted(const action::ProjectTarget& pt, const action::TrainResult&
 // the best trial's parameters (tuning) also go to stdout, for scripts.
 // Returns 0 when it succeeded (or is Ready), 1 otherwise. timeout_s 0 = no limit.
 int wait_for_run(const Globals& g, action::ProjectTarget& pt, const std::string& run, int timeout_s);
+
+// After a submission to a cluster: print_submitted, then wait_for_run with
+// --wait. Returns the verb's exit code.
+int finish_submit(const Globals& g, action::ProjectTarget& pt, const action::TrainResult& r, const SubmitFlags& flags);
 
 } // namespace kf::cli

@@ -47,22 +47,19 @@ long requests_served(kube::Transport& http) {
 } // namespace
 
 void add_serve(CLI::App& app, Globals& g) {
-  struct Flags {
-    ValuesFlags values;
+  struct Flags : SubmitFlags {
     std::string model;
     int port = 0;
-    bool detach = false, wait = false;
-    int timeout = 0;
+    bool detach = false;
   };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("serve", "Serve a trained model over KServe's v2 and v1 protocols: the project's "
                                           "InferenceService, run by kf-server");
-  add_values_flags(*cmd, flags->values);
+  add_submit_flags(*cmd, *flags, "");
   cmd->add_option("model", flags->model, "A training run (its model), a model directory, or @latest (default: the newest "
                                          "successful run's model)");
   cmd->add_option("--port", flags->port, "Port on 127.0.0.1 (default: a free one)")->type_name("PORT");
   cmd->add_flag("-d,--detach", flags->detach, "Return once the server is ready; stop it with kf delete");
-  add_wait_flags(*cmd, flags->wait, flags->timeout);
   cmd->footer("On a cluster target kf applies the ServingRuntime and the InferenceService (MODEL may be a storage URI "
               "that replaces serving.storageUri) and returns; --wait waits until it is Ready and prints status.url. "
               "On the local target the ServingRuntime's container (kf-server) runs here with the model directory "
@@ -79,10 +76,7 @@ void add_serve(CLI::App& app, Globals& g) {
       const action::Context ctx{reporter};
       auto pt = action::open_target(ctx, flags->values.load_options(), g.target);
       const auto r = action::serve(ctx, action::ServeOptions{flags->model, flags->port}, pt);
-      if (is_cluster(pt)) {
-        print_submitted(pt, action::TrainResult{r.run, pt.target_name, r.object, {}});
-        return flags->wait ? wait_for_run(g, pt, r.run, flags->timeout) : 0;
-      }
+      if (is_cluster(pt)) return finish_submit(g, pt, action::TrainResult{r.run, pt.target_name, r.object, {}}, *flags);
       std::cerr << "run " << r.run << " serving " << r.model_dir
                 << (r.model_from.empty() ? "" : " (trained by " + r.model_from + ")") << '\n';
       struct sigaction sa{};

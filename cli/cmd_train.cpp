@@ -63,20 +63,15 @@ int follow(const Globals& g, action::ProjectTarget& pt, const std::string& run) 
 } // namespace
 
 void add_train(CLI::App& app, Globals& g) {
-  struct Flags {
-    ValuesFlags values;
-    std::string name;
-    bool detach = false, wait = false;
-    int timeout = 0;
+  struct Flags : SubmitFlags {
+    bool detach = false;
   };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("train", "Train the model: run the project's PyTorchJob or TFJob on the target "
                                           "(default: this machine), following its progress");
-  add_values_flags(*cmd, flags->values);
-  cmd->add_option("--name", flags->name, "The run's name (default: <job>-<N>, the next free number)")->type_name("RUN");
+  add_submit_flags(*cmd, *flags, "job");
   cmd->add_flag("-d,--detach", flags->detach, "Return once the run has started; follow it with kf status / kf logs");
-  add_wait_flags(*cmd, flags->wait, flags->timeout);
-  cmd->footer("On a cluster target kf applies the job and returns (--wait follows it to Succeeded or Failed); the "
+  cmd->footer("On a cluster target kf creates the job and returns (--wait follows it to Succeeded or Failed); the "
               "training operator runs it. On the local target every replica is a kf-trainer process with the environment the training operator "
               "would give its pod (MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK, PET_*, or TF_CONFIG); logs, checkpoints "
               "and the model go to .kf/runs/RUN/, the run's record to .kf/metadata.db. restartPolicy and "
@@ -96,10 +91,7 @@ void add_train(CLI::App& app, Globals& g) {
       action::TrainOptions opts;
       opts.run_name = flags->name;
       const auto r = action::train(ctx, opts, pt);
-      if (is_cluster(pt)) {
-        print_submitted(pt, r);
-        return flags->wait ? wait_for_run(g, pt, r.run, flags->timeout) : 0;
-      }
+      if (is_cluster(pt)) return finish_submit(g, pt, r, *flags);
       std::cerr << "run " << r.run << " started (" << r.object.value("kind", "") << ", " << r.target << ")";
       if (!r.run_dir.empty()) std::cerr << " in " << r.run_dir.string();
       std::cerr << '\n';

@@ -9,18 +9,10 @@
 namespace kf::cli {
 
 void add_tune(CLI::App& app, Globals& g) {
-  struct Flags {
-    ValuesFlags values;
-    std::string name;
-    bool wait = false;
-    int timeout = 0;
-  };
-  auto flags = std::make_shared<Flags>();
+  auto flags = std::make_shared<SubmitFlags>();
   auto* cmd = app.add_subcommand("tune", "Tune hyperparameters: submit the project's Katib Experiment (spec.tuning) to "
                                          "a cluster target");
-  add_values_flags(*cmd, flags->values);
-  cmd->add_option("--name", flags->name, "The run's name (default: <experiment>-<N>, the next free number)")->type_name("RUN");
-  add_wait_flags(*cmd, flags->wait, flags->timeout);
+  add_submit_flags(*cmd, *flags, "experiment");
   cmd->footer("Katib creates one trial (a PyTorchJob or TFJob) per parameter assignment; kf status RUN shows the "
               "trials and the best one. With --wait, the best trial's parameters are printed on stdout.\n\n"
               "Examples:\n"
@@ -33,19 +25,14 @@ void add_tune(CLI::App& app, Globals& g) {
       auto pt = action::open_target(ctx, flags->values.load_options(), g.target);
       action::TrainOptions opts;
       opts.run_name = flags->name;
-      const auto r = action::tune(ctx, opts, pt);
-      print_submitted(pt, r);
-      return flags->wait ? wait_for_run(g, pt, r.run, flags->timeout) : 0;
+      return finish_submit(g, pt, action::tune(ctx, opts, pt), *flags);
     };
   });
 }
 
 void add_pipeline(CLI::App& app, Globals& g) {
-  struct Flags {
-    ValuesFlags values;
-    std::string pipeline, name;
-    bool wait = false;
-    int timeout = 0;
+  struct Flags : SubmitFlags {
+    std::string pipeline;
   };
   auto flags = std::make_shared<Flags>();
   auto* group = app.add_subcommand("pipeline", "Run the project's pipelines (Argo Workflows)");
@@ -56,10 +43,8 @@ void add_pipeline(CLI::App& app, Globals& g) {
                 "  kf pipeline run --target prod --wait\n"
                 "  kf pipeline run train-and-evaluate --target prod --name nightly");
   auto* cmd = group->add_subcommand("run", "Submit a pipeline of kf.yaml as an Argo Workflow to a cluster target");
-  add_values_flags(*cmd, flags->values);
   cmd->add_option("pipeline", flags->pipeline, "The pipeline (default: the project's only one)");
-  cmd->add_option("--name", flags->name, "The run's name (default: <workflow>-<N>, the next free number)")->type_name("RUN");
-  add_wait_flags(*cmd, flags->wait, flags->timeout);
+  add_submit_flags(*cmd, *flags, "workflow");
   cmd->footer("With --wait, follows the workflow to its final phase and prints its node tree.\n\n"
               "Examples:\n"
               "  kf pipeline run train-and-evaluate --target prod\n"
@@ -69,9 +54,8 @@ void add_pipeline(CLI::App& app, Globals& g) {
       TerminalReporter reporter(g);
       const action::Context ctx{reporter};
       auto pt = action::open_target(ctx, flags->values.load_options(), g.target);
-      const auto r = action::pipeline_run(ctx, action::PipelineRunOptions{flags->pipeline, flags->name}, pt);
-      print_submitted(pt, r);
-      return flags->wait ? wait_for_run(g, pt, r.run, flags->timeout) : 0;
+      return finish_submit(g, pt, action::pipeline_run(ctx, action::PipelineRunOptions{flags->pipeline, flags->name}, pt),
+                           *flags);
     };
   });
 }

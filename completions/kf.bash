@@ -73,7 +73,7 @@ _kf_reply() {
             tune:-f | tune:--values | tune:--set | tune:--name | tune:--timeout) i=$((i + 1)) ;;
             logs:--replica | logs:--tail) i=$((i + 1)) ;;
             delete:-f | delete:--filename | delete:--kubeconfig | delete:--context | delete:-n | delete:--namespace | delete:--dry-run) i=$((i + 1)) ;;
-            serve:-f | serve:--values | serve:--set | serve:--port | serve:--timeout) i=$((i + 1)) ;;
+            serve:-f | serve:--values | serve:--set | serve:--timeout | serve:--port) i=$((i + 1)) ;;
             predict:--index) i=$((i + 1)) ;;
             *:-o | *:--output | *:--target | *:-C | *:--directory) i=$((i + 1)) ;;
             *:-*) ;;
@@ -142,7 +142,7 @@ _kf_reply() {
         serve:-f | serve:--values)
             _kf_files
             return ;;
-        serve:--set | serve:--port | serve:--timeout)
+        serve:--set | serve:--timeout | serve:--port)
             return ;;
         predict:--index)
             return ;;
@@ -166,13 +166,13 @@ _kf_reply() {
             validate) _kf_add -h --help -f --filename --schemas --values --set ;;
             apply) _kf_add -h --help -f --filename --kubeconfig --context -n --namespace --dry-run --prune --wait --timeout --concurrency --force-conflicts --field-manager ;;
             build) _kf_add -h --help -f --values --set --push --tag --variant -o --output --insecure --ca-file --chunk-size --trainer ;;
-            train) _kf_add -h --help -f --values --set --name -d --detach --wait --timeout ;;
+            train) _kf_add -h --help -f --values --set --name --wait --timeout -d --detach ;;
             tune) _kf_add -h --help -f --values --set --name --wait --timeout ;;
             pipeline) _kf_add -h --help ;;
             status) _kf_add -h --help -w --watch ;;
             logs) _kf_add -h --help -f --follow --replica --tail ;;
             delete) _kf_add -h --help -f --filename --platform --kubeconfig --context -n --namespace --dry-run ;;
-            serve) _kf_add -h --help -f --values --set --port -d --detach --wait --timeout ;;
+            serve) _kf_add -h --help -f --values --set --wait --timeout --port -d --detach ;;
             predict) _kf_add -h --help --index ;;
             completion) _kf_add -h --help ;;
             version) _kf_add -h --help ;;

@@ -79,9 +79,9 @@ complete -c kf -n '__fish_seen_subcommand_from build' -l trainer -r -F -d 'The k
 complete -c kf -n '__fish_seen_subcommand_from train' -s f -l values -r -F -d 'Merge a values file over kf.yaml (repeatable; later wins)'
 complete -c kf -n '__fish_seen_subcommand_from train' -l set -x -d 'Set a kf.yaml value, e.g. training.workers=4 or spec.tuning.maxTrials=20 (repeatable; after -f)'
 complete -c kf -n '__fish_seen_subcommand_from train' -l name -x -d 'The run\'s name (default: <job>-<N>, the next free number)'
-complete -c kf -n '__fish_seen_subcommand_from train' -s d -l detach -d 'Return once the run has started; follow it with kf status / kf logs'
 complete -c kf -n '__fish_seen_subcommand_from train' -l wait -d 'On a cluster target: follow the run until it succeeds or fails (Ready, for a server); exit status 0 or 1 accordingly'
 complete -c kf -n '__fish_seen_subcommand_from train' -l timeout -x -d 'With --wait: give up after SECONDS (default: no limit)'
+complete -c kf -n '__fish_seen_subcommand_from train' -s d -l detach -d 'Return once the run has started; follow it with kf status / kf logs'
 
 # kf tune
 complete -c kf -n '__fish_seen_subcommand_from tune' -s f -l values -r -F -d 'Merge a values file over kf.yaml (repeatable; later wins)'
@@ -111,10 +111,10 @@ complete -c kf -n '__fish_seen_subcommand_from delete' -l dry-run -x -a 'none se
 # kf serve
 complete -c kf -n '__fish_seen_subcommand_from serve' -s f -l values -r -F -d 'Merge a values file over kf.yaml (repeatable; later wins)'
 complete -c kf -n '__fish_seen_subcommand_from serve' -l set -x -d 'Set a kf.yaml value, e.g. training.workers=4 or spec.tuning.maxTrials=20 (repeatable; after -f)'
-complete -c kf -n '__fish_seen_subcommand_from serve' -l port -x -d 'Port on 127.0.0.1 (default: a free one)'
-complete -c kf -n '__fish_seen_subcommand_from serve' -s d -l detach -d 'Return once the server is ready; stop it with kf delete'
 complete -c kf -n '__fish_seen_subcommand_from serve' -l wait -d 'On a cluster target: follow the run until it succeeds or fails (Ready, for a server); exit status 0 or 1 accordingly'
 complete -c kf -n '__fish_seen_subcommand_from serve' -l timeout -x -d 'With --wait: give up after SECONDS (default: no limit)'
+complete -c kf -n '__fish_seen_subcommand_from serve' -l port -x -d 'Port on 127.0.0.1 (default: a free one)'
+complete -c kf -n '__fish_seen_subcommand_from serve' -s d -l detach -d 'Return once the server is ready; stop it with kf delete'
 
 # kf predict
 complete -c kf -n '__fish_seen_subcommand_from predict' -l index -x -d 'Which test sample (default 0)'
