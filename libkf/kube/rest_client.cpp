@@ -209,6 +209,17 @@ std::chrono::milliseconds RestClient::backoff(int attempt, const std::string& re
   return wait;
 }
 
+Error RestClient::unreachable(const std::string& why) { return Error(redacted("cannot reach " + server() + ": " + why)); }
+
+void RestClient::after_transport_error(const TransportError& e, int attempt, const std::string& what) {
+  if (e.permanent()) throw unreachable(e.what());
+  if (attempt >= m_options.max_retries)
+    throw unreachable(std::string(e.what()) + " (" + std::to_string(attempt + 1) + " attempts)");
+  const auto wait = backoff(attempt, "");
+  debug(what + ": " + e.what() + "; retrying in " + std::to_string(wait.count()) + "ms");
+  std::this_thread::sleep_for(wait);
+}
+
 HttpResponse RestClient::call(HttpRequest req) {
   bool refreshed = false;
   for (int attempt = 0;; ++attempt) {
@@ -222,12 +233,7 @@ HttpResponse RestClient::call(HttpRequest req) {
       const InFlightLimit::Slot slot(m_in_flight);
       res = m_http.perform(req);
     } catch (const TransportError& e) {
-      if (e.permanent()) throw Error(redacted("cannot reach " + server() + ": " + e.what()));
-      const auto wait = backoff(attempt, "");
-      if (attempt >= m_options.max_retries)
-        throw Error(redacted("cannot reach " + server() + ": " + e.what() + " (" + std::to_string(attempt + 1) + " attempts)"));
-      debug(req.method + " " + req.target + ": " + e.what() + "; retrying in " + std::to_string(wait.count()) + "ms");
-      std::this_thread::sleep_for(wait);
+      after_transport_error(e, attempt, req.method + " " + req.target);
       continue;
     }
     if (res.status == 401 && !refreshed) {

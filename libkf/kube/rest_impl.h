@@ -52,6 +52,12 @@ private:
   std::string redacted(const std::string& text);
   // The wait before retry `attempt` (0-based): exponential, at least a numeric Retry-After.
   std::chrono::milliseconds backoff(int attempt, const std::string& retry_after) const;
+  // "cannot reach SERVER: WHY", redacted.
+  Error unreachable(const std::string& why);
+  // After a transport failure of try `attempt` (0-based) of `what`: throws
+  // unreachable() when it is permanent (a certificate) or the retries are
+  // used up, else logs it and sleeps out the backoff.
+  void after_transport_error(const TransportError& e, int attempt, const std::string& what);
   // One request with retries, throttled; returns the last answer (even an error status).
   HttpResponse call(HttpRequest req);
   StreamEnd watch_stream(const std::string& target, WatchCache& cache,

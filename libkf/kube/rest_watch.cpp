@@ -101,7 +101,7 @@ RestClient::StreamEnd RestClient::watch_stream(const std::string& target, WatchC
   try {
     res = m_http.perform_stream(req, [&](std::string_view chunk) { return lines.feed(chunk, on_line); }, expired);
   } catch (const TransportError& e) {
-    if (e.permanent()) throw Error(redacted("cannot reach " + server() + ": " + e.what()));
+    if (e.permanent()) throw unreachable(e.what());
     return {StreamEnd::Failed, e.what(), "", end.progressed};
   }
   if (fatal) throw *fatal;
@@ -209,13 +209,8 @@ void RestClient::pod_logs(const std::string& ns, const std::string& pod, const P
         return on_data(chunk);
       }, {});
     } catch (const TransportError& e) {
-      if (e.permanent()) throw Error(redacted("cannot reach " + server() + ": " + e.what()));
-      if (delivered) throw Error(redacted("the log of " + who + " broke off: " + e.what()));
-      if (attempt >= m_options.max_retries)
-        throw Error(redacted("cannot reach " + server() + ": " + e.what() + " (" + std::to_string(attempt + 1) + " attempts)"));
-      const auto wait = backoff(attempt, "");
-      debug("log of " + who + ": " + e.what() + "; retrying in " + std::to_string(wait.count()) + "ms");
-      std::this_thread::sleep_for(wait);
+      if (delivered && !e.permanent()) throw Error(redacted("the log of " + who + " broke off: " + e.what()));
+      after_transport_error(e, attempt, "log of " + who);
       continue;
     }
     if (res.status == 401 && !refreshed) {
