@@ -81,7 +81,7 @@ expect_eq "failing train: exit code" 1 "$RC"
 expect_eq "failing train: outcome" \
   "demo-train-2 Failed: PyTorchJob demo-train-2 is failed because 1 Worker replica(s) failed." \
   "$(grep '^demo-train-2 Failed' <<<"$ERR")"
-grep -q '^    error: ' <<<"$ERR" || fail "failing train: no log tail in: $ERR"
+grep -q '^    kf-trainer: error: loss is NaN' <<<"$ERR" || fail "failing train: no log tail in: $ERR"
 run_kf status demo-train-2 --target sim
 expect_eq "failing status: exit code" 0 "$RC"
 grep -q "^Last lines of worker-0's log:" <<<"$OUT" || fail "failing status: no log tail: $OUT"

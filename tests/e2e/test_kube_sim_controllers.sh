@@ -106,7 +106,7 @@ expect_eq "fail: conditions" "Created=True Running=False Failed=True" "$(conditi
 kc get pod train-fail-worker-0 -o jsonpath='{.status.phase} {.status.containerStatuses[0].state.terminated.exitCode} {.status.containerStatuses[0].state.terminated.reason}'
 expect_eq "fail: pod" "Failed 1 Error" "$OUT"
 kc logs train-fail-worker-0 --tail=1
-expect_eq "fail: last log line" "error: loss is NaN at epoch 2" "$OUT"
+expect_eq "fail: last log line" "kf-trainer: error: loss is NaN at epoch 2" "$OUT"
 
 # --- a replica restarted once -----------------------------------------------
 kc get --raw /apis/kubeflow.org/v1/namespaces/default/pytorchjobs
@@ -121,7 +121,7 @@ kc logs train-restart-worker-0 --previous
 expect_eq "restart: previous log" "kf-trainer[1/2]: no GPU (kube-sim); using the CPU path
 kf-trainer[1/2]: rendezvous complete at train-restart-master-0:23456
 epoch=1 loss=1.0051 accuracy=0.6705 test_loss=1.0855 train_accuracy=0.6585
-error: loss is NaN at epoch 2" "$OUT"
+kf-trainer: error: loss is NaN at epoch 2" "$OUT"
 kc logs train-restart-worker-0
 expect_eq "restart: current log" "kf-trainer[1/2]: resuming from rank 0's checkpoint at epoch 1" "$(printf '%s\n' "$OUT" | head -1)"
 expect_eq "restart: current log length" 6 "$(printf '%s\n' "$OUT" | wc -l)"

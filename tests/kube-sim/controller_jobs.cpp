@@ -96,7 +96,7 @@ public:
       ++r.epoch;
       const int fail_at = std::min(2, run.epochs);
       if ((r.fail || (r.restart && r.pod.restarts == 0)) && r.epoch == fail_at) {
-        r.pod.log("error: loss is NaN at epoch " + std::to_string(r.epoch));
+        r.pod.log("kf-trainer: error: loss is NaN at epoch " + std::to_string(r.epoch));
         if (r.fail) {
           r.pod.finish(1);
           if (failed_type.empty() || failed_type == r.type) {

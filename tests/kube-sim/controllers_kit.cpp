@@ -235,7 +235,7 @@ std::vector<std::string> container_output(const Json& c, bool fail) {
     const int epochs = epochs_of(c), fail_at = std::min(2, epochs);
     if (flags.count("evaluate")) out.push_back("loss=" + fmt_double(cv.loss_at(epochs)) + " accuracy=" + fmt_double(cv.accuracy_at(epochs)));
     for (int e = 1; !flags.count("evaluate") && e <= (fail ? fail_at : epochs); ++e) out.push_back(cv.line(e));
-    if (fail) out.push_back("error: loss is NaN at epoch " + std::to_string(fail_at));
+    if (fail) out.push_back("kf-trainer: error: loss is NaN at epoch " + std::to_string(fail_at));
     return out;
   }
   const bool echo = !words.empty() && words[0] == "echo";
