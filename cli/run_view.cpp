@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "cli/output.h"
+#include "libkf/util/clock.h"
 
 namespace kf::cli {
 
@@ -33,9 +34,9 @@ const char* state_color(const std::string& s) {
 
 // Seconds since an RFC 3339 time ("" = unknown).
 std::string age(const std::string& rfc3339) {
-  std::tm tm{};
-  if (rfc3339.empty() || !strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) return "";
-  const double s = std::difftime(std::time(nullptr), timegm(&tm));
+  const auto t = parse_rfc3339(rfc3339);
+  if (!t) return "";
+  const double s = std::difftime(std::time(nullptr), static_cast<std::time_t>(*t));
   return duration_text(s < 0 ? 0 : s);
 }
 

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "libkf/kube/http.h"
+#include "libkf/util/clock.h"
 #include "libkf/util/json.h"
 
 namespace kf::kube {
@@ -19,9 +20,8 @@ namespace kf::kube {
 namespace {
 
 std::chrono::system_clock::time_point parse_time(const std::string& s) {
-  std::tm tm{};
-  if (!strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return std::chrono::system_clock::time_point::max();
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  const auto t = parse_rfc3339(s);
+  return t ? std::chrono::system_clock::from_time_t(static_cast<std::time_t>(*t)) : std::chrono::system_clock::time_point::max();
 }
 
 } // namespace

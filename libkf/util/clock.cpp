@@ -21,4 +21,10 @@ std::string rfc3339(std::int64_t epoch_seconds) {
 
 std::string now_rfc3339() { return rfc3339(static_cast<std::int64_t>(std::time(nullptr))); }
 
+std::optional<std::int64_t> parse_rfc3339(const std::string& text) {
+  std::tm tm{};
+  if (text.empty() || strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return std::nullopt;
+  return static_cast<std::int64_t>(timegm(&tm));
+}
+
 } // namespace kf
