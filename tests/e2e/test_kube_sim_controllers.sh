@@ -5,8 +5,9 @@
 # sim.kf.dev/* annotations make them fail or restart, and garbage collection
 # deletes what a deleted object owned; the Events the operator, the
 # scheduler and the kubelet record (kubectl get events, kubectl events,
-# kubectl describe). No timings are asserted: everything waits with kubectl
-# wait and generous timeouts.
+# kubectl describe); kubectl get's default output from server-side Tables.
+# No timings are asserted: everything waits with kubectl wait and generous
+# timeouts.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/kube_sim.sh"
 DATA="$KF_SOURCE_DIR/tests/testdata/kube/controllers"
@@ -300,6 +301,51 @@ must "apply pod" apply --server-side -f "$DATA/pod.yaml"
 must "wait pod" wait --for=jsonpath='{.status.phase}'=Succeeded pod/hello --timeout=60s
 kc logs hello
 expect_eq "bare pod: log" "hello from a bare pod" "$OUT"
+
+# --- kubectl get's default output: server-side Tables ------------------------
+# table ARGS...: `kubectl get ARGS` with columns single-spaced and every age as AGE.
+table() {
+  must "get $*" get "$@"
+  printf '%s\n' "$OUT" | sed -E 's/ +/ /g; s/ $//' |
+    sed -E ':a; s/(^| |\()[0-9]+[smhdy]([0-9]+[smhd])?( |\)|$)/\1AGE\3/; ta'
+}
+expect_eq "table: jobs (the CRD's printer columns)" "NAME STATE AGE
+train-fail Failed AGE
+train-restart Succeeded AGE" "$(table pytorchjobs train-fail train-restart)"
+expect_eq "table: pods (kubectl's READY, STATUS, RESTARTS)" "NAME READY STATUS RESTARTS AGE
+train-fail-worker-0 0/1 Error 0 AGE
+train-restart-worker-0 0/1 Completed 1 (AGE ago) AGE
+hello 0/1 Completed 0 AGE" "$(table pods train-fail-worker-0 train-restart-worker-0 hello)"
+expect_eq "table: pods -o wide" "NAME READY STATUS RESTARTS AGE IP NODE NOMINATED NODE READINESS GATES" \
+  "$(table pods hello -o wide | head -1)"
+must "get pods -o wide" get pods train-fail-worker-0 -o wide
+[[ "$(printf '%s\n' "$OUT" | tail -1 | sed -E 's/ +/ /g')" =~ ^train-fail-worker-0\ 0/1\ Error\ 0\ [0-9smhd]+\ 10\.[0-9.]+\ kube-sim-node\ \<none\>\ \<none\>$ ]] ||
+  fail "table: pods -o wide row: $OUT"
+expect_eq "table: inference services (JSONPath filters)" "NAME URL READY PREV LATEST PREVROLLEDOUTREVISION LATESTREADYREVISION AGE
+demo http://demo.default.example.com True 100 demo-predictor-00001 AGE
+serve-fail False AGE" "$(table isvc demo serve-fail)"
+expect_eq "table: deployment" "NAME READY UP-TO-DATE AVAILABLE AGE
+web 2/2 2 2 AGE" "$(table deployment web)"
+expect_eq "table: events" "LAST SEEN TYPE REASON OBJECT MESSAGE
+AGE Normal PyTorchJobFailed pytorchjob/train-fail PyTorchJob train-fail is failed because 1 Worker replica(s) failed." \
+  "$(table events --field-selector involvedObject.name=train-fail,reason=PyTorchJobFailed)"
+expect_eq "table: namespaces" "NAME STATUS AGE
+default Active AGE" "$(table namespace default)"
+expect_eq "table: CRDs (kube-apiserver's default columns)" "NAME CREATED AT" \
+  "$(table crd pytorchjobs.kubeflow.org | head -1)"
+must "get crd" get crd pytorchjobs.kubeflow.org
+[[ "$(printf '%s\n' "$OUT" | tail -1)" =~ ^pytorchjobs\.kubeflow\.org\ +20[0-9-]+T[0-9:]+Z$ ]] || fail "table: CRD row: $OUT"
+# The Table itself: PartialObjectMetadata rows by default, whole objects on
+# request, and one-row Tables in a watch (kubectl get -w).
+TABLE='Accept: application/json;as=Table;v=v1;g=meta.k8s.io'
+expect_eq "table: row objects" "Table PartialObjectMetadata hello" "$(curl -s -H "$TABLE" "$SIM_URL/api/v1/namespaces/default/pods/hello" |
+  python3 -c 'import json, sys; t = json.load(sys.stdin); print(t["kind"], t["rows"][0]["object"]["kind"], t["rows"][0]["object"]["metadata"]["name"])')"
+expect_eq "table: includeObject=Object" "Pod" "$(curl -s -H "$TABLE" "$SIM_URL/api/v1/namespaces/default/pods?includeObject=Object&fieldSelector=metadata.name%3Dhello" |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["rows"][0]["object"]["kind"])')"
+expect_eq "table: watch events" "ADDED Table hello Completed" "$(curl -s -H "$TABLE" "$SIM_URL/api/v1/namespaces/default/pods?watch=true&timeoutSeconds=1&fieldSelector=metadata.name%3Dhello" |
+  python3 -c 'import json, sys; e = json.loads(sys.stdin.readline()); r = e["object"]["rows"][0]["cells"]; print(e["type"], e["object"]["kind"], r[0], r[2])')"
+expect_eq "table: plain JSON without the Accept header" "PodList" \
+  "$(curl -s "$SIM_URL/api/v1/namespaces/default/pods" | python3 -c 'import json, sys; print(json.load(sys.stdin)["kind"])')"
 
 # --- logs -f streams while the container runs, and ends when kube-sim stops ---------
 sed -e 's/name: hello/name: forever/' -e 's/restartPolicy: Never/restartPolicy: Always/' "$DATA/pod.yaml" >"$WORK/forever.yaml"

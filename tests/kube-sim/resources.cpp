@@ -8,6 +8,7 @@
 #include "tests/kube-sim/apply.h"
 #include "tests/kube-sim/handlers.h"
 #include "tests/kube-sim/server.h"
+#include "tests/kube-sim/tables.h"
 
 namespace kubesim {
 
@@ -113,11 +114,18 @@ void serve_resource(Store& store, Call& c) {
     const Query q = query_of(req, c.ns);
     const std::string watch = param(req, "watch");
     if (watch == "true" || watch == "1") return serve_watch(store, c, q);
-    return send_json(c.res, 200, store.list(c.type, q));
+    Json list = store.list(c.type, q);
+    if (wants_table(req))
+      return send_json(c.res, 200, to_table(store, c.type, list["items"].get<std::vector<Json>>(), param(req, "includeObject"),
+                                            list["metadata"]));
+    return send_json(c.res, 200, list);
   }
   if (m == "GET") {
     const auto obj = store.get(c.type, c.ns, c.name);
     if (!obj) not_found(c, c.name);
+    if (wants_table(req))
+      return send_json(c.res, 200, to_table(store, c.type, {*obj}, param(req, "includeObject"),
+                                            {{"resourceVersion", (*obj)["metadata"].value("resourceVersion", "")}}));
     return send_json(c.res, 200, *obj);
   }
   if (m == "DELETE" && c.name.empty()) { // deletecollection

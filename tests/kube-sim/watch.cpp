@@ -12,6 +12,7 @@
 
 #include "tests/kube-sim/handlers.h"
 #include "tests/kube-sim/server.h"
+#include "tests/kube-sim/tables.h"
 
 namespace kubesim {
 
@@ -37,6 +38,16 @@ std::string line(const std::string& type, const Json& obj) {
   return Json{{"type", type}, {"object", obj}}.dump() + "\n";
 }
 
+// What a watch event carries: the object, or a one-row Table of it when
+// the client asked for Tables (kubectl get -w).
+struct EventObject {
+  const Store& store;
+  ResourceType type;
+  bool table = false;
+  std::string include_object;
+  Json operator()(const Json& obj) const { return table ? to_table(store, type, {obj}, include_object, Json::object()) : obj; }
+};
+
 } // namespace
 
 void serve_watch(Store& store, Call& c, const Query& query) {
@@ -47,8 +58,10 @@ void serve_watch(Store& store, Call& c, const Query& query) {
   st->break_after = watch_break_after(c.req);
   const long seconds = timeout.empty() || timeout.find_first_not_of("0123456789") != std::string::npos ? 1800 : std::stol(timeout);
   st->deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  const EventObject object{store, c.type, wants_table(c.req),
+                           c.req.has_param("includeObject") ? c.req.get_param_value("includeObject") : ""};
   if (rv.empty() || rv == "0") {
-    for (const auto& obj : store.snapshot(c.type, query, &st->rv)) st->lines.push_back(line("ADDED", obj));
+    for (const auto& obj : store.snapshot(c.type, query, &st->rv)) st->lines.push_back(line("ADDED", object(obj)));
   } else {
     if (rv.find_first_not_of("0123456789") != std::string::npos)
       throw ApiError(400, "BadRequest", "resourceVersion: Invalid value: \"" + rv + "\": must be an integer");
@@ -56,7 +69,7 @@ void serve_watch(Store& store, Call& c, const Query& query) {
   }
   const ResourceType type = c.type;
   c.res.status = 200;
-  c.res.set_chunked_content_provider(k_watch_content_type, [&store, st, type, query](std::size_t, httplib::DataSink& sink) {
+  c.res.set_chunked_content_provider(k_watch_content_type, [&store, st, type, query, object](std::size_t, httplib::DataSink& sink) {
     if (st->lines.empty() && !st->done) {
       const auto now = std::chrono::steady_clock::now();
       if (store.stopping() || now >= st->deadline) {
@@ -67,7 +80,7 @@ void serve_watch(Store& store, Call& c, const Query& query) {
           std::uint64_t seen = st->rv;
           const auto events = store.events_after(type, st->rv, std::chrono::duration_cast<std::chrono::milliseconds>(wait), &seen);
           for (const auto& e : events)
-            if (matches(e.object, query)) st->lines.push_back(line(e.type, e.object));
+            if (matches(e.object, query)) st->lines.push_back(line(e.type, object(e.object)));
           if (st->lines.empty() && seen == st->rv && st->bookmarks)
             st->lines.push_back(line("BOOKMARK", {{"kind", type.kind}, {"apiVersion", type.api_version()},
                                                   {"metadata", {{"resourceVersion", std::to_string(seen)}}}}));
