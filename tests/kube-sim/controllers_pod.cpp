@@ -80,6 +80,11 @@ bool SimPod::attach(Store& store, const Json& pod) {
   m_spec = pod.value("spec", Json::object());
   const auto& containers = m_spec.value("containers", Json::array());
   container = containers.empty() ? "" : containers[0].value("name", "");
+  // The scheduler's binding (pods/binding sets spec.nodeName), unless the pod names its node.
+  if (m_spec.value("nodeName", "").empty()) {
+    m_spec["nodeName"] = k_node;
+    if (!update(store, pod_type(store), ns, name, uid, [](Json& p) { p["spec"]["nodeName"] = k_node; })) gone = true;
+  }
   m_created = m_started = now_rfc3339();
   phase = "Pending";
   return write();
