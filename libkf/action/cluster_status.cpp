@@ -219,7 +219,7 @@ std::vector<Json> cluster_status(const Context& ctx, const StatusOptions& o, clu
     try {
       kube::PodLogOptions lo;
       lo.tail_lines = 50;
-      for (const auto& p : t.pods(*object))
+      for (const auto& p : pod_objects)
         if (cluster::replica_of(p) == "master-0" || cluster::replica_of(p) == "chief-0" || pods.size() == 1) {
           t.client().pod_logs(t.namespace_(), text(at(p, "metadata"), "name"), lo, [&log](std::string_view c) {
             log.append(c);
