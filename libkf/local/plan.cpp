@@ -33,11 +33,6 @@ const KindInfo* kind_info(const std::string& kind) {
   return nullptr;
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::vector<std::string> strings_of(const Json& j, const std::string& where) {
   std::vector<std::string> out;
   if (j.is_null()) return out;
@@ -100,7 +95,7 @@ ReplicaGroup read_group(const std::string& prefix, const std::string& type, cons
   return g;
 }
 
-std::string tf_role(const std::string& type) { return lower(type); }
+std::string tf_role(const std::string& type) { return str::lower(type); }
 
 } // namespace
 
@@ -163,7 +158,7 @@ JobPlan plan_job(const Json& object, const PlanOptions& o) {
     int rank = 0;
     for (const auto& g : groups)
       for (int i = 0; i < g.replicas; ++i, ++rank) {
-        ReplicaPlan r{g.type, i, lower(g.type) + "-" + std::to_string(i), g.argv, g.env, g.policy};
+        ReplicaPlan r{g.type, i, str::lower(g.type) + "-" + std::to_string(i), g.argv, g.env, g.policy};
         const std::vector<std::pair<std::string, std::string>> injected = {
             {"PYTHONUNBUFFERED", "1"},
             {"MASTER_ADDR", "127.0.0.1"},
@@ -194,7 +189,7 @@ JobPlan plan_job(const Json& object, const PlanOptions& o) {
   bool has_chief = false;
   for (const auto& g : groups) {
     for (int i = 0; i < g.replicas; ++i) {
-      ReplicaPlan r{g.type, i, lower(g.type) + "-" + std::to_string(i), g.argv, g.env, g.policy};
+      ReplicaPlan r{g.type, i, str::lower(g.type) + "-" + std::to_string(i), g.argv, g.env, g.policy};
       const Json tf = {{"cluster", cluster}, {"task", {{"type", tf_role(g.type)}, {"index", i}}}, {"environment", "cloud"}};
       r.env.emplace_back("PYTHONUNBUFFERED", "1");
       r.env.emplace_back("TF_CONFIG", tf.dump());

@@ -1,4 +1,5 @@
 #include "libkf/platform/objects.h"
+#include "libkf/util/strings.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -39,11 +40,6 @@ const std::vector<std::string> k_cluster_kinds = {
 std::size_t kind_rank(const std::string& kind) {
   const auto it = std::find(k_kind_order.begin(), k_kind_order.end(), kind);
   return static_cast<std::size_t>(it - k_kind_order.begin());
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 } // namespace
@@ -145,7 +141,7 @@ std::string identity(const Json& obj) {
 
 std::string display_kind(const Json& obj) {
   const std::string group = group_of(obj.value("apiVersion", ""));
-  const std::string kind = lower(obj.value("kind", ""));
+  const std::string kind = str::lower(obj.value("kind", ""));
   return group.empty() ? kind : kind + "." + group;
 }
 

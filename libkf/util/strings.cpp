@@ -1,5 +1,7 @@
 #include "libkf/util/strings.h"
 
+#include <cctype>
+
 #include <algorithm>
 #include <limits>
 
@@ -64,6 +66,12 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
 }
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
 
 std::string trim(std::string_view s) {
   const auto b = s.find_first_not_of(" \t\r\n");

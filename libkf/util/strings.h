@@ -23,6 +23,8 @@ std::vector<std::string> split(std::string_view s, char sep);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 bool starts_with(std::string_view s, std::string_view prefix);
 std::string trim(std::string_view s);
+// ASCII lower case ("PyTorchJob" -> "pytorchjob").
+std::string lower(std::string_view s);
 
 // Kubernetes DNS-1123 label: lower-case alphanumerics and '-', 1..63 chars,
 // starting and ending with an alphanumeric.

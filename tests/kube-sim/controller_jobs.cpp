@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "tests/kube-sim/controllers_kit.h"
+#include "libkf/util/strings.h"
 
 namespace kubesim::sim {
 
@@ -24,18 +25,13 @@ struct Flavor {
 const Flavor k_pytorch{"PyTorchJob", "pytorchReplicaSpecs", "pytorchjob-controller", "pytorch", {"Master", "Worker"}};
 const Flavor k_tf{"TFJob", "tfReplicaSpecs", "tfjob-controller", "tf", {"Chief", "Master", "Worker", "PS", "Evaluator"}};
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  return s;
-}
-
 struct Replica {
   std::string type; // as in the spec: "Worker"
   int index = 0, rank = -1; // rank -1: does not train (evaluator)
   bool fail = false, restart = false, waiting_restart = false;
   int epoch = 0;
   SimPod pod;
-  std::string id() const { return lower(type) + "-" + std::to_string(index); }
+  std::string id() const { return kf::str::lower(type) + "-" + std::to_string(index); }
   bool done() const { return pod.gone || pod.phase == "Succeeded" || pod.phase == "Failed"; }
 };
 
@@ -77,7 +73,7 @@ public:
         r.pod.run();
         if (r.rank < 0) continue;
         r.pod.log(who + "no GPU (kube-sim); using the CPU path");
-        if (run.world > 1) r.pod.log(who + "rendezvous complete at " + t.name + "-" + lower(run.replicas[0].type) + "-0:23456");
+        if (run.world > 1) r.pod.log(who + "rendezvous complete at " + t.name + "-" + kf::str::lower(run.replicas[0].type) + "-0:23456");
         continue;
       }
       if (r.waiting_restart) {
@@ -88,7 +84,7 @@ public:
         continue;
       }
       if (r.rank < 0) {
-        r.pod.log("kf-trainer: TF_CONFIG task " + lower(r.type) + " " + std::to_string(r.index) +
+        r.pod.log("kf-trainer: TF_CONFIG task " + kf::str::lower(r.type) + " " + std::to_string(r.index) +
                   " does not train (all-reduce needs no evaluator); exiting");
         r.pod.finish(0);
         continue;
@@ -136,7 +132,7 @@ private:
         Replica r;
         r.type = type;
         r.index = i;
-        if (lower(type) != "evaluator") r.rank = run.world++;
+        if (kf::str::lower(type) != "evaluator") r.rank = run.world++;
         r.fail = selected(fail, t.name, r, run.replicas.empty());
         r.restart = selected(restart, t.name, r, run.replicas.empty());
         run.replicas.push_back(std::move(r));
@@ -165,7 +161,7 @@ private:
     for (const auto& r : run.replicas) {
       if (!out.contains(r.type)) {
         const Json labels = {{"training.kubeflow.org/job-name", t.name}, {"training.kubeflow.org/operator-name", m_f.operator_name},
-                             {"training.kubeflow.org/replica-type", lower(r.type)}};
+                             {"training.kubeflow.org/replica-type", kf::str::lower(r.type)}};
         std::string selector;
         for (const auto& [k, v] : labels.items()) selector += (selector.empty() ? "" : ",") + k + "=" + v.get<std::string>();
         out[r.type] = {{"labelSelector", {{"matchLabels", labels}}}, {"selector", selector}};
@@ -183,7 +179,7 @@ private:
     Json labels = md.value("labels", Json::object());
     labels["training.kubeflow.org/job-name"] = t.name;
     labels["training.kubeflow.org/operator-name"] = m_f.operator_name;
-    labels["training.kubeflow.org/replica-type"] = lower(r.type);
+    labels["training.kubeflow.org/replica-type"] = kf::str::lower(r.type);
     labels["training.kubeflow.org/replica-index"] = std::to_string(r.index);
     if (r.type == "Master" || r.type == "Chief") labels["training.kubeflow.org/job-role"] = "master";
     Json spec = tmpl.value("spec", Json::object());
@@ -202,12 +198,12 @@ private:
 
   Json rendezvous_env(const Target& t, const JobRun& run, const Replica& r) const {
     if (m_f.env_style == "pytorch")
-      return {{"MASTER_ADDR", t.name + "-" + lower(run.replicas[0].type) + "-0"}, {"MASTER_PORT", "23456"},
+      return {{"MASTER_ADDR", t.name + "-" + kf::str::lower(run.replicas[0].type) + "-0"}, {"MASTER_PORT", "23456"},
               {"WORLD_SIZE", std::to_string(run.world)}, {"RANK", std::to_string(std::max(r.rank, 0))}, {"PYTHONUNBUFFERED", "1"}};
     Json cluster = Json::object();
     for (const auto& x : run.replicas)
-      if (x.rank >= 0) cluster[lower(x.type)].push_back(t.name + "-" + x.id() + "." + t.ns + ".svc:2222");
-    const Json tf = {{"cluster", cluster}, {"task", {{"type", lower(r.type)}, {"index", r.index}}}, {"environment", "cloud"}};
+      if (x.rank >= 0) cluster[kf::str::lower(x.type)].push_back(t.name + "-" + x.id() + "." + t.ns + ".svc:2222");
+    const Json tf = {{"cluster", cluster}, {"task", {{"type", kf::str::lower(r.type)}, {"index", r.index}}}, {"environment", "cloud"}};
     return {{"TF_CONFIG", tf.dump()}};
   }
 

@@ -2,6 +2,7 @@
 // never resurrect, conditions, deterministic names and numbers, and the
 // training-curve model behind job logs and Katib's metrics.
 #include "tests/kube-sim/controllers_kit.h"
+#include "libkf/util/strings.h"
 
 #include <algorithm>
 #include <cctype>
@@ -15,11 +16,6 @@ namespace {
 
 struct Gone {};
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 std::optional<double> number(const std::string& s) {
   if (s.empty()) return std::nullopt;
   char* end = nullptr;
@@ -30,7 +26,7 @@ std::optional<double> number(const std::string& s) {
 
 // How far one hyperparameter is from its best value, in accuracy.
 double penalty(const std::string& raw_name, const std::string& value) {
-  const std::string name = lower(raw_name);
+  const std::string name = kf::str::lower(raw_name);
   const auto v = number(value);
   if (name == "optimizer") return value == "adam" || value == "adamw" ? 0.0 : value == "sgd" ? 0.02 : 0.01;
   if (!v) return 0.005 * static_cast<double>(fnv1a(value) % 5);

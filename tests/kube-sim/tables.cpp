@@ -1,6 +1,7 @@
 // Server-side printing (tables.h): column sets, the JSONPath subset of
 // printer columns, and kube-apiserver's human-readable ages.
 #include "tests/kube-sim/tables.h"
+#include "libkf/util/strings.h"
 
 #include <cstdio>
 #include <ctime>
@@ -46,11 +47,6 @@ long int_at(const Json& obj, const std::string& path) {
 }
 
 std::string text_or_none(const std::string& s) { return s.empty() ? "<none>" : s; }
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // kubectl's pod STATUS: the phase, unless a container says more (waiting:
 // ContainerCreating, CrashLoopBackOff; terminated: Completed, Error).
@@ -105,7 +101,7 @@ std::vector<Column> event_columns() {
           text_column("Reason", [](const Json& e) { return json_text(e, "reason"); }),
           text_column("Object", [](const Json& e) {
             const Json& io = json_field(e, "involvedObject");
-            return lower(json_text(io, "kind")) + "/" + json_text(io, "name");
+            return kf::str::lower(json_text(io, "kind")) + "/" + json_text(io, "name");
           }),
           text_column("Subobject", [](const Json& e) { return json_text(json_field(e, "involvedObject"), "fieldPath"); }, 1),
           text_column("Source", [](const Json& e) {
