@@ -15,7 +15,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build/release}" && pwd)
 kf=$build/cli/kf
 sim=${KUBE_SIM:-$build/tests/kube-sim/kube-sim} # the release preset builds no tests: KUBE_SIM=build/dev/tests/kube-sim/kube-sim
-crds=${KF_UPSTREAM_CRDS:-$root/../shared/upstream/crds}
+crds=${KF_UPSTREAM_CRDS:-$root/third_party/crds}
 runs=${RUNS:-20}
 kubectl=$(command -v kubectl.1.32 || echo /usr/lib/google-cloud-sdk/bin/kubectl.1.32)
 command -v hyperfine >/dev/null || { echo "hyperfine is missing: bash scripts/install-deps.sh" >&2; exit 1; }

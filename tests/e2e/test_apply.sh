@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/kube_sim.sh"
 DATA="$KF_SOURCE_DIR/tests/testdata/kube"
-CRDS="${KF_UPSTREAM_CRDS:-$KF_SOURCE_DIR/../shared/upstream/crds}"
+CRDS="${KF_UPSTREAM_CRDS:-$KF_SOURCE_DIR/third_party/crds}"
 
 # The manifests, in an order kubectl apply would fail on: the job before its CRD.
 M="$WORK/manifests"

@@ -7,7 +7,7 @@
 # each took demo-train-1, the last one's object overwriting the others'.)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/kube_sim.sh"
-CRDS="${KF_UPSTREAM_CRDS:-$KF_SOURCE_DIR/../shared/upstream/crds}"
+CRDS="${KF_UPSTREAM_CRDS:-$KF_SOURCE_DIR/third_party/crds}"
 
 start_kube_sim --crds "$CRDS" --no-controllers --latency-ms 300 --log
 cd "$WORK"

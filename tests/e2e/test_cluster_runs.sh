@@ -6,7 +6,7 @@
 # and status under a broken watch.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/kube_sim.sh"
-CRDS="${KF_UPSTREAM_CRDS:-$KF_SOURCE_DIR/../shared/upstream/crds}"
+CRDS="${KF_UPSTREAM_CRDS:-$KF_SOURCE_DIR/third_party/crds}"
 GOLDEN="$KF_SOURCE_DIR/tests/golden/cluster"
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 # Ages, times and commits differ from run to run (and so do column widths): the rest of a table is golden.

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/kube_sim.sh"
 : "${KUBE_PROBE:?set KUBE_PROBE to the kube-probe binary}"
-CRDS="${KF_UPSTREAM_CRDS:-$KF_SOURCE_DIR/../shared/upstream/crds}"
+CRDS="${KF_UPSTREAM_CRDS:-$KF_SOURCE_DIR/third_party/crds}"
 
 mkdir -p "$WORK/crds"
 cp "$CRDS/kubeflow.org_pytorchjobs.yaml" "$WORK/crds/"

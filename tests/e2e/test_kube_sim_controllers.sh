@@ -12,7 +12,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/kube_sim.sh"
 DATA="$KF_SOURCE_DIR/tests/testdata/kube/controllers"
 DEMO="$KF_SOURCE_DIR/tests/golden/demo"
-CRDS="${KF_UPSTREAM_CRDS:-$KF_SOURCE_DIR/../shared/upstream/crds}"
+CRDS="${KF_UPSTREAM_CRDS:-$KF_SOURCE_DIR/third_party/crds}"
 
 KUBECTL=/usr/lib/google-cloud-sdk/bin/kubectl.1.32
 [ -x "$KUBECTL" ] || KUBECTL=$(command -v kubectl || true)

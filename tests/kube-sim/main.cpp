@@ -1,5 +1,5 @@
 // kube-sim: a Kubernetes API simulator for kf's tests (tests/README.md).
-//   kube-sim --port 0 --kubeconfig-out kc.yaml --crds ../shared/upstream/crds
+//   kube-sim --port 0 --kubeconfig-out kc.yaml --crds third_party/crds
 //   kube-sim --tls --tls-dir pki/ --token T --kubeconfig-out kc.yaml
 // serves until SIGTERM or SIGINT; the kubeconfig appears (atomically) once
 // it accepts connections.
