@@ -2,11 +2,14 @@
 # Benchmarks kf against its peer tools, side by side in one hyperfine run each:
 #   1. start-up:  kf version            vs  kubectl version --client
 #   2. render:    kf render all         vs  kubectl kustomize (a kustomization of the same objects)
-# Usage: bench/run.sh [KF_BINARY]   (default: build/release/cli/kf)
+#   3. completion: kf __complete status ''   (what a shell runs on <TAB>; no peer: its time alone)
+# Usage: bench/run.sh [KF_BINARY]   (default: build/release/cli/kf; a relative path is fine)
 # Prints hyperfine's tables and the ratios; bench/RESULTS.md records a run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 kf=${1:-$root/build/release/cli/kf}
+# The benchmarks run in other directories: make a relative path absolute.
+case "$kf" in /*) ;; */*) kf="$(cd "$(dirname "$kf")" && pwd)/$(basename "$kf")" ;; *) kf=$(command -v "$kf" || echo "$kf") ;; esac
 # /usr/bin/kubectl on these machines is gcloud's dispatcher, which starts the
 # real kubectl.1.NN binary: measure the real one when it is there.
 real_kubectl=$(ls /usr/lib/google-cloud-sdk/bin/kubectl.1.3[0-9] 2>/dev/null | sort -V | tail -n 1 || true)
@@ -46,3 +49,11 @@ PY
 hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/render.json" \
   "$kf -C $work/demo render all" "$kubectl kustomize $work/kustomize"
 ratio "$work/render.json"
+
+echo "== completion: kf __complete status '' in a project with 200 runs (what <TAB> costs)"
+for i in $(seq 1 200); do
+  mkdir -p "$work/demo/.kf/runs/demo-train-$i"
+  (cd "$work/demo" && "$kf" render train -o json) >"$work/demo/.kf/runs/demo-train-$i/object.json"
+done
+hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/complete.json" \
+  "$kf __complete -C $work/demo status ''" "$kf __complete -C $work/demo --target ''"

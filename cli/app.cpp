@@ -33,7 +33,30 @@ void add_values_flags(CLI::App& cmd, ValuesFlags& flags, bool short_f) {
       ->take_all();
 }
 
-std::unique_ptr<CLI::App> make_app(Globals& g) {
+// The verbs, one line each: this list is what kf does.
+const std::vector<std::pair<std::string_view, void (*)(CLI::App&, Globals&)>>& verbs() {
+  static const std::vector<std::pair<std::string_view, void (*)(CLI::App&, Globals&)>> k_verbs = {
+      {"init", add_init},
+      {"render", add_render},
+      {"validate", add_validate},
+      {"apply", add_apply},       // server-side apply of manifests, or kf.yaml's platform
+      {"build", add_build},       // the trainer as an OCI image, pushed to a registry
+      {"train", add_train},       // train / tune / pipeline run / status / logs / delete: runs on the target
+      {"tune", add_tune},
+      {"pipeline", add_pipeline},
+      {"status", add_status},
+      {"logs", add_logs},
+      {"delete", add_delete},
+      {"serve", add_serve},       // serve / predict: the InferenceService, run by kf-server
+      {"predict", add_predict},
+      {"completion", add_completion},
+      {"version", add_version},
+      {"__supervise", add_supervise},
+  };
+  return k_verbs;
+}
+
+std::unique_ptr<CLI::App> make_app(Globals& g, std::string_view only_verb) {
   auto app = std::make_unique<CLI::App>(
       "kf takes a machine-learning project from a laptop to a Kubeflow cluster: it scaffolds the project, "
       "renders and validates the Kubernetes objects for training, tuning, serving, pipelines and notebooks, "
@@ -49,30 +72,39 @@ std::unique_ptr<CLI::App> make_app(Globals& g) {
            ->check(CLI::IsMember({"table", "json", "yaml"}))
            ->type_name("FORMAT"),
        Hint{{"table", "json", "yaml"}, ""});
-  app->add_option("--target", g.target, "Where verbs run: 'local', a target named in kf.yaml, or a kubeconfig context")
-      ->type_name("NAME");
+  hint(app->add_option("--target", g.target, "Where verbs run: 'local', a target named in kf.yaml, or a kubeconfig context")
+           ->type_name("NAME"),
+       Hint{{}, "target"});
   hint(app->add_option("-C,--directory", g.dir, "Run as if kf was started in DIR")->type_name("DIR"),
        Hint{{}, "dir"});
   app->add_flag("--no-color", g.no_color, "Never colour the output (also: NO_COLOR=1)");
 
-  // The verbs, one line each: this list is what kf does.
-  add_init(*app, g);
-  add_render(*app, g);
-  add_validate(*app, g);
-  add_apply(*app, g);   // issue 3: server-side apply of manifests
-  add_build(*app, g);   // issue 7: the trainer as an OCI image, pushed to a registry
-  add_train(*app, g);   // train / tune / pipeline run / status / logs / delete: runs on the target
-  add_tune(*app, g);
-  add_pipeline(*app, g);
-  add_status(*app, g);
-  add_logs(*app, g);
-  add_delete(*app, g);
-  add_serve(*app, g);   // serve / predict: the InferenceService, run by kf-server
-  add_predict(*app, g);
-  add_completion(*app, g);
-  add_version(*app, g);
-  add_supervise(*app, g);
+  // Only the verb on the command line, when there is one: defining all of
+  // them costs more than the rest of a `kf version`. Help, completion and
+  // kf-docgen see the whole table.
+  if (only_verb == "completion") only_verb = {}; // its scripts describe every verb
+  bool found = false;
+  for (const auto& [name, add] : verbs())
+    if (name == only_verb) {
+      add(*app, g);
+      found = true;
+    }
+  if (!found)
+    for (const auto& [name, add] : verbs()) add(*app, g);
   return app;
+}
+
+std::string_view verb_of(int argc, const char* const* argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "-o" || arg == "--output" || arg == "--target" || arg == "-C" || arg == "--directory") {
+      ++i; // a global option's value
+      continue;
+    }
+    if (!arg.empty() && arg[0] == '-') continue;
+    return arg;
+  }
+  return {};
 }
 
 } // namespace kf::cli

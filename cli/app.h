@@ -7,6 +7,8 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <string_view>
+#include <utility>
 #include <map>
 #include <memory>
 #include <string>
@@ -28,28 +30,36 @@ struct Globals {
 // What a shell may complete for an option or positional argument.
 struct Hint {
   std::vector<std::string> choices; // fixed words
-  std::string kind;                 // "file", "dir" or "" (choices only)
+  // "file", "dir", "" (choices only), or a value `kf __complete` computes
+  // (cli/complete.cpp): "run", "target", "context", "pipeline", "notebook",
+  // "render-name" (a pipeline or notebook, after `render pipeline|notebook`).
+  std::string kind;
+  bool dynamic() const { return !kind.empty() && kind != "file" && kind != "dir"; }
 };
 void hint(CLI::Option* opt, Hint h);
 const Hint* hint_for(const CLI::Option* opt);
 
-// Builds the whole command line. `globals` must outlive the app.
-std::unique_ptr<CLI::App> make_app(Globals& globals);
+// Builds the command line: the global options and every verb, or only
+// `only_verb` when it names one. `globals` must outlive the app.
+std::unique_ptr<CLI::App> make_app(Globals& globals, std::string_view only_verb = {});
+// The verb an argv names: its first word that is neither an option nor a
+// global option's value ("" when none).
+std::string_view verb_of(int argc, const char* const* argv);
 
 // One registration function per verb (cmd_<verb>.cpp).
 void add_version(CLI::App& app, Globals& g);
 void add_init(CLI::App& app, Globals& g);
 void add_render(CLI::App& app, Globals& g);
 void add_validate(CLI::App& app, Globals& g);
-void add_apply(CLI::App& app, Globals& g); // issue 3
-void add_build(CLI::App& app, Globals& g); // issue 7
-void add_train(CLI::App& app, Globals& g);      // issue 6: local runs; issue 4: cluster runs
-void add_tune(CLI::App& app, Globals& g);       // issue 4: Katib Experiments on a cluster
-void add_pipeline(CLI::App& app, Globals& g);   // issue 4: `kf pipeline run`, Argo Workflows on a cluster
+void add_apply(CLI::App& app, Globals& g);
+void add_build(CLI::App& app, Globals& g);
+void add_train(CLI::App& app, Globals& g);      // local and cluster runs
+void add_tune(CLI::App& app, Globals& g);       // Katib Experiments on a cluster
+void add_pipeline(CLI::App& app, Globals& g);   // `kf pipeline run`, Argo Workflows on a cluster
 void add_status(CLI::App& app, Globals& g);
 void add_logs(CLI::App& app, Globals& g);
 void add_delete(CLI::App& app, Globals& g);
-void add_serve(CLI::App& app, Globals& g);      // issue 8: the model server
+void add_serve(CLI::App& app, Globals& g);      // the model server
 void add_predict(CLI::App& app, Globals& g);
 void add_supervise(CLI::App& app, Globals& g);  // hidden: a local run's supervisor process
 void add_completion(CLI::App& app, Globals& g);

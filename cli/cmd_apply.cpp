@@ -111,7 +111,8 @@ void add_apply(CLI::App& app, Globals& g) {
   hint(cmd->add_option("--kubeconfig", flags->kubeconfig, "The kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
            ->type_name("FILE"),
        Hint{{}, "file"});
-  cmd->add_option("--context", flags->context, "The kubeconfig context (default: its current-context)")->type_name("NAME");
+  hint(cmd->add_option("--context", flags->context, "The kubeconfig context (default: its current-context)")->type_name("NAME"),
+       Hint{{}, "context"});
   cmd->add_option("-n,--namespace", flags->namespace_,
                   "Namespace for objects without one (default: spec.platform.namespace, with -f the context's)")
       ->type_name("NS");
@@ -200,7 +201,8 @@ void add_delete_applied_flags(CLI::App& cmd, DeleteAppliedFlags& flags) {
   cmd.add_flag("--platform", flags.platform, "Delete everything kf apply installed for kf.yaml's project, CRDs and namespaces last");
   hint(cmd.add_option("--kubeconfig", flags.kubeconfig, "With -f or --platform: the kubeconfig file")->type_name("FILE"),
        Hint{{}, "file"});
-  cmd.add_option("--context", flags.context, "With -f or --platform: the kubeconfig context")->type_name("NAME");
+  hint(cmd.add_option("--context", flags.context, "With -f or --platform: the kubeconfig context")->type_name("NAME"),
+       Hint{{}, "context"});
   cmd.add_option("-n,--namespace", flags.namespace_, "With -f: namespace for objects without one")->type_name("NS");
   hint(cmd.add_option("--dry-run", flags.dry_run, "'server': the server checks the deletions and deletes nothing")
            ->check(CLI::IsMember({"none", "server"}))

@@ -16,7 +16,8 @@ void add_render(CLI::App& app, Globals& g) {
                                            "Experiment, InferenceService, Workflow, Notebook)");
   hint(cmd->add_option("what", flags->what, "train, tune, serve, pipeline, notebook or all (default: all)"),
        Hint{{"train", "tune", "serve", "pipeline", "notebook", "all"}, ""});
-  cmd->add_option("name", flags->name, "The pipeline or notebook to render (default: every one)");
+  hint(cmd->add_option("name", flags->name, "The pipeline or notebook to render (default: every one)"),
+       Hint{{}, "render-name"});
   add_values_flags(*cmd, flags->values);
   cmd->footer("Objects are rendered from kf's templates, or from the project's templates/KIND.yaml when present.\n\n"
               "Examples:\n"

@@ -56,8 +56,9 @@ void add_serve(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("serve", "Serve a trained model over KServe's v2 and v1 protocols: the project's "
                                           "InferenceService, run by kf-server");
   add_submit_flags(*cmd, *flags, "");
-  cmd->add_option("model", flags->model, "A training run (its model), a model directory, or @latest (default: the newest "
-                                         "successful run's model)");
+  hint(cmd->add_option("model", flags->model, "A training run (its model), a model directory, or @latest (default: the "
+                                              "newest successful run's model)"),
+       Hint{{}, "run"});
   cmd->add_option("--port", flags->port, "Port on 127.0.0.1 (default: a free one)")->type_name("PORT");
   cmd->add_flag("-d,--detach", flags->detach, "Return once the server is ready; stop it with kf delete");
   cmd->footer("On a cluster target kf applies the ServingRuntime and the InferenceService (MODEL may be a storage URI "
@@ -137,7 +138,7 @@ void add_predict(CLI::App& app, Globals& g) {
   };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("predict", "Send a sample of the test set to the served model and print its answer");
-  cmd->add_option("run", flags->run, "The serving run (default: the newest one that is Ready)");
+  hint(cmd->add_option("run", flags->run, "The serving run (default: the newest one that is Ready)"), Hint{{}, "run"});
   cmd->add_option("--index", flags->index, "Which test sample (default 0)")->type_name("N")->check(CLI::NonNegativeNumber);
   cmd->footer("Reads sample N of the IDX test set (t10k-*) beside the data the model was trained on and POSTs it, as "
               "UINT8, to /v2/models/RUN/infer. -o json prints the server's answer.\n\n"

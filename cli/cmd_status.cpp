@@ -27,7 +27,7 @@ void add_status(CLI::App& app, Globals& g) {
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("status", "Show the project's runs, or one run in detail (conditions, replicas, "
                                            "metrics per epoch, artifacts, lineage)");
-  cmd->add_option("run", flags->run, "A run name, or @latest for the newest (default: list every run)");
+  hint(cmd->add_option("run", flags->run, "A run name, or @latest for the newest (default: list every run)"), Hint{{}, "run"});
   cmd->add_flag("-w,--watch", flags->watch, "Keep showing it as it changes (Ctrl-C to stop; one run: until it ends)");
   cmd->footer("-o json prints what the table shows, for scripts: state, message, metrics, artifacts (with sha256), "
               "git commit, replicas.\n\n"
@@ -129,7 +129,7 @@ void add_logs(CLI::App& app, Globals& g) {
   };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("logs", "Print a run's replica log (stdout and stderr of its process)");
-  cmd->add_option("run", flags->run, "A run name, or @latest")->required();
+  hint(cmd->add_option("run", flags->run, "A run name, or @latest")->required(), Hint{{}, "run"});
   cmd->add_flag("-f,--follow", flags->follow, "Keep printing as the log grows, until the run ends (across restarts)");
   cmd->add_option("--replica", flags->replica, "master, chief, worker-N, ps-N (default: master, or chief)")
       ->type_name("REPLICA");
@@ -155,7 +155,7 @@ void add_delete(CLI::App& app, Globals& g) {
   auto runs = std::make_shared<std::vector<std::string>>();
   auto applied = std::make_shared<DeleteAppliedFlags>(); // -f / --platform: cmd_apply.cpp
   auto* cmd = app.add_subcommand("delete", "Stop runs and remove them: their processes, directory and records");
-  cmd->add_option("runs", *runs, "Run names (or @latest)");
+  hint(cmd->add_option("runs", *runs, "Run names (or @latest)"), Hint{{}, "run"});
   add_delete_applied_flags(*cmd, *applied);
   cmd->footer("Examples:\n"
               "  kf delete mnist-train-2\n"

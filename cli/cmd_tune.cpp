@@ -43,7 +43,7 @@ void add_pipeline(CLI::App& app, Globals& g) {
                 "  kf pipeline run --target prod --wait\n"
                 "  kf pipeline run train-and-evaluate --target prod --name nightly");
   auto* cmd = group->add_subcommand("run", "Submit a pipeline of kf.yaml as an Argo Workflow to a cluster target");
-  cmd->add_option("pipeline", flags->pipeline, "The pipeline (default: the project's only one)");
+  hint(cmd->add_option("pipeline", flags->pipeline, "The pipeline (default: the project's only one)"), Hint{{}, "pipeline"});
   add_submit_flags(*cmd, *flags, "workflow");
   cmd->footer("With --wait, follows the workflow to its final phase and prints its node tree.\n\n"
               "Examples:\n"

@@ -15,25 +15,28 @@ void add_validate(CLI::App& app, Globals& g) {
     ValuesFlags values;
   };
   auto flags = std::make_shared<Flags>();
-  auto* cmd = app.add_subcommand("validate", "Check kf.yaml, and objects against the CRD schemas of a directory");
+  auto* cmd = app.add_subcommand("validate", "Check kf.yaml, and objects against the upstream CRD schemas");
   hint(cmd->add_option("-f,--filename", flags->files, "Validate the objects in FILE instead of the project's ('-' = stdin; repeatable)")
            ->type_name("FILE")
            ->expected(1)
            ->allow_extra_args(false)
            ->take_all(),
        Hint{{}, "file"});
-  hint(cmd->add_option("--schemas", flags->schemas, "Directory of CRD files (and swagger .json) to validate against")
+  hint(cmd->add_option("--schemas", flags->schemas, "Validate against the CRD files (and swagger .json) of DIR instead of the built-in CRDs")
            ->type_name("DIR")
            ->envname("KF_SCHEMAS"),
        Hint{{}, "dir"});
   add_values_flags(*cmd, flags->values, false);
   cmd->footer("Exit status: 0 valid, 1 an object breaks its schema, 2 kf.yaml or a file is malformed.\n\n"
+              "Without --schemas, objects are checked against the upstream CRDs built into kf (Training\n"
+              "Operator v1, Trainer v2, Katib, KServe, Argo Workflows, Notebooks, Pipelines), or with\n"
+              "--target CLUSTER against the CRDs installed on that cluster.\n\n"
               "Examples:\n"
-              "  kf validate                                  # kf.yaml only\n"
-              "  kf validate --schemas ./crds                 # kf.yaml and every rendered object\n"
+              "  kf validate                                  # kf.yaml and every rendered object\n"
+              "  kf validate --schemas ./crds                 # against the CRD files of ./crds\n"
               "  kf validate --target prod                    # against the CRDs installed on a cluster target\n"
-              "  kf validate -f objs.yaml --schemas ./crds\n"
-              "  kf render train | kf validate -f - --schemas ./crds");
+              "  kf validate -f objs.yaml\n"
+              "  kf render train | kf validate -f -");
   cmd->callback([&g, flags] {
     g.run = [&g, flags] {
       TerminalReporter reporter(g);
@@ -71,7 +74,7 @@ void add_validate(CLI::App& app, Globals& g) {
           bad += o.violations.empty() ? 0 : 1;
         }
         if (!r.project.empty()) std::cerr << "kf.yaml: valid (project " << r.project << ")\n";
-        if (checked > 0 || !flags->schemas.empty())
+        if (!r.objects.empty())
           std::cerr << r.objects.size() << " objects, " << checked << " checked against schemas, " << bad
                     << " invalid\n";
       }

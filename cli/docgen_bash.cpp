@@ -41,6 +41,18 @@ _kf_files() {
     compopt -o filenames 2>/dev/null || true
 }
 
+# _kf_dynamic: offer what `kf __complete` (cobra's protocol) computes for the
+# word being typed: run names, targets, kubeconfig contexts, pipelines, notebooks.
+_kf_dynamic() {
+    local -a args=("${words[@]:1:cword-1}")
+    if [[ $split == true ]]; then args+=("$prev" "$cur"); else args+=("$cur"); fi
+    local line
+    while IFS= read -r line; do
+        [[ $line == :* ]] && break # the directive ends the candidates
+        COMPREPLY+=("${line%%$'\t'*}")
+    done < <("${words[0]}" __complete "${args[@]}" 2>/dev/null)
+}
+
 # _kf_init: set words, cword, cur, prev and split as `_init_completion -s`
 # does, joining the "--opt" "=" "value" that COMP_WORDBREAKS split apart.
 _kf_init() {
@@ -113,6 +125,7 @@ std::string value_action(const Opt& o) {
   if (!o.choices.empty()) return "_kf_add " + join(o.choices, " ");
   if (o.kind == "file") return "_kf_files";
   if (o.kind == "dir") return "_kf_files -d";
+  if (o.dynamic()) return "_kf_dynamic";
   return "";
 }
 

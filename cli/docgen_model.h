@@ -18,7 +18,7 @@ struct Opt {
   std::string description;
   std::string value_name;          // "FORMAT"; "" for a flag
   std::vector<std::string> choices; // from hint_for(): fixed words
-  std::string kind;                // from hint_for(): "file", "dir" or ""
+  std::string kind;                // from hint_for(): "file", "dir", "" or a dynamic kind ("run", ...)
   std::string envname;             // "KF_SCHEMAS" or ""
   bool required = false;
   bool repeatable = false;         // may be given more than once (or takes many words)
@@ -26,6 +26,8 @@ struct Opt {
   int words = 1;                   // positionals: how many words it takes; -1 = any number
 
   bool flag() const { return value_name.empty() && positional.empty(); }
+  // A value `kf __complete` computes (run names, targets, ...): see Hint::dynamic().
+  bool dynamic() const { return !kind.empty() && kind != "file" && kind != "dir"; }
   std::vector<std::string> names() const; // shorts, then longs
 };
 

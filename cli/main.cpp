@@ -5,15 +5,24 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
+#include <string_view>
 
 #include "cli/app.h"
+#include "cli/complete.h"
 #include "cli/output.h"
 #include "libkf/util/error.h"
 
 int main(int argc, char** argv) {
   kf::cli::Globals globals;
-  auto app = kf::cli::make_app(globals);
+  const bool completing = argc > 1 && std::string_view(argv[1]) == "__complete";
+  auto app = kf::cli::make_app(globals, completing ? std::string_view() : kf::cli::verb_of(argc, argv));
+  // Installed as kubectl-kf, kf is a kubectl plugin: `kubectl kf status` runs
+  // `kubectl-kf status`, and its messages name the command as typed.
+  if (argc > 0 && std::filesystem::path(argv[0]).filename() == "kubectl-kf") app->name("kubectl kf");
+  if (completing)
+    return kf::cli::complete(*app, std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
   try {
     app->parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -23,7 +32,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const bool color = kf::cli::use_color(globals, stderr);
     std::cerr << kf::cli::paint(color, "31", "error:") << ' ' << e.what() << '\n'
-              << "Run 'kf --help' for usage.\n";
+              << "Run '" << app->get_name() << " --help' for usage.\n";
     return 2;
   } catch (const kf::Error& e) {
     // A verb's callback validates nothing itself; kept for safety.

@@ -8,6 +8,31 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBGIT2 REQUIRED IMPORTED_TARGET libgit2)   # PkgConfig::LIBGIT2
 find_package(Threads REQUIRED)
 
+# kf_yaml / kf_fmt: yaml-cpp and fmt as kf links them. For a fast start the kf
+# executable carries its C++ runtime, yaml-cpp and fmt (Debian ships
+# libstdc++.a, libyaml-cpp.a and fmt's header-only target), so the loader maps
+# and relocates only libc, libm and libz; not with the sanitizers, whose
+# runtimes expect the shared C++ library.
+set(KF_STATIC_CXX OFF)
+if(NOT KF_SANITIZE AND NOT KF_FUZZ AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  find_library(KF_YAML_CPP_STATIC NAMES libyaml-cpp.a)
+  if(KF_YAML_CPP_STATIC)
+    set(KF_STATIC_CXX ON)
+  endif()
+endif()
+add_library(kf_yaml INTERFACE)
+add_library(kf_fmt INTERFACE)
+if(KF_STATIC_CXX)
+  get_target_property(kf_yaml_includes yaml-cpp INTERFACE_INCLUDE_DIRECTORIES)
+  target_include_directories(kf_yaml SYSTEM INTERFACE ${kf_yaml_includes})
+  target_link_libraries(kf_yaml INTERFACE ${KF_YAML_CPP_STATIC})
+  target_link_libraries(kf_fmt INTERFACE fmt::fmt-header-only)
+else()
+  target_link_libraries(kf_yaml INTERFACE yaml-cpp)
+  target_link_libraries(kf_fmt INTERFACE fmt::fmt)
+endif()
+message(STATUS "kf: static C++ runtime, yaml-cpp and fmt: ${KF_STATIC_CXX}")
+
 # --- kf-trainer (runtime/, issue 5) -----------------------------------------
 # CPU path: OpenBLAS for GEMM, Gloo for all-reduce, libcurl for data URLs,
 # zlib for gzipped IDX files.
@@ -58,3 +83,41 @@ message(STATUS "kf-trainer: CUDA path ${KF_HAVE_CUDA}")
 # (libssl-dev) computes artifact digests (sha256).
 find_package(SQLite3 REQUIRED)               # SQLite::SQLite3
 find_package(OpenSSL REQUIRED)               # OpenSSL::Crypto
+
+# --- libraries kf opens on first use (libkf/lib/loader.h) -----------------------
+# kf calls libcurl, libgit2, SQLite and libcrypto through tables filled with
+# dlopen + dlsym on first use, so `kf version` or `kf render` start without
+# them and the 35 libraries they bring. The build still links them (headers,
+# and the other programs), and the kf executable drops them with --as-needed.
+# KF_SONAME_<NAME>: what dlopen asks for (the SONAME of the library built
+# against); KF_LAZY_DEB_DEPENDS: the Debian packages holding them, which the
+# .deb must name itself since dpkg-shlibdeps only sees linked libraries.
+find_program(KF_OBJDUMP NAMES objdump REQUIRED)
+find_program(KF_DPKG dpkg)
+set(KF_LAZY_DEB_DEPENDS "")
+function(kf_lazy_library name file)
+  get_filename_component(real "${file}" REALPATH)
+  execute_process(COMMAND ${KF_OBJDUMP} -p "${real}" OUTPUT_VARIABLE dump ERROR_QUIET)
+  string(REGEX MATCH "SONAME +([^ \n]+)" _ "${dump}")
+  if(NOT CMAKE_MATCH_1)
+    message(FATAL_ERROR "no SONAME in ${real} (the ${name} library kf loads on first use)")
+  endif()
+  set(KF_SONAME_${name} "${CMAKE_MATCH_1}" PARENT_SCOPE)
+  if(KF_DPKG)
+    execute_process(COMMAND ${KF_DPKG} -S "${real}" OUTPUT_VARIABLE owner ERROR_QUIET RESULT_VARIABLE rc)
+    if(rc EQUAL 0)
+      string(REGEX REPLACE "[:,].*" "" owner "${owner}")
+      list(APPEND KF_LAZY_DEB_DEPENDS "${owner}")
+      set(KF_LAZY_DEB_DEPENDS "${KF_LAZY_DEB_DEPENDS}" PARENT_SCOPE)
+    endif()
+  endif()
+endfunction()
+list(GET CURL_LIBRARIES 0 kf_curl_file)
+kf_lazy_library(CURL "${kf_curl_file}")
+list(GET SQLite3_LIBRARIES 0 kf_sqlite_file)
+kf_lazy_library(SQLITE3 "${kf_sqlite_file}")
+kf_lazy_library(CRYPTO "${OPENSSL_CRYPTO_LIBRARY}")
+list(FILTER LIBGIT2_LINK_LIBRARIES INCLUDE REGEX "git2")
+list(GET LIBGIT2_LINK_LIBRARIES 0 kf_git2_file)
+kf_lazy_library(GIT2 "${kf_git2_file}")
+message(STATUS "kf loads on first use: ${KF_SONAME_CURL} ${KF_SONAME_GIT2} ${KF_SONAME_SQLITE3} ${KF_SONAME_CRYPTO} (${KF_LAZY_DEB_DEPENDS})")

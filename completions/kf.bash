@@ -25,6 +25,18 @@ _kf_files() {
     compopt -o filenames 2>/dev/null || true
 }
 
+# _kf_dynamic: offer what `kf __complete` (cobra's protocol) computes for the
+# word being typed: run names, targets, kubeconfig contexts, pipelines, notebooks.
+_kf_dynamic() {
+    local -a args=("${words[@]:1:cword-1}")
+    if [[ $split == true ]]; then args+=("$prev" "$cur"); else args+=("$cur"); fi
+    local line
+    while IFS= read -r line; do
+        [[ $line == :* ]] && break # the directive ends the candidates
+        COMPREPLY+=("${line%%$'\t'*}")
+    done < <("${words[0]}" __complete "${args[@]}" 2>/dev/null)
+}
+
 # _kf_init: set words, cword, cur, prev and split as `_init_completion -s`
 # does, joining the "--opt" "=" "value" that COMP_WORDBREAKS split apart.
 _kf_init() {
@@ -106,7 +118,10 @@ _kf_reply() {
         apply:-f | apply:--filename | apply:--kubeconfig)
             _kf_files
             return ;;
-        apply:--context | apply:-n | apply:--namespace | apply:--timeout | apply:--concurrency | apply:--field-manager)
+        apply:--context)
+            _kf_dynamic
+            return ;;
+        apply:-n | apply:--namespace | apply:--timeout | apply:--concurrency | apply:--field-manager)
             return ;;
         apply:--dry-run)
             _kf_add none client server
@@ -134,7 +149,10 @@ _kf_reply() {
         delete:-f | delete:--filename | delete:--kubeconfig)
             _kf_files
             return ;;
-        delete:--context | delete:-n | delete:--namespace)
+        delete:--context)
+            _kf_dynamic
+            return ;;
+        delete:-n | delete:--namespace)
             return ;;
         delete:--dry-run)
             _kf_add none server
@@ -150,6 +168,7 @@ _kf_reply() {
             _kf_add table json yaml
             return ;;
         *:--target)
+            _kf_dynamic
             return ;;
         *:-C | *:--directory)
             _kf_files -d
@@ -191,6 +210,27 @@ _kf_reply() {
         render)
             case $npos in
                 0) _kf_add train tune serve pipeline notebook all ;;
+                1) _kf_dynamic ;;
+            esac ;;
+        status)
+            case $npos in
+                0) _kf_dynamic ;;
+            esac ;;
+        logs)
+            case $npos in
+                0) _kf_dynamic ;;
+            esac ;;
+        delete)
+            case $npos in
+                *) _kf_dynamic ;;
+            esac ;;
+        serve)
+            case $npos in
+                0) _kf_dynamic ;;
+            esac ;;
+        predict)
+            case $npos in
+                0) _kf_dynamic ;;
             esac ;;
         completion)
             case $npos in

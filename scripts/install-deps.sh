@@ -16,6 +16,8 @@ packages=(
   doctest-dev libcpp-httplib-dev libbenchmark-dev hyperfine wrk man-db groff-base bash-completion zsh fish python3 python3-yaml
   # kf build's tests and bench/build.sh: a real registry, and tools that read and run OCI images
   docker-registry skopeo umoci oci-image-tool apache2-utils openssl curl
+  # packaging: cpack -G DEB resolves Depends with dpkg-shlibdeps; lintian checks the .deb
+  dpkg-dev lintian file
 )
 
 sudo=""

@@ -1,6 +1,6 @@
 #include "libkf/action/build.h"
 
-#include <git2.h>
+#include "libkf/lib/git.h"
 #include <unistd.h>
 
 #include <cstdlib>
@@ -44,18 +44,16 @@ std::optional<stdfs::path> find_server(const stdfs::path& trainer) {
 }
 
 std::string origin_url(const stdfs::path& dir) {
-  git_libgit2_init();
   git_repository* repo = nullptr;
   std::string url;
-  if (git_repository_open_ext(&repo, dir.c_str(), 0, nullptr) == 0) {
+  if (lib::git().repository_open_ext(&repo, dir.c_str(), 0, nullptr) == 0) {
     git_remote* remote = nullptr;
-    if (git_remote_lookup(&remote, repo, "origin") == 0) {
-      if (const char* u = git_remote_url(remote)) url = u;
-      git_remote_free(remote);
+    if (lib::git().remote_lookup(&remote, repo, "origin") == 0) {
+      if (const char* u = lib::git().remote_url(remote)) url = u;
+      lib::git().remote_free(remote);
     }
-    git_repository_free(repo);
+    lib::git().repository_free(repo);
   }
-  git_libgit2_shutdown();
   return strip_url_credentials(url);
 }
 

@@ -55,17 +55,16 @@ const yaml::Node* node_at(const yaml::Node& root, const std::string& path) {
   return cur;
 }
 
-ValidatedObject check(const render::SchemaSet* schemas, const Json& obj, const std::string& source,
+ValidatedObject check(const render::SchemaSet& schemas, const Json& obj, const std::string& source,
                       const yaml::Node* node) {
   ValidatedObject v;
   v.kind = obj.value("kind", "");
   v.name = obj.contains("metadata") && obj["metadata"].is_object() ? obj["metadata"].value("name", "") : "";
   v.source = source;
-  if (!schemas) return v;
   const std::string api_version = obj.value("apiVersion", "");
-  if (!schemas->has(api_version, v.kind)) return v;
+  if (!schemas.has(api_version, v.kind)) return v;
   v.checked = true;
-  for (const auto& violation : schemas->validate(obj)) {
+  for (const auto& violation : schemas.validate(obj)) {
     std::string line = violation.str();
     if (node) line = node_at(*node, violation.path)->loc.str() + ": " + line;
     v.violations.push_back(line);
@@ -73,37 +72,43 @@ ValidatedObject check(const render::SchemaSet* schemas, const Json& obj, const s
   return v;
 }
 
-} // namespace
-
-ValidateResult validate(const Context& ctx, const ValidateOptions& options) {
-  std::optional<render::SchemaSet> schemas;
+// The schemas to check against: --schemas DIR; else, for the project's own
+// objects on a cluster target, the CRDs installed there; else kf's built-in CRDs.
+render::SchemaSet load_schemas(const Context& ctx, const ValidateOptions& options) {
   if (!options.schemas.empty()) {
     std::error_code ec;
     if (!stdfs::is_directory(options.schemas, ec))
       throw UsageError("--schemas " + options.schemas.string() + ": not a directory");
-    schemas = render::SchemaSet::load_dir(options.schemas);
     ctx.reporter.debug("schemas loaded from " + options.schemas.string());
+    return render::SchemaSet::load_dir(options.schemas);
   }
-  if (!schemas && options.files.empty()) {
-    // With a cluster target, the cluster's own CRDs are the schemas.
+  if (options.files.empty()) {
     auto loaded = spec::load_project(options.load);
     const auto t = spec::resolve_target(loaded.project, options.target);
     if (t.type == "cluster") {
       auto pt = open_target(ctx, options.load, options.target);
       auto& client = dynamic_cast<cluster::ClusterTarget&>(*pt.target).client();
-      schemas.emplace();
+      render::SchemaSet schemas;
       int n = 0;
       for (const auto& crd : client.list("apiextensions.k8s.io/v1", "CustomResourceDefinition", kube::ListOptions{})) {
         Json c = crd;
         c["apiVersion"] = "apiextensions.k8s.io/v1";
         c["kind"] = "CustomResourceDefinition";
-        schemas->add_crd(c);
+        schemas.add_crd(c);
         ++n;
       }
       ctx.reporter.debug(std::to_string(n) + " CRDs read from target " + t.name + " (" + client.server() + ")");
+      return schemas;
     }
   }
-  const render::SchemaSet* s = schemas ? &*schemas : nullptr;
+  ctx.reporter.debug("schemas: kf's built-in CRDs");
+  return render::SchemaSet::builtin();
+}
+
+} // namespace
+
+ValidateResult validate(const Context& ctx, const ValidateOptions& options) {
+  const render::SchemaSet schemas = load_schemas(ctx, options);
   ValidateResult result;
 
   if (options.files.empty()) {
@@ -112,13 +117,10 @@ ValidateResult validate(const Context& ctx, const ValidateOptions& options) {
     result.project = loaded.project.name;
     const render::Renderer renderer(loaded.project, loaded.dir);
     for (const auto& obj : renderer.render(render::Selection{}))
-      result.objects.push_back(check(s, obj, "rendered", nullptr));
-    if (!s)
-      ctx.reporter.info("kf.yaml is valid; pass --schemas DIR (or --target CLUSTER) to check the rendered objects against CRDs");
+      result.objects.push_back(check(schemas, obj, "rendered", nullptr));
     return result;
   }
 
-  if (!s) throw UsageError("validating files needs --schemas DIR (a directory of CRD files)");
   for (const auto& file : options.files) {
     const std::string text = file == "-" ? options.stdin_text : fs::read_file(file);
     const std::string shown = file == "-" ? "<stdin>" : file;
@@ -130,11 +132,11 @@ ValidateResult validate(const Context& ctx, const ValidateOptions& options) {
         const yaml::Node* items = doc.find("items");
         for (std::size_t i = 0; i < obj["items"].size(); ++i) {
           const yaml::Node* item = items && i < items->items.size() ? &items->items[i] : nullptr;
-          result.objects.push_back(check(s, obj["items"][i], item ? item->loc.str() : doc.loc.str(), item));
+          result.objects.push_back(check(schemas, obj["items"][i], item ? item->loc.str() : doc.loc.str(), item));
         }
         continue;
       }
-      result.objects.push_back(check(s, obj, doc.loc.str(), &doc));
+      result.objects.push_back(check(schemas, obj, doc.loc.str(), &doc));
     }
   }
   return result;

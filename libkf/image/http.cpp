@@ -1,6 +1,6 @@
 #include "libkf/image/http.h"
 
-#include <curl/curl.h>
+#include "libkf/lib/curl.h"
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -40,7 +40,7 @@ std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
   const std::size_t len = size * n;
   if (!t->req->save_to.empty()) {
     long code = 0;
-    curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &code);
+    lib::curl().easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &code);
     if (code >= 200 && code < 300) {
       try {
         if (!t->file) t->file.emplace(t->req->save_to);
@@ -121,57 +121,57 @@ std::string url_encode(const std::string& v) {
 }
 
 Http::Http(HttpOptions options) : m_options(std::move(options)) {
-  std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  m_curl = curl_easy_init();
+  std::call_once(g_curl_init, [] { lib::curl().global_init(CURL_GLOBAL_DEFAULT); });
+  m_curl = lib::curl().easy_init();
   if (!m_curl) throw Error("cannot initialise libcurl");
 }
 
-Http::~Http() { curl_easy_cleanup(static_cast<CURL*>(m_curl)); }
+Http::~Http() { lib::curl().easy_cleanup(static_cast<CURL*>(m_curl)); }
 
 HttpResponse Http::perform(const HttpRequest& req) {
   CURL* h = static_cast<CURL*>(m_curl);
-  curl_easy_reset(h); // options only; the connection cache stays
+  lib::curl().easy_reset(h); // options only; the connection cache stays
   HttpResponse res;
   Transfer t;
   t.curl = h;
   t.res = &res;
   t.req = &req;
-  curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-  curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
-  if (req.timeout.count() > 0) curl_easy_setopt(h, CURLOPT_TIMEOUT, static_cast<long>(req.timeout.count()));
+  lib::curl().easy_setopt(h, CURLOPT_URL, req.url.c_str());
+  lib::curl().easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  lib::curl().easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+  lib::curl().easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+  lib::curl().easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
+  if (req.timeout.count() > 0) lib::curl().easy_setopt(h, CURLOPT_TIMEOUT, static_cast<long>(req.timeout.count()));
   // A stalled transfer (under 1 byte/s for 60 s) is an error, not a hang.
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
+  lib::curl().easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  lib::curl().easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+  lib::curl().easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+  lib::curl().easy_setopt(h, CURLOPT_WRITEDATA, &t);
+  lib::curl().easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+  lib::curl().easy_setopt(h, CURLOPT_HEADERDATA, &t);
   if (req.follow_redirects) {
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+    lib::curl().easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    lib::curl().easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
   }
-  if (!m_options.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, m_options.ca_file.c_str());
+  if (!m_options.ca_file.empty()) lib::curl().easy_setopt(h, CURLOPT_CAINFO, m_options.ca_file.c_str());
   if (!req.basic_user.empty()) {
-    curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
-    curl_easy_setopt(h, CURLOPT_USERNAME, req.basic_user.c_str());
-    curl_easy_setopt(h, CURLOPT_PASSWORD, req.basic_password.c_str());
+    lib::curl().easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+    lib::curl().easy_setopt(h, CURLOPT_USERNAME, req.basic_user.c_str());
+    lib::curl().easy_setopt(h, CURLOPT_PASSWORD, req.basic_password.c_str());
   }
   if (req.on_progress) {
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
+    lib::curl().easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    lib::curl().easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    lib::curl().easy_setopt(h, CURLOPT_XFERINFODATA, &t);
   }
   const bool has_body = !req.body_file.empty() || !req.body.empty();
   if (req.method == "HEAD") {
-    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    lib::curl().easy_setopt(h, CURLOPT_NOBODY, 1L);
   } else if (req.method == "GET") {
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    lib::curl().easy_setopt(h, CURLOPT_HTTPGET, 1L);
   } else if (req.method == "PUT" || req.method == "PATCH" || (req.method == "POST" && has_body)) {
-    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-    if (req.method != "PUT") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    lib::curl().easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    if (req.method != "PUT") lib::curl().easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
     if (!req.body_file.empty()) {
       t.in_fd = ::open(req.body_file.c_str(), O_RDONLY | O_CLOEXEC);
       if (t.in_fd < 0) throw Error("cannot read " + req.body_file.string() + ": " + std::strerror(errno));
@@ -183,34 +183,34 @@ HttpResponse Http::perform(const HttpRequest& req) {
     } else {
       t.remaining = req.body.size();
     }
-    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
-    curl_easy_setopt(h, CURLOPT_READDATA, &t);
-    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(t.remaining));
+    lib::curl().easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+    lib::curl().easy_setopt(h, CURLOPT_READDATA, &t);
+    lib::curl().easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(t.remaining));
   } else {
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(0));
+    lib::curl().easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    lib::curl().easy_setopt(h, CURLOPT_POSTFIELDS, "");
+    lib::curl().easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(0));
   }
   curl_slist* headers = nullptr;
   const std::string agent = std::string("User-Agent: kf/") + k_version;
-  headers = curl_slist_append(headers, agent.c_str());
-  headers = curl_slist_append(headers, "Expect:"); // no 100-continue round trip
-  for (const auto& hd : req.headers) headers = curl_slist_append(headers, hd.c_str());
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+  headers = lib::curl().slist_append(headers, agent.c_str());
+  headers = lib::curl().slist_append(headers, "Expect:"); // no 100-continue round trip
+  for (const auto& hd : req.headers) headers = lib::curl().slist_append(headers, hd.c_str());
+  lib::curl().easy_setopt(h, CURLOPT_HTTPHEADER, headers);
   char error[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
-  const CURLcode rc = curl_easy_perform(h);
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res.status);
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
-  curl_slist_free_all(headers);
+  lib::curl().easy_setopt(h, CURLOPT_ERRORBUFFER, error);
+  const CURLcode rc = lib::curl().easy_perform(h);
+  lib::curl().easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res.status);
+  lib::curl().easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
+  lib::curl().slist_free_all(headers);
   if (t.in_fd >= 0) ::close(t.in_fd);
   if (t.file_failed) throw Error(t.file_error);
   if (rc != CURLE_OK) {
     // Drop the connection: its state is unknown.
-    curl_easy_cleanup(h);
-    m_curl = curl_easy_init();
+    lib::curl().easy_cleanup(h);
+    m_curl = lib::curl().easy_init();
     // curl's detail ("Failed to connect to h port p after 3 ms: …"), without the timing.
-    std::string detail = error[0] ? error : curl_easy_strerror(rc);
+    std::string detail = error[0] ? error : lib::curl().easy_strerror(rc);
     if (const auto after = detail.find(" after "); after != std::string::npos) {
       const auto ms = detail.find(" ms", after);
       if (ms != std::string::npos && ms - after < 20) detail.erase(after, ms + 3 - after);

@@ -1,6 +1,6 @@
 #include "libkf/kube/http.h"
 
-#include <curl/curl.h>
+#include "libkf/lib/curl.h"
 
 #include <algorithm>
 #include <cctype>
@@ -41,7 +41,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
 
 void blob(CURL* h, CURLoption option, const std::string& data) {
   curl_blob b{const_cast<char*>(data.data()), data.size(), CURL_BLOB_COPY};
-  curl_easy_setopt(h, option, &b);
+  lib::curl().easy_setopt(h, option, &b);
 }
 
 // perform_stream's state, reached from curl's callbacks.
@@ -56,7 +56,7 @@ struct Stream {
 std::size_t on_stream_body(char* data, std::size_t size, std::size_t n, void* user) {
   auto* s = static_cast<Stream*>(user);
   long status = 0;
-  curl_easy_getinfo(s->handle, CURLINFO_RESPONSE_CODE, &status);
+  lib::curl().easy_getinfo(s->handle, CURLINFO_RESPONSE_CODE, &status);
   if (status < 200 || status >= 300) {
     s->res->body.append(data, size * n);
     return size * n;
@@ -115,18 +115,18 @@ struct Transport::Prepared {
   Prepared(const Prepared&) = delete;
   Prepared& operator=(const Prepared&) = delete;
   ~Prepared() {
-    curl_slist_free_all(headers);
-    curl_slist_free_all(connect_to);
+    lib::curl().slist_free_all(headers);
+    lib::curl().slist_free_all(connect_to);
   }
-  std::string failure(CURLcode rc) const { return error[0] ? error : curl_easy_strerror(rc); }
+  std::string failure(CURLcode rc) const { return error[0] ? error : lib::curl().easy_strerror(rc); }
 };
 
 Transport::Transport(ClusterConfig config) : m_config(std::move(config)), m_endpoint(endpoint_of(m_config)) {
-  std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  std::call_once(g_curl_init, [] { lib::curl().global_init(CURL_GLOBAL_DEFAULT); });
 }
 
 Transport::~Transport() {
-  for (void* h : m_idle) curl_easy_cleanup(static_cast<CURL*>(h));
+  for (void* h : m_idle) lib::curl().easy_cleanup(static_cast<CURL*>(h));
 }
 
 void* Transport::acquire() {
@@ -138,7 +138,7 @@ void* Transport::acquire() {
       return h;
     }
   }
-  CURL* h = curl_easy_init();
+  CURL* h = lib::curl().easy_init();
   if (!h) throw Error("cannot initialise libcurl");
   return h;
 }
@@ -190,56 +190,56 @@ void Transport::prepare(void* handle, const HttpRequest& req, Prepared& p) {
     exec_key = m_exec_key;
   }
   CURL* h = static_cast<CURL*>(handle);
-  curl_easy_reset(h); // options only; the connection cache stays
+  lib::curl().easy_reset(h); // options only; the connection cache stays
   p.url = m_endpoint.base_url + req.target;
-  curl_easy_setopt(h, CURLOPT_URL, p.url.c_str());
+  lib::curl().easy_setopt(h, CURLOPT_URL, p.url.c_str());
   if (!m_endpoint.connect_to.empty()) {
-    p.connect_to = curl_slist_append(nullptr, m_endpoint.connect_to.c_str());
-    curl_easy_setopt(h, CURLOPT_CONNECT_TO, p.connect_to);
+    p.connect_to = lib::curl().slist_append(nullptr, m_endpoint.connect_to.c_str());
+    lib::curl().easy_setopt(h, CURLOPT_CONNECT_TO, p.connect_to);
   }
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-  curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 30L);
-  curl_easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 15L);
-  curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+  lib::curl().easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  lib::curl().easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+  lib::curl().easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+  lib::curl().easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 30L);
+  lib::curl().easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 15L);
+  lib::curl().easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  lib::curl().easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
   if (req.method == "GET") {
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    lib::curl().easy_setopt(h, CURLOPT_HTTPGET, 1L);
   } else {
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    lib::curl().easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
     if (!req.body.empty() || req.method != "DELETE") {
-      curl_easy_setopt(h, CURLOPT_POSTFIELDS, req.body.c_str());
-      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+      lib::curl().easy_setopt(h, CURLOPT_POSTFIELDS, req.body.c_str());
+      lib::curl().easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
     }
   }
   const ClusterConfig& c = m_config;
   if (c.insecure) {
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    lib::curl().easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+    lib::curl().easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
   }
-  if (!c.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, c.ca_file.c_str());
+  if (!c.ca_file.empty()) lib::curl().easy_setopt(h, CURLOPT_CAINFO, c.ca_file.c_str());
   if (!c.ca_data.empty()) blob(h, CURLOPT_CAINFO_BLOB, c.ca_data);
-  if (!c.cert_file.empty()) curl_easy_setopt(h, CURLOPT_SSLCERT, c.cert_file.c_str());
-  if (!c.key_file.empty()) curl_easy_setopt(h, CURLOPT_SSLKEY, c.key_file.c_str());
+  if (!c.cert_file.empty()) lib::curl().easy_setopt(h, CURLOPT_SSLCERT, c.cert_file.c_str());
+  if (!c.key_file.empty()) lib::curl().easy_setopt(h, CURLOPT_SSLKEY, c.key_file.c_str());
   const std::string& cert = exec_cert.empty() ? c.cert_data : exec_cert;
   const std::string& key = exec_key.empty() ? c.key_data : exec_key;
   if (!cert.empty()) blob(h, CURLOPT_SSLCERT_BLOB, cert);
   if (!key.empty()) blob(h, CURLOPT_SSLKEY_BLOB, key);
-  if (!c.proxy_url.empty()) curl_easy_setopt(h, CURLOPT_PROXY, c.proxy_url.c_str());
+  if (!c.proxy_url.empty()) lib::curl().easy_setopt(h, CURLOPT_PROXY, c.proxy_url.c_str());
   if (!c.username.empty() && token.empty()) {
-    curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
-    curl_easy_setopt(h, CURLOPT_USERNAME, c.username.c_str());
-    curl_easy_setopt(h, CURLOPT_PASSWORD, c.password.c_str());
+    lib::curl().easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+    lib::curl().easy_setopt(h, CURLOPT_USERNAME, c.username.c_str());
+    lib::curl().easy_setopt(h, CURLOPT_PASSWORD, c.password.c_str());
   }
   p.accept = "Accept: " + req.accept;
   p.agent = std::string("User-Agent: kf/") + k_version;
-  p.headers = curl_slist_append(p.headers, p.accept.c_str());
-  p.headers = curl_slist_append(p.headers, p.agent.c_str());
-  if (!req.content_type.empty()) p.headers = curl_slist_append(p.headers, (p.type = "Content-Type: " + req.content_type).c_str());
-  if (!token.empty()) p.headers = curl_slist_append(p.headers, (p.auth = "Authorization: Bearer " + token).c_str());
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, p.headers);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, p.error);
+  p.headers = lib::curl().slist_append(p.headers, p.accept.c_str());
+  p.headers = lib::curl().slist_append(p.headers, p.agent.c_str());
+  if (!req.content_type.empty()) p.headers = lib::curl().slist_append(p.headers, (p.type = "Content-Type: " + req.content_type).c_str());
+  if (!token.empty()) p.headers = lib::curl().slist_append(p.headers, (p.auth = "Authorization: Bearer " + token).c_str());
+  lib::curl().easy_setopt(h, CURLOPT_HTTPHEADER, p.headers);
+  lib::curl().easy_setopt(h, CURLOPT_ERRORBUFFER, p.error);
 }
 
 HttpResponse Transport::perform(const HttpRequest& req) {
@@ -255,18 +255,18 @@ HttpResponse Transport::perform(const HttpRequest& req) {
       release(h);
       throw;
     }
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, static_cast<long>(req.timeout.count()));
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &res.body);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &res.retry_after);
-    rc = curl_easy_perform(h);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res.status);
+    lib::curl().easy_setopt(h, CURLOPT_TIMEOUT, static_cast<long>(req.timeout.count()));
+    lib::curl().easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    lib::curl().easy_setopt(h, CURLOPT_WRITEDATA, &res.body);
+    lib::curl().easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    lib::curl().easy_setopt(h, CURLOPT_HEADERDATA, &res.retry_after);
+    rc = lib::curl().easy_perform(h);
+    lib::curl().easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res.status);
     if (rc != CURLE_OK) failure = p.failure(rc);
-    curl_easy_reset(h); // drop the pointers into p before it goes
+    lib::curl().easy_reset(h); // drop the pointers into p before it goes
   }
   if (rc != CURLE_OK) {
-    curl_easy_cleanup(h); // its connection is in an unknown state
+    lib::curl().easy_cleanup(h); // its connection is in an unknown state
     throw TransportError(failure, is_permanent(rc));
   }
   release(h);
@@ -276,21 +276,21 @@ HttpResponse Transport::perform(const HttpRequest& req) {
 StreamResponse Transport::perform_stream(const HttpRequest& req, const std::function<bool(std::string_view)>& on_chunk,
                                          const std::function<bool()>& should_stop) {
   // A handle of its own: the stream's connection is not returned to the pool.
-  const std::unique_ptr<CURL, void (*)(CURL*)> h(curl_easy_init(), curl_easy_cleanup);
+  const std::unique_ptr<CURL, void (*)(CURL*)> h(lib::curl().easy_init(), lib::curl().easy_cleanup);
   if (!h) throw Error("cannot initialise libcurl");
   StreamResponse res;
   Stream s{h.get(), &res, &on_chunk, &should_stop, nullptr};
   Prepared p;
   prepare(h.get(), req, p);
-  curl_easy_setopt(h.get(), CURLOPT_WRITEFUNCTION, on_stream_body);
-  curl_easy_setopt(h.get(), CURLOPT_WRITEDATA, &s);
-  curl_easy_setopt(h.get(), CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(h.get(), CURLOPT_HEADERDATA, &res.retry_after);
-  curl_easy_setopt(h.get(), CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(h.get(), CURLOPT_XFERINFOFUNCTION, on_stream_progress);
-  curl_easy_setopt(h.get(), CURLOPT_XFERINFODATA, &s);
-  const CURLcode rc = curl_easy_perform(h.get());
-  curl_easy_getinfo(h.get(), CURLINFO_RESPONSE_CODE, &res.status);
+  lib::curl().easy_setopt(h.get(), CURLOPT_WRITEFUNCTION, on_stream_body);
+  lib::curl().easy_setopt(h.get(), CURLOPT_WRITEDATA, &s);
+  lib::curl().easy_setopt(h.get(), CURLOPT_HEADERFUNCTION, on_header);
+  lib::curl().easy_setopt(h.get(), CURLOPT_HEADERDATA, &res.retry_after);
+  lib::curl().easy_setopt(h.get(), CURLOPT_NOPROGRESS, 0L);
+  lib::curl().easy_setopt(h.get(), CURLOPT_XFERINFOFUNCTION, on_stream_progress);
+  lib::curl().easy_setopt(h.get(), CURLOPT_XFERINFODATA, &s);
+  const CURLcode rc = lib::curl().easy_perform(h.get());
+  lib::curl().easy_getinfo(h.get(), CURLINFO_RESPONSE_CODE, &res.status);
   if (s.error) std::rethrow_exception(s.error);
   if (rc != CURLE_OK && !res.stopped) throw TransportError(p.failure(rc), is_permanent(rc));
   return res;

@@ -94,7 +94,11 @@ std::optional<std::string> base64_decode(const std::string& input) {
   return out;
 }
 
-ClusterConfig load_kubeconfig(const KubeconfigOptions& o) {
+namespace {
+
+// The kubeconfig files kubectl would read, in order: --kubeconfig, else the
+// existing files of $KUBECONFIG, else ~/.kube/config; empty when none exists.
+std::vector<std::string> kubeconfig_files(const KubeconfigOptions& o) {
   std::vector<std::string> files;
   const std::string env = env_or(o.kubeconfig_env, "KUBECONFIG");
   std::error_code ec;
@@ -108,24 +112,25 @@ ClusterConfig load_kubeconfig(const KubeconfigOptions& o) {
     if (!home.empty() && stdfs::exists(stdfs::path(home) / ".kube" / "config", ec))
       files.push_back((stdfs::path(home) / ".kube" / "config").string());
   }
-  if (files.empty()) {
-    const std::string host = env_or(o.service_host, "KUBERNETES_SERVICE_HOST");
-    const std::string port = env_or(o.service_port, "KUBERNETES_SERVICE_PORT");
-    if (!host.empty() && !port.empty()) return in_cluster(o, host, port);
-    if (!env.empty()) throw Error("no kubeconfig: none of the files in KUBECONFIG exists (" + env + ")");
-    throw Error("no kubeconfig: pass --kubeconfig FILE, set KUBECONFIG, or create ~/.kube/config");
-  }
+  return files;
+}
 
+// The files merged as kubectl merges them: for each name, the first file that sets it wins.
+struct Merged {
   std::map<std::string, Entry> clusters, contexts, users;
   std::string current;
+};
+
+Merged merge_files(const std::vector<std::string>& files) {
+  Merged m;
   for (const auto& file : files) {
     const Json doc = yaml::to_json(yaml::parse(fs::read_file(file), file));
     if (doc.is_null()) continue;
     if (!doc.is_object()) throw Error(file + ": not a kubeconfig (expected a mapping)");
     const stdfs::path dir = stdfs::absolute(stdfs::path(file)).parent_path();
-    for (const auto& [section, field, into] : {std::tuple{"clusters", "cluster", &clusters},
-                                               std::tuple{"contexts", "context", &contexts},
-                                               std::tuple{"users", "user", &users}}) {
+    for (const auto& [section, field, into] : {std::tuple{"clusters", "cluster", &m.clusters},
+                                               std::tuple{"contexts", "context", &m.contexts},
+                                               std::tuple{"users", "user", &m.users}}) {
       if (!doc.contains(section) || !doc[section].is_array()) continue;
       for (const auto& item : doc[section]) {
         const std::string name = text(item, "name");
@@ -133,8 +138,61 @@ ClusterConfig load_kubeconfig(const KubeconfigOptions& o) {
           into->emplace(name, Entry{item.contains(field) ? item[field] : Json::object(), dir, file});
       }
     }
-    if (current.empty()) current = text(doc, "current-context");
+    if (m.current.empty()) m.current = text(doc, "current-context");
   }
+  return m;
+}
+
+} // namespace
+
+std::vector<std::string> kubeconfig_contexts(const KubeconfigOptions& o) {
+  std::vector<std::string> names;
+  for (const auto& [name, e] : merge_files(kubeconfig_files(o)).contexts) names.push_back(name);
+  return names;
+}
+
+namespace {
+
+void read_user(const Entry& user, const std::string& user_name, ClusterConfig& c) {
+  const std::string what = "users[" + str::quote(user_name) + "]";
+  c.cert_file = resolve(text(user.body, "client-certificate"), user.dir);
+  c.cert_data = decoded(user, "client-certificate-data", what);
+  c.key_file = resolve(text(user.body, "client-key"), user.dir);
+  c.key_data = decoded(user, "client-key-data", what);
+  c.token = text(user.body, "token");
+  c.token_file = resolve(text(user.body, "tokenFile"), user.dir);
+  c.username = text(user.body, "username");
+  c.password = text(user.body, "password");
+  if (user.body.is_object() && user.body.contains("auth-provider"))
+    throw Error(user.file + ": " + what + ".auth-provider is not supported (use an exec credential plugin)");
+  if (user.body.is_object() && user.body.contains("exec") && user.body["exec"].is_object()) {
+    const Json& x = user.body["exec"];
+    ExecConfig e;
+    e.api_version = text(x, "apiVersion");
+    e.command = text(x, "command");
+    if (e.command.empty()) throw Error(user.file + ": " + what + ".exec.command is required");
+    if (e.command.find('/') != std::string::npos) e.command = resolve(e.command, user.dir);
+    if (x.contains("args") && x["args"].is_array())
+      for (const auto& a : x["args"]) e.args.push_back(a.is_string() ? a.get<std::string>() : a.dump());
+    if (x.contains("env") && x["env"].is_array())
+      for (const auto& v : x["env"]) e.env.emplace_back(text(v, "name"), text(v, "value"));
+    c.exec = e;
+  }
+}
+
+} // namespace
+
+ClusterConfig load_kubeconfig(const KubeconfigOptions& o) {
+  const std::vector<std::string> files = kubeconfig_files(o);
+  if (files.empty()) {
+    const std::string host = env_or(o.service_host, "KUBERNETES_SERVICE_HOST");
+    const std::string port = env_or(o.service_port, "KUBERNETES_SERVICE_PORT");
+    if (!host.empty() && !port.empty()) return in_cluster(o, host, port);
+    const std::string env = env_or(o.kubeconfig_env, "KUBECONFIG");
+    if (!env.empty()) throw Error("no kubeconfig: none of the files in KUBECONFIG exists (" + env + ")");
+    throw Error("no kubeconfig: pass --kubeconfig FILE, set KUBECONFIG, or create ~/.kube/config");
+  }
+  const auto [clusters, contexts, users, current] = merge_files(files);
   const std::string where = str::join(files, ":");
   std::vector<std::string> names;
   for (const auto& [name, e] : contexts) names.push_back(name);
@@ -165,33 +223,7 @@ ClusterConfig load_kubeconfig(const KubeconfigOptions& o) {
   c.ca_data = decoded(cluster, "certificate-authority-data", "clusters[" + str::quote(cluster_name) + "]");
 
   const std::string user_name = text(ctx->second.body, "user");
-  if (const auto u = users.find(user_name); u != users.end()) {
-    const Entry& user = u->second;
-    const std::string what = "users[" + str::quote(user_name) + "]";
-    c.cert_file = resolve(text(user.body, "client-certificate"), user.dir);
-    c.cert_data = decoded(user, "client-certificate-data", what);
-    c.key_file = resolve(text(user.body, "client-key"), user.dir);
-    c.key_data = decoded(user, "client-key-data", what);
-    c.token = text(user.body, "token");
-    c.token_file = resolve(text(user.body, "tokenFile"), user.dir);
-    c.username = text(user.body, "username");
-    c.password = text(user.body, "password");
-    if (user.body.is_object() && user.body.contains("auth-provider"))
-      throw Error(user.file + ": " + what + ".auth-provider is not supported (use an exec credential plugin)");
-    if (user.body.is_object() && user.body.contains("exec") && user.body["exec"].is_object()) {
-      const Json& x = user.body["exec"];
-      ExecConfig e;
-      e.api_version = text(x, "apiVersion");
-      e.command = text(x, "command");
-      if (e.command.empty()) throw Error(user.file + ": " + what + ".exec.command is required");
-      if (e.command.find('/') != std::string::npos) e.command = resolve(e.command, user.dir);
-      if (x.contains("args") && x["args"].is_array())
-        for (const auto& a : x["args"]) e.args.push_back(a.is_string() ? a.get<std::string>() : a.dump());
-      if (x.contains("env") && x["env"].is_array())
-        for (const auto& v : x["env"]) e.env.emplace_back(text(v, "name"), text(v, "value"));
-      c.exec = e;
-    }
-  }
+  if (const auto u = users.find(user_name); u != users.end()) read_user(u->second, user_name, c);
   c.namespace_ = !o.namespace_.empty() ? o.namespace_ : text(ctx->second.body, "namespace");
   if (c.namespace_.empty()) c.namespace_ = "default";
   return c;

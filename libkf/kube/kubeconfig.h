@@ -57,6 +57,10 @@ struct ClusterConfig {
 // Throws kf::Error (exit 1) with the file and field at fault.
 ClusterConfig load_kubeconfig(const KubeconfigOptions& options);
 
+// The context names of the kubeconfig `options` selects, sorted; empty when
+// there is no kubeconfig file. Throws kf::Error for a file that is not one.
+std::vector<std::string> kubeconfig_contexts(const KubeconfigOptions& options);
+
 // Standard base64 (padding optional, whitespace ignored); nullopt when malformed.
 std::optional<std::string> base64_decode(const std::string& text);
 

@@ -1,6 +1,6 @@
 #include "libkf/platform/source.h"
 
-#include <git2.h>
+#include "libkf/lib/git.h"
 
 #include <cstdlib>
 #include <memory>
@@ -16,23 +16,14 @@ namespace stdfs = std::filesystem;
 
 namespace {
 
-struct Library {
-  Library() { git_libgit2_init(); }
-  ~Library() { git_libgit2_shutdown(); }
-};
-
-template <typename T, void (*Free)(T*)>
-struct Deleter {
-  void operator()(T* p) const { Free(p); }
-};
-using Repo = std::unique_ptr<git_repository, Deleter<git_repository, git_repository_free>>;
-using Remote = std::unique_ptr<git_remote, Deleter<git_remote, git_remote_free>>;
-using Object = std::unique_ptr<git_object, Deleter<git_object, git_object_free>>;
+using Repo = lib::GitPtr<git_repository, &lib::Git::repository_free>;
+using Remote = lib::GitPtr<git_remote, &lib::Git::remote_free>;
+using Object = lib::GitPtr<git_object, &lib::Git::object_free>;
 
 std::string last_error() {
-  const git_error* e = git_error_last();
+  const git_error* e = lib::git().error_last();
   std::string s = e && e->message ? e->message : "unknown libgit2 error";
-  git_error_clear();
+  lib::git().error_clear();
   return s;
 }
 
@@ -60,14 +51,14 @@ Object resolve(git_repository* repo, const std::string& ref, bool* pinned) {
   const std::string candidates[] = {"refs/tags/" + ref, "refs/remotes/origin/" + ref, "refs/heads/" + ref, ref};
   for (std::size_t i = 0; i < 4; ++i) {
     git_object* obj = nullptr;
-    if (git_revparse_single(&obj, repo, candidates[i].c_str()) != 0) {
-      git_error_clear();
+    if (lib::git().revparse_single(&obj, repo, candidates[i].c_str()) != 0) {
+      lib::git().error_clear();
       continue;
     }
     Object found(obj);
     git_object* commit = nullptr;
-    if (git_object_peel(&commit, found.get(), GIT_OBJECT_COMMIT) != 0) {
-      git_error_clear();
+    if (lib::git().object_peel(&commit, found.get(), GIT_OBJECT_COMMIT) != 0) {
+      lib::git().error_clear();
       continue;
     }
     if (pinned) *pinned = i == 0 || (i == 3 && is_hex_commit(ref));
@@ -81,35 +72,35 @@ Repo clone_bare(const std::string& url, const stdfs::path& dest, const FetchOpti
   const auto tmp = fs::make_temp_dir(dest.parent_path(), "repo");
   fs::TempDirGuard guard(tmp);
   git_clone_options opts;
-  git_clone_options_init(&opts, GIT_CLONE_OPTIONS_VERSION);
+  lib::git().clone_options_init(&opts, GIT_CLONE_OPTIONS_VERSION);
   opts.bare = 1;
   opts.fetch_opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL;
   git_repository* raw = nullptr;
-  if (git_clone(&raw, url.c_str(), tmp.c_str(), &opts) != 0) throw Error("cannot fetch " + url + ": " + last_error());
-  git_repository_free(raw);
+  if (lib::git().clone(&raw, url.c_str(), tmp.c_str(), &opts) != 0) throw Error("cannot fetch " + url + ": " + last_error());
+  lib::git().repository_free(raw);
   std::error_code ec;
   stdfs::rename(tmp, dest, ec); // another kf may have won the race: use its clone
   if (!ec) guard.release();
   git_repository* repo = nullptr;
-  if (git_repository_open_bare(&repo, dest.c_str()) != 0) throw Error("cannot open " + dest.string() + ": " + last_error());
+  if (lib::git().repository_open_bare(&repo, dest.c_str()) != 0) throw Error("cannot open " + dest.string() + ": " + last_error());
   return Repo(repo);
 }
 
 void fetch_origin(git_repository* repo, const std::string& url, const FetchOptions& o) {
   if (o.debug) o.debug("fetching " + url);
   git_remote* raw = nullptr;
-  if (git_remote_lookup(&raw, repo, "origin") != 0) throw Error("cannot fetch " + url + ": " + last_error());
+  if (lib::git().remote_lookup(&raw, repo, "origin") != 0) throw Error("cannot fetch " + url + ": " + last_error());
   Remote remote(raw);
   git_fetch_options fo;
-  git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+  lib::git().fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
   fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL;
   fo.prune = GIT_FETCH_PRUNE;
-  if (git_remote_fetch(remote.get(), nullptr, &fo, nullptr) != 0) throw Error("cannot fetch " + url + ": " + last_error());
+  if (lib::git().remote_fetch(remote.get(), nullptr, &fo, nullptr) != 0) throw Error("cannot fetch " + url + ": " + last_error());
 }
 
 stdfs::path check_out(git_repository* repo, const git_object* commit, const stdfs::path& trees) {
   char hex[GIT_OID_HEXSZ + 1];
-  git_oid_tostr(hex, sizeof hex, git_object_id(commit));
+  lib::git().oid_tostr(hex, sizeof hex, lib::git().object_id(commit));
   const stdfs::path dest = trees / hex;
   std::error_code ec;
   if (stdfs::is_directory(dest, ec)) return dest;
@@ -117,11 +108,11 @@ stdfs::path check_out(git_repository* repo, const git_object* commit, const stdf
   const auto tmp = fs::make_temp_dir(trees, "tree");
   fs::TempDirGuard guard(tmp);
   git_checkout_options co;
-  git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
+  lib::git().checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
   co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX | GIT_CHECKOUT_DONT_WRITE_INDEX;
   const std::string target = tmp.string();
   co.target_directory = target.c_str();
-  if (git_checkout_tree(repo, commit, &co) != 0) throw Error("cannot check out " + std::string(hex) + ": " + last_error());
+  if (lib::git().checkout_tree(repo, commit, &co) != 0) throw Error("cannot check out " + std::string(hex) + ": " + last_error());
   stdfs::rename(tmp, dest, ec);
   if (!ec) guard.release();
   return dest;
@@ -158,7 +149,6 @@ stdfs::path default_cache_dir() {
 }
 
 stdfs::path fetch(const std::string& url, const std::string& ref, const FetchOptions& options) {
-  static Library lib;
   Sha256 h;
   h.update(url);
   const stdfs::path base = options.cache_dir / (slug(url) + "-" + h.hex().substr(0, 12));
@@ -170,7 +160,7 @@ stdfs::path fetch(const std::string& url, const std::string& ref, const FetchOpt
   bool fresh = false;
   if (stdfs::is_directory(bare, ec)) {
     git_repository* raw = nullptr;
-    if (git_repository_open_bare(&raw, bare.c_str()) != 0) throw Error("cannot open " + bare.string() + ": " + last_error());
+    if (lib::git().repository_open_bare(&raw, bare.c_str()) != 0) throw Error("cannot open " + bare.string() + ": " + last_error());
     repo.reset(raw);
   } else {
     repo = clone_bare(url, bare, options);

@@ -55,6 +55,10 @@ public:
   // ignored) and *.json (swagger 2.0, or a CRD) directly in `dir`. Throws
   // kf::Error when the directory cannot be read, SpecError for a bad file.
   static SchemaSet load_dir(const std::filesystem::path& dir);
+  // The upstream CRDs compiled into kf (third_party/crds, packed by
+  // kf-crdpack): each CRD's JSON is parsed on the first validate() of one of
+  // its kinds. Errors name "kf's built-in CRDs".
+  static SchemaSet builtin();
 
   // An apiextensions.k8s.io/v1 CustomResourceDefinition: one schema per served
   // version. Throws SpecError when `crd` is not one.

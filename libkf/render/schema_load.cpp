@@ -9,6 +9,7 @@
 
 #include "libkf/render/schema.h"
 #include "libkf/render/schema_internal.h"
+#include "libkf/util/embedded.h"
 #include "libkf/util/error.h"
 #include "libkf/util/fs.h"
 #include "libkf/util/strings.h"
@@ -27,7 +28,8 @@ struct CrdEntry {
 };
 
 struct CrdSource {
-  std::filesystem::path file;
+  std::filesystem::path file; // a CRD file (YAML) ...
+  std::string_view packed;    // ... or one CRD's JSON in kf's built-in pack
   bool parsed = false;
 };
 
@@ -93,6 +95,10 @@ struct SchemaSet::Impl {
     CrdSource& src = sources[index];
     src.parsed = true;
     std::erase_if(crds, [&](const CrdEntry& e) { return e.source == index; });
+    if (!src.packed.empty()) {
+      for (auto& e : entries_from_crd(Json::parse(src.packed), index, src.file.string())) crds.push_back(std::move(e));
+      return;
+    }
     const std::string file = src.file.string();
     for (const auto& doc : yaml::parse_all(fs::read_file(src.file), file)) {
       const yaml::Node* kind = doc.is_map() ? doc.find("kind") : nullptr;
@@ -154,7 +160,7 @@ SchemaSet SchemaSet::load_dir(const std::filesystem::path& dir) {
     if (ext == ".yaml" || ext == ".yml") {
       std::string text = fs::read_file(file);
       const detail::ScanResult scan = detail::scan_crds(text);
-      impl.sources.push_back({file, false});
+      impl.sources.push_back({file, {}, false});
       const std::size_t index = impl.sources.size() - 1;
       if (!scan.complete) {
         impl.parse_source(index);
@@ -174,6 +180,30 @@ SchemaSet SchemaSet::load_dir(const std::filesystem::path& dir) {
       else if (doc.is_object() && string_at(doc, "kind") == "CustomResourceDefinition")
         for (auto& e : entries_from_crd(std::move(doc), k_no_source, file.string())) impl.crds.push_back(std::move(e));
     }
+  }
+  return set;
+}
+
+SchemaSet SchemaSet::builtin() {
+  SchemaSet set;
+  Impl& impl = *set.m_impl;
+  impl.origin = "kf's built-in CRDs";
+  const std::string_view pack = embedded::crd_pack();
+  const auto newline = pack.find('\n');
+  const Json index = Json::parse(pack.substr(0, newline));
+  const std::string_view body = pack.substr(newline + 1);
+  for (const auto& e : index.at("entries")) {
+    const std::string_view text = body.substr(e.at("offset").get<std::size_t>(), e.at("length").get<std::size_t>());
+    const std::string source = "built-in " + e.at("source").get<std::string>();
+    if (e.at("type") == "swagger") {
+      set.add_swagger(Json::parse(text));
+      continue;
+    }
+    impl.sources.push_back({source, text, false});
+    const std::size_t i = impl.sources.size() - 1;
+    for (const auto& v : e.at("versions"))
+      impl.crds.push_back({e.at("group").get<std::string>(), v.at("name").get<std::string>(),
+                           e.at("kind").get<std::string>(), v.at("served").get<bool>(), i, nullptr});
   }
   return set;
 }

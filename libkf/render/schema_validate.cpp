@@ -24,18 +24,19 @@ enum class Mode {
 class Validator {
 public:
   Validator(const RootSchema& root, const std::string& object, std::vector<Violation>& out)
-      : m_root(root), m_object(object), m_out(&out) {}
+      : m_root(root), m_object(object), m_out(&out),
+        m_quantity(root.definitions ? member(*root.definitions, "io.k8s.apimachinery.pkg.api.resource.Quantity") : nullptr) {}
 
   void check(const Json& v, const Json& schema, const std::string& path, Mode mode, int depth) {
     const Json* sp = resolve(schema, depth);
     if (!sp || depth > k_max_depth) return;
     const Json& s = *sp;
     if (v.is_null()) {
-      if (!flag(s, "nullable") && (flag(s, "x-kubernetes-int-or-string") || !effective_type(s).empty()))
+      if (!flag(s, "nullable") && (int_or_string(s) || !effective_type(s).empty()))
         report(path, "Invalid value: \"null\": must be of type " + type_of(s));
       return;
     }
-    if (flag(s, "x-kubernetes-int-or-string")) {
+    if (int_or_string(s)) {
       if (!is_integer(v) && !v.is_string()) return report(path, invalid_type(v, "integer or string"));
     } else if (const auto t = effective_type(s); !t.empty() && !matches_type(v, t)) {
       return report(path, invalid_type(v, t));
@@ -75,9 +76,15 @@ private:
     return s && s->contains("default");
   }
 
-  static std::string type_of(const Json& s) {
-    return flag(s, "x-kubernetes-int-or-string") ? "integer or string" : effective_type(s);
+  // An integer or a string: a CRD's x-kubernetes-int-or-string, and in the
+  // Kubernetes swagger document IntOrString (format int-or-string) and
+  // Quantity (declared a string, but the API server also takes a number).
+  bool int_or_string(const Json& s) const {
+    if (flag(s, "x-kubernetes-int-or-string") || &s == m_quantity) return true;
+    const Json* format = member(s, "format");
+    return format && format->is_string() && format->get_ref<const std::string&>() == "int-or-string";
   }
+  std::string type_of(const Json& s) const { return int_or_string(s) ? "integer or string" : effective_type(s); }
   static std::string invalid_type(const Json& v, const std::string& want) {
     return "Invalid value: " + str::quote(type_name(v)) + ": must be of type " + want;
   }
@@ -292,6 +299,7 @@ private:
   const RootSchema& m_root;
   const std::string& m_object;
   std::vector<Violation>* m_out;
+  const Json* m_quantity; // the swagger definition of resource.Quantity, when the document has one
 };
 
 } // namespace

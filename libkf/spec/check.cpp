@@ -4,7 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <map>
-#include <regex>
+#include <string_view>
 #include <set>
 
 #include "libkf/util/strings.h"
@@ -144,9 +144,42 @@ void check_unique_names(const std::vector<T>& items, const std::string& path, co
 
 } // namespace
 
+namespace {
+
+bool digit(char c) { return c >= '0' && c <= '9'; }
+
+// ([0-9]+(\.[0-9]*)?)|(\.[0-9]+) at s[i]; advances i past it.
+bool decimal(std::string_view s, std::size_t& i) {
+  const std::size_t start = i;
+  while (i < s.size() && digit(s[i])) ++i;
+  if (i > start) {
+    if (i < s.size() && s[i] == '.')
+      for (++i; i < s.size() && digit(s[i]);) ++i;
+    return true;
+  }
+  if (i + 1 < s.size() && s[i] == '.' && digit(s[i + 1])) {
+    for (i += 2; i < s.size() && digit(s[i]);) ++i;
+    return true;
+  }
+  return false;
+}
+
+} // namespace
+
+// Kubernetes' quantity: [+-]?decimal (binary suffix Ki..Ei | decimal suffix n u m k M G T P E | exponent)?,
+// scanned by hand (a std::regex cost more to compile than the rest of `kf render`).
 bool is_quantity(const std::string& s) {
-  static const std::regex k_quantity(R"(^[+-]?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$)");
-  return std::regex_match(s, k_quantity);
+  std::size_t i = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  if (!decimal(s, i)) return false;
+  if (i == s.size()) return true;
+  const std::string_view rest = std::string_view(s).substr(i);
+  if (rest.size() == 2 && rest[1] == 'i' && std::string_view("KMGTPE").find(rest[0]) != std::string_view::npos) return true;
+  if (rest.size() == 1 && std::string_view("numkMGTPE").find(rest[0]) != std::string_view::npos) return true;
+  if (rest[0] != 'e' && rest[0] != 'E') return false;
+  ++i;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  return decimal(s, i) && i == s.size();
 }
 
 std::vector<std::string> step_dependencies(const PipelineSpec& pipeline, const StepSpec& step) {

@@ -1,6 +1,6 @@
 #pragma once
 // Files compiled into the kf binary (templates/*.yaml, manifests/*.yaml),
-// generated at build time by cmake/embed.cmake.
+// generated at build time by cmake/embed.cmake, and the packed upstream CRDs.
 
 #include <optional>
 #include <string_view>
@@ -20,5 +20,9 @@ inline std::optional<std::string_view> find(std::string_view path) {
     if (f.path == path) return f.content;
   return std::nullopt;
 }
+
+// The upstream CRDs of third_party/crds as kf-crdpack packed them
+// (tools/crdpack.cpp describes the format); read by SchemaSet::builtin().
+std::string_view crd_pack();
 
 } // namespace kf::embedded

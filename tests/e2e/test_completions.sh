@@ -102,7 +102,85 @@ for mode in "${modes[@]}"; do
   expect "$mode" "kf render -f $tmp/proj/data" "$tmp/proj/data-dir" "$tmp/proj/data.yaml"
 done
 
-# 4. zsh and fish: the scripts parse (and fish completes), where those shells are installed.
+# 4. kf __complete: cobra's protocol. Candidates one a line (value<TAB>help),
+#    then ":directive" (1 error, 4 no file names, 16 directories, 0 file names).
+proj="$tmp/proj/tf"
+cp -r "$KF_SOURCE_DIR/tests/testdata/projects/tf-ps" "$proj"
+# Two runs as the local target keeps them: .kf/runs/<run>/object.json.
+for run in tf-ps-train-1 tf-ps-train-2; do
+  mkdir -p "$proj/.kf/runs/$run"
+  (cd "$proj" && "$KF" render train -o json) >"$proj/.kf/runs/$run/object.json"
+done
+cat >"$tmp/kubeconfig" <<'KC'
+apiVersion: v1
+kind: Config
+current-context: dev
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts:
+  - {name: dev, context: {cluster: c, user: u}}
+  - {name: prod-admin, context: {cluster: c, user: u}}
+KC
+export KUBECONFIG="$tmp/kubeconfig"
+complete_kf() { (cd "$proj" && "$KF" __complete "$@" 2>/dev/null | cut -f1 | tr '\n' ' '); }
+expect_complete() { # WANT ARGS...: the candidates and directive, space-separated
+  local want=$1 got
+  shift
+  got=$(complete_kf "$@")
+  [[ $got == "$want " ]] || fail "kf __complete $*: got [${got% }], want [$want]"
+}
+verbs=$(cd "$proj" && "$KF" __complete "")
+case "$verbs" in *$'train\tTrain the model'*) ;; *) fail "kf __complete '': no 'train<TAB>help' line" ;; esac
+[[ $verbs == *$'\n:4' ]] || fail "kf __complete '': directive is not 4"
+expect_complete "tf-ps-train-2 tf-ps-train-1 @latest :4" status ""
+expect_complete "tf-ps-train-2 tf-ps-train-1 @latest :4" logs -f ""
+expect_complete "tf-ps-train-1 :4" delete tf-ps-train-2 tf-ps-train-1
+expect_complete "tf-ps-train-2 tf-ps-train-1 @latest :4" serve ""
+expect_complete "tf-ps-train-2 tf-ps-train-1 @latest :4" predict ""
+expect_complete "local prod dev prod-admin :4" --target ""
+expect_complete "prod prod-admin :4" status --target pr
+expect_complete "--target=prod --target=prod-admin :4" status --target=pr
+expect_complete "dev prod-admin :4" apply --context ""
+expect_complete "dev prod-admin :4" delete --context ""
+expect_complete "nightly :4" render pipeline ""
+expect_complete "nightly :4" pipeline run ""
+expect_complete "table json yaml :4" render -o ""
+expect_complete "--output=json :4" render --output=j
+expect_complete "train tune :4" render t
+expect_complete ":0" render -f ""
+expect_complete ":16" -C ""
+expect_complete "--follow :4" logs --fol
+# Outside a project there are no runs: the error directive, and nothing else.
+got=$(cd "$tmp" && "$KF" __complete status "" 2>"$tmp/complete.err")
+expect_eq "no project: error directive" ":1" "$got"
+expect_eq "no project: cobra's trailer" "Completion ended with directive: ShellCompDirectiveError" "$(cat "$tmp/complete.err")"
+
+# The shells ask kf __complete for those values.
+export PATH="$(dirname "$KF"):$PATH"
+cd "$proj"
+for mode in "${modes[@]}"; do
+  expect "$mode" "kf status " tf-ps-train-2 tf-ps-train-1 @latest
+  expect "$mode" "kf logs tf-ps-train-" tf-ps-train-2 tf-ps-train-1
+  expect "$mode" "kf --target " local prod dev prod-admin
+  expect "$mode" "kf status --target=pro" prod prod-admin
+  expect "$mode" "kf render pipeline " nightly
+done
+if command -v zsh >/dev/null 2>&1; then
+  # _kf_dynamic alone, with compadd printing what it was given.
+  got=$(zsh -f -c 'source <(sed -n "/^_kf_dynamic()/,/^}/p" "$1"); compadd() { print -l -- ${(P)2}; }; LBUFFER="kf status "; _kf_dynamic' \
+    kf-test "$KF_SOURCE_DIR/completions/_kf" | tr '\n' ' ')
+  expect_eq "zsh: kf status <TAB>" "tf-ps-train-2 tf-ps-train-1 @latest " "$got"
+  got=$(zsh -f -c 'source <(sed -n "/^_kf_dynamic()/,/^}/p" "$1"); compadd() { print -l -- ${(P)2}; }; LBUFFER="kf --target=pro"; _kf_dynamic' \
+    kf-test "$KF_SOURCE_DIR/completions/_kf" | tr '\n' ' ')
+  expect_eq "zsh: kf --target=pro<TAB>" "prod prod-admin " "$got"
+fi
+if command -v fish >/dev/null 2>&1; then
+  got=$(fish --no-config -c 'source $argv[1]; complete -C "kf status "' "$KF_SOURCE_DIR/completions/kf.fish" | cut -f1 | sort | tr '\n' ' ')
+  expect_eq "fish: kf status <TAB>" "@latest tf-ps-train-1 tf-ps-train-2 " "$got"
+fi
+cd "$tmp"
+
+# 5. zsh and fish: the scripts parse (and fish completes), where those shells are installed.
 if command -v zsh >/dev/null 2>&1; then
   zsh -n "$KF_SOURCE_DIR/completions/_kf" || fail "zsh -n completions/_kf"
 else

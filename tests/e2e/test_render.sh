@@ -86,28 +86,68 @@ expect_eq "no kf.yaml: exit code" 2 "$RC"
 expect_eq "no kf.yaml: message" "no kf.yaml in $WORK or any parent directory (create one with 'kf init')" "$ERR"
 
 # 6. Every rendered object is valid against the upstream schemas, and
-#    between the two projects every Kubeflow kind is rendered.
-if [ -d "${KF_UPSTREAM_CRDS:-}" ]; then
-  kinds=""
-  for p in demo tf-ps; do
-    cd "$WORK/$p"
-    run_kf validate --schemas "$KF_UPSTREAM_CRDS" -o json
-    expect_eq "$p: valid against upstream CRDs" 0 "$RC"
-    kinds="$kinds $(printf '%s' "$OUT" | python3 -c 'import json,sys; print(" ".join(o["kind"] for o in json.load(sys.stdin)["objects"] if o["checked"]))')"
-    # The same objects through a pipe, as a user would check them.
-    "$KF" render all >"$WORK/objs.yaml"
-    run_kf validate -f - --schemas "$KF_UPSTREAM_CRDS" <"$WORK/objs.yaml"
-    expect_eq "$p: render | validate -f -" 0 "$RC"
-  done
-  for kind in PyTorchJob TFJob Experiment InferenceService ServingRuntime Workflow Notebook; do
-    case " $kinds " in *" $kind "*) ;; *) fail "kind $kind was not rendered and checked" ;; esac
-  done
-  # A broken object names file:line:col, the object, the field and the rule; exit code 1.
-  cd "$KF_SOURCE_DIR/tests/testdata/objects"
-  run_kf validate -f invalid.yaml --schemas "$KF_UPSTREAM_CRDS"
-  expect_eq "invalid object: exit code" 1 "$RC"
-  golden "$KF_SOURCE_DIR/tests/testdata/objects/invalid.err" "$ERR"
-else
-  echo "SKIP: upstream CRDs not found at ${KF_UPSTREAM_CRDS:-<unset>}"
-fi
+#    between the two projects every Kubeflow kind is rendered. Without
+#    --schemas kf checks against the CRDs built into it (third_party/crds);
+#    the same directory given as --schemas gives the same answers.
+CRDS="${KF_UPSTREAM_CRDS:-$KF_SOURCE_DIR/third_party/crds}"
+kinds=""
+for p in demo tf-ps; do
+  cd "$WORK/$p"
+  run_kf validate -o json
+  expect_eq "$p: valid against the built-in CRDs" 0 "$RC"
+  builtin_out=$OUT
+  kinds="$kinds $(printf '%s' "$OUT" | python3 -c 'import json,sys; print(" ".join(o["kind"] for o in json.load(sys.stdin)["objects"] if o["checked"]))')"
+  run_kf validate --schemas "$CRDS" -o json
+  expect_eq "$p: valid against --schemas third_party/crds" 0 "$RC"
+  expect_eq "$p: built-in CRDs and --schemas agree" "$builtin_out" "$OUT"
+  # The same objects through a pipe, as a user would check them.
+  "$KF" render all >"$WORK/objs.yaml"
+  run_kf validate -f - <"$WORK/objs.yaml"
+  expect_eq "$p: render | validate -f -" 0 "$RC"
+done
+for kind in PyTorchJob TFJob Experiment InferenceService ServingRuntime Workflow Notebook; do
+  case " $kinds " in *" $kind "*) ;; *) fail "kind $kind was not rendered and checked" ;; esac
+done
+# The table a user sees: every object valid, none without a schema.
+cd "$WORK/demo"
+run_kf validate -o table
+expect_eq "table: exit code" 0 "$RC"
+case "$OUT" in *"no schema"*|*invalid*) fail "validate -o table: an object was not checked or invalid: $OUT" ;; esac
+n=$(printf '%s\n' "$OUT" | tail -n +2 | wc -l)
+expect_eq "table: summary" "kf.yaml: valid (project demo)
+$n objects, $n checked against schemas, 0 invalid" "$ERR"
+# A broken object names file:line:col, the object, the field and the rule; exit code 1.
+cd "$KF_SOURCE_DIR/tests/testdata/objects"
+run_kf validate -f invalid.yaml
+expect_eq "invalid object: exit code" 1 "$RC"
+golden "$KF_SOURCE_DIR/tests/testdata/objects/invalid.err" "$ERR"
+run_kf validate -f invalid.yaml --schemas "$CRDS"
+expect_eq "invalid object, --schemas: exit code" 1 "$RC"
+golden "$KF_SOURCE_DIR/tests/testdata/objects/invalid.err" "$ERR"
+# Kubernetes' own kinds are checked too (its swagger document is built in); a
+# kind no schema knows is listed as not checked, never as valid.
+cat >"$WORK/objs2.yaml" <<'YAML'
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+    - name: c
+      image: busybox
+      ports: [{containerPort: http}]
+YAML
+run_kf validate -f "$WORK/objs2.yaml" -o table
+expect_eq "widget and pod: exit code" 1 "$RC"
+expect_eq "widget and pod: table" "KIND     NAME   RESULT
+Widget   w      no schema
+Pod      p      invalid" "$OUT"
+expect_eq "widget and pod: errors" "$WORK/objs2.yaml:12:31: Pod \"p\": spec.containers[0].ports[0].containerPort: Invalid value: \"string\": must be of type integer
+2 objects, 1 checked against schemas, 1 invalid" "$ERR"
+run_kf validate --schemas "$WORK/none"
+expect_eq "--schemas missing: exit code" 2 "$RC"
+expect_eq "--schemas missing: message" "error: --schemas $WORK/none: not a directory" "$ERR"
 finish

@@ -561,8 +561,46 @@ TEST_CASE("schema: upstream kinds") {
   const auto kinds = upstream().kinds();
   CHECK(std::find(kinds.begin(), kinds.end(), "argoproj.io/v1alpha1, Kind=Workflow") != kinds.end());
   CHECK(std::is_sorted(kinds.begin(), kinds.end()));
-  CHECK_THROWS_WITH_AS(upstream().validate(y("{apiVersion: v1, kind: Pod, metadata: {name: p}}")),
-                       (std::string("no schema for v1, Kind=Pod in ") + KF_UPSTREAM_CRDS).c_str(), kf::Error);
+  CHECK_THROWS_WITH_AS(upstream().validate(y("{apiVersion: example.com/v1, kind: Widget, metadata: {name: w}}")),
+                       (std::string("no schema for example.com/v1, Kind=Widget in ") + KF_UPSTREAM_CRDS).c_str(), kf::Error);
+}
+
+TEST_CASE("schema: the built-in CRDs are third_party/crds without descriptions") {
+  const SchemaSet builtin = SchemaSet::builtin();
+  CHECK(builtin.kinds() == upstream().kinds());
+  CHECK(builtin.has("trainer.kubeflow.org/v1alpha1", "TrainJob"));
+  CHECK(builtin.has("kubeflow.org/v1beta1", "Experiment"));
+  // The same answers as the files they were packed from, for a CRD schema
+  // (PyTorchJob) and for a swagger definition (Katib's Experiment).
+  const Json job = y(R"({apiVersion: kubeflow.org/v1, kind: PyTorchJob, metadata: {name: j},
+    spec: {pytorchReplicaSpecs: {Master: {replicas: -1, restartPolicy: Sometimes,
+      template: {spec: {containers: [{name: pytorch, image: x, ports: [{containerPort: many}]}]}}}}}})");
+  CHECK_FALSE(check(builtin, job).empty());
+  CHECK(check(builtin, job) == check(upstream(), job));
+  const Json experiment = y(R"({apiVersion: kubeflow.org/v1beta1, kind: Experiment, metadata: {name: e},
+    spec: {maxTrialCount: many, objective: {goal: high}, parameter: []}})");
+  CHECK(check(builtin, experiment).size() == 3);
+  CHECK(check(builtin, experiment) == check(upstream(), experiment));
+  CHECK_THROWS_WITH_AS(builtin.validate(y("{apiVersion: example.com/v1, kind: Widget, metadata: {name: w}}")),
+                       "no schema for example.com/v1, Kind=Widget in kf's built-in CRDs", kf::Error);
+}
+
+TEST_CASE("schema: Kubernetes' own kinds, from its swagger document") {
+  const SchemaSet builtin = SchemaSet::builtin();
+  // A Quantity (and an IntOrString) is a number or a string, as the API server takes it.
+  CHECK(check(builtin, y(R"({apiVersion: v1, kind: PersistentVolumeClaim, metadata: {name: ws},
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 10Gi}, limits: {storage: 20}}}})"))
+            .empty());
+  CHECK(check(builtin, y(R"({apiVersion: v1, kind: Service, metadata: {name: s},
+    spec: {ports: [{port: 80, targetPort: http}, {port: 81, targetPort: 8081}]}})"))
+            .empty());
+  CHECK(check(builtin, y(R"({apiVersion: apps/v1, kind: Deployment, metadata: {name: d},
+    spec: {replicas: two, selector: {matchLabels: {a: b}}, template: {spec: {containers: [{name: c, image: 1, imagePullPolicy: Always}]}}}})")) ==
+        Lines{R"(Deployment "d": spec.replicas: Invalid value: "string": must be of type integer)",
+              R"(Deployment "d": spec.template.spec.containers[0].image: Invalid value: "integer": must be of type string)"});
+  CHECK(check(builtin, y(R"({apiVersion: v1, kind: PersistentVolumeClaim, metadata: {name: ws},
+    spec: {resources: {requests: {storage: [1]}}}})")) ==
+        Lines{R"(PersistentVolumeClaim "ws": spec.resources.requests.storage: Invalid value: "array": must be of type integer or string)"});
 }
 
 } // TEST_SUITE

@@ -31,6 +31,6 @@ TEST_CASE("inputs imply dependencies on their producers") {
 }
 
 TEST_CASE("quantities") {
-  for (const char* ok : {"1", "500m", "2Gi", "1.5", "1e3", "0.5Ki"}) CHECK(spec::is_quantity(ok));
-  for (const char* bad : {"", "2 GB", "Gi", "1.2.3", "-"}) CHECK_FALSE(spec::is_quantity(bad));
+  for (const char* ok : {"1", "500m", "2Gi", "1.5", "1e3", "0.5Ki", "1E", "1E5", "+.5", "5.", "-1.5e-3", "3Ei"}) CHECK(spec::is_quantity(ok));
+  for (const char* bad : {"", "2 GB", "Gi", "1.2.3", "-", "1KiB", ".", "1e", "1.e", "1Mi ", "1ki"}) CHECK_FALSE(spec::is_quantity(bad));
 }
