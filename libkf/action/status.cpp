@@ -10,6 +10,7 @@
 #include "libkf/metadata/runs.h"
 #include "libkf/util/clock.h"
 #include "libkf/util/error.h"
+#include "libkf/util/json_field.h"
 #include "libkf/util/strings.h"
 
 namespace kf::action {
@@ -37,18 +38,19 @@ std::vector<std::string> tail_lines(const std::filesystem::path& p, std::size_t 
 Json view(const metadata::RunRecord* rec, const std::optional<Json>& object, const Json& details, bool full,
           const std::filesystem::path& run_dir) {
   Json v = Json::object();
-  v["name"] = rec ? rec->name : (*object)["metadata"].value("name", "");
-  v["kind"] = rec ? rec->kind : object->value("kind", "");
+  v["name"] = rec ? rec->name : json_text(json_field(*object, "metadata"), "name");
+  v["kind"] = rec ? rec->kind : json_text(*object, "kind");
   v["target"] = rec ? rec->target : "local";
   std::string state = rec ? rec->state : "";
   std::string message = rec ? rec->message : "";
   if (object) { // the object's conditions are the truth; the store follows them
     const std::string s = target::state_of(*object);
     if (!s.empty()) {
-      for (const auto& c : (*object)["status"]["conditions"])
-        if (c.value("type", "") == s) {
-          message = c.value("message", "");
-          state = c.value("reason", "") == "Stopped" ? "Stopped" : s;
+      const Json& conditions = json_field(json_field(*object, "status"), "conditions");
+      for (const auto& c : conditions.is_array() ? conditions : Json::array())
+        if (json_text(c, "type") == s) {
+          message = json_text(c, "message");
+          state = json_text(c, "reason") == "Stopped" ? "Stopped" : s;
         }
     }
   }

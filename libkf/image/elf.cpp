@@ -200,7 +200,8 @@ std::string expand_origin(std::string dir, const stdfs::path& object, const stdf
   std::string origin = object.parent_path().string();
   if (!root.empty() && root != "/") {
     const auto rel = object.parent_path().lexically_relative(root);
-    origin = "/" + rel.generic_string();
+    origin = "/";
+    origin += rel.generic_string();
   }
   for (const std::string token : {"${ORIGIN}", "$ORIGIN"})
     for (std::size_t at; (at = dir.find(token)) != std::string::npos;) dir.replace(at, token.size(), origin);

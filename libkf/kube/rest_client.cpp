@@ -75,8 +75,9 @@ std::optional<ResourceInfo> RestClient::resource(std::string_view api_version, s
 
 Json RestClient::apply(const Json& obj, const ApplyOptions& o) {
   const ObjectRef ref = ObjectRef::of(obj);
-  std::string target = path(ref) + (o.subresource.empty() ? "" : "/" + escape(o.subresource)) +
-                       "?fieldManager=" + escape(o.field_manager);
+  std::string target = path(ref);
+  if (!o.subresource.empty()) target += "/" + escape(o.subresource);
+  target += "?fieldManager=" + escape(o.field_manager);
   if (o.force) target += "&force=true";
   if (o.dry_run) target += "&dryRun=All";
   return Json::parse(checked(call({"PATCH", target, obj.dump(), "application/apply-patch+yaml"})).body);

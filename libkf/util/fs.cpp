@@ -24,7 +24,10 @@ std::string read_file(const stdfs::path& path) {
 
 void write_file_atomic(const stdfs::path& path, std::string_view content, stdfs::perms perms) {
   const stdfs::path dir = path.has_parent_path() ? path.parent_path() : stdfs::path(".");
-  std::string tmpl = (dir / ("." + path.filename().string() + ".tmp.XXXXXX")).string();
+  std::string name = ".";
+  name += path.filename().string();
+  name += ".tmp.XXXXXX";
+  std::string tmpl = (dir / name).string();
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   const int fd = ::mkstemp(buf.data());

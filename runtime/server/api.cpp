@@ -68,7 +68,12 @@ std::optional<Route> match(std::string_view path) {
   return std::nullopt;
 }
 
-std::string squote(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string squote(std::string_view s) {
+  std::string out = "'";
+  out += s;
+  out += '\'';
+  return out;
+}
 
 // Decrements the in-flight gauge on every way out.
 struct InFlight {

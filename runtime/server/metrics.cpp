@@ -38,7 +38,12 @@ void Histogram::render(std::string& out, std::string_view name, std::string_view
     out += std::string(name) + "_bucket{" + std::string(labels) + sep + "le=\"" + le + "\"} " +
            std::to_string(cumulative) + "\n";
   }
-  const std::string braces = labels.empty() ? "" : "{" + std::string(labels) + "}";
+  std::string braces;
+  if (!labels.empty()) {
+    braces = "{";
+    braces += labels;
+    braces += "}";
+  }
   out += std::string(name) + "_sum" + braces + " " + number(m_sum) + "\n";
   out += std::string(name) + "_count" + braces + " " + std::to_string(m_count) + "\n";
 }
