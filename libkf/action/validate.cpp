@@ -73,18 +73,15 @@ ValidatedObject check(const render::SchemaSet& schemas, const Json& obj, const s
 }
 
 // The schemas to check against: --schemas DIR; else, for the project's own
-// objects on a cluster target, the CRDs installed there; else kf's built-in CRDs.
-render::SchemaSet load_schemas(const Context& ctx, const ValidateOptions& options) {
+// objects (`project`, null for -f files) on a cluster target, the CRDs
+// installed there; else kf's built-in CRDs.
+render::SchemaSet load_schemas(const Context& ctx, const ValidateOptions& options, const spec::Project* project) {
   if (!options.schemas.empty()) {
-    std::error_code ec;
-    if (!stdfs::is_directory(options.schemas, ec))
-      throw UsageError("--schemas " + options.schemas.string() + ": not a directory");
     ctx.reporter.debug("schemas loaded from " + options.schemas.string());
     return render::SchemaSet::load_dir(options.schemas);
   }
-  if (options.files.empty()) {
-    auto loaded = spec::load_project(options.load);
-    const auto t = spec::resolve_target(loaded.project, options.target);
+  if (project) {
+    const auto t = spec::resolve_target(*project, options.target);
     if (t.type == "cluster") {
       auto pt = open_target(ctx, options.load, options.target);
       auto& client = dynamic_cast<cluster::ClusterTarget&>(*pt.target).client();
@@ -108,11 +105,14 @@ render::SchemaSet load_schemas(const Context& ctx, const ValidateOptions& option
 } // namespace
 
 ValidateResult validate(const Context& ctx, const ValidateOptions& options) {
-  const render::SchemaSet schemas = load_schemas(ctx, options);
+  std::error_code ec;
+  if (!options.schemas.empty() && !stdfs::is_directory(options.schemas, ec))
+    throw UsageError("--schemas " + options.schemas.string() + ": not a directory");
   ValidateResult result;
 
   if (options.files.empty()) {
     auto loaded = spec::load_project(options.load);
+    const render::SchemaSet schemas = load_schemas(ctx, options, &loaded.project);
     spec::select_target(loaded.project, options.target);
     result.project = loaded.project.name;
     const render::Renderer renderer(loaded.project, loaded.dir);
@@ -121,6 +121,7 @@ ValidateResult validate(const Context& ctx, const ValidateOptions& options) {
     return result;
   }
 
+  const render::SchemaSet schemas = load_schemas(ctx, options, nullptr);
   for (const auto& file : options.files) {
     const std::string text = file == "-" ? options.stdin_text : fs::read_file(file);
     const std::string shown = file == "-" ? "<stdin>" : file;

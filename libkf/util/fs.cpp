@@ -26,7 +26,7 @@ void write_file_atomic(const stdfs::path& path, std::string_view content, stdfs:
   const stdfs::path dir = path.has_parent_path() ? path.parent_path() : stdfs::path(".");
   std::string name = ".";
   name += path.filename().string();
-  name += ".tmp.XXXXXX";
+  name += ".tmp.XXXXXX"; // mkstemp replaces the XXXXXX
   std::string tmpl = (dir / name).string();
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
