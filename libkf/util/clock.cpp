@@ -19,7 +19,10 @@ std::string rfc3339(std::int64_t epoch_seconds) {
   return buf;
 }
 
-std::string now_rfc3339() { return rfc3339(static_cast<std::int64_t>(std::time(nullptr))); }
+// From now_ms, not std::time: glibc's time() reads the coarse clock, which
+// lags system_clock by up to a tick, so a time() stamp taken after a now_ms()
+// one could name the second before it (kube-sim's events sorted out of order).
+std::string now_rfc3339() { return rfc3339(now_ms() / 1000); }
 
 std::optional<std::int64_t> parse_rfc3339(const std::string& text) {
   std::tm tm{};
