@@ -1,23 +1,100 @@
-// kf status — libkf/action/status.cpp; tables in cli/run_view.cpp.
-#include <signal.h>
+// kf status — Target::describe (libkf/local/describe.cpp,
+// libkf/cluster/cluster_status.cpp); tables in cli/run_view.cpp.
 #include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
 #include <exception>
-#include <mutex>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "cli/app.h"
-#include "cli/cmd_apply.h"
 #include "cli/output.h"
 #include "cli/run_view.h"
 #include "libkf/action/runs.h"
-#include "libkf/cluster/cluster_target.h"
 
 namespace kf::cli {
+
+namespace {
+
+// The runs as -o asks, and whether a single run has ended.
+struct Shown {
+  std::string text;
+  bool done = false;
+};
+
+Shown show(const Globals& g, const action::Context& ctx, action::ProjectTarget& pt, const std::string& run) {
+  const auto runs = action::status(ctx, action::StatusOptions{run}, pt);
+  std::ostringstream out;
+  if (g.output == "json" || g.output == "yaml") print_data(run.empty() ? Json(runs) : runs.front(), g.output, out);
+  else if (run.empty()) print_runs_table(runs, use_color(g, stdout), out);
+  else print_run_detail(runs.front(), use_color(g, stdout), out);
+  const std::string s = runs.empty() ? "" : runs.front().value("state", "");
+  return {out.str(), !run.empty() && (s == "Succeeded" || s == "Failed" || s == "Stopped" || s == "Error")};
+}
+
+// -w: redrawn after the target's changes (Target::watch_runs, on a thread of
+// its own), until Ctrl-C or, for one run, its end.
+int watch(const Globals& g, const action::Context& ctx, action::ProjectTarget& pt, const std::string& run) {
+  const bool tty = ::isatty(STDOUT_FILENO) != 0;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool changed = true, stop = false;
+  std::exception_ptr failure;
+  std::thread watcher([&] {
+    try {
+      pt.target->watch_runs(
+          [&] {
+            const std::lock_guard lock(mu);
+            changed = true;
+            cv.notify_one();
+            return !stop;
+          },
+          [&] {
+            const std::lock_guard lock(mu);
+            return !stop;
+          });
+    } catch (...) {
+      const std::lock_guard lock(mu);
+      failure = std::current_exception();
+      cv.notify_one();
+    }
+  });
+  const auto end = [&] {
+    {
+      const std::lock_guard lock(mu);
+      stop = true;
+    }
+    watcher.join();
+  };
+  std::string last;
+  while (true) {
+    {
+      std::unique_lock lock(mu);
+      cv.wait_for(lock, std::chrono::seconds(30), [&] { return changed || failure; });
+      if (failure) {
+        lock.unlock();
+        end();
+        std::rethrow_exception(failure);
+      }
+      changed = false;
+    }
+    const auto shown = show(g, ctx, pt, run);
+    if (shown.text != last) {
+      if (tty) std::cout << "\033[H\033[2J";
+      std::cout << shown.text << std::flush;
+      last = shown.text;
+    }
+    if (shown.done) {
+      end();
+      return 0;
+    }
+  }
+}
+
+} // namespace
 
 void add_status(CLI::App& app, Globals& g) {
   struct Flags {
@@ -41,134 +118,11 @@ void add_status(CLI::App& app, Globals& g) {
       TerminalReporter reporter(g);
       const action::Context ctx{reporter};
       auto pt = action::open_target(ctx, spec::LoadOptions{}, g.target);
-      const bool color = use_color(g, stdout);
-      auto show = [&]() -> std::pair<std::string, bool> {
-        const auto runs = action::status(ctx, action::StatusOptions{flags->run}, pt);
-        std::ostringstream text;
-        auto* saved = std::cout.rdbuf(text.rdbuf());
-        if (g.output == "json" || g.output == "yaml") print_data(flags->run.empty() ? Json(runs) : runs.front(), g.output);
-        else if (flags->run.empty()) print_runs_table(runs, color);
-        else print_run_detail(runs.front(), color);
-        std::cout.rdbuf(saved);
-        const std::string s = runs.empty() ? "" : runs.front().value("state", "");
-        return {text.str(), !flags->run.empty() && (s == "Succeeded" || s == "Failed" || s == "Stopped" || s == "Error")};
-      };
-      if (!flags->watch) {
-        const auto [text, done] = show();
-        if (flags->run.empty() && text.find('\n') == text.rfind('\n') && g.output != "json" && g.output != "yaml")
-          std::cerr << "no runs yet (kf train starts one)\n";
-        std::cout << text;
-        return 0;
-      }
-      const bool tty = ::isatty(STDOUT_FILENO) != 0;
-      std::string last;
-      // A cluster's runs are redrawn on watch events; local runs are re-read twice a second.
-      auto* cluster = dynamic_cast<cluster::ClusterTarget*>(pt.target.get());
-      std::mutex mu;
-      std::condition_variable cv;
-      bool changed = true, stop = false;
-      std::exception_ptr failure;
-      std::thread watcher;
-      if (cluster)
-        watcher = std::thread([&] {
-          try {
-            cluster->watch_runs(
-                [&] {
-                  const std::lock_guard lock(mu);
-                  changed = true;
-                  cv.notify_one();
-                  return !stop;
-                },
-                [&] {
-                  const std::lock_guard lock(mu);
-                  return !stop;
-                });
-          } catch (...) {
-            const std::lock_guard lock(mu);
-            failure = std::current_exception();
-            cv.notify_one();
-          }
-        });
-      auto end = [&](int code) {
-        {
-          const std::lock_guard lock(mu);
-          stop = true;
-        }
-        if (watcher.joinable()) watcher.join();
-        return code;
-      };
-      while (true) {
-        {
-          std::unique_lock lock(mu);
-          if (cluster) cv.wait_for(lock, std::chrono::seconds(30), [&] { return changed || failure; });
-          if (failure) {
-            lock.unlock();
-            end(1);
-            std::rethrow_exception(failure);
-          }
-          changed = false;
-        }
-        const auto [text, done] = show();
-        if (text != last) {
-          if (tty) std::cout << "\033[H\033[2J";
-          std::cout << text << std::flush;
-          last = text;
-        }
-        if (done) return end(0);
-        if (!cluster) std::this_thread::sleep_for(std::chrono::milliseconds(500));
-      }
-    };
-  });
-}
-
-void add_logs(CLI::App& app, Globals& g) {
-  struct Flags {
-    std::string run, replica;
-    bool follow = false;
-    int tail = -1;
-  };
-  auto flags = std::make_shared<Flags>();
-  auto* cmd = app.add_subcommand("logs", "Print a run's replica log (stdout and stderr of its process)");
-  hint(cmd->add_option("run", flags->run, "A run name, or @latest")->required(), Hint{{}, "run"});
-  cmd->add_flag("-f,--follow", flags->follow, "Keep printing as the log grows, until the run ends (across restarts)");
-  cmd->add_option("--replica", flags->replica, "master, chief, worker-N, ps-N (default: master, or chief)")
-      ->type_name("REPLICA");
-  cmd->add_option("--tail", flags->tail, "Only the last N lines (then follow, with -f)")->type_name("N");
-  cmd->footer("Examples:\n"
-              "  kf logs @latest -f\n"
-              "  kf logs mnist-train-2 --replica worker-1 --tail 20");
-  cmd->callback([&g, flags] {
-    g.run = [&g, flags] {
-      TerminalReporter reporter(g);
-      auto pt = action::open_target(action::Context{reporter}, spec::LoadOptions{}, g.target);
-      target::LogOptions o;
-      o.replica = flags->replica;
-      o.follow = flags->follow;
-      o.tail = flags->tail;
-      pt.target->logs(flags->run, o, std::cout);
-      return 0;
-    };
-  });
-}
-
-void add_delete(CLI::App& app, Globals& g) {
-  auto runs = std::make_shared<std::vector<std::string>>();
-  auto applied = std::make_shared<DeleteAppliedFlags>(); // -f / --platform: cmd_apply.cpp
-  auto* cmd = app.add_subcommand("delete", "Stop runs and remove them: their processes, directory and records");
-  hint(cmd->add_option("runs", *runs, "Run names (or @latest)"), Hint{{}, "run"});
-  add_delete_applied_flags(*cmd, *applied);
-  cmd->footer("Examples:\n"
-              "  kf delete mnist-train-2\n"
-              "  kf delete @latest\n"
-              "  kf delete --platform            # what kf apply installed for kf.yaml\n"
-              "  kf delete -f manifests/         # what kf apply -f applied");
-  cmd->callback([&g, runs, applied] {
-    g.run = [&g, runs, applied] {
-      if (const auto rc = run_delete_applied(g, *applied, !runs->empty())) return *rc;
-      TerminalReporter reporter(g);
-      const action::Context ctx{reporter};
-      auto pt = action::open_target(ctx, spec::LoadOptions{}, g.target);
-      for (const auto& r : action::delete_runs(ctx, *runs, pt)) std::cout << "run " << r << " deleted\n";
+      if (flags->watch) return watch(g, ctx, pt, flags->run);
+      const auto shown = show(g, ctx, pt, flags->run);
+      if (flags->run.empty() && shown.text.find('\n') == shown.text.rfind('\n') && g.output != "json" && g.output != "yaml")
+        std::cerr << "no runs yet (kf train starts one)\n";
+      std::cout << shown.text;
       return 0;
     };
   });

@@ -36,11 +36,11 @@ void TerminalReporter::debug(std::string_view message) {
   if (m_verbose > 0) std::cerr << paint(m_color, "2", "debug:") << ' ' << message << '\n';
 }
 
-void print_data(const Json& data, const std::string& format) {
+void print_data(const Json& data, const std::string& format, std::ostream& out) {
   if (format == "json")
-    std::cout << data.dump(2) << '\n';
+    out << data.dump(2) << '\n';
   else
-    std::cout << yaml::emit(data);
+    out << yaml::emit(data);
 }
 
 void print_objects(const std::vector<Json>& objects, const std::string& format) {
@@ -67,7 +67,8 @@ void print_objects(const std::vector<Json>& objects, const std::string& format) 
   std::cout << yaml::emit_all(docs);
 }
 
-void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                 std::ostream& os) {
   std::vector<std::size_t> width(header.size());
   for (std::size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
   for (const auto& r : rows)
@@ -78,7 +79,7 @@ void print_table(const std::vector<std::string>& header, const std::vector<std::
       out += cells[i];
       if (i + 1 < cells.size()) out += std::string(width[i] - cells[i].size() + 3, ' ');
     }
-    std::cout << out << '\n';
+    os << out << '\n';
   };
   line(header);
   for (const auto& r : rows) line(r);

@@ -3,6 +3,7 @@
 // prints to stdout goes through here; messages go to stderr.
 
 #include <cstdio>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -35,9 +36,10 @@ private:
 void print_objects(const std::vector<Json>& objects, const std::string& format);
 
 // Any JSON data as json or yaml.
-void print_data(const Json& data, const std::string& format);
+void print_data(const Json& data, const std::string& format, std::ostream& out = std::cout);
 
 // Left-aligned columns separated by three spaces, like kubectl get.
-void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
+void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                 std::ostream& out = std::cout);
 
 } // namespace kf::cli

@@ -135,7 +135,7 @@ void ProgressView::finish() {
   if (m_tty) draw({});
 }
 
-void print_runs_table(const std::vector<Json>& runs, bool color) {
+void print_runs_table(const std::vector<Json>& runs, bool color, std::ostream& out) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : runs) {
     std::string progress;
@@ -166,46 +166,53 @@ void print_runs_table(const std::vector<Json>& runs, bool color) {
                     r.value("git", Json::object()).value("commit", "").substr(0, 7) +
                         (r.value("git", Json::object()).value("dirty", false) ? "+" : "")});
   }
-  print_table({"NAME", "KIND", "STATE", "AGE", "PROGRESS", "METRICS", "COMMIT"}, rows);
+  print_table({"NAME", "KIND", "STATE", "AGE", "PROGRESS", "METRICS", "COMMIT"}, rows, out);
 }
 
-void print_run_detail(const Json& r, bool color) {
+namespace {
+
+// The header lines: name, kind, state, where it came from and went.
+void detail_header(const Json& r, bool color, std::ostream& out) {
   const std::string state = r.value("state", "");
-  std::cout << "Name:      " << r.value("name", "") << '\n'
+  out << "Name:      " << r.value("name", "") << '\n'
             << "Kind:      " << r.value("kind", "") << " (target " << r.value("target", "")
             << (r.contains("namespace") ? ", namespace " + r["namespace"].get<std::string>() : "") << ")\n"
             << "State:     " << paint(color, state_color(state), state) << " — " << r.value("message", "") << '\n';
-  if (r.contains("created")) std::cout << "Created:   " << r["created"].get<std::string>() << " (" << age(r["created"]) << " ago)\n";
+  if (r.contains("created")) out << "Created:   " << r["created"].get<std::string>() << " (" << age(r["created"]) << " ago)\n";
   if (r.contains("git") && !r["git"].value("commit", "").empty())
-    std::cout << "Commit:    " << r["git"].value("commit", "") << (r["git"].value("dirty", false) ? " (dirty)" : "") << '\n';
+    out << "Commit:    " << r["git"].value("commit", "") << (r["git"].value("dirty", false) ? " (dirty)" : "") << '\n';
   if (r.contains("parameters") && !r["parameters"].empty()) {
-    std::cout << "Parameters:";
+    out << "Parameters:";
     for (auto it = r["parameters"].begin(); it != r["parameters"].end(); ++it)
-      std::cout << ' ' << it.key() << '=' << (it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
-    std::cout << '\n';
+      out << ' ' << it.key() << '=' << (it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+    out << '\n';
   }
-  if (r.contains("runDir")) std::cout << "Directory: " << r["runDir"].get<std::string>() << '\n';
-  if (r.contains("model")) std::cout << "Model:     " << r["model"].get<std::string>() << '\n';
-  if (r.contains("url")) std::cout << "URL:       " << r["url"].get<std::string>() << '\n';
-  if (r.contains("image")) std::cout << "Image:     " << r["image"].get<std::string>() << '\n';
-  if (r.contains("progressText")) std::cout << "Progress:  " << r["progressText"].get<std::string>() << '\n';
+  if (r.contains("runDir")) out << "Directory: " << r["runDir"].get<std::string>() << '\n';
+  if (r.contains("model")) out << "Model:     " << r["model"].get<std::string>() << '\n';
+  if (r.contains("url")) out << "URL:       " << r["url"].get<std::string>() << '\n';
+  if (r.contains("image")) out << "Image:     " << r["image"].get<std::string>() << '\n';
+  if (r.contains("progressText")) out << "Progress:  " << r["progressText"].get<std::string>() << '\n';
   if (r.contains("bestTrial")) {
     const Json& b = r["bestTrial"];
-    std::cout << "Best:      " << b.value("name", "") << " ";
+    out << "Best:      " << b.value("name", "") << " ";
     for (auto it = b["parameters"].begin(); it != b["parameters"].end(); ++it)
-      std::cout << ' ' << it.key() << '=' << (it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
-    std::cout << "  → " << metrics_text(b["metrics"]) << '\n';
+      out << ' ' << it.key() << '=' << (it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+    out << "  → " << metrics_text(b["metrics"]) << '\n';
   }
+}
+
+// What the run's controller made: pods, trials, a workflow's nodes.
+void detail_children(const Json& r, bool color, std::ostream& out) {
   if (r.contains("pods") && !r["pods"].empty()) {
-    std::cout << "\nPods:\n";
+    out << "\nPods:\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& p : r["pods"])
       rows.push_back({"  " + p.value("replica", ""), p.value("name", ""), paint(color, state_color(p.value("phase", "")), p.value("phase", "")),
                       std::to_string(p.value("restarts", 0))});
-    print_table({"  REPLICA", "POD", "PHASE", "RESTARTS"}, rows);
+    print_table({"  REPLICA", "POD", "PHASE", "RESTARTS"}, rows, out);
   }
   if (r.contains("trials") && !r["trials"].empty()) {
-    std::cout << "\nTrials:\n";
+    out << "\nTrials:\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& t : r["trials"]) {
       std::string params;
@@ -216,38 +223,46 @@ void print_run_detail(const Json& r, bool color) {
         metrics += (metrics.empty() ? "" : " ") + it.key() + "=" + (it.value().is_number() ? fixed(it.value().get<double>(), 4) : it.value().dump());
       rows.push_back({"  " + t.value("name", ""), paint(color, state_color(t.value("state", "")), t.value("state", "")), params, metrics});
     }
-    print_table({"  TRIAL", "STATE", "PARAMETERS", "METRICS"}, rows);
+    print_table({"  TRIAL", "STATE", "PARAMETERS", "METRICS"}, rows, out);
   }
   if (r.contains("nodes") && !r["nodes"].empty()) {
-    std::cout << "\nNodes:\n";
-    print_workflow_nodes(r["nodes"], color, std::cout);
+    out << "\nNodes:\n";
+    print_workflow_nodes(r["nodes"], color, out);
   }
+}
+
+// The replicas' processes (local), the conditions and the events.
+void detail_states(const Json& r, std::ostream& out) {
   if (r.contains("processes")) {
-    std::cout << "\nReplicas:\n";
+    out << "\nReplicas:\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& p : r.value("processes", Json::array()))
       rows.push_back({"  " + p.value("name", ""), p.value("state", ""), std::to_string(p.value("restarts", 0)),
                       p["exitCode"].is_null() ? "" : std::to_string(p["exitCode"].get<int>())});
-    print_table({"  REPLICA", "STATE", "RESTARTS", "EXIT CODE"}, rows);
+    print_table({"  REPLICA", "STATE", "RESTARTS", "EXIT CODE"}, rows, out);
   }
   if (r.contains("conditions")) {
-    std::cout << "\nConditions:\n";
+    out << "\nConditions:\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& c : r["conditions"])
       rows.push_back({"  " + c.value("type", ""), c.value("status", ""), c.value("reason", ""), c.value("lastTransitionTime", ""),
                       c.value("message", "")});
-    print_table({"  TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"}, rows);
+    print_table({"  TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"}, rows, out);
   }
   if (r.contains("events") && !r["events"].empty()) {
-    std::cout << "\nEvents:\n";
+    out << "\nEvents:\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& e : r["events"])
       rows.push_back({"  " + e.value("type", ""), e.value("reason", ""), e.value("object", ""), e.value("time", ""),
                       e.value("message", "")});
-    print_table({"  TYPE", "REASON", "OBJECT", "AT", "MESSAGE"}, rows);
+    print_table({"  TYPE", "REASON", "OBJECT", "AT", "MESSAGE"}, rows, out);
   }
+}
+
+// What the run recorded: metrics per epoch, artifacts, lineage, the failing replica's log.
+void detail_records(const Json& r, std::ostream& out) {
   if (r.contains("epochs") && !r["epochs"].empty()) {
-    std::cout << "\nMetrics:\n";
+    out << "\nMetrics:\n";
     std::vector<std::string> header = {"  EPOCH"};
     const Json& first = r["epochs"][0];
     for (auto it = first.begin(); it != first.end(); ++it)
@@ -260,25 +275,34 @@ void print_run_detail(const Json& r, bool color) {
       rows.push_back(row);
     }
     for (auto& h : header) for (auto& c : h) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    print_table(header, rows);
+    print_table(header, rows, out);
   }
   if (r.contains("artifacts") && !r["artifacts"].empty()) {
-    std::cout << "\nArtifacts:\n";
+    out << "\nArtifacts:\n";
     std::vector<std::vector<std::string>> rows;
     for (const auto& a : r["artifacts"])
       rows.push_back({"  " + a.value("direction", ""), a.value("type", ""), a.value("uri", ""), a.value("sha256", "").substr(0, 12)});
-    print_table({"  EVENT", "TYPE", "URI", "SHA256"}, rows);
+    print_table({"  EVENT", "TYPE", "URI", "SHA256"}, rows, out);
   }
   if (r.contains("lineage") && !r["lineage"].empty()) {
-    std::cout << "\nLineage:\n";
+    out << "\nLineage:\n";
     for (const auto& l : r["lineage"])
-      std::cout << "  " << (l.value("relation", "") == "produced-input" ? "input from " : "output used by ") << l.value("run", "")
+      out << "  " << (l.value("relation", "") == "produced-input" ? "input from " : "output used by ") << l.value("run", "")
                 << " (" << l.value("artifact", "") << ")\n";
   }
   if (r.contains("logTail")) {
-    std::cout << "\nLast lines of " << r.value("failedReplica", "") << "'s log:\n";
-    for (const auto& l : r["logTail"]) std::cout << "  " << l.get<std::string>() << '\n';
+    out << "\nLast lines of " << r.value("failedReplica", "") << "'s log:\n";
+    for (const auto& l : r["logTail"]) out << "  " << l.get<std::string>() << '\n';
   }
+}
+
+} // namespace
+
+void print_run_detail(const Json& r, bool color, std::ostream& out) {
+  detail_header(r, color, out);
+  detail_children(r, color, out);
+  detail_states(r, out);
+  detail_records(r, out);
 }
 
 void print_workflow_nodes(const Json& nodes, bool color, std::ostream& out) {

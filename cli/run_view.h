@@ -39,8 +39,8 @@ private:
 };
 
 // `kf status`: the runs table; `kf status RUN`: one run in detail.
-void print_runs_table(const std::vector<Json>& runs, bool color);
-void print_run_detail(const Json& run, bool color);
+void print_runs_table(const std::vector<Json>& runs, bool color, std::ostream& out);
+void print_run_detail(const Json& run, bool color, std::ostream& out);
 // A Workflow's node tree (status()'s "nodes": name, type, phase, depth), indented by depth.
 void print_workflow_nodes(const Json& nodes, bool color, std::ostream& out);
 

@@ -43,7 +43,8 @@ spec::TargetSpec choose(spec::Project& project, const std::string& name) {
 
 } // namespace
 
-ProjectTarget open_target(const Context& ctx, const spec::LoadOptions& load, const std::string& target) {
+ProjectTarget open_target(const Context& ctx, const spec::LoadOptions& load, const std::string& target,
+                          const TargetOverrides& overrides) {
   ProjectTarget pt{spec::load_project(load), "", nullptr};
   const spec::TargetSpec t = choose(pt.loaded.project, target);
   pt.target_name = t.name;
@@ -52,6 +53,7 @@ ProjectTarget open_target(const Context& ctx, const spec::LoadOptions& load, con
     o.project_dir = pt.loaded.dir;
     o.project = pt.loaded.project.name;
     o.trainer_image = render::trainer_image(pt.loaded.project, pt.loaded.dir);
+    o.serve_port = overrides.serve_port;
     pt.target = std::make_unique<local::LocalTarget>(o);
     ctx.reporter.debug("target local: runs in " + local::runs_root(pt.loaded.dir).string());
     return pt;

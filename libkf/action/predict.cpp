@@ -3,9 +3,6 @@
 
 #include "libkf/action/runs.h"
 #include "libkf/kube/http.h"
-#include "libkf/local/local_target.h"
-#include "libkf/local/run_dir.h"
-#include "libkf/metadata/runs.h"
 #include "libkf/util/error.h"
 #include "libkf/util/idx.h"
 #include "libkf/util/strings.h"
@@ -40,8 +37,7 @@ std::pair<stdfs::path, stdfs::path> test_set(const stdfs::path& data) {
 } // namespace
 
 PredictResult predict(const Context& ctx, const PredictOptions& o, ProjectTarget& pt) {
-  auto* local = dynamic_cast<local::LocalTarget*>(pt.target.get());
-  const std::string run = serving_run(local ? local->resolve(o.run) : o.run, *pt.target);
+  const std::string run = serving_run(o.run.empty() ? o.run : pt.target->resolve(o.run), *pt.target);
   const auto object = pt.target->get(run);
   if (!object) throw Error("run " + str::quote(run) + " does not exist (kf status lists the runs)");
   if (object->value("kind", "") != "InferenceService") throw Error("run " + run + " is a " + object->value("kind", "") + ", not a model server");
@@ -49,15 +45,19 @@ PredictResult predict(const Context& ctx, const PredictOptions& o, ProjectTarget
   const std::string url = (*object)["status"].value("url", "");
 
   // The test set of the data the model was trained on.
-  metadata::Runs runs(local::metadata_db(pt.loaded.dir));
-  const auto serving = runs.get(run);
-  if (!serving || !serving->parameters.contains("trainedBy"))
+  const Json serving = pt.target->describe(run).at(0);
+  const Json parameters = serving.value("parameters", Json::object());
+  const std::string trained_by = parameters.is_object() ? parameters.value("trainedBy", "") : "";
+  if (trained_by.empty())
     throw Error("run " + run + " serves a model kf did not train here, so kf predict has no test set for it");
-  const auto trained = runs.get(serving->parameters["trainedBy"].get<std::string>());
   std::string data;
-  if (trained)
-    for (const auto& a : trained->artifacts)
-      if (a.type == "kf.Dataset" && a.direction == "input") data = a.uri;
+  try {
+    const Json trained = pt.target->describe(trained_by).at(0);
+    for (const auto& a : trained.value("artifacts", Json::array()))
+      if (a.value("type", "") == "kf.Dataset" && a.value("direction", "") == "input") data = a.value("uri", "");
+  } catch (const Error&) {
+    // the training run was deleted
+  }
   if (data.empty()) throw Error("the run that trained " + run + "'s model recorded no dataset");
   const auto [images, labels] = test_set(data);
   const auto sample = idx::read_sample(images, labels, static_cast<std::size_t>(o.index));

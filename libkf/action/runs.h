@@ -21,9 +21,15 @@ struct ProjectTarget {
   std::unique_ptr<target::Target> target;
 };
 
+// What a verb may set on the target it opens.
+struct TargetOverrides {
+  int serve_port = 0; // kf serve --port: where a model server listens on this machine (0 = a free port)
+};
+
 // Loads kf.yaml and opens the target: "local" (libkf/local), a target of
 // kf.yaml's spec.targets, or else a kubeconfig context (libkf/cluster).
-ProjectTarget open_target(const Context& ctx, const spec::LoadOptions& load, const std::string& target);
+ProjectTarget open_target(const Context& ctx, const spec::LoadOptions& load, const std::string& target,
+                          const TargetOverrides& overrides = {});
 
 struct TrainOptions { // the project and target come with the ProjectTarget
   std::string run_name; // --name; "" = <job>-<N>
@@ -33,32 +39,32 @@ struct TrainResult {
   std::string run;
   std::string target;
   Json object;          // as submitted
-  std::filesystem::path run_dir; // local runs: where logs and output go
+  std::string where;    // for messages: the run's directory (local), "namespace ml" (cluster)
 };
 
 // Renders the training job and submits it; returns at once.
 TrainResult train(const Context& ctx, const TrainOptions& options, ProjectTarget& pt);
 
-// `kf tune`: renders the Katib Experiment and submits it (cluster targets only).
+// `kf tune`: renders the Katib Experiment and submits it (to a target whose kinds() has Experiment).
 TrainResult tune(const Context& ctx, const TrainOptions& options, ProjectTarget& pt);
 
 struct PipelineRunOptions {
   std::string pipeline; // the pipeline of kf.yaml ("" = the only one)
   std::string run_name; // --name; "" = <workflow>-<N>
 };
-// `kf pipeline run`: renders the pipeline's Argo Workflow and submits it (cluster targets only).
+// `kf pipeline run`: renders the pipeline's Argo Workflow and submits it (to a target that runs Workflows).
 TrainResult pipeline_run(const Context& ctx, const PipelineRunOptions& options, ProjectTarget& pt);
 
 struct ServeOptions {
   std::string model; // a run name (its model), a model directory, or "" = the newest run that produced a model
-  int port = 0;      // 0 = a free port
 };
 
 struct ServeResult {
   std::string run;
-  std::string model_dir;
+  std::string model_dir;  // a directory (target with local files), else the storage URI
   std::string model_from; // the run that trained it ("" = a directory given directly)
   Json object;            // the InferenceService as submitted
+  std::string where;      // as TrainResult's
 };
 
 // Renders the ServingRuntime + InferenceService and submits them; returns at

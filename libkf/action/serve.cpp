@@ -1,8 +1,6 @@
 #include <filesystem>
 
 #include "libkf/action/runs.h"
-#include "libkf/cluster/cluster_target.h"
-#include "libkf/local/local_target.h"
 #include "libkf/local/run_dir.h"
 #include "libkf/metadata/runs.h"
 #include "libkf/render/render.h"
@@ -59,33 +57,32 @@ std::pair<std::string, std::string> find_model(const std::string& wanted, const 
 ServeResult serve(const Context& ctx, const ServeOptions& o, ProjectTarget& pt) {
   const render::Renderer renderer(pt.loaded.project, pt.loaded.dir);
   auto objects = renderer.serving(); // ServingRuntime, InferenceService
-  if (dynamic_cast<cluster::ClusterTarget*>(pt.target.get())) {
-    // On a cluster the model is where kf.yaml's serving.storageUri says (the
-    // storage initializer fetches it), or a URI given as MODEL.
-    Json& model = objects[1]["spec"]["predictor"]["model"];
+  Json& model = objects[1]["spec"]["predictor"]["model"];
+  target::SubmitOptions so;
+  so.supporting = {objects[0]};
+  std::string from;
+  if (!pt.target->traits().local_files) {
+    // The model is where kf.yaml's serving.storageUri says (the storage
+    // initializer fetches it), or a URI given as MODEL.
     if (!o.model.empty() && o.model != "@latest") {
       if (o.model.find("://") == std::string::npos)
         throw UsageError("on a cluster target kf serve takes a model URI (pvc://, s3://, gs://, http(s)://), not " +
                          str::quote(o.model) + "; the default is serving.storageUri of kf.yaml");
       model["storageUri"] = o.model;
     }
-    target::SubmitOptions so;
-    so.supporting = {objects[0]};
     so.parameters = {{"storageUri", model.value("storageUri", "")}};
-    const auto submitted = pt.target->submit(objects[1], so);
-    return {submitted.run, model.value("storageUri", ""), "", submitted.object};
+  } else {
+    // A model directory of this machine: one given, or the model a run trained.
+    std::string dir;
+    std::tie(dir, from) = find_model(o.model, pt.loaded.dir);
+    ctx.reporter.debug("serving " + dir + (from.empty() ? "" : " (trained by " + from + ")"));
+    model["storageUri"] = "file://" + dir;
+    so.parameters = {{"model", dir}};
+    if (!from.empty()) so.parameters["trainedBy"] = from;
   }
-  const auto [model_dir, from] = find_model(o.model, pt.loaded.dir);
-  ctx.reporter.debug("serving " + model_dir + (from.empty() ? "" : " (trained by " + from + ")"));
-  target::SubmitOptions so;
-  so.supporting = {objects[0]};
-  so.model_dir = model_dir;
-  so.port = o.port;
-  so.parameters = {{"model", model_dir}};
-  if (!from.empty()) so.parameters["trainedBy"] = from;
-  if (o.port > 0) so.parameters["port"] = o.port;
   const auto submitted = pt.target->submit(objects[1], so);
-  return {submitted.run, model_dir, from, submitted.object};
+  const std::string uri = model.value("storageUri", "");
+  return {submitted.run, pt.target->traits().local_files ? uri.substr(7) : uri, from, submitted.object, submitted.where};
 }
 
 } // namespace kf::action

@@ -1,8 +1,8 @@
-// `kf tune` and `kf pipeline run`: render one object and submit it. Katib
-// Experiments and Argo Workflows need their controllers, which only a
-// cluster has; the local target runs jobs and model servers.
+// `kf tune` and `kf pipeline run`: render one object and submit it to a
+// target that runs its kind (Target::kinds()).
+#include <algorithm>
+
 #include "libkf/action/runs.h"
-#include "libkf/cluster/cluster_target.h"
 #include "libkf/render/render.h"
 #include "libkf/util/error.h"
 #include "libkf/util/strings.h"
@@ -11,10 +11,12 @@ namespace kf::action {
 
 namespace {
 
-void need_cluster(const ProjectTarget& pt, const std::string& verb, const std::string& kind) {
-  if (dynamic_cast<cluster::ClusterTarget*>(pt.target.get())) return;
-  throw UsageError(verb + " submits a " + kind + ", which needs its controller on a cluster: choose a cluster target " +
-                   "with --target NAME (the local target runs PyTorchJob, TFJob and InferenceService)");
+// `what` names the object for the message: "Katib Experiment".
+void need_kind(const ProjectTarget& pt, const std::string& verb, const Json& object, const std::string& what) {
+  const auto kinds = pt.target->kinds();
+  if (kinds.empty() || std::find(kinds.begin(), kinds.end(), object.value("kind", "")) != kinds.end()) return;
+  throw UsageError(verb + " submits a " + what + ", which needs its controller on a cluster: choose a cluster target " +
+                   "with --target NAME (the " + pt.target->name() + " target runs " + target::kinds_text(kinds) + ")");
 }
 
 TrainResult submit(const Context& ctx, ProjectTarget& pt, const Json& object, const std::string& run_name,
@@ -24,7 +26,7 @@ TrainResult submit(const Context& ctx, ProjectTarget& pt, const Json& object, co
   so.parameters = parameters;
   const auto submitted = pt.target->submit(object, so);
   ctx.reporter.debug("submitted " + object.value("kind", "") + " " + submitted.run);
-  return {submitted.run, pt.target_name, submitted.object, {}};
+  return {submitted.run, pt.target_name, submitted.object, submitted.where};
 }
 
 } // namespace
@@ -32,7 +34,7 @@ TrainResult submit(const Context& ctx, ProjectTarget& pt, const Json& object, co
 TrainResult tune(const Context& ctx, const TrainOptions& options, ProjectTarget& pt) {
   const render::Renderer renderer(pt.loaded.project, pt.loaded.dir);
   const Json experiment = renderer.experiment();
-  need_cluster(pt, "kf tune", "Katib Experiment");
+  need_kind(pt, "kf tune", experiment, "Katib Experiment");
   return submit(ctx, pt, experiment, options.run_name, Json::object());
 }
 
@@ -53,7 +55,7 @@ TrainResult pipeline_run(const Context& ctx, const PipelineRunOptions& options, 
   }
   const render::Renderer renderer(pt.loaded.project, pt.loaded.dir);
   const Json workflow = renderer.workflow(*pipeline);
-  need_cluster(pt, "kf pipeline run", "Argo Workflow");
+  need_kind(pt, "kf pipeline run", workflow, "Argo Workflow");
   Json parameters = Json::object();
   for (const auto& [name, value] : pipeline->parameters) parameters[name] = value;
   return submit(ctx, pt, workflow, options.run_name, parameters);

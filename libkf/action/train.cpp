@@ -1,7 +1,5 @@
 #include "libkf/action/runs.h"
 
-#include "libkf/local/local_target.h"
-#include "libkf/local/run_dir.h"
 #include "libkf/render/render.h"
 #include "libkf/render/trainer_image.h"
 #include "libkf/spec/target.h"
@@ -18,9 +16,7 @@ TrainResult train(const Context& ctx, const TrainOptions& options, ProjectTarget
   for (const auto& [name, value] : pt.loaded.project.training.hyperparameters) so.parameters[name] = value;
   const auto submitted = pt.target->submit(job, so);
   ctx.reporter.debug("submitted " + job.value("kind", "") + " " + submitted.run);
-  TrainResult r{submitted.run, pt.target_name, submitted.object, {}};
-  if (auto* local = dynamic_cast<local::LocalTarget*>(pt.target.get())) r.run_dir = local->run_dir(submitted.run);
-  return r;
+  return {submitted.run, pt.target_name, submitted.object, submitted.where};
 }
 
 } // namespace kf::action

@@ -3,7 +3,6 @@
 #include "libkf/render/render.h"
 #include "libkf/render/schema.h"
 #include "libkf/action/runs.h"
-#include "libkf/cluster/cluster_target.h"
 #include "libkf/spec/target.h"
 #include "libkf/util/error.h"
 #include "libkf/util/fs.h"
@@ -82,20 +81,14 @@ render::SchemaSet load_schemas(const Context& ctx, const ValidateOptions& option
   }
   if (project) {
     const auto t = spec::resolve_target(*project, options.target);
-    if (t.type == "cluster") {
+    if (t.type != "local") {
       auto pt = open_target(ctx, options.load, options.target);
-      auto& client = dynamic_cast<cluster::ClusterTarget&>(*pt.target).client();
-      render::SchemaSet schemas;
-      int n = 0;
-      for (const auto& crd : client.list("apiextensions.k8s.io/v1", "CustomResourceDefinition", kube::ListOptions{})) {
-        Json c = crd;
-        c["apiVersion"] = "apiextensions.k8s.io/v1";
-        c["kind"] = "CustomResourceDefinition";
-        schemas.add_crd(c);
-        ++n;
+      if (const auto crds = pt.target->installed_crds()) {
+        render::SchemaSet schemas;
+        for (const auto& crd : *crds) schemas.add_crd(crd);
+        ctx.reporter.debug(std::to_string(crds->size()) + " CRDs read from target " + t.name);
+        return schemas;
       }
-      ctx.reporter.debug(std::to_string(n) + " CRDs read from target " + t.name + " (" + client.server() + ")");
-      return schemas;
     }
   }
   ctx.reporter.debug("schemas: kf's built-in CRDs");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <exception>
 #include <future>
 #include <random>
@@ -9,6 +10,7 @@
 
 #include "libkf/target/summary.h"
 #include "libkf/util/git.h"
+#include "libkf/util/clock.h"
 #include "libkf/util/error.h"
 #include "libkf/util/json_field.h"
 #include "libkf/util/strings.h"
@@ -19,15 +21,16 @@ namespace {
 
 constexpr const char* k_run_label = "kf.dev/run";
 constexpr const char* k_parameters_annotation = "kf.dev/parameters";
-// A random value per submission, to know our own object when a retried
-// create finds it (client.h, Client::create).
+// Per submission, "<ms since the epoch>-<16 random hex digits>": the random
+// part tells our own object when a retried create finds it (client.h,
+// Client::create); the time orders runs created within one second.
 constexpr const char* k_submission_annotation = "kf.dev/submission";
 constexpr int k_name_attempts = 10; // numbers tried after the highest one in use
 
 std::string submission_token() {
   std::random_device rd;
   std::uniform_int_distribution<int> hex(0, 15);
-  std::string out;
+  std::string out = std::to_string(now_ms()) + "-";
   for (int i = 0; i < 16; ++i) out += "0123456789abcdef"[hex(rd)];
   return out;
 }
@@ -57,10 +60,18 @@ bool natural_less(const std::string& a, const std::string& b) {
   return na.size() != nb.size() ? na.size() < nb.size() : na < nb;
 }
 
-// Newest first: creation time (to the second), then the run number.
+// The submission's time in ms, 0 for an object kf did not submit.
+std::int64_t submitted_ms(const Json& obj) {
+  const std::string token = annotation(obj, k_submission_annotation);
+  const auto dash = token.find('-');
+  return dash == std::string::npos ? 0 : std::atoll(token.substr(0, dash).c_str());
+}
+
+// Newest first: creation time (to the second), the submission's time, then the run number.
 bool newer(const Json& a, const Json& b) {
   const std::string ta = meta(a, "creationTimestamp"), tb = meta(b, "creationTimestamp");
   if (ta != tb) return ta > tb;
+  if (const auto ma = submitted_ms(a), mb = submitted_ms(b); ma != mb) return ma > mb;
   return natural_less(meta(b, "name"), meta(a, "name"));
 }
 
@@ -152,11 +163,11 @@ target::Submitted ClusterTarget::submit(const Json& object, const target::Submit
     obj["metadata"]["name"] = run;
     obj["metadata"]["labels"][k_run_label] = run;
     try {
-      return {run, m_client->create(obj, kube::CreateOptions{"kf", false})};
+      return {run, m_client->create(obj, kube::CreateOptions{"kf", false}), "namespace " + m_o.namespace_};
     } catch (const kube::AlreadyExists&) {
       // Ours after all when a retried request found what its first attempt stored.
       const auto existing = m_client->get(ref_of(obj));
-      if (existing && annotation(*existing, k_submission_annotation) == token) return {run, *existing};
+      if (existing && annotation(*existing, k_submission_annotation) == token) return {run, *existing, "namespace " + m_o.namespace_};
       if (!options.run_name.empty())
         throw UsageError("run " + str::quote(run) + " already exists on " + m_o.name + " (kf delete " + run +
                          " removes it, or choose another --name)");
@@ -213,36 +224,60 @@ std::string ClusterTarget::resolve(const std::string& run) const {
   return names.front();
 }
 
-void ClusterTarget::watch(const std::string& run, const std::function<bool(const Json&)>& on_change) const {
+void ClusterTarget::watch(const std::string& run, const target::WatchOptions& options,
+                          const std::function<bool(const Json&)>& on_change) const {
   auto current = get(run);
   if (!current) throw Error("run " + str::quote(run) + " does not exist on " + m_o.name);
   if (!on_change(*current) || target::summarize(*current).settled) return;
+  using clock = std::chrono::steady_clock;
+  const auto deadline = clock::now() + options.timeout;
   kube::WatchOptions wo;
   wo.namespace_ = m_o.namespace_;
   wo.field_selector = "metadata.name=" + run;
   wo.resource_version = meta(*current, "resourceVersion");
-  wo.timeout = m_watch_timeout;
   const std::string api_version = current->value("apiVersion", ""), kind = current->value("kind", "");
   bool deleted = false, done = false;
   std::string state = target::summarize(*current).state;
-  m_client->watch(api_version, kind, wo, [&](const kube::WatchEvent& e) {
-    if (e.type == "BOOKMARK") return true;
-    if (e.type == "DELETED") {
-      deleted = true;
-      return false;
+  // In slices of at most a second, so that keep_going and the deadline are looked at.
+  while (!done && !deleted) {
+    if (options.keep_going && !options.keep_going()) return;
+    auto slice = std::chrono::milliseconds(1000);
+    if (options.timeout.count() > 0) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+      if (left.count() <= 0) break;
+      slice = std::min(slice, left);
     }
-    Json o = e.object;
-    o["apiVersion"] = api_version;
-    o["kind"] = kind;
-    const auto s = target::summarize(o);
-    state = s.state;
-    done = !on_change(o) || s.settled;
-    return !done;
-  });
+    wo.timeout = slice;
+    wo.resource_version = m_client->watch(api_version, kind, wo, [&](const kube::WatchEvent& e) {
+      if (e.type == "BOOKMARK") return true;
+      if (e.type == "DELETED") {
+        deleted = true;
+        return false;
+      }
+      Json o = e.object;
+      o["apiVersion"] = api_version;
+      o["kind"] = kind;
+      const auto s = target::summarize(o);
+      state = s.state;
+      done = !on_change(o) || s.settled;
+      return !done;
+    });
+  }
   if (deleted) throw Error("run " + str::quote(run) + " was deleted from " + m_o.name);
   if (!done)
-    throw Error("timed out after " + std::to_string(m_watch_timeout.count() / 1000) + "s waiting for run " + run +
+    throw Error("timed out after " + std::to_string(options.timeout.count() / 1000) + "s waiting for run " + run +
                 " (it is " + state + "; kf status " + run + " shows more)");
+}
+
+std::optional<std::vector<Json>> ClusterTarget::installed_crds() const {
+  std::vector<Json> crds;
+  for (const auto& crd : m_client->list("apiextensions.k8s.io/v1", "CustomResourceDefinition", kube::ListOptions{})) {
+    Json c = crd;
+    c["apiVersion"] = "apiextensions.k8s.io/v1";
+    c["kind"] = "CustomResourceDefinition";
+    crds.push_back(std::move(c));
+  }
+  return crds;
 }
 
 void ClusterTarget::watch_runs(const std::function<bool()>& on_event, const std::function<bool()>& keep_going) const {

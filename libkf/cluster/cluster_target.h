@@ -57,27 +57,26 @@ public:
   target::Submitted submit(const Json& object, const target::SubmitOptions& options) override;
   std::optional<Json> get(const std::string& run) const override;
   std::vector<std::string> list() const override;
-  void watch(const std::string& run, const std::function<bool(const Json&)>& on_change) const override;
+  std::string resolve(const std::string& run) const override;
+  target::Traits traits() const override { return {false, false}; }
+  std::vector<std::string> kinds() const override { return {}; } // whatever the cluster has controllers for
+  void watch(const std::string& run, const target::WatchOptions& options,
+             const std::function<bool(const Json&)>& on_change) const override;
+  // Each kind is watched; the current objects count as changes first.
+  void watch_runs(const std::function<bool()>& on_event, const std::function<bool()>& keep_going) const override;
+  std::vector<Json> describe(const std::string& run) const override; // cluster_status.cpp
+  std::optional<std::vector<Json>> installed_crds() const override;
   void logs(const std::string& run, const target::LogOptions& options, std::ostream& out) const override;
   // A cluster run is stopped by deleting it (its pods go with it).
   bool stop(const std::string& run) override;
   bool remove(const std::string& run) override;
 
-  // Calls on_event, from one thread at a time, after each change to any of
-  // the project's runs (each kind is watched; the current objects count as
-  // changes first), until it returns false or, checked at least once a
-  // second, keep_going() does. For `kf status -w`.
-  void watch_runs(const std::function<bool()>& on_event, const std::function<bool()>& keep_going) const;
   // Every run object of the project, newest first: one list request per kind the server serves.
   std::vector<Json> objects() const;
-  // "@latest" -> the newest run; other names unchanged. Throws if there are no runs.
-  std::string resolve(const std::string& run) const;
   // The pods of a run, oldest first.
   std::vector<Json> pods(const Json& object) const;
   // The last `lines` lines of the log of the replica that failed ("" when none did); sets `replica`.
   std::vector<std::string> failed_replica_tail(const Json& object, std::size_t lines, std::string& replica) const;
-  // How long watch() waits for the run to settle (0 = for ever); past it, watch throws kf::Error.
-  void set_watch_timeout(std::chrono::milliseconds timeout) { m_watch_timeout = timeout; }
   const std::string& namespace_() const { return m_o.namespace_; }
   kube::Client& client() const { return *m_client; }
   std::string server() const { return m_client->server(); }
@@ -89,7 +88,6 @@ private:
 
   std::shared_ptr<kube::Client> m_client;
   ClusterOptions m_o;
-  std::chrono::milliseconds m_watch_timeout{0};
 };
 
 // The replica name kf uses for a training pod: "master", "worker-1", "chief", "ps-0".

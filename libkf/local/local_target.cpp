@@ -15,6 +15,7 @@
 #include "libkf/local/plan.h"
 #include "libkf/local/process.h"
 #include "libkf/local/run_dir.h"
+#include "libkf/target/summary.h"
 #include "libkf/metadata/runs.h"
 #include "libkf/util/clock.h"
 #include "libkf/util/error.h"
@@ -73,7 +74,7 @@ target::Submitted LocalTarget::submit(const Json& rendered, const target::Submit
   const std::string kind = rendered.value("kind", "");
   const std::string base = rendered["metadata"].value("name", "");
   if (!can_run_locally(kind))
-    throw Error(kind + " " + str::quote(base) + ": the local target runs PyTorchJob, TFJob and InferenceService objects (run " +
+    throw Error(kind + " " + str::quote(base) + ": the local target runs " + target::kinds_text(kinds()) + " objects (run " +
                 kind + " on a cluster: --target)");
   plan_for(rendered, options, false); // every error about the object before anything is created
 
@@ -135,7 +136,7 @@ target::Submitted LocalTarget::submit(const Json& rendered, const target::Submit
     std::vector<std::string> argv = m_o.supervisor;
     argv.insert(argv.end(), {"--run-dir", dir.root.string(), "--metadata", metadata_db(m_o.project_dir).string()});
     spawn_daemon(argv, dir.supervisor_log());
-    return {run, object};
+    return {run, object, dir.root.string()};
   } catch (...) {
     std::error_code ec;
     stdfs::remove_all(dir.root, ec);
@@ -157,8 +158,7 @@ JobPlan LocalTarget::plan_for(const Json& object, const target::SubmitOptions& o
   for (const auto& s : options.supporting)
     if (s.value("kind", "") == "ServingRuntime") runtime = &s;
   if (!runtime) throw Error("InferenceService " + str::quote(object["metadata"].value("name", "")) + ": no ServingRuntime given");
-  if (options.model_dir.empty()) throw Error("InferenceService " + str::quote(object["metadata"].value("name", "")) + ": no model");
-  ServiceOptions so{m_o.trainer_image, m_o.server_path, options.model_dir, options.port};
+  ServiceOptions so{m_o.trainer_image, m_o.server_path, m_o.serve_port};
   if (so.server_path.empty()) so.server_path = find_binaries ? find_runtime("kf-server") : "kf-server";
   if (so.port == 0) so.port = find_binaries ? free_port() : 8080;
   return plan_service(object, *runtime, so);
@@ -219,19 +219,35 @@ std::vector<std::string> LocalTarget::list() const {
   return names;
 }
 
-void LocalTarget::watch(const std::string& name, const std::function<bool(const Json&)>& on_change) const {
+std::vector<std::string> LocalTarget::kinds() const { return local_kinds(); }
+
+void LocalTarget::watch(const std::string& name, const target::WatchOptions& options,
+                        const std::function<bool(const Json&)>& on_change) const {
   const std::string run = resolve(name);
-  Json last;
-  while (true) {
+  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+  Json last_status, last_details;
+  for (bool first = true;; first = false) {
     auto object = get(run);
     if (!object) throw Error("run " + str::quote(run) + " does not exist");
-    if ((*object)["status"] != last) {
-      last = (*object)["status"];
+    Json now_details = details(run);
+    if (first || (*object)["status"] != last_status || now_details != last_details) {
+      last_status = (*object)["status"];
+      last_details = std::move(now_details);
       if (!on_change(*object)) return;
     }
-    if (target::is_finished(*object)) return;
+    const auto summary = target::summarize(*object);
+    if (summary.settled) return;
+    if (options.keep_going && !options.keep_going()) return;
+    if (options.timeout.count() > 0 && std::chrono::steady_clock::now() > deadline)
+      throw Error("timed out after " + std::to_string(options.timeout.count() / 1000) + "s waiting for run " + run +
+                  " (it is " + summary.state + "; kf status " + run + " shows more)");
     std::this_thread::sleep_for(k_poll);
   }
+}
+
+void LocalTarget::watch_runs(const std::function<bool()>& on_event, const std::function<bool()>& keep_going) const {
+  while (keep_going() && on_event())
+    for (int i = 0; i < 5 && keep_going(); ++i) std::this_thread::sleep_for(k_poll);
 }
 
 Json LocalTarget::details(const std::string& name) const {

@@ -1,9 +1,10 @@
 #pragma once
-// The local target: runs PyTorchJob and TFJob objects on this machine, one
+// The local target: runs objects on this machine (kinds() says which), one
 // process per replica, under a supervisor process (supervisor.h), in
 // <project>/.kf/runs/<run>/ (run_dir.h), recorded in <project>/.kf/metadata.db.
-// Other kinds (Experiment, InferenceService, Workflow) plug in as further
-// plans for the same supervisor.
+// A kind is a plan for that supervisor (plan.h): a job's replicas, or a
+// service's predictor (an InferenceService's model is a directory of this
+// machine, storageUri file://DIR).
 //
 // Any number of kf processes may use one project at once: run names are
 // reserved in the metadata store and by mkdir, object.json has one writer
@@ -26,6 +27,7 @@ struct LocalOptions {
   std::string trainer_path;            // the kf-trainer executable ("" = find_runtime("kf-trainer"))
   std::string server_path;             // the kf-server executable ("" = find_runtime("kf-server"))
   std::vector<std::string> supervisor; // command that runs `supervise` ("" = this kf: {self, "__supervise"})
+  int serve_port = 0;                  // where a model server listens on 127.0.0.1 (0 = a free port)
 };
 
 class LocalTarget final : public target::Target {
@@ -36,15 +38,20 @@ public:
   target::Submitted submit(const Json& object, const target::SubmitOptions& options) override;
   std::optional<Json> get(const std::string& run) const override;
   std::vector<std::string> list() const override;
-  void watch(const std::string& run, const std::function<bool(const Json&)>& on_change) const override;
+  std::string resolve(const std::string& run) const override;
+  target::Traits traits() const override { return {true, true}; }
+  std::vector<std::string> kinds() const override;
+  void watch(const std::string& run, const target::WatchOptions& options,
+             const std::function<bool(const Json&)>& on_change) const override;
+  // Every half second: the runs are files, not a stream of events.
+  void watch_runs(const std::function<bool()>& on_event, const std::function<bool()>& keep_going) const override;
+  // local.json of the run (replica pids and states, restarts, progress); {} if none.
+  Json details(const std::string& run) const override;
+  std::vector<Json> describe(const std::string& run) const override; // describe.cpp
   void logs(const std::string& run, const target::LogOptions& options, std::ostream& out) const override;
   bool stop(const std::string& run) override;
   bool remove(const std::string& run) override;
 
-  // local.json of the run (replica pids and states, restarts, progress); {} if none.
-  Json details(const std::string& run) const;
-  // "@latest" -> the newest run's name; other names unchanged. Throws if there are no runs.
-  std::string resolve(const std::string& run) const;
   std::filesystem::path run_dir(const std::string& run) const;
 
 private:

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "libkf/util/error.h"
+#include "libkf/util/json_field.h"
 #include "libkf/util/strings.h"
 
 namespace kf::local {
@@ -100,6 +101,8 @@ std::string tf_role(const std::string& type) { return str::lower(type); }
 } // namespace
 
 bool can_run_locally(const std::string& kind) { return kind_info(kind) != nullptr || kind == "InferenceService"; }
+
+std::vector<std::string> local_kinds() { return {"PyTorchJob", "TFJob", "InferenceService"}; }
 
 int free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -208,6 +211,14 @@ namespace kf::local {
 JobPlan plan_service(const Json& isvc, const Json& runtime, const ServiceOptions& o) {
   const std::string name = isvc.contains("metadata") ? isvc["metadata"].value("name", "") : "";
   const std::string rt_name = runtime.contains("metadata") ? runtime["metadata"].value("name", "") : "";
+  // The model: a directory of this machine, where KServe's storage initializer would fetch a URI.
+  const Json& model = json_field(json_field(json_field(isvc, "spec"), "predictor"), "model");
+  const std::string uri = json_text(model, "storageUri");
+  if (uri.rfind("file:///", 0) != 0)
+    throw Error("InferenceService " + str::quote(name) +
+                ": spec.predictor.model.storageUri: the local target serves a model directory of this machine "
+                "(file:///DIR), not " + str::quote(uri));
+  const std::string model_dir = uri.substr(7);
   const std::string at = "ServingRuntime " + str::quote(rt_name) + ": spec.containers";
   if (!runtime.contains("spec") || !runtime["spec"].contains("containers") || !runtime["spec"]["containers"].is_array() ||
       runtime["spec"]["containers"].empty())
@@ -224,7 +235,7 @@ JobPlan plan_service(const Json& isvc, const Json& runtime, const ServiceOptions
   argv[0] = o.server_path;
   // KServe mounts the model at /mnt/models and routes to the container port.
   for (auto a : strings_of(c.value("args", Json()), at + "[0].args")) {
-    if (a.rfind("--model-dir=", 0) == 0) a = "--model-dir=" + o.model_dir;
+    if (a.rfind("--model-dir=", 0) == 0) a = "--model-dir=" + model_dir;
     else if (a.rfind("--port=", 0) == 0) a = "--port=" + std::to_string(o.port);
     argv.push_back(a);
   }

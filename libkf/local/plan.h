@@ -51,17 +51,20 @@ JobPlan plan_job(const Json& object, const PlanOptions& options);
 struct ServiceOptions {
   std::string trainer_image;  // the ServingRuntime must use the project's image (kf-server is in it)
   std::string server_path;    // replaces a command "kf-server"
-  std::string model_dir;      // the local directory KServe's storage initializer would put at /mnt/models
   int port = 0;               // where the predictor listens on 127.0.0.1
 };
 
 // An InferenceService with its ServingRuntime: one predictor process running
 // the runtime's container command, its model directory (/mnt/models) and
-// port (8080) mapped to `model_dir` and `port`, answering on 127.0.0.1.
+// port (8080) mapped to the directory of spec.predictor.model.storageUri
+// (file:///DIR: the local target serves models of this machine) and `port`,
+// answering on 127.0.0.1.
 JobPlan plan_service(const Json& isvc, const Json& runtime, const ServiceOptions& options);
 
 // The kinds plan_job understands.
 bool can_run_locally(const std::string& kind);
+// The kinds that have a plan, as LocalTarget::kinds() reports them.
+std::vector<std::string> local_kinds();
 
 // A free port on 127.0.0.1 (bind to port 0, read it back, close).
 int free_port();

@@ -2,6 +2,13 @@
 
 namespace kf::target {
 
+std::string kinds_text(const std::vector<std::string>& kinds) {
+  std::string s;
+  for (std::size_t i = 0; i < kinds.size(); ++i)
+    s += (i == 0 ? "" : i + 1 == kinds.size() ? " and " : ", ") + kinds[i];
+  return s;
+}
+
 std::string state_of(const Json& object) {
   if (!object.contains("status") || !object["status"].contains("conditions")) return "";
   std::string state;

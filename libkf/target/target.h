@@ -1,14 +1,17 @@
 #pragma once
-// Where the project's objects run. A Target takes a rendered object (the
-// same one `kf render` prints) and runs it; afterwards the object can be
-// read back with its status in the shape the Kubeflow operator reports
-// (conditions, replicaStatuses, startTime, completionTime), followed,
-// its replicas' logs read, and it can be deleted.
+// Where runs run. A Target takes a rendered object (the same one `kf render`
+// prints, or an upstream manifest) and runs it; afterwards the run can be read
+// back with its status in the shape the Kubeflow controller writes
+// (conditions, replicaStatuses, startTime, completionTime), watched, its
+// replicas' logs read, described for `kf status`, stopped and removed.
 //
-// Implementations: local::LocalTarget (this machine, libkf/local/) and the
-// cluster target (libkf/kube/, planned). Verbs talk only to this interface,
-// so `kf status` reads the same structure from both.
+// Implementations: local::LocalTarget (this machine, libkf/local/) and
+// cluster::ClusterTarget (a Kubernetes API server, libkf/cluster/). Verbs
+// (libkf/action, cli/) see only this interface: what differs between targets
+// is in Traits, kinds() and the run descriptions, never in a cast. A new kind
+// the local target runs is a change to libkf/local alone.
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <ostream>
@@ -23,13 +26,27 @@ struct SubmitOptions {
   std::string run_name;       // "" = the target chooses (local: <object name>-<N>)
   Json parameters = Json::object(); // recorded with the run (hyperparameters)
   std::vector<Json> supporting;     // objects the submitted one refers to (an InferenceService's ServingRuntime)
-  std::string model_dir;            // an InferenceService's model, as a local directory (storageUri resolved)
-  int port = 0;                     // where a local service listens (0 = a free port)
 };
 
 struct Submitted {
   std::string run;     // the name to use with get/logs/remove
   Json object;         // the object as submitted (metadata.name = run)
+  std::string where;   // for messages: the run's directory (local), "namespace ml" (cluster)
+};
+
+// What sets targets apart, for the verbs that must say or choose differently.
+struct Traits {
+  // The run's processes see this machine's files: a model may be a local
+  // directory (served as storageUri file://DIR). Else storage is by URI.
+  bool local_files = false;
+  // Verbs stay with a run they submit (live progress; Ctrl-C stops it), as
+  // `docker run` does; else they return once it is created, unless --wait.
+  bool attached = false;
+};
+
+struct WatchOptions {
+  std::chrono::milliseconds timeout{0}; // past it, watch throws kf::Error saying where the run got to; 0 = no limit
+  std::function<bool()> keep_going;     // asked at least once a second; false ends the watch quietly (Ctrl-C)
 };
 
 struct LogOptions {
@@ -49,10 +66,33 @@ public:
   virtual std::optional<Json> get(const std::string& run) const = 0;
   // The names of the runs on this target, newest first.
   virtual std::vector<std::string> list() const = 0;
-  // Calls on_change with the object each time its status changes, starting
-  // with the current one, until on_change returns false or the run reaches a
-  // terminal state (that version is delivered too).
-  virtual void watch(const std::string& run, const std::function<bool(const Json&)>& on_change) const = 0;
+  // "@latest" -> the newest run; other names unchanged. Throws kf::Error when there are no runs.
+  virtual std::string resolve(const std::string& run) const = 0;
+  virtual Traits traits() const = 0;
+  // The kinds submit() runs, as "PyTorchJob"; empty = any kind the server has a controller for.
+  virtual std::vector<std::string> kinds() const = 0;
+  // Calls on_change with the object each time its status (or its details())
+  // changes, starting with the current one, until on_change returns false,
+  // keep_going does, or the run settles (finished; Ready for a service) —
+  // that version is delivered too.
+  virtual void watch(const std::string& run, const WatchOptions& options,
+                     const std::function<bool(const Json&)>& on_change) const = 0;
+  // Calls on_event after changes to any of the runs (at once first), from one
+  // thread at a time, until it returns false or keep_going() does (asked at
+  // least once a second). For `kf status -w`.
+  virtual void watch_runs(const std::function<bool()>& on_event, const std::function<bool()>& keep_going) const = 0;
+  // What the target knows of a run beyond its object, live: the local
+  // target's replica processes and progress ({"replicas", "restarts",
+  // "progress": {epoch, epochs, step, steps, loss, samplesPerSecond},
+  // "failedReplica"}); {} when it has nothing more.
+  virtual Json details(const std::string& /*run*/) const { return Json::object(); }
+  // The runs as `kf status` shows them (action/runs.h status() says the
+  // fields): every run, newest first, when `run` is ""; else that one run
+  // (resolved) in full. Throws kf::Error for a run that does not exist.
+  virtual std::vector<Json> describe(const std::string& run) const = 0;
+  // The CustomResourceDefinitions installed where the runs go, for kf
+  // validate; nullopt when the target has no API server (kf's own apply).
+  virtual std::optional<std::vector<Json>> installed_crds() const { return std::nullopt; }
   // Writes a replica's log to `out`.
   virtual void logs(const std::string& run, const LogOptions& options, std::ostream& out) const = 0;
   // Stops the run if it is running (its state becomes Failed, reason Stopped). False if no such run.
@@ -60,6 +100,9 @@ public:
   // Stops it and removes everything it left. False if there was no such run.
   virtual bool remove(const std::string& run) = 0;
 };
+
+// "PyTorchJob, TFJob and InferenceService".
+std::string kinds_text(const std::vector<std::string>& kinds);
 
 // Terminal states as the operators report them: the last condition of type
 // Succeeded or Failed with status "True".

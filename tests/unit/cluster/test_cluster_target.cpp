@@ -216,7 +216,7 @@ TEST_CASE("cluster target - watch follows status changes to the end") {
     set_status(*f.client, run, {{"conditions", {cond("Created"), cond("Succeeded")}}});
   });
   std::vector<std::string> seen;
-  f.target.watch(run, [&](const Json& o) {
+  f.target.watch(run, {}, [&](const Json& o) {
     const auto& c = o.value("status", Json::object()).value("conditions", Json::array());
     seen.push_back(c.empty() ? "none" : c.back().value("type", ""));
     return true;
@@ -229,8 +229,9 @@ TEST_CASE("cluster target - watch follows status changes to the end") {
 TEST_CASE("cluster target - watch gives up after its timeout, saying where the run got to") {
   Fixture f;
   const auto run = f.target.submit(job(), {}).run;
-  f.target.set_watch_timeout(std::chrono::milliseconds(1000));
-  CHECK_THROWS_WITH_AS(f.target.watch(run, [](const Json&) { return true; }),
+  kf::target::WatchOptions wo;
+  wo.timeout = std::chrono::milliseconds(1000);
+  CHECK_THROWS_WITH_AS(f.target.watch(run, wo, [](const Json&) { return true; }),
                        "timed out after 1s waiting for run mnist-1 (it is Pending; kf status mnist-1 shows more)", kf::Error);
 }
 

@@ -149,6 +149,52 @@ TEST_CASE("plan: a command other than kf-trainer runs as given - plan.json round
   CHECK(local::to_json(back) == local::to_json(plan));
 }
 
+namespace {
+
+Json serving_runtime() {
+  return {{"apiVersion", "serving.kserve.io/v1alpha1"},
+          {"kind", "ServingRuntime"},
+          {"metadata", {{"name", "demo-kf"}}},
+          {"spec",
+           {{"containers",
+             {{{"name", "kserve-container"},
+               {"image", "demo-trainer:latest"},
+               {"command", {"kf-server"}},
+               {"args", {"--model-dir=/mnt/models", "--port=8080"}}}}}}}};
+}
+
+Json isvc(const std::string& storage_uri) {
+  return {{"apiVersion", "serving.kserve.io/v1beta1"},
+          {"kind", "InferenceService"},
+          {"metadata", {{"name", "demo-1"}}},
+          {"spec", {{"predictor", {{"model", {{"modelFormat", {{"name", "kf"}}}, {"storageUri", storage_uri}}}}}}}};
+}
+
+} // namespace
+
+TEST_CASE("plan: an InferenceService's predictor serves the storageUri's directory of this machine on the port given") {
+  const auto plan = local::plan_service(isvc("file:///work/runs/mnist-1/model"), serving_runtime(),
+                                        {"demo-trainer:latest", "/opt/kf/kf-server", 9123});
+  REQUIRE(plan.replicas.size() == 1);
+  CHECK(plan.replicas[0].argv == std::vector<std::string>{"/opt/kf/kf-server", "--model-dir=/work/runs/mnist-1/model",
+                                                          "--port=9123", "--model-name=demo-1", "--host=127.0.0.1",
+                                                          "--port-file=predictor.port"});
+  CHECK(plan.url == "http://127.0.0.1:9123");
+  CHECK(plan.service);
+}
+
+TEST_CASE("plan: an InferenceService whose model is not a directory of this machine is an error naming the field") {
+  const local::ServiceOptions so{"demo-trainer:latest", "/opt/kf/kf-server", 9123};
+  CHECK_THROWS_WITH_AS(local::plan_service(isvc("pvc://models/mnist"), serving_runtime(), so),
+                       "InferenceService \"demo-1\": spec.predictor.model.storageUri: the local target serves a model "
+                       "directory of this machine (file:///DIR), not \"pvc://models/mnist\"",
+                       Error);
+  CHECK_THROWS_WITH_AS(local::plan_service(isvc("file://relative/dir"), serving_runtime(), so),
+                       "InferenceService \"demo-1\": spec.predictor.model.storageUri: the local target serves a model "
+                       "directory of this machine (file:///DIR), not \"file://relative/dir\"",
+                       Error);
+}
+
 TEST_CASE("conditions: the operator's transitions") {
   Json status = Json::object();
   local::set_condition(status, "Created", "PyTorchJobCreated", "created", "t0");

@@ -1,7 +1,14 @@
-// `kf status` on a cluster target: the runs' objects as the operators
-// report them, read with one list per kind (libkf/cluster), summarised per
-// kind (libkf/target/summary.h).
-#include "libkf/action/cluster_status.h"
+// ClusterTarget::describe, for `kf status`: the runs' objects as the
+// operators report them, read with one list per kind, summarised per kind
+// (libkf/target/summary.h). Beside the fields of action::status(), each row
+// has progressText ("2/3 running", "5/12 trials, best accuracy=0.91", "3/4
+// nodes"), namespace, bestTrial {name, parameters, metrics} of an Experiment,
+// and the object's whole status (-o json). A single run adds conditions, pods
+// (replica, phase, restarts), recent events of the run and its pods, the
+// metrics of the master's last epoch line, an Experiment's trials, a
+// Workflow's node tree (nodes: name, type, phase, depth), and for a failed
+// run its failing replica's last log lines.
+#include "libkf/cluster/cluster_target.h"
 
 #include <algorithm>
 #include <sstream>
@@ -11,7 +18,7 @@
 #include "libkf/util/json_field.h"
 #include "libkf/util/strings.h"
 
-namespace kf::action {
+namespace kf::cluster {
 
 namespace {
 
@@ -148,7 +155,7 @@ Json view(const Json& object, const std::string& target_name, bool full) {
 // the second, as Kubernetes writes them (eventTime, which the events.k8s.io
 // API writes instead, has microseconds), and within a second in the order the
 // server stored them (resourceVersion), which is the order they happened.
-Json recent_events(cluster::ClusterTarget& t, const Json& object, const std::vector<Json>& pods, std::size_t n) {
+Json recent_events(const ClusterTarget& t, const Json& object, const std::vector<Json>& pods, std::size_t n) {
   Json out = Json::array();
   if (!t.client().resource("v1", "Event")) return out;
   // (uid, name) of an object's metadata or an event's involvedObject.
@@ -191,14 +198,14 @@ Json recent_events(cluster::ClusterTarget& t, const Json& object, const std::vec
 
 } // namespace
 
-std::vector<Json> cluster_status(const Context& ctx, const StatusOptions& o, cluster::ClusterTarget& t) {
+std::vector<Json> ClusterTarget::describe(const std::string& name) const {
+  const ClusterTarget& t = *this;
   std::vector<Json> out;
-  if (o.run.empty()) {
+  if (name.empty()) {
     for (const auto& object : t.objects()) out.push_back(view(object, t.name(), false));
-    ctx.reporter.debug(std::to_string(out.size()) + " runs on " + t.name());
     return out;
   }
-  const std::string run = t.resolve(o.run);
+  const std::string run = t.resolve(name);
   const auto object = t.get(run);
   if (!object) throw Error("run " + str::quote(run) + " does not exist on " + t.name() + " (kf status lists the runs)");
   Json v = view(*object, t.name(), true);
@@ -207,7 +214,7 @@ std::vector<Json> cluster_status(const Context& ctx, const StatusOptions& o, clu
   for (const auto& p : pod_objects) {
     const Json& cs = at(at(p, "status"), "containerStatuses");
     pods.push_back({{"name", text(at(p, "metadata"), "name")},
-                    {"replica", cluster::replica_of(p)},
+                    {"replica", replica_of(p)},
                     {"phase", text(at(p, "status"), "phase")},
                     {"restarts", restarts_of(cs)}});
   }
@@ -220,7 +227,7 @@ std::vector<Json> cluster_status(const Context& ctx, const StatusOptions& o, clu
       kube::PodLogOptions lo;
       lo.tail_lines = 50;
       for (const auto& p : pod_objects)
-        if (cluster::replica_of(p) == "master-0" || cluster::replica_of(p) == "chief-0" || pods.size() == 1) {
+        if (replica_of(p) == "master-0" || replica_of(p) == "chief-0" || pods.size() == 1) {
           t.client().pod_logs(t.namespace_(), text(at(p, "metadata"), "name"), lo, [&log](std::string_view c) {
             log.append(c);
             return true;
@@ -259,4 +266,4 @@ std::vector<Json> cluster_status(const Context& ctx, const StatusOptions& o, clu
   return out;
 }
 
-} // namespace kf::action
+} // namespace kf::cluster

@@ -1,0 +1,40 @@
+// kf logs — Target::logs (libkf/local/local_target.cpp, libkf/cluster/cluster_logs.cpp).
+#include <iostream>
+
+#include "cli/app.h"
+#include "cli/output.h"
+#include "libkf/action/runs.h"
+
+namespace kf::cli {
+
+void add_logs(CLI::App& app, Globals& g) {
+  struct Flags {
+    std::string run, replica;
+    bool follow = false;
+    int tail = -1;
+  };
+  auto flags = std::make_shared<Flags>();
+  auto* cmd = app.add_subcommand("logs", "Print a run's replica log (stdout and stderr of its process)");
+  hint(cmd->add_option("run", flags->run, "A run name, or @latest")->required(), Hint{{}, "run"});
+  cmd->add_flag("-f,--follow", flags->follow, "Keep printing as the log grows, until the run ends (across restarts)");
+  cmd->add_option("--replica", flags->replica, "master, chief, worker-N, ps-N (default: master, or chief)")
+      ->type_name("REPLICA");
+  cmd->add_option("--tail", flags->tail, "Only the last N lines (then follow, with -f)")->type_name("N");
+  cmd->footer("Examples:\n"
+              "  kf logs @latest -f\n"
+              "  kf logs mnist-train-2 --replica worker-1 --tail 20");
+  cmd->callback([&g, flags] {
+    g.run = [&g, flags] {
+      TerminalReporter reporter(g);
+      auto pt = action::open_target(action::Context{reporter}, spec::LoadOptions{}, g.target);
+      target::LogOptions o;
+      o.replica = flags->replica;
+      o.follow = flags->follow;
+      o.tail = flags->tail;
+      pt.target->logs(flags->run, o, std::cout);
+      return 0;
+    };
+  });
+}
+
+} // namespace kf::cli

@@ -1,0 +1,43 @@
+#pragma once
+// What the verbs that submit a run (train, tune, pipeline run, serve on a
+// cluster) print afterwards, and how they follow it: printers over
+// action::follow. On a target whose runs are attached (Traits::attached, the
+// local one) the verb stays with the run — the live display of run_view.h,
+// Ctrl-C stops the run — unless --detach. Elsewhere it prints the run and
+// returns, or with --wait follows it one line per change to the state it
+// settles in (Succeeded or Failed; Ready for an InferenceService or a
+// Notebook; a Workflow's final phase).
+
+#include <functional>
+#include <string>
+
+#include "cli/app.h"
+#include "libkf/action/runs.h"
+
+namespace kf::cli {
+
+// The flags of the verbs that submit a run: -f/--set, --name (not kf serve),
+// --wait/--timeout and the verb's own -d/--detach.
+struct SubmitFlags {
+  ValuesFlags values;
+  std::string name;
+  bool wait = false;
+  int timeout = 0;
+  bool detach = false;
+};
+// `object` names the run's default in --name's help ("job": <job>-<N>); ""
+// leaves --name out. --detach is the verb's to add (its help differs).
+void add_submit_flags(CLI::App& cmd, SubmitFlags& flags, const std::string& object);
+
+// After a submission: attached, follow it (exit 0 succeeded, 1 failed, 130
+// stopped); detached, print it and return 0; else print it and, with --wait,
+// follow it (0 when it succeeded or is Ready, else 1). The run's name goes to
+// stdout; with --wait also the URL (serving) or the best trial's parameters
+// (tuning), for scripts; -o json|yaml prints the run as kf status does.
+int after_submit(const Globals& g, action::ProjectTarget& pt, const action::TrainResult& r, const SubmitFlags& flags);
+
+// From now on Ctrl-C (SIGINT) and SIGTERM set a flag instead of ending kf;
+// the function returned reads it.
+std::function<bool()> catch_interrupts();
+
+} // namespace kf::cli

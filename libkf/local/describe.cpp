@@ -1,0 +1,140 @@
+// LocalTarget::describe, for `kf status`: a run's record in the metadata
+// store (parameters, git commit, metrics per epoch, artifacts, lineage) with
+// what its object and local.json say now (conditions, replicas, progress),
+// and for a failed run its failing replica's last log lines.
+#include <algorithm>
+#include <fstream>
+
+#include "libkf/local/local_target.h"
+#include "libkf/local/run_dir.h"
+#include "libkf/metadata/runs.h"
+#include "libkf/util/clock.h"
+#include "libkf/util/error.h"
+#include "libkf/util/json_field.h"
+#include "libkf/util/strings.h"
+
+namespace kf::local {
+
+namespace {
+
+Json artifact_json(const metadata::ArtifactRecord& a) {
+  Json j = {{"type", a.type}, {"name", a.name}, {"uri", a.uri}, {"direction", a.direction}};
+  if (!a.sha256.empty()) j["sha256"] = a.sha256;
+  if (a.size > 0) j["size"] = a.size;
+  return j;
+}
+
+// The last `n` lines of a file.
+std::vector<std::string> tail_lines(const std::filesystem::path& p, std::size_t n) {
+  std::vector<std::string> lines;
+  std::ifstream in(p);
+  for (std::string line; std::getline(in, line);) {
+    lines.push_back(line);
+    if (lines.size() > n) lines.erase(lines.begin());
+  }
+  return lines;
+}
+
+Json view(const metadata::RunRecord* rec, const std::optional<Json>& object, const Json& details, bool full,
+          const std::filesystem::path& run_dir) {
+  Json v = Json::object();
+  v["name"] = rec ? rec->name : json_text(json_field(*object, "metadata"), "name");
+  v["kind"] = rec ? rec->kind : json_text(*object, "kind");
+  v["target"] = rec ? rec->target : "local";
+  std::string state = rec ? rec->state : "";
+  std::string message = rec ? rec->message : "";
+  if (object) { // the object's conditions are the truth; the store follows them
+    const std::string s = target::state_of(*object);
+    if (!s.empty()) {
+      const Json& conditions = json_field(json_field(*object, "status"), "conditions");
+      for (const auto& c : conditions.is_array() ? conditions : Json::array())
+        if (json_text(c, "type") == s) {
+          message = json_text(c, "message");
+          state = json_text(c, "reason") == "Stopped" ? "Stopped" : s;
+        }
+    }
+  }
+  v["state"] = state;
+  v["message"] = message;
+  if (rec) {
+    v["created"] = rfc3339(rec->create_time_ms / 1000);
+    v["updated"] = rfc3339(rec->update_time_ms / 1000);
+    v["parameters"] = rec->parameters;
+    v["git"] = {{"commit", rec->git_commit}, {"dirty", rec->git_dirty}};
+    v["metrics"] = rec->final_metrics;
+    Json artifacts = Json::array();
+    for (const auto& a : rec->artifacts) {
+      artifacts.push_back(artifact_json(a));
+      if (a.type == "kf.Model" && a.direction == "output") v["model"] = a.uri;
+      if (a.type == "kf.Image" && a.direction == "output") v["image"] = a.uri;
+    }
+    v["artifacts"] = artifacts;
+  }
+  if (object && object->contains("status")) {
+    const Json& st = (*object)["status"];
+    if (st.contains("replicaStatuses")) v["replicas"] = st["replicaStatuses"];
+    if (st.contains("startTime")) v["startTime"] = st["startTime"];
+    if (st.contains("completionTime")) v["completionTime"] = st["completionTime"];
+    if (st.contains("url") && state == "Ready") v["url"] = st["url"]; // a serving endpoint
+    if (full && st.contains("conditions")) v["conditions"] = st["conditions"];
+  }
+  if (details.contains("restarts")) v["restarts"] = details["restarts"];
+  if (details.contains("progress") && !details["progress"].empty()) v["progress"] = details["progress"];
+  if (full) {
+    if (details.contains("replicas")) v["processes"] = details["replicas"];
+    if (rec) {
+      Json epochs = Json::array();
+      for (const auto& e : rec->epochs) {
+        Json row = {{"epoch", e.epoch}};
+        for (auto it = e.values.begin(); it != e.values.end(); ++it) row[it.key()] = it.value();
+        epochs.push_back(row);
+      }
+      v["epochs"] = epochs;
+    }
+    if (!run_dir.empty()) v["runDir"] = run_dir.string();
+    if (state == "Failed" && details.contains("failedReplica")) {
+      const std::string replica = details["failedReplica"];
+      v["failedReplica"] = replica;
+      v["logTail"] = tail_lines(RunDir{run_dir}.log(replica), 10);
+    }
+  }
+  return v;
+}
+
+} // namespace
+
+std::vector<Json> LocalTarget::describe(const std::string& name) const {
+  std::unique_ptr<metadata::Runs> runs;
+  const auto db = metadata_db(m_o.project_dir);
+  std::error_code ec;
+  if (std::filesystem::exists(db, ec)) runs = std::make_unique<metadata::Runs>(db);
+  std::vector<Json> out;
+  if (!name.empty()) {
+    const std::string run = resolve(name);
+    const auto object = get(run);
+    const auto rec = runs ? runs->get(run) : std::nullopt;
+    if (!object && !rec) throw Error("run " + str::quote(run) + " does not exist (kf status lists the runs)");
+    Json v = view(rec ? &*rec : nullptr, object, details(run), true, object ? run_dir(run) : std::filesystem::path());
+    if (runs) {
+      Json lineage = Json::array();
+      for (const auto& l : runs->lineage(run))
+        lineage.push_back({{"run", l.run}, {"artifact", l.artifact_uri}, {"relation", l.relation}});
+      v["lineage"] = lineage;
+    }
+    out.push_back(std::move(v));
+    return out;
+  }
+  // Every run the store knows, newest first, with what its directory says now.
+  std::vector<std::string> names;
+  if (runs)
+    for (const auto& r : runs->list()) names.push_back(r.name);
+  for (const auto& n : list())
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+  for (const auto& run : names) {
+    const auto rec = runs ? runs->get(run) : std::nullopt;
+    out.push_back(view(rec ? &*rec : nullptr, get(run), details(run), false, {}));
+  }
+  return out;
+}
+
+} // namespace kf::local
