@@ -1,6 +1,7 @@
 // Katib StdOut lines and the JSON-lines metrics file.
 #include "runtime/metrics.h"
 
+#include "contract/progress.h"
 #include "runtime/error.h"
 
 #include <nlohmann/json.hpp>
@@ -12,10 +13,11 @@
 namespace kf::trainer {
 
 std::string katib_line(const EpochMetrics& m) {
-  char buf[256];
-  std::snprintf(buf, sizeof buf, "epoch=%zu loss=%.4f accuracy=%.4f test_loss=%.4f train_accuracy=%.4f", m.epoch,
-                m.loss, m.accuracy, m.test_loss, m.train_accuracy);
-  return buf;
+  return contract::format_metrics_line({static_cast<long>(m.epoch),
+                                        {{"loss", m.loss},
+                                         {"accuracy", m.accuracy},
+                                         {"test_loss", m.test_loss},
+                                         {"train_accuracy", m.train_accuracy}}});
 }
 
 MetricsWriter::MetricsWriter(const std::string& path) {

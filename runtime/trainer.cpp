@@ -2,6 +2,8 @@
 // per-epoch evaluation and metrics, checkpoints, export.
 #include "runtime/trainer.h"
 
+#include "contract/progress.h"
+
 #include "runtime/checkpoint.h"
 #include "runtime/error.h"
 #include "runtime/export.h"
@@ -173,11 +175,18 @@ int run_training(const TrainerOptions& o, const WorldInfo& w) {
         checkpoint();
       if (o.progress && w.rank == 0 && now_s() - t_log >= 1.0) {
         t_log = now_s();
-        char buf[200];
-        std::snprintf(buf, sizeof buf, "epoch %zu/%zu step %zu/%zu loss %.4f lr %.4g %.0f samples/s", epoch + 1,
-                      o.epochs, s + 1, steps_per_epoch, progress.loss_sum / progress.samples, static_cast<double>(lr),
-                      static_cast<double>(s + 1 - first_step) * static_cast<double>(o.batch_size * static_cast<std::size_t>(w.size)) / (t_log - t_epoch));
-        log(w, buf);
+        contract::ProgressLine line;
+        line.rank = w.rank;
+        line.world = w.size;
+        line.epoch = static_cast<long>(epoch + 1);
+        line.epochs = static_cast<long>(o.epochs);
+        line.step = static_cast<long>(s + 1);
+        line.steps = static_cast<long>(steps_per_epoch);
+        line.loss = progress.loss_sum / progress.samples;
+        line.lr = static_cast<double>(lr);
+        line.samples_per_second = static_cast<double>(s + 1 - first_step) *
+                                  static_cast<double>(o.batch_size * static_cast<std::size_t>(w.size)) / (t_log - t_epoch);
+        std::fprintf(stderr, "%s\n", contract::format_progress_line(line).c_str());
       }
       if (o.step_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(o.step_delay_ms));
     }

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "contract/progress.h"
 #include "libkf/target/summary.h"
 #include "libkf/util/error.h"
 #include "libkf/util/json_field.h"
@@ -63,23 +64,14 @@ Json observed(const Json& observation) {
   return out;
 }
 
-// The last "epoch=N key=value ..." line of a log (Katib's StdOut format) as {key: value}.
+// The last metrics line of a log (Katib's StdOut format, contract/progress.h) as {name: value}.
 Json last_epoch_metrics(const std::string& log) {
   Json out = Json::object();
-  for (const auto& line : str::split(log, '\n')) {
-    if (!str::starts_with(line, "epoch=")) continue;
-    Json row = Json::object();
-    std::istringstream in(line);
-    for (std::string kv; in >> kv;) {
-      const auto eq = kv.find('=');
-      if (eq == std::string::npos || kv.substr(0, eq) == "epoch") continue;
-      try {
-        row[kv.substr(0, eq)] = std::stod(kv.substr(eq + 1));
-      } catch (const std::exception&) {
-      }
+  for (const auto& line : str::split(log, '\n'))
+    if (const auto m = contract::parse_metrics_line(line); m && !m->values.empty()) {
+      out = Json::object();
+      for (const auto& [name, value] : m->values) out[name] = value;
     }
-    if (!row.empty()) out = row;
-  }
   return out;
 }
 

@@ -1,9 +1,7 @@
 #pragma once
-// Reading a trainer's progress from its log, line by line:
-// - Katib's StdOut metrics format, "epoch=3 loss=0.2841 accuracy=0.8955 ..."
-//   (any trainer that Katib can tune prints these): one per finished epoch;
-// - kf-trainer's progress lines on stderr,
-//   "kf-trainer[0/2]: epoch 2/5 step 120/469 loss 0.3120 lr 0.001 5230 samples/s".
+// Reading a trainer's progress from its log, line by line: Katib's metrics
+// lines (one per finished epoch) and kf-trainer's progress lines, in the
+// formats contract/progress.h defines.
 
 #include <optional>
 #include <string>
