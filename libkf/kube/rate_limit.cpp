@@ -32,7 +32,11 @@ InFlightLimit::InFlightLimit(int max) : m_max(max) {}
 
 void InFlightLimit::acquire() {
   std::unique_lock lock(m_mu);
-  if (m_max > 0) m_cv.wait(lock, [&] { return m_in_flight < m_max; });
+  if (m_max > 0 && m_in_flight >= m_max) {
+    ++m_waiting;
+    m_cv.wait(lock, [&] { return m_in_flight < m_max; });
+    --m_waiting;
+  }
   ++m_in_flight;
 }
 
@@ -47,6 +51,11 @@ void InFlightLimit::release() {
 int InFlightLimit::in_flight() const {
   const std::lock_guard lock(m_mu);
   return m_in_flight;
+}
+
+int InFlightLimit::waiting() const {
+  const std::lock_guard lock(m_mu);
+  return m_waiting;
 }
 
 } // namespace kf::kube

@@ -41,6 +41,7 @@ public:
   void acquire();
   void release();
   int in_flight() const;
+  int waiting() const; // callers blocked in acquire()
 
   // Holds one slot for its lifetime.
   class Slot {
@@ -59,6 +60,7 @@ private:
   mutable std::mutex m_mu;
   std::condition_variable m_cv;
   int m_in_flight = 0;
+  int m_waiting = 0;
 };
 
 } // namespace kf::kube

@@ -1,8 +1,7 @@
 // Parsing YAML text into kf's located tree (util/yaml.h) from yaml-cpp's
 // parser events. kf builds its tree from events rather than through
-// YAML::LoadAll because LoadAll loops forever on a stray ',' (yaml-cpp
-// issue 1040, fixed after 0.7); here a parser that stops advancing is an
-// error. Aliases are expanded under a node budget ("billion laughs").
+// YAML::LoadAll because LoadAll in Debian's yaml-cpp 0.7 loops forever on a
+// stray ','; here a parser that stops advancing is an error. Aliases are expanded under a node budget ("billion laughs").
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/exceptions.h>
 #include <yaml-cpp/parser.h>

@@ -8,24 +8,11 @@ set -euo pipefail
 export NO_COLOR=1
 export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
 
-failures=0
+source "$(dirname "${BASH_SOURCE[0]}")/../checks.sh" # fail, die, skip, expect_eq, finish
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 # kf caches API discovery per server address (as kubectl does); ports are reused between tests.
 export XDG_CACHE_HOME=$WORK/cache
-
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-# expect_eq WHAT EXPECTED ACTUAL
-expect_eq() {
-  if [ "$2" != "$3" ]; then
-    fail "$1"
-    diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | sed 's/^/    /' >&2 || true
-  fi
-}
 
 # golden FILE ACTUAL_TEXT: compare with (or, with KF_UPDATE_GOLDEN=1, rewrite) a golden file.
 golden() {
@@ -52,12 +39,4 @@ run_kf() {
   RC=$?
   set -e
   ERR=$(cat "$WORK/stderr")
-}
-
-finish() {
-  if [ "$failures" -gt 0 ]; then
-    echo "$failures check(s) failed" >&2
-    exit 1
-  fi
-  echo "all checks passed"
 }

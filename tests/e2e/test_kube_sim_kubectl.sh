@@ -13,7 +13,7 @@ KUBECTL=/usr/lib/google-cloud-sdk/bin/kubectl.1.32
 [ -x "$KUBECTL" ] || KUBECTL=$(command -v kubectl || true)
 if [ -z "$KUBECTL" ]; then
   echo "SKIP: no kubectl (looked for /usr/lib/google-cloud-sdk/bin/kubectl.1.32 and kubectl on PATH)"
-  exit 0
+  exit 77
 fi
 
 start_kube_sim --establish-delay-ms 100

@@ -6,7 +6,7 @@ set -euo pipefail
 
 if ! command -v man >/dev/null 2>&1; then
   echo "skip: man is not installed"
-  exit 0
+  exit 77
 fi
 
 source "$(dirname "$0")/lib.sh" # fail, failures, WORK (removed at exit)

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 if ! command -v kubectl >/dev/null 2>&1 || ! python3 -c 'import yaml' 2>/dev/null; then
   echo "SKIP: needs kubectl and python3-yaml"
-  exit 0
+  exit 77
 fi
 export HOME=$WORK
 (cd "$WORK" && "$KF" init demo >/dev/null)

@@ -14,10 +14,7 @@ cleanup() {
 trap cleanup EXIT
 export KF_CACHE_DIR="$WORK/cache"
 
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../checks.sh" # fail, die, skip, expect_eq, finish
 
 # A TCP port nobody listens on right now.
 free_port() {
@@ -26,7 +23,7 @@ free_port() {
 
 # expect_contains FILE TEXT: FILE contains TEXT literally.
 expect_contains() {
-  grep -qF -- "$2" "$1" || { echo "--- $1:" >&2; cat "$1" >&2; fail "$1 lacks: $2"; }
+  grep -qF -- "$2" "$1" || { echo "--- $1:" >&2; cat "$1" >&2; die "$1 lacks: $2"; }
 }
 
 # start_rank LOG RANK WORLD PORT CMD...: starts one rank in the background.

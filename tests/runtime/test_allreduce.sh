@@ -11,7 +11,7 @@ for world in 2 3; do
     pids+=("$LAST_PID")
   done
   for ((r = 0; r < world; r++)); do
-    wait "${pids[$r]}" || { cat "$WORK/ar$world.$r.err" >&2; fail "rank $r of $world exited non-zero"; }
+    wait "${pids[$r]}" || { cat "$WORK/ar$world.$r.err" >&2; die "rank $r of $world exited non-zero"; }
     expect_contains "$WORK/ar$world.$r.out" "rank $r of $world: all-reduce correct for 9 sizes"
   done
 done

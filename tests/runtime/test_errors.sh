@@ -9,7 +9,7 @@ expect_exit() {
   local want=$1 name=$2 text=$3 rc=0
   shift 3
   "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || rc=$?
-  [ "$rc" = "$want" ] || { cat "$WORK/$name.err" >&2; fail "$name: exit $rc, want $want"; }
+  [ "$rc" = "$want" ] || { cat "$WORK/$name.err" >&2; die "$name: exit $rc, want $want"; }
   expect_contains "$WORK/$name.err" "$text"
 }
 T=("$KF_TRAINER" --quiet --epochs=1)
@@ -49,17 +49,17 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$hport/d.csv" >/dev/null 2>
 expect_exit 1 url-404 "kf-trainer: error: data: GET http://127.0.0.1:$hport/missing.csv: not found (HTTP 404)" \
   "${T[@]}" --data="http://127.0.0.1:$hport/missing.csv"
 "${T[@]}" --data="http://127.0.0.1:$hport/d.csv" --output="$WORK/http" --batch-size=16 >"$WORK/http.out" 2>&1 ||
-  { cat "$WORK/http.out" >&2; fail "CSV over http failed"; }
-[ -n "$(find "$WORK/cache" -name d.csv)" ] || fail "the download was not cached"
+  { cat "$WORK/http.out" >&2; die "CSV over http failed"; }
+[ -n "$(find "$WORK/cache" -name d.csv)" ] || die "the download was not cached"
 
 # Truncated checkpoint: a finished run, its latest checkpoint cut short, run again.
-"${T[@]}" --data=synthetic --synthetic-samples=256 --output="$WORK/ck" >/dev/null 2>&1 || fail "setup run failed"
+"${T[@]}" --data=synthetic --synthetic-samples=256 --output="$WORK/ck" >/dev/null 2>&1 || die "setup run failed"
 ckpt="$WORK/ck/checkpoints/$(cat "$WORK/ck/checkpoints/latest")"
 head -c 5000 "$ckpt" >"$ckpt.cut" && mv "$ckpt.cut" "$ckpt"
 expect_exit 1 truncated-ckpt "kf-trainer: error: checkpoint $ckpt is truncated: the header promises" \
   "${T[@]}" --data=synthetic --synthetic-samples=256 --output="$WORK/ck" --epochs=2
 # --no-resume ignores it.
-"${T[@]}" --data=synthetic --synthetic-samples=256 --output="$WORK/ck" --no-resume >/dev/null 2>&1 || fail "--no-resume did not start over"
+"${T[@]}" --data=synthetic --synthetic-samples=256 --output="$WORK/ck" --no-resume >/dev/null 2>&1 || die "--no-resume did not start over"
 
 # Wrong TF_CONFIG.
 expect_exit 2 tf-index 'kf-trainer: error: TF_CONFIG task index 3 is out of range: cluster.worker has 2 entries' \
@@ -78,7 +78,7 @@ expect_exit 1 lonely "kf-trainer: error: rendezvous timed out after 2s at 127.0.
   env MASTER_ADDR=127.0.0.1 MASTER_PORT="$port" WORLD_SIZE=3 RANK=0 "${T[@]}" --data=synthetic --rendezvous-timeout=2
 rc=0
 wait "$p2" || rc=$?
-[ "$rc" = 1 ] || fail "rank 2 should fail too, exit $rc"
+[ "$rc" = 1 ] || die "rank 2 should die too, exit $rc"
 # Rank 1 alone, with no rank 0 to host the store.
 expect_exit 1 no-master "could not reach rank 0's store at 127.0.0.1:$port" \
   env MASTER_ADDR=127.0.0.1 MASTER_PORT="$port" WORLD_SIZE=2 RANK=1 "${T[@]}" --data=synthetic --rendezvous-timeout=1

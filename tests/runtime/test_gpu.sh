@@ -9,42 +9,42 @@ source "$(dirname "$0")/lib.sh"
 
 common=(--data=synthetic --synthetic-samples=2048 --epochs=3 --batch-size=32 --seed=5 --threads=1)
 "$KF_TRAINER" "${common[@]}" --output="$WORK/gpu" >"$WORK/gpu.out" 2>"$WORK/gpu.err" ||
-  { cat "$WORK/gpu.err" >&2; fail "GPU run failed"; }
+  { cat "$WORK/gpu.err" >&2; die "GPU run failed"; }
 if grep -q "no GPU" "$WORK/gpu.err"; then
   echo "skip: $(grep -o 'no GPU.*' "$WORK/gpu.err")"
   exit 77
 fi
 expect_contains "$WORK/gpu.err" "engine gpu cuda:"
-"$KF_TRAINER" "${common[@]}" --device=cpu --output="$WORK/cpu" >"$WORK/cpu.out" 2>"$WORK/cpu.err" || fail "CPU run failed"
+"$KF_TRAINER" "${common[@]}" --device=cpu --output="$WORK/cpu" >"$WORK/cpu.out" 2>"$WORK/cpu.err" || die "CPU run failed"
 accg=$(json_get "$WORK/gpu/model.json" 'j["metrics"]["accuracy"]')
 accc=$(json_get "$WORK/cpu/model.json" 'j["metrics"]["accuracy"]')
 echo "GPU accuracy $accg, CPU accuracy $accc"
 python3 -c "import sys; g,c=$accg,$accc; sys.exit(0 if g >= 0.9 and abs(g-c) <= 0.02 else 1)" ||
-  fail "GPU accuracy $accg vs CPU $accc"
+  die "GPU accuracy $accg vs CPU $accc"
 # Same data order, same initial weights: the models agree closely.
 diff=$(max_abs_diff "$WORK/gpu/model.safetensors" "$WORK/cpu/model.safetensors")
-python3 -c "import sys; sys.exit(0 if float('$diff') <= 5e-2 else 1)" || fail "GPU and CPU weights differ by $diff"
+python3 -c "import sys; sys.exit(0 if float('$diff') <= 5e-2 else 1)" || die "GPU and CPU weights differ by $diff"
 # Resume on the GPU from the epoch-2 checkpoint gives the same final model.
 rm -f "$WORK/gpu/model.safetensors"
 ck="$WORK/gpu/checkpoints"
-ls "$ck" | grep -q "ckpt-128" || fail "no epoch-2 checkpoint"
+ls "$ck" | grep -q "ckpt-128" || die "no epoch-2 checkpoint"
 echo "ckpt-128.safetensors" >"$ck/latest"
 cp "$WORK/gpu/metrics.jsonl" "$WORK/m.bak"
-"$KF_TRAINER" "${common[@]}" --output="$WORK/gpu" >"$WORK/gpu2.out" 2>"$WORK/gpu2.err" || fail "GPU resume failed"
+"$KF_TRAINER" "${common[@]}" --output="$WORK/gpu" >"$WORK/gpu2.out" 2>"$WORK/gpu2.err" || die "GPU resume failed"
 expect_contains "$WORK/gpu2.err" "resuming from"
 # (Loss sums use float atomics, so compare the test accuracy, which is exact.)
 [ "$(tail -n1 "$WORK/gpu.out" | grep -o ' accuracy=[0-9.]*')" = "$(tail -n1 "$WORK/gpu2.out" | grep -o ' accuracy=[0-9.]*')" ] ||
-  fail "resumed GPU run ends differently"
+  die "resumed GPU run ends differently"
 # The CNN on the GPU engine (not the CPU fallback), against the CPU run.
 cnn=(--model=cnn --conv-channels=8,16 --optimizer=adam --lr=0.003 --data=synthetic --synthetic-size=12
   --synthetic-samples=2048 --epochs=4 --batch-size=32 --seed=5 --threads=1) # 0.91 on the CPU
 "$KF_TRAINER" "${cnn[@]}" --output="$WORK/gcnn" >"$WORK/gcnn.out" 2>"$WORK/gcnn.err" ||
-  { cat "$WORK/gcnn.err" >&2; fail "GPU CNN run failed"; }
+  { cat "$WORK/gcnn.err" >&2; die "GPU CNN run failed"; }
 expect_contains "$WORK/gcnn.err" "engine gpu cuda:"
-"$KF_TRAINER" "${cnn[@]}" --device=cpu --output="$WORK/ccnn" >/dev/null 2>"$WORK/ccnn.err" || fail "CPU CNN run failed"
+"$KF_TRAINER" "${cnn[@]}" --device=cpu --output="$WORK/ccnn" >/dev/null 2>"$WORK/ccnn.err" || die "CPU CNN run failed"
 accg=$(json_get "$WORK/gcnn/model.json" 'j["metrics"]["accuracy"]')
 accc=$(json_get "$WORK/ccnn/model.json" 'j["metrics"]["accuracy"]')
 echo "CNN: GPU accuracy $accg, CPU accuracy $accc"
 python3 -c "import sys; g,c=$accg,$accc; sys.exit(0 if g >= 0.85 and abs(g-c) <= 0.03 else 1)" ||
-  fail "GPU CNN accuracy $accg vs CPU $accc"
+  die "GPU CNN accuracy $accg vs CPU $accc"
 echo "ok: GPU engine"

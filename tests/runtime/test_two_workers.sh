@@ -6,30 +6,30 @@ source "$(dirname "$0")/lib.sh"
 
 common=(--data=synthetic --synthetic-samples=2048 --epochs=4 --seed=7 --threads=1 --quiet --lr=0.05)
 "$KF_TRAINER" "${common[@]}" --batch-size=64 --output="$WORK/one" >"$WORK/one.out" 2>"$WORK/one.err" ||
-  { cat "$WORK/one.err" >&2; fail "1-worker run failed"; }
+  { cat "$WORK/one.err" >&2; die "1-worker run failed"; }
 
 port=$(free_port)
 start_rank "$WORK/r0" 0 2 "$port" "$KF_TRAINER" "${common[@]}" --batch-size=32 --output="$WORK/two"
 p0=$LAST_PID
 start_rank "$WORK/r1" 1 2 "$port" "$KF_TRAINER" "${common[@]}" --batch-size=32 --output="$WORK/two"
 p1=$LAST_PID
-wait "$p0" || { cat "$WORK/r0.err" >&2; fail "rank 0 failed"; }
-wait "$p1" || { cat "$WORK/r1.err" >&2; fail "rank 1 failed"; }
+wait "$p0" || { cat "$WORK/r0.err" >&2; die "rank 0 failed"; }
+wait "$p1" || { cat "$WORK/r1.err" >&2; die "rank 1 failed"; }
 
 # Katib StdOut format: one line per epoch from rank 0, nothing from rank 1.
 [ "$(grep -cE '^epoch=[0-9]+ loss=[0-9]+\.[0-9]{4} accuracy=[0-9]+\.[0-9]{4}( [a-z_]+=[0-9.]+)*$' "$WORK/r0.out")" = 4 ] ||
-  { cat "$WORK/r0.out" >&2; fail "rank 0 did not print 4 Katib metric lines"; }
-[ ! -s "$WORK/r1.out" ] || fail "rank 1 printed metrics"
-[ "$(wc -l <"$WORK/two/metrics.jsonl")" = 4 ] || fail "metrics.jsonl should have 4 lines"
-[ "$(json_get "$WORK/two/model.json" 'j["training"]["workers"]')" = 2 ] || fail "model.json: workers"
-[ "$(json_get "$WORK/two/model.json" 'j["model"]["layers"][1]["weight"]')" = layers.1.weight ] || fail "model.json: layer names"
+  { cat "$WORK/r0.out" >&2; die "rank 0 did not print 4 Katib metric lines"; }
+[ ! -s "$WORK/r1.out" ] || die "rank 1 printed metrics"
+[ "$(wc -l <"$WORK/two/metrics.jsonl")" = 4 ] || die "metrics.jsonl should have 4 lines"
+[ "$(json_get "$WORK/two/model.json" 'j["training"]["workers"]')" = 2 ] || die "model.json: workers"
+[ "$(json_get "$WORK/two/model.json" 'j["model"]["layers"][1]["weight"]')" = layers.1.weight ] || die "model.json: layer names"
 
 acc1=$(json_get "$WORK/one/model.json" 'j["metrics"]["accuracy"]')
 acc2=$(json_get "$WORK/two/model.json" 'j["metrics"]["accuracy"]')
 loss1=$(json_get "$WORK/one/model.json" 'j["metrics"]["test_loss"]')
 loss2=$(json_get "$WORK/two/model.json" 'j["metrics"]["test_loss"]')
 echo "1 worker: test accuracy $acc1 test loss $loss1; 2 workers: test accuracy $acc2 test loss $loss2"
-python3 - "$acc1" "$acc2" "$loss1" "$loss2" <<'PY' || fail "2-worker run does not match the 1-worker run"
+python3 - "$acc1" "$acc2" "$loss1" "$loss2" <<'PY' || die "2-worker run does not match the 1-worker run"
 import sys
 a1, a2, l1, l2 = map(float, sys.argv[1:])
 assert a1 >= 0.9 and a2 >= 0.9, "did not converge"
@@ -41,5 +41,5 @@ assert abs(l1 - l2) <= 0.05, "test losses differ by more than 0.05"
 PY
 # The exported tensors parse with an independent safetensors reader.
 diff=$(max_abs_diff "$WORK/two/model.safetensors" "$WORK/two/model.safetensors")
-[ "$diff" = 0.0 ] || fail "safetensors self-diff $diff"
+[ "$diff" = 0.0 ] || die "safetensors self-diff $diff"
 echo "ok: 2 workers converge and match 1 worker"

@@ -17,14 +17,11 @@ cleanup() {
 trap cleanup EXIT
 export KF_CACHE_DIR="$WORK/cache"
 
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../../checks.sh" # fail, die, skip, expect_eq, finish
 
 # expect_contains FILE TEXT: FILE contains TEXT literally.
 expect_contains() {
-  grep -qF -- "$2" "$1" || { echo "--- $1:" >&2; cat "$1" >&2; fail "$1 lacks: $2"; }
+  grep -qF -- "$2" "$1" || { echo "--- $1:" >&2; cat "$1" >&2; die "$1 lacks: $2"; }
 }
 
 # train_tiny DIR [FLAGS...]: a small MLP on the synthetic 8x8 set, in a second.

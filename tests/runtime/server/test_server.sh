@@ -9,7 +9,7 @@ for flag in model-dir model-name host port port-file protocol threads http-threa
   expect_contains "$WORK/help" "--$flag"
 done
 expect_contains "$WORK/help" "KF_SERVER_MAX_BODY_BYTES"
-! grep -q debug-delay "$WORK/help" || fail "--help shows the hidden --debug-delay-ms"
+! grep -q debug-delay "$WORK/help" || die "--help shows the hidden --debug-delay-ms"
 
 train_tiny "$WORK/model"
 start_server "$WORK/server.log" --model-dir "$WORK/model" --threads 2 --max-body-bytes 20000
@@ -45,27 +45,27 @@ PY
 # --- health and metadata
 req GET /v2/health/live; expect 200 '{"live":true}'
 req GET /v2/health/ready; expect 200 '{"ready":true}'
-[ "$(curl -s -o /dev/null -w '%{http_code}' -I "$URL/v2/health/ready")" = 200 ] || fail "HEAD /v2/health/ready"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -I "$URL/v2/health/ready")" = 200 ] || die "HEAD /v2/health/ready"
 req GET /v2; expect 200 '{"extensions":[],"name":"kf-server","version":"0.1.0"}'
 req GET /v2/models/model
 expect 200 '{"inputs":[{"datatype":"FP32","name":"input","shape":[-1,64]}],"name":"model","outputs":[{"datatype":"FP32","name":"probabilities","shape":[-1,10]},{"datatype":"INT64","name":"label","shape":[-1]}],"platform":"kf","versions":["1"]}'
-req GET /v2/models/model/versions/1; [ "$CODE" = 200 ] || fail "versions/1 metadata"
+req GET /v2/models/model/versions/1; [ "$CODE" = 200 ] || die "versions/1 metadata"
 req GET /v2/models/model/ready; expect 200 '{"name":"model","ready":true}'
 req GET /v1/models/model; expect 200 '{"name":"model","ready":true}'
 
 # --- inference: v2 FP32, v2 UINT8 with an output selection, v1
 req POST /v2/models/model/infer "$WORK/fp32.json"
-[ "$CODE" = 200 ] || fail "infer: $CODE $BODY"
+[ "$CODE" = 200 ] || die "infer: $CODE $BODY"
 echo "$BODY" >"$WORK/fp32.out"
 [ "$(json_get "$WORK/fp32.out" 'j["model_name"], j["model_version"], j["id"], [(o["name"], o["datatype"], o["shape"]) for o in j["outputs"]]')" = \
-  "model 1 r1 [('probabilities', 'FP32', [1, 10]), ('label', 'INT64', [1])]" ] || fail "infer response: $BODY"
+  "model 1 r1 [('probabilities', 'FP32', [1, 10]), ('label', 'INT64', [1])]" ] || die "infer response: $BODY"
 json_get "$WORK/fp32.out" 'abs(sum(j["outputs"][0]["data"]) - 1) < 1e-5 and max(range(10), key=lambda c: j["outputs"][0]["data"][c]) == j["outputs"][1]["data"][0]' |
-  grep -qx True || fail "probabilities do not sum to 1 or label is not their argmax: $BODY"
+  grep -qx True || die "probabilities do not sum to 1 or label is not their argmax: $BODY"
 label=$(json_get "$WORK/fp32.out" 'j["outputs"][1]["data"][0]')
 req POST /v2/models/model/versions/1/infer "$WORK/uint8.json"
 expect 200 "{\"model_name\":\"model\",\"model_version\":\"1\",\"outputs\":[{\"name\":\"label\",\"datatype\":\"INT64\",\"shape\":[1],\"data\":[$label]}]}"
 req POST /v1/models/model:predict "$WORK/v1.json"
-[ "$CODE" = 200 ] && [[ "$BODY" =~ ^\{\"predictions\":\[$label,[0-9]\]\}$ ]] || fail "v1 predict: $CODE $BODY"
+[ "$CODE" = 200 ] && [[ "$BODY" =~ ^\{\"predictions\":\[$label,[0-9]\]\}$ ]] || die "v1 predict: $CODE $BODY"
 
 # --- errors, each with its status and text
 printf '{"inputs": [' >"$WORK/malformed.json"
@@ -131,14 +131,14 @@ expect_contains "$WORK/metrics.txt" 'kf_server_batch_size_count 3'
 expect_contains "$WORK/metrics.txt" 'kf_server_inference_samples_total 4'
 expect_contains "$WORK/metrics.txt" 'kf_server_inference_requests_in_flight 0'
 kill -TERM "$SERVER_PID"
-wait "$SERVER_PID" || fail "kf-server exited $? on SIGTERM"
+wait "$SERVER_PID" || die "kf-server exited $? on SIGTERM"
 
 # --- the ServingRuntime's command line (templates/servingruntime.yaml): --protocol=v2 turns v1 off
 start_server "$WORK/proto.log" --model-dir="$WORK/model" --protocol=v2
-req POST /v2/models/model/infer "$WORK/fp32.json"; [ "$CODE" = 200 ] || fail "--protocol=v2: v2 infer got $CODE"
+req POST /v2/models/model/infer "$WORK/fp32.json"; [ "$CODE" = 200 ] || die "--protocol=v2: v2 infer got $CODE"
 req POST /v1/models/model:predict "$WORK/v1.json"; expect_error 404 "the v1 protocol is off (kf-server --protocol=v2)"
 kill -TERM "$SERVER_PID"
-wait "$SERVER_PID" || fail "kf-server exited $? on SIGTERM"
+wait "$SERVER_PID" || die "kf-server exited $? on SIGTERM"
 
 # --- configuration from KF_SERVER_* variables; --model-name
 KF_SERVER_MODEL_DIR="$WORK/model" KF_SERVER_MODEL_NAME=fashion KF_SERVER_MAX_BATCH_SIZE=8 \
@@ -146,14 +146,14 @@ KF_SERVER_MODEL_DIR="$WORK/model" KF_SERVER_MODEL_NAME=fashion KF_SERVER_MAX_BAT
 expect_contains "$WORK/env.log" "kf-server: serving fashion on http://127.0.0.1:$PORT"
 req GET /v2/models/fashion/ready; expect 200 '{"name":"fashion","ready":true}'
 kill -INT "$SERVER_PID"
-wait "$SERVER_PID" || fail "kf-server exited $? on SIGINT"
+wait "$SERVER_PID" || die "kf-server exited $? on SIGINT"
 
 # --- startup failures: exit 2 for flags, 1 for the model or the port
 run_fail() { # RC TEXT ARGS...: kf-server ARGS exits RC and prints TEXT
   local rc=$1 text=$2 got=0
   shift 2
   "$KF_SERVER" --host 127.0.0.1 "$@" >"$WORK/fail.out" 2>&1 || got=$?
-  [ "$got" = "$rc" ] || { cat "$WORK/fail.out" >&2; fail "kf-server $* exited $got, not $rc"; }
+  [ "$got" = "$rc" ] || { cat "$WORK/fail.out" >&2; die "kf-server $* exited $got, not $rc"; }
   expect_contains "$WORK/fail.out" "$text"
 }
 run_fail 2 "--model-dir is required" --port 0

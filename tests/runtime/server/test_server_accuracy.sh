@@ -21,7 +21,7 @@ PY
 }
 # same_labels RESPONSE EXPECTED: every label equals the trainer's.
 same_labels() {
-  python3 - "$1" "$2" <<'PY' || fail "the server's labels differ from the trainer's"
+  python3 - "$1" "$2" <<'PY' || die "the server's labels differ from the trainer's"
 import json, sys
 j = json.load(open(sys.argv[1]))
 pred = j["predictions"] if "predictions" in j else {o["name"]: o for o in j["outputs"]}["label"]["data"]
@@ -34,27 +34,27 @@ PY
 # --- 1. synthetic data, FP32
 synth=(--data=synthetic --synthetic-samples=2048 --synthetic-size=8)
 "$KF_TRAINER" "${synth[@]}" --epochs=2 --layers=32 --seed=3 --threads=1 --quiet --output="$WORK/synth" \
-  >"$WORK/synth.out" 2>"$WORK/synth.err" || { cat "$WORK/synth.err" >&2; fail "training failed"; }
-"$KF_TRAINER" --evaluate="$WORK/synth" "${synth[@]}" >"$WORK/synth.eval" 2>&1 || { cat "$WORK/synth.eval" >&2; fail "--evaluate failed"; }
+  >"$WORK/synth.out" 2>"$WORK/synth.err" || { cat "$WORK/synth.err" >&2; die "training failed"; }
+"$KF_TRAINER" --evaluate="$WORK/synth" "${synth[@]}" >"$WORK/synth.eval" 2>&1 || { cat "$WORK/synth.eval" >&2; die "--evaluate failed"; }
 want=$(sed -n 's/^loss=[0-9.]* accuracy=\([0-9.]*\)$/\1/p' "$WORK/synth.eval")
-[ -n "$want" ] || { cat "$WORK/synth.eval" >&2; fail "no accuracy from --evaluate"; }
+[ -n "$want" ] || { cat "$WORK/synth.eval" >&2; die "no accuracy from --evaluate"; }
 mkdir "$WORK/sdata"
-"$KF_SERVER_TESTDATA" "$WORK/synth" "$WORK/sdata" synthetic 2048 8 >/dev/null || fail "kf-server-testdata failed"
+"$KF_SERVER_TESTDATA" "$WORK/synth" "$WORK/sdata" synthetic 2048 8 >/dev/null || die "kf-server-testdata failed"
 
 start_server "$WORK/s1.log" --model-dir "$WORK/synth" --threads 2
 curl -sf -H 'Content-Type: application/json' --data-binary @"$WORK/sdata/infer.json" "$URL/v2/models/synth/infer" \
-  >"$WORK/s.json" || fail "infer over the test split failed"
+  >"$WORK/s.json" || die "infer over the test split failed"
 got=$(accuracy_of "$WORK/s.json" "$WORK/sdata/labels.txt")
-[ "$got" = "$want" ] || fail "server accuracy $got != kf-trainer --evaluate $want"
+[ "$got" = "$want" ] || die "server accuracy $got != kf-trainer --evaluate $want"
 same_labels "$WORK/s.json" "$WORK/sdata/expected.txt"
-curl -sf --data-binary @"$WORK/sdata/predict.json" "$URL/v1/models/synth:predict" >"$WORK/s1.json" || fail "v1 predict failed"
+curl -sf --data-binary @"$WORK/sdata/predict.json" "$URL/v1/models/synth:predict" >"$WORK/s1.json" || die "v1 predict failed"
 same_labels "$WORK/s1.json" "$WORK/sdata/expected.txt"
-kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || fail "kf-server exit $?"
+kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || die "kf-server exit $?"
 echo "synthetic FP32: server accuracy $got = kf-trainer --evaluate $want; all 512 labels equal"
 
 # --- 2. dynamic batching: 512 single-sample requests from 16 clients at once
 start_server "$WORK/s2.log" --model-dir "$WORK/synth" --threads 1 --max-batch-size 32 --max-latency-ms 2
-python3 - "$URL" "$WORK/sdata/infer.json" "$WORK/batched.json" <<'PY' || fail "concurrent requests failed"
+python3 - "$URL" "$WORK/sdata/infer.json" "$WORK/batched.json" <<'PY' || die "concurrent requests failed"
 import json, sys, urllib.error, urllib.request
 from concurrent.futures import ThreadPoolExecutor
 url, src, dst = sys.argv[1:]
@@ -76,9 +76,9 @@ PY
 same_labels "$WORK/batched.json" "$WORK/sdata/expected.txt"
 batches=$(metric kf_server_batch_size_count)
 samples=$(metric kf_server_inference_samples_total)
-[ "$samples" = 512 ] || fail "samples_total $samples"
-[ "$batches" -lt 512 ] || fail "no request was batched with another ($batches passes for 512 requests)"
-kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || fail "kf-server exit $?"
+[ "$samples" = 512 ] || die "samples_total $samples"
+[ "$batches" -lt 512 ] || die "no request was batched with another ($batches passes for 512 requests)"
+kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || die "kf-server exit $?"
 echo "dynamic batching: 512 concurrent requests in $batches forward passes, all labels equal"
 
 # --- 3. IDX data (uint8 pixels), UINT8 requests
@@ -99,11 +99,11 @@ split("train", 1000)
 split("t10k", 300)
 PY
 "$KF_TRAINER" --data="$WORK/idx" --data-format=idx --epochs=2 --layers=16 --seed=1 --threads=1 --quiet \
-  --output="$WORK/idxm" >/dev/null 2>"$WORK/idx.err" || { cat "$WORK/idx.err" >&2; fail "IDX training failed"; }
-"$KF_TRAINER" --evaluate="$WORK/idxm" >"$WORK/idx.eval" 2>&1 || { cat "$WORK/idx.eval" >&2; fail "--evaluate failed"; }
+  --output="$WORK/idxm" >/dev/null 2>"$WORK/idx.err" || { cat "$WORK/idx.err" >&2; die "IDX training failed"; }
+"$KF_TRAINER" --evaluate="$WORK/idxm" >"$WORK/idx.eval" 2>&1 || { cat "$WORK/idx.eval" >&2; die "--evaluate failed"; }
 want=$(sed -n 's/^loss=[0-9.]* accuracy=\([0-9.]*\)$/\1/p' "$WORK/idx.eval")
 mkdir "$WORK/idata"
-"$KF_SERVER_TESTDATA" "$WORK/idxm" "$WORK/idata" "$WORK/idx" >/dev/null || fail "kf-server-testdata failed"
+"$KF_SERVER_TESTDATA" "$WORK/idxm" "$WORK/idata" "$WORK/idx" >/dev/null || die "kf-server-testdata failed"
 python3 - "$WORK/idx" "$WORK/uint8.json" <<'PY'
 import json, sys
 raw = open(sys.argv[1] + "/t10k-images-idx3-ubyte", "rb").read()[16:]
@@ -113,8 +113,8 @@ json.dump({"inputs": [{"name": "input", "datatype": "UINT8", "shape": [n, 1, 8, 
           open(sys.argv[2], "w"))
 PY
 start_server "$WORK/s3.log" --model-dir "$WORK/idxm" --model-name pixels
-curl -sf --data-binary @"$WORK/uint8.json" "$URL/v2/models/pixels/infer" >"$WORK/u.json" || fail "UINT8 infer failed"
+curl -sf --data-binary @"$WORK/uint8.json" "$URL/v2/models/pixels/infer" >"$WORK/u.json" || die "UINT8 infer failed"
 got=$(accuracy_of "$WORK/u.json" "$WORK/idata/labels.txt")
-[ "$got" = "$want" ] || fail "UINT8: server accuracy $got != kf-trainer --evaluate $want"
+[ "$got" = "$want" ] || die "UINT8: server accuracy $got != kf-trainer --evaluate $want"
 same_labels "$WORK/u.json" "$WORK/idata/expected.txt"
 echo "IDX UINT8: server accuracy $got = kf-trainer --evaluate $want; all 300 labels equal"

@@ -19,31 +19,31 @@ for ((i = 0; i < 400; i++)); do # readiness, not timing: up to 20 s for the 8 cl
   [ "$(metric kf_server_inference_requests_in_flight)" = 8 ] && break
   sleep 0.05
 done
-[ "$(metric kf_server_inference_requests_in_flight)" = 8 ] || fail "8 requests never were in flight together"
+[ "$(metric kf_server_inference_requests_in_flight)" = 8 ] || die "8 requests never were in flight together"
 
 kill -TERM "$SERVER_PID"
 sleep 0.2
 # Stopped accepting: a new connection is refused while the 8 are still running.
 rc=0
 curl -s -o /dev/null "$URL/v2/health/live" || rc=$?
-[ "$rc" = 7 ] || fail "a new connection after SIGTERM got curl exit $rc, not 7 (refused)"
+[ "$rc" = 7 ] || die "a new connection after SIGTERM got curl exit $rc, not 7 (refused)"
 rc=0
 wait "$SERVER_PID" || rc=$?
-[ "$rc" = 0 ] || { cat "$WORK/server.log" >&2; fail "kf-server exited $rc after SIGTERM"; }
+[ "$rc" = 0 ] || { cat "$WORK/server.log" >&2; die "kf-server exited $rc after SIGTERM"; }
 for i in 1 2 3 4 5 6 7 8; do
-  wait "${clients[$((i - 1))]}" || fail "client $i: curl failed"
-  [ "$(cat "$WORK/c$i")" = 200 ] || fail "client $i got HTTP $(cat "$WORK/c$i")"
+  wait "${clients[$((i - 1))]}" || die "client $i: curl failed"
+  [ "$(cat "$WORK/c$i")" = 200 ] || die "client $i got HTTP $(cat "$WORK/c$i")"
   [ "$(json_get "$WORK/r$i" '[o["name"] for o in j["outputs"]]')" = "['probabilities', 'label']" ] ||
-    fail "client $i: incomplete response $(cat "$WORK/r$i")"
+    die "client $i: incomplete response $(cat "$WORK/r$i")"
 done
 expect_contains "$WORK/server.log" "kf-server: SIGTERM: finishing 8 request(s) in flight"
 expect_contains "$WORK/server.log" "kf-server: stopped"
 
 start_server "$WORK/int.log" --model-dir "$WORK/model"
-curl -sf "$URL/v2/health/ready" >/dev/null || fail "not ready"
+curl -sf "$URL/v2/health/ready" >/dev/null || die "not ready"
 kill -INT "$SERVER_PID"
 rc=0
 wait "$SERVER_PID" || rc=$?
-[ "$rc" = 0 ] || fail "kf-server exited $rc after SIGINT"
+[ "$rc" = 0 ] || die "kf-server exited $rc after SIGINT"
 expect_contains "$WORK/int.log" "kf-server: SIGINT: finishing 0 request(s) in flight"
 echo "ok: SIGTERM finished 8 in-flight requests with 200s and exited 0; SIGINT exited 0"

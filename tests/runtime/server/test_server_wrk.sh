@@ -18,16 +18,16 @@ LUA
 start_server "$WORK/server.log" --model-dir "$WORK/model" --threads 2 --max-batch-size 8
 
 wrk -t2 -c8 -d2s --latency -s "$WORK/post.lua" "$URL/v2/models/model/infer" >"$WORK/infer.txt" 2>&1 ||
-  { cat "$WORK/infer.txt" >&2; fail "wrk failed"; }
-wrk -t1 -c4 -d1s "$URL/v2/health/live" >"$WORK/live.txt" 2>&1 || { cat "$WORK/live.txt" >&2; fail "wrk failed"; }
+  { cat "$WORK/infer.txt" >&2; die "wrk failed"; }
+wrk -t1 -c4 -d1s "$URL/v2/health/live" >"$WORK/live.txt" 2>&1 || { cat "$WORK/live.txt" >&2; die "wrk failed"; }
 for f in infer live; do
   cat "$WORK/$f.txt"
   expect_contains "$WORK/$f.txt" "Requests/sec:"
-  ! grep -qE "Non-2xx|Socket errors" "$WORK/$f.txt" || fail "$f: errors under load"
+  ! grep -qE "Non-2xx|Socket errors" "$WORK/$f.txt" || die "$f: errors under load"
 done
 sent=$(awk '/requests in/ { print $1 }' "$WORK/infer.txt")
 served=$(metric 'kf_server_requests_total{endpoint="infer",code="200"}')
-[ "$sent" -gt 0 ] && [ "$served" -ge "$sent" ] || fail "wrk reports $sent requests, the server counted $served"
+[ "$sent" -gt 0 ] && [ "$served" -ge "$sent" ] || die "wrk reports $sent requests, the server counted $served"
 kill -TERM "$SERVER_PID"
-wait "$SERVER_PID" || fail "kf-server exited $? after the load"
+wait "$SERVER_PID" || die "kf-server exited $? after the load"
 echo "ok: $sent infer requests under wrk, all 2xx"

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "libkf/kube/rate_limit.h"
@@ -43,6 +44,16 @@ TEST_CASE("token bucket: saves up at most burst tokens") {
   CHECK(bucket.reserve() == 500ms);
 }
 
+TEST_CASE("token bucket: wait() sleeps for the reservation the injected clock gives") {
+  FakeClock clock;
+  kube::TokenBucket bucket(1000, 1, clock.fn());
+  CHECK(bucket.wait() == 0ns);
+  CHECK(bucket.wait() == 1ms); // the bucket is empty and the clock stands still: it waits for the next token
+  CHECK(bucket.wait() == 2ms);
+  clock.now += 10ms;
+  CHECK(bucket.wait() == 0ns);
+}
+
 TEST_CASE("token bucket: qps <= 0 is no limit, a burst below 1 counts as 1") {
   FakeClock clock;
   kube::TokenBucket unlimited(0, 0, clock.fn());
@@ -60,8 +71,17 @@ TEST_CASE("in-flight limit: a slot is taken and given back - a full limit blocks
   }
   CHECK(limit.in_flight() == 0);
   limit.acquire();
-  std::thread waiter([&] { kube::InFlightLimit::Slot slot(limit); }); // blocks until release()
+  std::atomic<bool> got{false};
+  std::thread waiter([&] {
+    kube::InFlightLimit::Slot slot(limit);
+    got = true;
+  });
+  while (limit.waiting() == 0) std::this_thread::yield(); // the waiter is inside acquire(), blocked
+  CHECK_FALSE(got);
+  CHECK(limit.in_flight() == 1);
   limit.release();
   waiter.join();
+  CHECK(got);
+  CHECK(limit.waiting() == 0);
   CHECK(limit.in_flight() == 0);
 }
