@@ -92,85 +92,101 @@ void print_result(const Globals& g, const action::ApplyResult& r, action::DryRun
 
 } // namespace
 
-void add_apply(CLI::App& app, Globals& g) {
-  struct Flags {
-    std::vector<std::string> files;
-    std::string kubeconfig, context, namespace_, dry_run = "none", field_manager = "kf", timeout = "5m";
-    bool force_conflicts = false, prune = false, wait = false;
-    int concurrency = 8;
-  };
-  auto flags = std::make_shared<Flags>();
-  auto* cmd = app.add_subcommand("apply", "Install or upgrade the Kubeflow components named in kf.yaml (or apply "
-                                          "manifests with -f) with server-side apply: namespaces and CRDs first");
-  hint(cmd->add_option("-f,--filename", flags->files, "A manifest file, a directory of them, or '-' for stdin (repeatable)")
+namespace {
+
+struct ApplyFlags {
+  std::vector<std::string> files;
+  std::string kubeconfig, context, namespace_, dry_run = "none", field_manager = "kf", timeout = "5m";
+  bool force_conflicts = false, prune = false, wait = false;
+  int concurrency = 8;
+};
+
+void add_apply_flags(CLI::App& cmd, ApplyFlags& flags) {
+  hint(cmd.add_option("-f,--filename", flags.files, "A manifest file, a directory of them, or '-' for stdin (repeatable)")
            ->type_name("FILE")
            ->expected(1)
            ->allow_extra_args(false)
            ->take_all(),
        Hint{{}, "file"});
-  hint(cmd->add_option("--kubeconfig", flags->kubeconfig, "The kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
+  hint(cmd.add_option("--kubeconfig", flags.kubeconfig, "The kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
            ->type_name("FILE"),
        Hint{{}, "file"});
-  hint(cmd->add_option("--context", flags->context, "The kubeconfig context (default: its current-context)")->type_name("NAME"),
+  hint(cmd.add_option("--context", flags.context, "The kubeconfig context (default: its current-context)")->type_name("NAME"),
        Hint{{}, "context"});
-  cmd->add_option("-n,--namespace", flags->namespace_,
-                  "Namespace for objects without one (default: spec.platform.namespace, with -f the context's)")
+  cmd.add_option("-n,--namespace", flags.namespace_,
+                 "Namespace for objects without one (default: spec.platform.namespace, with -f the context's)")
       ->type_name("NS");
-  hint(cmd->add_option("--dry-run", flags->dry_run,
-                       "'client': render and order, send nothing (no cluster needed); 'server': the server validates "
-                       "every object and stores nothing")
+  hint(cmd.add_option("--dry-run", flags.dry_run,
+                      "'client': render and order, send nothing (no cluster needed); 'server': the server validates "
+                      "every object and stores nothing")
            ->check(CLI::IsMember({"none", "client", "server"}))
            ->type_name("MODE"),
        Hint{{"none", "client", "server"}, ""});
-  cmd->add_flag("--prune", flags->prune, "Delete what kf applied before (by its labels) and no longer renders");
-  cmd->add_flag("--wait", flags->wait, "Wait until every applied Deployment is Available");
-  cmd->add_option("--timeout", flags->timeout, "How long --wait waits (default 5m)")->type_name("DURATION");
-  cmd->add_option("--concurrency", flags->concurrency, "Requests in flight at once within an ordering tier (default 8)")
+  cmd.add_flag("--prune", flags.prune, "Delete what kf applied before (by its labels) and no longer renders");
+  cmd.add_flag("--wait", flags.wait, "Wait until every applied Deployment is Available");
+  cmd.add_option("--timeout", flags.timeout, "How long --wait waits (default 5m)")->type_name("DURATION");
+  cmd.add_option("--concurrency", flags.concurrency, "Requests in flight at once within an ordering tier (default 8)")
       ->check(CLI::Range(1, 64))
       ->type_name("N");
-  cmd->add_flag("--force-conflicts", flags->force_conflicts, "Take over fields that another field manager owns");
-  cmd->add_option("--field-manager", flags->field_manager, "The field manager kf applies as (default kf)")->type_name("NAME");
-  cmd->footer(
-      "Without -f, kf installs spec.platform.components of kf.yaml: each from kf's component index (a pinned git "
-      "repository, fetched into $XDG_CACHE_HOME/kf/sources) or from spec.platform.source (a directory, or a git URL "
-      "with an optional #REF; a component's manifests are then <source>/<component>), rendered with 'kustomize "
-      "build' or 'kubectl kustomize' (a kustomization) or read as YAML. Then the project's long-lived objects: the "
-      "InferenceService (spec.serving) and notebooks, when a component serves their kinds; jobs, experiments and "
-      "workflows are runs that kf train, kf tune and kf pipeline run start.\n\n"
-      "Order: Namespaces, CRDs (kf waits until each is Established and served), built-in kinds, custom resources, "
-      "admission webhooks last. Every object gets the labels app.kubernetes.io/managed-by=kf, kf.dev/applied-by "
-      "(the project, or 'manifests' with -f) and kf.dev/component; the kinds are recorded in the ConfigMap "
-      "kube-system/kf-applied-<applied-by>, so --prune and kf delete --platform find them. Prints one line per "
-      "object (created, configured, unchanged, pruned) and a summary ('no changes' when nothing changed); -o "
-      "yaml|json prints the objects (with --dry-run=client: as rendered, for GitOps). Failed requests are retried "
-      "(429, 5xx, dropped connections).\n\n"
-      "Examples:\n"
-      "  kf apply                                   # the platform of kf.yaml\n"
-      "  kf apply --prune --wait\n"
-      "  kf apply --dry-run=client -o yaml > platform.yaml\n"
-      "  kf apply -f manifests/\n"
-      "  kf render all | kf apply -f -\n"
-      "  kf apply -f crds.yaml --dry-run=server -o yaml");
+  cmd.add_flag("--force-conflicts", flags.force_conflicts, "Take over fields that another field manager owns");
+  cmd.add_option("--field-manager", flags.field_manager, "The field manager kf applies as (default kf)")->type_name("NAME");
+}
+
+constexpr const char* k_apply_footer =
+    "Without -f, kf installs spec.platform.components of kf.yaml: each from kf's component index (a pinned git "
+    "repository, fetched into $XDG_CACHE_HOME/kf/sources) or from spec.platform.source (a directory, or a git URL "
+    "with an optional #REF; a component's manifests are then <source>/<component>), rendered with 'kustomize "
+    "build' or 'kubectl kustomize' (a kustomization) or read as YAML. Then the project's long-lived objects: the "
+    "InferenceService (spec.serving) and notebooks, when a component serves their kinds; jobs, experiments and "
+    "workflows are runs that kf train, kf tune and kf pipeline run start.\n\n"
+    "Order: Namespaces, CRDs (kf waits until each is Established and served), built-in kinds, custom resources, "
+    "admission webhooks last. Every object gets the labels app.kubernetes.io/managed-by=kf, kf.dev/applied-by "
+    "(the project, or 'manifests' with -f) and kf.dev/component; the kinds are recorded in the ConfigMap "
+    "kube-system/kf-applied-<applied-by>, so --prune and kf delete --platform find them. Prints one line per "
+    "object (created, configured, unchanged, pruned) and a summary ('no changes' when nothing changed); -o "
+    "yaml|json prints the objects (with --dry-run=client: as rendered, for GitOps). Failed requests are retried "
+    "(429, 5xx, dropped connections).\n\n"
+    "Examples:\n"
+    "  kf apply                                   # the platform of kf.yaml\n"
+    "  kf apply --prune --wait\n"
+    "  kf apply --dry-run=client -o yaml > platform.yaml\n"
+    "  kf apply -f manifests/\n"
+    "  kf render all | kf apply -f -\n"
+    "  kf apply -f crds.yaml --dry-run=server -o yaml";
+
+action::ApplyOptions apply_options(const ApplyFlags& flags) {
+  action::ApplyOptions opts;
+  opts.files = flags.files;
+  opts.kubeconfig.kubeconfig = flags.kubeconfig;
+  opts.kubeconfig.context = flags.context;
+  opts.kubeconfig.namespace_ = flags.namespace_;
+  opts.dry_run = flags.dry_run == "server"   ? action::DryRun::server
+                 : flags.dry_run == "client" ? action::DryRun::client
+                                             : action::DryRun::none;
+  if (flags.prune && opts.dry_run == action::DryRun::client)
+    throw UsageError("--prune needs the cluster's objects: use it with --dry-run=server, not client");
+  opts.force_conflicts = flags.force_conflicts;
+  opts.field_manager = flags.field_manager;
+  opts.prune = flags.prune;
+  opts.wait = flags.wait;
+  opts.timeout = parse_timeout(flags.timeout);
+  opts.concurrency = flags.concurrency;
+  return opts;
+}
+
+} // namespace
+
+void add_apply(CLI::App& app, Globals& g) {
+  auto flags = std::make_shared<ApplyFlags>();
+  auto* cmd = app.add_subcommand("apply", "Install or upgrade the Kubeflow components named in kf.yaml (or apply "
+                                          "manifests with -f) with server-side apply: namespaces and CRDs first");
+  add_apply_flags(*cmd, *flags);
+  cmd->footer(k_apply_footer);
   cmd->callback([&g, flags] {
     g.run = [&g, flags] {
       TerminalReporter reporter(g);
       const action::Context ctx{reporter};
-      action::ApplyOptions opts;
-      opts.files = flags->files;
-      opts.kubeconfig.kubeconfig = flags->kubeconfig;
-      opts.kubeconfig.context = flags->context;
-      opts.kubeconfig.namespace_ = flags->namespace_;
-      opts.dry_run = flags->dry_run == "server"   ? action::DryRun::server
-                     : flags->dry_run == "client" ? action::DryRun::client
-                                                  : action::DryRun::none;
-      if (flags->prune && opts.dry_run == action::DryRun::client)
-        throw UsageError("--prune needs the cluster's objects: use it with --dry-run=server, not client");
-      opts.force_conflicts = flags->force_conflicts;
-      opts.field_manager = flags->field_manager;
-      opts.prune = flags->prune;
-      opts.wait = flags->wait;
-      opts.timeout = parse_timeout(flags->timeout);
-      opts.concurrency = flags->concurrency;
+      action::ApplyOptions opts = apply_options(*flags);
       auto view = std::make_shared<WaitView>(::isatty(STDERR_FILENO) != 0);
       opts.on_wait = [view](const platform::WaitProgress& p) { (*view)(p); };
       opts.stdin_text = read_stdin_if(flags->files);

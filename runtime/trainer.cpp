@@ -90,29 +90,34 @@ std::unique_ptr<Engine> choose_engine(const TrainerOptions& o, const WorldInfo& 
   return make_cpu_engine(model, opt, comm);
 }
 
-} // namespace
-
-int run_training(const TrainerOptions& o, const WorldInfo& w) {
-  const double t_start = now_s();
-  validate(o);
-  set_blas_threads(o, w);
-  DataSplit data = load_data(o.data, w.rank, w.size);
-  log(w, "data: " + std::to_string(data.train.size()) + " training and " + std::to_string(data.test.size()) +
-             " test samples in this rank's shard");
-  auto comm = connect_world(w, o.rendezvous);
-  if (w.size > 1) log(w, "rendezvous complete at " + w.master_addr + ":" + std::to_string(w.master_port));
-
+// --model's layers for the data's sample shape and classes.
+ModelConfig model_config(const TrainerOptions& o, const Dataset& train) {
   ModelConfig mc = o.model;
-  mc.input = data.train.sample_shape;
-  mc.classes = data.train.classes;
-  Model model(mc, o.seed);
-  Optimizer optimizer(o.optimizer, model.params());
-  auto engine = choose_engine(o, w, model, optimizer, *comm);
-  if (w.rank == 0)
-    log(w, "model " + mc.kind + ", " + std::to_string(model.parameter_count()) + " parameters, " +
-               std::to_string(model.flops_per_sample() / 1e6) + " MFLOP/sample forward, engine " + engine->name());
+  mc.input = train.sample_shape;
+  mc.classes = train.classes;
+  return mc;
+}
 
-  // Resume: rank 0 reads the newest checkpoint and sends it to everyone.
+// Full batches per epoch in this rank's shard.
+std::size_t steps_of(const TrainerOptions& o, const Dataset& train) {
+  const std::size_t steps = train.size() / o.batch_size;
+  if (steps == 0)
+    throw UsageError("--batch-size " + std::to_string(o.batch_size) + " is larger than this worker's shard (" +
+                     std::to_string(train.size()) + " samples)");
+  return steps;
+}
+
+// Rank 0's metrics file (--metrics-file, else OUTPUT/metrics.jsonl); null elsewhere.
+std::unique_ptr<MetricsWriter> open_metrics(const TrainerOptions& o, const WorldInfo& w) {
+  if (w.rank != 0) return nullptr;
+  return std::make_unique<MetricsWriter>(o.metrics_file.empty() ? (fs::path(o.output) / "metrics.jsonl").string()
+                                                                : o.metrics_file);
+}
+
+// Resume: rank 0 reads the newest checkpoint under --output and sends it to
+// everyone; every rank loads it. Fresh progress when there is none.
+TrainProgress resume(const TrainerOptions& o, const WorldInfo& w, Communicator& comm, Model& model, Optimizer& optimizer,
+                     Engine& engine) {
   TrainProgress progress;
   std::vector<char> ckpt;
   std::string ckpt_path;
@@ -127,26 +132,80 @@ int run_training(const TrainerOptions& o, const WorldInfo& w) {
         ckpt.assign(bytes.begin(), bytes.end());
       }
   }
-  comm->broadcast(ckpt, 0);
-  if (!ckpt.empty()) {
-    progress = decode_checkpoint(std::string_view(ckpt.data(), ckpt.size()),
-                                 "checkpoint " + (w.rank == 0 ? ckpt_path : std::string("from rank 0")), model, optimizer);
-    engine->push();
-    log(w, "resuming from " + (w.rank == 0 ? ckpt_path : std::string("rank 0's checkpoint")) + " at step " +
-               std::to_string(progress.global_step) + " (epoch " + std::to_string(progress.epoch + 1) + ", step " +
-               std::to_string(progress.step_in_epoch) + ")");
-  }
+  comm.broadcast(ckpt, 0);
+  if (ckpt.empty()) return progress;
+  progress = decode_checkpoint(std::string_view(ckpt.data(), ckpt.size()),
+                               "checkpoint " + (w.rank == 0 ? ckpt_path : std::string("from rank 0")), model, optimizer);
+  engine.push();
+  log(w, "resuming from " + (w.rank == 0 ? ckpt_path : std::string("rank 0's checkpoint")) + " at step " +
+             std::to_string(progress.global_step) + " (epoch " + std::to_string(progress.epoch + 1) + ", step " +
+             std::to_string(progress.step_in_epoch) + ")");
+  return progress;
+}
 
-  const std::size_t steps_per_epoch = data.train.size() / o.batch_size;
-  if (steps_per_epoch == 0)
-    throw UsageError("--batch-size " + std::to_string(o.batch_size) + " is larger than this worker's shard (" +
-                     std::to_string(data.train.size()) + " samples)");
+// The progress line of contract/progress.h, on stderr.
+void print_progress(const WorldInfo& w, std::size_t epoch, std::size_t epochs, std::size_t step, std::size_t steps,
+                    double loss, float lr, double samples_per_second) {
+  contract::ProgressLine line;
+  line.rank = w.rank;
+  line.world = w.size;
+  line.epoch = static_cast<long>(epoch);
+  line.epochs = static_cast<long>(epochs);
+  line.step = static_cast<long>(step);
+  line.steps = static_cast<long>(steps);
+  line.loss = loss;
+  line.lr = static_cast<double>(lr);
+  line.samples_per_second = samples_per_second;
+  std::fprintf(stderr, "%s\n", contract::format_progress_line(line).c_str());
+}
+
+// Test loss and accuracy over every rank's shard into `m`.
+void measure(Engine& engine, const Dataset& test, Communicator& comm, EpochMetrics& m) {
+  std::array<double, 3> sums = evaluate(engine, test);
+  comm.allreduce_sum(sums.data(), sums.size());
+  m.test_loss = sums[2] > 0 ? sums[0] / sums[2] : 0.0;
+  m.accuracy = sums[2] > 0 ? sums[1] / sums[2] : 0.0;
+}
+
+// Rank 0 writes model.safetensors and model.json (with how it was trained).
+void export_final(const TrainerOptions& o, const WorldInfo& w, Model& model, const TrainProgress& progress,
+                  const EpochMetrics& last) {
+  if (w.rank != 0) return;
+  nlohmann::json extra = {
+      {"data", {{"source", o.data.source}, {"format", o.data.format}}},
+      {"training", {{"epochs", o.epochs}, {"batch_size", o.batch_size}, {"workers", w.size},
+                    {"optimizer", o.optimizer.kind}, {"lr", o.optimizer.lr}, {"seed", o.seed},
+                    {"steps", progress.global_step}}},
+      {"metrics", {{"accuracy", last.accuracy}, {"loss", last.loss}, {"test_loss", last.test_loss}}}};
+  export_model(o.output, model, extra);
+  log(w, "exported " + (fs::path(o.output) / "model.safetensors").string() + " and model.json");
+}
+
+} // namespace
+
+int run_training(const TrainerOptions& o, const WorldInfo& w) {
+  const double t_start = now_s();
+  validate(o);
+  set_blas_threads(o, w);
+  DataSplit data = load_data(o.data, w.rank, w.size);
+  log(w, "data: " + std::to_string(data.train.size()) + " training and " + std::to_string(data.test.size()) +
+             " test samples in this rank's shard");
+  auto comm = connect_world(w, o.rendezvous);
+  if (w.size > 1) log(w, "rendezvous complete at " + w.master_addr + ":" + std::to_string(w.master_port));
+
+  Model model(model_config(o, data.train), o.seed);
+  Optimizer optimizer(o.optimizer, model.params());
+  auto engine = choose_engine(o, w, model, optimizer, *comm);
+  if (w.rank == 0)
+    log(w, "model " + o.model.kind + ", " + std::to_string(model.parameter_count()) + " parameters, " +
+               std::to_string(model.flops_per_sample() / 1e6) + " MFLOP/sample forward, engine " + engine->name());
+
+  TrainProgress progress = resume(o, w, *comm, model, optimizer, *engine);
+
+  const std::size_t steps_per_epoch = steps_of(o, data.train);
   const std::uint64_t total_steps = o.epochs * steps_per_epoch;
   const float grad_scale = 1.0f / static_cast<float>(o.batch_size * static_cast<std::size_t>(w.size));
-  std::unique_ptr<MetricsWriter> metrics;
-  if (w.rank == 0)
-    metrics = std::make_unique<MetricsWriter>(o.metrics_file.empty() ? (fs::path(o.output) / "metrics.jsonl").string()
-                                                                     : o.metrics_file);
+  auto metrics = open_metrics(o, w);
   auto checkpoint = [&] {
     engine->pull();
     if (w.rank == 0) save_checkpoint(o.output, encode_checkpoint(model, optimizer, progress), progress.global_step);
@@ -175,30 +234,18 @@ int run_training(const TrainerOptions& o, const WorldInfo& w) {
         checkpoint();
       if (o.progress && w.rank == 0 && now_s() - t_log >= 1.0) {
         t_log = now_s();
-        contract::ProgressLine line;
-        line.rank = w.rank;
-        line.world = w.size;
-        line.epoch = static_cast<long>(epoch + 1);
-        line.epochs = static_cast<long>(o.epochs);
-        line.step = static_cast<long>(s + 1);
-        line.steps = static_cast<long>(steps_per_epoch);
-        line.loss = progress.loss_sum / progress.samples;
-        line.lr = static_cast<double>(lr);
-        line.samples_per_second = static_cast<double>(s + 1 - first_step) *
-                                  static_cast<double>(o.batch_size * static_cast<std::size_t>(w.size)) / (t_log - t_epoch);
-        std::fprintf(stderr, "%s\n", contract::format_progress_line(line).c_str());
+        print_progress(w, epoch + 1, o.epochs, s + 1, steps_per_epoch, progress.loss_sum / progress.samples, lr,
+                       static_cast<double>(s + 1 - first_step) *
+                           static_cast<double>(o.batch_size * static_cast<std::size_t>(w.size)) / (t_log - t_epoch));
       }
       if (o.step_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(o.step_delay_ms));
     }
     const double epoch_s = now_s() - t_epoch;
-    std::array<double, 3> test = evaluate(*engine, data.test);
-    comm->allreduce_sum(test.data(), test.size());
+    measure(*engine, data.test, *comm, last);
     last.epoch = epoch + 1;
     last.step = progress.global_step;
     last.loss = progress.samples > 0 ? progress.loss_sum / progress.samples : 0.0;
     last.train_accuracy = progress.samples > 0 ? progress.correct / progress.samples : 0.0;
-    last.test_loss = test[2] > 0 ? test[0] / test[2] : 0.0;
-    last.accuracy = test[2] > 0 ? test[1] / test[2] : 0.0;
     last.samples_per_s = static_cast<double>((steps_per_epoch - first_step) * o.batch_size * static_cast<std::size_t>(w.size)) / epoch_s;
     last.wall_s = now_s() - t_start;
     if (metrics) metrics->write(last);
@@ -209,22 +256,10 @@ int run_training(const TrainerOptions& o, const WorldInfo& w) {
   if (last.epoch == 0) {
     // Restarted after the last epoch: nothing to train; measure the model.
     log(w, "training already complete (" + std::to_string(o.epochs) + " epochs); exporting again");
-    std::array<double, 3> test = evaluate(*engine, data.test);
-    comm->allreduce_sum(test.data(), test.size());
-    last.accuracy = test[2] > 0 ? test[1] / test[2] : 0.0;
-    last.test_loss = test[2] > 0 ? test[0] / test[2] : 0.0;
+    measure(*engine, data.test, *comm, last);
   }
   engine->pull();
-  if (w.rank == 0) {
-    nlohmann::json extra = {
-        {"data", {{"source", o.data.source}, {"format", o.data.format}}},
-        {"training", {{"epochs", o.epochs}, {"batch_size", o.batch_size}, {"workers", w.size},
-                      {"optimizer", o.optimizer.kind}, {"lr", o.optimizer.lr}, {"seed", o.seed},
-                      {"steps", progress.global_step}}},
-        {"metrics", {{"accuracy", last.accuracy}, {"loss", last.loss}, {"test_loss", last.test_loss}}}};
-    export_model(o.output, model, extra);
-    log(w, "exported " + (fs::path(o.output) / "model.safetensors").string() + " and model.json");
-  }
+  export_final(o, w, model, progress, last);
   comm->barrier();
   return 0;
 }

@@ -177,6 +177,105 @@ void record_build(const Context& ctx, const stdfs::path& project_dir, const std:
 
 } // namespace
 
+namespace {
+
+// The programs: the trainer (the cpu variant takes the CUDA-free build when
+// there is one) and the model server beside it.
+std::vector<image::Program> programs_of(const Context& ctx, const BuildOptions& o) {
+  stdfs::path trainer = o.trainer;
+  if (trainer.empty() && o.variant == "cpu") {
+    try {
+      trainer = local::find_runtime("kf-trainer-cpu");
+    } catch (const Error&) {
+    }
+  }
+  if (trainer.empty()) trainer = local::find_runtime("kf-trainer");
+  if (!executable(trainer)) throw Error(trainer.string() + " is not an executable file");
+  std::vector<image::Program> programs{{trainer, "kf-trainer"}};
+  ctx.reporter.debug("trainer: " + trainer.string());
+  if (auto server = find_server(trainer)) {
+    programs.push_back({*server, "kf-server"});
+    ctx.reporter.debug("model server: " + server->string());
+  }
+  return programs;
+}
+
+// The OCI labels: title, version, revision (HEAD; a warning when the work tree is dirty), source, kf's own.
+void label(const Context& ctx, const spec::LoadedProject& loaded, const BuildOptions& o, const std::string& tag,
+           image::BuildSpec& spec, BuildResult& r) {
+  if (const auto head = git::head(loaded.dir)) {
+    r.commit = head->commit;
+    if (head->dirty) ctx.reporter.warn("the work tree has uncommitted changes; the image's revision label names HEAD " + r.commit.substr(0, 12));
+  }
+  spec.labels["org.opencontainers.image.title"] = loaded.project.name;
+  spec.labels["org.opencontainers.image.version"] = tag;
+  if (!r.commit.empty()) spec.labels["org.opencontainers.image.revision"] = r.commit;
+  if (const std::string src = origin_url(loaded.dir); !src.empty()) spec.labels["org.opencontainers.image.source"] = src;
+  spec.labels["dev.kf.version"] = k_version;
+  spec.labels["dev.kf.variant"] = o.variant;
+}
+
+// kf.yaml's spec.image.base, pulled into the store (its client is kept for a push to the same registry).
+std::unique_ptr<image::BaseImage> pull_base(const Context& ctx, const std::string& base_ref, const image::RegistryOptions& ro,
+                                            const stdfs::path& trainer, image::BlobStore& store,
+                                            std::unique_ptr<image::RegistryClient>& client, BuildResult& r) {
+  const auto ref = image::parse_reference(base_ref);
+  r.base = ref.str();
+  ctx.reporter.info("pulling base image " + ref.str());
+  client = std::make_unique<image::RegistryClient>(ref.registry, ro);
+  client->ping();
+  auto base = std::make_unique<image::BaseImage>(
+      image::pull_base(*client, ref, image::oci_architecture(image::read_elf(trainer).machine), store));
+  ctx.reporter.debug("base " + ref.str() + " (" + base->digest + "): " + std::to_string(base->image.layers.size()) +
+                     " layers, " + std::to_string(base->files.size()) + " paths");
+  return base;
+}
+
+// What build_image made, into the result and the log.
+void report_built(const Context& ctx, const image::BuildResult& built, const std::string& repository,
+                  const std::string& variant, BuildResult& r) {
+  r.architecture = built.architecture;
+  r.bundled = built.bundled;
+  r.from_base = built.from_base;
+  r.skipped = built.skipped;
+  r.digest = built.image.manifest.digest;
+  r.reference = repository + "@" + r.digest;
+  for (std::size_t i = 0; i < built.image.layers.size(); ++i)
+    r.layers.push_back({built.image.layers[i].digest, built.image.layers[i].size, built.image.layer_origins[i]});
+  for (const auto& lib : built.bundled) ctx.reporter.debug("bundled " + lib);
+  for (const auto& lib : built.from_base) ctx.reporter.debug("from the base image: " + lib);
+  for (const auto& lib : built.skipped) ctx.reporter.debug("left to the GPU driver: " + lib);
+  std::uint64_t total = 0;
+  for (const auto& l : built.image.layers) total += l.size;
+  ctx.reporter.info("built " + r.digest.substr(0, 19) + " (" + variant + ", " + std::to_string(built.image.layers.size()) +
+                    " layers, " + mib(total) + ")");
+}
+
+// --push: through the base's client when it is the same registry.
+void push(const Context& ctx, const BuildOptions& o, const image::Image& image, image::BlobStore& store,
+          const image::Reference& target, const std::string& tag, const image::RegistryOptions& ro,
+          image::RegistryClient* base_client, BuildResult& r) {
+  std::unique_ptr<image::RegistryClient> own;
+  image::RegistryClient* client = base_client && base_client->registry() == target.registry ? base_client : nullptr;
+  if (!client) {
+    own = std::make_unique<image::RegistryClient>(target.registry, ro);
+    client = own.get();
+    client->ping();
+  }
+  image::PushStats stats;
+  const std::string pushed = image::push_image(*client, image, store, target.repository, tag, o.chunk_size, o.on_blob, stats);
+  if (pushed != r.digest) throw Error(target.registry + ": the registry stored the manifest as " + pushed);
+  r.pushed = true;
+  r.blobs_uploaded = stats.uploaded;
+  r.blobs_existing = stats.existed;
+  r.blobs_mounted = stats.mounted;
+  r.bytes_uploaded = stats.bytes_uploaded;
+  ctx.reporter.info("pushed " + r.tagged + " (" + std::to_string(stats.uploaded) + " blobs uploaded, " +
+                    std::to_string(stats.existed) + " already there, " + std::to_string(stats.mounted) + " mounted)");
+}
+
+} // namespace
+
 BuildResult build(const Context& ctx, const BuildOptions& o) {
   BuildResult r;
   r.outputs = validate(o);
@@ -195,104 +294,32 @@ BuildResult build(const Context& ctx, const BuildOptions& o) {
   const image::Reference target = image::parse_reference(r.tagged); // checks name and tag
   const std::int64_t mtime = source_date_epoch();
 
-  // What goes in.
-  // The cpu variant takes the CUDA-free build of the trainer when there is one.
-  stdfs::path trainer = o.trainer;
-  if (trainer.empty() && o.variant == "cpu") {
-    try {
-      trainer = local::find_runtime("kf-trainer-cpu");
-    } catch (const Error&) {
-    }
-  }
-  if (trainer.empty()) trainer = local::find_runtime("kf-trainer");
-  if (!executable(trainer)) throw Error(trainer.string() + " is not an executable file");
   image::BuildSpec spec;
   spec.variant = o.variant;
   spec.mtime = mtime;
-  spec.programs.push_back({trainer, "kf-trainer"});
-  ctx.reporter.debug("trainer: " + trainer.string());
-  if (auto server = find_server(trainer)) {
-    spec.programs.push_back({*server, "kf-server"});
-    ctx.reporter.debug("model server: " + server->string());
-  }
-  if (const auto head = git::head(loaded.dir)) {
-    r.commit = head->commit;
-    if (head->dirty) ctx.reporter.warn("the work tree has uncommitted changes; the image's revision label names HEAD " + r.commit.substr(0, 12));
-  }
-  spec.labels["org.opencontainers.image.title"] = loaded.project.name;
-  spec.labels["org.opencontainers.image.version"] = tag;
-  if (!r.commit.empty()) spec.labels["org.opencontainers.image.revision"] = r.commit;
-  if (const std::string src = origin_url(loaded.dir); !src.empty()) spec.labels["org.opencontainers.image.source"] = src;
-  spec.labels["dev.kf.version"] = k_version;
-  spec.labels["dev.kf.variant"] = o.variant;
-
+  spec.programs = programs_of(ctx, o);
+  label(ctx, loaded, o, tag, spec, r);
   image::RegistryOptions ro;
   ro.insecure = o.insecure;
   ro.ca_file = o.ca_file;
   ro.auth.config_dir = o.docker_config;
   ro.log = [&ctx](const std::string& line) { ctx.reporter.debug(line); };
-
   r.layout = (loaded.dir / ".kf" / "image").lexically_normal();
   image::BlobStore store(r.layout);
-
-  std::unique_ptr<image::BaseImage> base;
   std::unique_ptr<image::RegistryClient> base_client;
-  if (!is.base.empty()) {
-    const auto ref = image::parse_reference(is.base);
-    r.base = ref.str();
-    ctx.reporter.info("pulling base image " + ref.str());
-    base_client = std::make_unique<image::RegistryClient>(ref.registry, ro);
-    base_client->ping();
-    base = std::make_unique<image::BaseImage>(
-        image::pull_base(*base_client, ref, image::oci_architecture(image::read_elf(trainer).machine), store));
-    ctx.reporter.debug("base " + ref.str() + " (" + base->digest + "): " + std::to_string(base->image.layers.size()) +
-                       " layers, " + std::to_string(base->files.size()) + " paths");
-    spec.base = base.get();
-  }
+  std::unique_ptr<image::BaseImage> base;
+  if (!is.base.empty()) base = pull_base(ctx, is.base, ro, spec.programs.front().host_path, store, base_client, r);
+  spec.base = base.get();
 
   const auto built = image::build_image(spec, store);
-  r.architecture = built.architecture;
-  r.bundled = built.bundled;
-  r.from_base = built.from_base;
-  r.skipped = built.skipped;
-  r.digest = built.image.manifest.digest;
-  r.reference = repository + "@" + r.digest;
-  for (std::size_t i = 0; i < built.image.layers.size(); ++i)
-    r.layers.push_back({built.image.layers[i].digest, built.image.layers[i].size, built.image.layer_origins[i]});
-  for (const auto& lib : built.bundled) ctx.reporter.debug("bundled " + lib);
-  for (const auto& lib : built.from_base) ctx.reporter.debug("from the base image: " + lib);
-  for (const auto& lib : built.skipped) ctx.reporter.debug("left to the GPU driver: " + lib);
-  std::uint64_t total = 0;
-  for (const auto& l : built.image.layers) total += l.size;
-  ctx.reporter.info("built " + r.digest.substr(0, 19) + " (" + o.variant + ", " + std::to_string(built.image.layers.size()) +
-                    " layers, " + mib(total) + ")");
-
+  report_built(ctx, built, repository, o.variant, r);
   image::write_oci_layout(built.image, store, r.layout, tag, true);
   for (const auto& out : r.outputs) {
     if (out.kind == "oci") image::write_oci_layout(built.image, store, out.path, tag);
     else image::write_docker_archive(built.image, store, out.path, r.tagged, mtime);
     ctx.reporter.info("wrote " + out.kind + ":" + out.path.string());
   }
-
-  if (o.push) {
-    std::unique_ptr<image::RegistryClient> own;
-    image::RegistryClient* client = base_client && base_client->registry() == target.registry ? base_client.get() : nullptr;
-    if (!client) {
-      own = std::make_unique<image::RegistryClient>(target.registry, ro);
-      client = own.get();
-      client->ping();
-    }
-    image::PushStats stats;
-    const std::string pushed = image::push_image(*client, built.image, store, target.repository, tag, o.chunk_size, o.on_blob, stats);
-    if (pushed != r.digest) throw Error(target.registry + ": the registry stored the manifest as " + pushed);
-    r.pushed = true;
-    r.blobs_uploaded = stats.uploaded;
-    r.blobs_existing = stats.existed;
-    r.blobs_mounted = stats.mounted;
-    r.bytes_uploaded = stats.bytes_uploaded;
-    ctx.reporter.info("pushed " + r.tagged + " (" + std::to_string(stats.uploaded) + " blobs uploaded, " +
-                      std::to_string(stats.existed) + " already there, " + std::to_string(stats.mounted) + " mounted)");
-  }
+  if (o.push) push(ctx, o, built.image, store, target, tag, ro, base_client.get(), r);
 
   render::BuiltImage record;
   record.repository = repository;

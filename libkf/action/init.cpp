@@ -80,6 +80,47 @@ std::vector<std::string> list_files(const stdfs::path& root) {
   return files;
 }
 
+// staging/tree: the template cloned (without .git, renamed with --name), or
+// kf.yaml, README.md and .gitignore; returns the files, relative to the tree.
+std::vector<std::string> prepare_tree(const Context& ctx, const InitOptions& options, const std::string& name,
+                                      const stdfs::path& staging) {
+  std::error_code ec;
+  if (options.from.empty()) {
+    stdfs::create_directory(staging / "tree");
+    fs::write_file_atomic(staging / "tree" / "kf.yaml", scaffold_kf_yaml(name, options.framework));
+    fs::write_file_atomic(staging / "tree" / "README.md", project_readme(name));
+    fs::write_file_atomic(staging / "tree" / ".gitignore", k_gitignore);
+    return {".gitignore", "README.md", "kf.yaml"};
+  }
+  const auto [url, ref] = split_ref(options.from);
+  if (url.find("://") == std::string::npos && url.find('@') == std::string::npos && !stdfs::is_directory(url, ec))
+    throw Error("cannot clone " + url + ": no such directory");
+  ctx.reporter.info("cloning " + url + (ref.empty() ? "" : " at " + ref));
+  const stdfs::path clone_dir = staging / "clone";
+  git::clone(url, ref, clone_dir);
+  stdfs::remove_all(clone_dir / ".git");
+  if (!stdfs::is_regular_file(clone_dir / spec::k_project_file))
+    throw Error("template " + url + " has no " + spec::k_project_file + " at its root");
+  if (!options.name.empty()) {
+    const auto file = clone_dir / spec::k_project_file;
+    fs::write_file_atomic(file, rename_project(fs::read_file(file), options.from + ":kf.yaml", name));
+  }
+  std::vector<std::string> files;
+  for (const auto& f : list_files(clone_dir)) files.push_back(f);
+  stdfs::rename(clone_dir, staging / "tree");
+  return files;
+}
+
+// Throws naming the files that exist already.
+void refuse_clashes(const InitResult& result) {
+  std::vector<std::string> clashes;
+  for (const auto& f : result.files)
+    if (stdfs::exists(result.dir / f)) clashes.push_back(f);
+  if (!clashes.empty())
+    throw Error(str::join(clashes, ", ") + (clashes.size() == 1 ? " already exists" : " already exist") + " in " +
+                result.dir.string() + " (use --force to overwrite)");
+}
+
 } // namespace
 
 InitResult init(const Context& ctx, const InitOptions& options) {
@@ -107,29 +148,7 @@ InitResult init(const Context& ctx, const InitOptions& options) {
   fs::TempDirGuard staging(fs::make_temp_dir(dir_existed ? result.dir : parent, "kf-init"));
 
   // 1. Prepare every file in the staging directory.
-  if (!options.from.empty()) {
-    const auto [url, ref] = split_ref(options.from);
-    if (url.find("://") == std::string::npos && url.find('@') == std::string::npos && !stdfs::is_directory(url, ec))
-      throw Error("cannot clone " + url + ": no such directory");
-    ctx.reporter.info("cloning " + url + (ref.empty() ? "" : " at " + ref));
-    const stdfs::path clone_dir = staging.path() / "clone";
-    git::clone(url, ref, clone_dir);
-    stdfs::remove_all(clone_dir / ".git");
-    if (!stdfs::is_regular_file(clone_dir / spec::k_project_file))
-      throw Error("template " + url + " has no " + spec::k_project_file + " at its root");
-    if (!options.name.empty()) {
-      const auto file = clone_dir / spec::k_project_file;
-      fs::write_file_atomic(file, rename_project(fs::read_file(file), options.from + ":kf.yaml", result.name));
-    }
-    for (const auto& f : list_files(clone_dir)) result.files.push_back(f);
-    stdfs::rename(clone_dir, staging.path() / "tree");
-  } else {
-    stdfs::create_directory(staging.path() / "tree");
-    fs::write_file_atomic(staging.path() / "tree" / "kf.yaml", scaffold_kf_yaml(result.name, options.framework));
-    fs::write_file_atomic(staging.path() / "tree" / "README.md", project_readme(result.name));
-    fs::write_file_atomic(staging.path() / "tree" / ".gitignore", k_gitignore);
-    result.files = {".gitignore", "README.md", "kf.yaml"};
-  }
+  result.files = prepare_tree(ctx, options, result.name, staging.path());
   const stdfs::path tree = staging.path() / "tree";
   // The project must load before anything lands in the user's directory;
   // errors name the template, not the staging directory.
@@ -138,14 +157,7 @@ InitResult init(const Context& ctx, const InitOptions& options) {
   spec::decode_project(yaml::parse(fs::read_file(tree / spec::k_project_file), shown));
 
   // 2. Refuse to overwrite without --force.
-  if (dir_existed && !options.force) {
-    std::vector<std::string> clashes;
-    for (const auto& f : result.files)
-      if (stdfs::exists(result.dir / f)) clashes.push_back(f);
-    if (!clashes.empty())
-      throw Error(str::join(clashes, ", ") + (clashes.size() == 1 ? " already exists" : " already exist") + " in " +
-                  result.dir.string() + " (use --force to overwrite)");
-  }
+  if (dir_existed && !options.force) refuse_clashes(result);
 
   // 3. Git: a first commit, unless the directory is inside a repository.
   const auto enclosing = git::find_repository(dir_existed ? result.dir : parent);

@@ -5,8 +5,10 @@
 
 namespace kf::action {
 
-std::string scaffold_kf_yaml(const std::string& name, const std::string& framework) {
-  return fmt::format(R"(# kf project spec. Reference: `man kf-init` (KF.YAML) or `kf validate --help`.
+namespace {
+
+// kf init's kf.yaml: every field with its default, {name} and {framework} filled in.
+constexpr const char* k_kf_yaml = R"(# kf project spec. Reference: `man kf-init` (KF.YAML) or `kf validate --help`.
 # Every field is optional unless marked required; the values shown are the defaults.
 apiVersion: kf.dev/v1alpha1
 kind: Project
@@ -100,8 +102,12 @@ spec:
     - name: local
       type: local
   defaultTarget: local
-)",
-                     fmt::arg("name", name), fmt::arg("framework", framework));
+)";
+
+} // namespace
+
+std::string scaffold_kf_yaml(const std::string& name, const std::string& framework) {
+  return fmt::format(fmt::runtime(k_kf_yaml), fmt::arg("name", name), fmt::arg("framework", framework));
 }
 
 } // namespace kf::action

@@ -79,20 +79,14 @@ Descriptor build_layer(const std::vector<TarEntry>& entries, std::int64_t mtime,
   return Descriptor{media::k_oci_layer_gzip, digest, size};
 }
 
-BuildResult build_image(const BuildSpec& spec, BlobStore& store) {
-  if (spec.programs.empty()) throw Error("nothing to put in the image: no programs");
-  if (spec.variant != "cpu" && spec.variant != "cuda") throw UsageError("unknown variant " + str::quote(spec.variant));
-  const Program& main = spec.programs.front();
-  const ElfInfo main_elf = read_elf(main.host_path);
-  BuildResult r;
-  r.architecture = oci_architecture(main_elf.machine);
-  const BaseImage* base = spec.base;
-  if (spec.variant == "cuda" && !base)
-    throw UsageError("the cuda variant needs a CUDA runtime base image: set spec.image.base in kf.yaml");
+namespace {
 
-  // 1. What the programs need. Driver libraries and what the base has are not
-  //    looked for here: a build machine without a GPU driver (or without the
-  //    CUDA libraries the base brings) can still build the image.
+// 1. What the programs need. Driver libraries and what the base has are not
+//    looked for here: a build machine without a GPU driver (or without the
+//    CUDA libraries the base brings) can still build the image.
+std::vector<ResolvedLibrary> needed_libraries(const BuildSpec& spec, const ElfInfo& main_elf) {
+  const BaseImage* base = spec.base;
+  const Program& main = spec.programs.front();
   LibrarySearch search = spec.search;
   search.provided = [&](const std::string& soname) {
     return is_driver_library(soname) || (base && base->files.find_named(soname).has_value()) ||
@@ -116,18 +110,26 @@ BuildResult build_image(const BuildSpec& spec, BlobStore& store) {
   if (spec.variant == "cuda" && cuda_libs.empty())
     throw Error("the cuda variant needs a trainer built with CUDA, but " + main.host_path.string() +
                 " links no CUDA library: build it where nvcc and NCCL are found (cmake -DKF_CUDA=ON), or build --variant cpu");
+  return libs;
+}
 
-  // 2. Where libraries go, and which the base already has.
-  std::string libdir;
-  if (base)
-    if (auto libc = base->files.find_named("libc.so.6")) libdir = dir_of(*libc);
-  if (libdir.empty()) {
-    for (const auto& l : libs)
-      if (l.soname == "libc.so.6" && !l.path.empty()) libdir = image_relative(stdfs::weakly_canonical(l.path).parent_path(), spec.search.root);
-    if (libdir.empty()) libdir = "usr/lib";
-  }
-  std::vector<TarEntry> lib_entries;
-  std::map<std::string, std::string> placed; // soname -> image path
+// 2. Where libraries go: beside the base's libc, else beside the build machine's.
+std::string library_dir(const BuildSpec& spec, const std::vector<ResolvedLibrary>& libs) {
+  if (spec.base)
+    if (auto libc = spec.base->files.find_named("libc.so.6")) return dir_of(*libc);
+  for (const auto& l : libs)
+    if (l.soname == "libc.so.6" && !l.path.empty())
+      return image_relative(stdfs::weakly_canonical(l.path).parent_path(), spec.search.root);
+  return "usr/lib";
+}
+
+// The libraries the image gets (the base's and the driver's are noted in r,
+// not copied); `placed`: soname -> image path.
+std::vector<TarEntry> library_entries(const BuildSpec& spec, const std::vector<ResolvedLibrary>& libs, BuildResult& r,
+                                      std::map<std::string, std::string>& placed) {
+  const BaseImage* base = spec.base;
+  const std::string libdir = library_dir(spec, libs);
+  std::vector<TarEntry> entries;
   for (const auto& l : libs) {
     if (is_driver_library(l.soname)) {
       r.skipped.push_back(l.soname);
@@ -138,41 +140,49 @@ BuildResult build_image(const BuildSpec& spec, BlobStore& store) {
       continue;
     }
     if (is_cuda_library(l.soname)) // only the cuda variant gets here (the cpu variant refused them above)
-      throw Error("the base image " + base->ref.str() + " does not provide " + l.soname + ", which " + main.name +
+      throw Error("the base image " + base->ref.str() + " does not provide " + l.soname + ", which " +
+                  spec.programs.front().name +
                   " needs: build on a CUDA runtime image (nvidia/cuda:<version>-runtime-<os>) of the CUDA version it was built with");
     TarEntry e;
     e.path = libdir + "/" + l.soname;
     e.source = stdfs::canonical(l.path);
     e.mode = 0755;
     placed[l.soname] = e.path;
-    lib_entries.push_back(std::move(e));
+    entries.push_back(std::move(e));
   }
-  if (!main_elf.interp.empty()) {
-    const std::string interp = stdfs::path(main_elf.interp).relative_path().generic_string();
-    const bool provided = base && base->files.exists(interp);
-    if (!provided) {
-      TarEntry e;
-      e.path = interp;
-      const std::string soname = stdfs::path(main_elf.interp).filename().string();
-      if (placed.count(soname) && placed[soname] != interp) {
-        e.type = TarEntry::Type::symlink;
-        e.link = rel_link(interp, placed[soname]);
-      } else if (!placed.count(soname)) {
-        e.source = stdfs::canonical(spec.search.root.empty() || spec.search.root == "/"
-                                        ? stdfs::path(main_elf.interp)
-                                        : spec.search.root / stdfs::path(main_elf.interp).relative_path());
-        e.mode = 0755;
-      }
-      if (!(placed.count(soname) && placed[soname] == interp)) lib_entries.push_back(std::move(e));
-    }
+  return entries;
+}
+
+// The program interpreter (ld-linux), unless the base has it: a link to the
+// copy among the libraries, or the build machine's file.
+void add_interpreter(const BuildSpec& spec, const ElfInfo& main_elf, const std::map<std::string, std::string>& placed,
+                     std::vector<TarEntry>& entries) {
+  if (main_elf.interp.empty()) return;
+  const std::string interp = stdfs::path(main_elf.interp).relative_path().generic_string();
+  if (spec.base && spec.base->files.exists(interp)) return;
+  const std::string soname = stdfs::path(main_elf.interp).filename().string();
+  const auto at = placed.find(soname);
+  if (at != placed.end() && at->second == interp) return; // already there
+  TarEntry e;
+  e.path = interp;
+  if (at != placed.end()) {
+    e.type = TarEntry::Type::symlink;
+    e.link = rel_link(interp, at->second);
+  } else {
+    e.source = stdfs::canonical(spec.search.root.empty() || spec.search.root == "/"
+                                    ? stdfs::path(main_elf.interp)
+                                    : spec.search.root / stdfs::path(main_elf.interp).relative_path());
+    e.mode = 0755;
   }
-  for (const auto& e : lib_entries)
-    if (e.type == TarEntry::Type::file) r.bundled.push_back("/" + e.path);
-  const std::string workdir = stdfs::path(spec.workdir).relative_path().generic_string();
-  auto in_base = [&](const std::string& p) { return base && base->files.type_of(p).has_value(); };
+  entries.push_back(std::move(e));
+}
+
+// /tmp and the CA bundle for an image from scratch, and the working directory.
+void add_system_files(const BuildSpec& spec, std::vector<TarEntry>& entries) {
+  const BaseImage* base = spec.base;
   auto add_dir = [&](const std::string& p, unsigned mode) {
-    if (p.empty() || in_base(p)) return;
-    lib_entries.push_back(TarEntry{p, TarEntry::Type::directory, mode, {}, {}, {}});
+    if (p.empty() || (base && base->files.type_of(p).has_value())) return;
+    entries.push_back(TarEntry{p, TarEntry::Type::directory, mode, {}, {}, {}});
   };
   if (!base) {
     add_dir("tmp", 01777);
@@ -181,48 +191,27 @@ BuildResult build_image(const BuildSpec& spec, BlobStore& store) {
       TarEntry e;
       e.path = spec.ca_bundle.relative_path().generic_string();
       e.source = stdfs::canonical(spec.ca_bundle);
-      lib_entries.push_back(std::move(e));
+      entries.push_back(std::move(e));
     }
   }
-  add_dir(workdir, 0777);
-  auto skip_dir = [&](const std::string& p) { return in_base(p) || (base && base->files.exists(p)); };
+  add_dir(stdfs::path(spec.workdir).relative_path().generic_string(), 0777);
+}
 
-  // 3. The layers: the base's, then libraries, then programs.
-  if (base) {
-    r.image.layers = base->image.layers;
-    r.image.diff_ids = base->image.diff_ids;
-    r.image.layer_origins = base->image.layer_origins;
-  }
-  Json history = base ? base->config.value("history", Json::array()) : Json::array();
-  const std::string created = rfc3339(spec.mtime);
-  if (!lib_entries.empty()) {
-    std::string diff_id;
-    r.image.layers.push_back(build_layer(with_parent_dirs(lib_entries, skip_dir), spec.mtime, store, diff_id, spec.gzip_level));
-    r.image.diff_ids.push_back(diff_id);
-    r.image.layer_origins.push_back("");
-    history.push_back({{"created", created},
-                       {"created_by", "kf build: " + std::to_string(r.bundled.size()) + " libraries (" + spec.variant + ")"}});
-  }
-  std::vector<TarEntry> prog_entries;
-  std::vector<std::string> names;
-  for (const auto& p : spec.programs) {
-    TarEntry e;
-    e.path = "usr/local/bin/" + p.name;
-    e.source = p.host_path;
-    e.mode = 0755;
-    prog_entries.push_back(std::move(e));
-    names.push_back(p.name);
-  }
-  {
-    std::string diff_id;
-    r.image.layers.push_back(build_layer(with_parent_dirs(prog_entries, skip_dir), spec.mtime, store, diff_id, spec.gzip_level));
-    r.image.diff_ids.push_back(diff_id);
-    r.image.layer_origins.push_back("");
-    history.push_back({{"created", created}, {"created_by", "kf build: " + str::join(names, ", ")}});
-  }
+// 3. One layer of `entries` (with their parent directories the base lacks) on top of r.image.
+void add_layer(const BuildSpec& spec, const std::vector<TarEntry>& entries, const std::string& created_by, BlobStore& store,
+               BuildResult& r, Json& history) {
+  const BaseImage* base = spec.base;
+  auto skip_dir = [&](const std::string& p) { return base && (base->files.type_of(p).has_value() || base->files.exists(p)); };
+  std::string diff_id;
+  r.image.layers.push_back(build_layer(with_parent_dirs(entries, skip_dir), spec.mtime, store, diff_id, spec.gzip_level));
+  r.image.diff_ids.push_back(diff_id);
+  r.image.layer_origins.push_back("");
+  history.push_back({{"created", rfc3339(spec.mtime)}, {"created_by", created_by}});
+}
 
-  // 4. Config and manifest.
-  Json cfg = base ? base->config.value("config", Json::object()) : Json::object();
+// 4. The container config: the base's, with PATH, the spec's env and labels, the entrypoint and workdir.
+Json container_config(const BuildSpec& spec) {
+  Json cfg = spec.base ? spec.base->config.value("config", Json::object()) : Json::object();
   if (!cfg.is_object()) cfg = Json::object();
   std::vector<std::string> env;
   if (cfg.contains("Env") && cfg["Env"].is_array())
@@ -236,20 +225,26 @@ BuildResult build_image(const BuildSpec& spec, BlobStore& store) {
     else env.push_back(kv);
   }
   cfg["Env"] = env;
-  cfg["Entrypoint"] = Json::array({"/usr/local/bin/" + main.name});
+  cfg["Entrypoint"] = Json::array({"/usr/local/bin/" + spec.programs.front().name});
   cfg.erase("Cmd");
   cfg["WorkingDir"] = spec.workdir;
   Json labels = cfg.contains("Labels") && cfg["Labels"].is_object() ? cfg["Labels"] : Json::object();
   for (const auto& [k, v] : spec.labels) labels[k] = v;
   cfg["Labels"] = labels;
+  return cfg;
+}
+
+// The image config and the manifest, stored as blobs.
+void store_config_and_manifest(const BuildSpec& spec, const ElfInfo& main_elf, Json history, BlobStore& store,
+                               BuildResult& r) {
   Json config = Json::object();
-  config["created"] = created;
+  config["created"] = rfc3339(spec.mtime);
   config["architecture"] = r.architecture;
   if (main_elf.machine == 183) config["variant"] = "v8";
   config["os"] = "linux";
-  config["config"] = cfg;
+  config["config"] = container_config(spec);
   config["rootfs"] = {{"type", "layers"}, {"diff_ids", r.image.diff_ids}};
-  config["history"] = history;
+  config["history"] = std::move(history);
   r.image.config_bytes = config.dump();
   r.image.config = store.put(media::k_oci_config, r.image.config_bytes);
 
@@ -260,11 +255,52 @@ BuildResult build_image(const BuildSpec& spec, BlobStore& store) {
   Json layers = Json::array();
   for (const auto& l : r.image.layers) layers.push_back(l.to_json());
   manifest["layers"] = layers;
-  if (base)
-    manifest["annotations"] = {{"org.opencontainers.image.base.name", base->ref.str()},
-                               {"org.opencontainers.image.base.digest", base->digest}};
+  if (spec.base)
+    manifest["annotations"] = {{"org.opencontainers.image.base.name", spec.base->ref.str()},
+                               {"org.opencontainers.image.base.digest", spec.base->digest}};
   r.image.manifest_bytes = manifest.dump();
   r.image.manifest = store.put(media::k_oci_manifest, r.image.manifest_bytes);
+}
+
+} // namespace
+
+BuildResult build_image(const BuildSpec& spec, BlobStore& store) {
+  if (spec.programs.empty()) throw Error("nothing to put in the image: no programs");
+  if (spec.variant != "cpu" && spec.variant != "cuda") throw UsageError("unknown variant " + str::quote(spec.variant));
+  const ElfInfo main_elf = read_elf(spec.programs.front().host_path);
+  BuildResult r;
+  r.architecture = oci_architecture(main_elf.machine);
+  const BaseImage* base = spec.base;
+  if (spec.variant == "cuda" && !base)
+    throw UsageError("the cuda variant needs a CUDA runtime base image: set spec.image.base in kf.yaml");
+
+  const auto libs = needed_libraries(spec, main_elf); // 1
+  std::map<std::string, std::string> placed;          // 2
+  std::vector<TarEntry> lib_entries = library_entries(spec, libs, r, placed);
+  add_interpreter(spec, main_elf, placed, lib_entries);
+  for (const auto& e : lib_entries)
+    if (e.type == TarEntry::Type::file) r.bundled.push_back("/" + e.path);
+  add_system_files(spec, lib_entries);
+
+  // 3. The layers: the base's, then libraries, then programs.
+  if (base) {
+    r.image.layers = base->image.layers;
+    r.image.diff_ids = base->image.diff_ids;
+    r.image.layer_origins = base->image.layer_origins;
+  }
+  Json history = base ? base->config.value("history", Json::array()) : Json::array();
+  if (!lib_entries.empty())
+    add_layer(spec, lib_entries, "kf build: " + std::to_string(r.bundled.size()) + " libraries (" + spec.variant + ")",
+              store, r, history);
+  std::vector<TarEntry> prog_entries;
+  std::vector<std::string> names;
+  for (const auto& p : spec.programs) {
+    prog_entries.push_back(TarEntry{"usr/local/bin/" + p.name, TarEntry::Type::file, 0755, p.host_path, {}, {}});
+    names.push_back(p.name);
+  }
+  add_layer(spec, prog_entries, "kf build: " + str::join(names, ", "), store, r, history);
+
+  store_config_and_manifest(spec, main_elf, std::move(history), store, r); // 4
   return r;
 }
 

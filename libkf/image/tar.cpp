@@ -216,115 +216,150 @@ std::string clean(std::string p) {
 
 } // namespace
 
-void read_tar(const std::filesystem::path& path, bool gunzip, const std::function<void(const TarMember&)>& member) {
-  // A small state machine over the byte stream: header blocks, then data to skip or collect.
-  std::string pending;               // bytes not yet consumed
-  std::uint64_t skip = 0;            // data bytes (with padding) still to drop
-  std::uint64_t collect = 0;         // pax / GNU long-name data still to gather
-  std::string collected;
-  char collect_type = 0;
-  std::string long_name, long_link;
-  std::map<std::string, std::string> pax;
-  int zero_blocks = 0;
-  bool ended = false;
-  auto bad = [&](const std::string& why) { throw Error("cannot read " + path.string() + ": not a valid tar (" + why + ")"); };
+namespace {
 
-  read_stream(path, gunzip, [&](const char* data, std::size_t size) {
-    if (ended) return;
-    pending.append(data, size);
+// A small state machine over the byte stream: header blocks, then data to
+// skip or collect (pax records, GNU long names), until two zero blocks.
+class TarReader {
+public:
+  TarReader(std::string what, const std::function<void(const TarMember&)>& member) : m_what(std::move(what)), m_member(member) {}
+
+  void feed(const char* data, std::size_t size) {
+    if (m_ended) return;
+    m_pending.append(data, size);
     std::size_t pos = 0;
-    while (true) {
-      if (skip > 0) {
-        const std::uint64_t n = std::min<std::uint64_t>(skip, pending.size() - pos);
-        pos += n;
-        skip -= n;
-        if (skip > 0) break;
-      }
-      if (collect > 0) {
-        const std::uint64_t n = std::min<std::uint64_t>(collect, pending.size() - pos);
-        collected.append(pending, pos, n);
-        pos += n;
-        collect -= n;
-        if (collect > 0) break;
-        // consumed the data; the padding is dropped next
-        const std::uint64_t padded = (collected.size() + k_block - 1) / k_block * k_block;
-        skip = padded - collected.size();
-        if (collect_type == 'x') {
-          pax.clear();
-          std::size_t i = 0;
-          while (i < collected.size()) {
-            const std::size_t sp = collected.find(' ', i);
-            if (sp == std::string::npos) bad("malformed pax record");
-            const std::size_t len = std::strtoull(collected.c_str() + i, nullptr, 10);
-            if (len == 0 || i + len > collected.size()) bad("malformed pax record");
-            const std::string rec = collected.substr(sp + 1, i + len - sp - 2);
-            const std::size_t eq = rec.find('=');
-            if (eq != std::string::npos) pax[rec.substr(0, eq)] = rec.substr(eq + 1);
-            i += len;
-          }
-        } else if (collect_type == 'L') {
-          long_name = field(collected.data(), collected.size());
-        } else if (collect_type == 'K') {
-          long_link = field(collected.data(), collected.size());
-        }
-        collected.clear();
-        continue;
-      }
-      if (pending.size() - pos < k_block) break;
-      const char* h = pending.data() + pos;
+    while (drop(pos) && gather(pos) && m_pending.size() - pos >= k_block) {
+      const char* h = m_pending.data() + pos;
       pos += k_block;
-      if (std::all_of(h, h + k_block, [](char c) { return c == 0; })) {
-        if (++zero_blocks == 2) {
-          ended = true;
-          break;
-        }
-        continue;
-      }
-      zero_blocks = 0;
-      if (std::memcmp(h + 257, "ustar", 5) != 0) bad("no ustar magic");
-      unsigned sum = 0;
-      for (std::size_t i = 0; i < k_block; ++i) sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(h[i]);
-      if (sum != parse_octal(h + 148, 8)) bad("bad header checksum");
-      const char type = h[156] ? h[156] : '0';
-      std::uint64_t len = parse_octal(h + 124, 12);
-      if (type == 'x' || type == 'L' || type == 'K') {
-        collect = len;
-        collect_type = type;
-        collected.clear();
-        if (collect == 0) skip = 0;
-        continue;
-      }
-      if (type == 'g') {
-        skip = (len + k_block - 1) / k_block * k_block;
-        continue;
-      }
-      TarMember m;
-      const std::string prefix = field(h + 345, 155);
-      m.path = field(h, 100);
-      if (!prefix.empty()) m.path = prefix + "/" + m.path;
-      m.link = field(h + 157, 100);
-      if (!long_name.empty()) m.path = long_name;
-      if (!long_link.empty()) m.link = long_link;
-      if (pax.count("path")) m.path = pax["path"];
-      if (pax.count("linkpath")) m.link = pax["linkpath"];
-      if (pax.count("size")) len = std::strtoull(pax["size"].c_str(), nullptr, 10);
-      long_name.clear();
-      long_link.clear();
-      pax.clear();
-      m.path = clean(m.path);
-      m.type = type;
-      m.size = len;
-      m.mode = static_cast<unsigned>(parse_octal(h + 100, 8));
-      m.uid = parse_octal(h + 108, 8);
-      m.gid = parse_octal(h + 116, 8);
-      m.mtime = static_cast<std::int64_t>(parse_octal(h + 136, 12));
-      if (!m.path.empty()) member(m);
-      const bool has_data = type == '0' || type == '7';
-      skip = has_data ? (len + k_block - 1) / k_block * k_block : 0;
+      if (!header(h)) break;
     }
-    pending.erase(0, pos);
-  });
-  if (!ended && (skip > 0 || collect > 0 || !pending.empty())) bad("truncated");
+    m_pending.erase(0, pos);
+  }
+
+  void finish() const {
+    if (!m_ended && (m_skip > 0 || m_collect > 0 || !m_pending.empty())) bad("truncated");
+  }
+
+private:
+  [[noreturn]] void bad(const std::string& why) const {
+    throw Error("cannot read " + m_what + ": not a valid tar (" + why + ")");
+  }
+
+  // Drops data being skipped; false while more is to come.
+  bool drop(std::size_t& pos) {
+    const std::uint64_t n = std::min<std::uint64_t>(m_skip, m_pending.size() - pos);
+    pos += n;
+    m_skip -= n;
+    return m_skip == 0;
+  }
+
+  // Gathers a pax or long-name record's data; false while more is to come.
+  bool gather(std::size_t& pos) {
+    if (m_collect == 0) return true;
+    const std::uint64_t n = std::min<std::uint64_t>(m_collect, m_pending.size() - pos);
+    m_collected.append(m_pending, pos, n);
+    pos += n;
+    m_collect -= n;
+    if (m_collect > 0) return false;
+    const std::uint64_t padded = (m_collected.size() + k_block - 1) / k_block * k_block;
+    m_skip = padded - m_collected.size(); // the padding is dropped next
+    if (m_collect_type == 'x') parse_pax();
+    else if (m_collect_type == 'L') m_long_name = field(m_collected.data(), m_collected.size());
+    else if (m_collect_type == 'K') m_long_link = field(m_collected.data(), m_collected.size());
+    m_collected.clear();
+    return drop(pos) && gather(pos);
+  }
+
+  // "<len> <key>=<value>\n" records.
+  void parse_pax() {
+    m_pax.clear();
+    std::size_t i = 0;
+    while (i < m_collected.size()) {
+      const std::size_t sp = m_collected.find(' ', i);
+      if (sp == std::string::npos) bad("malformed pax record");
+      const std::size_t len = std::strtoull(m_collected.c_str() + i, nullptr, 10);
+      if (len == 0 || i + len > m_collected.size()) bad("malformed pax record");
+      const std::string rec = m_collected.substr(sp + 1, i + len - sp - 2);
+      const std::size_t eq = rec.find('=');
+      if (eq != std::string::npos) m_pax[rec.substr(0, eq)] = rec.substr(eq + 1);
+      i += len;
+    }
+  }
+
+  // One header block; false after the end-of-archive blocks.
+  bool header(const char* h) {
+    if (std::all_of(h, h + k_block, [](char c) { return c == 0; })) {
+      m_ended = ++m_zero_blocks == 2;
+      return !m_ended;
+    }
+    m_zero_blocks = 0;
+    if (std::memcmp(h + 257, "ustar", 5) != 0) bad("no ustar magic");
+    unsigned sum = 0;
+    for (std::size_t i = 0; i < k_block; ++i) sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(h[i]);
+    if (sum != parse_octal(h + 148, 8)) bad("bad header checksum");
+    const char type = h[156] ? h[156] : '0';
+    const std::uint64_t len = parse_octal(h + 124, 12);
+    if (type == 'x' || type == 'L' || type == 'K') {
+      m_collect = len;
+      m_collect_type = type;
+      m_collected.clear();
+      return true;
+    }
+    if (type == 'g') {
+      m_skip = (len + k_block - 1) / k_block * k_block;
+      return true;
+    }
+    const TarMember m = member(h, type, len);
+    if (!m.path.empty()) m_member(m);
+    const bool has_data = type == '0' || type == '7';
+    m_skip = has_data ? (m.size + k_block - 1) / k_block * k_block : 0;
+    return true;
+  }
+
+  // The member a header describes, with the pax and long names before it applied.
+  TarMember member(const char* h, char type, std::uint64_t len) {
+    TarMember m;
+    const std::string prefix = field(h + 345, 155);
+    m.path = field(h, 100);
+    if (!prefix.empty()) m.path = prefix + "/" + m.path;
+    m.link = field(h + 157, 100);
+    if (!m_long_name.empty()) m.path = m_long_name;
+    if (!m_long_link.empty()) m.link = m_long_link;
+    if (m_pax.count("path")) m.path = m_pax["path"];
+    if (m_pax.count("linkpath")) m.link = m_pax["linkpath"];
+    if (m_pax.count("size")) len = std::strtoull(m_pax["size"].c_str(), nullptr, 10);
+    m_long_name.clear();
+    m_long_link.clear();
+    m_pax.clear();
+    m.path = clean(m.path);
+    m.type = type;
+    m.size = len;
+    m.mode = static_cast<unsigned>(parse_octal(h + 100, 8));
+    m.uid = parse_octal(h + 108, 8);
+    m.gid = parse_octal(h + 116, 8);
+    m.mtime = static_cast<std::int64_t>(parse_octal(h + 136, 12));
+    return m;
+  }
+
+  std::string m_what;
+  const std::function<void(const TarMember&)>& m_member;
+  std::string m_pending;        // bytes not yet consumed
+  std::uint64_t m_skip = 0;     // data bytes (with padding) still to drop
+  std::uint64_t m_collect = 0;  // pax / GNU long-name data still to gather
+  std::string m_collected;
+  char m_collect_type = 0;
+  std::string m_long_name, m_long_link;
+  std::map<std::string, std::string> m_pax;
+  int m_zero_blocks = 0;
+  bool m_ended = false;
+};
+
+} // namespace
+
+void read_tar(const std::filesystem::path& path, bool gunzip, const std::function<void(const TarMember&)>& member) {
+  TarReader reader(path.string(), member);
+  read_stream(path, gunzip, [&](const char* data, std::size_t size) { reader.feed(data, size); });
+  reader.finish();
 }
 
 } // namespace kf::image

@@ -122,6 +122,58 @@ int free_port() {
   return ntohs(addr.sin_port);
 }
 
+namespace {
+
+// PyTorchJob: ranks in Master-then-Worker order, the env torchrun and torch.distributed read.
+void pytorch_replicas(const std::vector<ReplicaGroup>& groups, int total, const PlanOptions& o, JobPlan& plan) {
+  const int port = o.free_port();
+  int rank = 0;
+  for (const auto& g : groups)
+    for (int i = 0; i < g.replicas; ++i, ++rank) {
+      ReplicaPlan r{g.type, i, str::lower(g.type) + "-" + std::to_string(i), g.argv, g.env, g.policy};
+      const std::vector<std::pair<std::string, std::string>> injected = {
+          {"PYTHONUNBUFFERED", "1"},
+          {"MASTER_ADDR", "127.0.0.1"},
+          {"MASTER_PORT", std::to_string(port)},
+          {"WORLD_SIZE", std::to_string(total)},
+          {"RANK", std::to_string(rank)},
+          {"PET_MASTER_ADDR", "127.0.0.1"},
+          {"PET_MASTER_PORT", std::to_string(port)},
+          {"PET_NNODES", std::to_string(total)},
+          {"PET_NODE_RANK", std::to_string(rank)},
+          {"PET_NPROC_PER_NODE", "1"},
+      };
+      r.env.insert(r.env.end(), injected.begin(), injected.end());
+      plan.replicas.push_back(std::move(r));
+    }
+  plan.success_replica = plan.replicas.front().name;
+}
+
+// TFJob: every replica but the evaluator has an address in TF_CONFIG's cluster.
+void tf_replicas(const std::vector<ReplicaGroup>& groups, const PlanOptions& o, JobPlan& plan) {
+  Json cluster = Json::object();
+  for (const auto& g : groups) {
+    if (g.type == "Evaluator" || g.replicas == 0) continue;
+    Json addrs = Json::array();
+    for (int i = 0; i < g.replicas; ++i) addrs.push_back("127.0.0.1:" + std::to_string(o.free_port()));
+    cluster[tf_role(g.type)] = addrs;
+  }
+  bool has_chief = false;
+  for (const auto& g : groups) {
+    for (int i = 0; i < g.replicas; ++i) {
+      ReplicaPlan r{g.type, i, str::lower(g.type) + "-" + std::to_string(i), g.argv, g.env, g.policy};
+      const Json tf = {{"cluster", cluster}, {"task", {{"type", tf_role(g.type)}, {"index", i}}}, {"environment", "cloud"}};
+      r.env.emplace_back("PYTHONUNBUFFERED", "1");
+      r.env.emplace_back("TF_CONFIG", tf.dump());
+      plan.replicas.push_back(std::move(r));
+    }
+    if ((g.type == "Chief" || g.type == "Master") && g.replicas > 0) has_chief = true;
+  }
+  plan.success_replica = has_chief ? plan.replicas.front().name : "worker-0";
+}
+
+} // namespace
+
 JobPlan plan_job(const Json& object, const PlanOptions& o) {
   const std::string kind = object.value("kind", "");
   const KindInfo* k = kind_info(kind);
@@ -155,52 +207,8 @@ JobPlan plan_job(const Json& object, const PlanOptions& o) {
   int total = 0;
   for (const auto& g : groups) total += g.replicas;
   if (total == 0) throw Error(prefix + ": no replicas to run");
-
-  if (kind == "PyTorchJob") {
-    const int port = o.free_port();
-    int rank = 0;
-    for (const auto& g : groups)
-      for (int i = 0; i < g.replicas; ++i, ++rank) {
-        ReplicaPlan r{g.type, i, str::lower(g.type) + "-" + std::to_string(i), g.argv, g.env, g.policy};
-        const std::vector<std::pair<std::string, std::string>> injected = {
-            {"PYTHONUNBUFFERED", "1"},
-            {"MASTER_ADDR", "127.0.0.1"},
-            {"MASTER_PORT", std::to_string(port)},
-            {"WORLD_SIZE", std::to_string(total)},
-            {"RANK", std::to_string(rank)},
-            {"PET_MASTER_ADDR", "127.0.0.1"},
-            {"PET_MASTER_PORT", std::to_string(port)},
-            {"PET_NNODES", std::to_string(total)},
-            {"PET_NODE_RANK", std::to_string(rank)},
-            {"PET_NPROC_PER_NODE", "1"},
-        };
-        r.env.insert(r.env.end(), injected.begin(), injected.end());
-        plan.replicas.push_back(std::move(r));
-      }
-    plan.success_replica = plan.replicas.front().name;
-    return plan;
-  }
-
-  // TFJob: every replica but the evaluator has an address in TF_CONFIG's cluster.
-  Json cluster = Json::object();
-  for (const auto& g : groups) {
-    if (g.type == "Evaluator" || g.replicas == 0) continue;
-    Json addrs = Json::array();
-    for (int i = 0; i < g.replicas; ++i) addrs.push_back("127.0.0.1:" + std::to_string(o.free_port()));
-    cluster[tf_role(g.type)] = addrs;
-  }
-  bool has_chief = false;
-  for (const auto& g : groups) {
-    for (int i = 0; i < g.replicas; ++i) {
-      ReplicaPlan r{g.type, i, str::lower(g.type) + "-" + std::to_string(i), g.argv, g.env, g.policy};
-      const Json tf = {{"cluster", cluster}, {"task", {{"type", tf_role(g.type)}, {"index", i}}}, {"environment", "cloud"}};
-      r.env.emplace_back("PYTHONUNBUFFERED", "1");
-      r.env.emplace_back("TF_CONFIG", tf.dump());
-      plan.replicas.push_back(std::move(r));
-    }
-    if ((g.type == "Chief" || g.type == "Master") && g.replicas > 0) has_chief = true;
-  }
-  plan.success_replica = has_chief ? plan.replicas.front().name : "worker-0";
+  if (kind == "PyTorchJob") pytorch_replicas(groups, total, o, plan);
+  else tf_replicas(groups, o, plan);
   return plan;
 }
 
