@@ -10,7 +10,7 @@
 #include "cli/follow_view.h"
 #include "libkf/action/follow.h"
 #include "libkf/action/runs.h"
-#include "libkf/kube/http.h"
+#include "libkf/http/http.h"
 #include "libkf/util/error.h"
 
 namespace kf::cli {
@@ -18,13 +18,13 @@ namespace kf::cli {
 namespace {
 
 // kf_server_requests_total summed over its labels, from the server's /metrics; -1 when unreachable.
-long requests_served(kube::Transport& http) {
+long requests_served(http::Client& client, const std::string& url) {
   try {
-    kube::HttpRequest req;
-    req.target = "/metrics";
-    req.accept = "text/plain";
+    http::Request req;
+    req.url = url + "/metrics";
+    req.headers = {"Accept: text/plain"};
     req.timeout = std::chrono::seconds(2);
-    const auto resp = http.perform(req);
+    const auto resp = client.perform(req);
     if (resp.status != 200) return -1;
     long total = 0;
     std::size_t at = 0;
@@ -64,15 +64,13 @@ std::string wait_until_ready(action::ProjectTarget& pt, const std::string& run, 
 // Attached: the requests served, redrawn on a terminal, until Ctrl-C stops the server.
 int show_requests(action::ProjectTarget& pt, const std::string& run, const std::string& url,
                   const std::function<bool()>& interrupted) {
-  kube::ClusterConfig server;
-  server.server = url;
-  kube::Transport http(server);
+  http::Client client;
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   long last = -2;
   while (!interrupted()) {
     const auto o = pt.target->get(run);
     if (!o || target::is_finished(*o)) throw Error("the model server stopped: " + (o ? o->value("status", Json::object()).dump() : ""));
-    const long n = requests_served(http);
+    const long n = requests_served(client, url);
     if (tty && n != last && n >= 0) std::cerr << "\r\033[Krequests served: " << n << " (Ctrl-C stops the server)" << std::flush;
     last = n;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));

@@ -2,7 +2,7 @@
 #include <filesystem>
 
 #include "libkf/action/runs.h"
-#include "libkf/kube/http.h"
+#include "libkf/http/http.h"
 #include "libkf/util/error.h"
 #include "libkf/util/idx.h"
 #include "libkf/util/strings.h"
@@ -72,17 +72,15 @@ PredictResult predict(const Context& ctx, const PredictOptions& o, ProjectTarget
                                {"shape", {1, sample.pixels.size()}},
                                {"datatype", "UINT8"},
                                {"data", sample.pixels}}}}};
-  kube::ClusterConfig server;
-  server.server = url;
-  kube::Transport http(server);
-  kube::HttpRequest req;
+  http::Client client;
+  http::Request req;
   req.method = "POST";
-  req.target = "/v2/models/" + run + "/infer";
+  req.url = r.url;
   req.body = request.dump();
-  req.content_type = "application/json";
+  req.headers = {"Content-Type: application/json", "Accept: application/json"};
   req.timeout = std::chrono::seconds(30);
   ctx.reporter.debug("POST " + r.url);
-  const auto resp = http.perform(req);
+  const auto resp = client.perform(req);
   try {
     r.response = Json::parse(resp.body);
   } catch (const Json::exception&) {

@@ -47,7 +47,7 @@ std::string with_query(const std::string& url, const std::string& param) {
 
 std::string scope_key(const std::vector<std::string>& scopes) { return str::join(scopes, " "); }
 
-std::string media_type_of(const HttpResponse& res, const std::string& bytes) {
+std::string media_type_of(const http::Response& res, const std::string& bytes) {
   std::string ct = res.header("content-type");
   if (const auto semi = ct.find(';'); semi != std::string::npos) ct = str::trim(ct.substr(0, semi));
   if (!ct.empty() && ct != "application/json" && ct != "text/plain") return ct;
@@ -63,7 +63,7 @@ std::string media_type_of(const HttpResponse& res, const std::string& bytes) {
 
 } // namespace
 
-std::string registry_error_text(const HttpResponse& res) {
+std::string registry_error_text(const http::Response& res) {
   try {
     const Json j = Json::parse(res.body);
     if (j.contains("errors") && j["errors"].is_array() && !j["errors"].empty()) {
@@ -85,7 +85,9 @@ RegistryClient::RegistryClient(std::string registry, RegistryOptions options)
     : m_registry(std::move(registry)), m_options(std::move(options)) {
   const std::string host = m_registry == "docker.io" ? "registry-1.docker.io" : m_registry;
   m_base = (m_options.insecure ? "http://" : "https://") + host;
-  m_http = std::make_unique<Http>(HttpOptions{m_options.ca_file});
+  http::ClientOptions co;
+  co.tls.ca_file = m_options.ca_file;
+  m_http = std::make_unique<http::Client>(co);
 }
 
 RegistryClient::~RegistryClient() = default;
@@ -97,11 +99,11 @@ const std::optional<Credentials>& RegistryClient::credentials() {
   return *m_creds;
 }
 
-void RegistryClient::fail(const std::string& what, const HttpResponse& res) const {
+void RegistryClient::fail(const std::string& what, const http::Response& res) const {
   throw Error(m_registry + ": " + what + ": " + registry_error_text(res));
 }
 
-std::string RegistryClient::location(const HttpResponse& res, const std::string& what) const {
+std::string RegistryClient::location(const http::Response& res, const std::string& what) const {
   const std::string loc = res.header("location");
   if (loc.empty()) throw Error(m_registry + ": " + what + ": the registry sent no Location");
   if (str::starts_with(loc, "http://") || str::starts_with(loc, "https://")) return loc;
@@ -109,7 +111,7 @@ std::string RegistryClient::location(const HttpResponse& res, const std::string&
   return m_base + "/" + loc;
 }
 
-void RegistryClient::authorize(HttpRequest& req, const std::vector<std::string>& scopes) {
+void RegistryClient::authorize(http::Request& req, const std::vector<std::string>& scopes) {
   req.basic_user.clear();
   req.basic_password.clear();
   std::erase_if(req.headers, [](const std::string& h) { return str::starts_with(h, "Authorization:"); });
@@ -125,11 +127,11 @@ void RegistryClient::authorize(HttpRequest& req, const std::vector<std::string>&
 void RegistryClient::fetch_token(const Challenge& c, const std::vector<std::string>& scopes) {
   const std::string realm = c.param("realm");
   if (realm.empty()) throw Error(m_registry + ": its Bearer challenge names no realm (token server)");
-  HttpRequest req;
+  http::Request req;
   const auto& creds = credentials();
   std::string query;
   auto add = [&](const std::string& k, const std::string& v) {
-    query += (query.empty() ? "" : "&") + k + "=" + url_encode(v);
+    query += (query.empty() ? "" : "&") + k + "=" + http::url_encode(v);
   };
   if (!c.param("service").empty()) add("service", c.param("service"));
   for (const auto& s : scopes) add("scope", s);
@@ -150,11 +152,11 @@ void RegistryClient::fetch_token(const Challenge& c, const std::vector<std::stri
     }
   }
   req.timeout = std::chrono::seconds(60);
-  HttpResponse res;
+  http::Response res;
   try {
     res = m_http->perform(req);
-  } catch (const HttpTransportError& e) {
-    throw Error("cannot reach the token server " + path_of(realm) + " of " + m_registry + ": " + e.what());
+  } catch (const http::TransportError& e) {
+    throw Error("cannot reach the token server " + path_of(realm) + " of " + m_registry + ": " + http::without_timing(e.what()));
   }
   if (m_options.log) m_options.log(req.method + " " + realm.substr(0, realm.find('?')) + " (token) -> " + std::to_string(res.status));
   if (res.status == 401 || res.status == 403)
@@ -174,7 +176,7 @@ void RegistryClient::fetch_token(const Challenge& c, const std::vector<std::stri
   m_tokens[scope_key(scopes)] = token;
 }
 
-void RegistryClient::on_challenge(const HttpResponse& res, const std::vector<std::string>& scopes, bool retried) {
+void RegistryClient::on_challenge(const http::Response& res, const std::vector<std::string>& scopes, bool retried) {
   const auto challenges = parse_www_authenticate(res.header("www-authenticate"));
   const Challenge* bearer = nullptr;
   const Challenge* basic = nullptr;
@@ -215,14 +217,14 @@ void RegistryClient::on_challenge(const HttpResponse& res, const std::vector<std
   throw Error(m_registry + ": 401 Unauthorized without a Basic or Bearer challenge kf can answer");
 }
 
-HttpResponse RegistryClient::send(HttpRequest req, const std::vector<std::string>& scopes) {
+http::Response RegistryClient::send(http::Request req, const std::vector<std::string>& scopes) {
   for (int attempt = 0;; ++attempt) {
     authorize(req, scopes);
-    HttpResponse res;
+    http::Response res;
     try {
       res = m_http->perform(req);
-    } catch (const HttpTransportError& e) {
-      throw Error("cannot reach registry " + m_registry + " (" + req.method + " " + path_of(req.url) + "): " + e.what());
+    } catch (const http::TransportError& e) {
+      throw Error("cannot reach registry " + m_registry + " (" + req.method + " " + path_of(req.url) + "): " + http::without_timing(e.what()));
     }
     if (m_options.log) m_options.log(req.method + " " + path_of(req.url) + " -> " + std::to_string(res.status));
     if (res.status != 401) return res;
@@ -231,7 +233,7 @@ HttpResponse RegistryClient::send(HttpRequest req, const std::vector<std::string
 }
 
 void RegistryClient::ping() {
-  HttpRequest req;
+  http::Request req;
   req.url = url("/v2/");
   req.timeout = std::chrono::seconds(60);
   const auto res = send(req, {});
@@ -240,7 +242,7 @@ void RegistryClient::ping() {
 }
 
 bool RegistryClient::blob_exists(const std::string& repo, const std::string& digest) {
-  HttpRequest req;
+  http::Request req;
   req.method = "HEAD";
   req.url = url("/v2/" + repo + "/blobs/" + digest);
   req.timeout = std::chrono::seconds(60);
@@ -269,9 +271,9 @@ BlobEvent::State RegistryClient::push_blob(const std::string& repo, const Descri
   if (!mount_from.empty() && mount_from != repo) {
     std::vector<std::string> scopes = push_scope;
     scopes.push_back("repository:" + mount_from + ":pull");
-    HttpRequest req;
+    http::Request req;
     req.method = "POST";
-    req.url = url("/v2/" + repo + "/blobs/uploads/?mount=" + url_encode(blob.digest) + "&from=" + url_encode(mount_from));
+    req.url = url("/v2/" + repo + "/blobs/uploads/?mount=" + http::url_encode(blob.digest) + "&from=" + http::url_encode(mount_from));
     req.timeout = std::chrono::seconds(120);
     const auto res = send(req, scopes);
     if (res.status == 201) {
@@ -281,7 +283,7 @@ BlobEvent::State RegistryClient::push_blob(const std::string& repo, const Descri
     if (res.status != 202) fail("mount " + blob.digest + " from " + mount_from, res);
     loc = location(res, "mount " + blob.digest);
   } else {
-    HttpRequest req;
+    http::Request req;
     req.method = "POST";
     req.url = url("/v2/" + repo + "/blobs/uploads/");
     req.timeout = std::chrono::seconds(120);
@@ -295,7 +297,7 @@ BlobEvent::State RegistryClient::push_blob(const std::string& repo, const Descri
   if (chunked) {
     while (sent < blob.size) {
       const std::uint64_t n = std::min(chunk_size, blob.size - sent);
-      HttpRequest req;
+      http::Request req;
       req.method = "PATCH";
       req.url = loc;
       req.body_file = file;
@@ -312,9 +314,9 @@ BlobEvent::State RegistryClient::push_blob(const std::string& repo, const Descri
       report(BlobEvent::State::uploading, sent);
     }
   }
-  HttpRequest req;
+  http::Request req;
   req.method = "PUT";
-  req.url = with_query(loc, "digest=" + url_encode(blob.digest));
+  req.url = with_query(loc, "digest=" + http::url_encode(blob.digest));
   req.headers = {"Content-Type: application/octet-stream"};
   if (!chunked) {
     req.body_file = file;
@@ -332,7 +334,7 @@ BlobEvent::State RegistryClient::push_blob(const std::string& repo, const Descri
 
 std::string RegistryClient::put_manifest(const std::string& repo, const std::string& tag, const std::string& media_type,
                                          const std::string& bytes) {
-  HttpRequest req;
+  http::Request req;
   req.method = "PUT";
   req.url = url("/v2/" + repo + "/manifests/" + tag);
   req.body = bytes;
@@ -348,7 +350,7 @@ std::string RegistryClient::put_manifest(const std::string& repo, const std::str
 }
 
 RegistryClient::Manifest RegistryClient::get_manifest(const std::string& repo, const std::string& reference) {
-  HttpRequest req;
+  http::Request req;
   req.url = url("/v2/" + repo + "/manifests/" + reference);
   req.headers = {std::string("Accept: ") + media::k_oci_index + ", " + media::k_docker_list + ", " + media::k_oci_manifest +
                  ", " + media::k_docker_manifest};
@@ -365,7 +367,7 @@ RegistryClient::Manifest RegistryClient::get_manifest(const std::string& repo, c
 void RegistryClient::get_blob(const std::string& repo, const Descriptor& blob, BlobStore& store, const BlobCallback& progress) {
   if (store.has(blob.digest, blob.size)) return;
   const stdfs::path tmp = store.tmp_dir() / (digest_hex(blob.digest) + ".part");
-  HttpRequest req;
+  http::Request req;
   req.url = url("/v2/" + repo + "/blobs/" + blob.digest);
   req.save_to = tmp;
   req.follow_redirects = true;

@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "libkf/image/auth.h"
-#include "libkf/image/http.h"
+#include "libkf/http/http.h"
 #include "libkf/image/oci.h"
 
 namespace kf::image {
@@ -83,19 +83,19 @@ public:
   void get_blob(const std::string& repo, const Descriptor& blob, BlobStore& store, const BlobCallback& progress);
 
 private:
-  HttpResponse send(HttpRequest req, const std::vector<std::string>& scopes);
-  void authorize(HttpRequest& req, const std::vector<std::string>& scopes);
-  void on_challenge(const HttpResponse& res, const std::vector<std::string>& scopes, bool retried);
+  http::Response send(http::Request req, const std::vector<std::string>& scopes);
+  void authorize(http::Request& req, const std::vector<std::string>& scopes);
+  void on_challenge(const http::Response& res, const std::vector<std::string>& scopes, bool retried);
   void fetch_token(const Challenge& c, const std::vector<std::string>& scopes);
   const std::optional<Credentials>& credentials();
-  [[noreturn]] void fail(const std::string& what, const HttpResponse& res) const;
+  [[noreturn]] void fail(const std::string& what, const http::Response& res) const;
   std::string url(const std::string& path) const;
-  std::string location(const HttpResponse& res, const std::string& what) const;
+  std::string location(const http::Response& res, const std::string& what) const;
 
   std::string m_registry; // as in references: "127.0.0.1:5000", "docker.io"
   std::string m_base;     // "https://registry-1.docker.io"
   RegistryOptions m_options;
-  std::unique_ptr<Http> m_http;
+  std::unique_ptr<http::Client> m_http;
   std::string m_scheme;   // "", "basic" or "bearer": what the registry asked for
   std::map<std::string, std::string> m_tokens; // scope set -> bearer token
   std::optional<std::optional<Credentials>> m_creds;
@@ -103,6 +103,6 @@ private:
 
 // The text of a registry error response: "400 Bad Request: MANIFEST_BLOB_UNKNOWN:
 // blob unknown to registry", or the status alone when the body has no errors array.
-std::string registry_error_text(const HttpResponse& res);
+std::string registry_error_text(const http::Response& res);
 
 } // namespace kf::image

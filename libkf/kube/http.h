@@ -1,8 +1,8 @@
 #pragma once
-// HTTP to one API server with libcurl (internal to libkf/kube): a pool of
-// easy handles that keep their connections alive between requests
-// (HTTP/2 when the server offers it over TLS, TCP_NODELAY), TLS and client
-// certificates from the ClusterConfig, and the user's credentials (bearer
+// HTTP to one API server (internal to libkf/kube), over kf's HTTP layer
+// (libkf/http: pooled connections, HTTP/2 when the server offers it over
+// TLS): TLS and client certificates from the ClusterConfig, and the user's
+// credentials (bearer
 // token, token file (read again every minute, as client-go does), basic
 // auth, or an exec plugin's ExecCredential, cached until it expires).
 // Credentials go into request headers only, never into messages.
@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "libkf/http/http.h"
 #include "libkf/kube/kubeconfig.h"
 #include "libkf/util/error.h"
 
@@ -54,17 +55,8 @@ struct Endpoint {
 };
 Endpoint endpoint_of(const ClusterConfig& config);
 
-// A request that got no HTTP answer (refused, reset, timed out, TLS failure).
-// permanent(): retrying cannot help (the server's certificate does not verify,
-// the client certificate or CA file is unusable).
-class TransportError : public Error {
-public:
-  explicit TransportError(const std::string& message, bool permanent = false) : Error(message), m_permanent(permanent) {}
-  bool permanent() const { return m_permanent; }
-
-private:
-  bool m_permanent;
-};
+// A request that got no HTTP answer (libkf/http's).
+using TransportError = http::TransportError;
 
 class Transport {
 public:
@@ -90,16 +82,13 @@ public:
   std::vector<std::string> secrets();
 
 private:
-  struct Prepared; // a handle's options for one request (http.cpp)
-  void* acquire(); // CURL*
-  void release(void* handle);
   std::string bearer_token();
-  void prepare(void* handle, const HttpRequest& request, Prepared& p);
+  http::Request to_http(const HttpRequest& request);
 
   ClusterConfig m_config;
   Endpoint m_endpoint;
+  http::Client m_client;
   std::mutex m_mu;
-  std::vector<void*> m_idle; // CURL* easy handles, each with its open connection
   std::string m_token;       // the current bearer token ("" = none)
   std::chrono::system_clock::time_point m_token_expiry = std::chrono::system_clock::time_point::max();
   bool m_token_loaded = false;
