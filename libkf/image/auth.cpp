@@ -1,20 +1,14 @@
 #include "libkf/image/auth.h"
 
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cctype>
-#include <cerrno>
-#include <csignal>
 #include <cstdlib>
-#include <cstring>
 
 #include "libkf/kube/kubeconfig.h" // base64_decode
 #include "libkf/util/error.h"
 #include "libkf/util/fs.h"
 #include "libkf/util/json.h"
 #include "libkf/util/strings.h"
+#include "libkf/util/subprocess.h"
 
 namespace kf::image {
 
@@ -56,63 +50,21 @@ std::string server_url(const std::string& registry) {
   return is_docker_hub(registry) ? "https://index.docker.io/v1/" : registry;
 }
 
-struct HelperOutput {
-  int status = 0;
-  std::string out;
-};
-
-HelperOutput run_helper(const std::string& program, const std::string& input) {
-  int in[2], out[2];
-  if (::pipe2(in, O_CLOEXEC) != 0) throw Error(program + ": pipe: " + std::strerror(errno));
-  if (::pipe2(out, O_CLOEXEC) != 0) {
-    ::close(in[0]);
-    ::close(in[1]);
-    throw Error(program + ": pipe: " + std::strerror(errno));
-  }
-  const pid_t pid = ::fork();
-  if (pid < 0) throw Error(program + ": fork: " + std::strerror(errno));
-  if (pid == 0) {
-    ::dup2(in[0], 0);
-    ::dup2(out[1], 1);
-    const int devnull = ::open("/dev/null", O_WRONLY);
-    if (devnull >= 0) ::dup2(devnull, 2);
-    const char* argv[] = {program.c_str(), "get", nullptr};
-    ::execvp(argv[0], const_cast<char* const*>(argv));
-    ::_exit(127);
-  }
-  ::close(in[0]);
-  ::close(out[1]);
-  // The input is one short line: it fits in the pipe buffer, so writing it
-  // all before reading cannot deadlock.
-  auto* old = std::signal(SIGPIPE, SIG_IGN);
-  (void)!::write(in[1], input.data(), input.size());
-  ::close(in[1]);
-  std::signal(SIGPIPE, old);
-  HelperOutput r;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    r.out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(out[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
-}
-
 std::optional<Credentials> from_helper(const std::string& helper, const std::string& registry, const std::string& why) {
   const std::string program = "docker-credential-" + helper;
-  const HelperOutput r = run_helper(program, server_url(registry));
-  if (r.status == 127)
+  proc::Command cmd;
+  cmd.argv = {program, "get"};
+  cmd.input = server_url(registry);
+  cmd.out = proc::Stream::capture;
+  cmd.err = proc::Stream::null;
+  const proc::Result r = proc::run(cmd);
+  if (r.exit_code == 127)
     throw Error(program + " (" + why + ") cannot be run: install it or remove it from the docker config");
-  if (r.status != 0) {
+  if (r.exit_code != 0) {
     const std::string text = str::trim(r.out);
     if (text.find("credentials not found") != std::string::npos) return std::nullopt;
     // The output of a failing helper is an error message, not a secret.
-    throw Error(program + " get failed for " + registry + " (exit status " + std::to_string(r.status) + ")" +
+    throw Error(program + " get failed for " + registry + " (exit status " + std::to_string(r.exit_code) + ")" +
                 (text.empty() ? "" : ": " + text.substr(0, 200)));
   }
   Json j;

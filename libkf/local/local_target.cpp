@@ -21,6 +21,7 @@
 #include "libkf/util/error.h"
 #include "libkf/util/git.h"
 #include "libkf/util/strings.h"
+#include "libkf/util/subprocess.h"
 
 namespace kf::local {
 
@@ -135,7 +136,12 @@ target::Submitted LocalTarget::submit(const Json& rendered, const target::Submit
     write_json(dir.object(), object);
     std::vector<std::string> argv = m_o.supervisor;
     argv.insert(argv.end(), {"--run-dir", dir.root.string(), "--metadata", metadata_db(m_o.project_dir).string()});
-    spawn_daemon(argv, dir.supervisor_log());
+    proc::Command daemon;
+    daemon.argv = argv;
+    daemon.out = daemon.err = proc::Stream::log;
+    daemon.log = dir.supervisor_log();
+    daemon.daemon = true;
+    proc::start(daemon);
     return {run, object, dir.root.string()};
   } catch (...) {
     std::error_code ec;

@@ -20,6 +20,7 @@
 #include "libkf/metadata/runs.h"
 #include "libkf/util/clock.h"
 #include "libkf/util/error.h"
+#include "libkf/util/subprocess.h"
 
 namespace kf::local {
 
@@ -63,7 +64,7 @@ public:
       int status = 0;
       const pid_t pid = ::waitpid(-1, &status, WNOHANG);
       if (pid > 0) {
-        on_exit(pid, exit_code_of(status));
+        on_exit(pid, proc::exit_code_of(status));
         continue;
       }
       if (m_plan.service) check_ready();
@@ -103,22 +104,25 @@ private:
   }
 
   void start(Replica& r) {
-    Spawn s;
-    s.argv = r.plan.argv;
-    s.env = base_environment();
+    proc::Command c;
+    c.argv = r.plan.argv;
+    proc::Env env = base_environment();
     // The container's variables and the operator's override the base ones.
     for (const auto& [k, v] : r.plan.env) {
       bool replaced = false;
-      for (auto& e : s.env)
+      for (auto& e : env)
         if (e.first == k) {
           e.second = v;
           replaced = true;
         }
-      if (!replaced) s.env.emplace_back(k, v);
+      if (!replaced) env.emplace_back(k, v);
     }
-    s.cwd = m_dir.root;
-    s.log = m_dir.log(r.plan.name);
-    r.pid = spawn(s);
+    c.env = std::move(env);
+    c.cwd = m_dir.root;
+    c.out = c.err = proc::Stream::log;
+    c.log = m_dir.log(r.plan.name);
+    c.own_group = true;
+    r.pid = proc::start(c);
     r.state = "Running";
     r.exit_code = -1;
     ++r.starts;
@@ -134,7 +138,7 @@ private:
   void stop_all() {
     for (auto& r : m_replicas)
       if (r.pid > 0) {
-        r.exit_code = terminate(r.pid, m_o.grace);
+        r.exit_code = proc::terminate(r.pid, m_o.grace);
         r.pid = 0;
         if (r.state == "Running") r.state = "Failed";
       }
@@ -189,7 +193,7 @@ private:
     set_condition("Restarting", why);
     for (auto& other : m_replicas)
       if (other.pid > 0) {
-        terminate(other.pid, m_o.grace);
+        proc::terminate(other.pid, m_o.grace);
         other.pid = 0;
       }
     if (m_plan.service) {
@@ -212,7 +216,7 @@ private:
         int status = 0;
         if (::waitpid(r.pid, &status, WNOHANG) == r.pid) {
           r.pid = 0;
-          r.exit_code = exit_code_of(status);
+          r.exit_code = proc::exit_code_of(status);
           r.state = r.exit_code == 0 ? "Succeeded" : "Failed";
           break;
         }

@@ -1,0 +1,124 @@
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "libkf/util/error.h"
+#include "libkf/util/subprocess.h"
+#include "tests/unit/temp_dir.h"
+
+using namespace kf;
+
+namespace {
+
+// Processes of process group `pgid` that are not zombies, from /proc/PID/stat ("pid (comm) S ppid pgrp ...").
+int live_members(pid_t pgid) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream in(e.path() / "stat");
+    std::string stat;
+    if (!std::getline(in, stat)) continue;
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 2));
+    char state = 0;
+    long ppid = 0, pgrp = 0;
+    if (rest >> state >> ppid >> pgrp && pgrp == pgid && state != 'Z') ++n;
+  }
+  return n;
+}
+
+} // namespace
+
+TEST_CASE("subprocess: run captures stdout and stderr apart, feeds stdin, reports the exit code") {
+  proc::Command c;
+  c.argv = {"sh", "-c", "read line; echo \"out:$line\"; echo err >&2; exit 3"};
+  c.input = "hello\n";
+  c.err = proc::Stream::capture;
+  const auto r = proc::run(c);
+  CHECK(r.exit_code == 3);
+  CHECK(r.out == "out:hello\n");
+  CHECK(r.err == "err\n");
+  CHECK_FALSE(r.timed_out);
+}
+
+TEST_CASE("subprocess: large output on both streams does not deadlock") {
+  proc::Command c;
+  c.argv = {"sh", "-c", "head -c 300000 /dev/zero; head -c 300000 /dev/zero >&2"};
+  c.err = proc::Stream::capture;
+  const auto r = proc::run(c);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.size() == 300000);
+  CHECK(r.err.size() == 300000);
+}
+
+TEST_CASE("subprocess: the environment is kf's with `set` over it, or exactly `env` - cwd is honoured") {
+  test::TempDir dir;
+  proc::Command c;
+  c.argv = {"sh", "-c", "echo \"$KF_TEST_A $HOME\"; pwd"};
+  c.set = {{"KF_TEST_A", "a"}};
+  c.cwd = dir.path;
+  const auto home = std::getenv("HOME") ? std::string(std::getenv("HOME")) : std::string();
+  CHECK(proc::run(c).out == "a " + home + "\n" + dir.path.string() + "\n");
+  c.env = proc::Env{{"PATH", "/usr/bin:/bin"}, {"KF_TEST_A", "only"}};
+  CHECK(proc::run(c).out == "only \n" + dir.path.string() + "\n");
+}
+
+TEST_CASE("subprocess: a program that cannot run exits 127 saying why - a directory it cannot enter, 126") {
+  proc::Command c;
+  c.argv = {"kf-no-such-program"};
+  c.err = proc::Stream::capture;
+  auto r = proc::run(c);
+  CHECK(r.exit_code == 127);
+  CHECK(r.err == "kf: cannot run kf-no-such-program: No such file or directory\n");
+  c.argv = {"true"};
+  c.cwd = "/no/such/dir";
+  r = proc::run(c);
+  CHECK(r.exit_code == 126);
+  CHECK(r.err == "kf: cannot enter /no/such/dir: No such file or directory\n");
+  CHECK_THROWS_WITH_AS(proc::run(proc::Command{}), "nothing to run: the command is empty", Error);
+}
+
+TEST_CASE("subprocess: the timeout kills the command") {
+  proc::Command c;
+  c.argv = {"sleep", "30"};
+  c.timeout = std::chrono::milliseconds(200);
+  const auto r = proc::run(c);
+  CHECK(r.timed_out);
+  CHECK(r.exit_code == 128 + SIGKILL);
+}
+
+TEST_CASE("subprocess: start logs both streams to a file - terminate stops the whole process group") {
+  test::TempDir dir;
+  proc::Command c;
+  c.argv = {"sh", "-c", "echo started; echo warned >&2; sleep 30 & wait"};
+  c.out = c.err = proc::Stream::log;
+  c.log = dir.path / "log";
+  c.own_group = true;
+  const pid_t pid = proc::start(c);
+  for (int i = 0; i < 500; ++i) {
+    std::ifstream in(c.log);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (text.str().find("warned") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(proc::terminate(pid, std::chrono::milliseconds(2000)) == 128 + SIGTERM);
+  bool group_gone = false; // its members die at once (their zombies wait for init, which does not matter)
+  for (int i = 0; i < 500 && !group_gone; ++i) {
+    group_gone = live_members(pid) == 0;
+    if (!group_gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(group_gone);
+  std::ifstream in(c.log);
+  std::stringstream text;
+  text << in.rdbuf();
+  CHECK(text.str().find("started\n") != std::string::npos);
+  CHECK(text.str().find("warned\n") != std::string::npos);
+}
