@@ -138,10 +138,10 @@ std::string root_options(const Command& root, bool help) {
 
 } // namespace
 
-std::string bash_completion(const CLI::App& app) {
-  const detail::Cli cli = detail::model(app);
-  std::string s = k_head;
+namespace {
 
+// _kf_reply's start: find the verb and count the positional words before cword.
+void add_verb_scan(const detail::Cli& cli, std::string& s) {
   s += "# _kf_reply: offer what may come at words[cword]: a verb, an option, an\n"
        "# option's value or a positional argument.\n"
        "_kf_reply() {\n"
@@ -165,6 +165,10 @@ std::string bash_completion(const CLI::App& app) {
        "        i=$((i + 1))\n"
        "    done\n\n";
 
+}
+
+// The value of an option: one case per completion action.
+void add_option_values(const detail::Cli& cli, std::string& s) {
   s += "    # The value of an option.\n"
        "    case $verb:$prev in\n";
   auto values = [&s](const std::string& verb, const Command& cmd) {
@@ -186,6 +190,10 @@ std::string bash_completion(const CLI::App& app) {
   s += "    esac\n"
        "    if [[ $split == true ]]; then return; fi\n\n";
 
+}
+
+// The options: the verb's, then the global ones.
+void add_options(const detail::Cli& cli, std::string& s) {
   s += "    # Options: the verb's, then the global ones.\n"
        "    if [[ $cur == -* ]]; then\n"
        "        case $verb in\n"
@@ -196,6 +204,10 @@ std::string bash_completion(const CLI::App& app) {
        "        return\n"
        "    fi\n\n";
 
+}
+
+// A verb, or the verb's positional arguments; the end of _kf_reply.
+void add_positionals(const detail::Cli& cli, std::string& s) {
   std::vector<std::string> verbs;
   for (const auto& v : cli.verbs) verbs.push_back(v.name);
   s += "    # A verb, or the verb's positional arguments.\n"
@@ -222,6 +234,17 @@ std::string bash_completion(const CLI::App& app) {
   }
   s += "    esac\n"
        "}\n";
+}
+
+} // namespace
+
+std::string bash_completion(const CLI::App& app) {
+  const detail::Cli cli = detail::model(app);
+  std::string s = k_head;
+  add_verb_scan(cli, s);
+  add_option_values(cli, s);
+  add_options(cli, s);
+  add_positionals(cli, s);
   s += k_tail;
   return s;
 }

@@ -7,90 +7,120 @@
 
 namespace kf::trainer {
 
+namespace {
+
+// An option with its KF_* environment variable and its default shown in --help.
+template <typename T>
+CLI::Option* opt(CLI::App& app, const char* name, T& field, const char* env, const char* help) {
+  return app.add_option(name, field, help)->envname(env)->capture_default_str();
+}
+
+CLI::Option* group(CLI::Option* option, const char* g) { return option->group(g); }
+
+void add_model_flags(CLI::App& app, TrainerOptions& o, CliExtras& x) {
+  // Model
+  group(opt(app, "--model", o.model.kind, "KF_MODEL", "Model: mlp or cnn")->check(CLI::IsMember({"mlp", "cnn"})), "Model");
+  group(opt(app, "--layers", x.layers, "KF_LAYERS", "Hidden dense widths, comma-separated (the CNN's dense head)"), "Model");
+  group(opt(app, "--activation", o.model.activation, "KF_ACTIVATION", "Activation: relu, tanh or sigmoid")
+            ->check(CLI::IsMember({"relu", "tanh", "sigmoid"})), "Model");
+  group(opt(app, "--conv-channels", x.conv_channels, "KF_CONV_CHANNELS",
+            "CNN: filters per conv+relu+2x2-maxpool block, comma-separated"), "Model");
+  group(opt(app, "--kernel-size", o.model.kernel_size, "KF_KERNEL_SIZE", "CNN: odd convolution kernel size"), "Model");
+}
+
+void add_data_flags(CLI::App& app, TrainerOptions& o) {
+  // Data
+  group(opt(app, "--data", o.data.source, "KF_DATA",
+            "Training data: a directory of MNIST-format IDX files (train/t10k, .gz or plain), an IDX file in one, "
+            "a CSV file, an http(s):// or file:// URL of either, or 'synthetic'"), "Data");
+  group(opt(app, "--data-format", o.data.format, "KF_DATA_FORMAT", "auto, idx, csv or synthetic")
+            ->check(CLI::IsMember({"auto", "idx", "csv", "synthetic"})), "Data");
+  group(opt(app, "--test-data", o.data.test_source, "KF_TEST_DATA",
+            "CSV test split (default: the last tenth of --data); IDX directories hold their own"), "Data");
+  group(opt(app, "--csv-label-column", o.data.csv_label_column, "KF_CSV_LABEL_COLUMN", "CSV label column: first or last")
+            ->check(CLI::IsMember({"first", "last"})), "Data");
+  group(opt(app, "--cache-dir", o.data.cache_dir, "KF_CACHE_DIR",
+            "Where downloaded data is cached (default $XDG_CACHE_HOME/kf-trainer or ~/.cache/kf-trainer)"), "Data");
+  group(opt(app, "--synthetic-samples", o.data.synthetic_samples, "KF_SYNTHETIC_SAMPLES",
+            "--data=synthetic: training samples (the test split gets a quarter)"), "Data");
+  group(opt(app, "--synthetic-size", o.data.synthetic_size, "KF_SYNTHETIC_SIZE", "--data=synthetic: image side in pixels"), "Data");
+  group(opt(app, "--train-limit", o.data.train_limit, "KF_TRAIN_LIMIT", "Use only the first N training samples (0 = all)"), "Data");
+}
+
+void add_training_flags(CLI::App& app, TrainerOptions& o) {
+  // Training
+  group(opt(app, "--epochs", o.epochs, "KF_EPOCHS", "Passes over the training data"), "Training");
+  group(opt(app, "--batch-size", o.batch_size, "KF_BATCH_SIZE", "Samples per step per worker (global batch = this x workers)"), "Training");
+  group(opt(app, "--optimizer", o.optimizer.kind, "KF_OPTIMIZER", "sgd (with momentum) or adam")
+            ->check(CLI::IsMember({"sgd", "adam"})), "Training");
+  group(opt(app, "--lr", o.optimizer.lr, "KF_LR", "Base learning rate"), "Training");
+  group(opt(app, "--momentum", o.optimizer.momentum, "KF_MOMENTUM", "SGD momentum (0 = plain SGD)"), "Training");
+  group(opt(app, "--weight-decay", o.optimizer.weight_decay, "KF_WEIGHT_DECAY", "L2 weight decay on weights (not biases)"), "Training");
+  group(opt(app, "--beta1", o.optimizer.beta1, "KF_BETA1", "Adam beta1"), "Training");
+  group(opt(app, "--beta2", o.optimizer.beta2, "KF_BETA2", "Adam beta2"), "Training");
+  group(opt(app, "--lr-schedule", o.optimizer.schedule, "KF_LR_SCHEDULE", "constant, step or cosine")
+            ->check(CLI::IsMember({"constant", "step", "cosine"})), "Training");
+  group(opt(app, "--lr-step-epochs", o.optimizer.step_epochs, "KF_LR_STEP_EPOCHS", "step schedule: decay every N epochs"), "Training");
+  group(opt(app, "--lr-gamma", o.optimizer.gamma, "KF_LR_GAMMA", "step schedule: decay factor"), "Training");
+  group(opt(app, "--seed", o.seed, "KF_SEED", "Random seed (weights and shuffling); same seed, same model"), "Training");
+  group(opt(app, "--device", o.device, "KF_DEVICE", "auto (GPU if usable), cpu or gpu")
+            ->check(CLI::IsMember({"auto", "cpu", "gpu"})), "Training");
+  group(opt(app, "--threads", o.threads, "KF_THREADS", "OpenBLAS threads (0 = cores / workers on this machine)"), "Training");
+}
+
+void add_output_flags(CLI::App& app, TrainerOptions& o, CliExtras& x) {
+  // Output
+  group(opt(app, "--output", o.output, "KF_OUTPUT",
+            "Directory for checkpoints/, model.safetensors, model.json and metrics.jsonl"), "Output");
+  group(opt(app, "--checkpoint-every", o.checkpoint_every, "KF_CHECKPOINT_EVERY",
+            "Checkpoint every N steps (also at each epoch end); 0 = epoch ends only"), "Output");
+  group(app.add_flag("--no-resume", x.no_resume, "Start over even if --output holds a checkpoint")
+            ->envname("KF_NO_RESUME"), "Output");
+  group(opt(app, "--metrics-file", o.metrics_file, "KF_METRICS_FILE", "JSON-lines metrics (default OUTPUT/metrics.jsonl)"), "Output");
+  group(app.add_flag("--quiet", x.quiet, "No progress lines on stderr")->envname("KF_QUIET"), "Output");
+  group(opt(app, "--evaluate", o.evaluate, "KF_EVALUATE",
+            "Evaluate the model exported in this directory on the test split and print loss= accuracy="), "Output");
+}
+
+void add_distributed_flags(CLI::App& app, TrainerOptions& o, CliExtras& x) {
+  // Distributed
+  group(opt(app, "--rendezvous-timeout", x.rendezvous_timeout_s, "KF_RENDEZVOUS_TIMEOUT",
+            "Seconds to wait for every worker to arrive before failing with the missing ranks"), "Distributed");
+  group(opt(app, "--collective-timeout", x.collective_timeout_s, "KF_COLLECTIVE_TIMEOUT",
+            "Seconds one all-reduce may take before the run fails"), "Distributed");
+  group(opt(app, "--bind-host", o.rendezvous.bind_host, "KF_BIND_HOST",
+            "Address Gloo listens on (default 127.0.0.1 for a loopback MASTER_ADDR, else the hostname)"), "Distributed");
+  group(opt(app, "--step-delay-ms", o.step_delay_ms, "KF_STEP_DELAY_MS", "Sleep after each step (tests and demos)"), "Distributed");
+}
+
+constexpr const char* k_footer =
+      "Rendezvous comes from the environment: MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK, LOCAL_RANK\n"
+    "(PyTorchJob), PET_MASTER_ADDR, PET_MASTER_PORT, PET_NNODES, PET_NPROC_PER_NODE, PET_NODE_RANK\n"
+    "(torchrun), or TF_CONFIG (TFJob: ranks in chief, master, worker, ps order). Rank 0 hosts the\n"
+    "store at MASTER_ADDR:MASTER_PORT.\n\n"
+    "Each epoch prints one line on stdout for Katib's StdOut collector:\n"
+    "  epoch=1 loss=0.5012 accuracy=0.8423 test_loss=0.4410 train_accuracy=0.8210\n"
+    "(loss: mean training loss; accuracy: test accuracy).\n\n"
+    "Examples:\n"
+    "  kf-trainer --data=/usr/share/datasets/fashion-mnist --model=mlp --layers=128,64 --epochs=5\n"
+    "  MASTER_ADDR=127.0.0.1 MASTER_PORT=29500 WORLD_SIZE=2 RANK=0 kf-trainer --data=synthetic &\n"
+    "  MASTER_ADDR=127.0.0.1 MASTER_PORT=29500 WORLD_SIZE=2 RANK=1 kf-trainer --data=synthetic\n"
+    "  KF_LR=0.01 kf-trainer --model=cnn --optimizer=adam --data=https://example.com/mnist/\n\n"
+    "Exit status: 0 done, 1 the run failed, 2 bad flags or environment.";
+
+} // namespace
+
 void add_trainer_flags(CLI::App& app, TrainerOptions& o, CliExtras& x) {
   app.get_formatter()->column_width(34);
   // Like argparse: a repeated flag takes its last value (a Katib trial's
   // substituted value can follow the rendered default).
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  auto opt = [&](const char* name, auto& field, const char* env, const char* help) {
-    return app.add_option(name, field, help)->envname(env)->capture_default_str();
-  };
-  auto group = [](CLI::Option* option, const char* g) { return option->group(g); };
-  // Model
-  group(opt("--model", o.model.kind, "KF_MODEL", "Model: mlp or cnn")->check(CLI::IsMember({"mlp", "cnn"})), "Model");
-  group(opt("--layers", x.layers, "KF_LAYERS", "Hidden dense widths, comma-separated (the CNN's dense head)"), "Model");
-  group(opt("--activation", o.model.activation, "KF_ACTIVATION", "Activation: relu, tanh or sigmoid")
-            ->check(CLI::IsMember({"relu", "tanh", "sigmoid"})), "Model");
-  group(opt("--conv-channels", x.conv_channels, "KF_CONV_CHANNELS",
-            "CNN: filters per conv+relu+2x2-maxpool block, comma-separated"), "Model");
-  group(opt("--kernel-size", o.model.kernel_size, "KF_KERNEL_SIZE", "CNN: odd convolution kernel size"), "Model");
-  // Data
-  group(opt("--data", o.data.source, "KF_DATA",
-            "Training data: a directory of MNIST-format IDX files (train/t10k, .gz or plain), an IDX file in one, "
-            "a CSV file, an http(s):// or file:// URL of either, or 'synthetic'"), "Data");
-  group(opt("--data-format", o.data.format, "KF_DATA_FORMAT", "auto, idx, csv or synthetic")
-            ->check(CLI::IsMember({"auto", "idx", "csv", "synthetic"})), "Data");
-  group(opt("--test-data", o.data.test_source, "KF_TEST_DATA",
-            "CSV test split (default: the last tenth of --data); IDX directories hold their own"), "Data");
-  group(opt("--csv-label-column", o.data.csv_label_column, "KF_CSV_LABEL_COLUMN", "CSV label column: first or last")
-            ->check(CLI::IsMember({"first", "last"})), "Data");
-  group(opt("--cache-dir", o.data.cache_dir, "KF_CACHE_DIR",
-            "Where downloaded data is cached (default $XDG_CACHE_HOME/kf-trainer or ~/.cache/kf-trainer)"), "Data");
-  group(opt("--synthetic-samples", o.data.synthetic_samples, "KF_SYNTHETIC_SAMPLES",
-            "--data=synthetic: training samples (the test split gets a quarter)"), "Data");
-  group(opt("--synthetic-size", o.data.synthetic_size, "KF_SYNTHETIC_SIZE", "--data=synthetic: image side in pixels"), "Data");
-  group(opt("--train-limit", o.data.train_limit, "KF_TRAIN_LIMIT", "Use only the first N training samples (0 = all)"), "Data");
-  // Training
-  group(opt("--epochs", o.epochs, "KF_EPOCHS", "Passes over the training data"), "Training");
-  group(opt("--batch-size", o.batch_size, "KF_BATCH_SIZE", "Samples per step per worker (global batch = this x workers)"), "Training");
-  group(opt("--optimizer", o.optimizer.kind, "KF_OPTIMIZER", "sgd (with momentum) or adam")
-            ->check(CLI::IsMember({"sgd", "adam"})), "Training");
-  group(opt("--lr", o.optimizer.lr, "KF_LR", "Base learning rate"), "Training");
-  group(opt("--momentum", o.optimizer.momentum, "KF_MOMENTUM", "SGD momentum (0 = plain SGD)"), "Training");
-  group(opt("--weight-decay", o.optimizer.weight_decay, "KF_WEIGHT_DECAY", "L2 weight decay on weights (not biases)"), "Training");
-  group(opt("--beta1", o.optimizer.beta1, "KF_BETA1", "Adam beta1"), "Training");
-  group(opt("--beta2", o.optimizer.beta2, "KF_BETA2", "Adam beta2"), "Training");
-  group(opt("--lr-schedule", o.optimizer.schedule, "KF_LR_SCHEDULE", "constant, step or cosine")
-            ->check(CLI::IsMember({"constant", "step", "cosine"})), "Training");
-  group(opt("--lr-step-epochs", o.optimizer.step_epochs, "KF_LR_STEP_EPOCHS", "step schedule: decay every N epochs"), "Training");
-  group(opt("--lr-gamma", o.optimizer.gamma, "KF_LR_GAMMA", "step schedule: decay factor"), "Training");
-  group(opt("--seed", o.seed, "KF_SEED", "Random seed (weights and shuffling); same seed, same model"), "Training");
-  group(opt("--device", o.device, "KF_DEVICE", "auto (GPU if usable), cpu or gpu")
-            ->check(CLI::IsMember({"auto", "cpu", "gpu"})), "Training");
-  group(opt("--threads", o.threads, "KF_THREADS", "OpenBLAS threads (0 = cores / workers on this machine)"), "Training");
-  // Output
-  group(opt("--output", o.output, "KF_OUTPUT",
-            "Directory for checkpoints/, model.safetensors, model.json and metrics.jsonl"), "Output");
-  group(opt("--checkpoint-every", o.checkpoint_every, "KF_CHECKPOINT_EVERY",
-            "Checkpoint every N steps (also at each epoch end); 0 = epoch ends only"), "Output");
-  group(app.add_flag("--no-resume", x.no_resume, "Start over even if --output holds a checkpoint")
-            ->envname("KF_NO_RESUME"), "Output");
-  group(opt("--metrics-file", o.metrics_file, "KF_METRICS_FILE", "JSON-lines metrics (default OUTPUT/metrics.jsonl)"), "Output");
-  group(app.add_flag("--quiet", x.quiet, "No progress lines on stderr")->envname("KF_QUIET"), "Output");
-  group(opt("--evaluate", o.evaluate, "KF_EVALUATE",
-            "Evaluate the model exported in this directory on the test split and print loss= accuracy="), "Output");
-  // Distributed
-  group(opt("--rendezvous-timeout", x.rendezvous_timeout_s, "KF_RENDEZVOUS_TIMEOUT",
-            "Seconds to wait for every worker to arrive before failing with the missing ranks"), "Distributed");
-  group(opt("--collective-timeout", x.collective_timeout_s, "KF_COLLECTIVE_TIMEOUT",
-            "Seconds one all-reduce may take before the run fails"), "Distributed");
-  group(opt("--bind-host", o.rendezvous.bind_host, "KF_BIND_HOST",
-            "Address Gloo listens on (default 127.0.0.1 for a loopback MASTER_ADDR, else the hostname)"), "Distributed");
-  group(opt("--step-delay-ms", o.step_delay_ms, "KF_STEP_DELAY_MS", "Sleep after each step (tests and demos)"), "Distributed");
-  app.footer(
-      "Rendezvous comes from the environment: MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK, LOCAL_RANK\n"
-      "(PyTorchJob), PET_MASTER_ADDR, PET_MASTER_PORT, PET_NNODES, PET_NPROC_PER_NODE, PET_NODE_RANK\n"
-      "(torchrun), or TF_CONFIG (TFJob: ranks in chief, master, worker, ps order). Rank 0 hosts the\n"
-      "store at MASTER_ADDR:MASTER_PORT.\n\n"
-      "Each epoch prints one line on stdout for Katib's StdOut collector:\n"
-      "  epoch=1 loss=0.5012 accuracy=0.8423 test_loss=0.4410 train_accuracy=0.8210\n"
-      "(loss: mean training loss; accuracy: test accuracy).\n\n"
-      "Examples:\n"
-      "  kf-trainer --data=/usr/share/datasets/fashion-mnist --model=mlp --layers=128,64 --epochs=5\n"
-      "  MASTER_ADDR=127.0.0.1 MASTER_PORT=29500 WORLD_SIZE=2 RANK=0 kf-trainer --data=synthetic &\n"
-      "  MASTER_ADDR=127.0.0.1 MASTER_PORT=29500 WORLD_SIZE=2 RANK=1 kf-trainer --data=synthetic\n"
-      "  KF_LR=0.01 kf-trainer --model=cnn --optimizer=adam --data=https://example.com/mnist/\n\n"
-      "Exit status: 0 done, 1 the run failed, 2 bad flags or environment.");
+  add_model_flags(app, o, x);
+  add_data_flags(app, o);
+  add_training_flags(app, o);
+  add_output_flags(app, o, x);
+  add_distributed_flags(app, o, x);
+  app.footer(k_footer);
 }
 
 std::vector<std::size_t> parse_size_list(const std::string& flag, const std::string& text) {

@@ -18,6 +18,8 @@ packages=(
   docker-registry skopeo umoci oci-image-tool apache2-utils openssl curl
   # packaging: cpack -G DEB resolves Depends with dpkg-shlibdeps; lintian checks the .deb
   dpkg-dev lintian file
+  # scripts/function-lengths.sh (a test): how long kf's functions are
+  universal-ctags
 )
 
 sudo=""

@@ -71,16 +71,9 @@ LocalTarget::LocalTarget(LocalOptions options) : m_o(std::move(options)) {
 
 stdfs::path LocalTarget::run_dir(const std::string& run) const { return runs_root(m_o.project_dir) / run; }
 
-target::Submitted LocalTarget::submit(const Json& rendered, const target::SubmitOptions& options) {
+std::string LocalTarget::reserve_run(metadata::Runs& runs, const Json& rendered, const target::SubmitOptions& options) const {
   const std::string kind = rendered.value("kind", "");
   const std::string base = rendered["metadata"].value("name", "");
-  if (!can_run_locally(kind))
-    throw Error(kind + " " + str::quote(base) + ": the local target runs " + target::kinds_text(kinds()) + " objects (run " +
-                kind + " on a cluster: --target)");
-  plan_for(rendered, options, false); // every error about the object before anything is created
-
-  stdfs::create_directories(runs_root(m_o.project_dir));
-  metadata::Runs runs(metadata_db(m_o.project_dir));
   const auto head = git::head(m_o.project_dir);
   std::string run;
   // The store proposes the next free number; a concurrent kf may take it
@@ -121,7 +114,20 @@ target::Submitted LocalTarget::submit(const Json& rendered, const target::Submit
     }
     if (attempt > 100) throw Error("cannot reserve a run name for " + base + " in " + runs_root(m_o.project_dir).string());
   }
+  return run;
+}
 
+target::Submitted LocalTarget::submit(const Json& rendered, const target::SubmitOptions& options) {
+  const std::string kind = rendered.value("kind", "");
+  const std::string base = rendered["metadata"].value("name", "");
+  if (!can_run_locally(kind))
+    throw Error(kind + " " + str::quote(base) + ": the local target runs " + target::kinds_text(kinds()) + " objects (run " +
+                kind + " on a cluster: --target)");
+  plan_for(rendered, options, false); // every error about the object before anything is created
+
+  stdfs::create_directories(runs_root(m_o.project_dir));
+  metadata::Runs runs(metadata_db(m_o.project_dir));
+  const std::string run = reserve_run(runs, rendered, options);
   const RunDir dir{run_dir(run)};
   try {
     Json object = rendered;

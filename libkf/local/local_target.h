@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "libkf/local/plan.h"
+#include "libkf/metadata/runs.h"
 #include "libkf/target/target.h"
 
 namespace kf::local {
@@ -56,6 +57,8 @@ public:
 
 private:
   JobPlan plan_for(const Json& object, const target::SubmitOptions& options, bool find_binaries) const;
+  // The run's name, reserved in the metadata store and by mkdir (a concurrent kf may take a number first).
+  std::string reserve_run(metadata::Runs& runs, const Json& rendered, const target::SubmitOptions& options) const;
   LocalOptions m_o;
 };
 
