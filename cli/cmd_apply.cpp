@@ -1,5 +1,6 @@
 // kf apply — libkf/action/apply.cpp (-f) and libkf/action/platform.cpp (kf.yaml's platform);
 // kf delete -f | --platform (the flags kf delete takes from here: cmd_apply.h).
+#include "cli/session.h"
 #include "cli/cmd_apply.h"
 
 #include <unistd.h>
@@ -182,28 +183,24 @@ void add_apply(CLI::App& app, Globals& g) {
                                           "manifests with -f) with server-side apply: namespaces and CRDs first");
   add_apply_flags(*cmd, *flags);
   cmd->footer(k_apply_footer);
-  cmd->callback([&g, flags] {
-    g.run = [&g, flags] {
-      TerminalReporter reporter(g);
-      const action::Context ctx{reporter};
-      action::ApplyOptions opts = apply_options(*flags);
-      auto view = std::make_shared<WaitView>(::isatty(STDERR_FILENO) != 0);
-      opts.on_wait = [view](const platform::WaitProgress& p) { (*view)(p); };
-      opts.stdin_text = read_stdin_if(flags->files);
-      if (!opts.files.empty()) {
-        print_result(g, action::apply(ctx, opts), opts.dry_run);
-        return 0;
-      }
-      action::PlatformOptions po;
-      po.target = g.target;
-      po.apply = opts;
-      const auto r = action::apply_platform(ctx, po);
-      for (const auto& c : r.plan.components)
-        reporter.debug("component " + c.name + (c.ref.empty() ? "" : " " + c.ref) + ": " + std::to_string(c.objects) +
-                       " objects");
-      print_result(g, r.applied, opts.dry_run);
+  on_run(*cmd, g, [flags](Session& s) {
+    action::ApplyOptions opts = apply_options(*flags);
+    auto view = std::make_shared<WaitView>(::isatty(STDERR_FILENO) != 0);
+    opts.on_wait = [view](const platform::WaitProgress& p) { (*view)(p); };
+    opts.stdin_text = read_stdin_if(flags->files);
+    if (!opts.files.empty()) {
+      print_result(s.g, action::apply(s.ctx, opts), opts.dry_run);
       return 0;
-    };
+    }
+    action::PlatformOptions po;
+    po.target = s.g.target;
+    po.apply = opts;
+    const auto r = action::apply_platform(s.ctx, po);
+    for (const auto& c : r.plan.components)
+      s.reporter.debug("component " + c.name + (c.ref.empty() ? "" : " " + c.ref) + ": " + std::to_string(c.objects) +
+                     " objects");
+    print_result(s.g, r.applied, opts.dry_run);
+    return 0;
   });
 }
 
@@ -226,13 +223,13 @@ void add_delete_applied_flags(CLI::App& cmd, DeleteAppliedFlags& flags) {
        Hint{{"none", "server"}, ""});
 }
 
-std::optional<int> run_delete_applied(Globals& g, const DeleteAppliedFlags& flags, bool runs_given) {
+std::optional<int> run_delete_applied(Session& s, const DeleteAppliedFlags& flags, bool runs_given) {
+  const Globals& g = s.g;
   if (flags.files.empty() && !flags.platform) {
     if (!runs_given) throw UsageError("kf delete needs RUN names, -f FILE|DIR|- or --platform");
     return std::nullopt;
   }
   if (runs_given) throw UsageError("kf delete: give RUN names, or -f / --platform, not both");
-  TerminalReporter reporter(g);
   action::DeleteAppliedOptions o;
   o.files = flags.files;
   o.stdin_text = read_stdin_if(flags.files);
@@ -242,7 +239,7 @@ std::optional<int> run_delete_applied(Globals& g, const DeleteAppliedFlags& flag
   o.kubeconfig.context = flags.context;
   o.kubeconfig.namespace_ = flags.namespace_;
   o.dry_run = flags.dry_run == "server";
-  const auto r = action::delete_applied(action::Context{reporter}, o);
+  const auto r = action::delete_applied(s.ctx, o);
   const std::string suffix = o.dry_run ? " (server dry run)" : "";
   if (g.output == "json" || g.output == "yaml") {
     std::vector<Json> objects;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/app.h"
+#include "cli/session.h"
 
 namespace kf::cli {
 
@@ -22,6 +23,6 @@ struct DeleteAppliedFlags {
 void add_delete_applied_flags(CLI::App& cmd, DeleteAppliedFlags& flags);
 // With -f or --platform: deletes what kf applied and returns the exit code.
 // Without them: nullopt when `runs` were given, else a UsageError.
-std::optional<int> run_delete_applied(Globals& g, const DeleteAppliedFlags& flags, bool runs_given);
+std::optional<int> run_delete_applied(Session& s, const DeleteAppliedFlags& flags, bool runs_given);
 
 } // namespace kf::cli

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/app.h"
+#include "cli/session.h"
 #include "cli/output.h"
 #include "libkf/action/build.h"
 #include "libkf/util/error.h"
@@ -141,30 +142,27 @@ void add_build(CLI::App& app, Globals& g) {
               "  kf build --push --set image.registry=127.0.0.1:5000/ml --insecure\n"
               "  kf build -o docker-archive:trainer.tar && docker load -i trainer.tar\n"
               "  kf build --variant cuda --push        # needs spec.image.base: nvidia/cuda:...-runtime-...");
-  cmd->callback([&g, flags] {
-    g.run = [&g, flags] {
-      TerminalReporter reporter(g);
-      action::BuildOptions opts;
-      opts.load = flags->values.load_options();
-      opts.tag = flags->tag;
-      opts.variant = flags->variant;
-      opts.push = flags->push;
-      opts.insecure = flags->insecure;
-      opts.ca_file = flags->ca_file;
-      opts.chunk_size = parse_size(flags->chunk_size);
-      opts.trainer = flags->trainer;
-      std::string format = g.output;
-      for (const auto& o : flags->outputs) {
-        if (o == "table" || o == "json" || o == "yaml") format = o;
-        else opts.outputs.push_back(o);
-      }
-      PushView view(::isatty(2) != 0);
-      opts.on_blob = [&view](const image::BlobEvent& e) { view(e); };
-      const auto r = action::build(action::Context{reporter}, opts);
-      if (format == "json" || format == "yaml") print_data(r.to_json(), format);
-      else std::cout << r.reference << '\n';
-      return 0;
-    };
+  on_run(*cmd, g, [flags](Session& s) {
+    action::BuildOptions opts;
+    opts.load = flags->values.load_options();
+    opts.tag = flags->tag;
+    opts.variant = flags->variant;
+    opts.push = flags->push;
+    opts.insecure = flags->insecure;
+    opts.ca_file = flags->ca_file;
+    opts.chunk_size = parse_size(flags->chunk_size);
+    opts.trainer = flags->trainer;
+    std::string format = s.g.output;
+    for (const auto& o : flags->outputs) {
+      if (o == "table" || o == "json" || o == "yaml") format = o;
+      else opts.outputs.push_back(o);
+    }
+    PushView view(::isatty(2) != 0);
+    opts.on_blob = [&view](const image::BlobEvent& e) { view(e); };
+    const auto r = action::build(s.ctx, opts);
+    if (format == "json" || format == "yaml") print_data(r.to_json(), format);
+    else std::cout << r.reference << '\n';
+    return 0;
   });
 }
 

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/app.h"
+#include "cli/session.h"
 #include "cli/cmd_apply.h"
 #include "cli/output.h"
 #include "libkf/action/runs.h"
@@ -19,15 +20,11 @@ void add_delete(CLI::App& app, Globals& g) {
               "  kf delete @latest\n"
               "  kf delete --platform            # what kf apply installed for kf.yaml\n"
               "  kf delete -f manifests/         # what kf apply -f applied");
-  cmd->callback([&g, runs, applied] {
-    g.run = [&g, runs, applied] {
-      if (const auto rc = run_delete_applied(g, *applied, !runs->empty())) return *rc;
-      TerminalReporter reporter(g);
-      const action::Context ctx{reporter};
-      auto pt = action::open_target(ctx, spec::LoadOptions{}, g.target);
-      for (const auto& r : action::delete_runs(ctx, *runs, pt)) std::cout << "run " << r << " deleted\n";
-      return 0;
-    };
+  on_run(*cmd, g, [runs, applied](Session& s) {
+    if (const auto rc = run_delete_applied(s, *applied, !runs->empty())) return *rc;
+    auto pt = s.open();
+    for (const auto& r : action::delete_runs(s.ctx, *runs, pt)) std::cout << "run " << r << " deleted\n";
+    return 0;
   });
 }
 

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/app.h"
+#include "cli/session.h"
 #include "cli/output.h"
 #include "libkf/action/init.h"
 
@@ -26,27 +27,24 @@ void add_init(CLI::App& app, Globals& g) {
               "  kf init . --name demo         # in the current directory\n"
               "  kf init --framework tensorflow tf-demo\n"
               "  kf init --from https://example.com/acme/kf-template.git#v1 churn");
-  cmd->callback([&g, opts] {
-    g.run = [&g, opts] {
-      TerminalReporter reporter(g);
-      const auto r = action::init(action::Context{reporter}, *opts);
-      if (g.output == "json" || g.output == "yaml") {
-        print_data(Json{{"name", r.name}, {"dir", r.dir.string()}, {"files", r.files}, {"commit", r.commit}}, g.output);
-        return 0;
-      }
-      const bool color = use_color(g, stdout);
-      std::cout << "Created project " << paint(color, "1", r.name) << " in " << r.dir.string() << '\n';
-      for (const auto& f : r.files) std::cout << "  " << f << '\n';
-      if (!r.commit.empty())
-        std::cout << "Initialised a git repository (first commit " << r.commit.substr(0, 12) << ")\n";
-      else if (!r.repository.empty())
-        std::cout << "Inside the git repository at " << r.repository << ": no new repository made\n";
-      std::cout << "\nNext:\n";
-      if (opts->dir != ".") std::cout << "  cd " << opts->dir.string() << '\n';
-      std::cout << "  kf render all      # see the Kubernetes objects\n"
-                   "  kf validate        # check kf.yaml\n";
+  on_run(*cmd, g, [opts](Session& s) {
+    const auto r = action::init(s.ctx, *opts);
+    if (s.g.output == "json" || s.g.output == "yaml") {
+      print_data(Json{{"name", r.name}, {"dir", r.dir.string()}, {"files", r.files}, {"commit", r.commit}}, s.g.output);
       return 0;
-    };
+    }
+    const bool color = use_color(s.g, stdout);
+    std::cout << "Created project " << paint(color, "1", r.name) << " in " << r.dir.string() << '\n';
+    for (const auto& f : r.files) std::cout << "  " << f << '\n';
+    if (!r.commit.empty())
+      std::cout << "Initialised a git repository (first commit " << r.commit.substr(0, 12) << ")\n";
+    else if (!r.repository.empty())
+      std::cout << "Inside the git repository at " << r.repository << ": no new repository made\n";
+    std::cout << "\nNext:\n";
+    if (opts->dir != ".") std::cout << "  cd " << opts->dir.string() << '\n';
+    std::cout << "  kf render all      # see the Kubernetes objects\n"
+                 "  kf validate        # check kf.yaml\n";
+    return 0;
   });
 }
 

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/app.h"
+#include "cli/session.h"
 #include "cli/output.h"
 #include "libkf/action/runs.h"
 
@@ -23,17 +24,14 @@ void add_logs(CLI::App& app, Globals& g) {
   cmd->footer("Examples:\n"
               "  kf logs @latest -f\n"
               "  kf logs mnist-train-2 --replica worker-1 --tail 20");
-  cmd->callback([&g, flags] {
-    g.run = [&g, flags] {
-      TerminalReporter reporter(g);
-      auto pt = action::open_target(action::Context{reporter}, spec::LoadOptions{}, g.target);
-      target::LogOptions o;
-      o.replica = flags->replica;
-      o.follow = flags->follow;
-      o.tail = flags->tail;
-      pt.target->logs(flags->run, o, std::cout);
-      return 0;
-    };
+  on_run(*cmd, g, [flags](Session& s) {
+    auto pt = s.open();
+    target::LogOptions o;
+    o.replica = flags->replica;
+    o.follow = flags->follow;
+    o.tail = flags->tail;
+    pt.target->logs(flags->run, o, std::cout);
+    return 0;
   });
 }
 

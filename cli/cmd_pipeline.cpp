@@ -1,5 +1,6 @@
 // kf pipeline run — libkf/action/submit.cpp; following the run: cli/follow_view.cpp.
 #include "cli/app.h"
+#include "cli/session.h"
 #include "cli/output.h"
 #include "cli/follow_view.h"
 #include "libkf/action/runs.h"
@@ -25,14 +26,10 @@ void add_pipeline(CLI::App& app, Globals& g) {
               "Examples:\n"
               "  kf pipeline run train-and-evaluate --target prod\n"
               "  kf pipeline run --target prod --wait");
-  cmd->callback([&g, flags] {
-    g.run = [&g, flags] {
-      TerminalReporter reporter(g);
-      const action::Context ctx{reporter};
-      auto pt = action::open_target(ctx, flags->values.load_options(), g.target);
-      return after_submit(g, pt, action::pipeline_run(ctx, action::PipelineRunOptions{flags->pipeline, flags->name}, pt),
-                          *flags);
-    };
+  on_run(*cmd, g, [flags](Session& s) {
+    auto pt = s.open(flags->values.load_options());
+    return after_submit(s.g, pt, action::pipeline_run(s.ctx, action::PipelineRunOptions{flags->pipeline, flags->name}, pt),
+                        *flags);
   });
 }
 

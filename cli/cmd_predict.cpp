@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/app.h"
+#include "cli/session.h"
 #include "cli/output.h"
 #include "libkf/action/runs.h"
 
@@ -21,22 +22,18 @@ void add_predict(CLI::App& app, Globals& g) {
               "Examples:\n"
               "  kf predict\n"
               "  kf predict mnist-1 --index 42 -o json");
-  cmd->callback([&g, flags] {
-    g.run = [&g, flags] {
-      TerminalReporter reporter(g);
-      const action::Context ctx{reporter};
-      auto pt = action::open_target(ctx, spec::LoadOptions{}, g.target);
-      const auto r = action::predict(ctx, action::PredictOptions{flags->run, flags->index}, pt);
-      if (g.output == "json" || g.output == "yaml") {
-        print_data(r.response, g.output);
-        return 0;
-      }
-      std::cout << "sample " << r.index << " of " << r.test_set << ": label " << r.label << ", predicted " << r.predicted;
-      if (r.predicted >= 0 && static_cast<std::size_t>(r.predicted) < r.probabilities.size())
-        std::cout << " (p=" << std::to_string(r.probabilities[static_cast<std::size_t>(r.predicted)]).substr(0, 5) << ")";
-      std::cout << (r.label == r.predicted ? " - correct" : " - wrong") << '\n';
+  on_run(*cmd, g, [flags](Session& s) {
+    auto pt = s.open();
+    const auto r = action::predict(s.ctx, action::PredictOptions{flags->run, flags->index}, pt);
+    if (s.g.output == "json" || s.g.output == "yaml") {
+      print_data(r.response, s.g.output);
       return 0;
-    };
+    }
+    std::cout << "sample " << r.index << " of " << r.test_set << ": label " << r.label << ", predicted " << r.predicted;
+    if (r.predicted >= 0 && static_cast<std::size_t>(r.predicted) < r.probabilities.size())
+      std::cout << " (p=" << std::to_string(r.probabilities[static_cast<std::size_t>(r.predicted)]).substr(0, 5) << ")";
+    std::cout << (r.label == r.predicted ? " - correct" : " - wrong") << '\n';
+    return 0;
   });
 }
 

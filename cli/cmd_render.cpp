@@ -1,5 +1,6 @@
 // kf render — libkf/action/render.cpp
 #include "cli/app.h"
+#include "cli/session.h"
 #include "cli/output.h"
 #include "libkf/action/render.h"
 
@@ -26,17 +27,14 @@ void add_render(CLI::App& app, Globals& g) {
               "  kf render pipeline train-and-evaluate\n"
               "  kf render train --set training.workers=8 -f prod.yaml\n"
               "  kf render all | kubectl apply --server-side -f -");
-  cmd->callback([&g, flags] {
-    g.run = [&g, flags] {
-      TerminalReporter reporter(g);
-      action::RenderOptions opts;
-      opts.load = flags->values.load_options();
-      opts.target = g.target;
-      opts.selection = render::Selection{flags->what, flags->name};
-      const auto r = action::render(action::Context{reporter}, opts);
-      print_objects(r.objects, g.output.empty() ? "yaml" : g.output);
-      return 0;
-    };
+  on_run(*cmd, g, [flags](Session& s) {
+    action::RenderOptions opts;
+    opts.load = flags->values.load_options();
+    opts.target = s.g.target;
+    opts.selection = render::Selection{flags->what, flags->name};
+    const auto r = action::render(s.ctx, opts);
+    print_objects(r.objects, s.g.output.empty() ? "yaml" : s.g.output);
+    return 0;
   });
 }
 

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "cli/app.h"
+#include "cli/session.h"
 #include "cli/output.h"
 #include "cli/follow_view.h"
 #include "libkf/action/follow.h"
@@ -106,31 +107,27 @@ void add_serve(CLI::App& app, Globals& g) {
               "  kf serve mnist-train-3 --port 8080 --detach && kf predict\n"
               "  kf serve ./exported-model\n"
               "  kf serve pvc://models/mnist --target prod --wait");
-  cmd->callback([&g, flags] {
-    g.run = [&g, flags] {
-      TerminalReporter reporter(g);
-      const action::Context ctx{reporter};
-      action::TargetOverrides overrides;
-      overrides.serve_port = flags->port;
-      auto pt = action::open_target(ctx, flags->values.load_options(), g.target, overrides);
-      const auto r = action::serve(ctx, action::ServeOptions{flags->model}, pt);
-      if (!pt.target->traits().attached)
-        return after_submit(g, pt, action::TrainResult{r.run, pt.target_name, r.object, r.where}, *flags);
-      std::cerr << "run " << r.run << " serving " << r.model_dir
-                << (r.model_from.empty() ? "" : " (trained by " + r.model_from + ")") << '\n';
-      const auto interrupted = catch_interrupts();
-      const std::string url = wait_until_ready(pt, r.run, interrupted);
-      std::cout << url << '\n';
-      std::cerr << "ready: " << url << "/v2/models/" << r.run << '\n'
-                << "try:   kf predict " << r.run << "   or\n"
-                << "       curl -s " << url << "/v2/models/" << r.run
-                << "/infer -d '{\"inputs\":[{\"name\":\"input\",\"datatype\":\"UINT8\",\"shape\":[1,784],\"data\":[0,...]}]}'\n";
-      if (flags->detach) {
-        std::cerr << "stop it: kf delete " << r.run << '\n';
-        return 0;
-      }
-      return show_requests(pt, r.run, url, interrupted);
-    };
+  on_run(*cmd, g, [flags](Session& s) {
+    action::TargetOverrides overrides;
+    overrides.serve_port = flags->port;
+    auto pt = s.open(flags->values.load_options(), overrides);
+    const auto r = action::serve(s.ctx, action::ServeOptions{flags->model}, pt);
+    if (!pt.target->traits().attached)
+      return after_submit(s.g, pt, action::TrainResult{r.run, pt.target_name, r.object, r.where}, *flags);
+    std::cerr << "run " << r.run << " serving " << r.model_dir
+              << (r.model_from.empty() ? "" : " (trained by " + r.model_from + ")") << '\n';
+    const auto interrupted = catch_interrupts();
+    const std::string url = wait_until_ready(pt, r.run, interrupted);
+    std::cout << url << '\n';
+    std::cerr << "ready: " << url << "/v2/models/" << r.run << '\n'
+              << "try:   kf predict " << r.run << "   or\n"
+              << "       curl -s " << url << "/v2/models/" << r.run
+              << "/infer -d '{\"inputs\":[{\"name\":\"input\",\"datatype\":\"UINT8\",\"shape\":[1,784],\"data\":[0,...]}]}'\n";
+    if (flags->detach) {
+      std::cerr << "stop it: kf delete " << r.run << '\n';
+      return 0;
+    }
+    return show_requests(pt, r.run, url, interrupted);
   });
 }
 

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cli/app.h"
+#include "cli/session.h"
 #include "cli/output.h"
 #include "cli/run_view.h"
 #include "libkf/action/runs.h"
@@ -113,18 +114,14 @@ void add_status(CLI::App& app, Globals& g) {
               "  kf status @latest\n"
               "  kf status mnist-train-3 -o json\n"
               "  kf status -w");
-  cmd->callback([&g, flags] {
-    g.run = [&g, flags] {
-      TerminalReporter reporter(g);
-      const action::Context ctx{reporter};
-      auto pt = action::open_target(ctx, spec::LoadOptions{}, g.target);
-      if (flags->watch) return watch(g, ctx, pt, flags->run);
-      const auto shown = show(g, ctx, pt, flags->run);
-      if (flags->run.empty() && shown.text.find('\n') == shown.text.rfind('\n') && g.output != "json" && g.output != "yaml")
-        std::cerr << "no runs yet (kf train starts one)\n";
-      std::cout << shown.text;
-      return 0;
-    };
+  on_run(*cmd, g, [flags](Session& s) {
+    auto pt = s.open();
+    if (flags->watch) return watch(s.g, s.ctx, pt, flags->run);
+    const auto shown = show(s.g, s.ctx, pt, flags->run);
+    if (flags->run.empty() && shown.text.find('\n') == shown.text.rfind('\n') && s.g.output != "json" && s.g.output != "yaml")
+      std::cerr << "no runs yet (kf train starts one)\n";
+    std::cout << shown.text;
+    return 0;
   });
 }
 

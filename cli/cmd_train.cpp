@@ -1,5 +1,6 @@
 // kf train — libkf/action/train.cpp; following the run: cli/follow_view.cpp.
 #include "cli/app.h"
+#include "cli/session.h"
 #include "cli/output.h"
 #include "cli/follow_view.h"
 #include "libkf/action/runs.h"
@@ -24,15 +25,11 @@ void add_train(CLI::App& app, Globals& g) {
               "  kf train --detach && kf logs @latest -f\n"
               "  kf train -f fast.yaml --name baseline\n"
               "  kf train --target prod --wait --timeout 3600");
-  cmd->callback([&g, flags] {
-    g.run = [&g, flags] {
-      TerminalReporter reporter(g);
-      const action::Context ctx{reporter};
-      auto pt = action::open_target(ctx, flags->values.load_options(), g.target);
-      action::TrainOptions opts;
-      opts.run_name = flags->name;
-      return after_submit(g, pt, action::train(ctx, opts, pt), *flags);
-    };
+  on_run(*cmd, g, [flags](Session& s) {
+    auto pt = s.open(flags->values.load_options());
+    action::TrainOptions opts;
+    opts.run_name = flags->name;
+    return after_submit(s.g, pt, action::train(s.ctx, opts, pt), *flags);
   });
 }
 

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/app.h"
+#include "cli/session.h"
 #include "cli/follow_view.h"
 #include "cli/output.h"
 #include "libkf/action/runs.h"
@@ -18,15 +19,11 @@ void add_tune(CLI::App& app, Globals& g) {
               "Examples:\n"
               "  kf tune --target prod\n"
               "  kf tune --target prod --wait --set tuning.maxTrials=20");
-  cmd->callback([&g, flags] {
-    g.run = [&g, flags] {
-      TerminalReporter reporter(g);
-      const action::Context ctx{reporter};
-      auto pt = action::open_target(ctx, flags->values.load_options(), g.target);
-      action::TrainOptions opts;
-      opts.run_name = flags->name;
-      return after_submit(g, pt, action::tune(ctx, opts, pt), *flags);
-    };
+  on_run(*cmd, g, [flags](Session& s) {
+    auto pt = s.open(flags->values.load_options());
+    action::TrainOptions opts;
+    opts.run_name = flags->name;
+    return after_submit(s.g, pt, action::tune(s.ctx, opts, pt), *flags);
   });
 }
 

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "cli/app.h"
+#include "cli/session.h"
 #include "cli/output.h"
 #include "libkf/action/validate.h"
 
@@ -37,49 +38,46 @@ void add_validate(CLI::App& app, Globals& g) {
               "  kf validate --target prod                    # against the CRDs installed on a cluster target\n"
               "  kf validate -f objs.yaml\n"
               "  kf render train | kf validate -f -");
-  cmd->callback([&g, flags] {
-    g.run = [&g, flags] {
-      TerminalReporter reporter(g);
-      action::ValidateOptions opts;
-      opts.load = flags->values.load_options();
-      opts.target = g.target;
-      opts.files = flags->files;
-      opts.schemas = flags->schemas;
-      for (const auto& f : flags->files)
-        if (f == "-") {
-          std::ostringstream text;
-          text << std::cin.rdbuf();
-          opts.stdin_text = text.str();
-        }
-      const auto r = action::validate(action::Context{reporter}, opts);
-      if (g.output == "json" || g.output == "yaml") {
-        Json out = {{"valid", r.ok()}, {"objects", Json::array()}};
-        if (!r.project.empty()) out["project"] = r.project;
-        for (const auto& o : r.objects)
-          out["objects"].push_back({{"kind", o.kind}, {"name", o.name}, {"source", o.source},
-                                    {"checked", o.checked}, {"violations", o.violations}});
-        print_data(out, g.output);
-      } else {
-        for (const auto& o : r.objects)
-          for (const auto& v : o.violations) std::cerr << v << '\n';
-        if (g.output == "table" || g.verbose > 0) {
-          std::vector<std::vector<std::string>> rows;
-          for (const auto& o : r.objects)
-            rows.push_back({o.kind, o.name, !o.checked ? "no schema" : o.violations.empty() ? "valid" : "invalid"});
-          print_table({"KIND", "NAME", "RESULT"}, rows);
-        }
-        std::size_t checked = 0, bad = 0;
-        for (const auto& o : r.objects) {
-          checked += o.checked ? 1 : 0;
-          bad += o.violations.empty() ? 0 : 1;
-        }
-        if (!r.project.empty()) std::cerr << "kf.yaml: valid (project " << r.project << ")\n";
-        if (!r.objects.empty())
-          std::cerr << r.objects.size() << " objects, " << checked << " checked against schemas, " << bad
-                    << " invalid\n";
+  on_run(*cmd, g, [flags](Session& s) {
+    action::ValidateOptions opts;
+    opts.load = flags->values.load_options();
+    opts.target = s.g.target;
+    opts.files = flags->files;
+    opts.schemas = flags->schemas;
+    for (const auto& f : flags->files)
+      if (f == "-") {
+        std::ostringstream text;
+        text << std::cin.rdbuf();
+        opts.stdin_text = text.str();
       }
-      return r.ok() ? 0 : 1;
-    };
+    const auto r = action::validate(s.ctx, opts);
+    if (s.g.output == "json" || s.g.output == "yaml") {
+      Json out = {{"valid", r.ok()}, {"objects", Json::array()}};
+      if (!r.project.empty()) out["project"] = r.project;
+      for (const auto& o : r.objects)
+        out["objects"].push_back({{"kind", o.kind}, {"name", o.name}, {"source", o.source},
+                                  {"checked", o.checked}, {"violations", o.violations}});
+      print_data(out, s.g.output);
+    } else {
+      for (const auto& o : r.objects)
+        for (const auto& v : o.violations) std::cerr << v << '\n';
+      if (s.g.output == "table" || s.g.verbose > 0) {
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& o : r.objects)
+          rows.push_back({o.kind, o.name, !o.checked ? "no schema" : o.violations.empty() ? "valid" : "invalid"});
+        print_table({"KIND", "NAME", "RESULT"}, rows);
+      }
+      std::size_t checked = 0, bad = 0;
+      for (const auto& o : r.objects) {
+        checked += o.checked ? 1 : 0;
+        bad += o.violations.empty() ? 0 : 1;
+      }
+      if (!r.project.empty()) std::cerr << "kf.yaml: valid (project " << r.project << ")\n";
+      if (!r.objects.empty())
+        std::cerr << r.objects.size() << " objects, " << checked << " checked against schemas, " << bad
+                  << " invalid\n";
+    }
+    return r.ok() ? 0 : 1;
   });
 }
 

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/app.h"
+#include "cli/session.h"
 #include "cli/output.h"
 #include "libkf/action/version.h"
 
@@ -12,17 +13,15 @@ void add_version(CLI::App& app, Globals& g) {
   cmd->footer("Examples:\n"
               "  kf version\n"
               "  kf version -o json");
-  cmd->callback([&g] {
-    g.run = [&g] {
-      const auto v = action::version();
-      if (g.output == "json" || g.output == "yaml") {
-        print_data(Json{{"version", v.version}, {"compiler", v.compiler}, {"platform", v.platform}, {"build", v.build}},
-                   g.output);
-      } else {
-        std::cout << "kf " << v.version << " (" << v.platform << ", " << v.build << ", " << v.compiler << ")\n";
-      }
-      return 0;
-    };
+  on_run(*cmd, g, [](Session& s) {
+    const auto v = action::version();
+    if (s.g.output == "json" || s.g.output == "yaml") {
+      print_data(Json{{"version", v.version}, {"compiler", v.compiler}, {"platform", v.platform}, {"build", v.build}},
+                 s.g.output);
+    } else {
+      std::cout << "kf " << v.version << " (" << v.platform << ", " << v.build << ", " << v.compiler << ")\n";
+    }
+    return 0;
   });
 }
 
