@@ -95,6 +95,12 @@ void print_result(const Globals& g, const action::ApplyResult& r, action::DryRun
 
 namespace {
 
+// -f/--filename FILE, repeatable; each -f takes one value.
+void add_files_option(CLI::App& cmd, std::vector<std::string>& files, const std::string& help) {
+  hint(cmd.add_option("-f,--filename", files, help)->type_name("FILE")->expected(1)->allow_extra_args(false)->take_all(),
+       Hint{{}, "file"});
+}
+
 struct ApplyFlags {
   std::vector<std::string> files;
   std::string kubeconfig, context, namespace_, dry_run = "none", field_manager = "kf", timeout = "5m";
@@ -103,12 +109,7 @@ struct ApplyFlags {
 };
 
 void add_apply_flags(CLI::App& cmd, ApplyFlags& flags) {
-  hint(cmd.add_option("-f,--filename", flags.files, "A manifest file, a directory of them, or '-' for stdin (repeatable)")
-           ->type_name("FILE")
-           ->expected(1)
-           ->allow_extra_args(false)
-           ->take_all(),
-       Hint{{}, "file"});
+  add_files_option(cmd, flags.files, "A manifest file, a directory of them, or '-' for stdin (repeatable)");
   hint(cmd.add_option("--kubeconfig", flags.kubeconfig, "The kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
            ->type_name("FILE"),
        Hint{{}, "file"});
@@ -205,12 +206,7 @@ void add_apply(CLI::App& app, Globals& g) {
 }
 
 void add_delete_applied_flags(CLI::App& cmd, DeleteAppliedFlags& flags) {
-  hint(cmd.add_option("-f,--filename", flags.files, "Delete the objects of these manifests that kf applied ('-' for stdin)")
-           ->type_name("FILE")
-           ->expected(1)
-           ->allow_extra_args(false)
-           ->take_all(),
-       Hint{{}, "file"});
+  add_files_option(cmd, flags.files, "Delete the objects of these manifests that kf applied ('-' for stdin)");
   cmd.add_flag("--platform", flags.platform, "Delete everything kf apply installed for kf.yaml's project, CRDs and namespaces last");
   hint(cmd.add_option("--kubeconfig", flags.kubeconfig, "With -f or --platform: the kubeconfig file")->type_name("FILE"),
        Hint{{}, "file"});

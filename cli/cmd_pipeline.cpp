@@ -1,6 +1,5 @@
 // kf pipeline run — libkf/action/submit.cpp; following the run: cli/follow_view.cpp.
 #include "cli/app.h"
-#include "cli/session.h"
 #include "cli/output.h"
 #include "cli/follow_view.h"
 #include "libkf/action/runs.h"
@@ -26,10 +25,8 @@ void add_pipeline(CLI::App& app, Globals& g) {
               "Examples:\n"
               "  kf pipeline run train-and-evaluate --target prod\n"
               "  kf pipeline run --target prod --wait");
-  on_run(*cmd, g, [flags](Session& s) {
-    auto pt = s.open(flags->values.load_options());
-    return after_submit(s.g, pt, action::pipeline_run(s.ctx, action::PipelineRunOptions{flags->pipeline, flags->name}, pt),
-                        *flags);
+  on_submit(*cmd, g, flags, [flags](const action::Context& ctx, action::ProjectTarget& pt) {
+    return action::pipeline_run(ctx, action::PipelineRunOptions{flags->pipeline, flags->name}, pt);
   });
 }
 

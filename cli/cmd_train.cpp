@@ -1,6 +1,5 @@
 // kf train — libkf/action/train.cpp; following the run: cli/follow_view.cpp.
 #include "cli/app.h"
-#include "cli/session.h"
 #include "cli/output.h"
 #include "cli/follow_view.h"
 #include "libkf/action/runs.h"
@@ -25,11 +24,8 @@ void add_train(CLI::App& app, Globals& g) {
               "  kf train --detach && kf logs @latest -f\n"
               "  kf train -f fast.yaml --name baseline\n"
               "  kf train --target prod --wait --timeout 3600");
-  on_run(*cmd, g, [flags](Session& s) {
-    auto pt = s.open(flags->values.load_options());
-    action::TrainOptions opts;
-    opts.run_name = flags->name;
-    return after_submit(s.g, pt, action::train(s.ctx, opts, pt), *flags);
+  on_submit(*cmd, g, flags, [flags](const action::Context& ctx, action::ProjectTarget& pt) {
+    return action::train(ctx, action::TrainOptions{flags->name}, pt);
   });
 }
 

@@ -2,7 +2,6 @@
 #include <iostream>
 
 #include "cli/app.h"
-#include "cli/session.h"
 #include "cli/follow_view.h"
 #include "cli/output.h"
 #include "libkf/action/runs.h"
@@ -19,11 +18,8 @@ void add_tune(CLI::App& app, Globals& g) {
               "Examples:\n"
               "  kf tune --target prod\n"
               "  kf tune --target prod --wait --set tuning.maxTrials=20");
-  on_run(*cmd, g, [flags](Session& s) {
-    auto pt = s.open(flags->values.load_options());
-    action::TrainOptions opts;
-    opts.run_name = flags->name;
-    return after_submit(s.g, pt, action::tune(s.ctx, opts, pt), *flags);
+  on_submit(*cmd, g, flags, [flags](const action::Context& ctx, action::ProjectTarget& pt) {
+    return action::tune(ctx, action::TrainOptions{flags->name}, pt);
   });
 }
 

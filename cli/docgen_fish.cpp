@@ -6,9 +6,6 @@
 namespace kf::cli::docs {
 
 namespace {
-using detail::Command;
-using detail::Opt;
-using detail::join;
 
 // 'text' for fish: inside single quotes only \ and ' are escaped.
 std::string quote(const std::string& text) {

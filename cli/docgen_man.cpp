@@ -10,9 +10,6 @@
 namespace kf::cli::docs {
 
 namespace {
-using detail::Command;
-using detail::Opt;
-using detail::join;
 
 // A line of roff must not start with a control character.
 std::string guard(const std::string& line) {

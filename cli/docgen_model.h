@@ -59,3 +59,10 @@ std::vector<std::string> lines(const std::string& text);
 std::string lower(std::string s);
 
 } // namespace kf::cli::docs::detail
+
+namespace kf::cli::docs {
+// The writers (docgen_bash/zsh/fish/man.cpp) speak of these by their short names.
+using detail::Command;
+using detail::join;
+using detail::Opt;
+} // namespace kf::cli::docs

@@ -8,6 +8,7 @@
 
 #include "cli/output.h"
 #include "cli/run_view.h"
+#include "cli/session.h"
 #include "libkf/action/follow.h"
 
 namespace kf::cli {
@@ -90,6 +91,13 @@ int follow_waiting(const Globals& g, action::ProjectTarget& pt, const std::strin
 }
 
 } // namespace
+
+void on_submit(CLI::App& cmd, Globals& g, std::shared_ptr<const SubmitFlags> flags, Submit submit) {
+  on_run(cmd, g, [flags, submit = std::move(submit)](Session& s) {
+    auto pt = s.open(flags->values.load_options());
+    return after_submit(s.g, pt, submit(s.ctx, pt), *flags);
+  });
+}
 
 std::function<bool()> catch_interrupts() {
   struct sigaction sa{};

@@ -9,6 +9,7 @@
 // Notebook; a Workflow's final phase).
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "cli/app.h"
@@ -35,6 +36,11 @@ void add_submit_flags(CLI::App& cmd, SubmitFlags& flags, const std::string& obje
 // stdout; with --wait also the URL (serving) or the best trial's parameters
 // (tuning), for scripts; -o json|yaml prints the run as kf status does.
 int after_submit(const Globals& g, action::ProjectTarget& pt, const action::TrainResult& r, const SubmitFlags& flags);
+
+// The body of a verb that submits one run: open the target (with -f/--set),
+// `submit`, then after_submit.
+using Submit = std::function<action::TrainResult(const action::Context&, action::ProjectTarget&)>;
+void on_submit(CLI::App& cmd, Globals& g, std::shared_ptr<const SubmitFlags> flags, Submit submit);
 
 // From now on Ctrl-C (SIGINT) and SIGTERM set a flag instead of ending kf;
 // the function returned reads it.

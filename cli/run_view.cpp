@@ -171,6 +171,20 @@ void print_runs_table(const std::vector<Json>& runs, bool color, std::ostream& o
 
 namespace {
 
+// "\nTitle:" and a table with a row per item: its string `fields`, under `header`.
+void fields_section(std::ostream& out, const char* title, const Json& items, const std::vector<const char*>& fields,
+                    std::vector<std::string> header) {
+  out << "\n" << title << ":\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& item : items) {
+    std::vector<std::string> row;
+    for (const char* f : fields) row.push_back((row.empty() ? "  " : "") + item.value(f, ""));
+    rows.push_back(std::move(row));
+  }
+  header.front() = "  " + header.front();
+  print_table(header, rows, out);
+}
+
 // The header lines: name, kind, state, where it came from and went.
 void detail_header(const Json& r, bool color, std::ostream& out) {
   const std::string state = r.value("state", "");
@@ -241,22 +255,12 @@ void detail_states(const Json& r, std::ostream& out) {
                       p["exitCode"].is_null() ? "" : std::to_string(p["exitCode"].get<int>())});
     print_table({"  REPLICA", "STATE", "RESTARTS", "EXIT CODE"}, rows, out);
   }
-  if (r.contains("conditions")) {
-    out << "\nConditions:\n";
-    std::vector<std::vector<std::string>> rows;
-    for (const auto& c : r["conditions"])
-      rows.push_back({"  " + c.value("type", ""), c.value("status", ""), c.value("reason", ""), c.value("lastTransitionTime", ""),
-                      c.value("message", "")});
-    print_table({"  TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"}, rows, out);
-  }
-  if (r.contains("events") && !r["events"].empty()) {
-    out << "\nEvents:\n";
-    std::vector<std::vector<std::string>> rows;
-    for (const auto& e : r["events"])
-      rows.push_back({"  " + e.value("type", ""), e.value("reason", ""), e.value("object", ""), e.value("time", ""),
-                      e.value("message", "")});
-    print_table({"  TYPE", "REASON", "OBJECT", "AT", "MESSAGE"}, rows, out);
-  }
+  if (r.contains("conditions"))
+    fields_section(out, "Conditions", r["conditions"], {"type", "status", "reason", "lastTransitionTime", "message"},
+                   {"TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"});
+  if (r.contains("events") && !r["events"].empty())
+    fields_section(out, "Events", r["events"], {"type", "reason", "object", "time", "message"},
+                   {"TYPE", "REASON", "OBJECT", "AT", "MESSAGE"});
 }
 
 // What the run recorded: metrics per epoch, artifacts, lineage, the failing replica's log.
