@@ -5,21 +5,13 @@
 // environment (UsageError). Third-party failures (Gloo, libcurl, zlib) are
 // translated into these where the library is called.
 
-#include <stdexcept>
 #include <string>
+
+#include "contract/error.h"
 
 namespace kf::trainer {
 
-class Error : public std::runtime_error {
-public:
-  using std::runtime_error::runtime_error;
-  virtual int exit_code() const { return 1; }
-};
-
-class UsageError : public Error {
-public:
-  using Error::Error;
-  int exit_code() const override { return 2; }
-};
+using Error = kf::Error;
+using UsageError = kf::UsageError;
 
 } // namespace kf::trainer

@@ -2,6 +2,7 @@
 // the error family to exit codes (once).
 #include "runtime/cli.h"
 #include "runtime/error.h"
+#include "runtime/program.h"
 #include "runtime/trainer.h"
 
 #include <csignal>
@@ -19,13 +20,7 @@ int main(int argc, char** argv) {
                "and safetensors export.",
                "kf-trainer"};
   add_trainer_flags(app, options, extras);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
-  }
-  try {
+  return run_program(app, argc, argv, [&] {
     finish_options(options, extras);
     if (!options.evaluate.empty()) return run_evaluation(options);
     const WorldInfo world = world_from_env([](const char* name) { return std::getenv(name); });
@@ -35,11 +30,5 @@ int main(int argc, char** argv) {
       return 0;
     }
     return run_training(options, world);
-  } catch (const Error& e) {
-    std::fprintf(stderr, "kf-trainer: error: %s\n", e.what());
-    return e.exit_code();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "kf-trainer: error: %s\n", e.what());
-    return 1;
-  }
+  });
 }

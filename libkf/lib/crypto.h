@@ -4,14 +4,13 @@
 
 #include "libkf/lib/loader.h"
 
-#define KF_CRYPTO_FUNCTIONS(X) X(MD_CTX_new) X(MD_CTX_free) X(sha256) X(DigestInit_ex) X(DigestUpdate) X(DigestFinal_ex)
+#define KF_CRYPTO_FUNCTIONS(X, P)                                                                                     \
+  X(P, MD_CTX_new) X(P, MD_CTX_free) X(P, sha256) X(P, DigestInit_ex) X(P, DigestUpdate) X(P, DigestFinal_ex)
 
 namespace kf::lib {
 
 struct Crypto {
-#define KF_CRYPTO_FIELD(name) KF_LIB_FIELD(EVP_, name)
-  KF_CRYPTO_FUNCTIONS(KF_CRYPTO_FIELD)
-#undef KF_CRYPTO_FIELD
+  KF_CRYPTO_FUNCTIONS(KF_LIB_FIELD, EVP_)
 };
 
 const Crypto& crypto();

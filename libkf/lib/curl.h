@@ -4,16 +4,14 @@
 
 #include "libkf/lib/loader.h"
 
-#define KF_CURL_FUNCTIONS(X)                                                                                         \
-  X(global_init) X(easy_init) X(easy_reset) X(easy_cleanup) X(easy_setopt) X(easy_getinfo) X(easy_perform)           \
-  X(easy_strerror) X(slist_append) X(slist_free_all)
+#define KF_CURL_FUNCTIONS(X, P)                                                                                       \
+  X(P, global_init) X(P, easy_init) X(P, easy_reset) X(P, easy_cleanup) X(P, easy_setopt) X(P, easy_getinfo)          \
+  X(P, easy_perform) X(P, easy_strerror) X(P, slist_append) X(P, slist_free_all)
 
 namespace kf::lib {
 
 struct Curl {
-#define KF_CURL_FIELD(name) KF_LIB_FIELD(curl_, name)
-  KF_CURL_FUNCTIONS(KF_CURL_FIELD)
-#undef KF_CURL_FIELD
+  KF_CURL_FUNCTIONS(KF_LIB_FIELD, curl_)
 };
 
 const Curl& curl();

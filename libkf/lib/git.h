@@ -6,23 +6,23 @@
 
 #include "libkf/lib/loader.h"
 
-#define KF_GIT_FUNCTIONS(X)                                                                                          \
-  X(libgit2_init) X(libgit2_shutdown) X(error_last) X(error_clear) X(buf_dispose) X(oid_tostr)                       \
-  X(repository_open) X(repository_open_ext) X(repository_open_bare) X(repository_discover) X(repository_free)       \
-  X(repository_init_ext) X(repository_init_options_init) X(repository_index) X(repository_workdir)                 \
-  X(repository_set_head_detached) X(index_add_bypath) X(index_write) X(index_write_tree) X(index_free)              \
-  X(tree_lookup) X(tree_free) X(signature_default) X(signature_now) X(signature_free) X(commit_create_v)           \
-  X(reference_name_to_id) X(revparse_single) X(object_id) X(object_peel) X(object_free) X(status_list_new)         \
-  X(status_list_entrycount) X(status_list_free) X(status_options_init) X(clone) X(clone_options_init)               \
-  X(checkout_tree) X(checkout_options_init) X(fetch_options_init) X(remote_lookup) X(remote_fetch) X(remote_url)    \
-  X(remote_free)
+#define KF_GIT_FUNCTIONS(X, P)                                                                                        \
+  X(P, libgit2_init) X(P, libgit2_shutdown) X(P, error_last) X(P, error_clear) X(P, buf_dispose)                      \
+  X(P, oid_tostr) X(P, repository_open) X(P, repository_open_ext) X(P, repository_open_bare)                          \
+  X(P, repository_discover) X(P, repository_free) X(P, repository_init_ext)                                           \
+  X(P, repository_init_options_init) X(P, repository_index) X(P, repository_workdir)                                  \
+  X(P, repository_set_head_detached) X(P, index_add_bypath) X(P, index_write) X(P, index_write_tree)                  \
+  X(P, index_free) X(P, tree_lookup) X(P, tree_free) X(P, signature_default) X(P, signature_now)                      \
+  X(P, signature_free) X(P, commit_create_v) X(P, reference_name_to_id) X(P, revparse_single) X(P, object_id)         \
+  X(P, object_peel) X(P, object_free) X(P, status_list_new) X(P, status_list_entrycount)                              \
+  X(P, status_list_free) X(P, status_options_init) X(P, clone) X(P, clone_options_init) X(P, checkout_tree)           \
+  X(P, checkout_options_init) X(P, fetch_options_init) X(P, remote_lookup) X(P, remote_fetch)                         \
+  X(P, remote_url) X(P, remote_free)
 
 namespace kf::lib {
 
 struct Git {
-#define KF_GIT_FIELD(name) KF_LIB_FIELD(git_, name)
-  KF_GIT_FUNCTIONS(KF_GIT_FIELD)
-#undef KF_GIT_FIELD
+  KF_GIT_FUNCTIONS(KF_LIB_FIELD, git_)
 };
 
 // The table, with libgit2 initialised (git_libgit2_init) on first use and

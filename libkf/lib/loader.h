@@ -34,7 +34,18 @@ Fn function(void* handle, const char* soname, const char* name) {
 
 } // namespace kf::lib
 
-// Declares `decltype(&PREFIX##name) name;` for each name of a table.
+// A library's table is its X-macro list, KF_<LIB>_FUNCTIONS(X, P), of the
+// function names without their prefix P. In the table struct
+// KF_<LIB>_FUNCTIONS(KF_LIB_FIELD, prefix) declares `decltype(&prefix##name) name;`
+// for each; KF_LIB_TABLE(Type, KF_<LIB>_FUNCTIONS, prefix, soname) is the
+// filled table (tables.cpp).
 #define KF_LIB_FIELD(prefix, name) decltype(&::prefix##name) name;
-#define KF_LIB_LOAD(table, handle, soname, prefix, name) \
-  table.name = ::kf::lib::function<decltype(table.name)>(handle, soname, #prefix #name);
+#define KF_LIB_LOAD(prefix, name) t.name = ::kf::lib::function<decltype(t.name)>(h, soname, #prefix #name);
+#define KF_LIB_TABLE(Type, FUNCTIONS, prefix, soname_value)                                                           \
+  [] {                                                                                                                 \
+    Type t;                                                                                                            \
+    const char* soname = soname_value;                                                                                 \
+    void* h = ::kf::lib::open(soname);                                                                                 \
+    FUNCTIONS(KF_LIB_LOAD, prefix)                                                                                     \
+    return t;                                                                                                          \
+  }()

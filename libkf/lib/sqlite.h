@@ -4,17 +4,16 @@
 
 #include "libkf/lib/loader.h"
 
-#define KF_SQLITE_FUNCTIONS(X)                                                                                       \
-  X(open_v2) X(close) X(busy_timeout) X(extended_result_codes) X(exec) X(errmsg) X(errstr) X(prepare_v2) X(step)    \
-  X(finalize) X(changes) X(last_insert_rowid) X(bind_double) X(bind_int64) X(bind_null) X(bind_text64)              \
-  X(column_type) X(column_bytes) X(column_double) X(column_int64) X(column_text)
+#define KF_SQLITE_FUNCTIONS(X, P)                                                                                     \
+  X(P, open_v2) X(P, close) X(P, busy_timeout) X(P, extended_result_codes) X(P, exec) X(P, errmsg)                    \
+  X(P, errstr) X(P, prepare_v2) X(P, step) X(P, finalize) X(P, changes) X(P, last_insert_rowid)                       \
+  X(P, bind_double) X(P, bind_int64) X(P, bind_null) X(P, bind_text64) X(P, column_type) X(P, column_bytes)           \
+  X(P, column_double) X(P, column_int64) X(P, column_text)
 
 namespace kf::lib {
 
 struct Sqlite {
-#define KF_SQLITE_FIELD(name) KF_LIB_FIELD(sqlite3_, name)
-  KF_SQLITE_FUNCTIONS(KF_SQLITE_FIELD)
-#undef KF_SQLITE_FIELD
+  KF_SQLITE_FUNCTIONS(KF_LIB_FIELD, sqlite3_)
 };
 
 const Sqlite& sqlite();

@@ -9,27 +9,13 @@
 namespace kf::lib {
 
 const Curl& curl() {
-  static const Curl table = [] {
-    Curl t;
-    void* h = open(KF_SONAME_CURL);
-#define KF_CURL_LOAD(name) KF_LIB_LOAD(t, h, KF_SONAME_CURL, curl_, name)
-    KF_CURL_FUNCTIONS(KF_CURL_LOAD)
-#undef KF_CURL_LOAD
-    return t;
-  }();
+  static const Curl table = KF_LIB_TABLE(Curl, KF_CURL_FUNCTIONS, curl_, KF_SONAME_CURL);
   return table;
 }
 
 namespace {
 
-Git load_git() {
-  Git t;
-  void* h = open(KF_SONAME_GIT2);
-#define KF_GIT_LOAD(name) KF_LIB_LOAD(t, h, KF_SONAME_GIT2, git_, name)
-  KF_GIT_FUNCTIONS(KF_GIT_LOAD)
-#undef KF_GIT_LOAD
-  return t;
-}
+Git load_git() { return KF_LIB_TABLE(Git, KF_GIT_FUNCTIONS, git_, KF_SONAME_GIT2); }
 
 // libgit2 wants git_libgit2_init before anything else, and one shutdown per init.
 struct GitLibrary {
@@ -48,26 +34,12 @@ const Git& git() {
 }
 
 const Sqlite& sqlite() {
-  static const Sqlite table = [] {
-    Sqlite t;
-    void* h = open(KF_SONAME_SQLITE3);
-#define KF_SQLITE_LOAD(name) KF_LIB_LOAD(t, h, KF_SONAME_SQLITE3, sqlite3_, name)
-    KF_SQLITE_FUNCTIONS(KF_SQLITE_LOAD)
-#undef KF_SQLITE_LOAD
-    return t;
-  }();
+  static const Sqlite table = KF_LIB_TABLE(Sqlite, KF_SQLITE_FUNCTIONS, sqlite3_, KF_SONAME_SQLITE3);
   return table;
 }
 
 const Crypto& crypto() {
-  static const Crypto table = [] {
-    Crypto t;
-    void* h = open(KF_SONAME_CRYPTO);
-#define KF_CRYPTO_LOAD(name) KF_LIB_LOAD(t, h, KF_SONAME_CRYPTO, EVP_, name)
-    KF_CRYPTO_FUNCTIONS(KF_CRYPTO_LOAD)
-#undef KF_CRYPTO_LOAD
-    return t;
-  }();
+  static const Crypto table = KF_LIB_TABLE(Crypto, KF_CRYPTO_FUNCTIONS, EVP_, KF_SONAME_CRYPTO);
   return table;
 }
 

@@ -7,23 +7,12 @@
 // Third-party failures (yaml-cpp, libgit2, ...) are translated into these
 // where the library is called. "Not found" is std::optional, not an error.
 
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "contract/error.h" // Error, UsageError
+
 namespace kf {
-
-class Error : public std::runtime_error {
-public:
-  using std::runtime_error::runtime_error;
-  virtual int exit_code() const { return 1; }
-};
-
-class UsageError : public Error {
-public:
-  using Error::Error;
-  int exit_code() const override { return 2; }
-};
 
 // One or more diagnostics, each already formatted as
 // "file:line:col: field.path: message". what() joins them with newlines.

@@ -3,6 +3,7 @@
 // line, and on SIGTERM/SIGINT stops accepting, finishes the requests in
 // flight and exits 0. Exit codes: 1 bad model or cannot listen, 2 bad flags.
 #include "runtime/error.h"
+#include "runtime/program.h"
 #include "runtime/safetensors.h"
 #include "runtime/server/api.h"
 #include "runtime/server/http_server.h"
@@ -115,20 +116,8 @@ int main(int argc, char** argv) {
                "KServe Open Inference Protocol (v2) and the v1 predict protocol.",
                "kf-server"};
   kf::server::add_server_flags(app, options);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
-  }
-  try {
+  return kf::trainer::run_program(app, argc, argv, [&] {
     kf::server::validate(options);
     return run(options);
-  } catch (const kf::trainer::Error& e) {
-    std::fprintf(stderr, "kf-server: error: %s\n", e.what());
-    return e.exit_code();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "kf-server: error: %s\n", e.what());
-    return 1;
-  }
+  });
 }
