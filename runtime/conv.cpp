@@ -10,6 +10,39 @@
 
 namespace kf::trainer {
 
+namespace {
+
+struct Geometry {
+  std::size_t n, c, h, w, k, pad; // batch, channels, height, width, kernel, padding
+};
+
+// Calls f(col, image) for every element of the im2col matrix [C*K*K, N*H*W]
+// (its index `col`) whose input pixel lies inside the zero-padded image (its
+// index `image` in [N, C, H, W]): im2col copies image to col, col2im adds back.
+template <typename F>
+void for_each_tap(const Geometry& g, F&& f) {
+  const std::size_t hw = g.h * g.w, nhw = g.n * hw;
+  for (std::size_t c = 0; c < g.c; ++c)
+    for (std::size_t ki = 0; ki < g.k; ++ki)
+      for (std::size_t kj = 0; kj < g.k; ++kj) {
+        const std::size_t row = ((c * g.k + ki) * g.k + kj) * nhw;
+        for (std::size_t s = 0; s < g.n; ++s) {
+          const std::size_t plane = (s * g.c + c) * hw;
+          for (std::size_t y = 0; y < g.h; ++y) {
+            const auto iy = static_cast<std::ptrdiff_t>(y + ki) - static_cast<std::ptrdiff_t>(g.pad);
+            if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(g.h)) continue;
+            for (std::size_t x = 0; x < g.w; ++x) {
+              const auto ix = static_cast<std::ptrdiff_t>(x + kj) - static_cast<std::ptrdiff_t>(g.pad);
+              if (ix < 0 || ix >= static_cast<std::ptrdiff_t>(g.w)) continue;
+              f(row + s * hw + y * g.w + x, plane + static_cast<std::size_t>(iy) * g.w + static_cast<std::size_t>(ix));
+            }
+          }
+        }
+      }
+}
+
+} // namespace
+
 Conv2d::Conv2d(std::size_t channels, std::size_t height, std::size_t width, std::size_t filters,
                std::size_t kernel, const std::string& prefix, Rng& rng)
     : m_c(channels), m_h(height), m_w(width), m_f(filters), m_k(kernel), m_pad(kernel / 2),
@@ -34,23 +67,9 @@ void Conv2d::forward(const Tensor& in, Tensor& out) {
   const std::size_t nhw = n * hw;
   const std::size_t ckk = m_c * m_k * m_k;
   m_col.assign(ckk * nhw, 0.0f);
-  for (std::size_t c = 0; c < m_c; ++c)
-    for (std::size_t ki = 0; ki < m_k; ++ki)
-      for (std::size_t kj = 0; kj < m_k; ++kj) {
-        float* row = m_col.data() + ((c * m_k + ki) * m_k + kj) * nhw;
-        for (std::size_t s = 0; s < n; ++s) {
-          const float* src = in.ptr() + (s * m_c + c) * hw;
-          for (std::size_t y = 0; y < m_h; ++y) {
-            const auto iy = static_cast<std::ptrdiff_t>(y + ki) - static_cast<std::ptrdiff_t>(m_pad);
-            if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(m_h)) continue;
-            for (std::size_t x = 0; x < m_w; ++x) {
-              const auto ix = static_cast<std::ptrdiff_t>(x + kj) - static_cast<std::ptrdiff_t>(m_pad);
-              if (ix < 0 || ix >= static_cast<std::ptrdiff_t>(m_w)) continue;
-              row[s * hw + y * m_w + x] = src[static_cast<std::size_t>(iy) * m_w + static_cast<std::size_t>(ix)];
-            }
-          }
-        }
-      }
+  const float* image = in.ptr();
+  float* col = m_col.data();
+  for_each_tap({n, m_c, m_h, m_w, m_k, m_pad}, [&](std::size_t c, std::size_t i) { col[c] = image[i]; });
   m_tmp.assign(m_f * nhw, 0.0f);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m_f), static_cast<int>(nhw),
               static_cast<int>(ckk), 1.0f, m_weight.value.data(), static_cast<int>(ckk), m_col.data(),
@@ -92,23 +111,9 @@ void Conv2d::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& dou
               static_cast<int>(m_f), 1.0f, m_weight.value.data(), static_cast<int>(ckk), m_tmp.data(),
               static_cast<int>(nhw), 0.0f, m_col.data(), static_cast<int>(nhw));
   din->resize(in.shape);
-  for (std::size_t c = 0; c < m_c; ++c)
-    for (std::size_t ki = 0; ki < m_k; ++ki)
-      for (std::size_t kj = 0; kj < m_k; ++kj) {
-        const float* row = m_col.data() + ((c * m_k + ki) * m_k + kj) * nhw;
-        for (std::size_t s = 0; s < n; ++s) {
-          float* dst = din->ptr() + (s * m_c + c) * hw;
-          for (std::size_t y = 0; y < m_h; ++y) {
-            const auto iy = static_cast<std::ptrdiff_t>(y + ki) - static_cast<std::ptrdiff_t>(m_pad);
-            if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(m_h)) continue;
-            for (std::size_t x = 0; x < m_w; ++x) {
-              const auto ix = static_cast<std::ptrdiff_t>(x + kj) - static_cast<std::ptrdiff_t>(m_pad);
-              if (ix < 0 || ix >= static_cast<std::ptrdiff_t>(m_w)) continue;
-              dst[static_cast<std::size_t>(iy) * m_w + static_cast<std::size_t>(ix)] += row[s * hw + y * m_w + x];
-            }
-          }
-        }
-      }
+  float* image = din->ptr();
+  const float* col = m_col.data();
+  for_each_tap({n, m_c, m_h, m_w, m_k, m_pad}, [&](std::size_t c, std::size_t i) { image[i] += col[c]; });
 }
 
 nlohmann::json Conv2d::config() const {
