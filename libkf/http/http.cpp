@@ -206,7 +206,7 @@ void prepare(CURL* h, const ClientOptions& o, const Request& req, Transfer& t) {
   c.easy_reset(h); // options only; the connection cache stays
   c.easy_setopt(h, CURLOPT_URL, req.url.c_str());
   set_connection(h, o, t);
-  if (req.timeout.count() > 0) c.easy_setopt(h, CURLOPT_TIMEOUT, static_cast<long>(req.timeout.count()));
+  if (req.timeout.count() > 0 && !t.on_chunk) c.easy_setopt(h, CURLOPT_TIMEOUT, static_cast<long>(req.timeout.count()));
   if (req.stall_timeout.count() > 0 && !t.on_chunk) {
     c.easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     c.easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(req.stall_timeout.count()));

@@ -55,7 +55,7 @@ struct Request {
   std::string cert_data, key_data;      // a client certificate for this request only (an exec plugin's)
   bool follow_redirects = false;        // GET of blobs: registries may redirect to storage
   std::function<void(std::uint64_t done)> on_progress; // bytes sent (uploads) or received (save_to)
-  std::chrono::seconds timeout{0};      // the whole request; 0 = none (large blobs)
+  std::chrono::seconds timeout{0};      // the whole request (not a stream); 0 = none (large blobs)
   std::chrono::seconds stall_timeout{60}; // under 1 byte/s this long is an error; 0 = none (not on streams)
 };
 
