@@ -82,7 +82,17 @@ namespace/kube-system" "$OUT$ERR"
   kc "$PKI/wrong-token.yaml" get configmaps
   expect_eq "kubectl, wrong token" "1 error: You must be logged in to the server (Unauthorized)" "$RC $ERR"
   kc "$PKI/foreign-cert.yaml" get configmaps
-  expect_eq "kubectl, client certificate from another CA" "1 Unable to connect to the server: remote error: tls: unknown certificate authority" "$RC ${ERR##*$'\n'}"
+  # In TLS 1.3 the client's handshake is over before the server has checked its
+  # certificate, so kubectl (Go) sees the server's alert, or, when its request
+  # was already on the way, the closed connection: either way it is refused.
+  last=${ERR##*$'\n'}
+  case "$RC $last" in
+    "1 Unable to connect to the server: remote error: tls: unknown certificate authority" | \
+      "1 Unable to connect to the server: write tcp "*": write: broken pipe" | \
+      "1 Unable to connect to the server: read tcp "*": read: connection reset by peer") ;;
+    *) expect_eq "kubectl, client certificate from another CA" \
+      "1 Unable to connect to the server: remote error: tls: unknown certificate authority" "$RC $last" ;;
+  esac
 else
   echo "no kubectl (looked for /usr/lib/google-cloud-sdk/bin/kubectl.1.32 and kubectl on PATH): its checks are skipped"
 fi
