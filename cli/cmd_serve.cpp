@@ -18,29 +18,6 @@ namespace kf::cli {
 
 namespace {
 
-// kf_server_requests_total summed over its labels, from the server's /metrics; -1 when unreachable.
-long requests_served(http::Client& client, const std::string& url) {
-  try {
-    http::Request req;
-    req.url = url + "/metrics";
-    req.headers = {"Accept: text/plain"};
-    req.timeout = std::chrono::seconds(2);
-    const auto resp = client.perform(req);
-    if (resp.status != 200) return -1;
-    long total = 0;
-    std::size_t at = 0;
-    while ((at = resp.body.find("\nkf_server_requests_total", at)) != std::string::npos) {
-      const auto end = resp.body.find('\n', at + 1);
-      const auto space = resp.body.rfind(' ', end);
-      total += std::atol(resp.body.substr(space + 1, end - space - 1).c_str());
-      at = end;
-    }
-    return total;
-  } catch (const Error&) {
-    return -1;
-  }
-}
-
 // Follows a server just started on this machine until it is Ready (60 s at
 // most; Ctrl-C stops it); returns its URL, else throws saying why not.
 std::string wait_until_ready(action::ProjectTarget& pt, const std::string& run, const std::function<bool()>& interrupted) {
@@ -71,7 +48,7 @@ int show_requests(action::ProjectTarget& pt, const std::string& run, const std::
   while (!interrupted()) {
     const auto o = pt.target->get(run);
     if (!o || target::is_finished(*o)) throw Error("the model server stopped: " + (o ? o->value("status", Json::object()).dump() : ""));
-    const long n = requests_served(client, url);
+    const long n = action::requests_served(client, url);
     if (tty && n != last && n >= 0) std::cerr << "\r\033[Krequests served: " << n << " (Ctrl-C stops the server)" << std::flush;
     last = n;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "libkf/action/context.h"
+#include "libkf/http/http.h"
 #include "libkf/spec/load.h"
 #include "libkf/target/target.h"
 
@@ -70,6 +71,10 @@ struct ServeResult {
 // Renders the ServingRuntime + InferenceService and submits them; returns at
 // once (follow the run until its Ready condition).
 ServeResult serve(const Context& ctx, const ServeOptions& options, ProjectTarget& pt);
+
+// The requests a kf-server at `url` has answered (kf_server_requests_total of
+// its /metrics, over every endpoint and code); -1 when it does not answer.
+long requests_served(http::Client& client, const std::string& url);
 
 struct StatusOptions {
   std::string run; // "" = every run; "@latest" = the newest

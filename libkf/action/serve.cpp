@@ -5,6 +5,7 @@
 #include "libkf/metadata/runs.h"
 #include "libkf/render/render.h"
 #include "libkf/util/error.h"
+#include "libkf/util/prometheus.h"
 #include "libkf/util/strings.h"
 
 namespace kf::action {
@@ -83,6 +84,20 @@ ServeResult serve(const Context& ctx, const ServeOptions& o, ProjectTarget& pt) 
   const auto submitted = pt.target->submit(objects[1], so);
   const std::string uri = model.value("storageUri", "");
   return {submitted.run, pt.target->traits().local_files ? uri.substr(7) : uri, from, submitted.object, submitted.where};
+}
+
+long requests_served(http::Client& client, const std::string& url) {
+  http::Request req;
+  req.url = url + "/metrics";
+  req.headers = {"Accept: text/plain"};
+  req.timeout = std::chrono::seconds(2);
+  try {
+    const auto resp = client.perform(req);
+    if (resp.status != 200) return -1;
+    return static_cast<long>(prometheus::sum_of(resp.body, "kf_server_requests_total").value_or(0));
+  } catch (const Error&) {
+    return -1;
+  }
 }
 
 } // namespace kf::action
