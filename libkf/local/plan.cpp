@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -100,9 +101,12 @@ std::string tf_role(const std::string& type) { return str::lower(type); }
 
 } // namespace
 
-bool can_run_locally(const std::string& kind) { return kind_info(kind) != nullptr || kind == "InferenceService"; }
-
 std::vector<std::string> local_kinds() { return {"PyTorchJob", "TFJob", "InferenceService"}; }
+
+bool can_run_locally(const std::string& kind) {
+  const auto kinds = local_kinds();
+  return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
+}
 
 int free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
