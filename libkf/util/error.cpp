@@ -18,4 +18,7 @@ SpecError::SpecError(std::vector<std::string> diagnostics)
 SpecError::SpecError(std::string diagnostic)
     : Error(diagnostic), m_diagnostics{std::move(diagnostic)} {}
 
+FieldError::FieldError(std::string path, std::string message)
+    : Error(path + ": " + message), m_path(std::move(path)), m_message(std::move(message)) {}
+
 } // namespace kf

@@ -27,4 +27,20 @@ private:
   std::vector<std::string> m_diagnostics;
 };
 
+// A bad field of a Kubernetes object (a manifest given with -f, or an
+// object kf rendered): `path` as kubectl spells it
+// ("spec.algorithm.algorithmSettings[1].value"), `message` what is wrong.
+// what() is "path: message"; whoever read the object from a file maps the
+// path to file:line:col (yaml::node_at) and rethrows a SpecError.
+class FieldError : public Error {
+public:
+  FieldError(std::string path, std::string message);
+  int exit_code() const override { return 2; }
+  const std::string& path() const { return m_path; }
+  const std::string& message() const { return m_message; }
+
+private:
+  std::string m_path, m_message;
+};
+
 } // namespace kf
