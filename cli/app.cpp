@@ -43,6 +43,7 @@ const std::vector<std::pair<std::string_view, void (*)(CLI::App&, Globals&)>>& v
       {"build", add_build},       // the trainer as an OCI image, pushed to a registry
       {"train", add_train},       // train / tune / pipeline run / status / logs / delete: runs on the target
       {"tune", add_tune},
+      {"submit", add_submit},
       {"pipeline", add_pipeline},
       {"status", add_status},
       {"logs", add_logs},

@@ -31,16 +31,6 @@ std::chrono::milliseconds parse_timeout(const std::string& text) {
   return std::chrono::milliseconds(static_cast<long long>(n * scale));
 }
 
-std::string read_stdin_if(const std::vector<std::string>& files) {
-  for (const auto& f : files)
-    if (f == "-") {
-      std::ostringstream text;
-      text << std::cin.rdbuf();
-      return text.str();
-    }
-  return "";
-}
-
 // --wait's progress: one line redrawn in place on a terminal (ended when the
 // view goes, even on an error), else a line per change.
 class WaitView {

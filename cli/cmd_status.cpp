@@ -33,7 +33,7 @@ Shown show(const Globals& g, const action::Context& ctx, action::ProjectTarget& 
   else if (run.empty()) print_runs_table(runs, use_color(g, stdout), out);
   else print_run_detail(runs.front(), use_color(g, stdout), out);
   const std::string s = runs.empty() ? "" : runs.front().value("state", "");
-  return {out.str(), !run.empty() && (s == "Succeeded" || s == "Failed" || s == "Stopped" || s == "Error")};
+  return {out.str(), !run.empty() && (s == "Succeeded" || s == "Complete" || s == "Failed" || s == "Stopped" || s == "Error")};
 }
 
 // -w: redrawn after the target's changes (Target::watch_runs, on a thread of

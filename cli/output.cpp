@@ -1,3 +1,4 @@
+#include <sstream>
 #include "cli/output.h"
 
 #include <unistd.h>
@@ -83,6 +84,16 @@ void print_table(const std::vector<std::string>& header, const std::vector<std::
   };
   line(header);
   for (const auto& r : rows) line(r);
+}
+
+std::string read_stdin_if(const std::vector<std::string>& files) {
+  for (const auto& f : files)
+    if (f == "-") {
+      std::ostringstream text;
+      text << std::cin.rdbuf();
+      return text.str();
+    }
+  return "";
 }
 
 } // namespace kf::cli

@@ -42,4 +42,7 @@ void print_data(const Json& data, const std::string& format, std::ostream& out =
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
                  std::ostream& out = std::cout);
 
+// The text of stdin when `files` (-f values) has "-"; else "".
+std::string read_stdin_if(const std::vector<std::string>& files);
+
 } // namespace kf::cli

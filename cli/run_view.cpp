@@ -26,7 +26,7 @@ std::string fixed(double v, int digits) {
 }
 
 const char* state_color(const std::string& s) {
-  if (s == "Succeeded" || s == "Ready") return "32";
+  if (s == "Succeeded" || s == "Complete" || s == "Ready") return "32";
   if (s == "Failed" || s == "Stopped" || s == "Error") return "31";
   if (s == "Restarting") return "33";
   return "36";

@@ -56,6 +56,21 @@ struct PipelineRunOptions {
 // `kf pipeline run`: renders the pipeline's Argo Workflow and submits it (to a target that runs Workflows).
 TrainResult pipeline_run(const Context& ctx, const PipelineRunOptions& options, ProjectTarget& pt);
 
+struct ManifestOptions {
+  std::vector<std::string> files;      // -f: FILE, DIR (its *.yaml, *.yml, *.json) or "-" (stdin_text)
+  std::string stdin_text;
+  std::vector<std::string> parameters; // -p NAME=VALUE: a Workflow's spec.arguments.parameters
+  std::string run_name;                // --name (one object only); "" = the target's choice
+};
+
+// `kf submit -f`: submits every object of the files that the target runs
+// (supporting objects — ServingRuntime, ConfigMap, PersistentVolumeClaim,
+// (Cluster)TrainingRuntime — go with each), honouring metadata.generateName.
+// All or nothing: a kind the target does not run, or an object it refuses,
+// is a "file:line:col: field.path: message" error before (or after removing)
+// any run. Returns at once.
+std::vector<TrainResult> submit_manifests(const Context& ctx, const ManifestOptions& options, ProjectTarget& pt);
+
 struct ServeOptions {
   std::string model; // a run name (its model), a model directory, or "" = the newest run that produced a model
 };

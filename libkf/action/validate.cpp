@@ -20,40 +20,6 @@ bool ValidateResult::ok() const {
 
 namespace {
 
-// The node at a violation's field path ("spec.a[0].b"), for file:line:col.
-const yaml::Node* node_at(const yaml::Node& root, const std::string& path) {
-  const yaml::Node* cur = &root;
-  std::string key;
-  auto step_key = [&]() {
-    if (key.empty()) return true;
-    const yaml::Node* next = cur->is_map() ? cur->find(key) : nullptr;
-    key.clear();
-    if (!next) return false;
-    cur = next;
-    return true;
-  };
-  for (std::size_t i = 0; i < path.size(); ++i) {
-    const char c = path[i];
-    if (c == '.') {
-      if (!step_key()) return cur;
-    } else if (c == '[') {
-      if (!step_key()) return cur;
-      const auto close = path.find(']', i);
-      if (close == std::string::npos) return cur;
-      const std::string idx = path.substr(i + 1, close - i - 1);
-      if (!cur->is_seq() || idx.empty() || idx.find_first_not_of("0123456789") != std::string::npos) return cur;
-      const auto n = std::stoul(idx);
-      if (n >= cur->items.size()) return cur;
-      cur = &cur->items[n];
-      i = close;
-    } else {
-      key += c;
-    }
-  }
-  step_key();
-  return cur;
-}
-
 ValidatedObject check(const render::SchemaSet& schemas, const Json& obj, const std::string& source,
                       const yaml::Node* node) {
   ValidatedObject v;
@@ -65,7 +31,7 @@ ValidatedObject check(const render::SchemaSet& schemas, const Json& obj, const s
   v.checked = true;
   for (const auto& violation : schemas.validate(obj)) {
     std::string line = violation.str();
-    if (node) line = node_at(*node, violation.path)->loc.str() + ": " + line;
+    if (node) line = yaml::node_at(*node, violation.path)->loc.str() + ": " + line;
     v.violations.push_back(line);
   }
   return v;

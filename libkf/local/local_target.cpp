@@ -163,7 +163,13 @@ target::Submitted LocalTarget::submit(const Json& rendered, const target::Submit
 JobPlan LocalTarget::plan_for(const Json& object, const target::SubmitOptions& options, bool find_binaries) const {
   if (object.value("kind", "") != "InferenceService") {
     PlanOptions po{m_o.trainer_image, m_o.trainer_path, free_port};
-    if (po.trainer_path.empty()) po.trainer_path = find_binaries ? find_runtime("kf-trainer") : "kf-trainer";
+    if (po.trainer_path.empty()) {
+      po.trainer_path = "kf-trainer"; // not built: a replica that runs it fails, saying so
+      if (find_binaries) try {
+          po.trainer_path = find_runtime("kf-trainer");
+        } catch (const Error&) {
+        }
+    }
     return plan_job(object, po);
   }
   const Json* runtime = nullptr;
@@ -277,9 +283,16 @@ void LocalTarget::logs(const std::string& name, const target::LogOptions& o, std
   const auto plan_json = read_json(dir.plan());
   if (!plan_json) throw Error("run " + str::quote(run) + " does not exist");
   const JobPlan plan = plan_from_json(*plan_json);
-  std::string replica = o.replica.empty() ? plan.success_replica : o.replica;
   std::vector<std::string> names;
-  for (const auto& r : plan.replicas) names.push_back(r.name);
+  if (plan.kind == "Job") { // pods come and go: local.json has them
+    const Json local = details(run);
+    if (local.contains("replicas"))
+      for (const auto& r : local["replicas"]) names.push_back(r.value("name", ""));
+    if (names.empty()) names.push_back("pod-0");
+  } else {
+    for (const auto& r : plan.replicas) names.push_back(r.name);
+  }
+  std::string replica = o.replica.empty() ? (plan.kind == "Job" ? names.front() : plan.success_replica) : o.replica;
   if (std::find(names.begin(), names.end(), replica) == names.end() &&
       std::find(names.begin(), names.end(), replica + "-0") != names.end())
     replica += "-0"; // "master" = "master-0"

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "libkf/local/container.h"
+#include "libkf/target/target.h"
 #include "libkf/util/error.h"
 #include "libkf/util/json_field.h"
 #include "libkf/util/strings.h"
@@ -35,24 +37,14 @@ const KindInfo* kind_info(const std::string& kind) {
   return nullptr;
 }
 
-std::vector<std::string> strings_of(const Json& j, const std::string& where) {
-  std::vector<std::string> out;
-  if (j.is_null()) return out;
-  if (!j.is_array()) throw Error(where + ": must be a list of strings");
-  for (const auto& s : j) {
-    if (!s.is_string()) throw Error(where + ": must be a list of strings");
-    out.push_back(s.get<std::string>());
-  }
-  return out;
-}
-
 struct ReplicaGroup {
   std::string type;
   int replicas = 0;
   std::string policy;
-  std::vector<std::string> argv;
-  std::vector<std::pair<std::string, std::string>> env;
+  ContainerProcess process;
 };
+
+ContainerOptions container_options(const PlanOptions& o) { return {o.trainer_image, o.trainer_path}; }
 
 ReplicaGroup read_group(const std::string& prefix, const std::string& type, const Json& spec, const KindInfo& k,
                         const PlanOptions& o) {
@@ -60,48 +52,40 @@ ReplicaGroup read_group(const std::string& prefix, const std::string& type, cons
   ReplicaGroup g;
   g.type = type;
   g.replicas = spec.contains("replicas") ? spec["replicas"].get<int>() : 1;
-  if (g.replicas < 0) throw Error(at + ".replicas: must not be negative");
+  if (g.replicas < 0) throw FieldError(at + ".replicas", "must not be negative");
   g.policy = spec.value("restartPolicy", std::string(k.default_policy));
   if (g.policy != "OnFailure" && g.policy != "Never" && g.policy != "Always" && g.policy != "ExitCode")
-    throw Error(at + ".restartPolicy: " + str::quote(g.policy) + " is not OnFailure, Never, Always or ExitCode");
-  const Json* containers = nullptr;
-  if (spec.contains("template") && spec["template"].contains("spec") && spec["template"]["spec"].contains("containers"))
-    containers = &spec["template"]["spec"]["containers"];
-  if (!containers || !containers->is_array() || containers->empty())
-    throw Error(at + ".template.spec.containers: no containers");
-  const Json* c = nullptr;
-  for (const auto& each : *containers)
-    if (each.value("name", "") == k.container) c = &each;
-  if (!c)
-    throw Error(at + ".template.spec.containers: no container named " + str::quote(k.container) +
-                " (the training operator runs that one)");
-  const std::string image = c->value("image", "");
-  if (image != o.trainer_image)
-    throw Error(at + ": image " + str::quote(image) + " is not this project's trainer image " +
-                str::quote(o.trainer_image) + "; the local target runs only kf's trainer (run it on a cluster: --target)");
-  auto command = strings_of(c->value("command", Json()), at + ".template.spec.containers[" + k.container + "].command");
-  const auto args = strings_of(c->value("args", Json()), at + ".template.spec.containers[" + k.container + "].args");
-  if (command.empty() || command[0] == "kf-trainer") {
-    if (command.empty()) command.push_back(o.trainer_path); // the image's entrypoint
-    else command[0] = o.trainer_path;
-  }
-  g.argv = command;
-  g.argv.insert(g.argv.end(), args.begin(), args.end());
-  if (c->contains("env") && !(*c)["env"].is_null())
-    for (const auto& e : (*c)["env"]) {
-      if (e.contains("valueFrom"))
-        throw Error(at + ": env " + str::quote(e.value("name", "")) +
-                    ": valueFrom (secrets, config maps, fields) is not available on the local target");
-      g.env.emplace_back(e.value("name", ""), e.contains("value") ? e["value"].get<std::string>() : "");
+    throw FieldError(at + ".restartPolicy", str::quote(g.policy) + " is not OnFailure, Never, Always or ExitCode");
+  const Json& containers = json_field(json_field(json_field(spec, "template"), "spec"), "containers");
+  if (!containers.is_array() || containers.empty()) throw FieldError(at + ".template.spec.containers", "no containers");
+  for (std::size_t i = 0; i < containers.size(); ++i)
+    if (containers[i].value("name", "") == k.container) {
+      g.process = container_process(containers[i], at + ".template.spec.containers[" + std::to_string(i) + "]",
+                                    container_options(o));
+      return g;
     }
-  return g;
+  throw FieldError(at + ".template.spec.containers",
+                   "no container named " + str::quote(k.container) + " (the training operator runs that one)");
+}
+
+ReplicaPlan replica_of(const ReplicaGroup& g, int index) {
+  ReplicaPlan r;
+  r.type = g.type;
+  r.index = index;
+  r.name = str::lower(g.type) + "-" + std::to_string(index);
+  r.argv = g.process.argv;
+  r.env = g.process.env;
+  r.restart_policy = g.policy;
+  r.image = g.process.image;
+  r.working_dir = g.process.working_dir;
+  return r;
 }
 
 std::string tf_role(const std::string& type) { return str::lower(type); }
 
 } // namespace
 
-std::vector<std::string> local_kinds() { return {"PyTorchJob", "TFJob", "InferenceService"}; }
+std::vector<std::string> local_kinds() { return {"PyTorchJob", "TFJob", "Job", "InferenceService"}; }
 
 bool can_run_locally(const std::string& kind) {
   const auto kinds = local_kinds();
@@ -134,7 +118,7 @@ void pytorch_replicas(const std::vector<ReplicaGroup>& groups, int total, const 
   int rank = 0;
   for (const auto& g : groups)
     for (int i = 0; i < g.replicas; ++i, ++rank) {
-      ReplicaPlan r{g.type, i, str::lower(g.type) + "-" + std::to_string(i), g.argv, g.env, g.policy};
+      ReplicaPlan r = replica_of(g, i);
       const std::vector<std::pair<std::string, std::string>> injected = {
           {"PYTHONUNBUFFERED", "1"},
           {"MASTER_ADDR", "127.0.0.1"},
@@ -165,7 +149,7 @@ void tf_replicas(const std::vector<ReplicaGroup>& groups, const PlanOptions& o, 
   bool has_chief = false;
   for (const auto& g : groups) {
     for (int i = 0; i < g.replicas; ++i) {
-      ReplicaPlan r{g.type, i, str::lower(g.type) + "-" + std::to_string(i), g.argv, g.env, g.policy};
+      ReplicaPlan r = replica_of(g, i);
       const Json tf = {{"cluster", cluster}, {"task", {{"type", tf_role(g.type)}, {"index", i}}}, {"environment", "cloud"}};
       r.env.emplace_back("PYTHONUNBUFFERED", "1");
       r.env.emplace_back("TF_CONFIG", tf.dump());
@@ -178,47 +162,68 @@ void tf_replicas(const std::vector<ReplicaGroup>& groups, const PlanOptions& o, 
 
 } // namespace
 
-JobPlan plan_job(const Json& object, const PlanOptions& o) {
-  const std::string kind = object.value("kind", "");
-  const KindInfo* k = kind_info(kind);
-  const std::string name = object.contains("metadata") ? object["metadata"].value("name", "") : "";
-  if (!k) throw Error(kind + " " + str::quote(name) + ": the local target runs PyTorchJob and TFJob objects");
-  const std::string who = kind + " " + str::quote(name);
-  const std::string prefix = who + ": spec." + k->specs;
-  if (!object.contains("spec") || !object["spec"].contains(k->specs) || !object["spec"][k->specs].is_object())
-    throw Error(prefix + ": missing");
-  const Json& specs = object["spec"][k->specs];
-  for (auto it = specs.begin(); it != specs.end(); ++it) {
-    bool known = false;
-    for (const auto& t : k->order) known = known || t == it.key();
-    if (!known)
-      throw Error(prefix + "." + it.key() + ": unknown replica type (" + kind + " has " + str::join(k->order, ", ") + ")");
-  }
+namespace {
+
+JobPlan plan_operator_job(const Json& object, const KindInfo& k, const PlanOptions& o) {
+  const std::string kind = k.kind;
+  const std::string prefix = std::string("spec.") + k.specs;
+  const Json& specs = json_field(json_field(object, "spec"), k.specs);
+  if (!specs.is_object()) throw FieldError(prefix, "missing");
+  for (auto it = specs.begin(); it != specs.end(); ++it)
+    if (std::find(k.order.begin(), k.order.end(), it.key()) == k.order.end())
+      throw FieldError(prefix + "." + it.key(), "unknown replica type (" + kind + " has " + str::join(k.order, ", ") + ")");
 
   JobPlan plan;
   plan.kind = kind;
-  plan.name = name;
-  const Json& run_policy = object["spec"].value("runPolicy", Json::object());
-  plan.backoff_limit = run_policy.contains("backoffLimit") && run_policy["backoffLimit"].is_number_integer()
-                           ? run_policy["backoffLimit"].get<int>()
-                           : 6; // Kubernetes Jobs' default
+  plan.name = json_text(json_field(object, "metadata"), "name");
+  const Json& backoff = json_field(json_field(json_field(object, "spec"), "runPolicy"), "backoffLimit");
+  plan.backoff_limit = backoff.is_number_integer() ? backoff.get<int>() : 6; // Kubernetes Jobs' default
   std::vector<ReplicaGroup> groups;
-  for (const auto& type : k->order)
+  for (const auto& type : k.order)
     if (specs.contains(type) && !specs[type].is_null()) {
-      groups.push_back(read_group(prefix, type, specs[type], *k, o));
+      groups.push_back(read_group(prefix, type, specs[type], k, o));
       if (groups.back().replicas > 0) plan.types.push_back(type);
     }
   int total = 0;
   for (const auto& g : groups) total += g.replicas;
-  if (total == 0) throw Error(prefix + ": no replicas to run");
+  if (total == 0) throw FieldError(prefix, "no replicas to run");
   if (kind == "PyTorchJob") pytorch_replicas(groups, total, o, plan);
   else tf_replicas(groups, o, plan);
   return plan;
 }
 
+} // namespace
+
+JobPlan plan_job(const Json& object, const PlanOptions& o) {
+  const std::string kind = object.value("kind", "");
+  const std::string name = json_text(json_field(object, "metadata"), "name");
+  try {
+    if (kind == "Job") return plan_batch_job(object, container_options(o));
+    if (const KindInfo* k = kind_info(kind)) return plan_operator_job(object, *k, o);
+  } catch (const FieldError& e) {
+    throw e.of(kind, name);
+  }
+  throw Error(kind + " " + str::quote(name) + ": the local target runs " + target::kinds_text(local_kinds()) + " objects");
+}
+
 } // namespace kf::local
 
 namespace kf::local {
+
+namespace {
+
+std::vector<std::string> strings_of(const Json& j, const std::string& where) {
+  std::vector<std::string> out;
+  if (j.is_null()) return out;
+  if (!j.is_array()) throw Error(where + ": must be a list of strings");
+  for (const auto& s : j) {
+    if (!s.is_string()) throw Error(where + ": must be a list of strings");
+    out.push_back(s.get<std::string>());
+  }
+  return out;
+}
+
+} // namespace
 
 JobPlan plan_service(const Json& isvc, const Json& runtime, const ServiceOptions& o) {
   const std::string name = isvc.contains("metadata") ? isvc["metadata"].value("name", "") : "";
@@ -258,7 +263,7 @@ JobPlan plan_service(const Json& isvc, const Json& runtime, const ServiceOptions
   plan.kind = "InferenceService";
   plan.name = name;
   plan.types = {"Predictor"};
-  ReplicaPlan r{"Predictor", 0, "predictor-0", argv, {}, "Always"};
+  ReplicaPlan r{"Predictor", 0, "predictor-0", argv, {}, "Always", image, ""};
   if (c.contains("env") && c["env"].is_array())
     for (const auto& e : c["env"]) r.env.emplace_back(e.value("name", ""), e.value("value", ""));
   plan.replicas.push_back(std::move(r));
@@ -280,12 +285,16 @@ Json to_json(const JobPlan& plan) {
                         {"name", r.name},
                         {"argv", r.argv},
                         {"env", env},
-                        {"restartPolicy", r.restart_policy}});
+                        {"restartPolicy", r.restart_policy},
+                        {"image", r.image},
+                        {"workingDir", r.working_dir}});
   }
   return {{"kind", plan.kind},           {"name", plan.name},
           {"types", plan.types},         {"replicas", replicas},
           {"backoffLimit", plan.backoff_limit}, {"successReplica", plan.success_replica},
-          {"service", plan.service}, {"readyFile", plan.ready_file}, {"url", plan.url}};
+          {"service", plan.service}, {"readyFile", plan.ready_file}, {"url", plan.url},
+          {"completions", plan.completions}, {"parallelism", plan.parallelism}, {"indexed", plan.indexed},
+          {"activeDeadlineSeconds", plan.active_deadline_seconds}};
 }
 
 JobPlan plan_from_json(const Json& j) {
@@ -298,6 +307,10 @@ JobPlan plan_from_json(const Json& j) {
   p.service = j.value("service", false);
   p.ready_file = j.value("readyFile", "");
   p.url = j.value("url", "");
+  p.completions = j.value("completions", 0);
+  p.parallelism = j.value("parallelism", 1);
+  p.indexed = j.value("indexed", false);
+  p.active_deadline_seconds = j.value("activeDeadlineSeconds", 0);
   for (const auto& r : j.at("replicas")) {
     ReplicaPlan rp;
     rp.type = r.at("type").get<std::string>();
@@ -306,6 +319,8 @@ JobPlan plan_from_json(const Json& j) {
     rp.argv = r.at("argv").get<std::vector<std::string>>();
     for (const auto& e : r.at("env")) rp.env.emplace_back(e.at("name").get<std::string>(), e.at("value").get<std::string>());
     rp.restart_policy = r.at("restartPolicy").get<std::string>();
+    rp.image = r.value("image", "");
+    rp.working_dir = r.value("workingDir", "");
     p.replicas.push_back(std::move(rp));
   }
   return p;

@@ -1,10 +1,13 @@
 #pragma once
-// What the training operator would do with a PyTorchJob or TFJob, as a plan
-// for processes on this machine: one ReplicaPlan per replica, in rank
-// order, each with the container's command and args and exactly the
-// environment the operator injects (MASTER_ADDR/MASTER_PORT/WORLD_SIZE/RANK
-// and the PET_* names torchrun reads, or TF_CONFIG), addresses on 127.0.0.1.
-// Pure: no processes, no files. supervisor.cpp executes the plan.
+// What a controller would do with an object, as a plan for processes on
+// this machine. For a PyTorchJob or TFJob (the training operator): one
+// ReplicaPlan per replica, in rank order, each with the container's command
+// and args (container.h) and exactly the environment the operator injects
+// (MASTER_ADDR/MASTER_PORT/WORLD_SIZE/RANK and the PET_* names torchrun
+// reads, or TF_CONFIG), addresses on 127.0.0.1. For a batch/v1 Job (the Job
+// controller): the pod template, run as often as completions, parallelism
+// and backoffLimit say. Pure: no processes, no files. supervisor.cpp
+// (gang-scheduled jobs and services) and batch_job.cpp execute plans.
 
 #include <functional>
 #include <string>
@@ -22,6 +25,8 @@ struct ReplicaPlan {
   std::vector<std::string> argv;                            // command + args
   std::vector<std::pair<std::string, std::string>> env;     // the container's env, then the operator's
   std::string restart_policy;                               // OnFailure | Never | Always | ExitCode
+  std::string image;                                        // recorded, not pulled
+  std::string working_dir;                                  // "" = the run directory
 };
 
 struct JobPlan {
@@ -36,6 +41,14 @@ struct JobPlan {
   bool service = false;
   std::string ready_file;
   std::string url;                     // where it answers, once ready
+  // A batch/v1 Job: replicas[0] is the pod template, started as pods
+  // "pod-0", "pod-1", ... until `completions` of them succeeded (Indexed:
+  // one per index), at most `parallelism` at once; backoff_limit counts
+  // failed pods (and restarts in place, restartPolicy OnFailure).
+  int completions = 0;                 // 0 = unset: done when any pod succeeded and none is running
+  int parallelism = 1;
+  bool indexed = false;                // completionMode Indexed: JOB_COMPLETION_INDEX
+  int active_deadline_seconds = 0;     // 0 = none
 };
 
 struct PlanOptions {
@@ -44,9 +57,13 @@ struct PlanOptions {
   std::function<int()> free_port;      // a free TCP port on 127.0.0.1
 };
 
-// Throws kf::Error naming the object and field for anything this machine
-// cannot run: an unsupported kind, another image, no command, no replicas.
+// Throws FieldError naming the object and field for anything this machine
+// cannot run (no command, no replicas, ...), kf::Error for a kind it does not run.
 JobPlan plan_job(const Json& object, const PlanOptions& options);
+
+struct ContainerOptions;
+// A batch/v1 Job (plan_batch.cpp); throws FieldError without the object's name.
+JobPlan plan_batch_job(const Json& job, const ContainerOptions& options);
 
 struct ServiceOptions {
   std::string trainer_image;  // the ServingRuntime must use the project's image (kf-server is in it)

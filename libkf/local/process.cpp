@@ -2,7 +2,11 @@
 
 #include <cstdlib>
 
+#include "libkf/local/container.h"
+#include "libkf/local/plan.h"
 #include "libkf/util/error.h"
+#include "libkf/util/strings.h"
+#include "libkf/util/subprocess.h"
 
 namespace kf::local {
 
@@ -14,6 +18,49 @@ std::vector<std::pair<std::string, std::string>> base_environment() {
   for (const auto& e : env) has_path = has_path || e.first == "PATH";
   if (!has_path) env.emplace_back("PATH", "/usr/local/bin:/usr/bin:/bin");
   return env;
+}
+
+namespace {
+
+void set_var(proc::Env& env, const std::string& name, const std::string& value) {
+  for (auto& e : env)
+    if (e.first == name) {
+      e.second = value;
+      return;
+    }
+  env.emplace_back(name, value);
+}
+
+} // namespace
+
+int start_replica(const ReplicaPlan& r, const std::filesystem::path& run_dir, const std::filesystem::path& log,
+                  const std::vector<std::pair<std::string, std::string>>& extra) {
+  proc::Env env = base_environment();
+  // The container's variables and the operator's override the base ones.
+  for (const auto& [k, v] : r.env) set_var(env, k, v);
+  for (const auto& [k, v] : extra) set_var(env, k, v);
+  std::string path;
+  for (const auto& [k, v] : env)
+    if (k == "PATH") path = v;
+  const std::string image = r.image.empty() ? std::string() : "image " + str::quote(r.image) + ": ";
+  const std::filesystem::path cwd = r.working_dir.empty() ? run_dir : std::filesystem::path(r.working_dir);
+  std::string command = r.argv.empty() ? std::string() : r.argv[0];
+  if (command.find('/') != std::string::npos && command[0] != '/') command = (cwd / command).string();
+  if (command.empty() || find_command(command, path).empty())
+    throw Error(image + "command " + str::quote(r.argv.empty() ? std::string() : r.argv[0]) +
+                " not found on this machine (the local target runs the container's command on this machine; "
+                "install it or give its path)");
+  std::error_code ec;
+  if (!r.working_dir.empty() && !std::filesystem::is_directory(r.working_dir, ec))
+    throw Error(image + "workingDir " + str::quote(r.working_dir) + " does not exist on this machine");
+  proc::Command c;
+  c.argv = r.argv;
+  c.env = std::move(env);
+  c.cwd = cwd;
+  c.out = c.err = proc::Stream::log;
+  c.log = log;
+  c.own_group = true;
+  return proc::start(c);
 }
 
 std::filesystem::path self_exe() {

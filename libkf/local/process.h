@@ -16,6 +16,17 @@ namespace kf::local {
 // (a KF_LR in the user's shell must not change a run).
 std::vector<std::pair<std::string, std::string>> base_environment();
 
+struct ReplicaPlan;
+
+// Starts one replica's process: its argv, its env (then `extra`) over
+// base_environment(), in its working directory (else `run_dir`), stdout and
+// stderr appended to `log`, in a process group of its own. Throws kf::Error
+// naming the image and the command when argv[0] is not on this machine
+// (the local target runs an image's commands on the host: nothing was
+// pulled), or the working directory does not exist here.
+int start_replica(const ReplicaPlan& replica, const std::filesystem::path& run_dir, const std::filesystem::path& log,
+                  const std::vector<std::pair<std::string, std::string>>& extra = {});
+
 // The running executable's path (/proc/self/exe).
 std::filesystem::path self_exe();
 

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "libkf/local/conditions.h"
+#include "libkf/local/controllers.h"
 #include "libkf/local/plan.h"
 #include "libkf/local/process.h"
 #include "libkf/local/progress.h"
@@ -54,7 +55,7 @@ public:
     if (const int epochs = std::atoi(arg_value("--epochs").c_str()); epochs > 0) m_progress.set_epochs(epochs);
     start_all();
     if (m_plan.service) record_model_input();
-    else set_condition("Running", m_plan.kind + " " + m_run + " is running.");
+    else if (!m_done) set_condition("Running", m_plan.kind + " " + m_run + " is running.");
     while (!m_done) {
       if (g_stop_signal != 0) {
         stop_all();
@@ -104,34 +105,32 @@ private:
   }
 
   void start(Replica& r) {
-    proc::Command c;
-    c.argv = r.plan.argv;
-    proc::Env env = base_environment();
-    // The container's variables and the operator's override the base ones.
-    for (const auto& [k, v] : r.plan.env) {
-      bool replaced = false;
-      for (auto& e : env)
-        if (e.first == k) {
-          e.second = v;
-          replaced = true;
-        }
-      if (!replaced) env.emplace_back(k, v);
-    }
-    c.env = std::move(env);
-    c.cwd = m_dir.root;
-    c.out = c.err = proc::Stream::log;
-    c.log = m_dir.log(r.plan.name);
-    c.own_group = true;
-    r.pid = proc::start(c);
-    r.state = "Running";
-    r.exit_code = -1;
     ++r.starts;
+    r.exit_code = -1;
+    try {
+      r.pid = start_replica(r.plan, m_dir.root, m_dir.log(r.plan.name));
+    } catch (const Error& e) {
+      // Nothing to retry: the command is not on this machine.
+      append_log(r, e.what());
+      r.pid = 0;
+      r.state = "Failed";
+      r.exit_code = 127;
+      m_local_failed = r.plan.name;
+      if (m_start_error.empty()) m_start_error = r.plan.name + ": " + e.what();
+      say(r.plan.name + ": " + e.what());
+      return;
+    }
+    r.state = "Running";
     say("started " + r.plan.name + " (pid " + std::to_string(r.pid) + ")");
   }
 
   void start_all() {
     std::filesystem::create_directories(m_dir.logs());
     for (auto& r : m_replicas) start(r);
+    if (!m_start_error.empty()) {
+      stop_all();
+      finish("Failed", m_plan.kind + "Failed", m_plan.kind + " " + m_run + " has failed: " + m_start_error + ".", "Failed");
+    }
     if (!m_object["status"].contains("startTime")) m_object["status"]["startTime"] = now_rfc3339();
   }
 
@@ -204,6 +203,11 @@ private:
     for (auto& each : m_replicas) {
       append_log(each, "restarting every replica (restart " + std::to_string(m_restarts) + "): " + what);
       start(each);
+    }
+    if (!m_start_error.empty()) {
+      stop_all();
+      finish("Failed", m_plan.kind + "Failed", m_plan.kind + " " + m_run + " has failed: " + m_start_error + ".", "Failed");
+      return;
     }
     if (!m_plan.service) set_condition("Running", m_plan.kind + " " + m_run + " is running.");
   }
@@ -389,12 +393,20 @@ private:
   bool m_done = false, m_succeeded = false, m_ready = false;
   struct Final { std::string type, reason, message, state; } m_final;
   std::string m_local_failed;
+  std::string m_start_error; // a replica that could not start
   std::size_t m_progress_offset = 0;
   Progress m_progress;
   Json m_last_local;
 };
 
 } // namespace
+
+int stop_signal() { return g_stop_signal.load(); }
+
+int run_gang(const SuperviseOptions& o) {
+  Supervisor s(o);
+  return s.run();
+}
 
 int supervise(const SuperviseOptions& o) {
   const RunDir dir{o.run_dir};
@@ -406,8 +418,11 @@ int supervise(const SuperviseOptions& o) {
   ::sigaction(SIGTERM, &sa, nullptr);
   ::sigaction(SIGINT, &sa, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
-  Supervisor s(o);
-  return s.run();
+  const auto plan = read_json(dir.plan());
+  if (!plan) throw Error("run " + o.run_dir.filename().string() + " has no plan.json");
+  const std::string kind = plan->value("kind", "");
+  if (kind == "Job") return run_batch_job(o);
+  return run_gang(o);
 }
 
 } // namespace kf::local

@@ -71,6 +71,22 @@ Summary job(const Json& object, const Json& status) {
   return s;
 }
 
+// batch/v1 Job: Complete or Failed once finished, else Running with active pods.
+Summary batch_job(const Json& object, const Json& status) {
+  Summary s;
+  s.state = state_of(object);
+  if (s.state != "Complete" && s.state != "Failed") s.state = number(status, "active") > 0 ? "Running" : "Pending";
+  s.message = latest_message(status);
+  s.finished = s.settled = s.state == "Complete" || s.state == "Failed";
+  s.succeeded = s.state == "Complete";
+  const int completions = number(field(object, "spec"), "completions");
+  s.progress = std::to_string(number(status, "succeeded")) + "/" + (completions > 0 ? std::to_string(completions) : "1") +
+               " succeeded";
+  if (number(status, "active") > 0) s.progress += ", " + std::to_string(number(status, "active")) + " running";
+  if (number(status, "failed") > 0) s.progress += ", " + std::to_string(number(status, "failed")) + " failed";
+  return s;
+}
+
 Summary experiment(const Json& object, const Json& status) {
   Summary s = job(object, status);
   const int max = number(field(object, "spec"), "maxTrialCount");
@@ -147,6 +163,7 @@ Summary summarize(const Json& object) {
   }
   if (kind == "Workflow") return workflow(status);
   if (kind == "Notebook") return notebook(status);
+  if (kind == "Job") return batch_job(object, status);
   return job(object, status);
 }
 

@@ -6,6 +6,8 @@
 //   InferenceService: Ready when its Ready condition is True, Failed when the
 //     model failed to load (modelStatus FailedToLoad, or a False Ready whose
 //     reason says Failed), else Pending;
+//   Job (batch/v1): Complete or Failed (its conditions), else Running with
+//     active pods, else Pending;
 //   Workflow: status.phase (Pending, Running, Succeeded, Failed, Error);
 //   Notebook: Ready with a ready replica, else Pending.
 // Objects without status yet are "Pending".

@@ -19,7 +19,7 @@ std::string state_of(const Json& object) {
 
 bool is_finished(const Json& object) {
   const std::string s = state_of(object);
-  return s == "Succeeded" || s == "Failed";
+  return s == "Succeeded" || s == "Failed" || s == "Complete"; // Complete: a batch/v1 Job
 }
 
 } // namespace kf::target

@@ -105,7 +105,7 @@ public:
 std::string kinds_text(const std::vector<std::string>& kinds);
 
 // Terminal states as the operators report them: the last condition of type
-// Succeeded or Failed with status "True".
+// Succeeded or Failed (a batch/v1 Job: Complete or Failed) with status "True".
 bool is_finished(const Json& object);
 // "Created", "Running", "Restarting", "Succeeded", "Failed" (the latest true
 // condition's type), or "" when the object has no conditions yet.

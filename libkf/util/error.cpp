@@ -18,7 +18,12 @@ SpecError::SpecError(std::vector<std::string> diagnostics)
 SpecError::SpecError(std::string diagnostic)
     : Error(diagnostic), m_diagnostics{std::move(diagnostic)} {}
 
-FieldError::FieldError(std::string path, std::string message)
-    : Error(path + ": " + message), m_path(std::move(path)), m_message(std::move(message)) {}
+FieldError::FieldError(std::string path, std::string message, std::string object)
+    : Error((object.empty() ? "" : object + ": ") + path + ": " + message), m_path(std::move(path)),
+      m_message(std::move(message)), m_object(std::move(object)) {}
+
+FieldError FieldError::of(const std::string& kind, const std::string& name) const {
+  return FieldError(m_path, m_message, kind + " \"" + name + "\"");
+}
 
 } // namespace kf

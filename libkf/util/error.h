@@ -30,17 +30,21 @@ private:
 // A bad field of a Kubernetes object (a manifest given with -f, or an
 // object kf rendered): `path` as kubectl spells it
 // ("spec.algorithm.algorithmSettings[1].value"), `message` what is wrong.
-// what() is "path: message"; whoever read the object from a file maps the
-// path to file:line:col (yaml::node_at) and rethrows a SpecError.
+// what() is "path: message", or 'Kind "name": path: message' once the
+// object is known (of()); whoever read the object from a file maps the path
+// to file:line:col (yaml::node_at) and says "file:line:col: path: message".
 class FieldError : public Error {
 public:
-  FieldError(std::string path, std::string message);
+  FieldError(std::string path, std::string message, std::string object = "");
   int exit_code() const override { return 2; }
   const std::string& path() const { return m_path; }
   const std::string& message() const { return m_message; }
+  const std::string& object() const { return m_object; }
+  // The same error, naming the object: 'PyTorchJob "demo"'.
+  FieldError of(const std::string& kind, const std::string& name) const;
 
 private:
-  std::string m_path, m_message;
+  std::string m_path, m_message, m_object;
 };
 
 } // namespace kf

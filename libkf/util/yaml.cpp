@@ -24,6 +24,39 @@ Node* Node::find(std::string_view key) {
   return nullptr;
 }
 
+const Node* node_at(const yaml::Node& root, const std::string& path) {
+  const Node* cur = &root;
+  std::string key;
+  auto step_key = [&]() {
+    if (key.empty()) return true;
+    const Node* next = cur->is_map() ? cur->find(key) : nullptr;
+    key.clear();
+    if (!next) return false;
+    cur = next;
+    return true;
+  };
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const char c = path[i];
+    if (c == '.') {
+      if (!step_key()) return cur;
+    } else if (c == '[') {
+      if (!step_key()) return cur;
+      const auto close = path.find(']', i);
+      if (close == std::string::npos) return cur;
+      const std::string idx = path.substr(i + 1, close - i - 1);
+      if (!cur->is_seq() || idx.empty() || idx.find_first_not_of("0123456789") != std::string::npos) return cur;
+      const auto n = std::stoul(idx);
+      if (n >= cur->items.size()) return cur;
+      cur = &cur->items[n];
+      i = close;
+    } else {
+      key += c;
+    }
+  }
+  step_key();
+  return cur;
+}
+
 std::string Node::kind_name() const {
   switch (kind) {
   case Kind::Null: return "null";

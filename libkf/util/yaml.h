@@ -55,6 +55,10 @@ Node parse(std::string_view text, const std::string& file);
 std::vector<Node> parse_all(std::string_view text, const std::string& file);
 Node parse_file(const std::string& path);
 
+// The node at a field path as kubectl spells it ("spec.a[0].b"), for
+// file:line:col: the deepest node of the path that exists (`root` at worst).
+const Node* node_at(const Node& root, const std::string& path);
+
 // Helm's values semantics: maps merge key by key (recursively), anything
 // else in `overlay` replaces what `base` had. Null in overlay deletes the key.
 void merge(Node& base, const Node& overlay);

@@ -1,0 +1,265 @@
+// A batch/v1 Job on this machine, as the Job controller runs it: pods
+// ("pod-0", "pod-1", ... in creation order) from the template, at most
+// `parallelism` at once, until `completions` succeeded (Indexed: each index
+// once, JOB_COMPLETION_INDEX in its environment). A failed pod counts
+// against backoffLimit: restartPolicy Never replaces it with a new pod,
+// OnFailure restarts it in place. activeDeadlineSeconds ends the Job.
+// Status as the controller writes it: startTime, active, ready, succeeded,
+// failed, completedIndexes, conditions Complete or Failed (reasons
+// BackoffLimitExceeded, DeadlineExceeded), completionTime.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <thread>
+
+#include "libkf/local/conditions.h"
+#include "libkf/local/controllers.h"
+#include "libkf/local/plan.h"
+#include "libkf/local/process.h"
+#include "libkf/local/run_dir.h"
+#include "libkf/metadata/runs.h"
+#include "libkf/util/clock.h"
+#include "libkf/util/error.h"
+#include "libkf/util/subprocess.h"
+
+namespace kf::local {
+
+namespace {
+
+struct Pod {
+  std::string name;
+  int index = -1; // Indexed: the completion index
+  pid_t pid = 0;
+  std::string state = "Running"; // Running | Succeeded | Failed
+  int exit_code = -1;
+  int restarts = 0;
+};
+
+// "0-2,4,6-7", as status.completedIndexes.
+std::string ranges(const std::set<int>& indexes) {
+  std::string out;
+  for (auto it = indexes.begin(); it != indexes.end();) {
+    int first = *it, last = *it;
+    for (++it; it != indexes.end() && *it == last + 1; ++it) last = *it;
+    if (!out.empty()) out += ",";
+    out += std::to_string(first) + (last > first ? "-" + std::to_string(last) : "");
+  }
+  return out;
+}
+
+class BatchJob {
+public:
+  explicit BatchJob(const SuperviseOptions& o)
+      : m_o(o), m_dir{o.run_dir}, m_plan(plan_from_json(*read_json(m_dir.plan()))), m_object(*read_json(m_dir.object())) {
+    m_run = m_object["metadata"].value("name", m_plan.name);
+    try {
+      m_runs = std::make_unique<metadata::Runs>(o.metadata_db);
+    } catch (const Error& e) {
+      say(std::string("metadata store unavailable, the run is not recorded: ") + e.what());
+    }
+  }
+
+  int run() {
+    std::filesystem::create_directories(m_dir.logs());
+    m_start = std::chrono::steady_clock::now();
+    m_object["status"]["startTime"] = now_rfc3339();
+    record_state("Running", "Job " + m_run + " is running.");
+    while (m_end.empty()) {
+      if (stop_signal() != 0) {
+        end("Failed", "Stopped", "Job " + m_run + " was stopped (signal " + std::to_string(stop_signal()) + ").");
+        break;
+      }
+      int status = 0;
+      if (const pid_t pid = ::waitpid(-1, &status, WNOHANG); pid > 0) {
+        on_exit(pid, proc::exit_code_of(status));
+        continue;
+      }
+      if (m_plan.active_deadline_seconds > 0 &&
+          std::chrono::steady_clock::now() - m_start > std::chrono::seconds(m_plan.active_deadline_seconds)) {
+        end("Failed", "DeadlineExceeded", "Job was active longer than specified deadline");
+        break;
+      }
+      if (!check_complete()) start_pods();
+      write();
+      std::this_thread::sleep_for(m_o.poll);
+    }
+    stop_pods();
+    local::set_condition(m_object["status"], m_end, m_reason, m_message, now_rfc3339());
+    if (m_end == "Complete") m_object["status"]["completionTime"] = now_rfc3339();
+    record_state(m_end == "Complete" ? "Succeeded" : m_reason == "Stopped" ? "Stopped" : "Failed", m_message);
+    write(true);
+    say(m_message);
+    return m_end == "Complete" ? 0 : 1;
+  }
+
+private:
+  void say(const std::string& msg) { std::cerr << now_rfc3339() << " " << msg << std::endl; }
+
+  void record_state(const std::string& state, const std::string& message) {
+    if (!m_runs) return;
+    try {
+      m_runs->set_state(m_run, state, message);
+    } catch (const std::exception& e) {
+      say(std::string("metadata: ") + e.what());
+    }
+  }
+
+  void end(const std::string& type, const std::string& reason, const std::string& message) {
+    m_end = type;
+    m_reason = reason;
+    m_message = message;
+  }
+
+  int active() const {
+    int n = 0;
+    for (const auto& p : m_pods) n += p.pid > 0;
+    return n;
+  }
+
+  // The next completion index no pod has taken or finished; -1 when none.
+  int next_index() const {
+    std::set<int> taken = m_done_indexes;
+    for (const auto& p : m_pods)
+      if (p.pid > 0) taken.insert(p.index);
+    for (int i = 0; i < m_plan.completions; ++i)
+      if (!taken.count(i)) return i;
+    return -1;
+  }
+
+  bool launch(Pod& pod) {
+    std::vector<std::pair<std::string, std::string>> extra;
+    if (pod.index >= 0) extra.emplace_back("JOB_COMPLETION_INDEX", std::to_string(pod.index));
+    try {
+      pod.pid = start_replica(m_plan.replicas.front(), m_dir.root, m_dir.log(pod.name), extra);
+      pod.state = "Running";
+      say("started " + pod.name + " (pid " + std::to_string(pod.pid) + ")");
+      return true;
+    } catch (const Error& e) {
+      std::ofstream(m_dir.log(pod.name), std::ios::app) << "kf: " << e.what() << '\n';
+      pod.state = "Failed";
+      pod.exit_code = 127;
+      ++m_failed;
+      end("Failed", "PodFailed", "Job " + m_run + " has failed: " + pod.name + ": " + e.what() + ".");
+      return false;
+    }
+  }
+
+  void start_pods() {
+    while (active() < m_plan.parallelism) {
+      Pod pod;
+      if (m_plan.indexed) {
+        pod.index = next_index();
+        if (pod.index < 0) return;
+      } else if (m_plan.completions > 0) {
+        if (m_succeeded + active() >= m_plan.completions) return;
+      } else if (m_succeeded > 0) {
+        return; // completions unset: once one succeeded, no new pods
+      }
+      pod.name = "pod-" + std::to_string(m_pods.size());
+      m_pods.push_back(pod);
+      if (!launch(m_pods.back())) return;
+    }
+  }
+
+  bool check_complete() {
+    const bool done = m_plan.completions > 0 ? m_succeeded >= m_plan.completions : m_succeeded > 0 && active() == 0;
+    if (done) end("Complete", "CompletionsReached", "Reached expected number of succeeded pods");
+    return done;
+  }
+
+  Pod* find(pid_t pid) {
+    for (auto& p : m_pods)
+      if (p.pid == pid) return &p;
+    return nullptr;
+  }
+
+  void on_exit(pid_t pid, int code) {
+    Pod* pod = find(pid);
+    if (!pod) return;
+    pod->pid = 0;
+    pod->exit_code = code;
+    say(pod->name + " exited with code " + std::to_string(code));
+    if (code == 0) {
+      pod->state = "Succeeded";
+      ++m_succeeded;
+      if (pod->index >= 0) m_done_indexes.insert(pod->index);
+      return;
+    }
+    ++m_failures;
+    if (m_failures > m_plan.backoff_limit) {
+      pod->state = "Failed";
+      ++m_failed;
+      end("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit");
+      return;
+    }
+    if (m_plan.replicas.front().restart_policy == "OnFailure") { // restarted in place, the same pod
+      ++pod->restarts;
+      std::ofstream(m_dir.log(pod->name), std::ios::app) << "kf: restarting " << pod->name << " (exit code " << code << ")\n";
+      launch(*pod);
+      return;
+    }
+    pod->state = "Failed";
+    ++m_failed;
+  }
+
+  void stop_pods() {
+    for (auto& p : m_pods)
+      if (p.pid > 0) {
+        p.exit_code = proc::terminate(p.pid, m_o.grace);
+        p.pid = 0;
+        p.state = "Failed";
+        ++m_failed;
+      }
+  }
+
+  void write(bool force = false) {
+    Json& status = m_object["status"];
+    status["active"] = active();
+    status["ready"] = active();
+    status["succeeded"] = m_succeeded;
+    status["failed"] = m_failed;
+    if (m_plan.indexed) status["completedIndexes"] = ranges(m_done_indexes);
+    Json pods = Json::array();
+    for (const auto& p : m_pods) {
+      Json j = {{"name", p.name}, {"type", "Pod"}, {"pid", p.pid}, {"state", p.state}, {"restarts", p.restarts},
+                {"exitCode", p.exit_code >= 0 ? Json(p.exit_code) : Json(nullptr)}};
+      if (p.index >= 0) j["index"] = p.index;
+      pods.push_back(std::move(j));
+    }
+    Json local = {{"supervisor", {{"pid", ::getpid()}}},
+                  {"replicas", pods},
+                  {"restarts", m_failures},
+                  {"backoffLimit", m_plan.backoff_limit},
+                  {"progress", Json::object()}};
+    if (!force && status == m_last_status && local == m_last_local) return;
+    m_last_status = status;
+    m_last_local = local;
+    write_json(m_dir.object(), m_object);
+    write_json(m_dir.local(), local);
+  }
+
+  SuperviseOptions m_o;
+  RunDir m_dir;
+  JobPlan m_plan;
+  Json m_object;
+  std::string m_run;
+  std::unique_ptr<metadata::Runs> m_runs;
+  std::vector<Pod> m_pods;
+  std::set<int> m_done_indexes;
+  int m_succeeded = 0, m_failed = 0, m_failures = 0;
+  std::chrono::steady_clock::time_point m_start;
+  std::string m_end, m_reason, m_message; // the final condition, once decided
+  Json m_last_status, m_last_local;
+};
+
+} // namespace
+
+int run_batch_job(const SuperviseOptions& o) {
+  BatchJob job(o);
+  return job.run();
+}
+
+} // namespace kf::local
