@@ -7,6 +7,8 @@ find_package(nlohmann_json CONFIG REQUIRED)  # nlohmann_json::nlohmann_json
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBGIT2 REQUIRED IMPORTED_TARGET libgit2)   # PkgConfig::LIBGIT2
 find_package(Threads REQUIRED)
+# Eigen 3 (libeigen3-dev, header-only): libkf/tune's Gaussian process and CMA-ES.
+find_package(Eigen3 3.3 REQUIRED NO_MODULE)  # Eigen3::Eigen
 
 # kf_yaml / kf_fmt: yaml-cpp and fmt as kf links them. For a fast start the kf
 # executable carries its C++ runtime, yaml-cpp and fmt (Debian ships

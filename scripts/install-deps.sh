@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git clang ccache
   # libraries (see ARCHITECTURE.md for who uses what)
   libcli11-dev libyaml-cpp-dev libfmt-dev nlohmann-json3-dev
-  libcurl4-openssl-dev libgit2-dev libsqlite3-dev libssl-dev zlib1g-dev
+  libcurl4-openssl-dev libgit2-dev libsqlite3-dev libssl-dev zlib1g-dev libeigen3-dev
   # kf-trainer (runtime/): BLAS, CPU collectives, the real dataset
   libopenblas-dev libgloo-dev dataset-fashion-mnist
   # tests and benchmarks (libcpp-httplib-dev: tests/kube-sim, the Kubernetes API simulator,
