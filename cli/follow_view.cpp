@@ -28,6 +28,17 @@ std::string outcome_line(bool color, const std::string& run, const Json& r, bool
   return paint(color, ok ? "32" : "31", run + " " + r.value("state", "")) + ": " + r.value("message", "");
 }
 
+// An Experiment's best trial: its metrics on stderr, its parameters on stdout (for scripts).
+void print_best_trial(const Json& r) {
+  if (!r.contains("bestTrial")) return;
+  const Json& best = r["bestTrial"];
+  std::string params;
+  for (auto it = best["parameters"].begin(); it != best["parameters"].end(); ++it)
+    params += (params.empty() ? "" : " ") + it.key() + "=" + (it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+  std::cerr << "  best trial: " << best.value("name", "") << "  " << metrics_text(best["metrics"]) << '\n';
+  std::cout << params << '\n';
+}
+
 // The live display until the run ends; Ctrl-C stops it.
 int follow_attached(const Globals& g, action::ProjectTarget& pt, const std::string& run) {
   action::FollowOptions fo;
@@ -49,6 +60,7 @@ int follow_attached(const Globals& g, action::ProjectTarget& pt, const std::stri
   if (!metrics_text(r.value("metrics", Json::object())).empty())
     std::cerr << "  metrics: " << metrics_text(r["metrics"]) << '\n';
   if (r.contains("model")) std::cerr << "  model:   " << r["model"].get<std::string>() << " (model.safetensors, model.json)\n";
+  print_best_trial(r);
   if (f.exit_code != 0) print_log_tail(r);
   std::cerr << "  more:    kf status " << run << " · kf logs " << run << '\n';
   if (g.output == "json" || g.output == "yaml") print_data(r, g.output);
@@ -75,14 +87,7 @@ int follow_waiting(const Globals& g, action::ProjectTarget& pt, const std::strin
   if (tty) std::cerr << "\r\033[K";
   const Json& r = f.run;
   std::cerr << outcome_line(color, run, r, f.exit_code == 0) << '\n';
-  if (r.contains("bestTrial")) {
-    const Json& best = r["bestTrial"];
-    std::string params;
-    for (auto it = best["parameters"].begin(); it != best["parameters"].end(); ++it)
-      params += (params.empty() ? "" : " ") + it.key() + "=" + (it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
-    std::cerr << "  best trial: " << best.value("name", "") << "  " << metrics_text(best["metrics"]) << '\n';
-    std::cout << params << '\n';
-  }
+  print_best_trial(r);
   if (r.contains("url")) std::cout << r["url"].get<std::string>() << '\n';
   if (r.contains("nodes") && !r["nodes"].empty()) print_workflow_nodes(r["nodes"], color, std::cerr);
   if (f.exit_code != 0) print_log_tail(r);

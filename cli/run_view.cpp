@@ -1,5 +1,7 @@
 #include "cli/run_view.h"
 
+#include "libkf/target/summary.h"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -57,6 +59,12 @@ std::string metrics_text(const Json& metrics) {
   std::string out;
   for (const char* k : {"accuracy", "loss"})
     if (metrics.contains(k) && metrics[k].is_number()) out += (out.empty() ? "" : " ") + std::string(k) + "=" + fixed(metrics[k].get<double>(), 4);
+  if (!out.empty()) return out;
+  // Another trainer's metrics (a Katib trial's objective): the first three, as reported.
+  int shown = 0;
+  for (auto it = metrics.begin(); it != metrics.end() && shown < 3; ++it, ++shown)
+    out += (out.empty() ? "" : " ") + it.key() + "=" +
+           (it.value().is_number() ? fixed(it.value().get<double>(), 4) : it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
   return out;
 }
 
@@ -73,11 +81,39 @@ void ProgressView::draw(const std::vector<std::string>& lines) {
   }
 }
 
+// An Experiment: trials done/running, the best so far, an ETA from the pace of finished trials.
+void ProgressView::update_experiment(const Json& object, const Json& details, const std::string& state) {
+  const auto summary = target::summarize(object);
+  int running = 0, done = 0;
+  for (const auto& t : details.value("trials", Json::array())) (t.value("state", "") == "Running" ? running : done) += 1;
+  std::string line = summary.progress + (running > 0 ? ", " + std::to_string(running) + " running" : "");
+  const int max = object["spec"].value("maxTrialCount", 0);
+  if (done > 0 && m_step0 < 0) {
+    m_step0 = done;
+    m_t0 = now_s();
+  } else if (m_step0 >= 0 && done > m_step0 && max > done) {
+    line += "  ETA " + duration_text((max - done) * (now_s() - m_t0) / static_cast<double>(done - m_step0));
+  }
+  if (!m_tty) {
+    if (state != m_last_state || done != m_last_epoch) std::cerr << m_run << ": " << (state.empty() ? "Created" : state) << "  " << line << '\n';
+    m_last_state = state;
+    m_last_epoch = done;
+    return;
+  }
+  const std::vector<std::string> lines = {
+      paint(m_color, "1", m_run) + "  " + paint(m_color, state_color(state), state.empty() ? "Created" : state), "  " + line};
+  if (lines != m_last_lines) {
+    draw(lines);
+    m_last_lines = lines;
+  }
+}
+
 void ProgressView::update(const Json& object, const Json& details) {
   std::string state;
   if (object.contains("status") && object["status"].contains("conditions"))
     for (const auto& c : object["status"]["conditions"])
       if (c.value("status", "") == "True") state = c.value("type", "");
+  if (object.value("kind", "") == "Experiment") return update_experiment(object, details, state);
   const Json progress = details.value("progress", Json::object());
   const int epoch = progress.value("metricsEpoch", 0);
 

@@ -28,6 +28,7 @@ public:
 
 private:
   void draw(const std::vector<std::string>& lines);
+  void update_experiment(const Json& object, const Json& details, const std::string& state);
   std::string m_run;
   bool m_tty, m_color;
   std::size_t m_drawn = 0;

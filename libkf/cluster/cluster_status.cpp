@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "contract/progress.h"
+#include "libkf/target/katib.h"
 #include "libkf/target/summary.h"
 #include "libkf/util/error.h"
 #include "libkf/util/json_field.h"
@@ -33,36 +34,6 @@ int restarts_of(const Json& container_statuses) {
   return n.is_number_integer() ? n.get<int>() : 0;
 }
 
-// Katib's [{name, value}] as {name: value}.
-Json assignments(const Json& list) {
-  Json out = Json::object();
-  if (list.is_array())
-    for (const auto& a : list) out[text(a, "name")] = at(a, "value");
-  return out;
-}
-
-// Katib's observation metrics [{name, latest, min, max}] as {name: latest}, numbers where they parse.
-Json observed(const Json& observation) {
-  Json out = Json::object();
-  const Json& metrics = at(observation, "metrics");
-  if (!metrics.is_array()) return out;
-  for (const auto& m : metrics) {
-    const Json& latest = at(m, "latest");
-    if (latest.is_number()) {
-      out[text(m, "name")] = latest;
-      continue;
-    }
-    const std::string s = latest.is_string() ? latest.get<std::string>() : "";
-    try {
-      std::size_t used = 0;
-      const double d = std::stod(s, &used);
-      out[text(m, "name")] = used == s.size() ? Json(d) : Json(s);
-    } catch (const std::exception&) {
-      out[text(m, "name")] = s;
-    }
-  }
-  return out;
-}
 
 // The last metrics line of a log (Katib's StdOut format, contract/progress.h) as {name: value}.
 Json last_epoch_metrics(const std::string& log) {
@@ -128,8 +99,8 @@ Json view(const Json& object, const std::string& target_name, bool full) {
   if (status.contains("completionTime")) v["completionTime"] = status["completionTime"];
   if (const Json& best = at(status, "currentOptimalTrial"); best.is_object() && !text(best, "bestTrialName").empty()) {
     v["bestTrial"] = {{"name", text(best, "bestTrialName")},
-                      {"parameters", assignments(at(best, "parameterAssignments"))},
-                      {"metrics", observed(at(best, "observation"))}};
+                      {"parameters", target::katib_assignments(at(best, "parameterAssignments"))},
+                      {"metrics", target::katib_observed(at(best, "observation"))}};
     v["metrics"] = v["bestTrial"]["metrics"];
   }
   if (full) {
@@ -241,8 +212,8 @@ std::vector<Json> ClusterTarget::describe(const std::string& name) const {
         obj["kind"] = "Trial";
         trials.push_back({{"name", text(at(tr, "metadata"), "name")},
                           {"state", target::summarize(obj).state},
-                          {"parameters", assignments(at(at(tr, "spec"), "parameterAssignments"))},
-                          {"metrics", observed(at(at(tr, "status"), "observation"))}});
+                          {"parameters", target::katib_assignments(at(at(tr, "spec"), "parameterAssignments"))},
+                          {"metrics", target::katib_observed(at(at(tr, "status"), "observation"))}});
       }
     v["trials"] = trials;
   }

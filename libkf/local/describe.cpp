@@ -8,6 +8,8 @@
 #include "libkf/local/local_target.h"
 #include "libkf/local/run_dir.h"
 #include "libkf/metadata/runs.h"
+#include "libkf/target/katib.h"
+#include "libkf/target/summary.h"
 #include "libkf/util/clock.h"
 #include "libkf/util/error.h"
 #include "libkf/util/json_field.h"
@@ -33,6 +35,47 @@ std::vector<std::string> tail_lines(const std::filesystem::path& p, std::size_t 
     if (lines.size() > n) lines.erase(lines.begin());
   }
   return lines;
+}
+
+// An Experiment: its best trial (status.currentOptimalTrial) and, in full,
+// every trial (trials/*/trial.json), the best first by the objective.
+void experiment_view(Json& v, const Json& object, const std::filesystem::path& run_dir, bool full) {
+  const Json& status = json_field(object, "status");
+  const Json& best = json_field(status, "currentOptimalTrial");
+  if (!json_text(best, "bestTrialName").empty()) {
+    v["bestTrial"] = {{"name", json_text(best, "bestTrialName")},
+                      {"parameters", target::katib_assignments(json_field(best, "parameterAssignments"))},
+                      {"metrics", target::katib_observed(json_field(best, "observation"))}};
+    v["metrics"] = v["bestTrial"]["metrics"];
+  }
+  v["progressText"] = target::summarize(object).progress;
+  if (!full) return;
+  const std::string metric = json_text(json_field(json_field(object, "spec"), "objective"), "objectiveMetricName");
+  const bool maximize = json_text(json_field(json_field(object, "spec"), "objective"), "type") == "maximize";
+  std::vector<Json> trials;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(run_dir / "trials", ec)) {
+    std::optional<Json> t;
+    try {
+      t = read_json(e.path() / "trial.json");
+    } catch (const Error&) {
+    }
+    if (!t) continue;
+    trials.push_back({{"name", e.path().filename().string()},
+                      {"state", json_text(json_field(*t, "status"), "kf.dev/state")},
+                      {"parameters", target::katib_assignments(json_field(json_field(*t, "spec"), "parameterAssignments"))},
+                      {"metrics", target::katib_observed(json_field(json_field(*t, "status"), "observation"))}});
+  }
+  auto value = [&](const Json& t) -> std::optional<double> {
+    const Json& m = json_field(json_field(t, "metrics"), metric.c_str());
+    return m.is_number() ? std::optional<double>(m.get<double>()) : std::nullopt;
+  };
+  std::stable_sort(trials.begin(), trials.end(), [&](const Json& a, const Json& b) {
+    const auto va = value(a), vb = value(b);
+    if (va && vb) return maximize ? *va > *vb : *va < *vb;
+    return va.has_value() && !vb.has_value();
+  });
+  v["trials"] = trials;
 }
 
 Json view(const metadata::RunRecord* rec, const std::optional<Json>& object, const Json& details, bool full,
@@ -77,6 +120,8 @@ Json view(const metadata::RunRecord* rec, const std::optional<Json>& object, con
     if (st.contains("completionTime")) v["completionTime"] = st["completionTime"];
     if (st.contains("url") && state == "Ready") v["url"] = st["url"]; // a serving endpoint
     if (full && st.contains("conditions")) v["conditions"] = st["conditions"];
+    if (json_text(*object, "kind") == "Experiment") experiment_view(v, *object, run_dir, full);
+    v["status"] = st; // as the controller wrote it, for scripts written against Kubeflow's
   }
   if (details.contains("restarts")) v["restarts"] = details["restarts"];
   if (details.contains("progress") && !details["progress"].empty()) v["progress"] = details["progress"];
@@ -124,15 +169,24 @@ std::vector<Json> LocalTarget::describe(const std::string& name) const {
     out.push_back(std::move(v));
     return out;
   }
-  // Every run the store knows, newest first, with what its directory says now.
-  std::vector<std::string> names;
+  // Every run the store knows, newest first, with what its directory says
+  // now; an Experiment's trials are its own (kf status EXPERIMENT).
+  std::vector<std::string> names, trials;
+  const auto dirs = list();
+  for (const auto& n : dirs) {
+    const Json d = details(n);
+    const Json& listed = json_field(d, "trials");
+    if (listed.is_array())
+      for (const auto& t : listed) trials.push_back(json_text(t, "name"));
+  }
   if (runs)
-    for (const auto& r : runs->list()) names.push_back(r.name);
-  for (const auto& n : list())
+    for (const auto& r : runs->list())
+      if (std::find(trials.begin(), trials.end(), r.name) == trials.end()) names.push_back(r.name);
+  for (const auto& n : dirs)
     if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
   for (const auto& run : names) {
     const auto rec = runs ? runs->get(run) : std::nullopt;
-    out.push_back(view(rec ? &*rec : nullptr, get(run), details(run), false, {}));
+    out.push_back(view(rec ? &*rec : nullptr, get(run), details(run), false, run_dir(run)));
   }
   return out;
 }

@@ -11,7 +11,10 @@
 #include <fstream>
 #include <thread>
 
+#include <random>
+
 #include "libkf/local/conditions.h"
+#include "libkf/local/experiment_status.h"
 #include "libkf/local/plan.h"
 #include "libkf/local/process.h"
 #include "libkf/local/run_dir.h"
@@ -161,16 +164,9 @@ target::Submitted LocalTarget::submit(const Json& rendered, const target::Submit
 }
 
 JobPlan LocalTarget::plan_for(const Json& object, const target::SubmitOptions& options, bool find_binaries) const {
+  if (object.value("kind", "") == "Experiment") return plan_experiment(object, options, find_binaries);
   if (object.value("kind", "") != "InferenceService") {
-    PlanOptions po{m_o.trainer_image, m_o.trainer_path, free_port};
-    if (po.trainer_path.empty()) {
-      po.trainer_path = "kf-trainer"; // not built: a replica that runs it fails, saying so
-      if (find_binaries) try {
-          po.trainer_path = find_runtime("kf-trainer");
-        } catch (const Error&) {
-        }
-    }
-    return plan_job(object, po);
+    return plan_job(object, job_options(find_binaries));
   }
   const Json* runtime = nullptr;
   for (const auto& s : options.supporting)
@@ -180,6 +176,49 @@ JobPlan LocalTarget::plan_for(const Json& object, const target::SubmitOptions& o
   if (so.server_path.empty()) so.server_path = find_binaries ? find_runtime("kf-server") : "kf-server";
   if (so.port == 0) so.port = find_binaries ? free_port() : 8080;
   return plan_service(object, *runtime, so);
+}
+
+PlanOptions LocalTarget::job_options(bool find_binaries) const {
+  PlanOptions po{m_o.trainer_image, m_o.trainer_path, free_port};
+  if (po.trainer_path.empty()) {
+    po.trainer_path = "kf-trainer"; // not built: a replica that runs it fails, saying so
+    if (find_binaries) try {
+        po.trainer_path = find_runtime("kf-trainer");
+      } catch (const Error&) {
+      }
+  }
+  return po;
+}
+
+// An Experiment's plan is its controller's settings: the trial template
+// (a ConfigMap's, resolved now), the seed of its suggestions, the trainer.
+// Every trial must be a job this machine can run: one is planned now.
+JobPlan LocalTarget::plan_experiment(const Json& object, const target::SubmitOptions& options, bool find_binaries) const {
+  const std::string name = object["metadata"].value("name", "");
+  ExperimentSpec spec;
+  try {
+    spec = read_experiment(object, options.supporting);
+  } catch (const FieldError& e) {
+    throw e.of("Experiment", name);
+  }
+  tune::Assignment sample;
+  for (const auto& p : spec.space.parameters)
+    sample.push_back(p.list.empty() ? metric_text(p.min) : p.list.front());
+  try {
+    plan_job(trial_object(spec, name + "-trial", "", sample), job_options(false));
+  } catch (const FieldError& e) {
+    throw FieldError("spec.trialTemplate.trialSpec." + e.path(), e.message()).of("Experiment", name);
+  }
+  JobPlan plan;
+  plan.kind = "Experiment";
+  plan.name = name;
+  std::random_device rd;
+  plan.controller = {{"seed", (std::uint64_t{rd()} << 32) | rd()},
+                     {"trialSpec", spec.trial_spec},
+                     {"trainerImage", m_o.trainer_image},
+                     {"trainerPath", job_options(find_binaries).trainer_path},
+                     {"project", m_o.project}};
+  return plan;
 }
 
 std::string LocalTarget::resolve(const std::string& run) const {
@@ -279,13 +318,26 @@ Json LocalTarget::details(const std::string& name) const {
 
 void LocalTarget::logs(const std::string& name, const target::LogOptions& o, std::ostream& out) const {
   const std::string run = resolve(name);
-  const RunDir dir{run_dir(run)};
-  const auto plan_json = read_json(dir.plan());
+  RunDir dir{run_dir(run)};
+  auto plan_json = read_json(dir.plan());
   if (!plan_json) throw Error("run " + str::quote(run) + " does not exist");
+  if (plan_json->value("kind", "") == "Experiment" || !o.trial.empty()) {
+    std::vector<std::string> trials;
+    for (const auto& t : details(run).value("trials", Json::array())) trials.push_back(t.value("name", ""));
+    if (plan_json->value("kind", "") != "Experiment")
+      throw UsageError("run " + run + " is a " + plan_json->value("kind", "") + ", which has no trials");
+    if (o.trial.empty() || std::find(trials.begin(), trials.end(), o.trial) == trials.end())
+      throw UsageError((o.trial.empty() ? "an Experiment's logs are its trials': name one with --trial"
+                                        : "run " + run + " has no trial " + str::quote(o.trial)) +
+                       (trials.empty() ? std::string(" (it has none yet)") : " (it has " + str::join(trials, ", ") + ")"));
+    dir = RunDir{dir.root / "trials" / o.trial};
+    plan_json = read_json(dir.plan());
+    if (!plan_json) throw Error("trial " + o.trial + " has no job (it could not run: kf status " + run + ")");
+  }
   const JobPlan plan = plan_from_json(*plan_json);
   std::vector<std::string> names;
   if (plan.kind == "Job") { // pods come and go: local.json has them
-    const Json local = details(run);
+    const Json local = read_json(dir.local()).value_or(Json::object());
     if (local.contains("replicas"))
       for (const auto& r : local["replicas"]) names.push_back(r.value("name", ""));
     if (names.empty()) names.push_back("pod-0");
@@ -339,13 +391,30 @@ void LocalTarget::logs(const std::string& name, const target::LogOptions& o, std
     return;
   }
   while (true) {
-    const auto object = get(run);
+    const auto object = o.trial.empty() ? get(run) : read_json(dir.object());
     const bool finished = !object || target::is_finished(*object);
     pump(!finished);
     if (finished) return;
     std::this_thread::sleep_for(k_poll);
   }
 }
+
+namespace {
+
+void stop_supervisor(const RunDir& dir) {
+  std::optional<Json> local;
+  try {
+    local = read_json(dir.local());
+  } catch (const Error&) {
+  }
+  const int pid = local && local->contains("supervisor") ? (*local)["supervisor"].value("pid", 0) : 0;
+  if (pid > 0 && is_locked(dir.lock())) {
+    ::kill(pid, SIGTERM);
+    FileLock wait_for_exit(dir.lock(), true); // the supervisor holds it until it has stopped every replica
+  }
+}
+
+} // namespace
 
 bool LocalTarget::stop(const std::string& name) {
   const std::string run = resolve(name);
@@ -355,12 +424,10 @@ bool LocalTarget::stop(const std::string& name) {
   // Wait for a supervisor that is still starting to take the lock.
   for (int i = 0; i < 50 && !stdfs::exists(dir.local(), ec) && !target::is_finished(*read_json(dir.object())); ++i)
     std::this_thread::sleep_for(k_poll);
-  const Json local = details(run);
-  const int pid = local.contains("supervisor") ? local["supervisor"].value("pid", 0) : 0;
-  if (pid > 0 && is_locked(dir.lock())) {
-    ::kill(pid, SIGTERM);
-    FileLock wait_for_exit(dir.lock(), true); // the supervisor holds it until it has stopped every replica
-  }
+  stop_supervisor(dir);
+  // An Experiment's trials have supervisors of their own (its controller
+  // stops them, but it may be gone: kill -9).
+  for (const auto& e : stdfs::directory_iterator(dir.root / "trials", ec)) stop_supervisor(RunDir{e.path()});
   return true;
 }
 

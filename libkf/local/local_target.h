@@ -57,6 +57,8 @@ public:
 
 private:
   JobPlan plan_for(const Json& object, const target::SubmitOptions& options, bool find_binaries) const;
+  JobPlan plan_experiment(const Json& object, const target::SubmitOptions& options, bool find_binaries) const;
+  PlanOptions job_options(bool find_binaries) const;
   // The run's name, reserved in the metadata store and by mkdir (a concurrent kf may take a number first).
   std::string reserve_run(metadata::Runs& runs, const Json& rendered, const target::SubmitOptions& options) const;
   LocalOptions m_o;

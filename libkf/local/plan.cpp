@@ -85,7 +85,7 @@ std::string tf_role(const std::string& type) { return str::lower(type); }
 
 } // namespace
 
-std::vector<std::string> local_kinds() { return {"PyTorchJob", "TFJob", "Job", "InferenceService"}; }
+std::vector<std::string> local_kinds() { return {"PyTorchJob", "TFJob", "Job", "Experiment", "InferenceService"}; }
 
 bool can_run_locally(const std::string& kind) {
   const auto kinds = local_kinds();
@@ -294,7 +294,7 @@ Json to_json(const JobPlan& plan) {
           {"backoffLimit", plan.backoff_limit}, {"successReplica", plan.success_replica},
           {"service", plan.service}, {"readyFile", plan.ready_file}, {"url", plan.url},
           {"completions", plan.completions}, {"parallelism", plan.parallelism}, {"indexed", plan.indexed},
-          {"activeDeadlineSeconds", plan.active_deadline_seconds}};
+          {"activeDeadlineSeconds", plan.active_deadline_seconds}, {"controller", plan.controller}};
 }
 
 JobPlan plan_from_json(const Json& j) {
@@ -311,6 +311,7 @@ JobPlan plan_from_json(const Json& j) {
   p.parallelism = j.value("parallelism", 1);
   p.indexed = j.value("indexed", false);
   p.active_deadline_seconds = j.value("activeDeadlineSeconds", 0);
+  p.controller = j.value("controller", Json::object());
   for (const auto& r : j.at("replicas")) {
     ReplicaPlan rp;
     rp.type = r.at("type").get<std::string>();

@@ -49,6 +49,9 @@ struct JobPlan {
   int parallelism = 1;
   bool indexed = false;                // completionMode Indexed: JOB_COMPLETION_INDEX
   int active_deadline_seconds = 0;     // 0 = none
+  // A controller's own settings (an Experiment: its seed, resolved trial
+  // template, the trainer's image and path); no replicas of its own.
+  Json controller = Json::object();
 };
 
 struct PlanOptions {

@@ -422,6 +422,7 @@ int supervise(const SuperviseOptions& o) {
   if (!plan) throw Error("run " + o.run_dir.filename().string() + " has no plan.json");
   const std::string kind = plan->value("kind", "");
   if (kind == "Job") return run_batch_job(o);
+  if (kind == "Experiment") return run_experiment(o);
   return run_gang(o);
 }
 

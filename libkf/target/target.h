@@ -53,6 +53,7 @@ struct LogOptions {
   std::string replica; // "master", "worker-1", "chief", ...; "" = the first replica (master/chief)
   bool follow = false; // keep reading until the run is finished
   int tail = -1;       // only the last N lines; -1 = all
+  std::string trial;   // an Experiment's trial: its job's replica logs
 };
 
 class Target {

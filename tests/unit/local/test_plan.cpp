@@ -99,11 +99,13 @@ TEST_CASE("plan: a TFJob's restartPolicy defaults to Never, a PyTorchJob's to On
 }
 
 TEST_CASE("plan: what the local target cannot run is an error naming the object and field") {
-  CHECK_THROWS_WITH_AS(local::plan_job(pytorchjob(1, "python:3.11"), options()),
-                       "PyTorchJob \"demo-train\": spec.pytorchReplicaSpecs.Master: image \"python:3.11\" is not this "
-                       "project's trainer image \"demo-trainer:latest\"; the local target runs only kf's trainer (run it "
-                       "on a cluster: --target)",
-                       Error);
+  Json other = pytorchjob(0, "python:3.11");
+  other["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0].erase("command");
+  CHECK_THROWS_WITH_AS(local::plan_job(other, options()),
+                       "PyTorchJob \"demo-train\": spec.pytorchReplicaSpecs.Master.template.spec.containers[0].command: the "
+                       "local target runs a container's command on this machine and cannot know the entrypoint of image "
+                       "\"python:3.11\": give the command",
+                       FieldError);
   Json job = pytorchjob(1);
   job["spec"]["pytorchReplicaSpecs"]["Launcher"] = job["spec"]["pytorchReplicaSpecs"]["Master"];
   CHECK_THROWS_WITH_AS(local::plan_job(job, options()),
@@ -126,24 +128,29 @@ TEST_CASE("plan: what the local target cannot run is an error naming the object 
   job["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["env"] =
       Json::array({{{"name", "TOKEN"}, {"valueFrom", {{"secretKeyRef", {{"name", "s"}}}}}}});
   CHECK_THROWS_WITH_AS(local::plan_job(job, options()),
-                       "PyTorchJob \"demo-train\": spec.pytorchReplicaSpecs.Master: env \"TOKEN\": valueFrom (secrets, "
-                       "config maps, fields) is not available on the local target",
+                       "PyTorchJob \"demo-train\": spec.pytorchReplicaSpecs.Master.template.spec.containers[0].env[0]."
+                       "valueFrom: env \"TOKEN\": valueFrom (secrets, config maps, fields) is not available on the local "
+                       "target",
                        Error);
   job = pytorchjob(0);
   job["kind"] = "Notebook";
   CHECK_THROWS_WITH_AS(local::plan_job(job, options()),
-                       "Notebook \"demo-train\": the local target runs PyTorchJob and TFJob objects", Error);
+                       "Notebook \"demo-train\": the local target runs PyTorchJob, TFJob, Job and InferenceService objects", Error);
   job = pytorchjob(0);
   job["spec"]["pytorchReplicaSpecs"]["Master"]["replicas"] = 0;
   CHECK_THROWS_WITH_AS(local::plan_job(job, options()),
                        "PyTorchJob \"demo-train\": spec.pytorchReplicaSpecs: no replicas to run", Error);
 }
 
-TEST_CASE("plan: a command other than kf-trainer runs as given - plan.json round-trips") {
+TEST_CASE("plan: a command other than kf-trainer runs as given, in any image - plan.json round-trips") {
   Json job = pytorchjob(1);
   job["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["command"] = {"sh", "-c"};
+  job["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["image"] = "python:3.11";
+  job["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["workingDir"] = "/tmp";
   const auto plan = local::plan_job(job, options());
   CHECK(plan.replicas[0].argv == std::vector<std::string>{"sh", "-c", "--epochs=1"});
+  CHECK(plan.replicas[0].image == "python:3.11");
+  CHECK(plan.replicas[0].working_dir == "/tmp");
   CHECK(plan.replicas[1].argv[0] == "/opt/kf/kf-trainer");
   const auto back = local::plan_from_json(local::to_json(plan));
   CHECK(local::to_json(back) == local::to_json(plan));
@@ -232,4 +239,74 @@ TEST_CASE("progress: Katib metrics lines and kf-trainer progress lines") {
   CHECK_FALSE(local::parse_epoch_line("loss=1 epoch=2"));
   CHECK_FALSE(local::parse_epoch_line("epoch=1 loss"));
   CHECK_FALSE(p.feed("some other line"));
+}
+
+namespace {
+
+Json batch_job() {
+  return {{"apiVersion", "batch/v1"},
+          {"kind", "Job"},
+          {"metadata", {{"name", "pi"}}},
+          {"spec",
+           {{"completions", 3},
+            {"parallelism", 2},
+            {"backoffLimit", 1},
+            {"completionMode", "Indexed"},
+            {"template",
+             {{"spec",
+               {{"restartPolicy", "Never"},
+                {"containers", {{{"name", "pi"}, {"image", "python:3.11"}, {"command", {"python3", "-c", "print(1)"}}}}}}}}}}}};
+}
+
+} // namespace
+
+TEST_CASE("plan: a batch/v1 Job runs its pod template as the Job controller would") {
+  const auto plan = local::plan_job(batch_job(), options());
+  CHECK(plan.kind == "Job");
+  CHECK(plan.completions == 3);
+  CHECK(plan.parallelism == 2);
+  CHECK(plan.backoff_limit == 1);
+  CHECK(plan.indexed);
+  REQUIRE(plan.replicas.size() == 1);
+  CHECK(plan.replicas[0].argv == std::vector<std::string>{"python3", "-c", "print(1)"});
+  CHECK(plan.replicas[0].restart_policy == "Never");
+  CHECK(local::to_json(local::plan_from_json(local::to_json(plan))) == local::to_json(plan));
+  Json j = batch_job();
+  j["spec"].erase("completions");
+  j["spec"].erase("completionMode");
+  CHECK(local::plan_job(j, options()).completions == 0); // parallelism without completions: a work queue
+  j["spec"].erase("parallelism");
+  CHECK(local::plan_job(j, options()).completions == 1);
+  CHECK(local::plan_job(j, options()).parallelism == 1);
+}
+
+TEST_CASE("plan: what a Job cannot be on the local target is a FieldError with the field's path") {
+  Json j = batch_job();
+  j["spec"]["template"]["spec"]["restartPolicy"] = "Always";
+  CHECK_THROWS_WITH_AS(local::plan_job(j, options()),
+                       "Job \"pi\": spec.template.spec.restartPolicy: \"Always\" is not OnFailure or Never (a Job's pods "
+                       "cannot restart Always)",
+                       FieldError);
+  j = batch_job();
+  j["spec"]["template"]["spec"]["containers"].push_back(j["spec"]["template"]["spec"]["containers"][0]);
+  CHECK_THROWS_WITH_AS(local::plan_job(j, options()),
+                       "Job \"pi\": spec.template.spec.containers: the local target runs one container per pod, this pod has 2",
+                       FieldError);
+  j = batch_job();
+  j["spec"]["parallelism"] = -1;
+  CHECK_THROWS_WITH_AS(local::plan_job(j, options()), "Job \"pi\": spec.parallelism: must be a non-negative integer, not -1",
+                       FieldError);
+  j = batch_job();
+  j["spec"].erase("completions");
+  CHECK_THROWS_WITH_AS(local::plan_job(j, options()),
+                       "Job \"pi\": spec.completions: an Indexed Job needs completions (the number of indexes)", FieldError);
+  j = batch_job();
+  j["spec"]["template"]["spec"]["containers"][0]["workingDir"] = "src";
+  try {
+    local::plan_job(j, options());
+    FAIL("no error");
+  } catch (const FieldError& e) {
+    CHECK(e.path() == "spec.template.spec.containers[0].workingDir");
+    CHECK(e.message() == "must be an absolute path, not \"src\"");
+  }
 }

@@ -1,0 +1,98 @@
+// A Katib trial's object from the Experiment's template, and the metrics a
+// trial reports (experiment_spec.h).
+#include <cstdlib>
+#include <regex>
+#include <sstream>
+
+#include "libkf/local/experiment_spec.h"
+#include "libkf/util/json_field.h"
+#include "libkf/util/strings.h"
+
+namespace kf::local {
+
+namespace {
+
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+  for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+}
+
+// Substitutes in every string of the object (keys stay as written).
+void substitute(Json& j, const std::vector<std::pair<std::string, std::string>>& values) {
+  if (j.is_string()) {
+    std::string s = j.get<std::string>();
+    for (const auto& [from, to] : values) replace_all(s, from, to);
+    j = s;
+  } else if (j.is_array() || j.is_object()) {
+    for (auto& v : j) substitute(v, values);
+  }
+}
+
+} // namespace
+
+Json trial_object(const ExperimentSpec& spec, const std::string& trial, const std::string& namespace_,
+                  const tune::Assignment& assignment) {
+  Json object = spec.trial_spec;
+  const std::vector<std::pair<std::string, std::string>> meta = {
+      {"${trialSpec.Name}", trial},
+      {"${trialSpec.Namespace}", namespace_},
+      {"${trialSpec.Kind}", json_text(object, "kind")},
+      {"${trialSpec.APIVersion}", json_text(object, "apiVersion")},
+  };
+  std::vector<std::pair<std::string, std::string>> values;
+  for (const auto& p : spec.trial_parameters) {
+    std::string value = p.reference;
+    for (std::size_t i = 0; i < spec.space.parameters.size(); ++i)
+      if (spec.space.parameters[i].name == p.reference) value = assignment[i];
+    for (const auto& [from, to] : meta) replace_all(value, from, to);
+    values.emplace_back("${trialParameters." + p.name + "}", value);
+  }
+  substitute(object, values);
+  object["metadata"]["name"] = trial;
+  if (!namespace_.empty()) object["metadata"]["namespace"] = namespace_;
+  object["metadata"]["labels"]["katib.kubeflow.org/experiment"] = spec.name;
+  object["metadata"]["labels"]["katib.kubeflow.org/trial"] = trial;
+  return object;
+}
+
+std::vector<MetricLog> parse_metrics(const CollectorSpec& collector, const std::string& text,
+                                     const std::vector<std::string>& wanted) {
+  auto keep = [&](const std::string& name) { return std::find(wanted.begin(), wanted.end(), name) != wanted.end(); };
+  std::vector<MetricLog> out;
+  std::istringstream in(text);
+  std::string line;
+  if (collector.kind == "File" && collector.file_format == "JSON") {
+    while (std::getline(in, line)) {
+      Json j;
+      try {
+        j = Json::parse(line);
+      } catch (const Json::parse_error&) {
+        continue; // not a metrics line
+      }
+      if (!j.is_object()) continue;
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        if (!keep(it.key())) continue;
+        if (it.value().is_number()) out.push_back({it.key(), it.value().get<double>()});
+        else if (it.value().is_string()) {
+          char* end = nullptr;
+          const std::string s = it.value().get<std::string>();
+          const double v = std::strtod(s.c_str(), &end);
+          if (!s.empty() && *end == '\0') out.push_back({it.key(), v});
+        }
+      }
+    }
+    return out;
+  }
+  std::vector<std::regex> formats;
+  for (const auto& f : collector.metrics_format) formats.emplace_back(f);
+  while (std::getline(in, line))
+    for (const auto& re : formats)
+      for (std::sregex_iterator it(line.begin(), line.end(), re), end; it != end; ++it) {
+        const std::string name = str::trim((*it)[1].str()), value = (*it)[2].str();
+        char* stop = nullptr;
+        const double v = std::strtod(value.c_str(), &stop);
+        if (keep(name) && !value.empty() && *stop == '\0') out.push_back({name, v});
+      }
+  return out;
+}
+
+} // namespace kf::local
