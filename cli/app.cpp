@@ -44,6 +44,7 @@ const std::vector<std::pair<std::string_view, void (*)(CLI::App&, Globals&)>>& v
       {"train", add_train},       // train / tune / pipeline run / status / logs / delete: runs on the target
       {"tune", add_tune},
       {"submit", add_submit},
+      {"resume", add_resume},
       {"pipeline", add_pipeline},
       {"status", add_status},
       {"logs", add_logs},

@@ -23,6 +23,7 @@
 #include "libkf/util/clock.h"
 #include "libkf/util/error.h"
 #include "libkf/util/git.h"
+#include "libkf/util/json_field.h"
 #include "libkf/util/strings.h"
 #include "libkf/util/subprocess.h"
 
@@ -143,14 +144,7 @@ target::Submitted LocalTarget::submit(const Json& rendered, const target::Submit
     set_condition(object["status"], "Created", kind + "Created", kind + " " + run + " is created.", now_rfc3339());
     write_json(dir.plan(), to_json(plan));
     write_json(dir.object(), object);
-    std::vector<std::string> argv = m_o.supervisor;
-    argv.insert(argv.end(), {"--run-dir", dir.root.string(), "--metadata", metadata_db(m_o.project_dir).string()});
-    proc::Command daemon;
-    daemon.argv = argv;
-    daemon.out = daemon.err = proc::Stream::log;
-    daemon.log = dir.supervisor_log();
-    daemon.daemon = true;
-    proc::start(daemon);
+    start_supervisor(dir);
     return {run, object, dir.root.string()};
   } catch (...) {
     std::error_code ec;
@@ -161,6 +155,65 @@ target::Submitted LocalTarget::submit(const Json& rendered, const target::Submit
     }
     throw;
   }
+}
+
+void LocalTarget::start_supervisor(const RunDir& dir) const {
+  std::vector<std::string> argv = m_o.supervisor;
+  argv.insert(argv.end(), {"--run-dir", dir.root.string(), "--metadata", metadata_db(m_o.project_dir).string()});
+  proc::Command daemon;
+  daemon.argv = argv;
+  daemon.out = daemon.err = proc::Stream::log;
+  daemon.log = dir.supervisor_log();
+  daemon.daemon = true;
+  proc::start(daemon);
+}
+
+target::Submitted LocalTarget::resume(const std::string& name, const Json& patch) {
+  const std::string run = resolve(name);
+  const RunDir dir{run_dir(run)};
+  auto object = get(run); // a lost supervisor is recorded as such first
+  if (!object) throw Error("run " + str::quote(run) + " does not exist (kf status lists the runs)");
+  const std::string kind = object->value("kind", "");
+  if (kind != "Experiment")
+    throw UsageError("kf resume continues an Experiment; a " + kind + " starts again: kf train, kf submit -f");
+  std::optional<FileLock> lock;
+  lock.emplace(dir.lock(), false);
+  if (!lock->locked()) throw UsageError("run " + run + " is still running (kf status " + run + ")");
+  const Json& status = (*object)["status"];
+  const std::string state = target::state_of(*object);
+  std::string reason;
+  for (const auto& c : status.value("conditions", Json::array()))
+    if (c.value("type", "") == state) reason = c.value("reason", "");
+  if (state == "Succeeded" && reason == "ExperimentMaxTrialsReached" && patch.empty())
+    throw UsageError("run " + run + " already ran its maxTrialCount trials: give it more, as in kf resume " + run +
+                     " --set spec.maxTrialCount=" + std::to_string(json_field(json_field(*object, "spec"), "maxTrialCount").is_number_integer()
+                                                                      ? (*object)["spec"]["maxTrialCount"].get<int>() * 2 : 12));
+  Json resumed = *object;
+  resumed.merge_patch(patch);
+  const auto plan = read_json(dir.plan());
+  Json check = resumed;
+  if (plan) check["spec"]["trialTemplate"]["trialSpec"] = json_field(json_field(*plan, "controller"), "trialSpec");
+  check["spec"]["trialTemplate"].erase("configMap");
+  try {
+    (void)read_experiment(check);
+  } catch (const FieldError& e) {
+    throw e.of(kind, run);
+  }
+  for (auto& c : resumed["status"]["conditions"])
+    if ((c.value("type", "") == "Succeeded" || c.value("type", "") == "Failed") && c.value("status", "") == "True")
+      c["status"] = "False";
+  resumed["status"].erase("completionTime");
+  set_condition(resumed["status"], "Restarting", "ExperimentRestarting", "Experiment " + run + " is resumed", now_rfc3339());
+  write_json(dir.object(), resumed);
+  std::error_code ec;
+  std::filesystem::remove(dir.local(), ec); // the old supervisor's
+  try {
+    metadata::Runs(metadata_db(m_o.project_dir)).set_state(run, "Restarting", "resumed");
+  } catch (const Error&) {
+  }
+  lock.reset(); // the new supervisor's to take
+  start_supervisor(dir);
+  return {run, resumed, dir.root.string()};
 }
 
 JobPlan LocalTarget::plan_for(const Json& object, const target::SubmitOptions& options, bool find_binaries) const {

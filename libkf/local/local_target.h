@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "libkf/local/plan.h"
+#include "libkf/local/run_dir.h"
 #include "libkf/metadata/runs.h"
 #include "libkf/target/target.h"
 
@@ -52,6 +53,8 @@ public:
   void logs(const std::string& run, const target::LogOptions& options, std::ostream& out) const override;
   bool stop(const std::string& run) override;
   bool remove(const std::string& run) override;
+  // An Experiment only: its controller carries on from the trials on disk.
+  target::Submitted resume(const std::string& run, const Json& patch) override;
 
   std::filesystem::path run_dir(const std::string& run) const;
 
@@ -59,6 +62,7 @@ private:
   JobPlan plan_for(const Json& object, const target::SubmitOptions& options, bool find_binaries) const;
   JobPlan plan_experiment(const Json& object, const target::SubmitOptions& options, bool find_binaries) const;
   PlanOptions job_options(bool find_binaries) const;
+  void start_supervisor(const RunDir& dir) const;
   // The run's name, reserved in the metadata store and by mkdir (a concurrent kf may take a number first).
   std::string reserve_run(metadata::Runs& runs, const Json& rendered, const target::SubmitOptions& options) const;
   LocalOptions m_o;

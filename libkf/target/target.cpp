@@ -1,6 +1,12 @@
 #include "libkf/target/target.h"
 
+#include "libkf/util/error.h"
+
 namespace kf::target {
+
+Submitted Target::resume(const std::string& run, const Json& /*patch*/) {
+  throw UsageError("the " + name() + " target cannot resume runs (" + run + ")");
+}
 
 std::string kinds_text(const std::vector<std::string>& kinds) {
   std::string s;

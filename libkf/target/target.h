@@ -100,6 +100,12 @@ public:
   virtual bool stop(const std::string& run) = 0;
   // Stops it and removes everything it left. False if there was no such run.
   virtual bool remove(const std::string& run) = 0;
+  // Continues a run that ended or lost its supervisor (kill -9, a reboot),
+  // with `patch` (a JSON merge patch, RFC 7386) applied to its object first:
+  // an Experiment keeps its finished trials and runs more (spec.maxTrialCount
+  // raised), as Katib's resumePolicy LongRunning allows. Throws kf::Error for
+  // a run or kind that cannot be resumed (the default: no kind can).
+  virtual Submitted resume(const std::string& run, const Json& patch);
 };
 
 // "PyTorchJob, TFJob and InferenceService".

@@ -1,0 +1,56 @@
+// kf resume — Target::resume (libkf/local/local_target.cpp); following the run: cli/follow_view.cpp.
+#include <iostream>
+
+#include "cli/app.h"
+#include "cli/follow_view.h"
+#include "cli/session.h"
+#include "libkf/action/runs.h"
+#include "libkf/util/error.h"
+#include "libkf/util/yaml.h"
+
+namespace kf::cli {
+
+namespace {
+
+// --set spec.maxTrialCount=12 (or maxTrialCount=12, under spec) -> {"spec": {"maxTrialCount": 12}}.
+Json merge_patch(const std::vector<std::string>& sets) {
+  Json patch = Json::object();
+  for (const auto& s : sets) {
+    const auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) throw UsageError("--set " + s + ": expected PATH=VALUE, as spec.maxTrialCount=20");
+    std::string path = s.substr(0, eq);
+    if (path.rfind("spec.", 0) != 0 && path.rfind("metadata.", 0) != 0) path = "spec." + path;
+    Json* at = &patch;
+    std::size_t start = 0;
+    for (std::size_t dot; (dot = path.find('.', start)) != std::string::npos; start = dot + 1) at = &(*at)[path.substr(start, dot - start)];
+    (*at)[path.substr(start)] = yaml::resolve_scalar(s.substr(eq + 1));
+  }
+  return patch;
+}
+
+} // namespace
+
+void add_resume(CLI::App& app, Globals& g) {
+  auto flags = std::make_shared<SubmitFlags>();
+  auto sets = std::make_shared<std::vector<std::string>>();
+  auto run = std::make_shared<std::string>();
+  auto* cmd = app.add_subcommand("resume", "Continue an Experiment that ended or whose kf was killed, keeping its "
+                                           "finished trials (optionally with more trials)");
+  hint(cmd->add_option("run", *run, "The Experiment's run, or @latest")->required(), Hint{{}, "run"});
+  cmd->add_option("--set", *sets, "Change the object first: PATH=VALUE under spec (repeatable), as maxTrialCount=20")
+      ->type_name("PATH=VALUE");
+  cmd->add_flag("-d,--detach", flags->detach, "Return once it runs again; follow it with kf status / kf logs");
+  cmd->footer("The trials that finished are kept; trials still running under their own supervisors are adopted; the "
+              "suggestion algorithm continues from all of them, and the total never exceeds maxTrialCount (Katib's "
+              "resumePolicy LongRunning).\n\n"
+              "Examples:\n"
+              "  kf resume demo-tune-1\n"
+              "  kf resume demo-tune-1 --set maxTrialCount=24");
+  on_run(*cmd, g, [flags, sets, run](Session& s) {
+    auto pt = s.open();
+    const auto resumed = pt.target->resume(*run, merge_patch(*sets));
+    return after_submit(s.g, pt, action::TrainResult{resumed.run, pt.target_name, resumed.object, resumed.where}, *flags);
+  });
+}
+
+} // namespace kf::cli
