@@ -15,7 +15,8 @@ namespace {
 void need_kind(const ProjectTarget& pt, const std::string& verb, const Json& object, const std::string& what) {
   const auto kinds = pt.target->kinds();
   if (kinds.empty() || std::find(kinds.begin(), kinds.end(), object.value("kind", "")) != kinds.end()) return;
-  throw UsageError(verb + " submits a " + what + ", which needs its controller on a cluster: choose a cluster target " +
+  const bool vowel = !what.empty() && std::string("AEIOU").find(what[0]) != std::string::npos;
+  throw UsageError(verb + " submits " + (vowel ? "an " : "a ") + what + ", which needs its controller on a cluster: choose a cluster target " +
                    "with --target NAME (the " + pt.target->name() + " target runs " + target::kinds_text(kinds) + ")");
 }
 

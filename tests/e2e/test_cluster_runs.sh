@@ -159,10 +159,10 @@ run_kf status @latest --target sim -o json
 expect_eq "status @latest" "demo-train-and-evaluate-2" "$(json 'd["name"]' <<<"$OUT")"
 
 # 9. Verbs that need a cluster say so on the local target.
-run_kf tune
-expect_eq "tune on local: exit code" 2 "$RC"
-expect_eq "tune on local: message" \
-  "error: kf tune submits a Katib Experiment, which needs its controller on a cluster: choose a cluster target with --target NAME (the local target runs PyTorchJob, TFJob and InferenceService)" "$ERR"
+run_kf pipeline run
+expect_eq "pipeline run on local: exit code" 2 "$RC"
+expect_eq "pipeline run on local: message" \
+  "error: kf pipeline run submits an Argo Workflow, which needs its controller on a cluster: choose a cluster target with --target NAME (the local target runs PyTorchJob, TFJob, Job, Experiment and InferenceService)" "$ERR"
 
 # 10. A kubeconfig context works as --target; kf delete removes a run and its pods.
 KUBECONFIG=$KC run_kf status demo-train-1 --target kube-sim -o json
