@@ -28,7 +28,7 @@ void add_submit(CLI::App& app, Globals& g) {
   cmd->add_option("--timeout", flags->timeout, "With --wait: give up after SECONDS (default: no limit)")
       ->type_name("SECONDS")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_flag("-d,--detach", flags->detach, "Return once the runs have started; follow them with kf status / kf logs");
+  add_detach_flag(*cmd, *flags);
   cmd->footer("Any kind the target runs: on the local target PyTorchJob, TFJob, Job (batch/v1) and InferenceService "
               "(with its ServingRuntime in the same files); on a cluster, any kind its API server serves. A container's "
               "command and args run on this machine as host processes with its env and workingDir; the image is "

@@ -11,7 +11,7 @@ void add_train(CLI::App& app, Globals& g) {
   auto* cmd = app.add_subcommand("train", "Train the model: run the project's PyTorchJob or TFJob on the target "
                                           "(default: this machine), following its progress");
   add_submit_flags(*cmd, *flags, "job");
-  cmd->add_flag("-d,--detach", flags->detach, "Return once the run has started; follow it with kf status / kf logs");
+  add_detach_flag(*cmd, *flags);
   cmd->footer("On a cluster target kf creates the job and returns (--wait follows it to Succeeded or Failed); the "
               "training operator runs it. On the local target every replica is a kf-trainer process with the environment the training operator "
               "would give its pod (MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK, PET_*, or TF_CONFIG); logs, checkpoints "

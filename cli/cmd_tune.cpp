@@ -10,13 +10,21 @@ namespace kf::cli {
 
 void add_tune(CLI::App& app, Globals& g) {
   auto flags = std::make_shared<SubmitFlags>();
-  auto* cmd = app.add_subcommand("tune", "Tune hyperparameters: submit the project's Katib Experiment (spec.tuning) to "
-                                         "a cluster target");
+  auto* cmd = app.add_subcommand("tune", "Tune hyperparameters: run the project's Katib Experiment (spec.tuning) on the "
+                                         "target (default: this machine), following its trials");
   add_submit_flags(*cmd, *flags, "experiment");
-  cmd->footer("Katib creates one trial (a PyTorchJob or TFJob) per parameter assignment; kf status RUN shows the "
-              "trials and the best one. With --wait, the best trial's parameters are printed on stdout.\n\n"
+  add_detach_flag(*cmd, *flags);
+  cmd->footer("Each trial is the project's training job (a PyTorchJob or TFJob) with one assignment of the parameters. "
+              "On the local target kf is Katib's controller: parallelTrialCount trials run at a time as local runs "
+              "(.kf/runs/RUN/trials/), the suggestion algorithm (random, grid, sobol, tpe, multivariate-tpe, "
+              "bayesianoptimization, cmaes) picks the next parameters from the results, medianstop stops poor trials "
+              "early, and the live display shows trials done and running, the best so far and an ETA; Ctrl-C stops "
+              "every trial (kf resume RUN carries on). On a cluster target Katib runs it; --wait follows it. Either "
+              "way the best trial's parameters are printed on stdout at the end, kf status RUN lists the trials, "
+              "best first, and kf logs RUN --trial NAME shows one.\n\n"
               "Examples:\n"
-              "  kf tune --target prod\n"
+              "  kf tune\n"
+              "  kf tune --set tuning.maxTrials=6 --set tuning.algorithm.name=tpe\n"
               "  kf tune --target prod --wait --set tuning.maxTrials=20");
   on_submit(*cmd, g, flags, [flags](const action::Context& ctx, action::ProjectTarget& pt) {
     return action::tune(ctx, action::TrainOptions{flags->name}, pt);

@@ -125,6 +125,10 @@ void add_submit_flags(CLI::App& cmd, SubmitFlags& flags, const std::string& obje
       ->check(CLI::NonNegativeNumber);
 }
 
+void add_detach_flag(CLI::App& cmd, SubmitFlags& flags) {
+  cmd.add_flag("-d,--detach", flags.detach, "Return once the run has started; follow it with kf status / kf logs");
+}
+
 int after_submit(const Globals& g, action::ProjectTarget& pt, const action::TrainResult& r, const SubmitFlags& flags) {
   if (pt.target->traits().attached) {
     std::cerr << "run " << r.run << " started (" << r.object.value("kind", "") << ", " << r.target << ")";

@@ -29,6 +29,8 @@ struct SubmitFlags {
 // `object` names the run's default in --name's help ("job": <job>-<N>); ""
 // leaves --name out. --detach is the verb's to add (its help differs).
 void add_submit_flags(CLI::App& cmd, SubmitFlags& flags, const std::string& object);
+// -d/--detach, for verbs whose runs the local target keeps attached.
+void add_detach_flag(CLI::App& cmd, SubmitFlags& flags);
 
 // After a submission: attached, follow it (exit 0 succeeded, 1 failed, 130
 // stopped); detached, print it and return 0; else print it and, with --wait,

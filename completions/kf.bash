@@ -83,7 +83,9 @@ _kf_reply() {
             build:-f | build:--values | build:--set | build:--tag | build:--variant | build:-o | build:--output | build:--ca-file | build:--chunk-size | build:--trainer) i=$((i + 1)) ;;
             train:-f | train:--values | train:--set | train:--name | train:--timeout) i=$((i + 1)) ;;
             tune:-f | tune:--values | tune:--set | tune:--name | tune:--timeout) i=$((i + 1)) ;;
-            logs:--replica | logs:--tail) i=$((i + 1)) ;;
+            submit:-f | submit:--filename | submit:-p | submit:--parameter | submit:--name | submit:--timeout) i=$((i + 1)) ;;
+            resume:--set) i=$((i + 1)) ;;
+            logs:--replica | logs:--trial | logs:--tail) i=$((i + 1)) ;;
             delete:-f | delete:--filename | delete:--kubeconfig | delete:--context | delete:-n | delete:--namespace | delete:--dry-run) i=$((i + 1)) ;;
             serve:-f | serve:--values | serve:--set | serve:--timeout | serve:--port) i=$((i + 1)) ;;
             predict:--index) i=$((i + 1)) ;;
@@ -144,7 +146,14 @@ _kf_reply() {
             return ;;
         tune:--set | tune:--name | tune:--timeout)
             return ;;
-        logs:--replica | logs:--tail)
+        submit:-f | submit:--filename)
+            _kf_files
+            return ;;
+        submit:-p | submit:--parameter | submit:--name | submit:--timeout)
+            return ;;
+        resume:--set)
+            return ;;
+        logs:--replica | logs:--trial | logs:--tail)
             return ;;
         delete:-f | delete:--filename | delete:--kubeconfig)
             _kf_files
@@ -186,10 +195,12 @@ _kf_reply() {
             apply) _kf_add -h --help -f --filename --kubeconfig --context -n --namespace --dry-run --prune --wait --timeout --concurrency --force-conflicts --field-manager ;;
             build) _kf_add -h --help -f --values --set --push --tag --variant -o --output --insecure --ca-file --chunk-size --trainer ;;
             train) _kf_add -h --help -f --values --set --name --wait --timeout -d --detach ;;
-            tune) _kf_add -h --help -f --values --set --name --wait --timeout ;;
+            tune) _kf_add -h --help -f --values --set --name --wait --timeout -d --detach ;;
+            submit) _kf_add -h --help -f --filename -p --parameter --name --wait --timeout -d --detach ;;
+            resume) _kf_add -h --help --set -d --detach ;;
             pipeline) _kf_add -h --help ;;
             status) _kf_add -h --help -w --watch ;;
-            logs) _kf_add -h --help -f --follow --replica --tail ;;
+            logs) _kf_add -h --help -f --follow --replica --trial --tail ;;
             delete) _kf_add -h --help -f --filename --platform --kubeconfig --context -n --namespace --dry-run ;;
             serve) _kf_add -h --help -f --values --set --wait --timeout --port -d --detach ;;
             predict) _kf_add -h --help --index ;;
@@ -202,7 +213,7 @@ _kf_reply() {
 
     # A verb, or the verb's positional arguments.
     case $verb in
-        "") _kf_add init render validate apply build train tune pipeline status logs delete serve predict completion version ;;
+        "") _kf_add init render validate apply build train tune submit resume pipeline status logs delete serve predict completion version ;;
         init)
             case $npos in
                 0) _kf_files -d ;;
@@ -211,6 +222,10 @@ _kf_reply() {
             case $npos in
                 0) _kf_add train tune serve pipeline notebook all ;;
                 1) _kf_dynamic ;;
+            esac ;;
+        resume)
+            case $npos in
+                0) _kf_dynamic ;;
             esac ;;
         status)
             case $npos in

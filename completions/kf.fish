@@ -19,7 +19,9 @@ complete -c kf -n __fish_use_subcommand -a validate -d 'Check kf.yaml, and objec
 complete -c kf -n __fish_use_subcommand -a apply -d 'Install or upgrade the Kubeflow components named in kf.yaml (or apply manifests with -f) with server-side apply: namespaces and CRDs first'
 complete -c kf -n __fish_use_subcommand -a build -d 'Package kf-trainer and the libraries it needs as an OCI image, without a container engine, and push it to a registry'
 complete -c kf -n __fish_use_subcommand -a train -d 'Train the model: run the project\'s PyTorchJob or TFJob on the target (default: this machine), following its progress'
-complete -c kf -n __fish_use_subcommand -a tune -d 'Tune hyperparameters: submit the project\'s Katib Experiment (spec.tuning) to a cluster target'
+complete -c kf -n __fish_use_subcommand -a tune -d 'Tune hyperparameters: run the project\'s Katib Experiment (spec.tuning) on the target (default: this machine), following its trials'
+complete -c kf -n __fish_use_subcommand -a submit -d 'Submit the objects of manifest files (upstream Kubeflow examples, kf render output) to the target and follow them like their kind\'s own verb'
+complete -c kf -n __fish_use_subcommand -a resume -d 'Continue an Experiment that ended or whose kf was killed, keeping its finished trials (optionally with more trials)'
 complete -c kf -n __fish_use_subcommand -a pipeline -d 'Run the project\'s pipelines (Argo Workflows)'
 complete -c kf -n __fish_use_subcommand -a status -d 'Show the project\'s runs, or one run in detail (conditions, replicas, metrics per epoch, artifacts, lineage)'
 complete -c kf -n __fish_use_subcommand -a logs -d 'Print a run\'s replica log (stdout and stderr of its process)'
@@ -97,6 +99,20 @@ complete -c kf -n '__fish_seen_subcommand_from tune' -l set -x -d 'Set a kf.yaml
 complete -c kf -n '__fish_seen_subcommand_from tune' -l name -x -d 'The run\'s name (default: <experiment>-<N>, the next free number)'
 complete -c kf -n '__fish_seen_subcommand_from tune' -l wait -d 'On a cluster target: follow the run until it succeeds or fails (Ready, for a server); exit status 0 or 1 accordingly'
 complete -c kf -n '__fish_seen_subcommand_from tune' -l timeout -x -d 'With --wait: give up after SECONDS (default: no limit)'
+complete -c kf -n '__fish_seen_subcommand_from tune' -s d -l detach -d 'Return once the run has started; follow it with kf status / kf logs'
+
+# kf submit
+complete -c kf -n '__fish_seen_subcommand_from submit' -s f -l filename -r -F -d 'A manifest file, a directory of them, or - for stdin (repeatable)'
+complete -c kf -n '__fish_seen_subcommand_from submit' -s p -l parameter -x -d 'Set a Workflow\'s argument: NAME=VALUE (repeatable), as argo submit -p'
+complete -c kf -n '__fish_seen_subcommand_from submit' -l name -x -d 'The run\'s name (one object only; default: <name>-<N>, or generateName\'s)'
+complete -c kf -n '__fish_seen_subcommand_from submit' -l wait -d 'On a cluster target: follow each run until it settles; exit status 0 when all succeeded'
+complete -c kf -n '__fish_seen_subcommand_from submit' -l timeout -x -d 'With --wait: give up after SECONDS (default: no limit)'
+complete -c kf -n '__fish_seen_subcommand_from submit' -s d -l detach -d 'Return once the run has started; follow it with kf status / kf logs'
+
+# kf resume
+complete -c kf -n '__fish_seen_subcommand_from resume' -l set -x -d 'Change the object first: PATH=VALUE under spec (repeatable), as maxTrialCount=20'
+complete -c kf -n '__fish_seen_subcommand_from resume' -s d -l detach -d 'Return once it runs again; follow it with kf status / kf logs'
+complete -c kf -n '__fish_seen_subcommand_from resume' -x -a '(__kf_dynamic)' -d 'The Experiment\'s run, or @latest'
 
 # kf pipeline
 
@@ -106,7 +122,8 @@ complete -c kf -n '__fish_seen_subcommand_from status' -x -a '(__kf_dynamic)' -d
 
 # kf logs
 complete -c kf -n '__fish_seen_subcommand_from logs' -s f -l follow -d 'Keep printing as the log grows, until the run ends (across restarts)'
-complete -c kf -n '__fish_seen_subcommand_from logs' -l replica -x -d 'master, chief, worker-N, ps-N (default: master, or chief)'
+complete -c kf -n '__fish_seen_subcommand_from logs' -l replica -x -d 'master, chief, worker-N, ps-N, pod-N (default: master, or chief; a Job\'s first pod)'
+complete -c kf -n '__fish_seen_subcommand_from logs' -l trial -x -d 'An Experiment\'s trial: its job\'s log (kf status RUN lists the trials)'
 complete -c kf -n '__fish_seen_subcommand_from logs' -l tail -x -d 'Only the last N lines (then follow, with -f)'
 complete -c kf -n '__fish_seen_subcommand_from logs' -x -a '(__kf_dynamic)' -d 'A run name, or @latest'
 
