@@ -28,7 +28,7 @@ namespace kf::local {
 struct SuperviseOptions {
   std::filesystem::path run_dir;
   std::filesystem::path metadata_db;
-  std::chrono::milliseconds poll{100};       // how often replicas and logs are looked at
+  std::chrono::milliseconds poll{20};        // how often replicas and logs are looked at (a trial's end reaches its Experiment within two)
   std::chrono::milliseconds grace{10000};    // SIGTERM -> SIGKILL
 };
 
