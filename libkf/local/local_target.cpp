@@ -369,6 +369,26 @@ Json LocalTarget::details(const std::string& name) const {
   }
 }
 
+namespace {
+
+// Where the last `n` lines of a file start.
+std::uint64_t tail_offset(const stdfs::path& file, int n) {
+  std::ifstream whole(file, std::ios::binary);
+  std::deque<std::uint64_t> starts{0};
+  std::uint64_t pos = 0;
+  for (char c; whole.get(c);) {
+    ++pos;
+    if (c == '\n') {
+      starts.push_back(pos);
+      if (starts.size() > static_cast<std::size_t>(n) + 1) starts.pop_front();
+    }
+  }
+  if (n == 0) return pos;
+  return starts.size() > static_cast<std::size_t>(n) ? starts.front() : 0;
+}
+
+} // namespace
+
 void LocalTarget::logs(const std::string& name, const target::LogOptions& o, std::ostream& out) const {
   const std::string run = resolve(name);
   RunDir dir{run_dir(run)};
@@ -425,20 +445,7 @@ void LocalTarget::logs(const std::string& name, const target::LogOptions& o, std
     out.flush();
   };
 
-  if (o.tail >= 0) { // start at the last N lines
-    std::ifstream whole(dir.log(replica), std::ios::binary);
-    std::deque<std::uint64_t> starts{0};
-    std::uint64_t pos = 0;
-    for (char c; whole.get(c);) {
-      ++pos;
-      if (c == '\n') {
-        starts.push_back(pos);
-        if (starts.size() > static_cast<std::size_t>(o.tail) + 1) starts.pop_front();
-      }
-    }
-    offset = starts.size() > static_cast<std::size_t>(o.tail) ? starts.front() : 0;
-    if (o.tail == 0) offset = pos;
-  }
+  if (o.tail >= 0) offset = tail_offset(dir.log(replica), o.tail);
   if (!o.follow) {
     pump(false);
     return;
