@@ -292,9 +292,11 @@ private:
         return true;
       }
     }
-    if (m_spec.max_failed_trials >= 0 && count(tune::TrialState::Failed) > m_spec.max_failed_trials) {
+    // As Katib counts: a trial without its metrics failed too; at maxFailedTrialCount (not 0) the experiment fails.
+    const int failed = count(tune::TrialState::Failed) + count(tune::TrialState::MetricsUnavailable);
+    if (m_spec.max_failed_trials >= 0 && failed != 0 && failed >= m_spec.max_failed_trials) {
       kill_running("the experiment failed");
-      end("Failed", "ExperimentMaxFailedTrialsReached", "Experiment has failed because max failed count has reached");
+      end("Failed", "ExperimentFailed", "Experiment has failed because max failed count has reached");
       return true;
     }
     const int done = static_cast<int>(m_trials.size()) - running();

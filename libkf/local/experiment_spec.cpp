@@ -83,6 +83,36 @@ void read_algorithm(const Json& spec, ExperimentSpec& e) {
   (void)tune::make_suggester(e.algorithm, e.space, e.objective, 0);
 }
 
+// Katib's metricsFormat is a Go (RE2) regular expression, where a brace that
+// does not make a repetition ({metricName: ...}) is a literal; ECMAScript's
+// grammar refuses it, so such braces are escaped.
+std::string ecma_regex(const std::string& go) {
+  std::string out;
+  bool in_class = false;
+  for (std::size_t i = 0; i < go.size(); ++i) {
+    const char c = go[i];
+    if (c == '\\' && i + 1 < go.size()) {
+      out += go.substr(i++, 2);
+      continue;
+    }
+    if (c == '[') in_class = true;
+    else if (c == ']') in_class = false;
+    if (!in_class && c == '{') {
+      static const std::regex repetition(R"(^\{\d+(,\d*)?\})");
+      std::smatch m;
+      const std::string rest = go.substr(i);
+      if (std::regex_search(rest, m, repetition)) {
+        out += m.str();
+        i += m.length() - 1;
+        continue;
+      }
+    }
+    if (!in_class && (c == '{' || c == '}')) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 void read_collector(const Json& spec, ExperimentSpec& e) {
   const Json& mc = json_field(spec, "metricsCollectorSpec");
   const std::string kind = json_text(json_field(mc, "collector"), "kind");
@@ -98,13 +128,14 @@ void read_collector(const Json& spec, ExperimentSpec& e) {
   const Json& formats = json_field(json_field(source, "filter"), "metricsFormat");
   if (formats.is_array())
     for (std::size_t i = 0; i < formats.size(); ++i) {
-      const std::string f = formats[i].is_string() ? formats[i].get<std::string>() : "";
+      const std::string written = formats[i].is_string() ? formats[i].get<std::string>() : "";
+      const std::string f = ecma_regex(written);
       try {
         const std::regex re(f);
         if (re.mark_count() < 2) throw std::regex_error(std::regex_constants::error_badbrace);
       } catch (const std::regex_error&) {
         throw FieldError("spec.metricsCollectorSpec.source.filter.metricsFormat[" + std::to_string(i) + "]",
-                         "must be a regular expression with two groups (the name and the value), not " + str::quote(f));
+                         "must be a regular expression with two groups (the name and the value), not " + str::quote(written));
       }
       e.collector.metrics_format.push_back(f);
     }

@@ -205,3 +205,17 @@ TEST_CASE("experiment: status in Katib's shape - counters, lists, currentOptimal
   CHECK(local::metric_text(1e-5) == "1e-05");
   CHECK(local::metric_text(0.8369) == "0.8369");
 }
+
+TEST_CASE("experiment: metricsFormat is Go's regexp syntax - a literal brace is a brace, a repetition stays one") {
+  Json e = experiment();
+  e["spec"]["metricsCollectorSpec"] = Json::parse(R"js({"collector": {"kind": "StdOut"}, "source": {"filter": {"metricsFormat": [
+      "{metricName: ([\\w|-]+), metricValue: ((-?\\d+)(\\.\\d+)?)}", "v([0-9]{1,2})=(\\d+)"]}}})js");
+  const auto spec = local::read_experiment(e);
+  const auto m = local::parse_metrics(spec.collector, "{metricName: value, metricValue: 0.25}\nv12=7\n", {"value", "12"});
+  REQUIRE(m.size() == 2);
+  CHECK(m[0].value == doctest::Approx(0.25));
+  CHECK(m[1].name == "12");
+  e["spec"]["metricsCollectorSpec"]["source"]["filter"]["metricsFormat"] = {"only (one) group"};
+  CHECK(refusal(e) == "spec.metricsCollectorSpec.source.filter.metricsFormat[0]: must be a regular expression with two "
+                      "groups (the name and the value), not \"only (one) group\"");
+}
