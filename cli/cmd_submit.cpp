@@ -29,8 +29,8 @@ void add_submit(CLI::App& app, Globals& g) {
       ->type_name("SECONDS")
       ->check(CLI::NonNegativeNumber);
   add_detach_flag(*cmd, *flags);
-  cmd->footer("Any kind the target runs: on the local target PyTorchJob, TFJob, Job (batch/v1) and InferenceService "
-              "(with its ServingRuntime in the same files); on a cluster, any kind its API server serves. A container's "
+  cmd->footer("Any kind the target runs: on the local target PyTorchJob, TFJob, Job (batch/v1), Katib Experiment "
+              "(kf is its controller: see kf tune) and InferenceService (with its ServingRuntime in the same files); on a cluster, any kind its API server serves. A container's "
               "command and args run on this machine as host processes with its env and workingDir; the image is "
               "recorded, not pulled (kf's trainer image runs the built kf-trainer). ServingRuntime, ConfigMap, "
               "PersistentVolumeClaim and (Cluster)TrainingRuntime objects go along with the runs that use them. "
