@@ -130,13 +130,15 @@ void read_collector(const Json& spec, ExperimentSpec& e) {
     for (std::size_t i = 0; i < formats.size(); ++i) {
       const std::string written = formats[i].is_string() ? formats[i].get<std::string>() : "";
       const std::string f = ecma_regex(written);
+      const std::string format_at = "spec.metricsCollectorSpec.source.filter.metricsFormat[" + std::to_string(i) + "]";
+      std::size_t groups = 0;
       try {
-        const std::regex re(f);
-        if (re.mark_count() < 2) throw std::regex_error(std::regex_constants::error_badbrace);
-      } catch (const std::regex_error&) {
-        throw FieldError("spec.metricsCollectorSpec.source.filter.metricsFormat[" + std::to_string(i) + "]",
-                         "must be a regular expression with two groups (the name and the value), not " + str::quote(written));
+        groups = std::regex(f).mark_count();
+      } catch (const std::regex_error& err) {
+        throw FieldError(format_at, "not a regular expression (" + std::string(err.what()) + "): " + str::quote(written));
       }
+      if (groups < 2)
+        throw FieldError(format_at, "must be a regular expression with two groups (the name and the value), not " + str::quote(written));
       e.collector.metrics_format.push_back(f);
     }
   if (e.collector.metrics_format.empty()) e.collector.metrics_format.push_back(k_default_format);

@@ -422,7 +422,8 @@ void LocalTarget::logs(const std::string& name, const target::LogOptions& o, std
       std::find(names.begin(), names.end(), replica + "-0") != names.end())
     replica += "-0"; // "master" = "master-0"
   if (std::find(names.begin(), names.end(), replica) == names.end())
-    throw UsageError("run " + run + " has no replica " + str::quote(replica) + " (it has " + str::join(names, ", ") + ")");
+    throw UsageError((o.trial.empty() ? "run " + run : "trial " + o.trial + " of run " + run) + " has no replica " +
+                     str::quote(replica) + " (it has " + str::join(names, ", ") + ")");
 
   std::ifstream in;
   std::uint64_t offset = 0;

@@ -207,7 +207,7 @@ expect_eq "tune: best trial" "demo-tune Experiment Succeeded PyTorchJob" "$OUT"
 must "apply failing tune" apply --server-side -f "$(annotated "$DEMO/tune.yaml" tune-fail sim.kf.dev/fail true)"
 must "wait failing tune" wait --for=condition=Failed experiment/tune-fail --timeout=60s
 kc get experiment tune-fail -o jsonpath='{.status.conditions[-1:].reason}: {.status.conditions[-1:].message} {.status.trialsFailed}'
-expect_eq "tune-fail: status" "ExperimentFailed: Experiment has failed because max failed count has reached 6" "$OUT"
+expect_eq "tune-fail: status" "ExperimentFailed: Experiment has failed because max failed count has reached 3" "$OUT"
 must "delete tune" delete experiment demo-tune
 must "trials collected" wait --for=delete trial/"$BEST" --timeout=60s
 

@@ -163,7 +163,8 @@ private:
     if (goal) {
       run.done_reason = "ExperimentGoalReached";
       finish(conditions, "Succeeded", run.done_reason, "Experiment has succeeded because Objective goal has reached");
-    } else if (spec.contains("maxFailedTrialCount") && failed > spec.value("maxFailedTrialCount", 0)) {
+    } else if (spec.contains("maxFailedTrialCount") && failed != 0 && failed >= spec.value("maxFailedTrialCount", 0)) {
+      // Katib's rule (experiment/util/status_util.go): at the count, not past it
       run.done_reason = "ExperimentFailed";
       finish(conditions, "Failed", run.done_reason, "Experiment has failed because max failed count has reached");
     } else if (succeeded + failed >= spec.value("maxTrialCount", 10)) {

@@ -218,4 +218,8 @@ TEST_CASE("experiment: metricsFormat is Go's regexp syntax - a literal brace is 
   e["spec"]["metricsCollectorSpec"]["source"]["filter"]["metricsFormat"] = {"only (one) group"};
   CHECK(refusal(e) == "spec.metricsCollectorSpec.source.filter.metricsFormat[0]: must be a regular expression with two "
                       "groups (the name and the value), not \"only (one) group\"");
+  e["spec"]["metricsCollectorSpec"]["source"]["filter"]["metricsFormat"] = {"(unbalanced (x)=(y)"};
+  const std::string bad = refusal(e);
+  CHECK(bad.rfind("spec.metricsCollectorSpec.source.filter.metricsFormat[0]: not a regular expression (", 0) == 0);
+  CHECK(bad.find("): \"(unbalanced (x)=(y)\"") != std::string::npos);
 }
