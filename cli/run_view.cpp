@@ -100,8 +100,16 @@ void ProgressView::update_experiment(const Json& object, const Json& details, co
     m_last_epoch = done;
     return;
   }
-  const std::vector<std::string> lines = {
+  std::vector<std::string> lines = {
       paint(m_color, "1", m_run) + "  " + paint(m_color, state_color(state), state.empty() ? "Created" : state), "  " + line};
+  int shown = 0; // the running trials and what they try
+  for (const auto& t : details.value("trials", Json::array())) {
+    if (t.value("state", "") != "Running" || ++shown > 8) continue;
+    std::string params;
+    for (auto it = t["parameters"].begin(); it != t["parameters"].end(); ++it)
+      params += " " + it.key() + "=" + (it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+    lines.push_back("  " + t.value("name", "") + " " + paint(m_color, state_color("Running"), "Running") + params);
+  }
   if (lines != m_last_lines) {
     draw(lines);
     m_last_lines = lines;

@@ -137,6 +137,10 @@ private:
       }
       const auto& st = json_field(*trial, "status");
       t.state = state_from_name(json_text(st, "kf.dev/state")).value_or(tune::TrialState::Running);
+      // Recorded, but its supervisor never started (the controller was killed in between): start it now.
+      const RunDir dir{e.path()};
+      if (!t.finished() && stdfs::exists(dir.plan(), ec) && !stdfs::exists(dir.local(), ec) && !is_locked(dir.lock()))
+        spawn_supervisor(dir);
       restore_metrics(t);
       m_trials.push_back(std::move(t));
     }
@@ -259,7 +263,8 @@ private:
   void stop_job(const std::string& trial) {
     const RunDir dir = trial_dir(trial);
     const auto local = read_json(dir.local());
-    const int pid = local ? json_field(json_field(*local, "supervisor"), "pid").get<int>() : 0;
+    const Json& recorded = local ? json_field(json_field(*local, "supervisor"), "pid") : Json();
+    const int pid = recorded.is_number_integer() ? recorded.get<int>() : 0;
     if (pid > 0 && is_locked(dir.lock())) {
       ::kill(pid, SIGTERM);
       FileLock wait(dir.lock(), true);
@@ -328,6 +333,16 @@ private:
   }
 
   void create_trial(const tune::Assignment& a);
+
+  // The trial job's own supervisor, detached: it outlives this controller.
+  void spawn_supervisor(const RunDir& dir) const {
+    proc::Command daemon;
+    daemon.argv = {self_exe().string(), "__supervise", "--run-dir", dir.root.string(), "--metadata", m_o.metadata_db.string()};
+    daemon.out = daemon.err = proc::Stream::log;
+    daemon.log = dir.supervisor_log();
+    daemon.daemon = true;
+    proc::start(daemon);
+  }
   void write(bool force = false);
   void finish();
 
@@ -392,12 +407,7 @@ void Experiment::create_trial(const tune::Assignment& a) {
     write_json(dir.object(), job);
     local::set_condition(t.object["status"], "Running", "TrialRunning", "Trial is running", now_rfc3339());
     write_json(dir.root / "trial.json", t.object);
-    proc::Command daemon;
-    daemon.argv = {self_exe().string(), "__supervise", "--run-dir", dir.root.string(), "--metadata", m_o.metadata_db.string()};
-    daemon.out = daemon.err = proc::Stream::log;
-    daemon.log = dir.supervisor_log();
-    daemon.daemon = true;
-    proc::start(daemon);
+    spawn_supervisor(dir);
     say("trial " + name + " created");
     m_trials.push_back(std::move(t));
   } catch (const Error& e) {
