@@ -495,12 +495,16 @@ bool LocalTarget::stop(const std::string& name) {
 bool LocalTarget::remove(const std::string& name) {
   const std::string run = resolve(name);
   const bool existed = stop(run);
+  std::vector<std::string> trials; // an Experiment's trials are recorded runs too
   std::error_code ec;
+  for (const auto& e : stdfs::directory_iterator(run_dir(run) / "trials", ec)) trials.push_back(e.path().filename().string());
   stdfs::remove_all(run_dir(run), ec);
   if (ec) throw Error("cannot remove " + run_dir(run).string() + ": " + ec.message());
   bool recorded = false;
   try {
-    recorded = metadata::Runs(metadata_db(m_o.project_dir)).remove(run);
+    metadata::Runs runs(metadata_db(m_o.project_dir));
+    recorded = runs.remove(run);
+    for (const auto& t : trials) runs.remove(t);
   } catch (const Error&) {
     if (!existed) throw;
   }

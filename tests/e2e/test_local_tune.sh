@@ -65,4 +65,6 @@ expect_eq "resume: at most maxTrialCount trials" "Succeeded True" "$(json 'd["st
 run_kf delete demo-tune-1
 expect_eq "delete: output" "run demo-tune-1 deleted" "$OUT"
 [ -e .kf/runs/demo-tune-1 ] && fail "delete: the run directory is left"
+run_kf status -o json
+expect_eq "delete: its trials' records went too" "demo-tune-2" "$(json '" ".join(r["name"] for r in d)' <<<"$OUT")"
 finish
