@@ -78,7 +78,7 @@ public:
       }
       for (auto& t : m_trials)
         if (!t.finished()) update(t);
-      if (!decide()) create_trials();
+      if (!decide() && stop_signal() == 0) create_trials();
       write();
       std::this_thread::sleep_for(m_o.poll);
     }
@@ -262,6 +262,10 @@ private:
   // SIGTERM to a trial's supervisor, which stops its replicas; waits for it.
   void stop_job(const std::string& trial) {
     const RunDir dir = trial_dir(trial);
+    // A supervisor spawned a moment ago has not said its pid yet: wait for it (10 s at most).
+    std::error_code ec;
+    for (int i = 0; i < 500 && !stdfs::exists(dir.local(), ec) && stdfs::exists(dir.plan(), ec); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     const auto local = read_json(dir.local());
     const Json& recorded = local ? json_field(json_field(*local, "supervisor"), "pid") : Json();
     const int pid = recorded.is_number_integer() ? recorded.get<int>() : 0;
