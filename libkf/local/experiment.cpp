@@ -398,7 +398,7 @@ void Experiment::create_trial(const tune::Assignment& a) {
   rec.object = job;
   metadata([&](metadata::Runs& r) { r.start(rec); });
   try {
-    PlanOptions po{m_plan["controller"].value("trainerImage", ""), m_plan["controller"].value("trainerPath", "kf-trainer"), free_port};
+    PlanOptions po{m_plan["controller"].value("trainerImage", ""), m_plan["controller"].value("trainerPath", "kf-trainer"), free_port, builtin_training_runtimes()};
     const JobPlan plan = plan_job(job, po);
     if (m_spec.collector.kind == "File") {
       std::string p = m_spec.collector.file_path;

@@ -219,7 +219,12 @@ target::Submitted LocalTarget::resume(const std::string& name, const Json& patch
 JobPlan LocalTarget::plan_for(const Json& object, const target::SubmitOptions& options, bool find_binaries) const {
   if (object.value("kind", "") == "Experiment") return plan_experiment(object, options, find_binaries);
   if (object.value("kind", "") != "InferenceService") {
-    return plan_job(object, job_options(find_binaries));
+    PlanOptions po = job_options(find_binaries);
+    std::vector<Json> given;
+    for (const auto& s : options.supporting)
+      if (s.value("kind", "") == "TrainingRuntime" || s.value("kind", "") == "ClusterTrainingRuntime") given.push_back(s);
+    po.training_runtimes.insert(po.training_runtimes.begin(), given.begin(), given.end());
+    return plan_job(object, po);
   }
   const Json* runtime = nullptr;
   for (const auto& s : options.supporting)
@@ -232,7 +237,7 @@ JobPlan LocalTarget::plan_for(const Json& object, const target::SubmitOptions& o
 }
 
 PlanOptions LocalTarget::job_options(bool find_binaries) const {
-  PlanOptions po{m_o.trainer_image, m_o.trainer_path, free_port};
+  PlanOptions po{m_o.trainer_image, m_o.trainer_path, free_port, builtin_training_runtimes()};
   if (po.trainer_path.empty()) {
     po.trainer_path = "kf-trainer"; // not built: a replica that runs it fails, saying so
     if (find_binaries) try {
@@ -416,8 +421,9 @@ void LocalTarget::logs(const std::string& name, const target::LogOptions& o, std
     if (names.empty()) names.push_back("pod-0");
   } else {
     for (const auto& r : plan.replicas) names.push_back(r.name);
+    for (const auto& r : plan.initializers) names.push_back(r.name);
   }
-  std::string replica = o.replica.empty() ? (plan.kind == "Job" ? names.front() : plan.success_replica) : o.replica;
+  std::string replica = o.replica.empty() ? (plan.kind == "Job" || plan.success_replica.empty() ? names.front() : plan.success_replica) : o.replica;
   if (std::find(names.begin(), names.end(), replica) == names.end() &&
       std::find(names.begin(), names.end(), replica + "-0") != names.end())
     replica += "-0"; // "master" = "master-0"

@@ -85,7 +85,7 @@ std::string tf_role(const std::string& type) { return str::lower(type); }
 
 } // namespace
 
-std::vector<std::string> local_kinds() { return {"PyTorchJob", "TFJob", "Job", "Experiment", "InferenceService"}; }
+std::vector<std::string> local_kinds() { return {"PyTorchJob", "TFJob", "TrainJob", "Job", "Experiment", "InferenceService"}; }
 
 bool can_run_locally(const std::string& kind) {
   const auto kinds = local_kinds();
@@ -199,6 +199,7 @@ JobPlan plan_job(const Json& object, const PlanOptions& o) {
   const std::string name = json_text(json_field(object, "metadata"), "name");
   try {
     if (kind == "Job") return plan_batch_job(object, container_options(o));
+    if (kind == "TrainJob") return plan_trainjob(object, find_training_runtime(object, o.training_runtimes), o);
     if (const KindInfo* k = kind_info(kind)) return plan_operator_job(object, *k, o);
   } catch (const FieldError& e) {
     throw e.of(kind, name);
@@ -275,9 +276,11 @@ JobPlan plan_service(const Json& isvc, const Json& runtime, const ServiceOptions
   return plan;
 }
 
-Json to_json(const JobPlan& plan) {
+namespace {
+
+Json replicas_json(const std::vector<ReplicaPlan>& plans) {
   Json replicas = Json::array();
-  for (const auto& r : plan.replicas) {
+  for (const auto& r : plans) {
     Json env = Json::array();
     for (const auto& [k, v] : r.env) env.push_back({{"name", k}, {"value", v}});
     replicas.push_back({{"type", r.type},
@@ -289,8 +292,32 @@ Json to_json(const JobPlan& plan) {
                         {"image", r.image},
                         {"workingDir", r.working_dir}});
   }
+  return replicas;
+}
+
+std::vector<ReplicaPlan> replicas_from_json(const Json& j) {
+  std::vector<ReplicaPlan> out;
+  for (const auto& r : j) {
+    ReplicaPlan rp;
+    rp.type = r.at("type").get<std::string>();
+    rp.index = r.at("index").get<int>();
+    rp.name = r.at("name").get<std::string>();
+    rp.argv = r.at("argv").get<std::vector<std::string>>();
+    for (const auto& e : r.at("env")) rp.env.emplace_back(e.at("name").get<std::string>(), e.at("value").get<std::string>());
+    rp.restart_policy = r.at("restartPolicy").get<std::string>();
+    rp.image = r.value("image", "");
+    rp.working_dir = r.value("workingDir", "");
+    out.push_back(std::move(rp));
+  }
+  return out;
+}
+
+} // namespace
+
+Json to_json(const JobPlan& plan) {
   return {{"kind", plan.kind},           {"name", plan.name},
-          {"types", plan.types},         {"replicas", replicas},
+          {"types", plan.types},         {"replicas", replicas_json(plan.replicas)},
+          {"initializers", replicas_json(plan.initializers)},
           {"backoffLimit", plan.backoff_limit}, {"successReplica", plan.success_replica},
           {"service", plan.service}, {"readyFile", plan.ready_file}, {"url", plan.url},
           {"completions", plan.completions}, {"parallelism", plan.parallelism}, {"indexed", plan.indexed},
@@ -312,18 +339,8 @@ JobPlan plan_from_json(const Json& j) {
   p.indexed = j.value("indexed", false);
   p.active_deadline_seconds = j.value("activeDeadlineSeconds", 0);
   p.controller = j.value("controller", Json::object());
-  for (const auto& r : j.at("replicas")) {
-    ReplicaPlan rp;
-    rp.type = r.at("type").get<std::string>();
-    rp.index = r.at("index").get<int>();
-    rp.name = r.at("name").get<std::string>();
-    rp.argv = r.at("argv").get<std::vector<std::string>>();
-    for (const auto& e : r.at("env")) rp.env.emplace_back(e.at("name").get<std::string>(), e.at("value").get<std::string>());
-    rp.restart_policy = r.at("restartPolicy").get<std::string>();
-    rp.image = r.value("image", "");
-    rp.working_dir = r.value("workingDir", "");
-    p.replicas.push_back(std::move(rp));
-  }
+  p.replicas = replicas_from_json(j.at("replicas"));
+  if (j.contains("initializers")) p.initializers = replicas_from_json(j["initializers"]);
   return p;
 }
 

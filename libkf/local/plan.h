@@ -35,7 +35,10 @@ struct JobPlan {
   std::vector<std::string> types;      // replica types in status order ("Master", "Worker")
   std::vector<ReplicaPlan> replicas;   // rank order
   int backoff_limit = 0;               // spec.runPolicy.backoffLimit (restarts allowed in all)
-  std::string success_replica;         // whose success ends the job: "master-0", "chief-0" or "worker-0"
+  std::string success_replica;         // whose success ends the job: "master-0", "chief-0" or "worker-0"; "" = every replica's (a TrainJob)
+  // Run one after the other, each to its end, before the replicas start
+  // (a TrainJob's dataset and model initializers); one that fails fails the job.
+  std::vector<ReplicaPlan> initializers;
   // A service (InferenceService) runs until stopped: Ready once ready_file
   // (relative to the run dir) exists, restarted when it exits.
   bool service = false;
@@ -58,6 +61,7 @@ struct PlanOptions {
   std::string trainer_image;           // the project's trainer image: only it runs here
   std::string trainer_path;            // replaces a command "kf-trainer"
   std::function<int()> free_port;      // a free TCP port on 127.0.0.1
+  std::vector<Json> training_runtimes; // what a TrainJob's runtimeRef may name: given ones first, then kf's
 };
 
 // Throws FieldError naming the object and field for anything this machine
@@ -80,6 +84,20 @@ struct ServiceOptions {
 // (file:///DIR: the local target serves models of this machine) and `port`,
 // answering on 127.0.0.1.
 JobPlan plan_service(const Json& isvc, const Json& runtime, const ServiceOptions& options);
+
+// A Kubeflow Trainer v2 TrainJob on its (Cluster)TrainingRuntime
+// (plan_trainjob.cpp), as the Trainer's torch plugin and JobSet run it: the
+// runtime's dataset/model initializer jobs first (STORAGE_URI and the
+// TrainJob's initializer env), then numNodes nodes ("node-0", ...) with the
+// PET_* environment torchrun reads. A command that is not torchrun is every
+// process itself: numNodes x numProcPerNode replicas with torchrun's
+// WORLD_SIZE/RANK/LOCAL_RANK/MASTER_* too. Complete when every node succeeded.
+// Throws FieldError (TrainJob fields), kf::Error (the runtime's own).
+JobPlan plan_trainjob(const Json& trainjob, const Json& runtime, const PlanOptions& options);
+// The runtime a TrainJob's spec.runtimeRef names among `runtimes`; FieldError when none.
+const Json& find_training_runtime(const Json& trainjob, const std::vector<Json>& runtimes);
+// The runtimes kf carries: Kubeflow Trainer's torch-distributed ClusterTrainingRuntime (manifests/).
+std::vector<Json> builtin_training_runtimes();
 
 // The kinds plan_job understands.
 bool can_run_locally(const std::string& kind);

@@ -43,6 +43,7 @@ public:
   explicit Supervisor(const SuperviseOptions& o)
       : m_o(o), m_dir{o.run_dir}, m_plan(plan_from_json(*read_json(m_dir.plan()))), m_object(*read_json(m_dir.object())) {
     for (const auto& r : m_plan.replicas) m_replicas.push_back(Replica{r});
+    m_trainjob = m_plan.kind == "TrainJob";
     m_run = m_object["metadata"].value("name", m_plan.name);
     try {
       m_runs = std::make_unique<metadata::Runs>(o.metadata_db);
@@ -53,13 +54,18 @@ public:
 
   int run() {
     if (const int epochs = std::atoi(arg_value("--epochs").c_str()); epochs > 0) m_progress.set_epochs(epochs);
-    start_all();
+    m_started = std::chrono::steady_clock::now();
+    if (m_trainjob) set_condition("Created", "Succeeded to create Jobs", "JobsCreationSucceeded");
+    if (run_initializers()) start_all();
     if (m_plan.service) record_model_input();
-    else if (!m_done) set_condition("Running", m_plan.kind + " " + m_run + " is running.");
+    else if (!m_done && !m_trainjob) set_condition("Running", m_plan.kind + " " + m_run + " is running.");
     while (!m_done) {
-      if (g_stop_signal != 0) {
+      if (g_stop_signal != 0 || past_deadline()) {
         stop_all();
-        finish("Failed", "Stopped", m_plan.kind + " " + m_run + " was stopped (signal " + std::to_string(g_stop_signal.load()) + ").", "Stopped");
+        if (g_stop_signal != 0)
+          finish("Failed", "Stopped", m_plan.kind + " " + m_run + " was stopped (signal " + std::to_string(g_stop_signal.load()) + ").", "Stopped");
+        else
+          finish("Failed", "DeadlineExceeded", m_plan.kind + " exceeded its active deadline", "Failed");
         break;
       }
       int status = 0;
@@ -124,6 +130,46 @@ private:
     say("started " + r.plan.name + " (pid " + std::to_string(r.pid) + ")");
   }
 
+  bool past_deadline() const {
+    return m_plan.active_deadline_seconds > 0 &&
+           std::chrono::steady_clock::now() - m_started > std::chrono::seconds(m_plan.active_deadline_seconds);
+  }
+
+  // The initializers, one after the other (a TrainJob's dataset and model
+  // steps, JobSet's dependsOn: Complete). False when one failed or the run
+  // was stopped: the run has finished then.
+  bool run_initializers() {
+    std::filesystem::create_directories(m_dir.logs());
+    for (const auto& plan : m_plan.initializers) m_initializers.push_back(Replica{plan});
+    for (auto& r : m_initializers) {
+      start(r);
+      write_object();
+      while (r.pid > 0) {
+        int status = 0;
+        if (::waitpid(r.pid, &status, WNOHANG) == r.pid) {
+          r.pid = 0;
+          r.exit_code = proc::exit_code_of(status);
+          r.state = r.exit_code == 0 ? "Succeeded" : "Failed";
+          say(r.plan.name + " exited with code " + std::to_string(r.exit_code));
+        } else if (g_stop_signal != 0 || past_deadline()) {
+          r.exit_code = proc::terminate(r.pid, m_o.grace);
+          r.pid = 0;
+          r.state = "Failed";
+        } else {
+          write_local();
+          std::this_thread::sleep_for(m_o.poll);
+        }
+      }
+      if (r.state != "Succeeded") {
+        m_local_failed = r.plan.name;
+        if (m_start_error.empty()) m_start_error = r.plan.name + " exited with code " + std::to_string(r.exit_code);
+        finish("Failed", m_plan.kind + "Failed", m_plan.kind + " " + m_run + " has failed: initializer " + m_start_error + ".", "Failed");
+        return false;
+      }
+    }
+    return true;
+  }
+
   void start_all() {
     std::filesystem::create_directories(m_dir.logs());
     for (auto& r : m_replicas) start(r);
@@ -163,7 +209,7 @@ private:
     r->state = code == 0 ? "Succeeded" : "Failed";
     say(r->plan.name + " exited with code " + std::to_string(code));
     if (code == 0 && !m_plan.service) { // a service that exits is restarted like a failed one
-      if (r->plan.name == m_plan.success_replica) succeed();
+      if (m_plan.success_replica.empty() ? all_succeeded() : r->plan.name == m_plan.success_replica) succeed();
       else write_object();
       return;
     }
@@ -189,7 +235,8 @@ private:
     ++m_restarts;
     const std::string why = m_plan.kind + " " + m_run + " is restarting because " + failed + " (" + what + "; restart " +
                             std::to_string(m_restarts) + " of at most " + std::to_string(m_plan.backoff_limit) + ").";
-    set_condition("Restarting", why);
+    if (m_trainjob) say(why); // JobSet restarts its Jobs without a TrainJob condition
+    else set_condition("Restarting", why);
     for (auto& other : m_replicas)
       if (other.pid > 0) {
         proc::terminate(other.pid, m_o.grace);
@@ -209,7 +256,13 @@ private:
       finish("Failed", m_plan.kind + "Failed", m_plan.kind + " " + m_run + " has failed: " + m_start_error + ".", "Failed");
       return;
     }
-    if (!m_plan.service) set_condition("Running", m_plan.kind + " " + m_run + " is running.");
+    if (!m_plan.service && !m_trainjob) set_condition("Running", m_plan.kind + " " + m_run + " is running.");
+  }
+
+  bool all_succeeded() const {
+    for (const auto& r : m_replicas)
+      if (r.state != "Succeeded") return false;
+    return true;
   }
 
   void succeed() {
@@ -250,8 +303,8 @@ private:
     add_artifact("kf.Model", "model", dir, "input", dir / "model.safetensors");
   }
 
-  void set_condition(const std::string& type, const std::string& message) {
-    local::set_condition(m_object["status"], type, m_plan.kind + type, message, now_rfc3339());
+  void set_condition(const std::string& type, const std::string& message, const std::string& reason = "") {
+    local::set_condition(m_object["status"], type, reason.empty() ? m_plan.kind + type : reason, message, now_rfc3339());
     write_object();
     metadata([&](metadata::Runs& runs) { runs.set_state(m_run, type, message); });
   }
@@ -259,6 +312,9 @@ private:
   // The run's end; run() records it once the artifacts are in.
   void finish(const std::string& type, const std::string& reason, const std::string& message, const std::string& state) {
     m_final = {type, reason, message, state};
+    // A TrainJob's end is its JobSet's: Complete (AllJobsCompleted) or Failed (FailedJobs).
+    if (m_trainjob && type == "Succeeded") m_final = {"Complete", "AllJobsCompleted", "jobset completed successfully", state};
+    else if (m_trainjob && reason == m_plan.kind + "Failed") m_final.reason = "FailedJobs";
     write_object();
     m_done = true;
   }
@@ -275,14 +331,46 @@ private:
         }
       statuses[type] = {{"active", active}, {"succeeded", succeeded}, {"failed", failed}};
     }
-    m_object["status"]["replicaStatuses"] = statuses;
+    if (m_trainjob) m_object["status"]["jobsStatus"] = jobs_status();
+    else m_object["status"]["replicaStatuses"] = statuses;
     m_object["status"]["lastReconcileTime"] = now_rfc3339();
     write_json(m_dir.object(), m_object);
     write_local(true);
   }
 
+  // A TrainJob's jobsStatus: JobSet's replicated jobs, counted as Jobs (each of one Job here).
+  Json jobs_status() const {
+    Json out = Json::array();
+    auto add = [&](const std::string& name, const std::vector<const Replica*>& pods) {
+      bool running = false, all_done = !pods.empty(), started = false;
+      for (const auto* r : pods) {
+        running = running || r->state == "Running";
+        all_done = all_done && r->state == "Succeeded";
+        started = started || r->starts > 0;
+      }
+      const bool failed = m_done && !m_succeeded && started && !all_done; // a Job fails only once the run does
+      out.push_back({{"name", name}, {"ready", running ? 1 : 0}, {"active", running ? 1 : 0}, {"succeeded", all_done ? 1 : 0},
+                     {"failed", failed ? 1 : 0}, {"suspended", 0}});
+    };
+    for (const auto& r : m_initializers) add(r.plan.type, {&r});
+    for (const auto& type : m_plan.types) {
+      std::vector<const Replica*> pods;
+      for (const auto& r : m_replicas)
+        if (r.plan.type == type) pods.push_back(&r);
+      add(type, pods);
+    }
+    return out;
+  }
+
   void write_local(bool force = false) {
     Json replicas = Json::array();
+    for (const auto& r : m_initializers)
+      replicas.push_back({{"name", r.plan.name},
+                          {"type", r.plan.type},
+                          {"pid", r.pid},
+                          {"state", r.state},
+                          {"restarts", 0},
+                          {"exitCode", r.exit_code >= 0 ? Json(r.exit_code) : Json(nullptr)}});
     for (const auto& r : m_replicas)
       replicas.push_back({{"name", r.plan.name},
                           {"type", r.plan.type},
@@ -303,7 +391,8 @@ private:
 
   // New lines of the success replica's log: progress and per-epoch metrics.
   void read_progress() {
-    std::ifstream in(m_dir.log(m_plan.success_replica), std::ios::binary);
+    std::ifstream in(m_dir.log(m_plan.success_replica.empty() ? m_plan.replicas.front().name : m_plan.success_replica),
+                     std::ios::binary);
     if (!in) return;
     in.seekg(static_cast<std::streamoff>(m_progress_offset));
     std::string line;
@@ -389,6 +478,9 @@ private:
   std::string m_run;
   std::unique_ptr<metadata::Runs> m_runs;
   std::vector<Replica> m_replicas;
+  std::vector<Replica> m_initializers;
+  bool m_trainjob = false;
+  std::chrono::steady_clock::time_point m_started;
   int m_restarts = 0;
   bool m_done = false, m_succeeded = false, m_ready = false;
   struct Final { std::string type, reason, message, state; } m_final;

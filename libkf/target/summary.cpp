@@ -87,6 +87,30 @@ Summary batch_job(const Json& object, const Json& status) {
   return s;
 }
 
+// Trainer v2 TrainJob: Complete or Failed (its JobSet's) once finished, else
+// Running while one of its jobs is active; progress per replicated job.
+Summary train_job(const Json& object, const Json& status) {
+  Summary s;
+  s.state = state_of(object);
+  std::vector<std::string> jobs;
+  int active = 0;
+  const Json& js = field(status, "jobsStatus");
+  if (js.is_array())
+    for (const auto& j : js) {
+      active += number(j, "active");
+      std::string counts;
+      for (const char* key : {"active", "succeeded", "failed", "suspended"})
+        if (number(j, key) > 0) counts += (counts.empty() ? "" : ", ") + std::to_string(number(j, key)) + " " + key;
+      jobs.push_back(text(j, "name") + ": " + (counts.empty() ? std::string("pending") : counts));
+    }
+  if (s.state != "Complete" && s.state != "Failed" && s.state != "Suspended") s.state = active > 0 ? "Running" : "Pending";
+  s.message = latest_message(status);
+  s.finished = s.settled = s.state == "Complete" || s.state == "Failed";
+  s.succeeded = s.state == "Complete";
+  for (const auto& j : jobs) s.progress += (s.progress.empty() ? "" : "; ") + j;
+  return s;
+}
+
 Summary experiment(const Json& object, const Json& status) {
   Summary s = job(object, status);
   const int max = number(field(object, "spec"), "maxTrialCount");
@@ -164,6 +188,7 @@ Summary summarize(const Json& object) {
   if (kind == "Workflow") return workflow(status);
   if (kind == "Notebook") return notebook(status);
   if (kind == "Job") return batch_job(object, status);
+  if (kind == "TrainJob") return train_job(object, status);
   return job(object, status);
 }
 

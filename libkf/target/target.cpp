@@ -25,7 +25,7 @@ std::string state_of(const Json& object) {
 
 bool is_finished(const Json& object) {
   const std::string s = state_of(object);
-  return s == "Succeeded" || s == "Failed" || s == "Complete"; // Complete: a batch/v1 Job
+  return s == "Succeeded" || s == "Failed" || s == "Complete"; // Complete: a batch/v1 Job, a TrainJob
 }
 
 } // namespace kf::target

@@ -34,7 +34,7 @@ Json pytorchjob(int workers, const std::string& image = "demo-trainer:latest") {
 
 local::PlanOptions options() {
   int next = 30000;
-  return {"demo-trainer:latest", "/opt/kf/kf-trainer", [next]() mutable { return next++; }};
+  return {"demo-trainer:latest", "/opt/kf/kf-trainer", [next]() mutable { return next++; }, {}};
 }
 
 std::string env(const local::ReplicaPlan& r, const std::string& name) {
