@@ -29,8 +29,11 @@ void add_submit(CLI::App& app, Globals& g) {
       ->type_name("SECONDS")
       ->check(CLI::NonNegativeNumber);
   add_detach_flag(*cmd, *flags);
-  cmd->footer("Any kind the target runs: on the local target PyTorchJob, TFJob, Job (batch/v1), Katib Experiment "
-              "(kf is its controller: see kf tune) and InferenceService (with its ServingRuntime in the same files); on a cluster, any kind its API server serves. A container's "
+  cmd->footer("Any kind the target runs: on the local target PyTorchJob, TFJob, TrainJob (Kubeflow Trainer v2: "
+              "its runtimeRef names a (Cluster)TrainingRuntime in the same files or kf's torch-distributed; numNodes "
+              "processes with the PET_* environment torchrun reads), Job (batch/v1), Katib Experiment "
+              "(kf is its controller: see kf tune) and InferenceService (with its ServingRuntime in the same files); "
+              "on a cluster, any kind its API server serves. A container's "
               "command and args run on this machine as host processes with its env and workingDir; the image is "
               "recorded, not pulled (kf's trainer image runs the built kf-trainer). ServingRuntime, ConfigMap, "
               "PersistentVolumeClaim and (Cluster)TrainingRuntime objects go along with the runs that use them. "
@@ -38,6 +41,7 @@ void add_submit(CLI::App& app, Globals& g) {
               "(file:line:col) and no run is left behind.\n\n"
               "Examples:\n"
               "  kf submit -f job.yaml\n"
+              "  kf submit -f runtime.yaml -f trainjob.yaml\n"
               "  kf render train | kf submit -f - --detach\n"
               "  kf submit -f examples/ --target prod --wait");
   on_run(*cmd, g, [flags, files, params](Session& s) {

@@ -16,6 +16,8 @@ packages=(
   doctest-dev libcpp-httplib-dev libbenchmark-dev hyperfine wrk man-db groff-base bash-completion zsh fish python3 python3-yaml
   # kf build's tests and bench/build.sh: a real registry, and tools that read and run OCI images
   docker-registry skopeo umoci oci-image-tool apache2-utils openssl curl
+  # real clients of the operators' environment contract: PyTorch and its torchrun (tests/e2e/test_local_trainjob.sh)
+  python3-torch
   # packaging: cpack -G DEB resolves Depends with dpkg-shlibdeps; lintian checks the .deb
   dpkg-dev lintian file
   # scripts/function-lengths.sh (a test): how long kf's functions are

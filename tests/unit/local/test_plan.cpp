@@ -135,7 +135,7 @@ TEST_CASE("plan: what the local target cannot run is an error naming the object 
   job = pytorchjob(0);
   job["kind"] = "Notebook";
   CHECK_THROWS_WITH_AS(local::plan_job(job, options()),
-                       "Notebook \"demo-train\": the local target runs PyTorchJob, TFJob, Job, Experiment and InferenceService objects", Error);
+                       "Notebook \"demo-train\": the local target runs PyTorchJob, TFJob, TrainJob, Job, Experiment and InferenceService objects", Error);
   job = pytorchjob(0);
   job["spec"]["pytorchReplicaSpecs"]["Master"]["replicas"] = 0;
   CHECK_THROWS_WITH_AS(local::plan_job(job, options()),
