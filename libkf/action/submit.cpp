@@ -21,10 +21,11 @@ void need_kind(const ProjectTarget& pt, const std::string& verb, const Json& obj
 }
 
 TrainResult submit(const Context& ctx, ProjectTarget& pt, const Json& object, const std::string& run_name,
-                   const Json& parameters) {
+                   const Json& parameters, std::vector<Json> supporting = {}) {
   target::SubmitOptions so;
   so.run_name = run_name;
   so.parameters = parameters;
+  so.supporting = std::move(supporting);
   const auto submitted = pt.target->submit(object, so);
   ctx.reporter.debug("submitted " + object.value("kind", "") + " " + submitted.run);
   return {submitted.run, pt.target_name, submitted.object, submitted.where};
@@ -36,7 +37,8 @@ TrainResult tune(const Context& ctx, const TrainOptions& options, ProjectTarget&
   const render::Renderer renderer(pt.loaded.project, pt.loaded.dir);
   const Json experiment = renderer.experiment();
   need_kind(pt, "kf tune", experiment, "Katib Experiment");
-  return submit(ctx, pt, experiment, options.run_name, Json::object());
+  // operator v2's trials are TrainJobs on the project's TrainingRuntime: it goes along.
+  return submit(ctx, pt, experiment, options.run_name, Json::object(), renderer.training_support());
 }
 
 TrainResult pipeline_run(const Context& ctx, const PipelineRunOptions& options, ProjectTarget& pt) {

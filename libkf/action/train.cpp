@@ -13,6 +13,7 @@ TrainResult train(const Context& ctx, const TrainOptions& options, ProjectTarget
   const Json job = renderer.training();
   target::SubmitOptions so;
   so.run_name = options.run_name;
+  so.supporting = renderer.training_support();
   for (const auto& [name, value] : pt.loaded.project.training.hyperparameters) so.parameters[name] = value;
   const auto submitted = pt.target->submit(job, so);
   ctx.reporter.debug("submitted " + job.value("kind", "") + " " + submitted.run);

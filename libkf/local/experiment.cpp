@@ -163,7 +163,10 @@ private:
     // StdOut: the primary replica's log (a Job: each pod's, in order).
     const auto plan = read_json(dir.plan());
     if (!plan) return {};
-    if (plan->value("kind", "") != "Job") return {dir.log(plan->value("successReplica", ""))};
+    if (plan->value("kind", "") != "Job") {
+      const std::string primary = plan->value("successReplica", ""); // "" = a TrainJob's: its first node
+      return {dir.log(primary.empty() ? (*plan)["replicas"][0].value("name", "") : primary)};
+    }
     std::vector<stdfs::path> logs;
     const auto local = read_json(dir.local());
     if (local && local->contains("replicas"))
@@ -398,7 +401,9 @@ void Experiment::create_trial(const tune::Assignment& a) {
   rec.object = job;
   metadata([&](metadata::Runs& r) { r.start(rec); });
   try {
-    PlanOptions po{m_plan["controller"].value("trainerImage", ""), m_plan["controller"].value("trainerPath", "kf-trainer"), free_port, builtin_training_runtimes()};
+    PlanOptions po{m_plan["controller"].value("trainerImage", ""), m_plan["controller"].value("trainerPath", "kf-trainer"), free_port,
+                   m_plan["controller"].value("trainingRuntimes", Json::array()).get<std::vector<Json>>()};
+    for (auto& r : builtin_training_runtimes()) po.training_runtimes.push_back(std::move(r));
     const JobPlan plan = plan_job(job, po);
     if (m_spec.collector.kind == "File") {
       std::string p = m_spec.collector.file_path;

@@ -210,11 +210,11 @@ void read_trial_template(const Json& spec, const std::vector<Json>& supporting, 
   else if (tt.contains("configMap")) e.trial_spec = config_map_template(tt["configMap"], supporting);
   else throw FieldError("spec.trialTemplate", "needs trialSpec or configMap");
   const std::string kind = json_text(e.trial_spec, "kind");
-  if (kind != "Job" && kind != "PyTorchJob" && kind != "TFJob")
-    throw FieldError("spec.trialTemplate.trialSpec.kind", "the local target runs trials of kind Job, PyTorchJob and TFJob, not " +
-                                                              str::quote(kind));
+  if (kind != "Job" && kind != "PyTorchJob" && kind != "TFJob" && kind != "TrainJob")
+    throw FieldError("spec.trialTemplate.trialSpec.kind",
+                     "the local target runs trials of kind Job, PyTorchJob, TFJob and TrainJob, not " + str::quote(kind));
   if (!json_text(tt, "primaryContainerName").empty()) e.primary_container = json_text(tt, "primaryContainerName");
-  const bool job = kind == "Job";
+  const bool job = kind == "Job" || kind == "TrainJob"; // their success is "Complete"
   const std::string success = json_text(tt, "successCondition"), failure = json_text(tt, "failureCondition");
   e.success_condition = success.empty() ? (job ? "Complete" : "Succeeded") : condition_type(success, "spec.trialTemplate.successCondition");
   e.failure_condition = failure.empty() ? "Failed" : condition_type(failure, "spec.trialTemplate.failureCondition");

@@ -218,14 +218,7 @@ target::Submitted LocalTarget::resume(const std::string& name, const Json& patch
 
 JobPlan LocalTarget::plan_for(const Json& object, const target::SubmitOptions& options, bool find_binaries) const {
   if (object.value("kind", "") == "Experiment") return plan_experiment(object, options, find_binaries);
-  if (object.value("kind", "") != "InferenceService") {
-    PlanOptions po = job_options(find_binaries);
-    std::vector<Json> given;
-    for (const auto& s : options.supporting)
-      if (s.value("kind", "") == "TrainingRuntime" || s.value("kind", "") == "ClusterTrainingRuntime") given.push_back(s);
-    po.training_runtimes.insert(po.training_runtimes.begin(), given.begin(), given.end());
-    return plan_job(object, po);
-  }
+  if (object.value("kind", "") != "InferenceService") return plan_job(object, job_options(find_binaries, options.supporting));
   const Json* runtime = nullptr;
   for (const auto& s : options.supporting)
     if (s.value("kind", "") == "ServingRuntime") runtime = &s;
@@ -236,8 +229,19 @@ JobPlan LocalTarget::plan_for(const Json& object, const target::SubmitOptions& o
   return plan_service(object, *runtime, so);
 }
 
-PlanOptions LocalTarget::job_options(bool find_binaries) const {
-  PlanOptions po{m_o.trainer_image, m_o.trainer_path, free_port, builtin_training_runtimes()};
+namespace {
+// The (Cluster)TrainingRuntimes among objects given with a run.
+std::vector<Json> training_runtimes(const std::vector<Json>& supporting) {
+  std::vector<Json> out;
+  for (const auto& s : supporting)
+    if (s.value("kind", "") == "TrainingRuntime" || s.value("kind", "") == "ClusterTrainingRuntime") out.push_back(s);
+  return out;
+}
+} // namespace
+
+PlanOptions LocalTarget::job_options(bool find_binaries, const std::vector<Json>& supporting) const {
+  PlanOptions po{m_o.trainer_image, m_o.trainer_path, free_port, training_runtimes(supporting)};
+  for (auto& r : builtin_training_runtimes()) po.training_runtimes.push_back(std::move(r));
   if (po.trainer_path.empty()) {
     po.trainer_path = "kf-trainer"; // not built: a replica that runs it fails, saying so
     if (find_binaries) try {
@@ -263,7 +267,7 @@ JobPlan LocalTarget::plan_experiment(const Json& object, const target::SubmitOpt
   for (const auto& p : spec.space.parameters)
     sample.push_back(p.list.empty() ? metric_text(p.min) : p.list.front());
   try {
-    plan_job(trial_object(spec, name + "-trial", "", sample), job_options(false));
+    plan_job(trial_object(spec, name + "-trial", "", sample), job_options(false, options.supporting));
   } catch (const FieldError& e) {
     throw FieldError("spec.trialTemplate.trialSpec." + e.path(), e.message()).of("Experiment", name);
   }
@@ -275,7 +279,8 @@ JobPlan LocalTarget::plan_experiment(const Json& object, const target::SubmitOpt
                      {"trialSpec", spec.trial_spec},
                      {"trainerImage", m_o.trainer_image},
                      {"trainerPath", job_options(find_binaries).trainer_path},
-                     {"project", m_o.project}};
+                     {"project", m_o.project},
+                     {"trainingRuntimes", training_runtimes(options.supporting)}};
   return plan;
 }
 

@@ -43,15 +43,24 @@ Json Renderer::evaluate(const std::string& kind, const Json& values) const {
   return obj;
 }
 
-Json Renderer::training() const {
-  const std::string kind = m_project.training.framework == "tensorflow" ? "tfjob" : "pytorchjob";
-  return evaluate(kind, training_values(m_project, m_image));
+namespace {
+// The template of the training job: operator v1's PyTorchJob or TFJob, v2's TrainJob.
+std::string training_kind(const spec::TrainingSpec& t) {
+  if (t.operator_version == "v2") return "trainjob";
+  return t.framework == "tensorflow" ? "tfjob" : "pytorchjob";
+}
+} // namespace
+
+Json Renderer::training() const { return evaluate(training_kind(m_project.training), training_values(m_project, m_image)); }
+
+std::vector<Json> Renderer::training_support() const {
+  if (m_project.training.operator_version != "v2") return {};
+  return {evaluate("trainingruntime", training_values(m_project, m_image))};
 }
 
 Json Renderer::experiment() const {
   if (!m_project.tuning.present) throw UsageError("the project has no spec.tuning: add one to kf.yaml to render an Experiment");
-  const std::string kind = m_project.training.framework == "tensorflow" ? "tfjob" : "pytorchjob";
-  Json trial = evaluate(kind, training_values(m_project, m_image, true));
+  Json trial = evaluate(training_kind(m_project.training), training_values(m_project, m_image, true));
   trial.erase("metadata"); // Katib names each trial's job itself
   return evaluate("experiment", tuning_values(m_project, m_image, trial));
 }
@@ -100,7 +109,10 @@ std::vector<Json> Renderer::render(const Selection& sel) const {
                      "; choose one of: " + str::join(selections(), ", "));
   if (!sel.name.empty() && sel.what != "pipeline" && sel.what != "notebook")
     throw UsageError("'kf render " + sel.what + "' takes no name");
-  if (all || sel.what == "train") out.push_back(training());
+  if (all || sel.what == "train") {
+    append(training_support());
+    out.push_back(training());
+  }
   if ((all && m_project.tuning.present) || sel.what == "tune") out.push_back(experiment());
   if (all || sel.what == "serve") append(serving());
   if (all || sel.what == "pipeline") {

@@ -27,7 +27,8 @@ public:
 
   std::vector<Json> render(const Selection& selection) const;
 
-  Json training() const;                  // PyTorchJob or TFJob
+  Json training() const;                  // PyTorchJob or TFJob (operator v1), TrainJob (v2)
+  std::vector<Json> training_support() const; // what the training job needs beside it: v2's TrainingRuntime
   Json experiment() const;                // Katib Experiment (needs spec.tuning)
   std::vector<Json> serving() const;      // ServingRuntime + InferenceService
   Json workflow(const spec::PipelineSpec& pipeline) const;

@@ -101,6 +101,12 @@ Json training_values(const spec::Project& p, const std::string& image, bool tria
   tr["name"] = p.name + "-train";
   tr["framework"] = t.framework;
   tr["container"] = tf ? "tensorflow" : "pytorch";
+  tr["operator"] = t.operator_version;
+  tr["runtime"] = p.name + "-torch";       // v2: the TrainingRuntime rendered beside the TrainJob
+  tr["numNodes"] = t.workers;
+  Json runtime_labels = v["labels"];
+  runtime_labels["trainer.kubeflow.org/framework"] = "torch";
+  tr["runtimeLabels"] = runtime_labels;
   tr["masterReplicas"] = 1;
   tr["workerReplicas"] = t.workers > 1 ? Json(t.workers - 1) : Json(nullptr);
   tr["psReplicas"] = t.parameter_servers > 0 ? Json(t.parameter_servers) : Json(nullptr);
@@ -156,7 +162,13 @@ Json tuning_values(const spec::Project& p, const std::string& image, const Json&
   }
   tu["parameters"] = params;
   tu["trialParameters"] = trial_params;
-  tu["primaryContainerName"] = p.training.framework == "tensorflow" ? "tensorflow" : "pytorch";
+  tu["primaryContainerName"] = p.training.operator_version == "v2" ? "node"
+                               : p.training.framework == "tensorflow" ? "tensorflow" : "pytorch";
+  tu["successCondition"] = p.training.operator_version == "v2" ? "Complete" : "Succeeded";
+  // A TrainJob's metrics come from its first node's pod (Katib finds it by these labels).
+  tu["primaryPodLabels"] = p.training.operator_version == "v2"
+                               ? Json{{"batch.kubernetes.io/job-completion-index", "0"}, {"jobset.sigs.k8s.io/replicatedjob-name", "node"}}
+                               : Json(nullptr);
   tu["trialSpec"] = trial_spec;
   v["tuning"] = tu;
   return v;

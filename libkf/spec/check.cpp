@@ -22,9 +22,12 @@ std::string num(double v) {
 void check_training(const TrainingSpec& t, Diagnostics& diag) {
   if (t.parameter_servers > 0 && t.framework != "tensorflow")
     diag.error(t.loc, "spec.training.parameterServers", "parameter servers need framework \"tensorflow\"");
-  if (t.framework == "tensorflow" && t.restart_policy == "ExitCode") {
-    // TFJob supports ExitCode too; nothing to check.
-  }
+  if (t.operator_version == "v2" && t.framework != "pytorch")
+    diag.error(t.loc, "spec.training.operator",
+               "operator v2 (Kubeflow Trainer's TrainJob) runs framework \"pytorch\"; " + t.framework + " needs operator v1");
+  if (t.operator_version == "v2" && t.restart_policy != "OnFailure" && t.restart_policy != "Never")
+    diag.error(t.loc, "spec.training.restartPolicy",
+               "operator v2 runs the nodes as a JobSet's Jobs, whose pods restart OnFailure or Never, not " + t.restart_policy);
 }
 
 void check_parameter(const ParameterSpec& p, const std::string& path, Diagnostics& diag) {

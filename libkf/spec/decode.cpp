@@ -10,6 +10,7 @@ namespace kf::spec {
 namespace {
 
 const std::vector<std::string> k_frameworks = {"pytorch", "tensorflow"};
+const std::vector<std::string> k_operators = {"v1", "v2"};
 const std::vector<std::string> k_restart_policies = {"OnFailure", "Never", "Always", "ExitCode"};
 const std::vector<std::string> k_models = {"mlp", "cnn"};
 const std::vector<std::string> k_activations = {"relu", "tanh", "sigmoid"};
@@ -68,6 +69,7 @@ TrainingSpec decode_training(Fields& spec) {
   TrainingSpec t;
   t.loc = f.loc();
   t.framework = f.string("framework", defaults::k_framework, k_frameworks);
+  t.operator_version = f.string("operator", "v1", k_operators);
   t.workers = f.integer("workers", defaults::k_workers, 1, 1024);
   t.parameter_servers = f.integer("parameterServers", 0, 0, 64);
   t.resources = decode_resources(f, "resources", Resources{defaults::k_cpu, defaults::k_memory, 0});

@@ -48,6 +48,7 @@ using Scalar = Json; // number, bool or string
 
 struct TrainingSpec {
   std::string framework;      // pytorch | tensorflow
+  std::string operator_version; // v1: PyTorchJob/TFJob (training operator) | v2: TrainJob (Kubeflow Trainer)
   int workers = 0;            // total replicas (the first is Master/Chief)
   int parameter_servers = 0;  // tensorflow only
   Resources resources;        // per worker; resources.gpus = GPUs per worker

@@ -415,7 +415,7 @@ refused "TensorFlowEvent collector" tfevent.yaml \
   'tfevent.yaml:19:13: spec.metricsCollectorSpec.collector.kind: the local target does not run the TensorFlowEvent collector (it collects StdOut, File and None)'
 sed 's|^      apiVersion: batch/v1$|      apiVersion: kubeflow.org/v2beta1|; s|^      kind: Job$|      kind: MPIJob|' branin.yaml >mpi-trial.yaml
 refused "unsupported trial kind" mpi-trial.yaml \
-  'mpi-trial.yaml:35:13: spec.trialTemplate.trialSpec.kind: the local target runs trials of kind Job, PyTorchJob and TFJob, not "MPIJob"'
+  'mpi-trial.yaml:35:13: spec.trialTemplate.trialSpec.kind: the local target runs trials of kind Job, PyTorchJob, TFJob and TrainJob, not "MPIJob"'
 sed 's/algorithmName: tpe/algorithmName: hyperband/' branin.yaml >hyperband.yaml
 refused "hyperband" hyperband.yaml \
   'hyperband.yaml:11:20: spec.algorithm.algorithmName: hyperband is not a suggestion algorithm of this kind: it schedules trials by budget or population, not by proposing assignments from a search space'

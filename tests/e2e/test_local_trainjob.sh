@@ -10,7 +10,9 @@
 #      torchrun's RANK/WORLD_SIZE/LOCAL_RANK;
 #   4. a TrainingRuntime given beside the TrainJob: its dataset initializer
 #      runs first (STORAGE_URI), a node that fails fails the TrainJob (FailedJobs);
-#   5. refusals, with file:line:col.
+#   5. refusals, with file:line:col;
+#   6. kf train and kf tune with training.operator v2: kf-trainer on 3 nodes
+#      (Gloo) as a TrainJob on the project's TrainingRuntime; TrainJob trials.
 source "$(dirname "$0")/lib.sh"
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
 # Debian's python3 has torch; a python3 earlier in PATH (pyenv, a venv) may not.
@@ -215,5 +217,36 @@ expect_eq "mpi runtime: exit code" 2 "$RC"
 grep -q 'spec.runtimeRef.name: runtime "torch-with-init" is a mpi runtime; the local target runs torch runtimes (mlPolicy.torch)$' <<<"$ERR" ||
   fail "mpi runtime: message: $ERR"
 expect_eq "refusals: no run left behind" "$before" "$(ls .kf/runs | sort)"
+
+# 6. training.operator v2: kf train renders a TrainJob and its TrainingRuntime; kf-trainer reads PET_*/RANK.
+cat >v2.yaml <<'YAML'
+spec:
+  training:
+    operator: v2
+    workers: 3
+    hyperparameters:
+      epochs: 1
+      train-limit: 1200
+  tuning:
+    maxTrials: 2
+    parallelTrials: 2
+YAML
+run_kf train -f v2.yaml
+expect_eq "v2 train: exit code" 0 "$RC"
+expect_eq "v2 train: run" "run demo-train-1 started (TrainJob, local) in $PWD/.kf/runs/demo-train-1" "$(head -n 1 <<<"$ERR")"
+grep -qx 'demo-train-1 Complete: jobset completed successfully' <<<"$ERR" || fail "v2 train: no summary in: $ERR"
+for i in 0 1 2; do
+  grep -q "^kf-trainer\[$i/3\]" ".kf/runs/demo-train-1/logs/node-$i.log" || fail "v2 train: node-$i is not rank $i of 3"
+done
+[ -s .kf/runs/demo-train-1/output/model.safetensors ] || fail "v2 train: no model"
+run_kf status demo-train-1 -o json
+expect_eq "v2 train: accuracy is a number" "True" "$(json 'isinstance(d["metrics"]["accuracy"], float)' <<<"$OUT")"
+run_kf tune -f v2.yaml
+expect_eq "v2 tune: exit code" 0 "$RC"
+run_kf status demo-tune-1 -o json
+expect_eq "v2 tune: trials succeeded" 2 "$(json 'd["status"]["trialsSucceeded"]' <<<"$OUT")"
+kinds=""
+for plan in .kf/runs/demo-tune-1/trials/*/plan.json; do kinds+="$(json 'd["kind"]' <"$plan") "; done
+expect_eq "v2 tune: trials are TrainJobs" "TrainJob TrainJob " "$kinds"
 
 finish

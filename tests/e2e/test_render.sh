@@ -28,6 +28,28 @@ run_kf render all
 expect_eq "tf-ps: exit code" 0 "$RC"
 golden "$GOLDEN/tf-ps/all.yaml" "$OUT"
 
+# 2b. training.operator v2: Kubeflow Trainer's TrainJob on the project's
+#     TrainingRuntime, and TrainJob trials; valid against the upstream CRDs.
+cp -r "$WORK/demo" "$WORK/v2"
+cd "$WORK/v2"
+sed -i 's/^    framework: pytorch .*/&\n    operator: v2/' kf.yaml
+for what in train tune; do
+  run_kf render "$what"
+  expect_eq "v2 render $what: exit code" 0 "$RC"
+  golden "$GOLDEN/trainer-v2/$what.yaml" "$OUT"
+done
+run_kf validate
+expect_eq "v2 validate: exit code" 0 "$RC"
+sed -i 's/^    framework: pytorch/    framework: tensorflow/' kf.yaml
+run_kf render train
+expect_eq "v2 tensorflow: exit code" 2 "$RC"
+expect_eq "v2 tensorflow: message" 'kf.yaml:16:5: spec.training.operator: operator v2 (Kubeflow Trainer'"'"'s TrainJob) runs framework "pytorch"; tensorflow needs operator v1' "$ERR"
+sed -i 's/^    operator: v2/    operator: v3/' kf.yaml
+run_kf render train
+expect_eq "operator typo: exit code" 2 "$RC"
+grep -q 'spec.training.operator: ' <<<"$ERR" || fail "operator typo: message: $ERR"
+cd "$WORK/tf-ps"
+
 # --target: a cluster target's namespace is where the objects go.
 run_kf render train --target prod -o json
 expect_eq "--target prod: namespace" "ml-prod" "$(printf '%s' "$OUT" | python3 -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["namespace"])')"

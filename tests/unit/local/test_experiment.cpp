@@ -84,7 +84,7 @@ TEST_CASE("experiment: what Katib or the local target refuses names the field") 
   CHECK(refusal(e) == "spec.metricsCollectorSpec.source.fileSystemPath.path: required by the File collector");
   e = experiment();
   e["spec"]["trialTemplate"]["trialSpec"]["kind"] = "Notebook";
-  CHECK(refusal(e) == "spec.trialTemplate.trialSpec.kind: the local target runs trials of kind Job, PyTorchJob and TFJob, "
+  CHECK(refusal(e) == "spec.trialTemplate.trialSpec.kind: the local target runs trials of kind Job, PyTorchJob, TFJob and TrainJob, "
                       "not \"Notebook\"");
   e = experiment();
   e["spec"]["trialTemplate"]["successCondition"] = "status.succeeded > 0";
