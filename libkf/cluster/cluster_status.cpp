@@ -184,13 +184,13 @@ std::vector<Json> ClusterTarget::describe(const std::string& name) const {
   v["pods"] = pods;
   v["events"] = recent_events(t, *object, pod_objects, 10);
   const std::string kind = text(*object, "kind");
-  if (kind == "PyTorchJob" || kind == "TFJob") { // the metrics the trainer printed last (Katib's StdOut format)
+  if (kind == "PyTorchJob" || kind == "TFJob" || kind == "TrainJob") { // the metrics the trainer printed last (Katib's StdOut format)
     std::string log;
     try {
       kube::PodLogOptions lo;
       lo.tail_lines = 50;
       for (const auto& p : pod_objects)
-        if (replica_of(p) == "master-0" || replica_of(p) == "chief-0" || pods.size() == 1) {
+        if (replica_of(p) == "master-0" || replica_of(p) == "chief-0" || replica_of(p) == "node-0" || pods.size() == 1) {
           t.client().pod_logs(t.namespace_(), text(at(p, "metadata"), "name"), lo, [&log](std::string_view c) {
             log.append(c);
             return true;

@@ -81,6 +81,7 @@ const std::vector<RunKind>& run_kinds() {
   static const std::vector<RunKind> kinds = {
       {"kubeflow.org/v1", "PyTorchJob", "training.kubeflow.org/job-name"},
       {"kubeflow.org/v1", "TFJob", "training.kubeflow.org/job-name"},
+      {"trainer.kubeflow.org/v1alpha1", "TrainJob", "jobset.sigs.k8s.io/jobset-name"},
       {"kubeflow.org/v1beta1", "Experiment", "katib.kubeflow.org/experiment"},
       {"serving.kserve.io/v1beta1", "InferenceService", "serving.kserve.io/inferenceservice"},
       {"argoproj.io/v1alpha1", "Workflow", "workflows.argoproj.io/workflow"},
@@ -91,6 +92,11 @@ const std::vector<RunKind>& run_kinds() {
 
 std::string replica_of(const Json& pod) {
   const std::string type = label(pod, "training.kubeflow.org/replica-type");
+  const std::string replicated_job = label(pod, "jobset.sigs.k8s.io/replicatedjob-name"); // a TrainJob's JobSet
+  if (type.empty() && !replicated_job.empty()) {
+    const std::string index = label(pod, "batch.kubernetes.io/job-completion-index");
+    return replicated_job + "-" + (index.empty() ? "0" : index);
+  }
   if (type.empty()) {
     const std::string node =
         json_text(json_field(json_field(pod, "metadata"), "annotations"), "workflows.argoproj.io/node-name");

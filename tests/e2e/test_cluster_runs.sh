@@ -187,6 +187,27 @@ run_kf train --target nope
 expect_eq "unknown target: message" \
   "error: unknown target \"nope\"; targets: local, sim (declare clusters under spec.targets in kf.yaml)" "$ERR"
 
+# 10b. training.operator v2: the TrainJob and its TrainingRuntime are
+#      created; the simulated Trainer (JobSet folded in) runs one pod per node.
+cp kf.yaml kf.yaml.v1
+sed -i 's/^    framework: pytorch .*/&\n    operator: v2/' kf.yaml
+run_kf train --target sim --wait --timeout 120
+expect_eq "v2 train --wait: exit code" 0 "$RC"
+v2=$OUT
+expect_eq "v2 train --wait: outcome" "$v2 Complete: jobset completed successfully" "$(grep "^$v2 Complete" <<<"$ERR")"
+expect_eq "v2: kubectl sees the TrainJob" "trainjob.trainer.kubeflow.org/$v2" \
+  "$(kubectl --kubeconfig "$SIM_KUBECONFIG" get trainjobs -o name | grep "/$v2$")"
+expect_eq "v2: kubectl sees the runtime" "trainingruntime.trainer.kubeflow.org/demo-torch" \
+  "$(kubectl --kubeconfig "$SIM_KUBECONFIG" get trainingruntimes -o name)"
+run_kf status "$v2" --target sim -o json
+expect_eq "v2 status: state" "Complete" "$(json 'd["state"]' <<<"$OUT")"
+expect_eq "v2 status: pods" "node-0:Succeeded node-1:Succeeded" \
+  "$(json '" ".join(p["replica"] + ":" + p["phase"] for p in d["pods"])' <<<"$OUT")"
+expect_eq "v2 status: metrics from node-0's log" "True" "$(json '"accuracy" in d["metrics"]' <<<"$OUT")"
+run_kf logs "$v2" --target sim --replica node-1
+grep -q '^kf-trainer\[1/2\]' <<<"$OUT" || fail "v2 logs: node-1 is not rank 1 of 2: $OUT"
+mv kf.yaml.v1 kf.yaml
+
 # 11. Waiting through broken watches and failing requests: the same outcome.
 stop_kube_sim
 start_kube_sim --crds "$CRDS" --controller-step-ms 100 --fault-rate 0.2 --faults watch-break,reset,500,429 --retry-after 0

@@ -42,6 +42,7 @@ public:
   Loop(Store& store, Controllers::Options options, const std::atomic<bool>& stop)
       : m_store(store), m_options(options), m_stop(stop) {
     for (auto& r : sim::job_reconcilers()) m_recs.push_back(std::move(r));
+    m_recs.push_back(sim::trainjob_reconciler());
     m_recs.push_back(sim::katib_reconciler());
     m_recs.push_back(sim::kserve_reconciler());
     m_recs.push_back(sim::argo_reconciler());

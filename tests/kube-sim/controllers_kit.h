@@ -51,6 +51,7 @@ public:
 
 std::vector<std::unique_ptr<Reconciler>> job_reconcilers(); // PyTorchJob, TFJob
 std::unique_ptr<Reconciler> katib_reconciler();
+std::unique_ptr<Reconciler> trainjob_reconciler(); // Kubeflow Trainer v2, its JobSet folded in
 std::unique_ptr<Reconciler> kserve_reconciler();
 std::unique_ptr<Reconciler> argo_reconciler();
 std::vector<std::unique_ptr<Reconciler>> misc_reconcilers(); // Notebook, Deployment, bare Pods
