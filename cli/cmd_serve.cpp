@@ -18,27 +18,6 @@ namespace kf::cli {
 
 namespace {
 
-// Follows a server just started on this machine until it is Ready (60 s at
-// most; Ctrl-C stops it); returns its URL, else throws saying why not.
-std::string wait_until_ready(action::ProjectTarget& pt, const std::string& run, const std::function<bool()>& interrupted) {
-  action::FollowOptions fo;
-  fo.timeout = std::chrono::seconds(60);
-  fo.interrupted = interrupted;
-  fo.stop_on_interrupt = true;
-  action::FollowResult f;
-  try {
-    f = action::follow(*pt.target, run, fo, [](const action::FollowUpdate&) {});
-  } catch (const Error& e) {
-    pt.target->stop(run);
-    throw Error(std::string("the model server did not become ready: ") + e.what());
-  }
-  if (f.exit_code == 0) return f.object["status"].value("url", "");
-  const Json r = f.interrupted ? pt.target->describe(run).front() : f.run;
-  std::string why = r.value("message", "");
-  for (const auto& l : r.value("logTail", Json::array())) why += "\n  " + l.get<std::string>();
-  throw Error("the model server did not become ready: " + why);
-}
-
 // Attached: the requests served, redrawn on a terminal, until Ctrl-C stops the server.
 int show_requests(action::ProjectTarget& pt, const std::string& run, const std::string& url,
                   const std::function<bool()>& interrupted) {
@@ -94,7 +73,7 @@ void add_serve(CLI::App& app, Globals& g) {
     std::cerr << "run " << r.run << " serving " << r.model_dir
               << (r.model_from.empty() ? "" : " (trained by " + r.model_from + ")") << '\n';
     const auto interrupted = catch_interrupts();
-    const std::string url = wait_until_ready(pt, r.run, interrupted);
+    const std::string url = wait_until_ready(pt, r.run, "the model server", interrupted);
     std::cout << url << '\n';
     std::cerr << "ready: " << url << "/v2/models/" << r.run << '\n'
               << "try:   kf predict " << r.run << "   or\n"

@@ -4,12 +4,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <iostream>
 
 #include "cli/output.h"
 #include "cli/run_view.h"
 #include "cli/session.h"
 #include "libkf/action/follow.h"
+#include "libkf/util/error.h"
 
 namespace kf::cli {
 
@@ -146,6 +148,26 @@ int after_submit(const Globals& g, action::ProjectTarget& pt, const action::Trai
             << "follow it: kf status " << r.run << t << " -w · kf logs " << r.run << t << " -f · delete it: kf delete "
             << r.run << t << '\n';
   return flags.wait ? follow_waiting(g, pt, r.run, flags.timeout) : 0;
+}
+
+std::string wait_until_ready(action::ProjectTarget& pt, const std::string& run, const std::string& what,
+                             const std::function<bool()>& interrupted) {
+  action::FollowOptions fo;
+  fo.timeout = std::chrono::seconds(60);
+  fo.interrupted = interrupted;
+  fo.stop_on_interrupt = true;
+  action::FollowResult f;
+  try {
+    f = action::follow(*pt.target, run, fo, [](const action::FollowUpdate&) {});
+  } catch (const Error& e) {
+    pt.target->stop(run);
+    throw Error(what + " did not become ready: " + e.what());
+  }
+  if (f.exit_code == 0) return f.object["status"].value("url", "");
+  const Json r = f.interrupted ? pt.target->describe(run).front() : f.run;
+  std::string why = r.value("message", "");
+  for (const auto& l : r.value("logTail", Json::array())) why += "\n  " + l.get<std::string>();
+  throw Error(what + " did not become ready: " + why);
 }
 
 } // namespace kf::cli

@@ -44,6 +44,12 @@ int after_submit(const Globals& g, action::ProjectTarget& pt, const action::Trai
 using Submit = std::function<action::TrainResult(const action::Context&, action::ProjectTarget&)>;
 void on_submit(CLI::App& cmd, Globals& g, std::shared_ptr<const SubmitFlags> flags, Submit submit);
 
+// Follows a service just started on this machine until it is Ready (60 s at
+// most; Ctrl-C stops it); returns its URL, else throws saying why not, `what`
+// naming it ("the model server").
+std::string wait_until_ready(action::ProjectTarget& pt, const std::string& run, const std::string& what,
+                             const std::function<bool()>& interrupted);
+
 // From now on Ctrl-C (SIGINT) and SIGTERM set a flag instead of ending kf;
 // the function returned reads it.
 std::function<bool()> catch_interrupts();

@@ -89,6 +89,7 @@ _kf_reply() {
             delete:-f | delete:--filename | delete:--kubeconfig | delete:--context | delete:-n | delete:--namespace | delete:--dry-run) i=$((i + 1)) ;;
             serve:-f | serve:--values | serve:--set | serve:--timeout | serve:--port) i=$((i + 1)) ;;
             predict:--index) i=$((i + 1)) ;;
+            notebook:-f | notebook:--values | notebook:--set | notebook:--name | notebook:--timeout) i=$((i + 1)) ;;
             *:-o | *:--output | *:--target | *:-C | *:--directory) i=$((i + 1)) ;;
             *:-*) ;;
             :*) verb=$w ;;
@@ -173,6 +174,11 @@ _kf_reply() {
             return ;;
         predict:--index)
             return ;;
+        notebook:-f | notebook:--values)
+            _kf_files
+            return ;;
+        notebook:--set | notebook:--name | notebook:--timeout)
+            return ;;
         *:-o | *:--output)
             _kf_add table json yaml
             return ;;
@@ -204,6 +210,7 @@ _kf_reply() {
             delete) _kf_add -h --help -f --filename --platform --kubeconfig --context -n --namespace --dry-run ;;
             serve) _kf_add -h --help -f --values --set --wait --timeout --port -d --detach ;;
             predict) _kf_add -h --help --index ;;
+            notebook) _kf_add -h --help -f --values --set --name --wait --timeout -d --detach --open ;;
             completion) _kf_add -h --help ;;
             version) _kf_add -h --help ;;
         esac
@@ -213,7 +220,7 @@ _kf_reply() {
 
     # A verb, or the verb's positional arguments.
     case $verb in
-        "") _kf_add init render validate apply build train tune submit resume pipeline status logs delete serve predict completion version ;;
+        "") _kf_add init render validate apply build train tune submit resume pipeline status logs delete serve predict notebook completion version ;;
         init)
             case $npos in
                 0) _kf_files -d ;;

@@ -28,6 +28,7 @@ complete -c kf -n __fish_use_subcommand -a logs -d 'Print a run\'s replica log (
 complete -c kf -n __fish_use_subcommand -a delete -d 'Stop runs and remove them: their processes, directory and records'
 complete -c kf -n __fish_use_subcommand -a serve -d 'Serve a trained model over KServe\'s v2 and v1 protocols: the project\'s InferenceService, run by kf-server'
 complete -c kf -n __fish_use_subcommand -a predict -d 'Send a sample of the test set to the served model and print its answer'
+complete -c kf -n __fish_use_subcommand -a notebook -d 'Start one of the project\'s notebooks (a Kubeflow Notebook: Jupyter), or reconnect to it; print its URL'
 complete -c kf -n __fish_use_subcommand -a completion -d 'Print a shell completion script: bash, zsh or fish'
 complete -c kf -n __fish_use_subcommand -a version -d 'Print kf\'s version'
 
@@ -148,6 +149,15 @@ complete -c kf -n '__fish_seen_subcommand_from serve' -x -a '(__kf_dynamic)' -d 
 # kf predict
 complete -c kf -n '__fish_seen_subcommand_from predict' -l index -x -d 'Which test sample (default 0)'
 complete -c kf -n '__fish_seen_subcommand_from predict' -x -a '(__kf_dynamic)' -d 'The serving run (default: the newest one that is Ready)'
+
+# kf notebook
+complete -c kf -n '__fish_seen_subcommand_from notebook' -s f -l values -r -F -d 'Merge a values file over kf.yaml (repeatable; later wins)'
+complete -c kf -n '__fish_seen_subcommand_from notebook' -l set -x -d 'Set a kf.yaml value, e.g. training.workers=4 or spec.tuning.maxTrials=20 (repeatable; after -f)'
+complete -c kf -n '__fish_seen_subcommand_from notebook' -l name -x -d 'The run\'s name (default: <notebook>-<N>, the next free number)'
+complete -c kf -n '__fish_seen_subcommand_from notebook' -l wait -d 'On a cluster target: follow the run until it succeeds or fails (Ready, for a server); exit status 0 or 1 accordingly'
+complete -c kf -n '__fish_seen_subcommand_from notebook' -l timeout -x -d 'With --wait: give up after SECONDS (default: no limit)'
+complete -c kf -n '__fish_seen_subcommand_from notebook' -s d -l detach -d 'Return once it is ready; stop it with kf delete'
+complete -c kf -n '__fish_seen_subcommand_from notebook' -l open -d 'Also open the URL in a browser ($BROWSER, else xdg-open)'
 
 # kf completion
 complete -c kf -n '__fish_seen_subcommand_from completion; and not __fish_seen_subcommand_from bash zsh fish' -x -a 'bash zsh fish' -d 'bash, zsh or fish'

@@ -18,6 +18,8 @@ packages=(
   docker-registry skopeo umoci oci-image-tool apache2-utils openssl curl
   # real clients of the operators' environment contract: PyTorch and its torchrun (tests/e2e/test_local_trainjob.sh)
   python3-torch
+  # Jupyter, which the local target runs for a Kubeflow Notebook (tests/e2e/test_local_notebook.sh)
+  jupyter-notebook python3-ipykernel
   # packaging: cpack -G DEB resolves Depends with dpkg-shlibdeps; lintian checks the .deb
   dpkg-dev lintian file
   # scripts/function-lengths.sh (a test): how long kf's functions are

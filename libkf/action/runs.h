@@ -91,6 +91,21 @@ ServeResult serve(const Context& ctx, const ServeOptions& options, ProjectTarget
 // its /metrics, over every endpoint and code); -1 when it does not answer.
 long requests_served(http::Client& client, const std::string& url);
 
+struct NotebookOptions {
+  std::string name;     // one of kf.yaml's spec.notebooks ("" = the only one)
+  std::string run_name; // --name
+};
+
+struct NotebookResult {
+  TrainResult run;
+  bool reconnected = false; // it was running already: nothing was submitted
+  std::string url;          // when reconnected and Ready: where it answers (with its token)
+};
+
+// Renders the notebook ([PVC,] Notebook) and submits it, unless a run of it
+// is running already (then that run). Returns at once: follow it until Ready.
+NotebookResult notebook(const Context& ctx, const NotebookOptions& options, ProjectTarget& pt);
+
 struct StatusOptions {
   std::string run; // "" = every run; "@latest" = the newest
 };

@@ -85,29 +85,48 @@ std::string tf_role(const std::string& type) { return str::lower(type); }
 
 } // namespace
 
-std::vector<std::string> local_kinds() { return {"PyTorchJob", "TFJob", "TrainJob", "Job", "Experiment", "InferenceService"}; }
+std::vector<std::string> local_kinds() {
+  return {"PyTorchJob", "TFJob", "TrainJob", "Job", "Experiment", "InferenceService", "Notebook"};
+}
 
 bool can_run_locally(const std::string& kind) {
   const auto kinds = local_kinds();
   return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
 }
 
-int free_port() {
+namespace {
+// Binds `port` (0: any) on 127.0.0.1 and returns the port bound, or -1 with
+// errno set. `reuse`: as servers bind (SO_REUSEADDR), so a port whose last
+// connections are in TIME_WAIT counts as free.
+int bind_port(int port, bool reuse = false) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw Error(std::string("cannot create a socket: ") + std::strerror(errno));
+  if (fd < 0) return -1;
+  const int one = 1;
+  if (reuse) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
   socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    const int err = errno;
-    ::close(fd);
-    throw Error(std::string("cannot find a free port on 127.0.0.1: ") + std::strerror(err));
-  }
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  const int err = errno;
   ::close(fd);
-  return ntohs(addr.sin_port);
+  errno = err;
+  return ok ? ntohs(addr.sin_port) : -1;
+}
+} // namespace
+
+int free_port_from(int first) {
+  for (int p = first; p < first + 100 && p < 65536; ++p)
+    if (bind_port(p, true) == p) return p;
+  return free_port();
+}
+
+int free_port() {
+  const int port = bind_port(0);
+  if (port < 0) throw Error(std::string("cannot find a free port on 127.0.0.1: ") + std::strerror(errno));
+  return port;
 }
 
 namespace {
@@ -320,6 +339,7 @@ Json to_json(const JobPlan& plan) {
           {"initializers", replicas_json(plan.initializers)},
           {"backoffLimit", plan.backoff_limit}, {"successReplica", plan.success_replica},
           {"service", plan.service}, {"readyFile", plan.ready_file}, {"url", plan.url},
+          {"readyUrl", plan.ready_url}, {"volumes", plan.volumes},
           {"completions", plan.completions}, {"parallelism", plan.parallelism}, {"indexed", plan.indexed},
           {"activeDeadlineSeconds", plan.active_deadline_seconds}, {"controller", plan.controller}};
 }
@@ -333,6 +353,8 @@ JobPlan plan_from_json(const Json& j) {
   p.success_replica = j.at("successReplica").get<std::string>();
   p.service = j.value("service", false);
   p.ready_file = j.value("readyFile", "");
+  p.ready_url = j.value("readyUrl", "");
+  if (j.contains("volumes")) p.volumes = j["volumes"].get<std::vector<std::string>>();
   p.url = j.value("url", "");
   p.completions = j.value("completions", 0);
   p.parallelism = j.value("parallelism", 1);

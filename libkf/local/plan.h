@@ -9,6 +9,7 @@
 // and backoffLimit say. Pure: no processes, no files. supervisor.cpp
 // (gang-scheduled jobs and services) and batch_job.cpp execute plans.
 
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <utility>
@@ -43,6 +44,8 @@ struct JobPlan {
   // (relative to the run dir) exists, restarted when it exits.
   bool service = false;
   std::string ready_file;
+  std::string ready_url;               // or: Ready once a GET of it answers 200 (a notebook's /api/status)
+  std::vector<std::string> volumes;    // directories made before the replicas start (relative: to the run dir)
   std::string url;                     // where it answers, once ready
   // A batch/v1 Job: replicas[0] is the pod template, started as pods
   // "pod-0", "pod-1", ... until `completions` of them succeeded (Indexed:
@@ -99,6 +102,27 @@ const Json& find_training_runtime(const Json& trainjob, const std::vector<Json>&
 // The runtimes kf carries: Kubeflow Trainer's torch-distributed ClusterTrainingRuntime (manifests/).
 std::vector<Json> builtin_training_runtimes();
 
+struct NotebookOptions {
+  std::string jupyter;                // this machine's jupyter ("" = none installed)
+  std::string flavor;                 // lab | notebook (6.x: NotebookApp flags) | server
+  std::filesystem::path volumes_dir;  // where PVCs live: <project>/.kf/volumes/<claim>/
+  int port = 0;                       // on 127.0.0.1
+  std::string token;                  // unless the container's env sets JUPYTER_TOKEN
+  bool allow_root = false;            // running as root: Jupyter wants --allow-root
+};
+
+// A Kubeflow Notebook (plan_notebook.cpp): this machine's Jupyter in place of
+// the image's (the image is recorded), with base_url Kubeflow's NB_PREFIX
+// /notebook/<namespace>/<name>/, the notebook directory the PVC mounted at
+// /home/jovyan (else the first PVC; each claim a directory under
+// volumes_dir that outlives the notebook), the container's env. A service:
+// Ready once /api/status answers. Throws FieldError naming the Notebook.
+JobPlan plan_notebook(const Json& notebook, const NotebookOptions& options);
+// This machine's side of a notebook's options: the jupyter in PATH and its
+// flavor (lab, else notebook, else server), a free port (the container's
+// port, else 8888 and up; `find` false: no looking), a random token.
+NotebookOptions notebook_options(const Json& notebook, const std::filesystem::path& project_dir, bool find);
+
 // The kinds plan_job understands.
 bool can_run_locally(const std::string& kind);
 // The kinds that have a plan, as LocalTarget::kinds() reports them.
@@ -106,6 +130,8 @@ std::vector<std::string> local_kinds();
 
 // A free port on 127.0.0.1 (bind to port 0, read it back, close).
 int free_port();
+// The first free port on 127.0.0.1 from `first` up (Jupyter's 8888 and up).
+int free_port_from(int first);
 
 } // namespace kf::local
 

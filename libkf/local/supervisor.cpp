@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "libkf/http/http.h"
 #include "libkf/local/conditions.h"
 #include "libkf/local/controllers.h"
 #include "libkf/local/plan.h"
@@ -172,6 +173,7 @@ private:
 
   void start_all() {
     std::filesystem::create_directories(m_dir.logs());
+    for (const auto& v : m_plan.volumes) std::filesystem::create_directories(m_dir.root / v); // absolute stays absolute
     for (auto& r : m_replicas) start(r);
     if (!m_start_error.empty()) {
       stop_all();
@@ -244,8 +246,9 @@ private:
       }
     if (m_plan.service) {
       std::error_code ec;
-      std::filesystem::remove(m_dir.root / m_plan.ready_file, ec);
+      if (!m_plan.ready_file.empty()) std::filesystem::remove(m_dir.root / m_plan.ready_file, ec);
       m_ready = false;
+      if (m_plan.kind == "Notebook") m_object["status"]["readyReplicas"] = 0;
     }
     for (auto& each : m_replicas) {
       append_log(each, "restarting every replica (restart " + std::to_string(m_restarts) + "): " + what);
@@ -285,14 +288,39 @@ private:
     finish("Succeeded", m_plan.kind + "Succeeded", m_plan.kind + " " + m_run + " is successfully completed.", "Succeeded");
   }
 
-  // A service is Ready once its process has written the ready file (kf-server's --port-file: it listens).
+  // A service is Ready once its process has written the ready file
+  // (kf-server's --port-file: it listens), or once its ready URL answers
+  // 200 (Jupyter's /api/status; asked every 200 ms at most).
+  bool answers_ready() {
+    if (m_plan.ready_url.empty()) {
+      std::error_code ec;
+      return std::filesystem::exists(m_dir.root / m_plan.ready_file, ec);
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now - m_last_probe < std::chrono::milliseconds(200)) return false;
+    m_last_probe = now;
+    try {
+      if (!m_http) m_http = std::make_unique<http::Client>();
+      http::Request req;
+      req.url = m_plan.ready_url;
+      req.timeout = std::chrono::seconds(2);
+      return m_http->perform(req).status == 200;
+    } catch (const Error&) {
+      return false;
+    }
+  }
+
   void check_ready() {
-    std::error_code ec;
-    if (m_ready || !std::filesystem::exists(m_dir.root / m_plan.ready_file, ec)) return;
+    if (m_ready || !answers_ready()) return;
     m_ready = true;
     m_object["status"]["url"] = m_plan.url;
-    m_object["status"]["address"] = {{"url", m_plan.url}};
-    local::set_condition(m_object["status"], "PredictorReady", "", "", now_rfc3339());
+    if (m_plan.kind == "Notebook") { // the notebook controller's status: its pod's
+      m_object["status"]["readyReplicas"] = 1;
+      m_object["status"]["containerState"] = {{"running", {{"startedAt", now_rfc3339()}}}};
+    } else {
+      m_object["status"]["address"] = {{"url", m_plan.url}};
+      local::set_condition(m_object["status"], "PredictorReady", "", "", now_rfc3339());
+    }
     set_condition("Ready", m_plan.kind + " " + m_run + " is ready at " + m_plan.url + ".");
   }
 
@@ -312,6 +340,10 @@ private:
   // The run's end; run() records it once the artifacts are in.
   void finish(const std::string& type, const std::string& reason, const std::string& message, const std::string& state) {
     m_final = {type, reason, message, state};
+    if (m_plan.kind == "Notebook") {
+      m_object["status"]["readyReplicas"] = 0;
+      m_object["status"]["containerState"] = {{"terminated", {{"finishedAt", now_rfc3339()}}}};
+    }
     // A TrainJob's end is its JobSet's: Complete (AllJobsCompleted) or Failed (FailedJobs).
     if (m_trainjob && type == "Succeeded") m_final = {"Complete", "AllJobsCompleted", "jobset completed successfully", state};
     else if (m_trainjob && reason == m_plan.kind + "Failed") m_final.reason = "FailedJobs";
@@ -483,6 +515,8 @@ private:
   std::chrono::steady_clock::time_point m_started;
   int m_restarts = 0;
   bool m_done = false, m_succeeded = false, m_ready = false;
+  std::unique_ptr<http::Client> m_http; // a service's readiness probe
+  std::chrono::steady_clock::time_point m_last_probe;
   struct Final { std::string type, reason, message, state; } m_final;
   std::string m_local_failed;
   std::string m_start_error; // a replica that could not start

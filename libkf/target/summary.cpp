@@ -161,9 +161,15 @@ Summary workflow(const Json& status) {
   return s;
 }
 
-Summary notebook(const Json& status) {
+Summary notebook(const Json& object, const Json& status) {
+  if (state_of(object) == "Failed") { // the local target's notebook, stopped (or its Jupyter gave up)
+    Summary s = job(object, status);
+    s.settled = true;
+    return s;
+  }
   Summary s;
   s.state = number(status, "readyReplicas") > 0 ? "Ready" : "Pending";
+  if (s.state == "Ready") s.url = text(status, "url"); // the local target's: Jupyter with its token
   s.settled = s.succeeded = s.state == "Ready";
   s.progress = std::to_string(number(status, "readyReplicas")) + "/1 ready";
   return s;
@@ -186,7 +192,7 @@ Summary summarize(const Json& object) {
     return inference_service(status);
   }
   if (kind == "Workflow") return workflow(status);
-  if (kind == "Notebook") return notebook(status);
+  if (kind == "Notebook") return notebook(object, status);
   if (kind == "Job") return batch_job(object, status);
   if (kind == "TrainJob") return train_job(object, status);
   return job(object, status);

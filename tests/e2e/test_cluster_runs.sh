@@ -162,7 +162,7 @@ expect_eq "status @latest" "demo-train-and-evaluate-2" "$(json 'd["name"]' <<<"$
 run_kf pipeline run
 expect_eq "pipeline run on local: exit code" 2 "$RC"
 expect_eq "pipeline run on local: message" \
-  "error: kf pipeline run submits an Argo Workflow, which needs its controller on a cluster: choose a cluster target with --target NAME (the local target runs PyTorchJob, TFJob, TrainJob, Job, Experiment and InferenceService)" "$ERR"
+  "error: kf pipeline run submits an Argo Workflow, which needs its controller on a cluster: choose a cluster target with --target NAME (the local target runs PyTorchJob, TFJob, TrainJob, Job, Experiment, InferenceService and Notebook)" "$ERR"
 
 # 10. A kubeconfig context works as --target; kf delete removes a run and its pods.
 KUBECONFIG=$KC run_kf status demo-train-1 --target kube-sim -o json

@@ -133,9 +133,11 @@ TEST_CASE("plan: what the local target cannot run is an error naming the object 
                        "target",
                        Error);
   job = pytorchjob(0);
-  job["kind"] = "Notebook";
+  job["kind"] = "MPIJob";
   CHECK_THROWS_WITH_AS(local::plan_job(job, options()),
-                       "Notebook \"demo-train\": the local target runs PyTorchJob, TFJob, TrainJob, Job, Experiment and InferenceService objects", Error);
+                       "MPIJob \"demo-train\": the local target runs PyTorchJob, TFJob, TrainJob, Job, Experiment, "
+                       "InferenceService and Notebook objects",
+                       Error);
   job = pytorchjob(0);
   job["spec"]["pytorchReplicaSpecs"]["Master"]["replicas"] = 0;
   CHECK_THROWS_WITH_AS(local::plan_job(job, options()),
