@@ -48,6 +48,7 @@ const std::vector<std::pair<std::string_view, void (*)(CLI::App&, Globals&)>>& v
       {"pipeline", add_pipeline},
       {"status", add_status},
       {"logs", add_logs},
+      {"stop", add_stop},
       {"delete", add_delete},
       {"serve", add_serve},       // serve / predict: the InferenceService, run by kf-server
       {"predict", add_predict},

@@ -62,6 +62,7 @@ void add_status(CLI::App& app, Globals& g);
 void add_logs(CLI::App& app, Globals& g);
 void add_delete(CLI::App& app, Globals& g);
 void add_serve(CLI::App& app, Globals& g);      // the model server
+void add_stop(CLI::App& app, Globals& g);       // runs stopped and kept (a Notebook: kubeflow-resource-stopped)
 void add_notebook(CLI::App& app, Globals& g);   // a Kubeflow Notebook: Jupyter, started or reconnected to
 void add_predict(CLI::App& app, Globals& g);
 void add_supervise(CLI::App& app, Globals& g);  // hidden: a local run's supervisor process

@@ -207,6 +207,7 @@ _kf_reply() {
             pipeline) _kf_add -h --help ;;
             status) _kf_add -h --help -w --watch ;;
             logs) _kf_add -h --help -f --follow --replica --trial --tail ;;
+            stop) _kf_add -h --help ;;
             delete) _kf_add -h --help -f --filename --platform --kubeconfig --context -n --namespace --dry-run ;;
             serve) _kf_add -h --help -f --values --set --wait --timeout --port -d --detach ;;
             predict) _kf_add -h --help --index ;;
@@ -220,7 +221,7 @@ _kf_reply() {
 
     # A verb, or the verb's positional arguments.
     case $verb in
-        "") _kf_add init render validate apply build train tune submit resume pipeline status logs delete serve predict notebook completion version ;;
+        "") _kf_add init render validate apply build train tune submit resume pipeline status logs stop delete serve predict notebook completion version ;;
         init)
             case $npos in
                 0) _kf_files -d ;;
@@ -241,6 +242,10 @@ _kf_reply() {
         logs)
             case $npos in
                 0) _kf_dynamic ;;
+            esac ;;
+        stop)
+            case $npos in
+                *) _kf_dynamic ;;
             esac ;;
         delete)
             case $npos in

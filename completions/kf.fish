@@ -25,6 +25,7 @@ complete -c kf -n __fish_use_subcommand -a resume -d 'Continue an Experiment tha
 complete -c kf -n __fish_use_subcommand -a pipeline -d 'Run the project\'s pipelines (Argo Workflows)'
 complete -c kf -n __fish_use_subcommand -a status -d 'Show the project\'s runs, or one run in detail (conditions, replicas, metrics per epoch, artifacts, lineage)'
 complete -c kf -n __fish_use_subcommand -a logs -d 'Print a run\'s replica log (stdout and stderr of its process)'
+complete -c kf -n __fish_use_subcommand -a stop -d 'Stop runs and keep them: their processes end, their records and files stay'
 complete -c kf -n __fish_use_subcommand -a delete -d 'Stop runs and remove them: their processes, directory and records'
 complete -c kf -n __fish_use_subcommand -a serve -d 'Serve a trained model over KServe\'s v2 and v1 protocols: the project\'s InferenceService, run by kf-server'
 complete -c kf -n __fish_use_subcommand -a predict -d 'Send a sample of the test set to the served model and print its answer'
@@ -127,6 +128,9 @@ complete -c kf -n '__fish_seen_subcommand_from logs' -l replica -x -d 'master, c
 complete -c kf -n '__fish_seen_subcommand_from logs' -l trial -x -d 'An Experiment\'s trial: its job\'s log (kf status RUN lists the trials)'
 complete -c kf -n '__fish_seen_subcommand_from logs' -l tail -x -d 'Only the last N lines (then follow, with -f)'
 complete -c kf -n '__fish_seen_subcommand_from logs' -x -a '(__kf_dynamic)' -d 'A run name, or @latest'
+
+# kf stop
+complete -c kf -n '__fish_seen_subcommand_from stop' -x -a '(__kf_dynamic)' -d 'Run names (or @latest)'
 
 # kf delete
 complete -c kf -n '__fish_seen_subcommand_from delete' -s f -l filename -r -F -d 'Delete the objects of these manifests that kf applied (\'-\' for stdin)'

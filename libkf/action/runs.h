@@ -119,6 +119,11 @@ std::vector<Json> status(const Context& ctx, const StatusOptions& options, Proje
 
 // `kf delete RUN...`: stops and removes each; throws for an unknown run (after removing the others).
 std::vector<std::string> delete_runs(const Context& ctx, const std::vector<std::string>& runs, ProjectTarget& pt);
+// Stops runs and keeps them (Target::stop): locally their processes end and
+// the run is Stopped; on a cluster a Notebook gets Kubeflow's
+// kubeflow-resource-stopped annotation, any other kind is deleted (its
+// operator has no stop). Missing runs are an error naming them.
+std::vector<std::string> stop_runs(const Context& ctx, const std::vector<std::string>& runs, ProjectTarget& pt);
 
 } // namespace kf::action
 

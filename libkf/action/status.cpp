@@ -28,4 +28,21 @@ std::vector<std::string> delete_runs(const Context& ctx, const std::vector<std::
   return removed;
 }
 
+std::vector<std::string> stop_runs(const Context& ctx, const std::vector<std::string>& runs, ProjectTarget& pt) {
+  std::vector<std::string> stopped, missing;
+  for (const auto& name : runs) {
+    const std::string run = pt.target->resolve(name);
+    if (pt.target->stop(run)) {
+      stopped.push_back(run);
+      ctx.reporter.debug("stopped " + run);
+    } else {
+      missing.push_back(run);
+    }
+  }
+  if (!missing.empty())
+    throw Error(std::string(missing.size() == 1 ? "no run " : "no runs ") + str::join(missing, ", ") +
+                (stopped.empty() ? "" : " (stopped " + str::join(stopped, ", ") + ")"));
+  return stopped;
+}
+
 } // namespace kf::action

@@ -335,7 +335,19 @@ std::vector<Json> ClusterTarget::pods(const Json& object) const {
   return pods;
 }
 
-bool ClusterTarget::stop(const std::string& run) { return remove(run); }
+bool ClusterTarget::stop(const std::string& run) {
+  const auto o = get(run);
+  if (!o) return false;
+  if (o->value("kind", "") != "Notebook") return remove(run); // the operators have no stop
+  // As Kubeflow's UI stops a notebook: the annotation, which scales it to zero
+  // (its own field manager: kf's apply of the Notebook keeps its fields).
+  Json patch = {{"apiVersion", o->value("apiVersion", "")},
+                {"kind", "Notebook"},
+                {"metadata", {{"name", meta(*o, "name")}, {"namespace", m_o.namespace_},
+                              {"annotations", {{"kubeflow-resource-stopped", now_rfc3339()}}}}}};
+  m_client->apply(patch, kube::ApplyOptions{"kf-stop", true, false, ""});
+  return true;
+}
 
 bool ClusterTarget::remove(const std::string& run) {
   const auto o = get(run);

@@ -208,6 +208,26 @@ run_kf logs "$v2" --target sim --replica node-1
 grep -q '^kf-trainer\[1/2\]' <<<"$OUT" || fail "v2 logs: node-1 is not rank 1 of 2: $OUT"
 mv kf.yaml.v1 kf.yaml
 
+# 10c. kf notebook on a cluster: the PVC and the Notebook; kf stop stops it as
+#      Kubeflow does (the kubeflow-resource-stopped annotation) and keeps it.
+run_kf notebook --target sim --wait --timeout 60
+expect_eq "notebook --wait: exit code" 0 "$RC"
+expect_eq "notebook --wait: run" "demo-lab-1" "$(head -n 1 <<<"$OUT")"
+expect_eq "notebook: kubectl sees its PVC" "persistentvolumeclaim/demo-lab-workspace" \
+  "$(kubectl --kubeconfig "$SIM_KUBECONFIG" get pvc -o name)"
+run_kf stop demo-lab-1 --target sim
+expect_eq "stop notebook: output" "run demo-lab-1 stopped" "$OUT"
+[[ "$(kubectl --kubeconfig "$SIM_KUBECONFIG" get notebook demo-lab-1 -o jsonpath='{.metadata.annotations.kubeflow-resource-stopped}')" =~ ^20[0-9-]+T ]] ||
+  fail "stop notebook: no kubeflow-resource-stopped annotation"
+for _ in $(seq 50); do
+  [ "$(kubectl --kubeconfig "$SIM_KUBECONFIG" get notebook demo-lab-1 -o jsonpath='{.status.readyReplicas}')" = 0 ] && break
+  sleep 0.1
+done
+expect_eq "stop notebook: scaled to zero" 0 "$(kubectl --kubeconfig "$SIM_KUBECONFIG" get notebook demo-lab-1 -o jsonpath='{.status.readyReplicas}')"
+expect_eq "stop notebook: the image kf applied is still there" "kubeflownotebookswg/jupyter-scipy:v1.9.0" \
+  "$(kubectl --kubeconfig "$SIM_KUBECONFIG" get notebook demo-lab-1 -o jsonpath='{.spec.template.spec.containers[0].image}')"
+run_kf delete demo-lab-1 --target sim
+
 # 11. Waiting through broken watches and failing requests: the same outcome.
 stop_kube_sim
 start_kube_sim --crds "$CRDS" --controller-step-ms 100 --fault-rate 0.2 --faults watch-break,reset,500,429 --retry-after 0

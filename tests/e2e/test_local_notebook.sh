@@ -80,6 +80,14 @@ expect_eq "again: exit code" 0 "$RC"
 url=$OUT; base=${url%/tree?token=*}; token=${url#*token=}
 expect_eq "again: the workspace's notebooks" "from-kernel.txt hello.ipynb" \
   "$(curl -s "$base/api/contents?token=$token" | json '" ".join(sorted(c["name"] for c in d["content"]))')"
+# kf stop ends it and keeps the run, Stopped; kf notebook starts it again.
+run_kf stop demo-lab-1
+expect_eq "stop: output" "run demo-lab-1 stopped" "$OUT"
+run_kf status demo-lab-1 -o json
+expect_eq "stop: state" "Stopped 0" "$(json 'd["state"] + " " + str(d["status"]["readyReplicas"])' <<<"$OUT")"
+expect_eq "stop: Jupyter is gone" 000 "$(curl -s -o /dev/null -w '%{http_code}' "$base/api/status?token=$token" || true)"
+run_kf stop demo-lab-9
+expect_eq "stop: no such run" "error: no run demo-lab-9" "$ERR"
 run_kf delete demo-lab-1
 
 # 5. No Jupyter on this machine: refused, nothing left behind.

@@ -81,6 +81,7 @@ Store::Store(Options options) : m_options(options) {
                  builtin("", "Service", "services", true, {"svc"}, true),
                  builtin("", "ServiceAccount", "serviceaccounts", true, {"sa"}),
                  builtin("", "Pod", "pods", true, {"po"}, true),
+                 builtin("", "PersistentVolumeClaim", "persistentvolumeclaims", true, {"pvc"}, true),
                  builtin("", "Event", "events", true, {"ev"}),
                  builtin("apps", "Deployment", "deployments", true, {"deploy"}, true),
                  builtin("apiextensions.k8s.io", "CustomResourceDefinition", "customresourcedefinitions", false,
