@@ -93,7 +93,7 @@ Json view(const metadata::RunRecord* rec, const std::optional<Json>& object, con
       for (const auto& c : conditions.is_array() ? conditions : Json::array())
         if (json_text(c, "type") == s) {
           message = json_text(c, "message");
-          state = json_text(c, "reason") == "Stopped" || json_text(c, "reason") == "ExperimentStopped" ? "Stopped" : s;
+          state = json_text(c, "reason") == "Stopped" || json_text(c, "reason") == "ExperimentStopped" || json_text(c, "reason") == "Culled" ? "Stopped" : s;
         }
     }
   }

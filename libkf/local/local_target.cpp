@@ -14,6 +14,7 @@
 #include <random>
 
 #include "libkf/local/conditions.h"
+#include "libkf/local/culler.h"
 #include "libkf/local/experiment_status.h"
 #include "libkf/local/plan.h"
 #include "libkf/local/process.h"
@@ -218,8 +219,11 @@ target::Submitted LocalTarget::resume(const std::string& name, const Json& patch
 
 JobPlan LocalTarget::plan_for(const Json& object, const target::SubmitOptions& options, bool find_binaries) const {
   if (object.value("kind", "") == "Experiment") return plan_experiment(object, options, find_binaries);
-  if (object.value("kind", "") == "Notebook")
-    return plan_notebook(object, notebook_options(object, m_o.project_dir, find_binaries));
+  if (object.value("kind", "") == "Notebook") {
+    JobPlan plan = plan_notebook(object, notebook_options(object, m_o.project_dir, find_binaries));
+    plan.controller = to_json(cull_policy([](const char* name) { return std::getenv(name); }));
+    return plan;
+  }
   if (object.value("kind", "") != "InferenceService") return plan_job(object, job_options(find_binaries, options.supporting));
   const Json* runtime = nullptr;
   for (const auto& s : options.supporting)

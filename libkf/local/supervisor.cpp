@@ -14,6 +14,7 @@
 
 #include "libkf/http/http.h"
 #include "libkf/local/conditions.h"
+#include "libkf/local/culler.h"
 #include "libkf/local/controllers.h"
 #include "libkf/local/plan.h"
 #include "libkf/local/process.h"
@@ -77,6 +78,7 @@ public:
       }
       if (m_plan.service) check_ready();
       else read_progress();
+      if (m_plan.kind == "Notebook" && m_ready && !m_done) cull_if_idle();
       write_local();
       std::this_thread::sleep_for(m_o.poll);
     }
@@ -324,6 +326,31 @@ private:
     set_condition("Ready", m_plan.kind + " " + m_run + " is ready at " + m_plan.url + ".");
   }
 
+  // Kubeflow's culler (culler.h): a notebook idle for the policy's time is stopped and kept.
+  void cull_if_idle() {
+    const CullPolicy policy = cull_policy_from_json(m_plan.controller);
+    const auto now = std::chrono::steady_clock::now();
+    if (policy.idle_seconds <= 0 || !m_http || now - m_last_cull_check < std::chrono::duration<double>(policy.check_seconds))
+      return;
+    m_last_cull_check = now;
+    std::optional<double> idle;
+    try {
+      http::Request req;
+      req.url = m_plan.ready_url;
+      req.timeout = std::chrono::seconds(2);
+      const auto resp = m_http->perform(req);
+      if (resp.status == 200) idle = idle_seconds(resp.body, now_ms() / 1000);
+    } catch (const Error&) {
+    }
+    if (!idle || *idle < policy.idle_seconds) return;
+    stop_all();
+    m_object["metadata"]["annotations"]["kubeflow-resource-stopped"] = now_rfc3339();
+    finish("Failed", "Culled",
+           "Notebook " + m_run + " was culled: idle for " + std::to_string(static_cast<long>(*idle)) +
+               " s (ENABLE_CULLING, CULL_IDLE_TIME " + std::to_string(static_cast<long>(policy.idle_seconds)) + " s)",
+           "Stopped");
+  }
+
   // What a service serves: the model directory (its kf.Model artifact, shared with the run that trained it).
   void record_model_input() {
     std::filesystem::path dir = arg_value("--model-dir");
@@ -516,7 +543,7 @@ private:
   int m_restarts = 0;
   bool m_done = false, m_succeeded = false, m_ready = false;
   std::unique_ptr<http::Client> m_http; // a service's readiness probe
-  std::chrono::steady_clock::time_point m_last_probe;
+  std::chrono::steady_clock::time_point m_last_probe, m_last_cull_check;
   struct Final { std::string type, reason, message, state; } m_final;
   std::string m_local_failed;
   std::string m_start_error; // a replica that could not start

@@ -90,7 +90,28 @@ run_kf stop demo-lab-9
 expect_eq "stop: no such run" "error: no run demo-lab-9" "$ERR"
 run_kf delete demo-lab-1
 
-# 5. No Jupyter on this machine: refused, nothing left behind.
+# 5. Idle culling, as the notebook controller's ENABLE_CULLING/CULL_IDLE_TIME/
+#    IDLENESS_CHECK_PERIOD (minutes; here a few seconds): stopped and kept.
+ENABLE_CULLING=true CULL_IDLE_TIME=0.05 IDLENESS_CHECK_PERIOD=0.01 run_kf notebook --detach
+expect_eq "culling: exit code" 0 "$RC"
+state=""
+for _ in $(seq 300); do
+  state=$("$KF" status demo-lab-1 -o json | json 'd["state"]')
+  [ "$state" = Stopped ] && break
+  sleep 0.1
+done
+expect_eq "culling: stopped" "Stopped" "$state"
+run_kf status demo-lab-1 -o json
+expect_eq "culling: reason" "Culled" "$(json 'd["status"]["conditions"][-1]["reason"]' <<<"$OUT")"
+grep -q 'was culled: idle for [0-9]* s (ENABLE_CULLING, CULL_IDLE_TIME 3 s)$' <<<"$(json 'd["status"]["conditions"][-1]["message"]' <<<"$OUT")" ||
+  fail "culling: message: $OUT"
+[ -f .kf/runs/demo-lab-1/object.json ] && grep -q '"kubeflow-resource-stopped"' .kf/runs/demo-lab-1/object.json ||
+  fail "culling: no kubeflow-resource-stopped annotation"
+run_kf delete demo-lab-1
+ENABLE_CULLING=true CULL_IDLE_TIME=soon run_kf notebook --detach
+expect_eq "culling: a bad CULL_IDLE_TIME" "error: CULL_IDLE_TIME=soon: must be a positive number of minutes" "$ERR"
+
+# 6. No Jupyter on this machine: refused, nothing left behind.
 mkdir "$WORK/bin"
 before=$(ls .kf/runs 2>/dev/null | sort)
 set +e

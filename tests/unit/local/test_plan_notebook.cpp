@@ -1,7 +1,11 @@
 // A Kubeflow Notebook planned for this machine's Jupyter (libkf/local/plan_notebook.cpp).
 #include <doctest/doctest.h>
 
+#include <map>
+
+#include "libkf/local/culler.h"
 #include "libkf/local/plan.h"
+#include "libkf/util/clock.h"
 #include "libkf/util/error.h"
 
 using namespace kf;
@@ -79,4 +83,27 @@ TEST_CASE("notebook: no Jupyter on this machine, no containers: refused naming t
   nb["spec"]["template"]["spec"]["containers"] = Json::array();
   CHECK_THROWS_WITH_AS(local::plan_notebook(nb, options("notebook")), "Notebook \"lab\": spec.template.spec.containers: no containers",
                        FieldError);
+}
+
+TEST_CASE("culler: the notebook controller's variables, in minutes - Jupyter's last_activity") {
+  std::map<std::string, std::string> env;
+  auto get = [&env](const char* name) -> const char* {
+    const auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  CHECK(local::cull_policy(get).idle_seconds == 0); // off unless ENABLE_CULLING=true
+  env["ENABLE_CULLING"] = "true";
+  CHECK(local::cull_policy(get).idle_seconds == 1440 * 60);
+  CHECK(local::cull_policy(get).check_seconds == 60);
+  env["CULL_IDLE_TIME"] = "0.5";
+  env["IDLENESS_CHECK_PERIOD"] = "2";
+  const auto p = local::cull_policy_from_json(local::to_json(local::cull_policy(get)));
+  CHECK(p.idle_seconds == 30);
+  CHECK(p.check_seconds == 120);
+  env["CULL_IDLE_TIME"] = "-1";
+  CHECK_THROWS_WITH_AS(local::cull_policy(get), "CULL_IDLE_TIME=-1: must be a positive number of minutes", UsageError);
+  CHECK(local::idle_seconds(R"({"started": "2026-12-05T05:00:00.000000Z", "last_activity": "2026-12-05T05:03:25.581000Z"})",
+                            *parse_rfc3339("2026-12-05T05:04:25Z")) == 60);
+  CHECK_FALSE(local::idle_seconds("not json", 0));
+  CHECK_FALSE(local::idle_seconds("{}", 0));
 }
