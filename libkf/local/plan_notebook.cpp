@@ -90,7 +90,7 @@ JobPlan plan_notebook(const Json& nb, const NotebookOptions& o) {
     r.env.emplace_back("PYTHONUNBUFFERED", "1");
     plan.replicas.push_back(std::move(r));
     const std::string base = "http://127.0.0.1:" + std::to_string(o.port) + prefix;
-    plan.url = base + (o.flavor == "lab" ? "/lab" : "/tree") + "?token=" + token;
+    plan.url = base + "/?token=" + token; // as Jupyter prints it: it opens the tree (lab: the lab)
     plan.ready_url = base + "/api/status?token=" + token;
     return plan;
   } catch (const FieldError& e) {

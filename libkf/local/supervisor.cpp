@@ -423,20 +423,14 @@ private:
 
   void write_local(bool force = false) {
     Json replicas = Json::array();
-    for (const auto& r : m_initializers)
-      replicas.push_back({{"name", r.plan.name},
-                          {"type", r.plan.type},
-                          {"pid", r.pid},
-                          {"state", r.state},
-                          {"restarts", 0},
-                          {"exitCode", r.exit_code >= 0 ? Json(r.exit_code) : Json(nullptr)}});
-    for (const auto& r : m_replicas)
-      replicas.push_back({{"name", r.plan.name},
-                          {"type", r.plan.type},
-                          {"pid", r.pid},
-                          {"state", r.state},
-                          {"restarts", r.starts > 0 ? r.starts - 1 : 0},
-                          {"exitCode", r.exit_code >= 0 ? Json(r.exit_code) : Json(nullptr)}});
+    for (const auto* list : {&m_initializers, &m_replicas})
+      for (const auto& r : *list)
+        replicas.push_back({{"name", r.plan.name},
+                            {"type", r.plan.type},
+                            {"pid", r.pid},
+                            {"state", r.state},
+                            {"restarts", r.starts > 0 ? r.starts - 1 : 0},
+                            {"exitCode", r.exit_code >= 0 ? Json(r.exit_code) : Json(nullptr)}});
     Json local = {{"supervisor", {{"pid", ::getpid()}}},
                   {"replicas", replicas},
                   {"restarts", m_restarts},

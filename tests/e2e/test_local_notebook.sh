@@ -33,9 +33,9 @@ async def main():
     while True:
         m = json.loads(await ws.read_message())
         if m.get("parent_header", {}).get("msg_id") == msg_id and m["msg_type"] == "execute_reply":
-            print(m["content"]["status"])
-            return
-print(ioloop.IOLoop.current().run_sync(main, timeout=60) or "", end="")
+            ws.close()
+            return m["content"]["status"]
+print(ioloop.IOLoop.current().run_sync(main, timeout=60))
 EOF
 }
 
@@ -46,10 +46,11 @@ cd demo
 run_kf notebook --detach
 expect_eq "notebook: exit code" 0 "$RC"
 url=$OUT
-base=${url%/tree?token=*}
+base=${url%/?token=*}
 token=${url#*token=}
 expect_eq "notebook: NB_PREFIX" "/notebook/default/demo-lab-1" "$(sed -E 's|http://127.0.0.1:[0-9]+||' <<<"$base")"
 [ ${#token} -ge 32 ] || fail "notebook: a short token: $token"
+expect_eq "notebook: the URL opens Jupyter" 200 "$(curl -s -L -o /dev/null -w '%{http_code}' "$url")"
 expect_eq "notebook: /api/status" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$base/api/status?token=$token")"
 expect_eq "notebook: no token, no access" 403 "$(curl -s -o /dev/null -w '%{http_code}' "$base/api/status")"
 run_kf status demo-lab-1 -o json
@@ -77,7 +78,7 @@ expect_eq "workspace: the kernel's file" "written by the kernel" "$(cat .kf/volu
 [ -f .kf/volumes/demo-lab-workspace/hello.ipynb ] || fail "workspace: no hello.ipynb"
 run_kf notebook --detach
 expect_eq "again: exit code" 0 "$RC"
-url=$OUT; base=${url%/tree?token=*}; token=${url#*token=}
+url=$OUT; base=${url%/?token=*}; token=${url#*token=}
 expect_eq "again: the workspace's notebooks" "from-kernel.txt hello.ipynb" \
   "$(curl -s "$base/api/contents?token=$token" | json '" ".join(sorted(c["name"] for c in d["content"]))')"
 # kf stop ends it and keeps the run, Stopped; kf notebook starts it again.

@@ -54,45 +54,20 @@ for i in 0 1 2; do
 done
 
 # 2. PyTorchJob: the operator's MASTER_ADDR/MASTER_PORT/WORLD_SIZE/RANK are what torch.distributed reads.
-cat >ddp.yaml <<'EOF'
-apiVersion: kubeflow.org/v1
-kind: PyTorchJob
-metadata:
-  name: ddp
-spec:
-  pytorchReplicaSpecs:
-    Master:
-      replicas: 1
-      restartPolicy: Never
-      template:
-        spec:
-          containers:
-          - name: pytorch
-            image: docker.io/pytorch/pytorch:latest
-            command: [python3, -c]
-            args:
-            - |
-              import torch, torch.distributed as dist
-              dist.init_process_group("gloo")
-              t = torch.tensor([float(dist.get_rank() + 1)])
-              dist.all_reduce(t)
-              print(f"rank {dist.get_rank()} of {dist.get_world_size()}: sum {t.item():.0f}")
-    Worker:
-      replicas: 2
-      restartPolicy: Never
-      template:
-        spec:
-          containers:
-          - name: pytorch
-            image: docker.io/pytorch/pytorch:latest
-            command: [python3, -c]
-            args:
-            - |
-              import torch, torch.distributed as dist
-              dist.init_process_group("gloo")
-              t = torch.tensor([float(dist.get_rank() + 1)])
-              dist.all_reduce(t)
-              print(f"rank {dist.get_rank()} of {dist.get_world_size()}: sum {t.item():.0f}")
+python3 - >ddp.yaml <<'EOF'
+import sys, yaml
+program = """import torch, torch.distributed as dist
+dist.init_process_group("gloo")
+t = torch.tensor([float(dist.get_rank() + 1)])
+dist.all_reduce(t)
+print(f"rank {dist.get_rank()} of {dist.get_world_size()}: sum {t.item():.0f}")
+"""
+def replicas(n):
+    container = {"name": "pytorch", "image": "docker.io/pytorch/pytorch:latest", "command": ["python3", "-c"], "args": [program]}
+    return {"replicas": n, "restartPolicy": "Never", "template": {"spec": {"containers": [container]}}}
+job = {"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob", "metadata": {"name": "ddp"},
+       "spec": {"pytorchReplicaSpecs": {"Master": replicas(1), "Worker": replicas(2)}}}
+yaml.safe_dump(job, sys.stdout, sort_keys=False)
 EOF
 run_kf submit -f ddp.yaml
 expect_eq "pytorchjob: exit code" 0 "$RC"
@@ -241,6 +216,30 @@ done
 [ -s .kf/runs/demo-train-1/output/model.safetensors ] || fail "v2 train: no model"
 run_kf status demo-train-1 -o json
 expect_eq "v2 train: accuracy is a number" "True" "$(json 'isinstance(d["metrics"]["accuracy"], float)' <<<"$OUT")"
+# The project's own command: torchrun with real PyTorch on the 3 nodes (kf-trainer's
+# flags follow the program as its arguments; torchrun's --redirects/--tee as in 1.).
+cat >v2-torch.yaml <<'YAML'
+spec:
+  training:
+    command:
+      - torchrun
+      - --redirects=1
+      - --tee=1
+      - --no_python
+      - python3
+      - -c
+      - |
+        import torch, torch.distributed as dist
+        dist.init_process_group("gloo")
+        t = torch.ones(1)
+        dist.all_reduce(t)
+        print(f"rank {dist.get_rank()} of {dist.get_world_size()}: sum {t.item():.0f}")
+YAML
+run_kf train -f v2.yaml -f v2-torch.yaml
+expect_eq "v2 torchrun: exit code" 0 "$RC"
+seen=""
+for i in 0 1 2; do seen+="$(grep -o 'rank [0-9] of 3: sum 3' ".kf/runs/demo-train-2/logs/node-$i.log") / "; done
+expect_eq "v2 torchrun: every node in one world" "rank 0 of 3: sum 3 / rank 1 of 3: sum 3 / rank 2 of 3: sum 3 / " "$seen"
 run_kf tune -f v2.yaml
 expect_eq "v2 tune: exit code" 0 "$RC"
 run_kf status demo-tune-1 -o json

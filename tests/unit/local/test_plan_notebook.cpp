@@ -49,7 +49,7 @@ TEST_CASE("notebook: jupyter notebook 6 under NB_PREFIX, the PVC a directory of 
   CHECK(r.env.front() == std::pair<std::string, std::string>{"A", "b"});
   CHECK(r.env[1] == std::pair<std::string, std::string>{"NB_PREFIX", "/notebook/ml/lab"});
   CHECK(plan.volumes == std::vector<std::string>{"/p/.kf/volumes/lab-ws"});
-  CHECK(plan.url == "http://127.0.0.1:8890/notebook/ml/lab/tree?token=t0k");
+  CHECK(plan.url == "http://127.0.0.1:8890/notebook/ml/lab/?token=t0k");
   CHECK(plan.ready_url == "http://127.0.0.1:8890/notebook/ml/lab/api/status?token=t0k");
   const auto back = local::plan_from_json(local::to_json(plan));
   CHECK(back.ready_url == plan.ready_url);
@@ -68,7 +68,7 @@ TEST_CASE("notebook: jupyter lab's ServerApp flags - JUPYTER_TOKEN from the env 
   CHECK(argv[8] == "--ServerApp.root_dir=work");
   CHECK(argv.back() == "--allow-root");
   CHECK(plan.volumes == std::vector<std::string>{"work"});
-  CHECK(plan.url == "http://127.0.0.1:8890/notebook/ml/lab/lab?token=mine");
+  CHECK(plan.url == "http://127.0.0.1:8890/notebook/ml/lab/?token=mine");
 }
 
 TEST_CASE("notebook: no Jupyter on this machine, no containers: refused naming the Notebook and field") {
