@@ -170,6 +170,8 @@ Summary notebook(const Json& object, const Json& status) {
   Summary s;
   s.state = number(status, "readyReplicas") > 0 ? "Ready" : "Pending";
   if (s.state == "Ready") s.url = text(status, "url"); // the local target's: Jupyter with its token
+  s.message = latest_message(status);
+  if (s.message.empty() && s.state == "Ready") s.message = "its pod is ready";
   s.settled = s.succeeded = s.state == "Ready";
   s.progress = std::to_string(number(status, "readyReplicas")) + "/1 ready";
   return s;
