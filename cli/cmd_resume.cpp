@@ -35,17 +35,19 @@ void add_resume(CLI::App& app, Globals& g) {
   auto sets = std::make_shared<std::vector<std::string>>();
   auto run = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("resume", "Continue an Experiment that ended or whose kf was killed, keeping its "
-                                           "finished trials (optionally with more trials)");
-  hint(cmd->add_option("run", *run, "The Experiment's run, or @latest")->required(), Hint{{}, "run"});
+                                           "finished trials (optionally with more trials); run a suspended TrainJob");
+  hint(cmd->add_option("run", *run, "The Experiment's or suspended TrainJob's run, or @latest")->required(), Hint{{}, "run"});
   cmd->add_option("--set", *sets, "Change the object first: PATH=VALUE under spec (repeatable), as maxTrialCount=20")
       ->type_name("PATH=VALUE");
   cmd->add_flag("-d,--detach", flags->detach, "Return once it runs again; follow it with kf status / kf logs");
   cmd->footer("The trials that finished are kept; trials still running under their own supervisors are adopted; the "
               "suggestion algorithm continues from all of them, and the total never exceeds maxTrialCount (Katib's "
-              "resumePolicy LongRunning).\n\n"
+              "resumePolicy LongRunning). A TrainJob submitted with spec.suspend: true waits, Suspended, until kf "
+              "resume sets it false (its Suspended condition turns False, reason Resumed, as the Trainer's).\n\n"
               "Examples:\n"
               "  kf resume demo-tune-1\n"
-              "  kf resume demo-tune-1 --set maxTrialCount=24");
+              "  kf resume demo-tune-1 --set maxTrialCount=24\n"
+              "  kf resume my-trainjob-1");
   on_run(*cmd, g, [flags, sets, run](Session& s) {
     auto pt = s.open();
     const auto resumed = pt.target->resume(*run, merge_patch(*sets));

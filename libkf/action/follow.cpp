@@ -26,7 +26,7 @@ FollowResult follow(target::Target& t, const std::string& run, const FollowOptio
   }
   r.run = t.describe(run).front();
   const std::string state = r.run.value("state", ""); // as kf status says it
-  r.exit_code = state == "Succeeded" || state == "Ready" || state == "Complete" ? 0 : 1;
+  r.exit_code = state == "Succeeded" || state == "Ready" || state == "Complete" || state == "Suspended" ? 0 : 1;
   return r;
 }
 

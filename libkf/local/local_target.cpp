@@ -175,8 +175,10 @@ target::Submitted LocalTarget::resume(const std::string& name, const Json& patch
   auto object = get(run); // a lost supervisor is recorded as such first
   if (!object) throw Error("run " + str::quote(run) + " does not exist (kf status lists the runs)");
   const std::string kind = object->value("kind", "");
+  if (kind == "TrainJob") return resume_trainjob(run, *object, patch);
   if (kind != "Experiment")
-    throw UsageError("kf resume continues an Experiment; a " + kind + " starts again: kf train, kf submit -f");
+    throw UsageError("kf resume continues an Experiment or a suspended TrainJob; a " + kind +
+                     " starts again: kf train, kf submit -f");
   std::optional<FileLock> lock;
   lock.emplace(dir.lock(), false);
   if (!lock->locked()) throw UsageError("run " + run + " is still running (kf status " + run + ")");
@@ -212,6 +214,32 @@ target::Submitted LocalTarget::resume(const std::string& name, const Json& patch
     metadata::Runs(metadata_db(m_o.project_dir)).set_state(run, "Restarting", "resumed");
   } catch (const Error&) {
   }
+  lock.reset(); // the new supervisor's to take
+  start_supervisor(dir);
+  return {run, resumed, dir.root.string()};
+}
+
+// A suspended TrainJob runs: spec.suspend false (and the patch), the
+// Suspended condition False with reason Resumed, as the Trainer has it.
+target::Submitted LocalTarget::resume_trainjob(const std::string& run, const Json& object, const Json& patch) {
+  const RunDir dir{run_dir(run)};
+  if (target::state_of(object) != "Suspended")
+    throw UsageError("run " + run + " is not suspended (" + target::summarize(object).state +
+                     "); a TrainJob starts again: kf train, kf submit -f");
+  if (!patch.empty()) throw UsageError("a suspended TrainJob resumes as it was submitted: kf resume " + run + " takes no --set");
+  std::optional<FileLock> lock;
+  lock.emplace(dir.lock(), false);
+  if (!lock->locked()) throw UsageError("run " + run + " is still starting (kf status " + run + ")");
+  Json resumed = object;
+  resumed["spec"]["suspend"] = false;
+  const std::string now = now_rfc3339();
+  for (auto& c : resumed["status"]["conditions"])
+    if (c.value("type", "") == "Suspended")
+      c = {{"type", "Suspended"}, {"status", "False"}, {"reason", "Resumed"}, {"message", "TrainJob is resumed"},
+           {"lastUpdateTime", now}, {"lastTransitionTime", now}};
+  write_json(dir.object(), resumed);
+  std::error_code ec;
+  std::filesystem::remove(dir.local(), ec);
   lock.reset(); // the new supervisor's to take
   start_supervisor(dir);
   return {run, resumed, dir.root.string()};
@@ -305,7 +333,8 @@ std::optional<Json> LocalTarget::get(const std::string& name) const {
   // A supervisor that died without finishing (kill -9, a reboot) leaves a
   // run that looks alive: whoever notices records it, holding the lock.
   std::error_code ec;
-  if (!target::is_finished(*object) && stdfs::exists(dir.local(), ec) && !is_locked(dir.lock())) {
+  if (!target::is_finished(*object) && target::state_of(*object) != "Suspended" && stdfs::exists(dir.local(), ec) &&
+      !is_locked(dir.lock())) {
     FileLock lock(dir.lock(), false);
     if (lock.locked()) {
       object = read_json(dir.object());

@@ -232,8 +232,6 @@ JobPlan plan_trainjob(const Json& trainjob, const Json& runtime, const PlanOptio
   const Json& spec = json_field(trainjob, "spec");
   const std::string rt_name = json_text(json_field(runtime, "metadata"), "name");
   check_runtime(runtime, rt_name);
-  if (json_field(spec, "suspend") == Json(true))
-    throw FieldError("spec.suspend", "a suspended TrainJob does not run on the local target (set it to false)");
   if (!json_field(spec, "runtimePatches").is_null() || !json_field(spec, "podSpecOverrides").is_null())
     throw FieldError(spec.contains("runtimePatches") ? "spec.runtimePatches" : "spec.podSpecOverrides",
                      "runtime patches are not applied by the local target");

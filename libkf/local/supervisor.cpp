@@ -23,6 +23,7 @@
 #include "libkf/metadata/runs.h"
 #include "libkf/util/clock.h"
 #include "libkf/util/error.h"
+#include "libkf/util/json_field.h"
 #include "libkf/util/subprocess.h"
 
 namespace kf::local {
@@ -55,6 +56,14 @@ public:
   }
 
   int run() {
+    if (m_trainjob && json_field(json_field(m_object, "spec"), "suspend") == Json(true)) {
+      // Suspended: nothing runs until kf resume sets spec.suspend false and starts a supervisor again.
+      local::set_condition(m_object["status"], "Suspended", "Suspended", "TrainJob is suspended", now_rfc3339());
+      write_json(m_dir.object(), m_object);
+      metadata([&](metadata::Runs& runs) { runs.set_state(m_run, "Suspended", "TrainJob is suspended"); });
+      say("TrainJob " + m_run + " is suspended");
+      return 0;
+    }
     if (const int epochs = std::atoi(arg_value("--epochs").c_str()); epochs > 0) m_progress.set_epochs(epochs);
     m_started = std::chrono::steady_clock::now();
     if (m_trainjob) set_condition("Created", "Succeeded to create Jobs", "JobsCreationSucceeded");

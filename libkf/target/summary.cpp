@@ -105,7 +105,8 @@ Summary train_job(const Json& object, const Json& status) {
     }
   if (s.state != "Complete" && s.state != "Failed" && s.state != "Suspended") s.state = active > 0 ? "Running" : "Pending";
   s.message = latest_message(status);
-  s.finished = s.settled = s.state == "Complete" || s.state == "Failed";
+  s.finished = s.state == "Complete" || s.state == "Failed";
+  s.settled = s.finished || s.state == "Suspended"; // where it was asked to be: nothing runs until resumed
   s.succeeded = s.state == "Complete";
   for (const auto& j : jobs) s.progress += (s.progress.empty() ? "" : "; ") + j;
   return s;

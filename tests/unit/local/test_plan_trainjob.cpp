@@ -172,9 +172,6 @@ TEST_CASE("trainjob: refusals name the TrainJob's field, or the runtime's") {
                       "cannot know the entrypoint of image \"pytorch/pytorch:2.13.0-cuda13.0-cudnn9-runtime\": give the command");
   job = trainjob({{"command", {"torchrun", "x.py"}}, {"numNodes", 0}});
   CHECK(fails(job) == "TrainJob \"tj\": spec.trainer.numNodes: must be a positive integer, not 0");
-  job = trainjob({{"command", {"torchrun", "x.py"}}});
-  job["spec"]["suspend"] = true;
-  CHECK(fails(job) == "TrainJob \"tj\": spec.suspend: a suspended TrainJob does not run on the local target (set it to false)");
   job = trainjob({{"command", {"python3", "x.py"}}});
   job["spec"]["runtimeRef"] = {{"name", "torch-with-dataset-init"}, {"kind", "TrainingRuntime"}};
   CHECK(fails(job, {runtime_with_initializer(false)}) ==
