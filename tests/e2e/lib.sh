@@ -32,6 +32,18 @@ golden() {
   fi
 }
 
+# json EXPR: EXPR (Python) of the JSON document on stdin, bound to d; printed.
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# wait_for WHAT COMMAND...: polls until the command succeeds; readiness, not a
+# timing check (up to a minute on a loaded machine), else a failure naming WHAT.
+wait_for() {
+  local what=$1; shift
+  for _ in $(seq 1200); do "$@" && return 0; sleep 0.05; done
+  fail "timed out waiting for $what"
+  return 1
+}
+
 # run_kf: runs kf, capturing stdout, stderr and the exit code in OUT, ERR, RC.
 run_kf() {
   set +e

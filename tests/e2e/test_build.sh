@@ -30,7 +30,6 @@ cleanup() {
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 count() { grep -c -- "$1" <<<"$2" || true; }
 
 # start_registry NAME PORT [tls]: Debian's docker-registry with its data under $WORK/NAME;

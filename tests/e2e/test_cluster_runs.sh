@@ -8,7 +8,6 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/kube_sim.sh"
 CRDS="${KF_UPSTREAM_CRDS:-$KF_SOURCE_DIR/third_party/crds}"
 GOLDEN="$KF_SOURCE_DIR/tests/golden/cluster"
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 # Ages, times and commits differ from run to run (and so do column widths): the rest of a table is golden.
 normalize() { sed -E 's/ [0-9]+(s|m[0-9]{2}s) / AGE /; s/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z/TIME/g; s/ [0-9a-f]{7}\+?$/ COMMIT/; s/ +/ /g'; }
 

@@ -17,17 +17,6 @@ if [ -z "$KUBECTL" ]; then
 fi
 SECRET=kf-secret-token-4711
 
-# wait_for WHAT COMMAND...: readiness, not a timing check (up to a minute on a loaded machine).
-wait_for() {
-  local what=$1 i
-  shift
-  for i in $(seq 1 1200); do
-    if "$@"; then return 0; fi
-    sleep 0.05
-  done
-  fail "timed out waiting for $what"
-  return 1
-}
 
 # cm NAME VALUE: a ConfigMap manifest in the default namespace, written to $WORK/cm/NAME.yaml.
 cm() {

@@ -7,7 +7,6 @@
 source "$(dirname "$0")/lib.sh"
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
 cd "$WORK"
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 # job NAME RESTART_POLICY COMMAND [SPEC_LINE...]: a Job manifest on stdout.
 job() {
   local name=$1 policy=$2 command=$3; shift 3

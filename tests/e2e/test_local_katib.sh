@@ -12,14 +12,6 @@ export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT
 command -v python3 >/dev/null || skip "python3 is not installed"
 KATIB=$KF_SOURCE_DIR/tests/testdata/katib
 cd "$WORK"
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-# wait_for WHAT COMMAND...: polls (up to 60 s) until the command succeeds.
-wait_for() {
-  local what=$1; shift
-  for _ in $(seq 600); do "$@" && return 0; sleep 0.1; done
-  fail "timed out waiting for $what"
-  return 1
-}
 runs() { ls .kf/runs 2>/dev/null | sort; }
 started() { sed -n 's/^run \([^ ]*\) started (Experiment, local) in .*/\1/p' <<<"$ERR"; }
 

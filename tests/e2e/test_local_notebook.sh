@@ -11,7 +11,6 @@ export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT
 export PATH=/usr/bin:$PATH # Debian's jupyter and its python3 (tornado)
 command -v jupyter-notebook >/dev/null || die "jupyter-notebook is not installed (scripts/install-deps.sh installs it)"
 cd "$WORK"
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 # kernel_run BASE TOKEN CODE: opens hello.ipynb as a browser does (a session: its kernel), runs CODE
 # in that kernel through the server's websocket; prints the reply's status.
 kernel_run() {

@@ -7,13 +7,6 @@ export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT
 : "${KF_TRAINER:?set KF_TRAINER}" "${KF_SERVER:?set KF_SERVER to the kf-server binary}"
 [ -d /usr/share/datasets/fashion-mnist ] || { echo "dataset-fashion-mnist is not installed" >&2; exit 1; }
 cd "$WORK"
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-wait_for() {
-  local what=$1; shift
-  for _ in $(seq 300); do "$@" && return 0; sleep 0.1; done
-  fail "timed out waiting for $what"
-  return 1
-}
 
 "$KF" init demo >/dev/null 2>&1
 cd demo

@@ -9,14 +9,6 @@ export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT
 [ -d /usr/share/datasets/fashion-mnist ] || { echo "dataset-fashion-mnist is not installed" >&2; exit 1; }
 cd "$WORK"
 t() { timeout 120 "$@"; }
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-# wait_for WHAT COMMAND...: polls (up to 60 s) until the command succeeds.
-wait_for() {
-  local what=$1; shift
-  for _ in $(seq 600); do "$@" && return 0; sleep 0.1; done
-  fail "timed out waiting for $what"
-  return 1
-}
 alive() { kill -0 "$1" 2>/dev/null; }
 
 "$KF" init demo >/dev/null 2>&1

@@ -19,7 +19,6 @@ export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT
 export PATH=/usr/bin:$PATH
 /usr/bin/python3 -c 'import torch' 2>/dev/null || die "python3-torch is not installed (scripts/install-deps.sh installs it)"
 cd "$WORK"
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 "$KF" init demo >/dev/null 2>&1
 cd demo

@@ -9,7 +9,6 @@ export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT
 : "${KF_TRAINER:?set KF_TRAINER to the kf-trainer binary}"
 [ -d /usr/share/datasets/fashion-mnist ] || { echo "dataset-fashion-mnist is not installed" >&2; exit 1; }
 cd "$WORK"
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 "$KF" init demo >/dev/null 2>&1
 cd demo
 quick=(--set tuning.maxTrials=6 --set training.hyperparameters.epochs=1 --set training.hyperparameters.train-limit=2000
