@@ -201,10 +201,13 @@ void check_runtime(const Json& runtime, const std::string& name) {
 } // namespace
 
 std::vector<Json> builtin_training_runtimes() {
-  std::vector<Json> out;
-  const auto text = embedded::find("manifests/torch-distributed.yaml");
-  if (text) out.push_back(yaml::to_json(yaml::parse(*text, "manifests/torch-distributed.yaml")));
-  return out;
+  static const std::vector<Json> runtimes = [] { // parsed once: every job's plan options carry them
+    std::vector<Json> out;
+    const auto text = embedded::find("manifests/torch-distributed.yaml");
+    if (text) out.push_back(yaml::to_json(yaml::parse(*text, "manifests/torch-distributed.yaml")));
+    return out;
+  }();
+  return runtimes;
 }
 
 const Json& find_training_runtime(const Json& trainjob, const std::vector<Json>& runtimes) {

@@ -47,6 +47,7 @@ public:
       : m_o(o), m_dir{o.run_dir}, m_plan(plan_from_json(*read_json(m_dir.plan()))), m_object(*read_json(m_dir.object())) {
     for (const auto& r : m_plan.replicas) m_replicas.push_back(Replica{r});
     m_trainjob = m_plan.kind == "TrainJob";
+    if (m_plan.kind == "Notebook") m_cull = cull_policy_from_json(m_plan.controller);
     m_run = m_object["metadata"].value("name", m_plan.name);
     try {
       m_runs = std::make_unique<metadata::Runs>(o.metadata_db);
@@ -337,7 +338,7 @@ private:
 
   // Kubeflow's culler (culler.h): a notebook idle for the policy's time is stopped and kept.
   void cull_if_idle() {
-    const CullPolicy policy = cull_policy_from_json(m_plan.controller);
+    const CullPolicy& policy = m_cull;
     const auto now = std::chrono::steady_clock::now();
     if (policy.idle_seconds <= 0 || !m_http || now - m_last_cull_check < std::chrono::duration<double>(policy.check_seconds))
       return;
@@ -542,6 +543,7 @@ private:
   std::vector<Replica> m_replicas;
   std::vector<Replica> m_initializers;
   bool m_trainjob = false;
+  CullPolicy m_cull; // a notebook's idle culling (off: idle_seconds 0)
   std::chrono::steady_clock::time_point m_started;
   int m_restarts = 0;
   bool m_done = false, m_succeeded = false, m_ready = false;
