@@ -333,8 +333,7 @@ std::optional<Json> LocalTarget::get(const std::string& name) const {
   // A supervisor that died without finishing (kill -9, a reboot) leaves a
   // run that looks alive: whoever notices records it, holding the lock.
   std::error_code ec;
-  if (!target::is_finished(*object) && target::state_of(*object) != "Suspended" && stdfs::exists(dir.local(), ec) &&
-      !is_locked(dir.lock())) {
+  if (!target::is_finished(*object) && stdfs::exists(dir.local(), ec) && !is_locked(dir.lock())) {
     FileLock lock(dir.lock(), false);
     if (lock.locked()) {
       object = read_json(dir.object());

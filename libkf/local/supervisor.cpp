@@ -59,6 +59,7 @@ public:
   int run() {
     if (m_trainjob && json_field(json_field(m_object, "spec"), "suspend") == Json(true)) {
       // Suspended: nothing runs until kf resume sets spec.suspend false and starts a supervisor again.
+      // No local.json is written: a run without one is not taken for a lost supervisor's.
       local::set_condition(m_object["status"], "Suspended", "Suspended", "TrainJob is suspended", now_rfc3339());
       write_json(m_dir.object(), m_object);
       metadata([&](metadata::Runs& runs) { runs.set_state(m_run, "Suspended", "TrainJob is suspended"); });
