@@ -1,0 +1,55 @@
+#pragma once
+// What Argo does to the text of a template before it runs it: {{ }} tags
+// replaced from a scope of names ("inputs.parameters.message",
+// "tasks.A.outputs.result", "workflow.name", "item"), {{= expr }} tags
+// evaluated (expr.h) in that scope made into nested maps; and a DAG task's
+// `depends` logic ("A && (B.Failed || C.Skipped)") over its dependencies'
+// outcomes.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "libkf/util/json.h"
+
+namespace kf::workflow {
+
+using Scope = std::map<std::string, std::string>;
+
+// The scope as expr sees it: "a.b.c" -> {"a": {"b": {"c": ...}}}.
+Json expression_env(const Scope& scope);
+
+// Replaces every {{name}} and {{= expr}} in `text`. A tag that cannot be
+// resolved stays as it is when `allow_unresolved`; otherwise a name Argo
+// would know (inputs., outputs., steps., tasks., workflow., item, pod.,
+// node., retries) that is missing, or an expression that fails, throws
+// kf::Error "unable to resolve {{tag}}".
+std::string substitute(std::string_view text, const Scope& scope, bool allow_unresolved);
+
+// substitute() on every string of a JSON document (keys stay).
+Json substitute_all(const Json& document, const Scope& scope, bool allow_unresolved);
+
+// The outcome of a finished dependency, as `depends` reads it.
+struct Outcome {
+  std::string phase;          // Succeeded, Failed, Error, Skipped, Omitted
+  bool daemoned = false;
+  bool any_succeeded = false; // a task group (a loop): one of its items succeeded
+  bool all_failed = false;    // ... every item failed
+};
+
+// The task names a depends expression mentions, in order, without duplicates.
+std::vector<std::string> depends_tasks(std::string_view depends);
+
+// Evaluates `depends`: "A" means A.Succeeded || A.Skipped || A.Daemoned;
+// A.Succeeded, .Failed, .Errored, .Skipped, .Omitted, .Daemoned,
+// .AnySucceeded, .AllFailed; && || ! and parentheses. `outcome` gives each
+// named task's outcome. Throws kf::Error for a malformed expression.
+bool evaluate_depends(std::string_view depends, const std::function<Outcome(const std::string&)>& outcome);
+
+// `dependencies: [A, B]` as a depends expression ("A && B").
+std::string depends_of(const std::vector<std::string>& dependencies);
+
+} // namespace kf::workflow
