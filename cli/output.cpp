@@ -68,17 +68,31 @@ void print_objects(const std::vector<Json>& objects, const std::string& format) 
   std::cout << yaml::emit_all(docs);
 }
 
+// The columns a cell takes on a terminal: colour escapes take none, a UTF-8
+// character (argo get's ✔ ✖ ○) one.
+std::size_t display_width(const std::string& s) {
+  std::size_t w = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\033') {
+      while (i < s.size() && s[i] != 'm') ++i;
+      continue;
+    }
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) ++w;
+  }
+  return w;
+}
+
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
                  std::ostream& os) {
   std::vector<std::size_t> width(header.size());
-  for (std::size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
+  for (std::size_t i = 0; i < header.size(); ++i) width[i] = display_width(header[i]);
   for (const auto& r : rows)
-    for (std::size_t i = 0; i < r.size() && i < width.size(); ++i) width[i] = std::max(width[i], r[i].size());
+    for (std::size_t i = 0; i < r.size() && i < width.size(); ++i) width[i] = std::max(width[i], display_width(r[i]));
   auto line = [&](const std::vector<std::string>& cells) {
     std::string out;
     for (std::size_t i = 0; i < cells.size(); ++i) {
       out += cells[i];
-      if (i + 1 < cells.size()) out += std::string(width[i] - cells[i].size() + 3, ' ');
+      if (i + 1 < cells.size()) out += std::string(width[i] - display_width(cells[i]) + 3, ' ');
     }
     os << out << '\n';
   };

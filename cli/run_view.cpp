@@ -353,14 +353,21 @@ void print_run_detail(const Json& r, bool color, std::ostream& out) {
   detail_records(r, out);
 }
 
+// As argo get draws them: a symbol for the phase, indented by depth.
 void print_workflow_nodes(const Json& nodes, bool color, std::ostream& out) {
+  std::vector<std::vector<std::string>> rows;
   for (const auto& n : nodes) {
     const std::string phase = n.value("phase", "");
-    out << "  " << std::string(static_cast<std::size_t>(2 * n.value("depth", 0)), ' ') << (n.value("depth", 0) > 0 ? "└ " : "")
-        << n.value("name", "") << "  " << paint(color, state_color(phase), phase);
-    if (!n.value("message", "").empty()) out << "  " << n.value("message", "");
-    out << '\n';
+    const char* symbol = phase == "Succeeded" ? "✔" : phase == "Failed" ? "✖" : phase == "Error" ? "⚠" :
+                         phase == "Skipped" || phase == "Omitted" ? "○" : phase == "Running" ? "●" : "◷";
+    const int depth = n.value("depth", 0);
+    std::string step = "  " + std::string(static_cast<std::size_t>(2 * depth), ' ') + paint(color, state_color(phase), symbol) + " " + n.value("name", "");
+    std::string duration = n.contains("duration") && n.value("type", "") != "StepGroup" ? duration_text(n.value("duration", 0.0)) : "";
+    std::string message = n.value("message", "");
+    if (n.value("cached", false)) duration = "cached";
+    rows.push_back({step, n.value("template", ""), duration, message});
   }
+  print_table({"  STEP", "TEMPLATE", "DURATION", "MESSAGE"}, rows, out);
 }
 
 } // namespace kf::cli

@@ -16,6 +16,8 @@
 #include "contract/progress.h"
 #include "libkf/target/katib.h"
 #include "libkf/target/summary.h"
+#include "libkf/target/workflow_tree.h"
+#include "libkf/util/clock.h"
 #include "libkf/util/error.h"
 #include "libkf/util/json_field.h"
 #include "libkf/util/strings.h"
@@ -43,32 +45,6 @@ Json last_epoch_metrics(const std::string& log) {
       out = Json::object();
       for (const auto& [name, value] : m->values) out[name] = value;
     }
-  return out;
-}
-
-// An Argo workflow's nodes as a tree, depth first from the workflow's own node.
-void walk_nodes(const Json& nodes, const std::string& id, int depth, Json& out, int guard = 0) {
-  if (!nodes.contains(id) || guard > 1000) return;
-  const Json& n = nodes[id];
-  out.push_back({{"name", text(n, "displayName").empty() ? text(n, "name") : text(n, "displayName")},
-                 {"type", text(n, "type")},
-                 {"phase", text(n, "phase")},
-                 {"message", text(n, "message")},
-                 {"depth", depth}});
-  const Json& children = at(n, "children");
-  if (children.is_array())
-    for (const auto& c : children)
-      if (c.is_string()) walk_nodes(nodes, c.get<std::string>(), depth + 1, out, guard + 1);
-}
-
-Json workflow_tree(const Json& object) {
-  Json out = Json::array();
-  const Json& nodes = at(at(object, "status"), "nodes");
-  if (!nodes.is_object()) return out;
-  const std::string root = text(at(object, "metadata"), "name");
-  if (nodes.contains(root)) walk_nodes(nodes, root, 0, out);
-  else
-    for (auto it = nodes.begin(); it != nodes.end(); ++it) walk_nodes(nodes, it.key(), 0, out);
   return out;
 }
 
@@ -105,7 +81,7 @@ Json view(const Json& object, const std::string& target_name, bool full) {
   }
   if (full) {
     if (status.contains("conditions")) v["conditions"] = status["conditions"];
-    if (text(object, "kind") == "Workflow") v["nodes"] = workflow_tree(object);
+    if (text(object, "kind") == "Workflow") v["nodes"] = target::workflow_tree(object, now_ms() / 1000);
   }
   v["status"] = status.is_null() ? Json::object() : status;
   return v;

@@ -10,6 +10,7 @@
 #include "libkf/metadata/runs.h"
 #include "libkf/target/katib.h"
 #include "libkf/target/summary.h"
+#include "libkf/target/workflow_tree.h"
 #include "libkf/util/clock.h"
 #include "libkf/util/error.h"
 #include "libkf/util/json_field.h"
@@ -96,6 +97,13 @@ Json view(const metadata::RunRecord* rec, const std::optional<Json>& object, con
           state = json_text(c, "reason") == "Stopped" || json_text(c, "reason") == "ExperimentStopped" || json_text(c, "reason") == "Culled" ? "Stopped" : s;
         }
     }
+  }
+  if (object && json_text(*object, "kind") == "Workflow") { // Argo's status: a phase, a message, nodes
+    const auto s = target::summarize(*object);
+    state = s.state;
+    message = s.message;
+    if (!s.progress.empty()) v["progressText"] = s.progress;
+    if (full) v["nodes"] = target::workflow_tree(*object, now_ms() / 1000);
   }
   v["state"] = state;
   v["message"] = message;

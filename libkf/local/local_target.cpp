@@ -17,6 +17,7 @@
 #include "libkf/local/culler.h"
 #include "libkf/local/experiment_status.h"
 #include "libkf/local/plan.h"
+#include "libkf/local/workflow_engine.h"
 #include "libkf/local/process.h"
 #include "libkf/local/run_dir.h"
 #include "libkf/target/summary.h"
@@ -142,7 +143,8 @@ target::Submitted LocalTarget::submit(const Json& rendered, const target::Submit
     object["metadata"]["creationTimestamp"] = now_rfc3339();
     const JobPlan plan = plan_for(object, options, true);
     object["status"] = Json::object();
-    set_condition(object["status"], "Created", kind + "Created", kind + " " + run + " is created.", now_rfc3339());
+    if (kind == "Workflow") object["status"]["phase"] = "Pending"; // Argo's status has a phase, not conditions
+    else set_condition(object["status"], "Created", kind + "Created", kind + " " + run + " is created.", now_rfc3339());
     write_json(dir.plan(), to_json(plan));
     write_json(dir.object(), object);
     start_supervisor(dir);
@@ -247,6 +249,13 @@ target::Submitted LocalTarget::resume_trainjob(const std::string& run, const Jso
 
 JobPlan LocalTarget::plan_for(const Json& object, const target::SubmitOptions& options, bool find_binaries) const {
   if (object.value("kind", "") == "Experiment") return plan_experiment(object, options, find_binaries);
+  if (object.value("kind", "") == "Workflow") {
+    try {
+      return plan_workflow(object, workflow_settings(find_binaries));
+    } catch (const FieldError& e) {
+      throw e.of("Workflow", object["metadata"].value("name", ""));
+    }
+  }
   if (object.value("kind", "") == "Notebook") {
     JobPlan plan = plan_notebook(object, notebook_options(object, m_o.project_dir, find_binaries));
     plan.controller = to_json(cull_policy([](const char* name) { return std::getenv(name); }));
@@ -261,6 +270,39 @@ JobPlan LocalTarget::plan_for(const Json& object, const target::SubmitOptions& o
   if (so.server_path.empty()) so.server_path = find_binaries ? find_runtime("kf-server") : "kf-server";
   if (so.port == 0) so.port = find_binaries ? free_port() : 8080;
   return plan_service(object, *runtime, so);
+}
+
+namespace {
+// bubblewrap, when it is installed and works here (user namespaces allowed).
+std::string working_bwrap() {
+  const std::string bwrap = find_command("bwrap", std::getenv("PATH") ? std::getenv("PATH") : "");
+  if (bwrap.empty()) return "";
+  proc::Command probe;
+  probe.argv = {bwrap, "--dev-bind", "/", "/", "--", "true"};
+  probe.out = probe.err = proc::Stream::null;
+  probe.timeout = std::chrono::seconds(10);
+  try {
+    return proc::run(probe).exit_code == 0 ? bwrap : "";
+  } catch (const Error&) {
+    return "";
+  }
+}
+} // namespace
+
+WorkflowSettings LocalTarget::workflow_settings(bool find_binaries) const {
+  WorkflowSettings s;
+  s.container = {m_o.trainer_image, m_o.trainer_path};
+  if (s.container.trainer_path.empty()) {
+    s.container.trainer_path = "kf-trainer";
+    if (find_binaries) try {
+        s.container.trainer_path = find_runtime("kf-trainer");
+      } catch (const Error&) {
+      }
+  }
+  s.artifacts = m_o.project_dir / ".kf" / "artifacts";
+  s.cache = m_o.project_dir / ".kf" / "cache";
+  if (find_binaries) s.bwrap = working_bwrap();
+  return s;
 }
 
 namespace {
@@ -339,9 +381,13 @@ std::optional<Json> LocalTarget::get(const std::string& name) const {
       object = read_json(dir.object());
       if (object && !target::is_finished(*object)) {
         const std::string kind = object->value("kind", "");
-        set_condition((*object)["status"], "Failed", "SupervisorLost",
-                      kind + " " + run + " lost its supervisor (the kf process running it ended without finishing it).",
-                      now_rfc3339());
+        const std::string message = kind + " " + run + " lost its supervisor (the kf process running it ended without finishing it).";
+        if (kind == "Workflow") { // Argo's status: a phase (kf resume carries on from its nodes)
+          (*object)["status"]["phase"] = "Failed";
+          (*object)["status"]["message"] = message + " kf resume " + run + " carries on.";
+        } else {
+          set_condition((*object)["status"], "Failed", "SupervisorLost", message, now_rfc3339());
+        }
         write_json(dir.object(), *object);
         try {
           metadata::Runs(metadata_db(m_o.project_dir)).set_state(run, "Failed", "lost its supervisor");

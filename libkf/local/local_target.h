@@ -63,6 +63,7 @@ private:
   JobPlan plan_experiment(const Json& object, const target::SubmitOptions& options, bool find_binaries) const;
   // The options of a job's plan: kf's trainer, and the TrainingRuntimes given with it, then kf's.
   target::Submitted resume_trainjob(const std::string& run, const Json& object, const Json& patch);
+  WorkflowSettings workflow_settings(bool find_binaries) const;
   PlanOptions job_options(bool find_binaries, const std::vector<Json>& supporting = {}) const;
   void start_supervisor(const RunDir& dir) const;
   // The run's name, reserved in the metadata store and by mkdir (a concurrent kf may take a number first).

@@ -86,7 +86,7 @@ std::string tf_role(const std::string& type) { return str::lower(type); }
 } // namespace
 
 std::vector<std::string> local_kinds() {
-  return {"PyTorchJob", "TFJob", "TrainJob", "Job", "Experiment", "InferenceService", "Notebook"};
+  return {"PyTorchJob", "TFJob", "TrainJob", "Job", "Experiment", "InferenceService", "Notebook", "Workflow"};
 }
 
 bool can_run_locally(const std::string& kind) {

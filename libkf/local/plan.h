@@ -123,6 +123,13 @@ JobPlan plan_notebook(const Json& notebook, const NotebookOptions& options);
 // port, else 8888 and up; `find` false: no looking), a random token.
 NotebookOptions notebook_options(const Json& notebook, const std::filesystem::path& project_dir, bool find);
 
+struct WorkflowSettings;
+// An Argo Workflow (workflow.cpp): its plan is the controller's settings.
+// Throws FieldError for what only Argo on a cluster runs (resource,
+// containerSet, data, http, plugin templates; workflowTemplateRef), a
+// container without a command, an entrypoint or onExit that names no template.
+JobPlan plan_workflow(const Json& workflow, const WorkflowSettings& settings);
+
 // The kinds plan_job understands.
 bool can_run_locally(const std::string& kind);
 // The kinds that have a plan, as LocalTarget::kinds() reports them.

@@ -582,6 +582,7 @@ int supervise(const SuperviseOptions& o) {
   const std::string kind = plan->value("kind", "");
   if (kind == "Job") return run_batch_job(o);
   if (kind == "Experiment") return run_experiment(o);
+  if (kind == "Workflow") return run_workflow(o);
   return run_gang(o);
 }
 

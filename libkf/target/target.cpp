@@ -24,6 +24,11 @@ std::string state_of(const Json& object) {
 }
 
 bool is_finished(const Json& object) {
+  if (object.value("kind", "") == "Workflow") { // Argo: status.phase
+    const Json& status = object.contains("status") ? object["status"] : Json::object();
+    const std::string phase = status.is_object() ? status.value("phase", "") : "";
+    return phase == "Succeeded" || phase == "Failed" || phase == "Error";
+  }
   const std::string s = state_of(object);
   return s == "Succeeded" || s == "Failed" || s == "Complete"; // Complete: a batch/v1 Job, a TrainJob
 }

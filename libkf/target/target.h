@@ -112,7 +112,8 @@ public:
 std::string kinds_text(const std::vector<std::string>& kinds);
 
 // Terminal states as the operators report them: the last condition of type
-// Succeeded or Failed (a batch/v1 Job: Complete or Failed) with status "True".
+// Succeeded or Failed (a batch/v1 Job: Complete or Failed) with status "True";
+// an Argo Workflow's status.phase Succeeded, Failed or Error.
 bool is_finished(const Json& object);
 // "Created", "Running", "Restarting", "Succeeded", "Failed" (the latest true
 // condition's type), or "" when the object has no conditions yet.

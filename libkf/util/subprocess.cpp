@@ -50,7 +50,7 @@ struct Pipe {
 struct Prepared {
   std::vector<std::string> storage;
   std::vector<char*> argv, envp; // envp empty: keep environ
-  std::string cwd, log, cannot_run, cannot_enter;
+  std::string cwd, log, err_log, cannot_run, cannot_enter;
   int in = -1, out = -1, err = -1; // pipe ends for the child, or -1
 };
 
@@ -87,19 +87,20 @@ Prepared prepare(const Command& c) {
   }
   p.cwd = c.cwd.string();
   p.log = c.log.string();
+  p.err_log = c.err_log.empty() ? p.log : c.err_log.string();
   p.cannot_run = "kf: cannot run " + c.argv[0] + ": ";
   p.cannot_enter = "kf: cannot enter " + p.cwd + ": ";
   return p;
 }
 
 // The fd a stream goes to in the child: -1 = leave it (inherit).
-int child_fd(Stream s, int pipe_end, int& log_fd, const Prepared& p) {
+int child_fd(Stream s, int pipe_end, int& log_fd, const std::string& log) {
   switch (s) {
   case Stream::null: return ::open("/dev/null", O_WRONLY | O_CLOEXEC);
   case Stream::inherit: return -1;
   case Stream::capture: return pipe_end;
   case Stream::log:
-    if (log_fd < 0) log_fd = ::open(p.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (log_fd < 0) log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     return log_fd;
   }
   return -1;
@@ -112,10 +113,13 @@ int child_fd(Stream s, int pipe_end, int& log_fd, const Prepared& p) {
   ::signal(SIGHUP, c.daemon ? SIG_IGN : SIG_DFL);
   ::signal(SIGTERM, SIG_DFL);
   ::signal(SIGPIPE, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr); // a supervisor waits for SIGCHLD with it blocked
   const int in = p.in >= 0 ? p.in : ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  int log_fd = -1;
-  const int out = child_fd(c.out, p.out, log_fd, p);
-  const int err = child_fd(c.err, p.err, log_fd, p);
+  int log_fd = -1, err_log_fd = -1;
+  const int out = child_fd(c.out, p.out, log_fd, p.log);
+  const int err = p.err_log == p.log ? child_fd(c.err, p.err, log_fd, p.log) : child_fd(c.err, p.err, err_log_fd, p.err_log);
   if (in < 0 || (c.out != Stream::inherit && out < 0) || (c.err != Stream::inherit && err < 0)) ::_exit(126);
   ::dup2(in, 0); // dup2 clears O_CLOEXEC on the copy
   if (out >= 0) ::dup2(out, 1);

@@ -24,6 +24,21 @@ Json expression_env(const Scope& scope) {
   return env;
 }
 
+const std::string* Vars::find(const std::string& name) const {
+  for (const Scope* s : m_layers) {
+    if (!s) continue;
+    if (const auto it = s->find(name); it != s->end()) return &it->second;
+  }
+  return nullptr;
+}
+
+Scope Vars::flatten() const {
+  Scope out;
+  for (const Scope* s : m_layers)
+    if (s) out.insert(s->begin(), s->end()); // insert keeps the first
+  return out;
+}
+
 namespace {
 
 bool argo_name(const std::string& name) {
@@ -34,7 +49,7 @@ bool argo_name(const std::string& name) {
 
 } // namespace
 
-std::string substitute(std::string_view text, const Scope& scope, bool allow_unresolved) {
+std::string substitute(std::string_view text, const Vars& vars, bool allow_unresolved) {
   std::string out;
   std::optional<Json> env; // made on the first expression
   std::size_t i = 0;
@@ -51,7 +66,7 @@ std::string substitute(std::string_view text, const Scope& scope, bool allow_unr
     i = close + 2;
     if (!inside.empty() && inside[0] == '=') {
       try {
-        if (!env) env = expression_env(scope);
+        if (!env) env = expression_env(vars.flatten());
         out += to_text(evaluate(inside.substr(1), *env));
       } catch (const Error& e) {
         if (!allow_unresolved) throw Error("unable to resolve " + tag + ": " + e.what());
@@ -59,8 +74,8 @@ std::string substitute(std::string_view text, const Scope& scope, bool allow_unr
       }
       continue;
     }
-    if (const auto it = scope.find(inside); it != scope.end()) {
-      out += it->second;
+    if (const std::string* value = vars.find(inside)) {
+      out += *value;
     } else if (allow_unresolved || !argo_name(inside)) {
       out += tag;
     } else {
@@ -70,16 +85,16 @@ std::string substitute(std::string_view text, const Scope& scope, bool allow_unr
   return out;
 }
 
-Json substitute_all(const Json& document, const Scope& scope, bool allow_unresolved) {
-  if (document.is_string()) return substitute(std::string_view(document.get_ref<const std::string&>()), scope, allow_unresolved);
+Json substitute_all(const Json& document, const Vars& vars, bool allow_unresolved) {
+  if (document.is_string()) return substitute(std::string_view(document.get_ref<const std::string&>()), vars, allow_unresolved);
   if (document.is_array()) {
     Json out = Json::array();
-    for (const auto& x : document) out.push_back(substitute_all(x, scope, allow_unresolved));
+    for (const auto& x : document) out.push_back(substitute_all(x, vars, allow_unresolved));
     return out;
   }
   if (document.is_object()) {
     Json out = Json::object();
-    for (auto it = document.begin(); it != document.end(); ++it) out[it.key()] = substitute_all(it.value(), scope, allow_unresolved);
+    for (auto it = document.begin(); it != document.end(); ++it) out[it.key()] = substitute_all(it.value(), vars, allow_unresolved);
     return out;
   }
   return document;

@@ -19,6 +19,22 @@ namespace kf::workflow {
 
 using Scope = std::map<std::string, std::string>;
 
+// Names in layers, searched in order (a step's item, then its steps group's
+// outputs, then the template's inputs, then the workflow's): no copying of
+// the outer scopes for each of a DAG's thousand tasks.
+class Vars {
+public:
+  Vars(std::initializer_list<const Scope*> layers) : m_layers(layers) {}
+  Vars(const Scope* first, const Vars& rest) : m_layers{first} {
+    m_layers.insert(m_layers.end(), rest.m_layers.begin(), rest.m_layers.end());
+  }
+  const std::string* find(const std::string& name) const;
+  Scope flatten() const; // every name, the first layer's value winning
+
+private:
+  std::vector<const Scope*> m_layers;
+};
+
 // The scope as expr sees it: "a.b.c" -> {"a": {"b": {"c": ...}}}.
 Json expression_env(const Scope& scope);
 
@@ -27,10 +43,16 @@ Json expression_env(const Scope& scope);
 // would know (inputs., outputs., steps., tasks., workflow., item, pod.,
 // node., retries) that is missing, or an expression that fails, throws
 // kf::Error "unable to resolve {{tag}}".
-std::string substitute(std::string_view text, const Scope& scope, bool allow_unresolved);
+std::string substitute(std::string_view text, const Vars& vars, bool allow_unresolved);
+inline std::string substitute(std::string_view text, const Scope& scope, bool allow_unresolved) {
+  return substitute(text, Vars{&scope}, allow_unresolved);
+}
 
 // substitute() on every string of a JSON document (keys stay).
-Json substitute_all(const Json& document, const Scope& scope, bool allow_unresolved);
+Json substitute_all(const Json& document, const Vars& vars, bool allow_unresolved);
+inline Json substitute_all(const Json& document, const Scope& scope, bool allow_unresolved) {
+  return substitute_all(document, Vars{&scope}, allow_unresolved);
+}
 
 // The outcome of a finished dependency, as `depends` reads it.
 struct Outcome {

@@ -1,0 +1,122 @@
+// The local Argo Workflows controller: plan_workflow() checks a Workflow
+// at submit (what this machine cannot run is refused before anything
+// starts); run_workflow() is its run's supervisor process, which passes
+// over the workflow (workflow_engine.h) whenever a step ends or 100 ms go
+// by, and writes object.json (at most every 100 ms, and at the end; the
+// journal nodes.log has every finished node as it finishes).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "libkf/local/controllers.h"
+#include "libkf/local/plan.h"
+#include "libkf/local/workflow_engine.h"
+#include "libkf/metadata/runs.h"
+#include "libkf/util/error.h"
+#include "libkf/util/json_field.h"
+#include "libkf/util/strings.h"
+#include "libkf/util/subprocess.h"
+
+namespace kf::local {
+
+namespace stdfs = std::filesystem;
+
+namespace {
+
+// The template kinds only Argo's controller on a cluster runs.
+const char* cluster_only(const Json& t) {
+  for (const char* k : {"resource", "containerSet", "data", "http", "plugin"})
+    if (t.contains(k)) return k;
+  return nullptr;
+}
+
+} // namespace
+
+JobPlan plan_workflow(const Json& wf, const WorkflowSettings& settings) {
+  const Json& spec = json_field(wf, "spec");
+  if (spec.contains("workflowTemplateRef"))
+    throw FieldError("spec.workflowTemplateRef", "WorkflowTemplates live on a cluster (--target); give the workflow's own templates");
+  const Json& templates = json_field(spec, "templates");
+  if (!templates.is_array() || templates.empty()) throw FieldError("spec.templates", "a Workflow needs templates");
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < templates.size(); ++i) {
+    const Json& t = templates[i];
+    const std::string at = "spec.templates[" + std::to_string(i) + "]";
+    names.push_back(t.value("name", ""));
+    if (const char* k = cluster_only(t))
+      throw FieldError(at + "." + k, "template " + str::quote(t.value("name", "")) + ": " + k +
+                                         " templates need Argo's controller on a cluster (--target); the local target runs container, "
+                                         "script, steps, dag and suspend templates");
+    for (const char* k : {"container", "script"})
+      if (t.contains(k) && !json_field(t[k], "command").is_array() && !(k == std::string("container") && json_text(t[k], "image") == settings.container.trainer_image && !settings.container.trainer_image.empty()))
+        throw FieldError(at + "." + k + ".command", "the local target runs a container's command on this machine: give one (the image's entrypoint is not known here)");
+  }
+  for (const char* k : {"entrypoint", "onExit"}) {
+    if (!spec.contains(k)) continue;
+    const std::string name = json_text(spec, k);
+    if (std::find(names.begin(), names.end(), name) == names.end())
+      throw FieldError(std::string("spec.") + k, "template " + str::quote(name) + " not found" + str::did_you_mean(name, names));
+  }
+  if (!spec.contains("entrypoint")) throw FieldError("spec.entrypoint", "a Workflow needs an entrypoint");
+  JobPlan plan;
+  plan.kind = "Workflow";
+  plan.name = json_text(json_field(wf, "metadata"), "name");
+  plan.controller = to_json(settings);
+  return plan;
+}
+
+int run_workflow(const SuperviseOptions& o) {
+  const RunDir dir{o.run_dir};
+  const auto plan = read_json(dir.plan());
+  const auto object = read_json(dir.object());
+  if (!plan || !object) throw Error("run " + o.run_dir.filename().string() + " has no plan.json or object.json");
+  WorkflowEngine engine(*object, workflow_settings_from_json(json_field(*plan, "controller")), dir);
+  const std::string run = o.run_dir.filename().string();
+  std::unique_ptr<metadata::Runs> runs;
+  try {
+    runs = std::make_unique<metadata::Runs>(o.metadata_db);
+    runs->set_state(run, "Running", "Workflow " + run + " is running");
+  } catch (const std::exception&) {
+  }
+  write_json(dir.local(), Json{{"supervisor", ::getpid()}});
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  ::sigprocmask(SIG_BLOCK, &chld, nullptr);
+  auto written = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  bool dirty = false;
+  for (;;) {
+    if (stop_signal() != 0 && !engine.done()) engine.stop("Stopped with signal " + std::to_string(stop_signal()), o.grace);
+    std::error_code ec;
+    if (stdfs::remove(dir.root / "resume", ec)) engine.resume_suspended();
+    try {
+      engine.operate();
+    } catch (const std::exception& e) { // a shape kf did not expect: the run ends, saying so
+      engine.stop(std::string("the local workflow controller failed: ") + e.what(), o.grace, "Error");
+    }
+    dirty = engine.take_changed() || dirty;
+    const auto now = std::chrono::steady_clock::now();
+    if (dirty && (engine.done() || now - written >= std::chrono::milliseconds(100))) {
+      write_json(dir.object(), engine.object());
+      written = now;
+      dirty = false;
+    }
+    if (engine.done()) break;
+    timespec ts{0, 100 * 1000 * 1000};
+    siginfo_t info;
+    ::sigtimedwait(&chld, &info, &ts);
+    int st = 0;
+    for (pid_t pid; (pid = ::waitpid(-1, &st, WNOHANG)) > 0;) engine.exited(pid, proc::exit_code_of(st));
+  }
+  const Json final = engine.object();
+  const std::string phase = final["status"].value("phase", "");
+  if (runs) try {
+      runs->set_state(run, phase, final["status"].value("message", "Workflow " + run + " " + str::lower(phase)));
+    } catch (const std::exception&) {
+    }
+  return phase == "Succeeded" ? 0 : 1;
+}
+
+} // namespace kf::local

@@ -1,0 +1,173 @@
+#pragma once
+// The local Argo Workflows controller's operator: one Workflow object
+// (object.json) and its status.nodes, advanced by passes as Argo's
+// wfOperationCtx does. Each pass walks the templates from the entrypoint:
+// a node that is done is read, not redone; a pod whose inputs are resolved
+// starts as a host process (a private view of /tmp and its declared paths
+// under bubblewrap); a steps group waits for its steps, a DAG task for
+// its dependencies. Everything it decides is in status.nodes, so a new
+// operator (kf resume, after a kill -9) carries on where the last stopped:
+// finished nodes stay finished, a pod that was running starts again.
+//
+//   workflow_engine.cpp  nodes, templates and their inputs, retries, the pass
+//   workflow_steps.cpp   steps: groups of parallel steps, loops (withItems/withParam/withSequence), when
+//   workflow_dag.cpp     dag: tasks, dependencies and depends, failFast, targets
+//   workflow_pod.cpp     container and script templates: the process, outputs, artifacts, the cache
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libkf/local/container.h"
+#include "libkf/local/run_dir.h"
+#include "libkf/util/json.h"
+#include "libkf/workflow/artifacts.h"
+#include "libkf/workflow/template.h"
+
+namespace kf::local {
+
+// What the operator needs besides the object (plan.json's controller).
+struct WorkflowSettings {
+  ContainerOptions container;          // kf's trainer image -> the built kf-trainer
+  std::filesystem::path artifacts;     // the project's artifact repository (.kf/artifacts)
+  std::filesystem::path cache;         // the project's step cache (.kf/cache)
+  bool cache_enabled = true;           // false: kf submit/pipeline run --no-cache
+  std::string bwrap;                   // bubblewrap ("" = steps share this machine's filesystem)
+};
+
+Json to_json(const WorkflowSettings& s);
+WorkflowSettings workflow_settings_from_json(const Json& j);
+
+// A step or task calling a template.
+struct Call {
+  std::string name;      // the node's name: "wf[0].hello1", "wf.A", "wf.A(0:x)"
+  std::string display;   // its displayName
+  Json holder;           // the step or task: template | inline, arguments (already substituted)
+  std::string boundary;  // the id of the steps or dag node it belongs to
+  std::string retries;   // within a retry node: the attempt, as {{retries}} reads it
+};
+
+class WorkflowEngine {
+public:
+  using Clock = std::chrono::system_clock;
+
+  WorkflowEngine(Json object, WorkflowSettings settings, RunDir dir);
+
+  // One pass over the workflow.
+  void operate();
+  // A pod's process ended.
+  void exited(pid_t pid, int exit_code);
+  // SIGTERM, kf stop/delete: every running pod is stopped, the workflow Failed.
+  void stop(const std::string& message, std::chrono::milliseconds grace, const std::string& phase = "Failed");
+  // kf resume of a running workflow: its suspend nodes succeed.
+  void resume_suspended();
+
+  bool done() const;
+  // object.json: the Workflow with status.nodes.
+  Json object() const;
+  bool running_pods() const { return !m_pods.empty(); }
+  // Set whenever a pass changed status (object.json is due).
+  bool take_changed();
+
+private:
+  struct Pod {
+    pid_t pid = 0;
+    std::string node_id;
+    Json tmpl;               // resolved
+    std::string cache_key;
+    Json cache_parts;
+    std::filesystem::path root; // the node's private filesystem (bubblewrap), "" = none
+    std::vector<std::filesystem::path> shared; // paths of this machine's /tmp it still sees
+    Clock::time_point deadline = Clock::time_point::max();
+    bool timed_out = false;
+  };
+
+  // --- nodes (workflow_engine.cpp) ---
+  std::string node_id(const std::string& name) const;
+  Json* find(const std::string& name);
+  Json& init_node(const std::string& name, const std::string& display, const std::string& type, const std::string& tmpl_name,
+                  const std::string& boundary, const std::string& phase, const std::string& message = "");
+  void mark(Json& node, const std::string& phase, const std::string& message = "");
+  void add_child(const std::string& parent, const std::string& child);
+  Json* error_node(const Call& c, const std::string& type, const std::string& message);
+  static bool fulfilled(const Json& node);
+  void journal(const Json& node);
+
+  // --- templates ---
+  const Json* find_template(const Json& holder, std::string& name, std::string& error) const;
+  Json* execute(const Call& c);
+  Json* execute_template(const Call& c, const Json& tmpl, const std::string& tmpl_name);
+  Json* execute_retry(const Call& c, const Json& tmpl, const std::string& tmpl_name);
+  Json* execute_suspend(const Call& c, const Json& tmpl, const std::string& tmpl_name);
+  workflow::Scope input_scope(const Json& tmpl, const Json& holder, Json& inputs);
+  void finish_outputs(Json& node, const Json& tmpl, const workflow::Vars& vars);
+  workflow::Scope pod_scope(const Call& c, const Json& tmpl) const;
+  void restart_lost_pods();
+
+  // --- steps (workflow_steps.cpp) ---
+  Json* execute_steps(const Call& c, const Json& tmpl, const std::string& tmpl_name, const workflow::Scope& inputs);
+  Json* execute_step_group(const std::string& name, const Json& group, const std::string& boundary, const workflow::Vars& vars,
+                           int parallelism, workflow::Scope& results);
+  Json* run_step(const std::string& name, const std::string& display, const Json& step, const workflow::Vars& vars,
+                 const std::string& boundary);
+  struct Expanded {
+    std::string name;        // "hello" or "hello(0:a)"
+    Json step;               // with the item substituted
+    workflow::Scope item;    // item, item.key
+  };
+  std::vector<Expanded> expand(const Json& step, const workflow::Vars& vars);
+
+  // --- dag (workflow_dag.cpp) ---
+  Json* execute_dag(const Call& c, const Json& tmpl, const std::string& tmpl_name, const workflow::Scope& inputs);
+  workflow::Outcome outcome(const std::string& name);
+  Json* execute_task(const std::string& dag_name, const std::string& boundary, const Json& task, const workflow::Vars& vars,
+                     bool& may_start);
+
+  // --- pods (workflow_pod.cpp) ---
+  Json* execute_pod(const Call& c, const Json& tmpl, const std::string& tmpl_name, const workflow::Scope& inputs,
+                    const Json& inputs_record);
+  void start_pod(Json& node, Pod& pod);
+  void finish_pod(Pod& pod, int exit_code);
+  void collect_outputs(Json& node, const Pod& pod, int exit_code);
+  std::filesystem::path host_path(const Pod& pod, const std::string& path) const;
+  std::vector<std::string> sandbox_argv(const Pod& pod, const std::filesystem::path& cwd) const;
+  bool cache_hit(Json& node, const std::string& key, const Json& tmpl);
+  void cache_store(const Json& node, const Pod& pod);
+  Json record_why(const Json& node, const Pod& pod);
+  void check_deadlines();
+
+  // --- results into scopes ---
+  void add_results(workflow::Scope& scope, const std::string& prefix, const Json& node);
+  void add_aggregate(workflow::Scope& scope, const std::string& prefix, const std::vector<const Json*>& nodes);
+
+  void finish_workflow();
+
+  Json m_wf;                               // status without nodes ...
+  std::map<std::string, Json> m_nodes;     // ... which are here, by id (references stay valid)
+  WorkflowSettings m_settings;
+  RunDir m_dir;
+  workflow::ArtifactStore m_store;
+  std::string m_name;
+  Json m_templates = Json::object();
+  workflow::Scope m_global;
+  std::map<pid_t, Pod> m_pods;
+  std::map<std::string, int> m_exits;      // node id -> exit code (a pod that ended during this pass)
+  bool m_changed = false;
+  bool m_stopping = false;
+  std::string m_stop_message;
+  bool m_resume_requested = false;
+  Clock::time_point m_deadline = Clock::time_point::max();
+};
+
+// The nodes a journal (nodes.log: one finished node per line, appended as
+// each finishes) holds, over those of object.json: what a kill -9 between
+// two object.json writes would lose.
+void replay_journal(Json& object, const std::filesystem::path& journal);
+
+} // namespace kf::local

@@ -1,0 +1,108 @@
+// The node tree of an Argo Workflow (workflow_tree.h).
+#include "libkf/target/workflow_tree.h"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include "libkf/util/clock.h"
+#include "libkf/util/json_field.h"
+
+namespace kf::target {
+
+namespace {
+
+class Tree {
+public:
+  Tree(const Json& nodes, std::int64_t now) : m_nodes(nodes), m_now(now) {
+    for (auto it = nodes.begin(); it != nodes.end(); ++it) m_by_name[json_text(it.value(), "name")] = &it.value();
+  }
+
+  void walk(const Json& n, int depth, Json& out) {
+    if (++m_rows > 100000) return;
+    out.push_back(row(n, depth));
+    for (const Json* c : shown_children(n)) walk(*c, depth + 1, out);
+  }
+
+private:
+  Json row(const Json& n, int depth) const {
+    const std::string display = json_text(n, "displayName");
+    const auto started = parse_rfc3339(json_text(n, "startedAt"));
+    const auto finished = parse_rfc3339(json_text(n, "finishedAt"));
+    Json r = {{"name", display.empty() ? json_text(n, "name") : display},
+              {"type", json_text(n, "type")},
+              {"phase", json_text(n, "phase")},
+              {"message", json_text(n, "message")},
+              {"depth", depth},
+              {"template", json_text(n, "templateName")},
+              {"id", json_text(n, "id")},
+              {"startedAt", json_text(n, "startedAt")},
+              {"finishedAt", json_text(n, "finishedAt")},
+              {"cached", json_field(json_field(n, "memoizationStatus"), "hit") == Json(true)}};
+    if (started) r["duration"] = (finished ? *finished : m_now) - *started;
+    return r;
+  }
+
+  const Json* by_id(const Json& id) const {
+    if (!id.is_string() || !m_nodes.contains(id.get<std::string>())) return nullptr;
+    return &m_nodes[id.get<std::string>()];
+  }
+
+  std::vector<const Json*> shown_children(const Json& n) const {
+    const std::string type = json_text(n, "type");
+    std::vector<const Json*> out;
+    if (type == "Steps") { // the steps of its groups "<name>[0]", "<name>[1]", ...
+      for (int i = 0;; ++i) {
+        const auto it = m_by_name.find(json_text(n, "name") + "[" + std::to_string(i) + "]");
+        if (it == m_by_name.end()) break;
+        for (const auto& c : json_field(*it->second, "children"))
+          if (const Json* s = by_id(c)) out.push_back(s);
+      }
+      return out;
+    }
+    if (type == "DAG") { // its tasks: "<name>.<task>" in this boundary
+      const std::string prefix = json_text(n, "name") + ".";
+      for (auto it = m_nodes.begin(); it != m_nodes.end(); ++it) {
+        const std::string name = json_text(it.value(), "name");
+        if (json_text(it.value(), "boundaryID") == json_text(n, "id") && name.rfind(prefix, 0) == 0 &&
+            name.find_first_of(".[(", prefix.size()) == std::string::npos)
+          out.push_back(&it.value());
+      }
+      std::stable_sort(out.begin(), out.end(), [](const Json* a, const Json* b) {
+        const auto key = [](const Json* x) {
+          return std::tuple(json_text(*x, "startedAt"), json_text(*x, "finishedAt").empty(), json_text(*x, "finishedAt"), json_text(*x, "displayName"));
+        };
+        return key(a) < key(b);
+      });
+      return out;
+    }
+    if (type == "Retry" || type == "TaskGroup" || type == "StepGroup") { // its attempts, items, steps (not what follows it)
+      const std::string owned = json_text(n, "name") + (type == "StepGroup" ? "." : "(");
+      for (const auto& c : json_field(n, "children"))
+        if (const Json* s = by_id(c); s && json_text(*s, "name").rfind(owned, 0) == 0) out.push_back(s);
+    }
+    return out;
+  }
+
+  const Json& m_nodes;
+  std::int64_t m_now;
+  std::map<std::string, const Json*> m_by_name;
+  int m_rows = 0;
+};
+
+} // namespace
+
+Json workflow_tree(const Json& workflow, std::int64_t now_seconds) {
+  Json out = Json::array();
+  const Json& nodes = json_field(json_field(workflow, "status"), "nodes");
+  if (!nodes.is_object()) return out;
+  Tree tree(nodes, now_seconds);
+  const std::string root = json_text(json_field(workflow, "metadata"), "name");
+  if (nodes.contains(root)) tree.walk(nodes[root], 0, out);
+  const std::string exit = root + ".onExit";
+  for (auto it = nodes.begin(); it != nodes.end(); ++it)
+    if (json_text(it.value(), "name") == exit) tree.walk(it.value(), 0, out);
+  return out;
+}
+
+} // namespace kf::target
