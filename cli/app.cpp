@@ -45,6 +45,7 @@ const std::vector<std::pair<std::string_view, void (*)(CLI::App&, Globals&)>>& v
       {"tune", add_tune},
       {"submit", add_submit},
       {"resume", add_resume},
+      {"retry", add_retry},
       {"pipeline", add_pipeline},
       {"status", add_status},
       {"logs", add_logs},

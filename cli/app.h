@@ -57,7 +57,8 @@ void add_train(CLI::App& app, Globals& g);      // local and cluster runs
 void add_tune(CLI::App& app, Globals& g);       // Katib Experiments on a cluster
 void add_pipeline(CLI::App& app, Globals& g);   // `kf pipeline run`, Argo Workflows on a cluster
 void add_submit(CLI::App& app, Globals& g);     // `kf submit -f`: the objects of manifest files
-void add_resume(CLI::App& app, Globals& g);     // `kf resume RUN`: an Experiment carries on
+void add_resume(CLI::App& app, Globals& g);     // `kf resume RUN`: an Experiment or Workflow carries on
+void add_retry(CLI::App& app, Globals& g);      // `kf retry RUN`: a Workflow's failed steps run again
 void add_status(CLI::App& app, Globals& g);
 void add_logs(CLI::App& app, Globals& g);
 void add_delete(CLI::App& app, Globals& g);

@@ -10,7 +10,7 @@ namespace kf::cli {
 
 void add_logs(CLI::App& app, Globals& g) {
   struct Flags {
-    std::string run, replica, trial;
+    std::string run, replica, trial, node;
     bool follow = false;
     int tail = -1;
   };
@@ -22,11 +22,14 @@ void add_logs(CLI::App& app, Globals& g) {
       ->type_name("REPLICA");
   cmd->add_option("--trial", flags->trial, "An Experiment's trial: its job's log (kf status RUN lists the trials)")
       ->type_name("TRIAL");
+  cmd->add_option("--node", flags->node, "A Workflow's step, by its name in kf status (default: every step's log, each line prefixed by the step)")
+      ->type_name("STEP");
   cmd->add_option("--tail", flags->tail, "Only the last N lines (then follow, with -f)")->type_name("N");
   cmd->footer("Examples:\n"
               "  kf logs @latest -f\n"
               "  kf logs mnist-train-2 --replica worker-1 --tail 20\n"
-              "  kf logs mnist-tune-1 --trial mnist-tune-1-x7k2p9qa");
+              "  kf logs mnist-tune-1 --trial mnist-tune-1-x7k2p9qa\n"
+              "  kf logs demo-train-and-evaluate-1 --node evaluate");
   on_run(*cmd, g, [flags](Session& s) {
     auto pt = s.open();
     target::LogOptions o;
@@ -34,6 +37,7 @@ void add_logs(CLI::App& app, Globals& g) {
     o.follow = flags->follow;
     o.tail = flags->tail;
     o.trial = flags->trial;
+    o.node = flags->node;
     pt.target->logs(flags->run, o, std::cout);
     return 0;
   });

@@ -28,11 +28,14 @@ void add_submit(CLI::App& app, Globals& g) {
   cmd->add_option("--timeout", flags->timeout, "With --wait: give up after SECONDS (default: no limit)")
       ->type_name("SECONDS")
       ->check(CLI::NonNegativeNumber);
+  auto no_cache = std::make_shared<bool>(false);
+  cmd->add_flag("--no-cache", *no_cache, "A Workflow's steps all run, even those the local target has cached");
   add_detach_flag(*cmd, *flags);
   cmd->footer("Any kind the target runs: on the local target PyTorchJob, TFJob, TrainJob (Kubeflow Trainer v2: "
               "its runtimeRef names a (Cluster)TrainingRuntime in the same files or kf's torch-distributed; numNodes "
               "processes with the PET_* environment torchrun reads), Job (batch/v1), Katib Experiment "
-              "(kf is its controller: see kf tune) and InferenceService (with its ServingRuntime in the same files); "
+              "(kf is its controller: see kf tune), InferenceService (with its ServingRuntime in the same files), Notebook and "
+              "Argo Workflow (kf is its controller: container, script, steps, dag and suspend templates; see kf pipeline run); "
               "on a cluster, any kind its API server serves. A container's "
               "command and args run on this machine as host processes with its env and workingDir; the image is "
               "recorded, not pulled (kf's trainer image runs the built kf-trainer). ServingRuntime, ConfigMap, "
@@ -44,11 +47,12 @@ void add_submit(CLI::App& app, Globals& g) {
               "  kf submit -f runtime.yaml -f trainjob.yaml\n"
               "  kf render train | kf submit -f - --detach\n"
               "  kf submit -f examples/ --target prod --wait");
-  on_run(*cmd, g, [flags, files, params](Session& s) {
+  on_run(*cmd, g, [flags, files, params, no_cache](Session& s) {
     action::ManifestOptions o;
     o.files = *files;
     o.parameters = *params;
     o.run_name = flags->name;
+    o.no_cache = *no_cache;
     o.stdin_text = read_stdin_if(o.files);
     auto pt = s.open();
     int code = 0;

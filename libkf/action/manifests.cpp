@@ -81,31 +81,6 @@ std::string display_name(const Json& obj) {
   return name.empty() ? md.value("generateName", "") : name;
 }
 
-// -p NAME=VALUE: a Workflow's spec.arguments.parameters, as `argo submit -p`.
-void set_parameters(Manifest& m, const std::vector<std::string>& params) {
-  if (params.empty()) return;
-  const std::string kind = m.object.value("kind", "");
-  if (kind != "Workflow")
-    throw UsageError("-p NAME=VALUE sets a Workflow's spec.arguments.parameters; " + kind + " " +
-                     str::quote(display_name(m.object)) + " has none");
-  Json& list = m.object["spec"]["arguments"]["parameters"];
-  if (!list.is_array()) list = Json::array();
-  for (const auto& p : params) {
-    const auto eq = p.find('=');
-    if (eq == std::string::npos || eq == 0) throw UsageError("-p " + p + ": expected NAME=VALUE");
-    const std::string name = p.substr(0, eq);
-    auto it = std::find_if(list.begin(), list.end(), [&](const Json& e) { return e.value("name", "") == name; });
-    if (it == list.end()) {
-      std::vector<std::string> names;
-      for (const auto& e : list) names.push_back(e.value("name", ""));
-      throw UsageError("-p " + name + ": Workflow " + str::quote(display_name(m.object)) + " has no parameter " +
-                       str::quote(name) + str::did_you_mean(name, names) +
-                       (names.empty() ? "" : " (it has " + str::join(names, ", ") + ")"));
-    }
-    (*it)["value"] = p.substr(eq + 1);
-  }
-}
-
 // metadata.generateName: the prefix and five random characters, as the API server does.
 std::string generated_name(const std::string& prefix) {
   static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
@@ -145,7 +120,8 @@ std::vector<TrainResult> submit_manifests(const Context& ctx, const ManifestOpti
     throw UsageError("--name names one run, and " + str::join(o.files, ", ") + " has " + std::to_string(runs.size()));
   for (auto* m : runs) {
     check_kind(*m, pt);
-    set_parameters(*m, o.parameters);
+    set_workflow_parameters(m->object, o.parameters);
+    if (o.no_cache) disable_step_cache(m->object);
   }
   std::vector<TrainResult> results;
   try {
@@ -177,6 +153,36 @@ std::vector<TrainResult> submit_manifests(const Context& ctx, const ManifestOpti
     throw;
   }
   return results;
+}
+
+void set_workflow_parameters(Json& object, const std::vector<std::string>& params) {
+  if (params.empty()) return;
+  const std::string kind = object.value("kind", "");
+  if (kind != "Workflow")
+    throw UsageError("-p NAME=VALUE sets a Workflow's spec.arguments.parameters; " + kind + " " +
+                     str::quote(display_name(object)) + " has none");
+  Json& list = object["spec"]["arguments"]["parameters"];
+  if (!list.is_array()) list = Json::array();
+  for (const auto& p : params) {
+    const auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0) throw UsageError("-p " + p + ": expected NAME=VALUE");
+    const std::string name = p.substr(0, eq);
+    auto it = std::find_if(list.begin(), list.end(), [&](const Json& e) { return e.value("name", "") == name; });
+    if (it == list.end()) {
+      std::vector<std::string> names;
+      for (const auto& e : list) names.push_back(e.value("name", ""));
+      throw UsageError("-p " + name + ": Workflow " + str::quote(display_name(object)) + " has no parameter " +
+                       str::quote(name) + str::did_you_mean(name, names) +
+                       (names.empty() ? "" : " (it has " + str::join(names, ", ") + ")"));
+    }
+    (*it)["value"] = p.substr(eq + 1);
+  }
+}
+
+void disable_step_cache(Json& object) {
+  if (object.value("kind", "") != "Workflow")
+    throw UsageError("--no-cache is about a Workflow's steps; " + object.value("kind", "") + " " + str::quote(display_name(object)) + " has none");
+  object["metadata"]["annotations"]["kf.dev/cache"] = "false";
 }
 
 } // namespace kf::action

@@ -52,16 +52,35 @@ TrainResult tune(const Context& ctx, const TrainOptions& options, ProjectTarget&
 struct PipelineRunOptions {
   std::string pipeline; // the pipeline of kf.yaml ("" = the only one)
   std::string run_name; // --name; "" = <workflow>-<N>
+  std::vector<std::string> parameters; // -p NAME=VALUE: the pipeline's parameters
+  bool no_cache = false;               // every step runs, cached or not
 };
 // `kf pipeline run`: renders the pipeline's Argo Workflow and submits it (to a target that runs Workflows).
 TrainResult pipeline_run(const Context& ctx, const PipelineRunOptions& options, ProjectTarget& pt);
+
+struct WhyResult {
+  std::string run, step, phase, message;
+  bool cached = false;               // its outputs came from the cache (message: from which run)
+  bool recorded = false;             // it ran with the cache on, so what differed was recorded:
+  std::string previous_run;          //   the last run of this step ("" = it never ran before)
+  std::vector<std::string> changed;  //   "path: old -> new" for each input that differed
+};
+// `kf pipeline why RUN STEP`: why a workflow's step ran (what changed since it last ran) or was cached.
+WhyResult pipeline_why(ProjectTarget& pt, const std::string& run, const std::string& step);
 
 struct ManifestOptions {
   std::vector<std::string> files;      // -f: FILE, DIR (its *.yaml, *.yml, *.json) or "-" (stdin_text)
   std::string stdin_text;
   std::vector<std::string> parameters; // -p NAME=VALUE: a Workflow's spec.arguments.parameters
   std::string run_name;                // --name (one object only); "" = the target's choice
+  bool no_cache = false;               // --no-cache: a Workflow's steps all run
 };
+
+// -p NAME=VALUE on a Workflow's spec.arguments.parameters, as argo submit -p;
+// UsageError for a name it does not declare, or another kind.
+void set_workflow_parameters(Json& object, const std::vector<std::string>& params);
+// --no-cache: the Workflow's steps all run (its annotation kf.dev/cache: "false"); UsageError for another kind.
+void disable_step_cache(Json& object);
 
 // `kf submit -f`: submits every object of the files that the target runs
 // (supporting objects — ServingRuntime, ConfigMap, PersistentVolumeClaim,

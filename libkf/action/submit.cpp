@@ -5,6 +5,7 @@
 #include "libkf/action/runs.h"
 #include "libkf/render/render.h"
 #include "libkf/util/error.h"
+#include "libkf/util/json_field.h"
 #include "libkf/util/strings.h"
 
 namespace kf::action {
@@ -57,10 +58,14 @@ TrainResult pipeline_run(const Context& ctx, const PipelineRunOptions& options, 
                      "; pipelines: " + str::join(names, ", "));
   }
   const render::Renderer renderer(pt.loaded.project, pt.loaded.dir);
-  const Json workflow = renderer.workflow(*pipeline);
+  Json workflow = renderer.workflow(*pipeline);
   need_kind(pt, "kf pipeline run", workflow, "Argo Workflow");
+  set_workflow_parameters(workflow, options.parameters);
+  if (options.no_cache) disable_step_cache(workflow);
   Json parameters = Json::object();
   for (const auto& [name, value] : pipeline->parameters) parameters[name] = value;
+  for (const auto& p : json_field(json_field(workflow, "spec"), "arguments").value("parameters", Json::array()))
+    parameters[p.value("name", "")] = p.value("value", "");
   return submit(ctx, pt, workflow, options.run_name, parameters);
 }
 

@@ -103,7 +103,11 @@ Json view(const metadata::RunRecord* rec, const std::optional<Json>& object, con
     state = s.state;
     message = s.message;
     if (!s.progress.empty()) v["progressText"] = s.progress;
-    if (full) v["nodes"] = target::workflow_tree(*object, now_ms() / 1000);
+    if (full) {
+      v["nodes"] = target::workflow_tree(*object, now_ms() / 1000);
+      for (auto& n : v["nodes"]) // why a step ran: what differs from its last run (workflow_pod.cpp)
+        if (const auto why = read_json(run_dir / "why" / (json_text(n, "id") + ".json")); why && why->is_object()) n["why"] = *why;
+    }
   }
   v["state"] = state;
   v["message"] = message;

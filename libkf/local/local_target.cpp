@@ -178,8 +178,9 @@ target::Submitted LocalTarget::resume(const std::string& name, const Json& patch
   if (!object) throw Error("run " + str::quote(run) + " does not exist (kf status lists the runs)");
   const std::string kind = object->value("kind", "");
   if (kind == "TrainJob") return resume_trainjob(run, *object, patch);
+  if (kind == "Workflow") return resume_workflow(run, *object, patch);
   if (kind != "Experiment")
-    throw UsageError("kf resume continues an Experiment or a suspended TrainJob; a " + kind +
+    throw UsageError("kf resume continues an Experiment, a Workflow or a suspended TrainJob; a " + kind +
                      " starts again: kf train, kf submit -f");
   std::optional<FileLock> lock;
   lock.emplace(dir.lock(), false);
@@ -484,6 +485,8 @@ void LocalTarget::logs(const std::string& name, const target::LogOptions& o, std
   RunDir dir{run_dir(run)};
   auto plan_json = read_json(dir.plan());
   if (!plan_json) throw Error("run " + str::quote(run) + " does not exist");
+  if (plan_json->value("kind", "") == "Workflow") return workflow_logs(dir, run, o, [&] { return get(run); }, out);
+  if (!o.node.empty()) throw UsageError("run " + run + " is a " + plan_json->value("kind", "") + ": --node names a Workflow's step; use --replica");
   if (plan_json->value("kind", "") == "Experiment" || !o.trial.empty()) {
     std::vector<std::string> trials;
     for (const auto& t : details(run).value("trials", Json::array())) trials.push_back(t.value("name", ""));

@@ -13,6 +13,9 @@
 
 #include <filesystem>
 #include <string>
+#include <functional>
+#include <optional>
+#include <ostream>
 #include <vector>
 
 #include "libkf/local/plan.h"
@@ -21,6 +24,10 @@
 #include "libkf/target/target.h"
 
 namespace kf::local {
+
+// kf logs of a Workflow run (workflow_logs.cpp): its steps' logs; `get` reads the run's object.
+void workflow_logs(const RunDir& dir, const std::string& run, const target::LogOptions& o,
+                   const std::function<std::optional<Json>()>& get, std::ostream& out);
 
 struct LocalOptions {
   std::filesystem::path project_dir;   // holds kf.yaml; runs go to .kf/ under it
@@ -55,6 +62,7 @@ public:
   bool remove(const std::string& run) override;
   // An Experiment only: its controller carries on from the trials on disk.
   target::Submitted resume(const std::string& run, const Json& patch) override;
+  target::Submitted retry(const std::string& run) override;
 
   std::filesystem::path run_dir(const std::string& run) const;
 
@@ -63,6 +71,7 @@ private:
   JobPlan plan_experiment(const Json& object, const target::SubmitOptions& options, bool find_binaries) const;
   // The options of a job's plan: kf's trainer, and the TrainingRuntimes given with it, then kf's.
   target::Submitted resume_trainjob(const std::string& run, const Json& object, const Json& patch);
+  target::Submitted resume_workflow(const std::string& run, const Json& object, const Json& patch);
   WorkflowSettings workflow_settings(bool find_binaries) const;
   PlanOptions job_options(bool find_binaries, const std::vector<Json>& supporting = {}) const;
   void start_supervisor(const RunDir& dir) const;

@@ -8,6 +8,10 @@ Submitted Target::resume(const std::string& run, const Json& /*patch*/) {
   throw UsageError("the " + name() + " target cannot resume runs (" + run + ")");
 }
 
+Submitted Target::retry(const std::string& run) {
+  throw UsageError("the " + name() + " target cannot retry runs (" + run + "); on a cluster, argo retry " + run + " does");
+}
+
 std::string kinds_text(const std::vector<std::string>& kinds) {
   std::string s;
   for (std::size_t i = 0; i < kinds.size(); ++i)

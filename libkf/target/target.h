@@ -54,6 +54,7 @@ struct LogOptions {
   bool follow = false; // keep reading until the run is finished
   int tail = -1;       // only the last N lines; -1 = all
   std::string trial;   // an Experiment's trial: its job's replica logs
+  std::string node;    // a Workflow's step (its name in kf status); "" = every step's, prefixed by its name
 };
 
 class Target {
@@ -106,6 +107,10 @@ public:
   // raised), as Katib's resumePolicy LongRunning allows. Throws kf::Error for
   // a run or kind that cannot be resumed (the default: no kind can).
   virtual Submitted resume(const std::string& run, const Json& patch);
+  // Runs again what failed of a finished workflow (its failed and omitted
+  // steps, and what they lead to), keeping what succeeded, as argo retry.
+  // Throws kf::Error for a run or kind that cannot be retried (the default: no kind can).
+  virtual Submitted retry(const std::string& run);
 };
 
 // "PyTorchJob, TFJob and InferenceService".

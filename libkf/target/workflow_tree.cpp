@@ -68,10 +68,14 @@ private:
             name.find_first_of(".[(", prefix.size()) == std::string::npos)
           out.push_back(&it.value());
       }
-      std::stable_sort(out.begin(), out.end(), [](const Json* a, const Json* b) {
-        const auto key = [](const Json* x) {
-          return std::tuple(json_text(*x, "startedAt"), json_text(*x, "finishedAt").empty(), json_text(*x, "finishedAt"), json_text(*x, "displayName"));
-        };
+      // In the order they started; within a second, a task after those it depends on.
+      std::map<std::string, int> level;
+      for (std::size_t pass = 0; pass < out.size(); ++pass)
+        for (const Json* t : out)
+          for (const auto& c : json_field(*t, "children"))
+            if (c.is_string()) level[c.get<std::string>()] = std::max(level[c.get<std::string>()], level[json_text(*t, "id")] + 1);
+      std::stable_sort(out.begin(), out.end(), [&](const Json* a, const Json* b) {
+        const auto key = [&](const Json* x) { return std::tuple(json_text(*x, "startedAt"), level[json_text(*x, "id")], json_text(*x, "displayName")); };
         return key(a) < key(b);
       });
       return out;

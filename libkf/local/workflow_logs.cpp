@@ -1,0 +1,96 @@
+// kf logs of a local Workflow: its pods' logs (stdout, then stderr), each
+// line prefixed with the node's name as `argo logs` does, or one node's
+// (--node) as it is; -f follows them until the workflow ends.
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "libkf/local/local_target.h"
+#include "libkf/local/run_dir.h"
+#include "libkf/target/target.h"
+#include "libkf/util/error.h"
+#include "libkf/util/json_field.h"
+#include "libkf/util/strings.h"
+
+namespace kf::local {
+
+namespace {
+
+struct Stream {
+  std::filesystem::path file;
+  std::string prefix;
+  std::uint64_t offset = 0;
+};
+
+// The pods of the workflow in the order they started; one when `node`
+// names it (its display name, full name or id).
+std::vector<Json> pods_of(const Json& object, const std::string& node, const std::string& run) {
+  std::vector<Json> pods, all;
+  const Json& nodes = json_field(json_field(object, "status"), "nodes");
+  for (auto it = nodes.begin(); nodes.is_object() && it != nodes.end(); ++it)
+    if (json_text(it.value(), "type") == "Pod") all.push_back(it.value());
+  std::stable_sort(all.begin(), all.end(), [](const Json& a, const Json& b) { return json_text(a, "startedAt") < json_text(b, "startedAt"); });
+  if (node.empty()) return all;
+  std::vector<std::string> names;
+  for (const auto& p : all) {
+    names.push_back(json_text(p, "displayName"));
+    if (json_text(p, "displayName") == node || json_text(p, "name") == node || json_text(p, "id") == node) pods.push_back(p);
+  }
+  if (pods.empty())
+    throw UsageError("run " + run + " has no step " + str::quote(node) + str::did_you_mean(node, names) +
+                     (names.empty() ? " (no step has started)" : " (its steps: " + str::join(names, ", ") + ")"));
+  if (pods.size() > 1) {
+    std::vector<std::string> full;
+    for (const auto& p : pods) full.push_back(json_text(p, "name"));
+    throw UsageError("run " + run + " has " + std::to_string(pods.size()) + " steps named " + str::quote(node) + ": name one of " + str::join(full, ", "));
+  }
+  return pods;
+}
+
+// Prints what is new in `s` (whole lines only while `partial` is false).
+void pump(Stream& s, bool partial, std::ostream& out) {
+  std::ifstream in(s.file, std::ios::binary);
+  if (!in) return;
+  in.seekg(static_cast<std::streamoff>(s.offset));
+  std::string chunk;
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) chunk.append(buf, static_cast<std::size_t>(in.gcount()));
+  if (!partial) {
+    const auto nl = chunk.rfind('\n');
+    chunk = nl == std::string::npos ? "" : chunk.substr(0, nl + 1);
+  }
+  s.offset += chunk.size();
+  if (s.prefix.empty()) {
+    out << chunk;
+  } else {
+    for (const auto& line : str::split(chunk, '\n'))
+      if (!line.empty()) out << s.prefix << line << '\n';
+  }
+  out.flush();
+}
+
+} // namespace
+
+void workflow_logs(const RunDir& dir, const std::string& run, const target::LogOptions& o, const std::function<std::optional<Json>()>& get,
+                   std::ostream& out) {
+  if (!o.replica.empty() || !o.trial.empty()) throw UsageError("run " + run + " is a Workflow: name a step with --node, not --replica or --trial");
+  std::map<std::string, Stream> streams; // by file name: new pods join as they start
+  for (;;) {
+    const auto object = get();
+    if (!object) throw Error("run " + str::quote(run) + " does not exist");
+    const bool finished = target::is_finished(*object);
+    for (const auto& p : pods_of(*object, o.node, run)) {
+      const std::string id = json_text(p, "id");
+      const std::string prefix = o.node.empty() ? json_text(p, "displayName") + ": " : "";
+      for (const char* ext : {".log", ".err"}) {
+        const std::string key = json_text(p, "startedAt") + id + ext;
+        if (!streams.count(key)) streams[key] = Stream{dir.logs() / (id + ext), prefix, 0};
+      }
+    }
+    for (auto& [key, s] : streams) pump(s, !o.follow || finished, out);
+    if (!o.follow || finished) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+} // namespace kf::local
