@@ -27,7 +27,8 @@ void print_log_tail(const Json& r) {
 }
 
 std::string outcome_line(bool color, const std::string& run, const Json& r, bool ok) {
-  return paint(color, ok ? "32" : "31", run + " " + r.value("state", "")) + ": " + r.value("message", "");
+  const std::string message = r.value("message", "");
+  return paint(color, ok ? "32" : "31", run + " " + r.value("state", "")) + (message.empty() ? "" : ": " + message);
 }
 
 // An Experiment's best trial: its metrics on stderr, its parameters on stdout (for scripts).

@@ -1,6 +1,7 @@
 // kf logs of a local Workflow: its pods' logs (stdout, then stderr), each
-// line prefixed with the node's name as `argo logs` does, or one node's
-// (--node) as it is; -f follows them until the workflow ends.
+// line prefixed with the node's name as `argo logs` does (unless there is
+// only one), or one node's (--node) as it is; -f follows them until the
+// workflow ends.
 #include <fstream>
 #include <map>
 #include <thread>
@@ -79,9 +80,10 @@ void workflow_logs(const RunDir& dir, const std::string& run, const target::LogO
     const auto object = get();
     if (!object) throw Error("run " + str::quote(run) + " does not exist");
     const bool finished = target::is_finished(*object);
-    for (const auto& p : pods_of(*object, o.node, run)) {
+    const auto pods = pods_of(*object, o.node, run);
+    for (const auto& p : pods) {
       const std::string id = json_text(p, "id");
-      const std::string prefix = o.node.empty() ? json_text(p, "displayName") + ": " : "";
+      const std::string prefix = o.node.empty() && (pods.size() > 1 || streams.size() > 2) ? json_text(p, "displayName") + ": " : "";
       for (const char* ext : {".log", ".err"}) {
         const std::string key = json_text(p, "startedAt") + id + ext;
         if (!streams.count(key)) streams[key] = Stream{dir.logs() / (id + ext), prefix, 0};
