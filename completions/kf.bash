@@ -85,7 +85,7 @@ _kf_reply() {
             tune:-f | tune:--values | tune:--set | tune:--name | tune:--timeout) i=$((i + 1)) ;;
             submit:-f | submit:--filename | submit:-p | submit:--parameter | submit:--name | submit:--timeout) i=$((i + 1)) ;;
             resume:--set) i=$((i + 1)) ;;
-            logs:--replica | logs:--trial | logs:--tail) i=$((i + 1)) ;;
+            logs:--replica | logs:--trial | logs:--node | logs:--tail) i=$((i + 1)) ;;
             delete:-f | delete:--filename | delete:--kubeconfig | delete:--context | delete:-n | delete:--namespace | delete:--dry-run) i=$((i + 1)) ;;
             serve:-f | serve:--values | serve:--set | serve:--timeout | serve:--port) i=$((i + 1)) ;;
             predict:--index) i=$((i + 1)) ;;
@@ -154,7 +154,7 @@ _kf_reply() {
             return ;;
         resume:--set)
             return ;;
-        logs:--replica | logs:--trial | logs:--tail)
+        logs:--replica | logs:--trial | logs:--node | logs:--tail)
             return ;;
         delete:-f | delete:--filename | delete:--kubeconfig)
             _kf_files
@@ -202,11 +202,12 @@ _kf_reply() {
             build) _kf_add -h --help -f --values --set --push --tag --variant -o --output --insecure --ca-file --chunk-size --trainer ;;
             train) _kf_add -h --help -f --values --set --name --wait --timeout -d --detach ;;
             tune) _kf_add -h --help -f --values --set --name --wait --timeout -d --detach ;;
-            submit) _kf_add -h --help -f --filename -p --parameter --name --wait --timeout -d --detach ;;
+            submit) _kf_add -h --help -f --filename -p --parameter --name --wait --timeout --no-cache -d --detach ;;
             resume) _kf_add -h --help --set -d --detach ;;
+            retry) _kf_add -h --help -d --detach ;;
             pipeline) _kf_add -h --help ;;
             status) _kf_add -h --help -w --watch ;;
-            logs) _kf_add -h --help -f --follow --replica --trial --tail ;;
+            logs) _kf_add -h --help -f --follow --replica --trial --node --tail ;;
             stop) _kf_add -h --help ;;
             delete) _kf_add -h --help -f --filename --platform --kubeconfig --context -n --namespace --dry-run ;;
             serve) _kf_add -h --help -f --values --set --wait --timeout --port -d --detach ;;
@@ -221,7 +222,7 @@ _kf_reply() {
 
     # A verb, or the verb's positional arguments.
     case $verb in
-        "") _kf_add init render validate apply build train tune submit resume pipeline status logs stop delete serve predict notebook completion version ;;
+        "") _kf_add init render validate apply build train tune submit resume retry pipeline status logs stop delete serve predict notebook completion version ;;
         init)
             case $npos in
                 0) _kf_files -d ;;
@@ -232,6 +233,10 @@ _kf_reply() {
                 1) _kf_dynamic ;;
             esac ;;
         resume)
+            case $npos in
+                0) _kf_dynamic ;;
+            esac ;;
+        retry)
             case $npos in
                 0) _kf_dynamic ;;
             esac ;;

@@ -22,6 +22,7 @@ complete -c kf -n __fish_use_subcommand -a train -d 'Train the model: run the pr
 complete -c kf -n __fish_use_subcommand -a tune -d 'Tune hyperparameters: run the project\'s Katib Experiment (spec.tuning) on the target (default: this machine), following its trials'
 complete -c kf -n __fish_use_subcommand -a submit -d 'Submit the objects of manifest files (upstream Kubeflow examples, kf render output) to the target and follow them like their kind\'s own verb'
 complete -c kf -n __fish_use_subcommand -a resume -d 'Continue an Experiment that ended or whose kf was killed, keeping its finished trials (optionally with more trials); run a suspended TrainJob'
+complete -c kf -n __fish_use_subcommand -a retry -d 'Run a failed Workflow\'s failed steps again, keeping the steps that succeeded (as argo retry)'
 complete -c kf -n __fish_use_subcommand -a pipeline -d 'Run the project\'s pipelines (Argo Workflows)'
 complete -c kf -n __fish_use_subcommand -a status -d 'Show the project\'s runs, or one run in detail (conditions, replicas, metrics per epoch, artifacts, lineage)'
 complete -c kf -n __fish_use_subcommand -a logs -d 'Print a run\'s replica log (stdout and stderr of its process)'
@@ -109,12 +110,17 @@ complete -c kf -n '__fish_seen_subcommand_from submit' -s p -l parameter -x -d '
 complete -c kf -n '__fish_seen_subcommand_from submit' -l name -x -d 'The run\'s name (one object only; default: <name>-<N>, or generateName\'s)'
 complete -c kf -n '__fish_seen_subcommand_from submit' -l wait -d 'On a cluster target: follow each run until it settles; exit status 0 when all succeeded'
 complete -c kf -n '__fish_seen_subcommand_from submit' -l timeout -x -d 'With --wait: give up after SECONDS (default: no limit)'
+complete -c kf -n '__fish_seen_subcommand_from submit' -l no-cache -d 'A Workflow\'s steps all run, even those the local target has cached'
 complete -c kf -n '__fish_seen_subcommand_from submit' -s d -l detach -d 'Return once the run has started; follow it with kf status / kf logs'
 
 # kf resume
 complete -c kf -n '__fish_seen_subcommand_from resume' -l set -x -d 'Change the object first: PATH=VALUE under spec (repeatable), as maxTrialCount=20'
 complete -c kf -n '__fish_seen_subcommand_from resume' -s d -l detach -d 'Return once it runs again; follow it with kf status / kf logs'
 complete -c kf -n '__fish_seen_subcommand_from resume' -x -a '(__kf_dynamic)' -d 'The Experiment\'s or suspended TrainJob\'s run, or @latest'
+
+# kf retry
+complete -c kf -n '__fish_seen_subcommand_from retry' -s d -l detach -d 'Return once it runs again; follow it with kf status / kf logs'
+complete -c kf -n '__fish_seen_subcommand_from retry' -x -a '(__kf_dynamic)' -d 'The Workflow\'s run, or @latest'
 
 # kf pipeline
 
@@ -126,6 +132,7 @@ complete -c kf -n '__fish_seen_subcommand_from status' -x -a '(__kf_dynamic)' -d
 complete -c kf -n '__fish_seen_subcommand_from logs' -s f -l follow -d 'Keep printing as the log grows, until the run ends (across restarts)'
 complete -c kf -n '__fish_seen_subcommand_from logs' -l replica -x -d 'master, chief, worker-N, ps-N, pod-N (default: master, or chief; a Job\'s first pod)'
 complete -c kf -n '__fish_seen_subcommand_from logs' -l trial -x -d 'An Experiment\'s trial: its job\'s log (kf status RUN lists the trials)'
+complete -c kf -n '__fish_seen_subcommand_from logs' -l node -x -d 'A Workflow\'s step, by its name in kf status (default: every step\'s log, each line prefixed by the step)'
 complete -c kf -n '__fish_seen_subcommand_from logs' -l tail -x -d 'Only the last N lines (then follow, with -f)'
 complete -c kf -n '__fish_seen_subcommand_from logs' -x -a '(__kf_dynamic)' -d 'A run name, or @latest'
 

@@ -20,6 +20,8 @@ packages=(
   python3-torch
   # Jupyter, which the local target runs for a Kubeflow Notebook (tests/e2e/test_local_notebook.sh)
   jupyter-notebook python3-ipykernel
+  # a workflow step's private view of /tmp and its declared paths (libkf/local/workflow_pod.cpp)
+  bubblewrap
   # packaging: cpack -G DEB resolves Depends with dpkg-shlibdeps; lintian checks the .deb
   dpkg-dev lintian file
   # scripts/function-lengths.sh (a test): how long kf's functions are

@@ -104,6 +104,8 @@ private:
   Json* execute(const Call& c);
   Json* execute_template(const Call& c, const Json& tmpl, const std::string& tmpl_name);
   Json* execute_retry(const Call& c, const Json& tmpl, const std::string& tmpl_name);
+  bool retry_again(Json& parent, const Json& last, const Json& retry_strategy, std::size_t count);
+  bool backoff_over(Json& parent, const Json& last, const Json& backoff, std::size_t count);
   Json* execute_suspend(const Call& c, const Json& tmpl, const std::string& tmpl_name);
   workflow::Scope input_scope(const Json& tmpl, const Json& holder, Json& inputs);
   void finish_outputs(Json& node, const Json& tmpl, const workflow::Vars& vars);

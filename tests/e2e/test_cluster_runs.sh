@@ -157,11 +157,11 @@ expect_eq "status -o json: kinds" "Workflow Workflow InferenceService InferenceS
 run_kf status @latest --target sim -o json
 expect_eq "status @latest" "demo-train-and-evaluate-2" "$(json 'd["name"]' <<<"$OUT")"
 
-# 9. Verbs that need a cluster say so on the local target.
-run_kf pipeline run
-expect_eq "pipeline run on local: exit code" 2 "$RC"
-expect_eq "pipeline run on local: message" \
-  "error: kf pipeline run submits an Argo Workflow, which needs its controller on a cluster: choose a cluster target with --target NAME (the local target runs PyTorchJob, TFJob, TrainJob, Job, Experiment, InferenceService and Notebook)" "$ERR"
+# 9. kf retry belongs to the local target, where kf is Argo's controller; on a cluster, argo retry.
+run_kf retry demo-train-and-evaluate-2 --target sim
+expect_eq "retry on a cluster: exit code" 2 "$RC"
+expect_eq "retry on a cluster: message" \
+  "error: the sim target cannot retry runs (demo-train-and-evaluate-2); on a cluster, argo retry demo-train-and-evaluate-2 does" "$ERR"
 
 # 10. A kubeconfig context works as --target; kf delete removes a run and its pods.
 KUBECONFIG=$KC run_kf status demo-train-1 --target kube-sim -o json

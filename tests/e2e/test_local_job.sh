@@ -170,7 +170,7 @@ spec:
 YAML
 run_kf submit -f mixed
 expect_eq "unsupported kind: exit code" 2 "$RC"
-expect_eq "unsupported kind: message" "mixed/b.yaml:2:7: kind: the local target runs PyTorchJob, TFJob, TrainJob, Job, Experiment, InferenceService and Notebook, not Deployment (run it on a cluster: --target NAME)" "$ERR"
+expect_eq "unsupported kind: message" "mixed/b.yaml:2:7: kind: the local target runs PyTorchJob, TFJob, TrainJob, Job, Experiment, InferenceService, Notebook and Workflow, not Deployment (run it on a cluster: --target NAME)" "$ERR"
 expect_eq "unsupported kind: no run left behind" "$before" "$(runs)"
 run_kf submit -f mixed/b.yaml --detach
 expect_eq "unsupported kind alone: exit code" 2 "$RC"

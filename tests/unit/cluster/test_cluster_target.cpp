@@ -246,9 +246,9 @@ TEST_CASE("cluster target - logs: the master's pod by default, a replica by name
   f.target.logs("mnist-1", {}, out);
   CHECK(out.str() == "epoch=1 loss=0.5 accuracy=0.8\n");
   out.str("");
-  f.target.logs("mnist-1", kf::target::LogOptions{"worker-0", false, -1, ""}, out);
+  f.target.logs("mnist-1", kf::target::LogOptions{"worker-0", false, -1, "", ""}, out);
   CHECK(out.str() == "worker line\n");
-  CHECK_THROWS_WITH_AS(f.target.logs("mnist-1", kf::target::LogOptions{"worker-3", false, -1, ""}, out),
+  CHECK_THROWS_WITH_AS(f.target.logs("mnist-1", kf::target::LogOptions{"worker-3", false, -1, "", ""}, out),
                        "run mnist-1 has no replica \"worker-3\" (it has master-0, worker-0)", kf::UsageError);
   CHECK_THROWS_WITH_AS(f.target.logs("nope", {}, out), "run \"nope\" does not exist on sim", kf::Error);
 }

@@ -136,7 +136,7 @@ TEST_CASE("plan: what the local target cannot run is an error naming the object 
   job["kind"] = "MPIJob";
   CHECK_THROWS_WITH_AS(local::plan_job(job, options()),
                        "MPIJob \"demo-train\": the local target runs PyTorchJob, TFJob, TrainJob, Job, Experiment, "
-                       "InferenceService and Notebook objects",
+                       "InferenceService, Notebook and Workflow objects",
                        Error);
   job = pytorchjob(0);
   job["spec"]["pytorchReplicaSpecs"]["Master"]["replicas"] = 0;
