@@ -77,8 +77,12 @@ private:
       while (m_i < m_s.size() && std::isdigit(static_cast<unsigned char>(m_s[m_i]))) ++m_i;
     }
     const std::string text(m_s.substr(start, m_i - start));
-    Json v = real ? Json(std::stod(text)) : Json(std::stoll(text));
-    return {Token::number, text, v};
+    try {
+      Json v = real ? Json(std::stod(text)) : Json(std::stoll(text));
+      return {Token::number, text, v};
+    } catch (const std::exception&) { // out of range
+      throw Error("number " + text + " is out of range");
+    }
   }
 
   Token string(char quote) {
@@ -184,6 +188,11 @@ private:
   }
 
   NodePtr unary() {
+    if (++m_depth > 200) throw Error("nested too deeply");
+    struct Leave {
+      int& d;
+      ~Leave() { --d; }
+    } leave{m_depth};
     for (const char* op : {"!", "not", "-", "+"})
       if (accept(op)) {
         auto n = make(Node::unary, std::string(op) == "not" ? "!" : op);
@@ -209,7 +218,7 @@ private:
         m->kids.push_back(ternary());
         expect("]");
         n = std::move(m);
-      } else if (is("(") && (n->kind == Node::name || n->kind == Node::member)) {
+      } else if (is("(") && names_only(*n)) {
         ++m_i;
         auto c = make(Node::call, function_name(*n));
         while (!accept(")")) {
@@ -221,6 +230,11 @@ private:
         return n;
       }
     }
+  }
+
+  // A function's name: a name, or names joined by dots (sprig.trim).
+  static bool names_only(const Node& n) {
+    return n.kind == Node::name || (n.kind == Node::member && !n.optional && names_only(*n.kids[0]));
   }
 
   static std::string function_name(const Node& n) {
@@ -276,6 +290,7 @@ private:
 
   std::vector<Token> m_t;
   std::size_t m_i = 0;
+  int m_depth = 0;
 };
 
 std::string type_name(const Json& v) {
@@ -402,6 +417,9 @@ private:
     }
     if (op == "matches" || op == "=~" || op == "!~") {
       if (!a.is_string() || !b.is_string()) throw Error(op + " needs strings");
+      // std::regex recurses per character: bounded, so that no input can exhaust the stack
+      if (a.get_ref<const std::string&>().size() > 4096 || b.get_ref<const std::string&>().size() > 256)
+        throw Error(op + ": a regular expression of at most 256 characters on at most 4096");
       const bool m = std::regex_search(a.get<std::string>(), std::regex(b.get<std::string>()));
       return op == "!~" ? !m : m;
     }

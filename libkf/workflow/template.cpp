@@ -176,6 +176,11 @@ private:
     return v;
   }
   bool negation() {
+    if (++m_depth > 200) fail("nested too deeply");
+    struct Leave {
+      int& d;
+      ~Leave() { --d; }
+    } leave{m_depth};
     if (at("!")) {
       ++m_i;
       return !negation();
@@ -204,6 +209,7 @@ private:
   std::string_view m_text;
   std::vector<std::string> m_t;
   std::size_t m_i = 0;
+  int m_depth = 0;
   const std::function<Outcome(const std::string&)>& m_outcome;
 };
 

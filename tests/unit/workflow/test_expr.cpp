@@ -33,6 +33,9 @@ TEST_CASE("expr: operators, precedence, functions") {
   CHECK_THROWS_WITH_AS(evaluate("1 +", env), "\"1 +\": unexpected end", Error);
   CHECK_THROWS_WITH_AS(evaluate("'a' && true", env), "\"'a' && true\": && needs a bool, not string a", Error);
   CHECK_THROWS_WITH_AS(evaluate("frob(1)", env), "\"frob(1)\": unknown function frob()", Error);
+  // found by tests/fuzz/fuzz_workflow_expr: a call on what is not a name
+  CHECK_THROWS_WITH_AS(evaluate("0.t(a[0.b", env), "\"0.t(a[0.b\": unexpected '('", Error);
+  CHECK_THROWS_WITH_AS(evaluate(std::string(300, '('), env), doctest::Contains("nested too deeply"), Error);
 }
 
 TEST_CASE("when: govaluate with bare words as strings, as Argo's shouldExecute") {
