@@ -53,9 +53,11 @@ bool cache_allowed(const Json& wf, const Json& tmpl) {
 
 bool under_tmp(const std::string& p) { return p == "/tmp" || str::starts_with(p, "/tmp/"); }
 
-std::string trim_newlines(std::string s) {
+// What a step printed or wrote, as a parameter's value: without its last
+// newlines, and valid UTF-8 (a JSON string), each bad byte U+FFFD.
+std::string output_text(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
+  return Json::parse(Json(s).dump(-1, ' ', false, Json::error_handler_t::replace)).get<std::string>();
 }
 
 std::string sha256_hex(const std::string& s) {
@@ -321,7 +323,7 @@ void WorkflowEngine::collect_outputs(Json& node, const Pod& pod, int exit_code) 
   Json out = Json::object();
   std::error_code ec;
   const stdfs::path log = m_dir.logs() / (pod.node_id + ".log");
-  if (stdfs::file_size(log, ec) <= 256 * 1024 && !ec) out["result"] = trim_newlines(fs::read_file(log));
+  if (stdfs::file_size(log, ec) <= 256 * 1024 && !ec) out["result"] = output_text(fs::read_file(log));
   out["exitCode"] = std::to_string(exit_code);
   const Json& declared = json_field(pod.tmpl, "outputs");
   for (const auto& p : json_field(declared, "parameters")) {
@@ -330,7 +332,7 @@ void WorkflowEngine::collect_outputs(Json& node, const Pod& pod, int exit_code) 
     std::optional<std::string> value;
     if (vf.contains("path")) {
       const stdfs::path hp = host_path(pod, vf.value("path", ""));
-      if (stdfs::is_regular_file(hp, ec)) value = trim_newlines(fs::read_file(hp));
+      if (stdfs::is_regular_file(hp, ec)) value = output_text(fs::read_file(hp));
       else if (vf.contains("default")) value = workflow::to_text(vf["default"]);
       else if (exit_code == 0) throw Error("output parameter " + name + ": " + vf.value("path", "") + " does not exist");
     } else if (p.contains("value")) {

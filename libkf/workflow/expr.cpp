@@ -5,7 +5,7 @@
 
 #include <cmath>
 #include <memory>
-#include <regex>
+#include <regex.h>
 #include <vector>
 
 #include "libkf/util/error.h"
@@ -91,6 +91,7 @@ private:
       char c = m_s[m_i];
       if (c == '\\' && m_i + 1 < m_s.size()) {
         c = m_s[++m_i];
+        if (std::string_view("ntr\\'\"").find(c) == std::string_view::npos) v += '\\'; // a regular expression's \d stays
         c = c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c;
       }
       v += c;
@@ -293,6 +294,55 @@ private:
   int m_depth = 0;
 };
 
+// Go's regexp (RE2) as Argo's expressions have it, through POSIX extended
+// regular expressions (glibc: no backtracking blow-up, unlike std::regex on
+// "a**"), with RE2's \\d \\w \\s classes spelled the POSIX way.
+bool regex_search(const std::string& subject, const std::string& pattern) {
+  if (pattern.size() > 1024) throw Error("a regular expression of at most 1024 characters");
+  std::string ere;
+  bool quantified = false; // the last thing was a repetition: another one is RE2's "invalid nested repetition operator"
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char q = pattern[i];
+    if (q == '*' || q == '+' || q == '?' || q == '{') {
+      if (quantified && q == '?') continue; // non-greedy: the same matches or none
+      if (quantified) throw Error("invalid nested repetition operator in " + str::quote(pattern));
+      quantified = true;
+      if (q == '{') {
+        const auto close = pattern.find('}', i);
+        if (close == std::string::npos) throw Error("missing } in " + str::quote(pattern));
+        for (const auto& n : str::split(pattern.substr(i + 1, close - i - 1), ','))
+          if (n.size() > 4 || (!n.empty() && std::atoi(n.c_str()) > 1000)) throw Error("a repetition count over 1000 in " + str::quote(pattern));
+        ere += pattern.substr(i, close - i + 1);
+        i = close;
+        continue;
+      }
+      ere += q;
+      continue;
+    }
+    quantified = false;
+    if (pattern[i] == '\\' && i + 1 < pattern.size()) {
+      const char c = pattern[i + 1];
+      const char* cls = c == 'd' ? "[0-9]" : c == 'D' ? "[^0-9]" : c == 'w' ? "[[:alnum:]_]" : c == 'W' ? "[^[:alnum:]_]"
+                      : c == 's' ? "[[:space:]]" : c == 'S' ? "[^[:space:]]" : nullptr;
+      if (cls) {
+        ere += cls;
+        ++i;
+        continue;
+      }
+    }
+    ere += pattern[i];
+  }
+  regex_t re;
+  if (const int rc = ::regcomp(&re, ere.c_str(), REG_EXTENDED | REG_NOSUB); rc != 0) {
+    char buf[256];
+    ::regerror(rc, &re, buf, sizeof buf);
+    throw Error("invalid regular expression " + str::quote(pattern) + ": " + buf);
+  }
+  const bool m = ::regexec(&re, subject.c_str(), 0, nullptr, 0) == 0;
+  ::regfree(&re);
+  return m;
+}
+
 std::string type_name(const Json& v) {
   if (v.is_null()) return "nil";
   if (v.is_boolean()) return "bool";
@@ -417,10 +467,7 @@ private:
     }
     if (op == "matches" || op == "=~" || op == "!~") {
       if (!a.is_string() || !b.is_string()) throw Error(op + " needs strings");
-      // std::regex recurses per character: bounded, so that no input can exhaust the stack
-      if (a.get_ref<const std::string&>().size() > 4096 || b.get_ref<const std::string&>().size() > 256)
-        throw Error(op + ": a regular expression of at most 256 characters on at most 4096");
-      const bool m = std::regex_search(a.get<std::string>(), std::regex(b.get<std::string>()));
+      const bool m = regex_search(a.get<std::string>(), b.get<std::string>());
       return op == "!~" ? !m : m;
     }
     if (op == "contains" || op == "startsWith" || op == "endsWith") {
@@ -473,7 +520,7 @@ private:
     if (f == "string" || f == "toString") return to_text(x);
     if (f == "int" || f == "asInt" || f == "atoi") return number_of(x, true);
     if (f == "float" || f == "asFloat" || f == "float64") return number_of(x, false);
-    if (f == "toJson" || f == "toJSON") return x.dump();
+    if (f == "toJson" || f == "toJSON") return x.dump(-1, ' ', false, Json::error_handler_t::replace);
     if (f == "fromJson" || f == "fromJSON") {
       if (!x.is_string()) throw Error("fromJson() needs a string");
       Json v = Json::parse(x.get<std::string>(), nullptr, false);
@@ -504,8 +551,6 @@ Json run(std::string_view expression, const Json& env, bool lenient) {
     Parser p(Lexer(expression).tokens());
     const NodePtr tree = p.parse();
     return Evaluator(env, lenient).eval(*tree);
-  } catch (const std::regex_error& e) {
-    throw Error(str::quote(std::string(expression)) + ": invalid regular expression: " + e.what());
   } catch (const Error& e) {
     throw Error(str::quote(std::string(expression)) + ": " + e.what());
   }
@@ -528,7 +573,7 @@ std::string to_text(const Json& value) {
     const double d = value.get<double>();
     if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 1e15) return std::to_string(static_cast<long long>(d));
   }
-  return value.dump();
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 namespace {

@@ -44,6 +44,8 @@ TEST_CASE("when: govaluate with bare words as strings, as Argo's shouldExecute")
   CHECK(evaluate_when("true == true"));
   CHECK(evaluate_when("5 > 3 && \"a b\" == \"a b\""));
   CHECK(evaluate_when("hello =~ 'h.*o'"));
+  CHECK(evaluate_when("abc123 =~ '^[a-z]+\\d+?$'")); // RE2's \d; non-greedy matches what greedy does
+  CHECK_THROWS_WITH_AS(evaluate_when("a =~ 'd**'"), "\"a =~ 'd**'\": invalid nested repetition operator in \"d**\"", Error);
   CHECK_THROWS_WITH_AS(evaluate_when("heads"), "expected a boolean from \"heads\", got heads", Error);
 }
 
