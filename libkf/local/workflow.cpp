@@ -2,8 +2,9 @@
 // at submit (what this machine cannot run is refused before anything
 // starts); run_workflow() is its run's supervisor process, which passes
 // over the workflow (workflow_engine.h) whenever a step ends or 100 ms go
-// by, and writes object.json (at most every 100 ms, and at the end; the
-// journal nodes.log has every finished node as it finishes).
+// by, and writes object.json (at most every 100 ms, or ten times as long as
+// the last write took, and at the end; the journal nodes.log has every
+// finished node as it finishes).
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,6 +87,7 @@ int run_workflow(const SuperviseOptions& o) {
   sigaddset(&chld, SIGCHLD);
   ::sigprocmask(SIG_BLOCK, &chld, nullptr);
   auto written = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  std::chrono::steady_clock::duration interval = std::chrono::milliseconds(100);
   bool dirty = false;
   for (;;) {
     if (stop_signal() != 0 && !engine.done()) engine.stop("Stopped with signal " + std::to_string(stop_signal()), o.grace);
@@ -98,9 +100,11 @@ int run_workflow(const SuperviseOptions& o) {
     }
     dirty = engine.take_changed() || dirty;
     const auto now = std::chrono::steady_clock::now();
-    if (dirty && (engine.done() || now - written >= std::chrono::milliseconds(100))) {
+    if (dirty && (engine.done() || now - written >= interval)) {
       write_json(dir.object(), engine.object());
-      written = now;
+      written = std::chrono::steady_clock::now();
+      // A big workflow's object.json takes a while to write: at most a tenth of the time goes to it.
+      interval = std::max(std::chrono::steady_clock::duration(std::chrono::milliseconds(100)), 10 * (written - now));
       dirty = false;
     }
     if (engine.done()) break;

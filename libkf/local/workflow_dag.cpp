@@ -83,50 +83,60 @@ workflow::Outcome WorkflowEngine::outcome(const std::string& name) {
 }
 
 Json* WorkflowEngine::execute_dag(const Call& c, const Json& tmpl, const std::string& tmpl_name, const Scope& inputs) {
-  (void)tmpl_name;
   const std::string id = node_id(c.name);
   const Json& dag = tmpl["dag"];
-  std::vector<const Json*> order;
-  try {
-    order = topological(json_field(dag, "tasks"));
-  } catch (const Error& e) {
-    Json& node = *find(c.name);
-    if (!fulfilled(node)) mark(node, "Error", e.what());
-    return &node;
+  // The order and each task's dependencies, worked out once per template
+  // (not on every pass; an inline template's live in this pass only).
+  DagPlan local;
+  DagPlan* plan = tmpl_name.empty() ? &local : &m_dag_plans[tmpl_name];
+  if (plan->order.empty() && !json_field(dag, "tasks").empty()) {
+    try {
+      plan->order = topological(json_field(dag, "tasks"));
+    } catch (const Error& e) {
+      Json& node = *find(c.name);
+      if (!fulfilled(node)) mark(node, "Error", e.what());
+      return &node;
+    }
+    for (const Json* t : plan->order) plan->deps.push_back(workflow::depends_tasks(depends_expression(*t)));
   }
-  Scope results;
-  const Vars vars{&results, &inputs, &m_global};
+  const std::vector<const Json*>& order = plan->order;
+  // What this DAG node's finished tasks gave, kept across passes: a pass
+  // looks at the tasks not done yet, so a DAG of n tasks costs O(n) in all.
+  DagState& st = m_dag_states[c.name];
+  st.done.resize(order.size());
+  const Vars vars{&st.results, &inputs, &m_global};
   // failFast (default true) stops new tasks after a failure, in a DAG of
   // `dependencies`; with `depends` a task may be waiting for that failure.
   bool uses_depends = false;
   for (const Json* task : order) uses_depends = uses_depends || task->contains("depends");
   const bool fail_fast = !uses_depends && json_field(dag, "failFast") != Json(false);
-  bool may_start = true, all_done = true;
-  std::set<std::string> handled; // tasks whose failure a dependant took up
-  for (const Json* task : order) {
+  bool all_done = true;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    if (st.done[i]) continue;
+    const Json* task = order[i];
     const std::string task_name = task->value("name", "");
-    Json* n = execute_task(c.name, id, *task, vars, may_start);
-    if (!n) {
+    bool may_start = !st.tripped;
+    Json* n = execute_task(c.name, id, *task, plan->deps[i], vars, may_start);
+    if (!n || !fulfilled(*n)) {
       all_done = false;
       continue;
     }
-    if (!fulfilled(*n)) {
-      all_done = false;
-      continue;
-    }
+    st.done[i] = true;
     const std::string phase = n->value("phase", "");
     if (phase != "Omitted")
-      for (const auto& d : workflow::depends_tasks(depends_expression(*task))) handled.insert(d);
-    if (failed(phase) && !continues_on(*task, phase) && fail_fast) may_start = false;
+      for (const auto& d : plan->deps[i]) st.handled.insert(d);
+    if (failed(phase) && !continues_on(*task, phase) && fail_fast) st.tripped = true;
     if (n->value("type", "") == "TaskGroup") {
       std::vector<const Json*> items;
       for (const auto& ch : json_field(*n, "children"))
         if (const auto it = m_nodes.find(ch.get<std::string>()); it != m_nodes.end()) items.push_back(&it->second);
-      add_aggregate(results, "tasks." + task_name, items);
+      add_aggregate(st.results, "tasks." + task_name, items);
     } else {
-      add_results(results, "tasks." + task_name, *n);
+      add_results(st.results, "tasks." + task_name, *n);
     }
   }
+  const bool may_start = !st.tripped;
+  const std::set<std::string>& handled = st.handled;
   Json& node = *find(c.name);
   if (fulfilled(node)) return &node;
   bool running = false;
@@ -155,12 +165,11 @@ Json* WorkflowEngine::execute_dag(const Call& c, const Json& tmpl, const std::st
 
 // One task: waits for its dependencies, then Omitted (depends false), or
 // run (a loop: a TaskGroup of items, each as a step would run).
-Json* WorkflowEngine::execute_task(const std::string& dag_name, const std::string& boundary, const Json& task, const Vars& vars,
-                                   bool& may_start) {
+Json* WorkflowEngine::execute_task(const std::string& dag_name, const std::string& boundary, const Json& task,
+                                   const std::vector<std::string>& deps, const Vars& vars, bool& may_start) {
   const std::string task_name = task.value("name", "");
   const std::string name = dag_name + "." + task_name;
   const std::string expression = depends_expression(task);
-  const auto deps = workflow::depends_tasks(expression);
   const auto link = [&] {
     if (deps.empty()) add_child(dag_name, name);
     for (const auto& d : deps) add_child(dag_name + "." + d, name);

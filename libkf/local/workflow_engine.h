@@ -21,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -128,8 +129,8 @@ private:
   // --- dag (workflow_dag.cpp) ---
   Json* execute_dag(const Call& c, const Json& tmpl, const std::string& tmpl_name, const workflow::Scope& inputs);
   workflow::Outcome outcome(const std::string& name);
-  Json* execute_task(const std::string& dag_name, const std::string& boundary, const Json& task, const workflow::Vars& vars,
-                     bool& may_start);
+  Json* execute_task(const std::string& dag_name, const std::string& boundary, const Json& task,
+                     const std::vector<std::string>& deps, const workflow::Vars& vars, bool& may_start);
 
   // --- pods (workflow_pod.cpp) ---
   Json* execute_pod(const Call& c, const Json& tmpl, const std::string& tmpl_name, const workflow::Scope& inputs,
@@ -159,7 +160,18 @@ private:
   Json m_templates = Json::object();
   workflow::Scope m_global;
   std::map<pid_t, Pod> m_pods;
-  std::map<std::string, int> m_exits;      // node id -> exit code (a pod that ended during this pass)
+  struct DagPlan {
+    std::vector<const Json*> order;              // the tasks (in m_templates) in topological order
+    std::vector<std::vector<std::string>> deps;  // each one's dependencies (its depends' names)
+  };
+  std::map<std::string, DagPlan> m_dag_plans;    // by template name
+  struct DagState {
+    std::vector<bool> done;            // by DagPlan order: finished, its results in `results`
+    workflow::Scope results;           // tasks.NAME.* of the finished tasks
+    std::set<std::string> handled;     // tasks whose failure a task that ran depended on
+    bool tripped = false;              // failFast: a task failed, no new task starts
+  };
+  std::map<std::string, DagState> m_dag_states;  // by DAG node name
   bool m_changed = false;
   bool m_stopping = false;
   std::string m_stop_message;

@@ -69,11 +69,25 @@ private:
           out.push_back(&it.value());
       }
       // In the order they started; within a second, a task after those it depends on.
-      std::map<std::string, int> level;
-      for (std::size_t pass = 0; pass < out.size(); ++pass)
-        for (const Json* t : out)
-          for (const auto& c : json_field(*t, "children"))
-            if (c.is_string()) level[c.get<std::string>()] = std::max(level[c.get<std::string>()], level[json_text(*t, "id")] + 1);
+      // (levels: longest path from a task without dependencies, in one topological pass)
+      std::map<std::string, int> level, waiting;
+      std::map<std::string, const Json*> task;
+      for (const Json* t : out) task[json_text(*t, "id")] = t;
+      for (const Json* t : out)
+        for (const auto& c : json_field(*t, "children"))
+          if (c.is_string() && task.count(c.get<std::string>())) ++waiting[c.get<std::string>()];
+      std::vector<std::string> ready;
+      for (const Json* t : out)
+        if (!waiting[json_text(*t, "id")]) ready.push_back(json_text(*t, "id"));
+      while (!ready.empty()) {
+        const std::string id = ready.back();
+        ready.pop_back();
+        for (const auto& c : json_field(*task[id], "children")) {
+          if (!c.is_string() || !task.count(c.get<std::string>())) continue;
+          level[c.get<std::string>()] = std::max(level[c.get<std::string>()], level[id] + 1);
+          if (--waiting[c.get<std::string>()] == 0) ready.push_back(c.get<std::string>());
+        }
+      }
       std::stable_sort(out.begin(), out.end(), [&](const Json* a, const Json* b) {
         const auto key = [&](const Json* x) { return std::tuple(json_text(*x, "startedAt"), level[json_text(*x, "id")], json_text(*x, "displayName")); };
         return key(a) < key(b);
