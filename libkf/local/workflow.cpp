@@ -68,6 +68,38 @@ JobPlan plan_workflow(const Json& wf, const WorkflowSettings& settings) {
   return plan;
 }
 
+namespace {
+
+// The steps' artifacts in the metadata store, by digest: what each step read
+// and wrote (a model named "model" as a kf.Model), so kf status RUN lists
+// them and runs that share one are linked (lineage).
+void record_artifacts(metadata::Runs& runs, const std::string& run, const Json& wf, const stdfs::path& store) {
+  const Json& nodes = json_field(json_field(wf, "status"), "nodes");
+  for (auto it = nodes.begin(); nodes.is_object() && it != nodes.end(); ++it) {
+    const Json& n = it.value();
+    if (json_text(n, "type") != "Pod") continue;
+    for (const char* direction : {"inputs", "outputs"})
+      for (const auto& a : json_field(json_field(n, direction), "artifacts")) {
+        const Json& local = json_field(a, "local");
+        const std::string key = json_text(local, "key");
+        if (key.size() != 7 + 64) continue;
+        metadata::ArtifactRecord r;
+        r.type = json_text(a, "name") == "model" ? "kf.Model" : "kf.Artifact";
+        r.name = json_text(n, "displayName") + "." + json_text(a, "name");
+        r.uri = (json_text(local, "type") == "directory" ? store / "trees" / (key.substr(7) + ".json") : store / "blobs" / "sha256" / key.substr(7)).string();
+        r.sha256 = key.substr(7);
+        r.size = json_field(local, "size").is_number_integer() ? json_field(local, "size").get<std::int64_t>() : 0;
+        r.direction = direction == std::string("inputs") ? "input" : "output";
+        try {
+          runs.add_artifact(run, r);
+        } catch (const std::exception&) {
+        }
+      }
+  }
+}
+
+} // namespace
+
 int run_workflow(const SuperviseOptions& o) {
   const RunDir dir{o.run_dir};
   const auto plan = read_json(dir.plan());
@@ -116,6 +148,7 @@ int run_workflow(const SuperviseOptions& o) {
   }
   const Json final = engine.object();
   const std::string phase = final["status"].value("phase", "");
+  if (runs) record_artifacts(*runs, run, final, workflow_settings_from_json(json_field(*plan, "controller")).artifacts);
   if (runs) try {
       runs->set_state(run, phase, final["status"].value("message", "Workflow " + run + " " + str::lower(phase)));
     } catch (const std::exception&) {

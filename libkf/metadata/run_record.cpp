@@ -43,7 +43,7 @@ PropertySchema run_properties() {
 
 const std::vector<std::string>& artifact_types() {
   static const std::vector<std::string> k_types = {"kf.Dataset", "kf.Model", "kf.Checkpoint", "kf.Metrics",
-                                                             "kf.Image"};
+                                                             "kf.Image",   "kf.Artifact"}; // kf.Artifact: a workflow step's
   return k_types;
 }
 
@@ -60,7 +60,7 @@ ExecutionState mlmd_state(const std::string& state) {
 void check_artifact(const ArtifactRecord& a) {
   const auto& types = artifact_types();
   if (std::find(types.begin(), types.end(), a.type) == types.end())
-    throw Error("unknown artifact type '" + a.type + "' (expected kf.Dataset, kf.Model, kf.Checkpoint, kf.Metrics or kf.Image)");
+    throw Error("unknown artifact type '" + a.type + "' (expected kf.Dataset, kf.Model, kf.Checkpoint, kf.Metrics, kf.Image or kf.Artifact)");
   if (a.direction != "input" && a.direction != "output")
     throw Error("artifact " + a.uri + ": direction must be \"input\" or \"output\", got \"" + a.direction + "\"");
   if (a.uri.empty()) throw Error("artifact " + a.name + " has no uri");

@@ -24,7 +24,8 @@ namespace kf::metadata {
 class Store;
 
 struct ArtifactRecord {
-  std::string type;      // "kf.Dataset", "kf.Model", "kf.Checkpoint", "kf.Metrics", "kf.Image" (kf build)
+  std::string type;      // "kf.Dataset", "kf.Model", "kf.Checkpoint", "kf.Metrics", "kf.Image" (kf build),
+                         // "kf.Artifact" (a workflow step's input or output artifact)
   std::string name;      // e.g. "model", "ckpt-1200", "fashion-mnist"
   std::string uri;       // absolute path or URL
   std::string sha256;    // hex digest of the file (of a directory: of its sorted file digests); "" = not computed

@@ -222,6 +222,10 @@ expect_eq "pipeline: exit code" 0 "$RC"
 P1=demo-train-and-evaluate-1
 expect_eq "pipeline: both steps ran" "evaluate:False train:False" "$(status $P1 | json "' '.join(sorted(n['name'] + ':' + str(n['cached']) for n in d['nodes'] if n['type'] == 'Pod'))")"
 "$KF" logs $P1 --node evaluate | grep -q "accuracy=" || fail "pipeline: evaluate printed no accuracy"
+expect_eq "pipeline: the model in the metadata store, by digest" "kf.Model train.model output" \
+  "$(status $P1 | json "' '.join(a['type'] + ' ' + a['name'] + ' ' + a['direction'] for a in d['artifacts'] if a['type'] == 'kf.Model')")"
+expect_eq "pipeline: evaluate's input is train's output" "1" \
+  "$(status $P1 | json "len(set(a['sha256'] for a in d['artifacts'] if a['name'] in ('train.model', 'evaluate.train-model')))")"
 run_kf pipeline run --wait
 expect_eq "pipeline rerun: exit code" 0 "$RC"
 expect_eq "pipeline rerun: nothing ran" "evaluate:True train:True" "$(status demo-train-and-evaluate-2 | json "' '.join(sorted(n['name'] + ':' + str(n['cached']) for n in d['nodes'] if n['type'] == 'Pod'))")"

@@ -172,8 +172,8 @@ TEST_CASE("metadata Runs: add_artifact checks what it records") {
   Fixture f;
   f.runs.start(demo_run("demo-1"));
   CHECK_THROWS_WITH_AS(f.runs.add_artifact("demo-1", artifact("kf.Tarball", "/x", "input")),
-                       "unknown artifact type 'kf.Tarball' (expected kf.Dataset, kf.Model, kf.Checkpoint, kf.Metrics or "
-                       "kf.Image)",
+                       "unknown artifact type 'kf.Tarball' (expected kf.Dataset, kf.Model, kf.Checkpoint, kf.Metrics, "
+                       "kf.Image or kf.Artifact)",
                        Error);
   CHECK_THROWS_WITH_AS(f.runs.add_artifact("demo-1", artifact("kf.Model", "/x", "sideways")),
                        "artifact /x: direction must be \"input\" or \"output\", got \"sideways\"", Error);
