@@ -110,13 +110,20 @@ Json* WorkflowEngine::execute_dag(const Call& c, const Json& tmpl, const std::st
   bool uses_depends = false;
   for (const Json* task : order) uses_depends = uses_depends || task->contains("depends");
   const bool fail_fast = !uses_depends && json_field(dag, "failFast") != Json(false);
+  // The template's parallelism: at most that many of its tasks running at once.
+  int parallelism = 0, active = 0;
+  if (tmpl.contains("parallelism")) parallelism = std::atoi(workflow::substitute(workflow::to_text(tmpl["parallelism"]), vars, true).c_str());
+  for (std::size_t i = 0; i < order.size() && parallelism > 0; ++i)
+    if (const Json* n = find(c.name + "." + order[i]->value("name", "")); !st.done[i] && n && !fulfilled(*n)) ++active;
   bool all_done = true;
   for (std::size_t i = 0; i < order.size(); ++i) {
     if (st.done[i]) continue;
     const Json* task = order[i];
     const std::string task_name = task->value("name", "");
-    bool may_start = !st.tripped;
+    const bool existed = find(c.name + "." + task_name) != nullptr;
+    bool may_start = !st.tripped && (parallelism <= 0 || active < parallelism);
     Json* n = execute_task(c.name, id, *task, plan->deps[i], vars, may_start);
+    if (n && !existed && !fulfilled(*n)) ++active;
     if (!n || !fulfilled(*n)) {
       all_done = false;
       continue;
@@ -154,13 +161,7 @@ Json* WorkflowEngine::execute_dag(const Call& c, const Json& tmpl, const std::st
     mark(node, "Failed", message);
     return &node;
   }
-  try {
-    finish_outputs(node, tmpl, vars);
-    mark(node, "Succeeded");
-  } catch (const Error& e) {
-    mark(node, "Error", e.what());
-  }
-  return &node;
+  return succeed(node, tmpl, vars);
 }
 
 // One task: waits for its dependencies, then Omitted (depends false), or

@@ -477,6 +477,16 @@ void WorkflowEngine::finish_outputs(Json& node, const Json& tmpl, const Vars& va
   if (!out.empty()) node["outputs"] = out;
 }
 
+Json* WorkflowEngine::succeed(Json& node, const Json& tmpl, const Vars& vars) {
+  try {
+    finish_outputs(node, tmpl, vars);
+    mark(node, "Succeeded");
+  } catch (const Error& e) {
+    mark(node, "Error", e.what());
+  }
+  return &node;
+}
+
 // --- results of finished nodes, as the next steps and tasks read them ------------
 
 void WorkflowEngine::add_results(Scope& scope, const std::string& prefix, const Json& node) {

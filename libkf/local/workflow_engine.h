@@ -110,6 +110,8 @@ private:
   Json* execute_suspend(const Call& c, const Json& tmpl, const std::string& tmpl_name);
   workflow::Scope input_scope(const Json& tmpl, const Json& holder, Json& inputs);
   void finish_outputs(Json& node, const Json& tmpl, const workflow::Vars& vars);
+  // A steps or dag node whose children ended well: its outputs, then Succeeded (Error if they cannot be resolved).
+  Json* succeed(Json& node, const Json& tmpl, const workflow::Vars& vars);
   workflow::Scope pod_scope(const Call& c, const Json& tmpl) const;
   void restart_lost_pods();
 

@@ -142,13 +142,7 @@ Json* WorkflowEngine::execute_steps(const Call& c, const Json& tmpl, const std::
   }
   Json& node = *find(c.name);
   if (fulfilled(node)) return &node;
-  try {
-    finish_outputs(node, tmpl, vars);
-    mark(node, "Succeeded");
-  } catch (const Error& e) {
-    mark(node, "Error", e.what());
-  }
-  return &node;
+  return succeed(node, tmpl, vars);
 }
 
 Json* WorkflowEngine::execute_step_group(const std::string& name, const Json& group, const std::string& boundary, const Vars& vars,

@@ -128,6 +128,28 @@ expect_eq "private paths: each saw its own" "a=aaa b=bbb" \
   "$(status "$RUN" | json "' '.join(sorted(n['displayName'] + '=' + n['outputs']['parameters'][0]['value'] for n in d['status']['nodes'].values() if n['type'] == 'Pod'))")"
 [ ! -e /kf ] || fail "a step's /kf/outputs was made on this machine"
 
+# A template's parallelism: one task of this DAG at a time.
+cat >serial.yaml <<EOF
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: serial}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    parallelism: 1
+    dag:
+      tasks:
+      - {name: a, template: mark}
+      - {name: b, template: mark}
+      - {name: c, template: mark}
+  - name: mark
+    container: {image: busybox, command: [sh, -c], args: ["echo start >> $WORK/serial; sleep 0.2; echo end >> $WORK/serial"]}
+EOF
+submit serial.yaml
+expect_eq "parallelism 1: exit code" 0 "$RC"
+expect_eq "parallelism 1: one at a time" "start end start end start end" "$(tr '\n' ' ' <"$WORK/serial" | sed 's/ $//')"
+
 # 3. kill -9 of the controller, then kf resume: finished steps do not run again.
 cat >resumable.yaml <<EOF
 apiVersion: argoproj.io/v1alpha1
