@@ -113,7 +113,7 @@ int run_workflow(const SuperviseOptions& o) {
     runs->set_state(run, "Running", "Workflow " + run + " is running");
   } catch (const std::exception&) {
   }
-  write_json(dir.local(), Json{{"supervisor", ::getpid()}});
+  write_json(dir.local(), Json{{"supervisor", {{"pid", ::getpid()}}}});
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);

@@ -174,7 +174,7 @@ run_kf submit -f resumable.yaml --detach --no-cache
 expect_eq "resumable: submitted" 0 "$RC"
 R=resumable-1
 wait_for "the slow step to start" sh -c "grep -q slow '$WORK/ran' 2>/dev/null"
-kill -9 "$(json "d['supervisor']" <.kf/runs/$R/local.json)"
+kill -9 "$(json "d['supervisor']['pid']" <.kf/runs/$R/local.json)"
 wait_for "kf to notice the lost controller" sh -c "'$KF' status $R -o json | grep -q 'lost its supervisor'"
 run_kf resume "$R"
 expect_eq "resume after kill -9: exit code" 0 "$RC"
@@ -235,6 +235,23 @@ expect_eq "suspended: still running" Running "$(status approve-1 | json "d['stat
 run_kf resume approve-1
 expect_eq "resume of a suspended workflow: exit code" 0 "$RC"
 expect_eq "resume of a suspended workflow: released" released "$("$KF" logs approve-1 --node release)"
+
+# kf stop: the running step ends, the workflow fails saying why.
+cat >nap.yaml <<'EOF'
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: nap}
+spec:
+  entrypoint: nap
+  templates:
+  - name: nap
+    container: {image: busybox, command: [sleep, "60"]}
+EOF
+run_kf submit -f nap.yaml --detach --no-cache
+wait_for "the nap step" sh -c "'$KF' status nap-1 -o json | grep -q '\"Running\"'"
+run_kf stop nap-1
+expect_eq "stop: output" "run nap-1 stopped" "$OUT"
+expect_eq "stop: phase and message" "Failed: Stopped with signal 15" "$(status nap-1 | json "d['status']['phase'] + ': ' + d['status']['message']")"
 
 # 6. The demo project's pipeline: trains and evaluates; the rerun runs nothing;
 #    a training argument changed reruns training and evaluation.
