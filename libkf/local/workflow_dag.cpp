@@ -150,18 +150,23 @@ Json* WorkflowEngine::execute_dag(const Call& c, const Json& tmpl, const std::st
   for (const Json* task : order)
     if (const Json* n = find(c.name + "." + task->value("name", "")); n && !fulfilled(*n)) running = true;
   if (!all_done && (may_start || running)) return &node;
-  std::string message;
-  for (const Json* task : order) {
-    const Json* n = find(c.name + "." + task->value("name", ""));
-    if (!n || !failed(n->value("phase", "")) || continues_on(*task, n->value("phase", ""))) continue;
-    if (handled.count(task->value("name", ""))) continue;
-    if (message.empty()) message = "task '" + n->value("name", "") + "' failed";
-  }
-  if (!message.empty()) {
+  if (const std::string message = dag_failure(c.name, order, handled); !message.empty()) {
     mark(node, "Failed", message);
     return &node;
   }
   return succeed(node, tmpl, vars);
+}
+
+// Why a DAG whose tasks are done failed: its first failed task that is not
+// continued on and that no task which ran depended on; "" = it did not fail.
+std::string WorkflowEngine::dag_failure(const std::string& dag_name, const std::vector<const Json*>& order,
+                                        const std::set<std::string>& handled) {
+  for (const Json* task : order) {
+    const Json* n = find(dag_name + "." + task->value("name", ""));
+    if (!n || !failed(n->value("phase", "")) || continues_on(*task, n->value("phase", ""))) continue;
+    if (!handled.count(task->value("name", ""))) return "task '" + n->value("name", "") + "' failed";
+  }
+  return "";
 }
 
 // One task: waits for its dependencies, then Omitted (depends false), or

@@ -131,6 +131,7 @@ private:
   // --- dag (workflow_dag.cpp) ---
   Json* execute_dag(const Call& c, const Json& tmpl, const std::string& tmpl_name, const workflow::Scope& inputs);
   workflow::Outcome outcome(const std::string& name);
+  std::string dag_failure(const std::string& dag_name, const std::vector<const Json*>& order, const std::set<std::string>& handled);
   Json* execute_task(const std::string& dag_name, const std::string& boundary, const Json& task,
                      const std::vector<std::string>& deps, const workflow::Vars& vars, bool& may_start);
 
