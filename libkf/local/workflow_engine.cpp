@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <random>
@@ -211,9 +212,13 @@ void replay_journal(Json& object, const stdfs::path& journal) {
     const Json n = Json::parse(line, nullptr, false);
     if (n.is_discarded() || !n.contains("id")) continue; // a line cut short by the kill
     Json& slot = object["status"]["nodes"][n.value("id", "")];
-    const Json children = slot.is_object() ? slot.value("children", Json::array()) : Json::array();
+    // A node gains children after it finishes (the tasks that depend on it,
+    // the next steps group): object.json may know more of them than the line.
+    Json children = slot.is_object() ? slot.value("children", Json::array()) : Json::array();
+    for (const auto& c : json_field(n, "children"))
+      if (std::find(children.begin(), children.end(), c) == children.end()) children.push_back(c);
     slot = n;
-    if (!children.empty() && !n.contains("children")) slot["children"] = children;
+    if (!children.empty()) slot["children"] = children;
   }
 }
 

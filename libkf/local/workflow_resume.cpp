@@ -26,6 +26,16 @@ bool node_done(const Json& n) {
   return p == "Succeeded" || p == "Failed" || p == "Error" || p == "Skipped" || p == "Omitted";
 }
 
+// Whether `child` is part of `node` (an attempt of a Retry node, an item of
+// a loop's TaskGroup, a step of a StepGroup) rather than what runs after it
+// (a task that depends on it, the next steps group): Argo lists both as children.
+bool owns(const Json& node, const Json& child) {
+  const std::string type = json_text(node, "type");
+  if (type != "Retry" && type != "TaskGroup" && type != "StepGroup") return false;
+  const std::string prefix = json_text(node, "name") + (type == "StepGroup" ? "." : "(");
+  return json_text(child, "name").rfind(prefix, 0) == 0;
+}
+
 // The object with the journal's nodes in (what a killed controller had not written yet).
 Json with_journal(const RunDir& dir, Json object) {
   replay_journal(object, dir.root / "nodes.log");
@@ -66,8 +76,8 @@ target::Submitted LocalTarget::resume_workflow(const std::string& run, const Jso
 }
 
 // argo retry: every node that failed, errored or was omitted goes, and so
-// does every node above one (its steps group, steps, DAG, retry or loop
-// node), and the exit handler's; what succeeded stays, so the new
+// does every node it is part of (its steps group, steps, DAG, retry or loop
+// node: not the tasks it depends on), and the exit handler's; what succeeded stays, so the new
 // controller runs only what is missing.
 target::Submitted LocalTarget::retry(const std::string& name) {
   const std::string run = resolve(name);
@@ -83,10 +93,11 @@ target::Submitted LocalTarget::retry(const std::string& name) {
   const std::string phase = json_text(json_field(retried, "status"), "phase");
   if (phase == "Succeeded") throw UsageError("run " + run + " succeeded: there is nothing to retry");
   Json& nodes = retried["status"]["nodes"];
-  std::map<std::string, std::string> parent; // child id -> a node that lists it
+  std::map<std::string, std::string> owner_of; // an attempt, item or step -> its Retry, TaskGroup or StepGroup
   for (auto it = nodes.begin(); it != nodes.end(); ++it)
     for (const auto& c : json_field(it.value(), "children"))
-      if (c.is_string()) parent.emplace(c.get<std::string>(), it.key());
+      if (c.is_string() && nodes.contains(c.get<std::string>()) && owns(it.value(), nodes[c.get<std::string>()]))
+        owner_of.emplace(c.get<std::string>(), it.key());
   std::set<std::string> drop;
   for (auto it = nodes.begin(); it != nodes.end(); ++it) {
     const std::string p = json_text(it.value(), "phase");
@@ -96,8 +107,8 @@ target::Submitted LocalTarget::retry(const std::string& name) {
   for (auto todo = std::vector<std::string>(drop.begin(), drop.end()); !todo.empty();) { // and everything above them
     const std::string id = todo.back();
     todo.pop_back();
-    const std::string owner = json_text(json_field(nodes, id.c_str()), "boundaryID");
-    for (const std::string& up : {owner, parent.count(id) ? parent[id] : std::string()})
+    const std::string boundary = json_text(json_field(nodes, id.c_str()), "boundaryID");
+    for (const std::string& up : {boundary, owner_of.count(id) ? owner_of[id] : std::string()})
       if (!up.empty() && nodes.contains(up) && json_text(nodes[up], "type") != "Pod" && drop.insert(up).second) todo.push_back(up);
   }
   for (const auto& id : drop) nodes.erase(id);

@@ -184,7 +184,8 @@ expect_eq "resume after kill -9: exit code" 0 "$RC"
 expect_eq "resume after kill -9: phase" Succeeded "$(status $R | json "d['status']['phase']")"
 expect_eq "resume after kill -9: first ran once, slow again, last once" "first slow slow last" "$(tr '\n' ' ' <"$WORK/ran" | sed 's/ $//')"
 
-# 4. kf retry: the failed step runs again, the one that succeeded does not.
+# 4. kf retry: the failed step runs again, the ones that succeeded do not,
+#    though they are a Retry node and a loop the failed one depends on.
 rm -f "$WORK/ran"
 cat >flaky.yaml <<EOF
 apiVersion: argoproj.io/v1alpha1
@@ -197,9 +198,13 @@ spec:
     dag:
       tasks:
       - {name: prepare, template: prepare}
-      - {name: check, template: check, depends: prepare}
+      - {name: fan, template: fan, withItems: [a, b]}
+      - {name: check, template: check, depends: prepare && fan}
   - name: prepare
+    retryStrategy: {limit: 2}
     container: {image: busybox, command: [sh, -c], args: ["echo prepare >> $WORK/ran"]}
+  - name: fan
+    container: {image: busybox, command: [sh, -c], args: ["echo fan >> $WORK/fan"]}
   - name: check
     container: {image: busybox, command: [sh, -c], args: ["echo check >> $WORK/ran; test -f $WORK/ok"]}
 EOF
@@ -207,10 +212,16 @@ submit flaky.yaml
 expect_eq "flaky: fails" 1 "$RC"
 expect_eq "flaky: check failed" Failed "$(phase_of "$RUN" check)"
 touch "$WORK/ok"
+started_of() { status "$1" | json "[n['startedAt'] for n in d['nodes'] if n['name'] == '$2'][0]"; }
+prepare_started=$(started_of "$RUN" prepare) fan_started=$(started_of "$RUN" fan)
+sleep 1 # a node made again would start a second later
 run_kf retry "$RUN"
 expect_eq "retry: exit code" 0 "$RC"
 expect_eq "retry: phase" Succeeded "$(status "$RUN" | json "d['status']['phase']")"
 expect_eq "retry: prepare did not run again" "prepare check check" "$(tr '\n' ' ' <"$WORK/ran" | sed 's/ $//')"
+expect_eq "retry: the loop did not run again" 2 "$(wc -l <"$WORK/fan")"
+expect_eq "retry: the Retry node above prepare stayed" "$prepare_started" "$(started_of "$RUN" prepare)"
+expect_eq "retry: the loop's node stayed" "$fan_started" "$(started_of "$RUN" fan)"
 run_kf retry "$RUN"
 expect_eq "retry of a succeeded run: exit code" 2 "$RC"
 expect_eq "retry of a succeeded run: message" "error: run $RUN succeeded: there is nothing to retry" "$ERR"
