@@ -43,4 +43,22 @@ void set_condition(Json& status, const std::string& type, const std::string& rea
                         {"lastTransitionTime", now}});
 }
 
+void mark_created(Json& object, const std::string& now) {
+  const std::string kind = object.value("kind", "");
+  Json& status = object["status"];
+  if (kind == "Workflow") status["phase"] = "Pending"; // Argo's status has a phase, not conditions
+  else set_condition(status, "Created", reason(kind, "Created"), kind + " " + object["metadata"].value("name", "") + " is created.", now);
+}
+
+void mark_failed(Json& object, const std::string& why, const std::string& message, const std::string& now) {
+  Json& status = object["status"];
+  if (object.value("kind", "") == "Workflow") {
+    status["phase"] = "Failed";
+    status["message"] = message;
+    status["finishedAt"] = now;
+  } else {
+    set_condition(status, "Failed", why, message, now);
+  }
+}
+
 } // namespace kf::local

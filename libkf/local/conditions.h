@@ -21,4 +21,10 @@ void set_condition(Json& status, const std::string& type, const std::string& rea
 // The operator's reason for a condition: "PyTorchJobRunning", "TFJobFailed", ...
 std::string reason(const std::string& kind, const std::string& condition);
 
+// The status a run starts with, and the one its failure leaves, in its
+// controller's shape: an Argo Workflow's phase (and message), the
+// operators' conditions for every other kind. `why` is the condition's reason.
+void mark_created(Json& object, const std::string& now);
+void mark_failed(Json& object, const std::string& why, const std::string& message, const std::string& now);
+
 } // namespace kf::local

@@ -143,8 +143,7 @@ target::Submitted LocalTarget::submit(const Json& rendered, const target::Submit
     object["metadata"]["creationTimestamp"] = now_rfc3339();
     const JobPlan plan = plan_for(object, options, true);
     object["status"] = Json::object();
-    if (kind == "Workflow") object["status"]["phase"] = "Pending"; // Argo's status has a phase, not conditions
-    else set_condition(object["status"], "Created", kind + "Created", kind + " " + run + " is created.", now_rfc3339());
+    mark_created(object, now_rfc3339());
     write_json(dir.plan(), to_json(plan));
     write_json(dir.object(), object);
     start_supervisor(dir);
@@ -383,12 +382,7 @@ std::optional<Json> LocalTarget::get(const std::string& name) const {
       if (object && !target::is_finished(*object)) {
         const std::string kind = object->value("kind", "");
         const std::string message = kind + " " + run + " lost its supervisor (the kf process running it ended without finishing it).";
-        if (kind == "Workflow") { // Argo's status: a phase (kf resume carries on from its nodes)
-          (*object)["status"]["phase"] = "Failed";
-          (*object)["status"]["message"] = message + " kf resume " + run + " carries on.";
-        } else {
-          set_condition((*object)["status"], "Failed", "SupervisorLost", message, now_rfc3339());
-        }
+        mark_failed(*object, "SupervisorLost", message + (kind == "Workflow" ? " kf resume " + run + " carries on." : ""), now_rfc3339());
         write_json(dir.object(), *object);
         try {
           metadata::Runs(metadata_db(m_o.project_dir)).set_state(run, "Failed", "lost its supervisor");

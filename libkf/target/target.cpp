@@ -1,5 +1,6 @@
 #include "libkf/target/target.h"
 
+#include "libkf/target/summary.h"
 #include "libkf/util/error.h"
 
 namespace kf::target {
@@ -27,14 +28,6 @@ std::string state_of(const Json& object) {
   return state;
 }
 
-bool is_finished(const Json& object) {
-  if (object.value("kind", "") == "Workflow") { // Argo: status.phase
-    const Json& status = object.contains("status") ? object["status"] : Json::object();
-    const std::string phase = status.is_object() ? status.value("phase", "") : "";
-    return phase == "Succeeded" || phase == "Failed" || phase == "Error";
-  }
-  const std::string s = state_of(object);
-  return s == "Succeeded" || s == "Failed" || s == "Complete"; // Complete: a batch/v1 Job, a TrainJob
-}
+bool is_finished(const Json& object) { return summarize(object).finished; }
 
 } // namespace kf::target

@@ -116,9 +116,8 @@ public:
 // "PyTorchJob, TFJob and InferenceService".
 std::string kinds_text(const std::vector<std::string>& kinds);
 
-// Terminal states as the operators report them: the last condition of type
-// Succeeded or Failed (a batch/v1 Job: Complete or Failed) with status "True";
-// an Argo Workflow's status.phase Succeeded, Failed or Error.
+// Whether nothing more will happen to the run: summarize(object).finished
+// (summary.h says how each kind reports its terminal states).
 bool is_finished(const Json& object);
 // "Created", "Running", "Restarting", "Succeeded", "Failed" (the latest true
 // condition's type), or "" when the object has no conditions yet.
