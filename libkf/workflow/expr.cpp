@@ -5,11 +5,12 @@
 
 #include <cmath>
 #include <memory>
-#include <regex.h>
 #include <vector>
 
 #include "libkf/util/error.h"
 #include "libkf/util/strings.h"
+#include "libkf/workflow/jsonpath.h"
+#include "libkf/workflow/regexp.h"
 
 namespace kf::workflow {
 
@@ -294,55 +295,6 @@ private:
   int m_depth = 0;
 };
 
-// Go's regexp (RE2) as Argo's expressions have it, through POSIX extended
-// regular expressions (glibc: no backtracking blow-up, unlike std::regex on
-// "a**"), with RE2's \\d \\w \\s classes spelled the POSIX way.
-bool regex_search(const std::string& subject, const std::string& pattern) {
-  if (pattern.size() > 1024) throw Error("a regular expression of at most 1024 characters");
-  std::string ere;
-  bool quantified = false; // the last thing was a repetition: another one is RE2's "invalid nested repetition operator"
-  for (std::size_t i = 0; i < pattern.size(); ++i) {
-    const char q = pattern[i];
-    if (q == '*' || q == '+' || q == '?' || q == '{') {
-      if (quantified && q == '?') continue; // non-greedy: the same matches or none
-      if (quantified) throw Error("invalid nested repetition operator in " + str::quote(pattern));
-      quantified = true;
-      if (q == '{') {
-        const auto close = pattern.find('}', i);
-        if (close == std::string::npos) throw Error("missing } in " + str::quote(pattern));
-        for (const auto& n : str::split(pattern.substr(i + 1, close - i - 1), ','))
-          if (n.size() > 4 || (!n.empty() && std::atoi(n.c_str()) > 1000)) throw Error("a repetition count over 1000 in " + str::quote(pattern));
-        ere += pattern.substr(i, close - i + 1);
-        i = close;
-        continue;
-      }
-      ere += q;
-      continue;
-    }
-    quantified = false;
-    if (pattern[i] == '\\' && i + 1 < pattern.size()) {
-      const char c = pattern[i + 1];
-      const char* cls = c == 'd' ? "[0-9]" : c == 'D' ? "[^0-9]" : c == 'w' ? "[[:alnum:]_]" : c == 'W' ? "[^[:alnum:]_]"
-                      : c == 's' ? "[[:space:]]" : c == 'S' ? "[^[:space:]]" : nullptr;
-      if (cls) {
-        ere += cls;
-        ++i;
-        continue;
-      }
-    }
-    ere += pattern[i];
-  }
-  regex_t re;
-  if (const int rc = ::regcomp(&re, ere.c_str(), REG_EXTENDED | REG_NOSUB); rc != 0) {
-    char buf[256];
-    ::regerror(rc, &re, buf, sizeof buf);
-    throw Error("invalid regular expression " + str::quote(pattern) + ": " + buf);
-  }
-  const bool m = ::regexec(&re, subject.c_str(), 0, nullptr, 0) == 0;
-  ::regfree(&re);
-  return m;
-}
-
 std::string type_name(const Json& v) {
   if (v.is_null()) return "nil";
   if (v.is_boolean()) return "bool";
@@ -574,68 +526,6 @@ std::string to_text(const Json& value) {
     if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 1e15) return std::to_string(static_cast<long long>(d));
   }
   return value.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
-namespace {
-
-// One step of a JSONPath over the current matches.
-void jsonpath_step(std::vector<Json>& current, const std::string& key, bool wildcard, long long index, bool by_index) {
-  std::vector<Json> next;
-  for (const auto& v : current) {
-    if (wildcard) {
-      if (v.is_array() || v.is_object())
-        for (const auto& x : v) next.push_back(x);
-    } else if (by_index && v.is_array()) {
-      const long long i = index < 0 ? index + static_cast<long long>(v.size()) : index;
-      if (i >= 0 && i < static_cast<long long>(v.size())) next.push_back(v[static_cast<std::size_t>(i)]);
-    } else if (!by_index && v.is_object() && v.contains(key)) {
-      next.push_back(v[key]);
-    }
-  }
-  current = std::move(next);
-}
-
-} // namespace
-
-Json jsonpath(const Json& document, std::string_view path) {
-  std::size_t i = 0;
-  if (i < path.size() && path[i] == '$') ++i;
-  std::vector<Json> current{document};
-  bool many = false;
-  const auto bad = [&] { return Error("jsonpath " + str::quote(std::string(path)) + ": cannot read it at " + std::to_string(i + 1)); };
-  while (i < path.size()) {
-    if (path[i] == '.') {
-      ++i;
-      const std::size_t start = i;
-      while (i < path.size() && path[i] != '.' && path[i] != '[') ++i;
-      const std::string key(path.substr(start, i - start));
-      if (key.empty()) throw bad();
-      many = many || key == "*";
-      jsonpath_step(current, key, key == "*", 0, false);
-    } else if (path[i] == '[') {
-      const std::size_t close = path.find(']', i);
-      if (close == std::string_view::npos) throw bad();
-      std::string inside = str::trim(std::string(path.substr(i + 1, close - i - 1)));
-      i = close + 1;
-      if (inside == "*") {
-        many = true;
-        jsonpath_step(current, "", true, 0, false);
-      } else if (inside.size() >= 2 && (inside[0] == '\'' || inside[0] == '"')) {
-        jsonpath_step(current, inside.substr(1, inside.size() - 2), false, 0, false);
-      } else {
-        try {
-          jsonpath_step(current, "", false, std::stoll(inside), true);
-        } catch (const std::exception&) {
-          throw bad();
-        }
-      }
-    } else {
-      throw bad();
-    }
-  }
-  if (many) return Json(current);
-  if (current.empty()) throw Error("jsonpath " + str::quote(std::string(path)) + ": no match");
-  return current.front();
 }
 
 } // namespace kf::workflow

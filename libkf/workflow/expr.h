@@ -32,8 +32,4 @@ bool evaluate_when(std::string_view when);
 // without ".0", true/false, null as "", anything else as compact JSON.
 std::string to_text(const Json& value);
 
-// A JSONPath query on a JSON document (the subset Argo's examples use:
-// $, .key, ['key'], [n], [*]); one match is returned as it is, several as a list.
-Json jsonpath(const Json& document, std::string_view path);
-
 } // namespace kf::workflow

@@ -3,6 +3,7 @@
 
 #include "libkf/util/error.h"
 #include "libkf/workflow/expr.h"
+#include "libkf/workflow/jsonpath.h"
 #include "libkf/workflow/template.h"
 
 using namespace kf;
