@@ -153,7 +153,7 @@ std::string root_page(const detail::Cli& cli) {
        "that does not parse or check.\n";
   s += ".SH ENVIRONMENT\n"
        ".TP\n.B NO_COLOR\nWhen set and not empty, kf never colours its output, as with " + bold("--no-color") + ".\n";
-  std::set<std::string> seen{"NO_COLOR", "KUBECONFIG"};
+  std::set<std::string> seen{"NO_COLOR", "KUBECONFIG", "TRANSIENT_ERROR_PATTERN"};
   for (const auto& v : cli.verbs)
     for (const Opt* o : v.documented(false))
       if (!o->envname.empty() && seen.insert(o->envname).second)
@@ -161,6 +161,9 @@ std::string root_page(const detail::Cli& cli) {
              ": " + prose(detail::lower(o->description.substr(0, 1)) + o->description.substr(1)) + ".\n";
   s += ".TP\n.B KUBECONFIG\nThe kubeconfig file(s) kf uses to reach a Kubernetes cluster, as\n"
        ".BR kubectl (1)\ndoes; default " + code("~/.kube/config") + ".\n";
+  s += ".TP\n.B TRANSIENT_ERROR_PATTERN\nAs Argo's controller reads it: a regular expression (Go's syntax) on the\n"
+       "message of a Workflow step that failed; a match is a transient error, which " + code("retryPolicy: OnTransientError") +
+       "\nretries. Read by the local target's controller, which " + bold("kf submit") + " and " + bold("kf pipeline run") + " start.\n";
   s += examples(root);
   s += ".SH SEE ALSO\n";
   for (const auto& v : cli.verbs) s += ".BR kf\\-" + code(v.name) + " (1),\n";

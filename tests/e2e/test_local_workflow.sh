@@ -226,6 +226,31 @@ run_kf retry "$RUN"
 expect_eq "retry of a succeeded run: exit code" 2 "$RC"
 expect_eq "retry of a succeeded run: message" "error: run $RUN succeeded: there is nothing to retry" "$ERR"
 
+# 4b. retryPolicy OnTransientError retries only what reads as transient: a
+#     network error, or the controller's TRANSIENT_ERROR_PATTERN.
+cat >transient.yaml <<EOF
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: transient}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    retryStrategy: {limit: 2, retryPolicy: OnTransientError}
+    container: {image: busybox, command: [sh, -c], args: ["echo try >> $WORK/tries; exit 75"]}
+EOF
+submit transient.yaml
+expect_eq "OnTransientError: an exit code is not transient" "1 1" "$RC $(wc -l <"$WORK/tries")"
+expect_eq "OnTransientError: the Retry node's message" "Error (exit code 75)" "$(status "$RUN" | json "[n['message'] for n in d['nodes'] if n['type'] == 'Retry'][0]")"
+rm "$WORK/tries"
+TRANSIENT_ERROR_PATTERN='exit code (75|111)' submit transient.yaml
+expect_eq "OnTransientError: TRANSIENT_ERROR_PATTERN matches, so 1 + 2 retries" "1 3" "$RC $(wc -l <"$WORK/tries")"
+sed -i 's/OnTransientError/Sometimes/' transient.yaml
+submit transient.yaml
+expect_eq "retryPolicy Sometimes: the Retry node errs" \
+  "Error retryStrategy: \"Sometimes\" is not a valid RetryPolicy (Always, OnFailure, OnError or OnTransientError)" \
+  "$(status "$RUN" | json "[n['phase'] + ' ' + n['message'] for n in d['nodes'] if n['type'] == 'Retry'][0]")"
+
 # 5. A suspend step waits for kf resume.
 cat >approve.yaml <<'EOF'
 apiVersion: argoproj.io/v1alpha1
