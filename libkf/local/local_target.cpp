@@ -273,39 +273,6 @@ JobPlan LocalTarget::plan_for(const Json& object, const target::SubmitOptions& o
 }
 
 namespace {
-// bubblewrap, when it is installed and works here (user namespaces allowed).
-std::string working_bwrap() {
-  const std::string bwrap = find_command("bwrap", std::getenv("PATH") ? std::getenv("PATH") : "");
-  if (bwrap.empty()) return "";
-  proc::Command probe;
-  probe.argv = {bwrap, "--dev-bind", "/", "/", "--", "true"};
-  probe.out = probe.err = proc::Stream::null;
-  probe.timeout = std::chrono::seconds(10);
-  try {
-    return proc::run(probe).exit_code == 0 ? bwrap : "";
-  } catch (const Error&) {
-    return "";
-  }
-}
-} // namespace
-
-WorkflowSettings LocalTarget::workflow_settings(bool find_binaries) const {
-  WorkflowSettings s;
-  s.container = {m_o.trainer_image, m_o.trainer_path};
-  if (s.container.trainer_path.empty()) {
-    s.container.trainer_path = "kf-trainer";
-    if (find_binaries) try {
-        s.container.trainer_path = find_runtime("kf-trainer");
-      } catch (const Error&) {
-      }
-  }
-  s.artifacts = m_o.project_dir / ".kf" / "artifacts";
-  s.cache = m_o.project_dir / ".kf" / "cache";
-  if (find_binaries) s.bwrap = working_bwrap();
-  return s;
-}
-
-namespace {
 // The (Cluster)TrainingRuntimes among objects given with a run.
 std::vector<Json> training_runtimes(const std::vector<Json>& supporting) {
   std::vector<Json> out;

@@ -4,14 +4,19 @@
 // over the workflow (workflow_engine.h) whenever a step ends or 100 ms go
 // by, and writes object.json (at most every 100 ms, or ten times as long as
 // the last write took, and at the end; the journal nodes.log has every
-// finished node as it finishes).
+// finished node as it finishes). LocalTarget::workflow_settings() is here
+// too: what the controller is given (the trainer, the artifact store, the
+// cache, bubblewrap when it works on this machine).
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <thread>
 
+#include "libkf/local/container.h"
 #include "libkf/local/controllers.h"
+#include "libkf/local/local_target.h"
 #include "libkf/local/plan.h"
 #include "libkf/local/workflow_engine.h"
 #include "libkf/metadata/runs.h"
@@ -154,6 +159,39 @@ int run_workflow(const SuperviseOptions& o) {
     } catch (const std::exception&) {
     }
   return phase == "Succeeded" ? 0 : 1;
+}
+
+namespace {
+// bubblewrap, when it is installed and works here (user namespaces allowed).
+std::string working_bwrap() {
+  const std::string bwrap = find_command("bwrap", std::getenv("PATH") ? std::getenv("PATH") : "");
+  if (bwrap.empty()) return "";
+  proc::Command probe;
+  probe.argv = {bwrap, "--dev-bind", "/", "/", "--", "true"};
+  probe.out = probe.err = proc::Stream::null;
+  probe.timeout = std::chrono::seconds(10);
+  try {
+    return proc::run(probe).exit_code == 0 ? bwrap : "";
+  } catch (const Error&) {
+    return "";
+  }
+}
+} // namespace
+
+WorkflowSettings LocalTarget::workflow_settings(bool find_binaries) const {
+  WorkflowSettings s;
+  s.container = {m_o.trainer_image, m_o.trainer_path};
+  if (s.container.trainer_path.empty()) {
+    s.container.trainer_path = "kf-trainer";
+    if (find_binaries) try {
+        s.container.trainer_path = find_runtime("kf-trainer");
+      } catch (const Error&) {
+      }
+  }
+  s.artifacts = m_o.project_dir / ".kf" / "artifacts";
+  s.cache = m_o.project_dir / ".kf" / "cache";
+  if (find_binaries) s.bwrap = working_bwrap();
+  return s;
 }
 
 } // namespace kf::local
