@@ -26,11 +26,6 @@ std::string depends_expression(const Json& task) {
   return workflow::depends_of(deps);
 }
 
-bool continues_on(const Json& task, const std::string& phase) {
-  const Json& c = json_field(task, "continueOn");
-  return (phase == "Failed" && json_field(c, "failed") == Json(true)) || (phase == "Error" && json_field(c, "error") == Json(true));
-}
-
 bool failed(const std::string& phase) { return phase == "Failed" || phase == "Error"; }
 
 // The tasks in an order where each comes after its dependencies; kf::Error
@@ -132,7 +127,7 @@ Json* WorkflowEngine::execute_dag(const Call& c, const Json& tmpl, const std::st
     const std::string phase = n->value("phase", "");
     if (phase != "Omitted")
       for (const auto& d : plan->deps[i]) st.handled.insert(d);
-    if (failed(phase) && !continues_on(*task, phase) && fail_fast) st.tripped = true;
+    if (failed(phase) && !workflow::continues_on(*task, phase) && fail_fast) st.tripped = true;
     if (n->value("type", "") == "TaskGroup") {
       std::vector<const Json*> items;
       for (const auto& ch : json_field(*n, "children"))
@@ -163,7 +158,7 @@ std::string WorkflowEngine::dag_failure(const std::string& dag_name, const std::
                                         const std::set<std::string>& handled) {
   for (const Json* task : order) {
     const Json* n = find(dag_name + "." + task->value("name", ""));
-    if (!n || !failed(n->value("phase", "")) || continues_on(*task, n->value("phase", ""))) continue;
+    if (!n || !failed(n->value("phase", "")) || workflow::continues_on(*task, n->value("phase", ""))) continue;
     if (!handled.count(task->value("name", ""))) return "task '" + n->value("name", "") + "' failed";
   }
   return "";
@@ -215,7 +210,7 @@ Json* WorkflowEngine::execute_task(const std::string& dag_name, const std::strin
     Json* child = run_step(item_name, e.name, task, Vars(&e.item, vars), boundary);
     add_child(name, item_name);
     if (!fulfilled(*child)) all_done = false;
-    else if (failed(child->value("phase", "")) && !continues_on(task, child->value("phase", "")) && failure.empty())
+    else if (failed(child->value("phase", "")) && !workflow::continues_on(task, child->value("phase", "")) && failure.empty())
       failure = "child '" + child->value("id", "") + "' failed";
   }
   Json& group = *find(name);

@@ -17,11 +17,6 @@ using workflow::Vars;
 
 namespace {
 
-bool continues_on(const Json& step, const std::string& phase) {
-  const Json& c = json_field(step, "continueOn");
-  return (phase == "Failed" && json_field(c, "failed") == Json(true)) || (phase == "Error" && json_field(c, "error") == Json(true));
-}
-
 bool has_loop(const Json& step) { return step.contains("withItems") || step.contains("withParam") || step.contains("withSequence"); }
 
 // withSequence: count or start..end (counting down when end < start), each
@@ -179,7 +174,7 @@ Json* WorkflowEngine::execute_step_group(const std::string& name, const Json& gr
         continue;
       }
       const std::string phase = child->value("phase", "");
-      if ((phase == "Failed" || phase == "Error") && !continues_on(step, phase) && failed.empty())
+      if ((phase == "Failed" || phase == "Error") && !workflow::continues_on(step, phase) && failed.empty())
         failed = "child '" + child->value("id", "") + "' failed";
       done.push_back(child);
     }

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "libkf/util/error.h"
+#include "libkf/util/json_field.h"
 #include "libkf/util/strings.h"
 #include "libkf/workflow/expr.h"
 
@@ -230,5 +231,10 @@ bool evaluate_depends(std::string_view depends, const std::function<Outcome(cons
 }
 
 std::string depends_of(const std::vector<std::string>& dependencies) { return str::join(dependencies, " && "); }
+
+bool continues_on(const Json& step, const std::string& phase) {
+  const Json& c = json_field(step, "continueOn");
+  return (phase == "Failed" && json_field(c, "failed") == Json(true)) || (phase == "Error" && json_field(c, "error") == Json(true));
+}
 
 } // namespace kf::workflow

@@ -74,4 +74,8 @@ bool evaluate_depends(std::string_view depends, const std::function<Outcome(cons
 // `dependencies: [A, B]` as a depends expression ("A && B").
 std::string depends_of(const std::vector<std::string>& dependencies);
 
+// Whether a step or task that ended in `phase` lets its steps or DAG go on:
+// its continueOn says so for that phase (failed: Failed, error: Error).
+bool continues_on(const Json& step, const std::string& phase);
+
 } // namespace kf::workflow

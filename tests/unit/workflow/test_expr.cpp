@@ -83,3 +83,13 @@ TEST_CASE("depends: Argo's task results, bare names, operators") {
   CHECK_THROWS_WITH_AS(evaluate_depends("A && (B", outcome), "depends \"A && (B\": missing ')'", Error);
   CHECK_THROWS_WITH_AS(evaluate_depends("A & B", outcome), "depends \"A & B\": unexpected '&'", Error);
 }
+
+TEST_CASE("continueOn: failed lets a Failed step go on, error an Error one") {
+  const Json both = Json::parse(R"({"name": "a", "continueOn": {"failed": true, "error": true}})");
+  const Json failed = Json::parse(R"({"name": "a", "continueOn": {"failed": true}})");
+  CHECK(continues_on(both, "Failed"));
+  CHECK(continues_on(both, "Error"));
+  CHECK(continues_on(failed, "Failed"));
+  CHECK_FALSE(continues_on(failed, "Error"));
+  CHECK_FALSE(continues_on(Json::parse(R"({"name": "a"})"), "Failed"));
+}
