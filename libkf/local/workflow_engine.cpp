@@ -78,7 +78,7 @@ WorkflowEngine::WorkflowEngine(Json object, WorkflowSettings settings, RunDir di
   Json& status = m_wf["status"];
   if (!status.is_object()) status = Json::object();
   if (status.contains("nodes") && status["nodes"].is_object())
-    for (auto it = status["nodes"].begin(); it != status["nodes"].end(); ++it) m_nodes[it.key()] = it.value();
+    for (auto it = status["nodes"].begin(); it != status["nodes"].end(); ++it) count_pod(m_nodes[it.key()] = it.value(), 1);
   status.erase("nodes");
   const Json& spec = m_wf["spec"];
   for (const auto& t : spec.value("templates", Json::array())) m_templates[t.value("name", "")] = t;
@@ -148,7 +148,9 @@ Json& WorkflowEngine::init_node(const std::string& name, const std::string& disp
   if (!boundary.empty()) n["boundaryID"] = boundary;
   n["startedAt"] = now_rfc3339();
   if (!message.empty()) n["message"] = message;
+  if (const auto old = m_nodes.find(id); old != m_nodes.end()) count_pod(old->second, -1);
   Json& node = m_nodes[id] = std::move(n);
+  count_pod(node, 1);
   if (fulfilled(node)) {
     node["finishedAt"] = node["startedAt"];
     journal(node);
@@ -162,8 +164,16 @@ bool WorkflowEngine::fulfilled(const Json& node) {
   return p == "Succeeded" || p == "Failed" || p == "Error" || p == "Skipped" || p == "Omitted";
 }
 
+void WorkflowEngine::count_pod(const Json& node, int sign) {
+  if (node.value("type", "") != "Pod") return;
+  m_pod_count += sign;
+  if (node.value("phase", "") == "Succeeded") m_pods_succeeded += sign;
+}
+
 void WorkflowEngine::mark(Json& node, const std::string& phase, const std::string& message) {
+  count_pod(node, -1);
   node["phase"] = phase;
+  count_pod(node, 1);
   if (!message.empty()) node["message"] = message;
   else node.erase("message");
   if (fulfilled(node)) {
@@ -489,13 +499,7 @@ void WorkflowEngine::operate() {
 // Progress always; the phase once the entrypoint (and the exit handler) are done.
 void WorkflowEngine::finish_workflow() {
   Json& status = m_wf["status"];
-  int pods = 0, succeeded = 0;
-  for (const auto& [id, n] : m_nodes)
-    if (n.value("type", "") == "Pod") {
-      ++pods;
-      succeeded += n.value("phase", "") == "Succeeded";
-    }
-  const std::string progress = std::to_string(succeeded) + "/" + std::to_string(pods);
+  const std::string progress = std::to_string(m_pods_succeeded) + "/" + std::to_string(m_pod_count);
   if (status.value("progress", "") != progress) {
     status["progress"] = progress;
     m_changed = true;

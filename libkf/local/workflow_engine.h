@@ -95,6 +95,7 @@ private:
   Json& init_node(const std::string& name, const std::string& display, const std::string& type, const std::string& tmpl_name,
                   const std::string& boundary, const std::string& phase, const std::string& message = "");
   void mark(Json& node, const std::string& phase, const std::string& message = "");
+  void count_pod(const Json& node, int sign); // in or out of status.progress's counts
   void add_child(const std::string& parent, const std::string& child);
   Json* error_node(const Call& c, const std::string& type, const std::string& message);
   static bool fulfilled(const Json& node);
@@ -139,6 +140,7 @@ private:
   Json* execute_pod(const Call& c, const Json& tmpl, const std::string& tmpl_name, const workflow::Scope& inputs,
                     const Json& inputs_record);
   void start_pod(Json& node, Pod& pod);
+  std::string prepare_pod(const Call& c, const Json& tmpl, const workflow::Scope& inputs, const Json& inputs_record, Pod& pod);
   void finish_pod(Pod& pod, int exit_code);
   void collect_outputs(Json& node, const Pod& pod, int exit_code);
   std::filesystem::path host_path(const Pod& pod, const std::string& path) const;
@@ -163,6 +165,9 @@ private:
   Json m_templates = Json::object();
   workflow::Scope m_global;
   std::map<pid_t, Pod> m_pods;
+  std::set<std::string> m_running;       // the node ids of m_pods
+  long long m_pod_count = 0, m_pods_succeeded = 0; // status.progress, kept by count_pod()
+  std::map<std::string, Pod> m_waiting;  // by node id: prepared pods parallelism holds back
   struct DagPlan {
     std::vector<const Json*> order;              // the tasks (in m_templates) in topological order
     std::vector<std::vector<std::string>> deps;  // each one's dependencies (its depends' names)

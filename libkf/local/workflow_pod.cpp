@@ -116,21 +116,16 @@ static ContainerProcess pod_process(const Json& tmpl, const ContainerOptions& op
   return container_process(tmpl["container"], "container", options);
 }
 
-Json* WorkflowEngine::execute_pod(const Call& c, const Json& tmpl, const std::string& tmpl_name, const Scope& inputs,
-                                  const Json& inputs_record) {
-  Json* n = find(c.name);
-  if (n && fulfilled(*n)) return n;
-  for (const auto& [pid, pod] : m_pods)
-    if (n && pod.node_id == n->value("id", "")) return n;
+// A pod's resolved template and its cache key: once per node (a pod held
+// back by parallelism keeps them in m_waiting); "" or kf::Error's text.
+std::string WorkflowEngine::prepare_pod(const Call& c, const Json& tmpl, const Scope& inputs, const Json& inputs_record, Pod& pod) {
   const Scope ps = pod_scope(c, tmpl);
-  Json resolved;
   try {
-    resolved = workflow::substitute_all(tmpl, Vars{&ps, &inputs, &m_global}, false);
+    pod.tmpl = workflow::substitute_all(tmpl, Vars{&ps, &inputs, &m_global}, false);
   } catch (const Error& e) {
-    return error_node(c, "Pod", e.what());
+    return e.what();
   }
-  Pod pod;
-  pod.tmpl = resolved;
+  const Json& resolved = pod.tmpl;
   Json t = resolved;
   for (const char* k : {"name", "metadata", "memoize", "retryStrategy", "timeout", "activeDeadlineSeconds", "parallelism"}) t.erase(k);
   pod.cache_parts = {{"template", t}, {"inputs", inputs_record}};
@@ -146,20 +141,36 @@ Json* WorkflowEngine::execute_pod(const Call& c, const Json& tmpl, const std::st
   if (const Json& memo = json_field(resolved, "memoize"); memo.is_object() && memo.contains("key"))
     pod.cache_key = "sha256:" + sha256_hex("memoize\n" + json_text(json_field(json_field(memo, "cache"), "configMap"), "name") + "\n" +
                                            workflow::to_text(memo["key"]));
+  return "";
+}
+
+Json* WorkflowEngine::execute_pod(const Call& c, const Json& tmpl, const std::string& tmpl_name, const Scope& inputs,
+                                  const Json& inputs_record) {
+  Json* n = find(c.name);
+  if (n && (fulfilled(*n) || m_running.count(n->value("id", "")))) return n;
+  Pod pod;
+  if (const auto w = n ? m_waiting.find(n->value("id", "")) : m_waiting.end(); w != m_waiting.end()) {
+    pod = std::move(w->second);
+    m_waiting.erase(w);
+  } else if (const std::string error = prepare_pod(c, tmpl, inputs, inputs_record, pod); !error.empty()) {
+    return error_node(c, "Pod", error);
+  }
   if (!n) {
     n = &init_node(c.name, c.display, "Pod", tmpl_name, c.boundary, "Pending");
     if (!inputs_record.empty()) (*n)["inputs"] = inputs_record;
-    if (cache_hit(*n, pod.cache_key, resolved)) return n;
-    if (m_settings.cache_enabled && cache_allowed(m_wf, resolved)) try {
+    if (cache_hit(*n, pod.cache_key, pod.tmpl)) return n;
+    if (m_settings.cache_enabled && cache_allowed(m_wf, pod.tmpl)) try {
         stdfs::create_directories(m_dir.root / "why");
         fs::write_file_atomic(m_dir.root / "why" / (n->value("id", "") + ".json"), record_why(*n, pod).dump(2));
       } catch (const std::exception&) {
       }
   }
-  const Json& spec = m_wf["spec"];
-  if (m_stopping || (spec.contains("parallelism") && static_cast<long long>(m_pods.size()) >= json_field(spec, "parallelism").get<long long>()))
-    return n;
   pod.node_id = n->value("id", "");
+  const Json& spec = m_wf["spec"];
+  if (m_stopping || (spec.contains("parallelism") && static_cast<long long>(m_pods.size()) >= json_field(spec, "parallelism").get<long long>())) {
+    m_waiting[pod.node_id] = std::move(pod);
+    return n;
+  }
   start_pod(*n, pod);
   return find(c.name);
 }
@@ -226,6 +237,7 @@ void WorkflowEngine::start_pod(Json& node, Pod& pod) {
     if (!deadline.is_null())
       pod.deadline = Clock::now() + std::chrono::milliseconds(static_cast<long long>(workflow::parse_duration(workflow::to_text(deadline)) * 1000));
     pod.pid = pid;
+    m_running.insert(pod.node_id);
     m_pods[pid] = pod;
     mark(node, "Running");
   } catch (const Error& e) {
@@ -287,6 +299,7 @@ void WorkflowEngine::exited(pid_t pid, int exit_code) {
   if (it == m_pods.end()) return;
   Pod pod = std::move(it->second);
   m_pods.erase(it);
+  m_running.erase(pod.node_id);
   finish_pod(pod, exit_code);
 }
 
@@ -437,6 +450,8 @@ void WorkflowEngine::stop(const std::string& message, std::chrono::milliseconds 
   for (auto& [pid, pod] : m_pods) proc::terminate(pid, grace);
   auto pods = std::move(m_pods);
   m_pods.clear();
+  m_running.clear();
+  m_waiting.clear();
   for (auto& [pid, pod] : pods) finish_pod(pod, 143);
   for (auto& [id, n] : m_nodes)
     if (!fulfilled(n)) mark(n, "Failed", message);

@@ -211,6 +211,7 @@ EOF
 submit flaky.yaml
 expect_eq "flaky: fails" 1 "$RC"
 expect_eq "flaky: check failed" Failed "$(phase_of "$RUN" check)"
+expect_eq "flaky: progress counts the pods that succeeded" 3/4 "$(status "$RUN" | json "d['status']['progress']")"
 touch "$WORK/ok"
 started_of() { status "$1" | json "[n['startedAt'] for n in d['nodes'] if n['name'] == '$2'][0]"; }
 prepare_started=$(started_of "$RUN" prepare) fan_started=$(started_of "$RUN" fan)
@@ -218,6 +219,7 @@ sleep 1 # a node made again would start a second later
 run_kf retry "$RUN"
 expect_eq "retry: exit code" 0 "$RC"
 expect_eq "retry: phase" Succeeded "$(status "$RUN" | json "d['status']['phase']")"
+expect_eq "retry: progress, the pod that ran again counted once" 4/4 "$(status "$RUN" | json "d['status']['progress']")"
 expect_eq "retry: prepare did not run again" "prepare check check" "$(tr '\n' ' ' <"$WORK/ran" | sed 's/ $//')"
 expect_eq "retry: the loop did not run again" 2 "$(wc -l <"$WORK/fan")"
 expect_eq "retry: the Retry node above prepare stayed" "$prepare_started" "$(started_of "$RUN" prepare)"
