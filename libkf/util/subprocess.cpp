@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -148,6 +150,89 @@ pid_t fork_child(const Command& c, const Prepared& p) {
   return pid;
 }
 
+// The file execvp would run for argv[0], looked up in `path_env` (the
+// child's PATH); "" when that is not certain here (a relative directory in
+// PATH resolves against the child's cwd): the fork path then decides.
+std::string find_executable(const std::string& name, const char* path_env) {
+  if (name.find('/') != std::string::npos) return name;
+  std::string_view path = path_env ? path_env : "/bin:/usr/bin";
+  while (true) {
+    const auto colon = path.find(':');
+    const std::string_view dir = path.substr(0, colon);
+    if (dir.empty() || dir.front() != '/') return "";
+    std::string file(dir);
+    file += '/';
+    file += name;
+    struct stat st{};
+    if (::stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(file.c_str(), X_OK) == 0) return file;
+    if (colon == std::string_view::npos) return "";
+    path.remove_prefix(colon + 1);
+  }
+}
+
+// The child's PATH: from its environment when kf gives it one.
+const char* path_of(const Prepared& p) {
+  if (p.envp.empty()) return std::getenv("PATH");
+  for (char* const* e = p.envp.data(); *e; ++e)
+    if (std::strncmp(*e, "PATH=", 5) == 0) return *e + 5;
+  return nullptr;
+}
+
+// What exec_child does, through posix_spawn: glibc's clones without copying
+// kf's page tables, which fork() does for every step a big workflow starts.
+// -1 when posix_spawn cannot do it (the file is not found or not
+// executable, a log cannot be opened, a script without #!): fork_child then
+// runs it the old way, which reports why in the child's stderr and exit code.
+pid_t spawn_child(const Command& c, const Prepared& p) {
+  const std::string file = find_executable(p.argv[0], path_of(p));
+  if (file.empty()) return -1;
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawnattr_init(&attr);
+  sigset_t defaults, none;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  for (const int sig : {SIGINT, SIGHUP, SIGTERM, SIGPIPE}) sigaddset(&defaults, sig);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setsigmask(&attr, &none); // a supervisor waits for SIGCHLD with it blocked
+  short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+  if (c.own_group) {
+    flags |= POSIX_SPAWN_SETPGROUP;
+    posix_spawnattr_setpgroup(&attr, 0);
+  }
+  posix_spawnattr_setflags(&attr, flags);
+  if (p.in >= 0) posix_spawn_file_actions_adddup2(&fa, p.in, 0);
+  else posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  const auto stream = [&](Stream s, int fd, int pipe_end, const std::string& log, bool shares_stdout_log) {
+    switch (s) {
+    case Stream::inherit: break;
+    case Stream::null: posix_spawn_file_actions_addopen(&fa, fd, "/dev/null", O_WRONLY, 0); break;
+    case Stream::capture: posix_spawn_file_actions_adddup2(&fa, pipe_end, fd); break;
+    case Stream::log:
+      if (shares_stdout_log) posix_spawn_file_actions_adddup2(&fa, 1, fd);
+      else posix_spawn_file_actions_addopen(&fa, fd, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      break;
+    }
+  };
+  stream(c.out, 1, p.out, p.log, false);
+  stream(c.err, 2, p.err, p.err_log, c.out == Stream::log && p.err_log == p.log);
+  if (!p.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, p.cwd.c_str());
+  pid_t pid = -1;
+  char* const* envp = p.envp.empty() ? environ : const_cast<char* const*>(p.envp.data());
+  const int rc = ::posix_spawn(&pid, file.c_str(), &fa, &attr, p.argv.data(), envp);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return -1;
+  if (c.own_group) ::setpgid(pid, pid);
+  return pid;
+}
+
+pid_t spawn_or_fork(const Command& c, const Prepared& p) {
+  const pid_t pid = spawn_child(c, p);
+  return pid > 0 ? pid : fork_child(c, p);
+}
+
 // A daemon: the first child starts a new session and forks the real one,
 // whose pid comes back through a pipe; the first child is reaped at once.
 pid_t fork_daemon(const Command& c, const Prepared& p) {
@@ -218,7 +303,7 @@ int exit_code_of(int status) {
 
 pid_t start(const Command& c) {
   const Prepared p = prepare(c);
-  return c.daemon ? fork_daemon(c, p) : fork_child(c, p);
+  return c.daemon ? fork_daemon(c, p) : spawn_or_fork(c, p);
 }
 
 Result run(const Command& c) {
@@ -230,7 +315,7 @@ Result run(const Command& c) {
   p.in = in ? in->fd[0] : -1;
   p.out = out ? out->fd[1] : -1;
   p.err = err ? err->fd[1] : -1;
-  const pid_t pid = fork_child(c, p);
+  const pid_t pid = spawn_or_fork(c, p);
   if (in) in->close(0);
   if (out) out->close(1);
   if (err) err->close(1);

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -121,4 +122,46 @@ TEST_CASE("subprocess: start logs both streams to a file - terminate stops the w
   text << in.rdbuf();
   CHECK(text.str().find("started\n") != std::string::npos);
   CHECK(text.str().find("warned\n") != std::string::npos);
+}
+
+TEST_CASE("subprocess: argv[0] is looked up in the child's PATH - a script without #! runs under sh, as execvp does") {
+  test::TempDir dir;
+  const auto prog = dir.path / "kf-test-prog";
+  {
+    std::ofstream out(prog);
+    out << "echo \"ran from $0\"\n"; // no #!: exec says ENOEXEC, execvp hands it to /bin/sh
+  }
+  std::filesystem::permissions(prog, std::filesystem::perms::owner_all);
+  proc::Command c;
+  c.argv = {"kf-test-prog"};
+  c.env = proc::Env{{"PATH", dir.path.string() + ":/usr/bin:/bin"}};
+  CHECK(proc::run(c).out == "ran from " + prog.string() + "\n");
+  c.env = proc::Env{{"PATH", "/usr/bin:/bin"}}; // kf's own PATH does not matter: the child's does
+  c.err = proc::Stream::capture;
+  const auto r = proc::run(c);
+  CHECK(r.exit_code == 127);
+  CHECK(r.err == "kf: cannot run kf-test-prog: No such file or directory\n");
+}
+
+TEST_CASE("subprocess: the child's signals are the defaults, whatever kf ignores - stdout and stderr to their own logs") {
+  test::TempDir dir;
+  const auto old = ::signal(SIGHUP, SIG_IGN);
+  proc::Command c;
+  c.argv = {"sh", "-c", "echo out; echo err >&2; kill -HUP $$; echo survived"};
+  c.out = c.err = proc::Stream::log;
+  c.log = dir.path / "out.log";
+  c.err_log = dir.path / "err.log";
+  const pid_t pid = proc::start(c);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::signal(SIGHUP, old);
+  CHECK(proc::exit_code_of(status) == 128 + SIGHUP);
+  const auto read = [](const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  CHECK(read(c.log) == "out\n");
+  CHECK(read(c.err_log) == "err\n");
 }
