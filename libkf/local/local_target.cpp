@@ -75,7 +75,13 @@ LocalTarget::LocalTarget(LocalOptions options) : m_o(std::move(options)) {
   m_o.project_dir = stdfs::weakly_canonical(stdfs::absolute(m_o.project_dir));
 }
 
-stdfs::path LocalTarget::run_dir(const std::string& run) const { return runs_root(m_o.project_dir) / run; }
+// A run's directory: only ever a name directly under .kf/runs ("", "..",
+// "a/b" would make kf delete remove what is not a run).
+stdfs::path LocalTarget::run_dir(const std::string& run) const {
+  if (run.empty() || run == "." || run == ".." || run.find_first_of(std::string("/\0", 2)) != std::string::npos || run.size() > 253)
+    throw UsageError(str::quote(run) + " is not a run name (kf status lists the runs)");
+  return runs_root(m_o.project_dir) / run;
+}
 
 std::string LocalTarget::reserve_run(metadata::Runs& runs, const Json& rendered, const target::SubmitOptions& options) const {
   const std::string kind = rendered.value("kind", "");

@@ -162,6 +162,12 @@ for p in $pids; do ! alive "$p" || fail "delete: replica $p still running"; done
 run_kf delete demo-train-1
 expect_eq "delete unknown: exit code" 1 "$RC"
 expect_eq "delete unknown: message" "error: no run demo-train-1" "$ERR"
+for bad in "" .. ../.. runs/x; do # never a path beside the runs: kf delete would remove it
+  run_kf delete "$bad"
+  expect_eq "delete '$bad': exit code" 2 "$RC"
+  expect_eq "delete '$bad': message" "error: \"$bad\" is not a run name (kf status lists the runs)" "$ERR"
+done
+[ -e .kf/metadata.db ] && [ -e kf.yaml ] || fail "delete of a bad name removed what is not a run"
 
 # 10. Two kf processes at once: two runs, distinct names, one intact database.
 "$KF" train -f fast.yaml --detach >"$WORK/a.out" 2>"$WORK/a.err" &
