@@ -235,7 +235,8 @@ void detail_header(const Json& r, bool color, std::ostream& out) {
   out << "Name:      " << r.value("name", "") << '\n'
             << "Kind:      " << r.value("kind", "") << " (target " << r.value("target", "")
             << (r.contains("namespace") ? ", namespace " + r["namespace"].get<std::string>() : "") << ")\n"
-            << "State:     " << paint(color, state_color(state), state) << " — " << r.value("message", "") << '\n';
+            << "State:     " << paint(color, state_color(state), state)
+            << (r.value("message", "").empty() ? "" : " — " + r.value("message", "")) << '\n';
   if (r.contains("created")) out << "Created:   " << r["created"].get<std::string>() << " (" << age(r["created"]) << " ago)\n";
   if (r.contains("git") && !r["git"].value("commit", "").empty())
     out << "Commit:    " << r["git"].value("commit", "") << (r["git"].value("dirty", false) ? " (dirty)" : "") << '\n';
@@ -337,6 +338,17 @@ void detail_records(const Json& r, std::ostream& out) {
     for (const auto& l : r["lineage"])
       out << "  " << (l.value("relation", "") == "produced-input" ? "input from " : "output used by ") << l.value("run", "")
                 << " (" << l.value("artifact", "") << ")\n";
+  }
+  if (r.contains("modelLineage") && !r["modelLineage"].empty()) {
+    out << "\nModel lineage:\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& o : r["modelLineage"]) {
+      const std::string step = o.value("step", "");
+      rows.push_back({std::string(2 + 2 * static_cast<std::size_t>(o.value("depth", 0)), ' ') + o.value("artifact", ""),
+                      o.value("sha256", "").substr(0, 12),
+                      step.empty() ? "from outside the run" : "written by " + step + (o.value("cached", false) ? " (cached)" : "")});
+    }
+    print_table({"  ARTIFACT", "SHA256", "ORIGIN"}, rows, out);
   }
   if (r.contains("logTail")) {
     out << "\nLast lines of " << r.value("failedReplica", "") << "'s log:\n";

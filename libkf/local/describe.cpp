@@ -158,6 +158,30 @@ Json view(const metadata::RunRecord* rec, const std::optional<Json>& object, con
   return v;
 }
 
+// A pipeline run's steps as the metadata store has them (what each read
+// and wrote, by digest), and where its model came from, step by step.
+void add_steps(Json& v, const metadata::RunRecord& rec, const std::vector<metadata::StepRecord>& steps) {
+  if (steps.empty()) return;
+  const auto digests = [](const metadata::StepRecord& s, const char* direction) {
+    Json out = Json::array();
+    for (const auto& a : s.artifacts)
+      if (a.direction == direction) out.push_back({{"name", a.name}, {"sha256", a.sha256}});
+    return out;
+  };
+  Json out = Json::array();
+  for (const auto& s : steps)
+    out.push_back({{"name", s.name}, {"node", s.node}, {"template", s.template_name}, {"phase", s.phase}, {"cached", s.cached},
+                   {"inputs", digests(s, "input")}, {"outputs", digests(s, "output")}});
+  v["steps"] = out;
+  for (const auto& a : rec.artifacts)
+    if (a.type == "kf.Model" && a.direction == "output") {
+      Json lineage = Json::array();
+      for (const auto& o : metadata::origins(steps, a.sha256))
+        lineage.push_back({{"depth", o.depth}, {"artifact", o.artifact}, {"sha256", o.sha256}, {"step", o.step}, {"cached", o.cached}});
+      v["modelLineage"] = lineage;
+    }
+}
+
 } // namespace
 
 std::vector<Json> LocalTarget::describe(const std::string& name) const {
@@ -177,6 +201,7 @@ std::vector<Json> LocalTarget::describe(const std::string& name) const {
       for (const auto& l : runs->lineage(run))
         lineage.push_back({{"run", l.run}, {"artifact", l.artifact_uri}, {"relation", l.relation}});
       v["lineage"] = lineage;
+      if (rec) add_steps(v, *rec, runs->steps(run));
     }
     out.push_back(std::move(v));
     return out;

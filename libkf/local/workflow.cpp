@@ -75,31 +75,49 @@ JobPlan plan_workflow(const Json& wf, const WorkflowSettings& settings) {
 
 namespace {
 
-// The steps' artifacts in the metadata store, by digest: what each step read
-// and wrote (a model named "model" as a kf.Model), so kf status RUN lists
-// them and runs that share one are linked (lineage).
-void record_artifacts(metadata::Runs& runs, const std::string& run, const Json& wf, const stdfs::path& store) {
+// A step's artifact as the metadata store records it: by its content in
+// the artifact store (a file's blob, a directory's tree; one named "model" is
+// a kf.Model). nullopt for one
+// that is not there (optional and missing, or not local).
+std::optional<metadata::ArtifactRecord> artifact_record(const Json& node, const Json& a, const char* direction, const stdfs::path& store) {
+  const Json& local = json_field(a, "local");
+  const std::string key = json_text(local, "key");
+  if (key.size() != 7 + 64) return std::nullopt;
+  metadata::ArtifactRecord r;
+  r.type = json_text(a, "name") == "model" ? "kf.Model" : "kf.Artifact";
+  r.name = json_text(node, "displayName") + "." + json_text(a, "name");
+  r.uri = (json_text(local, "type") == "directory" ? store / "trees" / (key.substr(7) + ".json") : store / "blobs" / "sha256" / key.substr(7)).string();
+  r.sha256 = key.substr(7);
+  r.size = json_field(local, "size").is_number_integer() ? json_field(local, "size").get<std::int64_t>() : 0;
+  r.direction = direction == std::string("inputs") ? "input" : "output";
+  return r;
+}
+
+// Each step (Pod node) as an execution with the artifacts it read and wrote,
+// and every artifact as one of the run's own too (runs that share one are
+// linked: lineage). Best effort: a store that cannot be written loses
+// nothing of the run.
+void record_steps(metadata::Runs& runs, const std::string& run, const Json& wf, const stdfs::path& store) {
   const Json& nodes = json_field(json_field(wf, "status"), "nodes");
+  std::vector<metadata::StepRecord> steps;
   for (auto it = nodes.begin(); nodes.is_object() && it != nodes.end(); ++it) {
     const Json& n = it.value();
     if (json_text(n, "type") != "Pod") continue;
+    metadata::StepRecord step{json_text(n, "displayName"), json_text(n, "id"), json_text(n, "templateName"), json_text(n, "phase"),
+                              json_field(json_field(n, "memoizationStatus"), "hit") == Json(true), {}};
     for (const char* direction : {"inputs", "outputs"})
-      for (const auto& a : json_field(json_field(n, direction), "artifacts")) {
-        const Json& local = json_field(a, "local");
-        const std::string key = json_text(local, "key");
-        if (key.size() != 7 + 64) continue;
-        metadata::ArtifactRecord r;
-        r.type = json_text(a, "name") == "model" ? "kf.Model" : "kf.Artifact";
-        r.name = json_text(n, "displayName") + "." + json_text(a, "name");
-        r.uri = (json_text(local, "type") == "directory" ? store / "trees" / (key.substr(7) + ".json") : store / "blobs" / "sha256" / key.substr(7)).string();
-        r.sha256 = key.substr(7);
-        r.size = json_field(local, "size").is_number_integer() ? json_field(local, "size").get<std::int64_t>() : 0;
-        r.direction = direction == std::string("inputs") ? "input" : "output";
-        try {
-          runs.add_artifact(run, r);
-        } catch (const std::exception&) {
-        }
-      }
+      for (const auto& a : json_field(json_field(n, direction), "artifacts"))
+        if (auto r = artifact_record(n, a, direction, store)) step.artifacts.push_back(*r);
+    steps.push_back(std::move(step));
+  }
+  std::stable_sort(steps.begin(), steps.end(), [&](const auto& x, const auto& y) {
+    return json_text(nodes[x.node], "startedAt") < json_text(nodes[y.node], "startedAt");
+  });
+  try {
+    runs.add_steps(run, steps);
+    for (const auto& s : steps)
+      for (const auto& a : s.artifacts) runs.add_artifact(run, a);
+  } catch (const std::exception&) {
   }
 }
 
@@ -153,7 +171,7 @@ int run_workflow(const SuperviseOptions& o) {
   }
   const Json final = engine.object();
   const std::string phase = final["status"].value("phase", "");
-  if (runs) record_artifacts(*runs, run, final, workflow_settings_from_json(json_field(*plan, "controller")).artifacts);
+  if (runs) record_steps(*runs, run, final, workflow_settings_from_json(json_field(*plan, "controller")).artifacts);
   if (runs) try {
       runs->set_state(run, phase, final["status"].value("message", "Workflow " + run + " " + str::lower(phase)));
     } catch (const std::exception&) {

@@ -41,6 +41,36 @@ PropertySchema run_properties() {
           {"object", P::String},  {"git_commit", P::String}, {"git_dirty", P::Int}};
 }
 
+PropertySchema step_properties() {
+  using P = PropertyType;
+  return {{"run", P::String}, {"name", P::String}, {"node", P::String}, {"template", P::String}, {"phase", P::String}, {"cached", P::Int}};
+}
+
+// MLMD's state of a step: Complete, Cached, Failed, Canceled (skipped or omitted), else Running.
+Execution to_execution(const std::string& run, const StepRecord& step) {
+  Execution e;
+  e.type = k_step_type;
+  e.name = run + "/" + step.node;
+  e.last_known_state = step.cached                                          ? ExecutionState::Cached
+                       : step.phase == "Succeeded"                          ? ExecutionState::Complete
+                       : step.phase == "Failed" || step.phase == "Error"    ? ExecutionState::Failed
+                       : step.phase == "Skipped" || step.phase == "Omitted" ? ExecutionState::Canceled
+                                                                            : ExecutionState::Running;
+  e.properties = {{"run", run},           {"name", step.name},   {"node", step.node},
+                  {"template", step.template_name}, {"phase", step.phase}, {"cached", std::int64_t{step.cached ? 1 : 0}}};
+  return e;
+}
+
+StepRecord to_step(const Execution& e) {
+  StepRecord s;
+  s.name = string_property(e.properties, "name");
+  s.node = string_property(e.properties, "node");
+  s.template_name = string_property(e.properties, "template");
+  s.phase = string_property(e.properties, "phase");
+  s.cached = int_property(e.properties, "cached") != 0;
+  return s;
+}
+
 const std::vector<std::string>& artifact_types() {
   static const std::vector<std::string> k_types = {"kf.Dataset", "kf.Model", "kf.Checkpoint", "kf.Metrics",
                                                              "kf.Image",   "kf.Artifact"}; // kf.Artifact: a workflow step's

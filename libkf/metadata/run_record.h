@@ -13,8 +13,13 @@ namespace kf::metadata::detail {
 
 inline constexpr const char* k_run_type = "kf.Run";
 inline constexpr const char* k_project_type = "kf.Project";
+inline constexpr const char* k_step_type = "kf.Step";
+inline constexpr const char* k_pipeline_run_type = "kf.PipelineRun";
 
 PropertySchema run_properties();
+PropertySchema step_properties();
+Execution to_execution(const std::string& run, const StepRecord& step);
+StepRecord to_step(const Execution& e); // no artifacts
 const std::vector<std::string>& artifact_types(); // kf.Dataset, kf.Model, kf.Checkpoint, kf.Metrics
 PropertySchema artifact_properties();
 
@@ -31,5 +36,8 @@ RunRecord to_record(const Execution& e); // no epochs, artifacts or final_metric
 std::vector<EpochRecord> to_epochs(const std::vector<Metric>& metrics);
 Artifact to_artifact(const ArtifactRecord& a);
 ArtifactRecord to_artifact_record(const Artifact& a, const Event& e);
+
+// The artifact with that uri and sha256, stored when it is not yet.
+std::int64_t artifact_id(Store& s, const ArtifactRecord& artifact);
 
 } // namespace kf::metadata::detail

@@ -19,6 +19,20 @@ Execution find_run(Store& s, const std::string& run) {
   return *e;
 }
 
+} // namespace
+
+namespace detail {
+
+std::int64_t artifact_id(Store& s, const ArtifactRecord& artifact) {
+  for (const auto& a : s.artifacts_by_uri(artifact.type, artifact.uri))
+    if (string_property(a.properties, "sha256") == artifact.sha256) return a.id;
+  return s.put_artifact(to_artifact(artifact));
+}
+
+} // namespace detail
+
+namespace {
+
 std::int64_t project_context(Store& s, const std::string& project) {
   if (auto c = s.find_context(k_project_type, project)) return c->id;
   return s.put_context({0, k_project_type, project, 0, 0, {}, {}});
@@ -29,6 +43,8 @@ std::int64_t project_context(Store& s, const std::string& project) {
 Runs::Runs(const std::filesystem::path& db_path) : m_store(std::make_unique<Store>(db_path)) {
   m_store->put_type(TypeKind::Context, k_project_type, {});
   m_store->put_type(TypeKind::Execution, k_run_type, run_properties());
+  m_store->put_type(TypeKind::Execution, k_step_type, step_properties());
+  m_store->put_type(TypeKind::Context, k_pipeline_run_type, {});
   for (const auto& t : artifact_types()) m_store->put_type(TypeKind::Artifact, t, artifact_properties());
 }
 
@@ -86,13 +102,7 @@ void Runs::add_artifact(const std::string& run, const ArtifactRecord& artifact) 
   check_artifact(artifact);
   m_store->write([&] {
     Execution e = find_run(*m_store, run);
-    std::int64_t id = 0;
-    for (const auto& a : m_store->artifacts_by_uri(artifact.type, artifact.uri))
-      if (string_property(a.properties, "sha256") == artifact.sha256) {
-        id = a.id;
-        break;
-      }
-    if (id == 0) id = m_store->put_artifact(to_artifact(artifact));
+    const std::int64_t id = artifact_id(*m_store, artifact);
     EventType type = artifact.direction == "input" ? EventType::Input : EventType::Output;
     m_store->put_event({id, e.id, type, 0});
     for (auto context : m_store->contexts_of_execution(e.id)) m_store->put_attribution(context, id);
@@ -146,8 +156,17 @@ bool Runs::remove(const std::string& run) {
   return m_store->write([&] {
     auto e = m_store->find_execution(k_run_type, run);
     if (!e) return false;
-    auto events = m_store->events_of_execution(e->id);
-    m_store->remove_execution(e->id);
+    std::vector<std::int64_t> executions = {e->id};
+    const auto pipeline = m_store->find_context(k_pipeline_run_type, run);
+    if (pipeline)
+      for (const auto id : m_store->executions_of_context(pipeline->id))
+        if (id != e->id) executions.push_back(id); // its steps
+    std::vector<Event> events;
+    for (const auto id : executions) {
+      for (const auto& ev : m_store->events_of_execution(id)) events.push_back(ev);
+      m_store->remove_execution(id);
+    }
+    if (pipeline) m_store->remove_context(pipeline->id);
     for (const auto& ev : events)
       if (m_store->events_of_artifact(ev.artifact_id).empty()) m_store->remove_artifact(ev.artifact_id);
     return true;

@@ -34,6 +34,19 @@ struct ArtifactRecord {
   std::int64_t create_time_ms = 0; // filled in by the store
 };
 
+// One step of a pipeline run (a Workflow's Pod node): an MLMD Execution of
+// type "kf.Step" in the run's "kf.PipelineRun" context (which holds the
+// run's kf.Run execution too), with Events to the artifacts it read and
+// wrote, by content (an artifact's uri names its digest in the store).
+struct StepRecord {
+  std::string name;          // as kf status shows it: "train", "fan(0:a)"
+  std::string node;          // Argo's node id, unique in the run
+  std::string template_name;
+  std::string phase;         // Argo's: Succeeded, Failed, Error, Skipped, Omitted
+  bool cached = false;       // its outputs were restored from the step cache: it did not run
+  std::vector<ArtifactRecord> artifacts; // inputs and outputs (direction says which), in that order
+};
+
 struct EpochRecord {
   int epoch = 0;   // 1-based
   Json values;     // {"loss": 0.41, "accuracy": 0.86, ...} numbers only
@@ -82,10 +95,17 @@ public:
   // the same uri and sha256 is reused (so two runs on one dataset share it).
   void add_artifact(const std::string& run, const ArtifactRecord& artifact);
 
+  // Records a step of the run (again: replaces its phase and adds its new
+  // artifacts). Its artifacts are reused by uri and sha256, as add_artifact's.
+  void add_step(const std::string& run, const StepRecord& step);
+  void add_steps(const std::string& run, const std::vector<StepRecord>& steps); // in one transaction
+  // The run's steps in the order they were recorded (none for a run that is not a pipeline).
+  std::vector<StepRecord> steps(const std::string& run) const;
+
   std::optional<RunRecord> get(const std::string& run) const;  // everything
   // All runs, newest first, without object/epochs/artifacts (final_metrics filled).
   std::vector<RunRecord> list() const;
-  // Removes the run, its events and metrics; artifacts no other run uses go too.
+  // Removes the run, its steps, events and metrics; artifacts no other run uses go too.
   // Returns false if there was no such run.
   bool remove(const std::string& run);
 
@@ -99,6 +119,19 @@ public:
 private:
   std::unique_ptr<Store> m_store;
 };
+
+// Where an artifact of a pipeline run came from, step by step: the step
+// that wrote it, then each artifact that step read and the step that wrote
+// that, and so on (breadth first; an artifact is listed once). `step` is ""
+// for an artifact no step of the run wrote (it came from outside).
+struct Origin {
+  int depth = 0;         // 0: the artifact asked about
+  std::string artifact;  // its name ("train.model")
+  std::string sha256;
+  std::string step;      // the step that wrote it
+  bool cached = false;   // that step's outputs came from the step cache
+};
+std::vector<Origin> origins(const std::vector<StepRecord>& steps, const std::string& sha256);
 
 // sha256 of a file, hex (OpenSSL's EVP); of a directory: sha256 over
 // "relative-path\0file-sha256\n" of its regular files in sorted order.

@@ -324,6 +324,55 @@ expect_eq "pipeline --no-cache: both ran" "evaluate:False train:False" "$(status
 
 fi
 
+# 6b. Each step is an execution in the metadata store with the artifacts it
+#     read and wrote: kf status RUN traces the model back through the steps.
+cat >lineage.yaml <<'EOF'
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: lineage}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    dag:
+      tasks:
+      - {name: prepare, template: prepare}
+      - name: train
+        template: train
+        depends: prepare
+        arguments: {artifacts: [{name: data, from: "{{tasks.prepare.outputs.artifacts.data}}"}]}
+  - name: prepare
+    container: {image: busybox, command: [sh, -c], args: ["echo 1 2 3 > /tmp/data.txt"]}
+    outputs: {artifacts: [{name: data, path: /tmp/data.txt}]}
+  - name: train
+    inputs:
+      artifacts:
+      - {name: data, path: /tmp/in.txt}
+    container: {image: busybox, command: [sh, -c], args: ["wc -w < /tmp/in.txt > /tmp/model.txt"]}
+    outputs: {artifacts: [{name: model, path: /tmp/model.txt}]}
+EOF
+run_kf submit -f lineage.yaml --wait
+L1=$(echo "$ERR" | sed -n 's/^run \([^ ]*\) started.*/\1/p')
+expect_eq "lineage: exit code" 0 "$RC"
+expect_eq "lineage: the steps in the metadata store, with what they read and wrote (the same bytes: one artifact)" \
+  "prepare:Succeeded:[]:['prepare.data'] train:Succeeded:['prepare.data']:['train.model']" \
+  "$(status "$L1" | json "' '.join(s['name'] + ':' + s['phase'] + ':' + str([a['name'] for a in s['inputs']]) + ':' + str([a['name'] for a in s['outputs']]) for s in d['steps'])")"
+expect_eq "lineage: the model came from train, which read what prepare wrote" \
+  "0:train.model:train 1:prepare.data:prepare" \
+  "$(status "$L1" | json "' '.join(str(o['depth']) + ':' + o['artifact'] + ':' + (o['step'] or '-') for o in d['modelLineage'])")"
+run_kf submit -f lineage.yaml --wait
+L2=$(echo "$ERR" | sed -n 's/^run \([^ ]*\) started.*/\1/p')
+"$KF" status "$L2" >lineage.txt
+expect_eq "lineage: kf status draws it (a rerun: both steps cached)" "Model lineage:
+  ARTIFACT         SHA256         ORIGIN
+  train.model      $(status "$L2" | json "d['modelLineage'][0]['sha256'][:12]")   written by train (cached)
+    prepare.data   $(status "$L2" | json "d['modelLineage'][1]['sha256'][:12]")   written by prepare (cached)" \
+  "$(sed -n '/^Model lineage:/,/^$/p' lineage.txt | sed '/^$/d')"
+run_kf delete "$L1"
+expect_eq "lineage: kf delete takes the steps with the run" 0 "$(/usr/bin/python3 -c "
+import sqlite3; db = sqlite3.connect('.kf/metadata.db')
+print(db.execute(\"select count(*) from Execution where name like '$L1/%'\").fetchone()[0])")"
+
 # 7. Errors.
 cat >resource.yaml <<'EOF'
 apiVersion: argoproj.io/v1alpha1

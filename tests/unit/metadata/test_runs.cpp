@@ -327,3 +327,53 @@ TEST_CASE("metadata sha256_path hashes files and directories") {
   REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
   CHECK_THROWS_WITH_AS(sha256_path(fifo), ("cannot hash " + fifo.string() + ": not a regular file or directory").c_str(), Error);
 }
+
+TEST_CASE("metadata Runs: a pipeline run's steps, their artifacts by content, and where its model came from") {
+  Fixture f;
+  RunRecord run = demo_run("pipe-1");
+  run.kind = "Workflow";
+  f.runs.start(run);
+  const auto art = [](const std::string& name, const std::string& sha, const std::string& direction) {
+    ArtifactRecord a = artifact(name == "train.model" ? "kf.Model" : "kf.Artifact", "/store/blobs/sha256/" + sha, direction, sha);
+    a.name = name;
+    return a;
+  };
+  const StepRecord prepare{"prepare", "pipe-1-1", "prepare", "Succeeded", true, {art("prepare.data", "d1", "output")}};
+  const StepRecord train{"train", "pipe-1-2", "train", "Succeeded", false,
+                         {art("train.data", "d1", "input"), art("train.config", "c0", "input"), art("train.model", "m1", "output")}};
+  const StepRecord evaluate{"evaluate", "pipe-1-3", "evaluate", "Failed", false, {art("evaluate.model", "m1", "input")}};
+  f.runs.add_steps("pipe-1", {prepare, train, evaluate});
+  f.runs.add_step("pipe-1", train); // again: nothing new
+
+  const auto steps = f.runs.steps("pipe-1");
+  REQUIRE(steps.size() == 3);
+  CHECK(steps[0].name == "prepare");
+  CHECK(steps[0].cached);
+  CHECK(steps[1].node == "pipe-1-2");
+  CHECK(steps[1].template_name == "train");
+  REQUIRE(steps[1].artifacts.size() == 3);
+  CHECK(steps[1].artifacts[0].direction == "input");
+  CHECK(steps[1].artifacts[2].name == "train.model");
+  CHECK(steps[1].artifacts[2].direction == "output");
+  CHECK(steps[2].phase == "Failed");
+  CHECK(f.runs.steps("demo-2").empty());
+  CHECK_THROWS_WITH_AS(f.runs.add_step("demo-2", prepare), "no run named demo-2", Error);
+
+  const auto from = origins(steps, "m1");
+  REQUIRE(from.size() == 3);
+  CHECK(from[0].depth == 0);
+  CHECK(from[0].artifact == "train.model");
+  CHECK(from[0].step == "train");
+  CHECK(from[1].depth == 1);
+  CHECK(from[1].artifact == "prepare.data"); // named as the step that wrote it names it
+  CHECK(from[1].step == "prepare");
+  CHECK(from[1].cached);
+  CHECK(from[2].artifact == "train.config");
+  CHECK(from[2].step == ""); // no step of the run wrote it
+
+  CHECK(f.runs.remove("pipe-1"));
+  CHECK(f.runs.steps("pipe-1").empty());
+  Store store(f.db);
+  CHECK(store.executions("kf.Step").empty());
+  CHECK(store.artifacts_by_uri("kf.Model", "/store/blobs/sha256/m1").empty());
+}
