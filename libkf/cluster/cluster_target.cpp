@@ -186,6 +186,7 @@ target::Submitted ClusterTarget::submit(const Json& object, const target::Submit
 }
 
 std::optional<Json> ClusterTarget::get(const std::string& run) const {
+  target::check_run_name(run); // "" would GET the kind's list, "x/status" a subresource
   for (const auto& k : run_kinds()) {
     if (!served(k)) continue;
     if (auto o = m_client->get(kube::ObjectRef{k.api_version, k.kind, m_o.namespace_, run}))
@@ -224,7 +225,10 @@ std::vector<std::string> ClusterTarget::list() const {
 }
 
 std::string ClusterTarget::resolve(const std::string& run) const {
-  if (run != "@latest") return run;
+  if (run != "@latest") {
+    target::check_run_name(run);
+    return run;
+  }
   const auto names = list();
   if (names.empty()) throw Error("no runs on " + m_o.name + " yet (kf train --target " + m_o.name + " starts one)");
   return names.front();

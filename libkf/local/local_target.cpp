@@ -78,8 +78,7 @@ LocalTarget::LocalTarget(LocalOptions options) : m_o(std::move(options)) {
 // A run's directory: only ever a name directly under .kf/runs ("", "..",
 // "a/b" would make kf delete remove what is not a run).
 stdfs::path LocalTarget::run_dir(const std::string& run) const {
-  if (run.empty() || run == "." || run == ".." || run.find_first_of(std::string("/\0", 2)) != std::string::npos || run.size() > 253)
-    throw UsageError(str::quote(run) + " is not a run name (kf status lists the runs)");
+  target::check_run_name(run);
   return runs_root(m_o.project_dir) / run;
 }
 

@@ -2,6 +2,7 @@
 
 #include "libkf/target/summary.h"
 #include "libkf/util/error.h"
+#include "libkf/util/strings.h"
 
 namespace kf::target {
 
@@ -11,6 +12,11 @@ Submitted Target::resume(const std::string& run, const Json& /*patch*/) {
 
 Submitted Target::retry(const std::string& run) {
   throw UsageError("the " + name() + " target cannot retry runs (" + run + "); on a cluster, argo retry " + run + " does");
+}
+
+void check_run_name(const std::string& run) {
+  if (run.empty() || run == "." || run == ".." || run.find_first_of(std::string("/\0", 2)) != std::string::npos || run.size() > 253)
+    throw UsageError(str::quote(run) + " is not a run name (kf status lists the runs)");
 }
 
 std::string kinds_text(const std::vector<std::string>& kinds) {

@@ -113,6 +113,11 @@ public:
   virtual Submitted retry(const std::string& run);
 };
 
+// Throws UsageError for what cannot be a run's name: "", "." or "..", a
+// slash (a local run's directory, a cluster object's URL path), over 253
+// characters. Every target checks the names verbs give it.
+void check_run_name(const std::string& run);
+
 // "PyTorchJob, TFJob and InferenceService".
 std::string kinds_text(const std::vector<std::string>& kinds);
 

@@ -172,6 +172,10 @@ run_kf delete demo-train-1 --target sim
 expect_eq "delete: output" "run demo-train-1 deleted" "$OUT"
 run_kf status demo-train-1 --target sim
 expect_eq "deleted: message" 'error: run "demo-train-1" does not exist on sim (kf status lists the runs)' "$ERR"
+for bad in "" "demo-train-2/status"; do # never the kind's collection or a subresource
+  run_kf delete "$bad" --target sim
+  expect_eq "delete '$bad' on a cluster: message" "2 error: \"$bad\" is not a run name (kf status lists the runs)" "$RC $ERR"
+done
 # Events outlive their objects (they have no owner): a new run with a deleted one's name (the
 # highest number is free again) and pods of the same names shows only its own events, none of
 # the restarted run's (Warnings, counts of 2), which are still there under those names.
