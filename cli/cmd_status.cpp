@@ -108,7 +108,8 @@ void add_status(CLI::App& app, Globals& g) {
   hint(cmd->add_option("run", flags->run, "A run name, or @latest for the newest (default: list every run)"), Hint{{}, "run"});
   cmd->add_flag("-w,--watch", flags->watch, "Keep showing it as it changes (Ctrl-C to stop; one run: until it ends)");
   cmd->footer("-o json prints what the table shows, for scripts: state, message, metrics, artifacts (with sha256), "
-              "git commit, replicas.\n\n"
+              "git commit, replicas; a pipeline's steps (what each read and wrote, by sha256) and its model's lineage "
+              "(modelLineage: the steps it came from).\n\n"
               "Examples:\n"
               "  kf status\n"
               "  kf status @latest\n"
