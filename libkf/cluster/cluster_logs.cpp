@@ -1,11 +1,15 @@
 // ClusterTarget's logs: the replica's pod, found by the operators' labels,
-// read through pods/log; with follow, across the container's restarts.
+// read through pods/log; with follow, across the container's restarts. A
+// Workflow's: its steps' pods, as argo logs prints them.
+#include <algorithm>
 #include <chrono>
+#include <set>
 #include <ostream>
 #include <thread>
 
 #include "libkf/cluster/cluster_target.h"
 #include "libkf/target/summary.h"
+#include "libkf/target/workflow_tree.h"
 #include "libkf/util/error.h"
 #include "libkf/util/json_field.h"
 #include "libkf/util/strings.h"
@@ -56,6 +60,7 @@ std::optional<Json> pick(const std::vector<Json>& pods, const std::string& repli
 void ClusterTarget::logs(const std::string& run, const target::LogOptions& options, std::ostream& out) const {
   auto object = get(run);
   if (!object) throw Error("run " + str::quote(run) + " does not exist on " + m_o.name);
+  if (object->value("kind", "") == "Workflow") return workflow_logs(run, options, out);
   std::vector<std::string> names;
   std::optional<Json> pod;
   // A run that has just started may have no pods yet: with -f, wait for them.
@@ -110,6 +115,54 @@ void ClusterTarget::logs(const std::string& run, const target::LogOptions& optio
     const auto run_now = get(run);
     if (phase(*now) == "Succeeded" || phase(*now) == "Failed" || !run_now || target::summarize(*run_now).finished) return;
     lo.tail_lines = 0; // the connection broke under a running container: go on from now
+  }
+}
+
+// As argo logs: each step's pod in the order the steps started, its lines
+// prefixed by the step (unless one step is asked for, or there is only one
+// and it is done); -f streams each pod to its end, then the next, until the
+// workflow finishes.
+void ClusterTarget::workflow_logs(const std::string& run, const target::LogOptions& o, std::ostream& out) const {
+  if (!o.replica.empty() || !o.trial.empty()) throw UsageError("run " + run + " is a Workflow: name a step with --node, not --replica or --trial");
+  std::set<std::string> done; // pods printed to their end
+  for (;;) {
+    const auto object = get(run);
+    if (!object) throw Error("run " + str::quote(run) + " does not exist on " + m_o.name);
+    const bool finished = target::summarize(*object).finished;
+    const auto steps = target::workflow_pods(*object, o.node, run);
+    const auto all = pods(*object);
+    for (const auto& step : steps) {
+      const auto pod = std::find_if(all.begin(), all.end(), [&](const Json& p) {
+        const Json& a = json_field(json_field(p, "metadata"), "annotations");
+        return json_text(a, "workflows.argoproj.io/node-name") == json_text(step, "name") ||
+               json_text(a, "workflows.argoproj.io/node-id") == json_text(step, "id") || meta(p, "name") == json_text(step, "id");
+      });
+      if (pod == all.end() || done.count(meta(*pod, "name"))) continue;
+      const std::string prefix = o.node.empty() && (o.follow || steps.size() > 1) ? json_text(step, "displayName") + ": " : "";
+      std::string partial;
+      const auto write = [&](std::string_view chunk) {
+        partial.append(chunk);
+        for (auto nl = partial.find('\n'); nl != std::string::npos; nl = partial.find('\n')) {
+          out << prefix << std::string_view(partial).substr(0, nl + 1);
+          partial.erase(0, nl + 1);
+        }
+        out.flush();
+        return static_cast<bool>(out);
+      };
+      kube::PodLogOptions lo;
+      lo.follow = o.follow;
+      lo.tail_lines = o.tail;
+      try {
+        m_client->pod_logs(m_o.namespace_, meta(*pod, "name"), lo, write);
+      } catch (const kube::ApiError& e) { // not started yet: its turn comes on a later pass
+        if (e.code() != 400) throw;
+        continue;
+      }
+      if (!partial.empty()) out << prefix << partial << '\n';
+      done.insert(meta(*pod, "name"));
+    }
+    if (!o.follow || finished || !out) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
 }
 

@@ -85,6 +85,8 @@ private:
   std::string run_selector() const;
   int highest_number(const Json& object) const; // the highest N of the project's runs named <object>-<N>; 0 when none
   const RunKind* served(const RunKind& k) const; // nullptr when the server does not serve the kind
+  // kf logs of a Workflow: its steps' pods (by the node-name annotation), each line prefixed by the step.
+  void workflow_logs(const std::string& run, const target::LogOptions& options, std::ostream& out) const;
 
   std::shared_ptr<kube::Client> m_client;
   ClusterOptions m_o;

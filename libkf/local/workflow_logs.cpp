@@ -9,6 +9,7 @@
 #include "libkf/local/local_target.h"
 #include "libkf/local/run_dir.h"
 #include "libkf/target/target.h"
+#include "libkf/target/workflow_tree.h"
 #include "libkf/util/error.h"
 #include "libkf/util/json_field.h"
 #include "libkf/util/strings.h"
@@ -22,31 +23,6 @@ struct Stream {
   std::string prefix;
   std::uint64_t offset = 0;
 };
-
-// The pods of the workflow in the order they started; one when `node`
-// names it (its display name, full name or id).
-std::vector<Json> pods_of(const Json& object, const std::string& node, const std::string& run) {
-  std::vector<Json> pods, all;
-  const Json& nodes = json_field(json_field(object, "status"), "nodes");
-  for (auto it = nodes.begin(); nodes.is_object() && it != nodes.end(); ++it)
-    if (json_text(it.value(), "type") == "Pod") all.push_back(it.value());
-  std::stable_sort(all.begin(), all.end(), [](const Json& a, const Json& b) { return json_text(a, "startedAt") < json_text(b, "startedAt"); });
-  if (node.empty()) return all;
-  std::vector<std::string> names;
-  for (const auto& p : all) {
-    names.push_back(json_text(p, "displayName"));
-    if (json_text(p, "displayName") == node || json_text(p, "name") == node || json_text(p, "id") == node) pods.push_back(p);
-  }
-  if (pods.empty())
-    throw UsageError("run " + run + " has no step " + str::quote(node) + str::did_you_mean(node, names) +
-                     (names.empty() ? " (no step has started)" : " (its steps: " + str::join(names, ", ") + ")"));
-  if (pods.size() > 1) {
-    std::vector<std::string> full;
-    for (const auto& p : pods) full.push_back(json_text(p, "name"));
-    throw UsageError("run " + run + " has " + std::to_string(pods.size()) + " steps named " + str::quote(node) + ": name one of " + str::join(full, ", "));
-  }
-  return pods;
-}
 
 // Prints what is new in `s` (whole lines only while `partial` is false).
 void pump(Stream& s, bool partial, std::ostream& out) {
@@ -80,7 +56,7 @@ void workflow_logs(const RunDir& dir, const std::string& run, const target::LogO
     const auto object = get();
     if (!object) throw Error("run " + str::quote(run) + " does not exist");
     const bool finished = target::is_finished(*object);
-    const auto pods = pods_of(*object, o.node, run);
+    const auto pods = target::workflow_pods(*object, o.node, run);
     for (const auto& p : pods) {
       const std::string id = json_text(p, "id");
       const std::string prefix = o.node.empty() && (pods.size() > 1 || streams.size() > 2) ? json_text(p, "displayName") + ": " : "";

@@ -6,7 +6,9 @@
 #include <tuple>
 
 #include "libkf/util/clock.h"
+#include "libkf/util/error.h"
 #include "libkf/util/json_field.h"
+#include "libkf/util/strings.h"
 
 namespace kf::target {
 
@@ -121,6 +123,29 @@ Json workflow_tree(const Json& workflow, std::int64_t now_seconds) {
   for (auto it = nodes.begin(); it != nodes.end(); ++it)
     if (json_text(it.value(), "name") == exit) tree.walk(it.value(), 0, out);
   return out;
+}
+
+std::vector<Json> workflow_pods(const Json& object, const std::string& node, const std::string& run) {
+  std::vector<Json> pods, all;
+  const Json& nodes = json_field(json_field(object, "status"), "nodes");
+  for (auto it = nodes.begin(); nodes.is_object() && it != nodes.end(); ++it)
+    if (json_text(it.value(), "type") == "Pod") all.push_back(it.value());
+  std::stable_sort(all.begin(), all.end(), [](const Json& a, const Json& b) { return json_text(a, "startedAt") < json_text(b, "startedAt"); });
+  if (node.empty()) return all;
+  std::vector<std::string> names;
+  for (const auto& p : all) {
+    names.push_back(json_text(p, "displayName"));
+    if (json_text(p, "displayName") == node || json_text(p, "name") == node || json_text(p, "id") == node) pods.push_back(p);
+  }
+  if (pods.empty())
+    throw UsageError("run " + run + " has no step " + str::quote(node) + str::did_you_mean(node, names) +
+                     (names.empty() ? " (no step has started)" : " (its steps: " + str::join(names, ", ") + ")"));
+  if (pods.size() > 1) {
+    std::vector<std::string> full;
+    for (const auto& p : pods) full.push_back(json_text(p, "name"));
+    throw UsageError("run " + run + " has " + std::to_string(pods.size()) + " steps named " + str::quote(node) + ": name one of " + str::join(full, ", "));
+  }
+  return pods;
 }
 
 } // namespace kf::target

@@ -4,6 +4,9 @@
 // tasks (in the order they started), under a retry its attempts, under a
 // loop its items: each node once, whichever target ran it.
 
+#include <string>
+#include <vector>
+
 #include "libkf/util/json.h"
 
 namespace kf::target {
@@ -12,5 +15,10 @@ namespace kf::target {
 // template, id, startedAt, finishedAt, duration (seconds, to now while
 // running), cached (memoizationStatus.hit).
 Json workflow_tree(const Json& workflow, std::int64_t now_seconds);
+
+// The workflow's Pod nodes in the order they started; only the one `node`
+// names (its display name, full name or id) when it is not "". UsageError
+// when no step or several have that name (kf logs RUN --node NODE).
+std::vector<Json> workflow_pods(const Json& workflow, const std::string& node, const std::string& run);
 
 } // namespace kf::target

@@ -142,6 +142,16 @@ expect_eq "pipeline run --wait: run name" "demo-train-and-evaluate-1" "$OUT"
 for line in '^  ✔ demo-train-and-evaluate-1 +main +[0-9]+s *$' '^    ✔ train +train +[0-9]+s *$' '^    ✔ evaluate +evaluate +[0-9]+s *$'; do
   grep -Eq "$line" <<<"$ERR" || fail "pipeline run: no line $line in the node tree: $ERR"
 done
+# kf logs of a workflow, as argo logs: every step's pod, each line prefixed by its step; --node one step.
+run_kf logs demo-train-and-evaluate-1 --target sim
+expect_eq "logs of a workflow: its steps in order, prefixed" "train: 5 evaluate: 1" \
+  "$(sed -E 's/^([a-z]+: ).*/\1/' <<<"$OUT" | uniq -c | awk '{print $2, $1}' | tr '\n' ' ' | sed 's/ $//')"
+run_kf logs demo-train-and-evaluate-1 --target sim -f
+expect_eq "logs -f of a finished workflow: the same, then it ends" "0 6" "$RC $(grep -cE '^(train|evaluate): ' <<<"$OUT")"
+run_kf logs demo-train-and-evaluate-1 --target sim --node evaluate
+expect_eq "logs --node on a cluster: that step's log as it is" "0 loss=" "$RC $(cut -c1-5 <<<"$OUT")"
+run_kf logs demo-train-and-evaluate-1 --target sim --node evalute
+expect_eq "logs --node typo on a cluster" "2 error: run demo-train-and-evaluate-1 has no step \"evalute\" (did you mean 'evaluate'?) (its steps: train, evaluate)" "$RC $ERR"
 run_kf pipeline run --target sim --wait --timeout 120 --set 'metadata.labels.sim\.kf\.dev/fail=train'
 expect_eq "failing pipeline: exit code" 1 "$RC"
 grep -Eq '^    ✖ train +train +[0-9]+s +Error \(exit code 1\)$' <<<"$ERR" || fail "failing pipeline: train's node in: $ERR"
