@@ -18,8 +18,9 @@ packages=(
   docker-registry skopeo umoci oci-image-tool apache2-utils openssl curl
   # real clients of the operators' environment contract: PyTorch and its torchrun (tests/e2e/test_local_trainjob.sh)
   python3-torch
-  # Jupyter, which the local target runs for a Kubeflow Notebook (tests/e2e/test_local_notebook.sh)
-  jupyter-notebook python3-ipykernel
+  # Jupyter, which the local target runs for a Kubeflow Notebook (tests/e2e/test_local_notebook.sh),
+  # and nbconvert, which runs a pipeline's notebook step (tests/e2e/test_local_workflow.sh)
+  jupyter-notebook python3-ipykernel python3-nbconvert
   # a workflow step's private view of /tmp and its declared paths (libkf/local/workflow_pod.cpp)
   bubblewrap
   # packaging: cpack -G DEB resolves Depends with dpkg-shlibdeps; lintian checks the .deb

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "libkf/render/notebook_step.h"
 #include "libkf/spec/check.h"
 #include "libkf/spec/defaults.h"
 #include "libkf/util/strings.h"
@@ -214,10 +215,11 @@ Json pipeline_values(const spec::Project& p, const std::string& image, const spe
       args.push_back({{"name", name},
                       {"from", "{{tasks." + ref.substr(0, dot) + ".outputs.artifacts." + ref.substr(dot + 1) + "}}"}});
     }
-    step["inputArtifacts"] = in.empty() ? Json(nullptr) : in;
     step["argumentArtifacts"] = args.empty() ? Json(nullptr) : args;
     Json out = Json::array();
     for (const auto& o : s.outputs) out.push_back({{"name", o}, {"path", "/kf/outputs/" + o}});
+    if (!s.notebook.empty()) notebook_step(s, step, in, out);
+    step["inputArtifacts"] = in.empty() ? Json(nullptr) : in;
     step["outputArtifacts"] = out.empty() ? Json(nullptr) : out;
     steps.push_back(step);
   }

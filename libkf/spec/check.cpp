@@ -93,6 +93,15 @@ void check_pipeline(const PipelineSpec& p, const std::string& path, Diagnostics&
                  "duplicate step name " + str::quote(s.name) + " (first at line " +
                      std::to_string(steps[s.name]->name_loc.line) + ")");
     for (const auto& o : s.outputs) producer[s.name + "." + o] = s.name;
+    if (!s.notebook.empty()) {
+      producer[s.name + ".notebook"] = s.name;
+      if (!s.command.empty() || !s.args.empty())
+        diag.error(s.notebook_loc, sp + ".notebook", "a step runs a notebook or a command, not both (drop command and args)");
+      if (std::find(s.outputs.begin(), s.outputs.end(), "notebook") != s.outputs.end())
+        diag.error(s.notebook_loc, sp + ".outputs", "a notebook step's output \"notebook\" is the executed notebook: name the others differently");
+    } else if (!s.parameters.empty()) {
+      diag.error(s.loc, sp + ".parameters", "only a notebook step takes parameters (a command takes args)");
+    }
   }
   std::vector<std::string> names;
   for (const auto& [n, _] : steps) names.push_back(n);

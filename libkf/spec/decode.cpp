@@ -180,6 +180,10 @@ StepSpec decode_step(Diagnostics& diag, const yaml::Node& node, const std::strin
   s.depends_on = f.strings("dependsOn");
   if (const auto* n = f.child("dependsOn"); n && n->is_seq())
     for (const auto& item : n->items) s.depends_locs.push_back(item.loc);
+  s.notebook = f.string("notebook", "");
+  if (const auto* n = f.child("notebook")) s.notebook_loc = n->loc;
+  s.parameters = f.string_map("parameters");
+  s.path = path;
   return s;
 }
 

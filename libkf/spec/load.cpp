@@ -1,7 +1,10 @@
 #include "libkf/spec/load.h"
 
 #include "libkf/spec/decode.h"
+#include "libkf/spec/fields.h"
 #include "libkf/util/error.h"
+#include "libkf/util/fs.h"
+#include "libkf/util/json.h"
 
 namespace kf::spec {
 
@@ -32,6 +35,28 @@ yaml::Node merged_tree(const stdfs::path& file, const LoadOptions& options) {
   return root;
 }
 
+// The notebooks of notebook steps, relative to kf.yaml: what the rendered
+// Workflow carries (a raw input artifact), so a step runs the notebook as
+// it was at submit, and its content is part of the step's cache key.
+void read_notebooks(LoadedProject& out) {
+  Diagnostics diag;
+  for (auto& pl : out.project.pipelines)
+    for (auto& s : pl.steps) {
+      if (s.notebook.empty()) continue;
+      const stdfs::path file = (out.dir / s.notebook).lexically_normal();
+      try {
+        s.notebook_source = fs::read_file(file);
+      } catch (const Error&) {
+        diag.error(s.notebook_loc, s.path + ".notebook", "cannot read " + file.string());
+        continue;
+      }
+      const Json nb = Json::parse(s.notebook_source, nullptr, false);
+      if (nb.is_discarded() || !nb.is_object() || !nb.contains("cells"))
+        diag.error(s.notebook_loc, s.path + ".notebook", file.string() + " is not a Jupyter notebook (JSON with \"cells\")");
+    }
+  diag.throw_if_any();
+}
+
 LoadedProject load_project(const LoadOptions& options) {
   const auto found = find_project_file(options.start);
   if (!found) {
@@ -47,6 +72,7 @@ LoadedProject load_project(const LoadOptions& options) {
   stdfs::path rel = stdfs::relative(*found, stdfs::current_path(ec), ec);
   out.file = (ec || rel.empty()) ? *found : rel;
   out.project = decode_project(merged_tree(out.file, options));
+  read_notebooks(out);
   return out;
 }
 

@@ -105,7 +105,14 @@ struct StepSpec {
   std::vector<std::string> inputs;   // artifact names consumed ("step.artifact")
   std::vector<std::string> outputs;  // artifact names produced
   std::vector<std::string> depends_on;
-  yaml::Loc loc, name_loc;
+  // A notebook step: the .ipynb (relative to kf.yaml) executed by nbconvert
+  // with `parameters` injected after its cell tagged "parameters", as
+  // papermill does; the executed notebook is its output artifact "notebook".
+  std::string notebook;
+  std::string notebook_source; // the file's text, read by load_project
+  std::vector<std::pair<std::string, std::string>> parameters;
+  std::string path;            // "spec.pipelines[0].steps[1]"
+  yaml::Loc loc, name_loc, notebook_loc;
   std::vector<yaml::Loc> depends_locs, input_locs;
 };
 

@@ -373,6 +373,58 @@ expect_eq "lineage: kf delete takes the steps with the run" 0 "$(/usr/bin/python
 import sqlite3; db = sqlite3.connect('.kf/metadata.db')
 print(db.execute(\"select count(*) from Execution where name like '$L1/%'\").fetchone()[0])")"
 
+# 6c. A notebook step: nbconvert executes the notebook with the step's
+#     parameters injected after its cell tagged "parameters" (as papermill
+#     does); the executed notebook is the step's output artifact.
+mkdir -p notebooks
+cat >notebooks/report.ipynb <<'EOF'
+{"cells": [
+  {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "execution_count": null, "outputs": [],
+   "source": "epochs = 1\nlabel = 'default'"},
+  {"cell_type": "code", "metadata": {}, "execution_count": null, "outputs": [],
+   "source": "print(f'{label}: {epochs * 2}')"}],
+ "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+ "nbformat": 4, "nbformat_minor": 5}
+EOF
+cp kf.yaml kf.yaml.orig
+/usr/bin/python3 - <<'EOF'
+text = open("kf.yaml").read()
+report = """  pipelines:
+    - name: report
+      parameters: {label: weekly}
+      steps:
+        - name: report
+          notebook: notebooks/report.ipynb
+          parameters: {epochs: "3", label: "{{workflow.parameters.label}}"}
+        - name: publish
+          command: [sh, -c]
+          args: ["grep -c 'weekly: 6' /kf/inputs/report/notebook"]
+          inputs: [report.notebook]
+"""
+open("kf.yaml", "w").write(text.replace("  pipelines:\n", report, 1))
+EOF
+run_kf pipeline run report --wait --no-cache
+N1=$(printf '%s\n' "$ERR" | sed -n 's/^run \([^ ]*\) started.*/\1/p' | head -1)
+expect_eq "notebook step: exit code" 0 "$RC"
+expect_eq "notebook step: publish read the executed notebook" "1" "$("$KF" logs "$N1" --node publish)"
+nb_sha=$(status "$N1" | json "[a['sha256'] for s in d['steps'] if s['name'] == 'report' for a in s['outputs']][0]")
+expect_eq "notebook step: the executed notebook, parameters injected after the tagged cell" ok "$(/usr/bin/python3 - "$nb_sha" <<'EOF'
+import json, sys
+nb = json.load(open(".kf/artifacts/blobs/sha256/" + sys.argv[1]))
+text = lambda t: "".join(t) if isinstance(t, list) else t  # nbformat writes multi-line strings as lists
+got = [(c["metadata"].get("tags", []), text(c["source"]), "".join(text(o.get("text", "")) for o in c["outputs"])) for c in nb["cells"]]
+want = [(["parameters"], "epochs = 1\nlabel = 'default'", ""),
+        (["injected-parameters"], "# Parameters\nepochs = 3\nlabel = 'weekly'\n", ""),
+        ([], "print(f'{label}: {epochs * 2}')", "weekly: 6\n")]
+print("ok" if got == want else got)
+EOF
+)"
+sed -i 's#notebooks/report.ipynb#notebooks/nope.ipynb#' kf.yaml
+run_kf pipeline run report
+expect_eq "notebook step: a notebook that is not there" \
+  "2 kf.yaml:$(grep -n 'nope.ipynb' kf.yaml | cut -d: -f1):21: spec.pipelines[0].steps[0].notebook: cannot read $PWD/notebooks/nope.ipynb" "$RC $ERR"
+mv kf.yaml.orig kf.yaml
+
 # 7. Errors.
 cat >resource.yaml <<'EOF'
 apiVersion: argoproj.io/v1alpha1

@@ -78,3 +78,16 @@ TEST_CASE("pipeline cycles are found, with the path") {
                            "        - {name: a, dependsOn: [b]}\n        - {name: b, dependsOn: [a]}\n";
   CHECK(error_of(text) == "kf.yaml:9:11: spec.pipelines[0].steps: dependency cycle: a -> b -> a");
 }
+
+TEST_CASE("a notebook step: a notebook or a command, parameters only for a notebook, its output is \"notebook\"") {
+  const std::string head = std::string(k_minimal) + "spec:\n  pipelines:\n    - name: p\n      steps:\n";
+  CHECK(error_of(head + "        - {name: a, notebook: a.ipynb, command: [python3]}\n") ==
+        "kf.yaml:9:31: spec.pipelines[0].steps[0].notebook: a step runs a notebook or a command, not both (drop command and args)");
+  CHECK(error_of(head + "        - {name: a, command: [sh], parameters: {x: \"1\"}}\n") ==
+        "kf.yaml:9:11: spec.pipelines[0].steps[0].parameters: only a notebook step takes parameters (a command takes args)");
+  CHECK(error_of(head + "        - {name: a, notebook: a.ipynb, outputs: [notebook]}\n") ==
+        "kf.yaml:9:31: spec.pipelines[0].steps[0].outputs: a notebook step's output \"notebook\" is the executed notebook: name the others "
+        "differently");
+  CHECK(error_of(head + "        - {name: a, notebook: a.ipynb}\n        - {name: b, command: [sh], inputs: [a.notebok]}\n") ==
+        "kf.yaml:10:45: spec.pipelines[0].steps[1].inputs[0]: no step produces \"a.notebok\" (did you mean 'a.notebook'?)");
+}
