@@ -40,14 +40,21 @@ void add_resume(CLI::App& app, Globals& g) {
   cmd->add_option("--set", *sets, "Change the object first: PATH=VALUE under spec (repeatable), as maxTrialCount=20")
       ->type_name("PATH=VALUE");
   cmd->add_flag("-d,--detach", flags->detach, "Return once it runs again; follow it with kf status / kf logs");
+  cmd->add_flag("--wait", flags->wait, "On a cluster target: follow the resumed TrainJob until it completes or fails; exit "
+                                       "status 0 or 1 accordingly");
+  cmd->add_option("--timeout", flags->timeout, "With --wait: give up after SECONDS (default: no limit)")
+      ->type_name("SECONDS")
+      ->check(CLI::NonNegativeNumber);
   cmd->footer("The trials that finished are kept; trials still running under their own supervisors are adopted; the "
               "suggestion algorithm continues from all of them, and the total never exceeds maxTrialCount (Katib's "
               "resumePolicy LongRunning). A TrainJob submitted with spec.suspend: true waits, Suspended, until kf "
-              "resume sets it false (its Suspended condition turns False, reason Resumed, as the Trainer's).\n\n"
+              "resume sets it false (its Suspended condition turns False, reason Resumed, as the Trainer's); on a cluster "
+              "target, kf resume sets spec.suspend false as kubectl patch would, and --wait follows it.\n\n"
               "Examples:\n"
               "  kf resume demo-tune-1\n"
               "  kf resume demo-tune-1 --set maxTrialCount=24\n"
-              "  kf resume my-trainjob-1");
+              "  kf resume my-trainjob-1\n"
+              "  kf resume demo-train-4 --target prod --wait");
   on_run(*cmd, g, [flags, sets, run](Session& s) {
     auto pt = s.open();
     const auto resumed = pt.target->resume(*run, merge_patch(*sets));

@@ -84,7 +84,7 @@ _kf_reply() {
             train:-f | train:--values | train:--set | train:--name | train:--timeout) i=$((i + 1)) ;;
             tune:-f | tune:--values | tune:--set | tune:--name | tune:--timeout) i=$((i + 1)) ;;
             submit:-f | submit:--filename | submit:-p | submit:--parameter | submit:--name | submit:--timeout) i=$((i + 1)) ;;
-            resume:--set) i=$((i + 1)) ;;
+            resume:--set | resume:--timeout) i=$((i + 1)) ;;
             logs:--replica | logs:--trial | logs:--node | logs:--tail) i=$((i + 1)) ;;
             delete:-f | delete:--filename | delete:--kubeconfig | delete:--context | delete:-n | delete:--namespace | delete:--dry-run) i=$((i + 1)) ;;
             serve:-f | serve:--values | serve:--set | serve:--timeout | serve:--port) i=$((i + 1)) ;;
@@ -152,7 +152,7 @@ _kf_reply() {
             return ;;
         submit:-p | submit:--parameter | submit:--name | submit:--timeout)
             return ;;
-        resume:--set)
+        resume:--set | resume:--timeout)
             return ;;
         logs:--replica | logs:--trial | logs:--node | logs:--tail)
             return ;;
@@ -203,7 +203,7 @@ _kf_reply() {
             train) _kf_add -h --help -f --values --set --name --wait --timeout -d --detach ;;
             tune) _kf_add -h --help -f --values --set --name --wait --timeout -d --detach ;;
             submit) _kf_add -h --help -f --filename -p --parameter --name --wait --timeout --no-cache -d --detach ;;
-            resume) _kf_add -h --help --set -d --detach ;;
+            resume) _kf_add -h --help --set -d --detach --wait --timeout ;;
             retry) _kf_add -h --help -d --detach ;;
             pipeline) _kf_add -h --help ;;
             status) _kf_add -h --help -w --watch ;;

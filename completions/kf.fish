@@ -116,6 +116,8 @@ complete -c kf -n '__fish_seen_subcommand_from submit' -s d -l detach -d 'Return
 # kf resume
 complete -c kf -n '__fish_seen_subcommand_from resume' -l set -x -d 'Change the object first: PATH=VALUE under spec (repeatable), as maxTrialCount=20'
 complete -c kf -n '__fish_seen_subcommand_from resume' -s d -l detach -d 'Return once it runs again; follow it with kf status / kf logs'
+complete -c kf -n '__fish_seen_subcommand_from resume' -l wait -d 'On a cluster target: follow the resumed TrainJob until it completes or fails; exit status 0 or 1 accordingly'
+complete -c kf -n '__fish_seen_subcommand_from resume' -l timeout -x -d 'With --wait: give up after SECONDS (default: no limit)'
 complete -c kf -n '__fish_seen_subcommand_from resume' -x -a '(__kf_dynamic)' -d 'The Experiment\'s or suspended TrainJob\'s run, or @latest'
 
 # kf retry

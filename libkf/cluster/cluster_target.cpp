@@ -119,13 +119,23 @@ const RunKind* ClusterTarget::served(const RunKind& k) const {
   return m_client->resource(k.api_version, k.kind) ? &k : nullptr;
 }
 
+// Over every kind of run, not only the object's: kf status, logs and delete
+// find a run by its name alone (a v1 PyTorchJob and a v2 TrainJob of one
+// project are both demo-train-N).
 int ClusterTarget::highest_number(const Json& object) const {
   const std::string base = meta(object, "name");
-  kube::ListOptions lo;
-  lo.namespace_ = m_o.namespace_;
-  lo.label_selector = run_selector();
+  std::vector<Json> runs = objects();
+  const bool run_kind = std::any_of(run_kinds().begin(), run_kinds().end(), [&](const RunKind& k) {
+    return k.kind == object.value("kind", "") && k.api_version == object.value("apiVersion", "");
+  });
+  if (!run_kind) {
+    kube::ListOptions lo;
+    lo.namespace_ = m_o.namespace_;
+    lo.label_selector = run_selector();
+    for (auto& o : m_client->list(object.value("apiVersion", ""), object.value("kind", ""), lo)) runs.push_back(std::move(o));
+  }
   int highest = 0;
-  for (const auto& o : m_client->list(object.value("apiVersion", ""), object.value("kind", ""), lo)) {
+  for (const auto& o : runs) {
     const std::string name = meta(o, "name");
     if (!str::starts_with(name, base + "-")) continue;
     const std::string n = name.substr(base.size() + 1);
@@ -351,6 +361,27 @@ bool ClusterTarget::stop(const std::string& run) {
                               {"annotations", {{"kubeflow-resource-stopped", now_rfc3339()}}}}}};
   m_client->apply(patch, kube::ApplyOptions{"kf-stop", true, false, ""});
   return true;
+}
+
+target::Submitted ClusterTarget::resume(const std::string& name, const Json& patch) {
+  const std::string run = resolve(name);
+  const auto o = get(run);
+  if (!o) throw Error("run " + str::quote(run) + " does not exist on " + m_o.name + " (kf status lists the runs)");
+  const std::string kind = o->value("kind", "");
+  if (kind != "TrainJob")
+    throw UsageError("on a cluster kf resume releases a suspended TrainJob; a " + kind + " resumes on the local target, where kf is its "
+                     "controller" + (kind == "Workflow" ? " (on a cluster, argo resume " + run + ")" : std::string()));
+  if (target::state_of(*o) != "Suspended")
+    throw UsageError("run " + run + " is not suspended (" + target::summarize(*o).state + ")");
+  if (!patch.empty()) throw UsageError("a suspended TrainJob resumes as it was submitted: kf resume " + run + " takes no --set");
+  const Json change = {{"apiVersion", o->value("apiVersion", "")},
+                       {"kind", kind},
+                       {"metadata", {{"name", run}, {"namespace", m_o.namespace_}}},
+                       {"spec", {{"suspend", false}}}};
+  kube::ApplyOptions ao;
+  ao.field_manager = "kf-resume";
+  ao.force = true; // spec.suspend is the submitter's
+  return {run, m_client->apply(change, ao), "namespace " + m_o.namespace_};
 }
 
 bool ClusterTarget::remove(const std::string& run) {

@@ -70,6 +70,9 @@ public:
   // A cluster run is stopped by deleting it (its pods go with it).
   bool stop(const std::string& run) override;
   bool remove(const std::string& run) override;
+  // A suspended TrainJob runs: spec.suspend false, by server-side apply
+  // (field manager kf-resume), as kubectl patch does it for the Trainer.
+  target::Submitted resume(const std::string& run, const Json& patch) override;
 
   // Every run object of the project, newest first: one list request per kind the server serves.
   std::vector<Json> objects() const;

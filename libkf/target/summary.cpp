@@ -106,7 +106,11 @@ Summary train_job(const Json& object, const Json& status) {
   if (s.state != "Complete" && s.state != "Failed" && s.state != "Suspended") s.state = active > 0 ? "Running" : "Pending";
   s.message = latest_message(status);
   s.finished = s.state == "Complete" || s.state == "Failed";
-  s.settled = s.finished || s.state == "Suspended"; // where it was asked to be: nothing runs until resumed
+  // Suspended is where it was asked to be (nothing runs until resumed); once
+  // spec.suspend is false again it is on its way back, whatever the
+  // controller has written yet.
+  const bool resuming = s.state == "Suspended" && field(field(object, "spec"), "suspend") == Json(false);
+  s.settled = s.finished || (s.state == "Suspended" && !resuming);
   s.succeeded = s.state == "Complete";
   for (const auto& j : jobs) s.progress += (s.progress.empty() ? "" : "; ") + j;
   return s;

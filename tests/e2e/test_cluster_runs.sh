@@ -221,7 +221,34 @@ expect_eq "v2 status: pods" "node-0:Succeeded node-1:Succeeded" \
 expect_eq "v2 status: metrics from node-0's log" "True" "$(json '"accuracy" in d["metrics"]' <<<"$OUT")"
 run_kf logs "$v2" --target sim --replica node-1
 grep -q '^kf-trainer\[1/2\]' <<<"$OUT" || fail "v2 logs: node-1 is not rank 1 of 2: $OUT"
+# spec.suspend: no pods, Suspended, until kf resume sets it false (as kubectl patch does for the Trainer).
+"$KF" render train --target sim | /usr/bin/python3 -c '
+import sys, yaml
+docs = list(yaml.safe_load_all(sys.stdin))
+for d in docs:
+    if d["kind"] == "TrainJob": d["spec"]["suspend"] = True
+yaml.safe_dump_all(docs, sys.stdout)' >suspended.yaml
+run_kf submit -f suspended.yaml --target sim --detach
+sus=$(printf '%s\n' "$OUT" | head -1)
+expect_eq "v2 suspended: a name no run of another kind has" "0 1" \
+  "$RC $(kubectl --kubeconfig "$SIM_KUBECONFIG" get pytorchjobs,trainjobs -o name | grep -c "/$sus$")"
+wait_for "$sus to be suspended" sh -c "'$KF' status $sus --target sim -o json | grep -q '\"state\": \"Suspended\"'"
+expect_eq "v2 suspended: no pods" "" "$(kubectl --kubeconfig "$SIM_KUBECONFIG" get pods -l "jobset.sigs.k8s.io/jobset-name=$sus" -o name)"
+run_kf resume "$sus" --target sim --set x=1
+expect_eq "v2 resume --set" "2 error: a suspended TrainJob resumes as it was submitted: kf resume $sus takes no --set" "$RC $ERR"
+run_kf resume "$sus" --target sim --wait --timeout 60
+expect_eq "v2 resume --wait: exit code" 0 "$RC"
+expect_eq "v2 resume: Complete, its Suspended condition False (Resumed)" "Complete False Resumed" \
+  "$("$KF" status "$sus" --target sim -o json | json '" ".join([d["state"]] + [[c["status"], c["reason"]] for c in d["status"]["conditions"] if c["type"] == "Suspended"][0])')"
+expect_eq "v2 resume: kubectl sees spec.suspend false" false \
+  "$(kubectl --kubeconfig "$SIM_KUBECONFIG" get trainjob "$sus" -o jsonpath='{.spec.suspend}')"
+run_kf resume "$sus" --target sim
+expect_eq "v2 resume again" "2 error: run $sus is not suspended (Complete)" "$RC $ERR"
 mv kf.yaml.v1 kf.yaml
+run_kf resume demo-train-and-evaluate-1 --target sim
+expect_eq "resume of a workflow on a cluster" \
+  "2 error: on a cluster kf resume releases a suspended TrainJob; a Workflow resumes on the local target, where kf is its controller (on a cluster, argo resume demo-train-and-evaluate-1)" \
+  "$RC $ERR"
 
 # 10c. kf notebook on a cluster: the PVC and the Notebook; kf stop stops it as
 #      Kubeflow does (the kubeflow-resource-stopped annotation) and keeps it.

@@ -54,6 +54,8 @@ public:
 
   bool step(Target& t, RunState& state) override {
     auto& run = dynamic_cast<TrainJobRun&>(state);
+    const bool suspend = t.obj.value("spec", Json::object()).value("suspend", false);
+    if (suspend || has_condition(t.obj, "Suspended")) return suspension(t, run, suspend);
     if (run.nodes.empty()) return begin(t, run); // not begun until its runtime exists
     const int world = static_cast<int>(run.nodes.size());
     for (auto& n : run.nodes) {
@@ -142,6 +144,28 @@ private:
     status["conditions"] = conditions;
     t.obj["status"] = status;
     return write_status(t, run);
+  }
+
+  // spec.suspend: the JobSet is suspended, its pods deleted (a running
+  // TrainJob starts over when resumed), condition Suspended True; set back
+  // to false, Suspended False with reason Resumed, and the pods are made.
+  bool suspension(Target& t, TrainJobRun& run, bool suspend) {
+    Json status = t.obj.value("status", Json::object());
+    Json conditions = status.value("conditions", Json::array());
+    if (suspend) {
+      for (auto& n : run.nodes)
+        if (!n.pod.gone) n.pod.remove();
+      run.nodes.clear();
+      put_condition(conditions, condition("Suspended", "True", "Suspended", "TrainJob is suspended"));
+    } else {
+      put_condition(conditions, condition("Suspended", "False", "Resumed", "TrainJob is resumed"));
+    }
+    status["conditions"] = conditions;
+    status["jobsStatus"] = Json::array({{{"name", "node"}, {"ready", 0}, {"active", 0}, {"succeeded", 0}, {"failed", 0},
+                                         {"suspended", suspend ? 1 : 0}}});
+    if (!set_status(t, status)) return false;
+    t.obj["status"] = status;
+    return suspend || begin(t, run);
   }
 
   bool conclude(Target& t, TrainJobRun& run) {
