@@ -81,7 +81,8 @@ std::vector<Origin> origins(const std::vector<StepRecord>& steps, const std::str
   std::set<std::string> seen{sha256};
   std::deque<std::pair<std::string, int>> todo{{sha256, 0}};
   while (!todo.empty()) {
-    const auto [digest, depth] = todo.front();
+    const std::string digest = todo.front().first; // not a structured binding: lambdas below capture it
+    const int depth = todo.front().second;
     todo.pop_front();
     const StepRecord* w = writer(digest);
     Origin o{depth, name_of(digest), digest, w ? w->name : "", w && w->cached};
