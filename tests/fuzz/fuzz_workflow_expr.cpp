@@ -7,6 +7,7 @@
 
 #include "libkf/util/error.h"
 #include "libkf/workflow/expr.h"
+#include "libkf/workflow/jsonpath.h"
 #include "libkf/workflow/template.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
