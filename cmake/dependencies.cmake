@@ -42,6 +42,7 @@ set(BLA_VENDOR OpenBLAS)
 find_package(BLAS REQUIRED)                  # BLAS::BLAS (libopenblas)
 find_package(CURL REQUIRED)                  # CURL::libcurl
 find_package(ZLIB REQUIRED)                  # ZLIB::ZLIB
+pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)   # PkgConfig::UTF8PROC (the text tokenizer)
 # Gloo (libgloo-dev) ships no CMake config and no pkg-config file.
 find_path(GLOO_INCLUDE_DIR gloo/rendezvous/store.h)
 find_library(GLOO_LIBRARY gloo)

@@ -19,13 +19,31 @@ CLI::Option* group(CLI::Option* option, const char* g) { return option->group(g)
 
 void add_model_flags(CLI::App& app, TrainerOptions& o, CliExtras& x) {
   // Model
-  group(opt(app, "--model", o.model.kind, "KF_MODEL", "Model: mlp or cnn")->check(CLI::IsMember({"mlp", "cnn"})), "Model");
-  group(opt(app, "--layers", x.layers, "KF_LAYERS", "Hidden dense widths, comma-separated (the CNN's dense head)"), "Model");
+  group(opt(app, "--model", o.model.kind, "KF_MODEL", "Model: mlp or cnn (images), embeddingbag (text)")
+            ->check(CLI::IsMember({"mlp", "cnn", "embeddingbag"})), "Model");
+  group(opt(app, "--layers", x.layers, "KF_LAYERS", "Hidden dense widths, comma-separated (the CNN's dense head); none for no hidden layer"), "Model");
   group(opt(app, "--activation", o.model.activation, "KF_ACTIVATION", "Activation: relu, tanh or sigmoid")
             ->check(CLI::IsMember({"relu", "tanh", "sigmoid"})), "Model");
   group(opt(app, "--conv-channels", x.conv_channels, "KF_CONV_CHANNELS",
             "CNN: filters per conv+relu+2x2-maxpool block, comma-separated"), "Model");
   group(opt(app, "--kernel-size", o.model.kernel_size, "KF_KERNEL_SIZE", "CNN: odd convolution kernel size"), "Model");
+  group(opt(app, "--embedding-dim", o.model.embedding_dim, "KF_EMBEDDING_DIM", "Text models: embedding width"), "Model");
+}
+
+void add_text_flags(CLI::App& app, TrainerOptions& o, CliExtras& x) {
+  // Text
+  group(opt(app, "--text-column", o.data.text_column, "KF_TEXT_COLUMN", "Text data: the column (or JSON field) of the text"), "Text");
+  group(opt(app, "--label-column", o.data.label_column, "KF_LABEL_COLUMN",
+            "Text data: the column of the label (any string; classes are the labels seen, sorted)"), "Text");
+  group(opt(app, "--vocab", o.data.vocab_file, "KF_VOCAB",
+            "A BERT vocab.txt (one WordPiece token per line, [PAD] first); default: built from the training text"), "Text");
+  group(opt(app, "--vocab-size", o.data.vocab.max_size, "KF_VOCAB_SIZE", "Tokens in a vocabulary built from the training text"), "Text");
+  group(opt(app, "--max-length", o.data.text.max_length, "KF_MAX_LENGTH", "Token slots per text ([CLS] included); longer texts are truncated"), "Text");
+  group(opt(app, "--hash-buckets", o.data.text.hash_buckets, "KF_HASH_BUCKETS",
+            "embeddingbag: embedding rows for hashed word bigrams and character 3-5-grams (0 = none)"), "Text");
+  group(opt(app, "--hash-slots", o.data.text.hash_slots, "KF_HASH_SLOTS", "embeddingbag: hashed features kept per text"), "Text");
+  group(app.add_flag("--no-lower-case", x.no_lower_case, "Keep case and accents (for a cased vocabulary)")
+            ->envname("KF_NO_LOWER_CASE"), "Text");
 }
 
 void add_data_flags(CLI::App& app, TrainerOptions& o) {
@@ -33,10 +51,12 @@ void add_data_flags(CLI::App& app, TrainerOptions& o) {
   group(opt(app, "--data", o.data.source, "KF_DATA",
             "Training data: a directory of MNIST-format IDX files (train/t10k, .gz or plain), an IDX file in one, "
             "a CSV file, an http(s):// or file:// URL of either, or 'synthetic'"), "Data");
-  group(opt(app, "--data-format", o.data.format, "KF_DATA_FORMAT", "auto, idx, csv or synthetic")
-            ->check(CLI::IsMember({"auto", "idx", "csv", "synthetic"})), "Data");
+  group(opt(app, "--data-format", o.data.format, "KF_DATA_FORMAT",
+            "auto, idx, csv (pixels), text (a CSV, TSV or JSON-lines table with --text-column and --label-column) or "
+            "synthetic; auto picks text for .jsonl, .tsv and a .csv whose header names --text-column")
+            ->check(CLI::IsMember({"auto", "idx", "csv", "text", "synthetic"})), "Data");
   group(opt(app, "--test-data", o.data.test_source, "KF_TEST_DATA",
-            "CSV test split (default: the last tenth of --data); IDX directories hold their own"), "Data");
+            "CSV or text test split (default: the last tenth of --data); IDX directories hold their own"), "Data");
   group(opt(app, "--csv-label-column", o.data.csv_label_column, "KF_CSV_LABEL_COLUMN", "CSV label column: first or last")
             ->check(CLI::IsMember({"first", "last"})), "Data");
   group(opt(app, "--cache-dir", o.data.cache_dir, "KF_CACHE_DIR",
@@ -117,6 +137,7 @@ void add_trainer_flags(CLI::App& app, TrainerOptions& o, CliExtras& x) {
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   add_model_flags(app, o, x);
   add_data_flags(app, o);
+  add_text_flags(app, o, x);
   add_training_flags(app, o);
   add_output_flags(app, o, x);
   add_distributed_flags(app, o, x);
@@ -140,12 +161,13 @@ std::vector<std::size_t> parse_size_list(const std::string& flag, const std::str
 }
 
 void finish_options(TrainerOptions& o, const CliExtras& x) {
-  o.model.hidden = x.layers.empty() ? std::vector<std::size_t>{} : parse_size_list("--layers", x.layers);
+  o.model.hidden = x.layers.empty() || x.layers == "none" ? std::vector<std::size_t>{} : parse_size_list("--layers", x.layers);
   o.model.conv_channels = parse_size_list("--conv-channels", x.conv_channels);
   o.rendezvous.timeout = std::chrono::milliseconds(static_cast<long long>(x.rendezvous_timeout_s * 1000.0));
   o.rendezvous.collective_timeout = std::chrono::milliseconds(static_cast<long long>(x.collective_timeout_s * 1000.0));
   o.resume = !x.no_resume;
   o.progress = !x.quiet;
+  if (x.no_lower_case) o.data.text.basic.lower_case = o.data.text.basic.strip_accents = false;
 }
 
 } // namespace kf::trainer

@@ -15,6 +15,7 @@ struct CliExtras {
   double collective_timeout_s = 600.0;
   bool no_resume = false;
   bool quiet = false;
+  bool no_lower_case = false;
   // Comma-separated lists, split by finish_options (CLI11's own delimiter
   // splitting trips GCC 12's -Wnull-dereference at -O2).
   std::string layers = "128,64";

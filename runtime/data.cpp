@@ -4,6 +4,8 @@
 #include "runtime/error.h"
 #include "runtime/fetch.h"
 
+#include <zlib.h>
+
 #include <filesystem>
 
 namespace fs = std::filesystem;
@@ -26,14 +28,38 @@ std::string remote_idx_file(const std::string& base, const std::string& name, co
   throw Error("data: " + base + name + "[.gz]: not found (HTTP 404)");
 }
 
+// Whether the first line of a local CSV file names `column` (a text table).
+bool header_names(const std::string& local, const std::string& column) {
+  if (local.empty() || !fs::is_regular_file(local)) return false;
+  gzFile f = gzopen(local.c_str(), "rb");
+  if (f == nullptr) return false;
+  char buf[4096];
+  const char* line = gzgets(f, buf, sizeof buf);
+  gzclose(f);
+  if (line == nullptr) return false;
+  std::string_view header(line);
+  while (!header.empty() && (header.back() == '\n' || header.back() == '\r')) header.remove_suffix(1);
+  for (std::size_t start = 0; start <= header.size();) {
+    const std::size_t comma = std::min(header.find(',', start), header.size());
+    std::string_view field = header.substr(start, comma - start);
+    if (field.size() >= 2 && field.front() == '"' && field.back() == '"') field = field.substr(1, field.size() - 2);
+    if (field == column) return true;
+    start = comma + 1;
+  }
+  return false;
+}
+
 std::string resolve_format(const DataOptions& o, const std::string& local) {
   if (o.format != "auto") {
-    if (o.format != "idx" && o.format != "csv" && o.format != "synthetic")
-      throw UsageError("unknown --data-format '" + o.format + "' (expected idx, csv or synthetic)");
+    if (o.format != "idx" && o.format != "csv" && o.format != "text" && o.format != "synthetic")
+      throw UsageError("unknown --data-format '" + o.format + "' (expected idx, csv, text or synthetic)");
     return o.format;
   }
   if (o.source == "synthetic") return "synthetic";
-  if (o.source.ends_with(".csv") || o.source.ends_with(".csv.gz")) return "csv";
+  for (const char* ext : {".jsonl", ".ndjson", ".tsv"})
+    if (o.source.ends_with(ext) || o.source.ends_with(std::string(ext) + ".gz")) return "text";
+  if (o.source.ends_with(".csv") || o.source.ends_with(".csv.gz"))
+    return header_names(local, o.text_column) ? "text" : "csv";
   if (!local.empty() && fs::is_directory(local)) return "idx";
   if (o.source.ends_with("/") || o.source.find("idx") != std::string::npos) return "idx";
   throw UsageError("cannot tell the format of --data " + o.source + "; pass --data-format=idx or csv");
@@ -64,6 +90,20 @@ Dataset take_range(const Dataset& d, std::size_t from, std::size_t to) {
   return out;
 }
 
+// A text table: --test-data, or the last tenth of --data.
+DataSplit load_text(const DataOptions& o, const std::string& cache, const TextModel* fixed) {
+  std::vector<TextRow> rows = read_text_rows(csv_path(o.source, cache), o.text_column, o.label_column);
+  if (!o.test_source.empty())
+    return text_split(std::move(rows),
+                      read_text_rows(csv_path(o.test_source, cache), o.text_column, o.label_column), o,
+                      o.test_source, fixed);
+  const std::size_t cut = rows.size() - std::max<std::size_t>(rows.size() / 10, 1);
+  std::vector<TextRow> test(std::make_move_iterator(rows.begin() + static_cast<std::ptrdiff_t>(cut)),
+                            std::make_move_iterator(rows.end()));
+  rows.resize(cut);
+  return text_split(std::move(rows), std::move(test), o, o.source, fixed);
+}
+
 } // namespace
 
 Dataset shard(Dataset data, int rank, int world, bool equal) {
@@ -74,6 +114,8 @@ Dataset shard(Dataset data, int rank, int world, bool equal) {
   Dataset out;
   out.sample_shape = data.sample_shape;
   out.classes = data.classes;
+  out.label_names = std::move(data.label_names);
+  out.text = std::move(data.text);
   const std::size_t s = data.sample_size();
   for (std::size_t i = r; i < n; i += w) {
     out.labels.push_back(data.labels[i]);
@@ -83,7 +125,7 @@ Dataset shard(Dataset data, int rank, int world, bool equal) {
   return out;
 }
 
-DataSplit load_data(const DataOptions& o, int rank, int world) {
+DataSplit load_data(const DataOptions& o, int rank, int world, const TextModel* fixed) {
   if (o.source.empty())
     throw UsageError("--data is required: a directory of IDX files, a CSV file, a URL, or 'synthetic'");
   const bool remote = is_url(o.source) && !o.source.starts_with("file://");
@@ -109,6 +151,8 @@ DataSplit load_data(const DataOptions& o, int rank, int world) {
     }
     split.train = read_idx(files[0], files[1]);
     split.test = read_idx(files[2], files[3]);
+  } else if (format == "text") {
+    split = load_text(o, cache, fixed);
   } else {
     Dataset all = read_csv(csv_path(o.source, cache), o.csv_label_column);
     if (!o.test_source.empty()) {

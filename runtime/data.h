@@ -1,13 +1,16 @@
 #pragma once
 // Datasets for kf-trainer: MNIST-format IDX files (gzip or plain), CSV
-// (one sample per line: label and pixels), and a built-in synthetic set for
-// fast tests. A source is a directory, a file, an http(s):// or file:// URL
+// (one sample per line: label and pixels), text tables (CSV, TSV or JSON
+// lines with a text and a label column; runtime/text.h turns each text
+// into a row of token ids), and a built-in synthetic set for fast tests. A source is a directory, a file, an http(s):// or file:// URL
 // (downloaded once into a cache directory) or the word "synthetic".
 // Pixels are scaled to [0, 1]. Each rank keeps only its own shard.
 
 #include "runtime/tensor.h"
+#include "runtime/text.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,6 +21,9 @@ struct Dataset {
   std::vector<float> images;         // size() * numel(sample_shape)
   std::vector<std::uint8_t> labels;  // class ids
   std::size_t classes = 0;           // 1 + the largest label seen (at least 2)
+  // Text data: the class names (id = index) and how texts became samples.
+  std::vector<std::string> label_names;
+  std::shared_ptr<const TextEncoder> text;
 
   std::size_t size() const { return labels.size(); }
   std::size_t sample_size() const { return numel(sample_shape); }
@@ -25,14 +31,21 @@ struct Dataset {
 
 struct DataOptions {
   std::string source;                 // --data: dir, file, URL or "synthetic"
-  std::string format = "auto";        // --data-format: auto | idx | csv | synthetic
+  std::string format = "auto";        // --data-format: auto | idx | csv | text | synthetic
   std::string test_source;            // --test-data (CSV; IDX dirs hold both splits)
   std::string cache_dir;              // --cache-dir for downloaded data
   std::string csv_label_column = "first"; // --csv-label-column: first | last
   std::size_t synthetic_samples = 2048;   // --synthetic-samples (training; test gets a quarter)
   std::size_t synthetic_size = 8;         // --synthetic-size: image side
   std::size_t train_limit = 0;            // --train-limit: use only the first N (0 = all)
+  // Text tables
+  std::string text_column = "text";       // --text-column
+  std::string label_column = "label";     // --label-column
+  std::string vocab_file;                 // --vocab: a BERT vocab.txt (default: built from the training text)
+  VocabularyOptions vocab;                // --vocab-size
+  TextSettings text = trainer_text_defaults(); // --max-length, --hash-buckets, --hash-slots, --no-lower-case
 };
+
 
 struct DataSplit {
   Dataset train;
@@ -43,6 +56,24 @@ struct DataSplit {
 Dataset read_idx(const std::string& images_path, const std::string& labels_path);
 // CSV; a header line (non-numeric first field) is skipped. gzip allowed.
 Dataset read_csv(const std::string& path, const std::string& label_column);
+// A text table's rows. CSV (RFC 4180 quoting) and TSV have a header row
+// naming the columns; JSON lines are objects. gzip allowed.
+struct TextRow {
+  std::string text;
+  std::string label;
+  std::size_t line = 0; // where the row starts, for messages
+};
+std::vector<TextRow> read_text_rows(const std::string& path, const std::string& text_column,
+                                    const std::string& label_column);
+// Both splits of a text table as datasets: classes from the labels seen
+// (sorted by name) and a vocabulary built from the training texts, or both
+// from `fixed` (an exported model: a label it does not know is an error).
+DataSplit text_split(std::vector<TextRow> train, std::vector<TextRow> test, const DataOptions& options,
+                     const std::string& test_origin, const TextModel* fixed);
+
+// The bytes of a data file, gunzipped when it is gzip.
+std::string read_data_file(const std::string& path);
+
 // Ten classes of noisy 1 x side x side patterns; `split` 0 = train, 1 = test.
 Dataset synthetic_dataset(std::size_t samples, std::size_t side, int split);
 
@@ -50,7 +81,8 @@ Dataset synthetic_dataset(std::size_t samples, std::size_t side, int split);
 // tail so every rank gets the same count (ranks step in lockstep).
 Dataset shard(Dataset data, int rank, int world, bool equal);
 
-// Resolves, downloads (URLs), reads and shards both splits.
-DataSplit load_data(const DataOptions& options, int rank, int world);
+// Resolves, downloads (URLs), reads and shards both splits. `fixed`: text
+// data is encoded as that exported model does (kf-trainer --evaluate).
+DataSplit load_data(const DataOptions& options, int rank, int world, const TextModel* fixed = nullptr);
 
 } // namespace kf::trainer

@@ -4,7 +4,8 @@
 // (conv, pool). forward() may cache what backward() needs, so call
 // backward() with the same input right after forward(). backward()
 // overwrites (does not accumulate) the layer's parameter gradients.
-// Dense and Conv2d do their GEMMs with OpenBLAS (conv via im2col).
+// Dense and Conv2d do their GEMMs with OpenBLAS (conv via im2col);
+// EmbeddingBag (embedding.cpp) serves the text models.
 
 #include "runtime/rng.h"
 #include "runtime/tensor.h"
@@ -93,6 +94,26 @@ private:
   Param m_bias;
   std::vector<float> m_col;  // im2col of the last forward batch [C*k*k, N*H*W]
   std::vector<float> m_tmp;  // [F, N*H*W] scratch
+};
+
+// The mean of the embedding rows of each sample's non-zero ids (id 0 is
+// padding), as torch.nn.EmbeddingBag(mode="mean", padding_idx=0). Input
+// [N, L] ids stored as floats; weight [rows, dim]. Ids have no gradient:
+// din, when asked for, is zero. A sample of only padding gives zeros.
+class EmbeddingBag : public Layer {
+public:
+  // slots: ids per sample.
+  EmbeddingBag(std::size_t rows, std::size_t dim, std::size_t slots, const std::string& prefix, Rng& rng);
+  Shape output_shape(const Shape& in) const override;
+  void forward(const Tensor& in, Tensor& out) override;
+  void backward(const Tensor& in, const Tensor& out, const Tensor& dout, Tensor* din) override;
+  std::vector<Param*> params() override { return {&m_weight}; }
+  nlohmann::json config() const override;
+  double flops_per_sample() const override { return static_cast<double>(m_slots * m_dim); }
+
+private:
+  std::size_t m_rows, m_dim, m_slots;
+  Param m_weight;
 };
 
 // 2x2 max pooling, stride 2 (odd sizes drop the last row/column).

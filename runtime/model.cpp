@@ -38,9 +38,15 @@ LossResult softmax_cross_entropy(const Tensor& logits, const std::vector<std::ui
   return r;
 }
 
+bool is_text_model(const std::string& kind) { return kind == "embeddingbag"; }
+
 Model::Model(const ModelConfig& config, std::uint64_t seed) : m_config(config) {
-  if (config.input.size() != 3 || numel(config.input) == 0)
-    throw UsageError("model input must be [channels, height, width]");
+  const bool text = is_text_model(config.kind);
+  if (text && (config.input.size() != 1 || config.input[0] == 0 || config.vocab_rows < 2))
+    throw UsageError("--model=" + config.kind + " needs text data (--data-format=text: a text and a label column)");
+  if (!text && (config.input.size() != 3 || numel(config.input) == 0))
+    throw UsageError(config.input.size() == 1 ? "--model=" + config.kind + " takes images; for text data use --model=embeddingbag"
+                                              : "model input must be [channels, height, width]");
   if (config.classes < 2) throw UsageError("a classifier needs at least 2 classes");
   const ActivationKind act = parse_activation(config.activation);
   Rng rng(seed);
@@ -61,10 +67,13 @@ Model::Model(const ModelConfig& config, std::uint64_t seed) : m_config(config) {
       add(std::make_unique<Activation>(act));
       add(std::make_unique<MaxPool2d>());
     }
+  } else if (config.kind == "embeddingbag") {
+    if (config.embedding_dim == 0) throw UsageError("--embedding-dim must be positive");
+    add(std::make_unique<EmbeddingBag>(config.vocab_rows, config.embedding_dim, config.input[0], prefix(), rng));
   } else if (config.kind != "mlp") {
-    throw UsageError("unknown model '" + config.kind + "' (expected mlp or cnn)");
+    throw UsageError("unknown model '" + config.kind + "' (expected mlp, cnn or embeddingbag)");
   }
-  add(std::make_unique<Flatten>());
+  if (!text) add(std::make_unique<Flatten>());
   for (std::size_t width : config.hidden) {
     if (width == 0) throw UsageError("--layers widths must be positive");
     add(std::make_unique<Dense>(shape[0], width, prefix(), rng));
@@ -122,6 +131,8 @@ nlohmann::json Model::config_json() const {
           {"hidden", m_config.hidden},
           {"conv_channels", m_config.kind == "cnn" ? nlohmann::json(m_config.conv_channels) : nlohmann::json::array()},
           {"kernel_size", m_config.kernel_size},
+          {"vocab_rows", m_config.vocab_rows},
+          {"embedding_dim", m_config.embedding_dim},
           {"layers", layers}};
 }
 

@@ -1,6 +1,7 @@
 #pragma once
-// Model: an MLP or a small CNN built from layers.h, with softmax
-// cross-entropy. ModelConfig is what --model/--layers/--activation/
+// Model: an MLP, a small CNN or an embedding-bag text classifier (the mean
+// of token and hashed n-gram embeddings, as fastText) built from layers.h,
+// with softmax cross-entropy. ModelConfig is what --model/--layers/--activation/
 // --conv-channels/--kernel-size describe; the same seed gives the same
 // initial weights. The model owns its layers, parameters and activations;
 // one model per thread.
@@ -17,14 +18,20 @@
 namespace kf::trainer {
 
 struct ModelConfig {
-  std::string kind = "mlp";                          // mlp | cnn
+  std::string kind = "mlp";                          // mlp | cnn | embeddingbag
   std::vector<std::size_t> hidden = {128, 64};       // dense widths (MLP; the CNN's dense head)
   std::string activation = "relu";                   // relu | tanh | sigmoid
   std::vector<std::size_t> conv_channels = {16, 32}; // CNN: one conv+pool block per entry
   std::size_t kernel_size = 3;                       // CNN: odd, "same" padding
-  Shape input = {1, 28, 28};                         // [C, H, W]
+  Shape input = {1, 28, 28};                         // [C, H, W]; text: [ids per sample]
   std::size_t classes = 10;
+  // Text models (input: rows of token ids, runtime/text.h)
+  std::size_t vocab_rows = 0;                        // embedding table rows (vocabulary + hash buckets)
+  std::size_t embedding_dim = 64;                    // --embedding-dim
 };
+
+// Whether a model kind takes rows of token ids rather than images.
+bool is_text_model(const std::string& kind);
 
 // Summed loss and number of correct predictions over a batch.
 struct LossResult {
@@ -41,7 +48,7 @@ class Model {
 public:
   Model(const ModelConfig& config, std::uint64_t seed); // throws UsageError on a bad config
 
-  // Forward pass over x [N, C, H, W]; returns the logits [N, classes].
+  // Forward pass over x [N, C, H, W] (text: [N, ids]); returns the logits [N, classes].
   const Tensor& forward(const Tensor& x);
   // Backward from dlogits after forward(); fills every Param::grad.
   void backward(const Tensor& dlogits);

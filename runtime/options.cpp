@@ -7,8 +7,10 @@ namespace kf::trainer {
 
 void validate(const TrainerOptions& o) {
   validate(o.optimizer);
-  if (o.model.kind != "mlp" && o.model.kind != "cnn")
-    throw UsageError("unknown --model '" + o.model.kind + "' (expected mlp or cnn)");
+  if (o.model.kind != "mlp" && o.model.kind != "cnn" && o.model.kind != "embeddingbag")
+    throw UsageError("unknown --model '" + o.model.kind + "' (expected mlp, cnn or embeddingbag)");
+  if (o.data.text.max_length < 2) throw UsageError("--max-length must be at least 2");
+  if (o.data.vocab.max_size < 16) throw UsageError("--vocab-size must be at least 16");
   if (o.epochs == 0) throw UsageError("--epochs must be at least 1");
   if (o.batch_size == 0) throw UsageError("--batch-size must be at least 1");
   if (o.device != "auto" && o.device != "cpu" && o.device != "gpu")

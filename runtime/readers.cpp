@@ -14,9 +14,8 @@
 #include <cstring>
 
 namespace kf::trainer {
-namespace {
 
-std::string read_all(const std::string& path) {
+std::string read_data_file(const std::string& path) {
   gzFile f = gzopen(path.c_str(), "rb");
   if (f == nullptr) throw Error("data: cannot open " + path + ": " + std::strerror(errno));
   std::string out;
@@ -43,6 +42,8 @@ std::string read_all(const std::string& path) {
   if (gzclose(f) == Z_BUF_ERROR) throw Error("data: " + path + ": truncated gzip file");
   return out;
 }
+
+namespace {
 
 std::uint32_t be32(const std::string& s, std::size_t at) {
   auto b = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(s[at + i])); };
@@ -76,8 +77,8 @@ std::vector<std::size_t> idx_header(const std::string& bytes, const std::string&
 } // namespace
 
 Dataset read_idx(const std::string& images_path, const std::string& labels_path) {
-  const std::string img = read_all(images_path);
-  const std::string lab = read_all(labels_path);
+  const std::string img = read_data_file(images_path);
+  const std::string lab = read_data_file(labels_path);
   const auto idims = idx_header(img, images_path, 3, "image");
   const auto ldims = idx_header(lab, labels_path, 1, "label");
   if (idims[0] != ldims[0])
@@ -100,7 +101,7 @@ Dataset read_idx(const std::string& images_path, const std::string& labels_path)
 Dataset read_csv(const std::string& path, const std::string& label_column) {
   if (label_column != "first" && label_column != "last")
     throw UsageError("--csv-label-column must be first or last, got '" + label_column + "'");
-  const std::string text = read_all(path);
+  const std::string text = read_data_file(path);
   Dataset d;
   std::vector<float> row;
   std::size_t fields = 0, line_no = 0, pos = 0;

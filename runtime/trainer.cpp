@@ -95,7 +95,15 @@ ModelConfig model_config(const TrainerOptions& o, const Dataset& train) {
   ModelConfig mc = o.model;
   mc.input = train.sample_shape;
   mc.classes = train.classes;
+  if (train.text) mc.vocab_rows = train.text->rows();
   return mc;
+}
+
+// --data's options for this model: hashed n-gram features only for the embedding bag.
+DataOptions data_options(const TrainerOptions& o) {
+  DataOptions d = o.data;
+  if (o.model.kind != "embeddingbag" || d.text.hash_buckets == 0) d.text.hash_buckets = d.text.hash_slots = 0;
+  return d;
 }
 
 // Full batches per epoch in this rank's shard.
@@ -169,7 +177,7 @@ void measure(Engine& engine, const Dataset& test, Communicator& comm, EpochMetri
 
 // Rank 0 writes model.safetensors and model.json (with how it was trained).
 void export_final(const TrainerOptions& o, const WorldInfo& w, Model& model, const TrainProgress& progress,
-                  const EpochMetrics& last) {
+                  const EpochMetrics& last, const Dataset& train) {
   if (w.rank != 0) return;
   nlohmann::json extra = {
       {"data", {{"source", o.data.source}, {"format", o.data.format}}},
@@ -177,7 +185,15 @@ void export_final(const TrainerOptions& o, const WorldInfo& w, Model& model, con
                     {"optimizer", o.optimizer.kind}, {"lr", o.optimizer.lr}, {"seed", o.seed},
                     {"steps", progress.global_step}}},
       {"metrics", {{"accuracy", last.accuracy}, {"loss", last.loss}, {"test_loss", last.test_loss}}}};
-  export_model(o.output, model, extra);
+  if (train.text) {
+    extra["data"]["text_column"] = o.data.text_column;
+    extra["data"]["label_column"] = o.data.label_column;
+    if (!o.data.test_source.empty()) extra["data"]["test_source"] = o.data.test_source;
+    const TextModel text{train.text, train.label_names};
+    export_model(o.output, model, extra, &text);
+  } else {
+    export_model(o.output, model, extra);
+  }
   log(w, "exported " + (fs::path(o.output) / "model.safetensors").string() + " and model.json");
 }
 
@@ -187,7 +203,7 @@ int run_training(const TrainerOptions& o, const WorldInfo& w) {
   const double t_start = now_s();
   validate(o);
   set_blas_threads(o, w);
-  DataSplit data = load_data(o.data, w.rank, w.size);
+  DataSplit data = load_data(data_options(o), w.rank, w.size);
   log(w, "data: " + std::to_string(data.train.size()) + " training and " + std::to_string(data.test.size()) +
              " test samples in this rank's shard");
   auto comm = connect_world(w, o.rendezvous);
@@ -259,7 +275,7 @@ int run_training(const TrainerOptions& o, const WorldInfo& w) {
     measure(*engine, data.test, *comm, last);
   }
   engine->pull();
-  export_final(o, w, model, progress, last);
+  export_final(o, w, model, progress, last, data.train);
   comm->barrier();
   return 0;
 }
@@ -268,10 +284,15 @@ int run_evaluation(const TrainerOptions& o) {
   LoadedModel loaded = load_exported_model(o.evaluate);
   DataOptions d = o.data;
   if (d.source.empty() && loaded.info.contains("data")) {
-    d.source = loaded.info["data"].value("source", "");
-    if (d.format == "auto") d.format = loaded.info["data"].value("format", "auto");
+    const nlohmann::json& from = loaded.info["data"];
+    d.source = from.value("source", "");
+    if (d.format == "auto") d.format = from.value("format", "auto");
+    if (d.test_source.empty()) d.test_source = from.value("test_source", "");
+    d.text_column = from.value("text_column", d.text_column);
+    d.label_column = from.value("label_column", d.label_column);
   }
-  DataSplit data = load_data(d, 0, 1);
+  if (loaded.text && d.format == "auto") d.format = "text";
+  DataSplit data = load_data(d, 0, 1, loaded.text ? &*loaded.text : nullptr);
   if (data.test.sample_shape != loaded.model->config().input)
     throw Error("--evaluate: the data's samples do not match the model's input shape");
   auto comm = make_local_communicator();
