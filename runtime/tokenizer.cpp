@@ -210,7 +210,9 @@ Vocabulary build_vocabulary(const std::vector<std::vector<std::string>>& texts, 
   for (const auto& text : texts)
     for (const std::string& w : text) ++words[w];
   std::map<std::string, std::size_t> chars, pieces;
-  for (const auto& [w, count] : words) {
+  for (const auto& entry : words) {
+    const std::string& w = entry.first;
+    const std::size_t count = entry.second;
     const std::vector<std::string_view> cs = utf8_chars(w);
     for (std::size_t k = 0; k < cs.size(); ++k) chars[(k > 0 ? "##" : "") + std::string(cs[k])] += count;
     if (count >= o.min_count) continue;
