@@ -56,13 +56,7 @@ struct DataSplit {
 Dataset read_idx(const std::string& images_path, const std::string& labels_path);
 // CSV; a header line (non-numeric first field) is skipped. gzip allowed.
 Dataset read_csv(const std::string& path, const std::string& label_column);
-// A text table's rows. CSV (RFC 4180 quoting) and TSV have a header row
-// naming the columns; JSON lines are objects. gzip allowed.
-struct TextRow {
-  std::string text;
-  std::string label;
-  std::size_t line = 0; // where the row starts, for messages
-};
+// A text table file's rows (parse_text_table, runtime/text.h); gzip allowed.
 std::vector<TextRow> read_text_rows(const std::string& path, const std::string& text_column,
                                     const std::string& label_column);
 // Both splits of a text table as datasets: classes from the labels seen

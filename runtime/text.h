@@ -68,6 +68,20 @@ private:
   TextSettings m_settings;
 };
 
+// One row of a text table.
+struct TextRow {
+  std::string text;
+  std::string label;
+  std::size_t line = 0; // where the row starts, for messages
+};
+
+// The rows of a text table; the format follows `path`'s suffix: .jsonl or
+// .ndjson (an object per line), .tsv, else CSV (RFC 4180 quoting: a quoted
+// field may hold commas, newlines and "" for a quote). CSV and TSV start
+// with a header row naming the columns. Throws Error "data: PATH:LINE: ...".
+std::vector<TextRow> parse_text_table(std::string_view content, const std::string& path,
+                                      const std::string& text_column, const std::string& label_column);
+
 // A text model's encoding and classes (what an export carries).
 struct TextModel {
   std::shared_ptr<const TextEncoder> encoder;

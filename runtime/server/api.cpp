@@ -109,9 +109,9 @@ HttpResponse error_response(int status, std::string_view message) {
 }
 
 Api::Api(std::string model_name, ModelSignature signature, Predictor& predictor, ServerMetrics& metrics,
-         Protocols protocols)
+         Protocols protocols, const trainer::TextEncoder* text)
     : m_model_name(std::move(model_name)), m_signature(std::move(signature)), m_predictor(predictor),
-      m_metrics(metrics), m_protocols(protocols) {}
+      m_metrics(metrics), m_protocols(protocols), m_text(text) {}
 
 HttpResponse Api::handle(const HttpRequest& request) {
   const auto start = std::chrono::steady_clock::now();
@@ -172,13 +172,15 @@ HttpResponse Api::handle(const HttpRequest& request) {
 HttpResponse Api::model_metadata() const {
   const auto f = static_cast<std::int64_t>(m_signature.features());
   const auto k = static_cast<std::int64_t>(m_signature.classes);
-  return ok_json({{"name", m_model_name},
-                  {"versions", {"1"}},
-                  {"platform", "kf"},
-                  {"inputs", {{{"name", m_signature.input_name}, {"datatype", "FP32"}, {"shape", {-1, f}}}}},
-                  {"outputs",
-                   {{{"name", k_probabilities}, {"datatype", "FP32"}, {"shape", {-1, k}}},
-                    {{"name", k_label}, {"datatype", "INT64"}, {"shape", {-1}}}}}});
+  nlohmann::json input = {{"name", m_signature.input_name}, {"datatype", "FP32"}, {"shape", {-1, f}}};
+  if (m_signature.text) input = {{"name", m_signature.input_name}, {"datatype", "BYTES"}, {"shape", {-1}}};
+  nlohmann::json outputs = {{{"name", k_probabilities}, {"datatype", "FP32"}, {"shape", {-1, k}}},
+                            {{"name", k_label}, {"datatype", "INT64"}, {"shape", {-1}}}};
+  if (!m_signature.labels.empty()) outputs.push_back({{"name", k_class_name}, {"datatype", "BYTES"}, {"shape", {-1}}});
+  nlohmann::json body = {{"name", m_model_name}, {"versions", {"1"}}, {"platform", "kf"},
+                         {"inputs", {input}}, {"outputs", outputs}};
+  if (!m_signature.labels.empty()) body["parameters"] = {{"labels", m_signature.labels}};
+  return ok_json(body);
 }
 
 HttpResponse Api::infer(const HttpRequest& request, bool v1) {
@@ -189,7 +191,13 @@ HttpResponse Api::infer(const HttpRequest& request, bool v1) {
   ParsedRequest parsed = v1 ? parse_predict_request(request.body, m_signature)
                             : parse_infer_request(request.body, m_signature);
   if (const auto* e = std::get_if<RequestError>(&parsed)) return error_response(e->status, e->message);
-  const InferRequest& r = std::get<InferRequest>(parsed);
+  InferRequest& r = std::get<InferRequest>(parsed);
+  if (!r.texts.empty()) {
+    if (m_text == nullptr) return error_response(500, "inference failed: the model has no tokenizer");
+    const std::size_t f = m_text->features();
+    r.data.resize(r.texts.size() * f);
+    for (std::size_t i = 0; i < r.texts.size(); ++i) m_text->encode(r.texts[i], r.data.data() + i * f);
+  }
   Prediction p;
   try {
     p = m_predictor.predict(r.data, r.batch);
@@ -198,7 +206,7 @@ HttpResponse Api::infer(const HttpRequest& request, bool v1) {
     return error_response(500, std::string("inference failed: ") + e.what());
   }
   HttpResponse res;
-  res.body = v1 ? encode_predict_response(p) : encode_infer_response(m_model_name, r, p);
+  res.body = v1 ? encode_predict_response(p, m_signature.labels) : encode_infer_response(m_model_name, r, p, m_signature.labels);
   return res;
 }
 

@@ -10,6 +10,7 @@
 //   POST /v2/models/NAME[/versions/1]/infer      Open Inference Protocol v2
 //   GET  /v1/models/NAME                         {"name": NAME, "ready": true}
 //   POST /v1/models/NAME:predict                 {"instances": [...]} -> {"predictions": [...]}
+//   (a text model takes strings, infer_request.h, and answers class names too)
 //   GET  /metrics                                Prometheus text
 // Errors are {"error": "..."}: 400 bad request, 404 unknown model, version
 // or path (or a protocol turned off), 405 wrong method (with Allow), 500
@@ -19,6 +20,7 @@
 #include "runtime/server/infer_request.h"
 #include "runtime/server/metrics.h"
 #include "runtime/server/scheduler.h"
+#include "runtime/text.h"
 
 #include <atomic>
 #include <string>
@@ -49,8 +51,9 @@ struct Protocols {
 
 class Api {
 public:
+  // `text`: a text model's tokenizer (requests carry strings); null otherwise.
   Api(std::string model_name, ModelSignature signature, Predictor& predictor, ServerMetrics& metrics,
-      Protocols protocols = {});
+      Protocols protocols = {}, const trainer::TextEncoder* text = nullptr);
 
   HttpResponse handle(const HttpRequest& request);
   // Readiness endpoints answer 503 from now on (shutdown has begun).
@@ -66,6 +69,7 @@ private:
   Predictor& m_predictor;
   ServerMetrics& m_metrics;
   Protocols m_protocols;
+  const trainer::TextEncoder* m_text;
   std::atomic<bool> m_draining{false};
 };
 

@@ -19,7 +19,14 @@ std::size_t ModelSignature::features() const {
   return n;
 }
 
-std::string_view output_name(Output o) { return o == Output::probabilities ? k_probabilities : k_label; }
+std::string_view output_name(Output o) {
+  switch (o) {
+  case Output::probabilities: return k_probabilities;
+  case Output::label: return k_label;
+  case Output::class_name: return k_class_name;
+  }
+  return k_label;
+}
 
 namespace {
 
@@ -124,7 +131,8 @@ std::optional<RequestError> check_shape(const json& shape, const ModelSignature&
   return std::nullopt;
 }
 
-std::optional<RequestError> parse_outputs(const json& body, InferRequest& r) {
+std::optional<RequestError> parse_outputs(const json& body, const ModelSignature& sig, InferRequest& r) {
+  if (!sig.labels.empty()) r.outputs.push_back(Output::class_name);
   if (!body.contains("outputs")) return std::nullopt;
   const json& outputs = body["outputs"];
   if (!outputs.is_array()) return bad("\"outputs\" must be an array");
@@ -138,9 +146,35 @@ std::optional<RequestError> parse_outputs(const json& body, InferRequest& r) {
     Output which = Output::probabilities;
     if (name == k_probabilities) which = Output::probabilities;
     else if (name == k_label) which = Output::label;
-    else return bad("unknown output '" + name + "' (the outputs are probabilities and label)");
+    else if (name == k_class_name && !sig.labels.empty()) which = Output::class_name;
+    else if (sig.labels.empty()) return bad("unknown output '" + name + "' (the outputs are probabilities and label)");
+    else return bad("unknown output '" + name + "' (the outputs are probabilities, label and class_name)");
     if (std::find(r.outputs.begin(), r.outputs.end(), which) == r.outputs.end()) r.outputs.push_back(which);
   }
+  return std::nullopt;
+}
+
+// A text model's BYTES input: shape [N] or [N, 1], N strings (flat or one per row).
+std::optional<RequestError> parse_texts(const json& in, const std::string& prefix, InferRequest& r) {
+  const json* shape = in.contains("shape") ? &in["shape"] : nullptr;
+  const bool ints = shape != nullptr && shape->is_array() &&
+                    std::all_of(shape->begin(), shape->end(), [](const json& d) { return d.is_number_unsigned(); });
+  if (!ints) return bad(prefix + "\"shape\" must be an array of non-negative integers");
+  if (!(shape->size() == 1 || (shape->size() == 2 && (*shape)[1].get<std::uint64_t>() == 1)))
+    return bad(prefix + "shape " + shape->dump() + " does not fit the model's input [-1] (or [-1,1]): one string per text");
+  r.batch = static_cast<std::size_t>((*shape)[0].get<std::uint64_t>());
+  if (r.batch == 0) return bad(prefix + "the batch dimension must be at least 1");
+  if (!in.contains("data") || !in["data"].is_array()) return bad(prefix + "\"data\" must be an array");
+  for (const json& e : in["data"]) {
+    const json* item = &e;
+    if (e.is_array() && e.size() == 1) item = &e[0];
+    if (!item->is_string())
+      return bad(prefix + "data[" + std::to_string(r.texts.size()) + "] is not a string (got " + item->type_name() + ")");
+    r.texts.push_back(item->get<std::string>());
+  }
+  if (r.texts.size() != r.batch)
+    return bad(prefix + "shape " + shape->dump() + " needs " + std::to_string(r.batch) + " strings, \"data\" has " +
+               std::to_string(r.texts.size()));
   return std::nullopt;
 }
 
@@ -165,6 +199,13 @@ ParsedRequest parse_infer_json(const json& body, const ModelSignature& sig) {
   const std::string prefix = "input '" + name + "': ";
   if (!in.contains("datatype") || !in["datatype"].is_string()) return bad(prefix + "\"datatype\" must be a string");
   const std::string& datatype = in["datatype"].get_ref<const std::string&>();
+  if (sig.text) {
+    if (datatype != "BYTES")
+      return bad(prefix + "datatype '" + datatype + "' is not supported (the model takes text: use BYTES)");
+    if (auto e = parse_texts(in, prefix, r)) return *e;
+    if (auto e = parse_outputs(body, sig, r)) return *e;
+    return r;
+  }
   if (datatype != "FP32" && datatype != "UINT8")
     return bad(prefix + "datatype '" + datatype + "' is not supported (use FP32 or UINT8)");
   if (!in.contains("shape")) return bad(prefix + "\"shape\" must be an array of non-negative integers");
@@ -180,7 +221,7 @@ ParsedRequest parse_infer_json(const json& body, const ModelSignature& sig) {
   if (overflow || want != r.data.size())
     return bad(prefix + "shape " + in["shape"].dump() + " needs " + (overflow ? "over 2^64" : std::to_string(want)) +
                " values, \"data\" has " + std::to_string(r.data.size()));
-  if (auto e = parse_outputs(body, r)) return *e;
+  if (auto e = parse_outputs(body, sig, r)) return *e;
   return r;
 }
 
@@ -196,6 +237,11 @@ ParsedRequest parse_predict_json(const json& body, const ModelSignature& sig) {
   std::vector<float> one;
   for (std::size_t i = 0; i < instances.size(); ++i) {
     const std::string label = "instances[" + std::to_string(i) + "]";
+    if (sig.text) {
+      if (!instances[i].is_string()) return bad(label + " must be a string (the model takes text)");
+      r.texts.push_back(instances[i].get<std::string>());
+      continue;
+    }
     if (!instances[i].is_array()) return bad(label + " must be an array of " + std::to_string(f) + " numbers");
     one.clear();
     Flattener flat("", label, false, 1.0f, one);

@@ -34,6 +34,13 @@ void append_labels(std::string& out, const std::vector<std::int64_t>& labels) {
   append_array(out, labels, [](std::string& o, std::int64_t v) { o += std::to_string(v); });
 }
 
+void append_names(std::string& out, const std::vector<std::int64_t>& labels, const std::vector<std::string>& names) {
+  append_array(out, labels, [&](std::string& o, std::int64_t v) {
+    const auto i = static_cast<std::size_t>(v);
+    o += i < names.size() ? json_string(names[i]) : std::string("null");
+  });
+}
+
 } // namespace
 
 std::string json_string(std::string_view text) {
@@ -43,7 +50,7 @@ std::string json_string(std::string_view text) {
 std::string encode_error(std::string_view message) { return "{\"error\":" + json_string(message) + "}"; }
 
 std::string encode_infer_response(std::string_view model_name, const InferRequest& request,
-                                  const Prediction& prediction) {
+                                  const Prediction& prediction, const std::vector<std::string>& labels) {
   const std::size_t n = prediction.n;
   const std::size_t classes = n == 0 ? 0 : prediction.probabilities.size() / n;
   std::string out;
@@ -57,9 +64,12 @@ std::string encode_infer_response(std::string_view model_name, const InferReques
       out += "{\"name\":\"probabilities\",\"datatype\":\"FP32\",\"shape\":[" + std::to_string(n) + "," +
              std::to_string(classes) + "],\"data\":";
       append_array(out, prediction.probabilities, [](std::string& o, float v) { append_float(o, v); });
-    } else {
+    } else if (request.outputs[i] == Output::label) {
       out += "{\"name\":\"label\",\"datatype\":\"INT64\",\"shape\":[" + std::to_string(n) + "],\"data\":";
       append_labels(out, prediction.labels);
+    } else {
+      out += "{\"name\":\"class_name\",\"datatype\":\"BYTES\",\"shape\":[" + std::to_string(n) + "],\"data\":";
+      append_names(out, prediction.labels, labels);
     }
     out += '}';
   }
@@ -67,9 +77,10 @@ std::string encode_infer_response(std::string_view model_name, const InferReques
   return out;
 }
 
-std::string encode_predict_response(const Prediction& prediction) {
+std::string encode_predict_response(const Prediction& prediction, const std::vector<std::string>& labels) {
   std::string out = "{\"predictions\":";
-  append_labels(out, prediction.labels);
+  if (labels.empty()) append_labels(out, prediction.labels);
+  else append_names(out, prediction.labels, labels);
   out += '}';
   return out;
 }

@@ -9,6 +9,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kf::server {
 
@@ -16,10 +17,12 @@ namespace kf::server {
 //   {"name": "probabilities", "datatype": "FP32", "shape": [N, K], "data": [...]},
 //   {"name": "label", "datatype": "INT64", "shape": [N], "data": [...]}]}
 // with the outputs the request asked for, in its order.
+// A model with class names adds {"name": "class_name", "datatype": "BYTES", "shape": [N], "data": [...]}.
 std::string encode_infer_response(std::string_view model_name, const InferRequest& request,
-                                  const Prediction& prediction);
-// {"predictions": [label, ...]}: the class index of each instance.
-std::string encode_predict_response(const Prediction& prediction);
+                                  const Prediction& prediction, const std::vector<std::string>& labels = {});
+// {"predictions": [label, ...]}: the class index of each instance, or its
+// name when the model has class names.
+std::string encode_predict_response(const Prediction& prediction, const std::vector<std::string>& labels = {});
 // {"error": MESSAGE}
 std::string encode_error(std::string_view message);
 // A JSON string literal (invalid UTF-8 replaced by U+FFFD).

@@ -77,7 +77,7 @@ int run(const server::ServerOptions& o) {
 
   server::ServerMetrics metrics;
   server::Scheduler scheduler(*model, server::scheduler_options(o), metrics);
-  server::Api api(name, model->signature(), scheduler, metrics, server::protocols(o));
+  server::Api api(name, model->signature(), scheduler, metrics, server::protocols(o), model->text());
   server::HttpServer http(api, metrics, o.http);
   const int port = http.bind();
   if (!o.port_file.empty()) trainer::write_file_atomic(o.port_file, std::to_string(port) + "\n");

@@ -51,6 +51,11 @@ ServedModel::ServedModel(const std::string& dir, std::size_t replicas) {
   m_signature.sample_shape = config.input;
   m_signature.classes = config.classes;
   m_signature.uint8_divisor = uint8_divisor(m_info);
+  if (loaded.text) {
+    m_signature.text = true;
+    m_signature.labels = loaded.text->labels;
+    m_text = loaded.text->encoder;
+  }
   std::vector<trainer::Param*> source = loaded.model->params();
   m_replicas.resize(std::max<std::size_t>(replicas, 1));
   for (std::size_t r = 1; r < m_replicas.size(); ++r) {
@@ -65,8 +70,8 @@ ServedModel::ServedModel(const std::string& dir, std::size_t replicas) {
 
 const std::vector<float>& ServedModel::forward(std::size_t replica, const float* x, std::size_t n) {
   Replica& r = m_replicas.at(replica);
-  const auto& s = m_signature.sample_shape;
-  r.input.shape = {n, s[0], s[1], s[2]};
+  r.input.shape = {n};
+  r.input.shape.insert(r.input.shape.end(), m_signature.sample_shape.begin(), m_signature.sample_shape.end());
   r.input.data.assign(x, x + n * m_signature.features());
   return r.model->forward(r.input).data;
 }

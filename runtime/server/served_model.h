@@ -9,6 +9,7 @@
 
 #include "runtime/model.h"
 #include "runtime/server/infer_request.h"
+#include "runtime/text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -37,10 +38,12 @@ public:
   ServedModel(const std::string& dir, std::size_t replicas);
 
   const ModelSignature& signature() const { return m_signature; }
+  // A text model's tokenizer (null for an image model).
+  const trainer::TextEncoder* text() const { return m_text.get(); }
   const nlohmann::json& info() const { return m_info; } // model.json
   std::size_t replicas() const { return m_replicas.size(); }
 
-  // Replica r over x [n, C*H*W] -> logits [n, classes] (valid until r's next call).
+  // Replica r over x [n, features] -> logits [n, classes] (valid until r's next call).
   const std::vector<float>& forward(std::size_t replica, const float* x, std::size_t n);
 
 private:
@@ -49,6 +52,7 @@ private:
     trainer::Tensor input;
   };
   ModelSignature m_signature;
+  std::shared_ptr<const trainer::TextEncoder> m_text;
   nlohmann::json m_info;
   std::vector<Replica> m_replicas;
 };

@@ -1,5 +1,6 @@
 // libFuzzer target: any bytes as a kf-server request body, parsed both as a
-// v2 infer request and as a v1 predict request. The parser must never crash,
+// v2 infer request and as a v1 predict request, for an image model and for
+// a text model. The parser must never crash,
 // hang, leak or throw; an accepted request must be consistent (N >= 1,
 // N * features values, all finite); a rejected one must carry a 400 and a
 // message that encodes as JSON. Differential: kf-server's JSON reader must
@@ -27,7 +28,12 @@ void check(const kf::server::ParsedRequest& parsed, const kf::server::ModelSigna
     return;
   }
   const auto& r = std::get<kf::server::InferRequest>(parsed);
-  if (r.batch == 0 || r.data.size() != r.batch * sig.features() || r.outputs.empty()) std::abort();
+  if (r.batch == 0 || r.outputs.empty()) std::abort();
+  if (sig.text) {
+    if (r.texts.size() != r.batch || !r.data.empty()) std::abort();
+    return;
+  }
+  if (r.data.size() != r.batch * sig.features() || !r.texts.empty()) std::abort();
   for (float v : r.data)
     if (!std::isfinite(v)) std::abort();
 }
@@ -62,6 +68,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   kf::server::ModelSignature sig;
   sig.sample_shape = {1, 2, 2};
   sig.classes = 3;
+  check(kf::server::parse_infer_request(body, sig), sig);
+  check(kf::server::parse_predict_request(body, sig), sig);
+  // A text model with class names: BYTES strings instead of tensors.
+  sig.text = true;
+  sig.labels = {"a", "b", "c"};
   check(kf::server::parse_infer_request(body, sig), sig);
   check(kf::server::parse_predict_request(body, sig), sig);
   return 0;

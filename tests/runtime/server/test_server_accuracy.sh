@@ -118,3 +118,44 @@ got=$(accuracy_of "$WORK/u.json" "$WORK/idata/labels.txt")
 [ "$got" = "$want" ] || die "UINT8: server accuracy $got != kf-trainer --evaluate $want"
 same_labels "$WORK/u.json" "$WORK/idata/expected.txt"
 echo "IDX UINT8: server accuracy $got = kf-trainer --evaluate $want; all 300 labels equal"
+kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || die "kf-server exit $?"
+
+# --- 4. text: an embedding-bag model on BANKING77; the server tokenizes BYTES
+# requests itself and its accuracy over the 3,080 test texts equals
+# `kf-trainer --evaluate`'s; v1 answers the class names.
+b77="$KF_SOURCE_DIR/third_party/banking77"
+"$KF_TRAINER" --data="$b77/train.csv" --test-data="$b77/test.csv" --label-column=category --model=embeddingbag \
+  --layers=none --embedding-dim=24 --hash-buckets=4096 --hash-slots=64 --train-limit=3000 --epochs=2 \
+  --optimizer=adam --lr=0.01 --batch-size=32 --seed=2 --threads=1 --quiet --output="$WORK/intents" \
+  >/dev/null 2>"$WORK/text.err" || { cat "$WORK/text.err" >&2; die "text training failed"; }
+"$KF_TRAINER" --evaluate="$WORK/intents" >"$WORK/text.eval" 2>&1 || { cat "$WORK/text.eval" >&2; die "--evaluate failed"; }
+want=$(sed -n 's/^loss=[0-9.]* accuracy=\([0-9.]*\)$/\1/p' "$WORK/text.eval")
+[ -n "$want" ] || { cat "$WORK/text.eval" >&2; die "no accuracy from --evaluate of the text model"; }
+python3 - "$b77/test.csv" "$WORK" <<'PY'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+texts = [r["text"] for r in rows]
+json.dump({"inputs": [{"name": "input", "datatype": "BYTES", "shape": [len(texts)], "data": texts}],
+           "outputs": [{"name": "class_name"}]}, open(sys.argv[2] + "/texts.json", "w"))
+json.dump({"instances": texts[:5]}, open(sys.argv[2] + "/texts_v1.json", "w"))
+open(sys.argv[2] + "/categories.txt", "w").write("".join(r["category"] + "\n" for r in rows))
+PY
+start_server "$WORK/s4.log" --model-dir "$WORK/intents"
+curl -sf --data-binary @"$WORK/texts.json" "$URL/v2/models/intents/infer" >"$WORK/t.json" || die "BYTES infer failed"
+got=$(python3 - "$WORK/t.json" "$WORK/categories.txt" <<'PY'
+import json, sys
+names = json.load(open(sys.argv[1]))["outputs"][0]["data"]
+truth = open(sys.argv[2]).read().split()
+assert len(names) == len(truth) == 3080, len(names)
+print("%.4f" % (sum(a == b for a, b in zip(names, truth)) / len(truth)))
+PY
+) || die "reading the BYTES response failed"
+[ "$got" = "$want" ] || die "text: server accuracy $got != kf-trainer --evaluate $want"
+curl -sf --data-binary @"$WORK/texts_v1.json" "$URL/v1/models/intents:predict" >"$WORK/t1.json" || die "v1 text predict failed"
+python3 - "$WORK/t1.json" "$WORK/t.json" <<'PY' || die "v1 names differ from v2's"
+import json, sys
+v1 = json.load(open(sys.argv[1]))["predictions"]
+v2 = json.load(open(sys.argv[2]))["outputs"][0]["data"][:5]
+assert v1 == v2 and all(isinstance(n, str) for n in v1), (v1, v2)
+PY
+echo "text BYTES: server accuracy $got = kf-trainer --evaluate $want over 3080 texts; v1 answers class names"

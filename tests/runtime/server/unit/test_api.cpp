@@ -189,4 +189,11 @@ TEST_CASE("responses: error bodies are valid JSON whatever the message holds") {
   CHECK(encode_infer_response("m", r, p) == R"({"model_name":"m","model_version":"1","outputs":[)"
                                             R"({"name":"probabilities","datatype":"FP32","shape":[1,3],"data":[0.1,1e-10,0.9]}]})");
   CHECK(encode_predict_response(p) == R"({"predictions":[2]})");
+  // A model with class names answers them too.
+  const std::vector<std::string> names = {"a", "b", "c\"q"};
+  r.outputs = {Output::class_name, Output::label};
+  CHECK(encode_infer_response("m", r, p, names) == R"({"model_name":"m","model_version":"1","outputs":[)"
+                                                   R"({"name":"class_name","datatype":"BYTES","shape":[1],"data":["c\"q"]},)"
+                                                   R"({"name":"label","datatype":"INT64","shape":[1],"data":[2]}]})");
+  CHECK(encode_predict_response(p, names) == R"({"predictions":["c\"q"]})");
 }

@@ -155,3 +155,65 @@ TEST_CASE("signature: features and output names") {
   CHECK(output_name(Output::probabilities) == "probabilities");
   CHECK(output_name(Output::label) == "label");
 }
+
+namespace {
+
+// A text model with class names.
+ModelSignature text_sig() {
+  ModelSignature s;
+  s.sample_shape = {8};
+  s.classes = 2;
+  s.text = true;
+  s.labels = {"card_arrival", "refund"};
+  return s;
+}
+
+std::string tv2(const std::string& body) { return error_of(parse_infer_request(body, text_sig())); }
+
+} // namespace
+
+TEST_CASE("v2 text: BYTES strings with shape [N] or [N, 1], class_name among the outputs") {
+  ParsedRequest p = parse_infer_request(input(R"("datatype":"BYTES","shape":[2],"data":["where is my card","refund?"])"),
+                                        text_sig());
+  REQUIRE_MESSAGE(std::holds_alternative<InferRequest>(p), error_of(p));
+  const InferRequest& r = std::get<InferRequest>(p);
+  CHECK(r.batch == 2);
+  CHECK(r.texts == std::vector<std::string>{"where is my card", "refund?"});
+  CHECK(r.data.empty());
+  CHECK(r.outputs == std::vector<Output>{Output::probabilities, Output::label, Output::class_name});
+  p = parse_infer_request(R"({"inputs":[{"name":"input","datatype":"BYTES","shape":[2,1],"data":[["a"],["b"]]}],)"
+                          R"("outputs":[{"name":"class_name"}]})",
+                          text_sig());
+  REQUIRE_MESSAGE(std::holds_alternative<InferRequest>(p), error_of(p));
+  CHECK(std::get<InferRequest>(p).texts == std::vector<std::string>{"a", "b"});
+  CHECK(std::get<InferRequest>(p).outputs == std::vector<Output>{Output::class_name});
+}
+
+TEST_CASE("v2 text: errors, pinned") {
+  CHECK(tv2(input(R"("datatype":"FP32","shape":[1],"data":[1])")) ==
+        "400 input 'input': datatype 'FP32' is not supported (the model takes text: use BYTES)");
+  CHECK(tv2(input(R"("datatype":"BYTES","shape":[1,2],"data":["a","b"])")) ==
+        "400 input 'input': shape [1,2] does not fit the model's input [-1] (or [-1,1]): one string per text");
+  CHECK(tv2(input(R"("datatype":"BYTES","shape":"x","data":["a"])")) ==
+        "400 input 'input': \"shape\" must be an array of non-negative integers");
+  CHECK(tv2(input(R"("datatype":"BYTES","shape":[0],"data":[])")) ==
+        "400 input 'input': the batch dimension must be at least 1");
+  CHECK(tv2(input(R"("datatype":"BYTES","shape":[2],"data":["a",3])")) ==
+        "400 input 'input': data[1] is not a string (got number)");
+  CHECK(tv2(input(R"("datatype":"BYTES","shape":[2],"data":["a"])")) ==
+        "400 input 'input': shape [2] needs 2 strings, \"data\" has 1");
+  CHECK(tv2(input(R"("datatype":"BYTES","shape":[1],"data":"a")")) == "400 input 'input': \"data\" must be an array");
+  CHECK(tv2(R"({"inputs":[{"name":"input","datatype":"BYTES","shape":[1],"data":["a"]}],"outputs":[{"name":"logits"}]})") ==
+        "400 unknown output 'logits' (the outputs are probabilities, label and class_name)");
+  // An image model knows no class_name.
+  CHECK(v2(R"({"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}],"outputs":[{"name":"class_name"}]})") ==
+        "400 unknown output 'class_name' (the outputs are probabilities and label)");
+}
+
+TEST_CASE("v1 text: instances are strings") {
+  ParsedRequest p = parse_predict_request(R"({"instances":["my card","refund"]})", text_sig());
+  REQUIRE_MESSAGE(std::holds_alternative<InferRequest>(p), error_of(p));
+  CHECK(std::get<InferRequest>(p).texts.size() == 2);
+  CHECK(error_of(parse_predict_request(R"({"instances":[[1,2]]})", text_sig())) ==
+        "400 instances[0] must be a string (the model takes text)");
+}
