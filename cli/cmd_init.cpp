@@ -20,12 +20,18 @@ void add_init(CLI::App& app, Globals& g) {
        Hint{{"pytorch", "tensorflow"}, ""});
   cmd->add_option("--from", opts->from, "Copy a template repository (path, file:// or https URL; URL#REF for a branch or tag)")
       ->type_name("GIT-URL[#REF]");
+  auto* example = cmd->add_option("--example", opts->example,
+                                  "A worked example with its data: intents (a text classifier on BANKING77)")
+                       ->check(CLI::IsMember(action::k_init_examples));
+  hint(example, Hint{action::k_init_examples, ""});
+  cmd->get_option("--from")->excludes(example);
   cmd->add_flag("--force", opts->force, "Overwrite files that already exist");
   cmd->add_flag("!--no-git", opts->git, "Do not create a git repository");
   cmd->footer("Examples:\n"
               "  kf init mnist                 # a new project in ./mnist\n"
               "  kf init . --name demo         # in the current directory\n"
               "  kf init --framework tensorflow tf-demo\n"
+              "  kf init --example intents support-bot   # BANKING77 intents: train, serve, kf predict --text\n"
               "  kf init --from https://example.com/acme/kf-template.git#v1 churn");
   on_run(*cmd, g, [opts](Session& s) {
     const auto r = action::init(s.ctx, *opts);
@@ -42,8 +48,13 @@ void add_init(CLI::App& app, Globals& g) {
       std::cout << "Inside the git repository at " << r.repository << ": no new repository made\n";
     std::cout << "\nNext:\n";
     if (opts->dir != ".") std::cout << "  cd " << opts->dir.string() << '\n';
-    std::cout << "  kf render all      # see the Kubernetes objects\n"
-                 "  kf validate        # check kf.yaml\n";
+    if (opts->example == "intents")
+      std::cout << "  kf train\n"
+                   "  kf serve --detach\n"
+                   "  kf predict --text \"my card has not arrived yet\"\n";
+    else
+      std::cout << "  kf render all      # see the Kubernetes objects\n"
+                   "  kf validate        # check kf.yaml\n";
     return 0;
   });
 }

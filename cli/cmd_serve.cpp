@@ -78,7 +78,7 @@ void add_serve(CLI::App& app, Globals& g) {
     std::cerr << "ready: " << url << "/v2/models/" << r.run << '\n'
               << "try:   kf predict " << r.run << "   or\n"
               << "       curl -s " << url << "/v2/models/" << r.run
-              << "/infer -d '{\"inputs\":[{\"name\":\"input\",\"datatype\":\"UINT8\",\"shape\":[1,784],\"data\":[0,...]}]}'\n";
+              << "/infer -d '" << r.example_body << "'\n";
     if (flags->detach) {
       std::cerr << "stop it: kf delete " << r.run << '\n';
       return 0;

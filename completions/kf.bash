@@ -76,7 +76,7 @@ _kf_reply() {
     while ((i < cword)); do
         w=${words[i]}
         case $verb:$w in
-            init:--name | init:--framework | init:--from) i=$((i + 1)) ;;
+            init:--name | init:--framework | init:--from | init:--example) i=$((i + 1)) ;;
             render:-f | render:--values | render:--set) i=$((i + 1)) ;;
             validate:-f | validate:--filename | validate:--schemas | validate:--values | validate:--set) i=$((i + 1)) ;;
             apply:-f | apply:--filename | apply:--kubeconfig | apply:--context | apply:-n | apply:--namespace | apply:--dry-run | apply:--timeout | apply:--concurrency | apply:--field-manager) i=$((i + 1)) ;;
@@ -88,7 +88,7 @@ _kf_reply() {
             logs:--replica | logs:--trial | logs:--node | logs:--tail) i=$((i + 1)) ;;
             delete:-f | delete:--filename | delete:--kubeconfig | delete:--context | delete:-n | delete:--namespace | delete:--dry-run) i=$((i + 1)) ;;
             serve:-f | serve:--values | serve:--set | serve:--timeout | serve:--port) i=$((i + 1)) ;;
-            predict:--index) i=$((i + 1)) ;;
+            predict:--index | predict:--text) i=$((i + 1)) ;;
             notebook:-f | notebook:--values | notebook:--set | notebook:--name | notebook:--timeout) i=$((i + 1)) ;;
             *:-o | *:--output | *:--target | *:-C | *:--directory) i=$((i + 1)) ;;
             *:-*) ;;
@@ -104,6 +104,9 @@ _kf_reply() {
             return ;;
         init:--framework)
             _kf_add pytorch tensorflow
+            return ;;
+        init:--example)
+            _kf_add intents
             return ;;
         render:-f | render:--values)
             _kf_files
@@ -172,7 +175,7 @@ _kf_reply() {
             return ;;
         serve:--set | serve:--timeout | serve:--port)
             return ;;
-        predict:--index)
+        predict:--index | predict:--text)
             return ;;
         notebook:-f | notebook:--values)
             _kf_files
@@ -195,7 +198,7 @@ _kf_reply() {
     if [[ $cur == -* ]]; then
         case $verb in
             "") _kf_add -h --help --help-all ;;
-            init) _kf_add -h --help --name --framework --from --force --no-git ;;
+            init) _kf_add -h --help --name --framework --from --example --force --no-git ;;
             render) _kf_add -h --help -f --values --set ;;
             validate) _kf_add -h --help -f --filename --schemas --values --set ;;
             apply) _kf_add -h --help -f --filename --kubeconfig --context -n --namespace --dry-run --prune --wait --timeout --concurrency --force-conflicts --field-manager ;;
@@ -211,7 +214,7 @@ _kf_reply() {
             stop) _kf_add -h --help ;;
             delete) _kf_add -h --help -f --filename --platform --kubeconfig --context -n --namespace --dry-run ;;
             serve) _kf_add -h --help -f --values --set --wait --timeout --port -d --detach ;;
-            predict) _kf_add -h --help --index ;;
+            predict) _kf_add -h --help --index --text ;;
             notebook) _kf_add -h --help -f --values --set --name --wait --timeout -d --detach --open ;;
             completion) _kf_add -h --help ;;
             version) _kf_add -h --help ;;

@@ -29,7 +29,7 @@ complete -c kf -n __fish_use_subcommand -a logs -d 'Print a run\'s replica log (
 complete -c kf -n __fish_use_subcommand -a stop -d 'Stop runs and keep them: their processes end, their records and files stay'
 complete -c kf -n __fish_use_subcommand -a delete -d 'Stop runs and remove them: their processes, directory and records'
 complete -c kf -n __fish_use_subcommand -a serve -d 'Serve a trained model over KServe\'s v2 and v1 protocols: the project\'s InferenceService, run by kf-server'
-complete -c kf -n __fish_use_subcommand -a predict -d 'Send a sample of the test set to the served model and print its answer'
+complete -c kf -n __fish_use_subcommand -a predict -d 'Send a test sample or a text to the served model and print its answer'
 complete -c kf -n __fish_use_subcommand -a notebook -d 'Start one of the project\'s notebooks (a Kubeflow Notebook: Jupyter), or reconnect to it; print its URL'
 complete -c kf -n __fish_use_subcommand -a completion -d 'Print a shell completion script: bash, zsh or fish'
 complete -c kf -n __fish_use_subcommand -a version -d 'Print kf\'s version'
@@ -47,6 +47,7 @@ complete -c kf -l no-color -d 'Never colour the output (also: NO_COLOR=1)'
 complete -c kf -n '__fish_seen_subcommand_from init' -l name -x -d 'Project name (default: the directory\'s name)'
 complete -c kf -n '__fish_seen_subcommand_from init' -l framework -x -a 'pytorch tensorflow' -d 'Training framework: pytorch or tensorflow'
 complete -c kf -n '__fish_seen_subcommand_from init' -l from -x -d 'Copy a template repository (path, file:// or https URL; URL#REF for a branch or tag)'
+complete -c kf -n '__fish_seen_subcommand_from init' -l example -x -a 'intents' -d 'A worked example with its data: intents (a text classifier on BANKING77)'
 complete -c kf -n '__fish_seen_subcommand_from init' -l force -d 'Overwrite files that already exist'
 complete -c kf -n '__fish_seen_subcommand_from init' -l no-git -d 'Do not create a git repository'
 complete -c kf -n '__fish_seen_subcommand_from init' -x -a '(__fish_complete_directories)' -d 'Directory of the new project (created if missing; default: .)'
@@ -161,6 +162,7 @@ complete -c kf -n '__fish_seen_subcommand_from serve' -x -a '(__kf_dynamic)' -d 
 
 # kf predict
 complete -c kf -n '__fish_seen_subcommand_from predict' -l index -x -d 'Which test sample (default 0)'
+complete -c kf -n '__fish_seen_subcommand_from predict' -l text -x -d 'Send this text to a text model (its class and the runners-up are printed)'
 complete -c kf -n '__fish_seen_subcommand_from predict' -x -a '(__kf_dynamic)' -d 'The serving run (default: the newest one that is Ready)'
 
 # kf notebook

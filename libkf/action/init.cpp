@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "libkf/action/example_data.h"
 #include "libkf/spec/decode.h"
 #include "libkf/spec/load.h"
 #include "libkf/util/error.h"
@@ -29,6 +30,24 @@ A machine-learning project managed by kf; its spec is `kf.yaml`.
 Edit `kf.yaml` to change the model, the data or the hyperparameters; `man kf-init`
 documents every field. Put your own versions of kf's manifest templates in
 `templates/` (for example `templates/pytorchjob.yaml`) to change what is rendered.
+)",
+                     name);
+}
+
+std::string intents_readme(const std::string& name) {
+  return fmt::format(R"(# {0}
+
+A customer-service intent classifier managed by kf: BANKING77's 13,083 online-banking
+queries in 77 intents (data/, CC BY 4.0, PolyAI; see data/README.md). Its spec is `kf.yaml`.
+
+    kf train                                        # about a minute on two cores, ~91% test accuracy
+    kf serve --detach                               # kf-server tokenizes text requests itself
+    kf predict --text "my card has not arrived yet" # -> card_arrival
+    kf status                                       # the runs; kf status RUN for one
+    kf tune --set tuning.maxTrials=4                # Katib on this machine: lr and embedding width
+    kf render all                                   # the Kubernetes objects for a cluster
+
+Edit `kf.yaml` to change the model or the hyperparameters; `man kf-init` documents every field.
 )",
                      name);
 }
@@ -87,10 +106,20 @@ std::vector<std::string> prepare_tree(const Context& ctx, const InitOptions& opt
   std::error_code ec;
   if (options.from.empty()) {
     stdfs::create_directory(staging / "tree");
-    fs::write_file_atomic(staging / "tree" / "kf.yaml", scaffold_kf_yaml(name, options.framework));
-    fs::write_file_atomic(staging / "tree" / "README.md", project_readme(name));
+    fs::write_file_atomic(staging / "tree" / "kf.yaml", scaffold_kf_yaml(name, options.framework, options.example));
+    fs::write_file_atomic(staging / "tree" / "README.md",
+                          options.example == "intents" ? intents_readme(name) : project_readme(name));
     fs::write_file_atomic(staging / "tree" / ".gitignore", k_gitignore);
-    return {".gitignore", "README.md", "kf.yaml"};
+    std::vector<std::string> files = {".gitignore", "README.md", "kf.yaml"};
+    if (options.example == "intents") {
+      stdfs::create_directory(staging / "tree" / "data");
+      for (const auto& f : banking77_files()) {
+        fs::write_file_atomic(staging / "tree" / std::string(f.path), f.content);
+        files.emplace_back(f.path);
+      }
+      std::sort(files.begin(), files.end());
+    }
+    return files;
   }
   const auto [url, ref] = split_ref(options.from);
   if (url.find("://") == std::string::npos && url.find('@') == std::string::npos && !stdfs::is_directory(url, ec))
@@ -138,6 +167,12 @@ InitResult init(const Context& ctx, const InitOptions& options) {
     throw UsageError("unsupported framework " + str::quote(options.framework) +
                      str::did_you_mean(options.framework, {"pytorch", "tensorflow"}) +
                      ": supported values: \"pytorch\", \"tensorflow\"");
+  if (!options.example.empty()) {
+    if (std::find(k_init_examples.begin(), k_init_examples.end(), options.example) == k_init_examples.end())
+      throw UsageError("unknown example " + str::quote(options.example) + str::did_you_mean(options.example, k_init_examples) +
+                       ": the examples are \"intents\"");
+    if (!options.from.empty()) throw UsageError("--example and --from cannot be used together");
+  }
   if (stdfs::exists(result.dir) && !stdfs::is_directory(result.dir))
     throw Error(result.dir.string() + " exists and is not a directory");
 

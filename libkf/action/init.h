@@ -17,6 +17,7 @@ struct InitOptions {
   std::string name;                 // default: the directory's name
   std::string framework = "pytorch"; // pytorch | tensorflow (scaffold only)
   std::string from;                 // template repository: path, file:// or https URL, optional #REF
+  std::string example;              // "" | intents: a worked example with its data (scaffold only)
   bool force = false;               // overwrite existing files
   bool git = true;                  // initialise a repository when not inside one
 };
@@ -31,7 +32,11 @@ struct InitResult {
 
 InitResult init(const Context& ctx, const InitOptions& options);
 
-// The kf.yaml `kf init` writes, with comments (exposed for tests and docs).
-std::string scaffold_kf_yaml(const std::string& name, const std::string& framework);
+// The kf.yaml `kf init` writes, with comments (exposed for tests and docs);
+// `example` "intents" gives the text-classification example's.
+std::string scaffold_kf_yaml(const std::string& name, const std::string& framework, const std::string& example = "");
+
+// The examples `kf init --example` knows.
+inline const std::vector<std::string> k_init_examples = {"intents"};
 
 } // namespace kf::action

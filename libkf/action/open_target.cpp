@@ -41,6 +41,17 @@ spec::TargetSpec choose(spec::Project& project, const std::string& name) {
   }
 }
 
+// On this machine a replica runs in its run directory, so a relative data
+// path in kf.yaml (relative to the project, as `kf init --example intents`
+// writes it) becomes absolute; a cluster gets kf.yaml's text unchanged.
+void anchor_data_paths(spec::Project& project, const std::filesystem::path& dir) {
+  for (std::string* path : {&project.training.data.source, &project.training.data.test_source}) {
+    if (path->empty() || *path == "synthetic" || path->find("://") != std::string::npos) continue;
+    const std::filesystem::path p(*path);
+    if (p.is_relative()) *path = (dir / p).lexically_normal().string();
+  }
+}
+
 } // namespace
 
 ProjectTarget open_target(const Context& ctx, const spec::LoadOptions& load, const std::string& target,
@@ -49,6 +60,7 @@ ProjectTarget open_target(const Context& ctx, const spec::LoadOptions& load, con
   const spec::TargetSpec t = choose(pt.loaded.project, target);
   pt.target_name = t.name;
   if (t.type == "local") {
+    anchor_data_paths(pt.loaded.project, pt.loaded.dir);
     local::LocalOptions o;
     o.project_dir = pt.loaded.dir;
     o.project = pt.loaded.project.name;

@@ -34,6 +34,42 @@ std::pair<stdfs::path, stdfs::path> test_set(const stdfs::path& data) {
   throw Error("no IDX test set (t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]) in " + data.string());
 }
 
+Json post_json(const Context& ctx, const std::string& method, const std::string& url, const Json* body) {
+  http::Client client;
+  http::Request req;
+  req.method = method;
+  req.url = url;
+  if (body != nullptr) req.body = body->dump();
+  req.headers = {"Content-Type: application/json", "Accept: application/json"};
+  req.timeout = std::chrono::seconds(30);
+  ctx.reporter.debug(method + " " + url);
+  const auto resp = client.perform(req);
+  Json out;
+  try {
+    out = Json::parse(resp.body);
+  } catch (const Json::exception&) {
+    throw Error(url + " answered " + std::to_string(resp.status) + " with a body that is not JSON");
+  }
+  if (resp.status != 200)
+    throw Error(url + " answered " + std::to_string(resp.status) + ": " + out.value("error", resp.body));
+  return out;
+}
+
+// The server's outputs into r: label, class_name, probabilities.
+void read_outputs(PredictResult& r) {
+  for (const auto& out : r.response.value("outputs", Json::array())) {
+    const std::string name = out.value("name", "");
+    if (!out.contains("data") || !out["data"].is_array() || out["data"].empty()) continue;
+    if (name == "label" && out["data"][0].is_number_integer()) r.predicted = out["data"][0].get<int>();
+    if (name == "class_name" && out["data"][0].is_string()) r.predicted_name = out["data"][0].get<std::string>();
+    if (name == "probabilities")
+      for (const auto& p : out["data"])
+        if (p.is_number()) r.probabilities.push_back(p.get<double>());
+  }
+  if (r.predicted < 0 && !r.probabilities.empty())
+    r.predicted = static_cast<int>(std::max_element(r.probabilities.begin(), r.probabilities.end()) - r.probabilities.begin());
+}
+
 } // namespace
 
 PredictResult predict(const Context& ctx, const PredictOptions& o, ProjectTarget& pt) {
@@ -43,6 +79,26 @@ PredictResult predict(const Context& ctx, const PredictOptions& o, ProjectTarget
   if (object->value("kind", "") != "InferenceService") throw Error("run " + run + " is a " + object->value("kind", "") + ", not a model server");
   if (target::state_of(*object) != "Ready") throw Error("run " + run + " is not Ready (it is " + target::state_of(*object) + ")");
   const std::string url = (*object)["status"].value("url", "");
+  if (o.text) {
+    PredictResult r;
+    r.url = url + "/v2/models/" + run + "/infer";
+    const Json metadata = post_json(ctx, "GET", url + "/v2/models/" + run, nullptr);
+    const Json inputs = metadata.value("inputs", Json::array());
+    if (inputs.empty() || !inputs[0].is_object() || inputs[0].value("datatype", "") != "BYTES")
+      throw Error("run " + run + " serves a model that takes tensors, not text: leave out --text to send a test sample");
+    const Json parameters = metadata.value("parameters", Json::object());
+    if (parameters.is_object() && parameters.contains("labels") && parameters["labels"].is_array())
+      for (const auto& l : parameters["labels"])
+        if (l.is_string()) r.class_names.push_back(l.get<std::string>());
+    const Json request = {{"id", "kf-predict-text"},
+                          {"inputs", {{{"name", inputs[0].value("name", "input")},
+                                       {"shape", {1}},
+                                       {"datatype", "BYTES"},
+                                       {"data", {*o.text}}}}}};
+    r.response = post_json(ctx, "POST", r.url, &request);
+    read_outputs(r);
+    return r;
+  }
 
   // The test set of the data the model was trained on.
   const Json serving = pt.target->describe(run).at(0);
@@ -72,30 +128,8 @@ PredictResult predict(const Context& ctx, const PredictOptions& o, ProjectTarget
                                {"shape", {1, sample.pixels.size()}},
                                {"datatype", "UINT8"},
                                {"data", sample.pixels}}}}};
-  http::Client client;
-  http::Request req;
-  req.method = "POST";
-  req.url = r.url;
-  req.body = request.dump();
-  req.headers = {"Content-Type: application/json", "Accept: application/json"};
-  req.timeout = std::chrono::seconds(30);
-  ctx.reporter.debug("POST " + r.url);
-  const auto resp = client.perform(req);
-  try {
-    r.response = Json::parse(resp.body);
-  } catch (const Json::exception&) {
-    throw Error(r.url + " answered " + std::to_string(resp.status) + " with a body that is not JSON");
-  }
-  if (resp.status != 200)
-    throw Error(r.url + " answered " + std::to_string(resp.status) + ": " + r.response.value("error", resp.body));
-  for (const auto& out : r.response.value("outputs", Json::array())) {
-    const std::string name = out.value("name", "");
-    if ((name == "label" || name == "predictions") && !out["data"].empty()) r.predicted = out["data"][0].get<int>();
-    if (name == "probabilities")
-      for (const auto& p : out["data"]) r.probabilities.push_back(p.get<double>());
-  }
-  if (r.predicted < 0 && !r.probabilities.empty())
-    r.predicted = static_cast<int>(std::max_element(r.probabilities.begin(), r.probabilities.end()) - r.probabilities.begin());
+  r.response = post_json(ctx, "POST", r.url, &request);
+  read_outputs(r);
   return r;
 }
 

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -100,6 +101,7 @@ struct ServeResult {
   std::string model_from; // the run that trained it ("" = a directory given directly)
   Json object;            // the InferenceService as submitted
   std::string where;      // as TrainResult's
+  std::string example_body; // a v2 infer request body for the model (shown next to the URL)
 };
 
 // Renders the ServingRuntime + InferenceService and submits them; returns at
@@ -151,21 +153,25 @@ namespace kf::action {
 struct PredictOptions {
   std::string run;   // the serving run ("" = the newest one that is Ready)
   int index = 0;     // which sample of the test set
+  std::optional<std::string> text; // a text model: this text instead of a test sample
 };
 
 struct PredictResult {
   std::string url;        // the infer endpoint called
-  std::string test_set;   // the IDX file the sample came from
+  std::string test_set;   // the IDX file the sample came from ("" for --text)
   int index = 0;
   int label = -1;         // the test set's label
   int predicted = -1;     // the server's answer
+  std::string predicted_name; // its class name (text models)
   std::vector<double> probabilities;
+  std::vector<std::string> class_names; // the model's class names, when it has them
   Json response;          // the server's whole answer
 };
 
 // `kf predict`: sends sample `index` of the served model's test set (the
-// t10k IDX files beside the dataset it was trained on) to the Open
-// Inference Protocol endpoint and returns the answer.
+// t10k IDX files beside the dataset it was trained on), or `text` to a
+// text model as a BYTES input, to the Open Inference Protocol endpoint and
+// returns the answer.
 PredictResult predict(const Context& ctx, const PredictOptions& options, ProjectTarget& pt);
 
 } // namespace kf::action

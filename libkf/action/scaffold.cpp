@@ -104,10 +104,85 @@ spec:
   defaultTarget: local
 )";
 
+// kf init --example intents: the seed's second case, a customer-service
+// intent classifier on BANKING77 (data/, written beside it).
+constexpr const char* k_intents_yaml = R"(# kf project spec: a customer-service intent classifier (BANKING77, 77 intents).
+# Reference: `man kf-init` (KF.YAML). The data is in data/ (CC BY 4.0, see data/README.md).
+apiVersion: kf.dev/v1alpha1
+kind: Project
+metadata:
+  name: {name}
+  namespace: default
+spec:
+  image:
+    name: {name}-trainer
+    tag: latest
+
+  # `kf train`: kf-trainer reads the CSV's text and category columns, builds a
+  # WordPiece vocabulary from the training text and trains an embedding-bag
+  # classifier (the mean of word and hashed n-gram embeddings, as fastText).
+  training:
+    framework: {framework}
+    workers: 1
+    resources:
+      cpu: "2"
+      memory: 2Gi
+    data:
+      source: data/train.csv       # relative paths are relative to this directory
+      testSource: data/test.csv
+      format: text                 # a CSV, TSV or JSON-lines table
+      textColumn: text
+      labelColumn: category
+    model:
+      type: embeddingbag
+      layers: []                   # no hidden layer: embeddings straight to the 77 classes
+    hyperparameters:               # kf-trainer --help lists them all
+      embedding-dim: 64
+      hash-buckets: 65536          # rows for hashed word bigrams and character 3-5-grams
+      max-length: 64
+      lr: 0.005
+      epochs: 5
+      batch-size: 32
+      optimizer: adam
+
+  # `kf tune`: Katib searches the learning rate and the embedding width.
+  tuning:
+    objective:
+      metric: accuracy
+      type: maximize
+      goal: 0.95
+    algorithm:
+      name: tpe
+    parameters:
+      - name: lr
+        type: double
+        min: 0.001
+        max: 0.02
+        scale: log
+      - name: embedding-dim
+        type: categorical
+        values: [32, 64, 128]
+    maxTrials: 8
+    parallelTrials: 2
+    maxFailedTrials: 2
+
+  # `kf serve`: kf-server tokenizes text requests itself;
+  # try `kf predict --text "my card has not arrived yet"`.
+  serving:
+    replicas: 1
+    protocol: v2
+
+  targets:
+    - name: local
+      type: local
+  defaultTarget: local
+)";
+
 } // namespace
 
-std::string scaffold_kf_yaml(const std::string& name, const std::string& framework) {
-  return fmt::format(fmt::runtime(k_kf_yaml), fmt::arg("name", name), fmt::arg("framework", framework));
+std::string scaffold_kf_yaml(const std::string& name, const std::string& framework, const std::string& example) {
+  const char* text = example == "intents" ? k_intents_yaml : k_kf_yaml;
+  return fmt::format(fmt::runtime(text), fmt::arg("name", name), fmt::arg("framework", framework));
 }
 
 } // namespace kf::action

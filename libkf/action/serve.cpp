@@ -5,6 +5,7 @@
 #include "libkf/metadata/runs.h"
 #include "libkf/render/render.h"
 #include "libkf/util/error.h"
+#include "libkf/util/fs.h"
 #include "libkf/util/prometheus.h"
 #include "libkf/util/strings.h"
 
@@ -53,6 +54,27 @@ std::pair<std::string, std::string> find_model(const std::string& wanted, const 
   throw Error("no trained model yet: run kf train first (or kf serve DIR with a model directory)");
 }
 
+// A v2 request body for the model in `dir`: a text for a text model, else
+// a UINT8 sample of its input's size (784 when model.json cannot tell).
+std::string example_body(const std::string& dir) {
+  std::size_t features = 784;
+  bool text = false;
+  try {
+    const Json info = Json::parse(fs::read_file(stdfs::path(dir) / "model.json"));
+    text = info.contains("text");
+    if (info.contains("input") && info["input"].contains("shape")) {
+      features = 1;
+      for (const auto& d : info["input"]["shape"]) features *= d.get<std::size_t>();
+    }
+  } catch (const std::exception&) {
+    // an export kf cannot read: the generic example
+  }
+  if (text)
+    return R"({"inputs":[{"name":"input","datatype":"BYTES","shape":[1],"data":["my card has not arrived yet"]}]})";
+  return R"({"inputs":[{"name":"input","datatype":"UINT8","shape":[1,)" + std::to_string(features) +
+         R"(],"data":[0,...]}]})";
+}
+
 } // namespace
 
 ServeResult serve(const Context& ctx, const ServeOptions& o, ProjectTarget& pt) {
@@ -83,7 +105,9 @@ ServeResult serve(const Context& ctx, const ServeOptions& o, ProjectTarget& pt) 
   }
   const auto submitted = pt.target->submit(objects[1], so);
   const std::string uri = model.value("storageUri", "");
-  return {submitted.run, pt.target->traits().local_files ? uri.substr(7) : uri, from, submitted.object, submitted.where};
+  const std::string dir = pt.target->traits().local_files ? uri.substr(7) : uri;
+  return {submitted.run, dir, from, submitted.object, submitted.where,
+          pt.target->traits().local_files ? example_body(dir) : example_body("")};
 }
 
 long requests_served(http::Client& client, const std::string& url) {

@@ -77,10 +77,15 @@ std::vector<std::string> trainer_args(const spec::Project& p, bool trial_args) {
   } else {
     args.push_back("--data=" + t.data.source);
     args.push_back("--data-format=" + t.data.format);
+    if (!t.data.test_source.empty()) args.push_back("--test-data=" + t.data.test_source);
+    if (t.data.format == "text") {
+      args.push_back("--text-column=" + t.data.text_column);
+      args.push_back("--label-column=" + t.data.label_column);
+    }
     args.push_back("--model=" + t.model.type);
     std::vector<std::string> layers;
     for (int l : t.model.layers) layers.push_back(std::to_string(l));
-    if (!layers.empty()) args.push_back("--layers=" + str::join(layers, ","));
+    args.push_back("--layers=" + (layers.empty() ? std::string("none") : str::join(layers, ",")));
     args.push_back("--activation=" + t.model.activation);
   }
   std::vector<std::string> tuned;

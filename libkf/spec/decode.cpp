@@ -12,9 +12,9 @@ namespace {
 const std::vector<std::string> k_frameworks = {"pytorch", "tensorflow"};
 const std::vector<std::string> k_operators = {"v1", "v2"};
 const std::vector<std::string> k_restart_policies = {"OnFailure", "Never", "Always", "ExitCode"};
-const std::vector<std::string> k_models = {"mlp", "cnn"};
+const std::vector<std::string> k_models = {"mlp", "cnn", "embeddingbag"};
 const std::vector<std::string> k_activations = {"relu", "tanh", "sigmoid"};
-const std::vector<std::string> k_formats = {"idx", "csv"};
+const std::vector<std::string> k_formats = {"idx", "csv", "text"};
 const std::vector<std::string> k_goal_types = {"maximize", "minimize"};
 const std::vector<std::string> k_algorithms = {"random", "grid", "bayesianoptimization", "tpe", "multivariate-tpe",
                                                "cmaes", "sobol", "hyperband", "pbt"};
@@ -77,9 +77,13 @@ TrainingSpec decode_training(Fields& spec) {
     Fields d(f.diag(), f.child("data"), f.path("data"));
     t.data.source = d.string("source", defaults::k_data_source);
     t.data.format = d.string("format", defaults::k_data_format, k_formats);
+    t.data.test_source = d.string("testSource", "");
+    t.data.text_column = d.string("textColumn", "text");
+    t.data.label_column = d.string("labelColumn", "label");
   }
   {
     Fields m(f.diag(), f.child("model"), f.path("model"));
+    t.model_type_loc = m.child("type") ? m.child("type")->loc : t.loc;
     t.model.type = m.string("type", defaults::k_model_type, k_models);
     t.model.layers = m.integers("layers", 1, 65536);
     if (!m.child("layers")) t.model.layers.assign(std::begin(defaults::k_model_layers), std::end(defaults::k_model_layers));

@@ -33,12 +33,15 @@ struct ImageSpec {
 };
 
 struct DataSpec {
-  std::string source; // path or URL of the training data
-  std::string format; // idx | csv
+  std::string source; // path or URL of the training data (relative: to the project directory)
+  std::string format; // idx | csv | text
+  std::string test_source;  // testSource: the test split (csv, text); "" = the last tenth of source
+  std::string text_column;  // textColumn (text): the column or JSON field holding the text
+  std::string label_column; // labelColumn (text): the column holding the label
 };
 
 struct ModelSpec {
-  std::string type;           // mlp | cnn
+  std::string type;           // mlp | cnn (images) | embeddingbag (text)
   std::vector<int> layers;    // hidden layer widths (mlp)
   std::string activation;     // relu | tanh | sigmoid
 };
@@ -54,6 +57,7 @@ struct TrainingSpec {
   Resources resources;        // per worker; resources.gpus = GPUs per worker
   DataSpec data;
   ModelSpec model;
+  yaml::Loc model_type_loc;   // where model.type is (or training, when it is left out)
   std::vector<std::pair<std::string, Scalar>> hyperparameters; // in file order
   std::vector<std::string> command; // overrides the trainer's command when set
   std::string restart_policy;       // OnFailure | Never | Always | ExitCode

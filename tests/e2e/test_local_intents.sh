@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The seed's second case on the local target: `kf init --example intents`
+# writes a text-classification project with BANKING77 in data/; kf.yaml
+# validates and renders the trainer's text flags for a cluster; kf train
+# reads the CSV's text and category columns (relative paths anchored at the
+# project); kf serve, then kf predict --text answers a class name.
+source "$(dirname "$0")/lib.sh"
+export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
+: "${KF_TRAINER:?set KF_TRAINER}" "${KF_SERVER:?set KF_SERVER to the kf-server binary}"
+cd "$WORK"
+
+# 1. The project and its data (byte for byte what third_party/banking77 holds).
+run_kf init --example intents bot
+expect_eq "init: exit code" 0 "$RC"
+expect_eq "init: files" ".gitignore README.md data/LICENSE data/README.md data/test.csv data/train.csv kf.yaml" \
+  "$(sed -n 's/^  \([^ ]*\)$/\1/p' <<<"$OUT" | tr '\n' ' ' | sed 's/ $//')"
+for f in train.csv test.csv LICENSE README.md; do
+  cmp -s "bot/data/$f" "$KF_SOURCE_DIR/third_party/banking77/$f" || fail "init: data/$f differs from third_party/banking77/$f"
+done
+run_kf init --example faces other
+expect_eq "init unknown example: exit code" 2 "$RC"
+[[ "$ERR" == *'--example: faces not in {intents}'* ]] || fail "init unknown example: $ERR"
+cd bot
+
+# 2. kf.yaml validates; the rendered trainer gets the text flags, paths as written.
+run_kf validate
+expect_eq "validate: exit code" 0 "$RC"
+run_kf render train -o json
+args=$(json '" ".join(d["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["args"][:7])' <<<"$OUT")
+expect_eq "render: args" "--data=data/train.csv --data-format=text --test-data=data/test.csv --text-column=text --label-column=category --model=embeddingbag --layers=none" "$args"
+
+# A text model on image data (and the other way round) is refused at the field.
+run_kf validate --set training.data.format=idx
+expect_eq "mismatch: exit code" 2 "$RC"
+expect_eq "mismatch: message" 'kf.yaml:29:13: spec.training.model.type: model "embeddingbag" reads text: set training.data.format to "text"' "$ERR"
+run_kf validate --set training.model.type=mlp
+expect_eq "mismatch mlp: message" '--set training.model.type=mlp: spec.training.model.type: model "mlp" takes images, but training.data.format is "text": use "embeddingbag"' "$ERR"
+
+# 3. kf train (a short run): the model exports its vocabulary and class names.
+run_kf train --set training.hyperparameters.epochs=1 --set training.hyperparameters.hash-buckets=8192
+expect_eq "train: exit code" 0 "$RC"
+run_kf status bot-train-1 -o json
+expect_eq "train: state" "Succeeded" "$(json 'd["state"]' <<<"$OUT")"
+model=.kf/runs/bot-train-1/output
+[ -s "$model/vocab.txt" ] || fail "train: no vocab.txt in $model"
+expect_eq "train: classes" "77 card_arrival" \
+  "$(json '"%d %s" % (len(d["labels"]), d["labels"][12])' <"$model/model.json")"
+acc=$(json 'd["metrics"]["accuracy"]' <"$model/model.json")
+python3 -c "import sys; sys.exit(0 if float('$acc') > 0.6 else 1)" || fail "train: accuracy $acc after one epoch"
+
+# 4. Served: kf predict --text answers the intent and its runners-up.
+run_kf serve --detach
+expect_eq "serve: exit code" 0 "$RC"
+run_kf predict --text "my card has not arrived yet"
+expect_eq "predict: exit code" 0 "$RC"
+[[ "$(head -n 1 <<<"$OUT")" =~ ^card_arrival\ \([0-9.]+%\)$ ]] || fail "predict: $OUT"
+expect_eq "predict: runners-up" 2 "$(grep -c '^  then ' <<<"$OUT")"
+run_kf predict --text "I want my money back for this purchase" -o json
+expect_eq "predict json: outputs" "probabilities label class_name" "$(json '" ".join(o["name"] for o in d["outputs"])' <<<"$OUT")"
+run_kf predict --text "x" --index 2
+expect_eq "predict --text --index: exit code" 2 "$RC"
+run_kf delete bot-1
+expect_eq "delete: exit code" 0 "$RC"
+
+finish
