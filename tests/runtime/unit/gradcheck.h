@@ -4,6 +4,7 @@
 // from backward() are compared with central differences of L in double.
 
 #include "runtime/layers.h"
+#include "runtime/model.h"
 #include "runtime/rng.h"
 
 #include <doctest/doctest.h>
@@ -66,6 +67,27 @@ inline void check_layer_gradients(Layer& layer, Tensor x, double eps = 1e-2, boo
       p->value[i] = saved;
       INFO(p->name << "[" << i << "]");
       CHECK(close(grad[i], (up - down) / (2 * eps)));
+    }
+  }
+}
+
+// Checks every `stride`-th parameter gradient of a whole model (softmax
+// cross-entropy over x, y) against central differences of its loss.
+inline void check_model_gradients(Model& model, const Tensor& x, const std::vector<std::uint8_t>& y,
+                                  std::size_t stride = 1) {
+  model.train_batch(x, y, 1.0f);
+  auto loss = [&] { return model.evaluate(x, y).loss_sum; };
+  for (Param* p : model.params()) {
+    const std::vector<float> grad = p->grad;
+    for (std::size_t i = 0; i < p->value.size(); i += stride) {
+      const float saved = p->value[i];
+      p->value[i] = saved + 1e-3f;
+      const double up = loss();
+      p->value[i] = saved - 1e-3f;
+      const double down = loss();
+      p->value[i] = saved;
+      INFO(p->name << "[" << i << "] analytic " << grad[i] << " numeric " << (up - down) / 2e-3);
+      CHECK(close(grad[i], (up - down) / 2e-3));
     }
   }
 }

@@ -224,21 +224,7 @@ TEST_CASE("embedding-bag model: gradients match finite differences - export and 
   Tensor x({2, 6});
   x.data = {2, 4, 9, 0, 0, 0, /**/ 2, 8, 5, 6, 10, 0};
   const std::vector<std::uint8_t> y = {1, 2};
-  model.train_batch(x, y, 1.0f);
-  auto loss = [&] { return model.evaluate(x, y).loss_sum; };
-  for (Param* p : model.params()) {
-    const std::vector<float> grad = p->grad;
-    for (std::size_t i = 0; i < p->value.size(); ++i) {
-      const float saved = p->value[i];
-      p->value[i] = saved + 1e-3f;
-      const double up = loss();
-      p->value[i] = saved - 1e-3f;
-      const double down = loss();
-      p->value[i] = saved;
-      INFO(p->name << "[" << i << "]");
-      CHECK(test::close(grad[i], (up - down) / 2e-3));
-    }
-  }
+  test::check_model_gradients(model, x, y);
   TextSettings s;
   s.max_length = 6;
   TextModel text{std::make_shared<TextEncoder>(bert_test_vocab(), s), {"a", "b", "c"}};
