@@ -205,6 +205,7 @@ HttpResponse Api::infer(const HttpRequest& request, bool v1) {
     if (m_draining) return error_response(503, "the server is shutting down");
     return error_response(500, std::string("inference failed: ") + e.what());
   }
+  m_metrics.predictions(p.labels, p.probabilities, m_signature.labels);
   HttpResponse res;
   res.body = v1 ? encode_predict_response(p, m_signature.labels) : encode_infer_response(m_model_name, r, p, m_signature.labels);
   return res;

@@ -48,7 +48,35 @@ void Histogram::render(std::string& out, std::string_view name, std::string_view
   out += std::string(name) + "_count" + braces + " " + std::to_string(m_count) + "\n";
 }
 
-ServerMetrics::ServerMetrics() : m_batch(k_batch_bounds) {}
+ServerMetrics::ServerMetrics()
+    : m_batch(k_batch_bounds), m_confidence({0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99}) {}
+
+namespace {
+
+// A Prometheus label value: backslash, double quote and newline escaped.
+std::string label_value(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+} // namespace
+
+void ServerMetrics::predictions(const std::vector<std::int64_t>& labels, const std::vector<float>& probabilities,
+                                const std::vector<std::string>& names) {
+  const std::size_t n = labels.size();
+  const std::size_t k = n == 0 ? 0 : probabilities.size() / n;
+  std::lock_guard lock(m_mutex);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<std::size_t>(labels[i]);
+    ++m_classes[c < names.size() ? names[c] : std::to_string(labels[i])];
+    if (c < k) m_confidence.observe(static_cast<double>(probabilities[i * k + c]));
+  }
+}
 
 void ServerMetrics::request(std::string_view endpoint, int status, double seconds) {
   std::lock_guard lock(m_mutex);
@@ -86,6 +114,13 @@ std::string ServerMetrics::render() const {
   out += "# HELP kf_server_inference_samples_total Samples run through the model.\n"
          "# TYPE kf_server_inference_samples_total counter\n"
          "kf_server_inference_samples_total " + std::to_string(m_samples) + "\n";
+  out += "# HELP kf_server_predictions_total Answers by predicted class.\n"
+         "# TYPE kf_server_predictions_total counter\n";
+  for (const auto& [name, count] : m_classes)
+    out += "kf_server_predictions_total{class=\"" + label_value(name) + "\"} " + std::to_string(count) + "\n";
+  out += "# HELP kf_server_prediction_confidence The probability the model gave its answer.\n"
+         "# TYPE kf_server_prediction_confidence histogram\n";
+  m_confidence.render(out, "kf_server_prediction_confidence", "");
   out += "# HELP kf_server_inference_requests_in_flight Inference requests being served now.\n"
          "# TYPE kf_server_inference_requests_in_flight gauge\n"
          "kf_server_inference_requests_in_flight " + std::to_string(m_in_flight.load()) + "\n";

@@ -7,6 +7,8 @@
 //   kf_server_batch_size                             histogram (samples per forward pass)
 //   kf_server_inference_samples_total                counter
 //   kf_server_inference_requests_in_flight           gauge
+//   kf_server_predictions_total{class}               counter (answers by class: its name, else its index)
+//   kf_server_prediction_confidence                  histogram (the answer's softmax probability)
 // Endpoints are route names ("infer", "v1_predict", "live", ...), never raw
 // paths, so the label set stays bounded. Thread-safe.
 
@@ -40,6 +42,10 @@ public:
   ServerMetrics();
   void request(std::string_view endpoint, int status, double seconds);
   void batch(std::size_t samples);
+  // The answers of one request: labels [n], probabilities [n, classes];
+  // `names` are the model's class names (may be empty).
+  void predictions(const std::vector<std::int64_t>& labels, const std::vector<float>& probabilities,
+                   const std::vector<std::string>& names);
   void in_flight(int delta) { m_in_flight += delta; }
   int in_flight() const { return m_in_flight.load(); }
   std::string render() const;
@@ -51,6 +57,8 @@ private:
   std::map<std::string, Histogram, std::less<>> m_latency;
   Histogram m_batch;
   std::uint64_t m_samples = 0;
+  std::map<std::string, std::uint64_t> m_classes;
+  Histogram m_confidence;
   std::atomic<int> m_in_flight{0};
 };
 
