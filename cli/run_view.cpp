@@ -356,12 +356,38 @@ void detail_records(const Json& r, std::ostream& out) {
   }
 }
 
+// A model server's requests, latency and answers by class (libkf/action/serving_stats.h).
+void detail_serving(const Json& r, std::ostream& out) {
+  if (!r.contains("serving") || !r["serving"].is_object()) return;
+  const Json& s = r["serving"];
+  const auto requests = s.value("requests", 0LL), errors = s.value("errors", 0LL);
+  out << "\nServing:\n  requests:   " << requests << " (" << errors << " errors"
+      << (requests > 0 ? ", " + fixed(100.0 * static_cast<double>(errors) / static_cast<double>(requests), 1) + "%" : "") << ")\n";
+  if (s.contains("latency"))
+    out << "  latency:    p50 " << fixed(1000.0 * s["latency"].value("p50", 0.0), 2) << " ms, p99 "
+        << fixed(1000.0 * s["latency"].value("p99", 0.0), 2) << " ms\n";
+  if (s.contains("confidence")) out << "  confidence: " << fixed(s.value("confidence", 0.0), 3) << " (mean)\n";
+  if (s.contains("drift"))
+    out << "  drift:      PSI " << fixed(s["drift"].value("psi", 0.0), 3) << " (" << s["drift"].value("level", "")
+        << ") of the answers' classes against the training set's\n";
+  if (!s.contains("classes") || s["classes"].empty()) return;
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& c : s["classes"]) {
+    if (rows.size() == 10) break;
+    rows.push_back({"  " + c.value("class", ""), fixed(100.0 * c.value("served", 0.0), 1) + "%",
+                    c.contains("training") ? fixed(100.0 * c.value("training", 0.0), 1) + "%" : ""});
+  }
+  print_table({"  CLASS", "SERVED", "TRAINING"}, rows, out);
+  if (s["classes"].size() > 10) out << "  (" << s["classes"].size() - 10 << " more classes: -o json lists them)\n";
+}
+
 } // namespace
 
 void print_run_detail(const Json& r, bool color, std::ostream& out) {
   detail_header(r, color, out);
   detail_children(r, color, out);
   detail_states(r, out);
+  detail_serving(r, out);
   detail_records(r, out);
 }
 

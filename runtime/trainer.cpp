@@ -175,15 +175,28 @@ void measure(Engine& engine, const Dataset& test, Communicator& comm, EpochMetri
   m.accuracy = sums[2] > 0 ? sums[1] / sums[2] : 0.0;
 }
 
-// Rank 0 writes model.safetensors and model.json (with how it was trained).
+// The training set's samples per class, over every rank's shard (model.json's
+// "class_counts": what a model server's answers are compared with for drift).
+std::vector<double> class_counts(const Dataset& train, Communicator& comm) {
+  std::vector<double> counts(train.classes, 0.0);
+  for (std::uint8_t l : train.labels)
+    if (l < counts.size()) counts[l] += 1.0;
+  comm.allreduce_sum(counts.data(), counts.size());
+  return counts;
+}
+
+// Rank 0 writes model.safetensors and model.json (with how it was trained,
+// and the class counts, which every rank calls this to all-reduce).
 void export_final(const TrainerOptions& o, const WorldInfo& w, Model& model, const TrainProgress& progress,
-                  const EpochMetrics& last, const Dataset& train) {
+                  const EpochMetrics& last, const Dataset& train, Communicator& comm) {
+  const std::vector<double> counts = class_counts(train, comm);
   if (w.rank != 0) return;
   nlohmann::json extra = {
       {"data", {{"source", o.data.source}, {"format", o.data.format}}},
       {"training", {{"epochs", o.epochs}, {"batch_size", o.batch_size}, {"workers", w.size},
                     {"optimizer", o.optimizer.kind}, {"lr", o.optimizer.lr}, {"seed", o.seed},
                     {"steps", progress.global_step}}},
+      {"class_counts", counts},
       {"metrics", {{"accuracy", last.accuracy}, {"loss", last.loss}, {"test_loss", last.test_loss}}}};
   if (train.text) {
     extra["data"]["text_column"] = o.data.text_column;
@@ -275,7 +288,7 @@ int run_training(const TrainerOptions& o, const WorldInfo& w) {
     measure(*engine, data.test, *comm, last);
   }
   engine->pull();
-  export_final(o, w, model, progress, last, data.train);
+  export_final(o, w, model, progress, last, data.train, *comm);
   comm->barrier();
   return 0;
 }

@@ -2,14 +2,51 @@
 #include <functional>
 
 #include "libkf/action/runs.h"
+#include "libkf/action/serving_stats.h"
+#include "libkf/http/http.h"
 #include "libkf/util/error.h"
+#include "libkf/util/fs.h"
 #include "libkf/util/strings.h"
 
 namespace kf::action {
 
+namespace {
+
+// A Ready model server's requests, latency and answers (serving_stats.h):
+// its /metrics, and the model.json of the model it serves when that is a
+// directory of this machine. Nothing when the server does not answer.
+void add_serving(const Context& ctx, Json& run) {
+  if (run.value("kind", "") != "InferenceService" || !run.contains("url") || !run["url"].is_string()) return;
+  http::Client client;
+  http::Request req;
+  req.url = run["url"].get<std::string>() + "/metrics";
+  req.timeout = std::chrono::seconds(3);
+  std::string text;
+  try {
+    const auto resp = client.perform(req);
+    if (resp.status != 200) return;
+    text = resp.body;
+  } catch (const std::exception& e) {
+    ctx.reporter.debug(req.url + ": " + e.what());
+    return;
+  }
+  Json model = Json::object();
+  const Json parameters = run.value("parameters", Json::object());
+  const std::string dir = parameters.is_object() ? parameters.value("model", "") : "";
+  try {
+    if (!dir.empty()) model = Json::parse(fs::read_file(std::filesystem::path(dir) / "model.json"));
+  } catch (const std::exception& e) {
+    ctx.reporter.debug("model.json of " + dir + ": " + e.what());
+  }
+  run["serving"] = serving_stats(text, model);
+}
+
+} // namespace
+
 std::vector<Json> status(const Context& ctx, const StatusOptions& o, ProjectTarget& pt) {
   auto out = pt.target->describe(o.run);
   if (o.run.empty()) ctx.reporter.debug(std::to_string(out.size()) + " runs on " + pt.target->name());
+  else if (out.size() == 1) add_serving(ctx, out[0]);
   return out;
 }
 

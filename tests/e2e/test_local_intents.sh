@@ -3,7 +3,8 @@
 # writes a text-classification project with BANKING77 in data/; kf.yaml
 # validates and renders the trainer's text flags for a cluster; kf train
 # reads the CSV's text and category columns (relative paths anchored at the
-# project); kf serve, then kf predict --text answers a class name.
+# project); kf serve, then kf predict --text answers a class name, and
+# kf status of the server shows its requests, latency and answers by class.
 source "$(dirname "$0")/lib.sh"
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
 : "${KF_TRAINER:?set KF_TRAINER}" "${KF_SERVER:?set KF_SERVER to the kf-server binary}"
@@ -57,6 +58,17 @@ expect_eq "predict: exit code" 0 "$RC"
 expect_eq "predict: runners-up" 2 "$(grep -c '^  then ' <<<"$OUT")"
 run_kf predict --text "I want my money back for this purchase" -o json
 expect_eq "predict json: outputs" "probabilities label class_name" "$(json '" ".join(o["name"] for o in d["outputs"])' <<<"$OUT")"
+# 5. kf status of the server: requests, latency, answers by class against
+# the training set's classes (class_counts in model.json), a drift score.
+run_kf status bot-1 -o json
+expect_eq "status: serving" "2 0 2" "$(json '"%d %d %d" % (d["serving"]["requests"], d["serving"]["errors"], d["serving"]["answers"])' <<<"$OUT")"
+expect_eq "status: first class" "True True" \
+  "$(json '"%s %s" % (d["serving"]["classes"][0]["served"] == 0.5, d["serving"]["drift"]["level"] in ("moderate", "high"))' <<<"$OUT")"
+expect_eq "status: training share of card_arrival (153 of 10003)" "0.0153" \
+  "$(json '"%.4f" % [c for c in d["serving"]["classes"] if c["class"] == "card_arrival"][0]["training"]' <<<"$OUT")"
+run_kf status bot-1
+[[ "$OUT" == *$'Serving:\n  requests:   2 (0 errors, 0.0%)\n  latency:    p50 '* ]] || fail "status: no serving section: $OUT"
+[[ "$OUT" == *"  CLASS"*"SERVED"*"TRAINING"* ]] || fail "status: no class table: $OUT"
 run_kf predict --text "x" --index 2
 expect_eq "predict --text --index: exit code" 2 "$RC"
 run_kf delete bot-1

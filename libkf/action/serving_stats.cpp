@@ -1,0 +1,125 @@
+// kf-server's /metrics + model.json -> the serving section of `kf status RUN`.
+#include "libkf/action/serving_stats.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include "libkf/util/prometheus.h"
+
+namespace kf::action {
+
+namespace {
+
+bool inference_endpoint(const prometheus::Sample& s) {
+  auto it = s.labels.find("endpoint");
+  return it != s.labels.end() && (it->second == "infer" || it->second == "v1_predict");
+}
+
+// The latency buckets of both inference endpoints, summed by le.
+std::vector<std::pair<double, double>> latency_buckets(std::string_view text) {
+  std::map<double, double> by_le;
+  for (const auto& s : prometheus::samples_of(text, "kf_server_request_duration_seconds_bucket")) {
+    auto le = s.labels.find("le");
+    if (!inference_endpoint(s) || le == s.labels.end()) continue;
+    const double bound = le->second == "+Inf" ? std::numeric_limits<double>::infinity() : std::atof(le->second.c_str());
+    by_le[bound] += s.value;
+  }
+  return {by_le.begin(), by_le.end()};
+}
+
+// "low" < 0.1 <= "moderate" < 0.25 <= "high": the usual reading of a PSI.
+const char* drift_level(double psi) { return psi < 0.1 ? "low" : psi < 0.25 ? "moderate" : "high"; }
+
+} // namespace
+
+double histogram_quantile(double q, const std::vector<std::pair<double, double>>& buckets) {
+  if (buckets.empty() || buckets.back().second <= 0) return 0.0;
+  const double rank = q * buckets.back().second;
+  double prev_le = 0.0, prev_count = 0.0;
+  for (const auto& [le, count] : buckets) {
+    if (count >= rank) {
+      if (std::isinf(le)) return prev_le;
+      if (count == prev_count) return le;
+      return prev_le + (le - prev_le) * (rank - prev_count) / (count - prev_count);
+    }
+    prev_le = le;
+    prev_count = count;
+  }
+  return prev_le;
+}
+
+double population_stability_index(const std::vector<double>& actual, const std::vector<double>& expected) {
+  double sum_a = 0.0, sum_e = 0.0;
+  for (double v : actual) sum_a += v;
+  for (double v : expected) sum_e += v;
+  if (sum_a <= 0 || sum_e <= 0) return 0.0;
+  double psi = 0.0;
+  for (std::size_t i = 0; i < std::max(actual.size(), expected.size()); ++i) {
+    const double a = std::max(i < actual.size() ? actual[i] / sum_a : 0.0, 1e-4);
+    const double e = std::max(i < expected.size() ? expected[i] / sum_e : 0.0, 1e-4);
+    psi += (a - e) * std::log(a / e);
+  }
+  return psi;
+}
+
+Json serving_stats(std::string_view text, const Json& model) {
+  Json out = Json::object();
+  double requests = 0.0, errors = 0.0;
+  for (const auto& s : prometheus::samples_of(text, "kf_server_requests_total")) {
+    if (!inference_endpoint(s)) continue;
+    requests += s.value;
+    auto code = s.labels.find("code");
+    if (code != s.labels.end() && std::atoi(code->second.c_str()) >= 400) errors += s.value;
+  }
+  out["requests"] = static_cast<long long>(requests);
+  out["errors"] = static_cast<long long>(errors);
+  const auto buckets = latency_buckets(text);
+  if (!buckets.empty() && buckets.back().second > 0)
+    out["latency"] = {{"p50", histogram_quantile(0.5, buckets)}, {"p99", histogram_quantile(0.99, buckets)}};
+  const auto confidence_sum = prometheus::sum_of(text, "kf_server_prediction_confidence_sum");
+  const auto confidence_count = prometheus::sum_of(text, "kf_server_prediction_confidence_count");
+  if (confidence_sum && confidence_count && *confidence_count > 0) out["confidence"] = *confidence_sum / *confidence_count;
+
+  // Answers by class, named as the server names them: the class name, else its index.
+  std::vector<std::string> names;
+  if (model.contains("labels") && model["labels"].is_array())
+    for (const auto& l : model["labels"]) names.push_back(l.is_string() ? l.get<std::string>() : "");
+  std::vector<double> training;
+  if (model.contains("class_counts") && model["class_counts"].is_array())
+    for (const auto& c : model["class_counts"]) training.push_back(c.is_number() ? c.get<double>() : 0.0);
+  const std::size_t k = std::max(names.size(), training.size());
+  std::vector<double> served(k, 0.0);
+  double answers = 0.0;
+  for (const auto& s : prometheus::samples_of(text, "kf_server_predictions_total")) {
+    auto c = s.labels.find("class");
+    if (c == s.labels.end()) continue;
+    answers += s.value;
+    auto named = std::find(names.begin(), names.end(), c->second);
+    std::size_t i = named != names.end() ? static_cast<std::size_t>(named - names.begin())
+                                         : static_cast<std::size_t>(std::atoll(c->second.c_str()));
+    if (i < k) served[i] += s.value;
+  }
+  out["answers"] = static_cast<long long>(answers);
+  if (answers <= 0 || k == 0) return out;
+  double training_total = 0.0;
+  for (double v : training) training_total += v;
+  Json classes = Json::array();
+  for (std::size_t i = 0; i < k; ++i) {
+    if (served[i] <= 0 && (i >= training.size() || training[i] <= 0)) continue;
+    Json c = {{"class", i < names.size() && !names[i].empty() ? names[i] : std::to_string(i)}, {"served", served[i] / answers}};
+    if (training_total > 0) c["training"] = i < training.size() ? training[i] / training_total : 0.0;
+    classes.push_back(c);
+  }
+  std::stable_sort(classes.begin(), classes.end(),
+                   [](const Json& a, const Json& b) { return a["served"].get<double>() > b["served"].get<double>(); });
+  out["classes"] = classes;
+  if (training_total > 0) {
+    const double psi = population_stability_index(served, training);
+    out["drift"] = {{"psi", psi}, {"level", drift_level(psi)}};
+  }
+  return out;
+}
+
+} // namespace kf::action
