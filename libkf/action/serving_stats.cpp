@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <map>
 
@@ -11,6 +12,9 @@
 namespace kf::action {
 
 namespace {
+
+// A counter's sample: finite and not negative (anything else is a broken exporter's).
+bool counter_value(const prometheus::Sample& s) { return std::isfinite(s.value) && s.value >= 0; }
 
 bool inference_endpoint(const prometheus::Sample& s) {
   auto it = s.labels.find("endpoint");
@@ -22,11 +26,16 @@ std::vector<std::pair<double, double>> latency_buckets(std::string_view text) {
   std::map<double, double> by_le;
   for (const auto& s : prometheus::samples_of(text, "kf_server_request_duration_seconds_bucket")) {
     auto le = s.labels.find("le");
-    if (!inference_endpoint(s) || le == s.labels.end()) continue;
-    const double bound = le->second == "+Inf" ? std::numeric_limits<double>::infinity() : std::atof(le->second.c_str());
+    if (!inference_endpoint(s) || le == s.labels.end() || !counter_value(s)) continue;
+    const double bound = le->second == "+Inf" ? std::numeric_limits<double>::infinity() : std::strtod(le->second.c_str(), nullptr);
     by_le[bound] += s.value;
   }
   return {by_le.begin(), by_le.end()};
+}
+
+// A count for JSON: whole, and within long long.
+long long whole(double v) {
+  return v >= 9.2e18 ? std::numeric_limits<long long>::max() : static_cast<long long>(v);
 }
 
 // "low" < 0.1 <= "moderate" < 0.25 <= "high": the usual reading of a PSI.
@@ -68,19 +77,20 @@ Json serving_stats(std::string_view text, const Json& model) {
   Json out = Json::object();
   double requests = 0.0, errors = 0.0;
   for (const auto& s : prometheus::samples_of(text, "kf_server_requests_total")) {
-    if (!inference_endpoint(s)) continue;
+    if (!inference_endpoint(s) || !counter_value(s)) continue;
     requests += s.value;
     auto code = s.labels.find("code");
-    if (code != s.labels.end() && std::atoi(code->second.c_str()) >= 400) errors += s.value;
+    if (code != s.labels.end() && std::strtol(code->second.c_str(), nullptr, 10) >= 400) errors += s.value;
   }
-  out["requests"] = static_cast<long long>(requests);
-  out["errors"] = static_cast<long long>(errors);
+  out["requests"] = whole(requests);
+  out["errors"] = whole(errors);
   const auto buckets = latency_buckets(text);
   if (!buckets.empty() && buckets.back().second > 0)
     out["latency"] = {{"p50", histogram_quantile(0.5, buckets)}, {"p99", histogram_quantile(0.99, buckets)}};
   const auto confidence_sum = prometheus::sum_of(text, "kf_server_prediction_confidence_sum");
   const auto confidence_count = prometheus::sum_of(text, "kf_server_prediction_confidence_count");
-  if (confidence_sum && confidence_count && *confidence_count > 0) out["confidence"] = *confidence_sum / *confidence_count;
+  if (confidence_sum && confidence_count && *confidence_count > 0 && std::isfinite(*confidence_sum / *confidence_count))
+    out["confidence"] = *confidence_sum / *confidence_count;
 
   // Answers by class, named as the server names them: the class name, else its index.
   std::vector<std::string> names;
@@ -88,20 +98,21 @@ Json serving_stats(std::string_view text, const Json& model) {
     for (const auto& l : model["labels"]) names.push_back(l.is_string() ? l.get<std::string>() : "");
   std::vector<double> training;
   if (model.contains("class_counts") && model["class_counts"].is_array())
-    for (const auto& c : model["class_counts"]) training.push_back(c.is_number() ? c.get<double>() : 0.0);
+    for (const auto& c : model["class_counts"])
+      training.push_back(c.is_number() && std::isfinite(c.get<double>()) ? std::max(c.get<double>(), 0.0) : 0.0);
   const std::size_t k = std::max(names.size(), training.size());
   std::vector<double> served(k, 0.0);
   double answers = 0.0;
   for (const auto& s : prometheus::samples_of(text, "kf_server_predictions_total")) {
     auto c = s.labels.find("class");
-    if (c == s.labels.end()) continue;
+    if (c == s.labels.end() || !counter_value(s)) continue;
     answers += s.value;
     auto named = std::find(names.begin(), names.end(), c->second);
     std::size_t i = named != names.end() ? static_cast<std::size_t>(named - names.begin())
-                                         : static_cast<std::size_t>(std::atoll(c->second.c_str()));
+                                         : static_cast<std::size_t>(std::strtoull(c->second.c_str(), nullptr, 10));
     if (i < k) served[i] += s.value;
   }
-  out["answers"] = static_cast<long long>(answers);
+  out["answers"] = whole(answers);
   if (answers <= 0 || k == 0) return out;
   double training_total = 0.0;
   for (double v : training) training_total += v;

@@ -13,8 +13,9 @@ namespace kf::action {
 namespace {
 
 // A Ready model server's requests, latency and answers (serving_stats.h):
-// its /metrics, and the model.json of the model it serves when that is a
-// directory of this machine. Nothing when the server does not answer.
+// its /metrics, and the model.json of the model it serves (a directory of
+// this machine). Nothing when the server does not answer. Local runs only:
+// a cluster's InferenceService URL is usually not reachable from here.
 void add_serving(const Context& ctx, Json& run) {
   if (run.value("kind", "") != "InferenceService" || !run.contains("url") || !run["url"].is_string()) return;
   http::Client client;
@@ -46,7 +47,7 @@ void add_serving(const Context& ctx, Json& run) {
 std::vector<Json> status(const Context& ctx, const StatusOptions& o, ProjectTarget& pt) {
   auto out = pt.target->describe(o.run);
   if (o.run.empty()) ctx.reporter.debug(std::to_string(out.size()) + " runs on " + pt.target->name());
-  else if (out.size() == 1) add_serving(ctx, out[0]);
+  else if (out.size() == 1 && pt.target->traits().local_files) add_serving(ctx, out[0]); // a cluster's URL is not ours to reach
   return out;
 }
 

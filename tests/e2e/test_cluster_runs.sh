@@ -279,7 +279,9 @@ expect_eq "train under faults: exit code" 0 "$RC"
 expect_eq "train under faults: outcome" "demo-train-1 Succeeded: PyTorchJob demo-train-1 is successfully completed." \
   "$(grep '^demo-train-1 Succeeded' <<<"$ERR")"
 # kf status -w redraws on watch events, and ends with the run, through broken watches.
-run_kf train --target sim --detach --set 'metadata.labels.sim\.kf\.dev/slow=300'
+# (Each controller step takes 1.5 s, so the job outlives kf's first frame even
+# under the sanitizers on a loaded machine: at 300 ms it once ended first.)
+run_kf train --target sim --detach --set 'metadata.labels.sim\.kf\.dev/slow=1500'
 run_kf status demo-train-2 --target sim -w
 expect_eq "status -w under faults: exit code" 0 "$RC"
 expect_eq "status -w: the last frame" "State:     Succeeded — PyTorchJob demo-train-2 is successfully completed." \
