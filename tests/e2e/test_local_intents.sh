@@ -74,4 +74,11 @@ expect_eq "predict --text --index: exit code" 2 "$RC"
 run_kf delete bot-1
 expect_eq "delete: exit code" 0 "$RC"
 
+# 6. kf tune: the example's Experiment (lr, embedding-dim) runs here; the
+# best trial's parameters go to stdout.
+run_kf tune --set tuning.maxTrials=2 --set training.hyperparameters.epochs=1 \
+  --set training.hyperparameters.train-limit=2000 --set training.hyperparameters.hash-buckets=4096
+expect_eq "tune: exit code" 0 "$RC"
+[[ "$(tail -n 1 <<<"$OUT")" =~ ^lr=[0-9.e-]+\ embedding-dim=(32|64|128)$ ]] || fail "tune: best parameters: $OUT"
+
 finish
