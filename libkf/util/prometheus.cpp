@@ -24,7 +24,9 @@ std::optional<double> value_of(std::string_view line, std::string_view metric) {
     rest.remove_prefix(i + 1);
   }
   if (rest.empty() || (rest.front() != ' ' && rest.front() != '\t')) return std::nullopt; // another metric's name
-  const std::string number(rest.substr(rest.find_first_not_of(" \t")));
+  const std::size_t at = rest.find_first_not_of(" \t");
+  if (at == std::string_view::npos) return std::nullopt; // a name and no value
+  const std::string number(rest.substr(at));
   char* end = nullptr;
   const double v = std::strtod(number.c_str(), &end);
   if (end == number.c_str() || (*end != '\0' && *end != ' ' && *end != '\t')) return std::nullopt;

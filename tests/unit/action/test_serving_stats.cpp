@@ -13,7 +13,9 @@ TEST_CASE("prometheus samples: labels with escapes, malformed lines passed over"
                            "x{class=\"say \\\"hi\\\"\\\\\\n\",code=\"200\"} 3\n"
                            "x 4\n"
                            "x{broken=\"} 5\n"
-                           "xy{a=\"b\"} 6\n";
+                           "xy{a=\"b\"} 6\n"
+                           "x{a=\"b\"} \n"  // a name and no value (found by fuzz_prometheus)
+                           "x   \n";
   const auto s = prometheus::samples_of(text, "x");
   REQUIRE(s.size() == 2);
   CHECK(s[0].labels.at("class") == "say \"hi\"\\\n");
