@@ -56,7 +56,7 @@ void add_data_flags(CLI::App& app, TrainerOptions& o) {
             "synthetic; auto picks text for .jsonl, .tsv and a .csv whose header names --text-column")
             ->check(CLI::IsMember({"auto", "idx", "csv", "text", "synthetic"})), "Data");
   group(opt(app, "--test-data", o.data.test_source, "KF_TEST_DATA",
-            "CSV or text test split (default: the last tenth of --data); IDX directories hold their own"), "Data");
+            "CSV or text test split (default: the last tenth of a CSV's rows, every tenth row of a text table); IDX directories hold their own"), "Data");
   group(opt(app, "--csv-label-column", o.data.csv_label_column, "KF_CSV_LABEL_COLUMN", "CSV label column: first or last")
             ->check(CLI::IsMember({"first", "last"})), "Data");
   group(opt(app, "--cache-dir", o.data.cache_dir, "KF_CACHE_DIR",

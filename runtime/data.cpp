@@ -90,18 +90,21 @@ Dataset take_range(const Dataset& d, std::size_t from, std::size_t to) {
   return out;
 }
 
-// A text table: --test-data, or the last tenth of --data.
+// A text table: --test-data, or every tenth row of --data (text tables are
+// often sorted by label, so the last tenth would hold only the last few).
 DataSplit load_text(const DataOptions& o, const std::string& cache, const TextModel* fixed) {
   std::vector<TextRow> rows = read_text_rows(csv_path(o.source, cache), o.text_column, o.label_column);
   if (!o.test_source.empty())
     return text_split(std::move(rows),
                       read_text_rows(csv_path(o.test_source, cache), o.text_column, o.label_column), o,
                       o.test_source, fixed);
-  const std::size_t cut = rows.size() - std::max<std::size_t>(rows.size() / 10, 1);
-  std::vector<TextRow> test(std::make_move_iterator(rows.begin() + static_cast<std::ptrdiff_t>(cut)),
-                            std::make_move_iterator(rows.end()));
-  rows.resize(cut);
-  return text_split(std::move(rows), std::move(test), o, o.source, fixed);
+  if (rows.size() < 2) throw Error("data: " + o.source + ": a train and a test split need at least 2 rows");
+  std::vector<TextRow> train, test;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const bool to_test = i % 10 == 9 || (rows.size() < 10 && i + 1 == rows.size()); // a short table: its last row
+    (to_test ? test : train).push_back(std::move(rows[i]));
+  }
+  return text_split(std::move(train), std::move(test), o, o.source, fixed);
 }
 
 } // namespace

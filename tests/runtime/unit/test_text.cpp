@@ -196,6 +196,23 @@ TEST_CASE("text data: classes sorted by name, a fixed model's encoding, unknown 
         "data: " + (dir / "test.csv").string() + ":3: label 'refund' is not one of the model's 2 classes");
 }
 
+TEST_CASE("text data without --test-data: every tenth row is the test split (tables sorted by label)") {
+  const fs::path dir = test::temp_dir("text", "tenth");
+  std::string csv = "text,label\n";
+  for (int i = 0; i < 20; ++i) csv += "text number " + std::to_string(i) + "," + (i < 10 ? "a" : "b") + "\n";
+  write(dir / "all.csv", csv);
+  DataOptions o;
+  o.source = (dir / "all.csv").string();
+  o.text.hash_buckets = o.text.hash_slots = 0;
+  const DataSplit split = load_data(o, 0, 1);
+  CHECK(split.train.size() == 18);
+  CHECK(split.test.labels == std::vector<std::uint8_t>{0, 1}); // rows 9 and 19: both classes
+  write(dir / "one.csv", "text,label\nalone,a\n");
+  o.source = (dir / "one.csv").string();
+  CHECK(error_of([&] { load_data(o, 0, 1); }) ==
+        "data: " + o.source + ": a train and a test split need at least 2 rows");
+}
+
 TEST_CASE("embedding bag: mean of non-padding rows - gradients match finite differences") {
   Rng rng(3);
   EmbeddingBag bag(7, 3, 4, "layers.0", rng);
