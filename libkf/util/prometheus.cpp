@@ -82,14 +82,7 @@ std::vector<Sample> samples_of(std::string_view text, std::string_view metric) {
 
 std::optional<double> sum_of(std::string_view text, std::string_view metric) {
   std::optional<double> sum;
-  while (!text.empty()) {
-    const auto nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty() || line.front() == '#') continue;
-    if (const auto v = value_of(line, metric)) sum = sum.value_or(0) + *v;
-  }
+  for (const Sample& s : samples_of(text, metric)) sum = sum.value_or(0) + s.value;
   return sum;
 }
 

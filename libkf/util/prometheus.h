@@ -12,7 +12,7 @@
 namespace kf::prometheus {
 
 // The sum of every sample of `metric` (all its label sets); nullopt when the
-// text has none. A line that is not a sample is passed over.
+// text has none. A line that is not a well-formed sample is passed over.
 std::optional<double> sum_of(std::string_view text, std::string_view metric);
 
 struct Sample {
