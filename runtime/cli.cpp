@@ -2,6 +2,7 @@
 #include "runtime/cli.h"
 
 #include "runtime/error.h"
+#include "runtime/model.h"
 
 #include <charconv>
 
@@ -19,15 +20,21 @@ CLI::Option* group(CLI::Option* option, const char* g) { return option->group(g)
 
 void add_model_flags(CLI::App& app, TrainerOptions& o, CliExtras& x) {
   // Model
-  group(opt(app, "--model", o.model.kind, "KF_MODEL", "Model: mlp or cnn (images), embeddingbag (text)")
-            ->check(CLI::IsMember({"mlp", "cnn", "embeddingbag"})), "Model");
-  group(opt(app, "--layers", x.layers, "KF_LAYERS", "Hidden dense widths, comma-separated (the CNN's dense head); none for no hidden layer"), "Model");
+  group(opt(app, "--model", o.model.kind, "KF_MODEL", "Model: mlp or cnn (images), transformer or embeddingbag (text)")
+            ->check(CLI::IsMember({"mlp", "cnn", "embeddingbag", "transformer"})), "Model");
+  group(opt(app, "--layers", x.layers, "KF_LAYERS", "Hidden dense widths, comma-separated (the CNN's dense head); none for no hidden layer [default: 128,64 for images, none for text]"), "Model");
   group(opt(app, "--activation", o.model.activation, "KF_ACTIVATION", "Activation: relu, tanh or sigmoid")
             ->check(CLI::IsMember({"relu", "tanh", "sigmoid"})), "Model");
   group(opt(app, "--conv-channels", x.conv_channels, "KF_CONV_CHANNELS",
             "CNN: filters per conv+relu+2x2-maxpool block, comma-separated"), "Model");
   group(opt(app, "--kernel-size", o.model.kernel_size, "KF_KERNEL_SIZE", "CNN: odd convolution kernel size"), "Model");
-  group(opt(app, "--embedding-dim", o.model.embedding_dim, "KF_EMBEDDING_DIM", "Text models: embedding width"), "Model");
+  group(opt(app, "--embedding-dim", o.model.embedding_dim, "KF_EMBEDDING_DIM", "Text models: embedding width (the transformer's model width)"), "Model");
+  group(opt(app, "--encoder-layers", o.model.encoder_layers, "KF_ENCODER_LAYERS", "transformer: pre-LayerNorm encoder blocks"), "Model");
+  group(opt(app, "--heads", o.model.heads, "KF_HEADS", "transformer: attention heads (divides --embedding-dim)"), "Model");
+  group(opt(app, "--ffn-dim", o.model.ffn_dim, "KF_FFN_DIM", "transformer: width of the GELU feed-forward"), "Model");
+  group(opt(app, "--dropout", o.model.dropout, "KF_DROPOUT", "transformer: dropout on embeddings, attention and feed-forward outputs"), "Model");
+  group(opt(app, "--pooling", o.model.pooling, "KF_POOLING", "transformer: mean (of the non-padding positions) or cls (the [CLS] position)")
+            ->check(CLI::IsMember({"mean", "cls"})), "Model");
 }
 
 void add_text_flags(CLI::App& app, TrainerOptions& o, CliExtras& x) {
@@ -71,15 +78,18 @@ void add_training_flags(CLI::App& app, TrainerOptions& o) {
   // Training
   group(opt(app, "--epochs", o.epochs, "KF_EPOCHS", "Passes over the training data"), "Training");
   group(opt(app, "--batch-size", o.batch_size, "KF_BATCH_SIZE", "Samples per step per worker (global batch = this x workers)"), "Training");
-  group(opt(app, "--optimizer", o.optimizer.kind, "KF_OPTIMIZER", "sgd (with momentum) or adam")
-            ->check(CLI::IsMember({"sgd", "adam"})), "Training");
+  group(opt(app, "--optimizer", o.optimizer.kind, "KF_OPTIMIZER",
+            "sgd (with momentum), adam (L2 weight decay) or adamw (decoupled weight decay)")
+            ->check(CLI::IsMember({"sgd", "adam", "adamw"})), "Training");
   group(opt(app, "--lr", o.optimizer.lr, "KF_LR", "Base learning rate"), "Training");
   group(opt(app, "--momentum", o.optimizer.momentum, "KF_MOMENTUM", "SGD momentum (0 = plain SGD)"), "Training");
-  group(opt(app, "--weight-decay", o.optimizer.weight_decay, "KF_WEIGHT_DECAY", "L2 weight decay on weights (not biases)"), "Training");
+  group(opt(app, "--weight-decay", o.optimizer.weight_decay, "KF_WEIGHT_DECAY", "Weight decay on weights (not biases or LayerNorm): L2 for sgd/adam, decoupled for adamw"), "Training");
   group(opt(app, "--beta1", o.optimizer.beta1, "KF_BETA1", "Adam beta1"), "Training");
   group(opt(app, "--beta2", o.optimizer.beta2, "KF_BETA2", "Adam beta2"), "Training");
   group(opt(app, "--lr-schedule", o.optimizer.schedule, "KF_LR_SCHEDULE", "constant, step or cosine")
             ->check(CLI::IsMember({"constant", "step", "cosine"})), "Training");
+  group(opt(app, "--warmup-steps", o.optimizer.warmup_steps, "KF_WARMUP_STEPS",
+            "Linear learning-rate warm-up from 0 over this many steps, then the schedule"), "Training");
   group(opt(app, "--lr-step-epochs", o.optimizer.step_epochs, "KF_LR_STEP_EPOCHS", "step schedule: decay every N epochs"), "Training");
   group(opt(app, "--lr-gamma", o.optimizer.gamma, "KF_LR_GAMMA", "step schedule: decay factor"), "Training");
   group(opt(app, "--seed", o.seed, "KF_SEED", "Random seed (weights and shuffling); same seed, same model"), "Training");
@@ -161,7 +171,10 @@ std::vector<std::size_t> parse_size_list(const std::string& flag, const std::str
 }
 
 void finish_options(TrainerOptions& o, const CliExtras& x) {
-  o.model.hidden = x.layers.empty() || x.layers == "none" ? std::vector<std::size_t>{} : parse_size_list("--layers", x.layers);
+  if (x.layers.empty())
+    o.model.hidden = is_text_model(o.model.kind) ? std::vector<std::size_t>{} : std::vector<std::size_t>{128, 64};
+  else
+    o.model.hidden = x.layers == "none" ? std::vector<std::size_t>{} : parse_size_list("--layers", x.layers);
   o.model.conv_channels = parse_size_list("--conv-channels", x.conv_channels);
   o.rendezvous.timeout = std::chrono::milliseconds(static_cast<long long>(x.rendezvous_timeout_s * 1000.0));
   o.rendezvous.collective_timeout = std::chrono::milliseconds(static_cast<long long>(x.collective_timeout_s * 1000.0));

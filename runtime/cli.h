@@ -18,7 +18,7 @@ struct CliExtras {
   bool no_lower_case = false;
   // Comma-separated lists, split by finish_options (CLI11's own delimiter
   // splitting trips GCC 12's -Wnull-dereference at -O2).
-  std::string layers = "128,64";
+  std::string layers;     // "" = the model's default: 128,64 for images, none for text
   std::string conv_channels = "16,32";
 };
 

@@ -7,16 +7,11 @@
 #include <cmath>
 
 namespace kf::trainer {
-namespace {
-
-// The row of an id stored as a float; throws on an id outside the table.
-std::size_t row_of(float id, std::size_t rows) {
+std::size_t embedding_row(float id, std::size_t rows) {
   if (!(id >= 0.0f) || static_cast<double>(id) >= static_cast<double>(rows) || id != std::floor(id))
     throw Error("embedding: id " + std::to_string(id) + " is outside the table's " + std::to_string(rows) + " rows");
   return static_cast<std::size_t>(id);
 }
-
-} // namespace
 
 EmbeddingBag::EmbeddingBag(std::size_t rows, std::size_t dim, std::size_t slots, const std::string& prefix, Rng& rng)
     : m_rows(rows), m_dim(dim), m_slots(slots), m_weight(prefix + ".weight", {rows, dim}, true) {
@@ -43,7 +38,7 @@ void EmbeddingBag::forward(const Tensor& in, Tensor& out) {
     for (std::size_t t = 0; t < len; ++t) {
       const float id = in.data[i * len + t];
       if (id == 0.0f) continue;
-      const float* w = m_weight.value.data() + row_of(id, m_rows) * m_dim;
+      const float* w = m_weight.value.data() + embedding_row(id, m_rows) * m_dim;
       for (std::size_t d = 0; d < m_dim; ++d) o[d] += w[d];
       ++count;
     }
@@ -66,7 +61,7 @@ void EmbeddingBag::backward(const Tensor& in, const Tensor& /*out*/, const Tenso
     const float* g = dout.ptr() + i * m_dim;
     for (std::size_t t = 0; t < len; ++t) {
       if (ids[t] == 0.0f) continue;
-      float* w = m_weight.grad.data() + row_of(ids[t], m_rows) * m_dim;
+      float* w = m_weight.grad.data() + embedding_row(ids[t], m_rows) * m_dim;
       for (std::size_t d = 0; d < m_dim; ++d) w[d] += g[d] * inv;
     }
   }

@@ -31,6 +31,8 @@ public:
   virtual nlohmann::json config() const = 0;
   // Forward FLOPs per sample (2 per multiply-add); backward is about twice.
   virtual double flops_per_sample() const { return 0.0; }
+  // Training mode turns dropout on (Model::train_batch); evaluation turns it off.
+  virtual void set_training(bool /*training*/) {}
 };
 
 // y = x W^T + b, W [out, in].
@@ -95,6 +97,9 @@ private:
   std::vector<float> m_col;  // im2col of the last forward batch [C*k*k, N*H*W]
   std::vector<float> m_tmp;  // [F, N*H*W] scratch
 };
+
+// The row of an id stored as a float; throws Error on an id outside a table of `rows`.
+std::size_t embedding_row(float id, std::size_t rows);
 
 // The mean of the embedding rows of each sample's non-zero ids (id 0 is
 // padding), as torch.nn.EmbeddingBag(mode="mean", padding_idx=0). Input

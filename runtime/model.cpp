@@ -2,6 +2,7 @@
 #include "runtime/model.h"
 
 #include "runtime/error.h"
+#include "runtime/transformer.h"
 
 #include <algorithm>
 #include <cmath>
@@ -38,14 +39,14 @@ LossResult softmax_cross_entropy(const Tensor& logits, const std::vector<std::ui
   return r;
 }
 
-bool is_text_model(const std::string& kind) { return kind == "embeddingbag"; }
+bool is_text_model(const std::string& kind) { return kind == "embeddingbag" || kind == "transformer"; }
 
 Model::Model(const ModelConfig& config, std::uint64_t seed) : m_config(config) {
   const bool text = is_text_model(config.kind);
   if (text && (config.input.size() != 1 || config.input[0] == 0 || config.vocab_rows < 2))
     throw UsageError("--model=" + config.kind + " needs text data (--data-format=text: a text and a label column)");
   if (!text && (config.input.size() != 3 || numel(config.input) == 0))
-    throw UsageError(config.input.size() == 1 ? "--model=" + config.kind + " takes images; for text data use --model=embeddingbag"
+    throw UsageError(config.input.size() == 1 ? "--model=" + config.kind + " takes images; for text data use --model=transformer or embeddingbag"
                                               : "model input must be [channels, height, width]");
   if (config.classes < 2) throw UsageError("a classifier needs at least 2 classes");
   const ActivationKind act = parse_activation(config.activation);
@@ -70,8 +71,19 @@ Model::Model(const ModelConfig& config, std::uint64_t seed) : m_config(config) {
   } else if (config.kind == "embeddingbag") {
     if (config.embedding_dim == 0) throw UsageError("--embedding-dim must be positive");
     add(std::make_unique<EmbeddingBag>(config.vocab_rows, config.embedding_dim, config.input[0], prefix(), rng));
+  } else if (config.kind == "transformer") {
+    TransformerConfig tc;
+    tc.rows = config.vocab_rows;
+    tc.positions = config.input[0];
+    tc.dim = config.embedding_dim;
+    tc.heads = config.heads;
+    tc.layers = config.encoder_layers;
+    tc.ffn = config.ffn_dim;
+    tc.dropout = config.dropout;
+    tc.pooling = config.pooling;
+    add(std::make_unique<TransformerEncoder>(tc, prefix() + ".encoder", rng));
   } else if (config.kind != "mlp") {
-    throw UsageError("unknown model '" + config.kind + "' (expected mlp, cnn or embeddingbag)");
+    throw UsageError("unknown model '" + config.kind + "' (expected mlp, cnn, embeddingbag or transformer)");
   }
   if (!text) add(std::make_unique<Flatten>());
   for (std::size_t width : config.hidden) {
@@ -96,8 +108,14 @@ void Model::backward(const Tensor& dlogits) {
     m_layers[i]->backward(m_acts[i], m_acts[i + 1], m_grads[i + 1], i == 0 ? nullptr : &m_grads[i]);
 }
 
+void Model::set_training(bool training) {
+  for (auto& layer : m_layers) layer->set_training(training);
+}
+
 LossResult Model::train_batch(const Tensor& x, const std::vector<std::uint8_t>& labels, float grad_scale) {
+  set_training(true);
   const Tensor& logits = forward(x);
+  set_training(false);
   LossResult r = softmax_cross_entropy(logits, labels, grad_scale, &m_dlogits);
   backward(m_dlogits);
   return r;
@@ -133,6 +151,11 @@ nlohmann::json Model::config_json() const {
           {"kernel_size", m_config.kernel_size},
           {"vocab_rows", m_config.vocab_rows},
           {"embedding_dim", m_config.embedding_dim},
+          {"heads", m_config.heads},
+          {"encoder_layers", m_config.encoder_layers},
+          {"ffn_dim", m_config.ffn_dim},
+          {"dropout", m_config.dropout},
+          {"pooling", m_config.pooling},
           {"layers", layers}};
 }
 

@@ -1,7 +1,8 @@
 #pragma once
-// Model: an MLP, a small CNN or an embedding-bag text classifier (the mean
-// of token and hashed n-gram embeddings, as fastText) built from layers.h,
-// with softmax cross-entropy. ModelConfig is what --model/--layers/--activation/
+// Model: an MLP, a small CNN, an embedding-bag text classifier (the mean
+// of token and hashed n-gram embeddings, as fastText) or a transformer
+// encoder over tokens (runtime/transformer.h) built from layers.h, with
+// softmax cross-entropy. ModelConfig is what --model/--layers/--activation/
 // --conv-channels/--kernel-size describe; the same seed gives the same
 // initial weights. The model owns its layers, parameters and activations;
 // one model per thread.
@@ -18,7 +19,7 @@
 namespace kf::trainer {
 
 struct ModelConfig {
-  std::string kind = "mlp";                          // mlp | cnn | embeddingbag
+  std::string kind = "mlp";                          // mlp | cnn | embeddingbag | transformer
   std::vector<std::size_t> hidden = {128, 64};       // dense widths (MLP; the CNN's dense head)
   std::string activation = "relu";                   // relu | tanh | sigmoid
   std::vector<std::size_t> conv_channels = {16, 32}; // CNN: one conv+pool block per entry
@@ -28,6 +29,12 @@ struct ModelConfig {
   // Text models (input: rows of token ids, runtime/text.h)
   std::size_t vocab_rows = 0;                        // embedding table rows (vocabulary + hash buckets)
   std::size_t embedding_dim = 64;                    // --embedding-dim
+  // The transformer (runtime/transformer.h); its width is embedding_dim.
+  std::size_t heads = 4;                             // --heads
+  std::size_t encoder_layers = 2;                    // --encoder-layers
+  std::size_t ffn_dim = 256;                         // --ffn-dim
+  float dropout = 0.1f;                              // --dropout
+  std::string pooling = "mean";                      // --pooling: mean | cls
 };
 
 // Whether a model kind takes rows of token ids rather than images.
@@ -52,6 +59,8 @@ public:
   const Tensor& forward(const Tensor& x);
   // Backward from dlogits after forward(); fills every Param::grad.
   void backward(const Tensor& dlogits);
+  // Dropout on (training) or off; train_batch turns it on for its forward only.
+  void set_training(bool training);
   // forward + loss + backward on one batch.
   LossResult train_batch(const Tensor& x, const std::vector<std::uint8_t>& labels, float grad_scale);
   LossResult evaluate(const Tensor& x, const std::vector<std::uint8_t>& labels);

@@ -9,8 +9,8 @@
 namespace kf::trainer {
 
 void validate(const OptimizerConfig& c) {
-  if (c.kind != "sgd" && c.kind != "adam")
-    throw UsageError("unknown optimizer '" + c.kind + "' (expected sgd or adam)");
+  if (c.kind != "sgd" && c.kind != "adam" && c.kind != "adamw")
+    throw UsageError("unknown optimizer '" + c.kind + "' (expected sgd, adam or adamw)");
   if (!(c.lr > 0.0f) || !std::isfinite(c.lr)) throw UsageError("--lr must be a positive number");
   if (c.momentum < 0.0f || c.momentum >= 1.0f) throw UsageError("--momentum must be in [0, 1)");
   if (c.weight_decay < 0.0f) throw UsageError("--weight-decay must not be negative");
@@ -21,13 +21,15 @@ void validate(const OptimizerConfig& c) {
 
 float learning_rate(const OptimizerConfig& c, std::uint64_t step, std::uint64_t steps_per_epoch,
                     std::uint64_t total_steps) {
+  const std::uint64_t warmup = c.warmup_steps;
+  if (step < warmup) return c.lr * static_cast<float>(step + 1) / static_cast<float>(warmup);
+  if (c.schedule == "cosine" && total_steps > warmup) {
+    const double t = static_cast<double>(step - warmup) / static_cast<double>(total_steps - warmup);
+    return static_cast<float>(0.5 * static_cast<double>(c.lr) * (1.0 + std::cos(std::numbers::pi * t)));
+  }
   if (c.schedule == "step") {
     const std::uint64_t epoch = steps_per_epoch == 0 ? 0 : step / steps_per_epoch;
     return c.lr * std::pow(c.gamma, static_cast<float>(epoch / c.step_epochs));
-  }
-  if (c.schedule == "cosine" && total_steps > 0) {
-    const double t = static_cast<double>(step) / static_cast<double>(total_steps);
-    return static_cast<float>(0.5 * static_cast<double>(c.lr) * (1.0 + std::cos(std::numbers::pi * t)));
   }
   return c.lr;
 }
@@ -36,22 +38,26 @@ Optimizer::Optimizer(const OptimizerConfig& config, std::vector<Param*> params)
     : m_config(config), m_params(std::move(params)) {
   for (Param* p : m_params) {
     m_m.emplace_back(p->value.size(), 0.0f);
-    if (m_config.kind == "adam") m_v.emplace_back(p->value.size(), 0.0f);
+    if (m_config.kind != "sgd") m_v.emplace_back(p->value.size(), 0.0f);
   }
 }
 
 void Optimizer::step(float lr) {
   ++m_t;
   const float wd = m_config.weight_decay;
-  if (m_config.kind == "adam") {
+  if (m_config.kind != "sgd") {
+    const bool decoupled = m_config.kind == "adamw";
     const float b1 = m_config.beta1, b2 = m_config.beta2;
     const float c1 = 1.0f - std::pow(b1, static_cast<float>(m_t));
     const float c2 = 1.0f - std::pow(b2, static_cast<float>(m_t));
     for (std::size_t i = 0; i < m_params.size(); ++i) {
       Param& p = *m_params[i];
       const float decay = p.decay ? wd : 0.0f;
+      const float l2 = decoupled ? 0.0f : decay;
+      const float shrink = decoupled ? 1.0f - lr * decay : 1.0f;
       for (std::size_t j = 0; j < p.value.size(); ++j) {
-        const float g = p.grad[j] + decay * p.value[j];
+        const float g = p.grad[j] + l2 * p.value[j];
+        p.value[j] *= shrink;
         m_m[i][j] = b1 * m_m[i][j] + (1.0f - b1) * g;
         m_v[i][j] = b2 * m_v[i][j] + (1.0f - b2) * g * g;
         p.value[j] -= lr * (m_m[i][j] / c1) / (std::sqrt(m_v[i][j] / c2) + m_config.eps);

@@ -1,6 +1,8 @@
 #pragma once
-// Optimizer: SGD with momentum or Adam over a model's Params, with L2
-// weight decay (weights only, not biases) and a learning-rate schedule.
+// Optimizer: SGD with momentum, Adam or AdamW over a model's Params, with
+// weight decay on weights only (not biases or LayerNorm): L2 (added to the
+// gradient) for sgd and adam, decoupled (p -= lr * wd * p, Loshchilov &
+// Hutter) for adamw; and a learning-rate schedule after a linear warm-up.
 // Holds pointers to the Params, which the Model owns and must outlive it.
 // Its state (momentum / Adam moments, step count) is part of a checkpoint.
 
@@ -13,7 +15,7 @@
 namespace kf::trainer {
 
 struct OptimizerConfig {
-  std::string kind = "sgd";          // sgd | adam
+  std::string kind = "sgd";          // sgd | adam | adamw
   float lr = 0.05f;                  // base learning rate
   float momentum = 0.9f;             // SGD momentum (0 = plain SGD)
   float weight_decay = 0.0f;         // L2 coefficient, weights only
@@ -23,6 +25,7 @@ struct OptimizerConfig {
   std::string schedule = "constant"; // constant | step | cosine
   std::size_t step_epochs = 2;       // schedule=step: decay every this many epochs
   float gamma = 0.5f;                // schedule=step: multiply by this
+  std::size_t warmup_steps = 0;      // linear warm-up from 0, then the schedule over the rest
 };
 
 void validate(const OptimizerConfig& config); // throws UsageError

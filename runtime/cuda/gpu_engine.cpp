@@ -144,10 +144,11 @@ private:
     const OptimizerConfig& c = m_optimizer.config();
     const int count = static_cast<int>(m_count);
     m_optimizer.set_steps(m_optimizer.steps() + 1);
-    if (c.kind == "adam") {
+    if (c.kind == "adam" || c.kind == "adamw") {
       const auto t = static_cast<float>(m_optimizer.steps());
       cuda::adam_update(m_w.get(), m_m.get(), m_v.get(), m_g.get(), m_mask.get(), count, lr, c.beta1, c.beta2, c.eps,
-                        1.0f - std::pow(c.beta1, t), 1.0f - std::pow(c.beta2, t), c.weight_decay, m_ctx.stream);
+                        1.0f - std::pow(c.beta1, t), 1.0f - std::pow(c.beta2, t), c.weight_decay, c.kind == "adamw",
+                        m_ctx.stream);
     } else {
       cuda::sgd_update(m_w.get(), m_m.get(), m_g.get(), m_mask.get(), count, lr, c.momentum, c.weight_decay,
                        m_ctx.stream);

@@ -69,10 +69,11 @@ __global__ void sgd_kernel(float* w, float* m, const float* g, const float* deca
 }
 
 __global__ void adam_kernel(float* w, float* m, float* v, const float* g, const float* decay, int count, float lr,
-                            float b1, float b2, float eps, float c1, float c2, float wd) {
+                            float b1, float b2, float eps, float c1, float c2, float wd, bool decoupled) {
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= count) return;
-  const float grad = g[i] + wd * decay[i] * w[i];
+  const float grad = decoupled ? g[i] : g[i] + wd * decay[i] * w[i];
+  if (decoupled) w[i] *= 1.0f - lr * wd * decay[i];
   m[i] = b1 * m[i] + (1.0f - b1) * grad;
   v[i] = b2 * v[i] + (1.0f - b2) * grad * grad;
   w[i] -= lr * (m[i] / c1) / (sqrtf(v[i] / c2) + eps);
@@ -206,8 +207,8 @@ void sgd_update(float* w, float* m, const float* g, const float* decay, int coun
   sgd_kernel<<<blocks(count), k_threads, 0, s>>>(w, m, g, decay, count, lr, mu, wd);
 }
 void adam_update(float* w, float* m, float* v, const float* g, const float* decay, int count, float lr, float b1,
-                 float b2, float eps, float c1, float c2, float wd, cudaStream_t s) {
-  adam_kernel<<<blocks(count), k_threads, 0, s>>>(w, m, v, g, decay, count, lr, b1, b2, eps, c1, c2, wd);
+                 float b2, float eps, float c1, float c2, float wd, bool decoupled, cudaStream_t s) {
+  adam_kernel<<<blocks(count), k_threads, 0, s>>>(w, m, v, g, decay, count, lr, b1, b2, eps, c1, c2, wd, decoupled);
 }
 
 } // namespace kf::trainer::cuda

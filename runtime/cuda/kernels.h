@@ -42,10 +42,11 @@ void row_sums(const float* a, float* sums, int rows, int len, cudaStream_t strea
 void maxpool_forward(const float* x, float* y, int* argmax, int planes, int h, int w, cudaStream_t stream);
 // dx (inputs elements) = 0, then dx[argmax[o]] = dy[o]; the windows do not overlap.
 void maxpool_backward(const float* dy, const int* argmax, float* dx, int outputs, int inputs, cudaStream_t stream);
-// Optimizer updates over flat buffers; decay[i] is 1 where weight decay applies.
+// Optimizer updates over flat buffers; decay[i] is 1 where weight decay applies
+// (decoupled: AdamW's w *= 1 - lr * wd instead of L2 in the gradient).
 void sgd_update(float* w, float* m, const float* g, const float* decay, int count, float lr, float momentum,
                 float weight_decay, cudaStream_t stream);
 void adam_update(float* w, float* m, float* v, const float* g, const float* decay, int count, float lr, float beta1,
-                 float beta2, float eps, float c1, float c2, float weight_decay, cudaStream_t stream);
+                 float beta2, float eps, float c1, float c2, float weight_decay, bool decoupled, cudaStream_t stream);
 
 } // namespace kf::trainer::cuda

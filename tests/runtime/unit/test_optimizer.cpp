@@ -61,10 +61,52 @@ TEST_CASE("schedules: constant, step and cosine") {
   CHECK(learning_rate(c, 1000, 100, 1000) == doctest::Approx(0.0f));
 }
 
+TEST_CASE("warm-up: the rate climbs linearly to lr, then the cosine runs over the remaining steps") {
+  OptimizerConfig c;
+  c.lr = 0.1f;
+  c.schedule = "cosine";
+  c.warmup_steps = 100;
+  CHECK(learning_rate(c, 0, 100, 1100) == doctest::Approx(0.001f));
+  CHECK(learning_rate(c, 49, 100, 1100) == doctest::Approx(0.05f));
+  CHECK(learning_rate(c, 99, 100, 1100) == doctest::Approx(0.1f));
+  CHECK(learning_rate(c, 100, 100, 1100) == doctest::Approx(0.1f));
+  CHECK(learning_rate(c, 600, 100, 1100) == doctest::Approx(0.05f));
+  CHECK(learning_rate(c, 1100, 100, 1100) == doctest::Approx(0.0f));
+  c.schedule = "constant";
+  CHECK(learning_rate(c, 10, 100, 1100) == doctest::Approx(0.011f));
+  CHECK(learning_rate(c, 700, 100, 1100) == doctest::Approx(0.1f));
+}
+
+TEST_CASE("adamw: weight decay shrinks weights directly instead of entering the moments") {
+  Param w("w", {2}, true), b("b", {1}, false);
+  w.value = {2.0f, -1.0f};
+  b.value = {3.0f};
+  OptimizerConfig c;
+  c.kind = "adamw";
+  c.weight_decay = 0.5f;
+  Optimizer opt(c, {&w, &b});
+  // No gradient: Adam's step is 0, so only the decay moves the weights: w *= 1 - lr*wd.
+  w.grad = {0.0f, 0.0f};
+  b.grad = {0.0f};
+  opt.step(0.1f);
+  CHECK(w.value[0] == doctest::Approx(2.0f * 0.95f));
+  CHECK(w.value[1] == doctest::Approx(-1.0f * 0.95f));
+  CHECK(b.value[0] == 3.0f); // biases do not decay
+  CHECK(opt.state().size() == 4);
+  // Adam with L2 instead feeds wd*w into the moments: the first step moves w by about lr.
+  Param w2("w", {1}, true);
+  w2.value = {2.0f};
+  w2.grad = {0.0f};
+  c.kind = "adam";
+  Optimizer adam(c, {&w2});
+  adam.step(0.1f);
+  CHECK(w2.value[0] == doctest::Approx(1.9f).epsilon(1e-4));
+}
+
 TEST_CASE("optimizer config: clear usage errors") {
   OptimizerConfig c;
   c.kind = "rmsprop";
-  CHECK_THROWS_WITH(validate(c), "unknown optimizer 'rmsprop' (expected sgd or adam)");
+  CHECK_THROWS_WITH(validate(c), "unknown optimizer 'rmsprop' (expected sgd, adam or adamw)");
   c.kind = "sgd";
   c.lr = -1.0f;
   CHECK_THROWS_WITH(validate(c), "--lr must be a positive number");
