@@ -20,6 +20,7 @@ EmbeddingBag::EmbeddingBag(std::size_t rows, std::size_t dim, std::size_t slots,
   const float bound = 1.0f / static_cast<float>(dim);
   for (float& w : m_weight.value) w = rng.uniform(-bound, bound);
   std::fill(m_weight.value.begin(), m_weight.value.begin() + static_cast<std::ptrdiff_t>(dim), 0.0f); // [PAD]
+  m_weight.make_sparse(); // a batch touches a few thousand of the rows
 }
 
 Shape EmbeddingBag::output_shape(const Shape& in) const {
@@ -50,7 +51,7 @@ void EmbeddingBag::forward(const Tensor& in, Tensor& out) {
 }
 
 void EmbeddingBag::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& dout, Tensor* din) {
-  std::fill(m_weight.grad.begin(), m_weight.grad.end(), 0.0f);
+  m_weight.clear_grad();
   const std::size_t n = in.batch();
   const std::size_t len = in.per_sample();
   for (std::size_t i = 0; i < n; ++i) {
@@ -61,7 +62,7 @@ void EmbeddingBag::backward(const Tensor& in, const Tensor& /*out*/, const Tenso
     const float* g = dout.ptr() + i * m_dim;
     for (std::size_t t = 0; t < len; ++t) {
       if (ids[t] == 0.0f) continue;
-      float* w = m_weight.grad.data() + embedding_row(ids[t], m_rows) * m_dim;
+      float* w = m_weight.grad_row(embedding_row(ids[t], m_rows));
       for (std::size_t d = 0; d < m_dim; ++d) w[d] += g[d] * inv;
     }
   }

@@ -1,5 +1,7 @@
 // The CPU engine: the host Model, and one Gloo all-reduce per step over a
-// flat buffer holding every gradient plus the batch's loss and accuracy.
+// flat buffer holding every gradient plus the batch's loss and accuracy
+// (none for one rank). After a multi-rank all-reduce a row-sparse gradient
+// holds every rank's rows, so the optimizer updates all of them.
 #include "runtime/engine.h"
 
 #include <algorithm>
@@ -19,6 +21,10 @@ public:
   LossResult train_step(const Tensor& x, const std::vector<std::uint8_t>& labels, float grad_scale,
                         float lr) override {
     const LossResult local = m_model.train_batch(x, labels, grad_scale);
+    if (m_comm.size() == 1) { // the sum over one rank is its own gradient
+      m_optimizer.step(lr);
+      return local;
+    }
     float* out = m_flat.data();
     for (const Param* p : m_params) out = std::copy(p->grad.begin(), p->grad.end(), out);
     out[0] = static_cast<float>(local.loss_sum);
@@ -28,6 +34,7 @@ public:
     for (Param* p : m_params) {
       std::copy(in, in + p->grad.size(), p->grad.begin());
       in += p->grad.size();
+      p->all_touched = p->sparse; // other ranks' rows are in it now
     }
     m_optimizer.step(lr);
     LossResult global;

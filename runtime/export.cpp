@@ -51,6 +51,7 @@ ModelConfig model_config_from_json(const nlohmann::json& m) {
     c.classes = m.at("num_classes").get<std::size_t>();
     c.vocab_rows = m.value("vocab_rows", std::size_t{0});
     c.embedding_dim = m.value("embedding_dim", c.embedding_dim);
+    c.hash_slots = m.value("hash_slots", c.hash_slots);
     c.heads = m.value("heads", c.heads);
     c.encoder_layers = m.value("encoder_layers", c.encoder_layers);
     c.ffn_dim = m.value("ffn_dim", c.ffn_dim);

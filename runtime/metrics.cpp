@@ -31,10 +31,11 @@ MetricsWriter::~MetricsWriter() {
 
 void MetricsWriter::write(const EpochMetrics& m) {
   std::cout << katib_line(m) << std::endl;
-  const nlohmann::json j = {{"epoch", m.epoch},         {"step", m.step},
+  nlohmann::json j = {{"epoch", m.epoch},         {"step", m.step},
                             {"loss", m.loss},           {"accuracy", m.accuracy},
                             {"test_loss", m.test_loss}, {"train_accuracy", m.train_accuracy},
                             {"samples_per_s", m.samples_per_s}, {"wall_s", m.wall_s}};
+  if (m.tokens_per_s > 0.0) j["tokens_per_s"] = m.tokens_per_s;
   const std::string line = j.dump() + "\n";
   std::fwrite(line.data(), 1, line.size(), m_file);
   std::fflush(m_file);

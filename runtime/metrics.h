@@ -15,6 +15,7 @@ struct EpochMetrics {
   double test_loss = 0.0;
   double train_accuracy = 0.0;
   double samples_per_s = 0.0; // all workers together
+  double tokens_per_s = 0.0;  // text models: non-padding tokens, this rank's times the workers (0 = not text)
   double wall_s = 0.0;        // since this process started
   std::uint64_t step = 0;     // global optimizer steps so far
 };

@@ -74,7 +74,9 @@ Model::Model(const ModelConfig& config, std::uint64_t seed) : m_config(config) {
   } else if (config.kind == "transformer") {
     TransformerConfig tc;
     tc.rows = config.vocab_rows;
-    tc.positions = config.input[0];
+    if (config.hash_slots >= config.input[0]) throw UsageError("the transformer needs token slots before the hashed features");
+    tc.positions = config.input[0] - config.hash_slots;
+    tc.hash_slots = config.hash_slots;
     tc.dim = config.embedding_dim;
     tc.heads = config.heads;
     tc.layers = config.encoder_layers;
@@ -151,6 +153,7 @@ nlohmann::json Model::config_json() const {
           {"kernel_size", m_config.kernel_size},
           {"vocab_rows", m_config.vocab_rows},
           {"embedding_dim", m_config.embedding_dim},
+          {"hash_slots", m_config.hash_slots},
           {"heads", m_config.heads},
           {"encoder_layers", m_config.encoder_layers},
           {"ffn_dim", m_config.ffn_dim},

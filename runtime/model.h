@@ -29,6 +29,7 @@ struct ModelConfig {
   // Text models (input: rows of token ids, runtime/text.h)
   std::size_t vocab_rows = 0;                        // embedding table rows (vocabulary + hash buckets)
   std::size_t embedding_dim = 64;                    // --embedding-dim
+  std::size_t hash_slots = 0;                        // of input[0], the hashed features after the token slots
   // The transformer (runtime/transformer.h); its width is embedding_dim.
   std::size_t heads = 4;                             // --heads
   std::size_t encoder_layers = 2;                    // --encoder-layers

@@ -42,12 +42,28 @@ Optimizer::Optimizer(const OptimizerConfig& config, std::vector<Param*> params)
   }
 }
 
+namespace {
+
+// Calls f(begin, end) over the element ranges of p a step updates: the
+// touched rows of a row-sparse Param (lazy updates), else all of it.
+template <typename F>
+void for_updated(const Param& p, F&& f) {
+  if (!p.sparse || p.all_touched) {
+    f(std::size_t{0}, p.value.size());
+    return;
+  }
+  const std::size_t w = p.row_width();
+  for (std::uint32_t r : p.touched) f(r * w, (r + 1) * w);
+}
+
+} // namespace
+
 void Optimizer::step(float lr) {
   ++m_t;
   const float wd = m_config.weight_decay;
   if (m_config.kind != "sgd") {
     const bool decoupled = m_config.kind == "adamw";
-    const float b1 = m_config.beta1, b2 = m_config.beta2;
+    const float b1 = m_config.beta1, b2 = m_config.beta2, eps = m_config.eps;
     const float c1 = 1.0f - std::pow(b1, static_cast<float>(m_t));
     const float c2 = 1.0f - std::pow(b2, static_cast<float>(m_t));
     for (std::size_t i = 0; i < m_params.size(); ++i) {
@@ -55,13 +71,17 @@ void Optimizer::step(float lr) {
       const float decay = p.decay ? wd : 0.0f;
       const float l2 = decoupled ? 0.0f : decay;
       const float shrink = decoupled ? 1.0f - lr * decay : 1.0f;
-      for (std::size_t j = 0; j < p.value.size(); ++j) {
-        const float g = p.grad[j] + l2 * p.value[j];
-        p.value[j] *= shrink;
-        m_m[i][j] = b1 * m_m[i][j] + (1.0f - b1) * g;
-        m_v[i][j] = b2 * m_v[i][j] + (1.0f - b2) * g * g;
-        p.value[j] -= lr * (m_m[i][j] / c1) / (std::sqrt(m_v[i][j] / c2) + m_config.eps);
-      }
+      float* m = m_m[i].data();
+      float* v = m_v[i].data();
+      for_updated(p, [&](std::size_t from, std::size_t to) {
+        for (std::size_t j = from; j < to; ++j) {
+          const float g = p.grad[j] + l2 * p.value[j];
+          p.value[j] *= shrink;
+          m[j] = b1 * m[j] + (1.0f - b1) * g;
+          v[j] = b2 * v[j] + (1.0f - b2) * g * g;
+          p.value[j] -= lr * (m[j] / c1) / (std::sqrt(v[j] / c2) + eps);
+        }
+      });
     }
     return;
   }
@@ -69,11 +89,14 @@ void Optimizer::step(float lr) {
   for (std::size_t i = 0; i < m_params.size(); ++i) {
     Param& p = *m_params[i];
     const float decay = p.decay ? wd : 0.0f;
-    for (std::size_t j = 0; j < p.value.size(); ++j) {
-      const float g = p.grad[j] + decay * p.value[j];
-      m_m[i][j] = mu * m_m[i][j] + g;
-      p.value[j] -= lr * m_m[i][j];
-    }
+    float* m = m_m[i].data();
+    for_updated(p, [&](std::size_t from, std::size_t to) {
+      for (std::size_t j = from; j < to; ++j) {
+        const float g = p.grad[j] + decay * p.value[j];
+        m[j] = mu * m[j] + g;
+        p.value[j] -= lr * m[j];
+      }
+    });
   }
 }
 

@@ -1,9 +1,12 @@
 #pragma once
 // Tensor: a dense float array with a shape, batch first ([N, C, H, W] or
-// [N, D]). Param: a named trainable tensor with its gradient; the model owns
-// its Params and optimizers hold pointers to them. Not thread-safe.
+// [N, D]). Param: a named trainable tensor with its gradient (dense, or
+// row-sparse for embedding tables); the model owns its Params and
+// optimizers hold pointers to them. Not thread-safe.
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <numeric>
 #include <string>
@@ -41,9 +44,50 @@ struct Param {
   std::vector<float> grad;
   bool decay = true;  // weight decay applies (weights yes, biases no)
 
+  // Row-sparse gradients (embedding tables, [rows, width]): only the rows
+  // in `touched` hold a gradient, the rest are zero, and the optimizer
+  // updates only them (lazily, as torch's SparseAdam). all_touched: treat
+  // every row as touched (after a dense all-reduce mixed other ranks' rows in).
+  bool sparse = false;
+  bool all_touched = false;
+  std::vector<std::uint32_t> touched;
+
   Param(std::string n, Shape s, bool d)
       : name(std::move(n)), shape(std::move(s)), value(numel(shape), 0.0f),
         grad(numel(shape), 0.0f), decay(d) {}
+
+  std::size_t row_width() const { return shape.size() < 2 ? value.size() : value.size() / shape[0]; }
+  // Makes a sparse Param: the gradient starts all zero.
+  void make_sparse() {
+    sparse = true;
+    m_marked.assign(shape.empty() ? 0 : shape[0], 0);
+  }
+  // Zeroes the gradient: the touched rows of a sparse Param, else all of it.
+  void clear_grad() {
+    if (!sparse || all_touched) {
+      std::fill(grad.begin(), grad.end(), 0.0f);
+      if (sparse) std::fill(m_marked.begin(), m_marked.end(), std::uint8_t{0});
+    } else {
+      const std::size_t w = row_width();
+      for (std::uint32_t r : touched) {
+        std::fill(grad.begin() + static_cast<std::ptrdiff_t>(r * w), grad.begin() + static_cast<std::ptrdiff_t>((r + 1) * w), 0.0f);
+        m_marked[r] = 0;
+      }
+    }
+    touched.clear();
+    all_touched = false;
+  }
+  // Row r of the gradient, recorded as touched (sparse Params).
+  float* grad_row(std::size_t r) {
+    if (sparse && m_marked[r] == 0) {
+      m_marked[r] = 1;
+      touched.push_back(static_cast<std::uint32_t>(r));
+    }
+    return grad.data() + r * row_width();
+  }
+
+private:
+  std::vector<std::uint8_t> m_marked; // per row: in `touched`
 };
 
 } // namespace kf::trainer

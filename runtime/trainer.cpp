@@ -95,14 +95,17 @@ ModelConfig model_config(const TrainerOptions& o, const Dataset& train) {
   ModelConfig mc = o.model;
   mc.input = train.sample_shape;
   mc.classes = train.classes;
-  if (train.text) mc.vocab_rows = train.text->rows();
+  if (train.text) {
+    mc.vocab_rows = train.text->rows();
+    mc.hash_slots = train.text->settings().hash_slots;
+  }
   return mc;
 }
 
-// --data's options for this model: hashed n-gram features only for the embedding bag.
+// --data's options for this model: hashed n-gram features only for the text models.
 DataOptions data_options(const TrainerOptions& o) {
   DataOptions d = o.data;
-  if (o.model.kind != "embeddingbag" || d.text.hash_buckets == 0) d.text.hash_buckets = d.text.hash_slots = 0;
+  if (!is_text_model(o.model.kind) || d.text.hash_buckets == 0) d.text.hash_buckets = d.text.hash_slots = 0;
   return d;
 }
 
@@ -149,6 +152,16 @@ TrainProgress resume(const TrainerOptions& o, const WorldInfo& w, Communicator& 
              std::to_string(progress.global_step) + " (epoch " + std::to_string(progress.epoch + 1) + ", step " +
              std::to_string(progress.step_in_epoch) + ")");
   return progress;
+}
+
+// Non-padding ids among the first `slots` of each sample of x (the token
+// slots of a text batch; hashed features follow them).
+std::size_t text_tokens(const Tensor& x, std::size_t slots) {
+  std::size_t n = 0;
+  const std::size_t per = x.per_sample();
+  for (std::size_t i = 0; i < x.batch(); ++i)
+    for (std::size_t j = 0; j < slots && j < per; ++j) n += x.data[i * per + j] != 0.0f ? 1 : 0;
+  return n;
 }
 
 // The progress line of contract/progress.h, on stderr.
@@ -250,8 +263,10 @@ int run_training(const TrainerOptions& o, const WorldInfo& w) {
     const double t_epoch = now_s();
     double t_log = t_epoch;
     const std::size_t first_step = progress.step_in_epoch;
+    std::size_t tokens = 0;
     for (std::size_t s = first_step; s < steps_per_epoch; ++s) {
       gather(data.train, order, s * o.batch_size, o.batch_size, x, y);
+      if (data.train.text) tokens += text_tokens(x, data.train.text->settings().max_length);
       const float lr = learning_rate(o.optimizer, progress.global_step, steps_per_epoch, total_steps);
       const LossResult r = engine->train_step(x, y, grad_scale, lr);
       progress.loss_sum += r.loss_sum;
@@ -276,6 +291,7 @@ int run_training(const TrainerOptions& o, const WorldInfo& w) {
     last.loss = progress.samples > 0 ? progress.loss_sum / progress.samples : 0.0;
     last.train_accuracy = progress.samples > 0 ? progress.correct / progress.samples : 0.0;
     last.samples_per_s = static_cast<double>((steps_per_epoch - first_step) * o.batch_size * static_cast<std::size_t>(w.size)) / epoch_s;
+    last.tokens_per_s = static_cast<double>(tokens * static_cast<std::size_t>(w.size)) / epoch_s;
     last.wall_s = now_s() - t_start;
     if (metrics) metrics->write(last);
     progress = TrainProgress{progress.global_step, epoch + 1, 0, 0.0, 0.0, 0.0};

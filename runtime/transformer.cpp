@@ -54,8 +54,6 @@ void add(float* y, const float* x, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) y[i] += x[i];
 }
 
-void zero_grad(Param& p) { std::fill(p.grad.begin(), p.grad.end(), 0.0f); }
-
 } // namespace
 
 void validate(const TransformerConfig& c) {
@@ -92,6 +90,7 @@ TransformerEncoder::TransformerEncoder(const TransformerConfig& config, const st
       m_rng(rng.next()) {
   fill_normal(m_token, 0.02f, rng);
   std::fill(m_token.value.begin(), m_token.value.begin() + static_cast<std::ptrdiff_t>(m_c.dim), 0.0f); // [PAD]
+  m_token.make_sparse(); // a batch touches few of the rows (with hashed features, of many)
   fill_normal(m_position, 0.02f, rng);
   std::fill(m_norm_w.value.begin(), m_norm_w.value.end(), 1.0f);
   m_blocks.reserve(m_c.layers);
@@ -100,8 +99,8 @@ TransformerEncoder::TransformerEncoder(const TransformerConfig& config, const st
 }
 
 Shape TransformerEncoder::output_shape(const Shape& in) const {
-  if (in.size() != 1 || in[0] != m_c.positions)
-    throw Error("the transformer takes rows of " + std::to_string(m_c.positions) + " token ids");
+  if (in.size() != 1 || in[0] != m_c.positions + m_c.hash_slots)
+    throw Error("the transformer takes rows of " + std::to_string(m_c.positions + m_c.hash_slots) + " token ids");
   return {m_c.dim};
 }
 
@@ -140,6 +139,29 @@ void TransformerEncoder::embed(const Tensor& in) {
       for (std::size_t k = 0; k < d; ++k) x[r * d + k] = tok[k] + pos[k];
     }
   dropout(x, m_drop0, rows * d);
+  m_bag.resize(m_n * m_c.hash_slots);
+  m_bag_count.assign(m_n, 0.0f);
+  for (std::size_t i = 0; i < m_n; ++i)
+    for (std::size_t k = 0; k < m_c.hash_slots; ++k) {
+      m_bag[i * m_c.hash_slots + k] = embedding_row(in.data[i * f + m_c.positions + k], m_c.rows);
+      if (m_bag[i * m_c.hash_slots + k] != 0) m_bag_count[i] += 1.0f;
+    }
+}
+
+// out[i] += the mean of text i's hashed feature rows.
+void TransformerEncoder::add_bag(Tensor& out) const {
+  const std::size_t d = m_c.dim;
+  for (std::size_t i = 0; i < m_n; ++i) {
+    if (m_bag_count[i] == 0.0f) continue;
+    const float inv = 1.0f / m_bag_count[i];
+    float* o = out.ptr() + i * d;
+    for (std::size_t k = 0; k < m_c.hash_slots; ++k) {
+      const std::size_t row = m_bag[i * m_c.hash_slots + k];
+      if (row == 0) continue;
+      const float* w = m_token.value.data() + row * d;
+      for (std::size_t j = 0; j < d; ++j) o[j] += w[j] * inv;
+    }
+  }
 }
 
 void TransformerEncoder::block_forward(Block& b, const std::vector<float>& xv, std::vector<float>& yv) {
@@ -193,6 +215,7 @@ void TransformerEncoder::forward(const Tensor& in, Tensor& out) {
     const float inv = 1.0f / m_count[i];
     for (std::size_t k = 0; k < d; ++k) o[k] *= inv;
   }
+  add_bag(out);
 }
 
 void TransformerEncoder::block_backward(Block& b, const std::vector<float>& xv, std::vector<float>& dxv) {
@@ -230,7 +253,7 @@ void TransformerEncoder::block_backward(Block& b, const std::vector<float>& xv, 
 }
 
 void TransformerEncoder::backward(const Tensor& /*in*/, const Tensor& /*out*/, const Tensor& dout, Tensor* din) {
-  for (Param* p : params()) zero_grad(*p); // LayerNorm and embedding gradients accumulate
+  for (Param* p : params()) p->clear_grad(); // LayerNorm and embedding gradients accumulate
   const std::size_t rows = m_n * m_t, d = m_c.dim;
   // d(pooled) -> dz over the pooled rows.
   float* dz = sized(m_dtmp, rows * d);
@@ -253,10 +276,20 @@ void TransformerEncoder::backward(const Tensor& /*in*/, const Tensor& /*out*/, c
   if (m_dropped)
     for (std::size_t i = 0; i < rows * d; ++i) m_dx[i] *= m_drop0[i];
   for (std::size_t r = 0; r < rows; ++r) {
-    add(m_token.grad.data() + m_ids[r] * d, m_dx.data() + r * d, d);
+    add(m_token.grad_row(m_ids[r]), m_dx.data() + r * d, d);
     add(m_position.grad.data() + (r % m_t) * d, m_dx.data() + r * d, d);
   }
-  if (din != nullptr) din->resize({m_n, m_c.positions}); // ids have no gradient
+  for (std::size_t i = 0; i < m_n; ++i) {
+    if (m_bag_count[i] == 0.0f) continue;
+    const float inv = 1.0f / m_bag_count[i];
+    for (std::size_t k = 0; k < m_c.hash_slots; ++k) {
+      const std::size_t row = m_bag[i * m_c.hash_slots + k];
+      if (row == 0) continue;
+      float* g = m_token.grad_row(row);
+      for (std::size_t j = 0; j < d; ++j) g[j] += dout.data[i * d + j] * inv;
+    }
+  }
+  if (din != nullptr) din->resize({m_n, m_c.positions + m_c.hash_slots}); // ids have no gradient
 }
 
 std::vector<Param*> TransformerEncoder::params() {
@@ -276,6 +309,7 @@ nlohmann::json TransformerEncoder::config() const {
           {"prefix", name.substr(0, name.size() - std::string(".token_embedding.weight").size())},
           {"num_embeddings", m_c.rows},
           {"max_positions", m_c.positions},
+          {"hash_slots", m_c.hash_slots},
           {"d_model", m_c.dim},
           {"nhead", m_c.heads},
           {"num_layers", m_c.layers},

@@ -7,7 +7,10 @@
 //     x = x + dropout(out_proj(attention(norm1(x))))
 //     x = x + dropout(linear2(gelu(linear1(norm2(x)))))
 //   z = norm(x); out = the mean of z over the non-padding positions
-//   (pooling "mean") or z at position 0, the [CLS] token (pooling "cls").
+//   (pooling "mean") or z at position 0, the [CLS] token (pooling "cls"),
+//   plus, when the rows carry hashed features after the token slots
+//   (hash_slots > 0: word bigrams and character n-grams, runtime/text.h),
+//   the mean of their rows of the same embedding table, as fastText.
 // Padding keys are masked out of the attention. A batch is cut to its
 // longest text, so short texts cost little. Dropout applies only between
 // set_training(true) and set_training(false). Parameter names follow
@@ -24,6 +27,7 @@ namespace kf::trainer {
 struct TransformerConfig {
   std::size_t rows = 0;      // token embedding rows (the vocabulary)
   std::size_t positions = 0; // token slots per text (--max-length)
+  std::size_t hash_slots = 0; // hashed-feature slots after them (--hash-slots; rows include --hash-buckets)
   std::size_t dim = 128;     // --embedding-dim
   std::size_t heads = 4;     // --heads; dim % heads == 0
   std::size_t layers = 2;    // --encoder-layers
@@ -54,6 +58,7 @@ private:
     Block(const std::string& prefix, const TransformerConfig& c, Rng& rng);
   };
   void embed(const Tensor& in);
+  void add_bag(Tensor& out) const;
   void block_forward(Block& b, const std::vector<float>& x, std::vector<float>& y);
   // dx: in, the gradient at the block's output; out, at its input.
   void block_backward(Block& b, const std::vector<float>& x, std::vector<float>& dx);
@@ -71,6 +76,8 @@ private:
   std::vector<std::size_t> m_ids;      // [rows] token id of each row
   std::vector<std::uint8_t> m_keep;    // [rows] not padding
   std::vector<float> m_count;          // [n] non-padding positions per text
+  std::vector<std::size_t> m_bag;      // [n * hash_slots] hashed feature rows (0 = none)
+  std::vector<float> m_bag_count;      // [n] hashed features per text
   std::vector<std::vector<float>> m_x; // block inputs; m_x[layers] is the last block's output
   std::vector<float> m_drop0, m_z, m_mean, m_rstd;
   std::vector<float> m_dx, m_dtmp, m_dwide, m_dqkv, m_scratch, m_scores; // backward scratch

@@ -20,11 +20,11 @@ std::string num(double v) {
 }
 
 void check_training(const TrainingSpec& t, Diagnostics& diag) {
-  const bool text_model = t.model.type == "embeddingbag";
+  const bool text_model = t.model.type == "embeddingbag" || t.model.type == "transformer";
   if (t.command.empty() && text_model != (t.data.format == "text"))
     diag.error(t.model_type_loc, "spec.training.model.type",
-               text_model ? "model \"embeddingbag\" reads text: set training.data.format to \"text\""
-                          : "model \"" + t.model.type + "\" takes images, but training.data.format is \"text\": use \"embeddingbag\"");
+               text_model ? "model \"" + t.model.type + "\" reads text: set training.data.format to \"text\""
+                          : "model \"" + t.model.type + "\" takes images, but training.data.format is \"text\": use \"transformer\" or \"embeddingbag\"");
   if (t.parameter_servers > 0 && t.framework != "tensorflow")
     diag.error(t.loc, "spec.training.parameterServers", "parameter servers need framework \"tensorflow\"");
   if (t.operator_version == "v2" && t.framework != "pytorch")

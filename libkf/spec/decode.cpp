@@ -12,7 +12,7 @@ namespace {
 const std::vector<std::string> k_frameworks = {"pytorch", "tensorflow"};
 const std::vector<std::string> k_operators = {"v1", "v2"};
 const std::vector<std::string> k_restart_policies = {"OnFailure", "Never", "Always", "ExitCode"};
-const std::vector<std::string> k_models = {"mlp", "cnn", "embeddingbag"};
+const std::vector<std::string> k_models = {"mlp", "cnn", "embeddingbag", "transformer"};
 const std::vector<std::string> k_activations = {"relu", "tanh", "sigmoid"};
 const std::vector<std::string> k_formats = {"idx", "csv", "text"};
 const std::vector<std::string> k_goal_types = {"maximize", "minimize"};

@@ -41,7 +41,7 @@ struct DataSpec {
 };
 
 struct ModelSpec {
-  std::string type;           // mlp | cnn (images) | embeddingbag (text)
+  std::string type;           // mlp | cnn (images) | embeddingbag | transformer (text)
   std::vector<int> layers;    // hidden layer widths (mlp)
   std::string activation;     // relu | tanh | sigmoid
 };

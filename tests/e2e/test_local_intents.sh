@@ -35,7 +35,7 @@ run_kf validate --set training.data.format=idx
 expect_eq "mismatch: exit code" 2 "$RC"
 expect_eq "mismatch: message" 'kf.yaml:29:13: spec.training.model.type: model "embeddingbag" reads text: set training.data.format to "text"' "$ERR"
 run_kf validate --set training.model.type=mlp
-expect_eq "mismatch mlp: message" '--set training.model.type=mlp: spec.training.model.type: model "mlp" takes images, but training.data.format is "text": use "embeddingbag"' "$ERR"
+expect_eq "mismatch mlp: message" '--set training.model.type=mlp: spec.training.model.type: model "mlp" takes images, but training.data.format is "text": use "transformer" or "embeddingbag"' "$ERR"
 
 # 3. kf train (a short run): the model exports its vocabulary and class names.
 run_kf train --set training.hyperparameters.epochs=1 --set training.hyperparameters.hash-buckets=8192

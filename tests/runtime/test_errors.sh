@@ -84,19 +84,21 @@ expect_exit 1 no-master "could not reach rank 0's store at 127.0.0.1:$port" \
   env MASTER_ADDR=127.0.0.1 MASTER_PORT="$port" WORLD_SIZE=2 RANK=1 "${T[@]}" --data=synthetic --rendezvous-timeout=1
 
 # Bad flags and values are usage errors (exit 2).
-expect_exit 2 bad-model "--model: rnn not in {mlp,cnn,embeddingbag}" "${T[@]}" --model=rnn --data=synthetic
+expect_exit 2 bad-model "--model: rnn not in {mlp,cnn,embeddingbag,transformer}" "${T[@]}" --model=rnn --data=synthetic
 
 # Text: a text model on images, an image model on text, a missing column, a bad vocabulary.
 expect_exit 2 text-on-images "kf-trainer: error: --model=embeddingbag needs text data (--data-format=text: a text and a label column)" \
   "${T[@]}" --model=embeddingbag --data=synthetic
 printf 'text,label\nmy card,card\nrefund please,refund\nwhere is my card,card\n' >"$WORK/texts.csv"
-expect_exit 2 images-on-text "kf-trainer: error: --model=mlp takes images; for text data use --model=embeddingbag" \
+expect_exit 2 images-on-text "kf-trainer: error: --model=mlp takes images; for text data use --model=transformer or embeddingbag" \
   "${T[@]}" --model=mlp --data="$WORK/texts.csv" --batch-size=1
 expect_exit 1 no-column "kf-trainer: error: data: $WORK/texts.csv: no column 'category' (the header has: text, label)" \
   "${T[@]}" --model=embeddingbag --data="$WORK/texts.csv" --data-format=text --label-column=category
 printf '[UNK]\n[PAD]\n' >"$WORK/vocab.txt"
 expect_exit 1 bad-vocab "kf-trainer: error: $WORK/vocab.txt: [PAD] must be the first token (id 0), as in BERT's vocabularies" \
   "${T[@]}" --model=embeddingbag --data="$WORK/texts.csv" --vocab="$WORK/vocab.txt"
+expect_exit 2 heads "kf-trainer: error: --embedding-dim (10) must be a positive multiple of --heads (4)" \
+  "${T[@]}" --model=transformer --embedding-dim=10 --heads=4 --data="$WORK/texts.csv" --batch-size=1
 expect_exit 2 bad-lr "--lr" "${T[@]}" --lr=fast --data=synthetic
 expect_exit 2 bad-layers "kf-trainer: error: --layers=128,x: expected positive integers separated by commas" \
   "${T[@]}" --layers=128,x --data=synthetic

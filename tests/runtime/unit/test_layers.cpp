@@ -129,7 +129,7 @@ TEST_CASE("models: the same seed gives the same weights, another seed other weig
 TEST_CASE("models: bad configurations are usage errors with clear messages") {
   ModelConfig c;
   c.kind = "rnn";
-  CHECK_THROWS_WITH(Model(c, 1), "unknown model 'rnn' (expected mlp, cnn or embeddingbag)");
+  CHECK_THROWS_WITH(Model(c, 1), "unknown model 'rnn' (expected mlp, cnn, embeddingbag or transformer)");
   c.kind = "cnn";
   c.kernel_size = 4;
   CHECK_THROWS_WITH(Model(c, 1), "--kernel-size must be odd, got 4");

@@ -103,6 +103,41 @@ TEST_CASE("adamw: weight decay shrinks weights directly instead of entering the 
   CHECK(w2.value[0] == doctest::Approx(1.9f).epsilon(1e-4));
 }
 
+TEST_CASE("row-sparse params: only touched rows move (lazy Adam), and the rest of the gradient stays zero") {
+  for (const std::string kind : {"adamw", "sgd"}) {
+    CAPTURE(kind);
+    Param table("emb", {4, 2}, true), dense("w", {4, 2}, true);
+    table.value = dense.value = {1, 1, 2, 2, 3, 3, 4, 4};
+    table.make_sparse();
+    OptimizerConfig c;
+    c.kind = kind;
+    c.weight_decay = 0.1f;
+    Optimizer sparse_opt(c, {&table}), dense_opt(c, {&dense});
+    // Rows 1 and 3 get gradients; the dense twin has the same gradient everywhere.
+    table.clear_grad();
+    table.grad_row(3)[0] = 0.5f;
+    table.grad_row(1)[1] = -0.25f;
+    table.grad_row(3)[1] = 1.0f; // a row touched twice is listed once
+    CHECK(table.touched == std::vector<std::uint32_t>{3, 1});
+    dense.grad = table.grad;
+    sparse_opt.step(0.1f);
+    dense_opt.step(0.1f);
+    for (std::size_t j : {2u, 3u, 6u, 7u}) CHECK(table.value[j] == doctest::Approx(dense.value[j]));
+    for (std::size_t j : {0u, 1u, 4u, 5u}) CHECK(table.value[j] == doctest::Approx(1.0f + static_cast<float>(j / 2))); // no decay either
+    table.clear_grad();
+    CHECK(table.touched.empty());
+    for (float g : table.grad) CHECK(g == 0.0f);
+    // After a multi-rank all-reduce every row counts as touched: a dense step.
+    table.all_touched = true;
+    dense.grad.assign(8, 0.0f);
+    const std::vector<float> before = table.value;
+    sparse_opt.step(0.1f);
+    CHECK(table.value != before);
+    table.clear_grad();
+    CHECK_FALSE(table.all_touched);
+  }
+}
+
 TEST_CASE("optimizer config: clear usage errors") {
   OptimizerConfig c;
   c.kind = "rmsprop";

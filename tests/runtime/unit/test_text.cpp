@@ -257,5 +257,5 @@ TEST_CASE("embedding-bag model: gradients match finite differences - export and 
   CHECK(error_of([&] { Model(c, 1); }) == "--model=embeddingbag needs text data (--data-format=text: a text and a label column)");
   c.kind = "mlp";
   c.input = {6};
-  CHECK(error_of([&] { Model(c, 1); }) == "--model=mlp takes images; for text data use --model=embeddingbag");
+  CHECK(error_of([&] { Model(c, 1); }) == "--model=mlp takes images; for text data use --model=transformer or embeddingbag");
 }

@@ -171,6 +171,34 @@ TEST_CASE("transformer encoder: parameter gradients match finite differences - m
   }
 }
 
+TEST_CASE("transformer encoder: hashed features after the token slots add their mean - gradients match") {
+  TransformerConfig c = tiny_config();
+  c.layers = 1;
+  c.hash_slots = 3;
+  Rng rng(9);
+  TransformerEncoder layer(c, "enc", rng);
+  for (Param* p : layer.params())
+    if (p->name.find("embedding") != std::string::npos) p->value = random_values(p->value.size(), 22);
+  CHECK(layer.output_shape({9}) == Shape{8});
+  // Token slots (6), then hashed rows (3; 0 = none).
+  const Tensor x = id_rows({{1, 4, 7, 0, 0, 0, 9, 10, 0}, {1, 2, 0, 0, 0, 0, 0, 0, 0}}, 9);
+  check_layer_gradients(layer, x, 1e-2, false);
+  // The second text has no hashed features: its vector is the encoder's alone.
+  TransformerConfig plain = c;
+  plain.hash_slots = 0;
+  Rng same(9);
+  TransformerEncoder without(plain, "enc", same);
+  for (std::size_t i = 0; i < layer.params().size(); ++i) without.params()[i]->value = layer.params()[i]->value;
+  Tensor a, b;
+  layer.forward(x, a);
+  without.forward(id_rows({{1, 4, 7}, {1, 2}}, 6), b);
+  for (std::size_t k = 0; k < 8; ++k) {
+    CHECK(a.data[8 + k] == doctest::Approx(b.data[8 + k]));
+    const float bag = 0.5f * (layer.params()[0]->value[9 * 8 + k] + layer.params()[0]->value[10 * 8 + k]);
+    CHECK(a.data[k] == doctest::Approx(b.data[k] + bag));
+  }
+}
+
 TEST_CASE("transformer encoder: a text's vector does not depend on its batch or its padding") {
   Rng rng(4);
   TransformerEncoder layer(tiny_config(), "enc", rng);
