@@ -279,6 +279,12 @@ JobPlan plan_service(const Json& isvc, const Json& runtime, const ServiceOptions
   argv.push_back("--model-name=" + name);
   argv.push_back("--host=127.0.0.1");
   argv.push_back("--port-file=predictor.port");
+  // KServe's logger sends each answer to logger.url; here they go to the run's predictions.jsonl.
+  const Json& predictor = json_field(json_field(isvc, "spec"), "predictor");
+  if (predictor.contains("logger") && predictor["logger"].is_object()) {
+    argv.push_back("--log-file=" + std::string(k_predictions_file));
+    argv.push_back("--log-mode=" + predictor["logger"].value("mode", std::string("all")));
+  }
   JobPlan plan;
   plan.kind = "InferenceService";
   plan.name = name;

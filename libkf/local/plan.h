@@ -85,7 +85,9 @@ struct ServiceOptions {
 // the runtime's container command, its model directory (/mnt/models) and
 // port (8080) mapped to the directory of spec.predictor.model.storageUri
 // (file:///DIR: the local target serves models of this machine) and `port`,
-// answering on 127.0.0.1.
+// answering on 127.0.0.1. With spec.predictor.logger, kf-server logs its
+// answers to k_predictions_file in the run directory (--log-file).
+inline constexpr const char* k_predictions_file = "predictions.jsonl";
 JobPlan plan_service(const Json& isvc, const Json& runtime, const ServiceOptions& options);
 
 // A Kubeflow Trainer v2 TrainJob on its (Cluster)TrainingRuntime

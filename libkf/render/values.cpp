@@ -191,6 +191,11 @@ Json serving_values(const spec::Project& p, const std::string& image) {
   sv["protocolVersion"] = s.protocol;
   sv["storageUri"] = s.model.empty() ? "pvc://" + p.name + "-models/model" : s.model;
   sv["resources"] = resources_json(s.resources);
+  sv["logger"] = nullptr;
+  if (s.logger.present) {
+    sv["logger"] = Json{{"mode", s.logger.mode}};
+    if (!s.logger.url.empty()) sv["logger"]["url"] = s.logger.url;
+  }
   v["serving"] = sv;
   return v;
 }

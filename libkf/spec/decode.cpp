@@ -20,6 +20,7 @@ const std::vector<std::string> k_algorithms = {"random", "grid", "bayesianoptimi
                                                "cmaes", "sobol", "hyperband", "pbt"};
 const std::vector<std::string> k_param_types = {"double", "int", "categorical"};
 const std::vector<std::string> k_scales = {"linear", "log"};
+const std::vector<std::string> k_logger_modes = {"all", "request", "response"};
 const std::vector<std::string> k_protocols = {"v1", "v2"};
 const std::vector<std::string> k_target_types = {"local", "cluster"};
 
@@ -166,6 +167,10 @@ ServingSpec decode_serving(Fields& spec) {
   s.protocol = f.string("protocol", defaults::k_protocol, k_protocols);
   s.resources = decode_resources(f, "resources", Resources{defaults::k_cpu, defaults::k_memory, 0});
   s.model = f.string("model", "");
+  Fields logger(spec.diag(), f.child("logger"), f.path("logger"));
+  s.logger.present = logger.present();
+  s.logger.mode = logger.string("mode", "all", k_logger_modes);
+  s.logger.url = logger.string("url", "");
   return s;
 }
 

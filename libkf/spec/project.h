@@ -92,6 +92,15 @@ struct TuningSpec {
   yaml::Loc loc, parallel_loc;
 };
 
+// serving.logger: the predictor logs its answers, as KServe's
+// spec.predictor.logger (mode, url). The local target writes them to the
+// run's predictions.jsonl (kf-server --log-file), which `kf monitor` reads.
+struct LoggerSpec {
+  bool present = false;
+  std::string mode; // all | request | response
+  std::string url;  // cluster: where KServe sends the CloudEvents ("" = the namespace's default broker)
+};
+
 struct ServingSpec {
   bool present = false;
   int replicas = 0;      // minReplicas
@@ -99,6 +108,7 @@ struct ServingSpec {
   std::string protocol;  // v1 | v2
   Resources resources;
   std::string model;     // storage URI of the model; default: the latest training run's export
+  LoggerSpec logger;
 };
 
 struct StepSpec {

@@ -109,9 +109,9 @@ HttpResponse error_response(int status, std::string_view message) {
 }
 
 Api::Api(std::string model_name, ModelSignature signature, Predictor& predictor, ServerMetrics& metrics,
-         Protocols protocols, const trainer::TextEncoder* text)
+         Protocols protocols, const trainer::TextEncoder* text, PredictionLog* log)
     : m_model_name(std::move(model_name)), m_signature(std::move(signature)), m_predictor(predictor),
-      m_metrics(metrics), m_protocols(protocols), m_text(text) {}
+      m_metrics(metrics), m_protocols(protocols), m_text(text), m_log(log) {}
 
 HttpResponse Api::handle(const HttpRequest& request) {
   const auto start = std::chrono::steady_clock::now();
@@ -206,6 +206,10 @@ HttpResponse Api::infer(const HttpRequest& request, bool v1) {
     return error_response(500, std::string("inference failed: ") + e.what());
   }
   m_metrics.predictions(p.labels, p.probabilities, m_signature.labels);
+  if (m_log != nullptr) {
+    if (!r.id) r.id = m_log->next_id(); // the v2 response returns it, for matching labels later
+    m_log->write(m_model_name, r, p, m_signature.labels);
+  }
   HttpResponse res;
   res.body = v1 ? encode_predict_response(p, m_signature.labels) : encode_infer_response(m_model_name, r, p, m_signature.labels);
   return res;

@@ -19,6 +19,7 @@
 
 #include "runtime/server/infer_request.h"
 #include "runtime/server/metrics.h"
+#include "runtime/server/prediction_log.h"
 #include "runtime/server/scheduler.h"
 #include "runtime/text.h"
 
@@ -52,8 +53,9 @@ struct Protocols {
 class Api {
 public:
   // `text`: a text model's tokenizer (requests carry strings); null otherwise.
+  // `log`: where answers are logged (--log-file); null for none.
   Api(std::string model_name, ModelSignature signature, Predictor& predictor, ServerMetrics& metrics,
-      Protocols protocols = {}, const trainer::TextEncoder* text = nullptr);
+      Protocols protocols = {}, const trainer::TextEncoder* text = nullptr, PredictionLog* log = nullptr);
 
   HttpResponse handle(const HttpRequest& request);
   // Readiness endpoints answer 503 from now on (shutdown has begun).
@@ -70,6 +72,7 @@ private:
   ServerMetrics& m_metrics;
   Protocols m_protocols;
   const trainer::TextEncoder* m_text;
+  PredictionLog* m_log;
   std::atomic<bool> m_draining{false};
 };
 

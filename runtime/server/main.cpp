@@ -77,7 +77,10 @@ int run(const server::ServerOptions& o) {
 
   server::ServerMetrics metrics;
   server::Scheduler scheduler(*model, server::scheduler_options(o), metrics);
-  server::Api api(name, model->signature(), scheduler, metrics, server::protocols(o), model->text());
+  std::unique_ptr<server::PredictionLog> log;
+  if (!o.log_file.empty())
+    log = std::make_unique<server::PredictionLog>(o.log_file, server::PredictionLog::parse_mode(o.log_mode));
+  server::Api api(name, model->signature(), scheduler, metrics, server::protocols(o), model->text(), log.get());
   server::HttpServer http(api, metrics, o.http);
   const int port = http.bind();
   if (!o.port_file.empty()) trainer::write_file_atomic(o.port_file, std::to_string(port) + "\n");

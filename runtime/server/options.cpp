@@ -35,6 +35,10 @@ void add_server_flags(CLI::App& app, ServerOptions& o) {
       ->check(CLI::Range(0.0, 60000.0));
   opt("--max-body-bytes", o.http.max_body_bytes, "KF_SERVER_MAX_BODY_BYTES",
       "Larger request bodies get 413")->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40));
+  opt("--log-file", o.log_file, "KF_SERVER_LOG_FILE",
+      "Append one JSON line per answered instance here (id, input, class, confidence), as KServe's logger");
+  opt("--log-mode", o.log_mode, "KF_SERVER_LOG_MODE", "What --log-file records: all, request (inputs) or response (answers)")
+      ->check(CLI::IsMember({"all", "request", "response"}));
   opt("--debug-delay-ms", o.debug_delay_ms, "KF_SERVER_DEBUG_DELAY_MS", "Sleep before each forward pass (tests)")
       ->check(CLI::Range(0, 600000))->group("");
   app.footer(

@@ -22,6 +22,8 @@ struct ServerOptions {
   double max_latency_ms = 0.0;  // --max-latency-ms: batching window
   std::string port_file;        // --port-file: gets the bound port once listening
   std::string protocol = "all"; // --protocol: v1, v2 or all (the inference endpoints that answer)
+  std::string log_file;         // --log-file: append one JSON line per answer (prediction_log.h)
+  std::string log_mode = "all"; // --log-mode: all, request or response
   int debug_delay_ms = 0;       // --debug-delay-ms (hidden): sleep before each forward pass
 };
 

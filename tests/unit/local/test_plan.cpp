@@ -192,6 +192,17 @@ TEST_CASE("plan: an InferenceService's predictor serves the storageUri's directo
   CHECK(plan.service);
 }
 
+TEST_CASE("plan: an InferenceService's predictor logger becomes kf-server's --log-file in the run directory") {
+  Json with_logger = isvc("file:///work/runs/mnist-1/model");
+  with_logger["spec"]["predictor"]["logger"] = {{"mode", "response"}, {"url", "http://broker"}};
+  const auto plan = local::plan_service(with_logger, serving_runtime(), {"demo-trainer:latest", "/opt/kf/kf-server", 9123});
+  REQUIRE(plan.replicas.size() == 1);
+  const auto& argv = plan.replicas[0].argv;
+  REQUIRE(argv.size() == 8);
+  CHECK(argv[6] == "--log-file=predictions.jsonl");
+  CHECK(argv[7] == "--log-mode=response");
+}
+
 TEST_CASE("plan: an InferenceService whose model is not a directory of this machine is an error naming the field") {
   const local::ServiceOptions so{"demo-trainer:latest", "/opt/kf/kf-server", 9123};
   CHECK_THROWS_WITH_AS(local::plan_service(isvc("pvc://models/mnist"), serving_runtime(), so),

@@ -91,3 +91,17 @@ TEST_CASE("a notebook step: a notebook or a command, parameters only for a noteb
   CHECK(error_of(head + "        - {name: a, notebook: a.ipynb}\n        - {name: b, command: [sh], inputs: [a.notebok]}\n") ==
         "kf.yaml:10:45: spec.pipelines[0].steps[1].inputs[0]: no step produces \"a.notebok\" (did you mean 'a.notebook'?)");
 }
+
+TEST_CASE("serving.logger: mode and url, like KServe's predictor logger - bad modes are named") {
+  CHECK_FALSE(decode(k_minimal).serving.logger.present);
+  const auto p = decode(std::string(k_minimal) + "spec:\n  serving:\n    logger:\n      url: http://sink\n");
+  CHECK(p.serving.logger.present);
+  CHECK(p.serving.logger.mode == "all");
+  CHECK(p.serving.logger.url == "http://sink");
+  CHECK(decode(std::string(k_minimal) + "spec:\n  serving:\n    logger: {mode: response}\n").serving.logger.mode ==
+        "response");
+  CHECK(error_of(std::string(k_minimal) + "spec:\n  serving:\n    logger:\n      mode: everything\n") ==
+        "kf.yaml:8:13: spec.serving.logger.mode: unsupported value \"everything\": supported values: \"all\", \"request\", \"response\"");
+  CHECK(error_of(std::string(k_minimal) + "spec:\n  serving:\n    logger:\n      file: x\n") ==
+        "kf.yaml:8:7: spec.serving.logger.file: unknown field");
+}

@@ -7,6 +7,10 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
 #include <stdexcept>
 
 using namespace kf::server;
@@ -196,4 +200,62 @@ TEST_CASE("responses: error bodies are valid JSON whatever the message holds") {
                                                    R"({"name":"class_name","datatype":"BYTES","shape":[1],"data":["c\"q"]},)"
                                                    R"({"name":"label","datatype":"INT64","shape":[1],"data":[2]}]})");
   CHECK(encode_predict_response(p, names) == R"({"predictions":["c\"q"]})");
+}
+
+TEST_CASE("api: --log-file gets one line per answered instance, with the request's id or a made-up one") {
+  const std::string path = "/tmp/kf-server-unit-log-" + std::to_string(::getpid()) + ".jsonl";
+  std::remove(path.c_str());
+  FakePredictor predictor;
+  ServerMetrics metrics;
+  {
+    PredictionLog log(path, PredictionLog::Mode::all);
+    Api api("mnist", Fixture::signature(), predictor, metrics, {}, nullptr, &log);
+    CHECK(api.handle({"POST", "/v2/models/mnist/infer", k_infer_body, false}).status == 200);
+    const HttpResponse no_id = api.handle({"POST", "/v2/models/mnist/infer",
+                                           R"({"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[0,0,0,1]}]})",
+                                           false});
+    CHECK(json::parse(no_id.body)["id"].get<std::string>().rfind("kf-", 0) == 0);
+    CHECK(api.handle({"POST", "/v1/models/mnist:predict", R"({"instances":[[1,2,3,4]]})", false}).status == 200);
+    CHECK(api.handle({"POST", "/v2/models/mnist/infer", R"({"inputs":[]})", false}).status == 400); // not logged
+  }
+  std::ifstream in(path);
+  std::vector<json> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0]["id"] == "a1");
+  CHECK(lines[0]["index"] == 0);
+  CHECK(lines[1]["index"] == 1);
+  CHECK(lines[1]["model"] == "mnist");
+  CHECK(lines[1]["input"] == json::array({5, 6, 7, 8}));
+  CHECK(lines[1]["label"] == 1);
+  CHECK(lines[1]["confidence"] == 1.0);
+  CHECK_FALSE(lines[1].contains("class")); // the model has no class names
+  CHECK(lines[1]["time"].get<std::string>().size() == 24); // 2026-12-05T17:00:00.123Z
+  CHECK(lines[2]["id"].get<std::string>().rfind("kf-", 0) == 0);
+  CHECK(lines[3]["id"].get<std::string>().rfind("kf-", 0) == 0);
+  CHECK(lines[3]["id"] != lines[2]["id"]);
+  std::remove(path.c_str());
+  // Mode response: answers only; request: inputs only.
+  {
+    PredictionLog log(path, PredictionLog::Mode::response);
+    Api api("mnist", Fixture::signature(), predictor, metrics, {}, nullptr, &log);
+    api.handle({"POST", "/v2/models/mnist/infer", k_infer_body, false});
+  }
+  {
+    PredictionLog log(path, PredictionLog::Mode::request);
+    Api api("mnist", Fixture::signature(), predictor, metrics, {}, nullptr, &log);
+    api.handle({"POST", "/v2/models/mnist/infer", k_infer_body, false});
+  }
+  std::ifstream again(path);
+  std::vector<json> modes;
+  for (std::string line; std::getline(again, line);) modes.push_back(json::parse(line));
+  REQUIRE(modes.size() == 4);
+  CHECK_FALSE(modes[0].contains("input"));
+  CHECK(modes[0].contains("label"));
+  CHECK(modes[2].contains("input"));
+  CHECK_FALSE(modes[2].contains("label"));
+  std::remove(path.c_str());
+  CHECK_THROWS_WITH(PredictionLog::parse_mode("some"), "unknown --log-mode 'some' (expected all, request or response)");
+  CHECK_THROWS_WITH(PredictionLog("/nonexistent-dir/x.jsonl", PredictionLog::Mode::all),
+                    "cannot open --log-file /nonexistent-dir/x.jsonl: No such file or directory");
 }
