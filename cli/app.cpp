@@ -53,6 +53,7 @@ const std::vector<std::pair<std::string_view, void (*)(CLI::App&, Globals&)>>& v
       {"delete", add_delete},
       {"serve", add_serve},       // serve / predict: the InferenceService, run by kf-server
       {"predict", add_predict},
+      {"monitor", add_monitor},   // logged answers against later labels
       {"notebook", add_notebook}, // a Kubeflow Notebook: Jupyter
       {"completion", add_completion},
       {"version", add_version},

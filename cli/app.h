@@ -66,6 +66,7 @@ void add_serve(CLI::App& app, Globals& g);      // the model server
 void add_stop(CLI::App& app, Globals& g);       // runs stopped and kept (a Notebook: kubeflow-resource-stopped)
 void add_notebook(CLI::App& app, Globals& g);   // a Kubeflow Notebook: Jupyter, started or reconnected to
 void add_predict(CLI::App& app, Globals& g);
+void add_monitor(CLI::App& app, Globals& g);    // `kf monitor --labels`: accuracy of logged answers
 void add_supervise(CLI::App& app, Globals& g);  // hidden: a local run's supervisor process
 void add_completion(CLI::App& app, Globals& g);
 

@@ -82,6 +82,10 @@ struct TextRow {
 std::vector<TextRow> parse_text_table(std::string_view content, const std::string& path,
                                       const std::string& text_column, const std::string& label_column);
 
+// The column names of a text table (parse_text_table's formats): the header
+// of a CSV or TSV, the keys of a JSON-lines table's first object. Throws Error.
+std::vector<std::string> text_table_columns(std::string_view content, const std::string& path);
+
 // A text model's encoding and classes (what an export carries).
 struct TextModel {
   std::shared_ptr<const TextEncoder> encoder;

@@ -114,6 +114,28 @@ std::vector<TextRow> json_rows(const std::string& text, const std::string& path,
 
 } // namespace
 
+std::vector<std::string> text_table_columns(std::string_view content, const std::string& path) {
+  const std::string text(content);
+  if (has_suffix(path, ".jsonl") || has_suffix(path, ".ndjson")) {
+    std::size_t pos = 0, line = 0;
+    while (pos < text.size()) {
+      const std::size_t end = std::min(text.find('\n', pos), text.size());
+      const std::string_view raw(text.data() + pos, end - pos);
+      pos = end + 1;
+      ++line;
+      if (raw.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+      const nlohmann::json row = nlohmann::json::parse(raw, nullptr, false);
+      if (row.is_discarded() || !row.is_object()) throw Error(where(path, line) + ": not a JSON object");
+      std::vector<std::string> keys;
+      for (auto it = row.begin(); it != row.end(); ++it) keys.push_back(it.key());
+      return keys;
+    }
+    return {};
+  }
+  std::vector<Record> records = split_delimited(text, has_suffix(path, ".tsv") ? '\t' : ',', path);
+  return records.empty() ? std::vector<std::string>{} : records[0].fields;
+}
+
 std::vector<TextRow> parse_text_table(std::string_view content, const std::string& path,
                                       const std::string& text_column, const std::string& label_column) {
   const std::string text(content);
