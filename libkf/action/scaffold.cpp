@@ -171,6 +171,8 @@ spec:
   serving:
     replicas: 1
     protocol: v2
+    logger:                        # every answer to the run's predictions.jsonl (on a cluster: KServe's logger);
+      mode: all                    # `kf monitor --labels FILE` scores them against labels that come later
 
   targets:
     - name: local

@@ -69,12 +69,29 @@ expect_eq "status: training share of card_arrival (153 of 10003)" "0.0153" \
 run_kf status bot-1
 [[ "$OUT" == *$'Serving:\n  requests:   2 (0 errors, 0.0%)\n  latency:    p50 '* ]] || fail "status: no serving section: $OUT"
 [[ "$OUT" == *"  CLASS"*"SERVED"*"TRAINING"* ]] || fail "status: no class table: $OUT"
+# 6. The answers were logged (serving.logger); kf monitor scores them
+# against labels that came later, matched by text or by request id.
+[ "$(wc -l <.kf/runs/bot-1/predictions.jsonl)" -eq 2 ] || fail "logger: $(cat .kf/runs/bot-1/predictions.jsonl)"
+expect_eq "logger: first answer" "my card has not arrived yet card_arrival" \
+  "$(head -n 1 .kf/runs/bot-1/predictions.jsonl | json '"%s %s" % (d["input"], d["class"])')"
+printf 'text,label\n"my card has not arrived yet",card_arrival\n"I want my money back for this purchase",card_arrival\nnever asked,refund\n' >labels.csv
+run_kf monitor --labels labels.csv -o json
+expect_eq "monitor: exit code" 0 "$RC"
+expect_eq "monitor: counts" "bot-1 2 3 2 1 1 0.5" \
+  "$(json '"%s %d %d %d %d %d %s" % (d["run"], d["answers"], d["labeled"], d["matched"], d["correct"], d["unmatchedLabels"], d["accuracy"])' <<<"$OUT")"
+run_kf monitor bot-1 --labels labels.csv
+[[ "$OUT" == *"accuracy 50.0% (1 of 2); on the test set in training: "*"most confused:"* ]] || fail "monitor: $OUT"
+run_kf monitor --labels missing.csv
+expect_eq "monitor missing labels: exit code" 1 "$RC"
+printf 'label,when\nrefund,today\n' >nokey.csv
+run_kf monitor --labels nokey.csv
+expect_eq "monitor no key: message" 'error: nokey.csv: no key column: name the answers by "id" (the request id) or "text" (what was asked); the columns are: label, when' "$ERR"
 run_kf predict --text "x" --index 2
 expect_eq "predict --text --index: exit code" 2 "$RC"
 run_kf delete bot-1
 expect_eq "delete: exit code" 0 "$RC"
 
-# 6. kf tune: the example's Experiment (lr, embedding-dim) runs here; the
+# 7. kf tune: the example's Experiment (lr, embedding-dim) runs here; the
 # best trial's parameters go to stdout.
 run_kf tune --set tuning.maxTrials=2 --set training.hyperparameters.epochs=1 \
   --set training.hyperparameters.train-limit=2000 --set training.hyperparameters.hash-buckets=4096
