@@ -33,6 +33,8 @@ void add_model_flags(CLI::App& app, TrainerOptions& o, CliExtras& x) {
   group(opt(app, "--heads", o.model.heads, "KF_HEADS", "transformer: attention heads (divides --embedding-dim)"), "Model");
   group(opt(app, "--ffn-dim", o.model.ffn_dim, "KF_FFN_DIM", "transformer: width of the GELU feed-forward"), "Model");
   group(opt(app, "--dropout", o.model.dropout, "KF_DROPOUT", "transformer: dropout on embeddings, attention and feed-forward outputs"), "Model");
+  group(opt(app, "--label-smoothing", o.model.label_smoothing, "KF_LABEL_SMOOTHING",
+            "Training loss against (1 - s) one-hot + s / classes, as torch's label_smoothing"), "Model");
   group(opt(app, "--pooling", o.model.pooling, "KF_POOLING", "transformer: mean (of the non-padding positions) or cls (the [CLS] position)")
             ->check(CLI::IsMember({"mean", "cls"})), "Model");
 }

@@ -10,7 +10,8 @@
 namespace kf::trainer {
 
 LossResult softmax_cross_entropy(const Tensor& logits, const std::vector<std::uint8_t>& labels,
-                                 float grad_scale, Tensor* dlogits) {
+                                 float grad_scale, Tensor* dlogits, float smoothing) {
+  const double s = smoothing;
   const std::size_t n = logits.batch();
   const std::size_t k = logits.per_sample();
   LossResult r;
@@ -30,11 +31,16 @@ LossResult softmax_cross_entropy(const Tensor& logits, const std::vector<std::ui
       p[j] /= sum;
       if (z[j] > z[argmax]) argmax = j;
     }
-    r.loss_sum += -std::log(std::max(p[label], 1e-30));
+    double smooth = 0.0; // the mean of -log p over the classes
+    if (s > 0.0)
+      for (std::size_t j = 0; j < k; ++j) smooth -= std::log(std::max(p[j], 1e-30)) / static_cast<double>(k);
+    r.loss_sum += (1.0 - s) * -std::log(std::max(p[label], 1e-30)) + s * smooth;
     if (argmax == label) ++r.correct;
     if (dlogits != nullptr)
-      for (std::size_t j = 0; j < k; ++j)
-        dlogits->data[i * k + j] = static_cast<float>(p[j] - (j == label ? 1.0 : 0.0)) * grad_scale;
+      for (std::size_t j = 0; j < k; ++j) {
+        const double target = (j == label ? 1.0 - s : 0.0) + s / static_cast<double>(k);
+        dlogits->data[i * k + j] = static_cast<float>(p[j] - target) * grad_scale;
+      }
   }
   return r;
 }
@@ -118,7 +124,7 @@ LossResult Model::train_batch(const Tensor& x, const std::vector<std::uint8_t>& 
   set_training(true);
   const Tensor& logits = forward(x);
   set_training(false);
-  LossResult r = softmax_cross_entropy(logits, labels, grad_scale, &m_dlogits);
+  LossResult r = softmax_cross_entropy(logits, labels, grad_scale, &m_dlogits, m_config.label_smoothing);
   backward(m_dlogits);
   return r;
 }

@@ -36,6 +36,7 @@ struct ModelConfig {
   std::size_t ffn_dim = 256;                         // --ffn-dim
   float dropout = 0.1f;                              // --dropout
   std::string pooling = "mean";                      // --pooling: mean | cls
+  float label_smoothing = 0.0f;                      // --label-smoothing (training loss only)
 };
 
 // Whether a model kind takes rows of token ids rather than images.
@@ -48,9 +49,11 @@ struct LossResult {
 };
 
 // Softmax cross-entropy over logits [N, K]. When dlogits is not null it gets
-// (softmax - onehot) * grad_scale (grad_scale = 1 / global batch).
+// (softmax - target) * grad_scale (grad_scale = 1 / global batch), where the
+// target is the one-hot label smoothed as torch's label_smoothing: (1 - s)
+// on the label plus s / K on every class; the loss is against that target.
 LossResult softmax_cross_entropy(const Tensor& logits, const std::vector<std::uint8_t>& labels,
-                                 float grad_scale, Tensor* dlogits);
+                                 float grad_scale, Tensor* dlogits, float smoothing = 0.0f);
 
 class Model {
 public:

@@ -9,6 +9,8 @@ void validate(const TrainerOptions& o) {
   validate(o.optimizer);
   if (o.model.kind != "mlp" && o.model.kind != "cnn" && o.model.kind != "embeddingbag" && o.model.kind != "transformer")
     throw UsageError("unknown --model '" + o.model.kind + "' (expected mlp, cnn, embeddingbag or transformer)");
+  if (!(o.model.label_smoothing >= 0.0f && o.model.label_smoothing < 1.0f))
+    throw UsageError("--label-smoothing must be in [0, 1)");
   if (o.data.text.max_length < 2) throw UsageError("--max-length must be at least 2");
   if (o.data.vocab.max_size < 16) throw UsageError("--vocab-size must be at least 16");
   if (o.epochs == 0) throw UsageError("--epochs must be at least 1");

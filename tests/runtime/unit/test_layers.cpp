@@ -75,6 +75,26 @@ TEST_CASE("softmax cross-entropy: gradient and loss") {
   CHECK(softmax_cross_entropy(zeros, {1, 2}, 1.0f, nullptr).loss_sum == doctest::Approx(2 * std::log(4.0)));
 }
 
+TEST_CASE("softmax cross-entropy with label smoothing: torch's loss, and its gradient") {
+  Tensor logits = random_tensor({3, 4}, 11, -2.0f, 2.0f);
+  const std::vector<std::uint8_t> labels = {2, 0, 3};
+  Tensor grad;
+  softmax_cross_entropy(logits, labels, 1.0f, &grad, 0.1f);
+  const double eps = 1e-3;
+  for (std::size_t i = 0; i < logits.data.size(); ++i) {
+    Tensor up = logits, down = logits;
+    up.data[i] += static_cast<float>(eps);
+    down.data[i] -= static_cast<float>(eps);
+    const double numeric = (softmax_cross_entropy(up, labels, 1.0f, nullptr, 0.1f).loss_sum -
+                            softmax_cross_entropy(down, labels, 1.0f, nullptr, 0.1f).loss_sum) / (2 * eps);
+    CHECK(close(grad.data[i], numeric));
+  }
+  // torch.nn.functional.cross_entropy(torch.tensor([[1., 2., 3.]]), torch.tensor([0]), label_smoothing=0.2) = 2.2076
+  Tensor one({1, 3});
+  one.data = {1.0f, 2.0f, 3.0f};
+  CHECK(softmax_cross_entropy(one, {0}, 1.0f, nullptr, 0.2f).loss_sum == doctest::Approx(2.2076).epsilon(1e-4));
+}
+
 TEST_CASE("whole models: parameter gradients match finite differences") {
   for (const std::string kind : {"mlp", "cnn"}) {
     CAPTURE(kind);
