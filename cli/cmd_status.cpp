@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <condition_variable>
 #include <exception>
 #include <iostream>
@@ -15,15 +17,18 @@
 #include "cli/output.h"
 #include "cli/run_view.h"
 #include "libkf/action/runs.h"
+#include "libkf/action/serving_stats.h"
 
 namespace kf::cli {
 
 namespace {
 
-// The runs as -o asks, and whether a single run has ended.
+// The runs as -o asks, whether a single run has ended, and a model
+// server's serving stats (null otherwise).
 struct Shown {
   std::string text;
   bool done = false;
+  Json serving;
 };
 
 Shown show(const Globals& g, const action::Context& ctx, action::ProjectTarget& pt, const std::string& run) {
@@ -33,7 +38,45 @@ Shown show(const Globals& g, const action::Context& ctx, action::ProjectTarget& 
   else if (run.empty()) print_runs_table(runs, use_color(g, stdout), out);
   else print_run_detail(runs.front(), use_color(g, stdout), out);
   const std::string s = runs.empty() ? "" : runs.front().value("state", "");
-  return {out.str(), !run.empty() && (s == "Succeeded" || s == "Complete" || s == "Failed" || s == "Stopped" || s == "Error")};
+  Json serving = !run.empty() && !runs.empty() ? runs.front().value("serving", Json()) : Json();
+  return {out.str(), !run.empty() && (s == "Succeeded" || s == "Complete" || s == "Failed" || s == "Stopped" || s == "Error"),
+          serving};
+}
+
+std::string fixed(double v, int digits) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+// -w on a terminal: the last intervals of a model server as sparklines.
+std::string live_view(const action::ServingTrend& trend) {
+  std::vector<double> rate, p99, errors;
+  for (const auto& p : trend.points()) {
+    rate.push_back(p.rate);
+    p99.push_back(p.p99 < 0 ? -1.0 : 1000.0 * p.p99);
+    errors.push_back(100.0 * p.error_share);
+  }
+  std::ostringstream out;
+  out << "\nLive (1 s intervals):\n";
+  if (trend.points().empty()) return out.str() + "  (measuring)\n";
+  const auto& last = trend.points().back();
+  out << "  requests/s  " << action::sparkline(rate) << "  " << fixed(last.rate, 1) << '\n';
+  out << "  p99 ms      " << action::sparkline(p99) << "  " << (last.p99 < 0 ? "-" : fixed(1000.0 * last.p99, 2)) << '\n';
+  out << "  errors %    " << action::sparkline(errors) << "  " << fixed(100.0 * last.error_share, 1) << '\n';
+  return out.str();
+}
+
+// -w elsewhere (a pipe, a file): one plain line per interval.
+std::string live_line(const action::ServingTrend::Point& p) {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  char clock[16];
+  std::strftime(clock, sizeof clock, "%H:%M:%S", &tm);
+  std::string line = std::string(clock) + "  " + fixed(p.rate, 1) + " req/s  errors " + fixed(100.0 * p.error_share, 1) + "%";
+  if (p.p50 >= 0) line += "  p50 " + fixed(1000.0 * p.p50, 2) + " ms  p99 " + fixed(1000.0 * p.p99, 2) + " ms";
+  return line + "\n";
 }
 
 // -w: redrawn after the target's changes (Target::watch_runs, on a thread of
@@ -71,10 +114,14 @@ int watch(const Globals& g, const action::Context& ctx, action::ProjectTarget& p
     watcher.join();
   };
   std::string last;
+  const bool table = g.output != "json" && g.output != "yaml";
+  bool serving = false; // a model server: redrawn every second, with its trend
+  action::ServingTrend trend;
+  const auto t0 = std::chrono::steady_clock::now();
   while (true) {
     {
       std::unique_lock lock(mu);
-      cv.wait_for(lock, std::chrono::seconds(30), [&] { return changed || failure; });
+      cv.wait_for(lock, serving ? std::chrono::seconds(1) : std::chrono::seconds(30), [&] { return changed || failure; });
       if (failure) {
         lock.unlock();
         end();
@@ -82,7 +129,19 @@ int watch(const Globals& g, const action::Context& ctx, action::ProjectTarget& p
       }
       changed = false;
     }
-    const auto shown = show(g, ctx, pt, run);
+    auto shown = show(g, ctx, pt, run);
+    serving = table && shown.serving.is_object();
+    if (serving) {
+      const bool added =
+          trend.add(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), shown.serving);
+      if (!tty) { // the detail once, then a line per interval
+        if (last.empty()) std::cout << shown.text << std::flush;
+        else if (added) std::cout << live_line(trend.points().back()) << std::flush;
+        last = shown.text;
+        continue;
+      }
+      shown.text += live_view(trend);
+    }
     if (shown.text != last) {
       if (tty) std::cout << "\033[H\033[2J";
       std::cout << shown.text << std::flush;

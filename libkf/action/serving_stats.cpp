@@ -87,6 +87,14 @@ Json serving_stats(std::string_view text, const Json& model) {
   const auto buckets = latency_buckets(text);
   if (!buckets.empty() && buckets.back().second > 0)
     out["latency"] = {{"p50", histogram_quantile(0.5, buckets)}, {"p99", histogram_quantile(0.99, buckets)}};
+  if (!buckets.empty()) {
+    Json le = Json::array(), counts = Json::array();
+    for (const auto& [bound, count] : buckets) {
+      if (std::isfinite(bound)) le.push_back(bound);
+      counts.push_back(count);
+    }
+    out["latencyBuckets"] = {{"le", le}, {"counts", counts}}; // counts has one more: +Inf
+  }
   const auto confidence_sum = prometheus::sum_of(text, "kf_server_prediction_confidence_sum");
   const auto confidence_count = prometheus::sum_of(text, "kf_server_prediction_confidence_count");
   if (confidence_sum && confidence_count && *confidence_count > 0 && std::isfinite(*confidence_sum / *confidence_count))
@@ -129,6 +137,59 @@ Json serving_stats(std::string_view text, const Json& model) {
   if (training_total > 0) {
     const double psi = population_stability_index(served, training);
     out["drift"] = {{"psi", psi}, {"level", drift_level(psi)}};
+  }
+  return out;
+}
+
+} // namespace kf::action
+
+namespace kf::action {
+
+bool ServingTrend::add(double t, const Json& s) {
+  const double requests = s.value("requests", 0.0), errors = s.value("errors", 0.0);
+  std::vector<double> le, counts;
+  if (s.contains("latencyBuckets")) {
+    for (const auto& v : s["latencyBuckets"].value("le", Json::array())) le.push_back(v.get<double>());
+    for (const auto& v : s["latencyBuckets"].value("counts", Json::array())) counts.push_back(v.get<double>());
+  }
+  // A restarted server starts its counters again: treat that sample as a first one.
+  const bool interval = m_have_last && t > m_last_t && requests >= m_last_requests;
+  if (interval) {
+    Point p;
+    p.t = t;
+    const double done = requests - m_last_requests;
+    p.rate = done / (t - m_last_t);
+    p.error_share = done > 0 ? (errors - m_last_errors) / done : 0.0;
+    if (counts.size() == le.size() + 1 && m_last_counts.size() == counts.size() && counts.back() > m_last_counts.back()) {
+      std::vector<std::pair<double, double>> delta;
+      for (std::size_t i = 0; i < counts.size(); ++i)
+        delta.emplace_back(i < le.size() ? le[i] : std::numeric_limits<double>::infinity(), counts[i] - m_last_counts[i]);
+      p.p50 = histogram_quantile(0.5, delta);
+      p.p99 = histogram_quantile(0.99, delta);
+    }
+    m_points.push_back(p);
+    while (m_points.size() > m_width) m_points.pop_front();
+  }
+  m_have_last = true;
+  m_last_t = t;
+  m_last_requests = requests;
+  m_last_errors = errors;
+  m_last_counts = counts;
+  return interval;
+}
+
+std::string sparkline(const std::vector<double>& values) {
+  static const char* const k_blocks[] = {"\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"};
+  double top = 0.0;
+  for (double v : values) top = std::max(top, v);
+  std::string out;
+  for (double v : values) {
+    if (v < 0) {
+      out += ' ';
+      continue;
+    }
+    const int level = top > 0 ? std::min(7, static_cast<int>(v / top * 7.0 + 0.5)) : 0;
+    out += k_blocks[level];
   }
   return out;
 }

@@ -86,6 +86,14 @@ expect_eq "monitor missing labels: exit code" 1 "$RC"
 printf 'label,when\nrefund,today\n' >nokey.csv
 run_kf monitor --labels nokey.csv
 expect_eq "monitor no key: message" 'error: nokey.csv: no key column: name the answers by "id" (the request id) or "text" (what was asked); the columns are: label, when' "$ERR"
+# kf status -w of a model server, not on a terminal: the detail once, then
+# a line per second of what that second served.
+"$KF" status bot-1 -w >watch.out 2>&1 &
+watcher=$!
+wait_for "status -w: the detail" grep -q '^Serving:' watch.out
+for _ in 1 2 3; do run_kf predict --text "lost card"; sleep 0.4; done
+wait_for "status -w: a line with requests" grep -Eq '^[0-9]{2}:[0-9]{2}:[0-9]{2}  [1-9][0-9.]* req/s  errors 0\.0%  p50 [0-9.]+ ms  p99 [0-9.]+ ms$' watch.out
+kill "$watcher"; wait "$watcher" 2>/dev/null || true
 run_kf predict --text "x" --index 2
 expect_eq "predict --text --index: exit code" 2 "$RC"
 run_kf delete bot-1

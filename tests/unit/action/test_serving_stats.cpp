@@ -81,3 +81,38 @@ TEST_CASE("serving_stats: requests, errors, latency, answers by class against th
   CHECK(plain["drift"]["level"] == "high");
   CHECK_FALSE(action::serving_stats("", Json::object()).contains("classes"));
 }
+
+TEST_CASE("serving trend: rates, error shares and latency quantiles of each interval, from cumulative samples") {
+  action::ServingTrend trend(3);
+  auto sample = [](double requests, double errors, std::vector<double> counts) {
+    return Json{{"requests", requests}, {"errors", errors},
+                {"latencyBuckets", {{"le", {0.001, 0.01, 0.1}}, {"counts", counts}}}};
+  };
+  CHECK_FALSE(trend.add(0.0, sample(10, 0, {10, 10, 10, 10})));
+  CHECK(trend.points().empty());
+  // 20 requests in 2 s, 2 failed; all of them between 1 and 10 ms.
+  CHECK(trend.add(2.0, sample(30, 2, {10, 30, 30, 30})));
+  REQUIRE(trend.points().size() == 1);
+  CHECK(trend.points()[0].rate == doctest::Approx(10.0));
+  CHECK(trend.points()[0].error_share == doctest::Approx(0.1));
+  CHECK(trend.points()[0].p50 == doctest::Approx(0.0055)); // linear within (0.001, 0.01]
+  CHECK(trend.points()[0].p99 == doctest::Approx(0.00991));
+  // An idle second: no latency to show.
+  CHECK(trend.add(3.0, sample(30, 2, {10, 30, 30, 30})));
+  CHECK(trend.points()[1].rate == 0.0);
+  CHECK(trend.points()[1].p99 < 0);
+  // A restart (counters went down) starts over without a point; only `width` are kept.
+  CHECK_FALSE(trend.add(4.0, sample(1, 0, {1, 1, 1, 1})));
+  CHECK(trend.add(5.0, sample(5, 0, {1, 1, 5, 5})));
+  CHECK(trend.add(6.0, sample(6, 0, {1, 1, 6, 6})));
+  CHECK(trend.points().size() == 3);
+  CHECK(trend.points().front().t == 3.0);
+  CHECK(trend.points().back().p50 == doctest::Approx(0.055));
+}
+
+TEST_CASE("sparkline: eighths of the maximum, a gap for nothing measured") {
+  CHECK(action::sparkline({0, 1, 2, 4, 8}) == "\u2581\u2582\u2583\u2585\u2588");
+  CHECK(action::sparkline({1, -1, 1}) == "\u2588 \u2588");
+  CHECK(action::sparkline({0, 0}) == "\u2581\u2581");
+  CHECK(action::sparkline({}).empty());
+}
