@@ -40,11 +40,12 @@ std::string intents_readme(const std::string& name) {
 A customer-service intent classifier managed by kf: BANKING77's 13,083 online-banking
 queries in 77 intents (data/, CC BY 4.0, PolyAI; see data/README.md). Its spec is `kf.yaml`.
 
-    kf train                                        # about a minute on two cores, ~91% test accuracy
+    kf train                                        # a transformer: ~2 minutes on two cores, ~91% test accuracy
     kf serve --detach                               # kf-server tokenizes text requests itself
     kf predict --text "my card has not arrived yet" # -> card_arrival
-    kf status                                       # the runs; kf status RUN for one
-    kf tune --set tuning.maxTrials=4                # Katib on this machine: lr and embedding width
+    kf status                                       # the runs; kf status RUN for one (-w: live)
+    kf monitor --labels labels.csv                  # the logged answers against labels that came later
+    kf tune --set tuning.maxTrials=4                # Katib on this machine: lr, layers, heads, dropout
     kf render all                                   # the Kubernetes objects for a cluster
 
 Edit `kf.yaml` to change the model or the hyperparameters; `man kf-init` documents every field.

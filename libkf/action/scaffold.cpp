@@ -119,8 +119,11 @@ spec:
     tag: latest
 
   # `kf train`: kf-trainer reads the CSV's text and category columns, builds a
-  # WordPiece vocabulary from the training text and trains an embedding-bag
-  # classifier (the mean of word and hashed n-gram embeddings, as fastText).
+  # WordPiece vocabulary from the training text and trains a transformer
+  # encoder over the tokens (2 pre-LayerNorm blocks of 4 heads), with hashed
+  # word-bigram and character n-gram features beside it, as fastText; about
+  # 91% test accuracy in two minutes on two cores. `type: embeddingbag`
+  # trains the n-gram model alone (about as accurate, in seconds).
   training:
     framework: {framework}
     workers: 1
@@ -134,18 +137,26 @@ spec:
       textColumn: text
       labelColumn: category
     model:
-      type: embeddingbag
-      layers: []                   # no hidden layer: embeddings straight to the 77 classes
+      type: transformer
+      layers: []                   # no hidden layer: the pooled vector straight to the 77 classes
     hyperparameters:               # kf-trainer --help lists them all
-      embedding-dim: 64
+      embedding-dim: 128
+      encoder-layers: 2
+      heads: 4
+      ffn-dim: 256
+      dropout: 0.1
       hash-buckets: 65536          # rows for hashed word bigrams and character 3-5-grams
       max-length: 64
-      lr: 0.005
-      epochs: 5
+      optimizer: adamw
+      lr: 0.002
+      weight-decay: 0.01
+      warmup-steps: 300
+      lr-schedule: cosine
+      label-smoothing: 0.1
+      epochs: 8
       batch-size: 32
-      optimizer: adam
 
-  # `kf tune`: Katib searches the learning rate and the embedding width.
+  # `kf tune`: Katib searches the learning rate, the depth, the heads and the dropout.
   tuning:
     objective:
       metric: accuracy
@@ -156,14 +167,22 @@ spec:
     parameters:
       - name: lr
         type: double
-        min: 0.001
-        max: 0.02
+        min: 0.0005
+        max: 0.005
         scale: log
-      - name: embedding-dim
+      - name: encoder-layers
+        type: int
+        min: 1
+        max: 3
+      - name: heads
         type: categorical
-        values: [32, 64, 128]
+        values: [2, 4, 8]
+      - name: dropout
+        type: double
+        min: 0.0
+        max: 0.3
     maxTrials: 8
-    parallelTrials: 2
+    parallelTrials: 1
     maxFailedTrials: 2
 
   # `kf serve`: kf-server tokenizes text requests itself;

@@ -28,17 +28,18 @@ run_kf validate
 expect_eq "validate: exit code" 0 "$RC"
 run_kf render train -o json
 args=$(json '" ".join(d["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["args"][:7])' <<<"$OUT")
-expect_eq "render: args" "--data=data/train.csv --data-format=text --test-data=data/test.csv --text-column=text --label-column=category --model=embeddingbag --layers=none" "$args"
+expect_eq "render: args" "--data=data/train.csv --data-format=text --test-data=data/test.csv --text-column=text --label-column=category --model=transformer --layers=none" "$args"
 
 # A text model on image data (and the other way round) is refused at the field.
 run_kf validate --set training.data.format=idx
 expect_eq "mismatch: exit code" 2 "$RC"
-expect_eq "mismatch: message" 'kf.yaml:29:13: spec.training.model.type: model "embeddingbag" reads text: set training.data.format to "text"' "$ERR"
+expect_eq "mismatch: message" 'kf.yaml:32:13: spec.training.model.type: model "transformer" reads text: set training.data.format to "text"' "$ERR"
 run_kf validate --set training.model.type=mlp
 expect_eq "mismatch mlp: message" '--set training.model.type=mlp: spec.training.model.type: model "mlp" takes images, but training.data.format is "text": use "transformer" or "embeddingbag"' "$ERR"
 
 # 3. kf train (a short run): the model exports its vocabulary and class names.
-run_kf train --set training.hyperparameters.epochs=1 --set training.hyperparameters.hash-buckets=8192
+run_kf train --set training.hyperparameters.epochs=1 --set training.hyperparameters.hash-buckets=8192 \
+  --set training.hyperparameters.warmup-steps=100
 expect_eq "train: exit code" 0 "$RC"
 run_kf status bot-train-1 -o json
 expect_eq "train: state" "Succeeded" "$(json 'd["state"]' <<<"$OUT")"
@@ -99,11 +100,12 @@ expect_eq "predict --text --index: exit code" 2 "$RC"
 run_kf delete bot-1
 expect_eq "delete: exit code" 0 "$RC"
 
-# 7. kf tune: the example's Experiment (lr, embedding-dim) runs here; the
-# best trial's parameters go to stdout.
+# 7. kf tune: the example's Experiment (lr, encoder-layers, heads, dropout)
+# runs here; the best trial's parameters go to stdout.
 run_kf tune --set tuning.maxTrials=2 --set training.hyperparameters.epochs=1 \
-  --set training.hyperparameters.train-limit=2000 --set training.hyperparameters.hash-buckets=4096
+  --set training.hyperparameters.train-limit=1000 --set training.hyperparameters.hash-buckets=4096 \
+  --set training.hyperparameters.warmup-steps=10 --set training.hyperparameters.embedding-dim=32
 expect_eq "tune: exit code" 0 "$RC"
-[[ "$(tail -n 1 <<<"$OUT")" =~ ^lr=[0-9.e-]+\ embedding-dim=(32|64|128)$ ]] || fail "tune: best parameters: $OUT"
+[[ "$(tail -n 1 <<<"$OUT")" =~ ^lr=[0-9.e-]+\ encoder-layers=[123]\ heads=(2|4|8)\ dropout=[0-9.e-]+$ ]] || fail "tune: best parameters: $OUT"
 
 finish
