@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# kf-server with text models (results and method: bench/RESULTS.md,
+# "## Text: BANKING77 transformer"): wrk against POST /v2/models/NAME/infer
+# with one BANKING77 query per request (a v2 BYTES input the server
+# tokenizes), at concurrency 1 and 8, for the transformer of `kf init
+# --example intents` and the embedding bag; req/s, p50 and p99 from wrk
+# --latency. The models train for one epoch (serving speed does not depend
+# on how well they learned).
+# Usage: bench/server_text.sh [BUILD_DIR]  (default build/ci; DURATION=N seconds per row, default 10)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$root/build/ci}" && pwd)
+server=$build/runtime/server/kf-server
+trainer=$build/runtime/kf-trainer
+[ -x "$build/runtime/kf-trainer-cpu" ] && trainer=$build/runtime/kf-trainer-cpu
+data=$root/third_party/banking77
+duration=${DURATION:-10}
+command -v wrk >/dev/null || { echo "missing wrk (scripts/install-deps.sh)" >&2; exit 1; }
+work=$(mktemp -d)
+pid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+
+common=(--data="$data/train.csv" --test-data="$data/test.csv" --label-column=category --max-length=64
+        --hash-buckets=65536 --epochs=1 --batch-size=32 --device=cpu --quiet --no-resume)
+echo "== training (1 epoch each)"
+"$trainer" "${common[@]}" --model=transformer --embedding-dim=128 --heads=4 --encoder-layers=2 --ffn-dim=256 \
+  --optimizer=adamw --lr=0.002 --warmup-steps=100 --output="$work/transformer" 2>"$work/train.err" | tail -1
+"$trainer" "${common[@]}" --model=embeddingbag --embedding-dim=64 --optimizer=adam --lr=0.005 \
+  --output="$work/embeddingbag" 2>>"$work/train.err" | tail -1
+
+printf '%s' '{"inputs":[{"name":"input","datatype":"BYTES","shape":[1],"data":["I still have not received my new card, I ordered over a week ago."]}]}' \
+  >"$work/text.json"
+printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nlocal f = io.open("%s", "rb")\nwrk.body = f:read("*a")\nf:close()\n' \
+  "$work/text.json" >"$work/text.lua"
+
+start() {
+  [ -n "$pid" ] && { kill "$pid"; wait "$pid" || true; }
+  rm -f "$work/port"
+  "$server" --model-dir "$work/$1" --host 127.0.0.1 --port 0 --port-file "$work/port" 2>"$work/server.log" &
+  pid=$!
+  for _ in $(seq 200); do [ -s "$work/port" ] && break; sleep 0.05; done
+  url=http://127.0.0.1:$(cat "$work/port")
+  curl -sf -H 'Content-Type: application/json' --data @"$work/text.json" "$url/v2/models/$1/infer" |
+    python3 -c 'import json, sys; print("answer:", [o["data"][0] for o in json.load(sys.stdin)["outputs"] if o["name"] == "class_name"][0])'
+}
+
+bench() {
+  local model=$1 c=$2 threads=2
+  [ "$c" = 1 ] && threads=1
+  wrk -t$threads -c"$c" -d"${duration}s" --latency -s "$work/text.lua" "$url/v2/models/$model/infer" >"$work/wrk.txt"
+  if grep -qE "Non-2xx|Socket errors" "$work/wrk.txt"; then cat "$work/wrk.txt" >&2; exit 1; fi
+  awk -v label="$model" -v c="$c" '
+    /Requests\/sec/ { rps = $2 }
+    $1 == "50%" { p50 = $2 }
+    $1 == "99%" { p99 = $2 }
+    END { printf "| %s | %s | %.0f | %s | %s |\n", label, c, rps, p50, p99 }' "$work/wrk.txt"
+}
+
+echo "== wrk, ${duration}s per row; kf-server --threads $(nproc)"
+echo "| model | concurrency | req/s | p50 | p99 |"
+echo "|---|---|---|---|---|"
+for model in transformer embeddingbag; do
+  start "$model"
+  bench "$model" 1
+  bench "$model" 8
+done
