@@ -34,7 +34,8 @@ std::pair<stdfs::path, stdfs::path> test_set(const stdfs::path& data) {
   throw Error("no IDX test set (t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]) in " + data.string());
 }
 
-Json post_json(const Context& ctx, const std::string& method, const std::string& url, const Json* body) {
+// `method` (GET or POST, with `body`) on `url`; the JSON answer, or an Error naming the status.
+Json request_json(const Context& ctx, const std::string& method, const std::string& url, const Json* body) {
   http::Client client;
   http::Request req;
   req.method = method;
@@ -82,7 +83,7 @@ PredictResult predict(const Context& ctx, const PredictOptions& o, ProjectTarget
   if (o.text) {
     PredictResult r;
     r.url = url + "/v2/models/" + run + "/infer";
-    const Json metadata = post_json(ctx, "GET", url + "/v2/models/" + run, nullptr);
+    const Json metadata = request_json(ctx, "GET", url + "/v2/models/" + run, nullptr);
     const Json inputs = metadata.value("inputs", Json::array());
     if (inputs.empty() || !inputs[0].is_object() || inputs[0].value("datatype", "") != "BYTES")
       throw Error("run " + run + " serves a model that takes tensors, not text: leave out --text to send a test sample");
@@ -95,7 +96,7 @@ PredictResult predict(const Context& ctx, const PredictOptions& o, ProjectTarget
                                        {"shape", {1}},
                                        {"datatype", "BYTES"},
                                        {"data", {*o.text}}}}}};
-    r.response = post_json(ctx, "POST", r.url, &request);
+    r.response = request_json(ctx, "POST", r.url, &request);
     read_outputs(r);
     return r;
   }
@@ -128,7 +129,7 @@ PredictResult predict(const Context& ctx, const PredictOptions& o, ProjectTarget
                                {"shape", {1, sample.pixels.size()}},
                                {"datatype", "UINT8"},
                                {"data", sample.pixels}}}}};
-  r.response = post_json(ctx, "POST", r.url, &request);
+  r.response = request_json(ctx, "POST", r.url, &request);
   read_outputs(r);
   return r;
 }
