@@ -276,3 +276,42 @@ TEST_CASE("transformer model: gradients through the classifier match finite diff
   CHECK(params.back()->name == "layers.1.bias");
   CHECK(model.config_json()["layers"][0]["type"] == "transformer_encoder");
 }
+
+TEST_CASE("transformer model: summed half-batch gradients equal the full batch's (halves cut to other lengths)") {
+  ModelConfig c;
+  c.kind = "transformer";
+  c.input = {6 + 2};
+  c.hash_slots = 2;
+  c.vocab_rows = 14;
+  c.embedding_dim = 8;
+  c.heads = 2;
+  c.encoder_layers = 1;
+  c.ffn_dim = 8;
+  c.dropout = 0.0f;
+  c.hidden = {};
+  c.classes = 3;
+  Model full(c, 5), half(c, 5);
+  // The first half's longest text has 6 tokens, the second half's 3.
+  const Tensor x = id_rows({{1, 4, 7, 2, 5, 6, 12, 13}, {1, 2, 0, 0, 0, 0, 11, 0}, {1, 9, 3, 0, 0, 0, 0, 0},
+                            {1, 3, 0, 0, 0, 0, 12, 11}},
+                           8);
+  const std::vector<std::uint8_t> y = {0, 1, 2, 1};
+  full.train_batch(x, y, 1.0f / 4);
+  std::vector<std::vector<float>> sum;
+  for (int part = 0; part < 2; ++part) {
+    Tensor xs({2, 8});
+    std::copy_n(x.data.begin() + part * 16, 16, xs.data.begin());
+    half.train_batch(xs, std::vector<std::uint8_t>(y.begin() + part * 2, y.begin() + part * 2 + 2), 1.0f / 4);
+    const auto params = half.params();
+    if (sum.empty())
+      for (Param* p : params) sum.push_back(p->grad);
+    else
+      for (std::size_t i = 0; i < params.size(); ++i)
+        for (std::size_t j = 0; j < sum[i].size(); ++j) sum[i][j] += params[i]->grad[j];
+  }
+  const auto params = full.params();
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    CAPTURE(params[i]->name);
+    for (std::size_t j = 0; j < sum[i].size(); ++j) CHECK(sum[i][j] == doctest::Approx(params[i]->grad[j]).epsilon(1e-4));
+  }
+}
