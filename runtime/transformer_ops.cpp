@@ -51,14 +51,28 @@ void layer_norm_backward(const float* x, const float* dy, std::size_t rows, std:
   }
 }
 
+namespace {
+
+// erf(x) by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7, below float's
+// resolution around 1), about twice as fast as std::erf and vectorizable.
+inline float fast_erf(float x) {
+  const float a = std::fabs(x);
+  const float t = 1.0f / (1.0f + 0.3275911f * a);
+  const float poly = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
+  const float e = 1.0f - poly * std::exp(-a * a);
+  return std::copysign(e, x);
+}
+
+} // namespace
+
 void gelu_forward(const float* x, float* y, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * std::numbers::sqrt2_v<float> * 0.5f));
+  for (std::size_t i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.0f + fast_erf(x[i] * std::numbers::sqrt2_v<float> * 0.5f));
 }
 
 void gelu_backward(const float* x, const float* dy, float* dx, std::size_t n) {
   const float inv_sqrt_2pi = 0.5f * std::numbers::inv_sqrtpi_v<float> * std::numbers::sqrt2_v<float>;
   for (std::size_t i = 0; i < n; ++i) {
-    const float cdf = 0.5f * (1.0f + std::erf(x[i] * std::numbers::sqrt2_v<float> * 0.5f));
+    const float cdf = 0.5f * (1.0f + fast_erf(x[i] * std::numbers::sqrt2_v<float> * 0.5f));
     const float pdf = inv_sqrt_2pi * std::exp(-0.5f * x[i] * x[i]);
     dx[i] = dy[i] * (cdf + x[i] * pdf);
   }
