@@ -89,6 +89,7 @@ _kf_reply() {
             delete:-f | delete:--filename | delete:--kubeconfig | delete:--context | delete:-n | delete:--namespace | delete:--dry-run) i=$((i + 1)) ;;
             serve:-f | serve:--values | serve:--set | serve:--timeout | serve:--port) i=$((i + 1)) ;;
             predict:--index | predict:--text) i=$((i + 1)) ;;
+            monitor:--labels | monitor:--log | monitor:--label-column) i=$((i + 1)) ;;
             notebook:-f | notebook:--values | notebook:--set | notebook:--name | notebook:--timeout) i=$((i + 1)) ;;
             *:-o | *:--output | *:--target | *:-C | *:--directory) i=$((i + 1)) ;;
             *:-*) ;;
@@ -177,6 +178,11 @@ _kf_reply() {
             return ;;
         predict:--index | predict:--text)
             return ;;
+        monitor:--labels | monitor:--log)
+            _kf_files
+            return ;;
+        monitor:--label-column)
+            return ;;
         notebook:-f | notebook:--values)
             _kf_files
             return ;;
@@ -215,6 +221,7 @@ _kf_reply() {
             delete) _kf_add -h --help -f --filename --platform --kubeconfig --context -n --namespace --dry-run ;;
             serve) _kf_add -h --help -f --values --set --wait --timeout --port -d --detach ;;
             predict) _kf_add -h --help --index --text ;;
+            monitor) _kf_add -h --help --labels --log --label-column ;;
             notebook) _kf_add -h --help -f --values --set --name --wait --timeout -d --detach --open ;;
             completion) _kf_add -h --help ;;
             version) _kf_add -h --help ;;
@@ -225,7 +232,7 @@ _kf_reply() {
 
     # A verb, or the verb's positional arguments.
     case $verb in
-        "") _kf_add init render validate apply build train tune submit resume retry pipeline status logs stop delete serve predict notebook completion version ;;
+        "") _kf_add init render validate apply build train tune submit resume retry pipeline status logs stop delete serve predict monitor notebook completion version ;;
         init)
             case $npos in
                 0) _kf_files -d ;;
@@ -264,6 +271,10 @@ _kf_reply() {
                 0) _kf_dynamic ;;
             esac ;;
         predict)
+            case $npos in
+                0) _kf_dynamic ;;
+            esac ;;
+        monitor)
             case $npos in
                 0) _kf_dynamic ;;
             esac ;;

@@ -30,6 +30,7 @@ complete -c kf -n __fish_use_subcommand -a stop -d 'Stop runs and keep them: the
 complete -c kf -n __fish_use_subcommand -a delete -d 'Stop runs and remove them: their processes, directory and records'
 complete -c kf -n __fish_use_subcommand -a serve -d 'Serve a trained model over KServe\'s v2 and v1 protocols: the project\'s InferenceService, run by kf-server'
 complete -c kf -n __fish_use_subcommand -a predict -d 'Send a test sample or a text to the served model and print its answer'
+complete -c kf -n __fish_use_subcommand -a monitor -d 'Score a model server\'s logged answers against labels that came later'
 complete -c kf -n __fish_use_subcommand -a notebook -d 'Start one of the project\'s notebooks (a Kubeflow Notebook: Jupyter), or reconnect to it; print its URL'
 complete -c kf -n __fish_use_subcommand -a completion -d 'Print a shell completion script: bash, zsh or fish'
 complete -c kf -n __fish_use_subcommand -a version -d 'Print kf\'s version'
@@ -164,6 +165,12 @@ complete -c kf -n '__fish_seen_subcommand_from serve' -x -a '(__kf_dynamic)' -d 
 complete -c kf -n '__fish_seen_subcommand_from predict' -l index -x -d 'Which test sample (default 0)'
 complete -c kf -n '__fish_seen_subcommand_from predict' -l text -x -d 'Send this text to a text model (its class and the runners-up are printed)'
 complete -c kf -n '__fish_seen_subcommand_from predict' -x -a '(__kf_dynamic)' -d 'The serving run (default: the newest one that is Ready)'
+
+# kf monitor
+complete -c kf -n '__fish_seen_subcommand_from monitor' -l labels -r -F -d 'CSV, TSV or JSON-lines table: a label column and an id or text column'
+complete -c kf -n '__fish_seen_subcommand_from monitor' -l log -r -F -d 'The answers (kf-server --log-file JSON lines; default: the run\'s predictions.jsonl)'
+complete -c kf -n '__fish_seen_subcommand_from monitor' -l label-column -x -d 'The labels table\'s column of true labels'
+complete -c kf -n '__fish_seen_subcommand_from monitor' -x -a '(__kf_dynamic)' -d 'The serving run (default: the newest model server)'
 
 # kf notebook
 complete -c kf -n '__fish_seen_subcommand_from notebook' -s f -l values -r -F -d 'Merge a values file over kf.yaml (repeatable; later wins)'
