@@ -164,6 +164,24 @@ std::size_t text_tokens(const Tensor& x, std::size_t slots) {
   return n;
 }
 
+// What an epoch did, over every worker.
+struct EpochTally {
+  std::size_t samples = 0;
+  std::size_t tokens = 0; // text: non-padding tokens
+  double seconds = 0.0;
+};
+
+// Everything in `m` but the test metrics (measure()) after epoch `epoch` (1-based).
+void fill_epoch_metrics(EpochMetrics& m, const TrainProgress& p, std::size_t epoch, const EpochTally& t, double wall_s) {
+  m.epoch = epoch;
+  m.step = p.global_step;
+  m.loss = p.samples > 0 ? p.loss_sum / p.samples : 0.0;
+  m.train_accuracy = p.samples > 0 ? p.correct / p.samples : 0.0;
+  m.samples_per_s = static_cast<double>(t.samples) / t.seconds;
+  m.tokens_per_s = static_cast<double>(t.tokens) / t.seconds;
+  m.wall_s = wall_s;
+}
+
 // The progress line of contract/progress.h, on stderr.
 void print_progress(const WorldInfo& w, std::size_t epoch, std::size_t epochs, std::size_t step, std::size_t steps,
                     double loss, float lr, double samples_per_second) {
@@ -284,15 +302,10 @@ int run_training(const TrainerOptions& o, const WorldInfo& w) {
       }
       if (o.step_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(o.step_delay_ms));
     }
-    const double epoch_s = now_s() - t_epoch;
+    const EpochTally tally{(steps_per_epoch - first_step) * o.batch_size * static_cast<std::size_t>(w.size),
+                           tokens * static_cast<std::size_t>(w.size), now_s() - t_epoch};
     measure(*engine, data.test, *comm, last);
-    last.epoch = epoch + 1;
-    last.step = progress.global_step;
-    last.loss = progress.samples > 0 ? progress.loss_sum / progress.samples : 0.0;
-    last.train_accuracy = progress.samples > 0 ? progress.correct / progress.samples : 0.0;
-    last.samples_per_s = static_cast<double>((steps_per_epoch - first_step) * o.batch_size * static_cast<std::size_t>(w.size)) / epoch_s;
-    last.tokens_per_s = static_cast<double>(tokens * static_cast<std::size_t>(w.size)) / epoch_s;
-    last.wall_s = now_s() - t_start;
+    fill_epoch_metrics(last, progress, epoch + 1, tally, now_s() - t_start);
     if (metrics) metrics->write(last);
     progress = TrainProgress{progress.global_step, epoch + 1, 0, 0.0, 0.0, 0.0};
     checkpoint();
