@@ -12,12 +12,6 @@ namespace kf::cli {
 
 namespace {
 
-std::string percent(double p) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%.1f%%", 100.0 * p);
-  return buf;
-}
-
 void print_report(const Json& r) {
   std::cout << (r.contains("run") ? "run " + r["run"].get<std::string>() + ": " : "") << r["answers"].get<std::size_t>()
             << " logged answers, " << r["labeled"].get<std::size_t>() << " labels (by " << r["key"].get<std::string>()

@@ -13,12 +13,6 @@ namespace kf::cli {
 
 namespace {
 
-std::string percent(double p) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%.1f%%", 100.0 * p);
-  return buf;
-}
-
 // "card_arrival (93.1%)" and the two runners-up.
 void print_text_answer(const action::PredictResult& r) {
   std::vector<std::size_t> order(r.probabilities.size());

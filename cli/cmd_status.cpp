@@ -43,12 +43,6 @@ Shown show(const Globals& g, const action::Context& ctx, action::ProjectTarget& 
           serving};
 }
 
-std::string fixed(double v, int digits) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
 // -w on a terminal: the last intervals of a model server as sparklines.
 std::string live_view(const action::ServingTrend& trend) {
   std::vector<double> rate, p99, errors;

@@ -82,6 +82,14 @@ std::size_t display_width(const std::string& s) {
   return w;
 }
 
+std::string fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+std::string percent(double share) { return fixed(100.0 * share, 1) + "%"; }
+
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
                  std::ostream& os) {
   std::vector<std::size_t> width(header.size());

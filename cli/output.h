@@ -42,6 +42,10 @@ void print_data(const Json& data, const std::string& format, std::ostream& out =
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
                  std::ostream& out = std::cout);
 
+// v with `digits` decimals ("%.*f"); a share 0..1 as a percentage with one ("93.1%").
+std::string fixed(double v, int digits);
+std::string percent(double share);
+
 // The text of stdin when `files` (-f values) has "-"; else "".
 std::string read_stdin_if(const std::vector<std::string>& files);
 

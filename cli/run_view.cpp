@@ -21,12 +21,6 @@ double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-std::string fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
 const char* state_color(const std::string& s) {
   if (s == "Succeeded" || s == "Complete" || s == "Ready") return "32";
   if (s == "Failed" || s == "Stopped" || s == "Error") return "31";

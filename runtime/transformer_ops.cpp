@@ -102,14 +102,22 @@ void masked_softmax(float* s, std::size_t t, const std::uint8_t* keep) {
   }
 }
 
+// An attention shape as the GEMMs take it: positions, width, head width,
+// the row stride of qkv, and the 1/sqrt(head width) of the scores.
+struct Gemm {
+  explicit Gemm(const AttentionShape& s)
+      : t(static_cast<int>(s.t)), d(static_cast<int>(s.d)), dh(d / static_cast<int>(s.heads)), ld(3 * d),
+        scale(1.0f / std::sqrt(static_cast<float>(dh))) {}
+  int t, d, dh, ld;
+  float scale;
+};
+
 } // namespace
 
 void attention_forward(const AttentionShape& s, const float* qkv, const std::uint8_t* keep, float* probs, float* ctx) {
-  const auto t = static_cast<int>(s.t);
-  const auto d = static_cast<int>(s.d);
-  const int dh = d / static_cast<int>(s.heads);
-  const int ld = 3 * d;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  const Gemm g(s);
+  const int t = g.t, d = g.d, dh = g.dh, ld = g.ld;
+  const float scale = g.scale;
   for (std::size_t h = 0; h < s.heads; ++h) {
     const float* q = qkv + h * static_cast<std::size_t>(dh);
     const float* k = q + d;
@@ -125,11 +133,9 @@ void attention_forward(const AttentionShape& s, const float* qkv, const std::uin
 
 void attention_backward(const AttentionShape& s, const float* qkv, const float* probs, const float* dctx,
                         float* dqkv, float* scratch) {
-  const auto t = static_cast<int>(s.t);
-  const auto d = static_cast<int>(s.d);
-  const int dh = d / static_cast<int>(s.heads);
-  const int ld = 3 * d;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  const Gemm g(s);
+  const int t = g.t, d = g.d, dh = g.dh, ld = g.ld;
+  const float scale = g.scale;
   for (std::size_t h = 0; h < s.heads; ++h) {
     const std::size_t off = h * static_cast<std::size_t>(dh);
     const float* q = qkv + off;

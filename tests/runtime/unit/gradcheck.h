@@ -92,4 +92,29 @@ inline void check_model_gradients(Model& model, const Tensor& x, const std::vect
   }
 }
 
+// The parameter gradients of `model` after train_batch on each half of
+// (x, y) in turn (grad_scale 1 / full batch), summed: what two data-parallel
+// workers' all-reduce gives. Compare with the full batch's.
+inline std::vector<std::vector<float>> half_batch_gradient_sum(Model& model, const Tensor& x,
+                                                               const std::vector<std::uint8_t>& y) {
+  const std::size_t n = x.batch(), half = n / 2, per = x.per_sample();
+  std::vector<std::vector<float>> sum;
+  for (std::size_t part = 0; part < 2; ++part) {
+    Shape shape = x.shape;
+    shape[0] = half;
+    Tensor xs(shape);
+    std::copy_n(x.data.begin() + static_cast<std::ptrdiff_t>(part * half * per), half * per, xs.data.begin());
+    model.train_batch(xs, std::vector<std::uint8_t>(y.begin() + static_cast<std::ptrdiff_t>(part * half),
+                                                    y.begin() + static_cast<std::ptrdiff_t>((part + 1) * half)),
+                      1.0f / static_cast<float>(n));
+    const auto params = model.params();
+    if (sum.empty())
+      for (Param* p : params) sum.push_back(p->grad);
+    else
+      for (std::size_t i = 0; i < params.size(); ++i)
+        for (std::size_t j = 0; j < sum[i].size(); ++j) sum[i][j] += params[i]->grad[j];
+  }
+  return sum;
+}
+
 } // namespace kf::trainer::test

@@ -120,18 +120,7 @@ TEST_CASE("data parallelism: summed half-batch gradients equal the full-batch gr
   const Tensor x = random_tensor({8, 1, 4, 4}, 13, 0.0f, 1.0f);
   const std::vector<std::uint8_t> y = {0, 1, 2, 0, 1, 2, 0, 1};
   full.train_batch(x, y, 1.0f / 8);
-  std::vector<std::vector<float>> sum;
-  for (int part = 0; part < 2; ++part) {
-    Tensor xs({4, 1, 4, 4});
-    std::copy_n(x.data.begin() + part * 64, 64, xs.data.begin());
-    half.train_batch(xs, std::vector<std::uint8_t>(y.begin() + part * 4, y.begin() + part * 4 + 4), 1.0f / 8);
-    const auto params = half.params();
-    if (sum.empty())
-      for (Param* p : params) sum.push_back(p->grad);
-    else
-      for (std::size_t i = 0; i < params.size(); ++i)
-        for (std::size_t j = 0; j < sum[i].size(); ++j) sum[i][j] += params[i]->grad[j];
-  }
+  const auto sum = half_batch_gradient_sum(half, x, y);
   const auto params = full.params();
   for (std::size_t i = 0; i < params.size(); ++i)
     for (std::size_t j = 0; j < sum[i].size(); ++j) CHECK(sum[i][j] == doctest::Approx(params[i]->grad[j]).epsilon(1e-4));

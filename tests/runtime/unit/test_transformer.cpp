@@ -297,18 +297,7 @@ TEST_CASE("transformer model: summed half-batch gradients equal the full batch's
                            8);
   const std::vector<std::uint8_t> y = {0, 1, 2, 1};
   full.train_batch(x, y, 1.0f / 4);
-  std::vector<std::vector<float>> sum;
-  for (int part = 0; part < 2; ++part) {
-    Tensor xs({2, 8});
-    std::copy_n(x.data.begin() + part * 16, 16, xs.data.begin());
-    half.train_batch(xs, std::vector<std::uint8_t>(y.begin() + part * 2, y.begin() + part * 2 + 2), 1.0f / 4);
-    const auto params = half.params();
-    if (sum.empty())
-      for (Param* p : params) sum.push_back(p->grad);
-    else
-      for (std::size_t i = 0; i < params.size(); ++i)
-        for (std::size_t j = 0; j < sum[i].size(); ++j) sum[i][j] += params[i]->grad[j];
-  }
+  const auto sum = half_batch_gradient_sum(half, x, y);
   const auto params = full.params();
   for (std::size_t i = 0; i < params.size(); ++i) {
     CAPTURE(params[i]->name);
