@@ -126,8 +126,10 @@ int watch(const Globals& g, const action::Context& ctx, action::ProjectTarget& p
     auto shown = show(g, ctx, pt, run);
     serving = table && shown.serving.is_object();
     if (serving) {
-      const bool added =
-          trend.add(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), shown.serving);
+      // A sample a second at most: the run's own changes wake the loop sooner.
+      const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const bool due = trend.points().empty() || t - trend.points().back().t >= 0.95;
+      const bool added = due && trend.add(t, shown.serving);
       if (!tty) { // the detail once, then a line per interval
         if (last.empty()) std::cout << shown.text << std::flush;
         else if (added) std::cout << live_line(trend.points().back()) << std::flush;
