@@ -37,12 +37,16 @@ std::vector<Answer> read_log(std::string_view text, const std::string& path) {
     if (j.is_discarded() || !j.is_object()) throw Error(at + ": not a JSON object (kf-server --log-file writes one per line)");
     if (!j.contains("label")) throw Error(at + ": the answer is not logged (serving.logger.mode must be all or response)");
     Answer a;
-    const std::string id = j.value("id", "");
-    const auto index = j.value("index", 0);
-    a.key_id = index == 0 ? id : id + "/" + std::to_string(index);
+    const Json id = j.value("id", Json(""));
+    const Json index = j.value("index", Json(0));
+    const Json confidence = j.value("confidence", Json(0.0));
+    if (!id.is_string() || !index.is_number_integer() || index.get<long long>() < 0 || !confidence.is_number())
+      throw Error(at + ": \"id\" must be a string, \"index\" a count and \"confidence\" a number");
+    a.key_id = index.get<std::size_t>() == 0 ? id.get<std::string>()
+                                             : id.get<std::string>() + "/" + std::to_string(index.get<std::size_t>());
     if (j.contains("input") && j["input"].is_string()) a.input = j["input"].get<std::string>();
     a.predicted = j.contains("class") && j["class"].is_string() ? j["class"].get<std::string>() : j["label"].dump();
-    a.confidence = j.value("confidence", 0.0);
+    a.confidence = confidence.get<double>();
     out.push_back(std::move(a));
   }
   return out;

@@ -75,6 +75,10 @@ TEST_CASE("monitor: another label column, and errors name the file and line") {
         "predictions.jsonl:1: the answer is not logged (serving.logger.mode must be all or response)");
   CHECK(error_of(std::string(R"({"id":"a","label":1})") + "\n[1]\n", "id,label\na,x\n") ==
         "predictions.jsonl:2: not a JSON object (kf-server --log-file writes one per line)");
+  CHECK(error_of(std::string(R"({"id":"b","index":"b","label":0})") + "\n", "id,label\nb,0\n") ==
+        "predictions.jsonl:1: \"id\" must be a string, \"index\" a count and \"confidence\" a number");
+  CHECK(error_of(std::string(R"({"id":7,"index":0,"label":0})") + "\n", "id,label\nb,0\n") ==
+        "predictions.jsonl:1: \"id\" must be a string, \"index\" a count and \"confidence\" a number");
   // A model without class names logs numbers; labels are then numbers too.
   CHECK(action::compare_answers(R"({"id":"a","index":0,"label":3,"confidence":1})", "p.jsonl", "id,label\na,3\n",
                                 "l.csv", "label")["correct"] == 1);
