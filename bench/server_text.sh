@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # kf-server with text models (results and method: bench/RESULTS.md,
 # "## Text: BANKING77 transformer"): wrk against POST /v2/models/NAME/infer
-# with one BANKING77 query per request (a v2 BYTES input the server
-# tokenizes), at concurrency 1 and 8, for the transformer of `kf init
+# with one BANKING77-style query per request (a v2 BYTES input the server
+# tokenizes; a short and a long one), at concurrency 1 and 8, for the transformer of `kf init
 # --example intents` and the embedding bag; req/s, p50 and p99 from wrk
 # --latency. The models train for one epoch (serving speed does not depend
 # on how well they learned).
@@ -28,10 +28,15 @@ echo "== training (1 epoch each)"
 "$trainer" "${common[@]}" --model=embeddingbag --embedding-dim=64 --optimizer=adam --lr=0.005 \
   --output="$work/embeddingbag" 2>>"$work/train.err" | tail -1
 
-printf '%s' '{"inputs":[{"name":"input","datatype":"BYTES","shape":[1],"data":["I still have not received my new card, I ordered over a week ago."]}]}' \
-  >"$work/text.json"
-printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nlocal f = io.open("%s", "rb")\nwrk.body = f:read("*a")\nf:close()\n' \
-  "$work/text.json" >"$work/text.lua"
+# Two queries: 9 words (10 tokens with [CLS]) and 15 words (17 tokens);
+# BANKING77's training texts average 15 tokens.
+body() { printf '{"inputs":[{"name":"input","datatype":"BYTES","shape":[1],"data":["%s"]}]}' "$1"; }
+body "I still have not received my new card" >"$work/short.json"
+body "I still have not received my new card, I ordered over a week ago." >"$work/long.json"
+for t in short long; do
+  printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nlocal f = io.open("%s", "rb")\nwrk.body = f:read("*a")\nf:close()\n' \
+    "$work/$t.json" >"$work/$t.lua"
+done
 
 start() {
   [ -n "$pid" ] && { kill "$pid"; wait "$pid" || true; }
@@ -40,16 +45,16 @@ start() {
   pid=$!
   for _ in $(seq 200); do [ -s "$work/port" ] && break; sleep 0.05; done
   url=http://127.0.0.1:$(cat "$work/port")
-  curl -sf -H 'Content-Type: application/json' --data @"$work/text.json" "$url/v2/models/$1/infer" |
+  curl -sf -H 'Content-Type: application/json' --data @"$work/long.json" "$url/v2/models/$1/infer" |
     python3 -c 'import json, sys; print("answer:", [o["data"][0] for o in json.load(sys.stdin)["outputs"] if o["name"] == "class_name"][0])'
 }
 
 bench() {
-  local model=$1 c=$2 threads=2
+  local model=$1 text=$2 c=$3 threads=2
   [ "$c" = 1 ] && threads=1
-  wrk -t$threads -c"$c" -d"${duration}s" --latency -s "$work/text.lua" "$url/v2/models/$model/infer" >"$work/wrk.txt"
+  wrk -t$threads -c"$c" -d"${duration}s" --latency -s "$work/$text.lua" "$url/v2/models/$model/infer" >"$work/wrk.txt"
   if grep -qE "Non-2xx|Socket errors" "$work/wrk.txt"; then cat "$work/wrk.txt" >&2; exit 1; fi
-  awk -v label="$model" -v c="$c" '
+  awk -v label="$model | $text" -v c="$c" '
     /Requests\/sec/ { rps = $2 }
     $1 == "50%" { p50 = $2 }
     $1 == "99%" { p99 = $2 }
@@ -57,10 +62,12 @@ bench() {
 }
 
 echo "== wrk, ${duration}s per row; kf-server --threads $(nproc)"
-echo "| model | concurrency | req/s | p50 | p99 |"
-echo "|---|---|---|---|---|"
+echo "| model | query | concurrency | req/s | p50 | p99 |"
+echo "|---|---|---|---|---|---|"
 for model in transformer embeddingbag; do
   start "$model"
-  bench "$model" 1
-  bench "$model" 8
+  for text in short long; do
+    bench "$model" "$text" 1
+    bench "$model" "$text" 8
+  done
 done
