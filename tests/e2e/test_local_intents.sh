@@ -37,9 +37,11 @@ expect_eq "mismatch: message" 'kf.yaml:32:13: spec.training.model.type: model "t
 run_kf validate --set training.model.type=mlp
 expect_eq "mismatch mlp: message" '--set training.model.type=mlp: spec.training.model.type: model "mlp" takes images, but training.data.format is "text": use "transformer" or "embeddingbag"' "$ERR"
 
-# 3. kf train (a short run): the model exports its vocabulary and class names.
+# 3. kf train (a short run of a narrower transformer, for the sanitizer
+# builds' sake): the model exports its vocabulary and class names.
 run_kf train --set training.hyperparameters.epochs=1 --set training.hyperparameters.hash-buckets=8192 \
-  --set training.hyperparameters.warmup-steps=100
+  --set training.hyperparameters.warmup-steps=100 --set training.hyperparameters.embedding-dim=64 \
+  --set training.hyperparameters.ffn-dim=128
 expect_eq "train: exit code" 0 "$RC"
 run_kf status bot-train-1 -o json
 expect_eq "train: state" "Succeeded" "$(json 'd["state"]' <<<"$OUT")"
