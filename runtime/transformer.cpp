@@ -84,7 +84,8 @@ TransformerEncoder::Block::Block(const std::string& p, const TransformerConfig& 
 }
 
 TransformerEncoder::TransformerEncoder(const TransformerConfig& config, const std::string& prefix, Rng& rng)
-    : m_c((validate(config), config)), m_token(prefix + ".token_embedding.weight", {config.rows, config.dim}, true),
+    : m_c((validate(config), config)), m_prefix(prefix), m_cls(config.pooling == "cls"),
+      m_token(prefix + ".token_embedding.weight", {config.rows, config.dim}, true),
       m_position(prefix + ".position_embedding.weight", {config.positions, config.dim}, true),
       m_norm_w(prefix + ".norm.weight", {config.dim}, false), m_norm_b(prefix + ".norm.bias", {config.dim}, false),
       m_rng(rng.next()) {
@@ -205,7 +206,7 @@ void TransformerEncoder::forward(const Tensor& in, Tensor& out) {
   out.resize({m_n, d});
   for (std::size_t i = 0; i < m_n; ++i) {
     float* o = out.ptr() + i * d;
-    if (m_c.pooling == "cls") {
+    if (m_cls) {
       std::copy(z + i * m_t * d, z + (i * m_t + 1) * d, o);
       continue;
     }
@@ -253,14 +254,17 @@ void TransformerEncoder::block_backward(Block& b, const std::vector<float>& xv, 
 }
 
 void TransformerEncoder::backward(const Tensor& /*in*/, const Tensor& /*out*/, const Tensor& dout, Tensor* din) {
-  for (Param* p : params()) p->clear_grad(); // LayerNorm and embedding gradients accumulate
+  // LayerNorm and embedding gradients accumulate; the linear layers' are overwritten.
+  for (Param* p : {&m_token, &m_position, &m_norm_w, &m_norm_b}) p->clear_grad();
+  for (Block& b : m_blocks)
+    for (Param* p : {&b.norm1_w, &b.norm1_b, &b.norm2_w, &b.norm2_b}) p->clear_grad();
   const std::size_t rows = m_n * m_t, d = m_c.dim;
   // d(pooled) -> dz over the pooled rows.
   float* dz = sized(m_dtmp, rows * d);
   std::fill(dz, dz + rows * d, 0.0f);
   for (std::size_t i = 0; i < m_n; ++i) {
     const float* g = dout.ptr() + i * d;
-    if (m_c.pooling == "cls") {
+    if (m_cls) {
       std::copy(g, g + d, dz + i * m_t * d);
       continue;
     }
@@ -304,9 +308,8 @@ std::vector<Param*> TransformerEncoder::params() {
 }
 
 nlohmann::json TransformerEncoder::config() const {
-  const std::string& name = m_token.name;
   return {{"type", "transformer_encoder"},
-          {"prefix", name.substr(0, name.size() - std::string(".token_embedding.weight").size())},
+          {"prefix", m_prefix},
           {"num_embeddings", m_c.rows},
           {"max_positions", m_c.positions},
           {"hash_slots", m_c.hash_slots},

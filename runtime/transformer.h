@@ -65,6 +65,8 @@ private:
   void dropout(float* x, std::vector<float>& mask, std::size_t n);
 
   TransformerConfig m_c;
+  std::string m_prefix; // of the parameter names
+  bool m_cls;           // pooling "cls" (else "mean")
   Param m_token, m_position, m_norm_w, m_norm_b;
   std::vector<Block> m_blocks;
   Rng m_rng;

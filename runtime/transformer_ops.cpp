@@ -54,7 +54,8 @@ void layer_norm_backward(const float* x, const float* dy, std::size_t rows, std:
 namespace {
 
 // erf(x) by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7, below float's
-// resolution around 1), about twice as fast as std::erf and vectorizable.
+// resolution around 1): cheaper than std::erf (a GELU of 18x256 values took
+// 27 us instead of 30 here).
 inline float fast_erf(float x) {
   const float a = std::fabs(x);
   const float t = 1.0f / (1.0f + 0.3275911f * a);

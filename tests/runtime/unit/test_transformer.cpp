@@ -49,6 +49,13 @@ Tensor id_rows(const std::vector<std::vector<float>>& texts, std::size_t slots) 
   return t;
 }
 
+// Embeddings of unit scale for finite differences: at the initial 0.02 a
+// 1e-2 step is far outside the linear range of the LayerNorm.
+void unit_scale_embeddings(TransformerEncoder& layer, std::uint64_t seed) {
+  for (Param* p : layer.params())
+    if (p->name.find("embedding") != std::string::npos) p->value = random_values(p->value.size(), seed);
+}
+
 TransformerConfig tiny_config() {
   TransformerConfig c;
   c.rows = 11;
@@ -162,9 +169,7 @@ TEST_CASE("transformer encoder: parameter gradients match finite differences - m
     c.pooling = pooling;
     Rng rng(3);
     TransformerEncoder layer(c, "enc", rng);
-    // Embeddings of unit scale: at the initial 0.02 a 1e-2 step is far outside the linear range of the LayerNorm.
-    for (Param* p : layer.params())
-      if (p->name.find("embedding") != std::string::npos) p->value = random_values(p->value.size(), 21);
+    unit_scale_embeddings(layer, 21);
     // Texts of different lengths; the batch is cut to the longest (5 of 6 slots).
     const Tensor x = id_rows({{1, 4, 7, 2}, {1, 9, 3, 10, 5}, {1, 2}}, c.positions);
     check_layer_gradients(layer, x, 1e-2, false);
@@ -177,8 +182,7 @@ TEST_CASE("transformer encoder: hashed features after the token slots add their 
   c.hash_slots = 3;
   Rng rng(9);
   TransformerEncoder layer(c, "enc", rng);
-  for (Param* p : layer.params())
-    if (p->name.find("embedding") != std::string::npos) p->value = random_values(p->value.size(), 22);
+  unit_scale_embeddings(layer, 22);
   CHECK(layer.output_shape({9}) == Shape{8});
   // Token slots (6), then hashed rows (3; 0 = none).
   const Tensor x = id_rows({{1, 4, 7, 0, 0, 0, 9, 10, 0}, {1, 2, 0, 0, 0, 0, 0, 0, 0}}, 9);
