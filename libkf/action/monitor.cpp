@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "libkf/action/runs.h"
 #include "libkf/local/plan.h"
@@ -107,14 +108,14 @@ Json compare_answers(std::string_view log_text, const std::string& log_path, std
   for (const auto& r : rows) label_of[r.text] = r.label;
   std::map<std::string, Tally> by_class;
   std::map<std::pair<std::string, std::string>, std::size_t> confusions;
-  std::map<std::string, bool> used;
+  std::set<std::string> used; // labels that matched an answer
   Tally all;
   double conf_right = 0.0, conf_wrong = 0.0;
   for (const Answer& a : answers) {
     const std::string& k = key == "id" ? a.key_id : a.input;
     const auto it = label_of.find(k);
     if (it == label_of.end()) continue;
-    used[k] = true;
+    used.insert(k);
     const bool right = a.predicted == it->second;
     ++all.matched;
     ++by_class[it->second].matched;
@@ -144,13 +145,7 @@ Json compare_answers(std::string_view log_text, const std::string& log_path, std
 Json monitor(const Context& ctx, const MonitorOptions& o, ProjectTarget& pt) {
   std::string run = o.run.empty() ? "" : pt.target->resolve(o.run);
   if (run.empty() && o.log.empty()) {
-    for (const auto& name : pt.target->list()) {
-      const auto object = pt.target->get(name);
-      if (object && object->value("kind", "") == "InferenceService") {
-        run = name;
-        break;
-      }
-    }
+    run = newest_model_server(*pt.target, false);
     if (run.empty()) throw Error("no model server has run here: start one with kf serve (serving.logger logs its answers)");
   }
   std::string log = o.log;
@@ -161,13 +156,7 @@ Json monitor(const Context& ctx, const MonitorOptions& o, ProjectTarget& pt) {
     if (object->value("kind", "") != "InferenceService")
       throw Error("run " + run + " is a " + object->value("kind", "") + ", not a model server");
     const Json described = pt.target->describe(run).at(0);
-    const Json parameters = described.value("parameters", Json::object());
-    const std::string dir = parameters.is_object() ? parameters.value("model", "") : "";
-    try {
-      if (!dir.empty()) model = Json::parse(fs::read_file(std::filesystem::path(dir) / "model.json"));
-    } catch (const std::exception& e) {
-      ctx.reporter.debug("model.json of " + dir + ": " + e.what());
-    }
+    model = served_model_json(ctx, described);
     if (log.empty()) {
       if (!pt.target->traits().local_files || !described.contains("runDir"))
         throw Error("run " + run + " runs on " + pt.target->name() + ": its answers go where serving.logger.url "

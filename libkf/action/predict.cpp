@@ -14,13 +14,11 @@ namespace stdfs = std::filesystem;
 namespace {
 
 // The newest serving run that is Ready, or the named one.
-std::string serving_run(const std::string& wanted, target::Target& t) {
+std::string serving_run(const std::string& wanted, const target::Target& t) {
   if (!wanted.empty()) return wanted;
-  for (const auto& name : t.list()) {
-    const auto o = t.get(name);
-    if (o && o->value("kind", "") == "InferenceService" && target::state_of(*o) == "Ready") return name;
-  }
-  throw Error("nothing is being served: start it with kf serve (or kf serve --detach)");
+  const std::string newest = newest_model_server(t, true);
+  if (newest.empty()) throw Error("nothing is being served: start it with kf serve (or kf serve --detach)");
+  return newest;
 }
 
 // t10k-images-idx3-ubyte[.gz] and its labels beside the training data.

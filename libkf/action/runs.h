@@ -138,6 +138,13 @@ struct StatusOptions {
 // when it failed, logTail (the failing replica's last lines).
 std::vector<Json> status(const Context& ctx, const StatusOptions& options, ProjectTarget& pt);
 
+// The newest model server (InferenceService) on the target, the newest Ready
+// one when `ready`; "" when there is none.
+std::string newest_model_server(const target::Target& t, bool ready);
+// The model.json of the model a described InferenceService serves
+// (parameters.model, a directory of this machine); {} when it cannot be read.
+Json served_model_json(const Context& ctx, const Json& described);
+
 // `kf delete RUN...`: stops and removes each; throws for an unknown run (after removing the others).
 std::vector<std::string> delete_runs(const Context& ctx, const std::vector<std::string>& runs, ProjectTarget& pt);
 // Stops runs and keeps them (Target::stop): locally their processes end and

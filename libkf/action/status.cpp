@@ -31,18 +31,30 @@ void add_serving(const Context& ctx, Json& run) {
     ctx.reporter.debug(req.url + ": " + e.what());
     return;
   }
-  Json model = Json::object();
-  const Json parameters = run.value("parameters", Json::object());
-  const std::string dir = parameters.is_object() ? parameters.value("model", "") : "";
-  try {
-    if (!dir.empty()) model = Json::parse(fs::read_file(std::filesystem::path(dir) / "model.json"));
-  } catch (const std::exception& e) {
-    ctx.reporter.debug("model.json of " + dir + ": " + e.what());
-  }
-  run["serving"] = serving_stats(text, model);
+  run["serving"] = serving_stats(text, served_model_json(ctx, run));
 }
 
 } // namespace
+
+std::string newest_model_server(const target::Target& t, bool ready) {
+  for (const auto& name : t.list()) {
+    const auto o = t.get(name);
+    if (o && o->value("kind", "") == "InferenceService" && (!ready || target::state_of(*o) == "Ready")) return name;
+  }
+  return "";
+}
+
+Json served_model_json(const Context& ctx, const Json& described) {
+  const Json parameters = described.value("parameters", Json::object());
+  const std::string dir = parameters.is_object() ? parameters.value("model", "") : "";
+  if (dir.empty()) return Json::object();
+  try {
+    return Json::parse(fs::read_file(std::filesystem::path(dir) / "model.json"));
+  } catch (const std::exception& e) {
+    ctx.reporter.debug("model.json of " + dir + ": " + e.what());
+    return Json::object();
+  }
+}
 
 std::vector<Json> status(const Context& ctx, const StatusOptions& o, ProjectTarget& pt) {
   auto out = pt.target->describe(o.run);
