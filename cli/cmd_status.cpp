@@ -125,24 +125,22 @@ int watch(const Globals& g, const action::Context& ctx, action::ProjectTarget& p
     }
     auto shown = show(g, ctx, pt, run);
     serving = table && shown.serving.is_object();
+    bool redraw = true;
     if (serving) {
-      // A sample a second at most: the run's own changes wake the loop sooner.
-      const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      const bool due = trend.points().empty() || t - trend.points().back().t >= 0.95;
-      const bool added = due && trend.add(t, shown.serving);
-      if (!tty) { // the detail once, then a line per interval
-        if (last.empty()) std::cout << shown.text << std::flush;
-        else if (added) std::cout << live_line(trend.points().back()) << std::flush;
-        last = shown.text;
-        continue;
+      const bool added =
+          trend.add(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), shown.serving);
+      if (tty) {
+        shown.text += live_view(trend);
+      } else { // the detail once, then a line per interval
+        if (!last.empty() && added) std::cout << live_line(trend.points().back()) << std::flush;
+        redraw = last.empty();
       }
-      shown.text += live_view(trend);
     }
-    if (shown.text != last) {
+    if (redraw && shown.text != last) {
       if (tty) std::cout << "\033[H\033[2J";
       std::cout << shown.text << std::flush;
-      last = shown.text;
     }
+    last = shown.text;
     if (shown.done) {
       end();
       return 0;

@@ -146,6 +146,7 @@ Json serving_stats(std::string_view text, const Json& model) {
 namespace kf::action {
 
 bool ServingTrend::add(double t, const Json& s) {
+  if (m_have_last && t >= m_last_t && t - m_last_t < m_min_interval) return false;
   const double requests = s.value("requests", 0.0), errors = s.value("errors", 0.0);
   std::vector<double> le, counts;
   if (s.contains("latencyBuckets")) {

@@ -45,7 +45,9 @@ public:
     double error_share = 0.0; // 0..1
     double p50 = -1.0, p99 = -1.0; // seconds; -1 when the interval had no requests
   };
-  explicit ServingTrend(std::size_t width = 40) : m_width(width) {}
+  // Samples closer than `min_interval` seconds to the last one are ignored.
+  explicit ServingTrend(std::size_t width = 40, double min_interval = 0.95)
+      : m_width(width), m_min_interval(min_interval) {}
   // A sample at `t` seconds (any origin): serving_stats()'s object. True
   // when it closed an interval (a point was added).
   bool add(double t, const Json& serving);
@@ -53,6 +55,7 @@ public:
 
 private:
   std::size_t m_width;
+  double m_min_interval;
   bool m_have_last = false;
   double m_last_t = 0.0, m_last_requests = 0.0, m_last_errors = 0.0;
   std::vector<double> m_last_counts;

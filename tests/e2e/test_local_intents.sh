@@ -96,7 +96,11 @@ watcher=$!
 wait_for "status -w: the detail" grep -q '^Serving:' watch.out
 for _ in 1 2 3; do run_kf predict --text "lost card"; sleep 0.4; done
 wait_for "status -w: a line with requests" grep -Eq '^[0-9]{2}:[0-9]{2}:[0-9]{2}  [1-9][0-9.]* req/s  errors 0\.0%  p50 [0-9.]+ ms  p99 [0-9.]+ ms$' watch.out
-kill "$watcher"; wait "$watcher" 2>/dev/null || true
+# It ends by itself when the server stops.
+run_kf stop bot-1
+expect_eq "stop: exit code" 0 "$RC"
+wait_for "status -w: the end once the server stopped" bash -c "! kill -0 $watcher 2>/dev/null"
+wait "$watcher" || fail "status -w: exit code $?"
 run_kf predict --text "x" --index 2
 expect_eq "predict --text --index: exit code" 2 "$RC"
 run_kf delete bot-1

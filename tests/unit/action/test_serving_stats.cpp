@@ -108,6 +108,9 @@ TEST_CASE("serving trend: rates, error shares and latency quantiles of each inte
   CHECK(trend.points().size() == 3);
   CHECK(trend.points().front().t == 3.0);
   CHECK(trend.points().back().p50 == doctest::Approx(0.055));
+  // A sample sooner than a second after the last one is ignored.
+  CHECK_FALSE(trend.add(6.5, sample(60, 0, {1, 1, 60, 60})));
+  CHECK(trend.points().back().t == 6.0);
 }
 
 TEST_CASE("sparkline: eighths of the maximum, a gap for nothing measured") {
