@@ -3,6 +3,7 @@
 // when that is unambiguous and double-quoted with JSON escapes otherwise —
 // a JSON string is a valid YAML double-quoted scalar.
 #include <cmath>
+#include <cstdio>
 
 #include "libkf/util/yaml.h"
 #include "libkf/util/yaml_scalar.h"
@@ -10,8 +11,26 @@
 namespace kf::yaml {
 namespace {
 
+// JSON escapes, plus \uXXXX for what JSON leaves raw but a YAML reader
+// would fold as a line break or drop as a byte-order mark.
 std::string quoted(const std::string& s) {
-  return Json(s).dump(-1, ' ', false, Json::error_handler_t::replace);
+  const std::string json = Json(s).dump(-1, ' ', false, Json::error_handler_t::replace);
+  std::string out;
+  out.reserve(json.size());
+  for (std::size_t i = 0; i < json.size();) {
+    const std::size_t len = yaml_break_or_c1(json, i);
+    if (len == 0) {
+      out += json[i++];
+      continue;
+    }
+    unsigned cp = static_cast<unsigned char>(json[i]) & (len == 2 ? 0x1F : 0x0F);
+    for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(json[i + k]) & 0x3F);
+    char esc[8];
+    std::snprintf(esc, sizeof(esc), "\\u%04X", cp);
+    out += esc;
+    i += len;
+  }
+  return out;
 }
 
 std::string scalar_text(const Json& v) {

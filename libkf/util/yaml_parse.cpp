@@ -20,16 +20,32 @@ namespace {
 
 constexpr std::size_t k_max_nodes = 1'000'000;
 
+// Length of the well-formed UTF-8 sequence at text[i], or 0: a stray
+// continuation byte, a truncated sequence, an overlong form, a UTF-16
+// surrogate or a code point past U+10FFFF (RFC 3629, section 4).
+std::size_t utf8_sequence(std::string_view text, std::size_t i) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  if (c < 0x80) return 1;
+  const std::size_t len = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  if (len == 0 || i + len > text.size()) return 0;
+  char32_t cp = c & (0xFF >> (len + 1));
+  for (std::size_t k = 1; k < len; ++k) {
+    const auto b = static_cast<unsigned char>(text[i + k]);
+    if ((b >> 6) != 0x2) return 0;
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  constexpr char32_t k_least[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < k_least[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
+}
+
 // YAML is UTF-8 for kf (as for kubectl); the first bad byte is an error.
 void check_utf8(std::string_view text, const std::shared_ptr<const std::string>& file) {
   int line = 1, col = 1;
   for (std::size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
-    const std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    bool ok = len != 0 && i + len <= text.size();
-    for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
-    if (ok && len == 2) ok = c >= 0xC2; // overlong encoding
-    if (!ok) throw SpecError(Loc{file, line, col}.str() + ": invalid UTF-8 (kf reads YAML as UTF-8)");
+    const std::size_t len = utf8_sequence(text, i);
+    if (len == 0) throw SpecError(Loc{file, line, col}.str() + ": invalid UTF-8 (kf reads YAML as UTF-8)");
     // YAML allows no control characters but tab and line breaks; NULs would
     // also make yaml-cpp guess a UTF-16/32 encoding.
     if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
@@ -45,6 +61,24 @@ void check_utf8(std::string_view text, const std::shared_ptr<const std::string>&
     }
     i += len;
   }
+}
+
+// The input was valid UTF-8, so a bad sequence in a scalar came from an
+// escape: yaml-cpp 0.7 decodes "\N" and "\_" to the lone bytes 0x85 and
+// 0xA0 rather than U+0085 and U+00A0 (it refuses the other bad escapes,
+// "\uD800" and "\U00110000", itself).
+std::string scalar_utf8(const std::string& value) {
+  std::size_t good = 0;
+  for (std::size_t len = 0; good < value.size() && (len = utf8_sequence(value, good)) != 0;) good += len;
+  if (good == value.size()) return value;
+  std::string out = value.substr(0, good);
+  for (std::size_t i = good; i < value.size();) {
+    const std::size_t len = utf8_sequence(value, i);
+    if (len == 0) out += '\xC2';
+    out.append(value, i, std::max<std::size_t>(len, 1));
+    i += std::max<std::size_t>(len, 1);
+  }
+  return out;
 }
 
 std::size_t count_nodes(const Node& n) {
@@ -86,7 +120,7 @@ public:
     Node n;
     n.loc = loc(mark);
     n.kind = Node::Kind::Scalar;
-    n.scalar = value;
+    n.scalar = scalar_utf8(value);
     n.quoted = tag == "!"; // yaml-cpp tags non-plain (quoted, block) scalars "!"
     if (!n.quoted && resolve_scalar(value).is_null()) n.kind = Node::Kind::Null; // ~, null: text kept for keys
     add(std::move(n), anchor);

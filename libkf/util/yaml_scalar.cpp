@@ -107,6 +107,14 @@ Json resolve_scalar(std::string_view s) {
 
 bool reads_as_non_string(std::string_view s) { return s.empty() || !resolve_scalar(s).is_string() || yaml11_special(s); }
 
+std::size_t yaml_break_or_c1(std::string_view s, std::size_t i) {
+  const auto at = [&](std::size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0; };
+  if (at(0) == 0xC2 && at(1) >= 0x80 && at(1) <= 0x9F) return 2;                    // U+0080..U+009F, NEL among them
+  if (at(0) == 0xE2 && at(1) == 0x80 && (at(2) == 0xA8 || at(2) == 0xA9)) return 3; // U+2028, U+2029
+  if (at(0) == 0xEF && at(1) == 0xBB && at(2) == 0xBF) return 3;                    // U+FEFF
+  return 0;
+}
+
 bool safe_plain(std::string_view s) {
   if (s.empty() || reads_as_non_string(s)) return false;
   if (s.front() == ' ' || s.back() == ' ' || s.back() == ':') return false;
@@ -116,7 +124,7 @@ bool safe_plain(std::string_view s) {
   if (s.substr(0, 3) == "...") return false;
   for (std::size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7f) return false;
+    if (c < 0x20 || c == 0x7f || yaml_break_or_c1(s, i) != 0) return false;
     if (s[i] == ':' && i + 1 < s.size() && s[i + 1] == ' ') return false;
     if (s[i] == '#' && i > 0 && s[i - 1] == ' ') return false;
   }

@@ -35,8 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const std::string emitted = kf::yaml::emit(out);
       const kf::Json back = kf::yaml::to_json(kf::yaml::parse(emitted, "emitted"));
       if (back != out) {
-        std::fprintf(stderr, "rendered: %s\nemitted:\n%s\nread back: %s\n", out.dump().c_str(), emitted.c_str(),
-                     back.dump().c_str());
+        std::fprintf(stderr, "rendered: %s\nemitted:\n%s\nread back: %s\n", out.dump(-1, ' ', false, kf::Json::error_handler_t::replace).c_str(), emitted.c_str(),
+                     back.dump(-1, ' ', false, kf::Json::error_handler_t::replace).c_str());
         __builtin_trap();
       }
     }

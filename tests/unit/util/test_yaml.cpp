@@ -55,6 +55,15 @@ TEST_CASE("input must be UTF-8") {
   CHECK_THROWS_WITH_AS(yaml::parse("a: 1\nb: \xff\n", "bin.yaml"), "bin.yaml:2:4: invalid UTF-8 (kf reads YAML as UTF-8)",
                        SpecError);
   CHECK(yaml::to_json(yaml::parse("a: \xc3\xa9t\xc3\xa9\n", "u.yaml")) == Json({{"a", "\xc3\xa9t\xc3\xa9"}}));
+  // Well-formed lead and continuation bytes are not enough (RFC 3629):
+  // past U+10FFFF (the fuzzer's find), a surrogate, overlong 3- and 4-byte forms.
+  for (const std::string bad : {"kub)\xf6\x9a\x99\x96", "kub)\xf4\x90\x80\x80", "kub)\xed\xa0\x80",
+                                "kub)\xe0\x80\xaf", "kub)\xf0\x80\x80\xaf"})
+    CHECK_THROWS_WITH_AS(yaml::parse("a: " + bad + "\n", "u.yaml"), "u.yaml:1:8: invalid UTF-8 (kf reads YAML as UTF-8)",
+                         SpecError);
+  // Edges that are allowed: U+10FFFF, U+FFFD, U+0800.
+  for (const std::string good : {"\xf4\x8f\xbf\xbf", "\xef\xbf\xbd", "\xe0\xa0\x80"})
+    CHECK(yaml::to_json(yaml::parse("a: " + good + "\n", "u.yaml")) == Json({{"a", good}}));
 }
 
 TEST_CASE("alias bombs are refused, not expanded forever") {
@@ -86,6 +95,18 @@ TEST_CASE("control characters are refused") {
 TEST_CASE("emit escapes carriage returns and other control characters") {
   const Json doc = {{"a", "x\r\ry"}, {"b", "tab\there"}, {"c", "\r"}};
   CHECK(yaml::to_json(yaml::parse(yaml::emit(doc), "round-trip")) == doc);
+}
+
+TEST_CASE("emit escapes what a YAML reader folds as a line break or drops as a BOM") {
+  // The fuzzer's find: "\N" (U+0085) in a double-quoted key came back as a space.
+  const Json doc = {{"a\xc2\x85" "b", "c\xe2\x80\xa8" "d\xe2\x80\xa9" "e\xef\xbb\xbf" "f\xc2\x9f" "g\xc2\xa0" "h"}};
+  const std::string text = yaml::emit(doc);
+  CHECK(text == "\"a\\u0085b\": \"c\\u2028d\\u2029e\\uFEFFf\\u009Fg\xc2\xa0h\"\n");
+  CHECK(yaml::to_json(yaml::parse(text, "round-trip")) == doc);
+  // yaml-cpp 0.7 decodes \N and \_ to lone bytes; kf puts them right.
+  CHECK(yaml::to_json(yaml::parse("k: \"x\\Ny\\_\"\n", "esc.yaml")) == Json({{"k", "x\xc2\x85y\xc2\xa0"}}));
+  CHECK_THROWS_WITH_AS(yaml::parse("a: 1\nk: \"x\\uD800\"\n", "esc.yaml"),
+                       "esc.yaml:2:12: invalid YAML: invalid unicode: 55296", SpecError);
 }
 
 TEST_CASE("emit quotes timestamps, which YAML 1.1 readers take for dates") {
