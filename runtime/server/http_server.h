@@ -16,15 +16,17 @@
 
 namespace httplib {
 class Server;
+class ContentReader;
+struct Request;
 struct Response;
 }
 
 namespace kf::server {
 
 struct HttpOptions {
-  std::string host = "0.0.0.0";
+  std::string host = "127.0.0.1";
   int port = 8080;                          // 0: any free port
-  std::size_t threads = 64;                 // connection threads
+  std::size_t threads = 1024;               // most connection threads (ConnectionPool)
   std::size_t max_body_bytes = 32u << 20;   // larger bodies get 413
   int keep_alive_seconds = 5;               // idle keep-alive connections close after this
 };
@@ -45,6 +47,10 @@ public:
 
 private:
   std::string too_large_message() const;
+  // Reads the request's body into `body`; false when it answered instead
+  // (413 over --max-body-bytes, 415 multipart, 400 a body cut short).
+  bool read_body(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read,
+                 std::string& body);
   // A JSON error made here, not by the Api (counted as endpoint "transport").
   void reject(httplib::Response& res, int status, const std::string& message);
 

@@ -17,7 +17,7 @@ void add_server_flags(CLI::App& app, ServerOptions& o) {
       "Directory of a kf-trainer export (model.json + model.safetensors)")->required();
   opt("--model-name", o.model_name, "KF_SERVER_MODEL_NAME",
       "Name in the URLs (default: model.json's \"name\", else the directory's name)");
-  opt("--host", o.http.host, "KF_SERVER_HOST", "Address to listen on");
+  opt("--host", o.http.host, "KF_SERVER_HOST", "Address to listen on (0.0.0.0: every interface, as in a container)");
   opt("--port", o.http.port, "KF_SERVER_PORT", "Port to listen on (0: any free port; see --port-file)")
       ->check(CLI::Range(0, 65535));
   opt("--port-file", o.port_file, "KF_SERVER_PORT_FILE", "Write the bound port here (atomically) once listening");
@@ -27,7 +27,8 @@ void add_server_flags(CLI::App& app, ServerOptions& o) {
   opt("--threads", o.threads, "KF_SERVER_THREADS",
       "Inference threads, one model replica each (0: one per core)");
   opt("--http-threads", o.http.threads, "KF_SERVER_HTTP_THREADS",
-      "Connection threads: the most keep-alive connections served at once")->check(CLI::Range(1, 4096));
+      "Connection threads: the most connections served at once (started as connections arrive, "
+      "ended after 30 s idle; idle and slow clients hold one each)")->check(CLI::Range(1, 65536));
   opt("--max-batch-size", o.max_batch_size, "KF_SERVER_MAX_BATCH_SIZE",
       "Dynamic batching: samples per forward pass across requests (1: off)")->check(CLI::Range(1, 1 << 20));
   opt("--max-latency-ms", o.max_latency_ms, "KF_SERVER_MAX_LATENCY_MS",

@@ -16,7 +16,7 @@ namespace kf::server {
 struct ServerOptions {
   std::string model_dir;        // --model-dir: a kf-trainer export (required)
   std::string model_name;       // --model-name: default model.json's "name", else the directory's name
-  HttpOptions http;             // --host 0.0.0.0, --port 8080, --http-threads 64, --max-body-bytes 32 MiB
+  HttpOptions http;             // --host 127.0.0.1, --port 8080, --http-threads 1024, --max-body-bytes 32 MiB
   std::size_t threads = 0;      // --threads: executors = model replicas (0: hardware_concurrency)
   std::size_t max_batch_size = 1; // --max-batch-size: 1 = no dynamic batching
   double max_latency_ms = 0.0;  // --max-latency-ms: batching window

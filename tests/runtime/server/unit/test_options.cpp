@@ -30,7 +30,7 @@ TEST_CASE("options: flags and KF_SERVER_* variables") {
   ::unsetenv("KF_SERVER_MAX_BATCH_SIZE");
   CHECK(o.model_dir == "/m");
   CHECK(o.http.port == 0);
-  CHECK(o.http.host == "0.0.0.0");
+  CHECK(o.http.host == "127.0.0.1");
   CHECK(o.threads == 3);
   CHECK(o.max_batch_size == 16);
   const SchedulerOptions s = scheduler_options(o);

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Hostile clients (issue 18): idle, half-sent and trickling connections do
+# not stop a healthy client being answered; bodies over --max-body-bytes are
+# refused with 413 without being read whole, and what is left of them is
+# never taken for a request; too many header bytes get 431. No timings are
+# asserted (bench/hostile.sh measures them): a health check only has to be
+# answered within 10 s, where a held worker pool never answers.
+source "$(dirname "$0")/lib.sh"
+client="$(dirname "$0")/hostile_client.py"
+
+train_tiny "$WORK/model"
+start_server "$WORK/server.log" --model-dir "$WORK/model" --max-body-bytes 20000 --http-threads 400
+
+too_large='{"error":"request body too large (the limit is 20000 bytes; see --max-body-bytes)"}'
+# raw NAME: sends $WORK/NAME.req on one connection; the answer is in $WORK/NAME.out.
+raw() { python3 "$client" "$PORT" raw "$WORK/$1.req" >"$WORK/$1.out"; }
+crlf() { printf '%s\r\n' "$@"; }
+
+# A 1 GiB Content-Length, a little of it sent: 413 at once, then the connection closes.
+{ crlf 'POST /v2/models/model/infer HTTP/1.1' 'Host: kf' 'Content-Length: 1073741824' ''; head -c 5000 /dev/zero; } >"$WORK/gib.req"
+raw gib
+expect_contains "$WORK/gib.out" "HTTP/1.1 413 Payload Too Large"
+expect_contains "$WORK/gib.out" "Connection: close"
+expect_contains "$WORK/gib.out" "$too_large"
+grep -q "still open" "$WORK/gib.out" && die "the connection stayed open after 413"
+
+# Expect: 100-continue: refused before the body is sent.
+crlf 'POST /v2/models/model/infer HTTP/1.1' 'Host: kf' 'Content-Length: 1073741824' 'Expect: 100-continue' '' >"$WORK/expect.req"
+raw expect
+expect_contains "$WORK/expect.out" "HTTP/1.1 413 Payload Too Large"
+expect_contains "$WORK/expect.out" "Content-Length: ${#too_large}"
+grep -q "100 Continue\|still open" "$WORK/expect.out" && die "a 1 GiB body was invited: $(cat "$WORK/expect.out")"
+
+# Over the limit by less than 1 MiB, with a request hidden in the body: the
+# body is read and dropped, never parsed as a request.
+{ crlf 'POST /v2/models/model/infer HTTP/1.1' 'Host: kf' 'Content-Length: 30042' ''
+  crlf 'GET /v2/health/live HTTP/1.1' 'Host: kf' ''; head -c 30000 /dev/zero | tr '\0' x; } >"$WORK/smuggle.req"
+raw smuggle
+expect_contains "$WORK/smuggle.out" "$too_large"
+grep -q '"live"' "$WORK/smuggle.out" && die "part of a refused body was served as a request"
+
+# A chunked body past the limit: read to its end (under 1 MiB more) and dropped.
+{ crlf 'POST /v2/models/model/infer HTTP/1.1' 'Host: kf' 'Transfer-Encoding: chunked' ''
+  for i in $(seq 40); do crlf 1000; head -c 4096 /dev/zero | tr '\0' x; crlf ''; done; crlf 0 ''; } >"$WORK/chunked.req"
+raw chunked
+expect_contains "$WORK/chunked.out" "$too_large"
+
+# Header lines past 64 KiB in all: 431.
+{ crlf 'GET /v2/health/ready HTTP/1.1' 'Host: kf'
+  for i in $(seq 700); do crlf "X-Filler-$i: $(printf '%0100d' 0)"; done; crlf ''; } >"$WORK/headers.req"
+raw headers
+expect_contains "$WORK/headers.out" "HTTP/1.1 431 Request Header Fields Too Large"
+expect_contains "$WORK/headers.out" '{"error":"request headers too large (over 64 KiB in all)"}'
+
+# Every refusal counted once; nothing left over was read as a (malformed) request.
+[ "$(metric 'kf_server_requests_total{endpoint="transport",code="413"}')" = 4 ] || die "413s: $(curl -s "$URL/metrics" | grep transport)"
+[ "$(metric 'kf_server_requests_total{endpoint="transport",code="431"}')" = 1 ] || die "431s: $(curl -s "$URL/metrics" | grep transport)"
+[ -z "$(metric 'kf_server_requests_total{endpoint="transport",code="400"}')" ] || die "leftover bytes were read as a request"
+
+# --- 300 held connections (the old fixed pool of 64 stopped answering at 64)
+python3 "$client" "$PORT" hold 300 3 >"$WORK/hold.json"
+[ "$(json_get "$WORK/hold.json" 'j["failed"]')" = 0 ] || die "health failed under 300 held connections: $(cat "$WORK/hold.json")"
+[ "$(json_get "$WORK/hold.json" 'j["answered"] > 0')" = True ] || die "no health answer: $(cat "$WORK/hold.json")"
+
+# (Closing them leaves half-sent requests: those count as transport 400s.)
+req GET /v2/health/ready; expect 200 '{"ready":true}'
+finish
