@@ -18,6 +18,8 @@ packages=(
   docker-registry skopeo umoci oci-image-tool apache2-utils openssl curl
   # real clients of the operators' environment contract: PyTorch and its torchrun (tests/e2e/test_local_trainjob.sh)
   python3-torch
+  # a second real client of kube-sim, beside kubectl: the official Kubernetes Python client (tests/e2e/test_kube_python_client.sh)
+  python3-kubernetes
   # Jupyter, which the local target runs for a Kubeflow Notebook (tests/e2e/test_local_notebook.sh),
   # and nbconvert, which runs a pipeline's notebook step (tests/e2e/test_local_workflow.sh)
   jupyter-notebook python3-ipykernel python3-nbconvert

@@ -17,6 +17,12 @@ struct Call {
   std::string sub;  // subresource ("status", "log" of pods), or ""
 };
 
+// A query parameter's value, or "".
+std::string param(const httplib::Request& req, const char* key);
+// A boolean query parameter as the API server reads it (Go's
+// strconv.ParseBool): 1, t, T, TRUE, true, True. Python's client sends "True".
+bool flag(const httplib::Request& req, const char* key);
+
 // GET/LIST/POST/PUT/PATCH/DELETE of objects (resources.cpp); throws ApiError.
 void serve_resource(Store& store, Call& call);
 // GET ...?watch=true (watch.cpp): a chunked stream of JSON event lines.

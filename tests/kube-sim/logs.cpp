@@ -26,11 +26,6 @@ std::string now_nano() {
   return t.substr(0, t.size() - 1) + frac;
 }
 
-std::string param(const httplib::Request& req, const char* key) {
-  return req.has_param(key) ? req.get_param_value(key) : "";
-}
-
-bool truthy(const std::string& v) { return v == "true" || v == "1"; }
 
 std::vector<std::string> container_names(const Json& pod) {
   std::vector<std::string> out;
@@ -138,9 +133,9 @@ void serve_pod_log(Store& store, Call& c) {
   }
   if (std::find(names.begin(), names.end(), container) == names.end())
     throw ApiError(400, "BadRequest", "container " + container + " is not valid for pod " + c.name);
-  const bool previous = truthy(param(c.req, "previous"));
-  const bool follow = truthy(param(c.req, "follow")) && !previous;
-  const bool timestamps = truthy(param(c.req, "timestamps"));
+  const bool previous = flag(c.req, "previous");
+  const bool follow = flag(c.req, "follow") && !previous;
+  const bool timestamps = flag(c.req, "timestamps");
   const std::string uid = (*pod)["metadata"].value("uid", "");
   const auto read = store.log_read(uid, container, previous, 0, std::chrono::milliseconds(0));
   if (!read.exists && previous)

@@ -14,10 +14,6 @@ namespace kubesim {
 
 namespace {
 
-std::string param(const httplib::Request& req, const char* key) {
-  return req.has_param(key) ? req.get_param_value(key) : "";
-}
-
 Json parse_body(const httplib::Request& req) {
   if (req.get_header_value("Content-Type").find("protobuf") != std::string::npos)
     throw ApiError(415, "UnsupportedMediaType", "kube-sim does not speak protobuf; send JSON (application/json)");
@@ -80,6 +76,15 @@ std::string manager_of(const httplib::Request& req, const char* fallback) {
   return m.empty() ? fallback : m;
 }
 
+// RFC 6902 (kubectl patch --type=json, Python's client for a list body).
+Json apply_json_patch(const Json& current, const Json& ops) {
+  try {
+    return current.patch(ops);
+  } catch (const Json::exception& e) {
+    throw ApiError(422, "Invalid", std::string("the JSON patch cannot be applied: ") + e.what());
+  }
+}
+
 void not_found(const Call& c, const std::string& name) {
   throw ApiError(404, "NotFound", c.type.qualified() + " \"" + name + "\" not found",
                  {{"name", name}, {"group", c.type.group}, {"kind", c.type.resource}});
@@ -102,6 +107,15 @@ Query query_of(const httplib::Request& req, const std::string& ns) {
   return q;
 }
 
+std::string param(const httplib::Request& req, const char* key) {
+  return req.has_param(key) ? req.get_param_value(key) : "";
+}
+
+bool flag(const httplib::Request& req, const char* key) {
+  const std::string v = param(req, key);
+  return v == "1" || v == "t" || v == "T" || v == "TRUE" || v == "true" || v == "True";
+}
+
 void serve_resource(Store& store, Call& c) {
   const auto& req = c.req;
   const bool dry_run = param(req, "dryRun") == "All";
@@ -112,8 +126,7 @@ void serve_resource(Store& store, Call& c) {
 
   if (m == "GET" && c.name.empty()) {
     const Query q = query_of(req, c.ns);
-    const std::string watch = param(req, "watch");
-    if (watch == "true" || watch == "1") return serve_watch(store, c, q);
+    if (flag(req, "watch")) return serve_watch(store, c, q);
     Json list = store.list(c.type, q);
     if (wants_table(req))
       return send_json(c.res, 200, to_table(store, c.type, list["items"].get<std::vector<Json>>(), param(req, "includeObject"),
@@ -169,25 +182,25 @@ void serve_resource(Store& store, Call& c) {
 
   Json body = parse_body(req);
   const std::string content_type = req.get_header_value("Content-Type");
-  if (m == "PATCH" && content_type.rfind("application/json-patch+json", 0) == 0)
-    throw ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml");
+  const bool json_patch = m == "PATCH" && content_type.rfind("application/json-patch+json", 0) == 0;
+  if (json_patch && !body.is_array())
+    throw ApiError(400, "BadRequest", "a JSON patch (application/json-patch+json) is an array of operations");
   const bool apply = m == "PATCH" && content_type.rfind("application/apply-patch+yaml", 0) == 0;
   if (apply || m == "PUT") check_identity(c, body, c.name);
   if (apply && param(req, "fieldManager").empty())
     throw ApiError(422, "Invalid", "PATCH " + c.type.qualified() + " \"" + c.name + "\" is invalid: fieldManager: Required value: is required for apply patch");
-  const std::string force = param(req, "force");
   const std::string manager = manager_of(req, "unknown");
   auto r = store.write(c.type, c.ns, c.name, [&](const Json* current) -> std::optional<Json> {
     if (apply) {
       if (!current && !c.sub.empty()) not_found(c, c.name);
       Json applied = body;
       if (c.type.status_subresource && c.sub.empty()) applied.erase("status");
-      Json next = server_side_apply(current, applied, manager, force == "true" || force == "1");
+      Json next = server_side_apply(current, applied, manager, flag(req, "force"));
       return split_status(c, next, current);
     }
     if (!current) not_found(c, c.name);
-    check_rv(c, body, *current);
-    Json next = m == "PUT" ? body : merge_patch(*current, body);
+    Json next = m == "PUT" ? body : json_patch ? apply_json_patch(*current, body) : merge_patch(*current, body);
+    check_rv(c, json_patch ? next : body, *current);
     if (next.contains("metadata") && next["metadata"].is_object()) next["metadata"].erase("resourceVersion");
     if (m == "PUT" && current->contains("metadata") && (*current)["metadata"].contains("managedFields"))
       next["metadata"]["managedFields"] = (*current)["metadata"]["managedFields"];

@@ -35,10 +35,7 @@ struct BreakGuard {
   ~BreakGuard() { t_break_request = nullptr; }
 };
 
-bool is_watch(const httplib::Request& req) {
-  const std::string w = req.has_param("watch") ? req.get_param_value("watch") : "";
-  return w == "true" || w == "1";
-}
+bool is_watch(const httplib::Request& req) { return flag(req, "watch"); }
 
 // host and port of a socket address, formatted as cpp-httplib formats Request::remote_addr.
 std::pair<std::string, std::string> name_of(const sockaddr_storage& addr, socklen_t len) {
@@ -236,15 +233,17 @@ void Server::handle(const httplib::Request& req, httplib::Response& res) {
     if (!authenticate(req)) throw ApiError(401, "Unauthorized", "Unauthorized");
     const BreakGuard clear_watch_break;
     if (inject_fault(req, res)) return;
-    const auto seg = split_path(req.path);
+    // "/version/", "/apis/" as Python's client asks: the API server ignores a trailing slash.
+    const std::string path = req.path.size() > 1 && req.path.back() == '/' ? req.path.substr(0, req.path.size() - 1) : req.path;
+    const auto seg = split_path(path);
     const auto types = m_store.types();
     const bool get = req.method == "GET";
-    if (get && req.path == "/version") return send_json(res, 200, version_doc());
-    if (get && req.path == "/api") return send_json(res, 200, api_versions_doc(m_address));
-    if (get && req.path == "/apis") return send_json(res, 200, api_group_list_doc(types));
-    if (get && req.path == "/openapi/v3") return send_json(res, 200, openapi_root_doc(types));
+    if (get && path == "/version") return send_json(res, 200, version_doc());
+    if (get && path == "/api") return send_json(res, 200, api_versions_doc(m_address));
+    if (get && path == "/apis") return send_json(res, 200, api_group_list_doc(types));
+    if (get && path == "/openapi/v3") return send_json(res, 200, openapi_root_doc(types));
     if (get && seg.size() >= 3 && seg[0] == "openapi" && seg[1] == "v3")
-      return send_doc(res, openapi_gv_doc(types, req.path.substr(std::string("/openapi/v3/").size())));
+      return send_doc(res, openapi_gv_doc(types, path.substr(std::string("/openapi/v3/").size())));
     if (seg.empty() || (seg[0] != "api" && seg[0] != "apis")) throw not_found();
     const bool core = seg[0] == "api";
     if (!core && seg.size() == 2 && get) return send_doc(res, api_group_doc(types, seg[1]));

@@ -54,7 +54,7 @@ void serve_watch(Store& store, Call& c, const Query& query) {
   auto st = std::make_shared<WatchState>();
   const std::string rv = c.req.has_param("resourceVersion") ? c.req.get_param_value("resourceVersion") : "";
   const std::string timeout = c.req.has_param("timeoutSeconds") ? c.req.get_param_value("timeoutSeconds") : "";
-  st->bookmarks = c.req.has_param("allowWatchBookmarks") && c.req.get_param_value("allowWatchBookmarks") == "true";
+  st->bookmarks = flag(c.req, "allowWatchBookmarks");
   st->break_after = watch_break_after(c.req);
   const long seconds = timeout.empty() || timeout.find_first_not_of("0123456789") != std::string::npos ? 1800 : std::stol(timeout);
   st->deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
