@@ -172,6 +172,7 @@ target::Submitted ClusterTarget::submit(const Json& object, const target::Submit
   // takes over an existing object (apply would merge into it, and the
   // operators do not restart a finished job applied again). A refused
   // number moves on to the next one.
+  if (!options.run_name.empty()) target::check_new_run_name(options.run_name);
   const int first = options.run_name.empty() ? highest_number(obj) + 1 : 0;
   for (int attempt = 0;; ++attempt) {
     const std::string run =

@@ -11,9 +11,32 @@ void RootFs::add(const std::string& path, char type, const std::string& link) {
   m_entries[path] = Entry{type, link};
 }
 
+namespace {
+
+// A base image's layer is unpacked by whoever runs the image: kf refuses
+// one that would write outside the root file system ("zip-slip": a '..'
+// component, or a hard link through one) or create a device node.
+void check_member(const std::filesystem::path& blob, const TarMember& m) {
+  const auto refuse = [&](const std::string& why) {
+    throw Error("base image layer " + blob.parent_path().filename().string() + ":" + blob.filename().string() + ": member '" + m.path + "' " + why +
+                "; kf build refuses such a layer");
+  };
+  for (const std::string& part : str::split(m.path, '/'))
+    if (part == "..") refuse("leaves the image's root file system ('..')");
+  if (m.type == '1')
+    for (const std::string& part : str::split(m.link, '/'))
+      if (part == "..") refuse("is a hard link to '" + m.link + "', outside the image's root file system");
+  if (m.type == '3' || m.type == '4') refuse(std::string("is a ") + (m.type == '3' ? "character" : "block") + " device");
+}
+
+} // namespace
+
 void RootFs::add_layer(const std::filesystem::path& blob, bool gzip) {
   std::vector<TarMember> members;
-  read_tar(blob, gzip, [&](const TarMember& m) { members.push_back(m); });
+  read_tar(blob, gzip, [&](const TarMember& m) {
+    check_member(blob, m);
+    members.push_back(m);
+  });
   // Whiteouts apply to the lower layers only, so they go first.
   for (const auto& m : members) {
     const auto slash = m.path.rfind('/');

@@ -89,6 +89,7 @@ std::string LocalTarget::reserve_run(metadata::Runs& runs, const Json& rendered,
   std::string run;
   // The store proposes the next free number; a concurrent kf may take it
   // first (its directory exists before its record), so then try the ones after.
+  if (!options.run_name.empty()) target::check_new_run_name(options.run_name);
   for (int attempt = 0;; ++attempt) {
     if (options.run_name.empty()) {
       const std::string proposed = runs.next_name(base);

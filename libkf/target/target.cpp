@@ -19,6 +19,13 @@ void check_run_name(const std::string& run) {
     throw UsageError(str::quote(run) + " is not a run name (kf status lists the runs)");
 }
 
+void check_new_run_name(const std::string& run) {
+  if (!str::is_dns1123_subdomain(run))
+    throw UsageError("--name " + str::quote(run) + ": a run's name is its object's name, a lowercase RFC 1123 subdomain: "
+                     "lower case alphanumeric characters, '-' or '.', starting and ending with an alphanumeric "
+                     "character (e.g. 'baseline-2')");
+}
+
 std::string kinds_text(const std::vector<std::string>& kinds) {
   std::string s;
   for (std::size_t i = 0; i < kinds.size(); ++i)

@@ -117,6 +117,9 @@ public:
 // slash (a local run's directory, a cluster object's URL path), over 253
 // characters. Every target checks the names verbs give it.
 void check_run_name(const std::string& run);
+// A name asked for a new run (--name): the object's metadata.name, so what
+// the API server accepts. Throws UsageError.
+void check_new_run_name(const std::string& run);
 
 // "PyTorchJob, TFJob and InferenceService".
 std::string kinds_text(const std::vector<std::string>& kinds);

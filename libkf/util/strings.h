@@ -29,6 +29,9 @@ std::string lower(std::string_view s);
 // Kubernetes DNS-1123 label: lower-case alphanumerics and '-', 1..63 chars,
 // starting and ending with an alphanumeric.
 bool is_dns1123_label(std::string_view s);
+// An object name as the API server takes most kinds': at most 253 of
+// [a-z0-9.-], starting and ending with [a-z0-9].
+bool is_dns1123_subdomain(std::string_view s);
 
 // Quote a string for a message the way kubectl does: "value".
 std::string quote(std::string_view s);

@@ -186,6 +186,8 @@ for bad in "" "demo-train-2/status"; do # never the kind's collection or a subre
   run_kf delete "$bad" --target sim
   expect_eq "delete '$bad' on a cluster: message" "2 error: \"$bad\" is not a run name (kf status lists the runs)" "$RC $ERR"
 done
+run_kf train --name x/status --target sim
+expect_eq "train --name x/status on a cluster" "2 error: --name \"x/status\": a run's name is its object's name, a lowercase RFC 1123 subdomain: lower case alphanumeric characters, '-' or '.', starting and ending with an alphanumeric character (e.g. 'baseline-2')" "$RC $ERR"
 # Events outlive their objects (they have no owner): a new run with a deleted one's name (the
 # highest number is free again) and pods of the same names shows only its own events, none of
 # the restarted run's (Warnings, counts of 2), which are still there under those names.

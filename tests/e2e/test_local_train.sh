@@ -168,6 +168,11 @@ for bad in "" .. ../.. runs/x; do # never a path beside the runs: kf delete woul
   expect_eq "delete '$bad': message" "error: \"$bad\" is not a run name (kf status lists the runs)" "$ERR"
 done
 [ -e .kf/metadata.db ] && [ -e kf.yaml ] || fail "delete of a bad name removed what is not a run"
+for bad in ../escape Bad_Name; do # a new run's name is an object name: never a path, never one the API server refuses
+  run_kf train --name "$bad" --detach
+  expect_eq "train --name '$bad'" "2 error: --name \"$bad\": a run's name is its object's name, a lowercase RFC 1123 subdomain: lower case alphanumeric characters, '-' or '.', starting and ending with an alphanumeric character (e.g. 'baseline-2')" "$RC $ERR"
+done
+[ ! -e ../escape ] && [ ! -e .kf/runs/Bad_Name ] || fail "train --name with a bad name left a directory"
 
 # 10. Two kf processes at once: two runs, distinct names, one intact database.
 "$KF" train -f fast.yaml --detach >"$WORK/a.out" 2>"$WORK/a.err" &

@@ -1,5 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
 #include "libkf/image/base.h"
 #include "libkf/image/builder.h"
 #include "libkf/util/error.h"
@@ -52,4 +57,59 @@ TEST_CASE("pick_platform: linux/amd64 from an index — the error lists what is 
   CHECK(d->size == 20);
   CHECK(offered == std::vector<std::string>{"linux/arm64/v8", "linux/amd64"});
   CHECK_FALSE(pick_platform(index, "s390x"));
+}
+
+namespace {
+
+// One raw ustar member (what write_tar() refuses to write): name, typeflag, link.
+std::string raw_member(const std::string& name, char type, const std::string& link = "") {
+  std::string h(512, '\0');
+  name.copy(h.data(), std::min<std::size_t>(name.size(), 100));
+  std::string("0000644").copy(h.data() + 100, 7);
+  std::string("00000000000").copy(h.data() + 124, 11); // size
+  std::string("00000000000").copy(h.data() + 136, 11); // mtime
+  h[156] = type;
+  link.copy(h.data() + 157, std::min<std::size_t>(link.size(), 100));
+  std::string("ustar").copy(h.data() + 257, 5);
+  std::string("00").copy(h.data() + 263, 2);
+  std::fill(h.begin() + 148, h.begin() + 156, ' ');
+  unsigned sum = 0;
+  for (unsigned char c : h) sum += c;
+  char chk[8];
+  std::snprintf(chk, sizeof chk, "%06o", sum);
+  std::string(chk, 6).copy(h.data() + 148, 6);
+  h[154] = '\0';
+  return h;
+}
+
+std::string refusal_of(const std::string& tar) {
+  test::TempDir t;
+  const auto blob = t.path / "sha256" / "abc123";
+  std::filesystem::create_directories(blob.parent_path());
+  std::ofstream(blob, std::ios::binary) << tar << std::string(1024, '\0');
+  try {
+    RootFs fs;
+    fs.add_layer(blob, false);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "accepted";
+}
+
+} // namespace
+
+TEST_CASE("RootFs: a base layer that writes outside the root file system or makes a device is refused") {
+  CHECK(refusal_of(raw_member("usr/", '5') + raw_member("usr/../../etc/passwd", '0')) ==
+        "base image layer sha256:abc123: member 'usr/../../etc/passwd' leaves the image's root file system ('..'); "
+        "kf build refuses such a layer");
+  CHECK(refusal_of(raw_member("etc/shadow", '1', "../../etc/shadow")) ==
+        "base image layer sha256:abc123: member 'etc/shadow' is a hard link to '../../etc/shadow', outside the "
+        "image's root file system; kf build refuses such a layer");
+  CHECK(refusal_of(raw_member("dev/sda", '4')) ==
+        "base image layer sha256:abc123: member 'dev/sda' is a block device; kf build refuses such a layer");
+  CHECK(refusal_of(raw_member("dev/null", '3')) ==
+        "base image layer sha256:abc123: member 'dev/null' is a character device; kf build refuses such a layer");
+  // What a real layer holds: a leading "./", '..' inside a symlink's target (resolved in the image), a hard link.
+  CHECK(refusal_of(raw_member("./usr/", '5') + raw_member("usr/lib64", '2', "../lib") +
+                   raw_member("usr/bin/a", '0') + raw_member("usr/bin/b", '1', "usr/bin/a")) == "accepted");
 }

@@ -28,6 +28,14 @@ TEST_CASE("DNS-1123 labels") {
   CHECK_FALSE(str::is_dns1123_label(std::string(64, 'a')));
 }
 
+TEST_CASE("DNS-1123 subdomains") {
+  CHECK(str::is_dns1123_subdomain("baseline.v2-1"));
+  CHECK(str::is_dns1123_subdomain(std::string(253, 'a')));
+  CHECK_FALSE(str::is_dns1123_subdomain(std::string(254, 'a')));
+  for (const char* bad : {"", "Bad_Name", "../x", "a/b", ".a", "a.", "-a", "a b"})
+    CHECK_FALSE(str::is_dns1123_subdomain(bad));
+}
+
 TEST_CASE("split, join, trim, quote") {
   CHECK(str::split("a,b,,c", ',') == std::vector<std::string>{"a", "b", "", "c"});
   CHECK(str::join({"a", "b"}, ", ") == "a, b");
