@@ -101,6 +101,8 @@ std::string LocalTarget::reserve_run(metadata::Runs& runs, const Json& rendered,
     std::error_code ec;
     const bool made = stdfs::create_directory(run_dir(run), ec);
     if (made) {
+      // Private to its user: logs and status may hold tokens (a notebook's URL).
+      stdfs::permissions(run_dir(run), stdfs::perms::owner_all, ec);
       metadata::RunRecord rec;
       rec.name = run;
       rec.project = m_o.project;

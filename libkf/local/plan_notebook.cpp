@@ -77,15 +77,19 @@ JobPlan plan_notebook(const Json& nb, const NotebookOptions& o) {
           }
     if (dir.empty()) plan.volumes.push_back(dir = "work"); // no volume: a directory of the run
     else r.working_dir = dir; // the images' WORKDIR is the workspace (/home/jovyan)
-    const std::string token = env_value(c, "JUPYTER_TOKEN").empty() ? o.token : env_value(c, "JUPYTER_TOKEN");
+    const bool own_token = env_value(c, "JUPYTER_TOKEN").empty();
+    const std::string token = own_token ? o.token : env_value(c, "JUPYTER_TOKEN");
     const std::string app = o.flavor == "notebook" ? "NotebookApp" : "ServerApp";
+    // The token goes in JUPYTER_TOKEN (every Jupyter reads it), not on the
+    // command line, which every user of the machine can read in /proc.
     r.argv = {o.jupyter, o.flavor, "--no-browser", "--ip=127.0.0.1", "--port=" + std::to_string(o.port), "--port-retries=0",
-              "--" + app + ".token=" + token, "--" + app + ".base_url=" + prefix + "/",
+              "--" + app + ".base_url=" + prefix + "/",
               (o.flavor == "notebook" ? "--notebook-dir=" : "--ServerApp.root_dir=") + dir};
     if (o.allow_root) r.argv.push_back("--allow-root");
     const Json& env = json_field(c, "env");
     if (env.is_array())
       for (const auto& e : env) r.env.emplace_back(json_text(e, "name"), json_text(e, "value"));
+    if (own_token) r.env.emplace_back("JUPYTER_TOKEN", token);
     r.env.emplace_back("NB_PREFIX", prefix);
     r.env.emplace_back("PYTHONUNBUFFERED", "1");
     plan.replicas.push_back(std::move(r));

@@ -52,6 +52,9 @@ expect_eq "notebook: NB_PREFIX" "/notebook/default/demo-lab-1" "$(sed -E 's|http
 expect_eq "notebook: the URL opens Jupyter" 200 "$(curl -s -L -o /dev/null -w '%{http_code}' "$url")"
 expect_eq "notebook: /api/status" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$base/api/status?token=$token")"
 expect_eq "notebook: no token, no access" 403 "$(curl -s -o /dev/null -w '%{http_code}' "$base/api/status")"
+# The token is on no command line (other users read /proc/*/cmdline), and the run's directory is private.
+grep -lsF "$token" /proc/[0-9]*/cmdline && fail "notebook: the token is on a command line"
+expect_eq "notebook: run directory mode" 700 "$(stat -c %a .kf/runs/demo-lab-1)"
 run_kf status demo-lab-1 -o json
 expect_eq "status: state" "Ready" "$(json 'd["state"]' <<<"$OUT")"
 expect_eq "status: readyReplicas" 1 "$(json 'd["status"]["readyReplicas"]' <<<"$OUT")"

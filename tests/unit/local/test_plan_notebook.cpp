@@ -42,12 +42,14 @@ TEST_CASE("notebook: jupyter notebook 6 under NB_PREFIX, the PVC a directory of 
   REQUIRE(plan.replicas.size() == 1);
   const auto& r = plan.replicas[0];
   CHECK(r.argv == std::vector<std::string>{"/usr/bin/jupyter", "notebook", "--no-browser", "--ip=127.0.0.1", "--port=8890",
-                                           "--port-retries=0", "--NotebookApp.token=t0k",
-                                           "--NotebookApp.base_url=/notebook/ml/lab/", "--notebook-dir=/p/.kf/volumes/lab-ws"});
+                                           "--port-retries=0", "--NotebookApp.base_url=/notebook/ml/lab/",
+                                           "--notebook-dir=/p/.kf/volumes/lab-ws"});
   CHECK(r.working_dir == "/p/.kf/volumes/lab-ws");
   CHECK(r.image == "kubeflownotebookswg/jupyter-scipy:v1.9.0");
   CHECK(r.env.front() == std::pair<std::string, std::string>{"A", "b"});
-  CHECK(r.env[1] == std::pair<std::string, std::string>{"NB_PREFIX", "/notebook/ml/lab"});
+  // The token is in the environment, not on a command line other users can read.
+  CHECK(r.env[1] == std::pair<std::string, std::string>{"JUPYTER_TOKEN", "t0k"});
+  CHECK(r.env[2] == std::pair<std::string, std::string>{"NB_PREFIX", "/notebook/ml/lab"});
   CHECK(plan.volumes == std::vector<std::string>{"/p/.kf/volumes/lab-ws"});
   CHECK(plan.url == "http://127.0.0.1:8890/notebook/ml/lab/?token=t0k");
   CHECK(plan.ready_url == "http://127.0.0.1:8890/notebook/ml/lab/api/status?token=t0k");
@@ -64,8 +66,12 @@ TEST_CASE("notebook: jupyter lab's ServerApp flags - JUPYTER_TOKEN from the env 
   const auto plan = local::plan_notebook(nb, o);
   const auto& argv = plan.replicas[0].argv;
   CHECK(argv[1] == "lab");
-  CHECK(argv[6] == "--ServerApp.token=mine");
-  CHECK(argv[8] == "--ServerApp.root_dir=work");
+  CHECK(argv[6] == "--ServerApp.base_url=/notebook/ml/lab/");
+  CHECK(argv[7] == "--ServerApp.root_dir=work");
+  for (const auto& arg : argv) CHECK(arg.find("mine") == std::string::npos);
+  int tokens = 0; // the spec's own JUPYTER_TOKEN only
+  for (const auto& [k, v] : plan.replicas[0].env) tokens += k == "JUPYTER_TOKEN";
+  CHECK(tokens == 1);
   CHECK(argv.back() == "--allow-root");
   CHECK(plan.volumes == std::vector<std::string>{"work"});
   CHECK(plan.url == "http://127.0.0.1:8890/notebook/ml/lab/?token=mine");
