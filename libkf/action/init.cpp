@@ -94,10 +94,30 @@ std::vector<std::string> list_files(const stdfs::path& root) {
       it.disable_recursion_pending();
       continue;
     }
-    if (it->is_regular_file() || it->is_symlink()) files.push_back(stdfs::relative(it->path(), root).string());
+    // lexically: stdfs::relative() would follow a symbolic link to its target
+    if (it->is_regular_file() || it->is_symlink()) files.push_back(it->path().lexically_relative(root).string());
   }
   std::sort(files.begin(), files.end());
   return files;
+}
+
+// A template's symbolic links must stay inside it: one to /etc or ~/.ssh
+// would make the new project read (and kf build package) what is not its
+// own. Followed as the kernel would (a link through another link too).
+void check_links(const std::string& url, const stdfs::path& root, const std::vector<std::string>& files) {
+  const stdfs::path top = stdfs::canonical(root);
+  for (const auto& f : files) {
+    if (!stdfs::is_symlink(root / f)) continue;
+    // From the link's directory (weakly_canonical() of the link itself
+    // would keep a dangling one as it is).
+    std::error_code ec;
+    const stdfs::path target = stdfs::read_symlink(root / f);
+    const stdfs::path real = stdfs::weakly_canonical(target.is_absolute() ? target : (root / f).parent_path() / target, ec);
+    const auto rel = real.lexically_relative(top);
+    if (ec || rel.empty() || *rel.begin() == "..")
+      throw Error("template " + url + ": " + f + " is a symbolic link to " + target.string() +
+                  ", outside the template; kf init refuses it");
+  }
 }
 
 // staging/tree: the template cloned (without .git, renamed with --name), or
@@ -135,8 +155,8 @@ std::vector<std::string> prepare_tree(const Context& ctx, const InitOptions& opt
     const auto file = clone_dir / spec::k_project_file;
     fs::write_file_atomic(file, rename_project(fs::read_file(file), options.from + ":kf.yaml", name));
   }
-  std::vector<std::string> files;
-  for (const auto& f : list_files(clone_dir)) files.push_back(f);
+  std::vector<std::string> files = list_files(clone_dir);
+  check_links(url, clone_dir, files);
   stdfs::rename(clone_dir, staging / "tree");
   return files;
 }

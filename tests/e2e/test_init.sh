@@ -77,7 +77,23 @@ sed -i 's/workers: 2 /workers: -2 /' tmpl/kf.yaml && git -C tmpl commit -qam bro
 run_kf init t4 --from "$WORK/tmpl"
 expect_eq "broken template: exit code" 2 "$RC"
 expect_eq "broken template: message" "$WORK/tmpl/kf.yaml:17:14: spec.training.workers: must be between 1 and 1024, got -2" "$(tail -n 1 <<<"$ERR")"
+git -C tmpl revert --no-edit HEAD >/dev/null
+for link in /etc/passwd ../../outside ../src/../..; do # a symbolic link out of the template, directly or through another
+  mkdir -p tmpl/data && ln -sfn "$link" tmpl/data/link && ln -sfn .. tmpl/data/up && git -C tmpl add -A && git -C tmpl commit -qm link
+  run_kf init t5 --from "$WORK/tmpl"
+  expect_eq "link to $link: exit code" 1 "$RC"
+  expect_eq "link to $link: message" "error: template $WORK/tmpl: data/link is a symbolic link to $link, outside the template; kf init refuses it" \
+    "$(tail -n 1 <<<"$ERR")"
+done
+ln -sfn up/.. tmpl/data/link && git -C tmpl commit -qam link # through the link "up" (to ..): the template's parent
+run_kf init t6 --from "$WORK/tmpl"
+expect_eq "link through a link: message" "error: template $WORK/tmpl: data/link is a symbolic link to up/.., outside the template; kf init refuses it" \
+  "$(tail -n 1 <<<"$ERR")"
 expect_eq "failures left nothing" "$before" "$(ls -A "$WORK" | sort)"
+ln -sfn ../src/train.py tmpl/data/link && git -C tmpl commit -qam inside
+run_kf init t7 --from "$WORK/tmpl"
+expect_eq "a link inside the template: exit code" 0 "$RC"
+expect_eq "a link inside the template: kept" "../src/train.py" "$(readlink t7/data/link)"
 
 # 7. Exit codes of the command line itself.
 run_kf
