@@ -38,7 +38,7 @@ public:
     }
     m_optimizer.step(lr);
     LossResult global;
-    global.loss_sum = in[0];
+    global.loss_sum = static_cast<double>(in[0]);
     global.correct = static_cast<std::size_t>(in[1] + 0.5f);
     return global;
   }

@@ -4,7 +4,11 @@
 #include "runtime/error.h"
 #include "runtime/safetensors.h"
 
+#include <cstdint>
 #include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace fs = std::filesystem;
 
@@ -39,27 +43,62 @@ void export_model(const std::string& dir, Model& model, const nlohmann::json& ex
   write_file_atomic((fs::path(dir) / "model.json").string(), info.dump(2) + "\n");
 }
 
+namespace {
+
+// model.json comes from outside (kf-server loads whatever directory it is
+// given): sizes must be whole numbers a model can have, not whatever a
+// cast of 1e30 or -1 gives (that is undefined, or a wrap to 2^64).
+constexpr std::size_t k_max_size = std::size_t{1} << 24;
+
+std::size_t size_at(const nlohmann::json& v, const std::string& key) {
+  const bool whole = v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0);
+  if (!whole || v.get<std::uint64_t>() > k_max_size)
+    throw Error("model.json: \"model\"." + key + " must be a whole number from 0 to " + std::to_string(k_max_size) +
+                ", got " + v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  return v.get<std::size_t>();
+}
+
+std::size_t size_of(const nlohmann::json& m, const std::string& key, std::optional<std::size_t> fallback = {}) {
+  if (!m.contains(key)) {
+    if (fallback) return *fallback;
+    throw Error("model.json: \"model\" has no \"" + key + "\"");
+  }
+  return size_at(m[key], key);
+}
+
+std::vector<std::size_t> sizes_of(const nlohmann::json& m, const std::string& key) {
+  if (!m.contains(key) || !m[key].is_array()) throw Error("model.json: \"model\"." + key + " must be an array");
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < m[key].size(); ++i) out.push_back(size_at(m[key][i], key + "[" + std::to_string(i) + "]"));
+  return out;
+}
+
+} // namespace
+
 ModelConfig model_config_from_json(const nlohmann::json& m) {
+  if (!m.is_object()) throw Error("model.json: \"model\" must be an object");
   ModelConfig c;
   try {
     c.kind = m.at("kind").get<std::string>();
-    c.hidden = m.at("hidden").get<std::vector<std::size_t>>();
     c.activation = m.at("activation").get<std::string>();
-    c.conv_channels = m.at("conv_channels").get<std::vector<std::size_t>>();
-    c.kernel_size = m.at("kernel_size").get<std::size_t>();
-    c.input = m.at("input_shape").get<Shape>();
-    c.classes = m.at("num_classes").get<std::size_t>();
-    c.vocab_rows = m.value("vocab_rows", std::size_t{0});
-    c.embedding_dim = m.value("embedding_dim", c.embedding_dim);
-    c.hash_slots = m.value("hash_slots", c.hash_slots);
-    c.heads = m.value("heads", c.heads);
-    c.encoder_layers = m.value("encoder_layers", c.encoder_layers);
-    c.ffn_dim = m.value("ffn_dim", c.ffn_dim);
-    c.dropout = m.value("dropout", c.dropout);
     c.pooling = m.value("pooling", c.pooling);
+    const double dropout = m.value("dropout", static_cast<double>(c.dropout));
+    if (!(dropout >= 0.0 && dropout < 1.0)) throw Error("model.json: \"model\".dropout must be in [0, 1)");
+    c.dropout = static_cast<float>(dropout);
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("model.json: malformed \"model\" object: ") + e.what());
   }
+  c.hidden = sizes_of(m, "hidden");
+  c.conv_channels = sizes_of(m, "conv_channels");
+  c.kernel_size = size_of(m, "kernel_size");
+  c.input = sizes_of(m, "input_shape");
+  c.classes = size_of(m, "num_classes");
+  c.vocab_rows = size_of(m, "vocab_rows", std::size_t{0});
+  c.embedding_dim = size_of(m, "embedding_dim", c.embedding_dim);
+  c.hash_slots = size_of(m, "hash_slots", c.hash_slots);
+  c.heads = size_of(m, "heads", c.heads);
+  c.encoder_layers = size_of(m, "encoder_layers", c.encoder_layers);
+  c.ffn_dim = size_of(m, "ffn_dim", c.ffn_dim);
   return c;
 }
 

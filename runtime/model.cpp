@@ -11,7 +11,7 @@ namespace kf::trainer {
 
 LossResult softmax_cross_entropy(const Tensor& logits, const std::vector<std::uint8_t>& labels,
                                  float grad_scale, Tensor* dlogits, float smoothing) {
-  const double s = smoothing;
+  const double s = static_cast<double>(smoothing);
   const std::size_t n = logits.batch();
   const std::size_t k = logits.per_sample();
   LossResult r;

@@ -78,6 +78,31 @@ TEST_CASE("export: model.safetensors + model.json load back into the same model"
   fs::remove_all(dir);
 }
 
+TEST_CASE("export: model.json from outside - sizes are whole numbers a model can have, or a pinned error") {
+  const fs::path dir = temp_dir("export-bad");
+  Model model(small_cnn(), 5);
+  export_model(dir.string(), model, {});
+  const nlohmann::json good = load_exported_model(dir.string()).info["model"];
+  CHECK(model_config_from_json(good).classes == model.config().classes);
+  const auto with = [&](const std::string& key, const nlohmann::json& v) {
+    nlohmann::json m = good;
+    m[key] = v;
+    return error_of([&] { model_config_from_json(m); });
+  };
+  // The fuzzer's find: 1e30 cast to an integer is undefined behaviour.
+  CHECK(with("num_classes", 1e30) == "model.json: \"model\".num_classes must be a whole number from 0 to 16777216, got 1e+30");
+  CHECK(with("kernel_size", -1) == "model.json: \"model\".kernel_size must be a whole number from 0 to 16777216, got -1");
+  CHECK(with("hidden", nlohmann::json::array({8, 2.5})) ==
+        "model.json: \"model\".hidden[1] must be a whole number from 0 to 16777216, got 2.5");
+  CHECK(with("input_shape", "1x8x8") == "model.json: \"model\".input_shape must be an array");
+  CHECK(with("dropout", 1e300) == "model.json: \"model\".dropout must be in [0, 1)");
+  CHECK(with("kind", 3).rfind("model.json: malformed \"model\" object: ", 0) == 0);
+  nlohmann::json no_classes = good;
+  no_classes.erase("num_classes");
+  CHECK(error_of([&] { model_config_from_json(no_classes); }) == "model.json: \"model\" has no \"num_classes\"");
+  CHECK(error_of([&] { model_config_from_json(nlohmann::json::array()); }) == "model.json: \"model\" must be an object");
+}
+
 TEST_CASE("checkpoint: round trip restores weights, optimizer state and progress") {
   Model model(small_cnn(), 1);
   OptimizerConfig oc;

@@ -1,0 +1,43 @@
+// libFuzzer target: any bytes as a kubeconfig file, read as `kf --target`
+// and `kf status --context <TAB>` read it (libkf/kube/kubeconfig.cpp). Bad
+// files may only raise kf::Error; nothing else may escape, crash or hang.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <unistd.h>
+
+#include "libkf/kube/kubeconfig.h"
+#include "libkf/util/error.h"
+
+namespace {
+std::string scratch_file() {
+  static const std::string path = [] {
+    char dir[] = "/tmp/fuzz_kubeconfig.XXXXXX";
+    const char* made = ::mkdtemp(dir);
+    return std::string(made ? made : "/tmp") + "/config";
+  }();
+  return path;
+}
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string path = scratch_file();
+  if (std::FILE* f = std::fopen(path.c_str(), "wb")) {
+    std::fwrite(data, 1, size, f);
+    std::fclose(f);
+  }
+  kf::kube::KubeconfigOptions o;
+  o.kubeconfig = path;
+  o.kubeconfig_env = "";
+  o.home = "/nonexistent";
+  o.service_host = "";
+  o.service_port = "";
+  try {
+    (void)kf::kube::kubeconfig_contexts(o);
+    const auto c = kf::kube::load_kubeconfig(o);
+    if (c.server.empty() && !c.exec) (void)c.namespace_.size();
+  } catch (const kf::Error&) {
+  }
+  return 0;
+}
