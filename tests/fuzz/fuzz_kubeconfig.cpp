@@ -3,30 +3,14 @@
 // files may only raise kf::Error; nothing else may escape, crash or hang.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <string>
-#include <unistd.h>
 
 #include "libkf/kube/kubeconfig.h"
 #include "libkf/util/error.h"
-
-namespace {
-std::string scratch_file() {
-  static const std::string path = [] {
-    char dir[] = "/tmp/fuzz_kubeconfig.XXXXXX";
-    const char* made = ::mkdtemp(dir);
-    return std::string(made ? made : "/tmp") + "/config";
-  }();
-  return path;
-}
-} // namespace
+#include "tests/fuzz/scratch_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string path = scratch_file();
-  if (std::FILE* f = std::fopen(path.c_str(), "wb")) {
-    std::fwrite(data, 1, size, f);
-    std::fclose(f);
-  }
+  const std::string path = kf::fuzz::scratch_file("config", data, size);
   kf::kube::KubeconfigOptions o;
   o.kubeconfig = path;
   o.kubeconfig_env = "";
