@@ -79,7 +79,9 @@ HttpServer::HttpServer(Api& api, ServerMetrics& metrics, const HttpOptions& opti
     : m_api(api), m_metrics(metrics), m_options(options), m_server(std::make_unique<httplib::Server>()) {
   httplib::Server& s = *m_server;
   const std::size_t threads = std::max<std::size_t>(m_options.threads, 1);
-  s.new_task_queue = [threads] { return new ConnectionPool(threads, std::min<std::size_t>(threads, 16), std::chrono::seconds(30)); };
+  s.new_task_queue = [threads] {
+    return new ConnectionPool(threads, std::min<std::size_t>(threads, 16), std::chrono::seconds(30));
+  };
   s.set_tcp_nodelay(true);
   // httplib's default adds SO_REUSEPORT, which lets a second server share a
   // busy port silently; SO_REUSEADDR alone only skips TIME_WAIT.
@@ -87,6 +89,16 @@ HttpServer::HttpServer(Api& api, ServerMetrics& metrics, const HttpOptions& opti
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
+  s.set_keep_alive_max_count(100000);
+  s.set_keep_alive_timeout(m_options.keep_alive_seconds);
+  s.set_read_timeout(30, 0);
+  s.set_write_timeout(30, 0);
+  set_limits();
+  set_routes();
+}
+
+void HttpServer::set_limits() {
+  httplib::Server& s = *m_server;
   // read_body() bounds bodies: httplib's own limit would read a 1 GiB body to drop it.
   s.set_payload_max_length(std::numeric_limits<std::size_t>::max());
   // httplib refuses a header line over 8 KiB (400) but not how many lines;
@@ -108,11 +120,24 @@ HttpServer::HttpServer(Api& api, ServerMetrics& metrics, const HttpOptions& opti
     res.set_header("Content-Length", std::to_string(size)); // httplib counts it only for routed responses
     return 413;
   });
-  s.set_keep_alive_max_count(100000);
-  s.set_keep_alive_timeout(m_options.keep_alive_seconds);
-  s.set_read_timeout(30, 0);
-  s.set_write_timeout(30, 0);
+  // Responses httplib makes itself (400 for a malformed request, 414 for a
+  // long URI) get a JSON body and are counted; responses with a body (or a
+  // content provider: close_after()) are ours.
+  s.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty() || res.content_provider_) return httplib::Server::HandlerResponse::Unhandled;
+    std::string message = res.status == 400 ? "malformed HTTP request" : "HTTP " + std::to_string(res.status);
+    if (!req.path.empty()) message += " (" + req.method + " " + req.path + ")";
+    json_error(res, res.status, message);
+    m_metrics.request("transport", res.status, 0.0);
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    json_error(res, 500, "internal error");
+  });
+}
 
+void HttpServer::set_routes() {
+  httplib::Server& s = *m_server;
   auto respond = [this](const httplib::Request& req, std::string_view body, httplib::Response& res) {
     HttpResponse out = m_api.handle({req.method, req.path, body, req.has_header("Inference-Header-Content-Length")});
     res.status = out.status;
@@ -131,21 +156,6 @@ HttpServer::HttpServer(Api& api, ServerMetrics& metrics, const HttpOptions& opti
   s.Post(".*", httplib::Server::HandlerWithContentReader(with_body));
   s.Put(".*", httplib::Server::HandlerWithContentReader(with_body));
   s.Patch(".*", httplib::Server::HandlerWithContentReader(with_body));
-
-  // Responses httplib makes itself (413 for a Content-Length over the limit,
-  // 400 for a malformed request) get a JSON body and are counted; responses
-  // with a body are ours.
-  s.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty() || res.content_provider_) return httplib::Server::HandlerResponse::Unhandled;
-    std::string message = res.status == 400 ? "malformed HTTP request" : "HTTP " + std::to_string(res.status);
-    if (!req.path.empty()) message += " (" + req.method + " " + req.path + ")";
-    json_error(res, res.status, res.status == 413 ? too_large_message() : message);
-    m_metrics.request("transport", res.status, 0.0);
-    return httplib::Server::HandlerResponse::Handled;
-  }));
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    json_error(res, 500, "internal error");
-  });
 }
 
 HttpServer::~HttpServer() = default;

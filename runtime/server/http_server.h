@@ -46,6 +46,8 @@ public:
   void stop();
 
 private:
+  void set_limits(); // bodies, headers, Expect, and httplib's own error responses
+  void set_routes(); // every method and path to the Api
   std::string too_large_message() const;
   // Reads the request's body into `body`; false when it answered instead
   // (413 over --max-body-bytes, 415 multipart, 400 a body cut short).
