@@ -84,7 +84,8 @@ grep -q '^epoch=2 loss=' <<<"$OUT" || fail "logs -f: did not follow to the end"
 expect_eq "detach: succeeded" "Succeeded" "$("$KF" status demo-train-2 -o json | json 'd["state"]')"
 
 # 5. A worker killed with SIGKILL: OnFailure restarts the replicas; the run resumes and succeeds.
-run_kf train -f fast.yaml --detach --set training.hyperparameters.step-delay-ms=150
+#    (400 ms a step: under ASan, `kf status` is slow enough that at 150 ms the worker had finished before the kill.)
+run_kf train -f fast.yaml --detach --set training.hyperparameters.step-delay-ms=400
 run=$OUT
 step_past() { [ "$("$KF" status "$run" -o json | json 'd.get("progress", {}).get("step", 0)')" -ge 8 ]; }
 wait_for "$run to pass step 8" step_past
