@@ -18,8 +18,8 @@ namespace {
 // component, or a hard link through one) or create a device node.
 void check_member(const std::filesystem::path& blob, const TarMember& m) {
   const auto refuse = [&](const std::string& why) {
-    throw Error("base image layer " + blob.parent_path().filename().string() + ":" + blob.filename().string() + ": member '" + m.path + "' " + why +
-                "; kf build refuses such a layer");
+    const std::string digest = blob.parent_path().filename().string() + ":" + blob.filename().string();
+    throw Error("base image layer " + digest + ": member '" + m.path + "' " + why + "; kf build refuses such a layer");
   };
   for (const std::string& part : str::split(m.path, '/'))
     if (part == "..") refuse("leaves the image's root file system ('..')");

@@ -80,19 +80,21 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b + 1));
 }
 
-bool is_dns1123_label(std::string_view s) {
-  if (s.empty() || s.size() > 63) return false;
+namespace {
+
+// [a-z0-9] at both ends, [a-z0-9-] (and '.' when `dots`) between, 1..max chars.
+bool dns_name(std::string_view s, std::size_t max, bool dots) {
+  if (s.empty() || s.size() > max) return false;
   auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
   if (!alnum(s.front()) || !alnum(s.back())) return false;
-  return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-'; });
+  return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-' || (dots && c == '.'); });
 }
 
-bool is_dns1123_subdomain(std::string_view s) {
-  if (s.empty() || s.size() > 253) return false;
-  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  if (!alnum(s.front()) || !alnum(s.back())) return false;
-  return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-' || c == '.'; });
-}
+} // namespace
+
+bool is_dns1123_label(std::string_view s) { return dns_name(s, 63, false); }
+
+bool is_dns1123_subdomain(std::string_view s) { return dns_name(s, 253, true); }
 
 std::string quote(std::string_view s) {
   std::string out = "\"";

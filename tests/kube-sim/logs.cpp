@@ -26,7 +26,6 @@ std::string now_nano() {
   return t.substr(0, t.size() - 1) + frac;
 }
 
-
 std::vector<std::string> container_names(const Json& pod) {
   std::vector<std::string> out;
   for (const char* field : {"containers", "initContainers", "ephemeralContainers"})
