@@ -28,6 +28,7 @@
 #include "libkf/util/clock.h"
 #include "libkf/util/error.h"
 #include "libkf/util/json_field.h"
+#include "libkf/util/strings.h"
 #include "libkf/util/subprocess.h"
 
 namespace kf::local {
@@ -334,12 +335,36 @@ private:
     int room = m_spec.parallel_trials - running();
     if (m_spec.max_trials > 0) room = std::min(room, m_spec.max_trials - static_cast<int>(m_trials.size()));
     if (room <= 0 || m_exhausted) return;
-    const auto assignments = m_suggester->suggest(history(), room);
-    if (static_cast<int>(assignments.size()) < room) m_exhausted = true;
-    for (const auto& a : assignments) create_trial(a);
+    const auto proposals = m_suggester->propose(history(), room);
+    for (const auto& p : proposals) create_trial(p);
+    // Fewer than asked: the algorithm's end, or a barrier (hyperband's rungs, pbt's generations).
+    if (static_cast<int>(proposals.size()) < room && !m_suggester->waiting(history())) m_exhausted = true;
   }
 
-  void create_trial(const tune::Assignment& a);
+  void create_trial(const tune::Proposal& p);
+
+  // pbt: the trial's checkpoint directory (suggestion_trial_dir, inside the
+  // trial's directory, as the File collector's path is), a copy of its
+  // parent's; "" for the other algorithms.
+  stdfs::path checkpoint_dir(const std::string& trial) const {
+    if (m_spec.algorithm.name != "pbt") return {};
+    std::string p;
+    for (const auto& [k, v] : m_spec.algorithm.settings)
+      if (k == "suggestion_trial_dir") p = str::trim(v);
+    while (!p.empty() && p.front() == '/') p.erase(0, 1);
+    return trial_dir(trial).root / p;
+  }
+  void seed_checkpoint(const std::string& trial, const std::optional<std::size_t>& parent) const {
+    const stdfs::path to = checkpoint_dir(trial);
+    if (to.empty()) return;
+    const stdfs::path from = parent ? checkpoint_dir(m_trials.at(*parent).name) : stdfs::path();
+    std::error_code ec;
+    if (!from.empty() && stdfs::is_directory(from, ec)) {
+      stdfs::create_directories(to.parent_path());
+      stdfs::copy(from, to, stdfs::copy_options::recursive | stdfs::copy_options::copy_symlinks);
+    }
+    stdfs::create_directories(to);
+  }
 
   // The trial job's own supervisor, detached: it outlives this controller.
   void spawn_supervisor(const RunDir& dir) const {
@@ -367,7 +392,8 @@ private:
   Json m_last_status, m_last_local;
 };
 
-void Experiment::create_trial(const tune::Assignment& a) {
+void Experiment::create_trial(const tune::Proposal& proposal) {
+  const tune::Assignment& a = proposal.assignment;
   std::string name;
   do name = m_run + "-" + random_suffix();
   while (stdfs::exists(trials_dir() / name));
@@ -391,6 +417,11 @@ void Experiment::create_trial(const tune::Assignment& a) {
               {"spec", {{"objective", m_object["spec"]["objective"]}, {"parameterAssignments", assignments},
                         {"runSpec", job}, {"primaryContainerName", m_spec.primary_container}}},
               {"status", {{"startTime", now_rfc3339()}, {"kf.dev/state", "Running"}}}};
+  if (m_spec.algorithm.name == "pbt") { // as Katib's pbt service labels its trials
+    Json& labels = t.object["metadata"]["labels"];
+    labels["pbt.suggestion.katib.kubeflow.org/generation"] = std::to_string(proposal.generation);
+    if (proposal.parent) labels["pbt.suggestion.katib.kubeflow.org/parent"] = m_trials.at(*proposal.parent).name;
+  }
   local::set_condition(t.object["status"], "Created", "TrialCreated", "Trial is created", now_rfc3339());
   metadata::RunRecord rec;
   rec.name = name;
@@ -410,6 +441,7 @@ void Experiment::create_trial(const tune::Assignment& a) {
       while (!p.empty() && p.front() == '/') p.erase(0, 1);
       stdfs::create_directories((dir.root / p).parent_path());
     }
+    seed_checkpoint(name, proposal.parent);
     job["status"] = Json::object();
     local::set_condition(job["status"], "Created", job.value("kind", "") + "Created", "created", now_rfc3339());
     write_json(dir.plan(), to_json(plan));

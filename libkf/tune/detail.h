@@ -120,6 +120,15 @@ struct Settings {
   // cmaes
   std::optional<double> sigma;
   std::string restart_strategy = "none";
+  // hyperband
+  double r_l = 0, eta = 3;
+  std::string resource_name;
+  std::size_t resource = 0; // the index of resource_name's parameter (make_suggester finds it)
+  // pbt
+  std::string suggestion_trial_dir;
+  int n_population = 0;
+  double truncation_threshold = 0;
+  std::optional<double> resample_probability;
 };
 
 std::unique_ptr<Suggester> make_random(const SearchSpace& space, std::uint64_t seed);
@@ -131,6 +140,10 @@ std::unique_ptr<Suggester> make_gp(const SearchSpace& space, const Objective& ob
                                    const Settings& settings);
 std::unique_ptr<Suggester> make_cmaes(const SearchSpace& space, const Objective& objective, std::uint64_t seed,
                                       const Settings& settings);
+std::unique_ptr<Suggester> make_hyperband(const SearchSpace& space, const Objective& objective, std::uint64_t seed,
+                                          const Settings& settings);
+std::unique_ptr<Suggester> make_pbt(const SearchSpace& space, const Objective& objective, std::uint64_t seed,
+                                    const Settings& settings);
 
 // The grid's values of one parameter (Double needs a step: nullopt without).
 std::optional<std::vector<std::string>> grid_values(const Parameter& p);

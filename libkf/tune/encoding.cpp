@@ -95,6 +95,7 @@ double Codec::value(std::size_t i, double u) const {
 
 double Codec::encode(std::size_t i, double v) const {
   const Parameter& p = m_space.parameters[i];
+  if (p.max == p.min) return 0; // a fixed value
   if (is_log(p)) return (std::log(v) - std::log(p.min)) / (std::log(p.max) - std::log(p.min));
   return (v - p.min) / (p.max - p.min);
 }

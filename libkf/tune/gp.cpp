@@ -130,7 +130,7 @@ public:
         a = m_codec.assignment(sample_prior(m_codec, rng));
         for (int retry = 0; retry < 20 && busy(a, trials, out); ++retry) a = m_codec.assignment(sample_prior(m_codec, rng));
       } else {
-        a = m_codec.assignment(propose(h, rng));
+        a = m_codec.assignment(next_point(h, rng));
       }
       if (auto x = m_codec.point(a)) h.pending.push_back(*x);
       out.push_back(std::move(a));
@@ -208,7 +208,7 @@ private:
     return best;
   }
 
-  Point propose(const History& h, Rng& rng) const {
+  Point next_point(const History& h, Rng& rng) const {
     const Model m = model(h);
     const std::vector<Point> cands = candidates(h, rng);
     const MatrixXd cm = rows(cands, static_cast<Eigen::Index>(m_codec.size()));

@@ -10,6 +10,7 @@ namespace kf::tune::detail {
 
 std::optional<std::vector<std::string>> grid_values(const Parameter& p) {
   if (!is_numeric(p)) return p.list;
+  if (p.max == p.min) return std::vector<std::string>{p.type == ParameterType::Int ? format_int(p.min) : format_double(p.min)};
   if (p.type == ParameterType::Double && !p.step) return std::nullopt;
   const double step = p.step.value_or(1);
   const SearchSpace one{{Parameter{p.name, p.type, p.min, p.max, step, {}, Distribution::Uniform}}};

@@ -71,8 +71,8 @@ void parse_range(Parameter& p, const Json& fs, const std::string& path) {
       throw FieldError(path + "." + key, std::string("must be specified for parameterType ") + type);
   p.min = number_field(fs, "min", path + ".min", integer);
   p.max = number_field(fs, "max", path + ".max", integer);
-  if (p.min >= p.max)
-    throw FieldError(path + ".max", "must be greater than min (" + detail::format_double(p.min) + "), is " +
+  if (p.min > p.max) // equal is a fixed value (Katib's hyperband example fixes its resource so)
+    throw FieldError(path + ".max", "must not be less than min (" + detail::format_double(p.min) + "), is " +
                                         detail::format_double(p.max));
   if (fs.contains("step") && !fs["step"].is_null() && scalar_text(fs["step"]) != std::string()) {
     p.step = number_field(fs, "step", path + ".step", integer);

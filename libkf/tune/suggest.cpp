@@ -10,8 +10,13 @@
 //   bayesianoptimization     base_estimator, n_initial_points, acq_func, acq_optimizer,
 //                            random_state                                       (skopt)
 //   cmaes                    random_state, sigma, restart_strategy              (goptuna)
+//   hyperband                r_l, eta, resource_name (Katib's hyperband service), random_state
+//   pbt                      suggestion_trial_dir, n_population, truncation_threshold,
+//                            resample_probability (Katib's pbt service), random_state
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <functional>
 #include <map>
 
@@ -90,6 +95,51 @@ void acq_func(const Setting& s, Settings& o) {
                                           "EI, PI or LCB");
 }
 
+// A number in [0, 1].
+double fraction(const Setting& s) {
+  const double v = float_value(s);
+  if (!(v >= 0 && v <= 1)) throw FieldError(s.path, "must be between 0 and 1, inclusive, is " + s.value);
+  return v;
+}
+
+const std::map<std::string, Reader>& hyperband_readers() {
+  static const std::map<std::string, Reader> readers = {
+      {"random_state", random_state},
+      {"r_l",
+       [](const Setting& s, Settings& o) {
+         o.r_l = float_value(s);
+         if (!(o.r_l > 0) || !std::isfinite(o.r_l)) throw FieldError(s.path, "must be a positive number, is " + s.value);
+       }},
+      {"eta",
+       [](const Setting& s, Settings& o) {
+         o.eta = float_value(s);
+         if (!(o.eta > 1) || !std::isfinite(o.eta)) throw FieldError(s.path, "must be greater than 1, is " + s.value);
+       }},
+      {"resource_name", [](const Setting& s, Settings& o) { o.resource_name = s.value; }},
+  };
+  return readers;
+}
+
+const std::map<std::string, Reader>& pbt_readers() {
+  static const std::map<std::string, Reader> readers = {
+      {"random_state", random_state},
+      {"suggestion_trial_dir",
+       [](const Setting& s, Settings& o) {
+         o.suggestion_trial_dir = str::trim(s.value);
+         if (o.suggestion_trial_dir.empty()) throw FieldError(s.path, "must be a directory's path");
+         for (const auto& part : str::split(o.suggestion_trial_dir, '/'))
+           if (part == "..") throw FieldError(s.path, "must not leave the trial's directory ('..'): " + str::quote(s.value));
+       }},
+      {"n_population", [](const Setting& s, Settings& o) {
+         o.n_population = static_cast<int>(int_value(s, 1));
+         if (o.n_population < 5) throw FieldError(s.path, "must be 5 or greater, is " + s.value);
+       }},
+      {"truncation_threshold", [](const Setting& s, Settings& o) { o.truncation_threshold = fraction(s); }},
+      {"resample_probability", [](const Setting& s, Settings& o) { o.resample_probability = fraction(s); }},
+  };
+  return readers;
+}
+
 const std::map<std::string, std::map<std::string, Reader>>& readers() {
   static const std::map<std::string, std::map<std::string, Reader>> all = {
       {"random", {{"random_state", random_state}}},
@@ -117,6 +167,8 @@ const std::map<std::string, std::map<std::string, Reader>>& readers() {
            o.restart_strategy = one_of(s, {"none", "None", "ipop", "bipop"});
            if (o.restart_strategy == "None") o.restart_strategy = "none";
          }}}},
+      {"hyperband", hyperband_readers()},
+      {"pbt", pbt_readers()},
   };
   return all;
 }
@@ -138,12 +190,41 @@ Settings read_settings(const Algorithm& algorithm) {
   return out;
 }
 
+// The settings an algorithm cannot do without, as Katib's services require
+// them; hyperband's resource_name resolved to its parameter.
+void check_required(const Algorithm& algorithm, const SearchSpace& space, Settings& settings) {
+  auto missing = [&](const std::vector<std::string>& required) {
+    std::vector<std::string> absent;
+    for (const auto& r : required)
+      if (std::none_of(algorithm.settings.begin(), algorithm.settings.end(), [&](const auto& s) { return s.first == r; }))
+        absent.push_back(r);
+    if (!absent.empty())
+      throw FieldError("spec.algorithm.algorithmSettings", algorithm.name + " needs the setting" + (absent.size() > 1 ? "s " : " ") +
+                                                               str::join(absent, ", "));
+  };
+  if (algorithm.name == "pbt") missing({"suggestion_trial_dir", "n_population", "truncation_threshold"});
+  if (algorithm.name != "hyperband") return;
+  missing({"r_l", "resource_name"});
+  std::size_t at = 0;
+  while (algorithm.settings[at].first != "resource_name") ++at;
+  const std::string path = "spec.algorithm.algorithmSettings[" + std::to_string(at) + "].value";
+  std::vector<std::string> names;
+  for (const auto& p : space.parameters) names.push_back(p.name);
+  const auto it = std::find(names.begin(), names.end(), settings.resource_name);
+  if (it == names.end())
+    throw FieldError(path, "resource_name must name one of the parameters (" + str::join(names, ", ") + "), not " +
+                               str::quote(settings.resource_name) + str::did_you_mean(settings.resource_name, names));
+  settings.resource = static_cast<std::size_t>(it - names.begin());
+  if (!detail::is_numeric(space.parameters[settings.resource]))
+    throw FieldError(path, "the resource " + settings.resource_name + " must be a parameter of type int or double");
+}
+
 void check_space(const std::string& algorithm, const SearchSpace& space) {
   const auto& ps = space.parameters;
   std::size_t numeric = 0;
   for (std::size_t i = 0; i < ps.size(); ++i) {
     const std::string path = "spec.parameters[" + std::to_string(i) + "]";
-    if (algorithm == "grid" && ps[i].type == ParameterType::Double && !ps[i].step)
+    if (algorithm == "grid" && ps[i].type == ParameterType::Double && !ps[i].step && ps[i].min != ps[i].max)
       throw FieldError(path + ".feasibleSpace.step", "grid needs a step for parameterType double (the grid must be finite)");
     if (algorithm == "bayesianoptimization" && ps[i].type == ParameterType::Categorical)
       throw FieldError(path + ".parameterType", "bayesianoptimization models numeric parameters only (double, int, "
@@ -160,8 +241,16 @@ void check_space(const std::string& algorithm, const SearchSpace& space) {
 } // namespace
 
 std::vector<std::string> algorithm_names() {
-  return {"random", "grid", "sobol", "tpe", "multivariate-tpe", "bayesianoptimization", "cmaes"};
+  return {"random", "grid", "sobol", "tpe", "multivariate-tpe", "bayesianoptimization", "cmaes", "hyperband", "pbt"};
 }
+
+std::vector<Proposal> Suggester::propose(const std::vector<Trial>& trials, int count) {
+  std::vector<Proposal> out;
+  for (auto& a : suggest(trials, count)) out.push_back({std::move(a), std::nullopt, 0});
+  return out;
+}
+
+bool Suggester::waiting(const std::vector<Trial>&) const { return false; }
 
 std::unique_ptr<Suggester> make_suggester(const Algorithm& algorithm, const SearchSpace& space,
                                           const Objective& objective, std::uint64_t seed) {
@@ -170,14 +259,12 @@ std::unique_ptr<Suggester> make_suggester(const Algorithm& algorithm, const Sear
   if (name == "enas" || name == "darts")
     throw FieldError(path, name + " is neural architecture search, which the local target does not run "
                                   "(run it on a cluster with Katib)");
-  if (name == "hyperband" || name == "pbt")
-    throw FieldError(path, name + " is not a suggestion algorithm of this kind: it schedules trials by budget or "
-                                  "population, not by proposing assignments from a search space");
   if (!readers().count(name))
     throw FieldError(path, (name.empty() ? std::string("must be specified") : "unknown algorithm " + str::quote(name)) +
                                ": one of " + str::join(algorithm_names(), ", ") +
                                str::did_you_mean(name, algorithm_names()));
-  const Settings settings = read_settings(algorithm);
+  Settings settings = read_settings(algorithm);
+  check_required(algorithm, space, settings);
   check_space(name, space);
   const std::uint64_t s = settings.random_state.value_or(seed);
   if (name == "random") return detail::make_random(space, s);
@@ -185,6 +272,8 @@ std::unique_ptr<Suggester> make_suggester(const Algorithm& algorithm, const Sear
   if (name == "sobol") return detail::make_sobol(space, s);
   if (name == "tpe" || name == "multivariate-tpe") return detail::make_tpe(space, objective, s, settings, name != "tpe");
   if (name == "bayesianoptimization") return detail::make_gp(space, objective, s, settings);
+  if (name == "hyperband") return detail::make_hyperband(space, objective, s, settings);
+  if (name == "pbt") return detail::make_pbt(space, objective, s, settings);
   return detail::make_cmaes(space, objective, s, settings);
 }
 

@@ -66,6 +66,15 @@ struct Trial {
   std::vector<double> intermediate;
 };
 
+// A new trial as an algorithm proposes it: its assignment and, for pbt, the
+// trial (an index into the trials) whose checkpoint directory it starts from
+// and the generation of the population it belongs to.
+struct Proposal {
+  Assignment assignment;
+  std::optional<std::size_t> parent;
+  int generation = 0;
+};
+
 struct Objective {
   bool maximize = false;   // spec.objective.type
 };
@@ -84,17 +93,28 @@ public:
   // exhausted (grid). Never an assignment of a trial still running when the
   // algorithm can avoid it.
   virtual std::vector<Assignment> suggest(const std::vector<Trial>& trials, int count) = 0;
+  // suggest() with where each new trial starts from: the default starts every
+  // one from scratch (pbt's start from a parent's checkpoint).
+  virtual std::vector<Proposal> propose(const std::vector<Trial>& trials, int count);
+  // Given the trials (those just proposed included), whether the algorithm
+  // will propose more once running trials finish. Asked when propose()
+  // returned fewer than asked: false means the algorithm reached its end
+  // (grid's last point, hyperband's last bracket); true that it waits for a
+  // barrier (hyperband's rungs, pbt's generations).
+  virtual bool waiting(const std::vector<Trial>& trials) const;
 };
 
 // The algorithms kf runs: "random", "grid", "sobol", "tpe",
-// "multivariate-tpe", "bayesianoptimization", "cmaes". `seed` is used unless
+// "multivariate-tpe", "bayesianoptimization", "cmaes", "hyperband", "pbt".
+// `seed` is used unless
 // the algorithm's random_state setting is given. Throws FieldError with the
 // path "spec.algorithm.algorithmSettings[i].name" / ".value" for an unknown
 // setting or a value Katib would refuse, "spec.algorithm.algorithmName" for
 // an unknown algorithm (with the names it knows) or one the local target
 // refuses (enas, darts), and "spec.parameters" when the algorithm cannot
 // search that space (cmaes and bayesianoptimization need a numeric one, grid
-// a finite one: Double needs a step).
+// a finite one: Double needs a step; hyperband's resource_name names an int
+// or double parameter).
 std::unique_ptr<Suggester> make_suggester(const Algorithm& algorithm, const SearchSpace& space,
                                           const Objective& objective, std::uint64_t seed);
 

@@ -186,7 +186,7 @@ public:
         a = m_codec.assignment(sample_prior(m_codec, rng));
         for (int retry = 0; retry < 20 && busy(a, trials, out); ++retry) a = m_codec.assignment(sample_prior(m_codec, rng));
       } else {
-        a = propose(h, trials, out, rng);
+        a = next_assignment(h, trials, out, rng);
       }
       if (auto x = m_codec.point(a)) h.pending.push_back(*x);
       out.push_back(std::move(a));
@@ -201,7 +201,7 @@ private:
     return std::clamp(static_cast<std::size_t>(b), std::size_t{1}, n);
   }
 
-  Assignment propose(const History& h, const std::vector<Trial>& trials, const std::vector<Assignment>& out, Rng& rng) const {
+  Assignment next_assignment(const History& h, const std::vector<Trial>& trials, const std::vector<Assignment>& out, Rng& rng) const {
     std::vector<std::size_t> order(h.points.size());
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return h.losses[a] < h.losses[b]; });

@@ -27,12 +27,21 @@ double quadratic(const Assignment& a) {
 template <typename F> std::vector<Trial> run(Suggester& s, int n, F f, int batch = 1) {
   std::vector<Trial> trials;
   while (static_cast<int>(trials.size()) < n) {
-    for (auto& a : s.suggest(trials, batch)) {
+    auto next = s.suggest(trials, batch);
+    if (next.empty()) break; // the schedule's end (hyperband)
+    for (auto& a : next) {
       Trial t{a, TrialState::Succeeded, f(a), {}};
       trials.push_back(std::move(t));
     }
   }
   return trials;
+}
+
+// The settings an algorithm needs besides `extra` (hyperband's resource is "layers").
+Algorithm with_required(const std::string& name, std::vector<std::pair<std::string, std::string>> extra = {}) {
+  if (name == "hyperband") extra.insert(extra.end(), {{"r_l", "9"}, {"resource_name", "layers"}});
+  if (name == "pbt") extra.insert(extra.end(), {{"suggestion_trial_dir", "ckpt"}, {"n_population", "5"}, {"truncation_threshold", "0.2"}});
+  return {name, extra};
 }
 
 bool in(const std::string& v, std::vector<std::string> list) { return std::find(list.begin(), list.end(), v) != list.end(); }
@@ -65,7 +74,7 @@ TEST_CASE("tune every algorithm respects the space - types, steps, bounds, lists
     CAPTURE(name);
     const bool categorical = name != "bayesianoptimization";
     const SearchSpace space = mixed(categorical);
-    auto s = make_suggester({name, {{"random_state", "3"}}}, space, Objective{}, 0);
+    auto s = make_suggester(with_required(name, {{"random_state", "3"}}), space, Objective{}, 0);
     const auto trials = run(*s, name == "bayesianoptimization" ? 14 : 30, [](const Assignment& a) {
       return std::log(std::stod(a[0])) + std::stod(a[2]) + std::stod(a[4]) / 10;
     }, 2);
@@ -79,11 +88,12 @@ TEST_CASE("tune every algorithm is deterministic") {
     CAPTURE(name);
     const bool categorical = name != "bayesianoptimization";
     const SearchSpace space = mixed(categorical);
-    auto a = make_suggester({name, {}}, space, Objective{true}, 42);
-    const auto trials = run(*a, 12, [](const Assignment& x) { return std::stod(x[2]) - std::stod(x[0]); }, 3);
-    auto b = make_suggester({name, {}}, space, Objective{true}, 42);
+    auto a = make_suggester(with_required(name), space, Objective{true}, 42);
+    // hyperband's 10th trial on is promoted, the same with every seed
+    const auto trials = run(*a, name == "hyperband" ? 0 : 12, [](const Assignment& x) { return std::stod(x[2]) - std::stod(x[0]); }, 3);
+    auto b = make_suggester(with_required(name), space, Objective{true}, 42);
     CHECK(a->suggest(trials, 3) == b->suggest(trials, 3));
-    auto c = make_suggester({name, {}}, space, Objective{true}, 43);
+    auto c = make_suggester(with_required(name), space, Objective{true}, 43);
     CHECK(a->suggest(trials, 3) != c->suggest(trials, 3));
   }
 }
@@ -146,5 +156,23 @@ TEST_CASE("tune suggestions avoid running trials' assignments") {
     CAPTURE(name);
     auto s = make_suggester({name, {}}, space, Objective{}, 9);
     CHECK(s->suggest(running, 1) == std::vector<Assignment>{{"b", "y"}});
+  }
+}
+
+TEST_CASE("tune every algorithm takes a parameter fixed by min == max") {
+  const auto space = parse_space(Json::parse(R"([
+    {"name": "x", "parameterType": "double", "feasibleSpace": {"min": "-5", "max": "5", "step": "0.5"}},
+    {"name": "layers", "parameterType": "int", "feasibleSpace": {"min": "1", "max": "9"}},
+    {"name": "fixed", "parameterType": "double", "feasibleSpace": {"min": "0.3", "max": "0.3"}},
+    {"name": "lr", "parameterType": "double", "feasibleSpace": {"min": "0.01", "max": "0.01", "distribution": "logUniform"}}])"));
+  for (const auto& name : algorithm_names()) {
+    CAPTURE(name);
+    auto s = make_suggester(with_required(name), space, Objective{}, 4);
+    const auto trials = run(*s, 16, [](const Assignment& a) { return std::stod(a[0]) * std::stod(a[0]); }, 2);
+    CHECK(trials.size() >= 3u);
+    for (const auto& t : trials) {
+      CHECK(t.assignment[2] == "0.3");
+      CHECK(t.assignment[3] == "0.01");
+    }
   }
 }

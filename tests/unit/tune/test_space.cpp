@@ -47,7 +47,10 @@ TEST_CASE("tune parse_space refusals name the field") {
         "spec.parameters[0].feasibleSpace.max: must be specified for parameterType double");
   CHECK(refusal(R"([{"name": "a", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1"}},
                     {"name": "b", "parameterType": "double", "feasibleSpace": {"min": "2", "max": "1"}}])") ==
-        "spec.parameters[1].feasibleSpace.max: must be greater than min (2), is 1");
+        "spec.parameters[1].feasibleSpace.max: must not be less than min (2), is 1");
+  // min == max: a fixed value, as Katib's hyperband example has its resource
+  const auto fixed = parse_space(Json::parse(R"([{"name": "e", "parameterType": "int", "feasibleSpace": {"min": "1", "max": "1"}}])"));
+  CHECK(fixed.parameters[0].min == fixed.parameters[0].max);
   CHECK(refusal(R"([{"name": "a", "parameterType": "double", "feasibleSpace": {"min": "x", "max": "1"}}])") ==
         "spec.parameters[0].feasibleSpace.min: \"x\" is not a number");
   CHECK(refusal(R"([{"name": "a", "parameterType": "int", "feasibleSpace": {"min": "0", "max": "1.5"}}])") ==

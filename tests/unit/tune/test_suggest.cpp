@@ -28,8 +28,16 @@ TEST_CASE("tune make_suggester accepts Katib's settings") {
   for (const auto& name : algorithm_names()) {
     SearchSpace space = two_doubles();
     if (name == "grid") space.parameters[0].step = space.parameters[1].step = 1.0;
-    CHECK(refusal({name, {{"random_state", "7"}}}, space) == "accepted");
+    Algorithm a{name, {{"random_state", "7"}}};
+    if (name == "hyperband") a.settings.insert(a.settings.end(), {{"r_l", "9"}, {"resource_name", "y"}});
+    if (name == "pbt")
+      a.settings.insert(a.settings.end(), {{"suggestion_trial_dir", "/var/log/katib/checkpoints/"}, {"n_population", "40"},
+                                           {"truncation_threshold", "0.2"}});
+    CHECK(refusal(a, space) == "accepted");
   }
+  CHECK(refusal({"hyperband", {{"resource_name", "x"}, {"eta", "2"}, {"r_l", "2.5"}}}) == "accepted");
+  CHECK(refusal({"pbt", {{"suggestion_trial_dir", "ckpt"}, {"n_population", "5"}, {"truncation_threshold", "0"},
+                         {"resample_probability", "0.5"}}}) == "accepted");
   CHECK(refusal({"tpe", {{"gamma", "0.25"}, {"prior_weight", "1.0"}, {"n_EI_candidates", "24"}, {"n_startup_trials", "5"}}}) ==
         "accepted");
   CHECK(refusal({"multivariate-tpe", {{"n_startup_trials", "5"}, {"n_ei_candidates", "24"}}}) == "accepted");
@@ -77,15 +85,12 @@ TEST_CASE("tune make_suggester refuses algorithms and spaces it cannot run") {
                                  "target does not run (run it on a cluster with Katib)");
   CHECK(refusal({"darts", {}}) == "spec.algorithm.algorithmName: darts is neural architecture search, which the local "
                                   "target does not run (run it on a cluster with Katib)");
-  CHECK(refusal({"hyperband", {}}) ==
-        "spec.algorithm.algorithmName: hyperband is not a suggestion algorithm of this kind: it schedules trials by "
-        "budget or population, not by proposing assignments from a search space");
   CHECK(refusal({"bayesian", {}}) ==
         "spec.algorithm.algorithmName: unknown algorithm \"bayesian\": one of random, grid, sobol, tpe, "
-        "multivariate-tpe, bayesianoptimization, cmaes");
+        "multivariate-tpe, bayesianoptimization, cmaes, hyperband, pbt");
   CHECK(refusal({"rnadom", {}}) ==
         "spec.algorithm.algorithmName: unknown algorithm \"rnadom\": one of random, grid, sobol, tpe, "
-        "multivariate-tpe, bayesianoptimization, cmaes (did you mean 'random'?)");
+        "multivariate-tpe, bayesianoptimization, cmaes, hyperband, pbt (did you mean 'random'?)");
   CHECK(refusal({"grid", {}}) == "spec.parameters[0].feasibleSpace.step: grid needs a step for parameterType double "
                                  "(the grid must be finite)");
   const auto one = parse_space(Json::parse(R"([
