@@ -15,25 +15,9 @@ cd "$WORK"
 runs() { ls .kf/runs 2>/dev/null | sort; }
 started() { sed -n 's/^run \([^ ]*\) started (Experiment, local) in .*/\1/p' <<<"$ERR"; }
 
-# adapt MANIFEST PROGRAM [KEY=VALUE...]: MANIFEST with its container's script
-# "/opt/pytorch-mnist/mnist.py" replaced by "-c" PROGRAM (python3 and the
-# upstream arguments stay), and top-level spec fields (maxTrialCount,
-# parallelTrialCount) set to VALUE. Nothing else changes.
-cat >adapt.py <<'PY'
-import json, re, sys
-text = open(sys.argv[1]).read()
-program = open(sys.argv[2]).read()
-m = re.search(r'^( *)- "/opt/pytorch-mnist/mnist.py"\n', text, re.M)
-assert m, "no mnist.py argument in " + sys.argv[1]
-ind = m.group(1)
-text = text[:m.start()] + f'{ind}- "-c"\n{ind}- {json.dumps(program)}\n' + text[m.end():]
-for kv in sys.argv[3:]:
-    key, value = kv.split("=", 1)
-    text, n = re.subn(rf"^(  {key}: ).*$", rf"\g<1>{value}", text, flags=re.M)
-    assert n == 1, key
-sys.stdout.write(text)
-PY
-adapt() { python3 "$WORK/adapt.py" "$@"; }
+# adapt MANIFEST PROGRAM [KEY=VALUE...]: the upstream example with its container's
+# script replaced by "-c" PROGRAM (katib_adapt.py says how; nothing else changes).
+adapt() { python3 "$KF_SOURCE_DIR/tests/e2e/katib_adapt.py" "$@"; }
 
 # The stand-ins for mnist.py. Each trains for 3 "epochs" whose accuracy and loss
 # follow from --lr and --momentum; on stdout a decoy in the StdOut collector's
@@ -409,7 +393,7 @@ sed 's|^      apiVersion: batch/v1$|      apiVersion: kubeflow.org/v2beta1|; s|^
 refused "unsupported trial kind" mpi-trial.yaml \
   'mpi-trial.yaml:35:13: spec.trialTemplate.trialSpec.kind: the local target runs trials of kind Job, PyTorchJob, TFJob and TrainJob, not "MPIJob"'
 sed 's/algorithmName: tpe/algorithmName: hyperband/' branin.yaml >hyperband.yaml
-refused "hyperband" hyperband.yaml \
-  'hyperband.yaml:11:20: spec.algorithm.algorithmName: hyperband is not a suggestion algorithm of this kind: it schedules trials by budget or population, not by proposing assignments from a search space'
+refused "hyperband with tpe's settings" hyperband.yaml \
+  'hyperband.yaml:15:15: spec.algorithm.algorithmSettings[1].name: unknown setting "n_startup_trials" for algorithm hyperband: known are eta, r_l, random_state, resource_name'
 
 finish

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# The Katib algorithms that schedule trials rather than only propose them, on
+# the local target through kf submit -f, with the upstream examples
+# (tests/testdata/katib; only the container's script replaced, and sizes
+# lowered): hyperband's brackets and rungs (the rung's best goes on with more
+# epochs, a rung waits for the last) and pbt's generations (labels as Katib's
+# pbt service writes them; each trial starts from its parent's checkpoint
+# directory, the worst member from the best's). Their refusals are pinned
+# with file:line:col.
+source "$(dirname "$0")/lib.sh"
+export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
+command -v python3 >/dev/null || skip "python3 is not installed"
+KATIB=$KF_SOURCE_DIR/tests/testdata/katib
+cd "$WORK"
+adapt() { python3 "$KF_SOURCE_DIR/tests/e2e/katib_adapt.py" "$@"; }
+started() { sed -n 's/^run \([^ ]*\) started (Experiment, local) in .*/\1/p' <<<"$ERR"; }
+runs() { ls .kf/runs 2>/dev/null | sort; }
+# trials RUN: the run's Trial objects (as Katib's), in creation order, as one JSON list.
+trials() {
+  python3 - ".kf/runs/$1/trials" <<'PY'
+import glob, json, os, sys
+ts = [json.load(open(p)) for p in glob.glob(os.path.join(sys.argv[1], "*", "trial.json"))]
+ts.sort(key=lambda t: int(t["metadata"]["annotations"]["kf.dev/index"]))
+print(json.dumps(ts))
+PY
+}
+
+# mnist.py's stand-in for hyperband: the loss of each epoch follows from --lr and --momentum.
+cat >mnist_hb.py <<'PY'
+import sys
+a = dict(x.split("=", 1) for x in sys.argv[1:])
+epochs, lr, m = int(a["--epochs"]), float(a["--lr"]), float(a["--momentum"])
+for e in range(1, epochs + 1):
+    print(f"epoch {e}: loss={(0.06 - lr) * 10 / e + m / 10:.4f}", flush=True)
+PY
+# pbt_test.py's stand-in: resumes from the checkpoint in --checkpoint (inside the
+# trial's directory), trains --epochs steps whose gain grows with --lr, saves.
+cat >pbt.py <<'PY'
+import os, sys
+a = dict(x.split("=", 1) for x in sys.argv[1:])
+lr, epochs = float(a["--lr"]), int(a["--epochs"])
+path = os.path.join(a["--checkpoint"].lstrip("/"), "training.ckpt")
+step, acc = 1, 0.0
+if os.path.exists(path):
+    s, v = open(path).read().split()
+    step, acc = int(s), float(v)
+    print(f"resumed at step {step}")
+for _ in range(epochs):
+    acc += lr
+    step += 1
+open(path, "w").write(f"{step} {acc}")
+print(f"epoch {step}:\nlr={lr:.4f}\nValidation-accuracy={acc:.4f}")
+PY
+
+"$KF" init demo >/dev/null 2>&1
+cd demo
+
+# 1. hyperband, r_l 2, eta 2: brackets [2 trials at 1 epoch, the better at 2] and [2 at 2]; then its end.
+adapt "$KATIB/hyperband.yaml" "$WORK/mnist_hb.py" maxTrialCount=6 >hyperband.yaml
+run_kf submit -f hyperband.yaml
+expect_eq "hyperband: exit code" 0 "$RC"
+run=$(started)
+expect_eq "hyperband: run" "hyperband-1" "$run"
+status=$("$KF" status "$run" -o json)
+expect_eq "hyperband: condition" "Succeeded ExperimentSuggestionEndReached 5 5" \
+  "$(json 'd["status"]["conditions"][-1]["type"] + " " + d["status"]["conditions"][-1]["reason"] + " " + str(d["status"]["trials"]) + " " + str(d["status"]["trialsSucceeded"])' <<<"$status")"
+ts=$(trials "$run")
+param() { # param NAME: each trial's value of NAME, in creation order
+  json '" ".join(next(p["value"] for p in t["spec"]["parameterAssignments"] if p["name"] == "'"$1"'") for t in d)' <<<"$ts"
+}
+expect_eq "hyperband: num-epochs by rung" "1 1 2 2 2" "$(param num-epochs)"
+lrs=($(param lr)) moms=($(param momentum))
+better=$(json 'min((0, 1), key=lambda i: float(next(m["min"] for m in d[i]["status"]["observation"]["metrics"] if m["name"] == "loss")))' <<<"$ts")
+expect_eq "hyperband: the rung's better trial goes on with 2 epochs" "${lrs[$better]} ${moms[$better]}" "${lrs[2]} ${moms[2]}"
+third=$(json 'd[2]["metadata"]["name"]' <<<"$ts")
+expect_eq "hyperband: the promoted trial ran 2 epochs" "2" "$("$KF" logs "$run" --trial "$third" | grep -c '^epoch [0-9]: loss=')"
+
+# 2. pbt, 5 members (upstream: 40), two generations.
+adapt "$KATIB/simple-pbt.yaml" "$WORK/pbt.py" --script /opt/pbt/pbt_test.py maxTrialCount=10 \
+  setting:n_population=5 setting:random_state=7 >pbt.yaml
+run_kf submit -f pbt.yaml
+expect_eq "pbt: exit code" 0 "$RC"
+run=$(started)
+expect_eq "pbt: run" "simple-pbt-1" "$run"
+status=$("$KF" status "$run" -o json)
+expect_eq "pbt: condition" "Succeeded ExperimentMaxTrialsReached 10" \
+  "$(json 'd["status"]["conditions"][-1]["type"] + " " + d["status"]["conditions"][-1]["reason"] + " " + str(d["status"]["trials"])' <<<"$status")"
+ts=$(trials "$run")
+label() { json '" ".join(t["metadata"]["labels"].get("pbt.suggestion.katib.kubeflow.org/'"$1"'", "-") for t in d)' <<<"$ts"; }
+expect_eq "pbt: generations" "0 0 0 0 0 1 1 1 1 1" "$(label generation)"
+names=($(json '" ".join(t["metadata"]["name"] for t in d)' <<<"$ts"))
+parents=($(label parent))
+expect_eq "pbt: generation 0 has no parents" "- - - - -" "${parents[*]:0:5}"
+lrs=($(param lr))
+best=$(json 'max(range(5), key=lambda i: float(d[i]["spec"]["parameterAssignments"][0]["value"]))' <<<"$ts")
+worst=$(json 'min(range(5), key=lambda i: float(d[i]["spec"]["parameterAssignments"][0]["value"]))' <<<"$ts")
+expect_eq "pbt: the worst member's child starts from the best member" "${names[$best]}" "${parents[$((5 + worst))]}"
+for k in 0 1 2 3 4; do
+  [ "$k" = "$worst" ] && continue
+  expect_eq "pbt: member $k's child starts from it" "${names[$k]}" "${parents[$((5 + k))]}"
+done
+for k in 5 6 7 8 9; do
+  t=${names[$k]}
+  expect_eq "pbt: $t resumed from its parent's checkpoint (20 epochs in)" "resumed at step 21" \
+    "$("$KF" logs "$run" --trial "$t" | grep '^resumed' || true)"
+  expect_eq "pbt: $t's checkpoint, in its own directory" "41" \
+    "$(cut -d' ' -f1 ".kf/runs/$run/trials/$t/var/log/katib/checkpoints/training.ckpt" 2>/dev/null || true)"
+  parent_lr=""
+  for j in 0 1 2 3 4; do [ "${names[$j]}" = "${parents[$k]}" ] && parent_lr=${lrs[$j]}; done
+  expect_eq "pbt: $t's lr explores its parent's (0.8 or 1.2 times, on the 0.0001 step)" "True" \
+    "$(python3 -c 'import sys
+p, c = float(sys.argv[1]), float(sys.argv[2])
+snap = lambda v: min(0.02, max(0.0001, 0.0001 + round((v - 0.0001) / 0.0001) * 0.0001))
+print(any(abs(c - snap(p * f)) < 1e-9 for f in (0.8, 1.2)))' "$parent_lr" "${lrs[$k]}")"
+done
+
+# 3. Refusals: file:line:col, exit 2, and no run left behind.
+before=$(runs)
+refused() { # refused WHAT FILE MESSAGE
+  run_kf submit -f "$2"
+  expect_eq "$1: exit code" 2 "$RC"
+  expect_eq "$1: message" "$3" "$ERR"
+  expect_eq "$1: no run left" "$before" "$(runs)"
+}
+sed 's/value: "num-epochs"/value: "num-epoch"/' hyperband.yaml >bad-resource.yaml
+refused "hyperband resource_name" bad-resource.yaml \
+  'bad-resource.yaml:18:16: spec.algorithm.algorithmSettings[0].value: resource_name must name one of the parameters (lr, momentum, num-epochs), not "num-epoch" (did you mean '"'"'num-epochs'"'"'?)'
+sed '/name: "r_l"/,+1d' hyperband.yaml >no-rl.yaml
+refused "hyperband without r_l" no-rl.yaml \
+  'no-rl.yaml:17:7: spec.algorithm.algorithmSettings: hyperband needs the setting r_l'
+sed "s/value: '40'/value: '4'/" "$KATIB/simple-pbt.yaml" >small-population.yaml
+refused "pbt population" small-population.yaml \
+  "small-population.yaml:22:16: spec.algorithm.algorithmSettings[1].value: must be 5 or greater, is 4"
+
+finish
