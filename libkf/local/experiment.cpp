@@ -343,16 +343,52 @@ private:
 
   void create_trial(const tune::Proposal& p);
 
-  // pbt: the trial's checkpoint directory (suggestion_trial_dir, inside the
-  // trial's directory, as the File collector's path is), a copy of its
-  // parent's; "" for the other algorithms.
-  stdfs::path checkpoint_dir(const std::string& trial) const {
-    if (m_spec.algorithm.name != "pbt") return {};
+  // pbt: suggestion_trial_dir as the trial's containers name it, where
+  // Katib mounts the trial's checkpoint volume; "" for the other algorithms.
+  std::string suggestion_trial_dir() const {
     std::string p;
-    for (const auto& [k, v] : m_spec.algorithm.settings)
-      if (k == "suggestion_trial_dir") p = str::trim(v);
+    if (m_spec.algorithm.name == "pbt")
+      for (const auto& [k, v] : m_spec.algorithm.settings)
+        if (k == "suggestion_trial_dir") p = str::trim(v);
+    while (p.size() > 1 && p.back() == '/') p.pop_back();
+    return p;
+  }
+  // The trial's checkpoint directory on this machine: suggestion_trial_dir
+  // inside the trial's directory (as the File collector's path is), a copy
+  // of its parent's; "" for the other algorithms.
+  stdfs::path checkpoint_dir(const std::string& trial) const {
+    std::string p = suggestion_trial_dir();
+    if (p.empty()) return {};
     while (!p.empty() && p.front() == '/') p.erase(0, 1);
     return trial_dir(trial).root / p;
+  }
+  // What Katib's volume mount does, done by path: every mention of
+  // suggestion_trial_dir in the job (command, args, env, workingDir) names
+  // the trial's checkpoint directory instead.
+  void mount_checkpoint_dir(Json& job, const std::string& trial) const {
+    const std::string from = suggestion_trial_dir();
+    if (from.empty()) return;
+    const std::string to = checkpoint_dir(trial).string();
+    auto rewrite = [&](auto& self, Json& j) -> void {
+      if (j.is_object() || j.is_array()) {
+        for (auto& v : j) self(self, v);
+        return;
+      }
+      if (!j.is_string()) return;
+      std::string s = j.get<std::string>();
+      for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at)) {
+        const std::size_t end = at + from.size();
+        const bool starts = at == 0 || s[at - 1] == '=' || s[at - 1] == ':' || s[at - 1] == ' ';
+        if (starts && (end == s.size() || s[end] == '/' || s[end] == ' ')) {
+          s.replace(at, from.size(), to);
+          at += to.size();
+        } else {
+          at = end;
+        }
+      }
+      j = s;
+    };
+    rewrite(rewrite, job);
   }
   void seed_checkpoint(const std::string& trial, const std::optional<std::size_t>& parent) const {
     const stdfs::path to = checkpoint_dir(trial);
@@ -423,6 +459,7 @@ void Experiment::create_trial(const tune::Proposal& proposal) {
     if (proposal.parent) labels["pbt.suggestion.katib.kubeflow.org/parent"] = m_trials.at(*proposal.parent).name;
   }
   local::set_condition(t.object["status"], "Created", "TrialCreated", "Trial is created", now_rfc3339());
+  mount_checkpoint_dir(job, name); // after the Trial's runSpec kept the job as written
   metadata::RunRecord rec;
   rec.name = name;
   rec.project = m_plan["controller"].value("project", "");

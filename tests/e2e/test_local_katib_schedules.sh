@@ -5,7 +5,8 @@
 # lowered): hyperband's brackets and rungs (the rung's best goes on with more
 # epochs, a rung waits for the last) and pbt's generations (labels as Katib's
 # pbt service writes them; each trial starts from its parent's checkpoint
-# directory, the worst member from the best's). Their refusals are pinned
+# directory, the worst member from the best's; the path the upstream command
+# names is the trial's own). Their refusals are pinned
 # with file:line:col.
 source "$(dirname "$0")/lib.sh"
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
@@ -33,13 +34,15 @@ epochs, lr, m = int(a["--epochs"]), float(a["--lr"]), float(a["--momentum"])
 for e in range(1, epochs + 1):
     print(f"epoch {e}: loss={(0.06 - lr) * 10 / e + m / 10:.4f}", flush=True)
 PY
-# pbt_test.py's stand-in: resumes from the checkpoint in --checkpoint (inside the
-# trial's directory), trains --epochs steps whose gain grows with --lr, saves.
+# pbt_test.py's stand-in: resumes from the checkpoint in --checkpoint (the
+# upstream /var/log/katib/checkpoints/, which kf points at the trial's own
+# directory, as Katib mounts a volume there), trains --epochs steps whose gain
+# grows with --lr, saves.
 cat >pbt.py <<'PY'
 import os, sys
 a = dict(x.split("=", 1) for x in sys.argv[1:])
 lr, epochs = float(a["--lr"]), int(a["--epochs"])
-path = os.path.join(a["--checkpoint"].lstrip("/"), "training.ckpt")
+path = os.path.join(a["--checkpoint"], "training.ckpt")  # as pbt_test.py: the path as given
 step, acc = 1, 0.0
 if os.path.exists(path):
     s, v = open(path).read().split()
