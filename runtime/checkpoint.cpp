@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <filesystem>
 
 namespace fs = std::filesystem;
@@ -56,13 +57,22 @@ std::string encode_checkpoint(Model& model, Optimizer& optimizer, const TrainPro
   return encode_safetensors(views, m);
 }
 
-TrainProgress decode_checkpoint(std::string_view bytes, const std::string& what, Model& model, Optimizer& optimizer) {
+TrainProgress decode_checkpoint(std::string_view bytes, const std::string& what, Model& model, Optimizer& optimizer,
+                                bool any_optimizer) {
   SafetensorsFile f = decode_safetensors(bytes, what);
   if (meta(f, "format", what) != "kf-trainer-checkpoint/1") throw Error(what + " has an unknown checkpoint format");
   if (meta(f, "model", what) != model.config_json().dump())
     throw Error(what + " was written for a different model architecture; use --no-resume or another --output");
-  if (meta(f, "optimizer", what) != optimizer.config().kind)
-    throw Error(what + " was written with --optimizer=" + meta(f, "optimizer", what) + "; use --no-resume or another --output");
+  const std::string written = meta(f, "optimizer", what);
+  std::optional<Optimizer> other; // the checkpoint's own optimizer, to read (and check) its state into
+  if (written != optimizer.config().kind) {
+    if (!any_optimizer || (written != "sgd" && written != "adam" && written != "adamw"))
+      throw Error(what + " was written with --optimizer=" + written + "; use --no-resume or another --output");
+    OptimizerConfig c = optimizer.config();
+    c.kind = written;
+    other.emplace(c, model.params());
+  }
+  Optimizer& into = other ? *other : optimizer;
   std::vector<TensorView> views;
   auto restore = [&](const std::string& name, std::vector<float>& dst) {
     auto it = f.tensors.find(name);
@@ -72,12 +82,13 @@ TrainProgress decode_checkpoint(std::string_view bytes, const std::string& what,
     views.push_back({name, {}, &dst});
   };
   for (Param* param : model.params()) restore(param->name, param->value);
-  for (const auto& slot : optimizer.state()) restore(slot.name, *slot.data);
+  for (const auto& slot : into.state()) restore(slot.name, *slot.data);
   if (std::to_string(crc_of(views)) != meta(f, "crc32", what))
     throw Error(what + " is corrupt: CRC-32 of its tensor data does not match");
   try {
-    optimizer.set_steps(std::stoull(meta(f, "optimizer_steps", what)));
+    into.set_steps(std::stoull(meta(f, "optimizer_steps", what)));
     TrainProgress p;
+    if (other) p.other_optimizer = written;
     p.global_step = std::stoull(meta(f, "global_step", what));
     p.epoch = std::stoull(meta(f, "epoch", what));
     p.step_in_epoch = std::stoull(meta(f, "step_in_epoch", what));

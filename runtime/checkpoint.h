@@ -23,12 +23,19 @@ struct TrainProgress {
   double loss_sum = 0.0;           // this epoch so far, this rank
   double correct = 0.0;
   double samples = 0.0;
+  // decode_checkpoint: the checkpoint's --optimizer when it was not this
+  // run's and its state was left behind ("" when it was the same).
+  std::string other_optimizer;
 };
 
 std::string encode_checkpoint(Model& model, Optimizer& optimizer, const TrainProgress& progress);
 // Restores model, optimizer and progress. Throws Error when the bytes are
-// truncated or corrupt or were written for a different architecture.
-TrainProgress decode_checkpoint(std::string_view bytes, const std::string& what, Model& model, Optimizer& optimizer);
+// truncated or corrupt or were written for a different architecture, or
+// with another --optimizer unless `any_optimizer` (population based
+// training explores the optimizer too: the weights are kept, the optimizer
+// starts fresh).
+TrainProgress decode_checkpoint(std::string_view bytes, const std::string& what, Model& model, Optimizer& optimizer,
+                                bool any_optimizer = false);
 
 void save_checkpoint(const std::string& output_dir, std::string_view bytes, std::uint64_t step);
 // The newest checkpoint's path, if any. Throws when "latest" names a missing file.

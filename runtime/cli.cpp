@@ -108,6 +108,10 @@ void add_output_flags(CLI::App& app, TrainerOptions& o, CliExtras& x) {
             "Checkpoint every N steps (also at each epoch end); 0 = epoch ends only"), "Output");
   group(app.add_flag("--no-resume", x.no_resume, "Start over even if --output holds a checkpoint")
             ->envname("KF_NO_RESUME"), "Output");
+  group(app.add_flag("--epochs-from-checkpoint", o.epochs_from_checkpoint,
+                     "Train --epochs more than the checkpoint in --output holds (population based training: each "
+                     "generation trains on from its parent's); by default --epochs is the total a resumed run finishes")
+            ->envname("KF_EPOCHS_FROM_CHECKPOINT"), "Output");
   group(opt(app, "--metrics-file", o.metrics_file, "KF_METRICS_FILE", "JSON-lines metrics (default OUTPUT/metrics.jsonl)"), "Output");
   group(app.add_flag("--quiet", x.quiet, "No progress lines on stderr")->envname("KF_QUIET"), "Output");
   group(opt(app, "--evaluate", o.evaluate, "KF_EVALUATE",

@@ -23,6 +23,7 @@ struct TrainerOptions {
   std::string output = "output";     // --output: checkpoints/, model.safetensors, model.json, metrics.jsonl
   std::size_t checkpoint_every = 500; // --checkpoint-every N steps (and at each epoch end); 0 = epoch ends only
   bool resume = true;                // --no-resume starts over even if a checkpoint exists
+  bool epochs_from_checkpoint = false; // --epochs-from-checkpoint: --epochs more than the resumed checkpoint's (pbt)
   int threads = 0;                   // --threads for OpenBLAS; 0 = cores / local workers
   std::string device = "auto";       // --device auto | cpu | gpu
   RendezvousOptions rendezvous;      // --rendezvous-timeout --collective-timeout --bind-host

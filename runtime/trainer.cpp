@@ -146,11 +146,15 @@ TrainProgress resume(const TrainerOptions& o, const WorldInfo& w, Communicator& 
   comm.broadcast(ckpt, 0);
   if (ckpt.empty()) return progress;
   progress = decode_checkpoint(std::string_view(ckpt.data(), ckpt.size()),
-                               "checkpoint " + (w.rank == 0 ? ckpt_path : std::string("from rank 0")), model, optimizer);
+                               "checkpoint " + (w.rank == 0 ? ckpt_path : std::string("from rank 0")), model, optimizer,
+                               o.epochs_from_checkpoint);
   engine.push();
   log(w, "resuming from " + (w.rank == 0 ? ckpt_path : std::string("rank 0's checkpoint")) + " at step " +
              std::to_string(progress.global_step) + " (epoch " + std::to_string(progress.epoch + 1) + ", step " +
              std::to_string(progress.step_in_epoch) + ")");
+  if (!progress.other_optimizer.empty() && w.rank == 0)
+    log(w, "the checkpoint was written with --optimizer=" + progress.other_optimizer + ": its weights go on, --optimizer=" +
+               o.optimizer.kind + " starts fresh");
   return progress;
 }
 
@@ -224,7 +228,7 @@ void export_final(const TrainerOptions& o, const WorldInfo& w, Model& model, con
   if (w.rank != 0) return;
   nlohmann::json extra = {
       {"data", {{"source", o.data.source}, {"format", o.data.format}}},
-      {"training", {{"epochs", o.epochs}, {"batch_size", o.batch_size}, {"workers", w.size},
+      {"training", {{"epochs", progress.epoch}, {"batch_size", o.batch_size}, {"workers", w.size},
                     {"optimizer", o.optimizer.kind}, {"lr", o.optimizer.lr}, {"seed", o.seed},
                     {"steps", progress.global_step}}},
       {"class_counts", counts},
@@ -261,9 +265,10 @@ int run_training(const TrainerOptions& o, const WorldInfo& w) {
                std::to_string(model.flops_per_sample() / 1e6) + " MFLOP/sample forward, engine " + engine->name());
 
   TrainProgress progress = resume(o, w, *comm, model, optimizer, *engine);
+  const std::size_t epochs = o.epochs + (o.epochs_from_checkpoint ? progress.epoch : 0);
 
   const std::size_t steps_per_epoch = steps_of(o, data.train);
-  const std::uint64_t total_steps = o.epochs * steps_per_epoch;
+  const std::uint64_t total_steps = epochs * steps_per_epoch;
   const float grad_scale = 1.0f / static_cast<float>(o.batch_size * static_cast<std::size_t>(w.size));
   auto metrics = open_metrics(o, w);
   auto checkpoint = [&] {
@@ -275,7 +280,7 @@ int run_training(const TrainerOptions& o, const WorldInfo& w) {
   Tensor x;
   std::vector<std::uint8_t> y;
   EpochMetrics last;
-  for (std::size_t epoch = progress.epoch; epoch < o.epochs; ++epoch) {
+  for (std::size_t epoch = progress.epoch; epoch < epochs; ++epoch) {
     std::iota(order.begin(), order.end(), 0u);
     Rng(mix_seed(o.seed, epoch)).shuffle(order);
     const double t_epoch = now_s();
@@ -296,7 +301,7 @@ int run_training(const TrainerOptions& o, const WorldInfo& w) {
         checkpoint();
       if (o.progress && w.rank == 0 && now_s() - t_log >= 1.0) {
         t_log = now_s();
-        print_progress(w, epoch + 1, o.epochs, s + 1, steps_per_epoch, progress.loss_sum / progress.samples, lr,
+        print_progress(w, epoch + 1, epochs, s + 1, steps_per_epoch, progress.loss_sum / progress.samples, lr,
                        static_cast<double>(s + 1 - first_step) *
                            static_cast<double>(o.batch_size * static_cast<std::size_t>(w.size)) / (t_log - t_epoch));
       }
@@ -307,13 +312,13 @@ int run_training(const TrainerOptions& o, const WorldInfo& w) {
     measure(*engine, data.test, *comm, last);
     fill_epoch_metrics(last, progress, epoch + 1, tally, now_s() - t_start);
     if (metrics) metrics->write(last);
-    progress = TrainProgress{progress.global_step, epoch + 1, 0, 0.0, 0.0, 0.0};
+    progress = TrainProgress{progress.global_step, epoch + 1, 0, 0.0, 0.0, 0.0, {}};
     checkpoint();
   }
 
   if (last.epoch == 0) {
     // Restarted after the last epoch: nothing to train; measure the model.
-    log(w, "training already complete (" + std::to_string(o.epochs) + " epochs); exporting again");
+    log(w, "training already complete (" + std::to_string(epochs) + " epochs); exporting again");
     measure(*engine, data.test, *comm, last);
   }
   engine->pull();

@@ -1,11 +1,14 @@
 #include "libkf/render/values.h"
 
+#include "libkf/spec/tuning.h"
+
 #include <cmath>
 #include <sstream>
 
 #include "libkf/render/notebook_step.h"
 #include "libkf/spec/check.h"
 #include "libkf/spec/defaults.h"
+#include "libkf/spec/tuning.h"
 #include "libkf/util/strings.h"
 
 namespace kf::render {
@@ -31,13 +34,6 @@ std::string scalar_text(const Json& v) {
     return ss.str();
   }
   return v.dump();
-}
-
-std::string number_text(double v) {
-  std::ostringstream ss;
-  ss.precision(15);
-  ss << v;
-  return ss.str();
 }
 
 Json or_null(const std::vector<std::pair<std::string, std::string>>& settings) {
@@ -96,6 +92,12 @@ std::vector<std::string> trainer_args(const spec::Project& p, bool trial_args) {
     args.push_back("--" + name + "=" + scalar_text(value));
   }
   for (const auto& name : tuned) args.push_back("--" + name + "=${trialParameters." + name + "}");
+  if (trial_args && p.tuning.algorithm == "pbt" && t.command.empty()) {
+    // Each trial trains on from its parent's checkpoints, --epochs more.
+    const std::string dir = spec::pbt_trial_dir(p.tuning);
+    args.push_back("--output=" + (dir.empty() ? std::string(spec::k_pbt_trial_dir) : dir));
+    args.push_back("--epochs-from-checkpoint");
+  }
   return args;
 }
 
@@ -142,7 +144,9 @@ Json tuning_values(const spec::Project& p, const std::string& image, const Json&
   objective["goal"] = t.goal ? Json(*t.goal) : Json(nullptr);
   if (!t.additional_metrics.empty()) objective["additionalMetricNames"] = t.additional_metrics;
   tu["objective"] = objective;
-  tu["algorithm"] = {{"algorithmName", t.algorithm}, {"algorithmSettings", or_null(t.algorithm_settings)}};
+  tu["algorithm"] = {{"algorithmName", t.algorithm}, {"algorithmSettings", or_null(spec::katib_algorithm_settings(t))}};
+  // pbt's trials resume from their parent's checkpoints, in a volume Katib mounts (local: the trial's directory).
+  tu["resumePolicy"] = t.algorithm == "pbt" ? Json("FromVolume") : Json(nullptr);
   tu["earlyStopping"] = t.early_stopping.empty()
                             ? Json(nullptr)
                             : Json{{"algorithmName", t.early_stopping},
@@ -150,23 +154,12 @@ Json tuning_values(const spec::Project& p, const std::string& image, const Json&
   tu["maxTrialCount"] = t.max_trials;
   tu["parallelTrialCount"] = t.parallel_trials;
   tu["maxFailedTrialCount"] = t.max_failed_trials;
-  Json params = Json::array(), trial_params = Json::array();
-  for (const auto& param : t.parameters) {
-    Json space = Json::object();
-    if (param.type == "categorical") {
-      space["list"] = param.values;
-    } else {
-      space["min"] = number_text(*param.min);
-      space["max"] = number_text(*param.max);
-      if (param.step) space["step"] = number_text(*param.step);
-      if (param.scale == "log") space["distribution"] = "logUniform";
-    }
-    params.push_back({{"name", param.name}, {"parameterType", param.type}, {"feasibleSpace", space}});
+  Json trial_params = Json::array();
+  for (const auto& param : t.parameters)
     trial_params.push_back({{"name", param.name},
                             {"description", "the trainer's --" + param.name + " flag"},
                             {"reference", param.name}});
-  }
-  tu["parameters"] = params;
+  tu["parameters"] = spec::katib_parameters(t);
   tu["trialParameters"] = trial_params;
   tu["primaryContainerName"] = p.training.operator_version == "v2" ? "node"
                                : p.training.framework == "tensorflow" ? "tensorflow" : "pytorch";

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <set>
 
+#include "libkf/spec/tuning.h"
 #include "libkf/util/strings.h"
 
 namespace kf::spec {
@@ -61,6 +62,7 @@ void check_parameter(const ParameterSpec& p, const std::string& path, Diagnostic
 
 void check_tuning(const TuningSpec& t, Diagnostics& diag) {
   if (!t.present) return;
+  const std::size_t errors_before = diag.size();
   if (t.parameters.empty()) diag.error(t.loc, "spec.tuning.parameters", "at least one parameter is required");
   std::map<std::string, const ParameterSpec*> seen;
   for (std::size_t i = 0; i < t.parameters.size(); ++i) {
@@ -81,6 +83,8 @@ void check_tuning(const TuningSpec& t, Diagnostics& diag) {
       if (t.parameters[i].type == "double" && !t.parameters[i].step)
         diag.error(t.parameters[i].loc, "spec.tuning.parameters[" + std::to_string(i) + "].step",
                    "grid search needs a step for double parameters");
+  // The algorithm's own checks, once the rest is sound.
+  if (diag.size() == errors_before && t.algorithm != "grid") check_algorithm(t, diag);
 }
 
 void check_pipeline(const PipelineSpec& p, const std::string& path, Diagnostics& diag) {

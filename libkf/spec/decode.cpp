@@ -142,6 +142,9 @@ TuningSpec decode_tuning(Fields& spec) {
     Fields a(f.diag(), f.child("algorithm"), f.path("algorithm"));
     t.algorithm = a.string("name", defaults::k_algorithm, k_algorithms);
     t.algorithm_settings = a.string_map("settings");
+    if (const yaml::Node* n = f.child("algorithm")) t.algorithm_loc = n->loc;
+    if (const yaml::Node* n = a.child("settings"); n && n->is_map())
+      for (const auto& [k, v] : n->entries) t.algorithm_setting_locs.emplace_back(k.loc, v.loc);
   }
   each_item(f, "parameters", [&](const yaml::Node& n, const std::string& p) {
     t.parameters.push_back(decode_parameter(f.diag(), n, p));

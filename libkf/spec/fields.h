@@ -21,6 +21,7 @@ class Diagnostics {
 public:
   void error(const yaml::Loc& loc, const std::string& path, const std::string& message);
   bool empty() const { return m_entries.empty(); }
+  std::size_t size() const { return m_entries.size(); }
   // Throws SpecError with every message, in the order of the inputs
   // (kf.yaml, values files, --set) and of lines within each.
   void throw_if_any() const;

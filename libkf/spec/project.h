@@ -83,6 +83,8 @@ struct TuningSpec {
   std::vector<std::string> additional_metrics;
   std::string algorithm;   // random | grid | bayesianoptimization | tpe | hyperband | ...
   std::vector<std::pair<std::string, std::string>> algorithm_settings;
+  std::vector<std::pair<yaml::Loc, yaml::Loc>> algorithm_setting_locs; // each setting's key and value
+  yaml::Loc algorithm_loc;
   std::vector<ParameterSpec> parameters;
   int max_trials = 0;
   int parallel_trials = 0;

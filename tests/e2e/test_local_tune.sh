@@ -3,7 +3,8 @@
 # the real trainer (a slice of Fashion-MNIST, one epoch), run by kf's own
 # Katib controller; status in Katib's shape; the best trial's parameters on
 # stdout and its model as the experiment's; Ctrl-C stops every trial; kf
-# delete removes them.
+# delete removes them; pbt's generations train on from their parents'
+# checkpoints (kf-trainer --epochs-from-checkpoint).
 source "$(dirname "$0")/lib.sh"
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
 : "${KF_TRAINER:?set KF_TRAINER to the kf-trainer binary}"
@@ -69,4 +70,23 @@ expect_eq "delete: output" "run demo-tune-1 deleted" "$OUT"
 [ -e .kf/runs/demo-tune-1 ] && fail "delete: the run directory is left"
 run_kf status -o json
 expect_eq "delete: its trials' records went too" "demo-tune-2" "$(json '" ".join(r["name"] for r in d)' <<<"$OUT")"
+
+# 6. pbt from kf.yaml: two generations of five; each trial of the second trains epoch 2 on from
+#    its parent's checkpoint (the optimizer may be explored too: the weights go on).
+run_kf tune "${quick[@]}" --set tuning.maxTrials=10 --set tuning.algorithm.name=pbt --set tuning.objective.goal=0.99 \
+  --set tuning.algorithm.settings.n_population=5 --set tuning.algorithm.settings.truncation_threshold=0.2
+expect_eq "pbt: exit code" 0 "$RC"
+run_kf status demo-tune-3 -o json
+expect_eq "pbt: outcome" "Succeeded 10 0" "$(json 'd["state"] + " " + str(d["status"]["trials"]) + " " + str(d["status"]["trialsFailed"])' <<<"$OUT")"
+for t in $(ls .kf/runs/demo-tune-3/trials); do
+  generation=$(json 'd["metadata"]["labels"]["pbt.suggestion.katib.kubeflow.org/generation"]' <.kf/runs/demo-tune-3/trials/$t/trial.json)
+  "$KF" logs demo-tune-3 --trial "$t" >"$WORK/log"
+  if [ "$generation" = 1 ]; then
+    grep -q "^kf-trainer\[0/2\]: resuming from $PWD/.kf/runs/demo-tune-3/trials/$t/var/log/katib/checkpoints/checkpoints/ckpt-" "$WORK/log" ||
+      fail "pbt: $t (generation 1) did not resume from its copy of its parent's checkpoint: $(grep resum "$WORK/log")"
+    expect_eq "pbt: $t trains epoch 2" "epoch=2" "$(grep -o '^epoch=[0-9]*' "$WORK/log")"
+  else
+    expect_eq "pbt: $t trains epoch 1" "epoch=1" "$(grep -o '^epoch=[0-9]*' "$WORK/log")"
+  fi
+done
 finish

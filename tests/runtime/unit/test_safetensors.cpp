@@ -7,6 +7,8 @@
 #include "runtime/safetensors.h"
 
 #include <doctest/doctest.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include <cstring>
@@ -111,7 +113,7 @@ TEST_CASE("checkpoint: round trip restores weights, optimizer state and progress
   for (Param* p : model.params())
     for (float& g : p->grad) g = 0.1f;
   opt.step(0.01f);
-  TrainProgress p{17, 2, 5, 1.25, 30.0, 40.0};
+  TrainProgress p{17, 2, 5, 1.25, 30.0, 40.0, {}};
   const std::string bytes = encode_checkpoint(model, opt, p);
 
   Model other(small_cnn(), 2);
@@ -142,6 +144,26 @@ TEST_CASE("checkpoint: round trip restores weights, optimizer state and progress
     Optimizer wider_opt(oc, wider.params());
     CHECK_THROWS_WITH(decode_checkpoint(bytes, "checkpoint c", wider, wider_opt),
                       "checkpoint c was written for a different model architecture; use --no-resume or another --output");
+  }
+  SUBCASE("another optimizer: refused, unless any optimizer will do (pbt), which keeps the weights") {
+    OptimizerConfig sgd;
+    sgd.kind = "sgd";
+    Optimizer sgd_opt(sgd, other.params());
+    CHECK_THROWS_WITH(decode_checkpoint(bytes, "checkpoint c", other, sgd_opt),
+                      "checkpoint c was written with --optimizer=adam; use --no-resume or another --output");
+    Model fresh(small_cnn(), 3);
+    Optimizer fresh_sgd(sgd, fresh.params());
+    const TrainProgress r = decode_checkpoint(bytes, "checkpoint c", fresh, fresh_sgd, true);
+    CHECK(r.other_optimizer == "adam");
+    CHECK(r.global_step == 17);
+    CHECK(fresh_sgd.steps() == 0);
+    for (const auto& slot : fresh_sgd.state())
+      CHECK(std::all_of(slot.data->begin(), slot.data->end(), [](float v) { return v == 0.0f; }));
+    for (std::size_t i = 0; i < model.params().size(); ++i) CHECK(model.params()[i]->value == fresh.params()[i]->value);
+    std::string bad = bytes;
+    bad[bad.size() - 3] = static_cast<char>(bad[bad.size() - 3] ^ 0x10);
+    CHECK_THROWS_WITH(decode_checkpoint(bad, "checkpoint c", fresh, fresh_sgd, true),
+                      "checkpoint c is corrupt: CRC-32 of its tensor data does not match");
   }
 }
 
