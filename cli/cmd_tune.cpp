@@ -17,7 +17,9 @@ void add_tune(CLI::App& app, Globals& g) {
   cmd->footer("Each trial is the project's training job (a PyTorchJob or TFJob) with one assignment of the parameters. "
               "On the local target kf is Katib's controller: parallelTrialCount trials run at a time as local runs "
               "(.kf/runs/RUN/trials/), the suggestion algorithm (random, grid, sobol, tpe, multivariate-tpe, "
-              "bayesianoptimization, cmaes) picks the next parameters from the results, medianstop stops poor trials "
+              "bayesianoptimization, cmaes) picks the next parameters from the results, or hyperband runs brackets "
+              "of rungs (its resource_name parameter, e.g. epochs, grows for each rung's best) and pbt evolves a "
+              "population (each trial trains on from its parent's checkpoint), medianstop stops poor trials "
               "early, and the live display shows trials done and running, the best so far and an ETA; Ctrl-C stops "
               "every trial (kf resume RUN carries on). A random_state setting makes the trials repeatable when they "
               "run one at a time (parallelTrials 1); in parallel, what is suggested depends on which trials finished "
@@ -27,6 +29,8 @@ void add_tune(CLI::App& app, Globals& g) {
               "Examples:\n"
               "  kf tune\n"
               "  kf tune --set tuning.maxTrials=6 --set tuning.algorithm.name=tpe\n"
+              "  kf tune --set tuning.algorithm.name=pbt --set tuning.algorithm.settings.n_population=5 \\\n"
+              "          --set tuning.algorithm.settings.truncation_threshold=0.2 --set tuning.maxTrials=15\n"
               "  kf tune --target prod --wait --set tuning.maxTrials=20");
   on_submit(*cmd, g, flags, [flags](const action::Context& ctx, action::ProjectTarget& pt) {
     return action::tune(ctx, action::TrainOptions{flags->name}, pt);
