@@ -76,7 +76,7 @@ Json view(const Json& object, const std::string& target_name, bool full) {
   if (const Json& best = at(status, "currentOptimalTrial"); best.is_object() && !text(best, "bestTrialName").empty()) {
     v["bestTrial"] = {{"name", text(best, "bestTrialName")},
                       {"parameters", target::katib_assignments(at(best, "parameterAssignments"))},
-                      {"metrics", target::katib_observed(at(best, "observation"))}};
+                      {"metrics", target::katib_observed(at(best, "observation"), at(at(object, "spec"), "objective"))}};
     v["metrics"] = v["bestTrial"]["metrics"];
   }
   if (full) {
@@ -189,7 +189,7 @@ std::vector<Json> ClusterTarget::describe(const std::string& name) const {
         trials.push_back({{"name", text(at(tr, "metadata"), "name")},
                           {"state", target::summarize(obj).state},
                           {"parameters", target::katib_assignments(at(at(tr, "spec"), "parameterAssignments"))},
-                          {"metrics", target::katib_observed(at(at(tr, "status"), "observation"))}});
+                          {"metrics", target::katib_observed(at(at(tr, "status"), "observation"), at(at(tr, "spec"), "objective"))}});
       }
     v["trials"] = trials;
   }

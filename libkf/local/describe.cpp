@@ -46,7 +46,8 @@ void experiment_view(Json& v, const Json& object, const std::filesystem::path& r
   if (!json_text(best, "bestTrialName").empty()) {
     v["bestTrial"] = {{"name", json_text(best, "bestTrialName")},
                       {"parameters", target::katib_assignments(json_field(best, "parameterAssignments"))},
-                      {"metrics", target::katib_observed(json_field(best, "observation"))}};
+                      {"metrics", target::katib_observed(json_field(best, "observation"),
+                                                         json_field(json_field(object, "spec"), "objective"))}};
     v["metrics"] = v["bestTrial"]["metrics"];
   }
   v["progressText"] = target::summarize(object).progress;
@@ -65,7 +66,8 @@ void experiment_view(Json& v, const Json& object, const std::filesystem::path& r
     trials.push_back({{"name", e.path().filename().string()},
                       {"state", json_text(json_field(*t, "status"), "kf.dev/state")},
                       {"parameters", target::katib_assignments(json_field(json_field(*t, "spec"), "parameterAssignments"))},
-                      {"metrics", target::katib_observed(json_field(json_field(*t, "status"), "observation"))}});
+                      {"metrics", target::katib_observed(json_field(json_field(*t, "status"), "observation"),
+                                                         json_field(json_field(*t, "spec"), "objective"))}});
   }
   auto value = [&](const Json& t) -> std::optional<double> {
     const Json& m = json_field(json_field(t, "metrics"), metric.c_str());

@@ -19,24 +19,35 @@ Json katib_assignments(const Json& list) {
   return out;
 }
 
-// Katib's observation metrics [{name, latest, min, max}] as {name: latest}, numbers where they parse.
-Json katib_observed(const Json& observation) {
+// min, max or latest: the metric's strategy in spec.objective, as Katib's defaulting sets it.
+std::string katib_strategy(const Json& objective, const std::string& metric) {
+  const Json& strategies = at(objective, "metricStrategies");
+  if (strategies.is_array())
+    for (const auto& s : strategies)
+      if (text(s, "name") == metric && !text(s, "value").empty()) return text(s, "value");
+  if (!objective.is_object() || text(objective, "objectiveMetricName") != metric) return "latest";
+  const std::string type = text(objective, "type");
+  return type == "maximize" ? "max" : type == "minimize" ? "min" : "latest";
+}
+
+Json katib_observed(const Json& observation, const Json& objective) {
   Json out = Json::object();
   const Json& metrics = at(observation, "metrics");
   if (!metrics.is_array()) return out;
   for (const auto& m : metrics) {
-    const Json& latest = at(m, "latest");
-    if (latest.is_number()) {
-      out[text(m, "name")] = latest;
+    const std::string name = text(m, "name"), key = katib_strategy(objective, name);
+    const Json& value = at(m, key == "min" || key == "max" ? key.c_str() : "latest");
+    if (value.is_number()) {
+      out[name] = value;
       continue;
     }
-    const std::string s = latest.is_string() ? latest.get<std::string>() : "";
+    const std::string s = value.is_string() ? value.get<std::string>() : "";
     try {
       std::size_t used = 0;
       const double d = std::stod(s, &used);
-      out[text(m, "name")] = used == s.size() ? Json(d) : Json(s);
+      out[name] = used == s.size() ? Json(d) : Json(s);
     } catch (const std::exception&) {
-      out[text(m, "name")] = s;
+      out[name] = s;
     }
   }
   return out;

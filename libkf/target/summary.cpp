@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "libkf/target/katib.h"
 #include "libkf/target/target.h"
 #include "libkf/util/json_field.h"
 
@@ -49,15 +50,13 @@ std::string replicas_progress(const Json& replicas, bool finished) {
                   : std::to_string(active) + "/" + std::to_string(total) + " running";
 }
 
-std::string metric_text(const Json& metric) {
-  const std::string name = text(metric, "name");
-  std::string value = text(metric, "latest");
-  if (value.empty() && field(metric, "latest").is_number()) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", field(metric, "latest").get<double>());
-    value = buf;
-  }
-  return name + "=" + value;
+// A metric's value (its field `key`) as Katib wrote it: "0.9240".
+std::string metric_text(const Json& metric, const std::string& key) {
+  const Json& v = field(metric, key.c_str());
+  if (!v.is_number()) return text(metric, key.c_str());
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v.get<double>());
+  return buf;
 }
 
 Summary job(const Json& object, const Json& status) {
@@ -122,11 +121,13 @@ Summary experiment(const Json& object, const Json& status) {
   const int done = number(status, "trialsSucceeded") + number(status, "trialsFailed") +
                    number(status, "trialsEarlyStopped") + number(status, "trialsKilled");
   s.progress = std::to_string(done) + "/" + (max > 0 ? std::to_string(max) : std::string("?")) + " trials";
-  const std::string objective = text(field(field(object, "spec"), "objective"), "objectiveMetricName");
+  // The best trial's objective as the experiment ranks trials (its metric strategy).
+  const Json& objective = field(field(object, "spec"), "objective");
+  const std::string name = text(objective, "objectiveMetricName");
   const Json& metrics = field(field(field(status, "currentOptimalTrial"), "observation"), "metrics");
   if (metrics.is_array())
     for (const auto& m : metrics)
-      if (text(m, "name") == objective) s.progress += ", best " + metric_text(m);
+      if (text(m, "name") == name) s.progress += ", best " + name + "=" + metric_text(m, katib_strategy(objective, name));
   return s;
 }
 

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "libkf/target/katib.h"
 #include "libkf/target/summary.h"
 
 using kf::Json;
@@ -51,6 +52,24 @@ TEST_CASE("summary - an experiment reports trials done and the best objective va
   const auto s = summarize(with_status("Experiment", status, spec));
   CHECK(s.state == "Running");
   CHECK(s.progress == "5/12 trials, best accuracy=0.91");
+}
+
+TEST_CASE("summary - a trial's metrics are the values its experiment ranks it by (Katib's metric strategies)") {
+  const Json observation = {{"metrics",
+                             {{{"name", "accuracy"}, {"min", "0.80"}, {"max", "0.93"}, {"latest", "0.91"}},
+                              {{"name", "loss"}, {"min", "0.2"}, {"max", "0.9"}, {"latest", "0.3"}}}}};
+  using kf::target::katib_observed;
+  CHECK(katib_observed(observation) == Json{{"accuracy", 0.91}, {"loss", 0.3}}); // no objective: latest
+  const Json maximize = {{"type", "maximize"}, {"objectiveMetricName", "accuracy"}};
+  CHECK(katib_observed(observation, maximize) == Json{{"accuracy", 0.93}, {"loss", 0.3}}); // Katib's defaults
+  const Json minimize = {{"type", "minimize"}, {"objectiveMetricName", "loss"}};
+  CHECK(katib_observed(observation, minimize) == Json{{"accuracy", 0.91}, {"loss", 0.2}});
+  Json written = maximize;
+  written["metricStrategies"] = {{{"name", "accuracy"}, {"value", "latest"}}, {{"name", "loss"}, {"value", "max"}}};
+  CHECK(katib_observed(observation, written) == Json{{"accuracy", 0.91}, {"loss", 0.9}});
+  const Json spec = {{"maxTrialCount", 4}, {"objective", maximize}};
+  const auto s = summarize(with_status("Experiment", {{"trialsSucceeded", 4}, {"currentOptimalTrial", {{"observation", observation}}}}, spec));
+  CHECK(s.progress == "4/4 trials, best accuracy=0.93");
 }
 
 TEST_CASE("summary - an inference service is Ready with its url, Failed when the model did not load, else Pending") {
