@@ -78,6 +78,35 @@ expect_eq "hyperband: the rung's better trial goes on with 2 epochs" "${lrs[$bet
 third=$(json 'd[2]["metadata"]["name"]' <<<"$ts")
 expect_eq "hyperband: the promoted trial ran 2 epochs" "2" "$("$KF" logs "$run" --trial "$third" | grep -c '^epoch [0-9]: loss=')"
 
+# 1b. kill -9 of the experiment's supervisor mid-rung, then kf resume: the schedule carries on
+#     from the trials on disk (r_l 4, eta 2: brackets 4+2+1, 3+2, 3; fifteen trials in all).
+sed 's/print(f"epoch {e}: loss=/__import__("time").sleep(0.2); print(f"epoch {e}: loss=/' "$WORK/mnist_hb.py" >"$WORK/mnist_slow.py"
+adapt "$KATIB/hyperband.yaml" "$WORK/mnist_slow.py" maxTrialCount=20 setting:r_l=4 | sed 's/^  name: hyperband$/  name: hyperband-resumed/' >resumable.yaml
+run_kf submit -f resumable.yaml --detach
+expect_eq "hyperband resume: detach" "0 hyperband-resumed-1" "$RC $OUT"
+run=hyperband-resumed-1
+three_succeeded() {
+  [ "$(python3 -c 'import json,sys; print(sum(t["state"] == "Succeeded" for t in json.load(open(sys.argv[1])).get("trials", [])))' ".kf/runs/$run/local.json" 2>/dev/null || echo 0)" -ge 3 ]
+}
+wait_for "three trials of $run to succeed" three_succeeded
+pid=$(json 'd["supervisor"]["pid"]' <".kf/runs/$run/local.json")
+kill -9 "$pid" || fail "hyperband resume: the supervisor (pid $pid) was not running"
+while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+kept=$(trials "$run" | json 'sorted(t["metadata"]["name"] for t in d if t["status"].get("kf.dev/state") == "Succeeded")')
+run_kf resume "$run"
+expect_eq "hyperband resume: exit code" 0 "$RC"
+status=$("$KF" status "$run" -o json)
+expect_eq "hyperband resume: the schedule's end" "Succeeded ExperimentSuggestionEndReached 15" \
+  "$(json 'd["state"] + " " + d["status"]["conditions"][-1]["reason"] + " " + str(d["status"]["trials"])' <<<"$status")"
+ts=$(trials "$run")
+expect_eq "hyperband resume: num-epochs by rung" "1 1 1 1 2 2 4 2 2 2 4 4 4 4 4" "$(param num-epochs)"
+expect_eq "hyperband resume: the finished trials are kept" "$kept" \
+  "$(KEPT=$kept json 'sorted(t["metadata"]["name"] for t in d if t["metadata"]["name"] in __import__("os").environ["KEPT"])' <<<"$ts")"
+lrs=($(param lr))
+expect_eq "hyperband resume: rung 2 runs the best two of rung 1" \
+  "$(json '" ".join(sorted(d[i]["spec"]["parameterAssignments"][0]["value"] for i in sorted(range(4), key=lambda i: float(next(m["min"] for m in d[i]["status"]["observation"]["metrics"] if m["name"] == "loss")))[:2]))' <<<"$ts")" \
+  "$(printf '%s\n' "${lrs[4]}" "${lrs[5]}" | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')"
+
 # 2. pbt, 5 members (upstream: 40), two generations.
 adapt "$KATIB/simple-pbt.yaml" "$WORK/pbt.py" --script /opt/pbt/pbt_test.py maxTrialCount=10 \
   setting:n_population=5 setting:random_state=7 >pbt.yaml
