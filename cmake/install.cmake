@@ -1,7 +1,8 @@
 # `cmake --install BUILD [--prefix DIR]` and `cpack -G DEB`.
 #
 #   bin/                      kf, kubectl-kf (a link: `kubectl kf ...` runs kf as a kubectl
-#                             plugin), kf-trainer, kf-trainer-cpu (CUDA builds), kf-server
+#                             plugin), kf-trainer, kf-trainer-cpu (CUDA builds), kf-server,
+#                             kf-tfevent-collector
 #   share/man/man1/           kf(1) and one page per verb
 #   share/bash-completion/completions/kf, share/zsh/vendor-completions/_kf,
 #   share/fish/vendor_completions.d/kf.fish
@@ -12,7 +13,7 @@
 # dpkg-shlibdeps can name them all in Depends).
 include(GNUInstallDirs)
 
-install(TARGETS kf kf-trainer kf-server RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS kf kf-trainer kf-server kf-tfevent-collector RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 if(TARGET kf-trainer-cpu)
   install(TARGETS kf-trainer-cpu RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()

@@ -11,6 +11,8 @@ packages=(
   libcurl4-openssl-dev libgit2-dev libsqlite3-dev libssl-dev zlib1g-dev libeigen3-dev
   # kf-trainer (runtime/): BLAS, CPU collectives, the real dataset, Unicode for the text tokenizer
   libopenblas-dev libgloo-dev dataset-fashion-mnist libutf8proc-dev
+  # kf-tfevent-collector (runtime/tfevent): TensorFlow's event files are protobuf records
+  libprotobuf-dev protobuf-compiler
   # tests and benchmarks (libcpp-httplib-dev: tests/kube-sim, the Kubernetes API simulator,
   # and kf-server; wrk: kf-server's load test and bench/server.sh)
   doctest-dev libcpp-httplib-dev libbenchmark-dev hyperfine wrk man-db groff-base bash-completion zsh fish python3 python3-yaml

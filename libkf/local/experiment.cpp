@@ -19,6 +19,7 @@
 
 #include "libkf/local/conditions.h"
 #include "libkf/local/controllers.h"
+#include "libkf/local/local_target.h"
 #include "libkf/local/experiment_status.h"
 #include "libkf/local/plan.h"
 #include "libkf/local/process.h"
@@ -27,6 +28,7 @@
 #include "libkf/target/target.h"
 #include "libkf/util/clock.h"
 #include "libkf/util/error.h"
+#include "libkf/util/fs.h"
 #include "libkf/util/json_field.h"
 #include "libkf/util/strings.h"
 #include "libkf/util/subprocess.h"
@@ -156,6 +158,7 @@ private:
   std::vector<stdfs::path> metric_sources(const TrialRecord& t) const {
     const RunDir dir = trial_dir(t.name);
     if (m_spec.collector.kind == "None") return {};
+    if (m_spec.collector.kind == "TensorFlowEvent") return {dir.root / "tfevent-metrics.jsonl"}; // collect_tfevents()
     if (m_spec.collector.kind == "File") {
       std::string p = m_spec.collector.file_path;
       while (!p.empty() && p.front() == '/') p.erase(0, 1);
@@ -202,6 +205,29 @@ private:
     }
   }
 
+  // TensorFlowEvent: once the trial's job has ended, kf-tfevent-collector
+  // reads its event files (as Katib's collector does beside the trial's
+  // container when it exits) into tfevent-metrics.jsonl, which collect()
+  // reads. A collector that fails leaves the trial without metrics, saying why.
+  void collect_tfevents(const TrialRecord& t) {
+    if (m_spec.collector.kind != "TensorFlowEvent") return;
+    const RunDir dir = trial_dir(t.name);
+    std::string p = m_spec.collector.file_path;
+    while (!p.empty() && p.front() == '/') p.erase(0, 1);
+    proc::Command c;
+    try {
+      c.argv = {find_runtime("kf-tfevent-collector"), (dir.root / p).string()};
+    } catch (const Error& e) {
+      say("trial " + t.name + ": " + e.what());
+      return;
+    }
+    for (const auto& m : m_spec.metrics) c.argv.push_back(m.name);
+    c.out = c.err = proc::Stream::capture;
+    const proc::Result r = proc::run(c);
+    if (!r.err.empty()) say("trial " + t.name + ": " + str::trim(r.err));
+    if (r.exit_code == 0) fs::write_file_atomic(dir.root / "tfevent-metrics.jsonl", r.out);
+  }
+
   // --- one trial -----------------------------------------------------------
 
   void update(TrialRecord& t) {
@@ -221,6 +247,7 @@ private:
       }
       return;
     }
+    collect_tfevents(t);
     collect(t);
     const std::string state = target::state_of(*job);
     const bool metric = objective_of(m_spec, t).has_value();

@@ -118,10 +118,11 @@ void read_collector(const Json& spec, ExperimentSpec& e) {
   const std::string kind = json_text(json_field(mc, "collector"), "kind");
   e.collector.kind = kind.empty() ? "StdOut" : kind;
   const std::string at = "spec.metricsCollectorSpec.collector.kind";
-  if (e.collector.kind == "PrometheusMetric" || e.collector.kind == "Custom" || e.collector.kind == "TensorFlowEvent")
+  if (e.collector.kind == "PrometheusMetric" || e.collector.kind == "Custom")
     throw FieldError(at, "the local target does not run the " + e.collector.kind +
-                             " collector (it collects StdOut, File and None)");
-  if (e.collector.kind != "StdOut" && e.collector.kind != "File" && e.collector.kind != "None")
+                             " collector (it collects StdOut, File, TensorFlowEvent and None)");
+  if (e.collector.kind != "StdOut" && e.collector.kind != "File" && e.collector.kind != "TensorFlowEvent" &&
+      e.collector.kind != "None")
     throw FieldError(at, str::quote(e.collector.kind) + " is not a Katib collector (StdOut, File, TensorFlowEvent, "
                                                          "PrometheusMetric, Custom, None)");
   const Json& source = json_field(mc, "source");
@@ -142,6 +143,16 @@ void read_collector(const Json& spec, ExperimentSpec& e) {
       e.collector.metrics_format.push_back(f);
     }
   if (e.collector.metrics_format.empty()) e.collector.metrics_format.push_back(k_default_format);
+  if (e.collector.kind == "TensorFlowEvent") {
+    const Json& fs = json_field(source, "fileSystemPath");
+    e.collector.file_path = json_text(fs, "path");
+    if (e.collector.file_path.empty())
+      throw FieldError("spec.metricsCollectorSpec.source.fileSystemPath.path", "required by the TensorFlowEvent collector "
+                                                                               "(the directory of the event files)");
+    if (!json_text(fs, "kind").empty() && json_text(fs, "kind") != "Directory")
+      throw FieldError("spec.metricsCollectorSpec.source.fileSystemPath.kind",
+                       "the TensorFlowEvent collector reads a Directory, not " + str::quote(json_text(fs, "kind")));
+  }
   if (e.collector.kind == "File") {
     const Json& fs = json_field(source, "fileSystemPath");
     e.collector.file_path = json_text(fs, "path");

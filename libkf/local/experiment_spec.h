@@ -23,8 +23,8 @@ struct MetricSpec {
 };
 
 struct CollectorSpec {
-  std::string kind = "StdOut";              // StdOut | File | None
-  std::string file_path;                    // File: source.fileSystemPath.path (inside the trial's directory)
+  std::string kind = "StdOut";              // StdOut | File | TensorFlowEvent | None
+  std::string file_path;                    // File, TensorFlowEvent: source.fileSystemPath.path (inside the trial's directory)
   std::string file_format = "TEXT";         // File: TEXT | JSON
   std::vector<std::string> metrics_format;  // source.filter.metricsFormat: regexes with (name)(value) groups
 };
@@ -81,7 +81,8 @@ struct MetricLog {
 };
 
 // The metrics of `text` (whole lines) per the collector: StdOut and File
-// TEXT lines by the metricsFormat regexes, File JSON as one object per line.
+// TEXT lines by the metricsFormat regexes, File JSON as one object per line
+// (and TensorFlowEvent: kf-tfevent-collector's lines, the same).
 // Only names in `wanted` are kept.
 std::vector<MetricLog> parse_metrics(const CollectorSpec& collector, const std::string& text,
                                      const std::vector<std::string>& wanted);

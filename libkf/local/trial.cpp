@@ -60,7 +60,7 @@ std::vector<MetricLog> parse_metrics(const CollectorSpec& collector, const std::
   std::vector<MetricLog> out;
   std::istringstream in(text);
   std::string line;
-  if (collector.kind == "File" && collector.file_format == "JSON") {
+  if ((collector.kind == "File" && collector.file_format == "JSON") || collector.kind == "TensorFlowEvent") {
     while (std::getline(in, line)) {
       Json j;
       try {

@@ -17,7 +17,7 @@ mkdir -p "$HOME"
 prefix="$WORK/prefix"
 cmake --install "$KF_BUILD_DIR" --prefix "$prefix" --strip >"$WORK/install.log" 2>&1 ||
   { cat "$WORK/install.log" >&2; fail "cmake --install failed"; finish; }
-for f in bin/kf bin/kf-trainer bin/kf-server bin/kubectl-kf share/man/man1/kf.1 share/man/man1/kf-train.1 \
+for f in bin/kf bin/kf-trainer bin/kf-server bin/kf-tfevent-collector bin/kubectl-kf share/man/man1/kf.1 share/man/man1/kf-train.1 \
   share/bash-completion/completions/kf share/zsh/vendor-completions/_kf share/fish/vendor_completions.d/kf.fish \
   share/doc/kf/copyright share/doc/kf/changelog.gz; do
   [ -e "$prefix/$f" ] || fail "cmake --install: $f is missing"
@@ -75,7 +75,7 @@ deb=$(ls "$WORK"/pkg/kf_*.deb)
 expect_eq "package name" "kf" "$(dpkg-deb -f "$deb" Package)"
 expect_eq "package version" "$(sed 's/^kf //' <<<"$version" | cut -d' ' -f1)" "$(dpkg-deb -f "$deb" Version)"
 depends=$(dpkg-deb -f "$deb" Depends)
-for lib in libc6 libcurl4 libgit2 libsqlite3-0 libssl3 libopenblas; do
+for lib in libc6 libcurl4 libgit2 libsqlite3-0 libssl3 libopenblas libprotobuf-lite32; do
   case "$depends" in *"$lib"*) ;; *) fail "Depends lacks $lib (from dpkg-shlibdeps): $depends" ;; esac
 done
 # Every dependency is a package this machine has, so apt install ./kf_*.deb needs nothing else.
@@ -83,7 +83,7 @@ for dep in $(tr ',' '\n' <<<"$depends" | sed 's/(.*//; s/|.*//' | tr -d ' '); do
   dpkg-query -W -f='${Status}' "$dep" 2>/dev/null | grep -q "install ok installed" || fail "Depends: $dep is not installed here"
 done
 dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./||' | sort >"$WORK/contents"
-for f in usr/bin/kf usr/bin/kubectl-kf usr/bin/kf-trainer usr/bin/kf-server usr/share/man/man1/kf.1.gz \
+for f in usr/bin/kf usr/bin/kubectl-kf usr/bin/kf-trainer usr/bin/kf-server usr/bin/kf-tfevent-collector usr/share/man/man1/kf.1.gz \
   usr/share/bash-completion/completions/kf usr/share/doc/kf/copyright usr/share/doc/kf/changelog.gz; do
   grep -qxF "$f" "$WORK/contents" || fail "the .deb lacks $f"
 done

@@ -386,9 +386,9 @@ refused() { # refused WHAT FILE MESSAGE
 sed 's/name: n_startup_trials$/name: n_startup_trial/' branin.yaml >bad-setting.yaml
 refused "unknown algorithm setting" bad-setting.yaml \
   'bad-setting.yaml:15:15: spec.algorithm.algorithmSettings[1].name: unknown setting "n_startup_trial" for algorithm tpe: known are gamma, n_EI_candidates, n_ei_candidates, n_startup_trials, prior_weight, random_state (did you mean '"'"'n_startup_trials'"'"'?)'
-sed 's/^  parallelTrialCount:/  metricsCollectorSpec:\n    collector:\n      kind: TensorFlowEvent\n&/' branin.yaml >tfevent.yaml
-refused "TensorFlowEvent collector" tfevent.yaml \
-  'tfevent.yaml:19:13: spec.metricsCollectorSpec.collector.kind: the local target does not run the TensorFlowEvent collector (it collects StdOut, File and None)'
+sed 's/^  parallelTrialCount:/  metricsCollectorSpec:\n    collector:\n      kind: PrometheusMetric\n&/' branin.yaml >prometheus.yaml
+refused "PrometheusMetric collector" prometheus.yaml \
+  'prometheus.yaml:19:13: spec.metricsCollectorSpec.collector.kind: the local target does not run the PrometheusMetric collector (it collects StdOut, File, TensorFlowEvent and None)'
 sed 's|^      apiVersion: batch/v1$|      apiVersion: kubeflow.org/v2beta1|; s|^      kind: Job$|      kind: MPIJob|' branin.yaml >mpi-trial.yaml
 refused "unsupported trial kind" mpi-trial.yaml \
   'mpi-trial.yaml:35:13: spec.trialTemplate.trialSpec.kind: the local target runs trials of kind Job, PyTorchJob, TFJob and TrainJob, not "MPIJob"'

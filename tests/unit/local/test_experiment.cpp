@@ -72,9 +72,12 @@ TEST_CASE("experiment: a trial's object has its parameters, its name and Katib's
 
 TEST_CASE("experiment: what Katib or the local target refuses names the field") {
   Json e = experiment();
+  e["spec"]["metricsCollectorSpec"]["collector"]["kind"] = "PrometheusMetric";
+  CHECK(refusal(e) == "spec.metricsCollectorSpec.collector.kind: the local target does not run the PrometheusMetric collector "
+                      "(it collects StdOut, File, TensorFlowEvent and None)");
   e["spec"]["metricsCollectorSpec"]["collector"]["kind"] = "TensorFlowEvent";
-  CHECK(refusal(e) == "spec.metricsCollectorSpec.collector.kind: the local target does not run the TensorFlowEvent collector "
-                      "(it collects StdOut, File and None)");
+  CHECK(refusal(e) == "spec.metricsCollectorSpec.source.fileSystemPath.path: required by the TensorFlowEvent collector (the "
+                      "directory of the event files)");
   e = experiment();
   e["spec"]["metricsCollectorSpec"]["collector"]["kind"] = "Stdout";
   CHECK(refusal(e) == "spec.metricsCollectorSpec.collector.kind: \"Stdout\" is not a Katib collector (StdOut, File, "
