@@ -8,16 +8,8 @@
 # maxFailedTrialCount, kf logs --trial, kill -9 of the experiment's supervisor
 # and kf resume, and the refusals (file:line:col, exit 2).
 source "$(dirname "$0")/lib.sh"
-export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
-command -v python3 >/dev/null || skip "python3 is not installed"
-KATIB=$KF_SOURCE_DIR/tests/testdata/katib
+source "$(dirname "$0")/katib_lib.sh" # KATIB, adapt, runs, started, refused
 cd "$WORK"
-runs() { ls .kf/runs 2>/dev/null | sort; }
-started() { sed -n 's/^run \([^ ]*\) started (Experiment, local) in .*/\1/p' <<<"$ERR"; }
-
-# adapt MANIFEST PROGRAM [KEY=VALUE...]: the upstream example with its container's
-# script replaced by "-c" PROGRAM (katib_adapt.py says how; nothing else changes).
-adapt() { python3 "$KF_SOURCE_DIR/tests/e2e/katib_adapt.py" "$@"; }
 
 # The stand-ins for mnist.py. Each trains for 3 "epochs" whose accuracy and loss
 # follow from --lr and --momentum; on stdout a decoy in the StdOut collector's
@@ -377,12 +369,6 @@ expect_eq "resume unknown: message" 'error: run "branin-nope" does not exist (kf
 
 # 10. Refusals: file:line:col, exit 2, and no run left behind.
 before=$(runs)
-refused() { # refused WHAT FILE MESSAGE
-  run_kf submit -f "$2"
-  expect_eq "$1: exit code" 2 "$RC"
-  expect_eq "$1: message" "$3" "$ERR"
-  expect_eq "$1: no run left" "$before" "$(runs)"
-}
 sed 's/name: n_startup_trials$/name: n_startup_trial/' branin.yaml >bad-setting.yaml
 refused "unknown algorithm setting" bad-setting.yaml \
   'bad-setting.yaml:15:15: spec.algorithm.algorithmSettings[1].name: unknown setting "n_startup_trial" for algorithm tpe: known are gamma, n_EI_candidates, n_ei_candidates, n_startup_trials, prior_weight, random_state (did you mean '"'"'n_startup_trials'"'"'?)'

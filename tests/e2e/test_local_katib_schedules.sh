@@ -9,13 +9,8 @@
 # names is the trial's own). Their refusals are pinned
 # with file:line:col.
 source "$(dirname "$0")/lib.sh"
-export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
-command -v python3 >/dev/null || skip "python3 is not installed"
-KATIB=$KF_SOURCE_DIR/tests/testdata/katib
+source "$(dirname "$0")/katib_lib.sh" # KATIB, adapt, runs, started, refused
 cd "$WORK"
-adapt() { python3 "$KF_SOURCE_DIR/tests/e2e/katib_adapt.py" "$@"; }
-started() { sed -n 's/^run \([^ ]*\) started (Experiment, local) in .*/\1/p' <<<"$ERR"; }
-runs() { ls .kf/runs 2>/dev/null | sort; }
 # trials RUN: the run's Trial objects (as Katib's), in creation order, as one JSON list.
 trials() {
   python3 - ".kf/runs/$1/trials" <<'PY'
@@ -148,12 +143,6 @@ done
 
 # 3. Refusals: file:line:col, exit 2, and no run left behind.
 before=$(runs)
-refused() { # refused WHAT FILE MESSAGE
-  run_kf submit -f "$2"
-  expect_eq "$1: exit code" 2 "$RC"
-  expect_eq "$1: message" "$3" "$ERR"
-  expect_eq "$1: no run left" "$before" "$(runs)"
-}
 sed 's/value: "num-epochs"/value: "num-epoch"/' hyperband.yaml >bad-resource.yaml
 refused "hyperband resource_name" bad-resource.yaml \
   'bad-resource.yaml:18:16: spec.algorithm.algorithmSettings[0].value: resource_name must name one of the parameters (lr, momentum, num-epochs), not "num-epoch" (did you mean '"'"'num-epochs'"'"'?)'

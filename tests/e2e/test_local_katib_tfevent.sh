@@ -9,12 +9,8 @@
 # ("train/loss"), a file that is not an event file skipped, and a trial
 # whose files hold no objective MetricsUnavailable.
 source "$(dirname "$0")/lib.sh"
-export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
-command -v python3 >/dev/null || skip "python3 is not installed"
-KATIB=$KF_SOURCE_DIR/tests/testdata/katib
+source "$(dirname "$0")/katib_lib.sh" # KATIB, adapt, runs, started, refused
 cd "$WORK"
-adapt() { python3 "$KF_SOURCE_DIR/tests/e2e/katib_adapt.py" "$@"; }
-started() { sed -n 's/^run \([^ ]*\) started (Experiment, local) in .*/\1/p' <<<"$ERR"; }
 # The upstream command is "python" (its image's); Debian has python3.
 mkdir -p bin && ln -s "$(command -v python3)" bin/python
 export PATH=$WORK/bin:$PATH
@@ -105,15 +101,12 @@ run=$(started)
 expect_eq "no objective: the trial" "MetricsUnavailable" \
   "$("$KF" status "$run" -o json | json '" ".join(t["state"] for t in d["trials"])')"
 
-# 3. Refusals: file:line:col, exit 2.
+# 3. Refusals: file:line:col, exit 2, and no run left behind.
+before=$(runs)
 sed 's/^        kind: Directory$/        kind: File/' "$KATIB/tfjob-mnist-with-summaries.yaml" >file-kind.yaml
-run_kf submit -f file-kind.yaml
-expect_eq "file kind: exit code" 2 "$RC"
-expect_eq "file kind: message" \
-  'file-kind.yaml:21:15: spec.metricsCollectorSpec.source.fileSystemPath.kind: the TensorFlowEvent collector reads a Directory, not "File"' "$ERR"
+refused "file kind" file-kind.yaml \
+  'file-kind.yaml:21:15: spec.metricsCollectorSpec.source.fileSystemPath.kind: the TensorFlowEvent collector reads a Directory, not "File"'
 sed '/^        path: \/mnist-with-summaries-logs\/test$/d' "$KATIB/tfjob-mnist-with-summaries.yaml" >no-path.yaml
-run_kf submit -f no-path.yaml
-expect_eq "no path: exit code" 2 "$RC"
-expect_eq "no path: message" \
-  'no-path.yaml:20:9: spec.metricsCollectorSpec.source.fileSystemPath.path: required by the TensorFlowEvent collector (the directory of the event files)' "$ERR"
+refused "no path" no-path.yaml \
+  'no-path.yaml:20:9: spec.metricsCollectorSpec.source.fileSystemPath.path: required by the TensorFlowEvent collector (the directory of the event files)'
 finish

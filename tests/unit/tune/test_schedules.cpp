@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "libkf/tune/suggest.h"
+#include "tests/unit/tune/refusal.h"
 
 using namespace kf;
 using namespace kf::tune;
@@ -48,12 +49,7 @@ std::vector<std::string> column(const std::vector<Trial>& trials, std::size_t fr
 }
 
 std::string refusal(const Algorithm& a, const SearchSpace& space = space_with_epochs()) {
-  try {
-    make_suggester(a, space, Objective{}, 1);
-  } catch (const FieldError& e) {
-    return e.what();
-  }
-  return "accepted";
+  return testing::refusal_of(a, space);
 }
 
 } // namespace

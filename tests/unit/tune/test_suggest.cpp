@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "libkf/tune/suggest.h"
+#include "tests/unit/tune/refusal.h"
 
 using namespace kf;
 using namespace kf::tune;
@@ -14,12 +15,7 @@ SearchSpace two_doubles() {
 }
 
 std::string refusal(const Algorithm& a, const SearchSpace& space = two_doubles()) {
-  try {
-    make_suggester(a, space, Objective{}, 1);
-  } catch (const FieldError& e) {
-    return e.what();
-  }
-  return "accepted";
+  return testing::refusal_of(a, space);
 }
 
 } // namespace
