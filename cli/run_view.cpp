@@ -267,6 +267,8 @@ void detail_children(const Json& r, bool color, std::ostream& out) {
   if (r.contains("trials") && !r["trials"].empty()) {
     out << "\nTrials:\n";
     std::vector<std::vector<std::string>> rows;
+    bool pbt = false; // pbt's generations: a GENERATION and a PARENT column
+    for (const auto& t : r["trials"]) pbt = pbt || !t.value("lineage", Json::object()).empty();
     for (const auto& t : r["trials"]) {
       std::string params;
       for (auto it = t["parameters"].begin(); it != t["parameters"].end(); ++it)
@@ -275,8 +277,14 @@ void detail_children(const Json& r, bool color, std::ostream& out) {
       for (auto it = t["metrics"].begin(); it != t["metrics"].end(); ++it)
         metrics += (metrics.empty() ? "" : " ") + it.key() + "=" + (it.value().is_number() ? fixed(it.value().get<double>(), 4) : it.value().dump());
       rows.push_back({"  " + t.value("name", ""), paint(color, state_color(t.value("state", "")), t.value("state", "")), params, metrics});
+      if (pbt) {
+        const Json lineage = t.value("lineage", Json::object());
+        rows.back().insert(rows.back().begin() + 2, {lineage.contains("generation") ? lineage["generation"].dump() : "",
+                                                     lineage.value("parent", "-")});
+      }
     }
-    print_table({"  TRIAL", "STATE", "PARAMETERS", "METRICS"}, rows, out);
+    if (pbt) print_table({"  TRIAL", "STATE", "GENERATION", "PARENT", "PARAMETERS", "METRICS"}, rows, out);
+    else print_table({"  TRIAL", "STATE", "PARAMETERS", "METRICS"}, rows, out);
   }
   if (r.contains("nodes") && !r["nodes"].empty()) {
     out << "\nNodes:\n";

@@ -188,6 +188,7 @@ std::vector<Json> ClusterTarget::describe(const std::string& name) const {
         obj["kind"] = "Trial";
         trials.push_back({{"name", text(at(tr, "metadata"), "name")},
                           {"state", target::summarize(obj).state},
+                          {"lineage", target::katib_lineage(at(tr, "metadata"))},
                           {"parameters", target::katib_assignments(at(at(tr, "spec"), "parameterAssignments"))},
                           {"metrics", target::katib_observed(at(at(tr, "status"), "observation"), at(at(tr, "spec"), "objective"))}});
       }

@@ -65,6 +65,7 @@ void experiment_view(Json& v, const Json& object, const std::filesystem::path& r
     if (!t) continue;
     trials.push_back({{"name", e.path().filename().string()},
                       {"state", json_text(json_field(*t, "status"), "kf.dev/state")},
+                      {"lineage", target::katib_lineage(json_field(*t, "metadata"))},
                       {"parameters", target::katib_assignments(json_field(json_field(*t, "spec"), "parameterAssignments"))},
                       {"metrics", target::katib_observed(json_field(json_field(*t, "status"), "observation"),
                                                          json_field(json_field(*t, "spec"), "objective"))}});

@@ -53,4 +53,18 @@ Json katib_observed(const Json& observation, const Json& objective) {
   return out;
 }
 
+Json katib_lineage(const Json& trial_metadata) {
+  Json out = Json::object();
+  const Json& labels = at(trial_metadata, "labels");
+  const std::string generation = text(labels, "pbt.suggestion.katib.kubeflow.org/generation");
+  if (generation.empty()) return out;
+  try {
+    out["generation"] = std::stoi(generation);
+  } catch (const std::exception&) {
+    out["generation"] = generation;
+  }
+  if (const std::string parent = text(labels, "pbt.suggestion.katib.kubeflow.org/parent"); !parent.empty()) out["parent"] = parent;
+  return out;
+}
+
 } // namespace kf::target

@@ -141,6 +141,10 @@ snap = lambda v: min(0.02, max(0.0001, 0.0001 + round((v - 0.0001) / 0.0001) * 0
 print(any(abs(c - snap(p * f)) < 1e-9 for f in (0.8, 1.2)))' "$parent_lr" "${lrs[$k]}")"
 done
 
+expect_eq "pbt: kf status's lineage of each trial (-o json)" "$(label generation) / $(label parent)" \
+  "$(KF_ORDER="${names[*]}" json '" ".join(str(t["lineage"]["generation"]) for t in sorted(d["trials"], key=lambda t: __import__("os").environ["KF_ORDER"].split().index(t["name"]))) + " / " + " ".join(t["lineage"].get("parent", "-") for t in sorted(d["trials"], key=lambda t: __import__("os").environ["KF_ORDER"].split().index(t["name"])))' <<<"$status")"
+"$KF" status "$run" | grep -q '^  TRIAL  *STATE  *GENERATION  *PARENT  *PARAMETERS  *METRICS$' || fail "pbt: kf status has no GENERATION and PARENT columns"
+
 # 3. Refusals: file:line:col, exit 2, and no run left behind.
 before=$(runs)
 sed 's/value: "num-epochs"/value: "num-epoch"/' hyperband.yaml >bad-resource.yaml
