@@ -104,6 +104,12 @@ private:
 
   stdfs::path trials_dir() const { return m_dir.root / "trials"; }
   RunDir trial_dir(const std::string& name) const { return RunDir{trials_dir() / name}; }
+  // A path inside the trial's container, on this machine: under the trial's
+  // directory (what a volume mount at that path would give the container).
+  stdfs::path in_trial(const std::string& trial, std::string container_path) const {
+    while (!container_path.empty() && container_path.front() == '/') container_path.erase(0, 1);
+    return trial_dir(trial).root / container_path;
+  }
 
   void condition(const std::string& type, const std::string& reason, const std::string& message) {
     local::set_condition(m_object["status"], type, reason, message, now_rfc3339());
@@ -159,11 +165,7 @@ private:
     const RunDir dir = trial_dir(t.name);
     if (m_spec.collector.kind == "None") return {};
     if (m_spec.collector.kind == "TensorFlowEvent") return {dir.root / "tfevent-metrics.jsonl"}; // collect_tfevents()
-    if (m_spec.collector.kind == "File") {
-      std::string p = m_spec.collector.file_path;
-      while (!p.empty() && p.front() == '/') p.erase(0, 1);
-      return {dir.root / p};
-    }
+    if (m_spec.collector.kind == "File") return {in_trial(t.name, m_spec.collector.file_path)};
     // StdOut: the primary replica's log (a Job: each pod's, in order).
     const auto plan = read_json(dir.plan());
     if (!plan) return {};
@@ -212,11 +214,9 @@ private:
   void collect_tfevents(const TrialRecord& t) {
     if (m_spec.collector.kind != "TensorFlowEvent") return;
     const RunDir dir = trial_dir(t.name);
-    std::string p = m_spec.collector.file_path;
-    while (!p.empty() && p.front() == '/') p.erase(0, 1);
     proc::Command c;
     try {
-      c.argv = {find_runtime("kf-tfevent-collector"), (dir.root / p).string()};
+      c.argv = {find_runtime("kf-tfevent-collector"), in_trial(t.name, m_spec.collector.file_path).string()};
     } catch (const Error& e) {
       say("trial " + t.name + ": " + e.what());
       return;
@@ -384,10 +384,9 @@ private:
   // inside the trial's directory (as the File collector's path is), a copy
   // of its parent's; "" for the other algorithms.
   stdfs::path checkpoint_dir(const std::string& trial) const {
-    std::string p = suggestion_trial_dir();
+    const std::string p = suggestion_trial_dir();
     if (p.empty()) return {};
-    while (!p.empty() && p.front() == '/') p.erase(0, 1);
-    return trial_dir(trial).root / p;
+    return in_trial(trial, p);
   }
   // What Katib's volume mount does, done by path: every mention of
   // suggestion_trial_dir in the job (command, args, env, workingDir) names
@@ -500,11 +499,7 @@ void Experiment::create_trial(const tune::Proposal& proposal) {
                    m_plan["controller"].value("trainingRuntimes", Json::array()).get<std::vector<Json>>()};
     for (auto& r : builtin_training_runtimes()) po.training_runtimes.push_back(std::move(r));
     const JobPlan plan = plan_job(job, po);
-    if (m_spec.collector.kind == "File") {
-      std::string p = m_spec.collector.file_path;
-      while (!p.empty() && p.front() == '/') p.erase(0, 1);
-      stdfs::create_directories((dir.root / p).parent_path());
-    }
+    if (m_spec.collector.kind == "File") stdfs::create_directories(in_trial(name, m_spec.collector.file_path).parent_path());
     seed_checkpoint(name, proposal.parent);
     job["status"] = Json::object();
     local::set_condition(job["status"], "Created", job.value("kind", "") + "Created", "created", now_rfc3339());
