@@ -63,6 +63,7 @@ public:
   }
 
   int run() {
+    const proc::ChildExitWait child_exit; // a pod's end wakes the loop at once
     std::filesystem::create_directories(m_dir.logs());
     m_start = std::chrono::steady_clock::now();
     m_object["status"]["startTime"] = now_rfc3339();
@@ -84,7 +85,7 @@ public:
       }
       if (!check_complete()) start_pods();
       write();
-      std::this_thread::sleep_for(m_o.poll);
+      if (m_end.empty()) child_exit.wait(m_o.poll);
     }
     stop_pods();
     local::set_condition(m_object["status"], m_end, m_reason, m_message, now_rfc3339());

@@ -67,6 +67,7 @@ public:
   }
 
   int run() {
+    const proc::ChildExitWait child_exit; // a trial's end (its supervisor's exit) wakes the loop at once
     load_trials();
     Json& status = m_object["status"];
     if (!status.contains("startTime")) status["startTime"] = now_rfc3339();
@@ -83,7 +84,7 @@ public:
         if (!t.finished()) update(t);
       if (!decide() && stop_signal() == 0) create_trials();
       write();
-      std::this_thread::sleep_for(m_o.poll);
+      if (m_end.empty()) child_exit.wait(m_o.poll);
     }
     finish();
     return m_end == "Succeeded" ? 0 : 1;
@@ -428,14 +429,16 @@ private:
     stdfs::create_directories(to);
   }
 
-  // The trial job's own supervisor, detached: it outlives this controller.
+  // The trial job's own supervisor: this controller's child in a process
+  // group of its own, so its exit wakes run() at once (SIGCHLD; run() reaps
+  // it), and it outlives a controller killed with -9, which kf resume adopts.
   void spawn_supervisor(const RunDir& dir) const {
-    proc::Command daemon;
-    daemon.argv = {self_exe().string(), "__supervise", "--run-dir", dir.root.string(), "--metadata", m_o.metadata_db.string()};
-    daemon.out = daemon.err = proc::Stream::log;
-    daemon.log = dir.supervisor_log();
-    daemon.daemon = true;
-    proc::start(daemon);
+    proc::Command c;
+    c.argv = {self_exe().string(), "__supervise", "--run-dir", dir.root.string(), "--metadata", m_o.metadata_db.string()};
+    c.out = c.err = proc::Stream::log;
+    c.log = dir.supervisor_log();
+    c.own_group = true;
+    proc::start(c);
   }
   void write(bool force = false);
   void finish();

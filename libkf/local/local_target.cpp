@@ -23,6 +23,7 @@
 #include "libkf/target/summary.h"
 #include "libkf/metadata/runs.h"
 #include "libkf/util/clock.h"
+#include "libkf/util/dir_watch.h"
 #include "libkf/util/error.h"
 #include "libkf/util/git.h"
 #include "libkf/util/json_field.h"
@@ -36,6 +37,7 @@ namespace stdfs = std::filesystem;
 namespace {
 
 constexpr auto k_poll = std::chrono::milliseconds(100);
+constexpr auto k_min_look = std::chrono::milliseconds(20);
 constexpr const char* k_submitted = "kf.dev/submitted-ms";
 constexpr const char* k_run_of = "kf.dev/run-of";
 
@@ -396,7 +398,11 @@ void LocalTarget::watch(const std::string& name, const target::WatchOptions& opt
   const std::string run = resolve(name);
   const auto deadline = std::chrono::steady_clock::now() + options.timeout;
   Json last_status, last_details;
+  // The supervisor's write of object.json or local.json wakes the loop; it
+  // looks at most every k_min_look, and every k_poll without a change.
+  DirWatch changes(run_dir(run));
   for (bool first = true;; first = false) {
+    const auto looked = std::chrono::steady_clock::now();
     auto object = get(run);
     if (!object) throw Error("run " + str::quote(run) + " does not exist");
     Json now_details = details(run);
@@ -411,7 +417,8 @@ void LocalTarget::watch(const std::string& name, const target::WatchOptions& opt
     if (options.timeout.count() > 0 && std::chrono::steady_clock::now() > deadline)
       throw Error("timed out after " + std::to_string(options.timeout.count() / 1000) + "s waiting for run " + run +
                   " (it is " + summary.state + "; kf status " + run + " shows more)");
-    std::this_thread::sleep_for(k_poll);
+    changes.wait(k_poll);
+    std::this_thread::sleep_until(looked + k_min_look);
   }
 }
 

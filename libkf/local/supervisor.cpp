@@ -57,6 +57,7 @@ public:
   }
 
   int run() {
+    const proc::ChildExitWait child_exit; // a replica's end wakes the loop at once
     if (m_trainjob && json_field(json_field(m_object, "spec"), "suspend") == Json(true)) {
       // Suspended: nothing runs until kf resume sets spec.suspend false and starts a supervisor again.
       // No local.json is written: a run without one is not taken for a lost supervisor's.
@@ -91,7 +92,7 @@ public:
       else read_progress();
       if (m_plan.kind == "Notebook" && m_ready && !m_done) cull_if_idle();
       write_local();
-      std::this_thread::sleep_for(m_o.poll);
+      child_exit.wait(m_o.poll);
     }
     // Everything is recorded before the run is seen to end, so whoever
     // waits for the end finds the model and the metrics.

@@ -137,10 +137,7 @@ int run_workflow(const SuperviseOptions& o) {
   } catch (const std::exception&) {
   }
   write_json(dir.local(), Json{{"supervisor", {{"pid", ::getpid()}}}});
-  sigset_t chld;
-  sigemptyset(&chld);
-  sigaddset(&chld, SIGCHLD);
-  ::sigprocmask(SIG_BLOCK, &chld, nullptr);
+  const proc::ChildExitWait child_exit; // a step's end wakes the loop at once
   auto written = std::chrono::steady_clock::now() - std::chrono::seconds(1);
   std::chrono::steady_clock::duration interval = std::chrono::milliseconds(100);
   bool dirty = false;
@@ -163,9 +160,7 @@ int run_workflow(const SuperviseOptions& o) {
       dirty = false;
     }
     if (engine.done()) break;
-    timespec ts{0, 100 * 1000 * 1000};
-    siginfo_t info;
-    ::sigtimedwait(&chld, &info, &ts);
+    child_exit.wait(std::chrono::milliseconds(100));
     int st = 0;
     for (pid_t pid; (pid = ::waitpid(-1, &st, WNOHANG)) > 0;) engine.exited(pid, proc::exit_code_of(st));
   }

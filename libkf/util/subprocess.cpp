@@ -361,4 +361,21 @@ int terminate(pid_t pid, std::chrono::milliseconds grace) {
   return exit_code_of(status);
 }
 
+ChildExitWait::ChildExitWait() {
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  ::pthread_sigmask(SIG_BLOCK, &chld, nullptr);
+}
+
+void ChildExitWait::wait(std::chrono::milliseconds timeout) const {
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
+  const timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+  siginfo_t info;
+  ::sigtimedwait(&chld, &info, &ts); // EAGAIN (timeout) and EINTR (a handled signal) end it alike
+}
+
 } // namespace kf::proc

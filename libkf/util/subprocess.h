@@ -66,4 +66,15 @@ int exit_code_of(int wait_status);
 // there; reaps the process. Returns its exit code.
 int terminate(pid_t pid, std::chrono::milliseconds grace);
 
+// A supervisor's sleep that a child's exit ends early: the constructor blocks
+// SIGCHLD in the calling thread (children get an empty mask, see above), so
+// an exit between two waits is kept pending and ends the next wait at once.
+// A stop signal's handler ends it too. Callers still reap with waitpid.
+class ChildExitWait {
+public:
+  ChildExitWait();
+  // Until a child exits, a signal is handled, or `timeout` passes.
+  void wait(std::chrono::milliseconds timeout) const;
+};
+
 } // namespace kf::proc

@@ -165,3 +165,26 @@ TEST_CASE("subprocess: the child's signals are the defaults, whatever kf ignores
   CHECK(read(c.log) == "out\n");
   CHECK(read(c.err_log) == "err\n");
 }
+
+// The margins below are minutes against an event that is already there: a
+// wait that missed it would sleep its whole (long) timeout and fail.
+TEST_CASE("subprocess: ChildExitWait ends at a child's exit, even one before the wait - else at its timeout") {
+  sigset_t saved;
+  ::pthread_sigmask(SIG_SETMASK, nullptr, &saved);
+  {
+    const proc::ChildExitWait child_exit;
+    proc::Command c;
+    c.argv = {"true"};
+    const pid_t pid = proc::start(c);
+    int status = 0;
+    // The child has exited (waitid with WNOWAIT leaves it to reap) before the wait begins.
+    siginfo_t info{};
+    REQUIRE(::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) == 0);
+    const auto t0 = std::chrono::steady_clock::now();
+    child_exit.wait(std::chrono::minutes(5));
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::minutes(2));
+    CHECK(::waitpid(pid, &status, 0) == pid);
+    child_exit.wait(std::chrono::milliseconds(10)); // nothing pending: the timeout ends it
+  }
+  ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+}
