@@ -22,7 +22,7 @@ void add_delete(CLI::App& app, Globals& g) {
               "  kf delete -f manifests/         # what kf apply -f applied");
   on_run(*cmd, g, [runs, applied](Session& s) {
     if (const auto rc = run_delete_applied(s, *applied, !runs->empty())) return *rc;
-    auto pt = s.open();
+    auto pt = s.open_runs(action::WithoutProject::existing_runs);
     for (const auto& r : action::delete_runs(s.ctx, *runs, pt)) std::cout << "run " << r << " deleted\n";
     return 0;
   });

@@ -31,7 +31,7 @@ void add_logs(CLI::App& app, Globals& g) {
               "  kf logs mnist-tune-1 --trial mnist-tune-1-x7k2p9qa\n"
               "  kf logs demo-train-and-evaluate-1 --node evaluate");
   on_run(*cmd, g, [flags](Session& s) {
-    auto pt = s.open();
+    auto pt = s.open_runs(action::WithoutProject::existing_runs);
     target::LogOptions o;
     o.replica = flags->replica;
     o.follow = flags->follow;

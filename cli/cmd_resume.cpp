@@ -56,7 +56,7 @@ void add_resume(CLI::App& app, Globals& g) {
               "  kf resume my-trainjob-1\n"
               "  kf resume demo-train-4 --target prod --wait");
   on_run(*cmd, g, [flags, sets, run](Session& s) {
-    auto pt = s.open();
+    auto pt = s.open_runs(action::WithoutProject::existing_runs);
     const auto resumed = pt.target->resume(*run, merge_patch(*sets));
     return after_submit(s.g, pt, action::TrainResult{resumed.run, pt.target_name, resumed.object, resumed.where}, *flags);
   });

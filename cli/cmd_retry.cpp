@@ -18,7 +18,7 @@ void add_retry(CLI::App& app, Globals& g) {
               "  kf retry demo-train-and-evaluate-3\n"
               "  kf retry @latest --detach");
   on_run(*cmd, g, [flags, run](Session& s) {
-    auto pt = s.open();
+    auto pt = s.open_runs(action::WithoutProject::existing_runs);
     const auto retried = pt.target->retry(*run);
     return after_submit(s.g, pt, action::TrainResult{retried.run, pt.target_name, retried.object, retried.where}, *flags);
   });

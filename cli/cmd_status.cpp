@@ -169,7 +169,7 @@ void add_status(CLI::App& app, Globals& g) {
               "  kf status mnist-train-3 -o json\n"
               "  kf status -w");
   on_run(*cmd, g, [flags](Session& s) {
-    auto pt = s.open();
+    auto pt = s.open_runs(action::WithoutProject::existing_runs);
     if (flags->watch) return watch(s.g, s.ctx, pt, flags->run);
     const auto shown = show(s.g, s.ctx, pt, flags->run);
     if (flags->run.empty() && shown.text.find('\n') == shown.text.rfind('\n') && s.g.output != "json" && s.g.output != "yaml")

@@ -21,7 +21,7 @@ void add_stop(CLI::App& app, Globals& g) {
               "  kf stop demo-lab-1\n"
               "  kf stop @latest --target prod");
   on_run(*cmd, g, [runs](Session& s) {
-    auto pt = s.open();
+    auto pt = s.open_runs(action::WithoutProject::existing_runs);
     for (const auto& r : action::stop_runs(s.ctx, *runs, pt)) std::cout << "run " << r << " stopped\n";
     return 0;
   });

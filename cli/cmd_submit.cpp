@@ -41,7 +41,9 @@ void add_submit(CLI::App& app, Globals& g) {
               "recorded, not pulled (kf's trainer image runs the built kf-trainer). ServingRuntime, ConfigMap, "
               "PersistentVolumeClaim and (Cluster)TrainingRuntime objects go along with the runs that use them. "
               "metadata.generateName is honoured. All or nothing: an object the target refuses is an error "
-              "(file:line:col) and no run is left behind.\n\n"
+              "(file:line:col) and no run is left behind. No kf.yaml is needed (as kubectl needs none): outside a "
+              "project the runs go to .kf/ in the working directory, where kf status, logs, delete, stop, resume and "
+              "retry find them (from there or below).\n\n"
               "Examples:\n"
               "  kf submit -f job.yaml\n"
               "  kf submit -f runtime.yaml -f trainjob.yaml\n"
@@ -54,7 +56,7 @@ void add_submit(CLI::App& app, Globals& g) {
     o.run_name = flags->name;
     o.no_cache = *no_cache;
     o.stdin_text = read_stdin_if(o.files);
-    auto pt = s.open();
+    auto pt = s.open_runs(action::WithoutProject::new_runs);
     int code = 0;
     for (const auto& r : action::submit_manifests(s.ctx, o, pt)) {
       code = std::max(code, after_submit(s.g, pt, r, *flags));

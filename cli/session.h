@@ -20,6 +20,12 @@ struct Session {
   action::ProjectTarget open(const spec::LoadOptions& load = {}, const action::TargetOverrides& overrides = {}) const {
     return action::open_target(ctx, load, g.target, overrides);
   }
+  // The same for the verbs that also work without kf.yaml (kf submit, and those that follow its runs).
+  action::ProjectTarget open_runs(action::WithoutProject without) const {
+    action::TargetOverrides o;
+    o.without_project = without;
+    return open({}, o);
+  }
 
   const Globals& g;
   TerminalReporter reporter;

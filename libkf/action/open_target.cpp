@@ -52,11 +52,41 @@ void anchor_data_paths(spec::Project& project, const std::filesystem::path& dir)
   }
 }
 
+// kf.yaml as usual; without one (and without -f/--set for it), the
+// directory that holds (or will hold) the runs, as an empty project.
+spec::LoadedProject load_or_bare(const spec::LoadOptions& load, WithoutProject without) {
+  namespace stdfs = std::filesystem;
+  const bool values_given = !load.values_files.empty() || !load.set_values.empty();
+  if (without == WithoutProject::refuse || values_given || spec::find_project_file(load.start))
+    return spec::load_project(load);
+  std::error_code ec;
+  stdfs::path start = stdfs::absolute(load.start, ec).lexically_normal();
+  if (start.filename().empty()) start = start.parent_path(); // "/a/b/" -> "/a/b"
+  spec::LoadedProject bare;
+  for (stdfs::path d = start;; d = d.parent_path()) {
+    if (stdfs::is_directory(local::runs_root(d), ec)) {
+      bare.dir = d;
+      break;
+    }
+    if (d == d.parent_path()) break;
+  }
+  if (bare.dir.empty()) {
+    if (without == WithoutProject::existing_runs)
+      throw SpecError("no " + std::string(spec::k_project_file) + " in " + start.string() +
+                      " or any parent directory, and no runs of 'kf submit' there (.kf/runs): create a project with "
+                      "'kf init', or run a manifest with 'kf submit -f FILE'");
+    bare.dir = start;
+  }
+  bare.project.name = bare.dir.filename().string();
+  bare.project.default_target = "local";
+  return bare;
+}
+
 } // namespace
 
 ProjectTarget open_target(const Context& ctx, const spec::LoadOptions& load, const std::string& target,
                           const TargetOverrides& overrides) {
-  ProjectTarget pt{spec::load_project(load), "", nullptr};
+  ProjectTarget pt{load_or_bare(load, overrides.without_project), "", nullptr};
   const spec::TargetSpec t = choose(pt.loaded.project, target);
   pt.target_name = t.name;
   if (t.type == "local") {
@@ -64,7 +94,7 @@ ProjectTarget open_target(const Context& ctx, const spec::LoadOptions& load, con
     local::LocalOptions o;
     o.project_dir = pt.loaded.dir;
     o.project = pt.loaded.project.name;
-    o.trainer_image = render::trainer_image(pt.loaded.project, pt.loaded.dir);
+    if (!pt.loaded.file.empty()) o.trainer_image = render::trainer_image(pt.loaded.project, pt.loaded.dir);
     o.serve_port = overrides.serve_port;
     pt.target = std::make_unique<local::LocalTarget>(o);
     ctx.reporter.debug("target local: runs in " + local::runs_root(pt.loaded.dir).string());

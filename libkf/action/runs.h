@@ -23,13 +23,26 @@ struct ProjectTarget {
   std::unique_ptr<target::Target> target;
 };
 
+// Where no kf.yaml is found: kubectl needs no project to run a manifest,
+// and neither does `kf submit -f`. Its runs go to .kf/ in the working
+// directory, where the verbs that follow runs (status, logs, delete, stop,
+// resume, retry) find them, as they find them from any directory below.
+enum class WithoutProject {
+  refuse,        // the verb needs kf.yaml ("no kf.yaml in DIR or any parent directory ...")
+  existing_runs, // the nearest directory holding .kf/runs stands for the project
+  new_runs,      // that, else the working directory (kf submit)
+};
+
 // What a verb may set on the target it opens.
 struct TargetOverrides {
   int serve_port = 0; // kf serve --port: where a model server listens on this machine (0 = a free port)
+  WithoutProject without_project = WithoutProject::refuse;
 };
 
 // Loads kf.yaml and opens the target: "local" (libkf/local), a target of
 // kf.yaml's spec.targets, or else a kubeconfig context (libkf/cluster).
+// Without kf.yaml (see WithoutProject): --target local (the default) or a
+// kubeconfig context, and an empty project named after the directory.
 ProjectTarget open_target(const Context& ctx, const spec::LoadOptions& load, const std::string& target,
                           const TargetOverrides& overrides = {});
 

@@ -177,4 +177,29 @@ expect_eq "unsupported kind alone: exit code" 2 "$RC"
 expect_eq "unsupported kind alone: nothing on stdout" "" "$OUT"
 expect_eq "unsupported kind alone: no run left behind" "$before" "$(runs)"
 
+# 12. No kf.yaml: kf submit -f runs the manifest as kubectl would, its runs go
+#     to .kf/ in the working directory, and status/logs/delete find them there
+#     and from below it. Without runs either, the verbs that follow them say so.
+mkdir -p "$WORK/bare/sub" && cd "$WORK/bare"
+job solo Never 'echo "no project"' >solo.yaml
+run_kf submit -f solo.yaml
+expect_eq "no kf.yaml: exit code" 0 "$RC"
+expect_eq "no kf.yaml: started line" "run solo-1 started (Job, local) in $PWD/.kf/runs/solo-1" "$(head -n 1 <<<"$ERR")"
+[ ! -e kf.yaml ] || fail "no kf.yaml: kf submit wrote a kf.yaml"
+cd sub
+run_kf status solo-1 -o json
+expect_eq "no kf.yaml: status from below" "Complete" "$(json 'd["state"]' <<<"$OUT")"
+run_kf logs solo-1
+expect_eq "no kf.yaml: logs" "no project" "$OUT"
+run_kf delete solo-1
+expect_eq "no kf.yaml: delete" 0 "$RC"
+expect_eq "no kf.yaml: deleted" "" "$(ls ../.kf/runs)"
+mkdir -p "$WORK/empty" && cd "$WORK/empty"
+run_kf status
+expect_eq "no kf.yaml, no runs: exit code" 2 "$RC"
+expect_eq "no kf.yaml, no runs: message" "no kf.yaml in $PWD or any parent directory, and no runs of 'kf submit' there (.kf/runs): create a project with 'kf init', or run a manifest with 'kf submit -f FILE'" "$ERR"
+run_kf train
+expect_eq "no kf.yaml: kf train still needs one" "no kf.yaml in $PWD or any parent directory (create one with 'kf init')" "$ERR"
+[ ! -e .kf ] || fail "no kf.yaml, no runs: .kf/ was created"
+
 finish
