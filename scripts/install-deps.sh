@@ -13,6 +13,8 @@ packages=(
   libopenblas-dev libgloo-dev dataset-fashion-mnist libutf8proc-dev
   # kf-tfevent-collector (runtime/tfevent): TensorFlow's event files are protobuf records
   libprotobuf-dev protobuf-compiler
+  # ... whose records carry CRC-32Cs: Intel's ISA-L computes them (crc32_iscsi)
+  libisal-dev
   # tests and benchmarks (libcpp-httplib-dev: tests/kube-sim, the Kubernetes API simulator,
   # and kf-server; wrk: kf-server's load test and bench/server.sh)
   doctest-dev libcpp-httplib-dev libbenchmark-dev hyperfine wrk man-db groff-base bash-completion zsh fish python3 python3-yaml

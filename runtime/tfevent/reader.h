@@ -15,12 +15,18 @@ namespace kf::tfevent {
 
 // The records of a TFRecord file: each one a little-endian uint64 length,
 // a uint32 masked CRC-32C of the length, the data, a uint32 masked CRC-32C
-// of the data. The CRCs are not checked (Debian has no CRC-32C library;
-// the protobuf parse of the data is the check); a record cut short at the
-// end, which a writer is still writing, ends the list. Throws
-// std::runtime_error naming `what` for a length past the file's end
-// followed by more data than a record in progress could be.
-std::vector<std::string_view> records(std::string_view file, const std::string& what);
+// of the data. Both CRCs are checked (ISA-L's CRC-32C), as TensorFlow's
+// reader does. A record that does not match them is corrupted: with
+// `corruption`, the list ends before it and *corruption says which
+// ("f: corrupted record 3 at offset 120 (its data's CRC-32C does not
+// match)"), as TensorBoard's loader keeps what it read; without, that is
+// thrown as std::runtime_error. A length beyond any file (2^40 bytes) that
+// does not match its CRC throws "f is not a TFRecord file". A record cut
+// short at the end, which a writer is still writing, ends the list.
+std::vector<std::string_view> records(std::string_view file, const std::string& what, std::string* corruption = nullptr);
+
+// TFRecord's masked CRC-32C (Castagnoli) of `data`, as TensorFlow's crc32c::Mask(crc32c::Value(data)).
+std::uint32_t masked_crc32c(std::string_view data);
 
 struct Scalar {
   std::string tag;

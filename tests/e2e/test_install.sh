@@ -75,7 +75,7 @@ deb=$(ls "$WORK"/pkg/kf_*.deb)
 expect_eq "package name" "kf" "$(dpkg-deb -f "$deb" Package)"
 expect_eq "package version" "$(sed 's/^kf //' <<<"$version" | cut -d' ' -f1)" "$(dpkg-deb -f "$deb" Version)"
 depends=$(dpkg-deb -f "$deb" Depends)
-for lib in libc6 libcurl4 libgit2 libsqlite3-0 libssl3 libopenblas libprotobuf-lite32; do
+for lib in libc6 libcurl4 libgit2 libsqlite3-0 libssl3 libopenblas libprotobuf-lite32 libisal2; do
   case "$depends" in *"$lib"*) ;; *) fail "Depends lacks $lib (from dpkg-shlibdeps): $depends" ;; esac
 done
 # Every dependency is a package this machine has, so apt install ./kf_*.deb needs nothing else.

@@ -3,7 +3,11 @@
 // TensorFlowEvent collector decides it.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 
@@ -14,11 +18,19 @@ using namespace kf::tfevent;
 
 namespace {
 
+std::string little_endian(std::uint64_t v, int bytes) {
+  std::string out;
+  for (int i = 0; i < bytes; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+  return out;
+}
+
 std::string record(const std::string& data) {
-  std::string out(12, '\0');
-  std::uint64_t n = data.size();
-  for (int i = 0; i < 8; ++i) out[static_cast<std::size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xff);
-  return out + data + std::string(4, '\0'); // the CRCs are not checked
+  const std::string length = little_endian(data.size(), 8);
+  std::string out = length;
+  out += little_endian(masked_crc32c(length), 4);
+  out += data;
+  out += little_endian(masked_crc32c(data), 4);
+  return out;
 }
 
 std::string event(const std::string& tag, double value, bool tensor) {
@@ -60,6 +72,38 @@ TEST_CASE("tfevent: records, scalars of both styles, and a record still being wr
   CHECK_THROWS_WITH(scalars(records(record("\xff\xff\xff"), "f"), "f"), "f: record 1 is not a TensorFlow Event");
   CHECK_THROWS_WITH(records(std::string("\xff\xff\xff\xff\xff\xff\xff\x7f", 8) + std::string(8, 'x'), "f"),
                     doctest::Contains("f is not a TFRecord file"));
+}
+
+TEST_CASE("tfevent: the masked CRC-32C is TensorFlow's, and a record that does not match it is refused") {
+  // CRC-32C("123456789") = 0xE3069283 (RFC 3720's check value), masked as TensorFlow's crc32c::Mask does.
+  const std::uint32_t crc = 0xE3069283u;
+  CHECK(masked_crc32c("123456789") == ((crc >> 15) | (crc << 17)) + 0xA282EAD8u);
+  const std::string first = record(event("loss", 0.5, false));
+  std::string file = first + record(event("loss", 0.25, false));
+  CHECK(records(file, "f").size() == 2u);
+  std::string bad_data = file;
+  bad_data[first.size() + 14] ^= 0x01; // inside the second record's data
+  CHECK_THROWS_WITH(records(bad_data, "f"), ("f: corrupted record 2 at offset " + std::to_string(first.size()) +
+                                             " (its data's CRC-32C does not match)").c_str());
+  std::string corruption;
+  CHECK(records(bad_data, "f", &corruption).size() == 1u); // what came before is kept, as TensorBoard keeps it
+  CHECK(corruption == "f: corrupted record 2 at offset " + std::to_string(first.size()) + " (its data's CRC-32C does not match)");
+  // kf-tfevent-collector: the first value is collected, the corruption is a warning.
+  const auto dir = std::filesystem::temp_directory_path() / ("kf-tfevent-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "events.out.tfevents.1", std::ios::binary) << bad_data;
+  std::vector<std::string> warnings;
+  const auto logs = collect(dir, {"loss"}, warnings);
+  std::filesystem::remove_all(dir);
+  REQUIRE(logs.size() == 1u);
+  CHECK(logs[0].value == 0.5);
+  REQUIRE(warnings.size() == 1u);
+  CHECK(warnings[0] == (dir / "events.out.tfevents.1").string() + ": corrupted record 2 at offset " + std::to_string(first.size()) +
+                           " (its data's CRC-32C does not match): the rest of the file is skipped");
+  std::string bad_length = file;
+  bad_length[first.size() + 9] ^= 0x01; // the second record's length CRC
+  CHECK_THROWS_WITH(records(bad_length, "f"), ("f: corrupted record 2 at offset " + std::to_string(first.size()) +
+                                               " (its length's CRC-32C does not match)").c_str());
 }
 
 TEST_CASE("tfevent: a metric is a tag, or a tag under the event file's directory (Katib's _should_consider)") {
