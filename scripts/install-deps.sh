@@ -24,6 +24,8 @@ packages=(
   python3-torch
   # a second real client of kube-sim, beside kubectl: the official Kubernetes Python client (tests/e2e/test_kube_python_client.sh)
   python3-kubernetes
+  # the tuner to beat: Optuna 3.1, bench/tune.sh's peer for kf's local Katib (bench/tune_optuna.py)
+  python3-optuna
   # Jupyter, which the local target runs for a Kubeflow Notebook (tests/e2e/test_local_notebook.sh),
   # and nbconvert, which runs a pipeline's notebook step (tests/e2e/test_local_workflow.sh)
   jupyter-notebook python3-ipykernel python3-nbconvert

@@ -54,8 +54,10 @@ struct Parzen {
 std::vector<double> weights(std::size_t n, double prior_weight) {
   // Optuna's default_weights: older observations fade once there are 25.
   std::vector<double> w(n, 1.0);
-  if (n >= 25)
-    for (std::size_t i = 0; i + 25 < n; ++i) w[i] = 1.0 / static_cast<double>(n) + static_cast<double>(i) * (1.0 - 1.0 / static_cast<double>(n)) / static_cast<double>(n - 25);
+  if (n > 26) // numpy.linspace(1 / n, 1, n - 25) over the oldest n - 25
+    for (std::size_t i = 0; i + 25 < n; ++i) w[i] = 1.0 / static_cast<double>(n) + static_cast<double>(i) * (1.0 - 1.0 / static_cast<double>(n)) / static_cast<double>(n - 26);
+  else if (n == 26)
+    w[0] = 1.0 / 26.0;
   w.push_back(prior_weight);
   const double sum = std::accumulate(w.begin(), w.end(), 0.0);
   for (auto& x : w) x = std::log(x / sum);
