@@ -77,7 +77,7 @@ void check_algorithm(const TuningSpec& t, Diagnostics& diag) {
   tune::SearchSpace space;
   try {
     space = tune::parse_space(katib_parameters(t));
-    tune::make_suggester({t.algorithm, katib_algorithm_settings(t)}, space, tune::Objective{}, 0);
+    tune::check_algorithm({t.algorithm, katib_algorithm_settings(t)}, space);
   } catch (const FieldError& e) {
     const auto [path, loc] = kf_yaml_place(t, e.path());
     diag.error(loc, path, e.message());

@@ -238,6 +238,22 @@ void check_space(const std::string& algorithm, const SearchSpace& space) {
     throw FieldError("spec.parameters", "sobol supports at most 32 parameters, has " + std::to_string(ps.size()));
 }
 
+Settings checked_settings(const Algorithm& algorithm, const SearchSpace& space) {
+  const std::string& name = algorithm.name;
+  const std::string path = "spec.algorithm.algorithmName";
+  if (name == "enas" || name == "darts")
+    throw FieldError(path, name + " is neural architecture search, which the local target does not run "
+                                  "(run it on a cluster with Katib)");
+  if (!readers().count(name))
+    throw FieldError(path, (name.empty() ? std::string("must be specified") : "unknown algorithm " + str::quote(name)) +
+                               ": one of " + str::join(algorithm_names(), ", ") +
+                               str::did_you_mean(name, algorithm_names()));
+  Settings settings = read_settings(algorithm);
+  check_required(algorithm, space, settings);
+  check_space(name, space);
+  return settings;
+}
+
 } // namespace
 
 std::vector<std::string> algorithm_names() {
@@ -252,20 +268,12 @@ std::vector<Proposal> Suggester::propose(const std::vector<Trial>& trials, int c
 
 bool Suggester::waiting(const std::vector<Trial>&) const { return false; }
 
+void check_algorithm(const Algorithm& algorithm, const SearchSpace& space) { (void)checked_settings(algorithm, space); }
+
 std::unique_ptr<Suggester> make_suggester(const Algorithm& algorithm, const SearchSpace& space,
                                           const Objective& objective, std::uint64_t seed) {
   const std::string& name = algorithm.name;
-  const std::string path = "spec.algorithm.algorithmName";
-  if (name == "enas" || name == "darts")
-    throw FieldError(path, name + " is neural architecture search, which the local target does not run "
-                                  "(run it on a cluster with Katib)");
-  if (!readers().count(name))
-    throw FieldError(path, (name.empty() ? std::string("must be specified") : "unknown algorithm " + str::quote(name)) +
-                               ": one of " + str::join(algorithm_names(), ", ") +
-                               str::did_you_mean(name, algorithm_names()));
-  Settings settings = read_settings(algorithm);
-  check_required(algorithm, space, settings);
-  check_space(name, space);
+  const Settings settings = checked_settings(algorithm, space);
   const std::uint64_t s = settings.random_state.value_or(seed);
   if (name == "random") return detail::make_random(space, s);
   if (name == "grid") return detail::make_grid(space);

@@ -118,6 +118,10 @@ public:
 std::unique_ptr<Suggester> make_suggester(const Algorithm& algorithm, const SearchSpace& space,
                                           const Objective& objective, std::uint64_t seed);
 
+// make_suggester's checks alone (the same FieldErrors), without building the
+// suggester: what loading kf.yaml runs on every verb.
+void check_algorithm(const Algorithm& algorithm, const SearchSpace& space);
+
 // The algorithm names make_suggester knows.
 std::vector<std::string> algorithm_names();
 
