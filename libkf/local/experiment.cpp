@@ -373,14 +373,7 @@ private:
 
   // pbt: suggestion_trial_dir as the trial's containers name it, where
   // Katib mounts the trial's checkpoint volume; "" for the other algorithms.
-  std::string suggestion_trial_dir() const {
-    std::string p;
-    if (m_spec.algorithm.name == "pbt")
-      for (const auto& [k, v] : m_spec.algorithm.settings)
-        if (k == "suggestion_trial_dir") p = str::trim(v);
-    while (p.size() > 1 && p.back() == '/') p.pop_back();
-    return p;
-  }
+  std::string suggestion_trial_dir() const { return tune::pbt_trial_dir(m_spec.algorithm); }
   // The trial's checkpoint directory on this machine: suggestion_trial_dir
   // inside the trial's directory (as the File collector's path is), a copy
   // of its parent's; "" for the other algorithms.

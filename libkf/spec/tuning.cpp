@@ -66,12 +66,7 @@ std::vector<std::pair<std::string, std::string>> katib_algorithm_settings(const 
   return settings;
 }
 
-std::string pbt_trial_dir(const TuningSpec& t) {
-  if (t.algorithm != "pbt") return "";
-  for (const auto& [k, v] : t.algorithm_settings)
-    if (k == "suggestion_trial_dir") return v;
-  return "";
-}
+std::string pbt_trial_dir(const TuningSpec& t) { return tune::pbt_trial_dir({t.algorithm, t.algorithm_settings}); }
 
 void check_algorithm(const TuningSpec& t, Diagnostics& diag) {
   tune::SearchSpace space;

@@ -25,7 +25,7 @@ Json katib_parameters(const TuningSpec& t);
 // suggestion_trial_dir).
 std::vector<std::pair<std::string, std::string>> katib_algorithm_settings(const TuningSpec& t);
 
-// pbt: suggestion_trial_dir as the settings give it; "" for the other algorithms.
+// pbt: suggestion_trial_dir as the settings give it (tune::pbt_trial_dir); "" for the other algorithms.
 std::string pbt_trial_dir(const TuningSpec& t);
 
 class Diagnostics;

@@ -270,6 +270,15 @@ bool Suggester::waiting(const std::vector<Trial>&) const { return false; }
 
 void check_algorithm(const Algorithm& algorithm, const SearchSpace& space) { (void)checked_settings(algorithm, space); }
 
+std::string pbt_trial_dir(const Algorithm& algorithm) {
+  std::string p;
+  if (algorithm.name == "pbt")
+    for (const auto& [k, v] : algorithm.settings)
+      if (k == "suggestion_trial_dir") p = str::trim(v);
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  return p;
+}
+
 std::unique_ptr<Suggester> make_suggester(const Algorithm& algorithm, const SearchSpace& space,
                                           const Objective& objective, std::uint64_t seed) {
   const std::string& name = algorithm.name;

@@ -122,6 +122,10 @@ std::unique_ptr<Suggester> make_suggester(const Algorithm& algorithm, const Sear
 // suggester: what loading kf.yaml runs on every verb.
 void check_algorithm(const Algorithm& algorithm, const SearchSpace& space);
 
+// pbt's suggestion_trial_dir as the settings give it (trimmed, without a
+// trailing '/'); "" for the other algorithms or when it is not set.
+std::string pbt_trial_dir(const Algorithm& algorithm);
+
 // The algorithm names make_suggester knows.
 std::vector<std::string> algorithm_names();
 
