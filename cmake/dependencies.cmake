@@ -35,6 +35,21 @@ else()
 endif()
 message(STATUS "kf: static C++ runtime, yaml-cpp and fmt: ${KF_STATIC_CXX}")
 
+# kf_re2: RE2, Go's regular expression syntax and semantics (Katib's
+# metricsFormat is a Go regexp), in linear time and without recursion: a
+# trial's long output line cannot exhaust the controller's stack, as
+# std::regex's recursive matcher did. Static beside the static C++ runtime
+# (Debian ships libre2.a), else the shared library.
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)   # PkgConfig::RE2
+add_library(kf_re2 INTERFACE)
+find_library(KF_RE2_STATIC NAMES libre2.a)
+if(KF_STATIC_CXX AND KF_RE2_STATIC)
+  target_include_directories(kf_re2 SYSTEM INTERFACE ${RE2_INCLUDE_DIRS})
+  target_link_libraries(kf_re2 INTERFACE ${KF_RE2_STATIC} Threads::Threads)
+else()
+  target_link_libraries(kf_re2 INTERFACE PkgConfig::RE2)
+endif()
+
 # --- kf-trainer (runtime/, issue 5) -----------------------------------------
 # CPU path: OpenBLAS for GEMM, Gloo for all-reduce, libcurl for data URLs,
 # zlib for gzipped IDX files.

@@ -9,6 +9,8 @@ packages=(
   # libraries (see ARCHITECTURE.md for who uses what)
   libcli11-dev libyaml-cpp-dev libfmt-dev nlohmann-json3-dev
   libcurl4-openssl-dev libgit2-dev libsqlite3-dev libssl-dev zlib1g-dev libeigen3-dev
+  # RE2: Go's regexp syntax in linear time, for Katib's metricsFormat on trials' output
+  libre2-dev
   # kf-trainer (runtime/): BLAS, CPU collectives, the real dataset, Unicode for the text tokenizer
   libopenblas-dev libgloo-dev dataset-fashion-mnist libutf8proc-dev
   # kf-tfevent-collector (runtime/tfevent): TensorFlow's event files are protobuf records

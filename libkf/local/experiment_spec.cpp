@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <regex>
 #include <sstream>
+
+#include <re2/re2.h>
 
 #include "libkf/util/error.h"
 #include "libkf/util/json_field.h"
@@ -80,37 +83,7 @@ void read_algorithm(const Json& spec, ExperimentSpec& e) {
   if (settings.is_array())
     for (const auto& s : settings) e.algorithm.settings.emplace_back(json_text(s, "name"), json_text(s, "value"));
   // Every refusal of the algorithm and its settings now, not in the controller.
-  (void)tune::make_suggester(e.algorithm, e.space, e.objective, 0);
-}
-
-// Katib's metricsFormat is a Go (RE2) regular expression, where a brace that
-// does not make a repetition ({metricName: ...}) is a literal; ECMAScript's
-// grammar refuses it, so such braces are escaped.
-std::string ecma_regex(const std::string& go) {
-  std::string out;
-  bool in_class = false;
-  for (std::size_t i = 0; i < go.size(); ++i) {
-    const char c = go[i];
-    if (c == '\\' && i + 1 < go.size()) {
-      out += go.substr(i++, 2);
-      continue;
-    }
-    if (c == '[') in_class = true;
-    else if (c == ']') in_class = false;
-    if (!in_class && c == '{') {
-      static const std::regex repetition(R"(^\{\d+(,\d*)?\})");
-      std::smatch m;
-      const std::string rest = go.substr(i);
-      if (std::regex_search(rest, m, repetition)) {
-        out += m.str();
-        i += m.length() - 1;
-        continue;
-      }
-    }
-    if (!in_class && (c == '{' || c == '}')) out += '\\';
-    out += c;
-  }
-  return out;
+  tune::check_algorithm(e.algorithm, e.space);
 }
 
 void read_collector(const Json& spec, ExperimentSpec& e) {
@@ -129,18 +102,15 @@ void read_collector(const Json& spec, ExperimentSpec& e) {
   const Json& formats = json_field(json_field(source, "filter"), "metricsFormat");
   if (formats.is_array())
     for (std::size_t i = 0; i < formats.size(); ++i) {
+      // A Go regexp, as Katib's collector compiles it: RE2 has its syntax (a
+      // brace that makes no repetition, as in {metricName: ...}, is a literal).
       const std::string written = formats[i].is_string() ? formats[i].get<std::string>() : "";
-      const std::string f = ecma_regex(written);
       const std::string format_at = "spec.metricsCollectorSpec.source.filter.metricsFormat[" + std::to_string(i) + "]";
-      std::size_t groups = 0;
-      try {
-        groups = std::regex(f).mark_count();
-      } catch (const std::regex_error& err) {
-        throw FieldError(format_at, "not a regular expression (" + std::string(err.what()) + "): " + str::quote(written));
-      }
-      if (groups < 2)
+      const re2::RE2 re(written, re2::RE2::Quiet);
+      if (!re.ok()) throw FieldError(format_at, "not a regular expression (" + re.error() + "): " + str::quote(written));
+      if (re.NumberOfCapturingGroups() < 2)
         throw FieldError(format_at, "must be a regular expression with two groups (the name and the value), not " + str::quote(written));
-      e.collector.metrics_format.push_back(f);
+      e.collector.metrics_format.push_back(written);
     }
   if (e.collector.metrics_format.empty()) e.collector.metrics_format.push_back(k_default_format);
   if (e.collector.kind == "TensorFlowEvent") {

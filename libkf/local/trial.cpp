@@ -1,8 +1,10 @@
 // A Katib trial's object from the Experiment's template, and the metrics a
 // trial reports (experiment_spec.h).
 #include <cstdlib>
-#include <regex>
+#include <memory>
 #include <sstream>
+
+#include <re2/re2.h>
 
 #include "libkf/local/experiment_spec.h"
 #include "libkf/util/json_field.h"
@@ -82,15 +84,24 @@ std::vector<MetricLog> parse_metrics(const CollectorSpec& collector, const std::
     }
     return out;
   }
-  std::vector<std::regex> formats;
-  for (const auto& f : collector.metrics_format) formats.emplace_back(f);
+  // Go regexps (RE2), matched as Katib's FindAllStringSubmatch does: every
+  // match of the line, left to right, past an empty one by a character.
+  std::vector<std::unique_ptr<re2::RE2>> formats;
+  for (const auto& f : collector.metrics_format) {
+    formats.push_back(std::make_unique<re2::RE2>(f, re2::RE2::Quiet));
+    if (!formats.back()->ok() || formats.back()->NumberOfCapturingGroups() < 2) formats.pop_back(); // read_experiment refused it
+  }
+  re2::StringPiece groups[3];
   while (std::getline(in, line))
     for (const auto& re : formats)
-      for (std::sregex_iterator it(line.begin(), line.end(), re), end; it != end; ++it) {
-        const std::string name = str::trim((*it)[1].str()), value = (*it)[2].str();
+      for (std::size_t at = 0; at <= line.size() && re->Match(line, at, line.size(), re2::RE2::UNANCHORED, groups, 3);) {
+        const std::string name = str::trim(std::string(groups[1].data(), groups[1].size())),
+                          value(groups[2].data(), groups[2].size()); // an unmatched group: "" (no data)
         char* stop = nullptr;
         const double v = std::strtod(value.c_str(), &stop);
         if (keep(name) && !value.empty() && *stop == '\0') out.push_back({name, v});
+        const auto end = static_cast<std::size_t>(groups[0].data() - line.data()) + groups[0].size();
+        at = groups[0].empty() ? end + 1 : end;
       }
   return out;
 }

@@ -209,6 +209,22 @@ TEST_CASE("experiment: status in Katib's shape - counters, lists, currentOptimal
   CHECK(local::metric_text(0.8369) == "0.8369");
 }
 
+// std::regex's recursive matcher overflowed the controller's stack on a 100 KB
+// line (a trial printing a long progress bar, a base64 blob): a segfault of kf.
+TEST_CASE("experiment: a trial's very long output line is matched in linear time, without recursion") {
+  local::CollectorSpec c;
+  c.metrics_format = {R"(([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?))"};
+  std::string text(4 << 20, 'a'); // 4 MiB of one word, no '='
+  text += "\n";
+  text += std::string(1 << 20, 'b') + "=0.5 accuracy=0.75\n";
+  const auto m = local::parse_metrics(c, text, {"accuracy"});
+  REQUIRE(m.size() == 1u);
+  CHECK(m[0].value == 0.75);
+  // A format whose groups can match nothing moves on past each empty match.
+  c.metrics_format = {"(a*)=?(b*)"};
+  CHECK(local::parse_metrics(c, "xyz\n", {""}).empty());
+}
+
 TEST_CASE("experiment: metricsFormat is Go's regexp syntax - a literal brace is a brace, a repetition stays one") {
   Json e = experiment();
   e["spec"]["metricsCollectorSpec"] = Json::parse(R"js({"collector": {"kind": "StdOut"}, "source": {"filter": {"metricsFormat": [
