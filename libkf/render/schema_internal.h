@@ -41,8 +41,8 @@ std::string effective_type(const Json& s);          // "type", or "object" when 
 std::string show(const Json& v);                    // a value as shown after "Invalid value: "
 std::string child(const std::string& path, const std::string& key); // a.b, or a[b.c/d] for odd keys
 std::size_t utf8_length(const std::string& s);
-// Whether `value` contains a match of the ECMAScript `pattern` (compiled once
-// and cached); nullopt when std::regex cannot compile it.
+// Whether `value` contains a match of the schema's `pattern` (compiled once
+// and cached, as RE2: Go's regexp syntax); nullopt when it does not compile.
 std::optional<bool> pattern_matches(const std::string& pattern, const std::string& value);
 
 // What a cheap line scan of a CRD file found, before any YAML parsing.

@@ -2,10 +2,12 @@
 
 #include <cmath>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
-#include <regex>
 #include <string>
+
+#include <re2/re2.h>
 
 #include "libkf/render/schema_internal.h"
 #include "libkf/util/strings.h"
@@ -98,29 +100,28 @@ std::size_t utf8_length(const std::string& s) {
 namespace {
 
 // Compiled patterns, shared by every SchemaSet; nullptr for a pattern that
-// std::regex cannot compile.
-const std::regex* compiled(const std::string& pattern) {
+// does not compile. The API server checks a CRD's pattern with Go's regexp:
+// RE2 has its syntax, and matches a long value in linear time (std::regex's
+// recursive matcher overflowed the stack on a 100 KB one).
+const re2::RE2* compiled(const std::string& pattern) {
   static std::mutex mutex;
-  static std::map<std::string, std::optional<std::regex>> cache;
+  static std::map<std::string, std::unique_ptr<re2::RE2>> cache;
   const std::lock_guard lock(mutex);
   auto it = cache.find(pattern);
   if (it == cache.end()) {
-    std::optional<std::regex> re;
-    try {
-      re.emplace(pattern, std::regex::ECMAScript | std::regex::optimize);
-    } catch (const std::regex_error&) {
-    }
+    auto re = std::make_unique<re2::RE2>(pattern, re2::RE2::Quiet);
+    if (!re->ok()) re.reset();
     it = cache.emplace(pattern, std::move(re)).first;
   }
-  return it->second ? &*it->second : nullptr;
+  return it->second.get();
 }
 
 } // namespace
 
 std::optional<bool> pattern_matches(const std::string& pattern, const std::string& value) {
-  const std::regex* re = compiled(pattern);
+  const re2::RE2* re = compiled(pattern);
   if (!re) return std::nullopt;
-  return std::regex_search(value, *re);
+  return re2::RE2::PartialMatch(value, *re);
 }
 
 } // namespace detail

@@ -40,3 +40,12 @@ TEST_CASE("redact: credential keys in JSON and YAML, private keys") {
         "key:\n<redacted>\nrest");
   CHECK(kube::redact("cut off: -----BEGIN PRIVATE KEY-----\nMIIE") == "cut off: <redacted>");
 }
+
+// std::regex's recursive matcher overflowed the stack on these (a segfault of
+// kf while it wrote an error or a -v line).
+TEST_CASE("redact: a 1 MiB token or private key is redacted, not a crash") {
+  const std::string big(1 << 20, 'x');
+  CHECK(kube::redact("{\"token\": \"" + big + "\"}") == R"({"token": "<redacted>"})");
+  CHECK(kube::redact("-----BEGIN RSA PRIVATE KEY-----\n" + big) == "<redacted>");
+  CHECK(kube::redact(big) == big);
+}

@@ -128,6 +128,17 @@ properties:
   CHECK(check(set, widget("{name: abcdef}")) == Lines{R"(Widget "w": spec.name: Too long: may not be longer than 5)"});
 }
 
+// std::regex's recursive matcher overflowed the stack on a long value (kf
+// apply or render of a manifest with a 100 KB string: a segfault).
+TEST_CASE("schema: a pattern is matched in linear time on a 1 MiB value") {
+  const auto set = widget_set("{type: object, properties: {name: {type: string, pattern: '^[a-z]([-a-z0-9]*[a-z0-9])?$'}}}");
+  const std::string big = "a" + std::string(1 << 20, 'b');
+  CHECK(check(set, widget(("{name: " + big + "}").c_str())).empty());
+  const auto bad = check(set, widget(("{name: " + big + "-}").c_str()));
+  REQUIRE(bad.size() == 1u);
+  CHECK(bad[0].find("should match '^[a-z]([-a-z0-9]*[a-z0-9])?$'") != std::string::npos);
+}
+
 TEST_CASE("schema: arrays, list-type set and map") {
   const auto set = widget_set(R"(
 type: object
