@@ -62,7 +62,7 @@ Json view(const Json& object, const std::string& target_name, bool full) {
   if (!text(annotations, "kf.dev/parameters").empty()) {
     try {
       v["parameters"] = Json::parse(text(annotations, "kf.dev/parameters"));
-    } catch (const Json::parse_error&) {
+    } catch (const Json::exception&) {
     }
   }
   v["metrics"] = Json::object();

@@ -70,7 +70,7 @@ std::optional<Credentials> from_helper(const std::string& helper, const std::str
   Json j;
   try {
     j = Json::parse(r.out);
-  } catch (const Json::parse_error&) {
+  } catch (const Json::exception&) {
     throw Error(program + " get: its answer for " + registry + " is not JSON");
   }
   if (!j.is_object()) throw Error(program + " get: its answer for " + registry + " is not a JSON object");
@@ -95,7 +95,7 @@ std::optional<Credentials> find_credentials(const std::string& registry, const A
   Json cfg;
   try {
     cfg = Json::parse(fs::read_file(path));
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
     throw Error(path + ": not valid JSON (" + std::string(e.what()) + ")");
   }
   if (!cfg.is_object()) throw Error(path + ": not a JSON object");

@@ -39,7 +39,7 @@ ExecCredential run_exec_plugin(const ExecConfig& exec) {
   Json cred;
   try {
     cred = Json::parse(text);
-  } catch (const Json::parse_error&) {
+  } catch (const Json::exception&) {
     throw Error(who + ": its output is not an ExecCredential (not JSON)");
   }
   if (!cred.is_object() || cred.value("kind", "") != "ExecCredential" || !cred.contains("status") || !cred["status"].is_object())

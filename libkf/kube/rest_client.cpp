@@ -38,7 +38,7 @@ std::string reason_of(const std::string& body) {
   try {
     const Json st = Json::parse(body);
     return st.is_object() ? st.value("reason", "") : "";
-  } catch (const Json::parse_error&) {
+  } catch (const Json::exception&) {
     return "";
   }
 }
@@ -271,7 +271,7 @@ std::string status_message(const std::string& body, long code) {
   Json st;
   try {
     st = Json::parse(body);
-  } catch (const Json::parse_error&) {
+  } catch (const Json::exception&) {
   }
   if (!st.is_object() || st.value("kind", "") != "Status") {
     std::string text = str::trim(body.substr(0, 200));

@@ -72,7 +72,7 @@ RestClient::StreamEnd RestClient::watch_stream(const std::string& target, WatchC
     Json ev;
     try {
       ev = Json::parse(line);
-    } catch (const Json::parse_error&) {
+    } catch (const Json::exception&) {
       end = {StreamEnd::Failed, "a watch event is not JSON", "", true};
       return false;
     }

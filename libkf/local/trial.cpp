@@ -67,8 +67,8 @@ std::vector<MetricLog> parse_metrics(const CollectorSpec& collector, const std::
       Json j;
       try {
         j = Json::parse(line);
-      } catch (const Json::parse_error&) {
-        continue; // not a metrics line
+      } catch (const Json::exception&) { // not JSON, or a number past a double's range (out_of_range)
+        continue;                          // not a metrics line
       }
       if (!j.is_object()) continue;
       for (auto it = j.begin(); it != j.end(); ++it) {

@@ -172,7 +172,7 @@ SchemaSet SchemaSet::load_dir(const std::filesystem::path& dir) {
       Json doc;
       try {
         doc = Json::parse(fs::read_file(file));
-      } catch (const Json::parse_error& e) {
+      } catch (const Json::exception& e) {
         throw SpecError(file.string() + ": invalid JSON: " + e.what());
       }
       if (doc.is_object() && (doc.contains("swagger") || doc.contains("definitions")))

@@ -41,6 +41,10 @@ TEST_CASE("exec plugin: errors name the command, never its output") {
   e = plugin(tmp, "echo not json\n");
   CHECK_THROWS_WITH_AS(kube::run_exec_plugin(e),
                        ("exec credential plugin " + e.command + ": its output is not an ExecCredential (not JSON)").c_str(), Error);
+  // A number past a double's range: nlohmann's out_of_range, not a parse_error, escaped as such.
+  e = plugin(tmp, "echo '{\"kind\": \"ExecCredential\", \"n\": 1e+99999}'\n");
+  CHECK_THROWS_WITH_AS(kube::run_exec_plugin(e),
+                       ("exec credential plugin " + e.command + ": its output is not an ExecCredential (not JSON)").c_str(), Error);
   e = plugin(tmp, R"(echo '{"kind":"ExecCredential","status":{}}')");
   CHECK_THROWS_WITH_AS(kube::run_exec_plugin(e),
                        ("exec credential plugin " + e.command +

@@ -220,6 +220,14 @@ TEST_CASE("experiment: a trial's very long output line is matched in linear time
   const auto m = local::parse_metrics(c, text, {"accuracy"});
   REQUIRE(m.size() == 1u);
   CHECK(m[0].value == 0.75);
+  // File JSON: a number past a double's range makes its line no metrics line
+  // (it threw nlohmann's out_of_range out of the controller; found by fuzz_katib_metrics).
+  local::CollectorSpec json;
+  json.kind = "File";
+  json.file_format = "JSON";
+  const auto j = local::parse_metrics(json, "{\"loss\": -1.5e+2222222222}\n{\"loss\": 0.25}\n", {"loss"});
+  REQUIRE(j.size() == 1u);
+  CHECK(j[0].value == 0.25);
   // A format whose groups can match nothing moves on past each empty match.
   c.metrics_format = {"(a*)=?(b*)"};
   CHECK(local::parse_metrics(c, "xyz\n", {""}).empty());
