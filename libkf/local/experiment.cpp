@@ -234,7 +234,11 @@ private:
   void update(TrialRecord& t) {
     collect(t);
     const RunDir dir = trial_dir(t.name);
-    const auto job = read_json(dir.object());
+    auto job = read_json(dir.object());
+    if (!job) return;
+    // A supervisor writes its job's end before it lets go of the lock: one
+    // that let go since the read above may have ended it, so it is read again.
+    if (!target::is_finished(*job) && !is_locked(dir.lock()) && stdfs::exists(dir.local())) job = read_json(dir.object());
     if (!job) return;
     if (!target::is_finished(*job)) {
       if (!is_locked(dir.lock()) && stdfs::exists(dir.local())) {
