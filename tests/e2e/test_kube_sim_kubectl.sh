@@ -48,6 +48,13 @@ expect_eq "configmap data and owner" "0.01 kubectl Apply" "$OUT"
 kc get configmaps -l app=kf -o name
 expect_eq "label selector" "configmap/kf-cfg" "$OUT"
 
+# A Secret's stringData is stored base64-encoded under data, over a data key of the same name, and never shown.
+printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\ndata:\n  user: b2xk\n  keep: a2VlcA==\nstringData:\n  user: admin\n  pass: "p@ss word"\n' >"$WORK/secret.yaml"
+kc apply --server-side -f "$WORK/secret.yaml"
+expect_eq "apply secret" "secret/creds serverside-applied" "$OUT"
+kc get secret creds -o jsonpath='{.data.user} {.data.pass} {.data.keep} [{.stringData}]'
+expect_eq "secret: stringData folded into data" "YWRtaW4= cEBzcyB3b3Jk a2VlcA== []" "$OUT"
+
 # A field conflict with another manager, then taking it over with --force-conflicts.
 sed 's/"0.01"/"0.1"/' "$DATA/configmap.yaml" >"$WORK/cm2.yaml"
 kc apply --server-side --field-manager other -f "$WORK/cm2.yaml"

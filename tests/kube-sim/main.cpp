@@ -2,7 +2,7 @@
 //   kube-sim --port 0 --kubeconfig-out kc.yaml --crds third_party/crds
 //   kube-sim --tls --tls-dir pki/ --token T --kubeconfig-out kc.yaml
 // serves until SIGTERM or SIGINT; the kubeconfig appears (atomically) once
-// it accepts connections.
+// it accepts connections. SIGUSR1 pauses fault injection, SIGUSR2 resumes it.
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -125,6 +125,8 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGUSR1);
+  sigaddset(&signals, SIGUSR2);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN); // a client gone mid-write (OpenSSL writes with write(2)) must not kill us
 
@@ -152,8 +154,10 @@ int main(int argc, char** argv) {
     const std::string url = (tls ? "https://" : "http://") + host + ":" + std::to_string(bound);
     if (!kubeconfig_out.empty()) kf::fs::write_file_atomic(kubeconfig_out, kubeconfig(url, opts));
     std::cerr << "kube-sim: serving " << url << '\n';
-    int sig = 0;
-    sigwait(&signals, &sig);
+    for (int sig = 0; sigwait(&signals, &sig) == 0 && (sig == SIGUSR1 || sig == SIGUSR2);) {
+      server.pause_faults(sig == SIGUSR1);
+      if (opts.log) std::cerr << "kube-sim: faults " << (sig == SIGUSR1 ? "paused" : "resumed") << '\n';
+    }
     store.shutdown();
     server.stop();
     serving.join();

@@ -181,7 +181,7 @@ std::optional<std::string> Server::authenticate(const httplib::Request& req) con
 }
 
 bool Server::inject_fault(const httplib::Request& req, httplib::Response& res) {
-  if (m_options.fault_rate <= 0 || m_options.faults.empty()) return false;
+  if (m_options.fault_rate <= 0 || m_options.faults.empty() || m_faults_paused) return false;
   if (m_fault_paths && !std::regex_search(req.path, *m_fault_paths)) return false;
   std::vector<std::string> kinds; // watch-break only breaks watches
   for (const auto& k : m_options.faults)

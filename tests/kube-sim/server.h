@@ -6,6 +6,7 @@
 // Status objects with the real reasons and codes. Credentials are never
 // logged.
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <random>
@@ -53,6 +54,9 @@ public:
   void run();  // serves until stop()
   void stop();
   bool running() const;
+  // Stops (true) or resumes (false) fault injection: SIGUSR1 / SIGUSR2 to
+  // kube-sim, so that a campaign reads the end state without faults.
+  void pause_faults(bool paused) { m_faults_paused = paused; }
 
 private:
   void handle(const httplib::Request& req, httplib::Response& res);
@@ -68,6 +72,7 @@ private:
   std::optional<std::regex> m_fault_paths;
   std::mutex m_fault_mu;
   std::mt19937 m_rng;
+  std::atomic<bool> m_faults_paused{false};
 };
 
 // For serve_watch: how many events the watch `req` may send before its

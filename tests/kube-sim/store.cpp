@@ -5,6 +5,8 @@
 #include <ctime>
 #include <random>
 
+#include <openssl/evp.h>
+
 #include "libkf/util/error.h"
 
 namespace kubesim {
@@ -49,6 +51,25 @@ bool valid_subdomain(const std::string& s) {
     if ((i == 0 || i + 1 == s.size()) && !alnum) return false;
   }
   return true;
+}
+
+// A Secret's stringData is write-only: the API server stores each key
+// base64-encoded under data (over a data key of the same name) and drops it.
+void fold_string_data(Json& secret) {
+  if (!secret.contains("stringData")) return;
+  const Json strings = secret["stringData"]; // a copy: ordered_json moves its members when "data" is added
+  secret.erase("stringData");
+  if (strings.is_object()) {
+    if (!secret.contains("data") || !secret["data"].is_object()) secret["data"] = Json::object();
+    for (const auto& [key, value] : strings.items()) {
+      if (!value.is_string()) continue;
+      const std::string text = value.get<std::string>();
+      std::string encoded(4 * ((text.size() + 2) / 3), '\0');
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()), reinterpret_cast<const unsigned char*>(text.data()),
+                      static_cast<int>(text.size()));
+      secret["data"][key] = encoded;
+    }
+  }
 }
 
 // Everything but metadata and status: what bumps metadata.generation.
@@ -164,6 +185,7 @@ Store::WriteResult Store::write(const ResourceType& t, const std::string& ns, co
   Json obj = std::move(*next);
   // (ordered_json keeps keys in a vector: add top-level keys before taking references into it)
   if (t.kind == "Namespace" && !obj.contains("status")) obj["status"] = {{"phase", "Active"}};
+  if (t.kind == "Secret" && t.group.empty()) fold_string_data(obj);
   obj["apiVersion"] = t.api_version();
   obj["kind"] = t.kind;
   if (!obj.contains("metadata") || !obj["metadata"].is_object()) obj["metadata"] = Json::object();
