@@ -63,6 +63,7 @@ spec::LoadedProject load_or_bare(const spec::LoadOptions& load, WithoutProject w
   stdfs::path start = stdfs::absolute(load.start, ec).lexically_normal();
   if (start.filename().empty()) start = start.parent_path(); // "/a/b/" -> "/a/b"
   spec::LoadedProject bare;
+  bare.bare = true;
   for (stdfs::path d = start;; d = d.parent_path()) {
     if (stdfs::is_directory(local::runs_root(d), ec)) {
       bare.dir = d;
@@ -94,7 +95,7 @@ ProjectTarget open_target(const Context& ctx, const spec::LoadOptions& load, con
     local::LocalOptions o;
     o.project_dir = pt.loaded.dir;
     o.project = pt.loaded.project.name;
-    if (!pt.loaded.file.empty()) o.trainer_image = render::trainer_image(pt.loaded.project, pt.loaded.dir);
+    if (!pt.loaded.bare) o.trainer_image = render::trainer_image(pt.loaded.project, pt.loaded.dir);
     o.serve_port = overrides.serve_port;
     pt.target = std::make_unique<local::LocalTarget>(o);
     ctx.reporter.debug("target local: runs in " + local::runs_root(pt.loaded.dir).string());

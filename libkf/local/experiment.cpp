@@ -57,6 +57,9 @@ public:
     for (const char* k : {"primaryContainerName", "successCondition", "failureCondition", "trialParameters"})
       if (m_object["spec"]["trialTemplate"].contains(k)) spec_source["spec"]["trialTemplate"][k] = m_object["spec"]["trialTemplate"][k];
     m_spec = read_experiment(spec_source);
+    std::vector<std::string> wanted;
+    for (const auto& m : m_spec.metrics) wanted.push_back(m.name);
+    m_metrics.emplace(m_spec.collector, std::move(wanted));
     m_suggester = tune::make_suggester(m_spec.algorithm, m_spec.space, m_spec.objective,
                                        m_plan["controller"].value("seed", std::uint64_t{0}));
     try {
@@ -183,8 +186,6 @@ private:
 
   // New whole lines of each source, parsed.
   void collect(TrialRecord& t) {
-    std::vector<std::string> wanted;
-    for (const auto& m : m_spec.metrics) wanted.push_back(m.name);
     for (const auto& src : metric_sources(t)) {
       std::ifstream in(src, std::ios::binary);
       if (!in) continue;
@@ -197,7 +198,7 @@ private:
       if (nl == std::string::npos) continue;
       text.resize(nl + 1);
       offset += text.size();
-      for (const auto& m : parse_metrics(m_spec.collector, text, wanted)) {
+      for (const auto& m : m_metrics->parse(text)) {
         Observed& o = t.observed[m.name];
         o.min = o.count ? std::min(o.min, m.value) : m.value;
         o.max = o.count ? std::max(o.max, m.value) : m.value;
@@ -236,15 +237,17 @@ private:
     const RunDir dir = trial_dir(t.name);
     auto job = read_json(dir.object());
     if (!job) return;
-    // A supervisor writes its job's end before it lets go of the lock: one
-    // that let go since the read above may have ended it, so it is read again.
-    if (!target::is_finished(*job) && !is_locked(dir.lock()) && stdfs::exists(dir.local())) job = read_json(dir.object());
-    if (!job) return;
-    if (!target::is_finished(*job)) {
-      if (!is_locked(dir.lock()) && stdfs::exists(dir.local())) {
+    if (!target::is_finished(*job) && !is_locked(dir.lock()) && stdfs::exists(dir.local())) {
+      // A supervisor writes its job's end before it lets go of the lock: one
+      // that let go since the read above may have ended it, so it is read again.
+      job = read_json(dir.object());
+      if (!job) return;
+      if (!target::is_finished(*job)) {
         set_trial(t, tune::TrialState::Failed, "TrialFailed", "Trial's job lost its supervisor");
         return;
       }
+    }
+    if (!target::is_finished(*job)) {
       if (median_stop(m_spec, t, m_trials)) {
         stop_job(t.name);
         collect(t);
@@ -447,6 +450,7 @@ private:
   std::string m_run;
   ExperimentSpec m_spec;
   std::unique_ptr<tune::Suggester> m_suggester;
+  std::optional<MetricsParser> m_metrics; // m_spec's collector, for its metrics
   std::unique_ptr<metadata::Runs> m_runs;
   std::vector<TrialRecord> m_trials;
   bool m_exhausted = false;

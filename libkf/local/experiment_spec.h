@@ -4,14 +4,18 @@
 // would) and everything this machine cannot do refused up front, with the
 // field's path (FieldError). Pure: no processes, no files.
 
+#include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "libkf/tune/suggest.h"
 #include "libkf/util/json.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace kf::local {
 
@@ -80,10 +84,25 @@ struct MetricLog {
   double value = 0;
 };
 
-// The metrics of `text` (whole lines) per the collector: StdOut and File
-// TEXT lines by the metricsFormat regexes, File JSON as one object per line
-// (and TensorFlowEvent: kf-tfevent-collector's lines, the same).
-// Only names in `wanted` are kept.
+// Reads metrics out of a trial's output per the collector: StdOut and File
+// TEXT lines by the metricsFormat regexes (compiled once, here), File JSON as
+// one object per line (and TensorFlowEvent: kf-tfevent-collector's lines, the
+// same). Only names in `wanted` are kept.
+class MetricsParser {
+public:
+  MetricsParser(const CollectorSpec& collector, std::vector<std::string> wanted);
+  ~MetricsParser();
+  MetricsParser(MetricsParser&&) noexcept;
+  MetricsParser& operator=(MetricsParser&&) noexcept;
+  std::vector<MetricLog> parse(const std::string& text) const; // whole lines
+private:
+  bool keep(const std::string& name) const;
+  bool m_json;
+  std::vector<std::string> m_wanted;
+  std::vector<std::unique_ptr<re2::RE2>> m_formats; // read_experiment refused any that does not compile
+};
+
+// MetricsParser(collector, wanted).parse(text), for one text.
 std::vector<MetricLog> parse_metrics(const CollectorSpec& collector, const std::string& text,
                                      const std::vector<std::string>& wanted);
 

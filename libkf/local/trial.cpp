@@ -56,13 +56,41 @@ Json trial_object(const ExperimentSpec& spec, const std::string& trial, const st
   return object;
 }
 
-std::vector<MetricLog> parse_metrics(const CollectorSpec& collector, const std::string& text,
-                                     const std::vector<std::string>& wanted) {
-  auto keep = [&](const std::string& name) { return std::find(wanted.begin(), wanted.end(), name) != wanted.end(); };
+MetricsParser::MetricsParser(const CollectorSpec& collector, std::vector<std::string> wanted)
+    : m_json((collector.kind == "File" && collector.file_format == "JSON") || collector.kind == "TensorFlowEvent"),
+      m_wanted(std::move(wanted)) {
+  if (m_json) return;
+  for (const auto& f : collector.metrics_format) {
+    auto re = std::make_unique<re2::RE2>(f, re2::RE2::Quiet);
+    if (re->ok() && re->NumberOfCapturingGroups() >= 2) m_formats.push_back(std::move(re));
+  }
+}
+
+MetricsParser::~MetricsParser() = default;
+MetricsParser::MetricsParser(MetricsParser&&) noexcept = default;
+MetricsParser& MetricsParser::operator=(MetricsParser&&) noexcept = default;
+
+bool MetricsParser::keep(const std::string& name) const {
+  return std::find(m_wanted.begin(), m_wanted.end(), name) != m_wanted.end();
+}
+
+namespace {
+
+// "0.5" as a number; nullopt for anything strtod does not take whole.
+std::optional<double> number(const std::string& s) {
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end != '\0') return std::nullopt;
+  return v;
+}
+
+} // namespace
+
+std::vector<MetricLog> MetricsParser::parse(const std::string& text) const {
   std::vector<MetricLog> out;
   std::istringstream in(text);
   std::string line;
-  if ((collector.kind == "File" && collector.file_format == "JSON") || collector.kind == "TensorFlowEvent") {
+  if (m_json) {
     while (std::getline(in, line)) {
       Json j;
       try {
@@ -74,36 +102,31 @@ std::vector<MetricLog> parse_metrics(const CollectorSpec& collector, const std::
       for (auto it = j.begin(); it != j.end(); ++it) {
         if (!keep(it.key())) continue;
         if (it.value().is_number()) out.push_back({it.key(), it.value().get<double>()});
-        else if (it.value().is_string()) {
-          char* end = nullptr;
-          const std::string s = it.value().get<std::string>();
-          const double v = std::strtod(s.c_str(), &end);
-          if (!s.empty() && *end == '\0') out.push_back({it.key(), v});
-        }
+        else if (it.value().is_string())
+          if (const auto v = number(it.value().get<std::string>())) out.push_back({it.key(), *v});
       }
     }
     return out;
   }
   // Go regexps (RE2), matched as Katib's FindAllStringSubmatch does: every
   // match of the line, left to right, past an empty one by a character.
-  std::vector<std::unique_ptr<re2::RE2>> formats;
-  for (const auto& f : collector.metrics_format) {
-    formats.push_back(std::make_unique<re2::RE2>(f, re2::RE2::Quiet));
-    if (!formats.back()->ok() || formats.back()->NumberOfCapturingGroups() < 2) formats.pop_back(); // read_experiment refused it
-  }
   re2::StringPiece groups[3];
   while (std::getline(in, line))
-    for (const auto& re : formats)
+    for (const auto& re : m_formats)
       for (std::size_t at = 0; at <= line.size() && re->Match(line, at, line.size(), re2::RE2::UNANCHORED, groups, 3);) {
         const std::string name = str::trim(std::string(groups[1].data(), groups[1].size())),
                           value(groups[2].data(), groups[2].size()); // an unmatched group: "" (no data)
-        char* stop = nullptr;
-        const double v = std::strtod(value.c_str(), &stop);
-        if (keep(name) && !value.empty() && *stop == '\0') out.push_back({name, v});
+        if (keep(name))
+          if (const auto v = number(value)) out.push_back({name, *v});
         const auto end = static_cast<std::size_t>(groups[0].data() - line.data()) + groups[0].size();
         at = groups[0].empty() ? end + 1 : end;
       }
   return out;
+}
+
+std::vector<MetricLog> parse_metrics(const CollectorSpec& collector, const std::string& text,
+                                     const std::vector<std::string>& wanted) {
+  return MetricsParser(collector, wanted).parse(text);
 }
 
 } // namespace kf::local

@@ -25,6 +25,7 @@ struct LoadedProject {
   Project project;
   std::filesystem::path dir;  // the directory holding kf.yaml
   std::filesystem::path file; // kf.yaml as it is named in messages (relative to the working directory)
+  bool bare = false;          // no kf.yaml: an empty project over `dir` (kf submit without a project)
 };
 
 LoadedProject load_project(const LoadOptions& options);

@@ -361,17 +361,24 @@ int terminate(pid_t pid, std::chrono::milliseconds grace) {
   return exit_code_of(status);
 }
 
-ChildExitWait::ChildExitWait() {
+namespace {
+
+sigset_t sigchld_set() {
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
+  return chld;
+}
+
+} // namespace
+
+ChildExitWait::ChildExitWait() {
+  const sigset_t chld = sigchld_set();
   ::pthread_sigmask(SIG_BLOCK, &chld, nullptr);
 }
 
 void ChildExitWait::wait(std::chrono::milliseconds timeout) const {
-  sigset_t chld;
-  sigemptyset(&chld);
-  sigaddset(&chld, SIGCHLD);
+  const sigset_t chld = sigchld_set();
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
   const timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
   siginfo_t info;
