@@ -6,6 +6,7 @@
 #include <random>
 
 #include "libkf/action/runs.h"
+#include "libkf/platform/objects.h"
 #include "libkf/util/error.h"
 #include "libkf/util/fs.h"
 #include "libkf/util/strings.h"
@@ -60,12 +61,13 @@ std::vector<Manifest> read_manifests(const ManifestOptions& o) {
     const std::string text = file == "-" ? o.stdin_text : fs::read_file(file);
     for (auto& doc : yaml::parse_all(text, file == "-" ? "<stdin>" : file)) {
       const Json obj = yaml::to_json(doc);
-      if (!obj.is_object() || !obj.contains("apiVersion") || !obj.contains("kind"))
-        throw SpecError(doc.loc.str() + ": not a Kubernetes object (apiVersion and kind are required)");
+      platform::check_identity(obj, doc);
       if (obj["kind"] == "List" && obj.contains("items") && obj["items"].is_array()) {
         const yaml::Node* items = doc.find("items");
-        for (std::size_t i = 0; i < obj["items"].size(); ++i)
+        for (std::size_t i = 0; i < obj["items"].size(); ++i) {
           out.push_back({obj["items"][i], items && i < items->items.size() ? items->items[i] : doc});
+          platform::check_identity(out.back().object, out.back().node);
+        }
         continue;
       }
       out.push_back({obj, std::move(doc)});

@@ -44,20 +44,56 @@ std::size_t kind_rank(const std::string& kind) {
 
 } // namespace
 
+namespace {
+
+void check_fields(const Json& obj) {
+  for (const char* field : {"apiVersion", "kind"}) {
+    const Json& v = obj[field];
+    if (!v.is_string() || v.get<std::string>().empty())
+      throw FieldError(field, std::string("must be a non-empty string (such as ") +
+                                  (field == std::string("kind") ? "ConfigMap" : "v1 or apps/v1") + "), not " + v.dump());
+  }
+  if (!obj.contains("metadata") || obj["metadata"].is_null()) return;
+  const Json& md = obj["metadata"];
+  if (!md.is_object()) throw FieldError("metadata", "must be an object, not " + md.dump());
+  for (const char* field : {"name", "generateName", "namespace"})
+    if (md.contains(field) && !md[field].is_string())
+      throw FieldError(std::string("metadata.") + field, "must be a string, not " + md[field].dump());
+}
+
+} // namespace
+
+void check_identity(const Json& obj, const yaml::Node& node) {
+  if (!obj.is_object() || !obj.contains("apiVersion") || !obj.contains("kind"))
+    throw SpecError(node.loc.str() + ": not a Kubernetes object (apiVersion and kind are required)");
+  try {
+    check_fields(obj);
+  } catch (const FieldError& e) {
+    const yaml::Node* at = yaml::node_at(node, e.path());
+    throw SpecError((at ? at->loc : node.loc).str() + ": " + e.path() + ": " + e.message());
+  }
+}
+
 void parse_manifests(std::string_view text, const std::string& shown, const std::string& component,
                      std::vector<Manifest>& out) {
   for (const auto& doc : yaml::parse_all(text, shown)) {
     const Json obj = yaml::to_json(doc);
-    if (!obj.is_object() || !obj.contains("apiVersion") || !obj.contains("kind"))
-      throw SpecError(doc.loc.str() + ": not a Kubernetes object (apiVersion and kind are required)");
+    check_identity(obj, doc);
+    std::vector<std::pair<Json, const yaml::Node*>> objects;
     if (obj["kind"] == "List" && obj.contains("items") && obj["items"].is_array()) {
-      for (const auto& item : obj["items"]) out.push_back({item, doc.loc.str(), component});
-      continue;
+      const yaml::Node* items = doc.find("items");
+      for (std::size_t i = 0; i < obj["items"].size(); ++i)
+        objects.emplace_back(obj["items"][i], items && i < items->items.size() ? &items->items[i] : &doc);
+    } else {
+      objects.emplace_back(obj, &doc);
     }
-    const Json* md = obj.contains("metadata") && obj["metadata"].is_object() ? &obj["metadata"] : nullptr;
-    if (!md || md->value("name", "").empty())
-      throw SpecError(doc.loc.str() + ": " + obj.value("kind", "object") + " without metadata.name");
-    out.push_back({obj, doc.loc.str(), component});
+    for (auto& [o, node] : objects) {
+      check_identity(o, *node);
+      const Json* md = o.contains("metadata") && o["metadata"].is_object() ? &o["metadata"] : nullptr;
+      if (!md || md->value("name", "").empty())
+        throw SpecError(node->loc.str() + ": " + o["kind"].get<std::string>() + " without metadata.name");
+      out.push_back({std::move(o), node->loc.str(), component});
+    }
   }
 }
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "libkf/util/json.h"
+#include "libkf/util/yaml.h"
 
 namespace kf::platform {
 
@@ -33,6 +34,13 @@ struct Manifest {
 // a Kubernetes object or has no metadata.name.
 void parse_manifests(std::string_view text, const std::string& shown, const std::string& component,
                      std::vector<Manifest>& out);
+// What kf reads of every manifest's object before anything else, checked as
+// kubectl does: a JSON object with apiVersion and kind, both non-empty strings,
+// and metadata, when present, an object whose name, generateName and
+// namespace are strings. Throws SpecError at `node`'s place (the document or
+// List item `obj` was read from): "file:line:col: not a Kubernetes object
+// ...", or "file:line:col: field: message".
+void check_identity(const Json& obj, const yaml::Node& node);
 // -f arguments: files, directories (their *.yaml, *.yml, *.json, sorted; not
 // recursive) or "-" (`stdin_text`).
 std::vector<Manifest> read_manifests(const std::vector<std::string>& files, const std::string& stdin_text);

@@ -176,6 +176,10 @@ run_kf submit -f mixed/b.yaml --detach
 expect_eq "unsupported kind alone: exit code" 2 "$RC"
 expect_eq "unsupported kind alone: nothing on stdout" "" "$OUT"
 expect_eq "unsupported kind alone: no run left behind" "$before" "$(runs)"
+printf 'apiVersion: batch/v1\nkind: [Job]\nmetadata: {name: odd}\n' >odd.yaml
+run_kf submit -f odd.yaml
+expect_eq "kind of the wrong type" "2 odd.yaml:2:7: kind: must be a non-empty string (such as ConfigMap), not [\"Job\"]" "$RC $ERR"
+expect_eq "kind of the wrong type: no run left behind" "$before" "$(runs)"
 
 # 12. No kf.yaml: kf submit -f runs the manifest as kubectl would, its runs go
 #     to .kf/ in the working directory, and status/logs/delete find them there

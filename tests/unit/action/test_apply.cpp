@@ -68,6 +68,29 @@ TEST_CASE("apply: errors") {
                        "<stdin>:1:1: not a Kubernetes object (apiVersion and kind are required)", SpecError);
 }
 
+// fuzz_manifests found these reaching nlohmann's type_error ("internal error").
+TEST_CASE("kf apply -f: apiVersion, kind and metadata of the wrong type are errors at their place") {
+  const std::pair<const char*, const char*> cases[] = {
+      {"apiVersion: 5\nkind: ConfigMap\nmetadata: {name: a}\n",
+       "<stdin>:1:13: apiVersion: must be a non-empty string (such as v1 or apps/v1), not 5"},
+      {"apiVersion: v1\nkind: [a]\nmetadata: {name: a}\n",
+       "<stdin>:2:7: kind: must be a non-empty string (such as ConfigMap), not [\"a\"]"},
+      {"apiVersion: v1\nkind: \"\"\nmetadata: {name: a}\n",
+       "<stdin>:2:7: kind: must be a non-empty string (such as ConfigMap), not \"\""},
+      {"apiVersion: v1\nkind: ConfigMap\nmetadata: [a]\n", "<stdin>:3:11: metadata: must be an object, not [\"a\"]"},
+      {"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {a: 1}}\n",
+       "<stdin>:3:18: metadata.name: must be a string, not {\"a\":1}"},
+      {"apiVersion: v1\nkind: List\nitems:\n- 5\n", "<stdin>:4:3: not a Kubernetes object (apiVersion and kind are required)"},
+      {"apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a, namespace: 3}\n",
+       "<stdin>:6:34: metadata.namespace: must be a string, not 3"},
+  };
+  for (const auto& [text, message] : cases) {
+    CAPTURE(text);
+    std::vector<platform::Manifest> out;
+    CHECK_THROWS_WITH_AS(platform::parse_manifests(text, "<stdin>", "manifests", out), message, SpecError);
+  }
+}
+
 namespace {
 
 action::ApplyOptions stdin_options(const std::string& text) {
