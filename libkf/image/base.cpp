@@ -2,6 +2,7 @@
 
 #include "libkf/image/tar.h"
 #include "libkf/util/error.h"
+#include "libkf/util/json_field.h"
 #include "libkf/util/strings.h"
 
 namespace kf::image {
@@ -122,20 +123,74 @@ std::optional<std::string> RootFs::find_named(const std::string& name) const {
   return std::nullopt;
 }
 
+namespace {
+
+// A descriptor of a registry's JSON, read without trusting its shape: a
+// missing or mistyped field reads as "" or 0, which the checks after it refuse.
+Descriptor descriptor_of(const Json& d, const std::string& default_media_type) {
+  const Json& size = json_field(d, "size");
+  const std::string media_type = json_text(d, "mediaType");
+  return Descriptor{media_type.empty() ? default_media_type : media_type, json_text(d, "digest"),
+                    size.is_number_unsigned() ? size.get<std::uint64_t>() : 0};
+}
+
+Json parse_json(const std::string& bytes, const std::string& what) {
+  try {
+    return Json::parse(bytes);
+  } catch (const Json::exception&) {
+    throw Error(what + " is not JSON");
+  }
+}
+
+} // namespace
+
 std::optional<Descriptor> pick_platform(const Json& index, const std::string& architecture, std::vector<std::string>* offered) {
-  if (!index.contains("manifests") || !index["manifests"].is_array()) return std::nullopt;
-  for (const auto& m : index["manifests"]) {
-    const Json p = m.value("platform", Json::object());
-    const std::string os = p.value("os", ""), arch = p.value("architecture", "");
-    if (offered) offered->push_back(os + "/" + arch + (p.value("variant", "").empty() ? "" : "/" + p.value("variant", "")));
+  const Json& manifests = json_field(index, "manifests");
+  if (!manifests.is_array()) return std::nullopt;
+  std::optional<Descriptor> picked;
+  for (const auto& m : manifests) {
+    const Json& p = json_field(m, "platform");
+    const std::string os = json_text(p, "os"), arch = json_text(p, "architecture"), variant = json_text(p, "variant");
+    if (offered) offered->push_back(os + "/" + arch + (variant.empty() ? "" : "/" + variant));
+    if (!picked && os == "linux" && arch == architecture) picked = descriptor_of(m, media::k_oci_manifest);
   }
-  for (const auto& m : index["manifests"]) {
-    const Json p = m.value("platform", Json::object());
-    if (p.value("os", "") == "linux" && p.value("architecture", "") == architecture)
-      return Descriptor{m.value("mediaType", std::string(media::k_oci_manifest)), m.value("digest", ""),
-                        m.value("size", std::uint64_t{0})};
+  return picked;
+}
+
+ImageManifest read_image_manifest(const std::string& bytes, const std::string& image) {
+  const Json j = parse_json(bytes, image + ": the registry's manifest");
+  ImageManifest m;
+  m.config = descriptor_of(json_field(j, "config"), media::k_oci_config);
+  m.config.media_type = media::k_oci_config;
+  if (!is_digest(m.config.digest)) throw Error("the base image " + image + " has no config digest");
+  const Json& layers = json_field(j, "layers");
+  if (!layers.is_array() && !layers.is_null()) throw Error("the base image " + image + ": its manifest's layers is not a list");
+  for (const auto& l : layers) {
+    Descriptor d = descriptor_of(l, "");
+    const std::string mt = d.media_type;
+    if (mt == media::k_docker_layer_gzip || mt == media::k_oci_layer_gzip) d.media_type = media::k_oci_layer_gzip;
+    else if (mt == media::k_oci_layer_tar || mt == "application/vnd.docker.image.rootfs.diff.tar") d.media_type = media::k_oci_layer_tar;
+    else throw Error("the base image " + image + " has a layer of type " + mt + ", which kf cannot build on");
+    if (!is_digest(d.digest)) throw Error("the base image " + image + " has a layer without a digest");
+    m.layers.push_back(d);
   }
-  return std::nullopt;
+  return m;
+}
+
+ImageConfig read_image_config(const std::string& bytes, const std::string& image, const std::string& architecture) {
+  ImageConfig c;
+  c.config = parse_json(bytes, image + ": the registry's image config");
+  if (!c.config.is_object()) throw Error("the base image " + image + ": its config is not a JSON object");
+  const std::string arch = json_text(c.config, "architecture");
+  if (!arch.empty() && arch != architecture) throw Error("the base image " + image + " is for " + arch + ", not " + architecture);
+  const Json& diff_ids = json_field(json_field(c.config, "rootfs"), "diff_ids");
+  if (!diff_ids.is_array() && !diff_ids.is_null()) throw Error("the base image " + image + ": its config's rootfs.diff_ids is not a list");
+  for (const auto& d : diff_ids) {
+    if (!d.is_string() || !is_digest(d.get<std::string>()))
+      throw Error("the base image " + image + ": its config's rootfs.diff_ids holds " + d.dump() + ", not a digest");
+    c.diff_ids.push_back(d.get<std::string>());
+  }
+  return c;
 }
 
 BaseImage pull_base(RegistryClient& client, const Reference& ref, const std::string& architecture, BlobStore& store,
@@ -143,42 +198,27 @@ BaseImage pull_base(RegistryClient& client, const Reference& ref, const std::str
   BaseImage b;
   b.ref = ref;
   auto m = client.get_manifest(ref.repository, ref.tag_or_digest());
-  auto parse = [&](const std::string& bytes) {
-    try {
-      return Json::parse(bytes);
-    } catch (const Json::exception&) {
-      throw Error(ref.str() + ": the registry's manifest is not JSON");
-    }
-  };
-  Json j = parse(m.bytes);
-  if (m.media_type == media::k_oci_index || m.media_type == media::k_docker_list || j.contains("manifests")) {
+  const Json j = parse_json(m.bytes, ref.str() + ": the registry's manifest");
+  if (m.media_type == media::k_oci_index || m.media_type == media::k_docker_list || json_field(j, "manifests").is_array()) {
     std::vector<std::string> offered;
     const auto pick = pick_platform(j, architecture, &offered);
     if (!pick)
       throw Error("the base image " + ref.str() + " has no linux/" + architecture + " image (it offers: " +
                   (offered.empty() ? std::string("nothing") : str::join(offered, ", ")) + ")");
+    if (!is_digest(pick->digest)) throw Error("the base image " + ref.str() + ": its index names linux/" + architecture + " without a digest");
     m = client.get_manifest(ref.repository, pick->digest);
-    j = parse(m.bytes);
   }
   if (m.media_type != media::k_oci_manifest && m.media_type != media::k_docker_manifest)
     throw Error("the base image " + ref.str() + " is a " + m.media_type + ", not an image manifest kf can build on");
   b.digest = m.digest;
-  const Json& cfg = j.value("config", Json::object());
-  b.image.config = Descriptor{media::k_oci_config, cfg.value("digest", ""), cfg.value("size", std::uint64_t{0})};
-  if (!is_digest(b.image.config.digest)) throw Error("the base image " + ref.str() + " has no config digest");
+  const ImageManifest manifest = read_image_manifest(m.bytes, ref.str());
+  b.image.config = manifest.config;
   client.get_blob(ref.repository, b.image.config, store, {});
   b.image.config_bytes = store.read(b.image.config.digest);
-  b.config = parse(b.image.config_bytes);
-  if (b.config.value("architecture", architecture) != architecture)
-    throw Error("the base image " + ref.str() + " is for " + b.config.value("architecture", "") + ", not " + architecture);
-  for (const auto& d : b.config.value("rootfs", Json::object()).value("diff_ids", Json::array()))
-    b.image.diff_ids.push_back(d.get<std::string>());
-  for (const auto& l : j.value("layers", Json::array())) {
-    const std::string mt = l.value("mediaType", "");
-    Descriptor d{mt, l.value("digest", ""), l.value("size", std::uint64_t{0})};
-    if (mt == media::k_docker_layer_gzip || mt == media::k_oci_layer_gzip) d.media_type = media::k_oci_layer_gzip;
-    else if (mt == media::k_oci_layer_tar || mt == "application/vnd.docker.image.rootfs.diff.tar") d.media_type = media::k_oci_layer_tar;
-    else throw Error("the base image " + ref.str() + " has a layer of type " + mt + ", which kf cannot build on");
+  ImageConfig config = read_image_config(b.image.config_bytes, ref.str(), architecture);
+  b.config = std::move(config.config);
+  b.image.diff_ids = std::move(config.diff_ids);
+  for (const auto& d : manifest.layers) {
     client.get_blob(ref.repository, d, store, progress);
     b.files.add_layer(store.path(d.digest), d.media_type == media::k_oci_layer_gzip);
     b.image.layers.push_back(d);

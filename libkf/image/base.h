@@ -55,7 +55,22 @@ struct BaseImage {
 BaseImage pull_base(RegistryClient& client, const Reference& ref, const std::string& architecture, BlobStore& store,
                     const BlobCallback& progress = {});
 
-// Picks linux/`architecture` from an image index or manifest list; nullopt when absent.
+// Picks linux/`architecture` from an image index or manifest list; nullopt
+// when absent. `offered` gets every "os/arch[/variant]" it lists.
 std::optional<Descriptor> pick_platform(const Json& index, const std::string& architecture, std::vector<std::string>* offered = nullptr);
+
+// What pull_base reads of a registry's answers, which it never trusts to have
+// the right shape: anything else is a kf::Error naming `image`.
+struct ImageManifest {
+  Descriptor config;              // its media type: OCI's
+  std::vector<Descriptor> layers; // tar or tar+gzip, with OCI's media types
+};
+ImageManifest read_image_manifest(const std::string& bytes, const std::string& image);
+struct ImageConfig {
+  Json config;                       // the whole config (an object)
+  std::vector<std::string> diff_ids; // rootfs.diff_ids
+};
+// Refuses a config for another architecture than `architecture`.
+ImageConfig read_image_config(const std::string& bytes, const std::string& image, const std::string& architecture);
 
 } // namespace kf::image

@@ -57,6 +57,49 @@ TEST_CASE("pick_platform: linux/amd64 from an index — the error lists what is 
   CHECK(d->size == 20);
   CHECK(offered == std::vector<std::string>{"linux/arm64/v8", "linux/amd64"});
   CHECK_FALSE(pick_platform(index, "s390x"));
+  // A registry's index of the wrong shape is read, never thrown out of nlohmann (fuzz_oci).
+  offered.clear();
+  CHECK_FALSE(pick_platform(Json::parse(R"({"manifests":[5,{"platform":{"os":7}},{"platform":"x"}]})"), "amd64", &offered));
+  CHECK(offered == std::vector<std::string>{"/", "/", "/"});
+  CHECK_FALSE(pick_platform(Json::parse("[1]"), "amd64"));
+}
+
+TEST_CASE("read_image_manifest and read_image_config: a registry's answers of the wrong shape are errors naming the image") {
+  const std::string digest = "sha256:" + std::string(64, 'a');
+  const std::string config = R"({"config":{"digest":")" + digest + R"(","size":5})";
+  const ImageManifest m = read_image_manifest(
+      config + R"(,"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","digest":")" + digest + R"(","size":7}]})",
+      "reg/base:1");
+  CHECK(m.config.media_type == media::k_oci_config);
+  CHECK(m.config.size == 5);
+  REQUIRE(m.layers.size() == 1);
+  CHECK(m.layers[0].media_type == media::k_oci_layer_gzip);
+  const std::pair<std::string, std::string> bad_manifests[] = {
+      {"{", "reg/base:1: the registry's manifest is not JSON"},
+      {"[1,2]", "the base image reg/base:1 has no config digest"},
+      {R"({"config":{"digest":5}})", "the base image reg/base:1 has no config digest"},
+      {config + R"(,"layers":{"a":1}})", "the base image reg/base:1: its manifest's layers is not a list"},
+      {config + R"(,"layers":[7]})", "the base image reg/base:1 has a layer of type , which kf cannot build on"},
+      {config + R"(,"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":["x"]}]})",
+       "the base image reg/base:1 has a layer without a digest"},
+  };
+  for (const auto& [bytes, message] : bad_manifests) {
+    CAPTURE(bytes);
+    CHECK_THROWS_WITH_AS(read_image_manifest(bytes, "reg/base:1"), message.c_str(), Error);
+  }
+  const ImageConfig c = read_image_config(R"({"architecture":"amd64","rootfs":{"diff_ids":[")" + digest + R"("]}})", "reg/base:1", "amd64");
+  CHECK(c.diff_ids == std::vector<std::string>{digest});
+  const std::pair<std::string, std::string> bad_configs[] = {
+      {"nope", "reg/base:1: the registry's image config is not JSON"},
+      {"[]", "the base image reg/base:1: its config is not a JSON object"},
+      {R"({"architecture":"arm64"})", "the base image reg/base:1 is for arm64, not amd64"},
+      {R"({"rootfs":{"diff_ids":"sha256:x"}})", "the base image reg/base:1: its config's rootfs.diff_ids is not a list"},
+      {R"({"rootfs":{"diff_ids":[3]}})", "the base image reg/base:1: its config's rootfs.diff_ids holds 3, not a digest"},
+  };
+  for (const auto& [bytes, message] : bad_configs) {
+    CAPTURE(bytes);
+    CHECK_THROWS_WITH_AS(read_image_config(bytes, "reg/base:1", "amd64"), message.c_str(), Error);
+  }
 }
 
 namespace {
