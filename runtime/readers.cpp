@@ -63,10 +63,15 @@ std::vector<std::size_t> idx_header(const std::string& bytes, const std::string&
   }
   std::vector<std::size_t> dims;
   std::size_t total = 1;
+  bool overflow = false;
+  std::string shown;
   for (std::uint32_t i = 0; i < ndims; ++i) {
     dims.push_back(be32(bytes, 4 + 4 * i));
-    total *= dims.back();
+    overflow = overflow || __builtin_mul_overflow(total, dims.back(), &total);
+    shown += (i ? " x " : "") + std::to_string(dims.back());
   }
+  if (overflow) throw Error("data: " + path + ": the header's dimensions (" + shown + ") are past any file's size");
+  if (total == 0) throw Error("data: " + path + ": no samples (the header's dimensions are " + shown + ")");
   const std::size_t have = bytes.size() - 4 - 4 * ndims;
   if (have < total)
     throw Error("data: " + path + ": truncated: the header promises " + std::to_string(total) +
@@ -123,10 +128,14 @@ Dataset read_csv(const std::string& path, const std::string& label_column) {
       while (!field.empty() && field.front() == ' ') field.remove_prefix(1);
       float v = 0.0f;
       auto [ptr, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
+      if (ec == std::errc::result_out_of_range)
+        throw Error("data: " + path + ":" + std::to_string(line_no) + ": '" + std::string(field) + "' is past a 32-bit float's range");
       if (ec != std::errc() || ptr != field.data() + field.size()) {
         if (line_no == 1 && d.size() == 0) { numeric = false; break; } // header line
         throw Error("data: " + path + ":" + std::to_string(line_no) + ": '" + std::string(field) + "' is not a number");
       }
+      if (!std::isfinite(v))
+        throw Error("data: " + path + ":" + std::to_string(line_no) + ": '" + std::string(field) + "' is not a finite number");
       row.push_back(v);
       if (comma >= line.size()) break;
       start = comma + 1;

@@ -96,6 +96,20 @@ TEST_CASE("idx: pinned errors for missing and corrupt data") {
   fs::remove_all(dir);
 }
 
+// fuzz_data: dimensions whose product wraps past 2^64 passed the size check
+// (4 x 2^31 x 2^31 promised 0 bytes), leaving 2^62-pixel samples with no data.
+TEST_CASE("idx: dimensions past any file's size and empty ones are refused") {
+  const fs::path dir = temp_dir("dims");
+  const std::string img = (dir / "img").string(), lab = (dir / "lab").string();
+  write_plain(lab, be32(2049) + be32(4) + std::string(4, '\1'));
+  write_plain(img, be32(2051) + be32(4) + be32(1u << 31) + be32(1u << 31));
+  CHECK(error_of([&] { read_idx(img, lab); }) ==
+        "data: " + img + ": the header's dimensions (4 x 2147483648 x 2147483648) are past any file's size");
+  write_plain(img, be32(2051) + be32(4) + be32(0) + be32(3));
+  CHECK(error_of([&] { read_idx(img, lab); }) == "data: " + img + ": no samples (the header's dimensions are 4 x 0 x 3)");
+  fs::remove_all(dir);
+}
+
 TEST_CASE("csv: header skipped, label first or last, pinned errors") {
   const fs::path dir = temp_dir("csv");
   write_plain(dir / "d.csv", "label,p0,p1,p2,p3\n1,0,255,0,255\n0,255,0,255,0\n2,10,20,30,40\n");
@@ -114,6 +128,15 @@ TEST_CASE("csv: header skipped, label first or last, pinned errors") {
   write_plain(dir / "bad2.csv", "1,2,3\n1,x,3\n");
   CHECK(error_of([&] { read_csv((dir / "bad2.csv").string(), "first"); }) ==
         "data: " + (dir / "bad2.csv").string() + ":2: 'x' is not a number");
+  // fuzz_data: inf made every value of its column NaN (v / inf), nan went through as it was.
+  for (const char* value : {"inf", "-inf", "nan"}) {
+    write_plain(dir / "bad3.csv", std::string("1,2,3\n") + value + ",2,3\n");
+    CHECK(error_of([&] { read_csv((dir / "bad3.csv").string(), "last"); }) ==
+          "data: " + (dir / "bad3.csv").string() + ":2: '" + value + "' is not a finite number");
+  }
+  write_plain(dir / "bad3.csv", "1,2,3\n1e39,2,3\n");
+  CHECK(error_of([&] { read_csv((dir / "bad3.csv").string(), "last"); }) ==
+        "data: " + (dir / "bad3.csv").string() + ":2: '1e39' is past a 32-bit float's range");
   fs::remove_all(dir);
 }
 
