@@ -7,6 +7,7 @@
 # a self-signed certificate), skopeo reads back what kf pushed; a second push
 # uploads no blob; a base image with two platforms (made and pushed here) is
 # built on, its layers mounted; a proxy that cuts uploads leaves no tag; and
+# kf killed at three points of a push leaves no tag and the next push completes; and
 # every error is pinned. Exit 77 (skipped) when the registry tools are missing.
 source "$(dirname "$0")/lib.sh"
 : "${KF_TRAINER:?set KF_TRAINER to the kf-trainer binary}"
@@ -178,6 +179,33 @@ umoci unpack --rootless --image "$WORK/pulled:v1" "$WORK/pulled-bundle" >/dev/nu
 run_rootfs "$WORK/pulled-bundle/rootfs" --help >/dev/null 2>&1 || fail "the pulled kf-trainer does not run"
 skopeo copy -q --dest-tls-verify=false oci:"$WORK/oci":latest "docker://127.0.0.1:$P/kf/copied:v1" || fail "skopeo copy of kf's layout failed"
 expect_eq "skopeo copy keeps kf's digest" "$DIGEST" "$(skopeo inspect --tls-verify=false "docker://127.0.0.1:$P/kf/copied:v1" | json 'd["Digest"]')"
+
+# 5b. kill -9 mid-upload (issue 18's campaign), three times at three points of the push
+#     (its first upload started, a chunk of the large layer sent, one blob whole);
+#     no tag after any of them; the next push completes with the same digest, and
+#     skopeo pulls it whole (it checks every blob's digest).
+reglog() { cat "$WORK/plain/log"; }
+landed=0
+for point in 'POST /v2/kf/killed/blobs/uploads/' 'PATCH /v2/kf/killed/blobs/uploads/' 'PUT /v2/kf/killed/blobs/uploads/'; do
+  before=$(count "$point" "$(reglog)")
+  "$KF" build --push "${REG[@]}" --set image.name=killed --tag v1 --chunk-size 1Mi >/dev/null 2>"$WORK/killed.err" &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null && [ "$(count "$point" "$(reglog)")" -le "$before" ]; do sleep 0.01; done
+  kill -9 "$pid" 2>/dev/null || true
+  set +e
+  { wait "$pid"; } 2>/dev/null # no "Killed" line from bash
+  rc=$?
+  set -e
+  [ "$rc" = 137 ] && landed=$((landed + 1))
+  skopeo inspect --tls-verify=false "docker://127.0.0.1:$P/kf/killed:v1" >/dev/null 2>&1 && fail "killed push ($point): a tag exists"
+done
+expect_eq "killed push: kills that landed mid-push" 3 "$landed"
+run_kf build --push "${REG[@]}" --set image.name=killed --tag v1 --chunk-size 1Mi
+expect_eq "push after the kills: exit code" 0 "$RC"
+expect_eq "push after the kills: the same digest" "$PUSHED" "${OUT#*@}"
+expect_eq "push after the kills: skopeo sees it" "$PUSHED" "$(skopeo inspect --tls-verify=false "docker://127.0.0.1:$P/kf/killed:v1" | json 'd["Digest"]')"
+skopeo copy -q --src-tls-verify=false "docker://127.0.0.1:$P/kf/killed:v1" oci:"$WORK/killed-pull":v1 || fail "skopeo could not pull what kf pushed after the kills"
+echo "campaign: kf build --push killed at 3 points: $landed landed mid-push; the next push: exit $RC, digest $([ "${OUT#*@}" = "$PUSHED" ] && echo same || echo different)"
 
 # 6. On a base image with two platforms (made here): linux/amd64 is picked, the libraries it
 #    has are not copied, its layers are mounted from its repository.
