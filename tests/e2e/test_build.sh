@@ -6,9 +6,9 @@
 # docker-registry on 127.0.0.1 (plain http, and TLS + htpasswd basic auth with
 # a self-signed certificate), skopeo reads back what kf pushed; a second push
 # uploads no blob; a base image with two platforms (made and pushed here) is
-# built on, its layers mounted; a proxy that cuts uploads leaves no tag; and
-# kf killed at three points of a push leaves no tag and the next push completes; and
-# every error is pinned. Exit 77 (skipped) when the registry tools are missing.
+# built on, its layers mounted; a proxy that cuts uploads leaves no tag; kf
+# killed at three points of a push leaves no tag and the next push completes;
+# and every error is pinned. Exit 77 (skipped) when the registry tools are missing.
 source "$(dirname "$0")/lib.sh"
 : "${KF_TRAINER:?set KF_TRAINER to the kf-trainer binary}"
 for tool in docker-registry skopeo umoci; do
