@@ -21,6 +21,7 @@ void set_condition(Json& status, const std::string& type, const std::string& rea
   Json& conditions = status["conditions"];
   if (type == "Running" || type == "Ready") turn_off(conditions, "Restarting", now);
   if (type == "Restarting" || type == "Succeeded" || type == "Failed") turn_off(conditions, "Running", now);
+  if (type == "Succeeded" || type == "Failed") turn_off(conditions, "Restarting", now); // resumed, then ended
   if (type == "Restarting" || type == "Failed") { // a service that is not serving
     turn_off(conditions, "Ready", now);
     turn_off(conditions, "PredictorReady", now);

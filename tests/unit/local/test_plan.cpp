@@ -233,6 +233,20 @@ TEST_CASE("conditions: the operator's transitions") {
   CHECK(target::state_of(Json{{"status", status}}) == "Succeeded");
   CHECK(target::is_finished(Json{{"status", status}}));
   CHECK(status["conditions"].size() == 4);
+  // Resumed, then failed before it ran (its supervisor killed: test_local_kill.sh):
+  // Failed is the one True condition besides Created, Restarting is over.
+  Json resumed = Json::object();
+  local::set_condition(resumed, "Created", "ExperimentCreated", "created", "t0");
+  local::set_condition(resumed, "Running", "ExperimentRunning", "running", "t1");
+  local::set_condition(resumed, "Failed", "SupervisorLost", "lost", "t2");
+  resumed["conditions"][2]["status"] = "False"; // as kf resume turns it off
+  local::set_condition(resumed, "Restarting", "ExperimentRestarting", "resumed", "t3");
+  local::set_condition(resumed, "Failed", "SupervisorLost", "lost again", "t4");
+  std::vector<std::string> on;
+  for (const auto& c : resumed["conditions"])
+    if (c["status"] == "True") on.push_back(c["type"].get<std::string>());
+  CHECK(on == std::vector<std::string>{"Created", "Failed"});
+  CHECK(target::state_of(Json{{"status", resumed}}) == "Failed");
 }
 
 TEST_CASE("progress: Katib metrics lines and kf-trainer progress lines") {

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Kill -9 campaign for the local controllers (tests/README.md, "Campaigns"):
+#   1. a Katib Experiment (12 trials, 2 at a time): its controller killed with
+#      SIGKILL once N trials have started, for 4 values of N drawn from a seed,
+#      each kill followed by `kf resume`;
+#   2. an Argo Workflow of 8 steps in a row: its controller killed once step N
+#      has started, for 3 drawn values of N, each followed by `kf resume`.
+# After every kill: the run says what Kubeflow would (Failed, SupervisorLost),
+# .kf/metadata.db passes PRAGMA integrity_check, and no trial or step that had
+# finished is lost or runs again. At the end the run has succeeded with every
+# trial (each ran exactly once: trials outlive their controller and are
+# adopted) or every step. The last line prints the figures.
+# Environment: KF_CAMPAIGN_SEED (default 18).
+source "$(dirname "$0")/lib.sh"
+SEED=${KF_CAMPAIGN_SEED:-18}
+RANDOM=$SEED
+export PATH=/usr/bin:/bin:$PATH
+cd "$WORK"
+"$KF" init demo >/dev/null 2>&1
+cd demo
+RAN=$WORK/ran
+
+integrity() { python3 -c 'import sqlite3; print(sqlite3.connect(".kf/metadata.db").execute("pragma integrity_check").fetchone()[0])'; }
+supervisor() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["supervisor"]["pid"])' ".kf/runs/$1/local.json" 2>/dev/null || true; }
+started() { [ -f "$RAN" ] && [ "$(wc -l <"$RAN")" -ge "$1" ]; }
+# draws COUNT LIMIT: COUNT numbers in 1..LIMIT from the seed, sorted, without repeats.
+draws() { for _ in $(seq "$1"); do echo $((1 + RANDOM % $2)); done | sort -n | uniq; }
+
+RESUMED=""
+# kill_controller RUN: SIGKILL to RUN's controller, once it is a new one (not the one killed before).
+kill_controller() {
+  local run=$1 pid
+  wait_for "a live controller of $run" sh -c "pid=\$(python3 -c 'import json; print(json.load(open(\".kf/runs/$run/local.json\"))[\"supervisor\"][\"pid\"])' 2>/dev/null) && [ \"\$pid\" != '${KILLED:-none}' ] && kill -0 \"\$pid\""
+  pid=$(supervisor "$run")
+  kill -9 "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  KILLED=$pid
+  [ -z "$RESUMED" ] || { wait "$RESUMED" 2>/dev/null || true; }
+}
+resume_in_background() {
+  "$KF" resume "$1" >"$WORK/resume.out" 2>"$WORK/resume.err" &
+  RESUMED=$!
+}
+
+# 1. The Experiment.
+cat >exp.yaml <<YAML
+apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata:
+  name: kills
+spec:
+  objective: {type: minimize, objectiveMetricName: value}
+  algorithm: {algorithmName: random}
+  parallelTrialCount: 2
+  maxTrialCount: 12
+  parameters:
+    - {name: x, parameterType: double, feasibleSpace: {min: "-5", max: "10"}}
+  trialTemplate:
+    primaryContainerName: main
+    trialParameters:
+      - {name: x, reference: x}
+      - {name: me, reference: "\${trialSpec.Name}"}
+    trialSpec:
+      apiVersion: batch/v1
+      kind: Job
+      spec:
+        template:
+          spec:
+            containers:
+              - name: main
+                image: busybox
+                command: [sh, -c, 'echo \${trialParameters.me} >> $RAN; sleep 0.3; echo "value=\${trialParameters.x}"']
+            restartPolicy: Never
+YAML
+run_kf submit -f exp.yaml --detach
+expect_eq "experiment: submitted" "0 kills-1" "$RC $OUT"
+R=kills-1
+exp_kills=0 exp_marked=0 exp_intact=0 exp_kept=0
+for n in $(draws 4 11); do
+  wait_for "$n trials to start" started "$n"
+  kill_controller "$R"
+  exp_kills=$((exp_kills + 1))
+  run_kf status "$R" -o json
+  # The conditions that are True (a condition is updated in place, as Katib does: not always the last).
+  state=$(json 'd["state"] + " " + " ".join(c["type"] + "/" + c["reason"] for c in d["status"]["conditions"] if c["status"] == "True")' <<<"$OUT")
+  [ "$state" = "Failed Created/ExperimentCreated Failed/SupervisorLost" ] && exp_marked=$((exp_marked + 1)) || fail "experiment, kill at $n trials: $state"
+  [ "$(integrity)" = ok ] && exp_intact=$((exp_intact + 1)) || fail "experiment, kill at $n trials: metadata.db: $(integrity)"
+  done_now=$(json '" ".join(sorted(t["name"] for t in d["trials"] if t["state"] == "Succeeded"))' <<<"$OUT")
+  missing=$(for t in ${DONE_BEFORE:-}; do grep -qw "$t" <<<"$done_now" || echo "$t"; done)
+  [ -z "$missing" ] && exp_kept=$((exp_kept + 1)) || fail "experiment, kill at $n trials: finished trials lost: $missing"
+  DONE_BEFORE=$done_now
+  resume_in_background "$R"
+done
+set +e
+wait "$RESUMED"
+rc=$?
+set -e
+expect_eq "experiment: the last resume: exit code" 0 "$rc"
+run_kf status "$R" -o json
+expect_eq "experiment: end" "Succeeded 12 12" "$(json 'd["state"] + " " + str(d["status"]["trials"]) + " " + str(d["status"]["trialsSucceeded"])' <<<"$OUT")"
+exp_reruns=$(sort "$RAN" | uniq -d | wc -l)
+expect_eq "experiment: every trial ran once" "12 0" "$(sort -u "$RAN" | wc -l) $exp_reruns"
+expect_eq "experiment: metadata.db" "ok 12" "$(integrity) $(python3 -c '
+import sqlite3; db = sqlite3.connect(".kf/metadata.db")
+print(db.execute("select count(*) from Execution where name like ? and last_known_state = 3", ("kills-1-%",)).fetchone()[0])')"
+
+# 2. The Workflow.
+rm -f "$RAN"
+KILLED="" RESUMED=""
+{
+  echo 'apiVersion: argoproj.io/v1alpha1'
+  echo 'kind: Workflow'
+  echo 'metadata: {name: chain}'
+  echo 'spec:'
+  echo '  entrypoint: main'
+  echo '  templates:'
+  echo '  - name: main'
+  echo '    steps:'
+  for i in 1 2 3 4 5 6 7 8; do echo "    - - {name: s$i, template: step, arguments: {parameters: [{name: who, value: s$i}]}}"; done
+  echo '  - name: step'
+  echo '    inputs: {parameters: [{name: who}]}'
+  echo "    container: {image: busybox, command: [sh, -c], args: [\"echo {{inputs.parameters.who}} >> $RAN; sleep 0.4\"]}"
+} >chain.yaml
+run_kf submit -f chain.yaml --detach --no-cache
+expect_eq "workflow: submitted" "0 chain-1" "$RC $OUT"
+R=chain-1
+wf_kills=0 wf_marked=0 wf_intact=0 SNAPSHOTS=""
+for n in $(draws 3 7); do
+  wait_for "step s$n to start" started "$n"
+  kill_controller "$R"
+  wf_kills=$((wf_kills + 1))
+  run_kf status "$R" -o json
+  phase=$(json 'd["status"]["phase"] + " " + d["status"].get("message", "")' <<<"$OUT")
+  grep -q "^Failed .*lost its supervisor" <<<"$phase" && wf_marked=$((wf_marked + 1)) || fail "workflow, kill at step $n: $phase"
+  [ "$(integrity)" = ok ] && wf_intact=$((wf_intact + 1)) || fail "workflow, kill at step $n: metadata.db: $(integrity)"
+  finished=$(json '" ".join(sorted(n["name"] for n in d["nodes"] if n["type"] == "Pod" and n["phase"] == "Succeeded"))' <<<"$OUT")
+  counts=$(for s in $finished; do echo "$s $(grep -cx "$s" "$RAN")"; done)
+  SNAPSHOTS+="$counts"$'\n'
+  resume_in_background "$R"
+done
+set +e
+wait "$RESUMED"
+rc=$?
+set -e
+expect_eq "workflow: the last resume: exit code" 0 "$rc"
+expect_eq "workflow: end" Succeeded "$("$KF" status "$R" -o json | json 'd["status"]["phase"]')"
+expect_eq "workflow: every step ran" "s1 s2 s3 s4 s5 s6 s7 s8" "$(sort -u "$RAN" | tr '\n' ' ' | sed 's/ $//')"
+rerun_finished=$(while read -r s c; do
+  if [ -n "$s" ] && [ "$(grep -cx "$s" "$RAN")" != "$c" ]; then echo "$s"; fi
+done <<<"$SNAPSHOTS" | sort -u | tr '\n' ' ')
+expect_eq "workflow: no finished step ran again" "" "$rerun_finished"
+expect_eq "workflow: metadata.db" ok "$(integrity)"
+wf_reruns=$(( $(wc -l <"$RAN") - 8 ))
+
+echo "campaign (seed $SEED): experiment: $exp_kills kills, $exp_marked marked SupervisorLost, $exp_intact with metadata.db intact, $exp_kept with no finished trial lost, $exp_reruns trials ran twice; workflow: $wf_kills kills, $wf_marked marked lost, $wf_intact with metadata.db intact, ${rerun_finished:-no} finished step ran again, $wf_reruns steps ran again (each was running at a kill)"
+finish
