@@ -23,8 +23,13 @@ RAN=$WORK/ran
 integrity() { python3 -c 'import sqlite3; print(sqlite3.connect(".kf/metadata.db").execute("pragma integrity_check").fetchone()[0])'; }
 supervisor() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["supervisor"]["pid"])' ".kf/runs/$1/local.json" 2>/dev/null || true; }
 started() { [ -f "$RAN" ] && [ "$(wc -l <"$RAN")" -ge "$1" ]; }
-# draws COUNT LIMIT: COUNT numbers in 1..LIMIT from the seed, sorted, without repeats.
-draws() { for _ in $(seq "$1"); do echo $((1 + RANDOM % $2)); done | sort -n | uniq; }
+# draws COUNT LIMIT: COUNT numbers in 1..LIMIT from the seed, sorted, without repeats, in
+# DRAWN. (RANDOM is read in this shell: bash seeds a subshell's RANDOM afresh.)
+draws() {
+  local picked=() _
+  for _ in $(seq "$1"); do picked+=($((1 + RANDOM % $2))); done
+  mapfile -t DRAWN < <(printf '%s\n' "${picked[@]}" | sort -n | uniq)
+}
 
 RESUMED=""
 # kill_controller RUN: SIGKILL to RUN's controller, once it is a new one (not the one killed before).
@@ -40,6 +45,21 @@ kill_controller() {
 resume_in_background() {
   "$KF" resume "$1" >"$WORK/resume.out" 2>"$WORK/resume.err" &
   RESUMED=$!
+}
+# after_kill RUN WHAT: kill_controller RUN, then its status in $OUT; counts KILLS and
+# INTACT (metadata.db passes integrity_check).
+after_kill() {
+  kill_controller "$1"
+  KILLS=$((KILLS + 1))
+  run_kf status "$1" -o json
+  [ "$(integrity)" = ok ] && INTACT=$((INTACT + 1)) || fail "$2: metadata.db: $(integrity)"
+}
+# last_resume: waits for the resume still running; its exit code in RESUME_RC.
+last_resume() {
+  set +e
+  wait "$RESUMED"
+  RESUME_RC=$?
+  set -e
 }
 
 # 1. The Experiment.
@@ -75,27 +95,23 @@ YAML
 run_kf submit -f exp.yaml --detach
 expect_eq "experiment: submitted" "0 kills-1" "$RC $OUT"
 R=kills-1
-exp_kills=0 exp_marked=0 exp_intact=0 exp_kept=0
-for n in $(draws 4 11); do
+KILLS=0 INTACT=0 exp_marked=0 exp_kept=0
+draws 4 11
+for n in "${DRAWN[@]}"; do
   wait_for "$n trials to start" started "$n"
-  kill_controller "$R"
-  exp_kills=$((exp_kills + 1))
-  run_kf status "$R" -o json
+  after_kill "$R" "experiment, kill at $n trials"
   # The conditions that are True (a condition is updated in place, as Katib does: not always the last).
   state=$(json 'd["state"] + " " + " ".join(c["type"] + "/" + c["reason"] for c in d["status"]["conditions"] if c["status"] == "True")' <<<"$OUT")
   [ "$state" = "Failed Created/ExperimentCreated Failed/SupervisorLost" ] && exp_marked=$((exp_marked + 1)) || fail "experiment, kill at $n trials: $state"
-  [ "$(integrity)" = ok ] && exp_intact=$((exp_intact + 1)) || fail "experiment, kill at $n trials: metadata.db: $(integrity)"
   done_now=$(json '" ".join(sorted(t["name"] for t in d["trials"] if t["state"] == "Succeeded"))' <<<"$OUT")
   missing=$(for t in ${DONE_BEFORE:-}; do grep -qw "$t" <<<"$done_now" || echo "$t"; done)
   [ -z "$missing" ] && exp_kept=$((exp_kept + 1)) || fail "experiment, kill at $n trials: finished trials lost: $missing"
   DONE_BEFORE=$done_now
   resume_in_background "$R"
 done
-set +e
-wait "$RESUMED"
-rc=$?
-set -e
-expect_eq "experiment: the last resume: exit code" 0 "$rc"
+exp_kills=$KILLS exp_intact=$INTACT
+last_resume
+expect_eq "experiment: the last resume: exit code" 0 "$RESUME_RC"
 run_kf status "$R" -o json
 expect_eq "experiment: end" "Succeeded 12 12" "$(json 'd["state"] + " " + str(d["status"]["trials"]) + " " + str(d["status"]["trialsSucceeded"])' <<<"$OUT")"
 exp_reruns=$(sort "$RAN" | uniq -d | wc -l)
@@ -124,25 +140,21 @@ KILLED="" RESUMED=""
 run_kf submit -f chain.yaml --detach --no-cache
 expect_eq "workflow: submitted" "0 chain-1" "$RC $OUT"
 R=chain-1
-wf_kills=0 wf_marked=0 wf_intact=0 SNAPSHOTS=""
-for n in $(draws 3 7); do
+KILLS=0 INTACT=0 wf_marked=0 SNAPSHOTS=""
+draws 3 7
+for n in "${DRAWN[@]}"; do
   wait_for "step s$n to start" started "$n"
-  kill_controller "$R"
-  wf_kills=$((wf_kills + 1))
-  run_kf status "$R" -o json
+  after_kill "$R" "workflow, kill at step $n"
   phase=$(json 'd["status"]["phase"] + " " + d["status"].get("message", "")' <<<"$OUT")
   grep -q "^Failed .*lost its supervisor" <<<"$phase" && wf_marked=$((wf_marked + 1)) || fail "workflow, kill at step $n: $phase"
-  [ "$(integrity)" = ok ] && wf_intact=$((wf_intact + 1)) || fail "workflow, kill at step $n: metadata.db: $(integrity)"
   finished=$(json '" ".join(sorted(n["name"] for n in d["nodes"] if n["type"] == "Pod" and n["phase"] == "Succeeded"))' <<<"$OUT")
   counts=$(for s in $finished; do echo "$s $(grep -cx "$s" "$RAN")"; done)
   SNAPSHOTS+="$counts"$'\n'
   resume_in_background "$R"
 done
-set +e
-wait "$RESUMED"
-rc=$?
-set -e
-expect_eq "workflow: the last resume: exit code" 0 "$rc"
+wf_kills=$KILLS wf_intact=$INTACT
+last_resume
+expect_eq "workflow: the last resume: exit code" 0 "$RESUME_RC"
 expect_eq "workflow: end" Succeeded "$("$KF" status "$R" -o json | json 'd["status"]["phase"]')"
 expect_eq "workflow: every step ran" "s1 s2 s3 s4 s5 s6 s7 s8" "$(sort -u "$RAN" | tr '\n' ' ' | sed 's/ $//')"
 rerun_finished=$(while read -r s c; do
