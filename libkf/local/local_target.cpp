@@ -46,10 +46,8 @@ bool executable(const stdfs::path& p) {
   return stdfs::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
 }
 
-std::int64_t submitted_ms(const Json& object) {
-  const auto& md = object["metadata"];
-  if (!md.contains("annotations") || !md["annotations"].contains(k_submitted)) return 0;
-  return std::atoll(md["annotations"][k_submitted].get<std::string>().c_str());
+std::int64_t submitted_ms(const Json& object) { // read without trusting the file: list() orders damaged runs too
+  return std::atoll(json_text(json_field(json_field(object, "metadata"), "annotations"), k_submitted).c_str());
 }
 
 } // namespace
@@ -347,7 +345,7 @@ std::string LocalTarget::resolve(const std::string& run) const {
 std::optional<Json> LocalTarget::get(const std::string& name) const {
   const std::string run = resolve(name);
   const RunDir dir{run_dir(run)};
-  auto object = read_json(dir.object());
+  auto object = read_run_object(dir);
   if (!object) return std::nullopt;
   // A supervisor that died without finishing (kill -9, a reboot) leaves a
   // run that looks alive: whoever notices records it, holding the lock.

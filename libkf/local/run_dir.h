@@ -39,6 +39,12 @@ std::filesystem::path metadata_db(const std::filesystem::path& project_dir);
 
 // Reads a JSON file; nullopt if it does not exist; kf::Error if it is not JSON.
 std::optional<Json> read_json(const std::filesystem::path& p);
+// A run's object.json as kf reads it back, checked first: the fields every
+// verb reads (apiVersion, kind, metadata.name, labels and annotations,
+// status's conditions and times) must have their types. A file edited by
+// hand or by another tool may not: kf::Error "<file>: <field>: <problem> ...".
+// nullopt if it does not exist.
+std::optional<Json> read_run_object(const RunDir& dir);
 // Atomic write (temp + fsync + rename).
 void write_json(const std::filesystem::path& p, const Json& j);
 
