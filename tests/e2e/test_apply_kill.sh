@@ -28,8 +28,11 @@ responses() { grep -c ' -> ' "$LOG" || true; }
 
 # check PHASE: what the cluster holds, read with faults paused.
 check() {
+  local paused
+  paused=$(grep -c 'faults paused' "$LOG" || true)
   kill -USR1 "$SIM_PID"
-  sleep 0.1 # the signal is taken by kube-sim's main thread; requests after it see no fault
+  # kube-sim's main thread takes the signal, then logs it: requests after that line see no fault.
+  wait_for "kube-sim to pause its faults" sh -c "[ \$(grep -c 'faults paused' '$LOG') -gt $paused ]"
   STATE=$($CAMPAIGN check "$SIM_URL" "$1")
   kill -USR2 "$SIM_PID"
 }

@@ -34,11 +34,18 @@ draws() {
   mapfile -t DRAWN < <(printf '%s\n' "${picked[@]}" | sort -n | uniq)
 }
 
+# new_controller RUN: RUN's controller is alive and is not the one killed before.
+new_controller() {
+  local pid
+  pid=$(supervisor "$1")
+  [ -n "$pid" ] && [ "$pid" != "${KILLED:-none}" ] && kill -0 "$pid" 2>/dev/null
+}
+
 RESUMED=""
 # kill_controller RUN: SIGKILL to RUN's controller, once it is a new one (not the one killed before).
 kill_controller() {
   local run=$1 pid
-  wait_for "a live controller of $run" sh -c "pid=\$(python3 -c 'import json; print(json.load(open(\".kf/runs/$run/local.json\"))[\"supervisor\"][\"pid\"])' 2>/dev/null) && [ \"\$pid\" != '${KILLED:-none}' ] && kill -0 \"\$pid\""
+  wait_for "a live controller of $run" new_controller "$run"
   pid=$(supervisor "$run")
   kill -9 "$pid"
   while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
