@@ -4,10 +4,11 @@
 # third trickling a header a byte a second), and meanwhile GET
 # /v2/health/ready every 0.2 s from a healthy client: answered, failed
 # (no answer within 10 s), p50/p99/max latency, and kf-server's RSS and
-# thread count while they are held. Two servers in one run:
-# `--http-threads 64` (a fixed pool as large as the old default, which
-# idle sockets hold) and the default (threads grow with connections).
-# Usage: bench/hostile.sh [BUILD_DIR] (default build/ci); HELD="64 500"; SECONDS_HELD=10.
+# thread count while they are held. This build's kf-server runs with
+# `--http-threads 2` and with its defaults; OLD_SERVER=PATH adds an earlier
+# kf-server binary with its defaults in the same run (the side-by-side in
+# RESULTS.md: the thread-per-connection transport before libmicrohttpd).
+# Usage: bench/hostile.sh [BUILD_DIR] (default build/ci); HELD="64 500 2000"; SECONDS_HELD=10.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build/ci}" && pwd)
@@ -24,11 +25,14 @@ ulimit -n 4096 2>/dev/null || true
   --output="$work/model" >/dev/null 2>"$work/train.err"
 
 printf '| server | held | health answered | failed | p50 ms | p99 ms | max ms | RSS MiB | threads |\n|---|---|---|---|---|---|---|---|---|\n'
-for flags in "--http-threads 64" ""; do
-  for held in ${HELD:-64 500}; do
+runs=("$server|--http-threads 2|--http-threads 2" "$server||default (--http-threads 1024)")
+[ -n "${OLD_SERVER:-}" ] && runs+=("$OLD_SERVER||earlier build, default")
+for run in "${runs[@]}"; do
+  IFS='|' read -r bin flags label <<<"$run"
+  for held in ${HELD:-64 500 2000}; do
     rm -f "$work/port"
     # shellcheck disable=SC2086
-    "$server" --model-dir "$work/model" --port 0 --port-file "$work/port" $flags 2>"$work/server.log" &
+    "$bin" --model-dir "$work/model" --port 0 --port-file "$work/port" $flags 2>"$work/server.log" &
     pid=$!
     for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
     port=$(cat "$work/port")
@@ -39,7 +43,7 @@ for flags in "--http-threads 64" ""; do
     threads=$(awk '/Threads/ { print $2 }' "/proc/$pid/status")
     wait "$hold"
     kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
-    python3 - "$work/hold.json" "${flags:-default (--http-threads 1024)}" "$rss" "$threads" <<'PY'
+    python3 - "$work/hold.json" "$label" "$rss" "$threads" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
 f = lambda v: "—" if v is None else v

@@ -17,8 +17,10 @@ packages=(
   libprotobuf-dev protobuf-compiler
   # ... whose records carry CRC-32Cs: Intel's ISA-L computes them (crc32_iscsi)
   libisal-dev
-  # tests and benchmarks (libcpp-httplib-dev: tests/kube-sim, the Kubernetes API simulator,
-  # and kf-server; wrk: kf-server's load test and bench/server.sh)
+  # kf-server's HTTP transport: one event loop for every connection (libmicrohttpd)
+  libmicrohttpd-dev
+  # tests and benchmarks (libcpp-httplib-dev: tests/kube-sim, the Kubernetes API simulator;
+  # wrk: kf-server's load test and bench/server.sh)
   doctest-dev libcpp-httplib-dev libbenchmark-dev hyperfine wrk man-db groff-base bash-completion zsh fish python3 python3-yaml
   # kf build's tests and bench/build.sh: a real registry, and tools that read and run OCI images
   docker-registry skopeo umoci oci-image-tool apache2-utils openssl curl

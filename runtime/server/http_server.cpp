@@ -1,207 +1,298 @@
-// cpp-httplib <-> Api.
+// libmicrohttpd <-> Api.
 #include "runtime/server/http_server.h"
 
 #include "runtime/error.h"
-#include "runtime/server/connection_pool.h"
 #include "runtime/server/infer_response.h"
 
-#include <httplib.h>
+#include <microhttpd.h>
 
+#include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <cstdint>
-#include <cstdlib>
+#include <chrono>
 #include <cstring>
-#include <limits>
-#include <memory>
+#include <optional>
+#include <string_view>
 
 namespace kf::server {
 
+// What one request has said and will be answered. Made when its headers
+// have arrived, deleted when libmicrohttpd has sent its response.
+struct Exchange {
+  std::string method;
+  std::string path;
+  bool binary_tensors = false;
+  std::string body;
+  std::uint64_t seen = 0;       // body bytes received (kept or dropped)
+  std::optional<int> refusal;   // answered without the Api: the body is dropped
+  bool dispatched = false;      // read whole; counted in m_in_flight
+  bool ready = false;           // `response` is made
+  bool close = false;           // the connection closes after the response
+  HttpResponse response;
+};
+
 namespace {
 
-// Debian's cpp-httplib is a compiled library whose listen() backlog is 5
-// (CPPHTTPLIB_LISTEN_BACKLOG, fixed when the .so was built). A burst of new
-// connections then overflows the accept queue, and with SYN cookies the
-// kernel answers the overflow with resets. Calling listen() again on the
-// listening socket raises its backlog (Linux); the socket is found as the
-// one of ours that listens on `port`.
-void raise_backlog(int port) {
-  for (int fd = 0; fd < 1024; ++fd) {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    int listening = 0;
-    socklen_t olen = sizeof listening;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) continue;
-    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &olen) != 0 || !listening) continue;
-    int bound = -1;
-    if (addr.ss_family == AF_INET) bound = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-    else if (addr.ss_family == AF_INET6) bound = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
-    if (bound == port) ::listen(fd, SOMAXCONN);
+constexpr std::size_t k_max_header_bytes = 64 * 1024;
+// libmicrohttpd's pool per connection holds the request line, the headers and
+// the read buffer; headers past k_max_header_bytes fit in it, so kf answers them.
+constexpr std::size_t k_connection_memory = 192 * 1024;
+constexpr std::uint64_t k_drain = 1u << 20;
+constexpr unsigned k_max_connections = 16384;
+
+const char* header(MHD_Connection* c, const char* name) { return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name); }
+
+std::size_t header_bytes(MHD_Connection* c) {
+  std::size_t total = 0;
+  MHD_get_connection_values(
+      c, MHD_HEADER_KIND,
+      [](void* cls, MHD_ValueKind, const char* key, const char* value) {
+        *static_cast<std::size_t*>(cls) += std::strlen(key) + (value ? std::strlen(value) : 0) + 4;
+        return MHD_YES;
+      },
+      &total);
+  return total;
+}
+
+bool known_method(std::string_view m) {
+  for (std::string_view k : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+    if (m == k) return true;
+  return false;
+}
+
+bool has_body(std::string_view m) { return m == "POST" || m == "PUT" || m == "PATCH"; }
+
+// Connections hold a descriptor each: allow as many as the hard limit does.
+void raise_file_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
   }
 }
 
-constexpr std::size_t k_max_header_bytes = 64 * 1024;
-
-// The Content-Length a request announces (0 when none).
-std::uint64_t content_length(const httplib::Request& req) {
-  return req.has_header("Content-Length") ? std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10)
-                                          : 0;
+// A listening, non-blocking socket on host:port; its port in `bound`.
+int listen_on(const std::string& host, int port, int& bound, int& family) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string where = host + ":" + std::to_string(port);
+  if (const int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found); rc != 0)
+    throw trainer::Error("cannot listen on " + where + ": " + ::gai_strerror(rc));
+  int fd = -1;
+  int err = 0;
+  for (addrinfo* a = found; a && fd < 0; a = a->ai_next) {
+    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) { err = errno; continue; }
+    // SO_REUSEADDR skips TIME_WAIT; without SO_REUSEPORT a busy port stays an error.
+    int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd, SOMAXCONN) != 0) {
+      err = errno;
+      ::close(fd);
+      fd = -1;
+      continue;
+    }
+    family = a->ai_family;
+  }
+  ::freeaddrinfo(found);
+  if (fd < 0) throw trainer::Error("cannot listen on " + where + ": " + std::strerror(err));
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  bound = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
+                                           : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  return fd;
 }
 
-// httplib 0.11 keeps a connection open whatever Connection header a handler
-// sets, and reads what is left of an unread body as the next request. A
-// content provider that reports failure after writing the whole response is
-// the one way a handler can have the connection closed.
-void close_after(httplib::Response& res) {
-  auto body = std::make_shared<std::string>(std::move(res.body));
-  res.body.clear();
-  const std::string type = res.get_header_value("Content-Type");
-  res.headers.erase("Content-Type");
-  res.set_header("Connection", "close");
-  res.set_content_provider(body->size(), type.c_str(),
-                           [body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-                             sink.write(body->data() + offset, length);
-                             return false;
-                           });
+MHD_Result on_request_cb(void* cls, MHD_Connection* connection, const char* url, const char* method,
+                         const char* /*version*/, const char* upload, std::size_t* upload_size, void** state) {
+  return static_cast<HttpServer*>(cls)->on_request(connection, url, method, upload, upload_size, state) ? MHD_YES
+                                                                                                        : MHD_NO;
 }
 
-void json_error(httplib::Response& res, int status, const std::string& message) {
-  res.status = status;
-  res.set_content(encode_error(message), "application/json");
+void on_completed_cb(void* cls, MHD_Connection*, void** state, MHD_RequestTerminationCode) {
+  static_cast<HttpServer*>(cls)->on_completed(state);
 }
 
 } // namespace
 
 HttpServer::HttpServer(Api& api, ServerMetrics& metrics, const HttpOptions& options)
-    : m_api(api), m_metrics(metrics), m_options(options), m_server(std::make_unique<httplib::Server>()) {
-  httplib::Server& s = *m_server;
-  const std::size_t threads = std::max<std::size_t>(m_options.threads, 1);
-  s.new_task_queue = [threads] {
-    return new ConnectionPool(threads, std::min<std::size_t>(threads, 16), std::chrono::seconds(30));
-  };
-  s.set_tcp_nodelay(true);
-  // httplib's default adds SO_REUSEPORT, which lets a second server share a
-  // busy port silently; SO_REUSEADDR alone only skips TIME_WAIT.
-  s.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-  s.set_keep_alive_max_count(100000);
-  s.set_keep_alive_timeout(m_options.keep_alive_seconds);
-  s.set_read_timeout(30, 0);
-  s.set_write_timeout(30, 0);
-  set_limits();
-  set_routes();
+    : m_api(api), m_metrics(metrics), m_options(options),
+      m_workers(std::max<std::size_t>(options.threads, 1), std::min<std::size_t>(options.threads, 16),
+                std::chrono::seconds(30)) {}
+
+HttpServer::~HttpServer() {
+  stop();
+  m_workers.shutdown(); // every suspended connection is resumed before the loop stops
+  if (m_daemon) MHD_stop_daemon(m_daemon);
+  if (m_listen_fd >= 0) ::close(m_listen_fd);
 }
 
-void HttpServer::set_limits() {
-  httplib::Server& s = *m_server;
-  // read_body() bounds bodies: httplib's own limit would read a 1 GiB body to drop it.
-  s.set_payload_max_length(std::numeric_limits<std::size_t>::max());
-  // httplib refuses a header line over 8 KiB (400) but not how many lines;
-  // past k_max_header_bytes in all the request gets 431.
-  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    std::size_t total = 0;
-    for (const auto& [name, value] : req.headers) total += name.size() + value.size() + 4;
-    if (total <= k_max_header_bytes) return httplib::Server::HandlerResponse::Unhandled;
-    reject(res, 431, "request headers too large (over " + std::to_string(k_max_header_bytes / 1024) + " KiB in all)");
-    close_after(res);
-    return httplib::Server::HandlerResponse::Handled;
-  });
-  // A client that waits for "100 Continue" is refused before it sends the body.
-  s.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (content_length(req) <= m_options.max_body_bytes) return 100;
-    reject(res, 413, too_large_message());
-    const std::size_t size = res.body.size();
-    close_after(res); // the client may send the body all the same
-    res.set_header("Content-Length", std::to_string(size)); // httplib counts it only for routed responses
-    return 413;
-  });
-  // Responses httplib makes itself (400 for a malformed request, 414 for a
-  // long URI) get a JSON body and are counted; responses with a body (or a
-  // content provider: close_after()) are ours.
-  s.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty() || res.content_provider_) return httplib::Server::HandlerResponse::Unhandled;
-    std::string message = res.status == 400 ? "malformed HTTP request" : "HTTP " + std::to_string(res.status);
-    if (!req.path.empty()) message += " (" + req.method + " " + req.path + ")";
-    json_error(res, res.status, message);
-    m_metrics.request("transport", res.status, 0.0);
-    return httplib::Server::HandlerResponse::Handled;
-  }));
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    json_error(res, 500, "internal error");
-  });
+int HttpServer::bind() {
+  raise_file_limit();
+  int port = 0;
+  int family = AF_INET;
+  m_listen_fd = listen_on(m_options.host, m_options.port, port, family);
+  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
+  if (family == AF_INET6) flags |= MHD_USE_IPv6;
+  m_daemon = MHD_start_daemon(
+      flags, 0, nullptr, nullptr, &on_request_cb, this,                                  //
+      MHD_OPTION_LISTEN_SOCKET, m_listen_fd,                                             //
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, k_connection_memory,                           //
+      MHD_OPTION_CONNECTION_LIMIT, k_max_connections,                                    //
+      MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(std::max(m_options.idle_timeout_seconds, 1)),
+      MHD_OPTION_NOTIFY_COMPLETED, &on_completed_cb, this,                               //
+      MHD_OPTION_END);
+  if (!m_daemon)
+    throw trainer::Error("cannot listen on " + m_options.host + ":" + std::to_string(port) +
+                         ": libmicrohttpd did not start" + (errno ? std::string(": ") + std::strerror(errno) : ""));
+  return port;
 }
 
-void HttpServer::set_routes() {
-  httplib::Server& s = *m_server;
-  auto respond = [this](const httplib::Request& req, std::string_view body, httplib::Response& res) {
-    HttpResponse out = m_api.handle({req.method, req.path, body, req.has_header("Inference-Header-Content-Length")});
-    res.status = out.status;
-    if (!out.allow.empty()) res.set_header("Allow", out.allow);
-    res.set_content(std::move(out.body), out.content_type.c_str());
-  };
-  auto no_body = [respond](const httplib::Request& req, httplib::Response& res) { respond(req, {}, res); };
-  auto with_body = [this, respond](const httplib::Request& req, httplib::Response& res,
-                                   const httplib::ContentReader& read) {
-    std::string body;
-    if (read_body(req, res, read, body)) respond(req, body, res);
-  };
-  s.Get(".*", no_body);
-  s.Delete(".*", no_body);
-  s.Options(".*", no_body);
-  s.Post(".*", httplib::Server::HandlerWithContentReader(with_body));
-  s.Put(".*", httplib::Server::HandlerWithContentReader(with_body));
-  s.Patch(".*", httplib::Server::HandlerWithContentReader(with_body));
-}
-
-HttpServer::~HttpServer() = default;
-
-// Bodies are read here, not by httplib, so that chunked ones are bounded too.
-// One over the limit is answered 413 without being read whole: what arrives
-// up to 1 MiB past the limit is read and dropped (so the client, still
-// sending, reads the answer rather than a reset), then the connection closes.
-// A Content-Length past that is not read at all.
-bool HttpServer::read_body(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read,
-                           std::string& body) {
-  constexpr std::uint64_t k_drain = 1u << 20;
-  if (req.is_multipart_form_data()) {
-    std::uint64_t seen = 0;
-    const bool drained = read([](const httplib::MultipartFormData&) { return true; },
-                              [&](const char*, std::size_t n) { return (seen += n) <= m_options.max_body_bytes; });
-    reject(res, 415, "multipart/form-data is not supported; send application/json");
-    if (!drained) close_after(res);
-    return false;
+void HttpServer::serve() {
+  std::unique_lock lock(m_mutex);
+  m_changed.wait(lock, [this] { return m_stop; });
+  // Stop accepting: the listening socket is ours again, and closing it refuses new connections.
+  if (m_daemon && m_listen_fd >= 0) {
+    MHD_quiesce_daemon(m_daemon);
+    ::close(m_listen_fd);
+    m_listen_fd = -1;
   }
-  // No Content-Length and not chunked: an empty body.
-  if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) return true;
-  const std::uint64_t limit = m_options.max_body_bytes;
-  bool drained = true;
-  if (content_length(req) <= limit + k_drain) {
-    std::uint64_t seen = 0;
-    drained = read([&](const char* data, std::size_t n) {
-      seen += n;
-      if (seen <= limit) body.append(data, n);
-      else std::string().swap(body);
-      return seen <= limit + k_drain;
-    });
-    if (!drained && seen <= limit + k_drain) { // the client stopped sending: not a size problem
-      reject(res, 400, "cannot read the request body (" + req.method + " " + req.path + ")");
-      close_after(res);
-      return false;
+  // Requests read whole get their responses (a client that never reads one is not waited for long).
+  m_changed.wait_for(lock, std::chrono::seconds(30), [this] { return m_in_flight == 0; });
+}
+
+void HttpServer::stop() {
+  std::lock_guard lock(m_mutex);
+  m_stop = true;
+  m_changed.notify_all();
+}
+
+// libmicrohttpd calls this when the headers have arrived, once per piece of
+// the body, once when the body is complete, and once more after a suspended
+// connection is resumed. Returning false closes the connection.
+int HttpServer::on_request(MHD_Connection* connection, const char* url, const char* method, const char* upload,
+                           std::size_t* upload_size, void** state) {
+  auto* ex = static_cast<Exchange*>(*state);
+  if (!ex) {
+    ex = new Exchange;
+    ex->method = method;
+    ex->path = url;
+    *state = ex;
+    return on_headers(connection, *ex);
+  }
+  if (*upload_size > 0) {
+    on_body(*ex, upload, *upload_size);
+    *upload_size = 0;
+    // A body (chunked, or sent past its Content-Length's refusal) that goes on and on: answer now and close.
+    if (ex->refusal && ex->seen > m_options.max_body_bytes + k_drain) return answer(connection, *ex);
+    return true;
+  }
+  if (!ex->ready && !ex->refusal) {
+    dispatch(connection, *ex);
+    if (!ex->ready) return true; // suspended until a worker has the response
+  }
+  return answer(connection, *ex);
+}
+
+int HttpServer::on_headers(MHD_Connection* connection, Exchange& ex) {
+  ex.binary_tensors = header(connection, "Inference-Header-Content-Length") != nullptr;
+  if (header_bytes(connection) > k_max_header_bytes) {
+    refuse(ex, 431, "request headers too large (over " + std::to_string(k_max_header_bytes / 1024) + " KiB in all)");
+    return answer(connection, ex);
+  }
+  if (!known_method(ex.method)) {
+    refuse(ex, 501, "method " + ex.method + " is not implemented");
+    return answer(connection, ex);
+  }
+  if (const char* type = header(connection, "Content-Type");
+      type && std::string_view(type).starts_with("multipart/form-data"))
+    refuse(ex, 415, "multipart/form-data is not supported; send application/json");
+  const char* length = header(connection, "Content-Length");
+  const std::uint64_t announced = length ? std::strtoull(length, nullptr, 10) : 0;
+  const char* expect = header(connection, "Expect");
+  const bool waits = expect && std::string_view(expect) == "100-continue";
+  if (announced > m_options.max_body_bytes && !ex.refusal) refuse(ex, 413, too_large_message());
+  // A body that will not be read (never sent, or too long to drop): answer before it.
+  if (ex.refusal && (waits || announced > m_options.max_body_bytes + k_drain)) return answer(connection, ex);
+  return true; // libmicrohttpd sends "100 Continue" if the client waits for it
+}
+
+void HttpServer::on_body(Exchange& ex, const char* data, std::size_t size) {
+  ex.seen += size;
+  if (ex.refusal) return;
+  if (ex.seen <= m_options.max_body_bytes) {
+    ex.body.append(data, size);
+    return;
+  }
+  std::string().swap(ex.body);
+  refuse(ex, 413, too_large_message());
+}
+
+void HttpServer::dispatch(MHD_Connection* connection, Exchange& ex) {
+  {
+    std::lock_guard lock(m_mutex);
+    ++m_in_flight;
+  }
+  ex.dispatched = true;
+  const auto run = [this, &ex] {
+    try {
+      ex.response = m_api.handle({ex.method, ex.path, ex.body, ex.binary_tensors});
+    } catch (const std::exception&) {
+      ex.response = error_response(500, "internal error");
     }
-    if (seen <= limit) return true;
+    ex.ready = true;
+  };
+  if (!has_body(ex.method)) {
+    run(); // cheap: health, metadata, /metrics, 404s and 405s
+    return;
   }
-  reject(res, 413, too_large_message());
-  if (!drained || content_length(req) > limit) close_after(res);
-  return false;
+  MHD_suspend_connection(connection);
+  m_workers.enqueue([run, connection] {
+    run();
+    MHD_resume_connection(connection);
+  });
 }
 
-void HttpServer::reject(httplib::Response& res, int status, const std::string& message) {
-  json_error(res, status, message);
+int HttpServer::answer(MHD_Connection* connection, Exchange& ex) {
+  HttpResponse& out = ex.response;
+  MHD_Response* r = MHD_create_response_from_buffer(out.body.size(), out.body.data(), MHD_RESPMEM_PERSISTENT);
+  if (!r) return false;
+  MHD_add_response_header(r, "Content-Type", out.content_type.c_str());
+  if (!out.allow.empty()) MHD_add_response_header(r, "Allow", out.allow.c_str());
+  if (ex.close) MHD_add_response_header(r, "Connection", "close");
+  const MHD_Result queued = MHD_queue_response(connection, static_cast<unsigned>(out.status), r);
+  MHD_destroy_response(r); // the connection keeps its own reference; the body lives in `ex`
+  return queued == MHD_YES;
+}
+
+void HttpServer::on_completed(void** state) {
+  auto* ex = static_cast<Exchange*>(*state);
+  if (!ex) return;
+  *state = nullptr;
+  const bool counted = ex->dispatched;
+  delete ex;
+  if (!counted) return;
+  std::lock_guard lock(m_mutex);
+  --m_in_flight;
+  m_changed.notify_all();
+}
+
+void HttpServer::refuse(Exchange& ex, int status, const std::string& message) {
+  if (ex.refusal) return;
+  ex.refusal = status;
+  ex.response = error_response(status, message);
+  ex.ready = true;
+  ex.close = true;
   m_metrics.request("transport", status, 0.0);
 }
 
@@ -209,25 +300,5 @@ std::string HttpServer::too_large_message() const {
   return "request body too large (the limit is " + std::to_string(m_options.max_body_bytes) +
          " bytes; see --max-body-bytes)";
 }
-
-int HttpServer::bind() {
-  errno = 0;
-  int port = m_options.port;
-  if (port == 0) {
-    port = m_server->bind_to_any_port(m_options.host);
-    if (port < 0) port = 0;
-  } else if (!m_server->bind_to_port(m_options.host, port)) {
-    port = 0;
-  }
-  if (port == 0)
-    throw trainer::Error("cannot listen on " + m_options.host + ":" + std::to_string(m_options.port) +
-                         (errno ? std::string(": ") + std::strerror(errno) : std::string()));
-  raise_backlog(port);
-  return port;
-}
-
-void HttpServer::serve() { m_server->listen_after_bind(); }
-
-void HttpServer::stop() { m_server->stop(); }
 
 } // namespace kf::server

@@ -1,35 +1,49 @@
 #pragma once
-// HttpServer: carries Api over HTTP/1.1 with cpp-httplib. A pool of
-// connection threads (httplib serves one keep-alive connection per thread)
-// reads requests, calls Api::handle and writes the response; TCP_NODELAY is
-// set on accepted sockets. Bodies over max_body_bytes get 413; other
-// transport-level errors (bad request line, unknown method) also get a JSON
-// {"error": ...} body. stop() stops accepting; serve() then returns once
-// every request in progress has had its response. Not copyable.
+// HttpServer: carries Api over HTTP/1.1 with libmicrohttpd. One event loop
+// (epoll) reads every connection, so idle, half-sent or trickling clients
+// hold a little memory each and no thread; a request whose body has arrived
+// runs on a WorkerPool thread (an inference may wait for its batch) while its
+// connection is suspended, and requests without a body (health, metadata,
+// /metrics) are answered on the loop itself.
+//
+// Limits, each answered with a JSON {"error": ...} and counted as endpoint
+// "transport": headers over 64 KiB in all get 431; a body over
+// max_body_bytes gets 413, at once when Content-Length announces it (and
+// before "100 Continue"), otherwise when it passes the limit; a method kf
+// does not know gets 501; multipart bodies get 415. The connection closes
+// after a refusal. A refused body is first read and dropped up to 1 MiB past
+// the limit, so that a client still sending reads the answer, not a reset;
+// one longer than that, or never sent ("Expect: 100-continue"), is answered
+// before it. libmicrohttpd bounds a connection's memory (request line,
+// headers and read buffer) and answers past that bound itself.
+//
+// stop() stops accepting (new connections are refused); serve() then returns
+// once every request in progress has had its response. Not copyable.
 
 #include "runtime/server/api.h"
 #include "runtime/server/metrics.h"
+#include "runtime/server/worker_pool.h"
 
+#include <condition_variable>
 #include <cstddef>
-#include <memory>
+#include <cstdint>
+#include <mutex>
 #include <string>
 
-namespace httplib {
-class Server;
-class ContentReader;
-struct Request;
-struct Response;
-}
+struct MHD_Daemon;
+struct MHD_Connection;
 
 namespace kf::server {
 
 struct HttpOptions {
   std::string host = "127.0.0.1";
   int port = 8080;                          // 0: any free port
-  std::size_t threads = 1024;               // most connection threads (ConnectionPool)
+  std::size_t threads = 1024;               // most request threads (WorkerPool)
   std::size_t max_body_bytes = 32u << 20;   // larger bodies get 413
-  int keep_alive_seconds = 5;               // idle keep-alive connections close after this
+  int idle_timeout_seconds = 30;            // a connection with no traffic this long is closed
 };
+
+struct Exchange; // one request on one connection (http_server.cpp)
 
 class HttpServer {
 public:
@@ -38,28 +52,38 @@ public:
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and listens; returns the port. Throws trainer::Error on failure.
+  // Listens and starts the event loop; returns the port. Throws trainer::Error on failure.
   int bind();
-  // Accepts and serves until stop(); returns after in-flight requests finish.
+  // Returns after stop(), once in-flight requests have their responses.
   void serve();
-  // Callable from any thread (e.g. a signal-handling thread).
+  // Callable from any thread (e.g. a signal-handling thread), before or after serve().
   void stop();
 
+  // libmicrohttpd's callbacks (http_server.cpp).
+  int on_request(MHD_Connection* connection, const char* url, const char* method, const char* upload,
+                 std::size_t* upload_size, void** state);
+  void on_completed(void** state);
+
 private:
-  void set_limits(); // bodies, headers, Expect, and httplib's own error responses
-  void set_routes(); // every method and path to the Api
-  std::string too_large_message() const;
-  // Reads the request's body into `body`; false when it answered instead
-  // (413 over --max-body-bytes, 415 multipart, 400 a body cut short).
-  bool read_body(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read,
-                 std::string& body);
+  int on_headers(MHD_Connection* connection, Exchange& ex);
+  void on_body(Exchange& ex, const char* data, std::size_t size);
+  void dispatch(MHD_Connection* connection, Exchange& ex);
+  int answer(MHD_Connection* connection, Exchange& ex);
   // A JSON error made here, not by the Api (counted as endpoint "transport").
-  void reject(httplib::Response& res, int status, const std::string& message);
+  // The connection closes after it.
+  void refuse(Exchange& ex, int status, const std::string& message);
+  std::string too_large_message() const;
 
   Api& m_api;
   ServerMetrics& m_metrics;
   HttpOptions m_options;
-  std::unique_ptr<httplib::Server> m_server;
+  WorkerPool m_workers;
+  MHD_Daemon* m_daemon = nullptr;
+  int m_listen_fd = -1;
+  std::mutex m_mutex;
+  std::condition_variable m_changed;
+  bool m_stop = false;
+  std::size_t m_in_flight = 0; // requests read whole and not yet answered
 };
 
 } // namespace kf::server

@@ -27,8 +27,8 @@ void add_server_flags(CLI::App& app, ServerOptions& o) {
   opt("--threads", o.threads, "KF_SERVER_THREADS",
       "Inference threads, one model replica each (0: one per core)");
   opt("--http-threads", o.http.threads, "KF_SERVER_HTTP_THREADS",
-      "Connection threads: the most connections served at once (started as connections arrive, "
-      "ended after 30 s idle; idle and slow clients hold one each)")->check(CLI::Range(1, 65536));
+      "Request threads: the most requests with a body (inferences) handled at once (started as "
+      "requests arrive, ended after 30 s idle). Connections hold none: one event loop reads them all")->check(CLI::Range(1, 65536));
   opt("--max-batch-size", o.max_batch_size, "KF_SERVER_MAX_BATCH_SIZE",
       "Dynamic batching: samples per forward pass across requests (1: off)")->check(CLI::Range(1, 1 << 20));
   opt("--max-latency-ms", o.max_latency_ms, "KF_SERVER_MAX_LATENCY_MS",

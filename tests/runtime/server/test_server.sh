@@ -106,7 +106,7 @@ expect_error 413 "request body too large (the limit is 20000 bytes; see --max-bo
 CODE=$(curl -s -o "$WORK/body" -w '%{http_code}' -F "a=b" "$URL/v2/models/model/infer"); BODY=$(cat "$WORK/body")
 expect_error 415 "multipart/form-data is not supported; send application/json"
 CODE=$(curl -s -o "$WORK/body" -w '%{http_code}' -X BREW "$URL/v2"); BODY=$(cat "$WORK/body")
-expect_error 400 "malformed HTTP request"
+expect_error 501 "method BREW is not implemented"
 # The server is still fine after all of that.
 req GET /v2/health/live; expect 200 '{"live":true}'
 
@@ -171,3 +171,4 @@ run_fail 2 "kf-server: error: model name 'a/b' must be 1-128 letters, digits, '.
 start_server "$WORK/busy.log" --model-dir "$WORK/model"
 run_fail 1 "kf-server: error: cannot listen on 127.0.0.1:$PORT" --model-dir "$WORK/model" --port "$PORT"
 echo "ok: kf-server endpoints, errors, metrics, keep-alive, flags and startup failures"
+finish

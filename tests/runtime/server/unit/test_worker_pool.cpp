@@ -1,4 +1,4 @@
-#include "runtime/server/connection_pool.h"
+#include "runtime/server/worker_pool.h"
 
 #include <doctest/doctest.h>
 
@@ -7,7 +7,7 @@
 #include <future>
 #include <mutex>
 
-using kf::server::ConnectionPool;
+using kf::server::WorkerPool;
 using namespace std::chrono_literals;
 
 namespace {
@@ -42,8 +42,8 @@ template <class F> bool eventually(F done) {
 
 } // namespace
 
-TEST_CASE("a connection that finds every thread held gets a new one, up to the cap") {
-  ConnectionPool pool(/*max_threads=*/8, /*keep=*/1, 60s);
+TEST_CASE("a job that finds every thread busy gets a new one, up to the cap") {
+  WorkerPool pool(/*max_threads=*/8, /*keep=*/1, 60s);
   Gate gate;
   for (int i = 0; i < 6; ++i) pool.enqueue([&] { gate.pass(); });
   // Six held connections: six threads, and a seventh job still runs at once.
@@ -57,8 +57,8 @@ TEST_CASE("a connection that finds every thread held gets a new one, up to the c
   CHECK(pool.threads() == 0);
 }
 
-TEST_CASE("past the cap a connection waits for a thread, then runs") {
-  ConnectionPool pool(/*max_threads=*/2, /*keep=*/2, 60s);
+TEST_CASE("past the cap a job waits for a thread, then runs") {
+  WorkerPool pool(/*max_threads=*/2, /*keep=*/2, 60s);
   Gate gate;
   pool.enqueue([&] { gate.pass(); });
   pool.enqueue([&] { gate.pass(); });
@@ -74,7 +74,7 @@ TEST_CASE("past the cap a connection waits for a thread, then runs") {
 }
 
 TEST_CASE("threads beyond `keep` end after sitting idle - kept ones stay") {
-  ConnectionPool pool(/*max_threads=*/8, /*keep=*/2, 20ms);
+  WorkerPool pool(/*max_threads=*/8, /*keep=*/2, 20ms);
   Gate gate;
   for (int i = 0; i < 5; ++i) pool.enqueue([&] { gate.pass(); });
   CHECK(eventually([&] { return gate.entered == 5; }));
@@ -91,7 +91,7 @@ TEST_CASE("threads beyond `keep` end after sitting idle - kept ones stay") {
 TEST_CASE("shutdown runs what was queued, then joins every thread") {
   std::atomic<int> runs{0};
   {
-    ConnectionPool pool(/*max_threads=*/1, /*keep=*/1, 60s);
+    WorkerPool pool(/*max_threads=*/1, /*keep=*/1, 60s);
     Gate gate;
     pool.enqueue([&] { gate.pass(); ++runs; });
     for (int i = 0; i < 4; ++i) pool.enqueue([&] { ++runs; });

@@ -1,15 +1,15 @@
-#include "runtime/server/connection_pool.h"
+#include "runtime/server/worker_pool.h"
 
 #include <algorithm>
 
 namespace kf::server {
 
-ConnectionPool::ConnectionPool(std::size_t max_threads, std::size_t keep, std::chrono::milliseconds idle_for)
+WorkerPool::WorkerPool(std::size_t max_threads, std::size_t keep, std::chrono::milliseconds idle_for)
     : m_max(std::max<std::size_t>(max_threads, 1)), m_keep(std::min(keep, m_max)), m_idle_for(idle_for) {}
 
-ConnectionPool::~ConnectionPool() { shutdown(); }
+WorkerPool::~WorkerPool() { shutdown(); }
 
-void ConnectionPool::enqueue(std::function<void()> fn) {
+void WorkerPool::enqueue(std::function<void()> fn) {
   std::unique_lock lock(m_mutex);
   join_ended(lock);
   m_jobs.push_back(std::move(fn));
@@ -24,7 +24,7 @@ void ConnectionPool::enqueue(std::function<void()> fn) {
   m_peak = std::max(m_peak, m_threads.size());
 }
 
-void ConnectionPool::work() {
+void WorkerPool::work() {
   std::unique_lock lock(m_mutex);
   for (;;) {
     ++m_idle;
@@ -43,7 +43,7 @@ void ConnectionPool::work() {
   m_ended_cv.notify_all();
 }
 
-void ConnectionPool::join_ended(std::unique_lock<std::mutex>& lock) {
+void WorkerPool::join_ended(std::unique_lock<std::mutex>& lock) {
   if (m_ended.empty()) return;
   std::vector<std::thread> done;
   for (const auto& id : m_ended) {
@@ -57,12 +57,12 @@ void ConnectionPool::join_ended(std::unique_lock<std::mutex>& lock) {
   lock.lock();
 }
 
-void ConnectionPool::on_idle() {
+void WorkerPool::on_idle() {
   std::unique_lock lock(m_mutex);
   join_ended(lock);
 }
 
-void ConnectionPool::shutdown() {
+void WorkerPool::shutdown() {
   std::unique_lock lock(m_mutex);
   m_stopping = true;
   m_wake.notify_all();
@@ -72,12 +72,12 @@ void ConnectionPool::shutdown() {
   }
 }
 
-std::size_t ConnectionPool::threads() const {
+std::size_t WorkerPool::threads() const {
   std::lock_guard lock(m_mutex);
   return m_threads.size() - m_ended.size();
 }
 
-std::size_t ConnectionPool::peak() const {
+std::size_t WorkerPool::peak() const {
   std::lock_guard lock(m_mutex);
   return m_peak;
 }

@@ -1,13 +1,10 @@
-// The threads that serve kf-server's connections. cpp-httplib gives each
-// connection a thread for as long as it lives, so a fixed pool is held by
-// idle, half-sent or trickling connections and a healthy client queues
-// behind them (64 stalled sockets stopped /v2/health/ready answering).
-// This pool grows a thread whenever a connection finds none idle, up to a
-// cap, and lets extra threads go after they sit idle; a connection past the
-// cap waits for a thread as before.
+// The threads that run kf-server's requests. The HTTP transport
+// (http_server.h) reads requests on one event loop, so connections hold no
+// thread; a request whose body has arrived runs here (an inference may wait
+// for its batch). The pool grows a thread whenever a job finds none idle,
+// up to a cap, and lets extra threads go after they sit idle; a job past
+// the cap waits in the queue.
 #pragma once
-
-#include <httplib.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -21,18 +18,18 @@
 
 namespace kf::server {
 
-class ConnectionPool final : public httplib::TaskQueue {
+class WorkerPool {
 public:
   // Up to `max_threads` threads; `keep` of them stay however long idle,
   // the others end after `idle_for` without work.
-  ConnectionPool(std::size_t max_threads, std::size_t keep, std::chrono::milliseconds idle_for);
-  ~ConnectionPool() override;
-  ConnectionPool(const ConnectionPool&) = delete;
-  ConnectionPool& operator=(const ConnectionPool&) = delete;
+  WorkerPool(std::size_t max_threads, std::size_t keep, std::chrono::milliseconds idle_for);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
 
-  void enqueue(std::function<void()> fn) override;
-  void shutdown() override; // runs what was queued, then joins every thread
-  void on_idle() override;  // httplib calls it between accepts: joins threads that ended
+  void enqueue(std::function<void()> fn);
+  void shutdown(); // runs what was queued, then joins every thread
+  void on_idle();  // joins threads that ended (enqueue() does too)
 
   std::size_t threads() const; // running now
   std::size_t peak() const;    // most ever running at once
