@@ -160,7 +160,8 @@ std::optional<Descriptor> pick_platform(const Json& index, const std::string& ar
 ImageManifest read_image_manifest(const std::string& bytes, const std::string& image) {
   const Json j = parse_json(bytes, image + ": the registry's manifest");
   ImageManifest m;
-  m.config = descriptor_of(json_field(j, "config"), media::k_oci_config);
+  // Docker's config type or OCI's: kf's image carries it as OCI's.
+  m.config = descriptor_of(json_field(j, "config"), "");
   m.config.media_type = media::k_oci_config;
   if (!is_digest(m.config.digest)) throw Error("the base image " + image + " has no config digest");
   const Json& layers = json_field(j, "layers");

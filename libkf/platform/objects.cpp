@@ -82,13 +82,14 @@ void parse_manifests(std::string_view text, const std::string& shown, const std:
     std::vector<std::pair<Json, const yaml::Node*>> objects;
     if (obj["kind"] == "List" && obj.contains("items") && obj["items"].is_array()) {
       const yaml::Node* items = doc.find("items");
-      for (std::size_t i = 0; i < obj["items"].size(); ++i)
+      for (std::size_t i = 0; i < obj["items"].size(); ++i) {
         objects.emplace_back(obj["items"][i], items && i < items->items.size() ? &items->items[i] : &doc);
+        check_identity(objects.back().first, *objects.back().second);
+      }
     } else {
       objects.emplace_back(obj, &doc);
     }
     for (auto& [o, node] : objects) {
-      check_identity(o, *node);
       const Json* md = o.contains("metadata") && o["metadata"].is_object() ? &o["metadata"] : nullptr;
       if (!md || md->value("name", "").empty())
         throw SpecError(node->loc.str() + ": " + o["kind"].get<std::string>() + " without metadata.name");
