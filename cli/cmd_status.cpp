@@ -162,7 +162,8 @@ void add_status(CLI::App& app, Globals& g) {
   cmd->add_flag("-w,--watch", flags->watch, "Keep showing it as it changes (Ctrl-C to stop; one run: until it ends)");
   cmd->footer("-o json prints what the table shows, for scripts: state, message, metrics, artifacts (with sha256), "
               "git commit, replicas; a pipeline's steps (what each read and wrote, by sha256) and its model's lineage "
-              "(modelLineage: the steps it came from).\n\n"
+              "(modelLineage: the steps it came from). A run whose files kf cannot read is listed as Unknown "
+              "(\"unreadable\": true), with why on stderr.\n\n"
               "Examples:\n"
               "  kf status\n"
               "  kf status @latest\n"

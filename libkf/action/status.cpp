@@ -38,7 +38,12 @@ void add_serving(const Context& ctx, Json& run) {
 
 std::string newest_model_server(const target::Target& t, bool ready) {
   for (const auto& name : t.list()) {
-    const auto o = t.get(name);
+    std::optional<Json> o;
+    try {
+      o = t.get(name);
+    } catch (const Error&) { // a damaged run is no model server (kf status shows why)
+      continue;
+    }
     if (o && o->value("kind", "") == "InferenceService" && (!ready || target::state_of(*o) == "Ready")) return name;
   }
   return "";
@@ -59,6 +64,8 @@ Json served_model_json(const Context& ctx, const Json& described) {
 std::vector<Json> status(const Context& ctx, const StatusOptions& o, ProjectTarget& pt) {
   auto out = pt.target->describe(o.run);
   if (o.run.empty()) ctx.reporter.debug(std::to_string(out.size()) + " runs on " + pt.target->name());
+  for (const auto& run : out) // listed as Unknown; the table has no room for why
+    if (o.run.empty() && run.value("unreadable", false)) ctx.reporter.warn(run.value("message", ""));
   else if (out.size() == 1 && pt.target->traits().local_files) add_serving(ctx, out[0]); // a cluster's URL is not ours to reach
   return out;
 }

@@ -185,6 +185,18 @@ void add_steps(Json& v, const metadata::RunRecord& rec, const std::vector<metada
     }
 }
 
+// A run whose files kf cannot read (damaged by hand or by another tool):
+// listed as Unknown with the reason, so that it does not hide the others.
+Json unreadable_view(const metadata::RunRecord* rec, const std::string& run, const std::string& why) {
+  Json v = {{"name", run},     {"kind", rec ? rec->kind : ""}, {"target", "local"},
+            {"state", "Unknown"}, {"message", why},                 {"unreadable", true}};
+  if (rec) {
+    v["created"] = rfc3339(rec->create_time_ms / 1000);
+    v["updated"] = rfc3339(rec->update_time_ms / 1000);
+  }
+  return v;
+}
+
 } // namespace
 
 std::vector<Json> LocalTarget::describe(const std::string& name) const {
@@ -226,7 +238,11 @@ std::vector<Json> LocalTarget::describe(const std::string& name) const {
     if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
   for (const auto& run : names) {
     const auto rec = runs ? runs->get(run) : std::nullopt;
-    out.push_back(view(rec ? &*rec : nullptr, get(run), details(run), false, run_dir(run)));
+    try {
+      out.push_back(view(rec ? &*rec : nullptr, get(run), details(run), false, run_dir(run)));
+    } catch (const Error& e) {
+      out.push_back(unreadable_view(rec ? &*rec : nullptr, run, e.what()));
+    }
   }
   return out;
 }

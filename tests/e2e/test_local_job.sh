@@ -131,6 +131,20 @@ run_kf submit -f two --name both
 expect_eq "directory --name: exit code" 2 "$RC"
 expect_eq "directory --name: message" "error: --name names one run, and two has 2" "$ERR"
 
+# 8b. A run whose object.json was damaged by hand: the listing shows it as
+# Unknown and says why on stderr; the other runs are listed as before.
+cp .kf/runs/first-1/object.json "$WORK/first-1.json"
+printf '{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":7}}\n' >.kf/runs/first-1/object.json
+why="$PWD/.kf/runs/first-1/object.json: metadata.name: not a string (the file is damaged: kf delete first-1 removes the run)"
+run_kf status -o json
+expect_eq "damaged: exit code" 0 "$RC"
+expect_eq "damaged: warning" "warning: $why" "$ERR"
+expect_eq "damaged: listed" "Complete|Unknown True $why" \
+  "$(json '"|".join(r["state"] + (" %s %s" % (r["unreadable"], r["message"]) if r.get("unreadable") else "") for r in d if r["name"] in ("first-1", "second-1"))' <<<"$OUT")"
+run_kf status first-1
+expect_eq "damaged: kf status RUN" "1 error: $why" "$RC $ERR"
+cp "$WORK/first-1.json" .kf/runs/first-1/object.json
+
 # 9. -f -: the manifest on stdin.
 set +e
 OUT=$(job piped Never 'echo from stdin' | "$KF" submit -f - --detach 2>"$WORK/stderr")
