@@ -88,7 +88,7 @@ public:
       if (m_end.empty()) child_exit.wait(m_o.poll);
     }
     stop_pods();
-    local::set_condition(m_object["status"], m_end, m_reason, m_message, now_rfc3339());
+    local::set_condition(m_object, m_end, m_reason, m_message, now_rfc3339());
     if (m_end == "Complete") m_object["status"]["completionTime"] = now_rfc3339();
     record_state(m_end == "Complete" ? "Succeeded" : m_reason == "Stopped" ? "Stopped" : "Failed", m_message);
     write(true);

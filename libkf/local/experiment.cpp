@@ -116,7 +116,7 @@ private:
   }
 
   void condition(const std::string& type, const std::string& reason, const std::string& message) {
-    local::set_condition(m_object["status"], type, reason, message, now_rfc3339());
+    local::set_condition(m_object, type, reason, message, now_rfc3339());
     metadata([&](metadata::Runs& r) { r.set_state(m_run, type == "Created" ? "Created" : type, message); });
     write(true);
   }
@@ -281,9 +281,9 @@ private:
 
   void set_trial(TrialRecord& t, tune::TrialState s, const std::string& reason, const std::string& message) {
     t.state = s;
-    Json& status = t.object["status"];
     const std::string type = state_name(s);
-    local::set_condition(status, type, reason, message, now_rfc3339());
+    local::set_condition(t.object, type, reason, message, now_rfc3339());
+    Json& status = t.object["status"];
     status["kf.dev/state"] = type;
     status["completionTime"] = now_rfc3339();
     status["observation"] = observation_json(m_spec, t);
@@ -488,7 +488,7 @@ void Experiment::create_trial(const tune::Proposal& proposal) {
     labels["pbt.suggestion.katib.kubeflow.org/generation"] = std::to_string(proposal.generation);
     if (proposal.parent) labels["pbt.suggestion.katib.kubeflow.org/parent"] = m_trials.at(*proposal.parent).name;
   }
-  local::set_condition(t.object["status"], "Created", "TrialCreated", "Trial is created", now_rfc3339());
+  local::set_condition(t.object, "Created", "TrialCreated", "Trial is created", now_rfc3339());
   mount_checkpoint_dir(job, name); // after the Trial's runSpec kept the job as written
   metadata::RunRecord rec;
   rec.name = name;
@@ -506,10 +506,10 @@ void Experiment::create_trial(const tune::Proposal& proposal) {
     if (m_spec.collector.kind == "File") stdfs::create_directories(in_trial(name, m_spec.collector.file_path).parent_path());
     seed_checkpoint(name, proposal.parent);
     job["status"] = Json::object();
-    local::set_condition(job["status"], "Created", job.value("kind", "") + "Created", "created", now_rfc3339());
+    local::set_condition(job, "Created", job.value("kind", "") + "Created", "created", now_rfc3339());
     write_json(dir.plan(), to_json(plan));
     write_json(dir.object(), job);
-    local::set_condition(t.object["status"], "Running", "TrialRunning", "Trial is running", now_rfc3339());
+    local::set_condition(t.object, "Running", "TrialRunning", "Trial is running", now_rfc3339());
     write_json(dir.root / "trial.json", t.object);
     spawn_supervisor(dir);
     say("trial " + name + " created");
@@ -552,7 +552,7 @@ void Experiment::finish() {
             r.add_artifact(m_run, a);
           }
     });
-  local::set_condition(m_object["status"], m_end, m_reason, m_message, now_rfc3339());
+  local::set_condition(m_object, m_end, m_reason, m_message, now_rfc3339());
   m_object["status"]["completionTime"] = now_rfc3339();
   metadata([&](metadata::Runs& r) { r.set_state(m_run, m_reason == "ExperimentStopped" ? "Stopped" : m_end, m_message); });
   write(true);

@@ -212,11 +212,11 @@ target::Submitted LocalTarget::resume(const std::string& name, const Json& patch
   } catch (const FieldError& e) {
     throw e.of(kind, run);
   }
-  for (auto& c : resumed["status"]["conditions"])
-    if ((c.value("type", "") == "Succeeded" || c.value("type", "") == "Failed") && c.value("status", "") == "True")
-      c["status"] = "False";
+  // Katib's MarkExperimentStatusRestarting: the end conditions go, Restarting comes.
+  remove_condition(resumed, "Succeeded");
+  remove_condition(resumed, "Failed");
   resumed["status"].erase("completionTime");
-  set_condition(resumed["status"], "Restarting", "ExperimentRestarting", "Experiment " + run + " is resumed", now_rfc3339());
+  set_condition(resumed, "Restarting", "ExperimentRestarting", "Experiment " + run + " is resumed", now_rfc3339());
   write_json(dir.object(), resumed);
   std::error_code ec;
   std::filesystem::remove(dir.local(), ec); // the old supervisor's

@@ -61,7 +61,7 @@ public:
     if (m_trainjob && json_field(json_field(m_object, "spec"), "suspend") == Json(true)) {
       // Suspended: nothing runs until kf resume sets spec.suspend false and starts a supervisor again.
       // No local.json is written: a run without one is not taken for a lost supervisor's.
-      local::set_condition(m_object["status"], "Suspended", "Suspended", "TrainJob is suspended", now_rfc3339());
+      local::set_condition(m_object, "Suspended", "Suspended", "TrainJob is suspended", now_rfc3339());
       write_json(m_dir.object(), m_object);
       metadata([&](metadata::Runs& runs) { runs.set_state(m_run, "Suspended", "TrainJob is suspended"); });
       say("TrainJob " + m_run + " is suspended");
@@ -100,7 +100,7 @@ public:
       read_progress();
       record_artifacts();
     }
-    local::set_condition(m_object["status"], m_final.type, m_final.reason, m_final.message, now_rfc3339());
+    local::set_condition(m_object, m_final.type, m_final.reason, m_final.message, now_rfc3339());
     m_object["status"]["completionTime"] = now_rfc3339();
     metadata([&](metadata::Runs& runs) { runs.set_state(m_run, m_final.state, m_final.message); });
     write_object();
@@ -333,7 +333,7 @@ private:
       m_object["status"]["containerState"] = {{"running", {{"startedAt", now_rfc3339()}}}};
     } else {
       m_object["status"]["address"] = {{"url", m_plan.url}};
-      local::set_condition(m_object["status"], "PredictorReady", "", "", now_rfc3339());
+      local::set_condition(m_object, "PredictorReady", "", "", now_rfc3339());
     }
     set_condition("Ready", m_plan.kind + " " + m_run + " is ready at " + m_plan.url + ".");
   }
@@ -371,7 +371,7 @@ private:
   }
 
   void set_condition(const std::string& type, const std::string& message, const std::string& reason = "") {
-    local::set_condition(m_object["status"], type, reason.empty() ? m_plan.kind + type : reason, message, now_rfc3339());
+    local::set_condition(m_object, type, reason.empty() ? m_plan.kind + type : reason, message, now_rfc3339());
     write_object();
     metadata([&](metadata::Runs& runs) { runs.set_state(m_run, type, message); });
   }

@@ -102,7 +102,7 @@ public:
                 space.value("distribution", "") == "logUniform", space.value("list", std::vector<std::string>{})};
         run.params.push_back(x);
       }
-      put_condition(conditions, condition("Created", "True", "ExperimentCreated", "Experiment is created", true));
+      set_katib_condition(conditions, condition("Created", "True", "ExperimentCreated", "Experiment is created", true));
       status["conditions"] = conditions;
       status["startTime"] = now_rfc3339();
       status["currentOptimalTrial"] = {{"observation", Json::object()}};
@@ -129,7 +129,7 @@ public:
       run.done_reason = "ExperimentSuggestionEndReached";
       finish(conditions, "Succeeded", run.done_reason, "Experiment has succeeded because suggestion service has reached the end");
     }
-    if (run.done_reason.empty()) put_condition(conditions, condition("Running", "True", "ExperimentRunning", "Experiment is running", true));
+    if (run.done_reason.empty()) set_katib_condition(conditions, condition("Running", "True", "ExperimentRunning", "Experiment is running", true));
     summarize(spec, run, status);
     status["conditions"] = conditions;
     if (!run.done_reason.empty() && !status.contains("completionTime")) status["completionTime"] = now_rfc3339();
@@ -142,8 +142,8 @@ private:
     Json running;
     for (const auto& c : conditions)
       if (c.value("type", "") == "Running" && c.value("status", "") == "True") running = c;
-    if (!running.is_null()) put_condition(conditions, condition("Running", "False", running.value("reason", ""), running.value("message", ""), true));
-    put_condition(conditions, condition(type, "True", reason, message, true));
+    if (!running.is_null()) set_katib_condition(conditions, condition("Running", "False", running.value("reason", ""), running.value("message", ""), true));
+    set_katib_condition(conditions, condition(type, "True", reason, message, true));
   }
 
   // Katib's UpdateExperimentStatusCondition: goal, failures, then the trial budget.
@@ -243,15 +243,15 @@ private:
     if (tr.phase != "Created" && tr.phase != "Running") return;
     ++tr.age;
     Json conds = Json::array();
-    put_condition(conds, condition("Created", "True", "TrialCreated", "Trial is created", true));
+    set_katib_condition(conds, condition("Created", "True", "TrialCreated", "Trial is created", true));
     if (tr.age >= 1) {
       tr.phase = "Running";
-      put_condition(conds, condition("Running", "True", "TrialRunning", "Trial is running", true));
+      set_katib_condition(conds, condition("Running", "True", "TrialRunning", "Trial is running", true));
     }
     if (tr.age >= 3) {
       tr.phase = tr.fail ? "Failed" : "Succeeded";
-      put_condition(conds, condition("Running", "False", "TrialRunning", "Trial is running", true));
-      put_condition(conds, tr.fail ? condition("Failed", "True", "TrialFailed", "Trial has failed", true)
+      set_katib_condition(conds, condition("Running", "False", "TrialRunning", "Trial is running", true));
+      set_katib_condition(conds, tr.fail ? condition("Failed", "True", "TrialFailed", "Trial has failed", true)
                                    : condition("Succeeded", "True", "TrialSucceeded", "Trial has succeeded", true));
       if (!tr.fail) observe(spec, tr);
     }

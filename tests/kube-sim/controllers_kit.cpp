@@ -139,6 +139,22 @@ void put_condition(Json& conditions, const Json& cond) {
   conditions.push_back(cond);
 }
 
+void set_katib_condition(Json& conditions, const Json& cond) {
+  if (!conditions.is_array()) conditions = Json::array();
+  Json next = cond;
+  Json out = Json::array();
+  for (const auto& c : conditions) {
+    if (c.value("type", "") != cond.value("type", "")) {
+      out.push_back(c);
+      continue;
+    }
+    if (c.value("status", "") == cond.value("status", "") && c.value("reason", "") == cond.value("reason", "")) return;
+    if (c.value("status", "") == cond.value("status", "")) next["lastTransitionTime"] = c["lastTransitionTime"];
+  }
+  out.push_back(next);
+  conditions = out;
+}
+
 bool has_condition(const Json& obj, const std::string& type, const std::string& status) {
   if (!obj.contains("status") || !obj["status"].is_object() || !obj["status"].contains("conditions")) return false;
   for (const auto& c : obj["status"]["conditions"])

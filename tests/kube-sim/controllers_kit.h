@@ -78,8 +78,11 @@ Json condition(const std::string& type, const std::string& status, const std::st
 // type (Running and Restarting replace each other); Succeeded or Failed turn
 // Running to "False"; nothing changes once Failed.
 void set_job_condition(Json& conditions, const Json& cond);
-// Katib's and KServe's: updates the condition of that type in place, or appends it.
+// KServe's (knative's): updates the condition of that type in place, or appends it.
 void put_condition(Json& conditions, const Json& cond);
+// Katib's setCondition (Experiment, Trial): the same status and reason is no
+// change; otherwise the condition of that type is removed and `cond` appended.
+void set_katib_condition(Json& conditions, const Json& cond);
 bool has_condition(const Json& obj, const std::string& type, const std::string& status = "True");
 
 // --- events (events.cpp) --------------------------------------------------

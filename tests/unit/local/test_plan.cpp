@@ -215,38 +215,89 @@ TEST_CASE("plan: an InferenceService whose model is not a directory of this mach
                        Error);
 }
 
-TEST_CASE("conditions: the operator's transitions") {
-  Json status = Json::object();
-  local::set_condition(status, "Created", "PyTorchJobCreated", "created", "t0");
-  CHECK(target::state_of(Json{{"status", status}}) == "Created");
-  local::set_condition(status, "Running", "PyTorchJobRunning", "running", "t1");
-  CHECK(target::state_of(Json{{"status", status}}) == "Running");
-  local::set_condition(status, "Restarting", "PyTorchJobRestarting", "restarting", "t2");
-  CHECK(status["conditions"][1]["status"] == "False"); // Running off
-  CHECK(target::state_of(Json{{"status", status}}) == "Restarting");
-  local::set_condition(status, "Running", "PyTorchJobRunning", "running again", "t3");
-  CHECK(status["conditions"][2]["status"] == "False"); // Restarting off
-  CHECK(status["conditions"][1]["lastTransitionTime"] == "t3");
-  CHECK(target::state_of(Json{{"status", status}}) == "Running");
-  CHECK_FALSE(target::is_finished(Json{{"status", status}}));
-  local::set_condition(status, "Succeeded", "PyTorchJobSucceeded", "done", "t4");
-  CHECK(target::state_of(Json{{"status", status}}) == "Succeeded");
-  CHECK(target::is_finished(Json{{"status", status}}));
-  CHECK(status["conditions"].size() == 4);
-  // Resumed, then failed before it ran (its supervisor killed: test_local_kill.sh):
-  // Failed is the one True condition besides Created, Restarting is over.
-  Json resumed = Json::object();
-  local::set_condition(resumed, "Created", "ExperimentCreated", "created", "t0");
-  local::set_condition(resumed, "Running", "ExperimentRunning", "running", "t1");
-  local::set_condition(resumed, "Failed", "SupervisorLost", "lost", "t2");
-  resumed["conditions"][2]["status"] = "False"; // as kf resume turns it off
-  local::set_condition(resumed, "Restarting", "ExperimentRestarting", "resumed", "t3");
-  local::set_condition(resumed, "Failed", "SupervisorLost", "lost again", "t4");
-  std::vector<std::string> on;
-  for (const auto& c : resumed["conditions"])
-    if (c["status"] == "True") on.push_back(c["type"].get<std::string>());
-  CHECK(on == std::vector<std::string>{"Created", "Failed"});
-  CHECK(target::state_of(Json{{"status", resumed}}) == "Failed");
+namespace {
+// "Type=Status" of each condition, in order.
+std::vector<std::string> listed(const Json& object) {
+  std::vector<std::string> out;
+  for (const auto& c : object["status"]["conditions"])
+    out.push_back(c["type"].get<std::string>() + "=" + c["status"].get<std::string>());
+  return out;
+}
+using Strings = std::vector<std::string>;
+} // namespace
+
+TEST_CASE("conditions: the training operator's transitions (pkg/util/status.go setCondition)") {
+  Json job = {{"kind", "PyTorchJob"}};
+  local::set_condition(job, "Created", "PyTorchJobCreated", "created", "t0");
+  CHECK(target::state_of(job) == "Created");
+  local::set_condition(job, "Running", "PyTorchJobRunning", "running", "t1");
+  CHECK(target::state_of(job) == "Running");
+  // Running and Restarting remove each other; the newest is last.
+  local::set_condition(job, "Restarting", "PyTorchJobRestarting", "restarting", "t2");
+  CHECK(listed(job) == Strings{"Created=True", "Restarting=True"});
+  CHECK(target::state_of(job) == "Restarting");
+  local::set_condition(job, "Running", "PyTorchJobRunning", "running again", "t3");
+  CHECK(listed(job) == Strings{"Created=True", "Running=True"});
+  CHECK(job["status"]["conditions"][1]["lastTransitionTime"] == "t3");
+  CHECK_FALSE(target::is_finished(job));
+  // The same status and reason: no move, no new transition; the message is the newest.
+  local::set_condition(job, "Running", "PyTorchJobRunning", "still running", "t4");
+  CHECK(job["status"]["conditions"][1]["lastTransitionTime"] == "t3");
+  CHECK(job["status"]["conditions"][1]["lastUpdateTime"] == "t4");
+  CHECK(job["status"]["conditions"][1]["message"] == "still running");
+  // Succeeded turns Running off where it is, and comes last.
+  local::set_condition(job, "Succeeded", "PyTorchJobSucceeded", "done", "t5");
+  CHECK(listed(job) == Strings{"Created=True", "Running=False", "Succeeded=True"});
+  CHECK(target::state_of(job) == "Succeeded");
+  CHECK(target::is_finished(job));
+}
+
+TEST_CASE("conditions: Katib's Experiment and Trial move a changed condition to the end") {
+  Json exp = {{"kind", "Experiment"}};
+  local::set_condition(exp, "Created", "ExperimentCreated", "created", "t0");
+  local::set_condition(exp, "Running", "ExperimentRunning", "running", "t1");
+  local::set_condition(exp, "Succeeded", "ExperimentMaxTrialsReached", "done", "t2");
+  CHECK(listed(exp) == Strings{"Created=True", "Running=False", "Succeeded=True"});
+  // kf resume: Katib's MarkExperimentStatusRestarting drops the end conditions.
+  local::remove_condition(exp, "Succeeded");
+  local::set_condition(exp, "Restarting", "ExperimentRestarting", "resumed", "t3");
+  CHECK(listed(exp) == Strings{"Created=True", "Running=False", "Restarting=True"});
+  local::set_condition(exp, "Running", "ExperimentRunning", "running", "t4");
+  CHECK(listed(exp) == Strings{"Created=True", "Restarting=False", "Running=True"});
+  local::set_condition(exp, "Succeeded", "ExperimentGoalReached", "goal", "t5");
+  CHECK(listed(exp) == Strings{"Created=True", "Restarting=False", "Running=False", "Succeeded=True"});
+  CHECK(exp["status"]["conditions"].back()["reason"] == "ExperimentGoalReached");
+  CHECK(target::state_of(exp) == "Succeeded");
+  // Resumed, then its supervisor killed before it ran (test_local_kill.sh):
+  // Failed is the one True condition besides Created, and the last.
+  local::remove_condition(exp, "Succeeded");
+  local::set_condition(exp, "Restarting", "ExperimentRestarting", "resumed", "t6");
+  local::set_condition(exp, "Failed", "SupervisorLost", "lost", "t7");
+  CHECK(listed(exp) == Strings{"Created=True", "Running=False", "Restarting=False", "Failed=True"});
+  CHECK(target::state_of(exp) == "Failed");
+  Json trial = {{"kind", "Trial"}};
+  local::set_condition(trial, "Created", "TrialCreated", "created", "t0");
+  local::set_condition(trial, "Running", "TrialRunning", "running", "t1");
+  local::set_condition(trial, "Succeeded", "TrialSucceeded", "done", "t2");
+  CHECK(listed(trial) == Strings{"Created=True", "Running=False", "Succeeded=True"});
+  Json stopped = {{"kind", "Trial"}};
+  local::set_condition(stopped, "Running", "TrialRunning", "running", "t0");
+  local::set_condition(stopped, "EarlyStopped", "TrialEarlyStopped", "stopped", "t1");
+  CHECK(listed(stopped) == Strings{"Running=False", "EarlyStopped=True"});
+}
+
+TEST_CASE("conditions: a batch/v1 Job keeps each type in its place, KServe sorts them by type") {
+  Json job = {{"kind", "Job"}};
+  local::set_condition(job, "Suspended", "JobSuspended", "suspended", "t0");
+  local::set_condition(job, "Running", "JobRunning", "running", "t1");
+  local::set_condition(job, "Suspended", "JobResumed", "resumed", "t2");
+  CHECK(listed(job) == Strings{"Suspended=True", "Running=True"});
+  CHECK(job["status"]["conditions"][0]["reason"] == "JobResumed");
+  Json isvc = {{"kind", "InferenceService"}};
+  local::set_condition(isvc, "Ready", "InferenceServiceReady", "ready", "t0");
+  local::set_condition(isvc, "PredictorReady", "", "", "t0");
+  local::set_condition(isvc, "Failed", "ServerExited", "exited", "t1");
+  CHECK(listed(isvc) == Strings{"Failed=True", "PredictorReady=False", "Ready=False"});
 }
 
 TEST_CASE("progress: Katib metrics lines and kf-trainer progress lines") {
