@@ -1,0 +1,32 @@
+# Every libFuzzer target (tests/fuzz/fuzz_*.cpp) must be built by the "fuzz"
+# build preset, or `ctest --preset fuzz` reports it as a missing program
+# only in CI. Checked at every configure, whichever the preset.
+function(kf_check_fuzz_preset)
+  if(NOT EXISTS ${PROJECT_SOURCE_DIR}/CMakePresets.json) # a source tree copied without it
+    return()
+  endif()
+  file(READ ${PROJECT_SOURCE_DIR}/CMakePresets.json presets)
+  string(JSON count LENGTH "${presets}" buildPresets)
+  set(listed "")
+  math(EXPR last "${count} - 1")
+  foreach(i RANGE ${last})
+    string(JSON name GET "${presets}" buildPresets ${i} name)
+    if(name STREQUAL "fuzz")
+      string(JSON n LENGTH "${presets}" buildPresets ${i} targets)
+      math(EXPR n_last "${n} - 1")
+      foreach(j RANGE ${n_last})
+        string(JSON target GET "${presets}" buildPresets ${i} targets ${j})
+        list(APPEND listed ${target})
+      endforeach()
+    endif()
+  endforeach()
+  file(GLOB sources RELATIVE ${PROJECT_SOURCE_DIR}/tests/fuzz ${PROJECT_SOURCE_DIR}/tests/fuzz/fuzz_*.cpp)
+  foreach(source ${sources})
+    string(REPLACE ".cpp" "" target ${source})
+    if(NOT target IN_LIST listed)
+      message(FATAL_ERROR "tests/fuzz/${source}: add ${target} to the \"targets\" of the \"fuzz\" build preset "
+                          "in CMakePresets.json (and kf_fuzz_target() it in tests/fuzz/CMakeLists.txt)")
+    endif()
+  endforeach()
+endfunction()
+kf_check_fuzz_preset()
