@@ -14,6 +14,7 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "libkf/tune/detail.h"
@@ -102,7 +103,7 @@ class CmaesSuggester : public Suggester {
 public:
   CmaesSuggester(SearchSpace space, const Objective& objective, std::uint64_t seed, const Settings& settings)
       : m_space(std::move(space)), m_codec(m_space, false), m_objective(objective), m_seed(seed), m_settings(settings) {
-    double narrowest = INFINITY;
+    double narrowest = std::numeric_limits<double>::infinity();
     for (std::size_t i = 0; i < m_codec.size(); ++i) {
       if (!m_codec.continuous(i)) continue;
       m_dims.push_back(i);

@@ -14,6 +14,7 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 #include "libkf/tune/detail.h"
@@ -30,7 +31,7 @@ struct Gp {
   MatrixXd x;
   Eigen::LLT<MatrixXd> llt;
   VectorXd alpha;
-  double variance = 1, lml = -INFINITY;
+  double variance = 1, lml = -std::numeric_limits<double>::infinity();
 };
 
 MatrixXd kernel(const MatrixXd& a, const MatrixXd& b, const VectorXd& scales) {
@@ -46,7 +47,7 @@ MatrixXd kernel(const MatrixXd& a, const MatrixXd& b, const VectorXd& scales) {
 
 // Fits the GP at these hyperparameters; lml is -inf when K is not positive definite.
 Gp fit(const MatrixXd& x, const VectorXd& y, const VectorXd& scales, double noise) {
-  Gp gp{scales, noise, x, {}, {}, 1, -INFINITY};
+  Gp gp{scales, noise, x, {}, {}, 1, -std::numeric_limits<double>::infinity()};
   MatrixXd k = kernel(x, x, scales);
   k.diagonal().array() += noise;
   gp.llt.compute(k);
@@ -200,7 +201,7 @@ private:
                       [&](auto i, auto j) { return a(i) > a(j); });
     if (m_settings.acq_optimizer == "sampling") return cands[static_cast<std::size_t>(order[0])];
     Point best;
-    double best_score = -INFINITY;
+    double best_score = -std::numeric_limits<double>::infinity();
     for (std::size_t r = 0; r < std::min<std::size_t>(3, order.size()); ++r) {
       Point x = refine(m, acq, cands[static_cast<std::size_t>(order[r])]);
       if (double s = score(m, acq, x); s > best_score) best_score = s, best = std::move(x);
