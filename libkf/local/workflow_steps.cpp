@@ -2,7 +2,8 @@
 // steps of a group in parallel; a step's loop (withItems, withParam,
 // withSequence) expands into one step per item, named "step(i:item)"; a
 // step whose `when` is false is Skipped.
-#include <regex>
+
+#include <re2/re2.h>
 
 #include "libkf/local/workflow_engine.h"
 #include "libkf/util/error.h"
@@ -32,8 +33,8 @@ Json sequence(const Json& seq, const Vars& vars) {
     }
   };
   const std::string format = seq.value("format", "%d");
-  static const std::regex one_int("^[^%]*%[-0 +#]*[0-9]*[dxXo][^%]*$");
-  if (!std::regex_match(format, one_int)) throw Error("withSequence.format " + str::quote(format) + ": give one integer conversion, as %d or %02X");
+  static const re2::RE2 one_int("[^%]*%[-0 +#]*[0-9]*[dxXo][^%]*"); // RE2: linear in the format's length
+  if (!re2::RE2::FullMatch(format, one_int)) throw Error("withSequence.format " + str::quote(format) + ": give one integer conversion, as %d or %02X");
   const long long start = number("start", 0);
   std::vector<long long> values;
   if (seq.contains("count")) {
@@ -47,12 +48,15 @@ Json sequence(const Json& seq, const Vars& vars) {
   with_ll.insert(with_ll.find_first_of("dxXo", with_ll.find('%')), "ll");
   Json out = Json::array();
   for (const long long v : values) {
-    char buf[128];
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral" // checked above: one integer conversion
-    std::snprintf(buf, sizeof buf, with_ll.c_str(), v);
+    const int n = std::snprintf(nullptr, 0, with_ll.c_str(), v);
+    if (n < 0) throw Error("withSequence.format " + str::quote(format) + ": cannot format " + std::to_string(v));
+    std::string item(static_cast<std::size_t>(n) + 1, '\0');
+    std::snprintf(item.data(), item.size(), with_ll.c_str(), v);
 #pragma GCC diagnostic pop
-    out.push_back(std::string(buf));
+    item.pop_back();
+    out.push_back(std::move(item));
   }
   return out;
 }

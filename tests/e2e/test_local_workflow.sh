@@ -469,4 +469,22 @@ submit badwhen.yaml
 expect_eq "bad when: exit code" 1 "$RC"
 expect_eq "bad when: the step's error" "Error: \"a b == c\": unexpected 'b'" "$(status "$RUN" | json "[n['phase'] + ': ' + n['message'] for n in d['nodes'] if n['name'] == 's'][0]")"
 
+# withSequence.format: one integer conversion. A 200 KB format once crashed
+# kf (std::regex's matcher recursed per character); its items are whole.
+seq_workflow() {
+  printf 'apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: %s}\nspec:\n  entrypoint: main\n  templates:\n' "$1"
+  printf '  - name: main\n    steps:\n    - - {name: s, template: t, withSequence: {count: "2", format: "%s"}}\n' "$2"
+  printf '  - name: t\n    container: {image: busybox, command: [echo]}\n'
+}
+seq_workflow badseq '%s' >badseq.yaml
+submit badseq.yaml
+expect_eq "withSequence %s: exit code" 1 "$RC"
+expect_eq "withSequence %s: the workflow's error" 'Error: withSequence.format "%s": give one integer conversion, as %d or %02X' \
+  "$(status "$RUN" | json "d['nodes'][0]['phase'] + ': ' + d['nodes'][0]['message']")"
+seq_workflow longseq "$(head -c 200000 /dev/zero | tr '\0' x)%d" >longseq.yaml
+submit longseq.yaml
+expect_eq "withSequence, a 200 KB format: exit code" 0 "$RC"
+expect_eq "withSequence, a 200 KB format: whole items" "200006 200006" \
+  "$(status "$RUN" | json "' '.join(str(len(n['name'])) for n in d['nodes'] if n['name'].startswith('s('))")"
+
 finish

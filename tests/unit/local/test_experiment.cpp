@@ -93,6 +93,13 @@ TEST_CASE("experiment: what Katib or the local target refuses names the field") 
   e["spec"]["trialTemplate"]["successCondition"] = "status.succeeded > 0";
   CHECK(refusal(e) == "spec.trialTemplate.successCondition: the local target evaluates conditions of the form "
                       "status.conditions.#(type==\"TYPE\")#|#(status==\"True\")#, not \"status.succeeded > 0\"");
+  // 200 KB: refused, where std::regex's matcher overflowed the stack.
+  e = experiment();
+  e["spec"]["trialTemplate"]["successCondition"] = "status.conditions.#(type==\"" + std::string(200000, 'S') + "\")#|x";
+  CHECK(refusal(e).starts_with("spec.trialTemplate.successCondition: the local target evaluates conditions of the form "));
+  e = experiment();
+  e["spec"]["trialTemplate"]["successCondition"] = "status.conditions.#(type==\"" + std::string(200000, 'S') + "\")#|#(status==\"True\")#";
+  CHECK(refusal(e) == "no error");
   e = experiment();
   e["spec"]["trialTemplate"]["trialParameters"][0]["reference"] = "x2";
   CHECK(refusal(e) == "spec.trialTemplate.trialParameters[0].reference: \"x2\" is not a parameter (did you mean 'x1'?) "
