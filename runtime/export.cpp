@@ -121,7 +121,17 @@ LoadedModel load_exported_model(const std::string& dir) {
     }
     out.text = std::move(text);
   }
-  out.model = std::make_unique<Model>(model_config_from_json(out.info["model"]), 0);
+  // The weights first: the model model.json describes may hold no more than they do.
+  const std::string st_path = (fs::path(dir) / "model.safetensors").string();
+  const std::string bytes = read_file(st_path);
+  SafetensorsFile f = decode_safetensors(bytes, st_path);
+  std::size_t held = 0;
+  for (const auto& [name, t] : f.tensors) held += t.data.size();
+  {
+    const ParamBudget budget(held, json_path + " describes a model larger than the " + std::to_string(held) +
+                                       " weights in " + st_path);
+    out.model = std::make_unique<Model>(model_config_from_json(out.info["model"]), 0);
+  }
   if (out.text) {
     const ModelConfig& c = out.model->config();
     if (out.text->labels.size() > c.classes)
@@ -132,9 +142,6 @@ LoadedModel load_exported_model(const std::string& dir) {
                   std::to_string(out.text->encoder->rows()) + " ids for a table of " + std::to_string(c.vocab_rows) +
                   " rows)");
   }
-  const std::string st_path = (fs::path(dir) / "model.safetensors").string();
-  const std::string bytes = read_file(st_path);
-  SafetensorsFile f = decode_safetensors(bytes, st_path);
   for (Param* p : out.model->params()) {
     auto it = f.tensors.find(p->name);
     if (it == f.tensors.end()) throw Error(st_path + " has no tensor " + p->name);

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/error.h"
+
 namespace kf::trainer {
 
 using Shape = std::vector<std::size_t>;
@@ -37,6 +39,44 @@ struct Tensor {
   const float* ptr() const { return data.data(); }
 };
 
+// While a ParamBudget lives, the Params made on its thread may hold at most
+// `elements` floats in all: a model built from a file (model.json) allocates
+// no more than its weights file (model.safetensors) holds, however large the
+// sizes it names. Past the budget, or a shape whose size overflows, a Param
+// throws Error(`message`). Not nested.
+class ParamBudget {
+public:
+  ParamBudget(std::size_t elements, std::string message);
+  ~ParamBudget();
+  ParamBudget(const ParamBudget&) = delete;
+  ParamBudget& operator=(const ParamBudget&) = delete;
+  // numel(shape), charged to this thread's budget when there is one.
+  static std::size_t charge(const Shape& shape);
+
+private:
+  std::size_t m_left;
+  std::string m_message;
+  static inline thread_local ParamBudget* t_current = nullptr;
+};
+
+inline ParamBudget::ParamBudget(std::size_t elements, std::string message)
+    : m_left(elements), m_message(std::move(message)) {
+  t_current = this;
+}
+
+inline ParamBudget::~ParamBudget() { t_current = nullptr; }
+
+inline std::size_t ParamBudget::charge(const Shape& shape) {
+  ParamBudget* budget = t_current;
+  if (!budget) return numel(shape);
+  std::size_t n = 1;
+  bool overflow = false;
+  for (const std::size_t d : shape) overflow = __builtin_mul_overflow(n, d, &n) || overflow;
+  if (overflow || n > budget->m_left) throw Error(budget->m_message);
+  budget->m_left -= n;
+  return n;
+}
+
 struct Param {
   std::string name;   // e.g. "layers.0.weight"
   Shape shape;        // PyTorch convention: dense [out, in], conv [F, C, k, k]
@@ -53,8 +93,8 @@ struct Param {
   std::vector<std::uint32_t> touched;
 
   Param(std::string n, Shape s, bool d)
-      : name(std::move(n)), shape(std::move(s)), value(numel(shape), 0.0f),
-        grad(numel(shape), 0.0f), decay(d) {}
+      : name(std::move(n)), shape(std::move(s)), value(ParamBudget::charge(shape), 0.0f),
+        grad(value.size(), 0.0f), decay(d) {}
 
   std::size_t row_width() const { return shape.size() < 2 ? value.size() : value.size() / shape[0]; }
   // Makes a sparse Param: the gradient starts all zero.

@@ -103,6 +103,23 @@ TEST_CASE("export: model.json from outside - sizes are whole numbers a model can
   no_classes.erase("num_classes");
   CHECK(error_of([&] { model_config_from_json(no_classes); }) == "model.json: \"model\" has no \"num_classes\"");
   CHECK(error_of([&] { model_config_from_json(nlohmann::json::array()); }) == "model.json: \"model\" must be an object");
+  // Sizes in range whose layers would need terabytes (or whose product
+  // overflows) are refused before anything is allocated: the model may hold
+  // no more than model.safetensors does.
+  for (const auto& hidden : {nlohmann::json::array({16777216, 16777216}), nlohmann::json::array({4096})}) {
+    CAPTURE(hidden.dump());
+    nlohmann::json info = nlohmann::json::parse(read_file((dir / "model.json").string()));
+    info["model"]["hidden"] = hidden;
+    write_file_atomic((dir / "model.json").string(), info.dump());
+    std::size_t weights = 0;
+    const std::string st = (dir / "model.safetensors").string();
+    for (const auto& [name, t] : decode_safetensors(read_file(st), st).tensors) weights += t.data.size();
+    const std::string held = std::to_string(weights);
+    CHECK(error_of([&] { load_exported_model(dir.string()); }) ==
+          (dir / "model.json").string() + " describes a model larger than the " + held + " weights in " +
+              (dir / "model.safetensors").string());
+  }
+  fs::remove_all(dir);
 }
 
 TEST_CASE("checkpoint: round trip restores weights, optimizer state and progress") {
