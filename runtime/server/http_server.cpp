@@ -193,8 +193,9 @@ int HttpServer::on_request(MHD_Connection* connection, const char* url, const ch
   if (*upload_size > 0) {
     on_body(*ex, upload, *upload_size);
     *upload_size = 0;
-    // A body (chunked, or sent past its Content-Length's refusal) that goes on and on: answer now and close.
-    if (ex->refusal && ex->seen > m_options.max_body_bytes + k_drain) return answer(connection, *ex);
+    // A body (chunked) that goes on past what is dropped: libmicrohttpd 0.9.75
+    // takes no response in the middle of a body, so the connection closes unanswered.
+    if (ex->refusal && ex->seen > m_options.max_body_bytes + k_drain) return false;
     return true;
   }
   if (!ex->ready && !ex->refusal) {

@@ -13,8 +13,9 @@
 // does not know gets 501; multipart bodies get 415. The connection closes
 // after a refusal. A refused body is first read and dropped up to 1 MiB past
 // the limit, so that a client still sending reads the answer, not a reset;
-// one longer than that, or never sent ("Expect: 100-continue"), is answered
-// before it. libmicrohttpd bounds a connection's memory (request line,
+// one announced longer than that, or never sent ("Expect: 100-continue"),
+// is answered before it; a chunked one that goes on longer is cut off
+// unanswered (libmicrohttpd takes no response in the middle of a body). libmicrohttpd bounds a connection's memory (request line,
 // headers and read buffer) and answers past that bound itself.
 //
 // stop() stops accepting (new connections are refused); serve() then returns
