@@ -133,8 +133,9 @@ HttpServer::HttpServer(Api& api, ServerMetrics& metrics, const HttpOptions& opti
 HttpServer::~HttpServer() {
   stop();
   m_workers.shutdown(); // every suspended connection is resumed before the loop stops
+  // A running daemon closes the listening socket itself (unless serve() took it back).
   if (m_daemon) MHD_stop_daemon(m_daemon);
-  if (m_listen_fd >= 0) ::close(m_listen_fd);
+  else if (m_listen_fd >= 0) ::close(m_listen_fd);
 }
 
 int HttpServer::bind() {
