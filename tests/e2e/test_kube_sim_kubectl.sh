@@ -104,6 +104,29 @@ expect_eq "deleted: message" 'Error from server (NotFound): pytorchjobs.kubeflow
 kc delete configmap kf-cfg
 expect_eq "delete configmap" 'configmap "kf-cfg" deleted' "$OUT"
 
+# kube-apiserver's limits: bodies over 3 MiB get 413 RequestEntityTooLarge
+# (kubectl, still sending, reads it), header bytes over 1 MiB get 431; a
+# body announced past what is dropped is refused unread, and the connection
+# closes. (kf-server's hostile client sends the raw requests.)
+big_configmap() { python3 -c 'import json, sys; print(json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": sys.argv[1]}, "data": {"a": "x" * int(sys.argv[2])}}))' "$@"; }
+big_configmap big $((4 << 20)) >"$WORK/big.json"
+kc create -f "$WORK/big.json"
+expect_eq "4 MiB ConfigMap" "1 Error from server (RequestEntityTooLarge): error when creating \"$WORK/big.json\": Request entity too large: limit is 3145728" "$RC $ERR"
+big_configmap fits $((2 << 20)) >"$WORK/fits.json"
+kc create -f "$WORK/fits.json" -o name
+expect_eq "2 MiB ConfigMap" "0 configmap/fits" "$RC $OUT"
+raw() { python3 "$KF_SOURCE_DIR/tests/runtime/server/hostile_client.py" "${SIM_URL##*:}" raw "$WORK/$1.req" >"$WORK/$1.out"; }
+{ printf 'POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: k\r\nContent-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n'
+  head -c 5000 /dev/zero; } >"$WORK/gib.req"
+raw gib
+expect_eq "1 GiB announced: the answer" "HTTP/1.1 413 Payload Too Large|Connection: close|Request entity too large: limit is 3145728" \
+  "$(grep -o '^HTTP/1.1 .*\|^Connection: close\|Request entity too large: limit is [0-9]*\|still open' "$WORK/gib.out" | paste -sd'|')"
+{ printf 'GET /version HTTP/1.1\r\nHost: k\r\n'; for i in $(seq 140); do printf 'X-Filler-%d: %08000d\r\n' "$i" 0; done; printf '\r\n'; } >"$WORK/headers.req"
+raw headers
+expect_eq "1.1 MB of headers: the answer" "HTTP/1.1 431 Request Header Fields Too Large|Connection: close|request headers too large: limit is 1048576" \
+  "$(grep -o '^HTTP/1.1 .*\|^Connection: close\|request headers too large: limit is [0-9]*\|still open' "$WORK/headers.out" | paste -sd'|')"
+kc delete configmap fits
+
 # A watch delivers events while it is open (the stream is not held back by
 # compression): new namespaces until kubectl prints one (readiness, up to a minute).
 "$KUBECTL" --kubeconfig "$SIM_KUBECONFIG" --cache-dir "$CACHE" get namespaces -w --watch-only -o name >"$WORK/watch.out" 2>&1 &

@@ -14,6 +14,7 @@
 #include "libkf/kube/kubeconfig.h"
 #include "tests/kube-sim/discovery.h"
 #include "tests/kube-sim/handlers.h"
+#include "tests/kube-sim/limits.h"
 
 namespace kubesim {
 
@@ -135,12 +136,7 @@ Server::Server(Store& store, ServerOptions options)
   m_http->set_keep_alive_max_count(100000);
   m_http->set_keep_alive_timeout(30);
   m_http->new_task_queue = [] { return new httplib::ThreadPool(64); };
-  auto handler = [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); };
-  m_http->Get(".*", handler);
-  m_http->Post(".*", handler);
-  m_http->Put(".*", handler);
-  m_http->Patch(".*", handler);
-  m_http->Delete(".*", handler);
+  route_with_limits(*m_http, m_options.limits, [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); });
   if (m_options.log)
     m_http->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
       // Never the Authorization header: only who it authenticated.

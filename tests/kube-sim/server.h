@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/kube-sim/limits.h"
 #include "tests/kube-sim/store.h"
 #include "tests/kube-sim/tls.h"
 
@@ -43,6 +44,7 @@ struct ServerOptions {
   unsigned fault_seed = 1;           // faults are drawn from a seeded generator
   int latency_ms = 0;                // added to every request
   bool log = false;                  // one line per request on stderr
+  Limits limits;                     // kube-apiserver's body and header limits (limits.h)
 };
 
 class Server {
