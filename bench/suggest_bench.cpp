@@ -3,12 +3,14 @@
 // to reach regret < 0.1 (sequential, one suggestion per call), and the time
 // of one suggest() call given 200 finished trials. Results: bench/RESULTS.md.
 //   kf-bench-suggest [algorithm[,setting=value...]...]   (default: all of them)
+//   KF_BENCH_SEEDS=N: seeds 1..N instead of 20 (a median of 20 seeds moves by several trials)
 //   e.g. kf-bench-suggest tpe tpe,n_ei_candidates=48 cmaes,restart_strategy=ipop
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <numbers>
 #include <string>
 #include <vector>
@@ -20,7 +22,7 @@ using namespace kf::tune;
 namespace {
 
 constexpr double kBraninMin = 0.397887;
-constexpr int kSeeds = 20, kMaxTrials = 300;
+constexpr int kMaxTrials = 300;
 
 double branin(double x1, double x2) {
   const double pi = std::numbers::pi, b = 5.1 / (4 * pi * pi), c = 5 / pi, t = 1 / (8 * pi);
@@ -91,14 +93,16 @@ int main(int argc, char** argv) {
   std::vector<std::string> algorithms(argv + 1, argv + argc);
   if (algorithms.empty()) algorithms = {"random", "sobol", "tpe", "multivariate-tpe", "bayesianoptimization", "cmaes"};
   std::printf("%-22s %8s %10s %24s %14s\n", "algorithm", "median", "p25-p75", "trials to regret<0.1", "suggest@200");
+  const char* env = std::getenv("KF_BENCH_SEEDS");
+  const int seeds = env && std::atoi(env) >= 4 ? std::atoi(env) : 20;
   for (const auto& a : algorithms) {
     std::vector<int> n;
-    for (int seed = 1; seed <= kSeeds; ++seed) n.push_back(trials_to_regret(a, static_cast<std::uint64_t>(seed)));
+    for (int seed = 1; seed <= seeds; ++seed) n.push_back(trials_to_regret(a, static_cast<std::uint64_t>(seed)));
     std::sort(n.begin(), n.end());
-    const double median = (n[kSeeds / 2 - 1] + n[kSeeds / 2]) / 2.0;
+    const double median = seeds % 2 ? n[seeds / 2] : (n[seeds / 2 - 1] + n[seeds / 2]) / 2.0;
     std::string all;
     for (int v : n) all += (all.empty() ? "" : " ") + (v > kMaxTrials ? ">" + std::to_string(kMaxTrials) : std::to_string(v));
-    std::printf("%-22s %8.1f %4d-%-5d %9.3f ms  [%s]\n", a.c_str(), median, n[kSeeds / 4], n[3 * kSeeds / 4],
+    std::printf("%-22s %8.1f %4d-%-5d %9.3f ms  [%s]\n", a.c_str(), median, n[seeds / 4], n[3 * seeds / 4],
                 suggest_ms_at_200(a), all.c_str());
     std::fflush(stdout);
   }
