@@ -113,6 +113,12 @@ struct Settings {
   double prior_weight = 1.0;
   int n_ei_candidates = 24;
   int n_startup_trials = 10;
+  // Each observation's kernel scores l(x)/g(x) with its weight times its
+  // bandwidth, as Optuna 3.1's TPE does (its truncated normal's log-density
+  // leaves out -log(scale)); false: the textbook mixture (hyperopt). Sampling
+  // from l is the same either way. bench/RESULTS.md: 61 trials to Branin's
+  // regret < 0.1 against 65.5, median of 500 seeds (Optuna 3.1: 58.5).
+  bool bandwidth_weighted = true;
   // bayesianoptimization
   int n_initial_points = 10;
   std::string acq_func = "gp_hedge";

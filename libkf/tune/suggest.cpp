@@ -5,8 +5,10 @@
 // for it reads them:
 //   random, grid, sobol      random_state                       (hyperopt, optuna, goptuna)
 //   tpe                      gamma, prior_weight, n_EI_candidates, random_state (hyperopt),
-//                            and optuna's n_startup_trials, n_ei_candidates
-//   multivariate-tpe         n_startup_trials, n_ei_candidates, random_state    (optuna)
+//                            and optuna's n_startup_trials, n_ei_candidates; kf's
+//                            bandwidth_weighted (detail.h)
+//   multivariate-tpe         n_startup_trials, n_ei_candidates, random_state    (optuna),
+//                            bandwidth_weighted
 //   bayesianoptimization     base_estimator, n_initial_points, acq_func, acq_optimizer,
 //                            random_state                                       (skopt)
 //   cmaes                    random_state, sigma, restart_strategy              (goptuna)
@@ -77,6 +79,7 @@ const std::map<std::string, Reader>& tpe_readers() {
       {"n_EI_candidates", [](const Setting& s, Settings& o) { o.n_ei_candidates = static_cast<int>(int_value(s, 1)); }},
       {"n_ei_candidates", [](const Setting& s, Settings& o) { o.n_ei_candidates = static_cast<int>(int_value(s, 1)); }},
       {"n_startup_trials", [](const Setting& s, Settings& o) { o.n_startup_trials = static_cast<int>(int_value(s, 0)); }},
+      {"bandwidth_weighted", [](const Setting& s, Settings& o) { o.bandwidth_weighted = one_of(s, {"true", "false"}) == "true"; }},
   };
   return readers;
 }
@@ -149,7 +152,8 @@ const std::map<std::string, std::map<std::string, Reader>>& readers() {
       {"multivariate-tpe",
        {{"random_state", random_state},
         {"n_startup_trials", tpe_readers().at("n_startup_trials")},
-        {"n_ei_candidates", tpe_readers().at("n_ei_candidates")}}},
+        {"n_ei_candidates", tpe_readers().at("n_ei_candidates")},
+        {"bandwidth_weighted", tpe_readers().at("bandwidth_weighted")}}},
       {"bayesianoptimization",
        {{"random_state", random_state},
         {"base_estimator", base_estimator},

@@ -23,13 +23,13 @@ namespace {
 
 double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::numbers::sqrt2); }
 
-// A normal truncated to [0, 1].
+// A normal truncated to [0, 1]. `weighted`: its density times sigma (Settings::bandwidth_weighted).
 struct Kernel {
-  double mu, sigma, log_norm; // log_norm: log(sigma * mass in [0, 1])
+  double mu, sigma, log_norm; // log_norm: log(sigma * mass in [0, 1]), or log(mass) when weighted
 
-  Kernel(double m, double s) : mu(m), sigma(s) {
-    const double mass = normal_cdf((1 - mu) / sigma) - normal_cdf(-mu / sigma);
-    log_norm = std::log(sigma * std::max(mass, 1e-300));
+  Kernel(double m, double s, bool weighted) : mu(m), sigma(s) {
+    const double mass = std::max(normal_cdf((1 - mu) / sigma) - normal_cdf(-mu / sigma), 1e-300);
+    log_norm = std::log(weighted ? mass : sigma * mass);
   }
   double log_pdf(double x) const {
     const double z = (x - mu) / sigma;
@@ -87,7 +87,7 @@ std::vector<double> sigmas(const std::vector<double>& mus) {
   return out;
 }
 
-Parzen fit(const Codec& codec, const std::vector<Point>& obs, double prior_weight) {
+Parzen fit(const Codec& codec, const std::vector<Point>& obs, double prior_weight, bool weighted) {
   Parzen pz;
   pz.log_w = weights(obs.size(), prior_weight);
   pz.kernels.resize(obs.size() + 1);
@@ -107,8 +107,8 @@ Parzen fit(const Codec& codec, const std::vector<Point>& obs, double prior_weigh
     std::vector<double> mus;
     for (const auto& x : obs) mus.push_back(x[d]);
     const auto s = sigmas(mus);
-    for (std::size_t c = 0; c < obs.size(); ++c) pz.kernels[c].emplace_back(mus[c], s[c]);
-    pz.kernels[obs.size()].emplace_back(0.5, 1.0);
+    for (std::size_t c = 0; c < obs.size(); ++c) pz.kernels[c].emplace_back(mus[c], s[c], weighted);
+    pz.kernels[obs.size()].emplace_back(0.5, 1.0, weighted);
   }
   return pz;
 }
@@ -213,8 +213,8 @@ private:
     std::vector<Point> below, above; // in creation order (the weights fade the oldest)
     for (std::size_t k = 0; k < h.points.size(); ++k) (is_below[k] ? below : above).push_back(h.points[k]);
     above.insert(above.end(), h.pending.begin(), h.pending.end());
-    const Parzen l = fit(m_codec, below, m_settings.prior_weight);
-    const Parzen g = fit(m_codec, above, m_settings.prior_weight);
+    const Parzen l = fit(m_codec, below, m_settings.prior_weight, m_settings.bandwidth_weighted);
+    const Parzen g = fit(m_codec, above, m_settings.prior_weight, m_settings.bandwidth_weighted);
     std::vector<std::pair<double, Point>> scored;
     for (int k = 0; k < m_settings.n_ei_candidates; ++k) {
       Point x = sample(m_codec, l, rng, m_joint);

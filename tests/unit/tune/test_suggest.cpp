@@ -47,17 +47,18 @@ TEST_CASE("tune make_suggester accepts Katib's settings") {
 TEST_CASE("tune make_suggester refusals name the field") {
   const std::string s0 = "spec.algorithm.algorithmSettings[0]";
   CHECK(refusal({"tpe", {{"gama", "0.5"}}}) ==
-        s0 + ".name: unknown setting \"gama\" for algorithm tpe: known are gamma, n_EI_candidates, n_ei_candidates, "
+        s0 + ".name: unknown setting \"gama\" for algorithm tpe: known are bandwidth_weighted, gamma, n_EI_candidates, n_ei_candidates, "
              "n_startup_trials, prior_weight, random_state (did you mean 'gamma'?)");
   CHECK(refusal({"tpe", {{"gamma", "1.5"}}}) == s0 + ".value: must be in the range (0, 1), is 1.5");
   CHECK(refusal({"tpe", {{"prior_weight", "0"}}}) == s0 + ".value: must be greater than 0, is 0");
   CHECK(refusal({"tpe", {{"n_EI_candidates", "0"}}}) == s0 + ".value: must be greater than 0, is 0");
   CHECK(refusal({"tpe", {{"prior_weight", "aaa"}}}) == s0 + ".value: \"aaa\" is not a number");
+  CHECK(refusal({"tpe", {{"bandwidth_weighted", "yes"}}}) == s0 + ".value: unsupported value \"yes\": one of true, false");
   CHECK(refusal({"random", {{"random_state", "-1"}}}) == s0 + ".value: must be 0 or greater, is -1");
   CHECK(refusal({"random", {{"random_state", "1.5"}}}) == s0 + ".value: \"1.5\" is not an integer");
   CHECK(refusal({"multivariate-tpe", {{"n_startup_trials", "-1"}}}) == s0 + ".value: must be 0 or greater, is -1");
   CHECK(refusal({"multivariate-tpe", {{"gamma", "0.5"}}}) ==
-        s0 + ".name: unknown setting \"gamma\" for algorithm multivariate-tpe: known are n_ei_candidates, "
+        s0 + ".name: unknown setting \"gamma\" for algorithm multivariate-tpe: known are bandwidth_weighted, n_ei_candidates, "
              "n_startup_trials, random_state");
   CHECK(refusal({"bayesianoptimization", {{"base_estimator", "RF"}}}) ==
         s0 + ".value: base_estimator RF is not implemented by kf's bayesianoptimization, which runs a Gaussian process (GP)");
