@@ -372,7 +372,7 @@ expect_eq "resume unknown: message" 'error: run "branin-nope" does not exist (kf
 before=$(runs)
 sed 's/name: n_startup_trials$/name: n_startup_trial/' branin.yaml >bad-setting.yaml
 refused "unknown algorithm setting" bad-setting.yaml \
-  'bad-setting.yaml:15:15: spec.algorithm.algorithmSettings[1].name: unknown setting "n_startup_trial" for algorithm tpe: known are gamma, n_EI_candidates, n_ei_candidates, n_startup_trials, prior_weight, random_state (did you mean '"'"'n_startup_trials'"'"'?)'
+  'bad-setting.yaml:15:15: spec.algorithm.algorithmSettings[1].name: unknown setting "n_startup_trial" for algorithm tpe: known are bandwidth_weighted, gamma, n_EI_candidates, n_ei_candidates, n_startup_trials, prior_weight, random_state (did you mean '"'"'n_startup_trials'"'"'?)'
 sed 's/^  parallelTrialCount:/  metricsCollectorSpec:\n    collector:\n      kind: PrometheusMetric\n&/' branin.yaml >prometheus.yaml
 refused "PrometheusMetric collector" prometheus.yaml \
   'prometheus.yaml:19:13: spec.metricsCollectorSpec.collector.kind: the local target does not run the PrometheusMetric collector (it collects StdOut, File, TensorFlowEvent and None)'
