@@ -1,5 +1,4 @@
-#include "tests/kube-sim/limits.h"
-
+// kube-sim's request limits (server.h, Limits).
 #include <httplib.h>
 
 #include <cstdint>

@@ -14,7 +14,6 @@
 #include "libkf/kube/kubeconfig.h"
 #include "tests/kube-sim/discovery.h"
 #include "tests/kube-sim/handlers.h"
-#include "tests/kube-sim/limits.h"
 
 namespace kubesim {
 

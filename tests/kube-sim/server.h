@@ -7,6 +7,8 @@
 // logged.
 
 #include <atomic>
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -14,7 +16,6 @@
 #include <string>
 #include <vector>
 
-#include "tests/kube-sim/limits.h"
 #include "tests/kube-sim/store.h"
 #include "tests/kube-sim/tls.h"
 
@@ -25,6 +26,24 @@ struct Response;
 } // namespace httplib
 
 namespace kubesim {
+
+// kube-sim's request limits, as kube-apiserver's: a body over
+// MaxRequestBodyBytes (3 MiB) gets 413 RequestEntityTooLarge, header bytes
+// over Go's http.DefaultMaxHeaderBytes (1 MiB) get 431. A body over the
+// limit is read and dropped up to 64 MiB more (so that kubectl, still
+// sending, reads the 413), then refused; one announced longer than that is
+// refused before it is read, and one announced too large at all before
+// "100 Continue". The connection then closes, so no unread rest is ever
+// taken for a request.
+
+struct Limits {
+  std::size_t max_body_bytes = 3u << 20;
+  std::size_t max_header_bytes = 1u << 20;
+};
+
+// Routes every method of `http` to `handle`, with `limits` applied first (limits.cpp).
+void route_with_limits(httplib::Server& http, const Limits& limits,
+                       const std::function<void(const httplib::Request&, httplib::Response&)>& handle);
 
 // The fault kinds --faults accepts (tests/README.md describes each).
 extern const std::vector<std::string> k_fault_kinds;
@@ -44,7 +63,7 @@ struct ServerOptions {
   unsigned fault_seed = 1;           // faults are drawn from a seeded generator
   int latency_ms = 0;                // added to every request
   bool log = false;                  // one line per request on stderr
-  Limits limits;                     // kube-apiserver's body and header limits (limits.h)
+  Limits limits;                     // kube-apiserver's body and header limits (above)
 };
 
 class Server {
