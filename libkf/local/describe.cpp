@@ -3,6 +3,7 @@
 // what its object and local.json say now (conditions, replicas, progress),
 // and for a failed run its failing replica's last log lines.
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 
 #include "libkf/local/local_target.h"
@@ -55,6 +56,7 @@ void experiment_view(Json& v, const Json& object, const std::filesystem::path& r
   const std::string metric = json_text(json_field(json_field(object, "spec"), "objective"), "objectiveMetricName");
   const bool maximize = json_text(json_field(json_field(object, "spec"), "objective"), "type") == "maximize";
   std::vector<Json> trials;
+  std::vector<std::pair<long, std::size_t>> created; // (kf.dev/index, position in `trials`)
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(run_dir / "trials", ec)) {
     std::optional<Json> t;
@@ -63,6 +65,8 @@ void experiment_view(Json& v, const Json& object, const std::filesystem::path& r
     } catch (const Error&) {
     }
     if (!t) continue;
+    const std::string index = json_text(json_field(json_field(*t, "metadata"), "annotations"), "kf.dev/index");
+    created.emplace_back(std::strtol(index.c_str(), nullptr, 10), trials.size());
     trials.push_back({{"name", e.path().filename().string()},
                       {"state", json_text(json_field(*t, "status"), "kf.dev/state")},
                       {"lineage", target::katib_lineage(json_field(*t, "metadata"))},
@@ -74,12 +78,18 @@ void experiment_view(Json& v, const Json& object, const std::filesystem::path& r
     const Json& m = json_field(json_field(t, "metrics"), metric.c_str());
     return m.is_number() ? std::optional<double>(m.get<double>()) : std::nullopt;
   };
-  std::stable_sort(trials.begin(), trials.end(), [&](const Json& a, const Json& b) {
+  // In the order they were created (the directory's order is the file
+  // system's), so that of equal trials the first is best, as
+  // currentOptimalTrial has it.
+  std::sort(created.begin(), created.end());
+  std::vector<Json> in_order;
+  for (const auto& [index, at] : created) in_order.push_back(std::move(trials[at]));
+  std::stable_sort(in_order.begin(), in_order.end(), [&](const Json& a, const Json& b) {
     const auto va = value(a), vb = value(b);
     if (va && vb) return maximize ? *va > *vb : *va < *vb;
     return va.has_value() && !vb.has_value();
   });
-  v["trials"] = trials;
+  v["trials"] = in_order;
 }
 
 Json view(const metadata::RunRecord* rec, const std::optional<Json>& object, const Json& details, bool full,
