@@ -71,8 +71,9 @@ std::string template_type(const Json& t) {
 
 } // namespace
 
-WorkflowEngine::WorkflowEngine(Json object, WorkflowSettings settings, RunDir dir)
-    : m_wf(std::move(object)), m_settings(std::move(settings)), m_dir(std::move(dir)), m_store(m_settings.artifacts) {
+WorkflowEngine::WorkflowEngine(Json object, WorkflowSettings settings, RunDir dir, PodProcesses& processes)
+    : m_wf(std::move(object)), m_settings(std::move(settings)), m_dir(std::move(dir)), m_processes(processes),
+      m_store(m_settings.artifacts) {
   replay_journal(m_wf, m_dir.root / "nodes.log");
   m_name = m_wf["metadata"].value("name", "");
   Json& status = m_wf["status"];

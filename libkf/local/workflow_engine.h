@@ -28,6 +28,7 @@
 #include "libkf/local/container.h"
 #include "libkf/local/run_dir.h"
 #include "libkf/util/json.h"
+#include "libkf/util/subprocess.h"
 #include "libkf/workflow/artifacts.h"
 #include "libkf/workflow/template.h"
 
@@ -45,6 +46,22 @@ struct WorkflowSettings {
 Json to_json(const WorkflowSettings& s);
 WorkflowSettings workflow_settings_from_json(const Json& j);
 
+// How the operator starts and stops a pod's process. On this machine it is
+// proc::start and signals to the process group; tests and the fuzzer give a
+// fake that starts nothing and ends the pods when they say.
+class PodProcesses {
+public:
+  virtual ~PodProcesses() = default;
+  virtual pid_t start(const proc::Command& command) = 0;
+  // SIGTERM to the pod's process group, SIGKILL after `grace`; reaped.
+  virtual void terminate(pid_t pid, std::chrono::milliseconds grace) = 0;
+  // SIGKILL to the process group at once (a deadline passed, or a pod the last operator left).
+  virtual void kill(pid_t pid) = 0;
+};
+
+// The real processes of this machine.
+PodProcesses& host_processes();
+
 // A step or task calling a template.
 struct Call {
   std::string name;      // the node's name: "wf[0].hello1", "wf.A", "wf.A(0:x)"
@@ -58,7 +75,7 @@ class WorkflowEngine {
 public:
   using Clock = std::chrono::system_clock;
 
-  WorkflowEngine(Json object, WorkflowSettings settings, RunDir dir);
+  WorkflowEngine(Json object, WorkflowSettings settings, RunDir dir, PodProcesses& processes = host_processes());
 
   // One pass over the workflow.
   void operate();
@@ -160,6 +177,7 @@ private:
   std::map<std::string, Json> m_nodes;     // ... which are here, by id (references stay valid)
   WorkflowSettings m_settings;
   RunDir m_dir;
+  PodProcesses& m_processes;
   workflow::ArtifactStore m_store;
   std::string m_name;
   Json m_templates = Json::object();

@@ -88,7 +88,19 @@ void differences(const Json& a, const Json& b, const std::string& at, std::vecto
   out.push_back(at + ": " + show(a) + " -> " + show(b));
 }
 
+class HostProcesses final : public PodProcesses {
+public:
+  pid_t start(const proc::Command& command) override { return proc::start(command); }
+  void terminate(pid_t pid, std::chrono::milliseconds grace) override { proc::terminate(pid, grace); }
+  void kill(pid_t pid) override { ::kill(-pid, SIGKILL); }
+};
+
 } // namespace
+
+PodProcesses& host_processes() {
+  static HostProcesses processes;
+  return processes;
+}
 
 Scope WorkflowEngine::pod_scope(const Call& c, const Json& tmpl) const {
   Scope s;
@@ -183,6 +195,8 @@ void WorkflowEngine::start_pod(Json& node, Pod& pod) {
     stdfs::create_directories(ndir);
     stdfs::create_directories(m_dir.logs());
     const auto paths = declared_paths(tmpl);
+    for (const auto& p : paths)
+      if (p == "/") throw Error("path /: a step's path must name a file or directory under the root, not the root itself");
     if (!paths.empty() && !m_settings.bwrap.empty()) {
       pod.root = ndir / "fs";
       stdfs::create_directories(pod.root / "tmp");
@@ -231,7 +245,7 @@ void WorkflowEngine::start_pod(Json& node, Pod& pod) {
     cmd.log = m_dir.logs() / (id + ".log");
     cmd.err_log = m_dir.logs() / (id + ".err");
     cmd.own_group = true;
-    const pid_t pid = proc::start(cmd);
+    const pid_t pid = m_processes.start(cmd);
     fs::write_file_atomic(ndir / "pid", std::to_string(pid));
     const Json& deadline = tmpl.contains("activeDeadlineSeconds") ? tmpl["activeDeadlineSeconds"] : json_field(tmpl, "timeout");
     if (!deadline.is_null())
@@ -289,8 +303,11 @@ std::vector<std::string> WorkflowEngine::sandbox_argv(const Pod& pod, const stdf
 }
 
 stdfs::path WorkflowEngine::host_path(const Pod& pod, const std::string& path) const {
-  const stdfs::path p(path);
-  if (p.is_relative()) return m_dir.root / p;
+  const stdfs::path p = stdfs::path(path).lexically_normal(); // "/../x" is "/x", as in the step's view
+  if (p.is_relative()) {
+    if (!p.empty() && *p.begin() == "..") throw Error("path " + str::quote(path) + " leaves the run's directory");
+    return m_dir.root / p;
+  }
   return pod.root.empty() ? p : pod.root / p.relative_path();
 }
 
@@ -440,14 +457,14 @@ void WorkflowEngine::check_deadlines() {
   for (auto& [pid, pod] : m_pods)
     if (!pod.timed_out && now >= pod.deadline) {
       pod.timed_out = true;
-      ::kill(-pid, SIGKILL);
+      m_processes.kill(pid);
     }
 }
 
 void WorkflowEngine::stop(const std::string& message, std::chrono::milliseconds grace, const std::string& phase) {
   m_stopping = true;
   m_stop_message = message;
-  for (auto& [pid, pod] : m_pods) proc::terminate(pid, grace);
+  for (auto& [pid, pod] : m_pods) m_processes.terminate(pid, grace);
   auto pods = std::move(m_pods);
   m_pods.clear();
   m_running.clear();
@@ -471,7 +488,7 @@ void WorkflowEngine::restart_lost_pods() {
     std::error_code ec;
     if (stdfs::exists(pid_file, ec)) {
       const pid_t pid = std::atoi(fs::read_file(pid_file).c_str());
-      if (pid > 1) ::kill(-pid, SIGKILL);
+      if (pid > 1) m_processes.kill(pid);
       stdfs::remove(pid_file, ec);
     }
     n["phase"] = "Pending";
