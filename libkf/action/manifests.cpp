@@ -7,6 +7,7 @@
 
 #include "libkf/action/runs.h"
 #include "libkf/platform/objects.h"
+#include "libkf/render/schema.h"
 #include "libkf/util/error.h"
 #include "libkf/util/fs.h"
 #include "libkf/util/strings.h"
@@ -106,6 +107,16 @@ void check_kind(const Manifest& m, const ProjectTarget& pt) {
                   target::kinds_text(kinds) + ", not " + kind + " (run it on a cluster: --target NAME)");
 }
 
+// What an API server would refuse at creation, for a target without one
+// (the local target): every violation of the object's CRD schema, each at
+// its file:line:col, in the apiserver's words.
+void check_schema(const Manifest& m, const render::SchemaSet& schemas) {
+  if (!schemas.has(m.object.value("apiVersion", ""), m.object.value("kind", ""))) return;
+  std::vector<std::string> lines;
+  for (const auto& v : schemas.validate(m.object)) lines.push_back(yaml::node_at(m.node, v.path)->loc.str() + ": " + v.str());
+  if (!lines.empty()) throw SpecError(str::join(lines, "\n"));
+}
+
 } // namespace
 
 std::vector<TrainResult> submit_manifests(const Context& ctx, const ManifestOptions& o, ProjectTarget& pt) {
@@ -120,10 +131,13 @@ std::vector<TrainResult> submit_manifests(const Context& ctx, const ManifestOpti
                                      std::to_string(supporting.size()) + " supporting object(s)");
   if (!o.run_name.empty() && runs.size() > 1)
     throw UsageError("--name names one run, and " + str::join(o.files, ", ") + " has " + std::to_string(runs.size()));
+  const bool check = !pt.target->traits().validates;
+  const render::SchemaSet schemas = check ? render::SchemaSet::builtin() : render::SchemaSet();
   for (auto* m : runs) {
     check_kind(*m, pt);
     set_workflow_parameters(m->object, o.parameters);
     if (o.no_cache) disable_step_cache(m->object);
+    if (check) check_schema(*m, schemas);
   }
   std::vector<TrainResult> results;
   try {

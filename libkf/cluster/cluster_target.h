@@ -58,7 +58,7 @@ public:
   std::optional<Json> get(const std::string& run) const override;
   std::vector<std::string> list() const override;
   std::string resolve(const std::string& run) const override;
-  target::Traits traits() const override { return {false, false}; }
+  target::Traits traits() const override { return {false, false, true}; }
   std::vector<std::string> kinds() const override { return {}; } // whatever the cluster has controllers for
   void watch(const std::string& run, const target::WatchOptions& options,
              const std::function<bool(const Json&)>& on_change) const override;

@@ -48,7 +48,7 @@ public:
   std::optional<Json> get(const std::string& run) const override;
   std::vector<std::string> list() const override;
   std::string resolve(const std::string& run) const override;
-  target::Traits traits() const override { return {true, true}; }
+  target::Traits traits() const override { return {true, true, false}; }
   std::vector<std::string> kinds() const override;
   void watch(const std::string& run, const target::WatchOptions& options,
              const std::function<bool(const Json&)>& on_change) const override;

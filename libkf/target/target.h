@@ -42,6 +42,9 @@ struct Traits {
   // Verbs stay with a run they submit (live progress; Ctrl-C stops it), as
   // `docker run` does; else they return once it is created, unless --wait.
   bool attached = false;
+  // An API server checks each object against its kind's schema when it is
+  // created. Else (the local target) kf checks it, against its built-in CRDs.
+  bool validates = false;
 };
 
 struct WatchOptions {
