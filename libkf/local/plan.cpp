@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "libkf/local/container.h"
+#include "libkf/render/schema.h"
 #include "libkf/target/target.h"
 #include "libkf/util/error.h"
 #include "libkf/util/json_field.h"
@@ -51,15 +52,18 @@ ReplicaGroup read_group(const std::string& prefix, const std::string& type, cons
   const std::string at = prefix + "." + type;
   ReplicaGroup g;
   g.type = type;
-  g.replicas = spec.contains("replicas") ? spec["replicas"].get<int>() : 1;
+  if (!spec.is_object()) throw FieldError(at, "must be an object (a replica spec)");
+  const Json& replicas = json_field(spec, "replicas");
+  if (!replicas.is_null() && !replicas.is_number_integer()) throw FieldError(at + ".replicas", "must be an integer");
+  g.replicas = replicas.is_null() ? 1 : replicas.get<int>();
   if (g.replicas < 0) throw FieldError(at + ".replicas", "must not be negative");
-  g.policy = spec.value("restartPolicy", std::string(k.default_policy));
+  g.policy = spec.contains("restartPolicy") ? json_text(spec, "restartPolicy") : std::string(k.default_policy);
   if (g.policy != "OnFailure" && g.policy != "Never" && g.policy != "Always" && g.policy != "ExitCode")
     throw FieldError(at + ".restartPolicy", str::quote(g.policy) + " is not OnFailure, Never, Always or ExitCode");
   const Json& containers = json_field(json_field(json_field(spec, "template"), "spec"), "containers");
   if (!containers.is_array() || containers.empty()) throw FieldError(at + ".template.spec.containers", "no containers");
   for (std::size_t i = 0; i < containers.size(); ++i)
-    if (containers[i].value("name", "") == k.container) {
+    if (json_text(containers[i], "name") == k.container) {
       g.process = container_process(containers[i], at + ".template.spec.containers[" + std::to_string(i) + "]",
                                     container_options(o));
       return g;
@@ -213,10 +217,18 @@ JobPlan plan_operator_job(const Json& object, const KindInfo& k, const PlanOptio
 
 } // namespace
 
+void check_schema(const Json& object) {
+  static const render::SchemaSet schemas = render::SchemaSet::builtin();
+  if (!schemas.has(json_text(object, "apiVersion"), json_text(object, "kind"))) return;
+  const auto violations = schemas.validate(object);
+  if (!violations.empty()) throw FieldError(violations.front().path, violations.front().rule);
+}
+
 JobPlan plan_job(const Json& object, const PlanOptions& o) {
   const std::string kind = object.value("kind", "");
   const std::string name = json_text(json_field(object, "metadata"), "name");
   try {
+    if (kind == "Job" || kind == "TrainJob" || kind_info(kind)) check_schema(object);
     if (kind == "Job") return plan_batch_job(object, container_options(o));
     if (kind == "TrainJob") return plan_trainjob(object, find_training_runtime(object, o.training_runtimes), o);
     if (const KindInfo* k = kind_info(kind)) return plan_operator_job(object, *k, o);

@@ -67,8 +67,14 @@ struct PlanOptions {
   std::vector<Json> training_runtimes; // what a TrainJob's runtimeRef may name: given ones first, then kf's
 };
 
+// What an API server checks when an object is created: the object against
+// its kind's CRD schema (kf's built-in CRDs; nothing for a kind without
+// one). Throws FieldError at the first violation, in the apiserver's words.
+void check_schema(const Json& object);
+
 // Throws FieldError naming the object and field for anything this machine
-// cannot run (no command, no replicas, ...), kf::Error for a kind it does not run.
+// cannot run (check_schema's violations first, then no command, no
+// replicas, ...), kf::Error for a kind it does not run.
 JobPlan plan_job(const Json& object, const PlanOptions& options);
 
 struct ContainerOptions;
@@ -127,7 +133,7 @@ NotebookOptions notebook_options(const Json& notebook, const std::filesystem::pa
 
 struct WorkflowSettings;
 // An Argo Workflow (workflow.cpp): its plan is the controller's settings.
-// Throws FieldError for what only Argo on a cluster runs (resource,
+// Throws FieldError for check_schema's violations, what only Argo on a cluster runs (resource,
 // containerSet, data, http, plugin templates; workflowTemplateRef), a
 // container without a command, an entrypoint or onExit that names no template.
 JobPlan plan_workflow(const Json& workflow, const WorkflowSettings& settings);

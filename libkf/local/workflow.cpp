@@ -41,6 +41,7 @@ const char* cluster_only(const Json& t) {
 } // namespace
 
 JobPlan plan_workflow(const Json& wf, const WorkflowSettings& settings) {
+  check_schema(wf);
   const Json& spec = json_field(wf, "spec");
   if (spec.contains("workflowTemplateRef"))
     throw FieldError("spec.workflowTemplateRef", "WorkflowTemplates live on a cluster (--target); give the workflow's own templates");
@@ -50,7 +51,7 @@ JobPlan plan_workflow(const Json& wf, const WorkflowSettings& settings) {
   for (std::size_t i = 0; i < templates.size(); ++i) {
     const Json& t = templates[i];
     const std::string at = "spec.templates[" + std::to_string(i) + "]";
-    names.push_back(t.value("name", ""));
+    names.push_back(json_text(t, "name"));
     if (const char* k = cluster_only(t))
       throw FieldError(at + "." + k, "template " + str::quote(t.value("name", "")) + ": " + k +
                                          " templates need Argo's controller on a cluster (--target); the local target runs container, "

@@ -82,7 +82,7 @@ WorkflowEngine::WorkflowEngine(Json object, WorkflowSettings settings, RunDir di
     for (auto it = status["nodes"].begin(); it != status["nodes"].end(); ++it) count_pod(m_nodes[it.key()] = it.value(), 1);
   status.erase("nodes");
   const Json& spec = m_wf["spec"];
-  for (const auto& t : spec.value("templates", Json::array())) m_templates[t.value("name", "")] = t;
+  for (const auto& t : json_field(spec, "templates")) m_templates[json_text(t, "name")] = t;
   const Json& md = m_wf["metadata"];
   if (!md.contains("uid")) m_wf["metadata"]["uid"] = random_uid();
   m_global["workflow.name"] = m_name;

@@ -126,12 +126,24 @@ TEST_CASE("plan: what the local target cannot run is an error naming the object 
                        Error);
   job = pytorchjob(0);
   job["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["env"] =
-      Json::array({{{"name", "TOKEN"}, {"valueFrom", {{"secretKeyRef", {{"name", "s"}}}}}}});
+      Json::array({{{"name", "TOKEN"}, {"valueFrom", {{"secretKeyRef", {{"name", "s"}, {"key", "k"}}}}}}});
   CHECK_THROWS_WITH_AS(local::plan_job(job, options()),
                        "PyTorchJob \"demo-train\": spec.pytorchReplicaSpecs.Master.template.spec.containers[0].env[0]."
                        "valueFrom: env \"TOKEN\": valueFrom (secrets, config maps, fields) is not available on the local "
                        "target",
                        Error);
+  // What the API server would refuse at creation (the CRD's schema), in its words.
+  job = pytorchjob(0);
+  job["spec"]["pytorchReplicaSpecs"]["Master"]["replicas"] = "1";
+  CHECK_THROWS_WITH_AS(local::plan_job(job, options()),
+                       "PyTorchJob \"demo-train\": spec.pytorchReplicaSpecs.Master.replicas: Invalid value: \"string\": must be of "
+                       "type integer",
+                       FieldError);
+  job = pytorchjob(0);
+  job["spec"]["pytorchReplicaSpecs"]["Master"] = "one";
+  CHECK_THROWS_WITH_AS(local::plan_job(job, options()),
+                       "PyTorchJob \"demo-train\": spec.pytorchReplicaSpecs.Master: Invalid value: \"string\": must be of type object",
+                       FieldError);
   job = pytorchjob(0);
   job["kind"] = "MPIJob";
   CHECK_THROWS_WITH_AS(local::plan_job(job, options()),
@@ -367,6 +379,7 @@ TEST_CASE("plan: what a Job cannot be on the local target is a FieldError with t
                        FieldError);
   j = batch_job();
   j["spec"]["template"]["spec"]["containers"].push_back(j["spec"]["template"]["spec"]["containers"][0]);
+  j["spec"]["template"]["spec"]["containers"][1]["name"] = "sidecar";
   CHECK_THROWS_WITH_AS(local::plan_job(j, options()),
                        "Job \"pi\": spec.template.spec.containers: the local target runs one container per pod, this pod has 2",
                        FieldError);
