@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "libkf/util/error.h"
+#include "libkf/util/json_field.h"
 #include "libkf/util/strings.h"
 
 namespace kf::local {
@@ -26,7 +27,7 @@ std::vector<std::string> strings_at(const Json& container, const char* key, cons
 
 ContainerProcess container_process(const Json& c, const std::string& at, const ContainerOptions& o) {
   ContainerProcess p;
-  p.image = c.value("image", "");
+  p.image = json_text(c, "image");
   auto command = strings_at(c, "command", at);
   const auto args = strings_at(c, "args", at);
   const bool trainer = !o.trainer_image.empty() && p.image == o.trainer_image;
@@ -45,7 +46,7 @@ ContainerProcess container_process(const Json& c, const std::string& at, const C
   if (c.contains("env") && c["env"].is_array())
     for (std::size_t i = 0; i < c["env"].size(); ++i) {
       const Json& e = c["env"][i];
-      const std::string name = e.value("name", "");
+      const std::string name = json_text(e, "name");
       if (e.contains("valueFrom"))
         throw FieldError(at + ".env[" + std::to_string(i) + "].valueFrom",
                          "env " + str::quote(name) + ": valueFrom (secrets, config maps, fields) is not available on the local target");
@@ -54,7 +55,7 @@ ContainerProcess container_process(const Json& c, const std::string& at, const C
       else if (e.contains("value") && !e["value"].is_null()) value = e["value"].dump();
       p.env.emplace_back(name, value);
     }
-  p.working_dir = c.value("workingDir", "");
+  p.working_dir = json_text(c, "workingDir");
   if (!p.working_dir.empty() && p.working_dir[0] != '/')
     throw FieldError(at + ".workingDir", "must be an absolute path, not " + str::quote(p.working_dir));
   return p;

@@ -219,7 +219,16 @@ JobPlan plan_operator_job(const Json& object, const KindInfo& k, const PlanOptio
 
 void check_schema(const Json& object) {
   static const render::SchemaSet schemas = render::SchemaSet::builtin();
-  if (!schemas.has(json_text(object, "apiVersion"), json_text(object, "kind"))) return;
+  const std::string api_version = json_text(object, "apiVersion"), kind = json_text(object, "kind");
+  if (!schemas.has(api_version, kind)) {
+    std::vector<std::string> versions;
+    const std::string suffix = ", Kind=" + kind;
+    for (const auto& k : schemas.kinds())
+      if (k.ends_with(suffix)) versions.push_back(k.substr(0, k.size() - suffix.size()));
+    if (versions.empty()) return;
+    throw FieldError("apiVersion", "no matches for kind " + str::quote(kind) + " in version " + str::quote(api_version) + " (" +
+                                       kind + " is " + str::join(versions, " or ") + ")");
+  }
   const auto violations = schemas.validate(object);
   if (!violations.empty()) throw FieldError(violations.front().path, violations.front().rule);
 }

@@ -69,7 +69,8 @@ struct PlanOptions {
 
 // What an API server checks when an object is created: the object against
 // its kind's CRD schema (kf's built-in CRDs; nothing for a kind without
-// one). Throws FieldError at the first violation, in the apiserver's words.
+// one). Throws FieldError at the first violation, in the apiserver's words,
+// and for an apiVersion that does not serve a kind kf has schemas for.
 void check_schema(const Json& object);
 
 // Throws FieldError naming the object and field for anything this machine

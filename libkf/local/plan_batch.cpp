@@ -31,16 +31,16 @@ JobPlan plan_batch_job(const Json& job, const ContainerOptions& o) {
   plan.parallelism = count_field(spec, "parallelism", 1);
   plan.completions = count_field(spec, "completions", spec.contains("parallelism") ? 0 : 1);
   plan.active_deadline_seconds = count_field(spec, "activeDeadlineSeconds", 0);
-  const std::string mode = spec.value("completionMode", "NonIndexed");
+  const std::string mode = json_field(spec, "completionMode").is_string() ? json_text(spec, "completionMode") : "NonIndexed";
   if (mode != "NonIndexed" && mode != "Indexed")
     throw FieldError("spec.completionMode", str::quote(mode) + " is not NonIndexed or Indexed");
   plan.indexed = mode == "Indexed";
   if (plan.indexed && plan.completions == 0)
     throw FieldError("spec.completions", "an Indexed Job needs completions (the number of indexes)");
-  if (spec.value("suspend", false))
+  if (json_field(spec, "suspend") == Json(true))
     throw FieldError("spec.suspend", "a suspended Job does not run on the local target (set it to false)");
 
-  const std::string policy = pod.value("restartPolicy", "");
+  const std::string policy = json_text(pod, "restartPolicy");
   if (policy != "OnFailure" && policy != "Never")
     throw FieldError("spec.template.spec.restartPolicy",
                      policy.empty() ? "required: OnFailure or Never (a Job's pods cannot restart Always)"

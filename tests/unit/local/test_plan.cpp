@@ -145,6 +145,12 @@ TEST_CASE("plan: what the local target cannot run is an error naming the object 
                        "PyTorchJob \"demo-train\": spec.pytorchReplicaSpecs.Master: Invalid value: \"string\": must be of type object",
                        FieldError);
   job = pytorchjob(0);
+  job["apiVersion"] = "kubeflow.org/v2";
+  CHECK_THROWS_WITH_AS(local::plan_job(job, options()),
+                       "PyTorchJob \"demo-train\": apiVersion: no matches for kind \"PyTorchJob\" in version \"kubeflow.org/v2\" "
+                       "(PyTorchJob is kubeflow.org/v1)",
+                       FieldError);
+  job = pytorchjob(0);
   job["kind"] = "MPIJob";
   CHECK_THROWS_WITH_AS(local::plan_job(job, options()),
                        "MPIJob \"demo-train\": the local target runs PyTorchJob, TFJob, TrainJob, Job, Experiment, "
@@ -368,6 +374,24 @@ TEST_CASE("plan: a batch/v1 Job runs its pod template as the Job controller woul
   j["spec"].erase("parallelism");
   CHECK(local::plan_job(j, options()).completions == 1);
   CHECK(local::plan_job(j, options()).parallelism == 1);
+}
+
+// YAML's `image: &anchor` (or `image: ~`) is a null, which the API server
+// takes as absent; nlohmann's value() threw type_error on it (fuzz_experiment).
+TEST_CASE("plan: null fields of a Job are read as absent") {
+  Json j = batch_job();
+  Json& c = j["spec"]["template"]["spec"]["containers"][0];
+  c["image"] = nullptr;
+  c["workingDir"] = nullptr;
+  c["env"] = Json::array({{{"name", "A"}, {"value", nullptr}}});
+  j["spec"]["completionMode"] = nullptr;
+  j["spec"]["suspend"] = nullptr;
+  j["spec"]["completions"] = 1;
+  const auto plan = local::plan_job(j, options());
+  REQUIRE(plan.replicas.size() == 1);
+  CHECK(plan.replicas[0].image == "");
+  CHECK(plan.replicas[0].working_dir == "");
+  CHECK_FALSE(plan.indexed);
 }
 
 TEST_CASE("plan: what a Job cannot be on the local target is a FieldError with the field's path") {
