@@ -97,6 +97,10 @@ stop_kube_sim
 start_kube_sim --fault-rate 0.3 --fault-paths /configmaps --faults reset,500,503,429,watch-break --retry-after 0 --fault-seed 5
 KC=$SIM_KUBECONFIG
 probe "$WORK/w2.out" "$WORK/w2.err" -v --watch-request-timeout 1 watch v1 ConfigMap -n default --until done --timeout 120s
+# The objects come after the initial list (whose items are in name order, not
+# resourceVersion order): that list, retried through the faults, can take
+# longer than kf apply takes to create the first objects.
+wait_for "the watch to open" grep -q 'opening from resourceVersion' "$WORK/w2.err"
 mkdir -p "$WORK/many" "$WORK/changed"
 for i in 0 1 2 3 4 5 6 7 8 9; do cp "$(cm "c$i" 1)" "$WORK/many/"; done
 for i in 0 1 2 3 4; do cp "$(cm "c$i" 2)" "$WORK/changed/"; done
