@@ -17,7 +17,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <optional>
 #include <string_view>
 
 namespace kf::server {
@@ -30,10 +29,11 @@ struct Exchange {
   bool binary_tensors = false;
   std::string body;
   std::uint64_t seen = 0;       // body bytes received (kept or dropped)
-  std::optional<int> refusal;   // answered without the Api: the body is dropped
-  bool dispatched = false;      // read whole; counted in m_in_flight
-  bool ready = false;           // `response` is made
-  bool close = false;           // the connection closes after the response
+  // reading: headers or body still coming; refused: `response` is kf's
+  // refusal, the rest of the body is dropped, the connection closes after it;
+  // working: read whole and given to the Api (counted in m_in_flight), on a
+  // worker while the connection is suspended; answered: the Api's `response` is made.
+  enum class Stage { reading, refused, working, answered } stage = Stage::reading;
   HttpResponse response;
 };
 
@@ -196,12 +196,12 @@ int HttpServer::on_request(MHD_Connection* connection, const char* url, const ch
     *upload_size = 0;
     // A body (chunked) that goes on past what is dropped: libmicrohttpd 0.9.75
     // takes no response in the middle of a body, so the connection closes unanswered.
-    if (ex->refusal && ex->seen > m_options.max_body_bytes + k_drain) return false;
+    if (ex->stage == Exchange::Stage::refused && ex->seen > m_options.max_body_bytes + k_drain) return false;
     return true;
   }
-  if (!ex->ready && !ex->refusal) {
+  if (ex->stage == Exchange::Stage::reading) {
     dispatch(connection, *ex);
-    if (!ex->ready) return true; // suspended until a worker has the response
+    if (ex->stage == Exchange::Stage::working) return true; // suspended until a worker has the response
   }
   return answer(connection, *ex);
 }
@@ -223,15 +223,15 @@ int HttpServer::on_headers(MHD_Connection* connection, Exchange& ex) {
   const std::uint64_t announced = length ? std::strtoull(length, nullptr, 10) : 0;
   const char* expect = header(connection, "Expect");
   const bool waits = expect && std::string_view(expect) == "100-continue";
-  if (announced > m_options.max_body_bytes && !ex.refusal) refuse(ex, 413, too_large_message());
+  if (announced > m_options.max_body_bytes) refuse(ex, 413, too_large_message());
   // A body that will not be read (never sent, or too long to drop): answer before it.
-  if (ex.refusal && (waits || announced > m_options.max_body_bytes + k_drain)) return answer(connection, ex);
+  if (ex.stage == Exchange::Stage::refused && (waits || announced > m_options.max_body_bytes + k_drain)) return answer(connection, ex);
   return true; // libmicrohttpd sends "100 Continue" if the client waits for it
 }
 
 void HttpServer::on_body(Exchange& ex, const char* data, std::size_t size) {
   ex.seen += size;
-  if (ex.refusal) return;
+  if (ex.stage == Exchange::Stage::refused) return;
   if (ex.seen <= m_options.max_body_bytes) {
     ex.body.append(data, size);
     return;
@@ -245,14 +245,14 @@ void HttpServer::dispatch(MHD_Connection* connection, Exchange& ex) {
     std::lock_guard lock(m_mutex);
     ++m_in_flight;
   }
-  ex.dispatched = true;
+  ex.stage = Exchange::Stage::working;
   const auto run = [this, &ex] {
     try {
       ex.response = m_api.handle({ex.method, ex.path, ex.body, ex.binary_tensors});
     } catch (const std::exception&) {
       ex.response = error_response(500, "internal error");
     }
-    ex.ready = true;
+    ex.stage = Exchange::Stage::answered; // read by the loop after MHD_resume_connection
   };
   if (!has_body(ex.method)) {
     run(); // cheap: health, metadata, /metrics, 404s and 405s
@@ -271,7 +271,7 @@ int HttpServer::answer(MHD_Connection* connection, Exchange& ex) {
   if (!r) return false;
   MHD_add_response_header(r, "Content-Type", out.content_type.c_str());
   if (!out.allow.empty()) MHD_add_response_header(r, "Allow", out.allow.c_str());
-  if (ex.close) MHD_add_response_header(r, "Connection", "close");
+  if (ex.stage == Exchange::Stage::refused) MHD_add_response_header(r, "Connection", "close");
   const MHD_Result queued = MHD_queue_response(connection, static_cast<unsigned>(out.status), r);
   MHD_destroy_response(r); // the connection keeps its own reference; the body lives in `ex`
   return queued == MHD_YES;
@@ -281,7 +281,7 @@ void HttpServer::on_completed(void** state) {
   auto* ex = static_cast<Exchange*>(*state);
   if (!ex) return;
   *state = nullptr;
-  const bool counted = ex->dispatched;
+  const bool counted = ex->stage == Exchange::Stage::working || ex->stage == Exchange::Stage::answered;
   delete ex;
   if (!counted) return;
   std::lock_guard lock(m_mutex);
@@ -290,11 +290,9 @@ void HttpServer::on_completed(void** state) {
 }
 
 void HttpServer::refuse(Exchange& ex, int status, const std::string& message) {
-  if (ex.refusal) return;
-  ex.refusal = status;
+  if (ex.stage == Exchange::Stage::refused) return;
+  ex.stage = Exchange::Stage::refused;
   ex.response = error_response(status, message);
-  ex.ready = true;
-  ex.close = true;
   m_metrics.request("transport", status, 0.0);
 }
 
