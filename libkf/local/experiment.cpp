@@ -198,14 +198,7 @@ private:
       if (nl == std::string::npos) continue;
       text.resize(nl + 1);
       offset += text.size();
-      for (const auto& m : m_metrics->parse(text)) {
-        Observed& o = t.observed[m.name];
-        o.min = o.count ? std::min(o.min, m.value) : m.value;
-        o.max = o.count ? std::max(o.max, m.value) : m.value;
-        o.latest = m.value;
-        ++o.count;
-        if (m.name == m_spec.objective_metric) t.objective_values.push_back(m.value);
-      }
+      for (const auto& m : m_metrics->parse(text)) observe(m_spec, t, m);
     }
   }
 

@@ -34,6 +34,15 @@ std::optional<tune::TrialState> state_from_name(const std::string& s) {
   return std::nullopt;
 }
 
+void observe(const ExperimentSpec& spec, TrialRecord& t, const MetricLog& m) {
+  Observed& o = t.observed[m.name];
+  o.min = o.count ? std::min(o.min, m.value) : m.value;
+  o.max = o.count ? std::max(o.max, m.value) : m.value;
+  o.latest = m.value;
+  ++o.count;
+  if (m.name == spec.objective_metric) t.objective_values.push_back(m.value);
+}
+
 std::optional<double> objective_of(const ExperimentSpec& spec, const TrialRecord& t) {
   const auto it = t.observed.find(spec.objective_metric);
   if (it == t.observed.end() || it->second.count == 0) return std::nullopt;

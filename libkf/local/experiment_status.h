@@ -36,6 +36,10 @@ std::string metric_text(double v);
 std::string state_name(tune::TrialState s);
 std::optional<tune::TrialState> state_from_name(const std::string& s);
 
+// One value a trial reported, into its observation (min, max, latest, count)
+// and, for the objective, its values in order.
+void observe(const ExperimentSpec& spec, TrialRecord& t, const MetricLog& m);
+
 // The objective's value as its strategy reads it; nullopt when never reported.
 std::optional<double> objective_of(const ExperimentSpec& spec, const TrialRecord& t);
 

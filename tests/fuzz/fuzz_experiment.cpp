@@ -64,14 +64,7 @@ void run_trials(const local::ExperimentSpec& spec) {
       t.assignment = p.assignment;
       try {
         (void)local::plan_job(local::trial_object(spec, t.name, "fuzz", p.assignment), po);
-        for (const auto& m : parser.parse(output_of(wanted, t.index))) {
-          auto& o = t.observed[m.name];
-          o.min = o.count ? std::min(o.min, m.value) : m.value;
-          o.max = o.count ? std::max(o.max, m.value) : m.value;
-          o.latest = m.value;
-          ++o.count;
-          if (m.name == spec.objective_metric) t.objective_values.push_back(m.value);
-        }
+        for (const auto& m : parser.parse(output_of(wanted, t.index))) local::observe(spec, t, m);
         t.state = local::objective_of(spec, t) ? kf::tune::TrialState::Succeeded : kf::tune::TrialState::MetricsUnavailable;
         if (!spec.early_stopping.algorithm.empty() && local::median_stop(spec, t, records)) t.state = kf::tune::TrialState::EarlyStopped;
       } catch (const kf::Error&) {
