@@ -132,12 +132,11 @@ std::vector<TrainResult> submit_manifests(const Context& ctx, const ManifestOpti
   if (!o.run_name.empty() && runs.size() > 1)
     throw UsageError("--name names one run, and " + str::join(o.files, ", ") + " has " + std::to_string(runs.size()));
   const bool check = !pt.target->traits().validates;
-  const render::SchemaSet schemas = check ? render::SchemaSet::builtin() : render::SchemaSet();
   for (auto* m : runs) {
     check_kind(*m, pt);
     set_workflow_parameters(m->object, o.parameters);
     if (o.no_cache) disable_step_cache(m->object);
-    if (check) check_schema(*m, schemas);
+    if (check) check_schema(*m, render::SchemaSet::shared_builtin());
   }
   std::vector<TrainResult> results;
   try {

@@ -218,7 +218,7 @@ JobPlan plan_operator_job(const Json& object, const KindInfo& k, const PlanOptio
 } // namespace
 
 void check_schema(const Json& object) {
-  static const render::SchemaSet schemas = render::SchemaSet::builtin();
+  const render::SchemaSet& schemas = render::SchemaSet::shared_builtin();
   const std::string api_version = json_text(object, "apiVersion"), kind = json_text(object, "kind");
   if (!schemas.has(api_version, kind)) {
     std::vector<std::string> versions;

@@ -59,6 +59,9 @@ public:
   // kf-crdpack): each CRD's JSON is parsed on the first validate() of one of
   // its kinds. Errors name "kf's built-in CRDs".
   static SchemaSet builtin();
+  // builtin(), made once per process and shared (validate() locks): the
+  // swaggers are parsed when it is made, the CRDs as their kinds are met.
+  static const SchemaSet& shared_builtin();
 
   // An apiextensions.k8s.io/v1 CustomResourceDefinition: one schema per served
   // version. Throws SpecError when `crd` is not one.

@@ -184,6 +184,11 @@ SchemaSet SchemaSet::load_dir(const std::filesystem::path& dir) {
   return set;
 }
 
+const SchemaSet& SchemaSet::shared_builtin() {
+  static const SchemaSet set = builtin();
+  return set;
+}
+
 SchemaSet SchemaSet::builtin() {
   SchemaSet set;
   Impl& impl = *set.m_impl;
