@@ -29,6 +29,13 @@ Json comparable(Json obj) {
   return obj;
 }
 
+// What kf's apply can change: all but status (a controller's to write).
+Json applied_part(Json obj) {
+  obj = comparable(std::move(obj));
+  obj.erase("status");
+  return obj;
+}
+
 bool pending_crd_serves(const std::vector<Json>& crds, const Json& obj) {
   const std::string group = group_of(obj.value("apiVersion", ""));
   for (const auto& crd : crds)
@@ -103,7 +110,8 @@ Applied apply_prepared(kube::Client& client, const Manifest& m, Prepared& p, con
     std::string change = "configured";
     if (!p.before) change = "created";
     else if (o.dry_run ? comparable(*p.before) == comparable(after)
-                       : p.before->at("metadata").value("resourceVersion", "") == after["metadata"].value("resourceVersion", ""))
+                       : p.before->at("metadata").value("resourceVersion", "") == after["metadata"].value("resourceVersion", "") ||
+                             applied_part(*p.before) == applied_part(after)) // a controller wrote status in between
       change = "unchanged";
     if (o.debug) o.debug(display + " " + change);
     return {display, p.namespaced ? ref.namespace_ : "", change, after};

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <atomic>
+
 #include "libkf/action/apply.h"
 #include "libkf/kube/fake_client.h"
 #include "libkf/util/error.h"
@@ -218,4 +220,62 @@ TEST_CASE("apply --wait: Deployments become Available, or the timeout names what
       R"({"metadata":{"generation":2},"status":{"observedGeneration":1,"conditions":[{"type":"Available","status":"True"}]}})")));
   CHECK_FALSE(platform::deployment_available(Json::parse(
       R"({"metadata":{"generation":1},"status":{"observedGeneration":1,"conditions":[{"type":"Available","status":"False"}]}})")));
+}
+
+namespace {
+// A cluster whose controller writes an object's status between kf's read of
+// it and kf's apply (kube-sim's Deployment controller did, and test_platform
+// saw "1 configured" on a second apply that changed nothing).
+class StatusWritingClient final : public kube::Client {
+public:
+  explicit StatusWritingClient(kube::FakeClient& inner) : m_inner(inner) {}
+  std::string server() const override { return m_inner.server(); }
+  std::optional<kube::ResourceInfo> resource(std::string_view v, std::string_view k) override { return m_inner.resource(v, k); }
+  Json apply(const Json& obj, const kube::ApplyOptions& options) override {
+    if (obj["kind"] != "CustomResourceDefinition" && m_inner.get(kube::ObjectRef::of(obj))) { // kf applies in parallel
+      Json status = {{"apiVersion", obj["apiVersion"]}, {"kind", obj["kind"]}, {"metadata", obj["metadata"]},
+                     {"status", {{"observedGeneration", ++m_writes}}}};
+      kube::ApplyOptions by_controller;
+      by_controller.field_manager = "controller";
+      by_controller.subresource = "status";
+      m_inner.apply(status, by_controller);
+    }
+    return m_inner.apply(obj, options);
+  }
+  Json create(const Json& obj, const kube::CreateOptions& o) override { return m_inner.create(obj, o); }
+  std::optional<Json> get(const kube::ObjectRef& ref) override { return m_inner.get(ref); }
+  std::vector<Json> list(std::string_view v, std::string_view k, const kube::ListOptions& o) override { return m_inner.list(v, k, o); }
+  bool remove(const kube::ObjectRef& ref, const kube::DeleteOptions& o) override { return m_inner.remove(ref, o); }
+  std::string watch(std::string_view v, std::string_view k, const kube::WatchOptions& o,
+                    const std::function<bool(const kube::WatchEvent&)>& on_event) override {
+    return m_inner.watch(v, k, o, on_event);
+  }
+  void pod_logs(const std::string& ns, const std::string& pod, const kube::PodLogOptions& o,
+                const std::function<bool(std::string_view)>& on_data) override {
+    m_inner.pod_logs(ns, pod, o, on_data);
+  }
+
+private:
+  kube::FakeClient& m_inner;
+  std::atomic<int> m_writes{0};
+};
+} // namespace
+
+TEST_CASE("apply: a status a controller writes between kf's read and its apply is not kf's change") {
+  kube::FakeClient fake;
+  action::NullReporter reporter;
+  action::ApplyOptions opts;
+  opts.files = {"-"};
+  opts.stdin_text = k_manifests;
+  auto r = action::apply(action::Context{reporter}, opts, fake);
+  StatusWritingClient client(fake);
+  r = action::apply(action::Context{reporter}, opts, client);
+  for (const auto& o : r.objects) {
+    CAPTURE(o.display);
+    CHECK(o.change == "unchanged");
+  }
+  opts.stdin_text = std::string(k_manifests).replace(std::string(k_manifests).find("a: \"1\""), 6, "a: \"2\"");
+  r = action::apply(action::Context{reporter}, opts, client);
+  CHECK(r.objects[2].display == "configmap/cfg");
+  CHECK(r.objects[2].change == "configured");
 }
