@@ -254,6 +254,26 @@ submit transient.yaml
 expect_eq "retryPolicy Sometimes: refused at submit, as Argo's CRD refuses it, with nothing run" \
   "2 transient.yaml:8:44: Workflow \"transient\": spec.templates[0].retryStrategy.retryPolicy: Unsupported value: \"Sometimes\": supported values: \"Always\", \"OnFailure\", \"OnError\", \"OnTransientError\" 0" \
   "$RC $ERR $(cat "$WORK/tries" 2>/dev/null | wc -l)"
+# Every violation, each at its place; an apiVersion that does not serve the kind.
+cat >shapes.yaml <<'EOF'
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: shapes}
+spec:
+  entrypoint: main
+  templates:
+  - hello
+  - name: main
+    container: {image: busybox, command: [echo], args: 5}
+EOF
+run_kf submit -f shapes.yaml
+expect_eq "violations: exit code" 2 "$RC"
+expect_eq "violations: each at its place" 'shapes.yaml:7:5: Workflow "shapes": spec.templates[0]: Invalid value: "string": must be of type object
+shapes.yaml:9:56: Workflow "shapes": spec.templates[1].container.args: Invalid value: "integer": must be of type array' "$ERR"
+sed -i 's|argoproj.io/v1alpha1|argoproj.io/v2|; /^  - hello$/d; s|args: 5|args: [hi]|' shapes.yaml
+run_kf submit -f shapes.yaml
+expect_eq "an unknown apiVersion" '2 shapes.yaml:1:13: apiVersion: no matches for kind "Workflow" in version "argoproj.io/v2" (Workflow is argoproj.io/v1alpha1)' "$RC $ERR"
+expect_eq "no run left behind" "" "$(ls .kf/runs 2>/dev/null | grep '^shapes' || true)"
 
 # 5. A suspend step waits for kf resume.
 cat >approve.yaml <<'EOF'
