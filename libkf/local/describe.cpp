@@ -55,8 +55,11 @@ void experiment_view(Json& v, const Json& object, const std::filesystem::path& r
   if (!full) return;
   const std::string metric = json_text(json_field(json_field(object, "spec"), "objective"), "objectiveMetricName");
   const bool maximize = json_text(json_field(json_field(object, "spec"), "objective"), "type") == "maximize";
-  std::vector<Json> trials;
-  std::vector<std::pair<long, std::size_t>> created; // (kf.dev/index, position in `trials`)
+  struct Listed {
+    long index; // kf.dev/index: the order of creation
+    Json view;
+  };
+  std::vector<Listed> trials;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(run_dir / "trials", ec)) {
     std::optional<Json> t;
@@ -66,30 +69,29 @@ void experiment_view(Json& v, const Json& object, const std::filesystem::path& r
     }
     if (!t) continue;
     const std::string index = json_text(json_field(json_field(*t, "metadata"), "annotations"), "kf.dev/index");
-    created.emplace_back(std::strtol(index.c_str(), nullptr, 10), trials.size());
-    trials.push_back({{"name", e.path().filename().string()},
+    trials.push_back({std::strtol(index.c_str(), nullptr, 10),
+                      {{"name", e.path().filename().string()},
                       {"state", json_text(json_field(*t, "status"), "kf.dev/state")},
                       {"lineage", target::katib_lineage(json_field(*t, "metadata"))},
                       {"parameters", target::katib_assignments(json_field(json_field(*t, "spec"), "parameterAssignments"))},
                       {"metrics", target::katib_observed(json_field(json_field(*t, "status"), "observation"),
-                                                         json_field(json_field(*t, "spec"), "objective"))}});
+                                                         json_field(json_field(*t, "spec"), "objective"))}}});
   }
   auto value = [&](const Json& t) -> std::optional<double> {
     const Json& m = json_field(json_field(t, "metrics"), metric.c_str());
     return m.is_number() ? std::optional<double>(m.get<double>()) : std::nullopt;
   };
-  // In the order they were created (the directory's order is the file
-  // system's), so that of equal trials the first is best, as
-  // currentOptimalTrial has it.
-  std::sort(created.begin(), created.end());
-  std::vector<Json> in_order;
-  for (const auto& [index, at] : created) in_order.push_back(std::move(trials[at]));
-  std::stable_sort(in_order.begin(), in_order.end(), [&](const Json& a, const Json& b) {
-    const auto va = value(a), vb = value(b);
-    if (va && vb) return maximize ? *va > *vb : *va < *vb;
-    return va.has_value() && !vb.has_value();
+  // Best first; of equal trials the first created (the directory's order is
+  // the file system's), as currentOptimalTrial has it.
+  std::stable_sort(trials.begin(), trials.end(), [&](const Listed& a, const Listed& b) {
+    const auto va = value(a.view), vb = value(b.view);
+    if (va && vb && *va != *vb) return maximize ? *va > *vb : *va < *vb;
+    if (va.has_value() != vb.has_value()) return va.has_value();
+    return a.index < b.index;
   });
-  v["trials"] = in_order;
+  Json listed = Json::array();
+  for (auto& t : trials) listed.push_back(std::move(t.view));
+  v["trials"] = std::move(listed);
 }
 
 Json view(const metadata::RunRecord* rec, const std::optional<Json>& object, const Json& details, bool full,
