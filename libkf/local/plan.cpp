@@ -52,10 +52,9 @@ ReplicaGroup read_group(const std::string& prefix, const std::string& type, cons
   const std::string at = prefix + "." + type;
   ReplicaGroup g;
   g.type = type;
-  if (!spec.is_object()) throw FieldError(at, "must be an object (a replica spec)");
+  // plan_job checked the types against the CRD; a null reads as absent.
   const Json& replicas = json_field(spec, "replicas");
-  if (!replicas.is_null() && !replicas.is_number_integer()) throw FieldError(at + ".replicas", "must be an integer");
-  g.replicas = replicas.is_null() ? 1 : replicas.get<int>();
+  g.replicas = replicas.is_number_integer() ? replicas.get<int>() : 1;
   if (g.replicas < 0) throw FieldError(at + ".replicas", "must not be negative");
   g.policy = spec.contains("restartPolicy") ? json_text(spec, "restartPolicy") : std::string(k.default_policy);
   if (g.policy != "OnFailure" && g.policy != "Never" && g.policy != "Always" && g.policy != "ExitCode")
