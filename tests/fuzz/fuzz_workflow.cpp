@@ -4,7 +4,7 @@
 // checks it), then the operator's passes (WorkflowEngine:
 // steps, loops, when, DAG depends, retries, outputs, the cache) up to its
 // end or 64 passes, then `kf stop`, then what `kf status` makes of the result
-// (libkf/target). Pods are started by a fake that starts nothing: each pod
+// (libkf/target). Pods are started by FakePodProcesses, which starts nothing: each pod
 // "exits" after the pass that started it, 0 or 1 by its pid, so no command
 // of the input ever runs. The run's files go to a private directory, with a
 // bubblewrap path set so that every path a step declares lands under its
@@ -21,6 +21,7 @@
 
 #include <unistd.h>
 
+#include "libkf/local/fake_pod_processes.h"
 #include "libkf/local/plan.h"
 #include "libkf/local/workflow_engine.h"
 #include "libkf/platform/objects.h"
@@ -32,20 +33,6 @@ namespace {
 
 namespace stdfs = std::filesystem;
 
-class FakePods final : public kf::local::PodProcesses {
-public:
-  pid_t start(const kf::proc::Command&) override {
-    started.push_back(m_next);
-    return m_next++;
-  }
-  void terminate(pid_t, std::chrono::milliseconds) override {}
-  void kill(pid_t) override {}
-  std::vector<pid_t> started;
-
-private:
-  pid_t m_next = 100000;
-};
-
 const stdfs::path& scratch() {
   static const stdfs::path dir = [] {
     char tmpl[] = "/tmp/kf-fuzz-workflow.XXXXXX";
@@ -55,7 +42,7 @@ const stdfs::path& scratch() {
   return dir;
 }
 
-void operate(kf::local::WorkflowEngine& engine, FakePods& pods) {
+void operate(kf::local::WorkflowEngine& engine, kf::local::FakePodProcesses& pods) {
   for (int pass = 0; pass < 64 && !engine.done(); ++pass) {
     try {
       engine.operate();
@@ -63,9 +50,7 @@ void operate(kf::local::WorkflowEngine& engine, FakePods& pods) {
       engine.stop(std::string("the local workflow controller failed: ") + e.what(), std::chrono::milliseconds(0), "Error");
     }
     (void)engine.take_changed();
-    auto started = std::move(pods.started);
-    pods.started.clear();
-    for (const pid_t pid : started) engine.exited(pid, pid % 5 == 4 ? 1 : 0);
+    for (const pid_t pid : pods.take_started()) engine.exited(pid, pid % 5 == 4 ? 1 : 0);
   }
   if (!engine.done()) engine.stop("Stopped with signal 15", std::chrono::milliseconds(0));
 }
@@ -90,15 +75,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     settings.container = {"kf/trainer:fuzz", "/nonexistent/kf-trainer"};
     settings.artifacts = scratch() / "artifacts";
     settings.cache = scratch() / "cache";
-    settings.bwrap = "/nonexistent/bwrap"; // never run: FakePods starts nothing
+    settings.bwrap = "/nonexistent/bwrap"; // never run: FakePodProcesses starts nothing
     try {
       (void)kf::local::plan_workflow(m.object, settings);
     } catch (const kf::Error&) {
       continue;
     }
-    FakePods pods;
+    kf::local::FakePodProcesses pods;
     kf::Json object = m.object;
-    if (!object["metadata"].is_object()) continue; // refused by plan_workflow's caller (parse_manifests' identity check)
+    if (!object["metadata"].is_object()) continue; // kf submit -f refuses it: "metadata.name: required"
     if (object["metadata"].value("name", "").empty()) object["metadata"]["name"] = "fuzz";
     try {
       kf::local::WorkflowEngine engine(object, settings, kf::local::RunDir{run}, pods);

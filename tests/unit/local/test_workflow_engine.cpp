@@ -1,9 +1,9 @@
 #include <doctest/doctest.h>
 
-#include <map>
 #include <string>
 #include <vector>
 
+#include "libkf/local/fake_pod_processes.h"
 #include "libkf/local/workflow_engine.h"
 #include "tests/unit/temp_dir.h"
 
@@ -11,27 +11,9 @@ using namespace kf;
 
 namespace {
 
-// Starts nothing: records each pod's command; the test says how each ends.
-class FakePods final : public local::PodProcesses {
-public:
-  pid_t start(const proc::Command& command) override {
-    commands[m_next] = command.argv;
-    running.push_back(m_next);
-    return m_next++;
-  }
-  void terminate(pid_t pid, std::chrono::milliseconds) override { terminated.push_back(pid); }
-  void kill(pid_t pid) override { killed.push_back(pid); }
-
-  std::map<pid_t, std::vector<std::string>> commands;
-  std::vector<pid_t> running, terminated, killed;
-
-private:
-  pid_t m_next = 4242;
-};
-
 struct Fixture {
   test::TempDir dir;
-  FakePods pods;
+  local::FakePodProcesses pods;
   local::WorkflowSettings settings() const {
     local::WorkflowSettings s;
     s.container = {"kf/trainer:test", "/nonexistent/kf-trainer"};
@@ -47,9 +29,7 @@ struct Fixture {
   // One pass, then every pod started so far ends with `exit_code`.
   void pass(local::WorkflowEngine& e, int exit_code = 0) {
     e.operate();
-    auto running = std::move(pods.running);
-    pods.running.clear();
-    for (const pid_t pid : running) e.exited(pid, exit_code);
+    for (const pid_t pid : pods.take_started()) e.exited(pid, exit_code);
   }
 };
 
@@ -72,12 +52,11 @@ TEST_CASE("WorkflowEngine: steps run in order, each pod started only after the g
   auto e = f.engine(workflow_with(R"([{"name":"main","steps":[[{"name":"a","template":"echo"}],[{"name":"b","template":"echo"}]]},)"
                                   R"({"name":"echo","container":{"image":"alpine","command":["echo","hi"]}}])"));
   e.operate();
-  REQUIRE(f.pods.running.size() == 1);
+  REQUIRE(f.pods.started().size() == 1);
   CHECK(f.pods.commands.begin()->second == std::vector<std::string>{"echo", "hi"});
   e.operate(); // a still runs: b waits
-  CHECK(f.pods.running.size() == 1);
-  e.exited(f.pods.running.front(), 0);
-  f.pods.running.clear();
+  CHECK(f.pods.started().size() == 1);
+  e.exited(f.pods.take_started().front(), 0);
   f.pass(e);
   CHECK(f.pods.commands.size() == 2);
   f.pass(e);
@@ -143,9 +122,9 @@ TEST_CASE("WorkflowEngine: stop terminates every running pod and fails the workf
   auto e = f.engine(workflow_with(R"([{"name":"main","steps":[[{"name":"a","template":"sleep"},{"name":"b","template":"sleep"}]]},)"
                                   R"({"name":"sleep","container":{"image":"alpine","command":["sleep","60"]}}])"));
   e.operate();
-  REQUIRE(f.pods.running.size() == 2);
+  REQUIRE(f.pods.started().size() == 2);
   e.stop("Stopped with signal 15", std::chrono::milliseconds(0));
-  CHECK(f.pods.terminated == f.pods.running);
+  CHECK(f.pods.terminated == f.pods.started());
   REQUIRE(e.done());
   const Json wf = e.object();
   CHECK(wf["status"]["phase"] == "Failed");
