@@ -352,21 +352,14 @@ private:
     return false;
   }
 
-  std::vector<tune::Trial> history() const {
-    std::vector<tune::Trial> h;
-    for (const auto& t : m_trials)
-      h.push_back({t.assignment, t.state, objective_of(m_spec, t), t.objective_values});
-    return h;
-  }
-
   void create_trials() {
     int room = m_spec.parallel_trials - running();
     if (m_spec.max_trials > 0) room = std::min(room, m_spec.max_trials - static_cast<int>(m_trials.size()));
     if (room <= 0 || m_exhausted) return;
-    const auto proposals = m_suggester->propose(history(), room);
+    const auto proposals = m_suggester->propose(history(m_spec, m_trials), room);
     for (const auto& p : proposals) create_trial(p);
     // Fewer than asked: the algorithm's end, or a barrier (hyperband's rungs, pbt's generations).
-    if (static_cast<int>(proposals.size()) < room && !m_suggester->waiting(history())) m_exhausted = true;
+    if (static_cast<int>(proposals.size()) < room && !m_suggester->waiting(history(m_spec, m_trials))) m_exhausted = true;
   }
 
   void create_trial(const tune::Proposal& p);

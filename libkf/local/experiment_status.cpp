@@ -34,6 +34,12 @@ std::optional<tune::TrialState> state_from_name(const std::string& s) {
   return std::nullopt;
 }
 
+std::vector<tune::Trial> history(const ExperimentSpec& spec, const std::vector<TrialRecord>& trials) {
+  std::vector<tune::Trial> h;
+  for (const auto& t : trials) h.push_back({t.assignment, t.state, objective_of(spec, t), t.objective_values});
+  return h;
+}
+
 void observe(const ExperimentSpec& spec, TrialRecord& t, const MetricLog& m) {
   Observed& o = t.observed[m.name];
   o.min = o.count ? std::min(o.min, m.value) : m.value;

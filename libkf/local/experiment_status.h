@@ -46,6 +46,9 @@ std::optional<double> objective_of(const ExperimentSpec& spec, const TrialRecord
 // Observations in Katib's shape: {metrics: [{name, min, max, latest}]} (strings).
 Json observation_json(const ExperimentSpec& spec, const TrialRecord& t);
 
+// The trials as the suggestion algorithms see them, in creation order.
+std::vector<tune::Trial> history(const ExperimentSpec& spec, const std::vector<TrialRecord>& trials);
+
 // The best trial so far among those with an objective (Succeeded, EarlyStopped); nullptr when none.
 const TrialRecord* best_trial(const ExperimentSpec& spec, const std::vector<TrialRecord>& trials);
 

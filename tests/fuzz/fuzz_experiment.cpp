@@ -52,10 +52,9 @@ void run_trials(const local::ExperimentSpec& spec) {
   const local::PlanOptions po{"kf/trainer:fuzz", "/nonexistent/kf-trainer", [] { return 30000; },
                               local::builtin_training_runtimes()};
   std::vector<local::TrialRecord> records;
-  std::vector<kf::tune::Trial> trials;
   for (int round = 0; round < 3; ++round) {
     const int count = std::clamp(spec.parallel_trials, 1, 4);
-    const auto proposals = suggester->propose(trials, count);
+    const auto proposals = suggester->propose(local::history(spec, records), count);
     if (proposals.empty()) break;
     for (const auto& p : proposals) {
       local::TrialRecord t;
@@ -70,8 +69,6 @@ void run_trials(const local::ExperimentSpec& spec) {
       } catch (const kf::Error&) {
         t.state = kf::tune::TrialState::Failed;
       }
-      kf::tune::Trial trial{t.assignment, t.state, local::objective_of(spec, t), t.objective_values};
-      trials.push_back(std::move(trial));
       records.push_back(std::move(t));
     }
   }
