@@ -39,7 +39,7 @@ std::uint32_t crc_of(const std::vector<TensorView>& views) {
 
 std::string encode_checkpoint(Model& model, Optimizer& optimizer, const TrainProgress& p) {
   std::vector<TensorView> views;
-  for (Param* param : model.params()) views.push_back({param->name, param->shape, &param->value});
+  for (Param* param : model.state()) views.push_back({param->name, param->shape, &param->value});
   for (const auto& slot : optimizer.state()) views.push_back({slot.name, {slot.data->size()}, slot.data});
   std::map<std::string, std::string> m = {
       {"format", "kf-trainer-checkpoint/1"},
@@ -81,7 +81,7 @@ TrainProgress decode_checkpoint(std::string_view bytes, const std::string& what,
     dst = it->second.data;
     views.push_back({name, {}, &dst});
   };
-  for (Param* param : model.params()) restore(param->name, param->value);
+  for (Param* param : model.state()) restore(param->name, param->value);
   for (const auto& slot : into.state()) restore(slot.name, *slot.data);
   if (std::to_string(crc_of(views)) != meta(f, "crc32", what))
     throw Error(what + " is corrupt: CRC-32 of its tensor data does not match");

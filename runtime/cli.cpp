@@ -32,7 +32,15 @@ void add_model_flags(CLI::App& app, TrainerOptions& o, CliExtras& x) {
   group(opt(app, "--encoder-layers", o.model.encoder_layers, "KF_ENCODER_LAYERS", "transformer: pre-LayerNorm encoder blocks"), "Model");
   group(opt(app, "--heads", o.model.heads, "KF_HEADS", "transformer: attention heads (divides --embedding-dim)"), "Model");
   group(opt(app, "--ffn-dim", o.model.ffn_dim, "KF_FFN_DIM", "transformer: width of the GELU feed-forward"), "Model");
-  group(opt(app, "--dropout", o.model.dropout, "KF_DROPOUT", "transformer: dropout on embeddings, attention and feed-forward outputs"), "Model");
+  group(opt(app, "--dropout", x.dropout, "KF_DROPOUT",
+            "Dropout probability: the transformer's on embeddings, attention and feed-forward outputs; mlp and cnn: "
+            "after each hidden dense layer [default: 0.1 for the transformer, 0 for images]"), "Model");
+  group(app.add_flag("--batch-norm", o.model.batch_norm,
+                     "mlp, cnn: BatchNorm after each convolution and hidden dense layer, before its activation")
+            ->envname("KF_BATCH_NORM"), "Model");
+  group(app.add_flag("--global-pool", o.model.global_pool,
+                     "cnn: average each channel of the last block (global average pooling) instead of flattening")
+            ->envname("KF_GLOBAL_POOL"), "Model");
   group(opt(app, "--label-smoothing", o.model.label_smoothing, "KF_LABEL_SMOOTHING",
             "Training loss against (1 - s) one-hot + s / classes, as torch's label_smoothing"), "Model");
   group(opt(app, "--pooling", o.model.pooling, "KF_POOLING", "transformer: mean (of the non-padding positions) or cls (the [CLS] position)")
@@ -73,6 +81,10 @@ void add_data_flags(CLI::App& app, TrainerOptions& o) {
   group(opt(app, "--synthetic-samples", o.data.synthetic_samples, "KF_SYNTHETIC_SAMPLES",
             "--data=synthetic: training samples (the test split gets a quarter)"), "Data");
   group(opt(app, "--synthetic-size", o.data.synthetic_size, "KF_SYNTHETIC_SIZE", "--data=synthetic: image side in pixels"), "Data");
+  group(opt(app, "--augment", o.augment, "KF_AUGMENT",
+            "Images: random changes to each training sample, comma-separated: crop (shift by up to 2 pixels, "
+            "zero-filled, as a padded random crop) and flip (mirror left-right half the time); none for none")
+            ->check(CLI::IsMember({"none", "crop", "flip", "crop,flip", "flip,crop"})), "Data");
   group(opt(app, "--train-limit", o.data.train_limit, "KF_TRAIN_LIMIT", "Use only the first N training samples (0 = all)"), "Data");
 }
 
@@ -182,6 +194,14 @@ void finish_options(TrainerOptions& o, const CliExtras& x) {
   else
     o.model.hidden = x.layers == "none" ? std::vector<std::size_t>{} : parse_size_list("--layers", x.layers);
   o.model.conv_channels = parse_size_list("--conv-channels", x.conv_channels);
+  const bool text = is_text_model(o.model.kind);
+  if (!x.dropout.empty()) {
+    float p = 0.0f;
+    auto [ptr, ec] = std::from_chars(x.dropout.data(), x.dropout.data() + x.dropout.size(), p);
+    if (ec != std::errc() || ptr != x.dropout.data() + x.dropout.size() || !(p >= 0.0f && p < 1.0f))
+      throw UsageError("--dropout=" + x.dropout + ": expected a probability in [0, 1)");
+    (text ? o.model.dropout : o.model.dense_dropout) = p;
+  }
   o.rendezvous.timeout = std::chrono::milliseconds(static_cast<long long>(x.rendezvous_timeout_s * 1000.0));
   o.rendezvous.collective_timeout = std::chrono::milliseconds(static_cast<long long>(x.collective_timeout_s * 1000.0));
   o.resume = !x.no_resume;

@@ -20,6 +20,7 @@ struct CliExtras {
   // splitting trips GCC 12's -Wnull-dereference at -O2).
   std::string layers;     // "" = the model's default: 128,64 for images, none for text
   std::string conv_channels = "16,32";
+  std::string dropout;    // "" = the model's default: 0.1 for the transformer, none for images
 };
 
 void add_trainer_flags(CLI::App& app, TrainerOptions& options, CliExtras& extras);

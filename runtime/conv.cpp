@@ -44,10 +44,10 @@ void for_each_tap(const Geometry& g, F&& f) {
 } // namespace
 
 Conv2d::Conv2d(std::size_t channels, std::size_t height, std::size_t width, std::size_t filters,
-               std::size_t kernel, const std::string& prefix, Rng& rng)
-    : m_c(channels), m_h(height), m_w(width), m_f(filters), m_k(kernel), m_pad(kernel / 2),
+               std::size_t kernel, const std::string& prefix, Rng& rng, bool bias)
+    : m_c(channels), m_h(height), m_w(width), m_f(filters), m_k(kernel), m_pad(kernel / 2), m_has_bias(bias),
       m_weight(prefix + ".weight", {filters, channels, kernel, kernel}, true),
-      m_bias(prefix + ".bias", {filters}, false) {
+      m_bias(prefix + ".bias", {bias ? filters : 0}, false) {
   const float bound = std::sqrt(6.0f / static_cast<float>(channels * kernel * kernel));
   for (float& w : m_weight.value) w = rng.uniform(-bound, bound);
 }
@@ -79,7 +79,7 @@ void Conv2d::forward(const Tensor& in, Tensor& out) {
     for (std::size_t f = 0; f < m_f; ++f) {
       const float* src = m_tmp.data() + f * nhw + s * hw;
       float* dst = out.ptr() + (s * m_f + f) * hw;
-      for (std::size_t p = 0; p < hw; ++p) dst[p] = src[p] + m_bias.value[f];
+      for (std::size_t p = 0; p < hw; ++p) dst[p] = src[p] + (m_has_bias ? m_bias.value[f] : 0.0f);
     }
 }
 
@@ -90,7 +90,7 @@ void Conv2d::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& dou
   const std::size_t ckk = m_c * m_k * m_k;
   // dtmp [F, N*H*W] from dout [N, F, H, W]; db = row sums.
   m_tmp.assign(m_f * nhw, 0.0f);
-  for (std::size_t f = 0; f < m_f; ++f) m_bias.grad[f] = 0.0f;
+  std::fill(m_bias.grad.begin(), m_bias.grad.end(), 0.0f);
   for (std::size_t s = 0; s < n; ++s)
     for (std::size_t f = 0; f < m_f; ++f) {
       const float* src = dout.ptr() + (s * m_f + f) * hw;
@@ -100,7 +100,7 @@ void Conv2d::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& dou
         dst[p] = src[p];
         sum += src[p];
       }
-      m_bias.grad[f] += sum;
+      if (m_has_bias) m_bias.grad[f] += sum;
     }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m_f), static_cast<int>(ckk),
               static_cast<int>(nhw), 1.0f, m_tmp.data(), static_cast<int>(nhw), m_col.data(),
@@ -118,7 +118,8 @@ void Conv2d::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& dou
 
 nlohmann::json Conv2d::config() const {
   return {{"type", "conv2d"}, {"in_channels", m_c}, {"out_channels", m_f}, {"kernel_size", m_k},
-          {"stride", 1}, {"padding", m_pad}, {"weight", m_weight.name}, {"bias", m_bias.name}};
+          {"stride", 1}, {"padding", m_pad}, {"weight", m_weight.name},
+          {"bias", m_has_bias ? nlohmann::json(m_bias.name) : nlohmann::json(nullptr)}};
 }
 
 Shape MaxPool2d::output_shape(const Shape& in) const {

@@ -20,7 +20,7 @@ void export_model(const std::string& dir, Model& model, const nlohmann::json& ex
   if (ec) throw Error("cannot create " + dir + ": " + ec.message());
   if (text != nullptr) text->encoder->vocabulary().write((fs::path(dir) / "vocab.txt").string());
   std::vector<TensorView> views;
-  for (Param* p : model.params()) views.push_back({p->name, p->shape, &p->value});
+  for (Param* p : model.state()) views.push_back({p->name, p->shape, &p->value});
   write_file_atomic((fs::path(dir) / "model.safetensors").string(),
                     encode_safetensors(views, {{"format", "kf-trainer-model/1"}}));
   nlohmann::json info = {{"format", "kf-trainer-model/1"},
@@ -85,6 +85,12 @@ ModelConfig model_config_from_json(const nlohmann::json& m) {
     const double dropout = m.value("dropout", static_cast<double>(c.dropout));
     if (!(dropout >= 0.0 && dropout < 1.0)) throw Error("model.json: \"model\".dropout must be in [0, 1)");
     c.dropout = static_cast<float>(dropout);
+    c.batch_norm = m.value("batch_norm", false);
+    c.global_pool = m.value("global_pool", false);
+    const double dense_dropout = m.value("dense_dropout", 0.0);
+    if (!(dense_dropout >= 0.0 && dense_dropout < 1.0))
+      throw Error("model.json: \"model\".dense_dropout must be in [0, 1)");
+    c.dense_dropout = static_cast<float>(dense_dropout);
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("model.json: malformed \"model\" object: ") + e.what());
   }
@@ -142,7 +148,7 @@ LoadedModel load_exported_model(const std::string& dir) {
                   std::to_string(out.text->encoder->rows()) + " ids for a table of " + std::to_string(c.vocab_rows) +
                   " rows)");
   }
-  for (Param* p : out.model->params()) {
+  for (Param* p : out.model->state()) {
     auto it = f.tensors.find(p->name);
     if (it == f.tensors.end()) throw Error(st_path + " has no tensor " + p->name);
     if (it->second.shape != p->shape) throw Error(st_path + ": tensor " + p->name + " has the wrong shape");

@@ -5,7 +5,8 @@
 // backward() with the same input right after forward(). backward()
 // overwrites (does not accumulate) the layer's parameter gradients.
 // Dense and Conv2d do their GEMMs with OpenBLAS (conv via im2col);
-// EmbeddingBag (embedding.cpp) serves the text models.
+// EmbeddingBag (embedding.cpp) serves the text models; BatchNorm, Dropout
+// and GlobalAvgPool2d live in norm.cpp.
 
 #include "runtime/rng.h"
 #include "runtime/tensor.h"
@@ -27,6 +28,9 @@ public:
   // din may be null (first layer): then the input gradient is not computed.
   virtual void backward(const Tensor& in, const Tensor& out, const Tensor& dout, Tensor* din) = 0;
   virtual std::vector<Param*> params() { return {}; }
+  // State that is saved with the weights but not trained (BatchNorm's running
+  // statistics): checkpoints and exports hold it, optimizers never see it.
+  virtual std::vector<Param*> buffers() { return {}; }
   // The layer's entry in the exported model config.
   virtual nlohmann::json config() const = 0;
   // Forward FLOPs per sample (2 per multiply-add); backward is about twice.
@@ -79,19 +83,24 @@ public:
 };
 
 // Convolution, stride 1, zero padding k/2 ("same" for odd k), W [F, C, k, k].
+// Without a bias (torch's bias=False) when a BatchNorm follows: its beta is the bias.
 class Conv2d : public Layer {
 public:
   Conv2d(std::size_t channels, std::size_t height, std::size_t width, std::size_t filters,
-         std::size_t kernel, const std::string& prefix, Rng& rng);
+         std::size_t kernel, const std::string& prefix, Rng& rng, bool bias = true);
   Shape output_shape(const Shape& in) const override;
   void forward(const Tensor& in, Tensor& out) override;
   void backward(const Tensor& in, const Tensor& out, const Tensor& dout, Tensor* din) override;
-  std::vector<Param*> params() override { return {&m_weight, &m_bias}; }
+  std::vector<Param*> params() override {
+    if (m_has_bias) return {&m_weight, &m_bias};
+    return {&m_weight};
+  }
   nlohmann::json config() const override;
   double flops_per_sample() const override;
 
 private:
   std::size_t m_c, m_h, m_w, m_f, m_k, m_pad;
+  bool m_has_bias;
   Param m_weight;
   Param m_bias;
   std::vector<float> m_col;  // im2col of the last forward batch [C*k*k, N*H*W]
@@ -131,6 +140,65 @@ public:
 
 private:
   std::vector<std::size_t> m_argmax;  // input index of each output element
+};
+
+// Batch normalisation over the channels of [C, H, W] (as torch's BatchNorm2d)
+// or the features of [D] (BatchNorm1d): in training, each channel is
+// normalised by the batch's mean and (biased) variance, and running
+// statistics are updated with momentum 0.1 (the variance unbiased, as
+// torch); in evaluation the running statistics are used. weight (gamma)
+// and bias (beta) are trained without weight decay.
+class BatchNorm : public Layer {
+public:
+  BatchNorm(std::size_t channels, bool spatial, const std::string& prefix);
+  Shape output_shape(const Shape& in) const override;
+  void forward(const Tensor& in, Tensor& out) override;
+  void backward(const Tensor& in, const Tensor& out, const Tensor& dout, Tensor* din) override;
+  std::vector<Param*> params() override { return {&m_weight, &m_bias}; }
+  std::vector<Param*> buffers() override { return {&m_running_mean, &m_running_var}; }
+  nlohmann::json config() const override;
+  double flops_per_sample() const override { return 4.0 * static_cast<double>(m_c); }
+  void set_training(bool training) override { m_training = training; }
+
+  static constexpr float k_eps = 1e-5f;
+  static constexpr float k_momentum = 0.1f;
+
+private:
+  std::size_t m_c;
+  bool m_spatial;
+  Param m_weight, m_bias, m_running_mean, m_running_var;
+  bool m_training = false;
+  bool m_batch_stats = false;     // the last forward used the batch's statistics
+  std::vector<float> m_xhat;      // the last forward's normalised input
+  std::vector<float> m_inv_std;   // [C] 1 / sqrt(var + eps) of the last forward
+};
+
+// Inverted dropout (torch.nn.Dropout): in training each element is zeroed
+// with probability p and the rest scaled by 1 / (1 - p); identity in
+// evaluation. The mask comes from the layer's own seeded stream.
+class Dropout : public Layer {
+public:
+  Dropout(float p, std::uint64_t seed);
+  Shape output_shape(const Shape& in) const override { return in; }
+  void forward(const Tensor& in, Tensor& out) override;
+  void backward(const Tensor& in, const Tensor& out, const Tensor& dout, Tensor* din) override;
+  nlohmann::json config() const override { return {{"type", "dropout"}, {"p", m_p}}; }
+  void set_training(bool training) override { m_training = training; }
+
+private:
+  float m_p;
+  Rng m_rng;
+  bool m_training = false;
+  std::vector<float> m_mask; // empty: the last forward was the identity
+};
+
+// [C, H, W] -> [C]: the mean of each channel (torch's AdaptiveAvgPool2d(1) + flatten).
+class GlobalAvgPool2d : public Layer {
+public:
+  Shape output_shape(const Shape& in) const override;
+  void forward(const Tensor& in, Tensor& out) override;
+  void backward(const Tensor& in, const Tensor& out, const Tensor& dout, Tensor* din) override;
+  nlohmann::json config() const override { return {{"type", "globalavgpool2d"}}; }
 };
 
 } // namespace kf::trainer

@@ -47,7 +47,7 @@ LossResult softmax_cross_entropy(const Tensor& logits, const std::vector<std::ui
 
 bool is_text_model(const std::string& kind) { return kind == "embeddingbag" || kind == "transformer"; }
 
-Model::Model(const ModelConfig& config, std::uint64_t seed) : m_config(config) {
+Model::Model(const ModelConfig& config, std::uint64_t seed) : m_config(config), m_shape(config.input) {
   const bool text = is_text_model(config.kind);
   if (text && (config.input.size() != 1 || config.input[0] == 0 || config.vocab_rows < 2))
     throw UsageError("--model=" + config.kind + " needs text data (--data-format=text: a text and a label column)");
@@ -55,53 +55,73 @@ Model::Model(const ModelConfig& config, std::uint64_t seed) : m_config(config) {
     throw UsageError(config.input.size() == 1 ? "--model=" + config.kind + " takes images; for text data use --model=transformer or embeddingbag"
                                               : "model input must be [channels, height, width]");
   if (config.classes < 2) throw UsageError("a classifier needs at least 2 classes");
+  if (text && (config.batch_norm || config.dense_dropout > 0.0f))
+    throw UsageError("--batch-norm is for the image models (mlp, cnn); the transformer has LayerNorm and its own --dropout");
+  if (config.global_pool && config.kind != "cnn") throw UsageError("--global-pool needs --model=cnn");
   const ActivationKind act = parse_activation(config.activation);
   Rng rng(seed);
-  Shape shape = config.input;
-  auto add = [&](std::unique_ptr<Layer> layer) {
-    shape = layer->output_shape(shape);
-    m_layers.push_back(std::move(layer));
-  };
-  auto prefix = [&] { return "layers." + std::to_string(m_layers.size()); };
   if (config.kind == "cnn") {
-    if (config.kernel_size % 2 == 0) throw UsageError("--kernel-size must be odd, got " + std::to_string(config.kernel_size));
-    if (config.conv_channels.empty()) throw UsageError("--conv-channels must name at least one layer for --model=cnn");
-    for (std::size_t filters : config.conv_channels) {
-      if (shape[1] < 2 || shape[2] < 2)
-        throw UsageError("--conv-channels has too many blocks for a " + std::to_string(config.input[1]) + "x" +
-                         std::to_string(config.input[2]) + " input (each block halves the image)");
-      add(std::make_unique<Conv2d>(shape[0], shape[1], shape[2], filters, config.kernel_size, prefix(), rng));
-      add(std::make_unique<Activation>(act));
-      add(std::make_unique<MaxPool2d>());
-    }
-  } else if (config.kind == "embeddingbag") {
-    if (config.embedding_dim == 0) throw UsageError("--embedding-dim must be positive");
-    add(std::make_unique<EmbeddingBag>(config.vocab_rows, config.embedding_dim, config.input[0], prefix(), rng));
-  } else if (config.kind == "transformer") {
-    TransformerConfig tc;
-    tc.rows = config.vocab_rows;
-    if (config.hash_slots >= config.input[0]) throw UsageError("the transformer needs token slots before the hashed features");
-    tc.positions = config.input[0] - config.hash_slots;
-    tc.hash_slots = config.hash_slots;
-    tc.dim = config.embedding_dim;
-    tc.heads = config.heads;
-    tc.layers = config.encoder_layers;
-    tc.ffn = config.ffn_dim;
-    tc.dropout = config.dropout;
-    tc.pooling = config.pooling;
-    add(std::make_unique<TransformerEncoder>(tc, prefix() + ".encoder", rng));
+    add_conv_blocks(act, rng);
+  } else if (text) {
+    add_text_encoder(rng);
   } else if (config.kind != "mlp") {
     throw UsageError("unknown model '" + config.kind + "' (expected mlp, cnn, embeddingbag or transformer)");
   }
-  if (!text) add(std::make_unique<Flatten>());
+  if (config.global_pool) add(std::make_unique<GlobalAvgPool2d>());
+  else if (!text) add(std::make_unique<Flatten>());
   for (std::size_t width : config.hidden) {
     if (width == 0) throw UsageError("--layers widths must be positive");
-    add(std::make_unique<Dense>(shape[0], width, prefix(), rng));
+    add(std::make_unique<Dense>(m_shape[0], width, prefix(), rng));
+    if (config.batch_norm) add(std::make_unique<BatchNorm>(width, false, prefix()));
     add(std::make_unique<Activation>(act));
+    if (config.dense_dropout > 0.0f) add(std::make_unique<Dropout>(config.dense_dropout, mix_seed(seed, m_layers.size())));
   }
-  add(std::make_unique<Dense>(shape[0], config.classes, prefix(), rng));
+  add(std::make_unique<Dense>(m_shape[0], config.classes, prefix(), rng));
   m_acts.resize(m_layers.size() + 1);
   m_grads.resize(m_layers.size() + 1);
+}
+
+void Model::add(std::unique_ptr<Layer> layer) {
+  m_shape = layer->output_shape(m_shape);
+  m_layers.push_back(std::move(layer));
+}
+
+// One conv (+ BatchNorm) + activation + 2x2 max-pool block per --conv-channels entry.
+void Model::add_conv_blocks(ActivationKind act, Rng& rng) {
+  const ModelConfig& c = m_config;
+  if (c.kernel_size % 2 == 0) throw UsageError("--kernel-size must be odd, got " + std::to_string(c.kernel_size));
+  if (c.conv_channels.empty()) throw UsageError("--conv-channels must name at least one layer for --model=cnn");
+  for (std::size_t filters : c.conv_channels) {
+    if (m_shape[1] < 2 || m_shape[2] < 2)
+      throw UsageError("--conv-channels has too many blocks for a " + std::to_string(c.input[1]) + "x" +
+                       std::to_string(c.input[2]) + " input (each block halves the image)");
+    add(std::make_unique<Conv2d>(m_shape[0], m_shape[1], m_shape[2], filters, c.kernel_size, prefix(), rng,
+                                 !c.batch_norm));
+    if (c.batch_norm) add(std::make_unique<BatchNorm>(filters, true, prefix()));
+    add(std::make_unique<Activation>(act));
+    add(std::make_unique<MaxPool2d>());
+  }
+}
+
+void Model::add_text_encoder(Rng& rng) {
+  const ModelConfig& c = m_config;
+  if (c.kind == "embeddingbag") {
+    if (c.embedding_dim == 0) throw UsageError("--embedding-dim must be positive");
+    add(std::make_unique<EmbeddingBag>(c.vocab_rows, c.embedding_dim, c.input[0], prefix(), rng));
+    return;
+  }
+  TransformerConfig tc;
+  tc.rows = c.vocab_rows;
+  if (c.hash_slots >= c.input[0]) throw UsageError("the transformer needs token slots before the hashed features");
+  tc.positions = c.input[0] - c.hash_slots;
+  tc.hash_slots = c.hash_slots;
+  tc.dim = c.embedding_dim;
+  tc.heads = c.heads;
+  tc.layers = c.encoder_layers;
+  tc.ffn = c.ffn_dim;
+  tc.dropout = c.dropout;
+  tc.pooling = c.pooling;
+  add(std::make_unique<TransformerEncoder>(tc, prefix() + ".encoder", rng));
 }
 
 const Tensor& Model::forward(const Tensor& x) {
@@ -140,6 +160,19 @@ std::vector<Param*> Model::params() {
   return out;
 }
 
+std::vector<Param*> Model::buffers() {
+  std::vector<Param*> out;
+  for (auto& layer : m_layers)
+    for (Param* p : layer->buffers()) out.push_back(p);
+  return out;
+}
+
+std::vector<Param*> Model::state() {
+  std::vector<Param*> out = params();
+  for (Param* p : buffers()) out.push_back(p);
+  return out;
+}
+
 std::size_t Model::parameter_count() const {
   std::size_t n = 0;
   for (const auto& layer : m_layers)
@@ -150,7 +183,7 @@ std::size_t Model::parameter_count() const {
 nlohmann::json Model::config_json() const {
   nlohmann::json layers = nlohmann::json::array();
   for (const auto& layer : m_layers) layers.push_back(layer->config());
-  return {{"kind", m_config.kind},
+  nlohmann::json c = {{"kind", m_config.kind},
           {"input_shape", m_config.input},
           {"num_classes", m_config.classes},
           {"activation", m_config.activation},
@@ -166,6 +199,11 @@ nlohmann::json Model::config_json() const {
           {"dropout", m_config.dropout},
           {"pooling", m_config.pooling},
           {"layers", layers}};
+  // Written only when set, so models and checkpoints from before these options read the same.
+  if (m_config.batch_norm) c["batch_norm"] = true;
+  if (m_config.global_pool) c["global_pool"] = true;
+  if (m_config.dense_dropout > 0.0f) c["dense_dropout"] = m_config.dense_dropout;
+  return c;
 }
 
 double Model::flops_per_sample() const {

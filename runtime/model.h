@@ -24,6 +24,9 @@ struct ModelConfig {
   std::string activation = "relu";                   // relu | tanh | sigmoid
   std::vector<std::size_t> conv_channels = {16, 32}; // CNN: one conv+pool block per entry
   std::size_t kernel_size = 3;                       // CNN: odd, "same" padding
+  bool batch_norm = false;                           // images: BatchNorm after each conv and hidden dense layer
+  bool global_pool = false;                          // CNN: global average pooling in place of flattening
+  float dense_dropout = 0.0f;                        // images: dropout after each hidden dense layer
   Shape input = {1, 28, 28};                         // [C, H, W]; text: [ids per sample]
   std::size_t classes = 10;
   // Text models (input: rows of token ids, runtime/text.h)
@@ -70,6 +73,10 @@ public:
   LossResult evaluate(const Tensor& x, const std::vector<std::uint8_t>& labels);
 
   std::vector<Param*> params();
+  // The running statistics of BatchNorm layers: saved, never trained.
+  std::vector<Param*> buffers();
+  // params() then buffers(): what checkpoints and exports hold.
+  std::vector<Param*> state();
   std::size_t parameter_count() const;
   const ModelConfig& config() const { return m_config; }
   // The architecture as JSON (the exported model.json's "model" object).
@@ -79,7 +86,13 @@ public:
   std::vector<std::unique_ptr<Layer>>& layers() { return m_layers; }
 
 private:
+  void add(std::unique_ptr<Layer> layer);
+  void add_conv_blocks(ActivationKind act, Rng& rng);
+  void add_text_encoder(Rng& rng);
+  std::string prefix() const { return "layers." + std::to_string(m_layers.size()); }
+
   ModelConfig m_config;
+  Shape m_shape; // the per-sample output shape of the layers so far
   std::vector<std::unique_ptr<Layer>> m_layers;
   std::vector<Tensor> m_acts;   // m_acts[0] = input, m_acts[i+1] = output of layer i
   std::vector<Tensor> m_grads;  // scratch for backward

@@ -17,6 +17,7 @@ struct TrainerOptions {
   ModelConfig model;                 // --model --layers --activation --conv-channels --kernel-size
   OptimizerConfig optimizer;         // --optimizer --lr --momentum --weight-decay --lr-schedule ...
   DataOptions data;                  // --data --data-format --test-data --cache-dir ...
+  std::string augment = "none";      // --augment: none | crop | flip | crop,flip (images, training only)
   std::size_t epochs = 5;            // --epochs
   std::size_t batch_size = 64;       // --batch-size, per worker (global = batch-size x workers)
   std::uint64_t seed = 42;           // --seed: weights, shuffles

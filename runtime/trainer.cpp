@@ -4,6 +4,7 @@
 
 #include "contract/progress.h"
 
+#include "runtime/augment.h"
 #include "runtime/checkpoint.h"
 #include "runtime/error.h"
 #include "runtime/export.h"
@@ -257,6 +258,8 @@ int run_training(const TrainerOptions& o, const WorldInfo& w) {
   auto comm = connect_world(w, o.rendezvous);
   if (w.size > 1) log(w, "rendezvous complete at " + w.master_addr + ":" + std::to_string(w.master_port));
 
+  const Augment augment = parse_augment(o.augment);
+  if (augment.any() && data.train.text) throw UsageError("--augment is for images, not text");
   Model model(model_config(o, data.train), o.seed);
   Optimizer optimizer(o.optimizer, model.params());
   auto engine = choose_engine(o, w, model, optimizer, *comm);
@@ -289,6 +292,10 @@ int run_training(const TrainerOptions& o, const WorldInfo& w) {
     std::size_t tokens = 0;
     for (std::size_t s = first_step; s < steps_per_epoch; ++s) {
       gather(data.train, order, s * o.batch_size, o.batch_size, x, y);
+      if (augment.any()) {
+        Rng rng(mix_seed(mix_seed(o.seed, epoch), s * static_cast<std::size_t>(w.size) + static_cast<std::size_t>(w.rank)));
+        augment_batch(x, augment, rng);
+      }
       if (data.train.text) tokens += text_tokens(x, data.train.text->settings().max_length);
       const float lr = learning_rate(o.optimizer, progress.global_step, steps_per_epoch, total_steps);
       const LossResult r = engine->train_step(x, y, grad_scale, lr);

@@ -56,16 +56,17 @@ ServedModel::ServedModel(const std::string& dir, std::size_t replicas) {
     m_signature.labels = loaded.text->labels;
     m_text = loaded.text->encoder;
   }
-  std::vector<trainer::Param*> source = loaded.model->params();
+  // Weights and BatchNorm's running statistics.
+  std::vector<trainer::Param*> source = loaded.model->state();
   m_replicas.resize(std::max<std::size_t>(replicas, 1));
   for (std::size_t r = 1; r < m_replicas.size(); ++r) {
     m_replicas[r].model = std::make_unique<trainer::Model>(config, 0);
-    std::vector<trainer::Param*> params = m_replicas[r].model->params();
+    std::vector<trainer::Param*> params = m_replicas[r].model->state();
     for (std::size_t i = 0; i < params.size(); ++i) params[i]->value = source[i]->value;
   }
   m_replicas[0].model = std::move(loaded.model);
   for (Replica& replica : m_replicas)
-    for (trainer::Param* p : replica.model->params()) std::vector<float>().swap(p->grad);
+    for (trainer::Param* p : replica.model->state()) std::vector<float>().swap(p->grad);
 }
 
 const std::vector<float>& ServedModel::forward(std::size_t replica, const float* x, std::size_t n) {

@@ -72,22 +72,29 @@ inline void check_layer_gradients(Layer& layer, Tensor x, double eps = 1e-2, boo
 }
 
 // Checks every `stride`-th parameter gradient of a whole model (softmax
-// cross-entropy over x, y) against central differences of its loss.
+// cross-entropy over x, y) against central differences of its loss. With
+// batch statistics (BatchNorm), the loss differentiated is the training
+// mode's: `training_loss` takes it from train_batch, not evaluate.
 inline void check_model_gradients(Model& model, const Tensor& x, const std::vector<std::uint8_t>& y,
-                                  std::size_t stride = 1) {
+                                  std::size_t stride = 1, bool training_loss = false) {
   model.train_batch(x, y, 1.0f);
-  auto loss = [&] { return model.evaluate(x, y).loss_sum; };
-  for (Param* p : model.params()) {
-    const std::vector<float> grad = p->grad;
+  auto loss = [&] { return training_loss ? model.train_batch(x, y, 1.0f).loss_sum : model.evaluate(x, y).loss_sum; };
+  const double h = 1e-3;
+  const auto step = static_cast<float>(h);
+  std::vector<std::vector<float>> grads; // taken first: a training-mode loss() overwrites them
+  for (Param* p : model.params()) grads.push_back(p->grad);
+  for (std::size_t k = 0; k < grads.size(); ++k) {
+    Param* p = model.params()[k];
+    const std::vector<float>& grad = grads[k];
     for (std::size_t i = 0; i < p->value.size(); i += stride) {
       const float saved = p->value[i];
-      p->value[i] = saved + 1e-3f;
+      p->value[i] = saved + step;
       const double up = loss();
-      p->value[i] = saved - 1e-3f;
+      p->value[i] = saved - step;
       const double down = loss();
       p->value[i] = saved;
-      INFO(p->name << "[" << i << "] analytic " << grad[i] << " numeric " << (up - down) / 2e-3);
-      CHECK(close(grad[i], (up - down) / 2e-3));
+      INFO(p->name << "[" << i << "] analytic " << grad[i] << " numeric " << (up - down) / (2 * h));
+      CHECK(close(grad[i], (up - down) / (2 * h)));
     }
   }
 }

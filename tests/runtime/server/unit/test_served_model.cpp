@@ -39,6 +39,21 @@ TEST_CASE("served model: every replica computes the trainer's logits") {
   }
 }
 
+TEST_CASE("served model: every replica has BatchNorm's running statistics, not its initial ones") {
+  kf::trainer::ModelConfig c = test::tiny_config("cnn");
+  c.batch_norm = true;
+  kf::trainer::Model trained(c, 42);
+  kf::trainer::Tensor x({5, 1, 4, 4});
+  x.data = inputs(5);
+  for (int i = 0; i < 4; ++i) trained.train_batch(x, {0, 1, 2, 0, 1}, 0.2f); // moves the running statistics
+  const std::vector<float> want = trained.forward(x).data;
+  const fs::path dir = test::temp_dir("replicas-bn");
+  kf::trainer::export_model(dir.string(), trained, {});
+  ServedModel served(dir.string(), 3);
+  for (std::size_t r = 0; r < 3; ++r) CHECK(served.forward(r, x.data.data(), 5) == want);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("served model: probabilities are a softmax, labels the first maximal logit") {
   const std::vector<float> logits = {1.0f, 3.0f, 3.0f, -2.0f, 0.0f, -1.0f};
   Prediction p;
