@@ -83,6 +83,15 @@ std::vector<std::string> trainer_args(const spec::Project& p, bool trial_args) {
     for (int l : t.model.layers) layers.push_back(std::to_string(l));
     args.push_back("--layers=" + (layers.empty() ? std::string("none") : str::join(layers, ",")));
     args.push_back("--activation=" + t.model.activation);
+    const auto& m = t.model;
+    if (!m.conv_channels.empty()) {
+      std::vector<std::string> channels;
+      for (int c : m.conv_channels) channels.push_back(std::to_string(c));
+      args.push_back("--conv-channels=" + str::join(channels, ","));
+    }
+    if (m.batch_norm) args.push_back("--batch-norm");
+    if (m.dropout) args.push_back("--dropout=" + scalar_text(Json(*m.dropout)));
+    if (!m.augment.empty()) args.push_back("--augment=" + str::join(m.augment, ","));
   }
   std::vector<std::string> tuned;
   if (trial_args)

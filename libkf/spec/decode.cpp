@@ -65,6 +65,29 @@ ImageSpec decode_image(Fields& spec, const std::string& project) {
   return i;
 }
 
+ModelSpec decode_model(Fields& training, yaml::Loc& type_loc) {
+  Fields m(training.diag(), training.child("model"), training.path("model"));
+  ModelSpec model;
+  if (m.child("type")) type_loc = m.child("type")->loc;
+  model.type = m.string("type", defaults::k_model_type, k_models);
+  model.layers = m.integers("layers", 1, 65536);
+  if (!m.child("layers")) model.layers.assign(std::begin(defaults::k_model_layers), std::end(defaults::k_model_layers));
+  model.activation = m.string("activation", defaults::k_activation, k_activations);
+  model.conv_channels = m.integers("convChannels", 1, 4096);
+  model.batch_norm = m.boolean("batchNorm", false);
+  model.dropout = m.number("dropout");
+  if (model.dropout && !(*model.dropout >= 0.0 && *model.dropout < 1.0))
+    m.diag().error(m.child("dropout")->loc, m.path("dropout"), "must be a probability in [0, 1)");
+  const bool text_model = model.type == "embeddingbag" || model.type == "transformer";
+  if (model.batch_norm && text_model)
+    m.diag().error(m.child("batchNorm")->loc, m.path("batchNorm"),
+                   "is for the image models (mlp, cnn); the transformer has LayerNorm");
+  model.augment = m.strings("augment", {"crop", "flip"});
+  if (!model.augment.empty() && text_model)
+    m.diag().error(m.child("augment")->loc, m.path("augment"), "is for the image models (mlp, cnn)");
+  return model;
+}
+
 TrainingSpec decode_training(Fields& spec) {
   Fields f(spec.diag(), spec.child("training"), spec.path("training"));
   TrainingSpec t;
@@ -82,14 +105,8 @@ TrainingSpec decode_training(Fields& spec) {
     t.data.text_column = d.string("textColumn", "text");
     t.data.label_column = d.string("labelColumn", "label");
   }
-  {
-    Fields m(f.diag(), f.child("model"), f.path("model"));
-    t.model_type_loc = m.child("type") ? m.child("type")->loc : t.loc;
-    t.model.type = m.string("type", defaults::k_model_type, k_models);
-    t.model.layers = m.integers("layers", 1, 65536);
-    if (!m.child("layers")) t.model.layers.assign(std::begin(defaults::k_model_layers), std::end(defaults::k_model_layers));
-    t.model.activation = m.string("activation", defaults::k_activation, k_activations);
-  }
+  t.model_type_loc = t.loc;
+  t.model = decode_model(f, t.model_type_loc);
   if (const yaml::Node* hp = f.child("hyperparameters")) {
     if (!hp->is_map()) {
       f.diag().error(hp->loc, f.path("hyperparameters"), "expected a mapping, got " + describe(*hp));

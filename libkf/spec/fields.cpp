@@ -104,19 +104,28 @@ const yaml::Node* Fields::child(const std::string& key) {
   return (n && !n->is_null()) ? n : nullptr;
 }
 
+namespace {
+
+// Whether `value` is one of `allowed` (anything is, when it is empty); else reports it with a suggestion.
+bool is_allowed(Diagnostics& diag, const yaml::Loc& loc, const std::string& path, const std::string& value,
+                const std::vector<std::string>& allowed) {
+  if (allowed.empty() || std::find(allowed.begin(), allowed.end(), value) != allowed.end()) return true;
+  std::vector<std::string> quoted;
+  for (const auto& a : allowed) quoted.push_back(str::quote(a));
+  diag.error(loc, path,
+             "unsupported value " + str::quote(value) + str::did_you_mean(value, allowed) + ": supported values: " +
+                 str::join(quoted, ", "));
+  return false;
+}
+
+} // namespace
+
 std::string Fields::string(const std::string& key, const std::string& def, const std::vector<std::string>& allowed) {
   const yaml::Node* n = child(key);
   if (!n) return def;
   auto s = as_string(m_diag, *n, path(key));
   if (!s) return def;
-  if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), *s) == allowed.end()) {
-    std::vector<std::string> quoted;
-    for (const auto& a : allowed) quoted.push_back(str::quote(a));
-    m_diag.error(n->loc, path(key),
-                 "unsupported value " + str::quote(*s) + str::did_you_mean(*s, allowed) + ": supported values: " +
-                     str::join(quoted, ", "));
-    return def;
-  }
+  if (!is_allowed(m_diag, n->loc, path(key), *s, allowed)) return def;
   return *s;
 }
 
@@ -167,7 +176,7 @@ bool Fields::boolean(const std::string& key, bool def) {
   return def;
 }
 
-std::vector<std::string> Fields::strings(const std::string& key) {
+std::vector<std::string> Fields::strings(const std::string& key, const std::vector<std::string>& allowed) {
   std::vector<std::string> out;
   const yaml::Node* n = child(key);
   if (!n) return out;
@@ -176,7 +185,9 @@ std::vector<std::string> Fields::strings(const std::string& key) {
     return out;
   }
   for (std::size_t i = 0; i < n->items.size(); ++i) {
-    if (auto s = as_string(m_diag, n->items[i], path(key) + "[" + std::to_string(i) + "]")) out.push_back(*s);
+    const std::string item = path(key) + "[" + std::to_string(i) + "]";
+    if (auto s = as_string(m_diag, n->items[i], item); s && is_allowed(m_diag, n->items[i].loc, item, *s, allowed))
+      out.push_back(*s);
   }
   return out;
 }

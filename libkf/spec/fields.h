@@ -59,7 +59,8 @@ public:
   int integer(const std::string& key, int def, int min, int max);
   std::optional<double> number(const std::string& key);
   bool boolean(const std::string& key, bool def);
-  std::vector<std::string> strings(const std::string& key);
+  // A list of strings, each one of `allowed` when that is not empty.
+  std::vector<std::string> strings(const std::string& key, const std::vector<std::string>& allowed = {});
   std::vector<int> integers(const std::string& key, int min, int max);
   // A mapping of scalars, kept as text, in file order.
   std::vector<std::pair<std::string, std::string>> string_map(const std::string& key);

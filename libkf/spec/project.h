@@ -44,6 +44,10 @@ struct ModelSpec {
   std::string type;           // mlp | cnn (images) | embeddingbag | transformer (text)
   std::vector<int> layers;    // hidden layer widths (mlp)
   std::string activation;     // relu | tanh | sigmoid
+  std::vector<int> conv_channels; // cnn: filters per conv block (empty: the trainer's default, 16, 32)
+  bool batch_norm = false;    // images: BatchNorm after each conv and hidden dense layer
+  std::optional<double> dropout; // after each hidden dense layer (images), or the transformer's
+  std::vector<std::string> augment; // images, training only: crop, flip
 };
 
 // A hyperparameter value keeps the type it had in kf.yaml.

@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "libkf/action/init.h"
+#include "libkf/render/values.h"
 #include "libkf/spec/decode.h"
 #include "libkf/util/error.h"
 
@@ -104,4 +107,35 @@ TEST_CASE("serving.logger: mode and url, like KServe's predictor logger - bad mo
         "kf.yaml:8:13: spec.serving.logger.mode: unsupported value \"everything\": supported values: \"all\", \"request\", \"response\"");
   CHECK(error_of(std::string(k_minimal) + "spec:\n  serving:\n    logger:\n      file: x\n") ==
         "kf.yaml:8:7: spec.serving.logger.file: unknown field");
+}
+
+TEST_CASE("model: batchNorm, dropout, convChannels and augment decode, render as kf-trainer's flags, and are checked") {
+  const std::string model = std::string(k_minimal) + "spec:\n  training:\n    model:\n";
+  const auto p = decode(model + "      type: cnn\n      convChannels: [32, 64]\n      batchNorm: true\n"
+                                "      dropout: 0.25\n      augment: [crop, flip]\n");
+  CHECK(p.training.model.batch_norm);
+  const auto args = render::trainer_args(p, false);
+  const auto has = [&](const std::string& a) { return std::find(args.begin(), args.end(), a) != args.end(); };
+  CHECK(has("--conv-channels=32,64"));
+  CHECK(has("--batch-norm"));
+  CHECK(has("--dropout=0.25"));
+  CHECK(has("--augment=crop,flip"));
+  // Left out, they add no flag: the trainer's defaults hold.
+  const auto plain = render::trainer_args(decode(k_minimal), false);
+  CHECK(std::none_of(plain.begin(), plain.end(), [](const std::string& a) {
+    return a.rfind("--batch-norm", 0) == 0 || a.rfind("--dropout", 0) == 0 || a.rfind("--augment", 0) == 0 ||
+           a.rfind("--conv-channels", 0) == 0;
+  }));
+
+  CHECK(error_of(model + "      dropout: 1.5\n") == "kf.yaml:8:16: spec.training.model.dropout: must be a probability in [0, 1)");
+  CHECK(error_of(model + "      augment: [crop, flop]\n") ==
+        "kf.yaml:8:23: spec.training.model.augment[1]: unsupported value \"flop\" (did you mean 'flip'?): supported "
+        "values: \"crop\", \"flip\"");
+  CHECK(error_of(model + "      type: transformer\n      batchNorm: true\n      augment: [flip]\n") ==
+        "kf.yaml:8:13: spec.training.model.type: model \"transformer\" reads text: set training.data.format to \"text\"\n"
+        "kf.yaml:9:18: spec.training.model.batchNorm: is for the image models (mlp, cnn); the transformer has "
+        "LayerNorm\n"
+        "kf.yaml:10:16: spec.training.model.augment: is for the image models (mlp, cnn)");
+  CHECK(error_of(model + "      convChannels: [0]\n") ==
+        "kf.yaml:8:22: spec.training.model.convChannels[0]: must be between 1 and 4096, got 0");
 }
