@@ -5,6 +5,7 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -16,26 +17,32 @@ struct Geometry {
   std::size_t n, c, h, w, k, pad; // batch, channels, height, width, kernel, padding
 };
 
-// Calls f(col, image) for every element of the im2col matrix [C*K*K, N*H*W]
-// (its index `col`) whose input pixel lies inside the zero-padded image (its
-// index `image` in [N, C, H, W]): im2col copies image to col, col2im adds back.
+// Calls f(col, image, len) for every run of the im2col matrix [C*K*K, N*H*W]
+// (from its index `col`) whose input pixels lie inside the zero-padded image
+// (from index `image` in [N, C, H, W]), `len` pixels of one row: im2col copies
+// image to col, col2im adds back. Elements of col outside every run are the
+// padding's zeros.
 template <typename F>
 void for_each_tap(const Geometry& g, F&& f) {
   const std::size_t hw = g.h * g.w, nhw = g.n * hw;
+  const auto h = static_cast<std::ptrdiff_t>(g.h), w = static_cast<std::ptrdiff_t>(g.w);
+  const auto pad = static_cast<std::ptrdiff_t>(g.pad);
   for (std::size_t c = 0; c < g.c; ++c)
     for (std::size_t ki = 0; ki < g.k; ++ki)
       for (std::size_t kj = 0; kj < g.k; ++kj) {
         const std::size_t row = ((c * g.k + ki) * g.k + kj) * nhw;
+        // Output columns x with 0 <= x + kj - pad < w.
+        const std::ptrdiff_t shift = static_cast<std::ptrdiff_t>(kj) - pad;
+        const std::ptrdiff_t x0 = std::max<std::ptrdiff_t>(0, -shift), x1 = std::min<std::ptrdiff_t>(w, w - shift);
+        if (x0 >= x1) continue;
+        const auto len = static_cast<std::size_t>(x1 - x0);
         for (std::size_t s = 0; s < g.n; ++s) {
           const std::size_t plane = (s * g.c + c) * hw;
-          for (std::size_t y = 0; y < g.h; ++y) {
-            const auto iy = static_cast<std::ptrdiff_t>(y + ki) - static_cast<std::ptrdiff_t>(g.pad);
-            if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(g.h)) continue;
-            for (std::size_t x = 0; x < g.w; ++x) {
-              const auto ix = static_cast<std::ptrdiff_t>(x + kj) - static_cast<std::ptrdiff_t>(g.pad);
-              if (ix < 0 || ix >= static_cast<std::ptrdiff_t>(g.w)) continue;
-              f(row + s * hw + y * g.w + x, plane + static_cast<std::size_t>(iy) * g.w + static_cast<std::size_t>(ix));
-            }
+          for (std::ptrdiff_t y = 0; y < h; ++y) {
+            const std::ptrdiff_t iy = y + static_cast<std::ptrdiff_t>(ki) - pad;
+            if (iy < 0 || iy >= h) continue;
+            f(row + s * hw + static_cast<std::size_t>(y * w + x0),
+              plane + static_cast<std::size_t>(iy * w + x0 + shift), len);
           }
         }
       }
@@ -66,15 +73,18 @@ void Conv2d::forward(const Tensor& in, Tensor& out) {
   const std::size_t hw = m_h * m_w;
   const std::size_t nhw = n * hw;
   const std::size_t ckk = m_c * m_k * m_k;
-  m_col.assign(ckk * nhw, 0.0f);
+  // The padding's zeros sit at the same places for every batch of this size:
+  // zeroed once, never written by the copies.
+  if (m_col.size() != ckk * nhw) m_col.assign(ckk * nhw, 0.0f);
   const float* image = in.ptr();
   float* col = m_col.data();
-  for_each_tap({n, m_c, m_h, m_w, m_k, m_pad}, [&](std::size_t c, std::size_t i) { col[c] = image[i]; });
-  m_tmp.assign(m_f * nhw, 0.0f);
+  for_each_tap({n, m_c, m_h, m_w, m_k, m_pad},
+               [&](std::size_t c, std::size_t i, std::size_t len) { std::copy_n(image + i, len, col + c); });
+  m_tmp.resize(m_f * nhw); // sgemm with beta 0 writes all of it
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m_f), static_cast<int>(nhw),
               static_cast<int>(ckk), 1.0f, m_weight.value.data(), static_cast<int>(ckk), m_col.data(),
               static_cast<int>(nhw), 0.0f, m_tmp.data(), static_cast<int>(nhw));
-  out.resize({n, m_f, m_h, m_w});
+  out.reshape({n, m_f, m_h, m_w});
   for (std::size_t s = 0; s < n; ++s)
     for (std::size_t f = 0; f < m_f; ++f) {
       const float* src = m_tmp.data() + f * nhw + s * hw;
@@ -89,7 +99,7 @@ void Conv2d::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& dou
   const std::size_t nhw = n * hw;
   const std::size_t ckk = m_c * m_k * m_k;
   // dtmp [F, N*H*W] from dout [N, F, H, W]; db = row sums.
-  m_tmp.assign(m_f * nhw, 0.0f);
+  m_tmp.resize(m_f * nhw); // every element is written below
   std::fill(m_bias.grad.begin(), m_bias.grad.end(), 0.0f);
   for (std::size_t s = 0; s < n; ++s)
     for (std::size_t f = 0; f < m_f; ++f) {
@@ -107,13 +117,16 @@ void Conv2d::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& dou
               static_cast<int>(nhw), 0.0f, m_weight.grad.data(), static_cast<int>(ckk));
   if (din == nullptr) return;
   // dcol = W^T dtmp, then col2im.
+  m_dcol.resize(ckk * nhw); // sgemm with beta 0 writes all of it
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(ckk), static_cast<int>(nhw),
               static_cast<int>(m_f), 1.0f, m_weight.value.data(), static_cast<int>(ckk), m_tmp.data(),
-              static_cast<int>(nhw), 0.0f, m_col.data(), static_cast<int>(nhw));
+              static_cast<int>(nhw), 0.0f, m_dcol.data(), static_cast<int>(nhw));
   din->resize(in.shape);
   float* image = din->ptr();
-  const float* col = m_col.data();
-  for_each_tap({n, m_c, m_h, m_w, m_k, m_pad}, [&](std::size_t c, std::size_t i) { image[i] += col[c]; });
+  const float* col = m_dcol.data();
+  for_each_tap({n, m_c, m_h, m_w, m_k, m_pad}, [&](std::size_t c, std::size_t i, std::size_t len) {
+    for (std::size_t j = 0; j < len; ++j) image[i + j] += col[c + j];
+  });
 }
 
 nlohmann::json Conv2d::config() const {
@@ -130,22 +143,27 @@ Shape MaxPool2d::output_shape(const Shape& in) const {
 void MaxPool2d::forward(const Tensor& in, Tensor& out) {
   const std::size_t n = in.batch(), c = in.shape[1], h = in.shape[2], w = in.shape[3];
   const std::size_t oh = h / 2, ow = w / 2;
-  out.resize({n, c, oh, ow});
-  m_argmax.assign(out.data.size(), 0);
+  out.reshape({n, c, oh, ow});
+  m_argmax.resize(out.data.size());
   std::size_t o = 0;
   for (std::size_t plane = 0; plane < n * c; ++plane) {
-    const std::size_t base = plane * h * w;
-    for (std::size_t y = 0; y < oh; ++y)
+    const float* src = in.ptr() + plane * h * w;
+    for (std::size_t y = 0; y < oh; ++y) {
+      const float* r0 = src + 2 * y * w;
+      const float* r1 = r0 + w;
+      const std::size_t base = plane * h * w + 2 * y * w;
       for (std::size_t x = 0; x < ow; ++x, ++o) {
-        std::size_t best = base + 2 * y * w + 2 * x;
-        for (std::size_t dy = 0; dy < 2; ++dy)
-          for (std::size_t dx = 0; dx < 2; ++dx) {
-            const std::size_t idx = base + (2 * y + dy) * w + 2 * x + dx;
-            if (in.data[idx] > in.data[best]) best = idx;
-          }
-        m_argmax[o] = best;
-        out.data[o] = in.data[best];
+        // The first maximum in row order, without branches.
+        const float a = r0[2 * x], b = r0[2 * x + 1], d = r1[2 * x], e = r1[2 * x + 1];
+        const bool top_b = b > a;
+        const float top = top_b ? b : a;
+        const bool bottom_e = e > d;
+        const float bottom = bottom_e ? e : d;
+        const bool low = bottom > top;
+        out.data[o] = low ? bottom : top;
+        m_argmax[o] = base + (low ? w + 2 * x + (bottom_e ? 1 : 0) : 2 * x + (top_b ? 1 : 0));
       }
+    }
   }
 }
 

@@ -103,7 +103,8 @@ private:
   bool m_has_bias;
   Param m_weight;
   Param m_bias;
-  std::vector<float> m_col;  // im2col of the last forward batch [C*k*k, N*H*W]
+  std::vector<float> m_col;  // im2col of the last forward batch [C*k*k, N*H*W]; its padding stays zero
+  std::vector<float> m_dcol; // backward's gradient of m_col (kept apart: m_col's zeros are reused)
   std::vector<float> m_tmp;  // [F, N*H*W] scratch
 };
 

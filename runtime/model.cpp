@@ -125,15 +125,15 @@ void Model::add_text_encoder(Rng& rng) {
 }
 
 const Tensor& Model::forward(const Tensor& x) {
-  m_acts[0] = x;
-  for (std::size_t i = 0; i < m_layers.size(); ++i) m_layers[i]->forward(m_acts[i], m_acts[i + 1]);
+  m_input = &x; // not copied: backward() reads it in place
+  for (std::size_t i = 0; i < m_layers.size(); ++i) m_layers[i]->forward(input_of(i), m_acts[i + 1]);
   return m_acts.back();
 }
 
 void Model::backward(const Tensor& dlogits) {
   m_grads.back() = dlogits;
   for (std::size_t i = m_layers.size(); i-- > 0;)
-    m_layers[i]->backward(m_acts[i], m_acts[i + 1], m_grads[i + 1], i == 0 ? nullptr : &m_grads[i]);
+    m_layers[i]->backward(input_of(i), m_acts[i + 1], m_grads[i + 1], i == 0 ? nullptr : &m_grads[i]);
 }
 
 void Model::set_training(bool training) {

@@ -63,6 +63,7 @@ public:
   Model(const ModelConfig& config, std::uint64_t seed); // throws UsageError on a bad config
 
   // Forward pass over x [N, C, H, W] (text: [N, ids]); returns the logits [N, classes].
+  // x is not copied: it must live until the backward() that follows.
   const Tensor& forward(const Tensor& x);
   // Backward from dlogits after forward(); fills every Param::grad.
   void backward(const Tensor& dlogits);
@@ -94,7 +95,10 @@ private:
   ModelConfig m_config;
   Shape m_shape; // the per-sample output shape of the layers so far
   std::vector<std::unique_ptr<Layer>> m_layers;
-  std::vector<Tensor> m_acts;   // m_acts[0] = input, m_acts[i+1] = output of layer i
+  const Tensor& input_of(std::size_t layer) const { return layer == 0 ? *m_input : m_acts[layer]; }
+
+  const Tensor* m_input = nullptr; // the last forward's x
+  std::vector<Tensor> m_acts;   // m_acts[i+1] = output of layer i (m_acts[0] unused)
   std::vector<Tensor> m_grads;  // scratch for backward
   Tensor m_dlogits;
 };

@@ -49,7 +49,7 @@ Shape BatchNorm::output_shape(const Shape& in) const {
 
 void BatchNorm::forward(const Tensor& in, Tensor& out) {
   const ChannelLayout l = layout_of(in, m_c);
-  out.resize(in.shape);
+  out.reshape(in.shape);
   m_batch_stats = m_training && l.count() > 1;
   std::vector<double> mean(m_c, 0.0), var(m_c, 0.0);
   if (m_batch_stats) {
@@ -104,7 +104,7 @@ void BatchNorm::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& 
     m_bias.grad[ch] = static_cast<float>(sum_dy[ch]);
   }
   if (din == nullptr) return;
-  din->resize(in.shape);
+  din->reshape(in.shape);
   const auto count = static_cast<double>(l.count());
   for_planes(l, [&](std::size_t ch, std::size_t at) {
     const float scale = m_weight.value[ch] * m_inv_std[ch];
@@ -158,7 +158,7 @@ Shape GlobalAvgPool2d::output_shape(const Shape& in) const {
 
 void GlobalAvgPool2d::forward(const Tensor& in, Tensor& out) {
   const std::size_t n = in.batch(), c = in.shape[1], s = in.shape[2] * in.shape[3];
-  out.resize({n, c});
+  out.reshape({n, c});
   for (std::size_t plane = 0; plane < n * c; ++plane) {
     double sum = 0.0;
     for (std::size_t k = 0; k < s; ++k) sum += dbl(in.data[plane * s + k]);
@@ -168,7 +168,7 @@ void GlobalAvgPool2d::forward(const Tensor& in, Tensor& out) {
 
 void GlobalAvgPool2d::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& dout, Tensor* din) {
   if (din == nullptr) return;
-  din->resize(in.shape);
+  din->reshape(in.shape);
   const std::size_t n = in.batch(), c = in.shape[1], s = in.shape[2] * in.shape[3];
   for (std::size_t plane = 0; plane < n * c; ++plane) {
     const float g = dout.data[plane] / static_cast<float>(s);

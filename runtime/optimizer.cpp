@@ -56,6 +56,32 @@ void for_updated(const Param& p, F&& f) {
   for (std::uint32_t r : p.touched) f(r * w, (r + 1) * w);
 }
 
+struct AdamStep {
+  float lr, b1, b2, c1, c2, eps, l2, shrink;
+};
+
+// The element loops, over pointers that do not alias, so the compiler
+// vectorises them (sqrt too: kf_trainer_lib builds with -fno-math-errno).
+void adam_update(float* __restrict value, const float* __restrict grad, float* __restrict m, float* __restrict v,
+                 std::size_t n, const AdamStep& a) {
+  const float inv_c1 = 1.0f / a.c1, inv_c2 = 1.0f / a.c2;
+  for (std::size_t j = 0; j < n; ++j) {
+    const float g = grad[j] + a.l2 * value[j];
+    m[j] = a.b1 * m[j] + (1.0f - a.b1) * g;
+    v[j] = a.b2 * v[j] + (1.0f - a.b2) * g * g;
+    value[j] = value[j] * a.shrink - a.lr * (m[j] * inv_c1) / (std::sqrt(v[j] * inv_c2) + a.eps);
+  }
+}
+
+void sgd_update(float* __restrict value, const float* __restrict grad, float* __restrict m, std::size_t n, float lr,
+                float mu, float decay) {
+  for (std::size_t j = 0; j < n; ++j) {
+    const float g = grad[j] + decay * value[j];
+    m[j] = mu * m[j] + g;
+    value[j] -= lr * m[j];
+  }
+}
+
 } // namespace
 
 void Optimizer::step(float lr) {
@@ -71,16 +97,10 @@ void Optimizer::step(float lr) {
       const float decay = p.decay ? wd : 0.0f;
       const float l2 = decoupled ? 0.0f : decay;
       const float shrink = decoupled ? 1.0f - lr * decay : 1.0f;
-      float* m = m_m[i].data();
-      float* v = m_v[i].data();
+      const AdamStep a{lr, b1, b2, c1, c2, eps, l2, shrink};
       for_updated(p, [&](std::size_t from, std::size_t to) {
-        for (std::size_t j = from; j < to; ++j) {
-          const float g = p.grad[j] + l2 * p.value[j];
-          p.value[j] *= shrink;
-          m[j] = b1 * m[j] + (1.0f - b1) * g;
-          v[j] = b2 * v[j] + (1.0f - b2) * g * g;
-          p.value[j] -= lr * (m[j] / c1) / (std::sqrt(v[j] / c2) + eps);
-        }
+        adam_update(p.value.data() + from, p.grad.data() + from, m_m[i].data() + from, m_v[i].data() + from,
+                    to - from, a);
       });
     }
     return;
@@ -89,13 +109,8 @@ void Optimizer::step(float lr) {
   for (std::size_t i = 0; i < m_params.size(); ++i) {
     Param& p = *m_params[i];
     const float decay = p.decay ? wd : 0.0f;
-    float* m = m_m[i].data();
     for_updated(p, [&](std::size_t from, std::size_t to) {
-      for (std::size_t j = from; j < to; ++j) {
-        const float g = p.grad[j] + decay * p.value[j];
-        m[j] = mu * m[j] + g;
-        p.value[j] -= lr * m[j];
-      }
+      sgd_update(p.value.data() + from, p.grad.data() + from, m_m[i].data() + from, to - from, lr, mu, decay);
     });
   }
 }

@@ -33,6 +33,11 @@ struct Tensor {
     shape = std::move(s);
     data.assign(numel(shape), 0.0f);
   }
+  // resize() without the zeros, for an output every element of which is written next.
+  void reshape(Shape s) {
+    shape = std::move(s);
+    data.resize(numel(shape));
+  }
   std::size_t batch() const { return shape.empty() ? 0 : shape[0]; }
   std::size_t per_sample() const { return shape.empty() ? 0 : data.size() / shape[0]; }
   float* ptr() { return data.data(); }

@@ -55,6 +55,31 @@ TEST_CASE("maxpool2d: gradients match finite differences - odd sizes drop the ed
   CHECK(layer.output_shape({2, 5, 4}) == Shape{2, 2, 2});
 }
 
+TEST_CASE("maxpool2d: a tie goes to the first maximum in row order, as before the branch-free loop") {
+  MaxPool2d layer;
+  Tensor x({1, 1, 2, 4});
+  x.data = {1, 1, 0, 2, // window 0: all four equal -> the top-left
+            1, 1, 2, 2}; // window 1: 2 at top-right and in the bottom row -> the top-right
+  Tensor out, din;
+  layer.forward(x, out);
+  CHECK(out.data == std::vector<float>{1, 2});
+  Tensor dout({1, 1, 1, 2});
+  dout.data = {10, 20};
+  layer.backward(x, out, dout, &din);
+  CHECK(din.data == std::vector<float>{10, 0, 0, 20, 0, 0, 0, 0});
+}
+
+TEST_CASE("conv2d: a second batch after a backward pass sees zeros in the padding again") {
+  Rng rng(3);
+  Conv2d layer(1, 3, 3, 2, 3, "c", rng);
+  const Tensor x = random_tensor({2, 1, 3, 3}, 4);
+  Tensor first, again, din;
+  layer.forward(x, first);
+  layer.backward(x, first, random_tensor({2, 2, 3, 3}, 5), &din);
+  layer.forward(x, again);
+  CHECK(again.data == first.data);
+}
+
 TEST_CASE("softmax cross-entropy: gradient and loss") {
   Tensor logits = random_tensor({3, 4}, 10, -2.0f, 2.0f);
   const std::vector<std::uint8_t> labels = {0, 3, 1};
