@@ -107,7 +107,7 @@ _kf_reply() {
             _kf_add pytorch tensorflow
             return ;;
         init:--example)
-            _kf_add intents
+            _kf_add intents fashion-cnn
             return ;;
         render:-f | render:--values)
             _kf_files

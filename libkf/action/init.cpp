@@ -190,8 +190,12 @@ InitResult init(const Context& ctx, const InitOptions& options) {
                      ": supported values: \"pytorch\", \"tensorflow\"");
   if (!options.example.empty()) {
     if (std::find(k_init_examples.begin(), k_init_examples.end(), options.example) == k_init_examples.end())
+    {
+      std::vector<std::string> quoted;
+      for (const auto& e : k_init_examples) quoted.push_back(str::quote(e));
       throw UsageError("unknown example " + str::quote(options.example) + str::did_you_mean(options.example, k_init_examples) +
-                       ": the examples are \"intents\"");
+                       ": the examples are " + str::join(quoted, ", "));
+    }
     if (!options.from.empty()) throw UsageError("--example and --from cannot be used together");
   }
   if (stdfs::exists(result.dir) && !stdfs::is_directory(result.dir))

@@ -17,7 +17,7 @@ struct InitOptions {
   std::string name;                 // default: the directory's name
   std::string framework = "pytorch"; // pytorch | tensorflow (scaffold only)
   std::string from;                 // template repository: path, file:// or https URL, optional #REF
-  std::string example;              // "" | intents: a worked example with its data (scaffold only)
+  std::string example;              // "" | intents | fashion-cnn: a worked example (scaffold only)
   bool force = false;               // overwrite existing files
   bool git = true;                  // initialise a repository when not inside one
 };
@@ -37,6 +37,6 @@ InitResult init(const Context& ctx, const InitOptions& options);
 std::string scaffold_kf_yaml(const std::string& name, const std::string& framework, const std::string& example = "");
 
 // The examples `kf init --example` knows.
-inline const std::vector<std::string> k_init_examples = {"intents"};
+inline const std::vector<std::string> k_init_examples = {"intents", "fashion-cnn"};
 
 } // namespace kf::action

@@ -47,6 +47,11 @@ TEST_CASE("the scaffold kf init writes decodes, for both frameworks") {
   CHECK(p.pipelines[0].steps[1].inputs == std::vector<std::string>{"train.model"});
   CHECK(p.notebooks[0].volume_size == "5Gi");
   CHECK(decode(action::scaffold_kf_yaml("tf", "tensorflow")).training.framework == "tensorflow");
+  const auto cnn = decode(action::scaffold_kf_yaml("clothes", "pytorch", "fashion-cnn"));
+  CHECK(cnn.training.model.type == "cnn");
+  CHECK(cnn.training.model.conv_channels == std::vector<int>{32, 64});
+  CHECK(cnn.training.model.batch_norm);
+  CHECK(cnn.training.model.augment == std::vector<std::string>{"crop", "flip"});
 }
 
 TEST_CASE("a typo in a key is an unknown field with a suggestion") {
