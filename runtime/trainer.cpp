@@ -246,6 +246,24 @@ void export_final(const TrainerOptions& o, const WorldInfo& w, Model& model, con
   log(w, "exported " + (fs::path(o.output) / "model.safetensors").string() + " and model.json");
 }
 
+// --augment, refused for text.
+Augment image_augment(const TrainerOptions& o, const Dataset& train) {
+  const Augment augment = parse_augment(o.augment);
+  if (augment.any() && train.text) throw UsageError("--augment is for images, not text");
+  return augment;
+}
+
+// Step s of the epoch's batches into x, y, the images changed as --augment
+// says (a stream of its own per epoch, step and rank: a resumed run sees the same).
+void training_batch(const TrainerOptions& o, const WorldInfo& w, const Dataset& train,
+                    const std::vector<std::uint32_t>& order, const Augment& augment, std::size_t epoch, std::size_t s,
+                    Tensor& x, std::vector<std::uint8_t>& y) {
+  gather(train, order, s * o.batch_size, o.batch_size, x, y);
+  if (!augment.any()) return;
+  Rng rng(mix_seed(mix_seed(o.seed, epoch), s * static_cast<std::size_t>(w.size) + static_cast<std::size_t>(w.rank)));
+  augment_batch(x, augment, rng);
+}
+
 } // namespace
 
 int run_training(const TrainerOptions& o, const WorldInfo& w) {
@@ -258,8 +276,7 @@ int run_training(const TrainerOptions& o, const WorldInfo& w) {
   auto comm = connect_world(w, o.rendezvous);
   if (w.size > 1) log(w, "rendezvous complete at " + w.master_addr + ":" + std::to_string(w.master_port));
 
-  const Augment augment = parse_augment(o.augment);
-  if (augment.any() && data.train.text) throw UsageError("--augment is for images, not text");
+  const Augment augment = image_augment(o, data.train);
   Model model(model_config(o, data.train), o.seed);
   Optimizer optimizer(o.optimizer, model.params());
   auto engine = choose_engine(o, w, model, optimizer, *comm);
@@ -291,11 +308,7 @@ int run_training(const TrainerOptions& o, const WorldInfo& w) {
     const std::size_t first_step = progress.step_in_epoch;
     std::size_t tokens = 0;
     for (std::size_t s = first_step; s < steps_per_epoch; ++s) {
-      gather(data.train, order, s * o.batch_size, o.batch_size, x, y);
-      if (augment.any()) {
-        Rng rng(mix_seed(mix_seed(o.seed, epoch), s * static_cast<std::size_t>(w.size) + static_cast<std::size_t>(w.rank)));
-        augment_batch(x, augment, rng);
-      }
+      training_batch(o, w, data.train, order, augment, epoch, s, x, y);
       if (data.train.text) tokens += text_tokens(x, data.train.text->settings().max_length);
       const float lr = learning_rate(o.optimizer, progress.global_step, steps_per_epoch, total_steps);
       const LossResult r = engine->train_step(x, y, grad_scale, lr);

@@ -31,6 +31,19 @@ inline bool close(double analytic, double numeric) {
   return std::fabs(analytic - numeric) <= 1e-3 + 2e-2 * std::max(std::fabs(analytic), std::fabs(numeric));
 }
 
+// A model small enough for finite differences: 1x6x6 images, 4 classes,
+// one tanh hidden layer of 6 (the CNN: one conv block of 3 filters first).
+inline ModelConfig small_image_model(const std::string& kind) {
+  ModelConfig c;
+  c.kind = kind;
+  c.hidden = {6};
+  c.activation = "tanh";
+  c.conv_channels = {3};
+  c.input = {1, 6, 6};
+  c.classes = 4;
+  return c;
+}
+
 // Checks d/dinput (unless the input is ids: check_input false) and
 // d/dparams of `layer` at input x.
 inline void check_layer_gradients(Layer& layer, Tensor x, double eps = 1e-2, bool check_input = true) {

@@ -123,14 +123,7 @@ TEST_CASE("softmax cross-entropy with label smoothing: torch's loss, and its gra
 TEST_CASE("whole models: parameter gradients match finite differences") {
   for (const std::string kind : {"mlp", "cnn"}) {
     CAPTURE(kind);
-    ModelConfig c;
-    c.kind = kind;
-    c.hidden = {6};
-    c.activation = "tanh";
-    c.conv_channels = {3};
-    c.input = {1, 6, 6};
-    c.classes = 4;
-    Model model(c, 11);
+    Model model(small_image_model(kind), 11);
     const Tensor x = random_tensor({3, 1, 6, 6}, 12, 0.0f, 1.0f);
     check_model_gradients(model, x, {0, 2, 3}, 3);
   }

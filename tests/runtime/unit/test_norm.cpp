@@ -24,17 +24,6 @@ void perturb_affine(BatchNorm& bn, std::uint64_t seed) {
   for (float& b : bn.params()[1]->value) b = rng.uniform(-0.5f, 0.5f);
 }
 
-ModelConfig image_model(const std::string& kind) {
-  ModelConfig c;
-  c.kind = kind;
-  c.hidden = {6};
-  c.activation = "tanh";
-  c.conv_channels = {3};
-  c.input = {1, 6, 6};
-  c.classes = 4;
-  return c;
-}
-
 // The options kf-trainer's command line gives for `args`.
 TrainerOptions parse(std::vector<std::string> args) {
   CLI::App app;
@@ -131,7 +120,7 @@ TEST_CASE("dropout: zeroes about p of the elements in training, scales the rest,
 TEST_CASE("models with batch norm and global pooling: parameter gradients match finite differences") {
   for (const std::string kind : {"mlp", "cnn"}) {
     CAPTURE(kind);
-    ModelConfig c = image_model(kind);
+    ModelConfig c = small_image_model(kind);
     c.batch_norm = true;
     c.global_pool = kind == "cnn";
     Model model(c, 11);
@@ -142,7 +131,7 @@ TEST_CASE("models with batch norm and global pooling: parameter gradients match 
 }
 
 TEST_CASE("models: the layers --batch-norm, --global-pool and --dropout add, in torch's order") {
-  ModelConfig c = image_model("cnn");
+  ModelConfig c = small_image_model("cnn");
   c.batch_norm = true;
   c.global_pool = true;
   c.dense_dropout = 0.2f;
@@ -155,7 +144,7 @@ TEST_CASE("models: the layers --batch-norm, --global-pool and --dropout add, in 
   CHECK(j["batch_norm"] == true);
   CHECK(j["global_pool"] == true);
   // A model without them writes the config it always wrote (old checkpoints still resume).
-  CHECK_FALSE(Model(image_model("cnn"), 1).config_json().contains("batch_norm"));
+  CHECK_FALSE(Model(small_image_model("cnn"), 1).config_json().contains("batch_norm"));
 
   ModelConfig text;
   text.kind = "embeddingbag";
@@ -164,13 +153,13 @@ TEST_CASE("models: the layers --batch-norm, --global-pool and --dropout add, in 
   text.batch_norm = true;
   CHECK_THROWS_WITH(Model(text, 1), "--batch-norm is for the image models (mlp, cnn); the transformer has LayerNorm "
                                     "and its own --dropout");
-  ModelConfig mlp = image_model("mlp");
+  ModelConfig mlp = small_image_model("mlp");
   mlp.global_pool = true;
   CHECK_THROWS_WITH(Model(mlp, 1), "--global-pool needs --model=cnn");
 }
 
 TEST_CASE("batch norm: the running statistics are exported, checkpointed and served back") {
-  ModelConfig c = image_model("cnn");
+  ModelConfig c = small_image_model("cnn");
   c.batch_norm = true;
   Model model(c, 3);
   const Tensor x = random_tensor({4, 1, 6, 6}, 13, 0.0f, 1.0f);
