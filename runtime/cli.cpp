@@ -138,6 +138,10 @@ void add_distributed_flags(CLI::App& app, TrainerOptions& o, CliExtras& x) {
             "Seconds one all-reduce may take before the run fails"), "Distributed");
   group(opt(app, "--bind-host", o.rendezvous.bind_host, "KF_BIND_HOST",
             "Address Gloo listens on (default 127.0.0.1 for a loopback MASTER_ADDR, else the hostname)"), "Distributed");
+  group(opt(app, "--overlap-allreduce", o.overlap, "KF_OVERLAP_ALLREDUCE",
+            "CPU, several workers: all-reduce gradients in buckets while backward runs (on), or once after it "
+            "(off); auto: on when this machine has a core to spare beyond the local workers' BLAS threads")
+            ->check(CLI::IsMember({"auto", "on", "off"})), "Distributed");
   group(opt(app, "--step-delay-ms", o.step_delay_ms, "KF_STEP_DELAY_MS", "Sleep after each step (tests and demos)"), "Distributed");
 }
 

@@ -3,7 +3,8 @@
 // The training loop (trainer.cpp) owns the host Model and Optimizer, which
 // are the source of truth for checkpoints and export; an engine that keeps
 // its own copy (the GPU engine) syncs with pull()/push().
-//   CpuEngine: OpenBLAS forward/backward, one flat Gloo all-reduce per step.
+//   CpuEngine: OpenBLAS forward/backward; the gradients' Gloo all-reduce
+//   either once after backward, or (overlap) in buckets during it (overlap.h).
 //   GPU engine (cuda/): cuBLAS + CUDA kernels, NCCL all-reduce (cuda/gpu_layers.h).
 
 #include "runtime/comm.h"
@@ -28,6 +29,8 @@ public:
   virtual std::string name() const = 0;
 };
 
-std::unique_ptr<Engine> make_cpu_engine(Model& model, Optimizer& optimizer, Communicator& comm);
+// overlap: all-reduce in buckets on a thread of its own while backward runs
+// (pays when a core is free for it); otherwise one all-reduce after backward.
+std::unique_ptr<Engine> make_cpu_engine(Model& model, Optimizer& optimizer, Communicator& comm, bool overlap = false);
 
 } // namespace kf::trainer

@@ -1,35 +1,64 @@
-// The CPU engine: the host Model, and one Gloo all-reduce per step over a
-// flat buffer holding every gradient plus the batch's loss and accuracy
-// (none for one rank). After a multi-rank all-reduce a row-sparse gradient
-// holds every rank's rows, so the optimizer updates all of them.
+// The CPU engine: the host Model, and the gradient all-reduce over a flat
+// buffer holding every gradient plus the batch's loss and accuracy (none
+// for one rank). With overlap the buffer goes out in buckets while
+// backward runs (overlap.h), so communication hides behind computation
+// when a core is free for it; without, in one all-reduce after backward.
+// After a multi-rank all-reduce a row-sparse gradient holds every rank's
+// rows, so the optimizer updates all of them.
 #include "runtime/engine.h"
 
+#include "runtime/overlap.h"
+
 #include <algorithm>
+#include <optional>
 
 namespace kf::trainer {
 namespace {
 
+// Floats per bucket: a few buckets for kf's models, each large enough that
+// a message's latency does not dominate (PyTorch DDP's first bucket is 1 MiB).
+constexpr std::size_t k_bucket_floats = 64 * 1024;
+
 class CpuEngine : public Engine {
 public:
-  CpuEngine(Model& model, Optimizer& optimizer, Communicator& comm)
+  CpuEngine(Model& model, Optimizer& optimizer, Communicator& comm, bool overlap)
       : m_model(model), m_optimizer(optimizer), m_comm(comm), m_params(model.params()) {
     std::size_t n = 0;
-    for (const Param* p : m_params) n += p->grad.size();
+    std::vector<std::size_t> layer_floats;
+    for (auto& layer : model.layers()) {
+      m_layer_offset.push_back(n);
+      std::size_t floats = 0;
+      for (const Param* p : layer->params()) floats += p->grad.size();
+      layer_floats.push_back(floats);
+      n += floats;
+    }
     m_flat.resize(n + 2);
+    m_overlap = overlap && comm.size() > 1;
+    if (m_overlap) m_buckets = plan_buckets(layer_floats, k_bucket_floats);
+    if (comm.size() > 1) m_async.emplace(comm);
   }
 
   LossResult train_step(const Tensor& x, const std::vector<std::uint8_t>& labels, float grad_scale,
                         float lr) override {
-    const LossResult local = m_model.train_batch(x, labels, grad_scale);
     if (m_comm.size() == 1) { // the sum over one rank is its own gradient
+      const LossResult local = m_model.train_batch(x, labels, grad_scale);
       m_optimizer.step(lr);
       return local;
     }
-    float* out = m_flat.data();
-    for (const Param* p : m_params) out = std::copy(p->grad.begin(), p->grad.end(), out);
-    out[0] = static_cast<float>(local.loss_sum);
-    out[1] = static_cast<float>(local.correct);
-    m_comm.allreduce_sum(m_flat.data(), m_flat.size());
+    std::size_t next = 0; // the next bucket to send (none without overlap)
+    const LossResult local = m_model.train_batch(x, labels, grad_scale, [&](std::size_t layer) {
+      float* out = m_flat.data() + m_layer_offset[layer];
+      for (const Param* p : m_model.layers()[layer]->params()) out = std::copy(p->grad.begin(), p->grad.end(), out);
+      for (; next < m_buckets.size() && m_buckets[next].first_layer == layer; ++next)
+        m_async->enqueue(m_flat.data() + m_buckets[next].begin, m_buckets[next].end - m_buckets[next].begin);
+    });
+    const std::size_t n = m_flat.size() - 2;
+    m_flat[n] = static_cast<float>(local.loss_sum);
+    m_flat[n + 1] = static_cast<float>(local.correct);
+    // The loss and the correct count; without overlap, with every gradient in one message.
+    const std::size_t from = m_overlap ? n : 0;
+    m_async->enqueue(m_flat.data() + from, n + 2 - from);
+    m_async->wait();
     const float* in = m_flat.data();
     for (Param* p : m_params) {
       std::copy(in, in + p->grad.size(), p->grad.begin());
@@ -47,20 +76,26 @@ public:
     return m_model.evaluate(x, labels);
   }
 
-  std::string name() const override { return "cpu (OpenBLAS, Gloo)"; }
+  std::string name() const override {
+    return m_overlap ? "cpu (OpenBLAS, Gloo all-reduce overlapping backward)" : "cpu (OpenBLAS, Gloo)";
+  }
 
 private:
   Model& m_model;
   Optimizer& m_optimizer;
   Communicator& m_comm;
   std::vector<Param*> m_params;
+  std::vector<std::size_t> m_layer_offset; // where each layer's gradients start in m_flat
+  std::vector<GradientBucket> m_buckets;
   std::vector<float> m_flat;
+  std::optional<AsyncAllreduce> m_async; // several ranks only
+  bool m_overlap = false;
 };
 
 } // namespace
 
-std::unique_ptr<Engine> make_cpu_engine(Model& model, Optimizer& optimizer, Communicator& comm) {
-  return std::make_unique<CpuEngine>(model, optimizer, comm);
+std::unique_ptr<Engine> make_cpu_engine(Model& model, Optimizer& optimizer, Communicator& comm, bool overlap) {
+  return std::make_unique<CpuEngine>(model, optimizer, comm, overlap);
 }
 
 } // namespace kf::trainer

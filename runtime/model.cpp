@@ -130,22 +130,25 @@ const Tensor& Model::forward(const Tensor& x) {
   return m_acts.back();
 }
 
-void Model::backward(const Tensor& dlogits) {
+void Model::backward(const Tensor& dlogits, const GradsReady& ready) {
   m_grads.back() = dlogits;
-  for (std::size_t i = m_layers.size(); i-- > 0;)
+  for (std::size_t i = m_layers.size(); i-- > 0;) {
     m_layers[i]->backward(input_of(i), m_acts[i + 1], m_grads[i + 1], i == 0 ? nullptr : &m_grads[i]);
+    if (ready) ready(i);
+  }
 }
 
 void Model::set_training(bool training) {
   for (auto& layer : m_layers) layer->set_training(training);
 }
 
-LossResult Model::train_batch(const Tensor& x, const std::vector<std::uint8_t>& labels, float grad_scale) {
+LossResult Model::train_batch(const Tensor& x, const std::vector<std::uint8_t>& labels, float grad_scale,
+                              const GradsReady& ready) {
   set_training(true);
   const Tensor& logits = forward(x);
   set_training(false);
   LossResult r = softmax_cross_entropy(logits, labels, grad_scale, &m_dlogits, m_config.label_smoothing);
-  backward(m_dlogits);
+  backward(m_dlogits, ready);
   return r;
 }
 

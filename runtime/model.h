@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,12 +66,17 @@ public:
   // Forward pass over x [N, C, H, W] (text: [N, ids]); returns the logits [N, classes].
   // x is not copied: it must live until the backward() that follows.
   const Tensor& forward(const Tensor& x);
+  // Called with a layer's index as soon as its backward pass has filled its
+  // parameters' gradients (last layer first): the engine all-reduces them
+  // while the earlier layers compute.
+  using GradsReady = std::function<void(std::size_t layer)>;
   // Backward from dlogits after forward(); fills every Param::grad.
-  void backward(const Tensor& dlogits);
+  void backward(const Tensor& dlogits, const GradsReady& ready = {});
   // Dropout on (training) or off; train_batch turns it on for its forward only.
   void set_training(bool training);
   // forward + loss + backward on one batch.
-  LossResult train_batch(const Tensor& x, const std::vector<std::uint8_t>& labels, float grad_scale);
+  LossResult train_batch(const Tensor& x, const std::vector<std::uint8_t>& labels, float grad_scale,
+                         const GradsReady& ready = {});
   LossResult evaluate(const Tensor& x, const std::vector<std::uint8_t>& labels);
 
   std::vector<Param*> params();

@@ -66,29 +66,40 @@ std::array<double, 3> evaluate(Engine& engine, const Dataset& test) {
   return sums;
 }
 
-void set_blas_threads(const TrainerOptions& o, const WorldInfo& w) {
-  int threads = o.threads;
-  if (threads <= 0) {
-    int local = 1;
-    if (const char* l = std::getenv("LOCAL_WORLD_SIZE")) local = std::max(1, std::atoi(l));
-    else if (w.master_addr.starts_with("127.") || w.master_addr == "localhost") local = w.size;
-    threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / local);
-  }
-  openblas_set_num_threads(threads);
+// Workers of this run on this machine.
+int local_workers(const WorldInfo& w) {
+  if (const char* l = std::getenv("LOCAL_WORLD_SIZE")) return std::max(1, std::atoi(l));
+  if (w.master_addr.starts_with("127.") || w.master_addr == "localhost") return w.size;
+  return 1;
+}
+
+int blas_threads(const TrainerOptions& o, const WorldInfo& w) {
+  if (o.threads > 0) return o.threads;
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / local_workers(w));
+}
+
+void set_blas_threads(const TrainerOptions& o, const WorldInfo& w) { openblas_set_num_threads(blas_threads(o, w)); }
+
+// --overlap-allreduce: auto overlaps when a core is left for the
+// communication thread; on a machine the workers fill, it only competes.
+bool overlap_allreduce(const TrainerOptions& o, const WorldInfo& w) {
+  if (o.overlap != "auto") return o.overlap == "on";
+  return static_cast<int>(std::thread::hardware_concurrency()) > local_workers(w) * blas_threads(o, w);
 }
 
 std::unique_ptr<Engine> choose_engine(const TrainerOptions& o, const WorldInfo& w, Model& model, Optimizer& opt,
                                       Communicator& comm) {
-  if (o.device == "cpu") return make_cpu_engine(model, opt, comm);
+  const bool overlap = overlap_allreduce(o, w);
+  if (o.device == "cpu") return make_cpu_engine(model, opt, comm, overlap);
   const GpuProbe gpu = probe_gpu(w.local_rank);
   if (!gpu.available) {
     log(w, "no GPU (" + gpu.description + "); using the CPU path");
-    return make_cpu_engine(model, opt, comm);
+    return make_cpu_engine(model, opt, comm, overlap);
   }
   std::string why;
   if (auto engine = make_gpu_engine(model, opt, comm, gpu, &why)) return engine;
   log(w, "GPU " + gpu.description + " found but not used (" + why + "); using the CPU path");
-  return make_cpu_engine(model, opt, comm);
+  return make_cpu_engine(model, opt, comm, overlap);
 }
 
 // --model's layers for the data's sample shape and classes.
