@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "libkf/local/conditions.h"
+#include "libkf/local/controller_run.h"
 #include "libkf/local/controllers.h"
 #include "libkf/local/plan.h"
 #include "libkf/local/process.h"
@@ -50,17 +51,9 @@ std::string ranges(const std::set<int>& indexes) {
   return out;
 }
 
-class BatchJob {
+class BatchJob : private ControllerRun {
 public:
-  explicit BatchJob(const SuperviseOptions& o)
-      : m_o(o), m_dir{o.run_dir}, m_plan(plan_from_json(*read_json(m_dir.plan()))), m_object(*read_json(m_dir.object())) {
-    m_run = m_object["metadata"].value("name", m_plan.name);
-    try {
-      m_runs = std::make_unique<metadata::Runs>(o.metadata_db);
-    } catch (const Error& e) {
-      say(std::string("metadata store unavailable, the run is not recorded: ") + e.what());
-    }
-  }
+  explicit BatchJob(const SuperviseOptions& o) : ControllerRun(o) {}
 
   int run() {
     const proc::ChildExitWait child_exit; // a pod's end wakes the loop at once
@@ -97,15 +90,8 @@ public:
   }
 
 private:
-  void say(const std::string& msg) { std::cerr << now_rfc3339() << " " << msg << std::endl; }
-
   void record_state(const std::string& state, const std::string& message) {
-    if (!m_runs) return;
-    try {
-      m_runs->set_state(m_run, state, message);
-    } catch (const std::exception& e) {
-      say(std::string("metadata: ") + e.what());
-    }
+    metadata([&](metadata::Runs& runs) { runs.set_state(m_run, state, message); });
   }
 
   void end(const std::string& type, const std::string& reason, const std::string& message) {
@@ -242,12 +228,6 @@ private:
     write_json(m_dir.local(), local);
   }
 
-  SuperviseOptions m_o;
-  RunDir m_dir;
-  JobPlan m_plan;
-  Json m_object;
-  std::string m_run;
-  std::unique_ptr<metadata::Runs> m_runs;
   std::vector<Pod> m_pods;
   std::set<int> m_done_indexes;
   int m_succeeded = 0, m_failed = 0, m_failures = 0;

@@ -14,6 +14,7 @@
 
 #include "libkf/http/http.h"
 #include "libkf/local/conditions.h"
+#include "libkf/local/controller_run.h"
 #include "libkf/local/culler.h"
 #include "libkf/local/controllers.h"
 #include "libkf/local/plan.h"
@@ -41,19 +42,12 @@ struct Replica {
   int starts = 0;
 };
 
-class Supervisor {
+class Supervisor : private ControllerRun {
 public:
-  explicit Supervisor(const SuperviseOptions& o)
-      : m_o(o), m_dir{o.run_dir}, m_plan(plan_from_json(*read_json(m_dir.plan()))), m_object(*read_json(m_dir.object())) {
+  explicit Supervisor(const SuperviseOptions& o) : ControllerRun(o) {
     for (const auto& r : m_plan.replicas) m_replicas.push_back(Replica{r});
     m_trainjob = m_plan.kind == "TrainJob";
     if (m_plan.kind == "Notebook") m_cull = cull_policy_from_json(m_plan.controller);
-    m_run = m_object["metadata"].value("name", m_plan.name);
-    try {
-      m_runs = std::make_unique<metadata::Runs>(o.metadata_db);
-    } catch (const Error& e) {
-      say(std::string("metadata store unavailable, the run is not recorded: ") + e.what());
-    }
   }
 
   int run() {
@@ -109,17 +103,6 @@ public:
   }
 
 private:
-  void say(const std::string& msg) { std::cerr << now_rfc3339() << " " << msg << std::endl; }
-
-  void metadata(const std::function<void(metadata::Runs&)>& f) {
-    if (!m_runs) return;
-    try {
-      f(*m_runs);
-    } catch (const std::exception& e) {
-      say(std::string("metadata: ") + e.what());
-    }
-  }
-
   void append_log(const Replica& r, const std::string& line) {
     std::ofstream out(m_dir.log(r.plan.name), std::ios::app);
     out << "kf: " << line << '\n';
@@ -536,12 +519,6 @@ private:
     if (stdfs::exists(out / "metrics.jsonl", ec)) add_artifact("kf.Metrics", "metrics", out / "metrics.jsonl", "output", out / "metrics.jsonl");
   }
 
-  SuperviseOptions m_o;
-  RunDir m_dir;
-  JobPlan m_plan;
-  Json m_object;
-  std::string m_run;
-  std::unique_ptr<metadata::Runs> m_runs;
   std::vector<Replica> m_replicas;
   std::vector<Replica> m_initializers;
   bool m_trainjob = false;

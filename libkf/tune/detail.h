@@ -10,6 +10,7 @@
 // a Categorical one) as the index of its list entry.
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <random>
@@ -104,6 +105,16 @@ History history(const Codec& codec, const std::vector<Trial>& trials, const Obje
 // Whether `a` is the assignment of a running trial or an earlier pick of
 // this call.
 bool busy(const Assignment& a, const std::vector<Trial>& trials, const std::vector<Assignment>& picked);
+
+// The suggest() of the model-based algorithms (tpe, bayesianoptimization):
+// `count` assignments, each from the prior (re-drawn while busy, up to 20
+// times) until `startup` trials have finished, from `next` after that; each
+// pick is pending for the ones after it. `next` gets the history, this
+// call's picks so far and the call's random stream.
+using NextAssignment = std::function<Assignment(const History&, const std::vector<Assignment>&, Rng&)>;
+std::vector<Assignment> suggest_after_startup(const Codec& codec, const std::vector<Trial>& trials,
+                                              const Objective& objective, std::uint64_t seed, int count, int startup,
+                                              const NextAssignment& next);
 
 // Settings, checked by make_suggester (suggest.cpp) and read by the algorithms.
 struct Settings {

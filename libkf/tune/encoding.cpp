@@ -200,4 +200,24 @@ bool busy(const Assignment& a, const std::vector<Trial>& trials, const std::vect
                      [&](const Trial& t) { return t.state == TrialState::Running && t.assignment == a; });
 }
 
+std::vector<Assignment> suggest_after_startup(const Codec& codec, const std::vector<Trial>& trials,
+                                              const Objective& objective, std::uint64_t seed, int count, int startup,
+                                              const NextAssignment& next) {
+  Rng rng = make_rng(seed, trials.size());
+  History h = history(codec, trials, objective);
+  std::vector<Assignment> out;
+  for (int n = 0; n < count; ++n) {
+    Assignment a;
+    if (h.points.size() < static_cast<std::size_t>(std::max(1, startup))) {
+      a = codec.assignment(sample_prior(codec, rng));
+      for (int retry = 0; retry < 20 && busy(a, trials, out); ++retry) a = codec.assignment(sample_prior(codec, rng));
+    } else {
+      a = next(h, out, rng);
+    }
+    if (auto x = codec.point(a)) h.pending.push_back(*x);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
 } // namespace kf::tune::detail

@@ -122,23 +122,11 @@ public:
       : m_space(std::move(space)), m_codec(m_space, true), m_objective(objective), m_seed(seed), m_settings(settings) {}
 
   std::vector<Assignment> suggest(const std::vector<Trial>& trials, int count) override {
-    Rng rng = make_rng(m_seed, trials.size());
-    History h = history(m_codec, trials, m_objective);
-    std::vector<Assignment> out;
-    for (int n = 0; n < count; ++n) {
-      Assignment a;
-      if (h.points.size() < static_cast<std::size_t>(std::max(1, m_settings.n_initial_points))) {
-        a = m_codec.assignment(sample_prior(m_codec, rng));
-        for (int retry = 0; retry < 20 && busy(a, trials, out); ++retry) a = m_codec.assignment(sample_prior(m_codec, rng));
-      } else {
-        a = m_codec.assignment(next_point(h, rng));
-      }
-      if (auto x = m_codec.point(a)) h.pending.push_back(*x);
-      out.push_back(std::move(a));
-    }
-    return out;
+    return suggest_after_startup(m_codec, trials, m_objective, m_seed, count, m_settings.n_initial_points,
+                                 [&](const History& h, const std::vector<Assignment>&, Rng& rng) {
+                                   return m_codec.assignment(next_point(h, rng));
+                                 });
   }
-
 private:
   Model model(const History& h) const {
     std::vector<Point> pts = h.points;

@@ -179,23 +179,11 @@ public:
         m_joint(joint) {}
 
   std::vector<Assignment> suggest(const std::vector<Trial>& trials, int count) override {
-    Rng rng = make_rng(m_seed, trials.size());
-    History h = history(m_codec, trials, m_objective);
-    std::vector<Assignment> out;
-    for (int n = 0; n < count; ++n) {
-      Assignment a;
-      if (h.points.size() < static_cast<std::size_t>(std::max(1, m_settings.n_startup_trials))) {
-        a = m_codec.assignment(sample_prior(m_codec, rng));
-        for (int retry = 0; retry < 20 && busy(a, trials, out); ++retry) a = m_codec.assignment(sample_prior(m_codec, rng));
-      } else {
-        a = next_assignment(h, trials, out, rng);
-      }
-      if (auto x = m_codec.point(a)) h.pending.push_back(*x);
-      out.push_back(std::move(a));
-    }
-    return out;
+    return suggest_after_startup(m_codec, trials, m_objective, m_seed, count, m_settings.n_startup_trials,
+                                 [&](const History& h, const std::vector<Assignment>& out, Rng& rng) {
+                                   return next_assignment(h, trials, out, rng);
+                                 });
   }
-
 private:
   std::size_t n_below(std::size_t n) const {
     const double b = m_settings.gamma ? std::ceil(*m_settings.gamma * std::sqrt(static_cast<double>(n)))

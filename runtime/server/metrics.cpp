@@ -93,37 +93,45 @@ void ServerMetrics::batch(std::size_t samples) {
   m_samples += samples;
 }
 
+namespace {
+
+// A metric family's HELP and TYPE lines (Prometheus' text format).
+void family(std::string& out, const char* name, const char* type, const char* help) {
+  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+}
+
+// A family of one unlabelled sample.
+void single(std::string& out, const char* name, const char* type, const char* help, const std::string& value) {
+  family(out, name, type, help);
+  out += std::string(name) + " " + value + "\n";
+}
+
+} // namespace
+
 std::string ServerMetrics::render() const {
   std::lock_guard lock(m_mutex);
   std::string out;
-  out += "# HELP kf_server_requests_total HTTP requests by endpoint and status code.\n"
-         "# TYPE kf_server_requests_total counter\n";
+  family(out, "kf_server_requests_total", "counter", "HTTP requests by endpoint and status code.");
   for (const auto& [key, count] : m_requests)
     out += "kf_server_requests_total{endpoint=\"" + key.first + "\",code=\"" + std::to_string(key.second) + "\"} " +
            std::to_string(count) + "\n";
-  out += "# HELP kf_server_request_errors_total HTTP responses with a status of 400 or more.\n"
-         "# TYPE kf_server_request_errors_total counter\n"
-         "kf_server_request_errors_total " + std::to_string(m_errors) + "\n";
-  out += "# HELP kf_server_request_duration_seconds Time from the parsed request to the response, by endpoint.\n"
-         "# TYPE kf_server_request_duration_seconds histogram\n";
+  single(out, "kf_server_request_errors_total", "counter", "HTTP responses with a status of 400 or more.",
+         std::to_string(m_errors));
+  family(out, "kf_server_request_duration_seconds", "histogram",
+         "Time from the parsed request to the response, by endpoint.");
   for (const auto& [endpoint, histogram] : m_latency)
     histogram.render(out, "kf_server_request_duration_seconds", "endpoint=\"" + endpoint + "\"");
-  out += "# HELP kf_server_batch_size Samples per forward pass (one GEMM batch).\n"
-         "# TYPE kf_server_batch_size histogram\n";
+  family(out, "kf_server_batch_size", "histogram", "Samples per forward pass (one GEMM batch).");
   m_batch.render(out, "kf_server_batch_size", "");
-  out += "# HELP kf_server_inference_samples_total Samples run through the model.\n"
-         "# TYPE kf_server_inference_samples_total counter\n"
-         "kf_server_inference_samples_total " + std::to_string(m_samples) + "\n";
-  out += "# HELP kf_server_predictions_total Answers by predicted class.\n"
-         "# TYPE kf_server_predictions_total counter\n";
+  single(out, "kf_server_inference_samples_total", "counter", "Samples run through the model.",
+         std::to_string(m_samples));
+  family(out, "kf_server_predictions_total", "counter", "Answers by predicted class.");
   for (const auto& [name, count] : m_classes)
     out += "kf_server_predictions_total{class=\"" + label_value(name) + "\"} " + std::to_string(count) + "\n";
-  out += "# HELP kf_server_prediction_confidence The probability the model gave its answer.\n"
-         "# TYPE kf_server_prediction_confidence histogram\n";
+  family(out, "kf_server_prediction_confidence", "histogram", "The probability the model gave its answer.");
   m_confidence.render(out, "kf_server_prediction_confidence", "");
-  out += "# HELP kf_server_inference_requests_in_flight Inference requests being served now.\n"
-         "# TYPE kf_server_inference_requests_in_flight gauge\n"
-         "kf_server_inference_requests_in_flight " + std::to_string(m_in_flight.load()) + "\n";
+  single(out, "kf_server_inference_requests_in_flight", "gauge", "Inference requests being served now.",
+         std::to_string(m_in_flight.load()));
   return out;
 }
 
