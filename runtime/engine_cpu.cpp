@@ -27,15 +27,17 @@ public:
     std::vector<std::size_t> layer_floats;
     for (auto& layer : model.layers()) {
       m_layer_offset.push_back(n);
+      m_layer_params.push_back(layer->params());
       std::size_t floats = 0;
-      for (const Param* p : layer->params()) floats += p->grad.size();
+      for (const Param* p : m_layer_params.back()) floats += p->grad.size();
       layer_floats.push_back(floats);
       n += floats;
     }
     m_flat.resize(n + 2);
-    m_overlap = overlap && comm.size() > 1;
-    if (m_overlap) m_buckets = plan_buckets(layer_floats, k_bucket_floats);
-    if (comm.size() > 1) m_async.emplace(comm);
+    if (overlap && comm.size() > 1) {
+      m_buckets = plan_buckets(layer_floats, k_bucket_floats);
+      m_async.emplace(comm);
+    }
   }
 
   LossResult train_step(const Tensor& x, const std::vector<std::uint8_t>& labels, float grad_scale,
@@ -48,17 +50,19 @@ public:
     std::size_t next = 0; // the next bucket to send (none without overlap)
     const LossResult local = m_model.train_batch(x, labels, grad_scale, [&](std::size_t layer) {
       float* out = m_flat.data() + m_layer_offset[layer];
-      for (const Param* p : m_model.layers()[layer]->params()) out = std::copy(p->grad.begin(), p->grad.end(), out);
+      for (const Param* p : m_layer_params[layer]) out = std::copy(p->grad.begin(), p->grad.end(), out);
       for (; next < m_buckets.size() && m_buckets[next].first_layer == layer; ++next)
         m_async->enqueue(m_flat.data() + m_buckets[next].begin, m_buckets[next].end - m_buckets[next].begin);
     });
     const std::size_t n = m_flat.size() - 2;
     m_flat[n] = static_cast<float>(local.loss_sum);
     m_flat[n + 1] = static_cast<float>(local.correct);
-    // The loss and the correct count; without overlap, with every gradient in one message.
-    const std::size_t from = m_overlap ? n : 0;
-    m_async->enqueue(m_flat.data() + from, n + 2 - from);
-    m_async->wait();
+    if (m_async) { // the buckets are on their way; the loss and the correct count follow them
+      m_async->enqueue(m_flat.data() + n, 2);
+      m_async->wait();
+    } else { // every gradient, the loss and the correct count in one message
+      m_comm.allreduce_sum(m_flat.data(), n + 2);
+    }
     const float* in = m_flat.data();
     for (Param* p : m_params) {
       std::copy(in, in + p->grad.size(), p->grad.begin());
@@ -77,7 +81,7 @@ public:
   }
 
   std::string name() const override {
-    return m_overlap ? "cpu (OpenBLAS, Gloo all-reduce overlapping backward)" : "cpu (OpenBLAS, Gloo)";
+    return m_async ? "cpu (OpenBLAS, Gloo all-reduce overlapping backward)" : "cpu (OpenBLAS, Gloo)";
   }
 
 private:
@@ -86,10 +90,10 @@ private:
   Communicator& m_comm;
   std::vector<Param*> m_params;
   std::vector<std::size_t> m_layer_offset; // where each layer's gradients start in m_flat
+  std::vector<std::vector<Param*>> m_layer_params;
   std::vector<GradientBucket> m_buckets;
   std::vector<float> m_flat;
-  std::optional<AsyncAllreduce> m_async; // several ranks only
-  bool m_overlap = false;
+  std::optional<AsyncAllreduce> m_async; // with overlap, several ranks only
 };
 
 } // namespace
