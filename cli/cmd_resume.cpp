@@ -35,8 +35,9 @@ void add_resume(CLI::App& app, Globals& g) {
   auto sets = std::make_shared<std::vector<std::string>>();
   auto run = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("resume", "Continue an Experiment that ended or whose kf was killed, keeping its "
-                                           "finished trials (optionally with more trials); run a suspended TrainJob");
-  hint(cmd->add_option("run", *run, "The Experiment's or suspended TrainJob's run, or @latest")->required(), Hint{{}, "run"});
+                                           "finished trials (optionally with more trials); carry on a Workflow or a training job whose kf was killed; "
+                                           "run a suspended TrainJob");
+  hint(cmd->add_option("run", *run, "The Experiment's, Workflow's or training job's run, or @latest")->required(), Hint{{}, "run"});
   cmd->add_option("--set", *sets, "Change the object first: PATH=VALUE under spec (repeatable), as maxTrialCount=20")
       ->type_name("PATH=VALUE");
   cmd->add_flag("-d,--detach", flags->detach, "Return once it runs again; follow it with kf status / kf logs");
@@ -47,13 +48,17 @@ void add_resume(CLI::App& app, Globals& g) {
       ->check(CLI::NonNegativeNumber);
   cmd->footer("The trials that finished are kept; trials still running under their own supervisors are adopted; the "
               "suggestion algorithm continues from all of them, and the total never exceeds maxTrialCount (Katib's "
-              "resumePolicy LongRunning). A TrainJob submitted with spec.suspend: true waits, Suspended, until kf "
+              "resumePolicy LongRunning). A Workflow carries on from its nodes: no finished step runs again. A training "
+              "job (PyTorchJob, TFJob, TrainJob) whose supervisor was lost (kill -9, a reboot: Failed, reason "
+              "SupervisorLost; the replicas it left running were stopped) starts its replicas again, and the trainer "
+              "carries on from its last checkpoint. A TrainJob submitted with spec.suspend: true waits, Suspended, until kf "
               "resume sets it false (its Suspended condition turns False, reason Resumed, as the Trainer's); on a cluster "
               "target, kf resume sets spec.suspend false as kubectl patch would, and --wait follows it.\n\n"
               "Examples:\n"
               "  kf resume demo-tune-1\n"
               "  kf resume demo-tune-1 --set maxTrialCount=24\n"
               "  kf resume my-trainjob-1\n"
+              "  kf resume demo-train-3\n"
               "  kf resume demo-train-4 --target prod --wait");
   on_run(*cmd, g, [flags, sets, run](Session& s) {
     auto pt = s.open_runs(action::WithoutProject::existing_runs);

@@ -21,7 +21,7 @@ complete -c kf -n __fish_use_subcommand -a build -d 'Package kf-trainer and the 
 complete -c kf -n __fish_use_subcommand -a train -d 'Train the model: run the project\'s PyTorchJob or TFJob on the target (default: this machine), following its progress'
 complete -c kf -n __fish_use_subcommand -a tune -d 'Tune hyperparameters: run the project\'s Katib Experiment (spec.tuning) on the target (default: this machine), following its trials'
 complete -c kf -n __fish_use_subcommand -a submit -d 'Submit the objects of manifest files (upstream Kubeflow examples, kf render output) to the target and follow them like their kind\'s own verb'
-complete -c kf -n __fish_use_subcommand -a resume -d 'Continue an Experiment that ended or whose kf was killed, keeping its finished trials (optionally with more trials); run a suspended TrainJob'
+complete -c kf -n __fish_use_subcommand -a resume -d 'Continue an Experiment that ended or whose kf was killed, keeping its finished trials (optionally with more trials); carry on a Workflow or a training job whose kf was killed; run a suspended TrainJob'
 complete -c kf -n __fish_use_subcommand -a retry -d 'Run a failed Workflow\'s failed steps again, keeping the steps that succeeded (as argo retry)'
 complete -c kf -n __fish_use_subcommand -a pipeline -d 'Run the project\'s pipelines (Argo Workflows)'
 complete -c kf -n __fish_use_subcommand -a status -d 'Show the project\'s runs, or one run in detail (conditions, replicas, metrics per epoch, artifacts, lineage)'
@@ -120,7 +120,7 @@ complete -c kf -n '__fish_seen_subcommand_from resume' -l set -x -d 'Change the 
 complete -c kf -n '__fish_seen_subcommand_from resume' -s d -l detach -d 'Return once it runs again; follow it with kf status / kf logs'
 complete -c kf -n '__fish_seen_subcommand_from resume' -l wait -d 'On a cluster target: follow the resumed TrainJob until it completes or fails; exit status 0 or 1 accordingly'
 complete -c kf -n '__fish_seen_subcommand_from resume' -l timeout -x -d 'With --wait: give up after SECONDS (default: no limit)'
-complete -c kf -n '__fish_seen_subcommand_from resume' -x -a '(__kf_dynamic)' -d 'The Experiment\'s or suspended TrainJob\'s run, or @latest'
+complete -c kf -n '__fish_seen_subcommand_from resume' -x -a '(__kf_dynamic)' -d 'The Experiment\'s, Workflow\'s or training job\'s run, or @latest'
 
 # kf retry
 complete -c kf -n '__fish_seen_subcommand_from retry' -s d -l detach -d 'Return once it runs again; follow it with kf status / kf logs'

@@ -34,6 +34,7 @@ struct Pod {
   std::string name;
   int index = -1; // Indexed: the completion index
   pid_t pid = 0;
+  std::uint64_t start_ticks = 0; // with pid, which process it is (process.h)
   std::string state = "Running"; // Running | Succeeded | Failed
   int exit_code = -1;
   int restarts = 0;
@@ -121,6 +122,7 @@ private:
     if (pod.index >= 0) extra.emplace_back("JOB_COMPLETION_INDEX", std::to_string(pod.index));
     try {
       pod.pid = start_replica(m_plan.replicas.front(), m_dir.root, m_dir.log(pod.name), extra);
+      pod.start_ticks = process_start_ticks(pod.pid);
       pod.state = "Running";
       say("started " + pod.name + " (pid " + std::to_string(pod.pid) + ")");
       return true;
@@ -211,7 +213,8 @@ private:
     if (m_plan.indexed) status["completedIndexes"] = ranges(m_done_indexes);
     Json pods = Json::array();
     for (const auto& p : m_pods) {
-      Json j = {{"name", p.name}, {"type", "Pod"}, {"pid", p.pid}, {"state", p.state}, {"restarts", p.restarts},
+      Json j = {{"name", p.name}, {"type", "Pod"}, {"pid", p.pid}, {"startTicks", p.pid > 0 ? p.start_ticks : 0},
+                {"state", p.state}, {"restarts", p.restarts},
                 {"exitCode", p.exit_code >= 0 ? Json(p.exit_code) : Json(nullptr)}};
       if (p.index >= 0) j["index"] = p.index;
       pods.push_back(std::move(j));

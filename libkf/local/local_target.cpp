@@ -16,6 +16,7 @@
 #include "libkf/local/conditions.h"
 #include "libkf/local/culler.h"
 #include "libkf/local/experiment_status.h"
+#include "libkf/local/lost_supervisor.h"
 #include "libkf/local/plan.h"
 #include "libkf/local/workflow_engine.h"
 #include "libkf/local/process.h"
@@ -184,11 +185,12 @@ target::Submitted LocalTarget::resume(const std::string& name, const Json& patch
   auto object = get(run); // a lost supervisor is recorded as such first
   if (!object) throw Error("run " + str::quote(run) + " does not exist (kf status lists the runs)");
   const std::string kind = object->value("kind", "");
-  if (kind == "TrainJob") return resume_trainjob(run, *object, patch);
+  if (kind == "TrainJob" && !supervisor_was_lost(*object)) return resume_trainjob(run, *object, patch);
+  if (restarts_after_lost_supervisor(kind)) return resume_job(run, *object, patch);
   if (kind == "Workflow") return resume_workflow(run, *object, patch);
   if (kind != "Experiment")
-    throw UsageError("kf resume continues an Experiment, a Workflow or a suspended TrainJob; a " + kind +
-                     " starts again: kf train, kf submit -f");
+    throw UsageError("kf resume continues an Experiment, a Workflow, a suspended TrainJob or a training job whose supervisor was lost; a " +
+                     kind + " starts again: kf train, kf submit -f");
   std::optional<FileLock> lock;
   lock.emplace(dir.lock(), false);
   if (!lock->locked()) throw UsageError("run " + run + " is still running (kf status " + run + ")");
@@ -355,9 +357,7 @@ std::optional<Json> LocalTarget::get(const std::string& name) const {
     if (lock.locked()) {
       object = read_json(dir.object());
       if (object && !target::is_finished(*object)) {
-        const std::string kind = object->value("kind", "");
-        const std::string message = kind + " " + run + " lost its supervisor (the kf process running it ended without finishing it).";
-        mark_failed(*object, "SupervisorLost", message + (kind == "Workflow" ? " kf resume " + run + " carries on." : ""), now_rfc3339());
+        record_lost_supervisor(dir, run, *object);
         write_json(dir.object(), *object);
         try {
           metadata::Runs(metadata_db(m_o.project_dir)).set_state(run, "Failed", "lost its supervisor");
@@ -550,6 +550,7 @@ bool LocalTarget::stop(const std::string& name) {
   const RunDir dir{run_dir(run)};
   std::error_code ec;
   if (!stdfs::exists(dir.object(), ec)) return false;
+  (void)get(run); // a lost supervisor's replicas still running are stopped (lost_supervisor.h)
   // Wait for a supervisor that is still starting to take the lock.
   for (int i = 0; i < 50 && !stdfs::exists(dir.local(), ec) && !target::is_finished(*read_json(dir.object())); ++i)
     std::this_thread::sleep_for(k_poll);

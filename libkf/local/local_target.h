@@ -60,7 +60,9 @@ public:
   void logs(const std::string& run, const target::LogOptions& options, std::ostream& out) const override;
   bool stop(const std::string& run) override;
   bool remove(const std::string& run) override;
-  // An Experiment only: its controller carries on from the trials on disk.
+  // An Experiment carries on from the trials on disk, a Workflow from its
+  // nodes; a suspended TrainJob runs; a training job whose supervisor was
+  // lost restarts its replicas from their last checkpoint.
   target::Submitted resume(const std::string& run, const Json& patch) override;
   target::Submitted retry(const std::string& run) override;
 
@@ -71,6 +73,7 @@ private:
   JobPlan plan_experiment(const Json& object, const target::SubmitOptions& options, bool find_binaries) const;
   // The options of a job's plan: kf's trainer, and the TrainingRuntimes given with it, then kf's.
   target::Submitted resume_trainjob(const std::string& run, const Json& object, const Json& patch);
+  target::Submitted resume_job(const std::string& run, const Json& object, const Json& patch); // lost_supervisor.cpp
   target::Submitted resume_workflow(const std::string& run, const Json& object, const Json& patch);
   WorkflowSettings workflow_settings(bool find_binaries) const;
   PlanOptions job_options(bool find_binaries, const std::vector<Json>& supporting = {}) const;

@@ -1,6 +1,10 @@
 #include "libkf/local/process.h"
 
+#include <csignal>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
 
 #include "libkf/local/container.h"
 #include "libkf/local/plan.h"
@@ -61,6 +65,38 @@ int start_replica(const ReplicaPlan& r, const std::filesystem::path& run_dir, co
   c.log = log;
   c.own_group = true;
   return proc::start(c);
+}
+
+std::uint64_t process_start_ticks(int pid) {
+  if (pid <= 0) return 0;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return 0;
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so
+  // the fields are counted from the last ')'. state is field 3, starttime 22.
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 1));
+  std::string field;
+  std::uint64_t ticks = 0;
+  for (int n = 3; n <= 22 && fields >> field; ++n) {
+    if (n == 3 && (field == "Z" || field == "X")) return 0;
+    if (n == 22) ticks = std::strtoull(field.c_str(), nullptr, 10);
+  }
+  return ticks;
+}
+
+bool stop_left_over(int pid, std::uint64_t start_ticks, std::chrono::milliseconds grace) {
+  if (pid <= 1 || start_ticks == 0 || process_start_ticks(pid) != start_ticks) return false;
+  ::kill(-pid, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (process_start_ticks(pid) == start_ticks && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (process_start_ticks(pid) == start_ticks) ::kill(-pid, SIGKILL);
+  // Whatever else its group still holds (a replica's own children).
+  ::kill(-pid, SIGKILL);
+  for (int i = 0; i < 100 && process_start_ticks(pid) == start_ticks; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return true;
 }
 
 std::filesystem::path self_exe() {

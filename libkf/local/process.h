@@ -4,6 +4,8 @@
 // replica in its own process group, its stdout and stderr appended to its
 // log; the supervisor as a daemon).
 
+#include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -26,6 +28,17 @@ struct ReplicaPlan;
 // pulled), or the working directory does not exist here.
 int start_replica(const ReplicaPlan& replica, const std::filesystem::path& run_dir, const std::filesystem::path& log,
                   const std::vector<std::pair<std::string, std::string>>& extra = {});
+
+// When process `pid` started, in clock ticks since boot (/proc/PID/stat's
+// field 22). A pid is reused; the pair (pid, start) names one process for
+// good. 0 when there is no such process or it has exited (a zombie).
+std::uint64_t process_start_ticks(int pid);
+
+// Stops what a dead supervisor left running (kill -9 took it, not its
+// replicas, which run in process groups of their own): SIGTERM to the
+// group of `pid`, SIGKILL after `grace`, only while `pid` is still the
+// process that started at `start_ticks`. True when it was still running.
+bool stop_left_over(int pid, std::uint64_t start_ticks, std::chrono::milliseconds grace);
 
 // The running executable's path (/proc/self/exe).
 std::filesystem::path self_exe();

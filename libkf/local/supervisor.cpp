@@ -37,6 +37,7 @@ extern "C" void on_stop(int sig) { g_stop_signal = sig; }
 struct Replica {
   ReplicaPlan plan;
   pid_t pid = 0;
+  std::uint64_t start_ticks = 0; // with pid, which process it is (process.h)
   std::string state = "Pending"; // Pending | Running | Succeeded | Failed
   int exit_code = -1;
   int starts = 0;
@@ -113,6 +114,7 @@ private:
     r.exit_code = -1;
     try {
       r.pid = start_replica(r.plan, m_dir.root, m_dir.log(r.plan.name));
+      r.start_ticks = process_start_ticks(r.pid);
     } catch (const Error& e) {
       // Nothing to retry: the command is not on this machine.
       append_log(r, e.what());
@@ -423,6 +425,7 @@ private:
         replicas.push_back({{"name", r.plan.name},
                             {"type", r.plan.type},
                             {"pid", r.pid},
+                            {"startTicks", r.pid > 0 ? r.start_ticks : 0},
                             {"state", r.state},
                             {"restarts", r.starts > 0 ? r.starts - 1 : 0},
                             {"exitCode", r.exit_code >= 0 ? Json(r.exit_code) : Json(nullptr)}});

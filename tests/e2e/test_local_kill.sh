@@ -4,12 +4,17 @@
 #      SIGKILL once N trials have started, for 4 values of N drawn from a seed,
 #      each kill followed by `kf resume`;
 #   2. an Argo Workflow of 8 steps in a row: its controller killed once step N
-#      has started, for 3 drawn values of N, each followed by `kf resume`.
+#      has started, for 3 drawn values of N, each followed by `kf resume`;
+#   3. a PyTorchJob of kf train (a master and a worker of kf-trainer, 4
+#      epochs, a checkpoint every 5 steps): its supervisor killed once the
+#      training has passed step N, for 3 drawn values of N, each followed by
+#      `kf resume`.
 # After every kill: the run says what Kubeflow would (Failed, SupervisorLost),
-# .kf/metadata.db passes PRAGMA integrity_check, and no trial or step that had
-# finished is lost or runs again. At the end the run has succeeded with every
-# trial (each ran exactly once: trials outlive their controller and are
-# adopted) or every step. A kill that lands after the controller has finished
+# .kf/metadata.db passes PRAGMA integrity_check, and no trial, step or epoch
+# that had finished is lost or runs again; no replica of the PyTorchJob is
+# left running. At the end the run has succeeded with every trial (each ran
+# exactly once: trials outlive their controller and are adopted), every step,
+# or every epoch (the trainer carries on from its last checkpoint). A kill that lands after the controller has finished
 # (a slow machine) is counted as such and ends that section's kills; the kill
 # points leave at least two rounds of trials, or one step, to go. The last
 # line prints the figures.
@@ -191,5 +196,75 @@ expect_eq "workflow: no finished step ran again" "" "$rerun_finished"
 expect_eq "workflow: metadata.db" ok "$(integrity)"
 wf_reruns=$(( $(wc -l <"$RAN") - 8 ))
 
-echo "campaign (seed $SEED): experiment: $exp_kills kills ($exp_late after its end), $exp_marked marked SupervisorLost, $exp_intact with metadata.db intact, $exp_kept with no finished trial lost, $exp_reruns trials ran twice; workflow: $wf_kills kills ($wf_late after its end), $wf_marked marked lost, $wf_intact with metadata.db intact, ${rerun_finished:-no} finished step ran again, $wf_reruns steps ran again (each was running at a kill)"
+# 3. The PyTorchJob.
+KILLED="" RESUMED=""
+cat >kills.yaml <<'YAML'
+spec:
+  training:
+    workers: 2
+    hyperparameters:
+      epochs: 4
+      train-limit: 1200
+      checkpoint-every: 5
+      step-delay-ms: 250
+YAML
+run_kf train -f kills.yaml --detach
+expect_eq "pytorchjob: submitted" "0 demo-train-1" "$RC $OUT"
+R=demo-train-1
+progress_step() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("progress", {}).get("step", 0))' ".kf/runs/$R/local.json" 2>/dev/null || echo 0; }
+resumes() { grep -c '^kf-trainer\[0/2\]: resuming from output/checkpoints/' ".kf/runs/$R/logs/master-0.log" 2>/dev/null || true; }
+# past_step N: the training has passed step N, in the replicas started after the last kill.
+past_step() { [ "$(resumes)" -ge "$job_marked" ] && [ "$(progress_step)" -ge "$1" ]; }
+# The replicas local.json names that still run: the same pid started at the same time, not a zombie.
+left_running() {
+  python3 - ".kf/runs/$R/local.json" <<'PY'
+import json, sys
+left = []
+for r in json.load(open(sys.argv[1])).get("replicas", []):
+    try:
+        stat = open(f"/proc/{r['pid']}/stat").read()
+    except (OSError, KeyError):
+        continue
+    fields = stat[stat.rindex(")") + 2:].split()
+    if r.get("pid") and fields[0] not in "ZX" and int(fields[19]) == r.get("startTicks"):
+        left.append(r["name"])
+print(" ".join(left))
+PY
+}
+KILLS=0 INTACT=0 LATE=0 RESUME_RC=0 job_marked=0 job_stopped=0 job_kept=0 EPOCHS_BEFORE=""
+# 24 steps in all (4 epochs of 6): kills between steps 6 (a checkpoint is written at 5) and 18.
+draws 3 13
+for n in "${DRAWN[@]}"; do
+  wait_for "$R to pass step $((n + 5))" past_step "$((n + 5))"
+  before=$(left_running)
+  after_kill "$R" "pytorchjob, kill at step $((n + 5))"
+  state=$(json 'd["state"] + " " + [c["reason"] for c in d["status"]["conditions"] if c["type"] == d["state"]][0]' <<<"$OUT")
+  if [ "${state%% *}" = Succeeded ]; then # the kill landed after the supervisor had finished (a slow machine)
+    LATE=$((LATE + 1))
+    break
+  fi
+  [ "$state" = "Failed SupervisorLost" ] && job_marked=$((job_marked + 1)) || fail "pytorchjob, kill at step $((n + 5)): $state"
+  left=$(left_running)
+  [ -z "$left" ] && job_stopped=$((job_stopped + 1)) || fail "pytorchjob, kill at step $((n + 5)): replicas left running: $left (running at the kill: $before)"
+  epochs_now=$(json '" ".join(str(e["epoch"]) for e in d["epochs"])' <<<"$OUT")
+  [[ " $epochs_now " == *" ${EPOCHS_BEFORE:-}"* ]] && job_kept=$((job_kept + 1)) || fail "pytorchjob, kill at step $((n + 5)): epochs were '$EPOCHS_BEFORE', now '$epochs_now'"
+  EPOCHS_BEFORE=$epochs_now
+  [ -s ".kf/runs/$R/output/checkpoints/latest" ] || fail "pytorchjob, kill at step $((n + 5)): no checkpoint"
+  resume_in_background "$R"
+done
+job_kills=$KILLS job_intact=$INTACT job_late=$LATE
+last_resume
+expect_eq "pytorchjob: the last resume: exit code" 0 "$RESUME_RC"
+run_kf status "$R" -o json
+expect_eq "pytorchjob: end" "Succeeded 1 2 3 4" "$(json 'd["state"] + " " + " ".join(str(e["epoch"]) for e in d["epochs"])' <<<"$OUT")"
+expect_eq "pytorchjob: conditions" "Created=True Running=False Succeeded=True" \
+  "$(json '" ".join(c["type"] + "=" + c["status"] for c in d["status"]["conditions"])' <<<"$OUT")"
+[ -s ".kf/runs/$R/output/model.safetensors" ] || fail "pytorchjob: no model"
+job_resumed=$(resumes)
+expect_eq "pytorchjob: each restart resumed from a checkpoint" "$((job_kills - job_late))" "$job_resumed"
+expect_eq "pytorchjob: metadata.db" "ok Succeeded" "$(integrity) $(python3 -c '
+import sqlite3; db = sqlite3.connect(".kf/metadata.db")
+print({3: "Succeeded"}.get(db.execute("select last_known_state from Execution where name = ?", ("demo-train-1",)).fetchone()[0], "not succeeded"))')"
+
+echo "campaign (seed $SEED): experiment: $exp_kills kills ($exp_late after its end), $exp_marked marked SupervisorLost, $exp_intact with metadata.db intact, $exp_kept with no finished trial lost, $exp_reruns trials ran twice; workflow: $wf_kills kills ($wf_late after its end), $wf_marked marked lost, $wf_intact with metadata.db intact, ${rerun_finished:-no} finished step ran again, $wf_reruns steps ran again (each was running at a kill); pytorchjob: $job_kills kills ($job_late after its end), $job_marked marked SupervisorLost, $job_stopped with no replica left running, $job_intact with metadata.db intact, $job_kept with no finished epoch lost, $job_resumed restarts from a checkpoint"
 finish

@@ -138,6 +138,14 @@ run_kf train -f crash.yaml --set training.restartPolicy=ExitCode --set 'training
 run=$(sed -n 's/^run \([^ ]*\) started.*/\1/p' <<<"$ERR")
 expect_eq "exitcode 137: restarted up to the limit" "1 Failed" "$("$KF" status "$run" -o json | json 'str(d["restarts"]) + " " + d["state"]')"
 
+# 7b. kf resume restarts a training job only when its supervisor was lost (test_local_kill.sh kills it).
+run_kf resume "$run"
+expect_eq "resume a failed job" "2 error: run $run is Failed (PyTorchJobFailed): kf resume restarts a PyTorchJob whose supervisor was lost; kf train or kf submit -f starts it again" "$RC $ERR"
+run_kf resume "$run" --set spec.runPolicy.backoffLimit=3
+expect_eq "resume --set" "2 error: kf resume $run: a PyTorchJob restarts as it was submitted; it takes no --set" "$RC $ERR"
+run_kf resume demo-train-1
+expect_eq "resume a succeeded job" "2 error: run demo-train-1 succeeded: there is nothing to resume" "$RC $ERR"
+
 # 8. Ctrl-C on an attached kf stops every replica and marks the run.
 "$KF" train -f fast.yaml "${slow[@]}" >/dev/null 2>"$WORK/ctrlc.err" &
 kfpid=$!
@@ -177,6 +185,21 @@ for bad in ../escape Bad_Name; do # a new run's name is an object name: never a 
   expect_eq "train --name '$bad'" "2 error: --name \"$bad\": a run's name is its object's name, a lowercase RFC 1123 subdomain: lower case alphanumeric characters, '-' or '.', starting and ending with an alphanumeric character (e.g. 'baseline-2')" "$RC $ERR"
 done
 [ ! -e ../escape ] && [ ! -e .kf/runs/Bad_Name ] || fail "train --name with a bad name left a directory"
+
+# 9b. A run whose supervisor was killed (kill -9: its replicas live on in process groups of their
+#     own), deleted before anything looked at it: kf delete stops its replicas too.
+run_kf train -f fast.yaml --detach "${slow[@]}"
+run=$OUT
+replicas_up() { [ "$(json 'len([r for r in d["replicas"] if r["pid"] > 0])' <".kf/runs/$run/local.json" 2>/dev/null)" = 2 ]; }
+wait_for "$run's replicas to start" replicas_up
+pids=$(json '" ".join(str(r["pid"]) for r in d["replicas"])' <".kf/runs/$run/local.json")
+kill -9 "$(json 'd["supervisor"]["pid"]' <".kf/runs/$run/local.json")"
+for p in $pids; do alive "$p" || fail "lost supervisor: replica $p ended with its supervisor"; done
+run_kf delete "$run"
+expect_eq "delete after a lost supervisor" "0 run $run deleted" "$RC $OUT"
+for p in $pids; do # a zombie (state Z) whose parent is gone has ended: only this machine's init may reap it
+  ! alive "$p" || [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" = Z ] || fail "lost supervisor: replica $p still running after kf delete"
+done
 
 # 10. Two kf processes at once: two runs, distinct names, one intact database.
 "$KF" train -f fast.yaml --detach >"$WORK/a.out" 2>"$WORK/a.err" &

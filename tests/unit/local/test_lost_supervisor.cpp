@@ -1,0 +1,109 @@
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+
+#include "libkf/local/lost_supervisor.h"
+#include "libkf/local/process.h"
+#include "libkf/local/run_dir.h"
+#include "libkf/util/subprocess.h"
+#include "tests/unit/temp_dir.h"
+
+using namespace kf;
+
+namespace {
+
+// A child in a process group of its own, as a supervisor starts a replica.
+pid_t start_sleeper() {
+  proc::Command c;
+  c.argv = {"sleep", "30"};
+  c.out = proc::Stream::inherit;
+  c.own_group = true;
+  return proc::start(c);
+}
+
+// Reaps a child: its exit status as a shell reports it.
+int reap(pid_t pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return proc::exit_code_of(status);
+}
+
+} // namespace
+
+TEST_CASE("process_start_ticks: a live process has one - an exited (zombie) or absent one has none") {
+  CHECK(local::process_start_ticks(::getpid()) > 0);
+  CHECK(local::process_start_ticks(0) == 0);
+  CHECK(local::process_start_ticks(-4) == 0);
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  for (int i = 0; i < 500 && local::process_start_ticks(child) != 0; ++i) ::usleep(2000);
+  CHECK(local::process_start_ticks(child) == 0); // a zombie until reaped
+  reap(child);
+  CHECK(local::process_start_ticks(child) == 0);
+}
+
+TEST_CASE("stop_left_over: only the process that started at the recorded time, its whole group") {
+  const pid_t pid = start_sleeper();
+  const std::uint64_t ticks = local::process_start_ticks(pid);
+  REQUIRE(ticks > 0);
+  // Another start time is another process that got the pid: left alone.
+  CHECK_FALSE(local::stop_left_over(pid, ticks + 1, std::chrono::seconds(1)));
+  CHECK_FALSE(local::stop_left_over(pid, 0, std::chrono::seconds(1)));
+  CHECK(local::process_start_ticks(pid) == ticks);
+  CHECK(local::stop_left_over(pid, ticks, std::chrono::seconds(5)));
+  CHECK(local::process_start_ticks(pid) == 0);
+  CHECK(reap(pid) == 128 + SIGTERM);
+  CHECK_FALSE(local::stop_left_over(pid, ticks, std::chrono::seconds(1))); // gone
+}
+
+TEST_CASE("record_lost_supervisor: the replicas left running stop, the counts and the condition say so") {
+  const test::TempDir dir;
+  const local::RunDir run{dir.path / "demo-train-3"};
+  std::filesystem::create_directories(run.root);
+  const pid_t master = start_sleeper(), other = start_sleeper();
+  const std::uint64_t ticks = local::process_start_ticks(master);
+  // worker-0's pid now belongs to another process (started at another time): not stopped.
+  local::write_json(run.local(), {{"supervisor", {{"pid", 999999}}},
+                                  {"replicas", {{{"name", "master-0"}, {"pid", master}, {"startTicks", ticks}},
+                                                {{"name", "worker-0"}, {"pid", other}, {"startTicks", ticks + 7}},
+                                                {{"name", "worker-1"}, {"pid", 0}, {"startTicks", 0}}}}});
+  Json object = {{"kind", "PyTorchJob"},
+                 {"status", {{"replicaStatuses", {{"Master", {{"active", 1}, {"succeeded", 0}, {"failed", 0}}},
+                                                  {"Worker", {{"active", 2}, {"succeeded", 0}, {"failed", 1}}}}}}}};
+  local::record_lost_supervisor(run, "demo-train-3", object);
+  CHECK(local::process_start_ticks(master) == 0);
+  CHECK(local::process_start_ticks(other) > 0);
+  CHECK(reap(master) == 128 + SIGTERM);
+  ::kill(other, SIGKILL);
+  reap(other);
+  CHECK(object["status"]["replicaStatuses"].dump() ==
+        R"({"Master":{"active":0,"succeeded":0,"failed":1},"Worker":{"active":0,"succeeded":0,"failed":3}})");
+  const Json& failed = object["status"]["conditions"].back();
+  CHECK(failed["type"] == "Failed");
+  CHECK(failed["reason"] == "SupervisorLost");
+  CHECK(failed["message"] == "PyTorchJob demo-train-3 lost its supervisor (the kf process running it ended without finishing it). "
+                             "1 replica it left running was stopped. kf resume demo-train-3 restarts it from its last checkpoint.");
+  CHECK(local::supervisor_was_lost(object));
+}
+
+TEST_CASE("record_lost_supervisor: a batch Job's counts - no local.json, nothing stopped - what kf resume offers") {
+  const test::TempDir dir;
+  const local::RunDir run{dir.path / "count-1"};
+  std::filesystem::create_directories(run.root);
+  Json job = {{"kind", "Job"}, {"status", {{"active", 2}, {"ready", 2}, {"succeeded", 1}, {"failed", 0}}}};
+  local::record_lost_supervisor(run, "count-1", job);
+  CHECK(job["status"]["active"] == 0);
+  CHECK(job["status"]["ready"] == 0);
+  CHECK(job["status"]["failed"] == 2);
+  CHECK(job["status"]["conditions"].back()["message"] ==
+        "Job count-1 lost its supervisor (the kf process running it ended without finishing it).");
+  CHECK(local::restarts_after_lost_supervisor("PyTorchJob"));
+  CHECK(local::restarts_after_lost_supervisor("TrainJob"));
+  CHECK_FALSE(local::restarts_after_lost_supervisor("Job"));
+  CHECK_FALSE(local::restarts_after_lost_supervisor("Notebook"));
+  CHECK_FALSE(local::supervisor_was_lost(Json{{"kind", "PyTorchJob"}}));
+}
