@@ -13,6 +13,7 @@
 
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include "libkf/local/process.h"
 #include "libkf/local/workflow_engine.h"
@@ -246,7 +247,8 @@ void WorkflowEngine::start_pod(Json& node, Pod& pod) {
     cmd.err_log = m_dir.logs() / (id + ".err");
     cmd.own_group = true;
     const pid_t pid = m_processes.start(cmd);
-    fs::write_file_atomic(ndir / "pid", std::to_string(pid));
+    // With its start time: a pid is reused, and a new operator kills what the pid file names.
+    fs::write_file_atomic(ndir / "pid", std::to_string(pid) + " " + std::to_string(process_start_ticks(pid)));
     const Json& deadline = tmpl.contains("activeDeadlineSeconds") ? tmpl["activeDeadlineSeconds"] : json_field(tmpl, "timeout");
     if (!deadline.is_null())
       pod.deadline = Clock::now() + std::chrono::milliseconds(static_cast<long long>(workflow::parse_duration(workflow::to_text(deadline)) * 1000));
@@ -487,8 +489,13 @@ void WorkflowEngine::restart_lost_pods() {
     const stdfs::path pid_file = m_dir.root / "nodes" / id / "pid";
     std::error_code ec;
     if (stdfs::exists(pid_file, ec)) {
-      const pid_t pid = std::atoi(fs::read_file(pid_file).c_str());
-      if (pid > 1) m_processes.kill(pid);
+      std::istringstream recorded(fs::read_file(pid_file));
+      pid_t pid = 0;
+      std::uint64_t ticks = 0;
+      recorded >> pid;
+      // Only while the pid is still the pod's process (a file without the start time: an older kf's).
+      const bool same = !(recorded >> ticks) || (ticks != 0 && process_start_ticks(pid) == ticks);
+      if (pid > 1 && same) m_processes.kill(pid);
       stdfs::remove(pid_file, ec);
     }
     n["phase"] = "Pending";
