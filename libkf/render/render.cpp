@@ -7,6 +7,7 @@
 #include "libkf/util/error.h"
 #include "libkf/util/fs.h"
 #include "libkf/util/strings.h"
+#include "libkf/util/yaml_pack.h"
 
 namespace kf::render {
 
@@ -26,17 +27,18 @@ Renderer::Source Renderer::template_source(const std::string& kind) const {
   if (!m_dir.empty() && stdfs::is_regular_file(override_path, ec)) {
     std::error_code rel_ec;
     stdfs::path shown = stdfs::relative(override_path, stdfs::current_path(rel_ec), rel_ec);
-    return Source{fs::read_file(override_path), (rel_ec || shown.empty() ? override_path : shown).string(), true};
+    return Source{fs::read_file(override_path), (rel_ec || shown.empty() ? override_path : shown).string(), true, {}};
   }
   const std::string builtin = "templates/" + kind + ".yaml";
   const auto text = embedded::find(builtin);
   if (!text) throw Error("kf was built without the template " + builtin);
-  return Source{std::string(*text), builtin, false};
+  const auto packed = embedded::find_packed(builtin);
+  return Source{std::string(*text), builtin, false, packed ? *packed : std::string_view()};
 }
 
 Json Renderer::evaluate(const std::string& kind, const Json& values) const {
   const Source src = template_source(kind);
-  const Template tmpl(src.text, src.file);
+  const Template tmpl = src.packed.empty() ? Template(src.text, src.file) : Template(yaml::unpack(src.packed, src.file), src.file);
   Json obj = tmpl.evaluate(values);
   if (!obj.is_object() || !obj.contains("apiVersion") || !obj.contains("kind"))
     throw SpecError(src.file + ": a template must produce an object with apiVersion and kind");

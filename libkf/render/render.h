@@ -39,6 +39,7 @@ public:
     std::string text;
     std::string file; // "templates/pytorchjob.yaml" (built in) or the override's path
     bool overridden = false;
+    std::string_view packed; // a built-in template's parsed tree (yaml_pack.h); empty for an override
   };
   Source template_source(const std::string& kind) const;
 

@@ -29,6 +29,8 @@ class Template {
 public:
   // Parses the template; a YAML error throws SpecError naming `file`.
   Template(std::string_view text, std::string file);
+  // A template already parsed (a built-in one: kf-templatepack parsed it when kf was built).
+  Template(yaml::Node root, std::string file) : m_file(std::move(file)), m_root(std::move(root)) {}
   const std::string& file() const { return m_file; }
   // Throws SpecError "file:line:col: message" on a bad reference or directive.
   Json evaluate(const Json& values) const;

@@ -21,6 +21,15 @@ inline std::optional<std::string_view> find(std::string_view path) {
   return std::nullopt;
 }
 
+// The built-in templates (templates/*.yaml) parsed when kf was built, in
+// yaml_pack.h's form (tools/templatepack.cpp writes them), by path.
+const std::vector<File>& packed_templates();
+inline std::optional<std::string_view> find_packed(std::string_view path) {
+  for (const auto& f : packed_templates())
+    if (f.path == path) return f.content;
+  return std::nullopt;
+}
+
 // The upstream CRDs of third_party/crds as kf-crdpack packed them
 // (tools/crdpack.cpp describes the format); read by SchemaSet::builtin().
 std::string_view crd_pack();

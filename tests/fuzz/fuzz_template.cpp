@@ -1,5 +1,7 @@
 // libFuzzer target: any bytes as a manifest template, evaluated against a
-// fixed set of values. Bad templates may only raise kf::SpecError.
+// fixed set of values. Bad templates may only raise kf::SpecError. The
+// parsed tree survives yaml_pack.h's round trip, and any bytes given to
+// unpack() raise kf::Error at worst.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -8,6 +10,7 @@
 #include "libkf/render/template.h"
 #include "libkf/util/error.h"
 #include "libkf/util/yaml.h"
+#include "libkf/util/yaml_pack.h"
 
 namespace {
 bool has_float(const kf::Json& v) {
@@ -27,6 +30,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   })");
   const std::string text(reinterpret_cast<const char*>(data), size);
   try {
+    (void)kf::yaml::unpack(text, "fuzz.pack");
+  } catch (const kf::Error&) {
+  }
+  try {
+    const std::string packed = kf::yaml::pack(kf::yaml::parse(text, "fuzz.yaml"));
+    if (kf::yaml::pack(kf::yaml::unpack(packed, "fuzz.yaml")) != packed) {
+      std::fprintf(stderr, "the packed tree did not survive unpack()\n");
+      __builtin_trap();
+    }
     const kf::render::Template tmpl(text, "fuzz.yaml");
     const kf::Json out = tmpl.evaluate(k_values);
     // Whatever renders must emit as YAML that reads back as the same data
