@@ -1,13 +1,14 @@
-// kf-templatepack: parses kf's built-in templates when kf is built, so that
-// `kf render` rebuilds their trees from a compact pack (libkf/util/yaml_pack.h)
-// instead of running yaml-cpp's scanner on every call.
+// kf-templatepack: parses the YAML compiled into kf (its built-in templates
+// and manifests) when kf is built, so that kf rebuilds their trees from a
+// compact pack (libkf/util/yaml_pack.h) instead of running yaml-cpp's
+// scanner on every call (`kf render all` spent half its instructions there).
 //
 //   kf-templatepack ROOT CPP_OUT
 //
-// Parses every ROOT/templates/*.yaml as kf reads a template (a YAML error
-// fails the build, naming the file) and writes CPP_OUT, defining
-// kf::embedded::packed_templates(): {"templates/NAME.yaml", pack} for each.
-// CPP_OUT is rewritten only when it changes.
+// Parses every ROOT/templates/*.yaml and ROOT/manifests/*.yaml (one
+// document each; a YAML error fails the build, naming the file) and writes
+// CPP_OUT, defining kf::embedded::packed_files(): {"templates/NAME.yaml",
+// pack} for each. CPP_OUT is rewritten only when it changes.
 
 #include <algorithm>
 #include <cstdio>
@@ -36,14 +37,15 @@ std::string bytes_of(const std::string& packed) {
 }
 
 std::string source_of(const stdfs::path& root) {
-  std::vector<stdfs::path> files;
-  for (const auto& e : stdfs::directory_iterator(root / "templates"))
-    if (e.is_regular_file() && e.path().extension() == ".yaml") files.push_back(e.path());
+  std::vector<std::string> files; // relative to root
+  for (const char* dir : {"templates", "manifests"})
+    for (const auto& e : stdfs::directory_iterator(root / dir))
+      if (e.is_regular_file() && e.path().extension() == ".yaml") files.push_back(std::string(dir) + "/" + e.path().filename().string());
   std::sort(files.begin(), files.end());
   std::string arrays, table;
   for (std::size_t i = 0; i < files.size(); ++i) {
-    const std::string rel = "templates/" + files[i].filename().string();
-    const std::string packed = kf::yaml::pack(kf::yaml::parse(kf::fs::read_file(files[i]), rel));
+    const std::string& rel = files[i];
+    const std::string packed = kf::yaml::pack(kf::yaml::parse(kf::fs::read_file(root / rel), rel));
     arrays += "const unsigned char k_pack" + std::to_string(i) + "[] = {\n    " + bytes_of(packed) + "0};\n";
     table += "      {\"" + rel + "\", std::string_view(reinterpret_cast<const char*>(k_pack" + std::to_string(i) + "), " +
              std::to_string(packed.size()) + ")},\n";
@@ -54,7 +56,7 @@ std::string source_of(const stdfs::path& root) {
          "namespace {\n" +
          arrays +
          "} // namespace\n\n"
-         "const std::vector<File>& packed_templates() {\n"
+         "const std::vector<File>& packed_files() {\n"
          "  static const std::vector<File> k_packs = {\n" +
          table +
          "  };\n"

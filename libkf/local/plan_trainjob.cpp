@@ -203,8 +203,7 @@ void check_runtime(const Json& runtime, const std::string& name) {
 std::vector<Json> builtin_training_runtimes() {
   static const std::vector<Json> runtimes = [] { // parsed once: every job's plan options carry them
     std::vector<Json> out;
-    const auto text = embedded::find("manifests/torch-distributed.yaml");
-    if (text) out.push_back(yaml::to_json(yaml::parse(*text, "manifests/torch-distributed.yaml")));
+    if (const auto tree = embedded::parsed("manifests/torch-distributed.yaml")) out.push_back(yaml::to_json(*tree));
     return out;
   }();
   return runtimes;

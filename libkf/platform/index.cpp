@@ -43,8 +43,9 @@ std::vector<std::string> Index::names() const {
   return out;
 }
 
-Index parse_index(std::string_view text, const std::string& file) {
-  const yaml::Node root = yaml::parse(text, file);
+Index parse_index(std::string_view text, const std::string& file) { return read_index(yaml::parse(text, file)); }
+
+Index read_index(const yaml::Node& root) {
   spec::Diagnostics diag;
   Index index;
   {
@@ -72,9 +73,9 @@ Index parse_index(std::string_view text, const std::string& file) {
 
 const Index& builtin_index() {
   static const Index k_index = [] {
-    const auto text = embedded::find("manifests/components.yaml");
-    if (!text) throw Error("kf was built without manifests/components.yaml");
-    return parse_index(*text, "manifests/components.yaml");
+    const auto root = embedded::parsed("manifests/components.yaml");
+    if (!root) throw Error("kf was built without manifests/components.yaml");
+    return read_index(*root);
   }();
   return k_index;
 }

@@ -36,6 +36,7 @@ struct Index {
 
 // Parses an index; `file` names it in messages. Throws SpecError listing every problem.
 Index parse_index(std::string_view text, const std::string& file);
+Index read_index(const yaml::Node& root); // the same, from a parsed tree
 // The index compiled into kf (manifests/components.yaml).
 const Index& builtin_index();
 

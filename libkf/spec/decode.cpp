@@ -280,10 +280,9 @@ TargetSpec decode_target(Diagnostics& diag, const yaml::Node& node, const std::s
 const std::vector<std::string>& known_components() {
   static const std::vector<std::string> k_names = [] {
     std::vector<std::string> names;
-    const auto text = embedded::find("manifests/components.yaml");
-    if (!text) return names;
-    const yaml::Node root = yaml::parse(*text, "manifests/components.yaml");
-    if (const auto* list = root.find("components"))
+    const auto root = embedded::parsed("manifests/components.yaml");
+    if (!root) return names;
+    if (const auto* list = root->find("components"))
       for (const auto& c : list->items)
         if (const auto* n = c.find("name")) names.push_back(n->scalar);
     return names;

@@ -1,10 +1,14 @@
 #pragma once
 // Files compiled into the kf binary (templates/*.yaml, manifests/*.yaml),
-// generated at build time by cmake/embed.cmake, and the packed upstream CRDs.
+// generated at build time by cmake/embed.cmake, their parsed trees, and the
+// packed upstream CRDs.
 
 #include <optional>
 #include <string_view>
 #include <vector>
+
+#include "libkf/util/yaml.h"
+#include "libkf/util/yaml_pack.h"
 
 namespace kf::embedded {
 
@@ -21,13 +25,19 @@ inline std::optional<std::string_view> find(std::string_view path) {
   return std::nullopt;
 }
 
-// The built-in templates (templates/*.yaml) parsed when kf was built, in
-// yaml_pack.h's form (tools/templatepack.cpp writes them), by path.
-const std::vector<File>& packed_templates();
+// The YAML files above, parsed when kf was built (tools/templatepack.cpp),
+// in yaml_pack.h's form.
+const std::vector<File>& packed_files();
 inline std::optional<std::string_view> find_packed(std::string_view path) {
-  for (const auto& f : packed_templates())
+  for (const auto& f : packed_files())
     if (f.path == path) return f.content;
   return std::nullopt;
+}
+// The tree of one of them, as yaml::parse of its text gives it; nullopt when kf has no such file.
+inline std::optional<yaml::Node> parsed(std::string_view path) {
+  const auto packed = find_packed(path);
+  if (!packed) return std::nullopt;
+  return yaml::unpack(*packed, std::string(path));
 }
 
 // The upstream CRDs of third_party/crds as kf-crdpack packed them

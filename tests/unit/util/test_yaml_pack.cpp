@@ -43,18 +43,19 @@ TEST_CASE("yaml pack: a tree comes back whole, with its locations and quoting") 
   CHECK(yaml::unpack(yaml::pack(yaml::Node{}), "n.yaml").is_null());
 }
 
-TEST_CASE("yaml pack: every built-in template packed at build time is the tree its text parses to") {
-  REQUIRE_FALSE(embedded::packed_templates().empty());
-  int templates = 0;
+TEST_CASE("yaml pack: every built-in template and manifest packed at build time is the tree its text parses to") {
+  int yaml_files = 0;
   for (const auto& f : embedded::files()) {
-    if (f.path.rfind("templates/", 0) != 0) continue;
-    ++templates;
     const std::string path(f.path);
-    const auto packed = embedded::find_packed(path);
-    REQUIRE_MESSAGE(packed, path);
-    check_same(yaml::unpack(*packed, path), yaml::parse(f.content, path));
+    if (path.size() < 5 || path.substr(path.size() - 5) != ".yaml") continue;
+    ++yaml_files;
+    const auto tree = embedded::parsed(path);
+    REQUIRE_MESSAGE(tree, path);
+    check_same(*tree, yaml::parse(f.content, path));
   }
-  CHECK(templates == static_cast<int>(embedded::packed_templates().size()));
+  CHECK(yaml_files > 8);
+  CHECK(yaml_files == static_cast<int>(embedded::packed_files().size()));
+  CHECK_FALSE(embedded::parsed("templates/nope.yaml"));
 }
 
 TEST_CASE("yaml pack: a damaged pack is an error naming the byte") {
