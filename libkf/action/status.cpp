@@ -3,7 +3,6 @@
 
 #include "libkf/action/runs.h"
 #include "libkf/action/serving_stats.h"
-#include "libkf/http/http.h"
 #include "libkf/util/error.h"
 #include "libkf/util/fs.h"
 #include "libkf/util/strings.h"
@@ -12,26 +11,18 @@ namespace kf::action {
 
 namespace {
 
-// A Ready model server's requests, latency and answers (serving_stats.h):
-// its /metrics, and the model.json of the model it serves (a directory of
-// this machine). Nothing when the server does not answer. Local runs only:
-// a cluster's InferenceService URL is usually not reachable from here.
-void add_serving(const Context& ctx, Json& run) {
-  if (run.value("kind", "") != "InferenceService" || !run.contains("url") || !run["url"].is_string()) return;
-  http::Client client;
-  http::Request req;
-  req.url = run["url"].get<std::string>() + "/metrics";
-  req.timeout = std::chrono::seconds(3);
-  std::string text;
-  try {
-    const auto resp = client.perform(req);
-    if (resp.status != 200) return;
-    text = resp.body;
-  } catch (const std::exception& e) {
-    ctx.reporter.debug(req.url + ": " + e.what());
+// A model server's requests, latency and answers (serving_stats.h): the
+// target's /metrics text of it (a local server's, or a cluster's predictor
+// pods' through the API server), and the model.json of the model it serves
+// when that is a directory of this machine. Nothing when no server answers.
+void add_serving(const Context& ctx, const target::Target& t, Json& run) {
+  if (run.value("kind", "") != "InferenceService") return;
+  const auto text = t.serving_metrics(run.value("name", ""));
+  if (!text) {
+    ctx.reporter.debug("no model server of " + run.value("name", "") + " answered /metrics");
     return;
   }
-  run["serving"] = serving_stats(text, served_model_json(ctx, run));
+  run["serving"] = serving_stats(*text, served_model_json(ctx, run));
 }
 
 } // namespace
@@ -66,7 +57,7 @@ std::vector<Json> status(const Context& ctx, const StatusOptions& o, ProjectTarg
   if (o.run.empty()) ctx.reporter.debug(std::to_string(out.size()) + " runs on " + pt.target->name());
   for (const auto& run : out) // listed as Unknown; the table has no room for why
     if (o.run.empty() && run.value("unreadable", false)) ctx.reporter.warn(run.value("message", ""));
-  else if (out.size() == 1 && pt.target->traits().local_files) add_serving(ctx, out[0]); // a cluster's URL is not ours to reach
+  else if (out.size() == 1) add_serving(ctx, *pt.target, out[0]);
   return out;
 }
 

@@ -66,6 +66,8 @@ public:
   void watch_runs(const std::function<bool()>& on_event, const std::function<bool()>& keep_going) const override;
   std::vector<Json> describe(const std::string& run) const override; // cluster_status.cpp
   std::optional<std::vector<Json>> installed_crds() const override;
+  // The running predictor pods' /metrics through the pod proxy (cluster_serving.cpp).
+  std::optional<std::string> serving_metrics(const std::string& run) const override;
   void logs(const std::string& run, const target::LogOptions& options, std::ostream& out) const override;
   // A cluster run is stopped by deleting it (its pods go with it).
   bool stop(const std::string& run) override;

@@ -149,6 +149,11 @@ public:
   // Throws ApiError 404 for an unknown pod.
   virtual void pod_logs(const std::string& namespace_, const std::string& pod, const PodLogOptions& options,
                         const std::function<bool(std::string_view)>& on_data) = 0;
+  // GET `path` of a pod's `port` through the API server's pod proxy
+  // (/api/v1/namespaces/NS/pods/POD:PORT/proxy/PATH), as `kubectl get --raw`
+  // does: the body of a 200. Anything else throws ApiError (503 when the
+  // pod does not answer); tried once, not retried.
+  virtual std::string pod_proxy_get(const std::string& namespace_, const std::string& pod, int port, const std::string& path);
 };
 
 } // namespace kf::kube

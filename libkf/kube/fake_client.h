@@ -38,6 +38,8 @@ public:
   void end_pod_log(const std::string& ns, const std::string& pod);
   // How long a followed log waits for more without end_pod_log; 0 (default) = forever.
   void set_log_follow_timeout(std::chrono::milliseconds timeout);
+  // What pod_proxy_get() of that pod, port and path answers (else 503, as a pod that does not listen).
+  void set_proxy_answer(const std::string& namespace_, const std::string& pod, int port, const std::string& path, std::string body);
 
   std::string server() const override { return "fake://"; }
   std::optional<ResourceInfo> resource(std::string_view api_version, std::string_view kind) override;
@@ -50,6 +52,7 @@ public:
                     const std::function<bool(const WatchEvent&)>& on_event) override;
   void pod_logs(const std::string& namespace_, const std::string& pod, const PodLogOptions& options,
                 const std::function<bool(std::string_view)>& on_data) override;
+  std::string pod_proxy_get(const std::string& namespace_, const std::string& pod, int port, const std::string& path) override;
 
 private:
   struct Event {
@@ -78,6 +81,7 @@ private:
   std::map<std::string, Json> m_objects; // "apiVersion/kind/ns/name"
   std::vector<Event> m_events;           // in resourceVersion order
   std::map<std::string, PodLog> m_logs;  // "ns/pod"
+  std::map<std::string, std::string> m_proxied; // "ns/pod:port/path"
   std::chrono::milliseconds m_follow_timeout{0};
   std::uint64_t m_rv = 0;
   std::size_t m_requests = 0;

@@ -115,6 +115,20 @@ void FakeClient::set_log_follow_timeout(std::chrono::milliseconds timeout) {
   m_follow_timeout = timeout;
 }
 
+void FakeClient::set_proxy_answer(const std::string& ns, const std::string& pod, int port, const std::string& path, std::string body) {
+  std::lock_guard lock(m_mu);
+  m_proxied[ns + "/" + pod + ":" + std::to_string(port) + "/" + path] = std::move(body);
+}
+
+std::string FakeClient::pod_proxy_get(const std::string& ns, const std::string& pod, int port, const std::string& path) {
+  std::lock_guard lock(m_mu);
+  ++m_requests;
+  const auto it = m_proxied.find(ns + "/" + pod + ":" + std::to_string(port) + "/" + path);
+  if (it != m_proxied.end()) return it->second;
+  if (!m_objects.count("v1/Pod/" + ns + "/" + pod)) throw ApiError(404, "NotFound", "pods " + str::quote(pod) + " not found");
+  throw ApiError(503, "ServiceUnavailable", "error trying to reach service: dial tcp: connect: connection refused");
+}
+
 void FakeClient::pod_logs(const std::string& ns, const std::string& pod, const PodLogOptions& o,
                           const std::function<bool(std::string_view)>& on_data) {
   std::unique_lock lock(m_mu);

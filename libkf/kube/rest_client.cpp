@@ -250,6 +250,10 @@ HttpResponse RestClient::call(HttpRequest req) {
   }
 }
 
+std::string Client::pod_proxy_get(const std::string& /*namespace_*/, const std::string& pod, int /*port*/, const std::string& /*path*/) {
+  throw ApiError(501, "NotImplemented", "this client cannot reach pod " + str::quote(pod));
+}
+
 std::string ResourceInfo::display() const {
   std::string s;
   for (const char c : kind) s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

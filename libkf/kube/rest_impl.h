@@ -2,7 +2,7 @@
 // RestClient, the Client behind connect() (internal to libkf/kube):
 // rest_client.cpp has discovery, apply/create/get/list/remove and the retried,
 // throttled call(); rest_watch.cpp has watch() and pod_logs(), which
-// stream on connections of their own and are not throttled.
+// stream on connections of their own and are not throttled, and pod_proxy_get().
 
 #include <map>
 #include <mutex>
@@ -33,6 +33,7 @@ public:
                     const std::function<bool(const WatchEvent&)>& on_event) override;
   void pod_logs(const std::string& namespace_, const std::string& pod, const PodLogOptions& options,
                 const std::function<bool(std::string_view)>& on_data) override;
+  std::string pod_proxy_get(const std::string& namespace_, const std::string& pod, int port, const std::string& path) override;
 
 private:
   struct StreamEnd; // how one watch stream ended (rest_watch.cpp)

@@ -229,4 +229,27 @@ void RestClient::pod_logs(const std::string& ns, const std::string& pod, const P
   }
 }
 
+// Once, not retried: a pod that does not answer is an answer (kf status
+// shows the others), and retrying a 503 would hold kf status up.
+std::string RestClient::pod_proxy_get(const std::string& ns, const std::string& pod, int port, const std::string& path) {
+  HttpRequest req;
+  req.accept = "text/plain, */*";
+  req.timeout = std::chrono::seconds(5);
+  req.target = "/api/v1/namespaces/" + escape(ns) + "/pods/" + escape(pod) + ":" + std::to_string(port) + "/proxy/" + path;
+  HttpResponse res;
+  for (bool refreshed = false;;) {
+    m_bucket.wait();
+    try {
+      const InFlightLimit::Slot slot(m_in_flight);
+      res = m_http.perform(req);
+    } catch (const TransportError& e) {
+      throw unreachable(e.what());
+    }
+    if (res.status != 401 || refreshed) break;
+    refreshed = true;
+    m_http.refresh_credentials();
+  }
+  return checked(res).body;
+}
+
 } // namespace kf::kube

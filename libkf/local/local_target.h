@@ -57,6 +57,8 @@ public:
   // local.json of the run (replica pids and states, restarts, progress); {} if none.
   Json details(const std::string& run) const override;
   std::vector<Json> describe(const std::string& run) const override; // describe.cpp
+  // The server's /metrics at status.url while Ready (serving_metrics.cpp).
+  std::optional<std::string> serving_metrics(const std::string& run) const override;
   void logs(const std::string& run, const target::LogOptions& options, std::ostream& out) const override;
   bool stop(const std::string& run) override;
   bool remove(const std::string& run) override;

@@ -98,6 +98,12 @@ public:
   // The CustomResourceDefinitions installed where the runs go, for kf
   // validate; nullopt when the target has no API server (kf's own apply).
   virtual std::optional<std::vector<Json>> installed_crds() const { return std::nullopt; }
+  // The Prometheus text of a model server run (an InferenceService): what
+  // its server's /metrics answers, or each predictor pod's through the API
+  // server's pod proxy, one after another (kf-server's counters and
+  // histograms add up across pods). nullopt when the run is no model server
+  // or none of its servers answers.
+  virtual std::optional<std::string> serving_metrics(const std::string& /*run*/) const { return std::nullopt; }
   // Writes a replica's log to `out`.
   virtual void logs(const std::string& run, const LogOptions& options, std::ostream& out) const = 0;
   // Stops the run if it is running (its state becomes Failed, reason Stopped). False if no such run.

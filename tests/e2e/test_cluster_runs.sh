@@ -3,7 +3,8 @@
 # operators: kf train / tune / serve / pipeline run with --wait (exit 0 and
 # 1), kf status tables and JSON (with the run's events), kf logs (also -f
 # across a replica restart), kf delete, a kubeconfig context as --target,
-# and status under a broken watch.
+# status under a broken watch, and a served model's requests and latency
+# read through the API server's pod proxy.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/kube_sim.sh"
 CRDS="${KF_UPSTREAM_CRDS:-$KF_SOURCE_DIR/third_party/crds}"
@@ -11,7 +12,16 @@ GOLDEN="$KF_SOURCE_DIR/tests/golden/cluster"
 # Ages, times and commits differ from run to run (and so do column widths): the rest of a table is golden.
 normalize() { sed -E 's/ [0-9]+(s|m[0-9]{2}s) / AGE /; s/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z/TIME/g; s/ [0-9a-f]{7}\+?$/ COMMIT/; s/ +/ /g'; }
 
-start_kube_sim --crds "$CRDS" --controller-step-ms 100
+# A real kf-server, which the API proxy of kube-sim's pods reaches (their IPs are made up;
+# a cluster's API server reaches the pod's IP): section 6a reads a served model's /metrics.
+"$KF_TRAINER" --data=synthetic --synthetic-samples=256 --epochs=1 --layers=16 --threads=1 --quiet --output="$WORK/model" \
+  >"$WORK/model.out" 2>&1 || fail "training the served model: $(cat "$WORK/model.out")"
+"$KF_SERVER" --host 127.0.0.1 --port 0 --port-file "$WORK/server.port" --model-dir "$WORK/model" 2>"$WORK/server.log" &
+SERVER=$!
+SIM_PIDS+=("$SERVER") # stopped at exit with kube-sim
+wait_for "kf-server to listen" test -s "$WORK/server.port"
+PORT=$(cat "$WORK/server.port")
+start_kube_sim --crds "$CRDS" --controller-step-ms 100 --proxy-pods-to "127.0.0.1:$PORT"
 KC=$SIM_KUBECONFIG
 cd "$WORK"
 "$KF" init demo >/dev/null 2>&1
@@ -126,6 +136,23 @@ run_kf serve --target sim --wait --timeout 120
 expect_eq "serve --wait: exit code" 0 "$RC"
 expect_eq "serve --wait: output" "demo-1
 http://demo-1.default.example.com" "$OUT"
+# 6a. kf status of the served model: its requests, errors, latency and answers, read from the
+#     predictor pods' /metrics through the API server's pod proxy.
+python3 -c 'import json; print(json.dumps({"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 64], "data": [0.5] * 64}]}))' >"$WORK/infer.json"
+for _ in 1 2 3 4 5; do
+  curl -sf -o /dev/null -H 'Content-Type: application/json' --data-binary "@$WORK/infer.json" "http://127.0.0.1:$PORT/v2/models/model/infer" ||
+    fail "a request to kf-server failed"
+done
+curl -s -o /dev/null -H 'Content-Type: application/json' --data-binary '{"inputs": 7}' "http://127.0.0.1:$PORT/v2/models/model/infer"
+run_kf status demo-1 --target sim -o json
+expect_eq "status of a served model: requests, errors, answers" "6 1 5" \
+  "$(json '" ".join(str(d["serving"][k]) for k in ("requests", "errors", "answers"))' <<<"$OUT")"
+run_kf status demo-1 --target sim
+grep -q '^  requests:   6 (1 errors, 16.7%)$' <<<"$OUT" || fail "status of a served model: no requests line in: $OUT"
+kill "$SERVER"
+wait "$SERVER" 2>/dev/null || true
+run_kf status demo-1 --target sim -o json
+expect_eq "status of a served model whose server is gone: no serving section" "0 False" "$RC $(json '"serving" in d' <<<"$OUT")"
 run_kf serve --target sim --wait --timeout 120 --set 'metadata.labels.sim\.kf\.dev/fail=true'
 expect_eq "failing serve: exit code" 1 "$RC"
 grep -q '^demo-2 Failed: Revision "demo-2-predictor-00001" failed with message: ' <<<"$ERR" || fail "failing serve: outcome: $ERR"

@@ -7,7 +7,8 @@
 // the predictor's own) and logs kf-server's lines. Conditions IngressReady,
 // PredictorReady and Ready go Unknown -> True with the URLs, or False
 // (RevisionFailed) with `sim.kf.dev/fail`. A spec change starts a new
-// revision and deletes the old revision's pods.
+// revision and deletes the old revision's pods. `sim.kf.dev/proxy-to`
+// (HOST:PORT) goes onto the pods: their API proxy reaches a real server there.
 #include <cstdio>
 
 #include "tests/kube-sim/controllers_kit.h"
@@ -63,6 +64,8 @@ public:
                                               {"app", revision}, {"serving.knative.dev/revision", revision}}},
                                   {"ownerReferences", {owner_ref(t.obj)}}}},
                     {"spec", {{"containers", {container}}, {"restartPolicy", "Always"}}}};
+        if (const std::string to = annotation(t.obj, "sim.kf.dev/proxy-to"); !to.empty()) // proxy.cpp
+          pod["metadata"]["annotations"] = {{"sim.kf.dev/proxy-to", to}};
         SimPod p;
         p.create(t.store, pod);
         run.pods.push_back(std::move(p));

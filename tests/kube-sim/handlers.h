@@ -30,5 +30,7 @@ void serve_watch(Store& store, Call& call, const Query& query);
 Query query_of(const httplib::Request& req, const std::string& ns);
 // GET pods/NAME/log (logs.cpp): text/plain, or a chunked stream with follow=true.
 void serve_pod_log(Store& store, Call& call);
+// GET pods/NAME[:PORT]/proxy/PATH (proxy.cpp): where the pod's sim.kf.dev/proxy-to annotation points, else `fallback`.
+void serve_pod_proxy(Store& store, Call& call, const std::string& path, const std::string& fallback);
 
 } // namespace kubesim

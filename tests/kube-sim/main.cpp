@@ -95,6 +95,10 @@ int main(int argc, char** argv) {
   app.add_option("--fault-seed", opts.fault_seed, "Seed of the fault generator (default 1)");
   app.add_option("--retry-after", opts.retry_after, "Retry-After seconds of an injected 429 (default 1)");
   app.add_option("--latency-ms", opts.latency_ms, "Delay added to every request (default 0)");
+  app.add_option("--proxy-pods-to", opts.proxy_pods_to,
+                 "HOST:PORT that a pod's API proxy (pods/NAME:PORT/proxy/...) reaches when the pod has no "
+                 "sim.kf.dev/proxy-to annotation (its IP is made up)")
+      ->type_name("HOST:PORT");
   app.add_option("--establish-delay-ms", establish_ms, "How long a new CRD takes to become Established (default 200)");
   app.add_option("--watch-history", history, "Events kept for watches; older resourceVersions get 410 (default 1000)");
   app.add_flag("--log", opts.log, "Log every request on stderr");

@@ -259,6 +259,12 @@ void Server::handle(const httplib::Request& req, httplib::Response& res) {
       }
     }
     const auto type = m_store.find_type(group, version, rest[0]);
+    if (type && core && type->kind == "Pod" && !ns.empty() && rest.size() >= 3 && rest[2] == "proxy") { // proxy.cpp
+      std::string tail;
+      for (std::size_t i = 3; i < rest.size(); ++i) tail += (i > 3 ? "/" : "") + rest[i];
+      Call call{req, res, *type, ns, rest[1], "proxy"};
+      return serve_pod_proxy(m_store, call, tail, m_options.proxy_pods_to);
+    }
     if (!type || rest.size() > 3 || (!type->namespaced && !ns.empty())) throw not_found();
     Call call{req, res, *type, ns, rest.size() > 1 ? rest[1] : "", rest.size() > 2 ? rest[2] : ""};
     const bool status = call.sub == "status" && type->status_subresource;

@@ -62,6 +62,7 @@ struct ServerOptions {
   int retry_after = 1;               // seconds, in a 429's Retry-After
   unsigned fault_seed = 1;           // faults are drawn from a seeded generator
   int latency_ms = 0;                // added to every request
+  std::string proxy_pods_to;         // HOST:PORT a pod proxy reaches when the pod has no sim.kf.dev/proxy-to; "" = none (proxy.cpp)
   bool log = false;                  // one line per request on stderr
   Limits limits;                     // kube-apiserver's body and header limits (above)
 };

@@ -271,3 +271,30 @@ TEST_CASE("cluster target - the failed replica's last lines") {
   CHECK(replica == "worker-0");
   CHECK(tail == std::vector<std::string>{"c", "error: loss is NaN"});
 }
+
+TEST_CASE("cluster target - a served model's metrics are its running predictor pods' /metrics through the pod proxy") {
+  Fixture f;
+  f.client->add_kind({"", "v1", "pods", "Pod", true});
+  Json isvc = {{"apiVersion", "serving.kserve.io/v1beta1"}, {"kind", "InferenceService"}, {"metadata", {{"name", "demo"}}}};
+  CHECK(f.target.submit(isvc, {}).run == "demo-1");
+  const auto predictor = [](const std::string& name, const char* phase, int port) {
+    Json p = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", {{"name", name}, {"namespace", "ml"}, {"labels", {{"serving.kserve.io/inferenceservice", "demo-1"}}}}},
+              {"spec", {{"containers", {{{"name", "kserve-container"}}}}}},
+              {"status", {{"phase", phase}}}};
+    if (port > 0) p["spec"]["containers"][0]["ports"] = {{{"containerPort", port}}};
+    return p;
+  };
+  CHECK_FALSE(f.target.serving_metrics("demo-1")); // no pod yet
+  f.client->apply(predictor("demo-1-a", "Running", 0), {});     // KServe's default port
+  f.client->apply(predictor("demo-1-b", "Running", 9000), {});  // the runtime's declared port
+  f.client->apply(predictor("demo-1-c", "Pending", 0), {});     // not serving yet: not asked
+  f.client->apply(predictor("demo-1-d", "Running", 0), {});     // does not answer (503): left out
+  f.client->set_proxy_answer("ml", "demo-1-a", 8080, "metrics", "kf_server_requests_total{code=\"200\"} 3");
+  f.client->set_proxy_answer("ml", "demo-1-b", 9000, "metrics", "kf_server_requests_total{code=\"200\"} 4\n");
+  f.client->set_proxy_answer("ml", "demo-1-c", 8080, "metrics", "never asked\n");
+  CHECK(f.target.serving_metrics("demo-1") ==
+        std::optional<std::string>("kf_server_requests_total{code=\"200\"} 3\nkf_server_requests_total{code=\"200\"} 4\n"));
+  CHECK_FALSE(f.target.serving_metrics("nope-1"));
+}
