@@ -7,6 +7,7 @@
 # Usage: bench/trainer_vs_torch.sh [KF_TRAINER] [SAMPLES]
 #   KF_TRAINER defaults to build/release/runtime/kf-trainer (any build works;
 #   time a release one). REPEAT=N runs each pair N times (the best counts).
+#   MODELS, BATCHES, THREADS (space-separated) pick rows: MODELS=mlp THREADS=1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 trainer=$(realpath "${1:-$root/build/release/runtime/kf-trainer}")
@@ -39,9 +40,9 @@ echo "kf-trainer: $trainer"
 echo "PyTorch: $($py -c 'import torch; print(torch.__version__)') (Debian's python3-torch)"
 echo "$samples samples, Adam, one epoch; best of $repeat"
 printf '| model | batch | threads | kf-trainer samples/s | PyTorch samples/s | kf / PyTorch |\n|---|---|---|---|---|---|\n'
-for model in mlp cnn; do
-  for batch in 64 256; do
-    for threads in 1 2; do
+for model in ${MODELS:-mlp cnn}; do
+  for batch in ${BATCHES:-64 256}; do
+    for threads in ${THREADS:-1 2}; do
       kf=() pt=()
       for ((i = 0; i < repeat; i++)); do
         kf+=("$(kf_run $model $batch $threads)")

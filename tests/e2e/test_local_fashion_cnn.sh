@@ -35,7 +35,7 @@ expect_eq "train: exit code" 0 "$RC"
 run_kf status clothes-train-1 -o json
 expect_eq "train: state" "Succeeded" "$(json 'd["state"]' <<<"$OUT")"
 model=.kf/runs/clothes-train-1/output
-expect_eq "train: layers" "conv2d batchnorm2d relu maxpool2d conv2d batchnorm2d relu maxpool2d flatten dense batchnorm1d relu dropout dense" \
+expect_eq "train: layers" "conv2d batchnorm2d maxpool2d relu conv2d batchnorm2d maxpool2d relu flatten dense batchnorm1d relu dropout dense" \
   "$(json '" ".join(l["type"] for l in d["model"]["layers"])' <"$model/model.json")"
 expect_eq "train: running statistics saved" "True" \
   "$(python3 -c 'import json,struct,sys; b=open(sys.argv[1],"rb").read(); n=struct.unpack("<Q",b[:8])[0]; print("layers.1.running_var" in json.loads(b[8:8+n]))' "$model/model.safetensors")"

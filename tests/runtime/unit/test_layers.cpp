@@ -69,6 +69,33 @@ TEST_CASE("maxpool2d: a tie goes to the first maximum in row order, as before th
   CHECK(din.data == std::vector<float>{10, 0, 0, 20, 0, 0, 0, 0});
 }
 
+// The CNN pools before its activation (Model::add_conv_blocks): the same
+// values and gradients as PyTorch's conv-activation-pool, with the
+// activation on a quarter of the elements.
+TEST_CASE("maxpool2d and a non-decreasing activation commute - values and gradients") {
+  for (auto kind : {ActivationKind::relu, ActivationKind::tanh, ActivationKind::sigmoid}) {
+    CAPTURE(to_string(kind));
+    const Tensor x = random_tensor({3, 4, 6, 6}, 21, -3.0f, 3.0f);
+    Activation act_a(kind), act_b(kind);
+    MaxPool2d pool_a, pool_b;
+    Tensor a1, a2, b1, b2; // a: activation, then pool (torch's order); b: pool, then activation
+    act_a.forward(x, a1);
+    pool_a.forward(a1, a2);
+    pool_b.forward(x, b1);
+    act_b.forward(b1, b2);
+    REQUIRE(a2.shape == b2.shape);
+    CHECK(a2.data == b2.data);
+    const Tensor dy = random_tensor(a2.shape, 22);
+    Tensor da1, da0, db1, db0;
+    pool_a.backward(a1, a2, dy, &da1);
+    act_a.backward(x, a1, da1, &da0);
+    act_b.backward(b1, b2, dy, &db1);
+    pool_b.backward(x, b1, db1, &db0);
+    REQUIRE(da0.data.size() == db0.data.size());
+    for (std::size_t i = 0; i < da0.data.size(); ++i) CHECK(da0.data[i] == doctest::Approx(db0.data[i]).epsilon(1e-6));
+  }
+}
+
 TEST_CASE("conv2d: a second batch after a backward pass sees zeros in the padding again") {
   Rng rng(3);
   Conv2d layer(1, 3, 3, 2, 3, "c", rng);
