@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -140,7 +141,7 @@ public:
   nlohmann::json config() const override { return {{"type", "maxpool2d"}, {"kernel_size", 2}, {"stride", 2}}; }
 
 private:
-  std::vector<std::size_t> m_argmax;  // input index of each output element
+  std::vector<std::uint8_t> m_argmax; // where in its 2x2 window each output's maximum was: 0 1 / 2 3
 };
 
 // Batch normalisation over the channels of [C, H, W] (as torch's BatchNorm2d)
