@@ -40,7 +40,8 @@ std::string source_of(const stdfs::path& root) {
   std::vector<std::string> files; // relative to root
   for (const char* dir : {"templates", "manifests"})
     for (const auto& e : stdfs::directory_iterator(root / dir))
-      if (e.is_regular_file() && e.path().extension() == ".yaml") files.push_back(std::string(dir) + "/" + e.path().filename().string());
+      if (e.is_regular_file() && e.path().extension() == ".yaml")
+        files.push_back(std::string(dir) + "/" + e.path().filename().string());
   std::sort(files.begin(), files.end());
   std::string arrays, table;
   for (std::size_t i = 0; i < files.size(); ++i) {

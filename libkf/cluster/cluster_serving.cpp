@@ -28,7 +28,8 @@ std::optional<std::string> ClusterTarget::serving_metrics(const std::string& run
   for (const auto& pod : pods(*object)) {
     if (json_text(json_field(pod, "status"), "phase") != "Running") continue;
     try {
-      std::string one = m_client->pod_proxy_get(m_o.namespace_, json_text(json_field(pod, "metadata"), "name"), serving_port(pod), "metrics");
+      const std::string name = json_text(json_field(pod, "metadata"), "name");
+      std::string one = m_client->pod_proxy_get(m_o.namespace_, name, serving_port(pod), "metrics");
       if (!one.empty() && one.back() != '\n') one += '\n';
       text = text.value_or("") + one;
     } catch (const Error&) { // a pod that does not answer (yet): the others still count

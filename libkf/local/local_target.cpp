@@ -189,8 +189,8 @@ target::Submitted LocalTarget::resume(const std::string& name, const Json& patch
   if (restarts_after_lost_supervisor(kind)) return resume_job(run, *object, patch);
   if (kind == "Workflow") return resume_workflow(run, *object, patch);
   if (kind != "Experiment")
-    throw UsageError("kf resume continues an Experiment, a Workflow, a suspended TrainJob or a training job whose supervisor was lost; a " +
-                     kind + " starts again: kf train, kf submit -f");
+    throw UsageError("kf resume continues an Experiment, a Workflow, a suspended TrainJob or a training job whose "
+                     "supervisor was lost; a " + kind + " starts again: kf train, kf submit -f");
   std::optional<FileLock> lock;
   lock.emplace(dir.lock(), false);
   if (!lock->locked()) throw UsageError("run " + run + " is still running (kf status " + run + ")");

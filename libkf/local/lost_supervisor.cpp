@@ -98,13 +98,11 @@ target::Submitted LocalTarget::resume_job(const std::string& run, const Json& ob
   std::optional<FileLock> lock;
   lock.emplace(dir.lock(), false);
   if (!lock->locked()) throw UsageError("run " + run + " is still running (kf status " + run + ")");
-  const std::string state = target::state_of(object);
   const std::string reason = failed_reason(object);
+  if (target::state_of(object) == "Succeeded") throw UsageError("run " + run + " succeeded: there is nothing to resume");
   if (reason != "SupervisorLost")
-    throw UsageError("run " + run + " " +
-                     (state == "Succeeded" ? std::string("succeeded: there is nothing to resume")
-                                           : "is " + target::summarize(object).state + (reason.empty() ? "" : " (" + reason + ")") +
-                                                 ": kf resume restarts a " + kind + " whose supervisor was lost; kf train or kf submit -f starts it again"));
+    throw UsageError("run " + run + " is " + target::summarize(object).state + (reason.empty() ? "" : " (" + reason + ")") +
+                     ": kf resume restarts a " + kind + " whose supervisor was lost; kf train or kf submit -f starts it again");
   Json resumed = object;
   remove_condition(resumed, "Failed");
   resumed["status"].erase("completionTime");
