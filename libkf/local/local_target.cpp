@@ -168,6 +168,20 @@ target::Submitted LocalTarget::submit(const Json& rendered, const target::Submit
   }
 }
 
+target::Submitted LocalTarget::hand_over(const RunDir& dir, const std::string& run, const Json& object,
+                                         std::optional<FileLock>& lock, const std::string& note) const {
+  write_json(dir.object(), object);
+  std::error_code ec;
+  std::filesystem::remove(dir.local(), ec); // the old supervisor's
+  if (!note.empty()) try {
+      metadata::Runs(metadata_db(m_o.project_dir)).set_state(run, "Restarting", note);
+    } catch (const Error&) {
+    }
+  lock.reset(); // the new supervisor's to take
+  start_supervisor(dir);
+  return {run, object, dir.root.string()};
+}
+
 void LocalTarget::start_supervisor(const RunDir& dir) const {
   std::vector<std::string> argv = m_o.supervisor;
   argv.insert(argv.end(), {"--run-dir", dir.root.string(), "--metadata", metadata_db(m_o.project_dir).string()});
@@ -219,16 +233,7 @@ target::Submitted LocalTarget::resume(const std::string& name, const Json& patch
   remove_condition(resumed, "Failed");
   resumed["status"].erase("completionTime");
   set_condition(resumed, "Restarting", "ExperimentRestarting", "Experiment " + run + " is resumed", now_rfc3339());
-  write_json(dir.object(), resumed);
-  std::error_code ec;
-  std::filesystem::remove(dir.local(), ec); // the old supervisor's
-  try {
-    metadata::Runs(metadata_db(m_o.project_dir)).set_state(run, "Restarting", "resumed");
-  } catch (const Error&) {
-  }
-  lock.reset(); // the new supervisor's to take
-  start_supervisor(dir);
-  return {run, resumed, dir.root.string()};
+  return hand_over(dir, run, resumed, lock, "resumed");
 }
 
 // A suspended TrainJob runs: spec.suspend false (and the patch), the
@@ -249,12 +254,7 @@ target::Submitted LocalTarget::resume_trainjob(const std::string& run, const Jso
     if (c.value("type", "") == "Suspended")
       c = {{"type", "Suspended"}, {"status", "False"}, {"reason", "Resumed"}, {"message", "TrainJob is resumed"},
            {"lastUpdateTime", now}, {"lastTransitionTime", now}};
-  write_json(dir.object(), resumed);
-  std::error_code ec;
-  std::filesystem::remove(dir.local(), ec);
-  lock.reset(); // the new supervisor's to take
-  start_supervisor(dir);
-  return {run, resumed, dir.root.string()};
+  return hand_over(dir, run, resumed, lock, "");
 }
 
 JobPlan LocalTarget::plan_for(const Json& object, const target::SubmitOptions& options, bool find_binaries) const {

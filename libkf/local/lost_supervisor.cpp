@@ -8,7 +8,6 @@
 #include "libkf/local/local_target.h"
 #include "libkf/local/process.h"
 #include "libkf/local/run_dir.h"
-#include "libkf/metadata/runs.h"
 #include "libkf/target/summary.h"
 #include "libkf/util/clock.h"
 #include "libkf/util/error.h"
@@ -108,16 +107,7 @@ target::Submitted LocalTarget::resume_job(const std::string& run, const Json& ob
   resumed["status"].erase("completionTime");
   const std::string why = kind + " " + run + " is restarting because kf resume restarts it after its supervisor was lost.";
   if (kind != "TrainJob") set_condition(resumed, "Restarting", local::reason(kind, "Restarting"), why, now_rfc3339());
-  write_json(dir.object(), resumed);
-  std::error_code ec;
-  std::filesystem::remove(dir.local(), ec); // the old supervisor's
-  try {
-    metadata::Runs(metadata_db(m_o.project_dir)).set_state(run, "Restarting", "resumed after its supervisor was lost");
-  } catch (const Error&) {
-  }
-  lock.reset(); // the new supervisor's to take
-  start_supervisor(dir);
-  return {run, resumed, dir.root.string()};
+  return hand_over(dir, run, resumed, lock, "resumed after its supervisor was lost");
 }
 
 } // namespace kf::local

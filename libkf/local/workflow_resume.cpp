@@ -67,12 +67,7 @@ target::Submitted LocalTarget::resume_workflow(const std::string& run, const Jso
   resumed["status"]["phase"] = "Running";
   resumed["status"].erase("finishedAt");
   resumed["status"].erase("message");
-  write_json(dir.object(), resumed);
-  std::error_code ec;
-  stdfs::remove(dir.local(), ec);
-  lock.reset(); // the new controller's to take
-  start_supervisor(dir);
-  return {run, resumed, dir.root.string()};
+  return hand_over(dir, run, resumed, lock, "");
 }
 
 // argo retry: every node that failed, errored or was omitted goes, and so
@@ -121,13 +116,10 @@ target::Submitted LocalTarget::retry(const std::string& name) {
     }
   retried["status"]["phase"] = "Running";
   for (const char* k : {"finishedAt", "message"}) retried["status"].erase(k);
-  write_json(dir.object(), retried);
+  write_json(dir.object(), retried); // the journal is folded in before it goes
   std::error_code ec;
-  stdfs::remove(dir.root / "nodes.log", ec); // folded into object.json
-  stdfs::remove(dir.local(), ec);
-  lock.reset();
-  start_supervisor(dir);
-  return {run, retried, dir.root.string()};
+  stdfs::remove(dir.root / "nodes.log", ec);
+  return hand_over(dir, run, retried, lock, "");
 }
 
 } // namespace kf::local

@@ -46,6 +46,9 @@ new_controller() {
   [ -n "$pid" ] && [ "$pid" != "${KILLED:-none}" ] && kill -0 "$pid" 2>/dev/null
 }
 
+# late STATE: the kill landed after the controller had finished (a slow machine); counted in LATE.
+late() { [ "${1%% *}" = Succeeded ] && LATE=$((LATE + 1)); }
+
 RESUMED=""
 # kill_controller RUN: SIGKILL to RUN's controller, once it is a new one (not the one killed before).
 kill_controller() {
@@ -126,10 +129,7 @@ for n in "${DRAWN[@]}"; do
   after_kill "$R" "experiment, kill at $n trials"
   # The conditions that are True (a condition is updated in place, as Katib does: not always the last).
   state=$(json 'd["state"] + " " + " ".join(c["type"] + "/" + c["reason"] for c in d["status"]["conditions"] if c["status"] == "True")' <<<"$OUT")
-  if [ "${state%% *}" = Succeeded ]; then # the kill landed after the controller had finished (a slow machine)
-    LATE=$((LATE + 1))
-    break
-  fi
+  late "$state" && break
   [ "$state" = "Failed Created/ExperimentCreated Failed/SupervisorLost" ] && exp_marked=$((exp_marked + 1)) || fail "experiment, kill at $n trials: $state"
   done_now=$(json '" ".join(sorted(t["name"] for t in d["trials"] if t["state"] == "Succeeded"))' <<<"$OUT")
   missing=$(for t in ${DONE_BEFORE:-}; do grep -qw "$t" <<<"$done_now" || echo "$t"; done)
@@ -174,10 +174,7 @@ for n in "${DRAWN[@]}"; do
   wait_for "step s$n to start" started "$n"
   after_kill "$R" "workflow, kill at step $n"
   phase=$(json 'd["status"]["phase"] + " " + d["status"].get("message", "")' <<<"$OUT")
-  if [ "${phase%% *}" = Succeeded ]; then # the kill landed after the controller had finished (a slow machine)
-    LATE=$((LATE + 1))
-    break
-  fi
+  late "$phase" && break
   grep -q "^Failed .*lost its supervisor" <<<"$phase" && wf_marked=$((wf_marked + 1)) || fail "workflow, kill at step $n: $phase"
   finished=$(json '" ".join(sorted(n["name"] for n in d["nodes"] if n["type"] == "Pod" and n["phase"] == "Succeeded"))' <<<"$OUT")
   counts=$(for s in $finished; do echo "$s $(grep -cx "$s" "$RAN")"; done)
@@ -239,10 +236,7 @@ for n in "${DRAWN[@]}"; do
   before=$(left_running)
   after_kill "$R" "pytorchjob, kill at step $((n + 5))"
   state=$(json 'd["state"] + " " + [c["reason"] for c in d["status"]["conditions"] if c["type"] == d["state"]][0]' <<<"$OUT")
-  if [ "${state%% *}" = Succeeded ]; then # the kill landed after the supervisor had finished (a slow machine)
-    LATE=$((LATE + 1))
-    break
-  fi
+  late "$state" && break
   [ "$state" = "Failed SupervisorLost" ] && job_marked=$((job_marked + 1)) || fail "pytorchjob, kill at step $((n + 5)): $state"
   left=$(left_running)
   [ -z "$left" ] && job_stopped=$((job_stopped + 1)) || fail "pytorchjob, kill at step $((n + 5)): replicas left running: $left (running at the kill: $before)"
