@@ -126,6 +126,13 @@ raw headers
 expect_eq "1.1 MB of headers: the answer" "HTTP/1.1 431 Request Header Fields Too Large|Connection: close|request headers too large: limit is 1048576" \
   "$(grep -o '^HTTP/1.1 .*\|^Connection: close\|request headers too large: limit is [0-9]*\|still open' "$WORK/headers.out" | paste -sd'|')"
 kc delete configmap fits
+# 300 idle, half-sent and trickling (slowloris) connections: /healthz and kubectl still answered
+# (a fixed pool of 64 threads answered neither until they let go).
+python3 "$KF_SOURCE_DIR/tests/runtime/server/hostile_client.py" "${SIM_URL##*:}" hold 300 3 /healthz >"$WORK/hold.json"
+expect_eq "300 held connections: health never failed" "0 True" \
+  "$(json 'str(d["failed"]) + " " + str(d["answered"] > 0)' <"$WORK/hold.json")"
+kc get namespace default -o name
+expect_eq "after 300 held connections: kubectl" "0 namespace/default" "$RC $OUT"
 
 # A watch delivers events while it is open (the stream is not held back by
 # compression): new namespaces until kubectl prints one (readiness, up to a minute).

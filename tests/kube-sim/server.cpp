@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "libkf/kube/kubeconfig.h"
+#include "runtime/server/worker_pool.h"
 #include "tests/kube-sim/discovery.h"
 #include "tests/kube-sim/handlers.h"
 
@@ -26,6 +27,20 @@ std::vector<std::string> split_path(const std::string& path) {
     if (!s.empty()) out.push_back(s);
   return out;
 }
+
+// httplib holds a thread for each open connection (keep-alive included):
+// a thread per connection, up to a cap far above what tests open, 8 kept,
+// the others ending after 10 s idle. Idle, half-sent or trickling clients
+// (slowloris) then cannot starve the others, as they did a fixed pool of 64.
+class GrowingPool final : public httplib::TaskQueue {
+public:
+  void enqueue(std::function<void()> fn) override { m_pool.enqueue(std::move(fn)); }
+  void shutdown() override { m_pool.shutdown(); }
+  void on_idle() override { m_pool.on_idle(); }
+
+private:
+  kf::server::WorkerPool m_pool{4096, 8, std::chrono::seconds(10)};
+};
 
 // The watch-break fault chosen for the request being handled on this thread.
 thread_local const httplib::Request* t_break_request = nullptr;
@@ -134,7 +149,7 @@ Server::Server(Store& store, ServerOptions options)
   m_http->set_tcp_nodelay(true);
   m_http->set_keep_alive_max_count(100000);
   m_http->set_keep_alive_timeout(30);
-  m_http->new_task_queue = [] { return new httplib::ThreadPool(64); };
+  m_http->new_task_queue = [] { return new GrowingPool(); };
   route_with_limits(*m_http, m_options.limits, [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); });
   if (m_options.log)
     m_http->set_logger([this](const httplib::Request& req, const httplib::Response& res) {

@@ -1,10 +1,11 @@
 """Hostile clients for kf-server's tests and bench/hostile.sh.
 
-  hostile_client.py PORT hold N SECONDS   N connections, a third idle, a third
-      half a request line, a third trickling a byte a second; then GET
-      /v2/health/ready every 0.2 s while they are held and print one JSON
-      line: {"held": N, "answered": K, "failed": F, "p50_ms", "p99_ms",
-      "max_ms"}. Exit 0 (the caller judges the figures).
+  hostile_client.py PORT hold N SECONDS [PATH]   N connections, a third
+      idle, a third half a request line, a third trickling a byte a second;
+      then GET PATH (default /v2/health/ready; kube-sim's is /healthz) every
+      0.2 s while they are held and print one JSON line: {"held": N,
+      "answered": K, "failed": F, "p50_ms", "p99_ms", "max_ms"}. Exit 0
+      (the caller judges the figures).
   hostile_client.py PORT raw FILE   sends FILE's bytes on one connection and
       prints what comes back until the server closes it (or 10 s pass:
       then the last line is "[still open]").
@@ -16,11 +17,11 @@ import threading
 import time
 
 
-def health(port):
+def health(port, path):
     start = time.monotonic()
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-            s.sendall(b"GET /v2/health/ready HTTP/1.1\r\nHost: kf\r\nConnection: close\r\n\r\n")
+            s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: kf\r\nConnection: close\r\n\r\n")
             data = b""
             while True:
                 chunk = s.recv(4096)
@@ -32,7 +33,7 @@ def health(port):
     return (time.monotonic() - start) * 1000 if data.startswith(b"HTTP/1.1 200") else None
 
 
-def hold(port, n, seconds):
+def hold(port, n, seconds, path="/v2/health/ready"):
     socks = []
     for i in range(n):
         s = socket.create_connection(("127.0.0.1", port), timeout=30)
@@ -57,7 +58,7 @@ def hold(port, n, seconds):
     times, failed = [], 0
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        ms = health(port)
+        ms = health(port, path)
         if ms is None:
             failed += 1
         else:
@@ -97,6 +98,6 @@ def raw(port, path):
 if __name__ == "__main__":
     port = int(sys.argv[1])
     if sys.argv[2] == "hold":
-        hold(port, int(sys.argv[3]), float(sys.argv[4]))
+        hold(port, int(sys.argv[3]), float(sys.argv[4]), *sys.argv[5:6])
     else:
         raw(port, sys.argv[3])
