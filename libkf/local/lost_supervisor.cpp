@@ -19,7 +19,9 @@ namespace {
 
 constexpr auto k_grace = std::chrono::seconds(10); // the supervisor's own SIGTERM -> SIGKILL
 
-// The replicas local.json lists as running that still are: stopped. How many.
+// The replicas local.json lists as running that still are: stopped. How
+// many. local.json says so too (kf status shows its replicas): the ones
+// that were running have ended, Failed, as the operator fails a job's pods.
 int stop_replicas(const RunDir& dir) {
   std::optional<Json> local;
   try {
@@ -27,15 +29,20 @@ int stop_replicas(const RunDir& dir) {
   } catch (const Error&) { // a torn or hand-edited file: nothing to go by
     return 0;
   }
-  if (!local) return 0;
+  if (!local || !json_field(*local, "replicas").is_array()) return 0;
   int stopped = 0;
-  for (const auto& r : json_field(*local, "replicas")) {
+  for (auto& r : (*local)["replicas"]) {
     const Json& pid = json_field(r, "pid");
     const Json& ticks = json_field(r, "startTicks");
     if (pid.is_number_integer() && ticks.is_number_integer() &&
         stop_left_over(pid.get<int>(), ticks.get<std::uint64_t>(), k_grace))
       ++stopped;
+    if (!r.is_object() || json_text(r, "state") != "Running") continue;
+    r["state"] = "Failed";
+    r["pid"] = 0;
+    r["startTicks"] = 0;
   }
+  write_json(dir.local(), *local);
   return stopped;
 }
 

@@ -212,9 +212,11 @@ progress_step() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1])
 resumes() { grep -c '^kf-trainer\[0/2\]: resuming from output/checkpoints/' ".kf/runs/$R/logs/master-0.log" 2>/dev/null || true; }
 # past_step N: the training has passed step N, in the replicas started after the last kill.
 past_step() { [ "$(resumes)" -ge "$job_marked" ] && [ "$(progress_step)" -ge "$1" ]; }
-# The replicas local.json names that still run: the same pid started at the same time, not a zombie.
+# left_running FILE: the replicas a copy of local.json names that still run: the same pid started
+# at the same time, not a zombie. (kf rewrites local.json once it has stopped them: a copy from
+# before the kill is read.)
 left_running() {
-  python3 - ".kf/runs/$R/local.json" <<'PY'
+  python3 - "$1" <<'PY'
 import json, sys
 left = []
 for r in json.load(open(sys.argv[1])).get("replicas", []):
@@ -233,12 +235,14 @@ KILLS=0 INTACT=0 LATE=0 RESUME_RC=0 job_marked=0 job_stopped=0 job_kept=0 EPOCHS
 draws 3 13
 for n in "${DRAWN[@]}"; do
   wait_for "$R to pass step $((n + 5))" past_step "$((n + 5))"
-  before=$(left_running)
+  cp ".kf/runs/$R/local.json" "$WORK/replicas.json"
+  before=$(left_running "$WORK/replicas.json")
   after_kill "$R" "pytorchjob, kill at step $((n + 5))"
   state=$(json 'd["state"] + " " + [c["reason"] for c in d["status"]["conditions"] if c["type"] == d["state"]][0]' <<<"$OUT")
   late "$state" && break
   [ "$state" = "Failed SupervisorLost" ] && job_marked=$((job_marked + 1)) || fail "pytorchjob, kill at step $((n + 5)): $state"
-  left=$(left_running)
+  left=$(left_running "$WORK/replicas.json")
+  [ -n "$before" ] || fail "pytorchjob, kill at step $((n + 5)): no replica was running at the kill"
   [ -z "$left" ] && job_stopped=$((job_stopped + 1)) || fail "pytorchjob, kill at step $((n + 5)): replicas left running: $left (running at the kill: $before)"
   epochs_now=$(json '" ".join(str(e["epoch"]) for e in d["epochs"])' <<<"$OUT")
   [[ " $epochs_now " == *" ${EPOCHS_BEFORE:-}"* ]] && job_kept=$((job_kept + 1)) || fail "pytorchjob, kill at step $((n + 5)): epochs were '$EPOCHS_BEFORE', now '$epochs_now'"

@@ -68,9 +68,9 @@ TEST_CASE("record_lost_supervisor: the replicas left running stop, the counts an
   const std::uint64_t ticks = local::process_start_ticks(master);
   // worker-0's pid now belongs to another process (started at another time): not stopped.
   local::write_json(run.local(), {{"supervisor", {{"pid", 999999}}},
-                                  {"replicas", {{{"name", "master-0"}, {"pid", master}, {"startTicks", ticks}},
-                                                {{"name", "worker-0"}, {"pid", other}, {"startTicks", ticks + 7}},
-                                                {{"name", "worker-1"}, {"pid", 0}, {"startTicks", 0}}}}});
+                                  {"replicas", {{{"name", "master-0"}, {"pid", master}, {"startTicks", ticks}, {"state", "Running"}},
+                                                {{"name", "worker-0"}, {"pid", other}, {"startTicks", ticks + 7}, {"state", "Running"}},
+                                                {{"name", "worker-1"}, {"pid", 0}, {"startTicks", 0}, {"state", "Succeeded"}}}}});
   Json object = {{"kind", "PyTorchJob"},
                  {"status", {{"replicaStatuses", {{"Master", {{"active", 1}, {"succeeded", 0}, {"failed", 0}}},
                                                   {"Worker", {{"active", 2}, {"succeeded", 0}, {"failed", 1}}}}}}}};
@@ -88,6 +88,12 @@ TEST_CASE("record_lost_supervisor: the replicas left running stop, the counts an
   CHECK(failed["message"] == "PyTorchJob demo-train-3 lost its supervisor (the kf process running it ended without finishing it). "
                              "1 replica it left running was stopped. kf resume demo-train-3 restarts it from its last checkpoint.");
   CHECK(local::supervisor_was_lost(object));
+  // What kf status shows of the replicas: none running any more.
+  const auto local_json = local::read_json(run.local());
+  REQUIRE(local_json);
+  std::string states;
+  for (const auto& r : (*local_json)["replicas"]) states += r["state"].get<std::string>() + " ";
+  CHECK(states == "Failed Failed Succeeded ");
 }
 
 TEST_CASE("record_lost_supervisor: a batch Job's counts - no local.json, nothing stopped - what kf resume offers") {
