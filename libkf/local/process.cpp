@@ -92,8 +92,9 @@ bool stop_left_over(int pid, std::uint64_t start_ticks, std::chrono::millisecond
   const auto deadline = std::chrono::steady_clock::now() + grace;
   while (process_start_ticks(pid) == start_ticks && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  if (process_start_ticks(pid) == start_ticks) ::kill(-pid, SIGKILL);
-  // Whatever else its group still holds (a replica's own children).
+  // SIGKILL only while the leader is still that process: once it has gone
+  // (and init has reaped it), its number may name another group.
+  if (process_start_ticks(pid) != start_ticks) return true;
   ::kill(-pid, SIGKILL);
   for (int i = 0; i < 100 && process_start_ticks(pid) == start_ticks; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   return true;
