@@ -7,7 +7,6 @@
 #include "libkf/util/error.h"
 #include "libkf/util/fs.h"
 #include "libkf/util/strings.h"
-#include "libkf/util/yaml_pack.h"
 
 namespace kf::render {
 
@@ -21,27 +20,25 @@ const std::vector<std::string>& selections() {
 Renderer::Renderer(const spec::Project& project, stdfs::path project_dir)
     : m_project(project), m_dir(std::move(project_dir)), m_image(trainer_image(m_project, m_dir)) {}
 
-Renderer::Source Renderer::template_source(const std::string& kind) const {
+Template Renderer::template_for(const std::string& kind) const {
   const stdfs::path override_path = m_dir / "templates" / (kind + ".yaml");
   std::error_code ec;
   if (!m_dir.empty() && stdfs::is_regular_file(override_path, ec)) {
     std::error_code rel_ec;
     stdfs::path shown = stdfs::relative(override_path, stdfs::current_path(rel_ec), rel_ec);
-    return Source{fs::read_file(override_path), (rel_ec || shown.empty() ? override_path : shown).string(), true, {}};
+    return Template(fs::read_file(override_path), (rel_ec || shown.empty() ? override_path : shown).string());
   }
   const std::string builtin = "templates/" + kind + ".yaml";
-  const auto text = embedded::find(builtin);
-  if (!text) throw Error("kf was built without the template " + builtin);
-  const auto packed = embedded::find_packed(builtin);
-  return Source{std::string(*text), builtin, false, packed ? *packed : std::string_view()};
+  auto tree = embedded::parsed(builtin);
+  if (!tree) throw Error("kf was built without the template " + builtin);
+  return Template(std::move(*tree), builtin);
 }
 
 Json Renderer::evaluate(const std::string& kind, const Json& values) const {
-  const Source src = template_source(kind);
-  const Template tmpl = src.packed.empty() ? Template(src.text, src.file) : Template(yaml::unpack(src.packed, src.file), src.file);
+  const Template tmpl = template_for(kind);
   Json obj = tmpl.evaluate(values);
   if (!obj.is_object() || !obj.contains("apiVersion") || !obj.contains("kind"))
-    throw SpecError(src.file + ": a template must produce an object with apiVersion and kind");
+    throw SpecError(tmpl.file() + ": a template must produce an object with apiVersion and kind");
   return obj;
 }
 

@@ -13,6 +13,8 @@
 
 namespace kf::render {
 
+class Template; // template.h
+
 // What `kf render` was asked for: train, tune, serve, pipeline, notebook or all.
 struct Selection {
   std::string what = "all";
@@ -34,16 +36,10 @@ public:
   Json workflow(const spec::PipelineSpec& pipeline) const;
   std::vector<Json> notebook(const spec::NotebookSpec& nb) const; // [PVC,] Notebook
 
-  // The template text used for `kind` (file name without .yaml), and where it came from.
-  struct Source {
-    std::string text;
-    std::string file; // "templates/pytorchjob.yaml" (built in) or the override's path
-    bool overridden = false;
-    std::string_view packed; // a built-in template's parsed tree (yaml_pack.h); empty for an override
-  };
-  Source template_source(const std::string& kind) const;
-
 private:
+  // The template of `kind` (its file name without .yaml): the project's
+  // templates/<kind>.yaml, parsed, or kf's built-in one, parsed when kf was built.
+  Template template_for(const std::string& kind) const;
   Json evaluate(const std::string& kind, const Json& values) const;
 
   const spec::Project& m_project;
