@@ -55,9 +55,12 @@ Json served_model_json(const Context& ctx, const Json& described) {
 std::vector<Json> status(const Context& ctx, const StatusOptions& o, ProjectTarget& pt) {
   auto out = pt.target->describe(o.run);
   if (o.run.empty()) ctx.reporter.debug(std::to_string(out.size()) + " runs on " + pt.target->name());
-  for (const auto& run : out) // listed as Unknown; the table has no room for why
-    if (o.run.empty() && run.value("unreadable", false)) ctx.reporter.warn(run.value("message", ""));
-  else if (out.size() == 1) add_serving(ctx, *pt.target, out[0]);
+  if (o.run.empty()) {
+    for (const auto& run : out) // listed as Unknown; the table has no room for why
+      if (run.value("unreadable", false)) ctx.reporter.warn(run.value("message", ""));
+  } else if (out.size() == 1) { // one run in detail: a model server's numbers too (a listing shows none)
+    add_serving(ctx, *pt.target, out[0]);
+  }
   return out;
 }
 
