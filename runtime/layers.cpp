@@ -23,14 +23,28 @@ Shape Dense::output_shape(const Shape& in) const {
   return {m_out};
 }
 
+void keep_transposed(Param& w) {
+  const std::size_t out = w.shape.at(0), in = w.shape.at(1);
+  w.transposed.resize(w.value.size());
+  for (std::size_t o = 0; o < out; ++o)
+    for (std::size_t i = 0; i < in; ++i) w.transposed[i * out + o] = w.value[o * in + i];
+}
+
+void dense_gemm(const float* x, std::size_t rows, const Param& w, float* y, bool accumulate) {
+  const auto n = static_cast<int>(rows), out = static_cast<int>(w.shape[0]), in = static_cast<int>(w.shape[1]);
+  const float beta = accumulate ? 1.0f : 0.0f;
+  if (w.transposed.empty())
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, 1.0f, x, in, w.value.data(), in, beta, y, out);
+  else
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, out, in, 1.0f, x, in, w.transposed.data(), out, beta, y,
+                out);
+}
+
 void Dense::forward(const Tensor& in, Tensor& out) {
-  const auto n = static_cast<int>(in.batch());
   out.reshape({in.batch(), m_out});
   for (std::size_t i = 0; i < in.batch(); ++i)
     for (std::size_t j = 0; j < m_out; ++j) out.data[i * m_out + j] = m_bias.value[j];
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, static_cast<int>(m_out),
-              static_cast<int>(m_in), 1.0f, in.ptr(), static_cast<int>(m_in),
-              m_weight.value.data(), static_cast<int>(m_in), 1.0f, out.ptr(), static_cast<int>(m_out));
+  dense_gemm(in.ptr(), in.batch(), m_weight, out.ptr(), true);
 }
 
 void Dense::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& dout, Tensor* din) {

@@ -38,7 +38,16 @@ public:
   virtual double flops_per_sample() const { return 0.0; }
   // Training mode turns dropout on (Model::train_batch); evaluation turns it off.
   virtual void set_training(bool /*training*/) {}
+  // For inference only, after the last change to the weights (Model::freeze):
+  // a layer keeps what makes its forward pass faster (dense weights as W^T).
+  virtual void freeze() {}
 };
+
+// Fills w.transposed with W^T [in, out] of a dense weight [out, in].
+void keep_transposed(Param& w);
+// y [rows, out] = x [rows, in] W^T (+ y when accumulate), through
+// w.transposed when the layer is frozen.
+void dense_gemm(const float* x, std::size_t rows, const Param& w, float* y, bool accumulate);
 
 // y = x W^T + b, W [out, in].
 class Dense : public Layer {
@@ -50,6 +59,7 @@ public:
   std::vector<Param*> params() override { return {&m_weight, &m_bias}; }
   nlohmann::json config() const override;
   double flops_per_sample() const override { return 2.0 * static_cast<double>(m_in * m_out); }
+  void freeze() override { keep_transposed(m_weight); }
 
 private:
   std::size_t m_in;

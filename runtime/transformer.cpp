@@ -31,11 +31,9 @@ void fill_xavier(Param& p, Rng& rng) {
 
 // y [rows, out] = x [rows, in] W^T + b.
 void linear(const float* x, std::size_t rows, const Param& w, const Param& b, float* y) {
-  const std::size_t out = w.shape[0], in = w.shape[1];
+  const std::size_t out = w.shape[0];
   for (std::size_t r = 0; r < rows; ++r) std::copy(b.value.begin(), b.value.end(), y + r * out);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(out),
-              static_cast<int>(in), 1.0f, x, static_cast<int>(in), w.value.data(), static_cast<int>(in), 1.0f, y,
-              static_cast<int>(out));
+  dense_gemm(x, rows, w, y, true);
 }
 
 // dW = dy^T x, db = column sums of dy (both overwritten); dx = dy W when dx is given.
@@ -294,6 +292,11 @@ void TransformerEncoder::backward(const Tensor& /*in*/, const Tensor& /*out*/, c
     }
   }
   if (din != nullptr) din->resize({m_n, m_c.positions + m_c.hash_slots}); // ids have no gradient
+}
+
+void TransformerEncoder::freeze() {
+  for (Block& b : m_blocks)
+    for (Param* w : {&b.in_w, &b.out_w, &b.lin1_w, &b.lin2_w}) keep_transposed(*w);
 }
 
 std::vector<Param*> TransformerEncoder::params() {

@@ -48,6 +48,7 @@ public:
   nlohmann::json config() const override;
   double flops_per_sample() const override;
   void set_training(bool training) override { m_training = training; }
+  void freeze() override; // the blocks' four projections keep W^T
 
 private:
   struct Block {

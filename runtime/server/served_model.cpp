@@ -65,8 +65,7 @@ ServedModel::ServedModel(const std::string& dir, std::size_t replicas) {
     for (std::size_t i = 0; i < params.size(); ++i) params[i]->value = source[i]->value;
   }
   m_replicas[0].model = std::move(loaded.model);
-  for (Replica& replica : m_replicas)
-    for (trainer::Param* p : replica.model->state()) std::vector<float>().swap(p->grad);
+  for (Replica& replica : m_replicas) replica.model->freeze(); // W^T kept, gradients freed
 }
 
 const std::vector<float>& ServedModel::forward(std::size_t replica, const float* x, std::size_t n) {

@@ -2,8 +2,9 @@
 // ServedModel: a kf-trainer export (DIR/model.json + DIR/model.safetensors,
 // runtime/export.h) loaded for inference. It keeps one Model replica per
 // executor thread, because a Model holds its activations between calls: a
-// replica runs one batch at a time, replicas run in parallel. Gradient
-// buffers are freed; nothing but the forward pass is used.
+// replica runs one batch at a time, replicas run in parallel. Replicas are
+// frozen (Model::freeze: dense weights kept transposed, gradients freed);
+// nothing but the forward pass is used.
 // Thread-safety: forward() with distinct replica indices may run
 // concurrently; everything else is read-only after construction.
 

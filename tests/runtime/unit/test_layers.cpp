@@ -1,6 +1,7 @@
 // Gradients of every layer and of whole models against finite differences.
 #include "runtime/model.h"
 #include "tests/runtime/unit/gradcheck.h"
+#include "tests/runtime/unit/support.h"
 
 using namespace kf::trainer;
 using namespace kf::trainer::test;
@@ -153,6 +154,24 @@ TEST_CASE("whole models: parameter gradients match finite differences") {
     Model model(small_image_model(kind), 11);
     const Tensor x = random_tensor({3, 1, 6, 6}, 12, 0.0f, 1.0f);
     check_model_gradients(model, x, {0, 2, 3}, 3);
+  }
+}
+
+TEST_CASE("frozen models (kf-server's): the same logits through W^T, and no training") {
+  for (const std::string kind : {"mlp", "cnn"}) {
+    CAPTURE(kind);
+    ModelConfig c = small_image_model(kind);
+    c.batch_norm = true;
+    Model model(c, 21), frozen(c, 21);
+    frozen.freeze();
+    CHECK(frozen.frozen());
+    for (Param* p : frozen.params()) CHECK(p->grad.empty());
+    const Tensor x = random_tensor({5, 1, 6, 6}, 22, 0.0f, 1.0f);
+    const Tensor want = model.forward(x);
+    const Tensor& got = frozen.forward(x);
+    REQUIRE(got.data.size() == want.data.size());
+    for (std::size_t i = 0; i < want.data.size(); ++i) CHECK(got.data[i] == doctest::Approx(want.data[i]).epsilon(1e-5));
+    CHECK(error_of([&] { frozen.train_batch(x, {0, 1, 2, 3, 0}, 0.2f); }) == "a model frozen for inference cannot train");
   }
 }
 

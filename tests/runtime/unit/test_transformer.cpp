@@ -281,6 +281,30 @@ TEST_CASE("transformer model: gradients through the classifier match finite diff
   CHECK(model.config_json()["layers"][0]["type"] == "transformer_encoder");
 }
 
+TEST_CASE("transformer model: frozen (as kf-server loads it), the same logits through the projections' W^T") {
+  ModelConfig c;
+  c.kind = "transformer";
+  c.input = {6 + 2};
+  c.hash_slots = 2;
+  c.vocab_rows = 14;
+  c.embedding_dim = 8;
+  c.heads = 2;
+  c.encoder_layers = 2;
+  c.ffn_dim = 12;
+  c.hidden = {};
+  c.classes = 3;
+  Model model(c, 9), frozen(c, 9);
+  frozen.freeze();
+  const Tensor x = id_rows({{1, 4, 7, 2, 5, 6, 12, 13}, {1, 2, 0, 0, 0, 0, 11, 0}, {1, 9, 3, 0, 0, 0, 0, 0}}, 8);
+  const Tensor want = model.forward(x);
+  const Tensor& got = frozen.forward(x);
+  REQUIRE(got.data.size() == want.data.size());
+  for (std::size_t i = 0; i < want.data.size(); ++i) CHECK(got.data[i] == doctest::Approx(want.data[i]).epsilon(1e-5));
+  std::size_t transposed = 0;
+  for (Param* p : frozen.params()) transposed += p->transposed.empty() ? 0 : 1;
+  CHECK(transposed == 4 * 2 + 1); // four projections per block, and the classifier
+}
+
 TEST_CASE("transformer model: summed half-batch gradients equal the full batch's (halves cut to other lengths)") {
   ModelConfig c;
   c.kind = "transformer";
