@@ -119,9 +119,15 @@ MHD_Result on_request_cb(void* cls, MHD_Connection* connection, const char* url,
                                                                                                         : MHD_NO;
 }
 
-void on_completed_cb(void* cls, MHD_Connection*, void** state, MHD_RequestTerminationCode) {
-  static_cast<HttpServer*>(cls)->on_completed(state);
+void on_completed_cb(void* cls, MHD_Connection* connection, void** state, MHD_RequestTerminationCode) {
+  static_cast<HttpServer*>(cls)->on_completed(connection, state);
 }
+
+// Registered only so that libmicrohttpd reports every request whose URI it
+// parsed as completed, also one it answered itself before on_request saw it
+// (a malformed header: 400; headers past the connection's memory: 431).
+// Returning null leaves on_request's state as it was.
+void* on_uri_cb(void*, const char*, MHD_Connection*) { return nullptr; }
 
 } // namespace
 
@@ -152,6 +158,7 @@ int HttpServer::bind() {
       MHD_OPTION_CONNECTION_LIMIT, k_max_connections,                                    //
       MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(std::max(m_options.idle_timeout_seconds, 1)),
       MHD_OPTION_NOTIFY_COMPLETED, &on_completed_cb, this,                               //
+      MHD_OPTION_URI_LOG_CALLBACK, &on_uri_cb, nullptr,                                  //
       MHD_OPTION_END);
   if (!m_daemon)
     throw trainer::Error("cannot listen on " + m_options.host + ":" + std::to_string(port) +
@@ -277,9 +284,13 @@ int HttpServer::answer(MHD_Connection* connection, Exchange& ex) {
   return queued == MHD_YES;
 }
 
-void HttpServer::on_completed(void** state) {
+void HttpServer::on_completed(MHD_Connection* connection, void** state) {
   auto* ex = static_cast<Exchange*>(*state);
-  if (!ex) return;
+  if (!ex) { // never reached on_request: an answer of libmicrohttpd's own, if any
+    const MHD_ConnectionInfo* info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_HTTP_STATUS);
+    if (info && info->http_status >= 400) m_metrics.request("transport", static_cast<int>(info->http_status), 0.0);
+    return;
+  }
   *state = nullptr;
   const bool counted = ex->stage == Exchange::Stage::working || ex->stage == Exchange::Stage::answered;
   delete ex;

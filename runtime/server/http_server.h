@@ -16,7 +16,10 @@
 // one announced longer than that, or never sent ("Expect: 100-continue"),
 // is answered before it; a chunked one that goes on longer is cut off
 // unanswered (libmicrohttpd takes no response in the middle of a body). libmicrohttpd bounds a connection's memory (request line,
-// headers and read buffer) and answers past that bound itself.
+// headers and read buffer) and answers past that bound itself; those answers
+// are counted as "transport" too (431, and 400 for a malformed header),
+// except the ones it gives before the request line is whole (414, 505),
+// which libmicrohttpd 0.9.75 reports to no callback.
 //
 // stop() stops accepting (new connections are refused); serve() then returns
 // once every request in progress has had its response. Not copyable.
@@ -63,7 +66,7 @@ public:
   // libmicrohttpd's callbacks (http_server.cpp).
   int on_request(MHD_Connection* connection, const char* url, const char* method, const char* upload,
                  std::size_t* upload_size, void** state);
-  void on_completed(void** state);
+  void on_completed(MHD_Connection* connection, void** state);
 
 private:
   int on_headers(MHD_Connection* connection, Exchange& ex);
