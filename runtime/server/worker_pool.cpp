@@ -14,7 +14,11 @@ void WorkerPool::enqueue(std::function<void()> fn) {
   join_ended(lock);
   m_jobs.push_back(std::move(fn));
   // Idle threads at least as many as the jobs waiting: one of them takes it.
+  // Notified after the unlock: a thread woken under the lock would block on
+  // it at once, and its unlock would cost a second wake-up (glibc's condition
+  // variable hands no waiter over to the mutex).
   if (m_idle >= m_jobs.size() || m_threads.size() >= m_max) {
+    lock.unlock();
     m_wake.notify_one();
     return;
   }
