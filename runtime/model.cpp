@@ -55,8 +55,12 @@ Model::Model(const ModelConfig& config, std::uint64_t seed) : m_config(config), 
     throw UsageError(config.input.size() == 1 ? "--model=" + config.kind + " takes images; for text data use --model=transformer or embeddingbag"
                                               : "model input must be [channels, height, width]");
   if (config.classes < 2) throw UsageError("a classifier needs at least 2 classes");
-  if (text && (config.batch_norm || config.dense_dropout > 0.0f))
-    throw UsageError("--batch-norm is for the image models (mlp, cnn); the transformer has LayerNorm and its own --dropout");
+  if (text && config.batch_norm)
+    throw UsageError("--batch-norm is for the image models (mlp, cnn), not --model=" + config.kind +
+                     (config.kind == "transformer" ? " (it has LayerNorm)" : ""));
+  if (text && config.dense_dropout > 0.0f) // only a hand-made model.json gets here: --dropout goes to `dropout`
+    throw UsageError("dense_dropout is for the image models (mlp, cnn), not --model=" + config.kind +
+                     (config.kind == "transformer" ? " (its dropout is `dropout`)" : ""));
   if (config.global_pool && config.kind != "cnn") throw UsageError("--global-pool needs --model=cnn");
   const ActivationKind act = parse_activation(config.activation);
   Rng rng(seed);

@@ -151,8 +151,14 @@ TEST_CASE("models: the layers --batch-norm, --global-pool and --dropout add, in 
   text.input = {8};
   text.vocab_rows = 10;
   text.batch_norm = true;
-  CHECK_THROWS_WITH(Model(text, 1), "--batch-norm is for the image models (mlp, cnn); the transformer has LayerNorm "
-                                    "and its own --dropout");
+  CHECK_THROWS_WITH(Model(text, 1), "--batch-norm is for the image models (mlp, cnn), not --model=embeddingbag");
+  text.kind = "transformer";
+  CHECK_THROWS_WITH(Model(text, 1), "--batch-norm is for the image models (mlp, cnn), not --model=transformer (it has "
+                                    "LayerNorm)");
+  text.batch_norm = false;
+  text.dense_dropout = 0.25f;
+  CHECK_THROWS_WITH(Model(text, 1), "dense_dropout is for the image models (mlp, cnn), not --model=transformer (its "
+                                    "dropout is `dropout`)");
   ModelConfig mlp = small_image_model("mlp");
   mlp.global_pool = true;
   CHECK_THROWS_WITH(Model(mlp, 1), "--global-pool needs --model=cnn");
