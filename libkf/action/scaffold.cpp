@@ -214,7 +214,7 @@ spec:
     tag: latest
 
   # `kf train`: two 3x3 conv blocks (32 and 64 filters, each with BatchNorm,
-  # ReLU and 2x2 max pooling), a 128-wide dense layer with BatchNorm and
+  # 2x2 max pooling, then ReLU), a 128-wide dense layer with BatchNorm and
   # dropout, random 2-pixel crops and left-right flips of the training images,
   # Adam on a cosine schedule: 93% test accuracy in 14 epochs, about six
   # minutes with two workers on two cores (bench/RESULTS.md, "Trainer").
