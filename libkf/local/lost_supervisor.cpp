@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "libkf/local/conditions.h"
 #include "libkf/local/local_target.h"
@@ -30,13 +31,14 @@ int stop_replicas(const RunDir& dir) {
     return 0;
   }
   if (!local || !json_field(*local, "replicas").is_array()) return 0;
-  int stopped = 0;
-  for (auto& r : (*local)["replicas"]) {
+  std::vector<LeftOver> left;
+  for (const auto& r : (*local)["replicas"]) {
     const Json& pid = json_field(r, "pid");
     const Json& ticks = json_field(r, "startTicks");
-    if (pid.is_number_integer() && ticks.is_number_integer() &&
-        stop_left_over(pid.get<int>(), ticks.get<std::uint64_t>(), k_grace))
-      ++stopped;
+    if (pid.is_number_integer() && ticks.is_number_integer()) left.push_back({pid.get<int>(), ticks.get<std::uint64_t>()});
+  }
+  const int stopped = stop_left_over(left, k_grace); // one grace for all, as the supervisor stops them
+  for (auto& r : (*local)["replicas"]) {
     if (!r.is_object() || json_text(r, "state") != "Running") continue;
     r["state"] = "Failed";
     r["pid"] = 0;

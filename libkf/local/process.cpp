@@ -1,5 +1,6 @@
 #include "libkf/local/process.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -86,18 +87,25 @@ std::uint64_t process_start_ticks(int pid) {
   return ticks;
 }
 
-bool stop_left_over(int pid, std::uint64_t start_ticks, std::chrono::milliseconds grace) {
-  if (pid <= 1 || start_ticks == 0 || process_start_ticks(pid) != start_ticks) return false;
-  ::kill(-pid, SIGTERM);
+int stop_left_over(const std::vector<LeftOver>& processes, std::chrono::milliseconds grace) {
+  std::vector<LeftOver> running;
+  for (const LeftOver& p : processes)
+    if (p.pid > 1 && p.start_ticks != 0 && process_start_ticks(p.pid) == p.start_ticks) running.push_back(p);
+  const auto alive = [](const LeftOver& p) { return process_start_ticks(p.pid) == p.start_ticks; };
+  const auto any_alive = [&] { return std::any_of(running.begin(), running.end(), alive); };
+  for (const LeftOver& p : running) ::kill(-p.pid, SIGTERM);
   const auto deadline = std::chrono::steady_clock::now() + grace;
-  while (process_start_ticks(pid) == start_ticks && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  while (any_alive() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   // SIGKILL only while the leader is still that process: once it has gone
   // (and init has reaped it), its number may name another group.
-  if (process_start_ticks(pid) != start_ticks) return true;
-  ::kill(-pid, SIGKILL);
-  for (int i = 0; i < 100 && process_start_ticks(pid) == start_ticks; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  return true;
+  for (const LeftOver& p : running)
+    if (alive(p)) ::kill(-p.pid, SIGKILL);
+  for (int i = 0; i < 100 && any_alive(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return static_cast<int>(running.size());
+}
+
+bool stop_left_over(int pid, std::uint64_t start_ticks, std::chrono::milliseconds grace) {
+  return stop_left_over({{pid, start_ticks}}, grace) == 1;
 }
 
 std::filesystem::path self_exe() {

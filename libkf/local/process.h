@@ -36,9 +36,15 @@ std::uint64_t process_start_ticks(int pid);
 
 // Stops what a dead supervisor left running (kill -9 took it, not its
 // replicas, which run in process groups of their own): SIGTERM to the
-// group of `pid`, SIGKILL after `grace`, only while `pid` is still the
-// process that started at `start_ticks`. True when it was still running.
-bool stop_left_over(int pid, std::uint64_t start_ticks, std::chrono::milliseconds grace);
+// group of each `pid` at once, SIGKILL to those still running after one
+// `grace` for all, only while `pid` is still the process that started at
+// `start_ticks`. How many were still running.
+struct LeftOver {
+  int pid = 0;
+  std::uint64_t start_ticks = 0;
+};
+int stop_left_over(const std::vector<LeftOver>& processes, std::chrono::milliseconds grace);
+bool stop_left_over(int pid, std::uint64_t start_ticks, std::chrono::milliseconds grace); // one process
 
 // The running executable's path (/proc/self/exe).
 std::filesystem::path self_exe();

@@ -5,6 +5,10 @@
 
 #include <chrono>
 #include <csignal>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "libkf/local/lost_supervisor.h"
 #include "libkf/local/process.h"
@@ -58,6 +62,44 @@ TEST_CASE("stop_left_over: only the process that started at the recorded time, i
   CHECK(local::process_start_ticks(pid) == 0);
   CHECK(reap(pid) == 128 + SIGTERM);
   CHECK_FALSE(local::stop_left_over(pid, ticks, std::chrono::seconds(1))); // gone
+}
+
+TEST_CASE("stop_left_over: every group gets SIGTERM at once, not one grace after another") {
+  const test::TempDir dir;
+  const std::string d = dir.path.string();
+  // Each records its SIGTERM, then waits for `release` (or its SIGKILL at the end of the grace).
+  auto start = [&] {
+    proc::Command c;
+    c.argv = {"sh", "-c",
+              "trap 'echo $$ >> \"$0/termed\"; while [ ! -e \"$0/release\" ]; do sleep 0.02; done; exit 0' TERM; "
+              "while :; do sleep 0.05; done",
+              d};
+    c.out = proc::Stream::inherit;
+    c.own_group = true;
+    return proc::start(c);
+  };
+  const pid_t a = start(), b = start();
+  for (int i = 0; i < 500 && (local::process_start_ticks(a) == 0 || local::process_start_ticks(b) == 0); ++i) ::usleep(2000);
+  const std::vector<local::LeftOver> both = {{a, local::process_start_ticks(a)}, {b, local::process_start_ticks(b)}};
+  int stopped = -1;
+  std::thread stopper([&] { stopped = local::stop_left_over(both, std::chrono::seconds(30)); });
+  // Both are told before either is killed: one after the other, the second
+  // would hear nothing while the first holds out for its 30 s.
+  std::size_t termed = 0;
+  for (int i = 0; i < 1500 && termed < 2; ++i) {
+    ::usleep(10000);
+    std::ifstream in(dir.path / "termed");
+    termed = 0;
+    for (std::string line; std::getline(in, line);) ++termed;
+  }
+  CHECK(termed == 2);
+  CHECK(local::process_start_ticks(a) == both[0].start_ticks);
+  CHECK(local::process_start_ticks(b) == both[1].start_ticks);
+  std::ofstream(dir.path / "release").put('\n');
+  stopper.join();
+  CHECK(stopped == 2);
+  CHECK(reap(a) == 0);
+  CHECK(reap(b) == 0);
 }
 
 TEST_CASE("record_lost_supervisor: the replicas left running stop, the counts and the condition say so") {
