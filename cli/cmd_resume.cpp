@@ -51,7 +51,7 @@ void add_resume(CLI::App& app, Globals& g) {
               "resumePolicy LongRunning). A Workflow carries on from its nodes: no finished step runs again. A training "
               "job (PyTorchJob, TFJob, TrainJob) whose supervisor was lost (kill -9, a reboot: Failed, reason "
               "SupervisorLost; the replicas it left running were stopped) starts its replicas again, and the trainer "
-              "carries on from its last checkpoint. A TrainJob submitted with spec.suspend: true waits, Suspended, until kf "
+              "carries on from its last checkpoint; the restarts made before still count against its backoffLimit. A TrainJob submitted with spec.suspend: true waits, Suspended, until kf "
               "resume sets it false (its Suspended condition turns False, reason Resumed, as the Trainer's); on a cluster "
               "target, kf resume sets spec.suspend false as kubectl patch would, and --wait follows it.\n\n"
               "Examples:\n"

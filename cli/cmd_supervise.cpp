@@ -11,6 +11,7 @@ void add_supervise(CLI::App& app, Globals& g) {
   cmd->group(""); // hidden from help, completions and man pages
   cmd->add_option("--run-dir", o->run_dir)->required();
   cmd->add_option("--metadata", o->metadata_db)->required();
+  cmd->add_option("--restarts", o->restarts);
   cmd->callback([&g, o] {
     g.run = [o] { return local::supervise(*o); };
   });

@@ -169,7 +169,8 @@ target::Submitted LocalTarget::submit(const Json& rendered, const target::Submit
 }
 
 target::Submitted LocalTarget::hand_over(const RunDir& dir, const std::string& run, const Json& object,
-                                         std::optional<FileLock>& lock, const std::string& note) const {
+                                         std::optional<FileLock>& lock, const std::string& note,
+                                         const std::vector<std::string>& flags) const {
   write_json(dir.object(), object);
   std::error_code ec;
   std::filesystem::remove(dir.local(), ec); // the old supervisor's
@@ -178,13 +179,14 @@ target::Submitted LocalTarget::hand_over(const RunDir& dir, const std::string& r
     } catch (const Error&) {
     }
   lock.reset(); // the new supervisor's to take
-  start_supervisor(dir);
+  start_supervisor(dir, flags);
   return {run, object, dir.root.string()};
 }
 
-void LocalTarget::start_supervisor(const RunDir& dir) const {
+void LocalTarget::start_supervisor(const RunDir& dir, const std::vector<std::string>& flags) const {
   std::vector<std::string> argv = m_o.supervisor;
   argv.insert(argv.end(), {"--run-dir", dir.root.string(), "--metadata", metadata_db(m_o.project_dir).string()});
+  argv.insert(argv.end(), flags.begin(), flags.end());
   proc::Command daemon;
   daemon.argv = argv;
   daemon.out = daemon.err = proc::Stream::log;

@@ -79,14 +79,15 @@ private:
   target::Submitted resume_workflow(const std::string& run, const Json& object, const Json& patch);
   WorkflowSettings workflow_settings(bool find_binaries) const;
   PlanOptions job_options(bool find_binaries, const std::vector<Json>& supporting = {}) const;
-  void start_supervisor(const RunDir& dir) const;
+  // `flags`: more of kf __supervise's options (--restarts N).
+  void start_supervisor(const RunDir& dir, const std::vector<std::string>& flags = {}) const;
   // Hands a run that kf resume or kf retry changed to a new supervisor:
   // `object` written, the old supervisor's local.json removed (a run without
   // one is not taken for a lost supervisor's), the metadata store's state
   // set to Restarting with `note` (unless it is empty), and the lock, which
-  // the caller held, let go for the new supervisor to take.
+  // the caller held, let go for the new supervisor to take (started with `flags`).
   target::Submitted hand_over(const RunDir& dir, const std::string& run, const Json& object, std::optional<FileLock>& lock,
-                              const std::string& note) const;
+                              const std::string& note, const std::vector<std::string>& flags = {}) const;
   // The run's name, reserved in the metadata store and by mkdir (a concurrent kf may take a number first).
   std::string reserve_run(metadata::Runs& runs, const Json& rendered, const target::SubmitOptions& options) const;
   LocalOptions m_o;

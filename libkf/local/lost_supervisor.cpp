@@ -116,7 +116,15 @@ target::Submitted LocalTarget::resume_job(const std::string& run, const Json& ob
   resumed["status"].erase("completionTime");
   const std::string why = kind + " " + run + " is restarting because kf resume restarts it after its supervisor was lost.";
   if (kind != "TrainJob") set_condition(resumed, "Restarting", local::reason(kind, "Restarting"), why, now_rfc3339());
-  return hand_over(dir, run, resumed, lock, "resumed after its supervisor was lost");
+  // The restarts the lost supervisor made still count against backoffLimit.
+  int restarts = 0;
+  try {
+    if (const auto local = read_json(dir.local()); local && json_field(*local, "restarts").is_number_integer())
+      restarts = (*local)["restarts"].get<int>();
+  } catch (const Error&) { // a torn local.json: nothing to carry over
+  }
+  return hand_over(dir, run, resumed, lock, "resumed after its supervisor was lost",
+                   {"--restarts", std::to_string(restarts)});
 }
 
 } // namespace kf::local

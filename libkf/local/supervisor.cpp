@@ -45,7 +45,7 @@ struct Replica {
 
 class Supervisor : private ControllerRun {
 public:
-  explicit Supervisor(const SuperviseOptions& o) : ControllerRun(o) {
+  explicit Supervisor(const SuperviseOptions& o) : ControllerRun(o), m_restarts(std::max(o.restarts, 0)) {
     for (const auto& r : m_plan.replicas) m_replicas.push_back(Replica{r});
     m_trainjob = m_plan.kind == "TrainJob";
     if (m_plan.kind == "Notebook") m_cull = cull_policy_from_json(m_plan.controller);

@@ -30,6 +30,7 @@ struct SuperviseOptions {
   std::filesystem::path metadata_db;
   std::chrono::milliseconds poll{20};        // how often replicas and logs are looked at (a trial's end reaches its Experiment within two)
   std::chrono::milliseconds grace{10000};    // SIGTERM -> SIGKILL
+  int restarts = 0; // already used of the job's backoffLimit (kf resume after a lost supervisor carries them over)
 };
 
 // Runs the job to its end. Returns 0 if it succeeded, 1 otherwise.

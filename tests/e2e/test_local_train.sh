@@ -201,6 +201,29 @@ for p in $pids; do # a zombie (state Z) whose parent is gone has ended: only thi
   ! alive "$p" || [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" = Z ] || fail "lost supervisor: replica $p still running after kf delete"
 done
 
+# 9c. The restarts a lost supervisor made still count after kf resume: backoffLimit 1, the first
+#     start dies (restart 1), the second is running when its supervisor is killed, the third (after
+#     kf resume) dies and the job fails there, with no restart beyond the limit.
+cat >lost.yaml <<YAML
+spec:
+  training:
+    workers: 1
+    restartPolicy: ExitCode
+    backoffLimit: 1
+    command: [sh, -c, 'n=\$(cat "$WORK/starts" 2>/dev/null || echo 0); echo \$((n + 1)) >"$WORK/starts"; if [ "\$n" = 1 ]; then sleep 60; else kill -9 \$\$; fi']
+YAML
+run_kf train -f lost.yaml --detach
+run=$OUT
+second_start() { [ "$(cat "$WORK/starts" 2>/dev/null)" = 2 ] && [ "$(json 'd["replicas"][0]["pid"]' <".kf/runs/$run/local.json" 2>/dev/null)" -gt 0 ]; }
+wait_for "$run's second start" second_start
+kill -9 "$(json 'd["supervisor"]["pid"]' <".kf/runs/$run/local.json")"
+run_kf resume "$run"
+expect_eq "lost supervisor, resumed: followed to its end" 1 "$RC"
+run_kf status "$run" -o json
+expect_eq "lost supervisor: restarts carried over" "Failed 1 3" "$(json 'd["state"] + " " + str(d["restarts"])' <<<"$OUT") $(cat "$WORK/starts")"
+expect_eq "lost supervisor: backoff message" "PyTorchJob $run has failed because it has reached the specified backoff limit (1 restarts; master-0 exited with code 137)." \
+  "$(json 'd["message"]' <<<"$OUT")"
+
 # 10. Two kf processes at once: two runs, distinct names, one intact database.
 "$KF" train -f fast.yaml --detach >"$WORK/a.out" 2>"$WORK/a.err" &
 a=$!
