@@ -38,6 +38,10 @@ void add_model_flags(CLI::App& app, TrainerOptions& o, CliExtras& x) {
   group(app.add_flag("--batch-norm", o.model.batch_norm,
                      "mlp, cnn: BatchNorm after each convolution and hidden dense layer, before its activation")
             ->envname("KF_BATCH_NORM"), "Model");
+  group(app.add_flag("--sync-batch-norm", o.sync_batch_norm,
+                     "With --batch-norm and several workers: each BatchNorm's statistics over the global batch "
+                     "(torch's SyncBatchNorm; two all-reduces in its forward, one in its backward)")
+            ->envname("KF_SYNC_BATCH_NORM"), "Model");
   group(app.add_flag("--global-pool", o.model.global_pool,
                      "cnn: average each channel of the last block (global average pooling) instead of flattening")
             ->envname("KF_GLOBAL_POOL"), "Model");

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,11 @@ public:
   // For inference only, after the last change to the weights (Model::freeze):
   // a layer keeps what makes its forward pass faster (dense weights as W^T).
   virtual void freeze() {}
+  // Data-parallel training: `sum` adds n doubles over every rank in place (an
+  // all-reduce). Layers whose statistics span the batch (BatchNorm) use it to
+  // see the global batch; the rest ignore it.
+  using CrossRankSum = std::function<void(double* data, std::size_t n)>;
+  virtual void synchronise(const CrossRankSum& /*sum*/) {}
 };
 
 // Fills w.transposed with W^T [in, out] of a dense weight [out, in].
@@ -171,6 +177,12 @@ public:
   nlohmann::json config() const override;
   double flops_per_sample() const override { return 4.0 * static_cast<double>(m_c); }
   void set_training(bool training) override { m_training = training; }
+  // SyncBatchNorm (torch.nn.SyncBatchNorm): in training, the batch's mean and
+  // variance, and backward's two sums, are over every rank's batch, so N
+  // workers normalise as one worker over the global batch. The weight and
+  // bias gradients stay this rank's own (the engine sums them with the rest).
+  // Every rank calls `sum` the same number of times per step.
+  void synchronise(const CrossRankSum& sum) override { m_sum = sum; }
 
   static constexpr float k_eps = 1e-5f;
   static constexpr float k_momentum = 0.1f;
@@ -183,6 +195,10 @@ private:
   bool m_batch_stats = false;     // the last forward used the batch's statistics
   std::vector<float> m_xhat;      // the last forward's normalised input
   std::vector<float> m_inv_std;   // [C] 1 / sqrt(var + eps) of the last forward
+  CrossRankSum m_sum;             // set: SyncBatchNorm
+  double m_count = 0.0;           // elements per channel of the last forward's batch (global when synchronised)
+  // Per-channel mean and biased variance of the batch, over every rank with m_sum.
+  void batch_statistics(const Tensor& in, std::vector<double>& mean, std::vector<double>& var);
 };
 
 // Inverted dropout (torch.nn.Dropout): in training each element is zeroed

@@ -152,6 +152,10 @@ void Model::set_training(bool training) {
   for (auto& layer : m_layers) layer->set_training(training);
 }
 
+void Model::synchronise(const Layer::CrossRankSum& sum) {
+  for (auto& layer : m_layers) layer->synchronise(sum);
+}
+
 void Model::freeze() {
   set_training(false);
   for (auto& layer : m_layers) layer->freeze();

@@ -79,6 +79,9 @@ public:
   // gradients are freed. backward() and train_batch() then throw Error.
   void freeze();
   bool frozen() const { return m_frozen; }
+  // SyncBatchNorm: BatchNorm layers sum their batch statistics over every
+  // rank through `sum` (Layer::synchronise; --sync-batch-norm).
+  void synchronise(const Layer::CrossRankSum& sum);
   // forward + loss + backward on one batch.
   LossResult train_batch(const Tensor& x, const std::vector<std::uint8_t>& labels, float grad_scale,
                          const GradsReady& ready = {});

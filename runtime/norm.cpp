@@ -47,25 +47,43 @@ Shape BatchNorm::output_shape(const Shape& in) const {
   return in;
 }
 
+// Two passes (the mean, then squared deviations from it), each summed over
+// the ranks when synchronised: the first carries the element count too,
+// since the last batch of an epoch may be smaller on some ranks.
+void BatchNorm::batch_statistics(const Tensor& in, std::vector<double>& mean, std::vector<double>& var) {
+  const ChannelLayout l = layout_of(in, m_c);
+  std::vector<double> sums(m_c + 1, 0.0);
+  for_planes(l, [&](std::size_t ch, std::size_t at) {
+    for (std::size_t k = 0; k < l.s; ++k) sums[ch] += dbl(in.data[at + k]);
+  });
+  sums[m_c] = static_cast<double>(l.count());
+  if (m_sum) m_sum(sums.data(), sums.size());
+  m_count = sums[m_c];
+  for (std::size_t ch = 0; ch < m_c; ++ch) mean[ch] = m_count > 0.0 ? sums[ch] / m_count : 0.0;
+  for_planes(l, [&](std::size_t ch, std::size_t at) {
+    for (std::size_t k = 0; k < l.s; ++k) {
+      const double d = dbl(in.data[at + k]) - mean[ch];
+      var[ch] += d * d;
+    }
+  });
+  if (m_sum) m_sum(var.data(), var.size());
+  for (double& v : var) v = m_count > 0.0 ? v / m_count : 0.0;
+}
+
 void BatchNorm::forward(const Tensor& in, Tensor& out) {
   const ChannelLayout l = layout_of(in, m_c);
   out.reshape(in.shape);
-  m_batch_stats = m_training && l.count() > 1;
   std::vector<double> mean(m_c, 0.0), var(m_c, 0.0);
+  // Synchronised, every rank takes part in the sums (whatever its own batch
+  // holds) and the decision rests on the global count, the same on all.
+  m_batch_stats = false;
+  if (m_training && (m_sum || l.count() > 1)) {
+    batch_statistics(in, mean, var);
+    m_batch_stats = m_count > 1.0;
+  }
   if (m_batch_stats) {
-    for_planes(l, [&](std::size_t ch, std::size_t at) {
-      for (std::size_t k = 0; k < l.s; ++k) mean[ch] += dbl(in.data[at + k]);
-    });
-    for (double& m : mean) m /= static_cast<double>(l.count());
-    for_planes(l, [&](std::size_t ch, std::size_t at) {
-      for (std::size_t k = 0; k < l.s; ++k) {
-        const double d = dbl(in.data[at + k]) - mean[ch];
-        var[ch] += d * d;
-      }
-    });
-    const double unbias = static_cast<double>(l.count()) / static_cast<double>(l.count() - 1);
+    const double unbias = m_count / (m_count - 1.0);
     for (std::size_t ch = 0; ch < m_c; ++ch) {
-      var[ch] /= static_cast<double>(l.count());
       m_running_mean.value[ch] = static_cast<float>((1.0 - k_m) * dbl(m_running_mean.value[ch]) + k_m * mean[ch]);
       m_running_var.value[ch] =
           static_cast<float>((1.0 - k_m) * dbl(m_running_var.value[ch]) + k_m * var[ch] * unbias);
@@ -103,9 +121,19 @@ void BatchNorm::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& 
     m_weight.grad[ch] = static_cast<float>(sum_dy_xhat[ch]);
     m_bias.grad[ch] = static_cast<float>(sum_dy[ch]);
   }
+  // Synchronised, dx needs the sums over the global batch (every rank calls
+  // this, first layer or not, so that the all-reduces pair up).
+  if (m_sum && m_batch_stats) {
+    std::vector<double> both(2 * m_c);
+    std::copy(sum_dy.begin(), sum_dy.end(), both.begin());
+    std::copy(sum_dy_xhat.begin(), sum_dy_xhat.end(), both.begin() + static_cast<std::ptrdiff_t>(m_c));
+    m_sum(both.data(), both.size());
+    std::copy(both.begin(), both.begin() + static_cast<std::ptrdiff_t>(m_c), sum_dy.begin());
+    std::copy(both.begin() + static_cast<std::ptrdiff_t>(m_c), both.end(), sum_dy_xhat.begin());
+  }
   if (din == nullptr) return;
   din->reshape(in.shape);
-  const auto count = static_cast<double>(l.count());
+  const double count = m_count;
   for_planes(l, [&](std::size_t ch, std::size_t at) {
     const float scale = m_weight.value[ch] * m_inv_std[ch];
     // With the batch's statistics, the mean and variance depend on x too:

@@ -20,6 +20,10 @@ void validate(const TrainerOptions& o) {
   if (o.output.empty()) throw UsageError("--output must not be empty");
   if (o.rendezvous.timeout.count() <= 0) throw UsageError("--rendezvous-timeout must be positive");
   if (o.rendezvous.collective_timeout.count() <= 0) throw UsageError("--collective-timeout must be positive");
+  if (o.sync_batch_norm && !o.model.batch_norm) throw UsageError("--sync-batch-norm needs --batch-norm");
+  if (o.sync_batch_norm && o.overlap == "on")
+    throw UsageError("--sync-batch-norm all-reduces inside backward, which --overlap-allreduce=on would send gradients "
+                     "beside; use --overlap-allreduce=off (auto does)");
 }
 
 } // namespace kf::trainer

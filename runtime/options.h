@@ -27,6 +27,7 @@ struct TrainerOptions {
   bool epochs_from_checkpoint = false; // --epochs-from-checkpoint: --epochs more than the resumed checkpoint's (pbt)
   int threads = 0;                   // --threads for OpenBLAS; 0 = cores / local workers
   std::string overlap = "auto";      // --overlap-allreduce auto | on | off (auto: on when a core is spare)
+  bool sync_batch_norm = false;      // --sync-batch-norm: BatchNorm statistics over every worker's batch
   std::string device = "auto";       // --device auto | cpu | gpu
   RendezvousOptions rendezvous;      // --rendezvous-timeout --collective-timeout --bind-host
   std::string metrics_file;          // --metrics-file; default OUTPUT/metrics.jsonl

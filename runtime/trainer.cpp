@@ -84,12 +84,18 @@ void set_blas_threads(const TrainerOptions& o, const WorldInfo& w) { openblas_se
 // communication thread; on a machine the workers fill, it only competes.
 bool overlap_allreduce(const TrainerOptions& o, const WorldInfo& w) {
   if (o.overlap != "auto") return o.overlap == "on";
+  if (o.sync_batch_norm) return false; // its all-reduces inside backward would interleave with the buckets
   return static_cast<int>(std::thread::hardware_concurrency()) > local_workers(w) * blas_threads(o, w);
 }
 
 std::unique_ptr<Engine> choose_engine(const TrainerOptions& o, const WorldInfo& w, Model& model, Optimizer& opt,
                                       Communicator& comm) {
   const bool overlap = overlap_allreduce(o, w);
+  // The GPU engine has no BatchNorm: a synchronised one runs on the CPU path.
+  if (o.sync_batch_norm && comm.size() > 1) {
+    model.synchronise([&comm](double* data, std::size_t n) { comm.allreduce_sum(data, n); });
+    log(w, "BatchNorm statistics over the global batch of " + std::to_string(comm.size()) + " workers (--sync-batch-norm)");
+  }
   if (o.device == "cpu") return make_cpu_engine(model, opt, comm, overlap);
   const GpuProbe gpu = probe_gpu(w.local_rank);
   if (!gpu.available) {

@@ -90,6 +90,7 @@ std::vector<std::string> trainer_args(const spec::Project& p, bool trial_args) {
       args.push_back("--conv-channels=" + str::join(channels, ","));
     }
     if (m.batch_norm) args.push_back("--batch-norm");
+    if (m.sync_batch_norm) args.push_back("--sync-batch-norm");
     if (m.dropout) args.push_back("--dropout=" + scalar_text(Json(*m.dropout)));
     if (!m.augment.empty()) args.push_back("--augment=" + str::join(m.augment, ","));
   }

@@ -75,6 +75,9 @@ ModelSpec decode_model(Fields& training, yaml::Loc& type_loc) {
   model.activation = m.string("activation", defaults::k_activation, k_activations);
   model.conv_channels = m.integers("convChannels", 1, 4096);
   model.batch_norm = m.boolean("batchNorm", false);
+  model.sync_batch_norm = m.boolean("syncBatchNorm", false);
+  if (model.sync_batch_norm && !model.batch_norm)
+    m.diag().error(m.child("syncBatchNorm")->loc, m.path("syncBatchNorm"), "needs batchNorm: true");
   model.dropout = m.number("dropout");
   if (model.dropout && !(*model.dropout >= 0.0 && *model.dropout < 1.0))
     m.diag().error(m.child("dropout")->loc, m.path("dropout"), "must be a probability in [0, 1)");

@@ -46,6 +46,7 @@ struct ModelSpec {
   std::string activation;     // relu | tanh | sigmoid
   std::vector<int> conv_channels; // cnn: filters per conv block (empty: the trainer's default, 16, 32)
   bool batch_norm = false;    // images: BatchNorm after each conv and hidden dense layer
+  bool sync_batch_norm = false; // its statistics over every worker's batch (--sync-batch-norm)
   std::optional<double> dropout; // after each hidden dense layer (images), or the transformer's
   std::vector<std::string> augment; // images, training only: crop, flip
 };

@@ -54,6 +54,22 @@ for mode in on off; do
   wait "$p1" || { cat "$WORK/o1-$mode.err" >&2; die "overlap=$mode: rank 1 failed"; }
 done
 grep -q "engine cpu (OpenBLAS, Gloo all-reduce overlapping backward)" "$WORK/o0-on.err" || die "overlap=on: engine not named"
+# SyncBatchNorm over real Gloo (its arithmetic against one rank on the whole
+# batch is checked in trainer_unit): both ranks train to the same accuracy
+# as above; auto turns the overlap off; rank 1 never asks for it alone.
+port=$(free_port)
+for r in 0 1; do
+  start_rank "$WORK/s$r" $r 2 "$port" "$KF_TRAINER" "${common[@]}" --batch-size=32 --batch-norm --sync-batch-norm \
+    --overlap-allreduce=auto --output="$WORK/sync"
+  eval "ps$r=\$LAST_PID"
+done
+wait "$ps0" || { cat "$WORK/s0.err" >&2; die "sync batch norm: rank 0 failed"; }
+wait "$ps1" || { cat "$WORK/s1.err" >&2; die "sync batch norm: rank 1 failed"; }
+grep -q "BatchNorm statistics over the global batch of 2 workers (--sync-batch-norm)" "$WORK/s0.err" ||
+  die "sync batch norm: not announced: $(cat "$WORK/s0.err")"
+grep -q "engine cpu (OpenBLAS, Gloo)$" "$WORK/s0.err" || die "sync batch norm: the engine overlaps: $(grep engine "$WORK/s0.err")"
+python3 -c 'import sys; assert float(sys.argv[1]) >= 0.9, sys.argv[1]' "$(json_get "$WORK/sync/model.json" 'j["metrics"]["accuracy"]')" ||
+  die "sync batch norm: did not converge"
 diff=$(max_abs_diff "$WORK/overlap-on/model.safetensors" "$WORK/overlap-off/model.safetensors")
 [ "$diff" = 0.0 ] || die "overlapped and one-message all-reduce trained different weights (max diff $diff)"
 # The exported tensors parse with an independent safetensors reader.

@@ -10,7 +10,10 @@
 #include "tests/runtime/unit/gradcheck.h"
 #include "tests/runtime/unit/support.h"
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 using namespace kf::trainer;
 using namespace kf::trainer::test;
@@ -248,4 +251,96 @@ TEST_CASE("flags: --dropout goes to the transformer or to the image models' dens
   CHECK(o.augment == "crop,flip");
   CHECK(error_of([] { parse({"--dropout=1.5"}); }) == "--dropout=1.5: expected a probability in [0, 1)");
   CHECK(error_of([] { parse({"--dropout=x"}); }) == "--dropout=x: expected a probability in [0, 1)");
+}
+
+namespace {
+
+// Two ranks in one process: each rank's sum() waits for the other's, and
+// both get the total (an all-reduce of two).
+class TwoRanks {
+public:
+  void sum(int rank, double* data, std::size_t n) {
+    std::unique_lock lock(m_mutex);
+    const int generation = m_generation;
+    m_parts[rank].assign(data, data + n);
+    if (++m_arrived == 2) {
+      REQUIRE(m_parts[0].size() == m_parts[1].size()); // the ranks are in step
+      m_total = m_parts[0];
+      for (std::size_t i = 0; i < n; ++i) m_total[i] += m_parts[1][i];
+      m_arrived = 0;
+      ++m_generation;
+      m_done.notify_all();
+    } else {
+      m_done.wait(lock, [&] { return m_generation != generation; });
+    }
+    std::copy(m_total.begin(), m_total.end(), data);
+  }
+
+private:
+  std::mutex m_mutex;
+  std::condition_variable m_done;
+  std::vector<double> m_parts[2], m_total;
+  int m_arrived = 0, m_generation = 0;
+};
+
+Tensor rows_of(const Tensor& x, std::size_t from, std::size_t count) {
+  Shape shape = x.shape;
+  shape[0] = count;
+  Tensor part(shape);
+  std::copy_n(x.data.begin() + static_cast<std::ptrdiff_t>(from * x.per_sample()), count * x.per_sample(), part.data.begin());
+  return part;
+}
+
+} // namespace
+
+TEST_CASE("sync batch norm: two ranks on halves train as one on the whole batch - unsynchronised they do not") {
+  for (const std::string kind : {"mlp", "cnn"}) {
+    CAPTURE(kind);
+    ModelConfig c = small_image_model(kind);
+    c.batch_norm = true;
+    const Tensor x = random_tensor({8, 1, 6, 6}, 31, 0.0f, 1.0f);
+    const std::vector<std::uint8_t> y = {0, 1, 2, 3, 3, 2, 1, 0}, ya(y.begin(), y.begin() + 5), yb(y.begin() + 5, y.end());
+    Model full(c, 5), a(c, 5), b(c, 5), lone_a(c, 5), lone_b(c, 5);
+    full.train_batch(x, y, 1.0f / 8);
+    // Halves of unequal size (5 and 3), as the last batch of an epoch may be.
+    TwoRanks world;
+    a.synchronise([&](double* d, std::size_t n) { world.sum(0, d, n); });
+    b.synchronise([&](double* d, std::size_t n) { world.sum(1, d, n); });
+    const Tensor xa = rows_of(x, 0, 5), xb = rows_of(x, 5, 3);
+    std::thread rank1([&] { b.train_batch(xb, yb, 1.0f / 8); });
+    a.train_batch(xa, ya, 1.0f / 8);
+    rank1.join();
+    const auto pf = full.params(), pa = a.params(), pb = b.params();
+    for (std::size_t i = 0; i < pf.size(); ++i)
+      for (std::size_t j = 0; j < pf[i]->grad.size(); ++j)
+        CHECK(std::fabs(pa[i]->grad[j] + pb[i]->grad[j] - pf[i]->grad[j]) <= 1e-6f + 1e-4f * std::fabs(pf[i]->grad[j]));
+    const auto bf = full.buffers(), ba = a.buffers(), bb = b.buffers();
+    REQUIRE(!bf.empty());
+    for (std::size_t i = 0; i < bf.size(); ++i)
+      for (std::size_t j = 0; j < bf[i]->value.size(); ++j) {
+        CHECK(ba[i]->value[j] == doctest::Approx(bf[i]->value[j]).epsilon(1e-5));
+        CHECK(bb[i]->value[j] == ba[i]->value[j]); // every rank keeps the same running statistics
+      }
+    // Without synchronising, a half's BatchNorm sees only its half: the sum is another gradient.
+    lone_a.train_batch(xa, ya, 1.0f / 8);
+    lone_b.train_batch(xb, yb, 1.0f / 8);
+    const auto la = lone_a.params(), lb = lone_b.params();
+    double apart = 0.0;
+    for (std::size_t i = 0; i < pf.size(); ++i)
+      for (std::size_t j = 0; j < pf[i]->grad.size(); ++j)
+        apart = std::max(apart, std::fabs(static_cast<double>(la[i]->grad[j] + lb[i]->grad[j] - pf[i]->grad[j])));
+    CHECK(apart > 1e-3);
+  }
+}
+
+TEST_CASE("sync batch norm: the flag's refusals") {
+  TrainerOptions o;
+  o.sync_batch_norm = true;
+  CHECK(error_of([&] { validate(o); }) == "--sync-batch-norm needs --batch-norm");
+  o.model.batch_norm = true;
+  validate(o);
+  o.overlap = "on";
+  CHECK(error_of([&] { validate(o); }) ==
+        "--sync-batch-norm all-reduces inside backward, which --overlap-allreduce=on would send gradients beside; use "
+        "--overlap-allreduce=off (auto does)");
 }

@@ -117,18 +117,20 @@ TEST_CASE("serving.logger: mode and url, like KServe's predictor logger - bad mo
 TEST_CASE("model: batchNorm, dropout, convChannels and augment decode, render as kf-trainer's flags, and are checked") {
   const std::string model = std::string(k_minimal) + "spec:\n  training:\n    model:\n";
   const auto p = decode(model + "      type: cnn\n      convChannels: [32, 64]\n      batchNorm: true\n"
-                                "      dropout: 0.25\n      augment: [crop, flip]\n");
+                                "      syncBatchNorm: true\n      dropout: 0.25\n      augment: [crop, flip]\n");
   CHECK(p.training.model.batch_norm);
   const auto args = render::trainer_args(p, false);
   const auto has = [&](const std::string& a) { return std::find(args.begin(), args.end(), a) != args.end(); };
   CHECK(has("--conv-channels=32,64"));
   CHECK(has("--batch-norm"));
+  CHECK(has("--sync-batch-norm"));
   CHECK(has("--dropout=0.25"));
   CHECK(has("--augment=crop,flip"));
   // Left out, they add no flag: the trainer's defaults hold.
   const auto plain = render::trainer_args(decode(k_minimal), false);
   CHECK(std::none_of(plain.begin(), plain.end(), [](const std::string& a) {
-    return a.rfind("--batch-norm", 0) == 0 || a.rfind("--dropout", 0) == 0 || a.rfind("--augment", 0) == 0 ||
+    return a.rfind("--batch-norm", 0) == 0 || a.rfind("--sync-batch-norm", 0) == 0 || a.rfind("--dropout", 0) == 0 ||
+           a.rfind("--augment", 0) == 0 ||
            a.rfind("--conv-channels", 0) == 0;
   }));
 
@@ -141,6 +143,7 @@ TEST_CASE("model: batchNorm, dropout, convChannels and augment decode, render as
         "kf.yaml:9:18: spec.training.model.batchNorm: is for the image models (mlp, cnn); the transformer has "
         "LayerNorm\n"
         "kf.yaml:10:16: spec.training.model.augment: is for the image models (mlp, cnn)");
+  CHECK(error_of(model + "      syncBatchNorm: true\n") == "kf.yaml:8:22: spec.training.model.syncBatchNorm: needs batchNorm: true");
   CHECK(error_of(model + "      convChannels: [0]\n") ==
         "kf.yaml:8:22: spec.training.model.convChannels[0]: must be between 1 and 4096, got 0");
 }
