@@ -281,7 +281,10 @@ TEST_CASE("transformer model: gradients through the classifier match finite diff
   CHECK(model.config_json()["layers"][0]["type"] == "transformer_encoder");
 }
 
-TEST_CASE("transformer model: frozen (as kf-server loads it), the same logits through the projections' W^T") {
+namespace {
+
+// A transformer over 6 token slots and 2 hashed-feature slots, 3 classes.
+ModelConfig hashed_text_model(std::size_t layers, std::size_t ffn) {
   ModelConfig c;
   c.kind = "transformer";
   c.input = {6 + 2};
@@ -289,10 +292,17 @@ TEST_CASE("transformer model: frozen (as kf-server loads it), the same logits th
   c.vocab_rows = 14;
   c.embedding_dim = 8;
   c.heads = 2;
-  c.encoder_layers = 2;
-  c.ffn_dim = 12;
+  c.encoder_layers = layers;
+  c.ffn_dim = ffn;
   c.hidden = {};
   c.classes = 3;
+  return c;
+}
+
+} // namespace
+
+TEST_CASE("transformer model: frozen (as kf-server loads it), the same logits through the projections' W^T") {
+  const ModelConfig c = hashed_text_model(2, 12);
   Model model(c, 9), frozen(c, 9);
   frozen.freeze();
   const Tensor x = id_rows({{1, 4, 7, 2, 5, 6, 12, 13}, {1, 2, 0, 0, 0, 0, 11, 0}, {1, 9, 3, 0, 0, 0, 0, 0}}, 8);
@@ -306,18 +316,8 @@ TEST_CASE("transformer model: frozen (as kf-server loads it), the same logits th
 }
 
 TEST_CASE("transformer model: summed half-batch gradients equal the full batch's (halves cut to other lengths)") {
-  ModelConfig c;
-  c.kind = "transformer";
-  c.input = {6 + 2};
-  c.hash_slots = 2;
-  c.vocab_rows = 14;
-  c.embedding_dim = 8;
-  c.heads = 2;
-  c.encoder_layers = 1;
-  c.ffn_dim = 8;
+  ModelConfig c = hashed_text_model(1, 8);
   c.dropout = 0.0f;
-  c.hidden = {};
-  c.classes = 3;
   Model full(c, 5), half(c, 5);
   // The first half's longest text has 6 tokens, the second half's 3.
   const Tensor x = id_rows({{1, 4, 7, 2, 5, 6, 12, 13}, {1, 2, 0, 0, 0, 0, 11, 0}, {1, 9, 3, 0, 0, 0, 0, 0},
