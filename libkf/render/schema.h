@@ -71,7 +71,7 @@ public:
   // its name "<version>.<Kind>" when a CRD of this set has that kind and
   // version (a leading '.' in the name is ignored). A swagger definition wins
   // over a schemaless CRD (preserve-unknown-fields at the root).
-  void add_swagger(const Json& swagger);
+  void add_swagger(Json swagger); // taken by value: kept whole, moved in when the caller is done with it
 
   bool has(std::string_view api_version, std::string_view kind) const;
   // "group/version, Kind=Foo" ("v1, Kind=Foo" for the core group), sorted.

@@ -176,7 +176,7 @@ SchemaSet SchemaSet::load_dir(const std::filesystem::path& dir) {
         throw SpecError(file.string() + ": invalid JSON: " + e.what());
       }
       if (doc.is_object() && (doc.contains("swagger") || doc.contains("definitions")))
-        set.add_swagger(doc);
+        set.add_swagger(std::move(doc));
       else if (doc.is_object() && string_at(doc, "kind") == "CustomResourceDefinition")
         for (auto& e : entries_from_crd(std::move(doc), k_no_source, file.string())) impl.crds.push_back(std::move(e));
     }
@@ -219,10 +219,10 @@ void SchemaSet::add_crd(const Json& crd) {
   for (auto& e : entries) m_impl->crds.push_back(std::move(e));
 }
 
-void SchemaSet::add_swagger(const Json& swagger) {
+void SchemaSet::add_swagger(Json swagger) {
   if (!swagger.is_object() || !swagger.contains("definitions") || !swagger["definitions"].is_object())
     throw SpecError("swagger document without \"definitions\"");
-  auto doc = std::make_shared<const Json>(swagger);
+  auto doc = std::make_shared<const Json>(std::move(swagger));
   std::vector<SwaggerDef> defs;
   for (const auto& [name, def] : (*doc)["definitions"].items()) {
     const auto gvks = def.is_object() ? def.find("x-kubernetes-group-version-kind") : def.end();
