@@ -67,39 +67,54 @@ TEST_CASE("stop_left_over: only the process that started at the recorded time, i
 TEST_CASE("stop_left_over: every group gets SIGTERM at once, not one grace after another") {
   const test::TempDir dir;
   const std::string d = dir.path.string();
-  // Each records its SIGTERM, then waits for `release` (or its SIGKILL at the end of the grace).
+  // Each says it is ready once its trap is set, records its SIGTERM, then
+  // waits for `release` (or its SIGKILL at the end of the grace).
   auto start = [&] {
     proc::Command c;
     c.argv = {"sh", "-c",
               "trap 'echo $$ >> \"$0/termed\"; while [ ! -e \"$0/release\" ]; do sleep 0.02; done; exit 0' TERM; "
-              "while :; do sleep 0.05; done",
+              "echo $$ >> \"$0/ready\"; while :; do sleep 0.05; done",
               d};
     c.out = proc::Stream::inherit;
     c.own_group = true;
     return proc::start(c);
   };
+  // Lines in a file of `dir` once there are `want` of them (or after 15 s).
+  auto wait_for_lines = [&](const char* name, std::size_t want) {
+    std::size_t lines = 0;
+    for (int i = 0; i < 1500 && lines < want; ++i) {
+      ::usleep(10000);
+      std::ifstream in(dir.path / name);
+      lines = 0;
+      for (std::string line; std::getline(in, line);) ++lines;
+    }
+    return lines;
+  };
   const pid_t a = start(), b = start();
-  for (int i = 0; i < 500 && (local::process_start_ticks(a) == 0 || local::process_start_ticks(b) == 0); ++i) ::usleep(2000);
+  struct Killer { // whatever fails below, neither group outlives the test (until both are reaped)
+    pid_t a, b;
+    ~Killer() {
+      if (a > 0) ::kill(-a, SIGKILL);
+      if (b > 0) ::kill(-b, SIGKILL);
+    }
+  } killer{a, b};
+  REQUIRE(wait_for_lines("ready", 2) == 2);
   const std::vector<local::LeftOver> both = {{a, local::process_start_ticks(a)}, {b, local::process_start_ticks(b)}};
   int stopped = -1;
   std::thread stopper([&] { stopped = local::stop_left_over(both, std::chrono::seconds(30)); });
   // Both are told before either is killed: one after the other, the second
   // would hear nothing while the first holds out for its 30 s.
-  std::size_t termed = 0;
-  for (int i = 0; i < 1500 && termed < 2; ++i) {
-    ::usleep(10000);
-    std::ifstream in(dir.path / "termed");
-    termed = 0;
-    for (std::string line; std::getline(in, line);) ++termed;
-  }
+  const std::size_t termed = wait_for_lines("termed", 2);
   CHECK(termed == 2);
   CHECK(local::process_start_ticks(a) == both[0].start_ticks);
   CHECK(local::process_start_ticks(b) == both[1].start_ticks);
   std::ofstream(dir.path / "release").put('\n');
   stopper.join();
   CHECK(stopped == 2);
-  CHECK(reap(a) == 0);
-  CHECK(reap(b) == 0);
+  const int status_a = reap(a), status_b = reap(b);
+  killer = {0, 0};
+  CHECK(status_a == 0);
+  CHECK(status_b == 0);
 }
 
 TEST_CASE("record_lost_supervisor: the replicas left running stop, the counts and the condition say so") {
