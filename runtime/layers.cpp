@@ -30,13 +30,12 @@ void keep_transposed(Param& w) {
     for (std::size_t i = 0; i < in; ++i) w.transposed[i * out + o] = w.value[o * in + i];
 }
 
-void dense_gemm(const float* x, std::size_t rows, const Param& w, float* y, bool accumulate) {
+void dense_gemm_add(const float* x, std::size_t rows, const Param& w, float* y) {
   const auto n = static_cast<int>(rows), out = static_cast<int>(w.shape[0]), in = static_cast<int>(w.shape[1]);
-  const float beta = accumulate ? 1.0f : 0.0f;
   if (w.transposed.empty())
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, 1.0f, x, in, w.value.data(), in, beta, y, out);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, 1.0f, x, in, w.value.data(), in, 1.0f, y, out);
   else
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, out, in, 1.0f, x, in, w.transposed.data(), out, beta, y,
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, out, in, 1.0f, x, in, w.transposed.data(), out, 1.0f, y,
                 out);
 }
 
@@ -44,7 +43,7 @@ void Dense::forward(const Tensor& in, Tensor& out) {
   out.reshape({in.batch(), m_out});
   for (std::size_t i = 0; i < in.batch(); ++i)
     for (std::size_t j = 0; j < m_out; ++j) out.data[i * m_out + j] = m_bias.value[j];
-  dense_gemm(in.ptr(), in.batch(), m_weight, out.ptr(), true);
+  dense_gemm_add(in.ptr(), in.batch(), m_weight, out.ptr());
 }
 
 void Dense::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& dout, Tensor* din) {

@@ -51,9 +51,8 @@ public:
 
 // Fills w.transposed with W^T [in, out] of a dense weight [out, in].
 void keep_transposed(Param& w);
-// y [rows, out] = x [rows, in] W^T (+ y when accumulate), through
-// w.transposed when the layer is frozen.
-void dense_gemm(const float* x, std::size_t rows, const Param& w, float* y, bool accumulate);
+// y [rows, out] += x [rows, in] W^T, through w.transposed when the layer is frozen.
+void dense_gemm_add(const float* x, std::size_t rows, const Param& w, float* y);
 
 // y = x W^T + b, W [out, in].
 class Dense : public Layer {

@@ -33,7 +33,7 @@ void fill_xavier(Param& p, Rng& rng) {
 void linear(const float* x, std::size_t rows, const Param& w, const Param& b, float* y) {
   const std::size_t out = w.shape[0];
   for (std::size_t r = 0; r < rows; ++r) std::copy(b.value.begin(), b.value.end(), y + r * out);
-  dense_gemm(x, rows, w, y, true);
+  dense_gemm_add(x, rows, w, y);
 }
 
 // dW = dy^T x, db = column sums of dy (both overwritten); dx = dy W when dx is given.
