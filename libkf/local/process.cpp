@@ -104,10 +104,6 @@ int stop_left_over(const std::vector<LeftOver>& processes, std::chrono::millisec
   return static_cast<int>(running.size());
 }
 
-bool stop_left_over(int pid, std::uint64_t start_ticks, std::chrono::milliseconds grace) {
-  return stop_left_over({{pid, start_ticks}}, grace) == 1;
-}
-
 std::filesystem::path self_exe() {
   std::error_code ec;
   auto p = std::filesystem::read_symlink("/proc/self/exe", ec);

@@ -44,7 +44,6 @@ struct LeftOver {
   std::uint64_t start_ticks = 0;
 };
 int stop_left_over(const std::vector<LeftOver>& processes, std::chrono::milliseconds grace);
-bool stop_left_over(int pid, std::uint64_t start_ticks, std::chrono::milliseconds grace); // one process
 
 // The running executable's path (/proc/self/exe).
 std::filesystem::path self_exe();

@@ -55,13 +55,13 @@ TEST_CASE("stop_left_over: only the process that started at the recorded time, i
   const std::uint64_t ticks = local::process_start_ticks(pid);
   REQUIRE(ticks > 0);
   // Another start time is another process that got the pid: left alone.
-  CHECK_FALSE(local::stop_left_over(pid, ticks + 1, std::chrono::seconds(1)));
-  CHECK_FALSE(local::stop_left_over(pid, 0, std::chrono::seconds(1)));
+  CHECK(local::stop_left_over({{pid, ticks + 1}}, std::chrono::seconds(1)) == 0);
+  CHECK(local::stop_left_over({{pid, 0}}, std::chrono::seconds(1)) == 0);
   CHECK(local::process_start_ticks(pid) == ticks);
-  CHECK(local::stop_left_over(pid, ticks, std::chrono::seconds(5)));
+  CHECK(local::stop_left_over({{pid, ticks}}, std::chrono::seconds(5)) == 1);
   CHECK(local::process_start_ticks(pid) == 0);
   CHECK(reap(pid) == 128 + SIGTERM);
-  CHECK_FALSE(local::stop_left_over(pid, ticks, std::chrono::seconds(1))); // gone
+  CHECK(local::stop_left_over({{pid, ticks}}, std::chrono::seconds(1)) == 0); // gone
 }
 
 TEST_CASE("stop_left_over: every group gets SIGTERM at once, not one grace after another") {
