@@ -196,8 +196,11 @@ private:
   std::vector<float> m_inv_std;   // [C] 1 / sqrt(var + eps) of the last forward
   CrossRankSum m_sum;             // set: SyncBatchNorm
   double m_count = 0.0;           // elements per channel of the last forward's batch (global when synchronised)
-  // Per-channel mean and biased variance of the batch, over every rank with m_sum.
-  void batch_statistics(const Tensor& in, std::vector<double>& mean, std::vector<double>& var);
+  std::vector<double> m_mean, m_var; // [C] the last forward's statistics
+  std::vector<double> m_stats;       // the sums a step all-reduces (kept: no allocation per step)
+  // m_mean, m_var and m_count: per-channel mean and biased variance of the
+  // batch, over every rank with m_sum.
+  void batch_statistics(const Tensor& in);
 };
 
 // Inverted dropout (torch.nn.Dropout): in training each element is zeroed

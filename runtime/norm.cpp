@@ -4,6 +4,7 @@
 
 #include "runtime/error.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace kf::trainer {
@@ -47,58 +48,81 @@ Shape BatchNorm::output_shape(const Shape& in) const {
   return in;
 }
 
-// Two passes (the mean, then squared deviations from it), each summed over
-// the ranks when synchronised: the first carries the element count too,
-// since the last batch of an epoch may be smaller on some ranks.
-void BatchNorm::batch_statistics(const Tensor& in, std::vector<double>& mean, std::vector<double>& var) {
+// Alone: two passes (the mean, then squared deviations from it). Synchronised:
+// one pass for the sums of x and x^2 and the element count (the last batch of
+// an epoch may be smaller on some ranks), summed over the ranks in one
+// all-reduce as torch's SyncBatchNorm gathers its statistics once. In double,
+// E[x^2] - E[x]^2 loses nothing that matters at activations' scale.
+void BatchNorm::batch_statistics(const Tensor& in) {
   const ChannelLayout l = layout_of(in, m_c);
-  std::vector<double> sums(m_c + 1, 0.0);
+  std::fill(m_mean.begin(), m_mean.end(), 0.0);
+  std::fill(m_var.begin(), m_var.end(), 0.0);
+  if (m_sum) {
+    m_stats.assign(2 * m_c + 1, 0.0);
+    for_planes(l, [&](std::size_t ch, std::size_t at) {
+      double sum = 0.0, squares = 0.0;
+      for (std::size_t k = 0; k < l.s; ++k) {
+        const double x = dbl(in.data[at + k]);
+        sum += x;
+        squares += x * x;
+      }
+      m_stats[ch] += sum;
+      m_stats[m_c + ch] += squares;
+    });
+    m_stats[2 * m_c] = static_cast<double>(l.count());
+    m_sum(m_stats.data(), m_stats.size());
+    m_count = m_stats[2 * m_c];
+    if (m_count <= 0.0) return;
+    for (std::size_t ch = 0; ch < m_c; ++ch) {
+      m_mean[ch] = m_stats[ch] / m_count;
+      m_var[ch] = std::max(0.0, m_stats[m_c + ch] / m_count - m_mean[ch] * m_mean[ch]);
+    }
+    return;
+  }
+  m_count = static_cast<double>(l.count());
   for_planes(l, [&](std::size_t ch, std::size_t at) {
-    for (std::size_t k = 0; k < l.s; ++k) sums[ch] += dbl(in.data[at + k]);
+    for (std::size_t k = 0; k < l.s; ++k) m_mean[ch] += dbl(in.data[at + k]);
   });
-  sums[m_c] = static_cast<double>(l.count());
-  if (m_sum) m_sum(sums.data(), sums.size());
-  m_count = sums[m_c];
-  for (std::size_t ch = 0; ch < m_c; ++ch) mean[ch] = m_count > 0.0 ? sums[ch] / m_count : 0.0;
+  for (double& m : m_mean) m /= m_count;
   for_planes(l, [&](std::size_t ch, std::size_t at) {
     for (std::size_t k = 0; k < l.s; ++k) {
-      const double d = dbl(in.data[at + k]) - mean[ch];
-      var[ch] += d * d;
+      const double d = dbl(in.data[at + k]) - m_mean[ch];
+      m_var[ch] += d * d;
     }
   });
-  if (m_sum) m_sum(var.data(), var.size());
-  for (double& v : var) v = m_count > 0.0 ? v / m_count : 0.0;
+  for (double& v : m_var) v /= m_count;
 }
 
 void BatchNorm::forward(const Tensor& in, Tensor& out) {
   const ChannelLayout l = layout_of(in, m_c);
   out.reshape(in.shape);
-  std::vector<double> mean(m_c, 0.0), var(m_c, 0.0);
+  m_mean.resize(m_c);
+  m_var.resize(m_c);
   // Synchronised, every rank takes part in the sums (whatever its own batch
   // holds) and the decision rests on the global count, the same on all.
   m_batch_stats = false;
   if (m_training && (m_sum || l.count() > 1)) {
-    batch_statistics(in, mean, var);
+    batch_statistics(in);
     m_batch_stats = m_count > 1.0;
   }
   if (m_batch_stats) {
     const double unbias = m_count / (m_count - 1.0);
     for (std::size_t ch = 0; ch < m_c; ++ch) {
-      m_running_mean.value[ch] = static_cast<float>((1.0 - k_m) * dbl(m_running_mean.value[ch]) + k_m * mean[ch]);
+      m_running_mean.value[ch] = static_cast<float>((1.0 - k_m) * dbl(m_running_mean.value[ch]) + k_m * m_mean[ch]);
       m_running_var.value[ch] =
-          static_cast<float>((1.0 - k_m) * dbl(m_running_var.value[ch]) + k_m * var[ch] * unbias);
+          static_cast<float>((1.0 - k_m) * dbl(m_running_var.value[ch]) + k_m * m_var[ch] * unbias);
     }
   } else {
     for (std::size_t ch = 0; ch < m_c; ++ch) {
-      mean[ch] = dbl(m_running_mean.value[ch]);
-      var[ch] = dbl(m_running_var.value[ch]);
+      m_mean[ch] = dbl(m_running_mean.value[ch]);
+      m_var[ch] = dbl(m_running_var.value[ch]);
     }
   }
   m_inv_std.resize(m_c);
-  for (std::size_t ch = 0; ch < m_c; ++ch) m_inv_std[ch] = static_cast<float>(1.0 / std::sqrt(var[ch] + dbl(k_eps)));
+  for (std::size_t ch = 0; ch < m_c; ++ch) m_inv_std[ch] = static_cast<float>(1.0 / std::sqrt(m_var[ch] + dbl(k_eps)));
   m_xhat.resize(in.data.size());
   for_planes(l, [&](std::size_t ch, std::size_t at) {
-    const auto m = static_cast<float>(mean[ch]);
+    const auto m = static_cast<float>(m_mean[ch]);
     const float inv = m_inv_std[ch], g = m_weight.value[ch], b = m_bias.value[ch];
     for (std::size_t k = 0; k < l.s; ++k) {
       const float xhat = (in.data[at + k] - m) * inv;
@@ -110,7 +134,10 @@ void BatchNorm::forward(const Tensor& in, Tensor& out) {
 
 void BatchNorm::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& dout, Tensor* din) {
   const ChannelLayout l = layout_of(in, m_c);
-  std::vector<double> sum_dy(m_c, 0.0), sum_dy_xhat(m_c, 0.0);
+  // [sum of dy per channel, sum of dy * xhat per channel]: one all-reduce when synchronised.
+  m_stats.assign(2 * m_c, 0.0);
+  double* sum_dy = m_stats.data();
+  double* sum_dy_xhat = m_stats.data() + m_c;
   for_planes(l, [&](std::size_t ch, std::size_t at) {
     for (std::size_t k = 0; k < l.s; ++k) {
       sum_dy[ch] += dbl(dout.data[at + k]);
@@ -123,14 +150,7 @@ void BatchNorm::backward(const Tensor& in, const Tensor& /*out*/, const Tensor& 
   }
   // Synchronised, dx needs the sums over the global batch (every rank calls
   // this, first layer or not, so that the all-reduces pair up).
-  if (m_sum && m_batch_stats) {
-    std::vector<double> both(2 * m_c);
-    std::copy(sum_dy.begin(), sum_dy.end(), both.begin());
-    std::copy(sum_dy_xhat.begin(), sum_dy_xhat.end(), both.begin() + static_cast<std::ptrdiff_t>(m_c));
-    m_sum(both.data(), both.size());
-    std::copy(both.begin(), both.begin() + static_cast<std::ptrdiff_t>(m_c), sum_dy.begin());
-    std::copy(both.begin() + static_cast<std::ptrdiff_t>(m_c), both.end(), sum_dy_xhat.begin());
-  }
+  if (m_sum && m_batch_stats) m_sum(m_stats.data(), m_stats.size());
   if (din == nullptr) return;
   din->reshape(in.shape);
   const double count = m_count;

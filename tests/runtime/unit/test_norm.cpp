@@ -259,8 +259,10 @@ namespace {
 // both get the total (an all-reduce of two).
 class TwoRanks {
 public:
+  int calls = 0; // both ranks' all-reduces
   void sum(int rank, double* data, std::size_t n) {
     std::unique_lock lock(m_mutex);
+    ++calls;
     const int generation = m_generation;
     m_parts[rank].assign(data, data + n);
     if (++m_arrived == 2) {
@@ -316,6 +318,8 @@ TEST_CASE("sync batch norm: two ranks on halves train as one on the whole batch 
         CHECK(std::fabs(pa[i]->grad[j] + pb[i]->grad[j] - pf[i]->grad[j]) <= 1e-6f + 1e-4f * std::fabs(pf[i]->grad[j]));
     const auto bf = full.buffers(), ba = a.buffers(), bb = b.buffers();
     REQUIRE(!bf.empty());
+    // One all-reduce in each BatchNorm's forward and one in its backward (two buffers each).
+    CHECK(world.calls == 2 * 2 * static_cast<int>(bf.size() / 2));
     for (std::size_t i = 0; i < bf.size(); ++i)
       for (std::size_t j = 0; j < bf[i]->value.size(); ++j) {
         CHECK(ba[i]->value[j] == doctest::Approx(bf[i]->value[j]).epsilon(1e-5));
