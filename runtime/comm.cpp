@@ -5,6 +5,7 @@
 #include "runtime/error.h"
 #include "runtime/tcp_store.h"
 
+#include <gloo/allgather.h>
 #include <gloo/allreduce.h>
 #include <gloo/barrier.h>
 #include <gloo/broadcast.h>
@@ -70,16 +71,41 @@ public:
   gloo::rendezvous::Store* store() override { return m_store.get(); }
 
 private:
+  // Gloo's ring sends 2 * size segments each way however small the buffer
+  // is, each a wake-up of both sides' event loops: a few hundred bytes (a
+  // SyncBatchNorm's statistics, the evaluation's counts) cost as much as
+  // 100 KB. Below k_gather_bytes every rank instead gathers all the buffers
+  // (size - 1 messages each way) and sums them in rank order, so every rank
+  // gets the same bits.
+  static constexpr std::size_t k_gather_bytes = 16 * 1024;
+
   template <typename T>
   void allreduce(T* data, std::size_t n) {
     if (n == 0) return;
     guard("all-reduce", [&] {
+      if (n * sizeof(T) * static_cast<std::size_t>(size()) <= k_gather_bytes) return gather_sum(data, n);
       gloo::AllreduceOptions opts(m_context);
       opts.setOutput(data, n);
       opts.setReduceFunction(static_cast<void (*)(void*, const void*, const void*, std::size_t)>(&gloo::sum<T>));
       opts.setTag(next_tag());
       gloo::allreduce(opts);
     });
+  }
+
+  template <typename T>
+  void gather_sum(T* data, std::size_t n) {
+    const auto ranks = static_cast<std::size_t>(size());
+    std::vector<T> all(n * ranks);
+    gloo::AllgatherOptions opts(m_context);
+    opts.setInput(data, n);
+    opts.setOutput(all.data(), all.size());
+    opts.setTag(next_tag());
+    gloo::allgather(opts);
+    for (std::size_t i = 0; i < n; ++i) {
+      T sum = all[i];
+      for (std::size_t r = 1; r < ranks; ++r) sum += all[r * n + i];
+      data[i] = sum;
+    }
   }
 
   template <typename F>
