@@ -17,6 +17,8 @@
 
 #include <unistd.h>
 
+#include <type_traits>
+
 namespace kf::trainer {
 namespace {
 
@@ -71,13 +73,14 @@ public:
   gloo::rendezvous::Store* store() override { return m_store.get(); }
 
 private:
-  // Gloo's ring sends 2 * size segments each way however small the buffer
-  // is, each a wake-up of both sides' event loops: a few hundred bytes (a
-  // SyncBatchNorm's statistics, the evaluation's counts) cost as much as
-  // 100 KB. Below k_gather_bytes every rank instead gathers all the buffers
-  // (size - 1 messages each way) and sums them in rank order, so every rank
-  // gets the same bits.
-  static constexpr std::size_t k_gather_bytes = 16 * 1024;
+  // Gloo's ring sends at least 2 * size segments each way however small the
+  // buffer is, each a wake-up of both sides' event loops: a few hundred bytes
+  // (a SyncBatchNorm's statistics, the evaluation's counts) cost as much as
+  // 100 KB. Up to k_gather_bytes (all ranks' parts together) every rank
+  // instead gathers all the buffers with one allgather and sums them in rank
+  // order, so every rank gets the same bits. For two ranks the bytes sent are
+  // the same; past about 1 MiB the ring's pipelining wins (bench/RESULTS.md).
+  static constexpr std::size_t k_gather_bytes = 512 * 1024;
 
   template <typename T>
   void allreduce(T* data, std::size_t n) {
@@ -95,7 +98,8 @@ private:
   template <typename T>
   void gather_sum(T* data, std::size_t n) {
     const auto ranks = static_cast<std::size_t>(size());
-    std::vector<T> all(n * ranks);
+    std::vector<T>& all = gathered<T>();
+    all.resize(n * ranks);
     gloo::AllgatherOptions opts(m_context);
     opts.setInput(data, n);
     opts.setOutput(all.data(), all.size());
@@ -126,6 +130,14 @@ private:
   std::unique_ptr<TcpStore> m_store;
   std::shared_ptr<gloo::Context> m_context;
   std::uint32_t m_tag = 0;
+  std::vector<float> m_gathered_floats; // gather_sum's buffers, kept between calls
+  std::vector<double> m_gathered_doubles;
+
+  template <typename T>
+  std::vector<T>& gathered() {
+    if constexpr (std::is_same_v<T, float>) return m_gathered_floats;
+    else return m_gathered_doubles;
+  }
 };
 
 bool is_loopback(const std::string& host) {
