@@ -5,8 +5,8 @@
 #include "runtime/error.h"
 #include "runtime/tcp_store.h"
 
-#include <gloo/allgather.h>
 #include <gloo/allreduce.h>
+#include <gloo/allreduce_ring_chunked.h>
 #include <gloo/barrier.h>
 #include <gloo/broadcast.h>
 #include <gloo/common/error.h>
@@ -17,6 +17,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <map>
 #include <type_traits>
 
 namespace kf::trainer {
@@ -32,11 +34,69 @@ public:
   void barrier() override {}
 };
 
+// All-reduces of up to 4 MiB on a second Gloo context whose pairs are in
+// sync mode: the calling thread reads its own socket (blocking, under the
+// collective timeout). In the default mode every message passes through
+// Gloo's event-loop thread, a wake-up more on each side, and the
+// unbound-buffer ring sends at least 2 x ranks segments each way however
+// small the buffer: on this kind of VM that cost 1.5-10x up to 1 MiB
+// (bench/RESULTS.md). Gloo's algorithms for sync pairs bind their buffers
+// when built, so there is one per element type and count, over a buffer of
+// its own that the data is copied through; every rank builds them in the
+// same order, as it calls. Past 4 MiB those two copies cost more than the
+// sync mode saves, and the default ring takes over.
+class SyncRings {
+public:
+  explicit SyncRings(std::shared_ptr<gloo::Context> context) : m_context(std::move(context)) {}
+
+  static constexpr std::size_t k_max_bytes = 4u << 20;
+
+  // False (nothing sent) past k_max_bytes.
+  template <typename T>
+  bool sum(T* data, std::size_t n) {
+    if (n * sizeof(T) > k_max_bytes) return false;
+    Ring<T>& ring = ring_of<T>(n);
+    std::copy_n(data, n, ring.buffer.data());
+    ring.algorithm->run();
+    std::copy_n(ring.buffer.data(), n, data);
+    return true;
+  }
+
+private:
+  template <typename T>
+  struct Ring {
+    std::vector<T> buffer;
+    std::unique_ptr<gloo::AllreduceRingChunked<T>> algorithm; // reduce-scatter + all-gather: the same bits on every rank
+  };
+
+  template <typename T>
+  Ring<T>& ring_of(std::size_t n) {
+    Ring<T>& ring = rings<T>()[n];
+    if (!ring.algorithm) {
+      ring.buffer.resize(n);
+      ring.algorithm = std::make_unique<gloo::AllreduceRingChunked<T>>(m_context, std::vector<T*>{ring.buffer.data()},
+                                                                        static_cast<int>(n));
+    }
+    return ring;
+  }
+
+  template <typename T>
+  std::map<std::size_t, Ring<T>>& rings() {
+    if constexpr (std::is_same_v<T, float>) return m_floats;
+    else return m_doubles;
+  }
+
+  std::shared_ptr<gloo::Context> m_context;
+  std::map<std::size_t, Ring<float>> m_floats;
+  std::map<std::size_t, Ring<double>> m_doubles;
+};
+
 class GlooCommunicator : public Communicator {
 public:
   GlooCommunicator(std::unique_ptr<TcpStoreServer> server, std::unique_ptr<TcpStore> store,
-                   std::shared_ptr<gloo::Context> context)
-      : m_server(std::move(server)), m_store(std::move(store)), m_context(std::move(context)) {}
+                   std::shared_ptr<gloo::Context> context, std::shared_ptr<gloo::Context> sync_context)
+      : m_server(std::move(server)), m_store(std::move(store)), m_context(std::move(context)),
+        m_rings(std::move(sync_context)) {}
 
   int rank() const override { return m_context->rank; }
   int size() const override { return m_context->size; }
@@ -73,43 +133,17 @@ public:
   gloo::rendezvous::Store* store() override { return m_store.get(); }
 
 private:
-  // Gloo's ring sends at least 2 * size segments each way however small the
-  // buffer is, each a wake-up of both sides' event loops: a few hundred bytes
-  // (a SyncBatchNorm's statistics, the evaluation's counts) cost as much as
-  // 100 KB. Up to k_gather_bytes (all ranks' parts together) every rank
-  // instead gathers all the buffers with one allgather and sums them in rank
-  // order, so every rank gets the same bits. For two ranks the bytes sent are
-  // the same; past about 1 MiB the ring's pipelining wins (bench/RESULTS.md).
-  static constexpr std::size_t k_gather_bytes = 512 * 1024;
-
   template <typename T>
   void allreduce(T* data, std::size_t n) {
     if (n == 0) return;
     guard("all-reduce", [&] {
-      if (n * sizeof(T) * static_cast<std::size_t>(size()) <= k_gather_bytes) return gather_sum(data, n);
+      if (m_rings.sum(data, n)) return;
       gloo::AllreduceOptions opts(m_context);
       opts.setOutput(data, n);
       opts.setReduceFunction(static_cast<void (*)(void*, const void*, const void*, std::size_t)>(&gloo::sum<T>));
       opts.setTag(next_tag());
       gloo::allreduce(opts);
     });
-  }
-
-  template <typename T>
-  void gather_sum(T* data, std::size_t n) {
-    const auto ranks = static_cast<std::size_t>(size());
-    std::vector<T>& all = gathered<T>();
-    all.resize(n * ranks);
-    gloo::AllgatherOptions opts(m_context);
-    opts.setInput(data, n);
-    opts.setOutput(all.data(), all.size());
-    opts.setTag(next_tag());
-    gloo::allgather(opts);
-    for (std::size_t i = 0; i < n; ++i) {
-      T sum = all[i];
-      for (std::size_t r = 1; r < ranks; ++r) sum += all[r * n + i];
-      data[i] = sum;
-    }
   }
 
   template <typename F>
@@ -130,14 +164,7 @@ private:
   std::unique_ptr<TcpStore> m_store;
   std::shared_ptr<gloo::Context> m_context;
   std::uint32_t m_tag = 0;
-  std::vector<float> m_gathered_floats; // gather_sum's buffers, kept between calls
-  std::vector<double> m_gathered_doubles;
-
-  template <typename T>
-  std::vector<T>& gathered() {
-    if constexpr (std::is_same_v<T, float>) return m_gathered_floats;
-    else return m_gathered_doubles;
-  }
+  SyncRings m_rings; // the all-reduces; broadcast and barrier stay on m_context
 };
 
 bool is_loopback(const std::string& host) {
@@ -192,7 +219,13 @@ std::unique_ptr<Communicator> connect_world(const WorldInfo& world, const Rendez
     context->setTimeout(options.collective_timeout);
     gloo::rendezvous::PrefixStore prefixed("gloo", *store);
     context->connectFullMesh(prefixed, device);
-    auto comm = std::make_unique<GlooCommunicator>(std::move(server), std::move(store), context);
+    auto sync_context = std::make_shared<gloo::rendezvous::Context>(world.rank, world.size);
+    sync_context->setTimeout(options.collective_timeout);
+    gloo::rendezvous::PrefixStore prefixed_sync("gloo-sync", *store);
+    sync_context->connectFullMesh(prefixed_sync, device);
+    for (int r = 0; r < world.size; ++r)
+      if (r != world.rank) sync_context->getPair(r)->setSync(true, false); // blocking reads, no busy-polling
+    auto comm = std::make_unique<GlooCommunicator>(std::move(server), std::move(store), context, sync_context);
     return comm;
   } catch (const Error&) {
     throw;
