@@ -34,32 +34,53 @@ public:
   void barrier() override {}
 };
 
-// All-reduces of up to 4 MiB on a second Gloo context whose pairs are in
-// sync mode: the calling thread reads its own socket (blocking, under the
-// collective timeout). In the default mode every message passes through
-// Gloo's event-loop thread, a wake-up more on each side, and the
-// unbound-buffer ring sends at least 2 x ranks segments each way however
-// small the buffer: on this kind of VM that cost 1.5-10x up to 1 MiB
-// (bench/RESULTS.md). Gloo's algorithms for sync pairs bind their buffers
-// when built, so there is one per element type and count, over a buffer of
-// its own that the data is copied through; every rank builds them in the
-// same order, as it calls. Past 4 MiB those two copies cost more than the
-// sync mode saves, and the default ring takes over.
+// Small all-reduces on a second Gloo context whose pairs are in sync mode:
+// the calling thread reads its own socket (blocking, under the collective
+// timeout). In the default mode every message passes through Gloo's
+// event-loop thread, a wake-up more on each side, and the unbound-buffer
+// ring sends at least 2 x ranks segments each way however small the buffer:
+// on this kind of VM that cost 1.5-10x up to 1 MiB (bench/RESULTS.md).
+//
+// In sync mode a send is a blocking write, and Gloo's chunked ring has
+// every rank write two chunks (2/ranks of the buffer) before it reads: if
+// the connection cannot hold them, every rank blocks in write and the step
+// ends in the collective timeout. So only buffers whose two chunks fit what
+// a fresh TCP connection holds go this way: 512 KiB when every rank is on
+// this host (loopback starts with a send buffer of over a megabyte), 32 KiB
+// between hosts; larger ones take the default ring.
+//
+// Gloo's algorithms for sync pairs bind their buffers when built, so there
+// is one per element type and count, over a buffer of its own that the data
+// is copied through (or not: buffer()); every rank builds them in the same
+// order, as it calls.
 class SyncRings {
 public:
-  explicit SyncRings(std::shared_ptr<gloo::Context> context) : m_context(std::move(context)) {}
+  SyncRings(std::shared_ptr<gloo::Context> context, bool one_host)
+      : m_context(std::move(context)), m_max_burst(one_host ? 512u << 10 : 32u << 10) {}
 
-  static constexpr std::size_t k_max_bytes = 4u << 20;
-
-  // False (nothing sent) past k_max_bytes.
+  // False (nothing sent) when the default ring should take it.
   template <typename T>
   bool sum(T* data, std::size_t n) {
-    if (n * sizeof(T) > k_max_bytes) return false;
-    Ring<T>& ring = ring_of<T>(n);
+    if (n * sizeof(T) > m_max_burst * static_cast<std::size_t>(m_context->size)) return false;
+    if constexpr (std::is_same_v<T, float>) {
+      const auto own = m_own.find(n);
+      if (own != m_own.end() && own->second.buffer.data() == data) {
+        own->second.algorithm->run();
+        return true;
+      }
+    }
+    Ring<T>& ring = ring_of<T>(copied<T>(), n);
     std::copy_n(data, n, ring.buffer.data());
     ring.algorithm->run();
     std::copy_n(ring.buffer.data(), n, data);
     return true;
+  }
+
+  // A buffer of n floats that sum() sends without copying (built now, a
+  // ring of its own), or null when sum() would not take n floats.
+  float* buffer(std::size_t n) {
+    if (n * sizeof(float) > m_max_burst * static_cast<std::size_t>(m_context->size)) return nullptr;
+    return ring_of<float>(m_own, n).buffer.data();
   }
 
 private:
@@ -68,10 +89,12 @@ private:
     std::vector<T> buffer;
     std::unique_ptr<gloo::AllreduceRingChunked<T>> algorithm; // reduce-scatter + all-gather: the same bits on every rank
   };
+  template <typename T>
+  using Rings = std::map<std::size_t, Ring<T>>;
 
   template <typename T>
-  Ring<T>& ring_of(std::size_t n) {
-    Ring<T>& ring = rings<T>()[n];
+  Ring<T>& ring_of(Rings<T>& rings, std::size_t n) {
+    Ring<T>& ring = rings[n];
     if (!ring.algorithm) {
       ring.buffer.resize(n);
       ring.algorithm = std::make_unique<gloo::AllreduceRingChunked<T>>(m_context, std::vector<T*>{ring.buffer.data()},
@@ -81,28 +104,33 @@ private:
   }
 
   template <typename T>
-  std::map<std::size_t, Ring<T>>& rings() {
+  Rings<T>& copied() {
     if constexpr (std::is_same_v<T, float>) return m_floats;
     else return m_doubles;
   }
 
   std::shared_ptr<gloo::Context> m_context;
-  std::map<std::size_t, Ring<float>> m_floats;
-  std::map<std::size_t, Ring<double>> m_doubles;
+  std::size_t m_max_burst; // bytes a rank may write before it reads
+  Rings<float> m_floats, m_own; // copied through; buffer()'s
+  Rings<double> m_doubles;
 };
 
 class GlooCommunicator : public Communicator {
 public:
   GlooCommunicator(std::unique_ptr<TcpStoreServer> server, std::unique_ptr<TcpStore> store,
-                   std::shared_ptr<gloo::Context> context, std::shared_ptr<gloo::Context> sync_context)
+                   std::shared_ptr<gloo::Context> context, std::shared_ptr<gloo::Context> sync_context, bool one_host)
       : m_server(std::move(server)), m_store(std::move(store)), m_context(std::move(context)),
-        m_rings(std::move(sync_context)) {}
+        m_rings(std::move(sync_context), one_host) {}
 
   int rank() const override { return m_context->rank; }
   int size() const override { return m_context->size; }
 
   void allreduce_sum(float* data, std::size_t n) override { allreduce(data, n); }
   void allreduce_sum(double* data, std::size_t n) override { allreduce(data, n); }
+  float* allreduce_buffer(std::size_t n) override {
+    if (float* own = m_rings.buffer(n)) return own;
+    return Communicator::allreduce_buffer(n);
+  }
 
   void broadcast(std::vector<char>& bytes, int root) override {
     guard("broadcast", [&] {
@@ -164,7 +192,7 @@ private:
   std::unique_ptr<TcpStore> m_store;
   std::shared_ptr<gloo::Context> m_context;
   std::uint32_t m_tag = 0;
-  SyncRings m_rings; // the all-reduces; broadcast and barrier stay on m_context
+  SyncRings m_rings; // the small all-reduces; the rest, broadcast and barrier stay on m_context
 };
 
 bool is_loopback(const std::string& host) {
@@ -225,7 +253,8 @@ std::unique_ptr<Communicator> connect_world(const WorldInfo& world, const Rendez
     sync_context->connectFullMesh(prefixed_sync, device);
     for (int r = 0; r < world.size; ++r)
       if (r != world.rank) sync_context->getPair(r)->setSync(true, false); // blocking reads, no busy-polling
-    auto comm = std::make_unique<GlooCommunicator>(std::move(server), std::move(store), context, sync_context);
+    auto comm = std::make_unique<GlooCommunicator>(std::move(server), std::move(store), context, sync_context,
+                                                   is_loopback(world.master_addr));
     return comm;
   } catch (const Error&) {
     throw;

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <memory>
+#include <list>
 #include <string>
 #include <vector>
 
@@ -28,11 +29,22 @@ public:
   virtual int size() const = 0;
   virtual void allreduce_sum(float* data, std::size_t n) = 0;
   virtual void allreduce_sum(double* data, std::size_t n) = 0;
+  // n floats for a caller that all-reduces the same whole buffer every step
+  // (the engine's gradients): all-reducing exactly (it, n) may then skip
+  // copying it through the transport's own buffer. Lives as long as the
+  // communicator; every rank asks for the same sizes in the same order.
+  virtual float* allreduce_buffer(std::size_t n) {
+    m_buffers.emplace_back(n);
+    return m_buffers.back().data();
+  }
   // Root's bytes replace everyone else's (resized to match).
   virtual void broadcast(std::vector<char>& bytes, int root) = 0;
   virtual void barrier() = 0;
   // The rendezvous store (null for a world of one), e.g. for NCCL's id.
   virtual gloo::rendezvous::Store* store() { return nullptr; }
+
+private:
+  std::list<std::vector<float>> m_buffers; // allreduce_buffer's, for a transport without its own
 };
 
 struct RendezvousOptions {

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <span>
 
 namespace kf::trainer {
 namespace {
@@ -33,10 +34,13 @@ public:
       layer_floats.push_back(floats);
       n += floats;
     }
-    m_flat.resize(n + 2);
     if (overlap && comm.size() > 1) {
       m_buckets = plan_buckets(layer_floats, k_bucket_floats);
       m_async.emplace(comm);
+      m_own_flat.resize(n + 2);
+      m_flat = m_own_flat;
+    } else if (comm.size() > 1) { // one all-reduce of the whole buffer: the communicator's, sent without a copy
+      m_flat = std::span<float>(comm.allreduce_buffer(n + 2), n + 2);
     }
   }
 
@@ -92,7 +96,8 @@ private:
   std::vector<std::size_t> m_layer_offset; // where each layer's gradients start in m_flat
   std::vector<std::vector<Param*>> m_layer_params;
   std::vector<GradientBucket> m_buckets;
-  std::vector<float> m_flat;
+  std::span<float> m_flat; // every gradient, then the loss and the correct count (several ranks only)
+  std::vector<float> m_own_flat; // m_flat's storage when overlapping
   std::optional<AsyncAllreduce> m_async; // with overlap, several ranks only
 };
 
