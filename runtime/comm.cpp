@@ -3,10 +3,10 @@
 #include "runtime/comm.h"
 
 #include "runtime/error.h"
+#include "runtime/sync_rings.h"
 #include "runtime/tcp_store.h"
 
 #include <gloo/allreduce.h>
-#include <gloo/allreduce_ring_chunked.h>
 #include <gloo/barrier.h>
 #include <gloo/broadcast.h>
 #include <gloo/common/error.h>
@@ -16,10 +16,6 @@
 #include <gloo/transport/tcp/device.h>
 
 #include <unistd.h>
-
-#include <algorithm>
-#include <map>
-#include <type_traits>
 
 namespace kf::trainer {
 namespace {
@@ -32,87 +28,6 @@ public:
   void allreduce_sum(double*, std::size_t) override {}
   void broadcast(std::vector<char>&, int) override {}
   void barrier() override {}
-};
-
-// Small all-reduces on a second Gloo context whose pairs are in sync mode:
-// the calling thread reads its own socket (blocking, under the collective
-// timeout). In the default mode every message passes through Gloo's
-// event-loop thread, a wake-up more on each side, and the unbound-buffer
-// ring sends at least 2 x ranks segments each way however small the buffer:
-// on this kind of VM that cost 1.5-10x up to 1 MiB (bench/RESULTS.md).
-//
-// In sync mode a send is a blocking write, and Gloo's chunked ring has
-// every rank write two chunks (2/ranks of the buffer) before it reads: if
-// the connection cannot hold them, every rank blocks in write and the step
-// ends in the collective timeout. So only buffers whose two chunks fit what
-// a fresh TCP connection holds go this way: 512 KiB when every rank is on
-// this host (loopback starts with a send buffer of over a megabyte), 32 KiB
-// between hosts; larger ones take the default ring.
-//
-// Gloo's algorithms for sync pairs bind their buffers when built, so there
-// is one per element type and count, over a buffer of its own that the data
-// is copied through (or not: buffer()); every rank builds them in the same
-// order, as it calls.
-class SyncRings {
-public:
-  SyncRings(std::shared_ptr<gloo::Context> context, bool one_host)
-      : m_context(std::move(context)), m_max_burst(one_host ? 512u << 10 : 32u << 10) {}
-
-  // False (nothing sent) when the default ring should take it.
-  template <typename T>
-  bool sum(T* data, std::size_t n) {
-    if (n * sizeof(T) > m_max_burst * static_cast<std::size_t>(m_context->size)) return false;
-    if constexpr (std::is_same_v<T, float>) {
-      const auto own = m_own.find(n);
-      if (own != m_own.end() && own->second.buffer.data() == data) {
-        own->second.algorithm->run();
-        return true;
-      }
-    }
-    Ring<T>& ring = ring_of<T>(copied<T>(), n);
-    std::copy_n(data, n, ring.buffer.data());
-    ring.algorithm->run();
-    std::copy_n(ring.buffer.data(), n, data);
-    return true;
-  }
-
-  // A buffer of n floats that sum() sends without copying (built now, a
-  // ring of its own), or null when sum() would not take n floats.
-  float* buffer(std::size_t n) {
-    if (n * sizeof(float) > m_max_burst * static_cast<std::size_t>(m_context->size)) return nullptr;
-    return ring_of<float>(m_own, n).buffer.data();
-  }
-
-private:
-  template <typename T>
-  struct Ring {
-    std::vector<T> buffer;
-    std::unique_ptr<gloo::AllreduceRingChunked<T>> algorithm; // reduce-scatter + all-gather: the same bits on every rank
-  };
-  template <typename T>
-  using Rings = std::map<std::size_t, Ring<T>>;
-
-  template <typename T>
-  Ring<T>& ring_of(Rings<T>& rings, std::size_t n) {
-    Ring<T>& ring = rings[n];
-    if (!ring.algorithm) {
-      ring.buffer.resize(n);
-      ring.algorithm = std::make_unique<gloo::AllreduceRingChunked<T>>(m_context, std::vector<T*>{ring.buffer.data()},
-                                                                        static_cast<int>(n));
-    }
-    return ring;
-  }
-
-  template <typename T>
-  Rings<T>& copied() {
-    if constexpr (std::is_same_v<T, float>) return m_floats;
-    else return m_doubles;
-  }
-
-  std::shared_ptr<gloo::Context> m_context;
-  std::size_t m_max_burst; // bytes a rank may write before it reads
-  Rings<float> m_floats, m_own; // copied through; buffer()'s
-  Rings<double> m_doubles;
 };
 
 class GlooCommunicator : public Communicator {

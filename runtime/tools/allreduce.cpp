@@ -35,17 +35,20 @@ int check(Communicator& comm, const std::vector<std::size_t>& sizes) {
   for (std::size_t n : sizes) {
     std::vector<float> f(n);
     std::vector<double> d(n);
+    float* own = comm.allreduce_buffer(n); // sent as it is, in pieces when large
     for (std::size_t i = 0; i < n; ++i) {
-      f[i] = contribution(comm.rank(), i);
+      f[i] = own[i] = contribution(comm.rank(), i);
       d[i] = static_cast<double>(f[i]) + 0.25;
     }
     comm.allreduce_sum(f.data(), n);
     comm.allreduce_sum(d.data(), n);
+    comm.allreduce_sum(own, n);
     for (std::size_t i = 0; i < n; ++i) {
       const float want = static_cast<float>(i % 97 + 1) * 0.5f * static_cast<float>(w * (w + 1) / 2);
-      if (f[i] != want || d[i] != static_cast<double>(want) + 0.25 * w) {
-        std::fprintf(stderr, "kf-allreduce: rank %d size %zu: element %zu is %g (double %g), want %g\n", comm.rank(), n,
-                     i, static_cast<double>(f[i]), d[i], static_cast<double>(want));
+      if (f[i] != want || own[i] != want || d[i] != static_cast<double>(want) + 0.25 * w) {
+        std::fprintf(stderr, "kf-allreduce: rank %d size %zu: element %zu is %g (own buffer %g, double %g), want %g\n",
+                     comm.rank(), n, i, static_cast<double>(f[i]), static_cast<double>(own[i]), d[i],
+                     static_cast<double>(want));
         return 1;
       }
     }

@@ -4,7 +4,9 @@
 # With every rank on this host, up to 512 KiB per rank (262,144 floats for
 # two ranks) go over the sync-mode context, larger ones over the default
 # ring; with a master address that is not loopback, the sync mode stops at
-# 32 KiB per rank (16,384 floats for two).
+# 32 KiB per rank (16,384 floats for two). Each size also goes through the
+# communicator's own buffer (the engine's way), sent in pieces of those
+# sizes when larger.
 source "$(dirname "$0")/lib.sh"
 
 sizes=1,2,3,7,64,1000,4099,16384,16385,65537,262144,262145,1000003
