@@ -11,8 +11,8 @@
 #include "runtime/world.h"
 
 #include <chrono>
-#include <memory>
 #include <list>
+#include <memory>
 #include <string>
 #include <vector>
 
