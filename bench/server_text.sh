@@ -6,7 +6,8 @@
 # --example intents` and the embedding bag; req/s, p50 and p99 from wrk
 # --latency. The models train for one epoch (serving speed does not depend
 # on how well they learned).
-# Usage: bench/server_text.sh [BUILD_DIR]  (default build/ci; DURATION=N seconds per row, default 10)
+# Usage: bench/server_text.sh [BUILD_DIR]  (default build/ci; DURATION=N seconds per row, default 10;
+#   SERVERS="OLD NEW": these kf-server binaries instead of BUILD_DIR's, row by row in turn)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build/ci}" && pwd)
@@ -38,15 +39,15 @@ for t in short long; do
     "$work/$t.json" >"$work/$t.lua"
 done
 
-start() {
+start() { # MODEL [SERVER]
   [ -n "$pid" ] && { kill "$pid"; wait "$pid" || true; }
   rm -f "$work/port"
-  "$server" --model-dir "$work/$1" --host 127.0.0.1 --port 0 --port-file "$work/port" 2>"$work/server.log" &
+  "${2:-$server}" --model-dir "$work/$1" --host 127.0.0.1 --port 0 --port-file "$work/port" 2>"$work/server.log" &
   pid=$!
   for _ in $(seq 200); do [ -s "$work/port" ] && break; sleep 0.05; done
   url=http://127.0.0.1:$(cat "$work/port")
   curl -sf -H 'Content-Type: application/json' --data @"$work/long.json" "$url/v2/models/$1/infer" |
-    python3 -c 'import json, sys; print("answer:", [o["data"][0] for o in json.load(sys.stdin)["outputs"] if o["name"] == "class_name"][0])'
+    python3 -c 'import json, sys; print("answer:", [o["data"][0] for o in json.load(sys.stdin)["outputs"] if o["name"] == "class_name"][0])' >&2
 }
 
 bench() {
@@ -54,7 +55,7 @@ bench() {
   [ "$c" = 1 ] && threads=1
   wrk -t$threads -c"$c" -d"${duration}s" --latency -s "$work/$text.lua" "$url/v2/models/$model/infer" >"$work/wrk.txt"
   if grep -qE "Non-2xx|Socket errors" "$work/wrk.txt"; then cat "$work/wrk.txt" >&2; exit 1; fi
-  awk -v label="$model | $text" -v c="$c" '
+  awk -v label="${label:-$model} | $text" -v c="$c" '
     /Requests\/sec/ { rps = $2 }
     $1 == "50%" { p50 = $2 }
     $1 == "99%" { p99 = $2 }
@@ -65,9 +66,20 @@ echo "== wrk, ${duration}s per row; kf-server --threads $(nproc)"
 echo "| model | query | concurrency | req/s | p50 | p99 |"
 echo "|---|---|---|---|---|---|"
 for model in transformer embeddingbag; do
-  start "$model"
+  if [ -z "${SERVERS:-}" ]; then
+    start "$model"
+    for text in short long; do
+      bench "$model" "$text" 1
+      bench "$model" "$text" 8
+    done
+    continue
+  fi
   for text in short long; do
-    bench "$model" "$text" 1
-    bench "$model" "$text" 8
+    for c in 1 8; do
+      for s in $SERVERS; do
+        start "$model" "$s"
+        label="$model ($s)" bench "$model" "$text" "$c"
+      done
+    done
   done
 done

@@ -248,8 +248,10 @@ void HttpServer::on_body(Exchange& ex, const char* data, std::size_t size) {
 }
 
 void HttpServer::dispatch(MHD_Connection* connection, Exchange& ex) {
+  bool alone = false; // no other request in flight
   {
     std::lock_guard lock(m_mutex);
+    alone = m_in_flight == 0;
     ++m_in_flight;
   }
   ex.stage = Exchange::Stage::working;
@@ -261,8 +263,9 @@ void HttpServer::dispatch(MHD_Connection* connection, Exchange& ex) {
     }
     ex.stage = Exchange::Stage::answered; // read by the loop after MHD_resume_connection
   };
-  if (!has_body(ex.method)) {
-    run(); // cheap: health, metadata, /metrics, 404s and 405s
+  // Cheap: health, metadata, /metrics, 404s and 405s; or small and alone.
+  if (!has_body(ex.method) || (alone && ex.body.size() <= m_options.inline_body_bytes)) {
+    run();
     return;
   }
   MHD_suspend_connection(connection);

@@ -28,6 +28,10 @@ namespace {
 
 using namespace kf;
 
+// One sample's request (a text query, one image as JSON) fits; a batch of
+// many does not, and goes to a worker so that the loop stays free.
+constexpr std::size_t k_inline_body_bytes = 16 * 1024;
+
 // SIGTERM/SIGINT may land on any thread (OpenBLAS starts its own before
 // main), so the handler only writes the signal number to a pipe that a
 // thread of ours reads; 0 tells that thread to finish.
@@ -81,7 +85,10 @@ int run(const server::ServerOptions& o) {
   if (!o.log_file.empty())
     log = std::make_unique<server::PredictionLog>(o.log_file, server::PredictionLog::parse_mode(o.log_mode));
   server::Api api(name, model->signature(), scheduler, metrics, server::protocols(o), model->text(), log.get());
-  server::HttpServer http(api, metrics, o.http);
+  server::HttpOptions http_options = o.http;
+  // Without batching a query runs at once: a small one goes inline when the server is otherwise idle.
+  if (o.max_batch_size <= 1) http_options.inline_body_bytes = k_inline_body_bytes;
+  server::HttpServer http(api, metrics, http_options);
   const int port = http.bind();
   if (!o.port_file.empty()) trainer::write_file_atomic(o.port_file, std::to_string(port) + "\n");
 
