@@ -248,11 +248,17 @@ void HttpServer::on_body(Exchange& ex, const char* data, std::size_t size) {
 }
 
 void HttpServer::dispatch(MHD_Connection* connection, Exchange& ex) {
-  bool alone = false; // no other request in flight
+  // The only client: no other request in flight, no other connection open
+  // (a second client, busy or about to be, would wait for this inference).
+  bool alone = false;
   {
     std::lock_guard lock(m_mutex);
     alone = m_in_flight == 0;
     ++m_in_flight;
+  }
+  if (alone && has_body(ex.method) && ex.body.size() <= m_options.inline_body_bytes) {
+    const MHD_DaemonInfo* info = MHD_get_daemon_info(m_daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    alone = info && info->num_connections <= 1;
   }
   ex.stage = Exchange::Stage::working;
   const auto run = [this, &ex] {

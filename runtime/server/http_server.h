@@ -4,8 +4,8 @@
 // hold a little memory each and no thread; a request whose body has arrived
 // runs on a WorkerPool thread (an inference may wait for its batch) while its
 // connection is suspended, and requests without a body (health, metadata,
-// /metrics) are answered on the loop itself - as is a small request while
-// no other is in flight, when HttpOptions::inline_body_bytes allows (the
+// /metrics) are answered on the loop itself - as is a small request from
+// the only client connected, when HttpOptions::inline_body_bytes allows (the
 // hand-off costs a wake-up of a worker and one of the loop).
 //
 // Limits, each answered with a JSON {"error": ...} and counted as endpoint
@@ -48,8 +48,9 @@ struct HttpOptions {
   std::size_t max_body_bytes = 32u << 20;   // larger bodies get 413
   int idle_timeout_seconds = 30;            // a connection with no traffic this long is closed
   // A request whose body is at most this long runs on the event loop itself
-  // when no other request is in flight: no hand-off to a worker and back.
-  // 0: never (with dynamic batching an inference waits for its batch).
+  // when its client is the only one (no other request in flight, no other
+  // connection open): no hand-off to a worker and back. 0: never (with
+  // dynamic batching an inference waits for its batch).
   std::size_t inline_body_bytes = 0;
 };
 

@@ -86,7 +86,7 @@ int run(const server::ServerOptions& o) {
     log = std::make_unique<server::PredictionLog>(o.log_file, server::PredictionLog::parse_mode(o.log_mode));
   server::Api api(name, model->signature(), scheduler, metrics, server::protocols(o), model->text(), log.get());
   server::HttpOptions http_options = o.http;
-  // Without batching a query runs at once: a small one goes inline when the server is otherwise idle.
+  // Without batching a query runs at once: a small one from the only client goes inline.
   if (o.max_batch_size <= 1) http_options.inline_body_bytes = k_inline_body_bytes;
   server::HttpServer http(api, metrics, http_options);
   const int port = http.bind();

@@ -122,11 +122,12 @@ constexpr int k_absent_ms = 300;     // for what cannot come while the loop is h
 
 } // namespace
 
-TEST_CASE("http server: a small request alone runs on the event loop and holds it until it is answered") {
+TEST_CASE("http server: a small request from the only client runs on the event loop and holds it until answered") {
   Served s(16 * 1024);
-  Client infer(s.port), health(s.port);
+  Client infer(s.port);
   infer.send("POST", "/v2/models/m/infer", infer_body(0));
   s.predictor.wait_entered(1);
+  Client health(s.port); // connects now: the kernel accepts it, the loop does not
   health.send("GET", "/v2/health/live");
   CHECK_FALSE(health.answered_within(k_absent_ms)); // the loop is inside the inference
   s.predictor.release();
@@ -151,11 +152,25 @@ TEST_CASE("http server: a request over the inline size, or one while another is 
   CHECK(small.answered_within(k_patience_ms));
 }
 
-TEST_CASE("http server: with inline_body_bytes 0 (dynamic batching) every inference goes to a worker") {
-  Served s(0);
-  Client infer(s.port), health(s.port);
+TEST_CASE("http server: a small request while another client is connected (idle) goes to a worker") {
+  Served s(16 * 1024);
+  Client idle(s.port), infer(s.port), health(s.port);
+  idle.send("GET", "/v2/health/live"); // answered: the loop has accepted this connection
+  REQUIRE(idle.answered_within(k_patience_ms));
   infer.send("POST", "/v2/models/m/infer", infer_body(0));
   s.predictor.wait_entered(1);
+  health.send("GET", "/v2/health/live");
+  CHECK(health.answered_within(k_patience_ms));
+  s.predictor.release();
+  CHECK(infer.answered_within(k_patience_ms));
+}
+
+TEST_CASE("http server: with inline_body_bytes 0 (dynamic batching) every inference goes to a worker") {
+  Served s(0);
+  Client infer(s.port);
+  infer.send("POST", "/v2/models/m/infer", infer_body(0));
+  s.predictor.wait_entered(1);
+  Client health(s.port);
   health.send("GET", "/v2/health/live");
   CHECK(health.answered_within(k_patience_ms));
   s.predictor.release();
