@@ -247,30 +247,42 @@ void HttpServer::on_body(Exchange& ex, const char* data, std::size_t size) {
   refuse(ex, 413, too_large_message());
 }
 
+// A request with a body runs on the loop (no hand-off to a worker and back)
+// only from the only client - no other request in flight (`alone`), no
+// other connection open - when it is small and recent ones took under
+// inline_max_time: a client that connects meanwhile waits for it.
+bool HttpServer::runs_inline(const Exchange& ex, bool alone) const {
+  if (!alone || ex.body.size() > m_options.inline_body_bytes) return false;
+  const std::int64_t recent = m_recent_handle_us.load(std::memory_order_relaxed);
+  if (recent < 0 || recent > m_options.inline_max_time.count()) return false;
+  const MHD_DaemonInfo* info = MHD_get_daemon_info(m_daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+  return info && info->num_connections <= 1;
+}
+
 void HttpServer::dispatch(MHD_Connection* connection, Exchange& ex) {
-  // The only client: no other request in flight, no other connection open
-  // (a second client, busy or about to be, would wait for this inference).
   bool alone = false;
   {
     std::lock_guard lock(m_mutex);
     alone = m_in_flight == 0;
     ++m_in_flight;
   }
-  if (alone && has_body(ex.method) && ex.body.size() <= m_options.inline_body_bytes) {
-    const MHD_DaemonInfo* info = MHD_get_daemon_info(m_daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-    alone = info && info->num_connections <= 1;
-  }
   ex.stage = Exchange::Stage::working;
   const auto run = [this, &ex] {
+    const auto start = std::chrono::steady_clock::now();
     try {
       ex.response = m_api.handle({ex.method, ex.path, ex.body, ex.binary_tensors});
     } catch (const std::exception&) {
       ex.response = error_response(500, "internal error");
     }
     ex.stage = Exchange::Stage::answered; // read by the loop after MHD_resume_connection
+    if (!has_body(ex.method)) return;
+    // The time inferences take now (a moving average over a few): whether the next may hold the loop.
+    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+    const std::int64_t before = m_recent_handle_us.load(std::memory_order_relaxed);
+    m_recent_handle_us.store(before < 0 ? took.count() : (3 * before + took.count()) / 4, std::memory_order_relaxed);
   };
-  // Cheap: health, metadata, /metrics, 404s and 405s; or small and alone.
-  if (!has_body(ex.method) || (alone && ex.body.size() <= m_options.inline_body_bytes)) {
+  // Cheap: health, metadata, /metrics, 404s and 405s; or small, quick and alone.
+  if (!has_body(ex.method) || runs_inline(ex, alone)) {
     run();
     return;
   }

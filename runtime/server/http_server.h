@@ -4,9 +4,9 @@
 // hold a little memory each and no thread; a request whose body has arrived
 // runs on a WorkerPool thread (an inference may wait for its batch) while its
 // connection is suspended, and requests without a body (health, metadata,
-// /metrics) are answered on the loop itself - as is a small request from
-// the only client connected, when HttpOptions::inline_body_bytes allows (the
-// hand-off costs a wake-up of a worker and one of the loop).
+// /metrics) are answered on the loop itself - as is a small, quick request
+// from the only client connected, when HttpOptions::inline_body_bytes allows
+// (the hand-off costs a wake-up of a worker and one of the loop).
 //
 // Limits, each answered with a JSON {"error": ...} and counted as endpoint
 // "transport": headers over 64 KiB in all get 431; a body over
@@ -30,6 +30,8 @@
 #include "runtime/server/metrics.h"
 #include "runtime/server/worker_pool.h"
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -49,9 +51,11 @@ struct HttpOptions {
   int idle_timeout_seconds = 30;            // a connection with no traffic this long is closed
   // A request whose body is at most this long runs on the event loop itself
   // when its client is the only one (no other request in flight, no other
-  // connection open): no hand-off to a worker and back. 0: never (with
-  // dynamic batching an inference waits for its batch).
+  // connection open) and recent inferences took under inline_max_time: no
+  // hand-off to a worker and back. 0: never (with dynamic batching an
+  // inference waits for its batch).
   std::size_t inline_body_bytes = 0;
+  std::chrono::microseconds inline_max_time{1000};
 };
 
 struct Exchange; // one request on one connection (http_server.cpp)
@@ -79,6 +83,7 @@ private:
   int on_headers(MHD_Connection* connection, Exchange& ex);
   void on_body(Exchange& ex, const char* data, std::size_t size);
   void dispatch(MHD_Connection* connection, Exchange& ex);
+  bool runs_inline(const Exchange& ex, bool alone) const;
   int answer(MHD_Connection* connection, Exchange& ex);
   // A JSON error made here, not by the Api (counted as endpoint "transport").
   // The connection closes after it.
@@ -95,6 +100,7 @@ private:
   std::condition_variable m_changed;
   bool m_stop = false;
   std::size_t m_in_flight = 0; // requests read whole and not yet answered
+  std::atomic<std::int64_t> m_recent_handle_us{-1}; // recent requests with a body, µs each (-1: none yet)
 };
 
 } // namespace kf::server

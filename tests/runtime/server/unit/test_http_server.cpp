@@ -22,7 +22,7 @@ using namespace kf::server;
 
 namespace {
 
-// Answers label 0; each predict() waits until release().
+// Answers label 0, after `delay`; while held, predict() waits for release().
 class HeldPredictor : public Predictor {
 public:
   Prediction predict(const std::vector<float>& /*x*/, std::size_t n) override {
@@ -30,6 +30,8 @@ public:
     ++m_entered;
     m_changed.notify_all();
     m_changed.wait(lock, [this] { return m_released; });
+    lock.unlock();
+    std::this_thread::sleep_for(delay);
     Prediction p;
     p.n = n;
     p.labels.assign(n, 0);
@@ -40,17 +42,22 @@ public:
     std::unique_lock lock(m_mutex);
     m_changed.wait(lock, [&] { return m_entered >= count; });
   }
+  void hold() {
+    std::lock_guard lock(m_mutex);
+    m_released = false;
+  }
   void release() {
     std::lock_guard lock(m_mutex);
     m_released = true;
     m_changed.notify_all();
   }
+  std::chrono::milliseconds delay{0};
 
 private:
   std::mutex m_mutex;
   std::condition_variable m_changed;
   int m_entered = 0;
-  bool m_released = false;
+  bool m_released = true;
 };
 
 ModelSignature signature() {
@@ -76,13 +83,27 @@ public:
                                 "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
     REQUIRE(::write(m_fd, request.data(), request.size()) == static_cast<ssize_t>(request.size()));
   }
-  // Whether a status line arrived within `ms`.
+  // Whether a whole 200 response (headers and Content-Length bytes of body)
+  // arrived within `ms`.
   bool answered_within(int ms) {
-    pollfd p{m_fd, POLLIN, 0};
-    if (::poll(&p, 1, ms) != 1) return false;
-    char buf[4096];
-    const ssize_t n = ::read(m_fd, buf, sizeof buf);
-    return n > 12 && std::string(buf, 12) == "HTTP/1.1 200";
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    std::string got;
+    std::size_t need = std::string::npos; // bytes of the whole response, once the headers are in
+    while (got.size() < need) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      pollfd p{m_fd, POLLIN, 0};
+      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) != 1) return false;
+      char buf[4096];
+      const ssize_t n = ::read(m_fd, buf, sizeof buf);
+      if (n <= 0) return false;
+      got.append(buf, static_cast<std::size_t>(n));
+      const std::size_t end = got.find("\r\n\r\n");
+      if (need == std::string::npos && end != std::string::npos) {
+        const std::size_t at = got.find("Content-Length: ");
+        need = end + 4 + (at < end ? std::stoul(got.substr(at + 16)) : 0);
+      }
+    }
+    return got.starts_with("HTTP/1.1 200");
   }
 
 private:
@@ -95,14 +116,19 @@ std::string infer_body(std::size_t padding) {
 
 // An HttpServer serving on a free port until the end of the scope.
 struct Served {
-  explicit Served(std::size_t inline_body_bytes) : api("m", signature(), predictor, metrics) {
+  // Inferences count as quick under `inline_max_time`: the tests that need them quick set it far above
+  // what one takes on the busiest machine, the one that needs them slow far below its predictor's delay.
+  explicit Served(std::size_t inline_body_bytes, std::chrono::milliseconds inline_max_time = std::chrono::seconds(5))
+      : api("m", signature(), predictor, metrics) {
     HttpOptions o;
     o.port = 0;
     o.threads = 4;
     o.inline_body_bytes = inline_body_bytes;
+    o.inline_max_time = inline_max_time;
     http = std::make_unique<HttpServer>(api, metrics, o);
     port = http->bind();
     loop = std::thread([this] { http->serve(); });
+    predictor.hold();
   }
   ~Served() {
     predictor.release();
@@ -122,11 +148,20 @@ constexpr int k_absent_ms = 300;     // for what cannot come while the loop is h
 
 } // namespace
 
-TEST_CASE("http server: a small request from the only client runs on the event loop and holds it until answered") {
+// One inference on `client`'s connection, answered: the server then knows how long inferences take.
+void timed_inference(Served& s, Client& client) {
+  s.predictor.release();
+  client.send("POST", "/v2/models/m/infer", infer_body(0));
+  REQUIRE(client.answered_within(k_patience_ms));
+  s.predictor.hold();
+}
+
+TEST_CASE("http server: a small, quick request from the only client runs on the event loop and holds it until answered") {
   Served s(16 * 1024);
   Client infer(s.port);
+  timed_inference(s, infer);
   infer.send("POST", "/v2/models/m/infer", infer_body(0));
-  s.predictor.wait_entered(1);
+  s.predictor.wait_entered(2);
   Client health(s.port); // connects now: the kernel accepts it, the loop does not
   health.send("GET", "/v2/health/live");
   CHECK_FALSE(health.answered_within(k_absent_ms)); // the loop is inside the inference
@@ -135,30 +170,54 @@ TEST_CASE("http server: a small request from the only client runs on the event l
   CHECK(health.answered_within(k_patience_ms));
 }
 
-TEST_CASE("http server: a request over the inline size, or one while another is in flight, goes to a worker") {
-  Served s(1024);
-  Client big(s.port), small(s.port), health(s.port);
-  big.send("POST", "/v2/models/m/infer", infer_body(2000)); // over 1 KiB: a worker
+TEST_CASE("http server: the only client's first request goes to a worker (no inference timed yet)") {
+  Served s(16 * 1024);
+  Client infer(s.port);
+  infer.send("POST", "/v2/models/m/infer", infer_body(0));
   s.predictor.wait_entered(1);
+  Client health(s.port);
+  health.send("GET", "/v2/health/live");
+  CHECK(health.answered_within(k_patience_ms));
+  s.predictor.release();
+  CHECK(infer.answered_within(k_patience_ms));
+}
+
+TEST_CASE("http server: after slow inferences the only client's request goes to a worker") {
+  Served s(16 * 1024, std::chrono::milliseconds(1));
+  Client infer(s.port);
+  s.predictor.delay = std::chrono::milliseconds(20); // slow: well over 1 ms
+  timed_inference(s, infer);
+  s.predictor.delay = std::chrono::milliseconds(0);
+  infer.send("POST", "/v2/models/m/infer", infer_body(0));
+  s.predictor.wait_entered(2);
+  Client health(s.port);
   health.send("GET", "/v2/health/live");
   CHECK(health.answered_within(k_patience_ms)); // the loop is free
-  small.send("POST", "/v2/models/m/infer", infer_body(0)); // small, but not alone: a worker too
-  s.predictor.wait_entered(2);
-  Client health2(s.port);
-  health2.send("GET", "/v2/health/live");
-  CHECK(health2.answered_within(k_patience_ms));
   s.predictor.release();
-  CHECK(big.answered_within(k_patience_ms));
-  CHECK(small.answered_within(k_patience_ms));
+  CHECK(infer.answered_within(k_patience_ms));
+}
+
+TEST_CASE("http server: a request over the inline size goes to a worker") {
+  Served s(1024);
+  Client infer(s.port);
+  timed_inference(s, infer); // quick, alone: only the size decides below
+  infer.send("POST", "/v2/models/m/infer", infer_body(2000));
+  s.predictor.wait_entered(2);
+  Client health(s.port);
+  health.send("GET", "/v2/health/live");
+  CHECK(health.answered_within(k_patience_ms)); // the loop is free
+  s.predictor.release();
+  CHECK(infer.answered_within(k_patience_ms));
 }
 
 TEST_CASE("http server: a small request while another client is connected (idle) goes to a worker") {
   Served s(16 * 1024);
   Client idle(s.port), infer(s.port), health(s.port);
+  timed_inference(s, infer);
   idle.send("GET", "/v2/health/live"); // answered: the loop has accepted this connection
   REQUIRE(idle.answered_within(k_patience_ms));
   infer.send("POST", "/v2/models/m/infer", infer_body(0));
-  s.predictor.wait_entered(1);
+  s.predictor.wait_entered(2);
   health.send("GET", "/v2/health/live");
   CHECK(health.answered_within(k_patience_ms));
   s.predictor.release();
@@ -168,8 +227,9 @@ TEST_CASE("http server: a small request while another client is connected (idle)
 TEST_CASE("http server: with inline_body_bytes 0 (dynamic batching) every inference goes to a worker") {
   Served s(0);
   Client infer(s.port);
+  timed_inference(s, infer);
   infer.send("POST", "/v2/models/m/infer", infer_body(0));
-  s.predictor.wait_entered(1);
+  s.predictor.wait_entered(2);
   Client health(s.port);
   health.send("GET", "/v2/health/live");
   CHECK(health.answered_within(k_patience_ms));
