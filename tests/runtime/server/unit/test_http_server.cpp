@@ -156,30 +156,37 @@ void timed_inference(Served& s, Client& client) {
   s.predictor.hold();
 }
 
+// Where an inference ran, as a health check on a new connection sees it
+// while the inference is held: `free` - on a worker, the loop answers;
+// `held` - on the loop, which cannot answer until the inference is done.
+enum class Loop { free, held };
+
+// Sends an inference (`padding` spaces longer than the smallest) that the
+// predictor holds (`entered`: the predictor's count once it is in), checks
+// the loop as `expected`, then releases the inference: both are answered.
+void check_loop_during(Served& s, Client& client, std::size_t padding, int entered, Loop expected) {
+  client.send("POST", "/v2/models/m/infer", infer_body(padding));
+  s.predictor.wait_entered(entered);
+  Client health(s.port); // connects now: the kernel accepts it even while the loop is busy
+  health.send("GET", "/v2/health/live");
+  if (expected == Loop::free) CHECK(health.answered_within(k_patience_ms));
+  else CHECK_FALSE(health.answered_within(k_absent_ms)); // long enough to tell, not a deadline
+  s.predictor.release();
+  CHECK(client.answered_within(k_patience_ms));
+  if (expected == Loop::held) CHECK(health.answered_within(k_patience_ms));
+}
+
 TEST_CASE("http server: a small, quick request from the only client runs on the event loop and holds it until answered") {
   Served s(16 * 1024);
   Client infer(s.port);
   timed_inference(s, infer);
-  infer.send("POST", "/v2/models/m/infer", infer_body(0));
-  s.predictor.wait_entered(2);
-  Client health(s.port); // connects now: the kernel accepts it, the loop does not
-  health.send("GET", "/v2/health/live");
-  CHECK_FALSE(health.answered_within(k_absent_ms)); // the loop is inside the inference
-  s.predictor.release();
-  CHECK(infer.answered_within(k_patience_ms));
-  CHECK(health.answered_within(k_patience_ms));
+  check_loop_during(s, infer, 0, 2, Loop::held);
 }
 
 TEST_CASE("http server: the only client's first request goes to a worker (no inference timed yet)") {
   Served s(16 * 1024);
   Client infer(s.port);
-  infer.send("POST", "/v2/models/m/infer", infer_body(0));
-  s.predictor.wait_entered(1);
-  Client health(s.port);
-  health.send("GET", "/v2/health/live");
-  CHECK(health.answered_within(k_patience_ms));
-  s.predictor.release();
-  CHECK(infer.answered_within(k_patience_ms));
+  check_loop_during(s, infer, 0, 1, Loop::free);
 }
 
 TEST_CASE("http server: after slow inferences the only client's request goes to a worker") {
@@ -188,51 +195,28 @@ TEST_CASE("http server: after slow inferences the only client's request goes to 
   s.predictor.delay = std::chrono::milliseconds(20); // slow: well over 1 ms
   timed_inference(s, infer);
   s.predictor.delay = std::chrono::milliseconds(0);
-  infer.send("POST", "/v2/models/m/infer", infer_body(0));
-  s.predictor.wait_entered(2);
-  Client health(s.port);
-  health.send("GET", "/v2/health/live");
-  CHECK(health.answered_within(k_patience_ms)); // the loop is free
-  s.predictor.release();
-  CHECK(infer.answered_within(k_patience_ms));
+  check_loop_during(s, infer, 0, 2, Loop::free);
 }
 
 TEST_CASE("http server: a request over the inline size goes to a worker") {
   Served s(1024);
   Client infer(s.port);
-  timed_inference(s, infer); // quick, alone: only the size decides below
-  infer.send("POST", "/v2/models/m/infer", infer_body(2000));
-  s.predictor.wait_entered(2);
-  Client health(s.port);
-  health.send("GET", "/v2/health/live");
-  CHECK(health.answered_within(k_patience_ms)); // the loop is free
-  s.predictor.release();
-  CHECK(infer.answered_within(k_patience_ms));
+  timed_inference(s, infer); // quick, alone: only the size decides
+  check_loop_during(s, infer, 2000, 2, Loop::free);
 }
 
 TEST_CASE("http server: a small request while another client is connected (idle) goes to a worker") {
   Served s(16 * 1024);
-  Client idle(s.port), infer(s.port), health(s.port);
+  Client idle(s.port), infer(s.port);
   timed_inference(s, infer);
   idle.send("GET", "/v2/health/live"); // answered: the loop has accepted this connection
   REQUIRE(idle.answered_within(k_patience_ms));
-  infer.send("POST", "/v2/models/m/infer", infer_body(0));
-  s.predictor.wait_entered(2);
-  health.send("GET", "/v2/health/live");
-  CHECK(health.answered_within(k_patience_ms));
-  s.predictor.release();
-  CHECK(infer.answered_within(k_patience_ms));
+  check_loop_during(s, infer, 0, 2, Loop::free);
 }
 
 TEST_CASE("http server: with inline_body_bytes 0 (dynamic batching) every inference goes to a worker") {
   Served s(0);
   Client infer(s.port);
   timed_inference(s, infer);
-  infer.send("POST", "/v2/models/m/infer", infer_body(0));
-  s.predictor.wait_entered(2);
-  Client health(s.port);
-  health.send("GET", "/v2/health/live");
-  CHECK(health.answered_within(k_patience_ms));
-  s.predictor.release();
-  CHECK(infer.answered_within(k_patience_ms));
+  check_loop_during(s, infer, 0, 2, Loop::free);
 }
