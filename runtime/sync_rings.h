@@ -1,6 +1,7 @@
 #pragma once
-// SyncRings: the trainer's small all-reduces, on a Gloo context whose pairs
-// are in sync mode (Pair::setSync(true, false)): the calling thread reads
+// SyncRings: the trainer's all-reduces up to what a fresh connection holds,
+// and the engine's gradients at any size, on a Gloo context whose pairs are
+// in sync mode (Pair::setSync(true, false)): the calling thread reads
 // and writes its own sockets, blocking, under the collective timeout. In
 // Gloo's default mode every message passes through its event-loop thread,
 // a wake-up more on each side, and the unbound-buffer ring sends at least
@@ -30,6 +31,7 @@
 #include <map>
 #include <memory>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace kf::trainer {
