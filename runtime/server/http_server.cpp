@@ -248,11 +248,11 @@ void HttpServer::on_body(Exchange& ex, const char* data, std::size_t size) {
 }
 
 // A request with a body runs on the loop (no hand-off to a worker and back)
-// only from the only client - no other request in flight (`alone`), no
-// other connection open - when it is small and recent ones took under
+// only from the only client - no other connection open, so no other request
+// in flight either - when it is small and recent ones took under
 // inline_max_time: a client that connects meanwhile waits for it.
-bool HttpServer::runs_inline(const Exchange& ex, bool alone) const {
-  if (!alone || ex.body.size() > m_options.inline_body_bytes) return false;
+bool HttpServer::runs_inline(const Exchange& ex) const {
+  if (ex.body.size() > m_options.inline_body_bytes) return false;
   const std::int64_t recent = m_recent_handle_us.load(std::memory_order_relaxed);
   if (recent < 0 || recent > m_options.inline_max_time.count()) return false;
   const MHD_DaemonInfo* info = MHD_get_daemon_info(m_daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
@@ -260,10 +260,8 @@ bool HttpServer::runs_inline(const Exchange& ex, bool alone) const {
 }
 
 void HttpServer::dispatch(MHD_Connection* connection, Exchange& ex) {
-  bool alone = false;
   {
     std::lock_guard lock(m_mutex);
-    alone = m_in_flight == 0;
     ++m_in_flight;
   }
   ex.stage = Exchange::Stage::working;
@@ -282,7 +280,7 @@ void HttpServer::dispatch(MHD_Connection* connection, Exchange& ex) {
     m_recent_handle_us.store(before < 0 ? took.count() : (3 * before + took.count()) / 4, std::memory_order_relaxed);
   };
   // Cheap: health, metadata, /metrics, 404s and 405s; or small, quick and alone.
-  if (!has_body(ex.method) || runs_inline(ex, alone)) {
+  if (!has_body(ex.method) || runs_inline(ex)) {
     run();
     return;
   }

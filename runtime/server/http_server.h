@@ -50,8 +50,8 @@ struct HttpOptions {
   std::size_t max_body_bytes = 32u << 20;   // larger bodies get 413
   int idle_timeout_seconds = 30;            // a connection with no traffic this long is closed
   // A request whose body is at most this long runs on the event loop itself
-  // when its client is the only one (no other request in flight, no other
-  // connection open) and recent inferences took under inline_max_time: no
+  // when its client is the only one (no other connection open, so no other
+  // request in flight) and recent inferences took under inline_max_time: no
   // hand-off to a worker and back. 0: never (with dynamic batching an
   // inference waits for its batch).
   std::size_t inline_body_bytes = 0;
@@ -83,7 +83,7 @@ private:
   int on_headers(MHD_Connection* connection, Exchange& ex);
   void on_body(Exchange& ex, const char* data, std::size_t size);
   void dispatch(MHD_Connection* connection, Exchange& ex);
-  bool runs_inline(const Exchange& ex, bool alone) const;
+  bool runs_inline(const Exchange& ex) const;
   int answer(MHD_Connection* connection, Exchange& ex);
   // A JSON error made here, not by the Api (counted as endpoint "transport").
   // The connection closes after it.
