@@ -142,6 +142,10 @@ void add_distributed_flags(CLI::App& app, TrainerOptions& o, CliExtras& x) {
             "Seconds one all-reduce may take before the run fails"), "Distributed");
   group(opt(app, "--bind-host", o.rendezvous.bind_host, "KF_BIND_HOST",
             "Address Gloo listens on (default 127.0.0.1 for a loopback MASTER_ADDR, else the hostname)"), "Distributed");
+  group(opt(app, "--shm-allreduce", x.shm_allreduce, "KF_SHM_ALLREDUCE",
+            "Several workers: all-reduce through shared memory when every worker runs on this host (auto), or "
+            "always over Gloo's TCP (off)")
+            ->check(CLI::IsMember({"auto", "off"})), "Distributed");
   group(opt(app, "--overlap-allreduce", o.overlap, "KF_OVERLAP_ALLREDUCE",
             "CPU, several workers: all-reduce gradients in buckets while backward runs (on), or once after it "
             "(off); auto: on when this machine has a core to spare beyond the local workers' BLAS threads")
@@ -212,6 +216,7 @@ void finish_options(TrainerOptions& o, const CliExtras& x) {
   }
   o.rendezvous.timeout = std::chrono::milliseconds(static_cast<long long>(x.rendezvous_timeout_s * 1000.0));
   o.rendezvous.collective_timeout = std::chrono::milliseconds(static_cast<long long>(x.collective_timeout_s * 1000.0));
+  o.rendezvous.shared_memory = x.shm_allreduce == "auto";
   o.resume = !x.no_resume;
   o.progress = !x.quiet;
   if (x.no_lower_case) o.data.text.basic.lower_case = o.data.text.basic.strip_accents = false;

@@ -13,6 +13,7 @@ namespace kf::trainer {
 struct CliExtras {
   double rendezvous_timeout_s = 300.0;
   double collective_timeout_s = 600.0;
+  std::string shm_allreduce = "auto"; // --shm-allreduce auto | off
   bool no_resume = false;
   bool quiet = false;
   bool no_lower_case = false;

@@ -3,6 +3,7 @@
 #include "runtime/comm.h"
 
 #include "runtime/error.h"
+#include "runtime/shm_allreduce.h"
 #include "runtime/sync_rings.h"
 #include "runtime/tcp_store.h"
 
@@ -16,6 +17,8 @@
 #include <gloo/transport/tcp/device.h>
 
 #include <unistd.h>
+
+#include <type_traits>
 
 namespace kf::trainer {
 namespace {
@@ -33,8 +36,9 @@ public:
 class GlooCommunicator : public Communicator {
 public:
   GlooCommunicator(std::unique_ptr<TcpStoreServer> server, std::unique_ptr<TcpStore> store,
-                   std::shared_ptr<gloo::Context> context, std::shared_ptr<gloo::Context> sync_context, bool one_host)
-      : m_server(std::move(server)), m_store(std::move(store)), m_context(std::move(context)),
+                   std::unique_ptr<ShmAllreduce> shm, std::shared_ptr<gloo::Context> context,
+                   std::shared_ptr<gloo::Context> sync_context, bool one_host)
+      : m_server(std::move(server)), m_store(std::move(store)), m_shm(std::move(shm)), m_context(std::move(context)),
         m_rings(std::move(sync_context), one_host) {}
 
   int rank() const override { return m_context->rank; }
@@ -43,6 +47,8 @@ public:
   void allreduce_sum(float* data, std::size_t n) override { allreduce(data, n); }
   void allreduce_sum(double* data, std::size_t n) override { allreduce(data, n); }
   float* allreduce_buffer(std::size_t n) override {
+    if (m_shm)
+      if (float* shared = guard("all-reduce", [&] { return m_shm->buffer(n); })) return shared;
     if (float* own = m_rings.buffer(n)) return own;
     return Communicator::allreduce_buffer(n);
   }
@@ -73,6 +79,7 @@ public:
     });
   }
 
+  std::string transport() const override { return m_shm ? "shared-memory" : "Gloo"; }
   gloo::rendezvous::Store* store() override { return m_store.get(); }
 
 private:
@@ -80,6 +87,7 @@ private:
   void allreduce(T* data, std::size_t n) {
     if (n == 0) return;
     guard("all-reduce", [&] {
+      if (m_shm) return m_shm->sum(data, n);
       if (m_rings.sum(data, n)) return;
       gloo::AllreduceOptions opts(m_context);
       opts.setOutput(data, n);
@@ -90,9 +98,9 @@ private:
   }
 
   template <typename F>
-  void guard(const char* what, F&& f) {
+  std::invoke_result_t<F> guard(const char* what, F&& f) {
     try {
-      f();
+      return f();
     } catch (const Error&) {
       throw;
     } catch (const std::exception& e) { // gloo::Exception, gloo::EnforceNotMet
@@ -105,6 +113,7 @@ private:
 
   std::unique_ptr<TcpStoreServer> m_server; // rank 0 only; lives as long as the job
   std::unique_ptr<TcpStore> m_store;
+  std::unique_ptr<ShmAllreduce> m_shm; // every rank on this host: the all-reduces
   std::shared_ptr<gloo::Context> m_context;
   std::uint32_t m_tag = 0;
   SyncRings m_rings; // the small all-reduces; the rest, broadcast and barrier stay on m_context
@@ -115,6 +124,16 @@ bool is_loopback(const std::string& host) {
 }
 
 std::string key_arrived(int rank) { return "kf/arrived/" + std::to_string(rank); }
+std::string key_shm_wanted(int rank) { return "kf/shm-wanted/" + std::to_string(rank); }
+
+// Every rank checked in from the same host and wants shared memory: the
+// same answer on every rank, from the same keys.
+bool share_memory(TcpStore& store, int size) {
+  const std::vector<char> host = store.get(key_arrived(0));
+  for (int r = 0; r < size; ++r)
+    if (store.get(key_arrived(r)) != host || store.get(key_shm_wanted(r)) != std::vector<char>{'1'}) return false;
+  return true;
+}
 
 } // namespace
 
@@ -131,6 +150,7 @@ std::unique_ptr<Communicator> connect_world(const WorldInfo& world, const Rendez
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
   const std::string me(host);
+  store->set(key_shm_wanted(world.rank), {options.shared_memory ? '1' : '0'}); // before arriving: read once all have
   store->set(key_arrived(world.rank), std::vector<char>(me.begin(), me.end()));
   std::vector<std::string> keys;
   for (int r = 0; r < world.size; ++r) keys.push_back(key_arrived(r));
@@ -152,6 +172,10 @@ std::unique_ptr<Communicator> connect_world(const WorldInfo& world, const Rendez
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 
+  std::unique_ptr<ShmAllreduce> shm;
+  if (share_memory(*store, world.size))
+    shm = ShmAllreduce::connect(*store, world.rank, world.size, options.collective_timeout);
+
   std::string bind = options.bind_host;
   if (bind.empty()) bind = is_loopback(world.master_addr) ? "127.0.0.1" : me;
   try {
@@ -168,8 +192,8 @@ std::unique_ptr<Communicator> connect_world(const WorldInfo& world, const Rendez
     sync_context->connectFullMesh(prefixed_sync, device);
     for (int r = 0; r < world.size; ++r)
       if (r != world.rank) sync_context->getPair(r)->setSync(true, false); // blocking reads, no busy-polling
-    auto comm = std::make_unique<GlooCommunicator>(std::move(server), std::move(store), context, sync_context,
-                                                   is_loopback(world.master_addr));
+    auto comm = std::make_unique<GlooCommunicator>(std::move(server), std::move(store), std::move(shm), context,
+                                                   sync_context, is_loopback(world.master_addr));
     return comm;
   } catch (const Error&) {
     throw;

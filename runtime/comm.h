@@ -4,7 +4,9 @@
 // runs the rendezvous: rank 0 hosts a TcpStoreServer at
 // MASTER_ADDR:MASTER_PORT, every rank checks in, and a peer that has not
 // arrived within the timeout ends the run with an error naming the missing
-// ranks; then Gloo connects a full TCP mesh through the store.
+// ranks; then Gloo connects a full TCP mesh through the store. When every
+// rank is on one host, the all-reduces go through shared memory instead
+// (shm_allreduce.h); broadcast and barrier stay on Gloo.
 // A world of one gets a communicator whose collectives are no-ops.
 // Collectives must be called in the same order on every rank.
 
@@ -40,6 +42,8 @@ public:
   // Root's bytes replace everyone else's (resized to match).
   virtual void broadcast(std::vector<char>& bytes, int root) = 0;
   virtual void barrier() = 0;
+  // What carries the all-reduces, for the engine's name.
+  virtual std::string transport() const { return "Gloo"; }
   // The rendezvous store (null for a world of one), e.g. for NCCL's id.
   virtual gloo::rendezvous::Store* store() { return nullptr; }
 
@@ -51,6 +55,7 @@ struct RendezvousOptions {
   std::chrono::milliseconds timeout{std::chrono::seconds(300)};            // --rendezvous-timeout
   std::chrono::milliseconds collective_timeout{std::chrono::seconds(600)}; // --collective-timeout
   std::string bind_host;  // --bind-host; empty: 127.0.0.1 for a loopback master, else hostname
+  bool shared_memory = true; // --shm-allreduce: all-reduce through shared memory when every rank wants to and can
 };
 
 std::unique_ptr<Communicator> make_local_communicator();

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <optional>
 #include <span>
+#include <string>
 
 namespace kf::trainer {
 namespace {
@@ -37,11 +38,9 @@ public:
     if (overlap && comm.size() > 1) {
       m_buckets = plan_buckets(layer_floats, k_bucket_floats);
       m_async.emplace(comm);
-      m_own_flat.resize(n + 2);
-      m_flat = m_own_flat;
-    } else if (comm.size() > 1) { // one all-reduce of the whole buffer: the communicator's, sent without a copy
-      m_flat = std::span<float>(comm.allreduce_buffer(n + 2), n + 2);
     }
+    if (comm.size() > 1) // the communicator's: its buckets, or the whole of it, may go without a copy
+      m_flat = std::span<float>(comm.allreduce_buffer(n + 2), n + 2);
   }
 
   LossResult train_step(const Tensor& x, const std::vector<std::uint8_t>& labels, float grad_scale,
@@ -85,7 +84,8 @@ public:
   }
 
   std::string name() const override {
-    return m_async ? "cpu (OpenBLAS, Gloo all-reduce overlapping backward)" : "cpu (OpenBLAS, Gloo)";
+    const std::string transport = m_comm.transport();
+    return m_async ? "cpu (OpenBLAS, " + transport + " all-reduce overlapping backward)" : "cpu (OpenBLAS, " + transport + ")";
   }
 
 private:
@@ -97,7 +97,6 @@ private:
   std::vector<std::vector<Param*>> m_layer_params;
   std::vector<GradientBucket> m_buckets;
   std::span<float> m_flat; // every gradient, then the loss and the correct count (several ranks only)
-  std::vector<float> m_own_flat; // m_flat's storage when overlapping
   std::optional<AsyncAllreduce> m_async; // with overlap, several ranks only
 };
 

@@ -1,5 +1,6 @@
-// kf-allreduce: checks (default) or times (--bench) the trainer's Gloo
-// all-reduce, broadcast and barrier over the same rendezvous as kf-trainer
+// kf-allreduce: checks (default) or times (--bench) the trainer's
+// all-reduce (shared memory when every rank is on this host, else Gloo),
+// broadcast and barrier over the same rendezvous as kf-trainer
 // (MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK or TF_CONFIG). With
 // --tcp-stream it instead measures one raw TCP stream over loopback, the
 // ceiling the all-reduce's bus bandwidth is compared with.
@@ -29,6 +30,9 @@ double now_s() {
 
 // Value rank r contributes at index i; the sum over ranks is exact in float.
 float contribution(int rank, std::size_t i) { return static_cast<float>(rank + 1) * static_cast<float>(i % 97 + 1) * 0.5f; }
+float want_sum(int ranks, std::size_t i) {
+  return static_cast<float>(i % 97 + 1) * 0.5f * static_cast<float>(ranks * (ranks + 1) / 2);
+}
 
 int check(Communicator& comm, const std::vector<std::size_t>& sizes) {
   const int w = comm.size();
@@ -44,11 +48,24 @@ int check(Communicator& comm, const std::vector<std::size_t>& sizes) {
     comm.allreduce_sum(d.data(), n);
     comm.allreduce_sum(own, n);
     for (std::size_t i = 0; i < n; ++i) {
-      const float want = static_cast<float>(i % 97 + 1) * 0.5f * static_cast<float>(w * (w + 1) / 2);
+      const float want = want_sum(w, i);
       if (f[i] != want || own[i] != want || d[i] != static_cast<double>(want) + 0.25 * w) {
         std::fprintf(stderr, "kf-allreduce: rank %d size %zu: element %zu is %g (own buffer %g, double %g), want %g\n",
                      comm.rank(), n, i, static_cast<double>(f[i]), static_cast<double>(own[i]), d[i],
                      static_cast<double>(want));
+        return 1;
+      }
+    }
+    // A range inside the own buffer (the engine's buckets): summed, and
+    // nothing around it touched.
+    const std::size_t lo = n / 3, hi = lo + (n + 1) / 2;
+    for (std::size_t i = 0; i < n; ++i) own[i] = contribution(comm.rank(), i);
+    comm.allreduce_sum(own + lo, hi - lo);
+    for (std::size_t i = 0; i < n; ++i) {
+      const float want = i >= lo && i < hi ? want_sum(w, i) : contribution(comm.rank(), i);
+      if (own[i] != want) {
+        std::fprintf(stderr, "kf-allreduce: rank %d size %zu, range [%zu, %zu): element %zu is %g, want %g\n",
+                     comm.rank(), n, lo, hi, i, static_cast<double>(own[i]), static_cast<double>(want));
         return 1;
       }
     }
@@ -61,7 +78,8 @@ int check(Communicator& comm, const std::vector<std::size_t>& sizes) {
     return 1;
   }
   comm.barrier();
-  std::printf("kf-allreduce: rank %d of %d: all-reduce correct for %zu sizes\n", comm.rank(), w, sizes.size());
+  std::printf("kf-allreduce: rank %d of %d: all-reduce correct for %zu sizes (%s)\n", comm.rank(), w, sizes.size(),
+              comm.transport().c_str());
   return 0;
 }
 
@@ -78,8 +96,9 @@ int bench(Communicator& comm, const std::vector<std::size_t>& sizes, int iters) 
     const double t = (now_s() - t0) / iters;
     const double algbw = static_cast<double>(count * sizeof(float)) / t / 1e9;
     if (comm.rank() == 0)
-      std::printf("allreduce ranks=%d bytes=%zu time_us=%.1f algbw_GBps=%.3f busbw_GBps=%.3f\n", comm.size(),
-                  count * sizeof(float), t * 1e6, algbw, algbw * 2.0 * (n - 1.0) / n);
+      std::printf("allreduce ranks=%d bytes=%zu time_us=%.1f algbw_GBps=%.3f busbw_GBps=%.3f transport=%s\n",
+                  comm.size(), count * sizeof(float), t * 1e6, algbw, algbw * 2.0 * (n - 1.0) / n,
+                  comm.transport().c_str());
   }
   return 0;
 }
@@ -125,17 +144,21 @@ int tcp_stream(std::size_t total_bytes) {
 } // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"kf-allreduce: check or time kf-trainer's Gloo all-reduce", "kf-allreduce"};
+  CLI::App app{"kf-allreduce: check or time kf-trainer's all-reduce (shared memory or Gloo)", "kf-allreduce"};
   std::string sizes_text = "1,2,3,7,64,1000,4099,65537,1000003";
   bool do_bench = false;
   int iters = 20;
   std::size_t stream_bytes = 0;
   double timeout_s = 60.0;
+  std::string shm = "auto";
   app.add_option("--sizes", sizes_text, "Element counts (floats), comma-separated")->capture_default_str();
   app.add_flag("--bench", do_bench, "Time instead of check; rank 0 prints algbw and busbw");
   app.add_option("--iters", iters, "Iterations per size with --bench")->capture_default_str();
   app.add_option("--tcp-stream", stream_bytes, "Measure one loopback TCP stream of this many bytes and exit");
   app.add_option("--rendezvous-timeout", timeout_s, "Seconds to wait for every rank")->capture_default_str();
+  app.add_option("--shm-allreduce", shm, "auto: through shared memory when every rank is on this host; off: Gloo")
+      ->check(CLI::IsMember({"auto", "off"}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
     if (stream_bytes > 0) return tcp_stream(stream_bytes);
@@ -144,6 +167,7 @@ int main(int argc, char** argv) {
     RendezvousOptions ro;
     ro.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
     ro.collective_timeout = ro.timeout;
+    ro.shared_memory = shm == "auto";
     auto comm = connect_world(world, ro);
     return do_bench ? bench(*comm, sizes, iters) : check(*comm, sizes);
   } catch (const std::exception& e) {

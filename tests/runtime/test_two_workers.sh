@@ -40,23 +40,30 @@ assert abs(a1 - a2) <= 0.03, "accuracies differ by more than 0.03"
 assert abs(l1 - l2) <= 0.05, "test losses differ by more than 0.05"
 PY
 # The all-reduce overlapping backward (buckets on a thread of its own) sums
-# the same numbers as the one after it: two ranks give the same weights, bit
-# for bit, whichever way the gradients travel.
-for mode in on off; do
+# the same numbers as the one after it, and shared memory the same as Gloo:
+# two ranks give the same weights, bit for bit, whichever way the gradients
+# travel.
+for mode in on off on-gloo off-gloo; do
+  flags=(--overlap-allreduce="${mode%-gloo}")
+  [ "$mode" = "${mode%-gloo}" ] || flags+=(--shm-allreduce=off)
   port=$(free_port)
   start_rank "$WORK/o0-$mode" 0 2 "$port" "$KF_TRAINER" "${common[@]}" --layers=300,300 --epochs=1 --batch-size=32 \
-    --overlap-allreduce=$mode --output="$WORK/overlap-$mode"
+    "${flags[@]}" --output="$WORK/overlap-$mode"
   p0=$LAST_PID
   start_rank "$WORK/o1-$mode" 1 2 "$port" "$KF_TRAINER" "${common[@]}" --layers=300,300 --epochs=1 --batch-size=32 \
-    --overlap-allreduce=$mode --output="$WORK/overlap-$mode"
+    "${flags[@]}" --output="$WORK/overlap-$mode"
   p1=$LAST_PID
   wait "$p0" || { cat "$WORK/o0-$mode.err" >&2; die "overlap=$mode: rank 0 failed"; }
   wait "$p1" || { cat "$WORK/o1-$mode.err" >&2; die "overlap=$mode: rank 1 failed"; }
 done
-grep -q "engine cpu (OpenBLAS, Gloo all-reduce overlapping backward)" "$WORK/o0-on.err" || die "overlap=on: engine not named"
-diff=$(max_abs_diff "$WORK/overlap-on/model.safetensors" "$WORK/overlap-off/model.safetensors")
-[ "$diff" = 0.0 ] || die "overlapped and one-message all-reduce trained different weights (max diff $diff)"
-# SyncBatchNorm over real Gloo (its arithmetic against one rank on the whole
+expect_contains "$WORK/o0-on.err" "engine cpu (OpenBLAS, shared-memory all-reduce overlapping backward)"
+expect_contains "$WORK/o0-on-gloo.err" "engine cpu (OpenBLAS, Gloo all-reduce overlapping backward)"
+grep -q "engine cpu (OpenBLAS, Gloo)$" "$WORK/o0-off-gloo.err" || die "overlap=off-gloo: engine not named"
+for mode in off on-gloo off-gloo; do
+  diff=$(max_abs_diff "$WORK/overlap-on/model.safetensors" "$WORK/overlap-$mode/model.safetensors")
+  [ "$diff" = 0.0 ] || die "overlap=on over shared memory and $mode trained different weights (max diff $diff)"
+done
+# SyncBatchNorm across two processes (its arithmetic against one rank on the whole
 # batch is checked in trainer_unit): two ranks train with it and converge as
 # above, with the gradients in one all-reduce after backward.
 port=$(free_port)
@@ -69,7 +76,7 @@ wait "$ps0" || { cat "$WORK/s0.err" >&2; die "sync batch norm: rank 0 failed"; }
 wait "$ps1" || { cat "$WORK/s1.err" >&2; die "sync batch norm: rank 1 failed"; }
 grep -q "BatchNorm statistics over the global batch of 2 workers (--sync-batch-norm)" "$WORK/s0.err" ||
   die "sync batch norm: not announced: $(cat "$WORK/s0.err")"
-grep -q "engine cpu (OpenBLAS, Gloo)$" "$WORK/s0.err" || die "sync batch norm: the engine overlaps: $(grep engine "$WORK/s0.err")"
+grep -q "engine cpu (OpenBLAS, shared-memory)$" "$WORK/s0.err" || die "sync batch norm: the engine overlaps: $(grep engine "$WORK/s0.err")"
 python3 -c 'import sys; assert float(sys.argv[1]) >= 0.9, sys.argv[1]' "$(json_get "$WORK/sync/model.json" 'j["metrics"]["accuracy"]')" ||
   die "sync batch norm: did not converge"
 # The exported tensors parse with an independent safetensors reader.
