@@ -43,13 +43,17 @@ echo "== 1. OpenBLAS SGEMM peak"
 "$sgemm" 1 256 512 1024 2048
 "$sgemm" 2 1024 2048
 
-echo "== 2. all-reduce busbw, 2 ranks, loopback (the engine's way: its own buffer, sync-mode pieces) vs raw TCP stream"
+echo "== 2. all-reduce busbw, 2 ranks on this host (the engine's way: its own buffer), shared memory and Gloo (sync-mode pieces), vs raw TCP stream"
 "$allreduce" --tcp-stream 2000000000
-p=$(port)
-MASTER_ADDR=127.0.0.1 MASTER_PORT=$p WORLD_SIZE=2 RANK=1 "$allreduce" --bench --sizes 262144,1048576,4194304,16777216 --iters 20 >/dev/null &
-pids+=($!)
-MASTER_ADDR=127.0.0.1 MASTER_PORT=$p WORLD_SIZE=2 RANK=0 "$allreduce" --bench --sizes 262144,1048576,4194304,16777216 --iters 20
-wait
+for shm in auto off; do
+  p=$(port)
+  MASTER_ADDR=127.0.0.1 MASTER_PORT=$p WORLD_SIZE=2 RANK=1 "$allreduce" --bench --shm-allreduce=$shm \
+    --sizes 262144,1048576,4194304,16777216 --iters 20 >/dev/null &
+  pids+=($!)
+  MASTER_ADDR=127.0.0.1 MASTER_PORT=$p WORLD_SIZE=2 RANK=0 "$allreduce" --bench --shm-allreduce=$shm \
+    --sizes 262144,1048576,4194304,16777216 --iters 20
+  wait
+done
 
 echo "== 3. samples/s (1 epoch of 20,000 samples; per-worker batch 64)"
 for model in mlp cnn; do

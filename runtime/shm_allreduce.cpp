@@ -4,6 +4,7 @@
 #include "runtime/tcp_store.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -25,7 +26,8 @@ constexpr std::size_t k_line = 64;                  // bytes: each rank's barrie
 constexpr std::size_t k_scratch = 256 << 10;        // bytes per rank and area for a copied buffer
 constexpr std::size_t k_align = k_line / sizeof(float); // floats: shares start on cache lines
 constexpr std::size_t k_block = 1024;               // elements summed on the stack at a time
-constexpr auto k_spin = std::chrono::microseconds(20);  // before sleeping on the futex
+constexpr auto k_spin = std::chrono::microseconds(5);   // spinning, then yielding the core
+constexpr auto k_yield = std::chrono::microseconds(200); // until sleeping on the futex: longer than a wake-up takes
 constexpr auto k_nap = std::chrono::milliseconds(50);   // between looks at the missing ranks
 
 static_assert(std::atomic_ref<std::uint64_t>::is_always_lock_free);
@@ -244,10 +246,19 @@ void ShmAllreduce::barrier() {
 void ShmAllreduce::wait_for(std::uint64_t seq) {
   char* control = m_control->data();
   const auto start = std::chrono::steady_clock::now();
-  for (unsigned i = 1;; ++i) { // a peer that is nearly there costs no system call
+  // A peer that is nearly there costs no system call, and one a little
+  // later only sched_yield: a futex wake-up takes tens of microseconds on a
+  // VM, and a rank woken late would make its peer sleep at the next
+  // barrier, and so on. Yielding leaves the core to a thread that needs it.
+  for (unsigned i = 1;; ++i) {
     if (all_arrived(control, m_size, seq)) return;
-    cpu_relax();
-    if (i % 64 == 0 && std::chrono::steady_clock::now() - start >= k_spin) break;
+    if (i % 64 != 0) {
+      cpu_relax();
+      continue;
+    }
+    const auto waited = std::chrono::steady_clock::now() - start;
+    if (waited >= k_yield) break;
+    if (waited >= k_spin) ::sched_yield();
   }
   const auto deadline = start + m_timeout;
   for (;;) {
