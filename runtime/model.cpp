@@ -87,6 +87,7 @@ Model::Model(const ModelConfig& config, std::uint64_t seed) : m_config(config), 
 
 void Model::add(std::unique_ptr<Layer> layer) {
   m_shape = layer->output_shape(m_shape);
+  if (m_first_trainable == SIZE_MAX && !layer->params().empty()) m_first_trainable = m_layers.size();
   m_layers.push_back(std::move(layer));
 }
 
@@ -143,7 +144,8 @@ void Model::backward(const Tensor& dlogits, const GradsReady& ready) {
   if (m_frozen) throw Error("a model frozen for inference cannot train");
   m_grads.back() = dlogits;
   for (std::size_t i = m_layers.size(); i-- > 0;) {
-    m_layers[i]->backward(input_of(i), m_acts[i + 1], m_grads[i + 1], i == 0 ? nullptr : &m_grads[i]);
+    if (i >= m_first_trainable) // nothing below it learns
+      m_layers[i]->backward(input_of(i), m_acts[i + 1], m_grads[i + 1], i == m_first_trainable ? nullptr : &m_grads[i]);
     if (ready) ready(i);
   }
 }

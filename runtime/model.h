@@ -109,6 +109,10 @@ private:
   ModelConfig m_config;
   Shape m_shape; // the per-sample output shape of the layers so far
   std::vector<std::unique_ptr<Layer>> m_layers;
+  // The first layer with parameters: no gradient is needed at its input,
+  // so backward neither computes it nor runs the layers before (an MLP's
+  // flatten; the first dense layer's input gradient was a third of a step).
+  std::size_t m_first_trainable = SIZE_MAX;
   const Tensor& input_of(std::size_t layer) const { return layer == 0 ? *m_input : m_acts[layer]; }
 
   const Tensor* m_input = nullptr; // the last forward's x
