@@ -105,7 +105,10 @@ void activate_backward(ActivationKind kind, const float* __restrict x, const flo
                        const float* __restrict dy, float* __restrict dx, std::size_t n) {
   switch (kind) {
   case ActivationKind::relu:
-    for (std::size_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+    for (std::size_t i = 0; i < n; ++i) { // dy[i] read whatever x[i] is: a select, not a branch
+      const float g = dy[i];
+      dx[i] = x[i] > 0.0f ? g : 0.0f;
+    }
     break;
   case ActivationKind::tanh:
     for (std::size_t i = 0; i < n; ++i) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
