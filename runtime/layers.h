@@ -182,6 +182,7 @@ public:
   // bias gradients stay this rank's own (the engine sums them with the rest).
   // Every rank calls `sum` the same number of times per step.
   void synchronise(const CrossRankSum& sum) override { m_sum = sum; }
+  bool synchronised() const { return static_cast<bool>(m_sum); }
 
   static constexpr float k_eps = 1e-5f;
   static constexpr float k_momentum = 0.1f;
@@ -214,6 +215,10 @@ public:
   void backward(const Tensor& in, const Tensor& out, const Tensor& dout, Tensor* din) override;
   nlohmann::json config() const override { return {{"type", "dropout"}, {"p", m_p}}; }
   void set_training(bool training) override { m_training = training; }
+  // A training forward's mask over `count` elements (0, or 1 / (1 - p)), the
+  // next draws of the layer's stream: forward() uses it, and so does the GPU
+  // twin, so both engines drop the same elements.
+  const std::vector<float>& draw_mask(std::size_t count);
 
 private:
   float m_p;

@@ -180,16 +180,19 @@ Dropout::Dropout(float p, std::uint64_t seed) : m_p(p), m_rng(seed) {
   if (!(p >= 0.0f && p < 1.0f)) throw UsageError("--dropout must be in [0, 1)");
 }
 
+const std::vector<float>& Dropout::draw_mask(std::size_t count) {
+  m_mask.resize(count);
+  const float keep = 1.0f / (1.0f - m_p);
+  for (float& m : m_mask) m = m_rng.uniform() < static_cast<double>(m_p) ? 0.0f : keep;
+  return m_mask;
+}
+
 void Dropout::forward(const Tensor& in, Tensor& out) {
   out = in;
   m_mask.clear();
   if (!m_training || m_p == 0.0f) return;
-  m_mask.resize(in.data.size());
-  const float keep = 1.0f / (1.0f - m_p);
-  for (std::size_t i = 0; i < in.data.size(); ++i) {
-    m_mask[i] = m_rng.uniform() < static_cast<double>(m_p) ? 0.0f : keep;
-    out.data[i] *= m_mask[i];
-  }
+  draw_mask(in.data.size());
+  for (std::size_t i = 0; i < in.data.size(); ++i) out.data[i] *= m_mask[i];
 }
 
 void Dropout::backward(const Tensor& /*in*/, const Tensor& /*out*/, const Tensor& dout, Tensor* din) {

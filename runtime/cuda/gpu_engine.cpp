@@ -58,7 +58,9 @@ public:
 
   LossResult train_step(const Tensor& x, const std::vector<std::uint8_t>& labels, float grad_scale, float lr) override {
     const int n = static_cast<int>(x.batch());
+    m_ctx.training = true;
     forward(x, labels);
+    m_ctx.training = false;
     float* sums = m_g.get() + m_count;
     check(cudaMemsetAsync(sums, 0, 2 * sizeof(float), m_ctx.stream), "memset");
     m_delta.reserve(static_cast<std::size_t>(n) * max_size());
@@ -87,6 +89,7 @@ public:
     check(cudaMemcpy(m.data(), m_m.get(), m_count * sizeof(float), cudaMemcpyDeviceToHost), "pull");
     check(cudaMemcpy(v.data(), m_v.get(), m_count * sizeof(float), cudaMemcpyDeviceToHost), "pull");
     scatter(w, m, v);
+    for (auto& layer : m_layers) layer->pull_state();
   }
 
   void push() override {
@@ -103,6 +106,7 @@ public:
     check(cudaMemcpy(m_w.get(), w.data(), m_count * sizeof(float), cudaMemcpyHostToDevice), "push");
     check(cudaMemcpy(m_m.get(), m.data(), m_count * sizeof(float), cudaMemcpyHostToDevice), "push");
     check(cudaMemcpy(m_v.get(), v.data(), m_count * sizeof(float), cudaMemcpyHostToDevice), "push");
+    for (auto& layer : m_layers) layer->push_state();
   }
 
   std::string name() const override { return m_name; }

@@ -125,7 +125,8 @@ int as_int(std::size_t v) { return static_cast<int>(v); }
 
 bool has_twin(const std::string& type) {
   return type == "dense" || type == "conv2d" || type == "maxpool2d" || type == "flatten" || type == "relu" ||
-         type == "tanh" || type == "sigmoid";
+         type == "tanh" || type == "sigmoid" || type == "batchnorm1d" || type == "batchnorm2d" || type == "dropout" ||
+         type == "globalavgpool2d";
 }
 
 } // namespace
@@ -134,6 +135,9 @@ std::string unsupported_layer(Model& model) {
   for (auto& layer : model.layers()) {
     std::string type = layer->config().at("type").get<std::string>();
     if (!has_twin(type)) return type;
+    // --sync-batch-norm all-reduces inside forward and backward over Gloo: the CPU engine's.
+    if (const auto* bn = dynamic_cast<const BatchNorm*>(layer.get()); bn != nullptr && bn->synchronised())
+      return type + " (synchronised)";
   }
   return "";
 }
@@ -159,6 +163,8 @@ std::vector<std::unique_ptr<GpuLayer>> make_gpu_layers(Model& model) {
       out.push_back(std::make_unique<GpuMaxPool2d>(as_int(shape[0]), as_int(shape[1]), as_int(shape[2])));
     } else if (type == "relu" || type == "tanh" || type == "sigmoid") {
       out.push_back(std::make_unique<GpuActivation>(activation_kind(type), numel(shape)));
+    } else if (auto twin = make_norm_twin(*layer, type, shape, w)) {
+      out.push_back(std::move(twin));
     } else if (!has_twin(type)) {
       throw Error("the GPU engine has no '" + type + "' layer");
     } // flatten: the layout is already [N, C*H*W]

@@ -1,6 +1,7 @@
 #pragma once
 // The GPU engine's layers: device twins of layers.h (Dense, Activation,
-// Conv2d, MaxPool2d; Flatten is only a reshape and has no twin), built from
+// Conv2d, MaxPool2d; BatchNorm, Dropout and GlobalAvgPool2d in
+// gpu_norm.cpp; Flatten is only a reshape and has no twin), built from
 // the host Model so both train the same network. Parameters and gradients
 // live in the engine's two flat device buffers, in Model::params() order;
 // each layer knows its offsets. Activations are batch-first row-major, as
@@ -20,6 +21,7 @@ struct GpuContext {
   cublasHandle_t cublas = nullptr;
   float* params = nullptr; // flat parameter values
   float* grads = nullptr;  // flat gradients, same layout
+  bool training = false;   // a training step's forward (batch statistics, dropout), or evaluation's
 };
 
 class GpuLayer {
@@ -30,7 +32,16 @@ public:
   virtual void forward(GpuContext& ctx, const float* in, float* out, int n) = 0;
   // Writes this layer's gradients; din may be null (first layer).
   virtual void backward(GpuContext& ctx, const float* in, const float* out, const float* dout, float* din, int n) = 0;
+  // Host state the twin keeps on the device (BatchNorm's running
+  // statistics): to the device with the parameters, and back.
+  virtual void push_state() {}
+  virtual void pull_state() {}
 };
+
+// The twin of a BatchNorm, Dropout or GlobalAvgPool2d layer whose input has
+// the per-sample shape `in` and whose parameters start at `offset` in the
+// flat buffers; null for another type (gpu_norm.cpp).
+std::unique_ptr<GpuLayer> make_norm_twin(Layer& layer, const std::string& type, const Shape& in, std::size_t offset);
 
 // The first layer type of `model` that has no device twin, or "" when the
 // GPU engine can train it.

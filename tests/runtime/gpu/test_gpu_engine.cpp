@@ -1,6 +1,7 @@
 // trainer_gpu (ctest label "gpu"): the GPU engine against the CPU engine on
 // the same model, seed and batches, so every device layer (dense, conv2d via
-// im2col/col2im, 2x2 max pooling, the activations), the softmax kernel and
+// im2col/col2im, 2x2 max pooling, the activations, batch norm with its
+// running statistics, dropout, global average pooling), the softmax kernel and
 // both optimizers are checked against the host maths that trainer_unit
 // checks against finite differences. Exits 77 (ctest: skipped) when
 // probe_gpu() finds no usable GPU, e.g. on CI machines with nvcc but no GPU.
@@ -76,8 +77,9 @@ void compare(const ModelConfig& mc, const OptimizerConfig& oc, int steps) {
   gpu->pull();
   CHECK(gpu_opt.steps() == cpu_opt.steps());
   // Summation orders differ (cuBLAS vs OpenBLAS), so each tensor is compared
-  // relative to its largest element.
-  const auto pc = cpu_model.params(), pg = gpu_model.params();
+  // relative to its largest element. state(): the parameters, then buffers
+  // such as BatchNorm's running statistics (pull() brought them back).
+  const auto pc = cpu_model.state(), pg = gpu_model.state();
   for (std::size_t i = 0; i < pc.size(); ++i) {
     INFO(pc[i]->name << ": max |cpu - gpu| = " << max_diff(pc[i]->value, pg[i]->value));
     CHECK(max_diff(pc[i]->value, pg[i]->value) <= 1e-4f * std::max(1.0f, max_abs(pc[i]->value)));
@@ -157,6 +159,32 @@ TEST_CASE("gpu engine: the Fashion-MNIST CNN shape, a full batch") {
   mc.kind = "cnn";
   OptimizerConfig oc;
   compare(mc, oc, 2);
+}
+
+TEST_CASE("gpu engine: CNN with batch norm, global average pooling and dropout, Adam") {
+  ModelConfig mc;
+  mc.kind = "cnn";
+  mc.input = {2, 9, 11};
+  mc.conv_channels = {4, 6};
+  mc.hidden = {12};
+  mc.batch_norm = true;  // batchnorm2d after each conv, batchnorm1d after the dense layer
+  mc.global_pool = true; // [6, 2, 2] -> [6]
+  mc.dense_dropout = 0.3f;
+  OptimizerConfig oc;
+  oc.kind = "adam";
+  oc.lr = 0.01f;
+  compare(mc, oc, 4);
+}
+
+TEST_CASE("gpu engine: MLP with batchnorm1d and dropout, SGD") {
+  ModelConfig mc;
+  mc.input = {1, 6, 5};
+  mc.hidden = {16, 8};
+  mc.batch_norm = true;
+  mc.dense_dropout = 0.5f;
+  OptimizerConfig oc;
+  oc.lr = 0.05f;
+  compare(mc, oc, 3);
 }
 
 int main(int argc, char** argv) {
