@@ -86,9 +86,11 @@ void record_lost_supervisor(const RunDir& dir, const std::string& run, Json& obj
   const std::string kind = object.value("kind", "");
   const int stopped = stop_replicas(dir);
   std::string message = kind + " " + run + " lost its supervisor (the kf process running it ended without finishing it).";
-  if (stopped > 0)
-    message += " " + std::to_string(stopped) + (stopped == 1 ? " replica" : " replicas") + " it left running " +
-               (stopped == 1 ? "was" : "were") + " stopped.";
+  if (stopped > 0) { // appended piece by piece: "literal" + std::string&& trips GCC 12's -Wrestrict at -O3 (bug 105651)
+    message += ' ';
+    message += std::to_string(stopped);
+    message += stopped == 1 ? " replica it left running was stopped." : " replicas it left running were stopped.";
+  }
   if (kind == "Workflow") message += " kf resume " + run + " carries on.";
   if (restarts_after_lost_supervisor(kind)) message += " kf resume " + run + " restarts it from its last checkpoint.";
   if (object.contains("status")) settle_counts(object["status"]);
