@@ -77,7 +77,9 @@ std::string describe(const Json& item, Scope& scope) {
     std::vector<std::string> vals;
     for (const auto& x : item) vals.push_back(workflow::to_text(x));
     scope["item"] = item.dump();
-    desc = "[" + str::join(vals, " ") + "]";
+    desc = '['; // appended: "[" + std::string&& trips GCC 12's -Wrestrict at -O3 (bug 105651)
+    desc += str::join(vals, " ");
+    desc += ']';
   } else {
     scope["item"] = workflow::to_text(item);
     desc = scope["item"];
