@@ -89,7 +89,8 @@ std::string random_name() {
   return name;
 }
 
-// Maps `name` (created when `create`), locks byte `rank`; -1 on failure.
+// Maps `name` (created when `create`), locks byte `rank`; -1 on failure, with
+// nothing left in /dev/shm of what it created.
 int open_segment(const std::string& name, bool create, int rank, std::size_t bytes, void** data) {
   const int fd = create ? ::shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600)
                         : ::shm_open(name.c_str(), O_RDWR | O_CLOEXEC, 0);
@@ -103,6 +104,7 @@ int open_segment(const std::string& name, bool create, int rank, std::size_t byt
   if (*data != MAP_FAILED && ::fcntl(fd, F_OFD_SETLK, &lock) == 0) return fd;
   if (*data != MAP_FAILED) ::munmap(*data, bytes);
   ::close(fd);
+  if (create) ::shm_unlink(name.c_str()); // ours: created above
   return -1;
 }
 
@@ -116,7 +118,7 @@ std::unique_ptr<SharedSegment> SharedSegment::map(TcpStore& store, const std::st
   if (rank == 0) {
     name = random_name();
     fd = open_segment(name, true, rank, bytes, &data);
-    if (fd < 0) ::shm_unlink(name.c_str()), name.clear();
+    if (fd < 0) name.clear(); // the others learn that there is none
     store.set(key + "/name", std::vector<char>(name.begin(), name.end()));
   } else {
     const std::vector<char> published = store.get(key + "/name");

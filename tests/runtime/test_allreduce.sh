@@ -7,8 +7,9 @@
 # floats for two ranks) go over the sync-mode context, larger ones over the
 # default ring; with a master address that is not loopback, the sync mode
 # stops at 32 KiB per rank (16,384 floats for two). A peer that dies, or
-# stops, ends a shared-memory all-reduce with an error naming it, and no
-# segment stays in /dev/shm.
+# stops, ends a shared-memory all-reduce with an error naming it; a rank
+# that cannot open the segments puts every rank on Gloo; no segment stays
+# in /dev/shm.
 source "$(dirname "$0")/lib.sh"
 
 sizes=1,2,3,7,64,1000,4099,16384,16385,65537,262144,262145,1000003
@@ -31,6 +32,25 @@ for world in 2 3; do
   run_world "$world" shared-memory
   run_world "$world" Gloo --shm-allreduce=off # one rank says off: every rank takes Gloo
 done
+
+# A rank that cannot open rank 0's segments (a /dev/shm of its own, as in
+# another container with the same hostname) puts every rank on Gloo, and
+# rank 0's segment does not stay behind. Needs a mount namespace (root).
+if unshare --mount true 2>/dev/null; then
+  port=$(free_port)
+  start_rank "$WORK/ns.0" 0 2 "$port" "$KF_ALLREDUCE" --sizes 1,1000
+  p0=$LAST_PID
+  start_rank "$WORK/ns.1" 1 2 "$port" unshare --mount sh -c 'mount -t tmpfs tmpfs /dev/shm && exec "$@"' sh \
+    "$KF_ALLREDUCE" --sizes 1,1000
+  p1=$LAST_PID
+  wait "$p0" || { cat "$WORK/ns.0.err" >&2; die "own /dev/shm: rank 0 failed"; }
+  wait "$p1" || { cat "$WORK/ns.1.err" >&2; die "own /dev/shm: rank 1 failed"; }
+  expect_contains "$WORK/ns.0.out" "rank 0 of 2: all-reduce correct for 2 sizes (Gloo)"
+  expect_contains "$WORK/ns.1.out" "rank 1 of 2: all-reduce correct for 2 sizes (Gloo)"
+  ! ls /dev/shm 2>/dev/null | grep -q "^kf-allreduce-$p0-" || die "own /dev/shm: rank 0's segment stayed in /dev/shm"
+else
+  echo "skip: no mount namespace here, so the fallback of a rank without rank 0's /dev/shm is not tried"
+fi
 
 # wait_mapped PID: until PID has mapped its second segment (the control
 # segment and --bench's buffer: the rendezvous is over), and a moment for
@@ -81,4 +101,4 @@ if [ -n "$host_ip" ]; then
     expect_contains "$WORK/host.$r.out" "rank $r of 2: all-reduce correct for 13 sizes (Gloo)"
   done
 fi
-echo "ok: all-reduce exact for 2 and 3 ranks over shared memory and Gloo${host_ip:+, and 2 at $host_ip}; dead and stopped peers named"
+echo "ok: all-reduce exact for 2 and 3 ranks over shared memory and Gloo${host_ip:+, and 2 at $host_ip}; dead and stopped peers named; a rank without the segments falls back"
