@@ -86,11 +86,11 @@ private:
 
 class GpuDropout : public GpuLayer {
 public:
-  GpuDropout(Dropout& host, std::size_t size) : m_host(host) { in_size = out_size = size; }
+  GpuDropout(Dropout& host, float p, std::size_t size) : m_host(host), m_p(p) { in_size = out_size = size; }
 
   void forward(GpuContext& ctx, const float* in, float* out, int n) override {
     const std::size_t count = static_cast<std::size_t>(n) * in_size;
-    m_masked = ctx.training;
+    m_masked = ctx.training && m_p > 0.0f; // as Dropout::forward, which draws nothing otherwise
     if (!m_masked) {
       check(cudaMemcpyAsync(out, in, count * sizeof(float), cudaMemcpyDeviceToDevice, ctx.stream), "dropout copy");
       return;
@@ -116,6 +116,7 @@ public:
 
 private:
   Dropout& m_host;
+  float m_p;
   bool m_masked = false;
   DeviceBuffer<float> m_mask;
 };
@@ -144,7 +145,8 @@ private:
 std::unique_ptr<GpuLayer> make_norm_twin(Layer& layer, const std::string& type, const Shape& in, std::size_t offset) {
   if (type == "batchnorm1d" || type == "batchnorm2d")
     return std::make_unique<GpuBatchNorm>(dynamic_cast<BatchNorm&>(layer), in, offset);
-  if (type == "dropout") return std::make_unique<GpuDropout>(dynamic_cast<Dropout&>(layer), numel(in));
+  if (type == "dropout")
+    return std::make_unique<GpuDropout>(dynamic_cast<Dropout&>(layer), layer.config().at("p").get<float>(), numel(in));
   if (type == "globalavgpool2d") return std::make_unique<GpuGlobalAvgPool>(in);
   return nullptr;
 }
