@@ -121,8 +121,6 @@ int activation_kind(const std::string& type) {
   return k_sigmoid;
 }
 
-int as_int(std::size_t v) { return static_cast<int>(v); }
-
 bool has_twin(const std::string& type) {
   return type == "dense" || type == "conv2d" || type == "maxpool2d" || type == "flatten" || type == "relu" ||
          type == "tanh" || type == "sigmoid" || type == "batchnorm1d" || type == "batchnorm2d" || type == "dropout" ||

@@ -43,6 +43,9 @@ public:
 // flat buffers; null for another type (gpu_norm.cpp).
 std::unique_ptr<GpuLayer> make_norm_twin(Layer& layer, const std::string& type, const Shape& in, std::size_t offset);
 
+// A layer size as the int that kernels and cuBLAS take.
+inline int as_int(std::size_t v) { return static_cast<int>(v); }
+
 // The first layer type of `model` that has no device twin, or "" when the
 // GPU engine can train it.
 std::string unsupported_layer(Model& model);

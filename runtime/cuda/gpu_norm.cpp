@@ -10,14 +10,6 @@
 namespace kf::trainer::cuda {
 namespace {
 
-int as_int(std::size_t v) { return static_cast<int>(v); }
-
-std::size_t numel(const Shape& s) {
-  std::size_t n = 1;
-  for (std::size_t d : s) n *= d;
-  return n;
-}
-
 // Over the channels of [C, H, W] or the features of [D]: weight (gamma) at
 // `w`, bias (beta) right after it.
 class GpuBatchNorm : public GpuLayer {
