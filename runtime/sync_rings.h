@@ -21,7 +21,8 @@
 //
 // Gloo's algorithms for sync pairs bind their buffers when built, so there
 // is one per element type and count (and piece); every rank builds them in
-// the same order, as it calls. Not thread-safe: one caller at a time.
+// the same order, each at its first sum(). Not thread-safe: one caller at
+// a time.
 #include <gloo/allreduce_ring_chunked.h>
 #include <gloo/context.h>
 
@@ -48,7 +49,7 @@ public:
     if constexpr (std::is_same_v<T, float>) {
       const auto own = m_own.find(n);
       if (own != m_own.end() && own->second.buffer.data() == data) {
-        own->second.run();
+        ring_of<float>(m_own, n).run();
         return true;
       }
     }
@@ -60,11 +61,15 @@ public:
     return true;
   }
 
-  // n floats that sum() sends without copying them (the rings are built
-  // now), or null past what Gloo's algorithm can count (an int of bytes).
+  // n floats that sum() sends without copying them (its rings are built by
+  // the first sum() of the whole buffer: a caller that sums only ranges of
+  // it, as the overlapping engine does, never builds them), or null past
+  // what Gloo's algorithm can count (an int of bytes).
   float* buffer(std::size_t n) {
     if (n == 0 || n > static_cast<std::size_t>(INT_MAX) / sizeof(float)) return nullptr;
-    return ring_of<float>(m_own, n).buffer.data();
+    std::vector<float>& own = m_own[n].buffer;
+    own.resize(n);
+    return own.data();
   }
 
 private:
