@@ -18,6 +18,7 @@
 
 #include <unistd.h>
 
+#include <optional>
 #include <type_traits>
 
 namespace kf::trainer {
@@ -38,8 +39,9 @@ public:
   GlooCommunicator(std::unique_ptr<TcpStoreServer> server, std::unique_ptr<TcpStore> store,
                    std::unique_ptr<ShmAllreduce> shm, std::shared_ptr<gloo::Context> context,
                    std::shared_ptr<gloo::Context> sync_context, bool one_host)
-      : m_server(std::move(server)), m_store(std::move(store)), m_shm(std::move(shm)), m_context(std::move(context)),
-        m_rings(std::move(sync_context), one_host) {}
+      : m_server(std::move(server)), m_store(std::move(store)), m_shm(std::move(shm)), m_context(std::move(context)) {
+    if (sync_context) m_rings.emplace(std::move(sync_context), one_host);
+  }
 
   int rank() const override { return m_context->rank; }
   int size() const override { return m_context->size; }
@@ -47,9 +49,7 @@ public:
   void allreduce_sum(float* data, std::size_t n) override { allreduce(data, n); }
   void allreduce_sum(double* data, std::size_t n) override { allreduce(data, n); }
   float* allreduce_buffer(std::size_t n) override {
-    if (m_shm)
-      if (float* shared = guard("all-reduce", [&] { return m_shm->buffer(n); })) return shared;
-    if (float* own = m_rings.buffer(n)) return own;
+    if (float* own = m_shm ? guard("all-reduce", [&] { return m_shm->buffer(n); }) : m_rings->buffer(n)) return own;
     return Communicator::allreduce_buffer(n);
   }
 
@@ -88,7 +88,7 @@ private:
     if (n == 0) return;
     guard("all-reduce", [&] {
       if (m_shm) return m_shm->sum(data, n);
-      if (m_rings.sum(data, n)) return;
+      if (m_rings->sum(data, n)) return;
       gloo::AllreduceOptions opts(m_context);
       opts.setOutput(data, n);
       opts.setReduceFunction(static_cast<void (*)(void*, const void*, const void*, std::size_t)>(&gloo::sum<T>));
@@ -116,7 +116,9 @@ private:
   std::unique_ptr<ShmAllreduce> m_shm; // every rank on this host: the all-reduces
   std::shared_ptr<gloo::Context> m_context;
   std::uint32_t m_tag = 0;
-  SyncRings m_rings; // the small all-reduces; the rest, broadcast and barrier stay on m_context
+  // Without shared memory: the small all-reduces and the engine's gradients;
+  // the rest, broadcast and barrier stay on m_context.
+  std::optional<SyncRings> m_rings;
 };
 
 bool is_loopback(const std::string& host) {
@@ -186,12 +188,15 @@ std::unique_ptr<Communicator> connect_world(const WorldInfo& world, const Rendez
     context->setTimeout(options.collective_timeout);
     gloo::rendezvous::PrefixStore prefixed("gloo", *store);
     context->connectFullMesh(prefixed, device);
-    auto sync_context = std::make_shared<gloo::rendezvous::Context>(world.rank, world.size);
-    sync_context->setTimeout(options.collective_timeout);
-    gloo::rendezvous::PrefixStore prefixed_sync("gloo-sync", *store);
-    sync_context->connectFullMesh(prefixed_sync, device);
-    for (int r = 0; r < world.size; ++r)
-      if (r != world.rank) sync_context->getPair(r)->setSync(true, false); // blocking reads, no busy-polling
+    std::shared_ptr<gloo::rendezvous::Context> sync_context; // the all-reduces' when shared memory does not carry them
+    if (!shm) {
+      sync_context = std::make_shared<gloo::rendezvous::Context>(world.rank, world.size);
+      sync_context->setTimeout(options.collective_timeout);
+      gloo::rendezvous::PrefixStore prefixed_sync("gloo-sync", *store);
+      sync_context->connectFullMesh(prefixed_sync, device);
+      for (int r = 0; r < world.size; ++r)
+        if (r != world.rank) sync_context->getPair(r)->setSync(true, false); // blocking reads, no busy-polling
+    }
     auto comm = std::make_unique<GlooCommunicator>(std::move(server), std::move(store), std::move(shm), context,
                                                    sync_context, is_loopback(world.master_addr));
     return comm;
