@@ -127,7 +127,8 @@ std::unique_ptr<SharedSegment> SharedSegment::map(TcpStore& store, const std::st
   }
   store.set(key + "/" + std::to_string(rank), {fd >= 0 ? '1' : '0'});
   bool everyone = true;
-  for (int r = 0; r < size; ++r) everyone = store.get(key + "/" + std::to_string(r)) == std::vector<char>{'1'} && everyone;
+  for (int r = 0; r < size; ++r) // every answer read (no short cut): then rank 0 may unlink
+    everyone = store.get(key + "/" + std::to_string(r)) == std::vector<char>{'1'} && everyone;
   if (rank == 0 && !name.empty()) ::shm_unlink(name.c_str()); // every rank has answered: nothing stays in /dev/shm
   auto segment = fd >= 0 ? std::make_unique<SharedSegment>(fd, data, bytes) : nullptr;
   return everyone ? std::move(segment) : nullptr;
@@ -174,7 +175,8 @@ void ShmAllreduce::sum(float* data, std::size_t n) {
   if (n == 0) return;
   const std::less_equal<const float*> at_or_before;
   for (const Own& own : m_own) {
-    const float* mine = reinterpret_cast<const float*>(own.segment->data()) + own.stride * static_cast<std::size_t>(m_rank);
+    const float* mine =
+        reinterpret_cast<const float*>(own.segment->data()) + own.stride * static_cast<std::size_t>(m_rank);
     if (at_or_before(mine, data) && at_or_before(data + n, mine + own.n)) {
       sum_in_place(own, static_cast<std::size_t>(data - mine), n);
       return;

@@ -46,9 +46,7 @@ public:
   SharedSegment(const SharedSegment&) = delete;
   SharedSegment& operator=(const SharedSegment&) = delete;
 
-  int fd() const { return m_fd; }
   char* data() const { return static_cast<char*>(m_data); }
-  std::size_t bytes() const { return m_bytes; }
   // Whether rank `rank` still holds its lock: false once its process ended.
   bool holder_alive(int rank) const;
 
