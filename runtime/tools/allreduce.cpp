@@ -30,9 +30,8 @@ double now_s() {
 
 // Value rank r contributes at index i; the sum over ranks is exact in float.
 float contribution(int rank, std::size_t i) { return static_cast<float>(rank + 1) * static_cast<float>(i % 97 + 1) * 0.5f; }
-float want_sum(int ranks, std::size_t i) {
-  return static_cast<float>(i % 97 + 1) * 0.5f * static_cast<float>(ranks * (ranks + 1) / 2);
-}
+// The sum over `ranks` ranks: rank 0's share times 1 + 2 + ... + ranks.
+float want_sum(int ranks, std::size_t i) { return contribution(0, i) * static_cast<float>(ranks * (ranks + 1) / 2); }
 
 int check(Communicator& comm, const std::vector<std::size_t>& sizes) {
   const int w = comm.size();
