@@ -5,6 +5,7 @@
 
 #include "runtime/cuda/kernels.h"
 
+#include <optional>
 #include <string>
 
 namespace kf::trainer::cuda {
@@ -58,10 +59,11 @@ private:
   int m_kind;
 };
 
-// Stride 1, "same" zero padding k/2, W [F, C, k, k]: im2col + one GEMM over the batch.
+// Stride 1, "same" zero padding k/2, W [F, C, k, k]: im2col + one GEMM over
+// the batch. Without a bias (a BatchNorm follows) when `bias` is empty.
 class GpuConv2d : public GpuLayer {
 public:
-  GpuConv2d(int c, int h, int w, int f, int k, std::size_t weight, std::size_t bias)
+  GpuConv2d(int c, int h, int w, int f, int k, std::size_t weight, std::optional<std::size_t> bias)
       : m_c(c), m_h(h), m_w(w), m_f(f), m_k(k), m_weight(weight), m_bias(bias) {
     in_size = static_cast<std::size_t>(c) * h * w;
     out_size = static_cast<std::size_t>(f) * h * w;
@@ -72,14 +74,14 @@ public:
     m_tmp.reserve(static_cast<std::size_t>(m_f) * nhw);
     im2col(in, m_col.get(), n, m_c, m_h, m_w, m_k, m_k / 2, ctx.stream);
     gemm(ctx, false, false, m_f, nhw, ckk, ctx.params + m_weight, m_col.get(), m_tmp.get(), "conv forward sgemm");
-    conv_output(m_tmp.get(), ctx.params + m_bias, out, n, m_f, m_h * m_w, ctx.stream);
+    conv_output(m_tmp.get(), m_bias ? ctx.params + *m_bias : nullptr, out, n, m_f, m_h * m_w, ctx.stream);
   }
   // Uses the im2col of the forward pass just before (as Conv2d::backward does).
   void backward(GpuContext& ctx, const float* /*in*/, const float* /*out*/, const float* dout, float* din,
                 int n) override {
     const int nhw = n * m_h * m_w, ckk = m_c * m_k * m_k;
     conv_output_grad(dout, m_tmp.get(), n, m_f, m_h * m_w, ctx.stream);
-    row_sums(m_tmp.get(), ctx.grads + m_bias, m_f, nhw, ctx.stream);
+    if (m_bias) row_sums(m_tmp.get(), ctx.grads + *m_bias, m_f, nhw, ctx.stream);
     gemm(ctx, false, true, m_f, ckk, nhw, m_tmp.get(), m_col.get(), ctx.grads + m_weight, "conv dW sgemm");
     if (din == nullptr) return;
     gemm(ctx, true, false, ckk, nhw, m_f, ctx.params + m_weight, m_tmp.get(), m_col.get(), "conv dcol sgemm");
@@ -88,7 +90,8 @@ public:
 
 private:
   int m_c, m_h, m_w, m_f, m_k;
-  std::size_t m_weight, m_bias;
+  std::size_t m_weight;
+  std::optional<std::size_t> m_bias;
   DeviceBuffer<float> m_col; // [C*k*k, N*H*W]
   DeviceBuffer<float> m_tmp; // [F, N*H*W]
 };
@@ -156,7 +159,7 @@ std::vector<std::unique_ptr<GpuLayer>> make_gpu_layers(Model& model) {
     } else if (type == "conv2d") {
       const Shape& ws = params[0]->shape; // [F, C, k, k]
       out.push_back(std::make_unique<GpuConv2d>(as_int(shape[0]), as_int(shape[1]), as_int(shape[2]), as_int(ws[0]),
-                                                as_int(ws[2]), w, b));
+                                                as_int(ws[2]), w, params.size() > 1 ? std::optional(b) : std::nullopt));
     } else if (type == "maxpool2d") {
       out.push_back(std::make_unique<GpuMaxPool2d>(as_int(shape[0]), as_int(shape[1]), as_int(shape[2])));
     } else if (type == "relu" || type == "tanh" || type == "sigmoid") {

@@ -113,7 +113,7 @@ __global__ void conv_output_kernel(const float* tmp, const float* b, float* y, i
   const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= static_cast<long long>(n) * f * hw) return;
   const int p = static_cast<int>(i % hw), ch = static_cast<int>(i / hw % f), s = static_cast<int>(i / (static_cast<long long>(hw) * f));
-  y[i] = tmp[(static_cast<long long>(ch) * n + s) * hw + p] + b[ch];
+  y[i] = tmp[(static_cast<long long>(ch) * n + s) * hw + p] + (b != nullptr ? b[ch] : 0.0f);
 }
 
 __global__ void conv_output_grad_kernel(const float* dy, float* dtmp, int n, int f, int hw) {

@@ -30,7 +30,7 @@ void softmax_xent(const float* logits, const std::uint8_t* labels, int n, int k,
 void im2col(const float* x, float* col, int n, int c, int h, int w, int k, int pad, cudaStream_t stream);
 // dx [n, c, h, w] from dcol [c*k*k, n*h*w]: each element gathers its k*k taps (no atomics).
 void col2im(const float* dcol, float* dx, int n, int c, int h, int w, int k, int pad, cudaStream_t stream);
-// y[s, f, p] = tmp[f, s*hw + p] + b[f].
+// y[s, f, p] = tmp[f, s*hw + p] + b[f] (no bias when b is null).
 void conv_output(const float* tmp, const float* b, float* y, int n, int f, int hw, cudaStream_t stream);
 // dtmp[f, s*hw + p] = dy[s, f, p] (the inverse reorder, for the backward GEMMs).
 void conv_output_grad(const float* dy, float* dtmp, int n, int f, int hw, cudaStream_t stream);

@@ -17,6 +17,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <string>
 
 using namespace kf::trainer;
 
@@ -84,11 +86,22 @@ void compare(const ModelConfig& mc, const OptimizerConfig& oc, int steps) {
     INFO(pc[i]->name << ": max |cpu - gpu| = " << max_diff(pc[i]->value, pg[i]->value));
     CHECK(max_diff(pc[i]->value, pg[i]->value) <= 1e-4f * std::max(1.0f, max_abs(pc[i]->value)));
   }
+  // A slot is compared relative to its largest element, with a floor of a
+  // millionth of the largest slot of its kind (opt.m, opt.v): the bias of a
+  // Dense layer that a BatchNorm follows has a true gradient of zero, so its
+  // slots hold rounding noise, different on each engine.
   auto sc = cpu_opt.state(), sg = gpu_opt.state();
   REQUIRE(sc.size() == sg.size());
+  std::map<std::string, float> largest; // by kind
+  for (const auto& slot : sc) {
+    float& l = largest[slot.name.substr(0, slot.name.find('.', 4))];
+    l = std::max(l, max_abs(*slot.data));
+  }
   for (std::size_t i = 0; i < sc.size(); ++i) {
-    INFO(sc[i].name << ": max |cpu - gpu| = " << max_diff(*sc[i].data, *sg[i].data) << " of " << max_abs(*sc[i].data));
-    CHECK(max_diff(*sc[i].data, *sg[i].data) <= 1e-3f * max_abs(*sc[i].data) + 1e-9f);
+    const float floor = 1e-6f * largest[sc[i].name.substr(0, sc[i].name.find('.', 4))];
+    INFO(sc[i].name << ": max |cpu - gpu| = " << max_diff(*sc[i].data, *sg[i].data) << " of " << max_abs(*sc[i].data)
+                    << ", floor " << floor);
+    CHECK(max_diff(*sc[i].data, *sg[i].data) <= 1e-3f * max_abs(*sc[i].data) + floor + 1e-12f);
   }
   const Tensor x = random_batch(64, mc.input, 999);
   const auto y = random_labels(64, mc.classes, 998);
@@ -173,6 +186,10 @@ TEST_CASE("gpu engine: CNN with batch norm, global average pooling and dropout, 
   OptimizerConfig oc;
   oc.kind = "adam";
   oc.lr = 0.01f;
+  // The dense bias before batchnorm1d has a gradient of rounding noise, which
+  // Adam's default eps would turn into steps of lr in either direction; this
+  // eps keeps them small, as SGD does.
+  oc.eps = 1e-3f;
   compare(mc, oc, 4);
 }
 
