@@ -1,6 +1,8 @@
 // The GPU engine's kernels (see kernels.h).
 #include "runtime/cuda/kernels.h"
 
+#include "runtime/cuda/launch.h"
+
 #include <cuda_runtime.h>
 
 namespace kf::trainer::cuda {
@@ -87,7 +89,8 @@ __global__ void im2col_kernel(const float* x, float* col, int n, int c, int h, i
   const int kj = static_cast<int>(row % k), ki = static_cast<int>(row / k % k), ch = static_cast<int>(row / (k * k));
   const int s = static_cast<int>(at / hw), y = static_cast<int>(at % hw / w), xx = static_cast<int>(at % w);
   const int iy = y + ki - pad, ix = xx + kj - pad;
-  col[i] = (iy >= 0 && iy < h && ix >= 0 && ix < w) ? x[((static_cast<long long>(s) * c + ch) * h + iy) * w + ix] : 0.0f;
+  const bool inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
+  col[i] = inside ? x[((static_cast<long long>(s) * c + ch) * h + iy) * w + ix] : 0.0f;
 }
 
 __global__ void col2im_kernel(const float* dcol, float* dx, int n, int c, int h, int w, int k, int pad) {
@@ -112,14 +115,16 @@ __global__ void col2im_kernel(const float* dcol, float* dx, int n, int c, int h,
 __global__ void conv_output_kernel(const float* tmp, const float* b, float* y, int n, int f, int hw) {
   const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= static_cast<long long>(n) * f * hw) return;
-  const int p = static_cast<int>(i % hw), ch = static_cast<int>(i / hw % f), s = static_cast<int>(i / (static_cast<long long>(hw) * f));
+  const int p = static_cast<int>(i % hw), ch = static_cast<int>(i / hw % f);
+  const int s = static_cast<int>(i / (static_cast<long long>(hw) * f));
   y[i] = tmp[(static_cast<long long>(ch) * n + s) * hw + p] + (b != nullptr ? b[ch] : 0.0f);
 }
 
 __global__ void conv_output_grad_kernel(const float* dy, float* dtmp, int n, int f, int hw) {
   const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= static_cast<long long>(n) * f * hw) return;
-  const int p = static_cast<int>(i % hw), ch = static_cast<int>(i / hw % f), s = static_cast<int>(i / (static_cast<long long>(hw) * f));
+  const int p = static_cast<int>(i % hw), ch = static_cast<int>(i / hw % f);
+  const int s = static_cast<int>(i / (static_cast<long long>(hw) * f));
   dtmp[(static_cast<long long>(ch) * n + s) * hw + p] = dy[i];
 }
 
@@ -163,52 +168,53 @@ int blocks(long long count) { return static_cast<int>((count + k_threads - 1) / 
 } // namespace
 
 void add_bias(float* y, const float* b, int n, int out, cudaStream_t s) {
-  add_bias_kernel<<<blocks(n * out), k_threads, 0, s>>>(y, b, n, out);
+  KF_LAUNCH(add_bias_kernel, blocks(n * out), k_threads, s, y, b, n, out);
 }
 void bias_grad(const float* dy, float* db, int n, int out, cudaStream_t s) {
-  bias_grad_kernel<<<blocks(out), k_threads, 0, s>>>(dy, db, n, out);
+  KF_LAUNCH(bias_grad_kernel, blocks(out), k_threads, s, dy, db, n, out);
 }
 void activation_forward(int kind, const float* x, float* y, int count, cudaStream_t s) {
-  act_fwd_kernel<<<blocks(count), k_threads, 0, s>>>(kind, x, y, count);
+  KF_LAUNCH(act_fwd_kernel, blocks(count), k_threads, s, kind, x, y, count);
 }
 void activation_backward(int kind, const float* x, const float* y, const float* dy, float* dx, int count,
                          cudaStream_t s) {
-  act_bwd_kernel<<<blocks(count), k_threads, 0, s>>>(kind, x, y, dy, dx, count);
+  KF_LAUNCH(act_bwd_kernel, blocks(count), k_threads, s, kind, x, y, dy, dx, count);
 }
 void softmax_xent(const float* logits, const std::uint8_t* labels, int n, int k, float scale, float* dlogits,
                   float* sums, cudaStream_t s) {
-  softmax_xent_kernel<<<blocks(n), k_threads, 0, s>>>(logits, labels, n, k, scale, dlogits, sums);
+  KF_LAUNCH(softmax_xent_kernel, blocks(n), k_threads, s, logits, labels, n, k, scale, dlogits, sums);
 }
 void im2col(const float* x, float* col, int n, int c, int h, int w, int k, int pad, cudaStream_t s) {
-  im2col_kernel<<<blocks(static_cast<long long>(c) * k * k * n * h * w), k_threads, 0, s>>>(x, col, n, c, h, w, k, pad);
+  KF_LAUNCH(im2col_kernel, blocks(static_cast<long long>(c) * k * k * n * h * w), k_threads, s, x, col, n, c, h, w, k,
+            pad);
 }
 void col2im(const float* dcol, float* dx, int n, int c, int h, int w, int k, int pad, cudaStream_t s) {
-  col2im_kernel<<<blocks(static_cast<long long>(n) * c * h * w), k_threads, 0, s>>>(dcol, dx, n, c, h, w, k, pad);
+  KF_LAUNCH(col2im_kernel, blocks(static_cast<long long>(n) * c * h * w), k_threads, s, dcol, dx, n, c, h, w, k, pad);
 }
 void conv_output(const float* tmp, const float* b, float* y, int n, int f, int hw, cudaStream_t s) {
-  conv_output_kernel<<<blocks(static_cast<long long>(n) * f * hw), k_threads, 0, s>>>(tmp, b, y, n, f, hw);
+  KF_LAUNCH(conv_output_kernel, blocks(static_cast<long long>(n) * f * hw), k_threads, s, tmp, b, y, n, f, hw);
 }
 void conv_output_grad(const float* dy, float* dtmp, int n, int f, int hw, cudaStream_t s) {
-  conv_output_grad_kernel<<<blocks(static_cast<long long>(n) * f * hw), k_threads, 0, s>>>(dy, dtmp, n, f, hw);
+  KF_LAUNCH(conv_output_grad_kernel, blocks(static_cast<long long>(n) * f * hw), k_threads, s, dy, dtmp, n, f, hw);
 }
 void row_sums(const float* a, float* sums, int rows, int len, cudaStream_t s) {
-  row_sums_kernel<<<rows, k_threads, 0, s>>>(a, sums, len);
+  KF_LAUNCH(row_sums_kernel, rows, k_threads, s, a, sums, len);
 }
 void maxpool_forward(const float* x, float* y, int* argmax, int planes, int h, int w, cudaStream_t s) {
-  maxpool_forward_kernel<<<blocks(static_cast<long long>(planes) * (h / 2) * (w / 2)), k_threads, 0, s>>>(x, y, argmax,
-                                                                                                        planes, h, w);
+  KF_LAUNCH(maxpool_forward_kernel, blocks(static_cast<long long>(planes) * (h / 2) * (w / 2)), k_threads, s, x, y,
+            argmax, planes, h, w);
 }
 void maxpool_backward(const float* dy, const int* argmax, float* dx, int outputs, int inputs, cudaStream_t s) {
   cudaMemsetAsync(dx, 0, static_cast<std::size_t>(inputs) * sizeof(float), s);
-  maxpool_backward_kernel<<<blocks(outputs), k_threads, 0, s>>>(dy, argmax, dx, outputs);
+  KF_LAUNCH(maxpool_backward_kernel, blocks(outputs), k_threads, s, dy, argmax, dx, outputs);
 }
 void sgd_update(float* w, float* m, const float* g, const float* decay, int count, float lr, float mu, float wd,
                 cudaStream_t s) {
-  sgd_kernel<<<blocks(count), k_threads, 0, s>>>(w, m, g, decay, count, lr, mu, wd);
+  KF_LAUNCH(sgd_kernel, blocks(count), k_threads, s, w, m, g, decay, count, lr, mu, wd);
 }
 void adam_update(float* w, float* m, float* v, const float* g, const float* decay, int count, float lr, float b1,
                  float b2, float eps, float c1, float c2, float wd, bool decoupled, cudaStream_t s) {
-  adam_kernel<<<blocks(count), k_threads, 0, s>>>(w, m, v, g, decay, count, lr, b1, b2, eps, c1, c2, wd, decoupled);
+  KF_LAUNCH(adam_kernel, blocks(count), k_threads, s, w, m, v, g, decay, count, lr, b1, b2, eps, c1, c2, wd, decoupled);
 }
 
 } // namespace kf::trainer::cuda

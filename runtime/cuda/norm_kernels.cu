@@ -1,6 +1,8 @@
 // The kernels of norm.cpp's device twins (see norm_kernels.h).
 #include "runtime/cuda/norm_kernels.h"
 
+#include "runtime/cuda/launch.h"
+
 #include <cuda_runtime.h>
 
 namespace kf::trainer::cuda {
@@ -113,38 +115,38 @@ __global__ void gap_backward_kernel(const float* dy, float* dx, long long total,
 } // namespace
 
 void batchnorm_stats(const float* x, double* mean, double* var, int n, int c, int s, cudaStream_t stream) {
-  stats_kernel<<<c, k_threads, 0, stream>>>(x, mean, var, n, c, s);
+  KF_LAUNCH(stats_kernel, c, k_threads, stream, x, mean, var, n, c, s);
 }
 void batchnorm_prepare(double* mean, double* var, float* running_mean, float* running_var, float* inv_std, int c,
                        bool batch, double count, float momentum, float eps, cudaStream_t stream) {
-  prepare_kernel<<<blocks(c), k_threads, 0, stream>>>(mean, var, running_mean, running_var, inv_std, c, batch, count,
-                                                      momentum, eps);
+  KF_LAUNCH(prepare_kernel, blocks(c), k_threads, stream, mean, var, running_mean, running_var, inv_std, c, batch,
+            count, momentum, eps);
 }
 void batchnorm_normalize(const float* x, float* y, float* xhat, const double* mean, const float* inv_std,
                          const float* gamma, const float* beta, int n, int c, int s, cudaStream_t stream) {
   const long long total = static_cast<long long>(n) * c * s;
-  normalize_kernel<<<blocks(total), k_threads, 0, stream>>>(x, y, xhat, mean, inv_std, gamma, beta, total, c, s);
+  KF_LAUNCH(normalize_kernel, blocks(total), k_threads, stream, x, y, xhat, mean, inv_std, gamma, beta, total, c, s);
 }
 void batchnorm_backward_sums(const float* dy, const float* xhat, double* sums, float* dgamma, float* dbeta, int n,
                              int c, int s, cudaStream_t stream) {
-  backward_sums_kernel<<<c, k_threads, 0, stream>>>(dy, xhat, sums, dgamma, dbeta, n, c, s);
+  KF_LAUNCH(backward_sums_kernel, c, k_threads, stream, dy, xhat, sums, dgamma, dbeta, n, c, s);
 }
 void batchnorm_backward_dx(const float* dy, const float* xhat, const double* sums, const float* inv_std,
                            const float* gamma, float* dx, int n, int c, int s, bool batch, double count,
                            cudaStream_t stream) {
   const long long total = static_cast<long long>(n) * c * s;
-  backward_dx_kernel<<<blocks(total), k_threads, 0, stream>>>(dy, xhat, sums, inv_std, gamma, dx, total, c, s, batch,
-                                                               count);
+  KF_LAUNCH(backward_dx_kernel, blocks(total), k_threads, stream, dy, xhat, sums, inv_std, gamma, dx, total, c, s,
+            batch, count);
 }
 void multiply(const float* a, const float* b, float* out, long long count, cudaStream_t stream) {
-  multiply_kernel<<<blocks(count), k_threads, 0, stream>>>(a, b, out, count);
+  KF_LAUNCH(multiply_kernel, blocks(count), k_threads, stream, a, b, out, count);
 }
 void global_avg_pool_forward(const float* x, float* y, int planes, int s, cudaStream_t stream) {
-  gap_forward_kernel<<<blocks(planes), k_threads, 0, stream>>>(x, y, planes, s);
+  KF_LAUNCH(gap_forward_kernel, blocks(planes), k_threads, stream, x, y, planes, s);
 }
 void global_avg_pool_backward(const float* dy, float* dx, int planes, int s, cudaStream_t stream) {
   const long long total = static_cast<long long>(planes) * s;
-  gap_backward_kernel<<<blocks(total), k_threads, 0, stream>>>(dy, dx, total, s);
+  KF_LAUNCH(gap_backward_kernel, blocks(total), k_threads, stream, dy, dx, total, s);
 }
 
 } // namespace kf::trainer::cuda
