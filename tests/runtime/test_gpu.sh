@@ -4,7 +4,8 @@
 # through the host copy. (NCCL refuses two ranks on one device, so the
 # cross-process all-reduce needs a machine with two GPUs.) Skips
 # (77) where kf-trainer finds no usable GPU. (trainer_gpu compares the
-# engines step by step.)
+# engines step by step.) ctest also runs it on kf-trainer-emu, the engine
+# over the CUDA emulator (tests/cuda_emu), where it never skips.
 source "$(dirname "$0")/lib.sh"
 
 common=(--data=synthetic --synthetic-samples=2048 --epochs=3 --batch-size=32 --seed=5 --threads=1)

@@ -1,0 +1,132 @@
+#pragma once
+// The CUDA emulator's runtime header (tests/cuda_emu/README.md): the subset of
+// the CUDA runtime API and of the kernel language that kf's GPU engine uses,
+// run on the host. Built only for the tests, with this directory ahead of
+// any CUDA include directory, so the engine's own sources (runtime/cuda/)
+// compile unchanged, kernels included.
+//
+// Kernel side: __global__/__device__ vanish, __shared__ becomes `static`
+// (one block runs at a time), threadIdx/blockIdx/blockDim/gridDim are
+// per-thread variables the launch sets, __syncthreads() is a barrier of the
+// block's threads (fibers), atomicAdd is a plain add (a launch runs on one
+// host thread). KF_LAUNCH (runtime/cuda/launch.h) calls launch() below.
+//
+// Host side: device memory is mapped apart from the heap and readable only
+// while emulated device work runs, so host code that dereferences a device
+// pointer faults, as it would with a real GPU; copies check their direction
+// against the allocations; work queued on a stream runs at once.
+
+#include <cmath>
+#include <cstddef>
+#include <functional>
+#include <math.h> // expf, tanhf, ... in the global namespace, as in device code
+#include <tuple>
+
+#ifndef KF_CUDA_EMULATION
+#error "the CUDA emulator's headers need -DKF_CUDA_EMULATION (runtime/cuda/launch.h reads it)"
+#endif
+
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __shared__ static
+#define __restrict__ __restrict
+
+struct dim3 {
+  unsigned x = 1, y = 1, z = 1;
+  constexpr dim3(unsigned vx = 1, unsigned vy = 1, unsigned vz = 1) : x(vx), y(vy), z(vz) {}
+};
+
+extern thread_local dim3 threadIdx, blockIdx, blockDim, gridDim;
+
+void __syncthreads();
+inline float atomicAdd(float* at, float v) {
+  const float old = *at;
+  *at = old + v;
+  return old;
+}
+inline double atomicAdd(double* at, double v) {
+  const double old = *at;
+  *at = old + v;
+  return old;
+}
+inline int atomicAdd(int* at, int v) {
+  const int old = *at;
+  *at = old + v;
+  return old;
+}
+inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
+
+typedef struct CUstream_st* cudaStream_t;
+
+enum cudaError_t {
+  cudaSuccess = 0,
+  cudaErrorInvalidValue = 1,
+  cudaErrorMemoryAllocation = 2,
+  cudaErrorInvalidConfiguration = 9,
+  cudaErrorInvalidDevicePointer = 17,
+  cudaErrorInvalidMemcpyDirection = 21,
+  cudaErrorInvalidDevice = 101,
+  cudaErrorInvalidResourceHandle = 400,
+};
+typedef cudaError_t cudaError;
+
+enum cudaMemcpyKind {
+  cudaMemcpyHostToHost = 0,
+  cudaMemcpyHostToDevice = 1,
+  cudaMemcpyDeviceToHost = 2,
+  cudaMemcpyDeviceToDevice = 3,
+  cudaMemcpyDefault = 4,
+};
+
+struct cudaDeviceProp {
+  char name[256];
+  std::size_t totalGlobalMem;
+  int major, minor, multiProcessorCount;
+};
+
+cudaError_t cudaGetDeviceCount(int* count);
+cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device);
+cudaError_t cudaSetDevice(int device);
+cudaError_t cudaGetLastError();
+cudaError_t cudaPeekAtLastError();
+const char* cudaGetErrorString(cudaError_t error);
+cudaError_t cudaMalloc(void** ptr, std::size_t bytes);
+cudaError_t cudaFree(void* ptr);
+cudaError_t cudaMemcpy(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind);
+cudaError_t cudaMemcpyAsync(void* dst, const void* src, std::size_t bytes, cudaMemcpyKind kind,
+                            cudaStream_t stream = nullptr);
+cudaError_t cudaMemset(void* ptr, int value, std::size_t bytes);
+cudaError_t cudaMemsetAsync(void* ptr, int value, std::size_t bytes, cudaStream_t stream = nullptr);
+cudaError_t cudaStreamCreate(cudaStream_t* stream);
+cudaError_t cudaStreamDestroy(cudaStream_t stream);
+cudaError_t cudaStreamSynchronize(cudaStream_t stream);
+cudaError_t cudaDeviceSynchronize();
+
+namespace kf_cuda_emu {
+
+// Runs body() once per thread of every block of the grid (grid.cpp);
+// `function` identifies the kernel, `name` names it in messages.
+void run_grid(dim3 grid, dim3 block, const void* function, const char* name, const std::function<void()>& body);
+// Whether [p, p + bytes) lies inside one device allocation.
+bool is_device(const void* p, std::size_t bytes);
+
+// Device memory is readable and writable while one of these lives.
+class DeviceAccess {
+public:
+  DeviceAccess();
+  ~DeviceAccess();
+  DeviceAccess(const DeviceAccess&) = delete;
+  DeviceAccess& operator=(const DeviceAccess&) = delete;
+};
+
+// KF_LAUNCH's emulation: the arguments convert to the kernel's parameter
+// types once, as a real launch copies them, and every thread gets a copy.
+template <typename... P, typename... A>
+void launch(const char* name, void (*kernel)(P...), dim3 grid, dim3 block, cudaStream_t /*stream*/, A&&... args) {
+  const std::tuple<P...> params(static_cast<P>(args)...);
+  run_grid(grid, block, reinterpret_cast<const void*>(kernel), name, [&] { std::apply(kernel, params); });
+}
+
+} // namespace kf_cuda_emu
