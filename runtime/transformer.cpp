@@ -103,15 +103,17 @@ Shape TransformerEncoder::output_shape(const Shape& in) const {
   return {m_c.dim};
 }
 
-void TransformerEncoder::dropout(float* x, std::vector<float>& mask, std::size_t n) {
-  if (!m_dropped) return;
+void TransformerEncoder::draw_mask(std::vector<float>& mask, std::size_t n) {
   const float p = m_c.dropout;
   const float scale = 1.0f / (1.0f - p);
   float* m = sized(mask, n);
-  for (std::size_t i = 0; i < n; ++i) {
-    m[i] = m_rng.uniform() < static_cast<double>(p) ? 0.0f : scale;
-    x[i] *= m[i];
-  }
+  for (std::size_t i = 0; i < n; ++i) m[i] = m_rng.uniform() < static_cast<double>(p) ? 0.0f : scale;
+}
+
+void TransformerEncoder::dropout(float* x, std::vector<float>& mask, std::size_t n) {
+  if (!m_dropped) return;
+  draw_mask(mask, n);
+  for (std::size_t i = 0; i < n; ++i) x[i] *= mask[i];
 }
 
 // Ids -> m_x[0]; cuts the batch to its longest text.

@@ -50,6 +50,13 @@ public:
   void set_training(bool training) override { m_training = training; }
   void freeze() override; // the blocks' four projections keep W^T
 
+  const TransformerConfig& settings() const { return m_c; }
+  // The next dropout mask of n elements (0 or 1 / (1 - p)) from the layer's
+  // own stream, as forward draws them: the embeddings' mask, then each
+  // block's two. The GPU twin draws its masks here, so both engines drop the
+  // same elements.
+  void draw_mask(std::vector<float>& mask, std::size_t n);
+
 private:
   struct Block {
     Param norm1_w, norm1_b, in_w, in_b, out_w, out_b, norm2_w, norm2_b, lin1_w, lin1_b, lin2_w, lin2_b;

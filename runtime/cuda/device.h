@@ -9,8 +9,10 @@
 #include <cuda_runtime.h>
 #include <nccl.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace kf::trainer::cuda {
 
@@ -54,5 +56,13 @@ private:
   T* m_ptr = nullptr;
   std::size_t m_size = 0;
 };
+
+// Copies `from` into `to` (grown to fit) on `stream`. From pageable memory
+// the copy returns once staged, so `from` may change or go after.
+template <typename T>
+void upload(DeviceBuffer<T>& to, const std::vector<T>& from, cudaStream_t stream, const char* what) {
+  to.reserve(std::max<std::size_t>(from.size(), 1));
+  check(cudaMemcpyAsync(to.get(), from.data(), from.size() * sizeof(T), cudaMemcpyHostToDevice, stream), what);
+}
 
 } // namespace kf::trainer::cuda

@@ -127,6 +127,7 @@ private:
     m_labels.reserve(labels.size());
     check(cudaMemcpyAsync(m_labels.get(), labels.data(), labels.size(), cudaMemcpyHostToDevice, m_ctx.stream),
           "copy labels");
+    m_layers.front()->stage(m_ctx, x);
     for (std::size_t i = 0; i < m_layers.size(); ++i) {
       m_acts[i + 1].reserve(static_cast<std::size_t>(n) * m_layers[i]->out_size);
       m_layers[i]->forward(m_ctx, m_acts[i].get(), m_acts[i + 1].get(), n);

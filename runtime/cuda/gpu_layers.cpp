@@ -1,6 +1,6 @@
 // Device twins of Dense, Activation, Conv2d and MaxPool2d: cuBLAS GEMMs
 // plus the kernels in kernels.cu, with the same layouts and maths as
-// layers.cpp and conv.cpp (tests/runtime/unit_gpu compares them).
+// layers.cpp and conv.cpp (tests/runtime/gpu/test_gpu_engine.cpp compares them).
 #include "runtime/cuda/gpu_layers.h"
 
 #include "runtime/cuda/kernels.h"
@@ -9,19 +9,17 @@
 #include <string>
 
 namespace kf::trainer::cuda {
-namespace {
 
-constexpr float k_one = 1.0f;
-constexpr float k_zero = 0.0f;
-
-// Row-major C[m, n] = op(A) op(B) through column-major cuBLAS, which sees
-// each row-major matrix as its transpose: C^T = op(B)^T op(A)^T.
+// cuBLAS sees each row-major matrix as its transpose: C^T = op(B)^T op(A)^T.
 void gemm(GpuContext& ctx, bool trans_a, bool trans_b, int m, int n, int k, const float* a, const float* b, float* c,
           const char* what) {
-  check(cublasSgemm(ctx.cublas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k,
-                    &k_one, b, trans_b ? k : n, a, trans_a ? m : k, &k_zero, c, n),
+  constexpr float one = 1.0f, zero = 0.0f;
+  check(cublasSgemm(ctx.cublas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k, &one,
+                    b, trans_b ? k : n, a, trans_a ? m : k, &zero, c, n),
         what);
 }
+
+namespace {
 
 // y = x W^T + b, W [out, in].
 class GpuDense : public GpuLayer {
@@ -127,7 +125,7 @@ int activation_kind(const std::string& type) {
 bool has_twin(const std::string& type) {
   return type == "dense" || type == "conv2d" || type == "maxpool2d" || type == "flatten" || type == "relu" ||
          type == "tanh" || type == "sigmoid" || type == "batchnorm1d" || type == "batchnorm2d" || type == "dropout" ||
-         type == "globalavgpool2d";
+         type == "globalavgpool2d" || type == "embedding_bag" || type == "transformer_encoder";
 }
 
 } // namespace
@@ -166,6 +164,8 @@ std::vector<std::unique_ptr<GpuLayer>> make_gpu_layers(Model& model) {
       out.push_back(std::make_unique<GpuActivation>(activation_kind(type), numel(shape)));
     } else if (auto twin = make_norm_twin(*layer, type, shape, w)) {
       out.push_back(std::move(twin));
+    } else if (auto text = make_text_twin(*layer, type, shape, w)) {
+      out.push_back(std::move(text));
     } else if (!has_twin(type)) {
       throw Error("the GPU engine has no '" + type + "' layer");
     } // flatten: the layout is already [N, C*H*W]
