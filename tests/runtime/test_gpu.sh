@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# GPU path (label "gpu"): the MLP and the CNN train on the GPU engine
-# (cuBLAS, NCCL) to the CPU run's accuracy, the MLP checkpoints/resumes
+# GPU path (label "gpu"): the MLP, the CNN and the two text models train on
+# the GPU engine (cuBLAS, NCCL) to the CPU run's accuracy, the MLP checkpoints/resumes
 # through the host copy. (NCCL refuses two ranks on one device, so the
 # cross-process all-reduce needs a machine with two GPUs.) Skips
 # (77) where kf-trainer finds no usable GPU. (trainer_gpu compares the
@@ -48,4 +48,30 @@ accc=$(json_get "$WORK/ccnn/model.json" 'j["metrics"]["accuracy"]')
 echo "CNN: GPU accuracy $accg, CPU accuracy $accc"
 python3 -c "import sys; g,c=$accg,$accc; sys.exit(0 if g >= 0.85 and abs(g-c) <= 0.03 else 1)" ||
   die "GPU CNN accuracy $accg vs CPU $accc"
+# The text models on the GPU engine, on BANKING77's first 1000 texts: plain
+# SGD, where the engine's dense table updates and the CPU engine's lazy ones
+# agree, so both runs end on the same loss and accuracy (to rounding).
+banking="$KF_SOURCE_DIR/third_party/banking77"
+text=(--data="$banking/train.csv" --test-data="$banking/test.csv" --label-column=category --vocab-size=500
+  --embedding-dim=32 --max-length=24 --epochs=2 --batch-size=32 --optimizer=sgd --momentum=0 --lr=0.2 --seed=3
+  --threads=1)
+for model in "transformer --heads=4 --encoder-layers=1 --ffn-dim=64 --hash-buckets=0" \
+  "embeddingbag --hash-buckets=2000 --hash-slots=16"; do
+  name=${model%% *}
+  # shellcheck disable=SC2086 # the model's flags split on purpose
+  KF_TRAIN_LIMIT=1000 "$KF_TRAINER" "${text[@]}" --model=$model --output="$WORK/g$name" >"$WORK/g$name.out" \
+    2>"$WORK/g$name.err" || { cat "$WORK/g$name.err" >&2; die "GPU $name run failed"; }
+  expect_contains "$WORK/g$name.err" "engine gpu cuda:"
+  # shellcheck disable=SC2086
+  KF_TRAIN_LIMIT=1000 "$KF_TRAINER" "${text[@]}" --model=$model --device=cpu --output="$WORK/c$name" \
+    >"$WORK/c$name.out" 2>/dev/null || die "CPU $name run failed"
+  g=$(tail -n1 "$WORK/g$name.out") c=$(tail -n1 "$WORK/c$name.out")
+  echo "$name: GPU $g"
+  echo "$name: CPU $c"
+  python3 - "$g" "$c" <<'PY' || die "GPU $name run ends away from the CPU run"
+import sys
+g, c = ({k: float(v) for k, v in (f.split("=") for f in line.split())} for line in sys.argv[1:])
+sys.exit(0 if all(abs(g[k] - c[k]) <= 0.01 for k in c) else 1)
+PY
+done
 echo "ok: GPU engine"
