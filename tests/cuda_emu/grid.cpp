@@ -6,7 +6,7 @@
 // threads one after another without fibers from then on (a fiber costs
 // system calls); a barrier reached there anyway stops the emulator, since a
 // barrier that depends on the block or the data is a bug on a GPU too.
-#include "fail.h"
+#include "internal.h"
 
 #include <cuda_runtime.h>
 

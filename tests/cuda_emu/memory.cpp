@@ -5,7 +5,7 @@
 // launches, copies and the emulated cuBLAS/NCCL calls. Host code that reads a
 // device pointer therefore faults, as on a GPU. Copies check their
 // direction; work "queued" on a stream has already run.
-#include "fail.h"
+#include "internal.h"
 
 #include <cuda_runtime.h>
 
@@ -105,13 +105,31 @@ DeviceAccess::~DeviceAccess() {
 
 using kf_cuda_emu::report;
 
+namespace kf_cuda_emu {
+namespace {
+
+thread_local int t_device = 0;
+
+// KF_CUDA_EMULATOR_DEVICES (1 to 16, default 1): how many devices there are.
+int device_count() {
+  const char* v = std::getenv("KF_CUDA_EMULATOR_DEVICES");
+  const int n = v != nullptr ? std::atoi(v) : 1;
+  return n >= 1 && n <= 16 ? n : 1;
+}
+
+} // namespace
+
+int current_device() { return t_device; }
+
+} // namespace kf_cuda_emu
+
 cudaError_t cudaGetDeviceCount(int* count) {
-  *count = 1;
+  *count = kf_cuda_emu::device_count();
   return cudaSuccess;
 }
 
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
-  if (device != 0) return report(cudaErrorInvalidDevice);
+  if (device < 0 || device >= kf_cuda_emu::device_count()) return report(cudaErrorInvalidDevice);
   *prop = cudaDeviceProp{};
   std::strncpy(prop->name, "kf CUDA emulator (host)", sizeof prop->name - 1);
   prop->totalGlobalMem = std::size_t{1} << 30;
@@ -120,7 +138,11 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
   return cudaSuccess;
 }
 
-cudaError_t cudaSetDevice(int device) { return device == 0 ? cudaSuccess : report(cudaErrorInvalidDevice); }
+cudaError_t cudaSetDevice(int device) {
+  if (device < 0 || device >= kf_cuda_emu::device_count()) return report(cudaErrorInvalidDevice);
+  kf_cuda_emu::t_device = device;
+  return cudaSuccess;
+}
 
 cudaError_t cudaGetLastError() {
   const cudaError_t e = kf_cuda_emu::g_last_error;

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <vector>
@@ -232,19 +233,62 @@ TEST_CASE("cublasSgemm is cuBLAS's column-major product, transposes included") {
   cudaFree(d_c);
 }
 
-TEST_CASE("NCCL: one rank, a communicator of two is refused") {
+TEST_CASE("NCCL: two processes sum in rank order, over more than one round of slots") {
+  setenv("KF_CUDA_EMULATOR_DEVICES", "2", 1);
   ncclUniqueId id;
   REQUIRE(ncclGetUniqueId(&id) == ncclSuccess);
+  const std::size_t count = 300000; // 1.2 MB of floats: two rounds of 1 MiB slots
+  // Rank r contributes r + 1 + i % 7 / 8 at element i.
+  const auto run_rank = [&](int rank) {
+    if (cudaSetDevice(rank) != cudaSuccess) return false;
+    ncclComm_t comm = nullptr;
+    if (ncclCommInitRank(&comm, 2, id, rank) != ncclSuccess) return false;
+    std::vector<float> h(count);
+    for (std::size_t i = 0; i < count; ++i) h[i] = static_cast<float>(rank + 1) + static_cast<float>(i % 7) / 8.0f;
+    float* d = device_floats(count);
+    cudaMemcpy(d, h.data(), count * sizeof(float), cudaMemcpyHostToDevice);
+    const bool reduced = ncclAllReduce(d, d, count, ncclFloat, ncclSum, comm, nullptr) == ncclSuccess;
+    const auto got = to_host(d, count);
+    bool right = reduced;
+    for (std::size_t i = 0; i < count; ++i) right = right && got[i] == 3.0f + 2.0f * static_cast<float>(i % 7) / 8.0f;
+    ncclCommDestroy(comm);
+    cudaFree(d);
+    return right;
+  };
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) _exit(run_rank(1) ? 0 : 1);
+  CHECK(run_rank(0));
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  cudaSetDevice(0);
+}
+
+TEST_CASE("NCCL: two ranks on one device are refused, a rank that never comes stops the emulator") {
+  setenv("KF_CUDA_EMULATOR_DEVICES", "2", 1);
+  ncclUniqueId id;
+  REQUIRE(ncclGetUniqueId(&id) == ncclSuccess);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ncclComm_t comm = nullptr;
+    _exit(ncclCommInitRank(&comm, 2, id, 1) == ncclInvalidUsage ? 0 : 1); // device 0, as rank 0
+  }
   ncclComm_t comm = nullptr;
   CHECK(ncclCommInitRank(&comm, 2, id, 0) == ncclInvalidUsage);
-  REQUIRE(ncclCommInitRank(&comm, 1, id, 0) == ncclSuccess);
-  float* d = device_floats(3);
-  float* e = device_floats(3);
-  const std::vector<float> h = {1.0f, 2.0f, 3.0f};
-  cudaMemcpy(d, h.data(), sizeof(float) * 3, cudaMemcpyHostToDevice);
-  CHECK(ncclAllReduce(d, e, 3, ncclFloat, ncclSum, comm, nullptr) == ncclSuccess);
-  CHECK(to_host(e, 3) == h);
-  ncclCommDestroy(comm);
-  cudaFree(d);
-  cudaFree(e);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  CHECK(ncclCommInitRank(&comm, 2, id, 2) == ncclInvalidArgument);
+
+  setenv("KF_CUDA_EMULATOR_TIMEOUT", "0.5", 1);
+  REQUIRE(ncclGetUniqueId(&id) == ncclSuccess);
+  const Death alone = run_child([&] {
+    ncclComm_t c = nullptr;
+    ncclCommInitRank(&c, 2, id, 0);
+  });
+  unsetenv("KF_CUDA_EMULATOR_TIMEOUT");
+  CHECK(alone.died);
+  CHECK(alone.stderr_text == "CUDA emulator: NCCL: rank 0 waited 0.5 s for rank 1, which never arrived\n");
 }

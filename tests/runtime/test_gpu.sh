@@ -48,6 +48,30 @@ accc=$(json_get "$WORK/ccnn/model.json" 'j["metrics"]["accuracy"]')
 echo "CNN: GPU accuracy $accg, CPU accuracy $accc"
 python3 -c "import sys; g,c=$accg,$accc; sys.exit(0 if g >= 0.85 and abs(g-c) <= 0.03 else 1)" ||
   die "GPU CNN accuracy $accg vs CPU $accc"
+# Two workers, one GPU each, the gradients through NCCL: they end where two
+# CPU workers over Gloo do (the same shards and order, the same summed
+# gradients to rounding). NCCL refuses two ranks on one GPU, so this needs
+# two (the emulator is told how many it has).
+gpus=${KF_CUDA_EMULATOR_DEVICES:-$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true)}
+if [ "${gpus:-0}" -ge 2 ]; then
+  for device in gpu cpu; do
+    port=$(free_port)
+    for rank in 0 1; do
+      start_rank "$WORK/w$device$rank" "$rank" 2 "$port" env LOCAL_RANK="$rank" "$KF_TRAINER" "${common[@]}" \
+        --epochs=2 --device="$device" --output="$WORK/two-$device"
+      eval "p$rank=\$LAST_PID"
+    done
+    # shellcheck disable=SC2154 # p0 and p1 are set by the eval above
+    wait "$p0" && wait "$p1" || { cat "$WORK/w${device}0.err" "$WORK/w${device}1.err" >&2; die "two $device workers failed"; }
+  done
+  expect_contains "$WORK/wgpu0.err" "engine gpu cuda:0"
+  diff=$(max_abs_diff "$WORK/two-gpu/model.safetensors" "$WORK/two-cpu/model.safetensors")
+  echo "two GPU workers against two CPU workers: weights differ by at most $diff"
+  python3 -c "import sys; sys.exit(0 if float('$diff') <= 1e-3 else 1)" || die "two GPU workers end away from two CPU workers"
+else
+  echo "skip: two GPU workers need two GPUs ($gpus here)"
+fi
+
 # The text models on the GPU engine, on BANKING77's first 1000 texts: plain
 # SGD, where the engine's dense table updates and the CPU engine's lazy ones
 # agree, so both runs end on the same loss and accuracy (to rounding).

@@ -1,6 +1,6 @@
 #pragma once
-// The CUDA emulator's NCCL (tests/cuda_emu/README.md): one rank only, so an
-// all-reduce is a copy; a communicator of more ranks is refused.
+// The CUDA emulator's NCCL (tests/cuda_emu/README.md, nccl.cpp): ranks are
+// processes on this host meeting in shared memory; sum of floats or doubles.
 
 #include <cuda_runtime.h>
 

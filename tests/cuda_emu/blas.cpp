@@ -1,23 +1,18 @@
-// The CUDA emulator's cuBLAS (OpenBLAS on the host, column-major as cuBLAS)
-// and NCCL (one rank). A matrix or buffer that is not wholly inside device
-// memory stops the emulator: on a GPU it would be an illegal address.
-#include "fail.h"
+// The CUDA emulator's cuBLAS: OpenBLAS on the host, column-major as cuBLAS.
+// A matrix that is not wholly inside device memory stops the emulator: on a
+// GPU it would be an illegal address.
+#include "internal.h"
 
 #include <cublas_v2.h>
-#include <nccl.h>
 
 #include <cblas.h>
 
 #include <algorithm>
 #include <cstring>
-#include <random>
 #include <string>
 
 struct cublasContext {
   cudaStream_t stream = nullptr;
-};
-struct ncclComm {
-  int rank = 0;
 };
 
 namespace {
@@ -86,41 +81,4 @@ cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, cublasOperation_
   for (int i = 0; i < batches; ++i)
     gemm(ta, tb, m, n, k, *alpha, a + i * stride_a, lda, b + i * stride_b, ldb, *beta, c + i * stride_c, ldc);
   return CUBLAS_STATUS_SUCCESS;
-}
-
-ncclResult_t ncclGetUniqueId(ncclUniqueId* id) {
-  std::random_device random;
-  for (char& c : id->internal) c = static_cast<char>(random());
-  return ncclSuccess;
-}
-
-ncclResult_t ncclCommInitRank(ncclComm_t* comm, int nranks, ncclUniqueId, int rank) {
-  if (nranks != 1 || rank != 0) return ncclInvalidUsage; // the emulator runs one rank
-  *comm = new ncclComm;
-  return ncclSuccess;
-}
-
-ncclResult_t ncclCommDestroy(ncclComm_t comm) {
-  delete comm;
-  return ncclSuccess;
-}
-
-ncclResult_t ncclAllReduce(const void* send, void* recv, std::size_t count, ncclDataType_t type, ncclRedOp_t,
-                           ncclComm_t comm, cudaStream_t) {
-  if (comm == nullptr) return ncclInvalidArgument;
-  const std::size_t size = type == ncclDouble ? 8 : 4;
-  if (!kf_cuda_emu::is_device(send, count * size) || !kf_cuda_emu::is_device(recv, count * size))
-    kf_cuda_emu::fail("ncclAllReduce: a buffer of " + std::to_string(count) + " elements is not in device memory");
-  const kf_cuda_emu::DeviceAccess access;
-  if (send != recv) std::memmove(recv, send, count * size);
-  return ncclSuccess;
-}
-
-const char* ncclGetErrorString(ncclResult_t result) {
-  switch (result) {
-  case ncclSuccess: return "no error";
-  case ncclInvalidUsage: return "invalid usage (the CUDA emulator runs one rank)";
-  case ncclInvalidArgument: return "invalid argument";
-  default: return "NCCL error";
-  }
 }
