@@ -47,6 +47,7 @@ public:
     comm.broadcast(bytes, 0);
     std::memcpy(&id, bytes.data(), sizeof id);
     check(ncclCommInitRank(&m_nccl, comm.size(), id, comm.rank()), "ncclCommInitRank");
+    m_ctx.nccl = m_nccl;
     push();
   }
 

@@ -131,13 +131,8 @@ bool has_twin(const std::string& type) {
 } // namespace
 
 std::string unsupported_layer(Model& model) {
-  for (auto& layer : model.layers()) {
-    std::string type = layer->config().at("type").get<std::string>();
-    if (!has_twin(type)) return type;
-    // --sync-batch-norm all-reduces inside forward and backward over Gloo: the CPU engine's.
-    if (const auto* bn = dynamic_cast<const BatchNorm*>(layer.get()); bn != nullptr && bn->synchronised())
-      return type + " (synchronised)";
-  }
+  for (auto& layer : model.layers())
+    if (std::string type = layer->config().at("type").get<std::string>(); !has_twin(type)) return type;
   return "";
 }
 

@@ -23,6 +23,7 @@ struct GpuContext {
   float* params = nullptr; // flat parameter values
   float* grads = nullptr;  // flat gradients, same layout
   bool training = false;   // a training step's forward (batch statistics, dropout), or evaluation's
+  ncclComm_t nccl = nullptr; // the ranks' communicator (SyncBatchNorm sums inside forward and backward)
 };
 
 class GpuLayer {

@@ -1,4 +1,4 @@
-// Device twins of BatchNorm, Dropout and GlobalAvgPool2d (norm.cpp), with
+// Device twins of BatchNorm (SyncBatchNorm too), Dropout and GlobalAvgPool2d (norm.cpp), with
 // the kernels in norm_kernels.cu. BatchNorm's running statistics live on
 // the device while training and go back to the host layer with pull(), so
 // checkpoints and exports read them there; Dropout's mask is drawn by the
@@ -11,16 +11,20 @@ namespace kf::trainer::cuda {
 namespace {
 
 // Over the channels of [C, H, W] or the features of [D]: weight (gamma) at
-// `w`, bias (beta) right after it.
+// `w`, bias (beta) right after it. Synchronised (--sync-batch-norm), the
+// statistics and backward's two sums are over every rank's batch, through
+// NCCL, as the CPU layer's are through Gloo: one all-reduce of the sums of x,
+// x^2 and the count in forward, one of the sums of dy and dy x^ in backward.
 class GpuBatchNorm : public GpuLayer {
 public:
   GpuBatchNorm(BatchNorm& host, const Shape& in, std::size_t w)
-      : m_host(host), m_c(as_int(in[0])), m_s(as_int(numel(in) / in[0])), m_w(w), m_b(w + in[0]) {
+      : m_host(host), m_c(as_int(in[0])), m_s(as_int(numel(in) / in[0])), m_w(w), m_b(w + in[0]),
+        m_sync(host.synchronised()) {
     in_size = out_size = numel(in);
     const auto c = static_cast<std::size_t>(m_c);
     m_mean.reserve(c);
     m_var.reserve(c);
-    m_sums.reserve(2 * c);
+    m_sums.reserve(2 * c + 1);
     m_inv_std.reserve(c);
     m_running_mean.reserve(c);
     m_running_var.reserve(c);
@@ -29,8 +33,13 @@ public:
   void forward(GpuContext& ctx, const float* in, float* out, int n) override {
     m_xhat.reserve(static_cast<std::size_t>(n) * in_size);
     m_count = static_cast<double>(n) * m_s;
-    m_batch = ctx.training && m_count > 1.0; // as BatchNorm::forward: one element per channel has no variance
-    if (m_batch) batchnorm_stats(in, m_mean.get(), m_var.get(), n, m_c, m_s, ctx.stream);
+    if (ctx.training && m_sync) {
+      synchronised_statistics(ctx, in, n);
+      m_batch = m_count > 1.0; // the global count: the same decision on every rank
+    } else {
+      m_batch = ctx.training && m_count > 1.0; // as BatchNorm::forward: one element per channel has no variance
+      if (m_batch) batchnorm_stats(in, m_mean.get(), m_var.get(), n, m_c, m_s, ctx.stream);
+    }
     batchnorm_prepare(m_mean.get(), m_var.get(), m_running_mean.get(), m_running_var.get(), m_inv_std.get(), m_c,
                       m_batch, m_count, BatchNorm::k_momentum, BatchNorm::k_eps, ctx.stream);
     batchnorm_normalize(in, out, m_xhat.get(), m_mean.get(), m_inv_std.get(), ctx.params + m_w, ctx.params + m_b, n,
@@ -41,6 +50,11 @@ public:
                 int n) override {
     batchnorm_backward_sums(dout, m_xhat.get(), m_sums.get(), ctx.grads + m_w, ctx.grads + m_b, n, m_c, m_s,
                             ctx.stream);
+    // Every rank sums, first layer or not, so that the all-reduces pair up.
+    if (m_sync && m_batch)
+      check(ncclAllReduce(m_sums.get(), m_sums.get(), 2 * static_cast<std::size_t>(m_c), ncclDouble, ncclSum, ctx.nccl,
+                          ctx.stream),
+            "SyncBatchNorm backward all-reduce");
     if (din != nullptr)
       batchnorm_backward_dx(dout, m_xhat.get(), m_sums.get(), m_inv_std.get(), ctx.params + m_w, din, n, m_c, m_s,
                             m_batch, m_count, ctx.stream);
@@ -67,9 +81,23 @@ public:
   }
 
 private:
+  // The batch's mean and variance over every rank; m_count becomes the global count.
+  void synchronised_statistics(GpuContext& ctx, const float* in, int n) {
+    batchnorm_sums(in, m_sums.get(), n, m_c, m_s, ctx.stream);
+    double* count = m_sums.get() + 2 * m_c;
+    check(cudaMemcpyAsync(count, &m_count, sizeof(double), cudaMemcpyHostToDevice, ctx.stream), "SyncBatchNorm count");
+    check(ncclAllReduce(m_sums.get(), m_sums.get(), 2 * static_cast<std::size_t>(m_c) + 1, ncclDouble, ncclSum,
+                        ctx.nccl, ctx.stream),
+          "SyncBatchNorm forward all-reduce");
+    batchnorm_moments(m_sums.get(), m_mean.get(), m_var.get(), m_c, ctx.stream);
+    check(cudaMemcpyAsync(&m_count, count, sizeof(double), cudaMemcpyDeviceToHost, ctx.stream), "SyncBatchNorm count");
+    check(cudaStreamSynchronize(ctx.stream), "SyncBatchNorm count");
+  }
+
   BatchNorm& m_host;
   int m_c, m_s; // channels, elements per channel and sample
   std::size_t m_w, m_b;
+  bool m_sync;          // SyncBatchNorm
   bool m_batch = false; // the last forward used the batch's statistics
   double m_count = 0.0; // elements per channel of the last forward's batch
   DeviceBuffer<double> m_mean, m_var, m_sums;

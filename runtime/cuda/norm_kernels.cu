@@ -44,6 +44,27 @@ __global__ void stats_kernel(const float* x, double* mean, double* var, int n, i
   }
 }
 
+__global__ void sums_kernel(const float* x, double* sums, int n, int c, int s) {
+  const double sum = channel_sum(n, c, s, [x](long long i) { return static_cast<double>(x[i]); });
+  const double squares = channel_sum(n, c, s, [x](long long i) {
+    const auto v = static_cast<double>(x[i]);
+    return v * v;
+  });
+  if (threadIdx.x == 0) {
+    sums[blockIdx.x] = sum;
+    sums[c + blockIdx.x] = squares;
+  }
+}
+
+__global__ void moments_kernel(const double* sums, double* mean, double* var, int c) {
+  const int ch = blockIdx.x * blockDim.x + threadIdx.x;
+  if (ch >= c) return;
+  const double count = sums[2 * c];
+  if (count <= 0.0) return; // no rank had a sample: the running statistics are used
+  mean[ch] = sums[ch] / count;
+  var[ch] = fmax(0.0, sums[c + ch] / count - mean[ch] * mean[ch]);
+}
+
 __global__ void prepare_kernel(double* mean, double* var, float* running_mean, float* running_var, float* inv_std,
                                int c, bool batch, double count, float momentum, float eps) {
   const int ch = blockIdx.x * blockDim.x + threadIdx.x;
@@ -116,6 +137,12 @@ __global__ void gap_backward_kernel(const float* dy, float* dx, long long total,
 
 void batchnorm_stats(const float* x, double* mean, double* var, int n, int c, int s, cudaStream_t stream) {
   KF_LAUNCH(stats_kernel, c, k_threads, stream, x, mean, var, n, c, s);
+}
+void batchnorm_sums(const float* x, double* sums, int n, int c, int s, cudaStream_t stream) {
+  KF_LAUNCH(sums_kernel, c, k_threads, stream, x, sums, n, c, s);
+}
+void batchnorm_moments(const double* sums, double* mean, double* var, int c, cudaStream_t stream) {
+  KF_LAUNCH(moments_kernel, blocks(c), k_threads, stream, sums, mean, var, c);
 }
 void batchnorm_prepare(double* mean, double* var, float* running_mean, float* running_var, float* inv_std, int c,
                        bool batch, double count, float momentum, float eps, cudaStream_t stream) {

@@ -11,6 +11,12 @@ namespace kf::trainer::cuda {
 
 // mean[ch], var[ch]: the batch's mean and biased variance per channel (two passes).
 void batchnorm_stats(const float* x, double* mean, double* var, int n, int c, int s, cudaStream_t stream);
+// SyncBatchNorm's local sums: sums[ch] = sum of x, sums[c + ch] = sum of x^2
+// over channel ch of this rank's batch (sums[2c], the count, is the caller's).
+void batchnorm_sums(const float* x, double* sums, int n, int c, int s, cudaStream_t stream);
+// From the sums over every rank (and the count at sums[2c]): mean = sum / count,
+// var = max(0, sum of squares / count - mean^2), as BatchNorm::batch_statistics.
+void batchnorm_moments(const double* sums, double* mean, double* var, int c, cudaStream_t stream);
 // With the batch's statistics (`batch`): running = (1 - momentum) running +
 // momentum stat, the variance unbiased by count / (count - 1). Without:
 // mean and var become the running statistics. Then inv_std = 1 / sqrt(var + eps).

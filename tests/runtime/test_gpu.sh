@@ -50,24 +50,33 @@ python3 -c "import sys; g,c=$accg,$accc; sys.exit(0 if g >= 0.85 and abs(g-c) <=
   die "GPU CNN accuracy $accg vs CPU $accc"
 # Two workers, one GPU each, the gradients through NCCL: they end where two
 # CPU workers over Gloo do (the same shards and order, the same summed
-# gradients to rounding). NCCL refuses two ranks on one GPU, so this needs
-# two (the emulator is told how many it has).
-gpus=${KF_CUDA_EMULATOR_DEVICES:-$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true)}
-if [ "${gpus:-0}" -ge 2 ]; then
+# gradients to rounding), SyncBatchNorm's sums too. NCCL refuses two ranks on
+# one GPU, so this needs two (the emulator is told how many it has).
+two_workers() { # NAME FLAGS...
+  local name=$1 device rank port
+  shift
   for device in gpu cpu; do
     port=$(free_port)
     for rank in 0 1; do
-      start_rank "$WORK/w$device$rank" "$rank" 2 "$port" env LOCAL_RANK="$rank" "$KF_TRAINER" "${common[@]}" \
-        --epochs=2 --device="$device" --output="$WORK/two-$device"
+      start_rank "$WORK/$name-$device$rank" "$rank" 2 "$port" env LOCAL_RANK="$rank" "$KF_TRAINER" "$@" \
+        --device="$device" --output="$WORK/$name-$device"
       eval "p$rank=\$LAST_PID"
     done
     # shellcheck disable=SC2154 # p0 and p1 are set by the eval above
-    wait "$p0" && wait "$p1" || { cat "$WORK/w${device}0.err" "$WORK/w${device}1.err" >&2; die "two $device workers failed"; }
+    wait "$p0" && wait "$p1" ||
+      { cat "$WORK/$name-${device}0.err" "$WORK/$name-${device}1.err" >&2; die "$name: two $device workers failed"; }
   done
-  expect_contains "$WORK/wgpu0.err" "engine gpu cuda:0"
-  diff=$(max_abs_diff "$WORK/two-gpu/model.safetensors" "$WORK/two-cpu/model.safetensors")
-  echo "two GPU workers against two CPU workers: weights differ by at most $diff"
-  python3 -c "import sys; sys.exit(0 if float('$diff') <= 1e-3 else 1)" || die "two GPU workers end away from two CPU workers"
+  expect_contains "$WORK/$name-gpu0.err" "engine gpu cuda:0"
+  diff=$(max_abs_diff "$WORK/$name-gpu/model.safetensors" "$WORK/$name-cpu/model.safetensors")
+  echo "$name: two GPU workers against two CPU workers: weights differ by at most $diff"
+  python3 -c "import sys; sys.exit(0 if float('$diff') <= 1e-3 else 1)" || die "$name: two GPU workers end elsewhere"
+}
+gpus=${KF_CUDA_EMULATOR_DEVICES:-$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true)}
+if [ "${gpus:-0}" -ge 2 ]; then
+  two_workers mlp "${common[@]}" --epochs=2
+  two_workers syncbn --model=cnn --conv-channels=4,8 --batch-norm --sync-batch-norm --data=synthetic \
+    --synthetic-size=12 --synthetic-samples=1024 --epochs=1 --batch-size=32 --seed=5 --threads=1
+  expect_contains "$WORK/syncbn-gpu0.err" "BatchNorm statistics over the global batch of 2 workers"
 else
   echo "skip: two GPU workers need two GPUs ($gpus here)"
 fi

@@ -80,8 +80,12 @@ float max_diff(const std::vector<float>& a, const std::vector<float>& b) {
 // Trains the same model on both engines for `steps` steps (batches of
 // varying size, so device buffers grow mid-run), then compares the losses,
 // every parameter and optimizer slot, and an evaluation on a larger batch.
-void compare(const ModelConfig& mc, const OptimizerConfig& oc, int steps) {
+// `sync`: SyncBatchNorm over this one rank (the CPU's sum is the identity;
+// the GPU twin's goes through NCCL).
+void compare(const ModelConfig& mc, const OptimizerConfig& oc, int steps, bool sync = false) {
   Model cpu_model(mc, 7), gpu_model(mc, 7);
+  if (sync)
+    for (Model* m : {&cpu_model, &gpu_model}) m->synchronise([](double*, std::size_t) {});
   Optimizer cpu_opt(oc, cpu_model.params()), gpu_opt(oc, gpu_model.params());
   auto comm = make_local_communicator();
   auto cpu = make_cpu_engine(cpu_model, cpu_opt, *comm);
@@ -218,6 +222,17 @@ TEST_CASE("gpu engine: CNN with batch norm, global average pooling and dropout, 
   // eps keeps them small, as SGD does.
   oc.eps = 1e-3f;
   compare(mc, oc, 4);
+}
+
+TEST_CASE("gpu engine: CNN with SyncBatchNorm over one rank, SGD") {
+  ModelConfig mc;
+  mc.kind = "cnn";
+  mc.input = {1, 8, 8};
+  mc.conv_channels = {3};
+  mc.hidden = {6};
+  mc.batch_norm = true;
+  OptimizerConfig oc;
+  compare(mc, oc, 3, true);
 }
 
 TEST_CASE("gpu engine: MLP with batchnorm1d and dropout, SGD") {
