@@ -273,8 +273,10 @@ void HttpServer::dispatch(MHD_Connection* connection, Exchange& ex) {
       ex.response = error_response(500, "internal error");
     }
     ex.stage = Exchange::Stage::answered; // read by the loop after MHD_resume_connection
-    if (!has_body(ex.method)) return;
-    // The time inferences take now (a moving average over a few): whether the next may hold the loop.
+    // The time inferences take now (a moving average over a few): whether the
+    // next may hold the loop. A refused request (bad JSON, a wrong shape)
+    // ran no inference, and its microseconds would make a slow model look quick.
+    if (!has_body(ex.method) || ex.response.status >= 400) return;
     const auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
     const std::int64_t before = m_recent_handle_us.load(std::memory_order_relaxed);
     m_recent_handle_us.store(before < 0 ? took.count() : (3 * before + took.count()) / 4, std::memory_order_relaxed);

@@ -83,9 +83,9 @@ public:
                                 "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
     REQUIRE(::write(m_fd, request.data(), request.size()) == static_cast<ssize_t>(request.size()));
   }
-  // Whether a whole 200 response (headers and Content-Length bytes of body)
-  // arrived within `ms`.
-  bool answered_within(int ms) {
+  // Whether a whole response (headers and Content-Length bytes of body) with
+  // `status` arrived within `ms`.
+  bool answered_within(int ms, int status = 200) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
     std::string got;
     std::size_t need = std::string::npos; // bytes of the whole response, once the headers are in
@@ -103,7 +103,7 @@ public:
         need = end + 4 + (at < end ? std::stoul(got.substr(at + 16)) : 0);
       }
     }
-    return got.starts_with("HTTP/1.1 200");
+    return got.starts_with("HTTP/1.1 " + std::to_string(status));
   }
 
 private:
@@ -195,6 +195,19 @@ TEST_CASE("http server: after slow inferences the only client's request goes to 
   s.predictor.delay = std::chrono::milliseconds(20); // slow: well over 1 ms
   timed_inference(s, infer);
   s.predictor.delay = std::chrono::milliseconds(0);
+  check_loop_during(s, infer, 0, 2, Loop::free);
+}
+
+TEST_CASE("http server: refused requests do not make a slow model's inferences count as quick") {
+  Served s(16 * 1024, std::chrono::milliseconds(1));
+  Client infer(s.port);
+  s.predictor.delay = std::chrono::milliseconds(20); // slow: well over 1 ms
+  timed_inference(s, infer);
+  s.predictor.delay = std::chrono::milliseconds(0);
+  for (int i = 0; i < 20; ++i) { // each answered in microseconds, with no inference
+    infer.send("POST", "/v2/models/m/infer", "{not json");
+    REQUIRE(infer.answered_within(k_patience_ms, 400));
+  }
   check_loop_during(s, infer, 0, 2, Loop::free);
 }
 
