@@ -64,9 +64,10 @@ public:
   // n floats that sum() sends without copying them (its rings are built by
   // the first sum() of the whole buffer: a caller that sums only ranges of
   // it, as the overlapping engine does, never builds them), or null past
-  // what Gloo's algorithm can count (an int of bytes).
+  // what Gloo's algorithm can count (an int of bytes), or for a second
+  // buffer of a size already handed out (its rings are keyed by size).
   float* buffer(std::size_t n) {
-    if (n == 0 || n > static_cast<std::size_t>(INT_MAX) / sizeof(float)) return nullptr;
+    if (n == 0 || n > static_cast<std::size_t>(INT_MAX) / sizeof(float) || m_own.count(n) != 0) return nullptr;
     std::vector<float>& own = m_own[n].buffer;
     own.resize(n);
     return own.data();

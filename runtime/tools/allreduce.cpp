@@ -33,8 +33,31 @@ float contribution(int rank, std::size_t i) { return static_cast<float>(rank + 1
 // The sum over `ranks` ranks: rank 0's share times 1 + 2 + ... + ranks.
 float want_sum(int ranks, std::size_t i) { return contribution(0, i) * static_cast<float>(ranks * (ranks + 1) / 2); }
 
+// Two own buffers of the same size, asked for together, are two: each sums
+// its own values.
+bool check_two_buffers(Communicator& comm, std::size_t n) {
+  float* a = comm.allreduce_buffer(n);
+  float* b = comm.allreduce_buffer(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    a[i] = contribution(comm.rank(), i);
+    b[i] = 2.0f * contribution(comm.rank(), i);
+  }
+  comm.allreduce_sum(a, n);
+  comm.allreduce_sum(b, n);
+  for (std::size_t i = 0; i < n; ++i)
+    if (a[i] != want_sum(comm.size(), i) || b[i] != 2.0f * want_sum(comm.size(), i)) {
+      std::fprintf(stderr,
+                   "kf-allreduce: rank %d: two own buffers of %zu floats: element %zu is %g and %g, want %g and %g\n",
+                   comm.rank(), n, i, static_cast<double>(a[i]), static_cast<double>(b[i]),
+                   static_cast<double>(want_sum(comm.size(), i)), 2.0 * static_cast<double>(want_sum(comm.size(), i)));
+      return false;
+    }
+  return true;
+}
+
 int check(Communicator& comm, const std::vector<std::size_t>& sizes) {
   const int w = comm.size();
+  if (!sizes.empty() && !check_two_buffers(comm, sizes.front())) return 1;
   for (std::size_t n : sizes) {
     std::vector<float> f(n);
     std::vector<double> d(n);
