@@ -15,6 +15,10 @@
 #include <string>
 #include <vector>
 
+namespace kf::trainer {
+class TransformerEncoder;
+} // namespace kf::trainer
+
 namespace kf::trainer::cuda {
 
 struct GpuContext {
@@ -47,6 +51,8 @@ public:
 // The twin of an EmbeddingBag or a TransformerEncoder (gpu_text.cpp), as
 // make_norm_twin; null for another type.
 std::unique_ptr<GpuLayer> make_text_twin(Layer& layer, const std::string& type, const Shape& in, std::size_t offset);
+// The TransformerEncoder's (gpu_transformer.cpp).
+std::unique_ptr<GpuLayer> make_transformer_twin(TransformerEncoder& host, const Shape& in, std::size_t offset);
 
 // Row-major C[m, n] = op(A) op(B) on the context's cuBLAS handle; `what`
 // names it in errors.

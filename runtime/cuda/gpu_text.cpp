@@ -1,19 +1,16 @@
-// Device twins of the text encoders: EmbeddingBag (embedding.cpp) and
-// TransformerEncoder (transformer.cpp), with the kernels in text_kernels.cu
-// and the GEMMs on cuBLAS. Each reads its batch's token ids on the host in
-// stage() (checked as the CPU layer checks them) and copies them over; the
-// transformer cuts the batch to its longest text as the CPU layer does and
-// draws its dropout masks from the host layer's stream, so both engines
-// drop the same elements. Embedding tables are updated densely by the
-// engine's optimizer (the CPU engine's lazy row updates apply to one worker).
+// Device twins of the text encoders: EmbeddingBag (embedding.cpp) here and
+// TransformerEncoder (transformer.cpp) in gpu_transformer.cpp, with the
+// kernels in text_kernels.cu and the GEMMs on cuBLAS. Each reads its batch's
+// token ids on the host in stage() (checked as the CPU layer checks them)
+// and copies them over; the transformer cuts the batch to its longest text
+// as the CPU layer does and draws its dropout masks from the host layer's
+// stream, so both engines drop the same elements. Embedding tables are
+// updated densely by the engine's optimizer (the CPU engine's lazy row
+// updates apply to one worker).
 #include "runtime/cuda/gpu_layers.h"
 
-#include "runtime/cuda/kernels.h"
-#include "runtime/cuda/norm_kernels.h"
 #include "runtime/cuda/text_kernels.h"
 #include "runtime/transformer.h"
-
-#include <algorithm>
 
 namespace kf::trainer::cuda {
 namespace {
@@ -55,8 +52,6 @@ private:
 };
 
 } // namespace
-
-std::unique_ptr<GpuLayer> make_transformer_twin(TransformerEncoder& host, const Shape& in, std::size_t offset);
 
 std::unique_ptr<GpuLayer> make_text_twin(Layer& layer, const std::string& type, const Shape& in, std::size_t offset) {
   if (type == "embedding_bag") return std::make_unique<GpuEmbeddingBag>(layer.config(), in, offset);

@@ -8,7 +8,6 @@
 #include "runtime/cuda/text_kernels.h"
 #include "runtime/transformer.h"
 
-#include <algorithm>
 
 namespace kf::trainer::cuda {
 namespace {
