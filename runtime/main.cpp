@@ -15,9 +15,9 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   TrainerOptions options;
   CliExtras extras;
-  CLI::App app{"kf-trainer: data-parallel image-classifier training (MLP or CNN) on CPUs (OpenBLAS, Gloo)\n"
-               "or GPUs (CUDA, cuBLAS, NCCL), with Kubeflow's rendezvous, Katib metrics, checkpoints\n"
-               "and safetensors export.",
+  CLI::App app{"kf-trainer: data-parallel training of image (MLP, CNN) and text (transformer, embedding bag)\n"
+               "classifiers on CPUs (OpenBLAS, Gloo) or GPUs (CUDA, cuBLAS, NCCL), with Kubeflow's rendezvous,\n"
+               "Katib metrics, checkpoints and safetensors export.",
                "kf-trainer"};
   add_trainer_flags(app, options, extras);
   return run_program(app, argc, argv, [&] {
