@@ -53,15 +53,16 @@ cudaError_t report(cudaError_t e) {
   return e;
 }
 
-// The allocation holding [p, p + bytes), or null. Caller holds g_mutex.
+// The allocation holding [p, p + bytes) (for 0 bytes: p may be its end), or
+// null. Caller holds g_mutex.
 const Allocation* find(const void* p, std::size_t bytes) {
   const char* c = static_cast<const char*>(p);
   auto it = g_allocations.upper_bound(c);
   if (it == g_allocations.begin()) return nullptr;
   --it;
   const char* end = it->first + it->second.bytes;
-  return c >= it->first && c < end + (bytes == 0 ? 1 : 0) && bytes <= static_cast<std::size_t>(end - c) ? &it->second
-                                                                                                         : nullptr;
+  const bool inside = c >= it->first && (bytes == 0 ? c <= end : c < end);
+  return inside && bytes <= static_cast<std::size_t>(end - c) ? &it->second : nullptr;
 }
 
 bool touches_device(const void* p) {
@@ -87,6 +88,12 @@ bool direction_holds(void* dst, const void* src, std::size_t bytes, cudaMemcpyKi
 bool is_device(const void* p, std::size_t bytes) {
   const std::lock_guard lock(g_mutex);
   return find(p, bytes) != nullptr;
+}
+
+void require_device_argument(const char* name, std::size_t index, const void* p) {
+  if (p != nullptr && !is_device(p, 0))
+    fail(std::string(name) + ": argument " + std::to_string(index) +
+         " points to host memory, not device memory: a GPU would fault on it");
 }
 
 DeviceAccess::DeviceAccess() {

@@ -153,6 +153,14 @@ TEST_CASE("host code that reads device memory faults, as with a GPU") {
   cudaFree(d);
 }
 
+TEST_CASE("a kernel given a host pointer stops the emulator, naming the argument") {
+  std::vector<float> host(4);
+  const Death death = run_child([&] { KF_LAUNCH(fill_kernel, 1, 4, nullptr, host.data(), 1.0f); });
+  CHECK(death.died);
+  CHECK(death.stderr_text ==
+        "CUDA emulator: fill_kernel: argument 0 points to host memory, not device memory: a GPU would fault on it\n");
+}
+
 TEST_CASE("a kernel that reads past the end of an allocation faults") {
   float* d_in = device_floats(16);
   float* d_out = device_floats(16);

@@ -21,6 +21,7 @@
 #include <functional>
 #include <math.h> // expf, tanhf, ... in the global namespace, as in device code
 #include <tuple>
+#include <type_traits>
 
 #ifndef KF_CUDA_EMULATION
 #error "the CUDA emulator's headers need -DKF_CUDA_EMULATION (runtime/cuda/launch.h reads it)"
@@ -121,11 +122,25 @@ public:
   DeviceAccess& operator=(const DeviceAccess&) = delete;
 };
 
+// Stops the emulator when pointer argument `index` of kernel `name` is
+// neither null nor in (or just past) device memory: a GPU would fault on it.
+void require_device_argument(const char* name, std::size_t index, const void* p);
+
 // KF_LAUNCH's emulation: the arguments convert to the kernel's parameter
 // types once, as a real launch copies them, and every thread gets a copy.
 template <typename... P, typename... A>
 void launch(const char* name, void (*kernel)(P...), dim3 grid, dim3 block, cudaStream_t /*stream*/, A&&... args) {
   const std::tuple<P...> params(static_cast<P>(args)...);
+  std::apply(
+      [name](const auto&... p) {
+        std::size_t index = 0;
+        const auto check = [&](const auto& v) {
+          if constexpr (std::is_pointer_v<std::decay_t<decltype(v)>>) require_device_argument(name, index, v);
+          ++index;
+        };
+        (check(p), ...);
+      },
+      params);
   run_grid(grid, block, reinterpret_cast<const void*>(kernel), name, [&] { std::apply(kernel, params); });
 }
 
