@@ -4,13 +4,17 @@
 // barrier or ends, then the next one runs; once all are there, all go on.
 // A kernel whose block 0 reached no barrier in its first launch runs its
 // threads one after another without fibers from then on (a fiber costs
-// system calls); a barrier reached there anyway stops the emulator, since a
-// barrier that depends on the block or the data is a bug on a GPU too.
+// system calls); a barrier reached there anyway stops the emulator, and so
+// does a barrier that some threads of a block wait at while others have
+// ended: a barrier that depends on the block, the thread or the data is
+// undefined on a GPU, where it may hang.
 #include "internal.h"
 
 #include <cuda_runtime.h>
 
+#include <sys/mman.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include <map>
 #include <memory>
@@ -38,10 +42,29 @@ namespace {
 constexpr std::size_t k_stack_bytes = 64 * 1024; // a fiber's stack: kernels keep little on it
 constexpr unsigned long long k_max_threads = 1024;
 
+// A fiber's stack, with an inaccessible page below it: an overflow faults.
+class Stack {
+public:
+  Stack() {
+    void* map = mmap(nullptr, k_stack_bytes + guard(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED || mprotect(map, guard(), PROT_NONE) != 0) fail("cannot map a fiber's stack");
+    m_map = static_cast<char*>(map);
+  }
+  ~Stack() { munmap(m_map, k_stack_bytes + guard()); }
+  Stack(const Stack&) = delete;
+  Stack& operator=(const Stack&) = delete;
+  char* bottom() const { return m_map + guard(); }
+
+private:
+  static std::size_t guard() { return static_cast<std::size_t>(sysconf(_SC_PAGESIZE)); }
+  char* m_map = nullptr;
+};
+
 struct Fiber {
   ucontext_t context{};
-  std::unique_ptr<char[]> stack;
+  std::unique_ptr<Stack> stack;
   bool done = false;
+  bool waiting = false; // at a barrier
 };
 
 // The block now running on this host thread.
@@ -99,24 +122,31 @@ void run_fibers(Block& b, unsigned long long threads) {
   if (b.fibers.size() < threads) b.fibers.resize(threads);
   for (unsigned long long t = 0; t < threads; ++t) {
     Fiber& f = b.fibers[t];
-    if (!f.stack) f.stack = std::make_unique<char[]>(k_stack_bytes);
+    if (!f.stack) f.stack = std::make_unique<Stack>();
     f.done = false;
     getcontext(&f.context);
-    f.context.uc_stack.ss_sp = f.stack.get();
+    f.context.uc_stack.ss_sp = f.stack->bottom();
     f.context.uc_stack.ss_size = k_stack_bytes;
     f.context.uc_link = nullptr;
     makecontext(&f.context, fiber_main, 0);
   }
   b.fibered = true;
   for (unsigned long long live = threads; live > 0;) { // one round per barrier
+    unsigned long long waiting = 0;
     for (unsigned long long t = 0; t < threads; ++t) {
       Fiber& f = b.fibers[t];
       if (f.done) continue;
       threadIdx = index_of(t, blockDim);
       b.current = &f;
-      switch_context(&b.scheduler, &f.context, f.stack.get(), k_stack_bytes);
+      f.waiting = false;
+      switch_context(&b.scheduler, &f.context, f.stack->bottom(), k_stack_bytes);
       if (f.done) --live;
+      if (f.waiting) ++waiting;
     }
+    if (waiting > 0 && waiting < threads)
+      fail(std::string(b.kernel) + ": __syncthreads() in block " + std::to_string(blockIdx.x) + " reached by " +
+           std::to_string(waiting) + " of its " + std::to_string(threads) +
+           " threads, the others ended: every thread of a block must reach the same barriers");
   }
   b.fibered = false;
 }
@@ -182,5 +212,6 @@ void __syncthreads() {
                       " though block 0 of its first launch reached none: every block of every launch must reach "
                       "the same barriers");
   b.synced = true;
+  b.current->waiting = true;
   kf_cuda_emu::switch_context(&b.current->context, &b.scheduler, b.scheduler_bottom, b.scheduler_size);
 }

@@ -1,10 +1,14 @@
 // The CUDA emulator's device memory and runtime calls. Each allocation is
 // mapped on its own, ends flush against a page that stays inaccessible (an
-// overrun faults), starts filled with NaN bytes (code that expects zeroed
-// memory shows it), and is readable only while a DeviceAccess lives: during
-// launches, copies and the emulated cuBLAS/NCCL calls. Host code that reads a
-// device pointer therefore faults, as on a GPU. Copies check their
-// direction; work "queued" on a stream has already run.
+// overrun faults; an underrun into the rest of its first page does not),
+// starts filled with NaN bytes (code that expects zeroed memory shows it),
+// and is readable only while a DeviceAccess lives: during launches, copies
+// and the emulated cuBLAS/NCCL calls. Host code that reads a device pointer
+// therefore faults, as on a GPU. Freed memory stays mapped and inaccessible
+// for the next 256 frees, so a stale pointer faults or is named rather than
+// landing in a new allocation at the same address. Allocations are aligned
+// to their size's natural alignment only, not cudaMalloc's 256 bytes.
+// Copies check their direction; work "queued" on a stream has already run.
 #include "internal.h"
 
 #include <cuda_runtime.h>
@@ -17,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <deque>
 #include <map>
 #include <mutex>
 
@@ -35,6 +40,8 @@ struct Allocation {
 
 std::mutex g_mutex;
 std::map<const char*, Allocation> g_allocations; // by the pointer cudaMalloc gave
+std::deque<std::pair<const char*, Allocation>> g_freed; // the last frees, inaccessible
+constexpr std::size_t k_quarantine = 256;
 int g_open = 0;                                  // live DeviceAccess objects
 cudaError_t g_last_error = cudaSuccess;
 
@@ -91,9 +98,16 @@ bool is_device(const void* p, std::size_t bytes) {
 }
 
 void require_device_argument(const char* name, std::size_t index, const void* p) {
-  if (p != nullptr && !is_device(p, 0))
-    fail(std::string(name) + ": argument " + std::to_string(index) +
-         " points to host memory, not device memory: a GPU would fault on it");
+  if (p == nullptr || is_device(p, 0)) return;
+  bool freed = false;
+  {
+    const std::lock_guard lock(g_mutex);
+    const char* c = static_cast<const char*>(p);
+    for (const auto& [user, a] : g_freed) freed = freed || (c >= user && c <= user + a.bytes);
+  }
+  fail(std::string(name) + ": argument " + std::to_string(index) +
+       (freed ? " points to device memory that was freed (cudaFree): a use after free"
+              : " points to host memory, not device memory: a GPU would fault on it"));
 }
 
 DeviceAccess::DeviceAccess() {
@@ -199,8 +213,13 @@ cudaError_t cudaFree(void* ptr) {
   const std::lock_guard lock(g_mutex);
   const auto it = g_allocations.find(static_cast<const char*>(ptr));
   if (it == g_allocations.end()) return report(cudaErrorInvalidDevicePointer);
-  munmap(it->second.base, it->second.pages + page_size());
+  protect(it->second, false); // even while device work has memory open
+  g_freed.emplace_back(*it);
   g_allocations.erase(it);
+  if (g_freed.size() > k_quarantine) {
+    munmap(g_freed.front().second.base, g_freed.front().second.pages + page_size());
+    g_freed.pop_front();
+  }
   return cudaSuccess;
 }
 

@@ -6,7 +6,8 @@
 // rounds of a fixed slot size. Rank 0 unlinks the segment once every rank
 // has mapped it. Two ranks on one device are refused, as NCCL refuses them;
 // a rank that never arrives stops the emulator after
-// KF_CUDA_EMULATOR_TIMEOUT seconds (default 120).
+// KF_CUDA_EMULATOR_TIMEOUT seconds (default 600, kf-trainer's collective
+// timeout: a rank may checkpoint or evaluate while the others wait).
 #include "internal.h"
 
 #include <nccl.h>
@@ -52,7 +53,7 @@ std::string segment_name(const ncclUniqueId& id) {
 
 double timeout_seconds() {
   const char* v = std::getenv("KF_CUDA_EMULATOR_TIMEOUT");
-  return v != nullptr && std::atof(v) > 0.0 ? std::atof(v) : 120.0;
+  return v != nullptr && std::atof(v) > 0.0 ? std::atof(v) : 600.0;
 }
 
 } // namespace

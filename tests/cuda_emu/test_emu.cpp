@@ -62,6 +62,13 @@ __global__ void divergent_kernel(float* out) {
 
 __global__ void fill_kernel(float* out, float v) { out[blockIdx.x * blockDim.x + threadIdx.x] = v; }
 
+// Half the threads leave before the barrier: undefined on a GPU.
+__global__ void partial_barrier_kernel(float* out) {
+  if (threadIdx.x >= 32) return;
+  __syncthreads();
+  out[threadIdx.x] = 1.0f;
+}
+
 float* device_floats(std::size_t n) {
   void* p = nullptr;
   REQUIRE(cudaMalloc(&p, n * sizeof(float)) == cudaSuccess);
@@ -89,7 +96,11 @@ Death run_child(const std::function<void()>& f) {
     for (const int sig : {SIGABRT, SIGSEGV, SIGBUS}) std::signal(sig, SIG_DFL); // not doctest's crash report
     dup2(fds[1], 2);
     close(fds[0]);
-    f();
+    try {
+      f();
+    } catch (...) { // a failed REQUIRE: the child must not go on running the suite
+      _exit(3);
+    }
     _exit(0);
   }
   close(fds[1]);
@@ -159,6 +170,28 @@ TEST_CASE("a kernel given a host pointer stops the emulator, naming the argument
   CHECK(death.died);
   CHECK(death.stderr_text ==
         "CUDA emulator: fill_kernel: argument 0 points to host memory, not device memory: a GPU would fault on it\n");
+}
+
+TEST_CASE("a kernel given freed device memory stops the emulator, even when the address is allocated again") {
+  float* stale = device_floats(16);
+  cudaFree(stale);
+  float* fresh = device_floats(16); // often the same address once unmapped; not while the freed one is kept
+  CHECK(fresh != stale);
+  const Death death = run_child([stale] { KF_LAUNCH(fill_kernel, 1, 16, nullptr, stale, 1.0f); });
+  CHECK(death.died);
+  CHECK(death.stderr_text == "CUDA emulator: fill_kernel: argument 0 points to device memory that was freed "
+                             "(cudaFree): a use after free\n");
+  cudaFree(fresh);
+}
+
+TEST_CASE("a barrier that only some threads of a block reach stops the emulator") {
+  float* d = device_floats(k_threads);
+  const Death death = run_child([d] { KF_LAUNCH(partial_barrier_kernel, 1, k_threads, nullptr, d); });
+  CHECK(death.died);
+  CHECK(death.stderr_text == "CUDA emulator: partial_barrier_kernel: __syncthreads() in block 0 reached by 32 of "
+                             "its 64 threads, the others ended: every thread of a block must reach the same "
+                             "barriers\n");
+  cudaFree(d);
 }
 
 TEST_CASE("a kernel that reads past the end of an allocation faults") {
@@ -265,7 +298,14 @@ TEST_CASE("NCCL: two processes sum in rank order, over more than one round of sl
   };
   const pid_t pid = fork();
   REQUIRE(pid >= 0);
-  if (pid == 0) _exit(run_rank(1) ? 0 : 1);
+  if (pid == 0) {
+    int rc = 2;
+    try {
+      rc = run_rank(1) ? 0 : 1;
+    } catch (...) { // a failed REQUIRE: the child must not go on running the suite
+    }
+    _exit(rc);
+  }
   CHECK(run_rank(0));
   int status = 0;
   waitpid(pid, &status, 0);

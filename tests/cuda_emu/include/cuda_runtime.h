@@ -5,8 +5,10 @@
 // any CUDA include directory, so the engine's own sources (runtime/cuda/)
 // compile unchanged, kernels included.
 //
-// Kernel side: __global__/__device__ vanish, __shared__ becomes `static`
-// (one block runs at a time), threadIdx/blockIdx/blockDim/gridDim are
+// Kernel side: __global__/__device__ vanish, __shared__ becomes `static
+// thread_local` (a launching thread runs one block at a time; shared memory
+// read before it is written shows the last block's values, not garbage),
+// threadIdx/blockIdx/blockDim/gridDim are
 // per-thread variables the launch sets, __syncthreads() is a barrier of the
 // block's threads (fibers), atomicAdd is a plain add (a launch runs on one
 // host thread). KF_LAUNCH (runtime/cuda/launch.h) calls launch() below.
@@ -22,6 +24,7 @@
 #include <math.h> // expf, tanhf, ... in the global namespace, as in device code
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 #ifndef KF_CUDA_EMULATION
 #error "the CUDA emulator's headers need -DKF_CUDA_EMULATION (runtime/cuda/launch.h reads it)"
@@ -31,7 +34,7 @@
 #define __device__
 #define __host__
 #define __forceinline__ inline
-#define __shared__ static
+#define __shared__ static thread_local
 #define __restrict__ __restrict
 
 struct dim3 {
@@ -128,9 +131,15 @@ void require_device_argument(const char* name, std::size_t index, const void* p)
 
 // KF_LAUNCH's emulation: the arguments convert to the kernel's parameter
 // types once, as a real launch copies them, and every thread gets a copy.
+// An argument as a launch converts it: implicitly (no casts a launch refuses).
+template <typename T>
+T convert(std::type_identity_t<T> v) {
+  return v;
+}
+
 template <typename... P, typename... A>
 void launch(const char* name, void (*kernel)(P...), dim3 grid, dim3 block, cudaStream_t /*stream*/, A&&... args) {
-  const std::tuple<P...> params(static_cast<P>(args)...);
+  const std::tuple<P...> params(convert<P>(std::forward<A>(args))...);
   std::apply(
       [name](const auto&... p) {
         std::size_t index = 0;
