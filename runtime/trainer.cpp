@@ -91,7 +91,8 @@ bool overlap_allreduce(const TrainerOptions& o, const WorldInfo& w) {
 std::unique_ptr<Engine> choose_engine(const TrainerOptions& o, const WorldInfo& w, Model& model, Optimizer& opt,
                                       Communicator& comm) {
   const bool overlap = overlap_allreduce(o, w);
-  // The GPU engine has no BatchNorm: a synchronised one runs on the CPU path.
+  // SyncBatchNorm: the CPU layers sum through this communicator; the GPU
+  // engine's twins see the flag and sum through NCCL.
   if (o.sync_batch_norm && comm.size() > 1) {
     model.synchronise([&comm](double* data, std::size_t n) { comm.allreduce_sum(data, n); });
     log(w, "BatchNorm statistics over the global batch of " + std::to_string(comm.size()) + " workers (--sync-batch-norm)");

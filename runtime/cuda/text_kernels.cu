@@ -100,7 +100,7 @@ __global__ void layer_norm_kernel(const float* x, const float* gamma, const floa
   const auto mu = static_cast<float>(sum / static_cast<double>(d));
   double var = 0.0;
   for (int i = 0; i < d; ++i) var += static_cast<double>((xr[i] - mu) * (xr[i] - mu));
-  const auto rs = static_cast<float>(1.0 / sqrt(var / static_cast<double>(d) + 1e-5));
+  const auto rs = static_cast<float>(1.0 / sqrt(var / static_cast<double>(d) + static_cast<double>(1e-5f)));
   for (int i = 0; i < d; ++i) yr[i] = (xr[i] - mu) * rs * gamma[i] + beta[i];
   mean[r] = mu;
   rstd[r] = rs;

@@ -4,7 +4,11 @@
 // transformer.cpp and transformer_ops.cpp, with their layouts. Device
 // pointers, asynchronous launches on `stream`, as kernels.h. Token ids are
 // rows of the embedding table (int); keep[r] is 1 where row r is a token,
-// 0 where it is padding. Where the CPU sums in a fixed order, so do these.
+// 0 where it is padding. LayerNorm, pooling and the position gradients sum
+// in the CPU's order; the embedding tables' gradients are atomic adds (in no
+// fixed order on a GPU), the attention's dot products are plain loops (the
+// CPU's are GEMMs), and exp is expf (the CPU's vec::exp differs in the last
+// bits), so the twins agree with the CPU to rounding, not bit for bit.
 
 typedef struct CUstream_st* cudaStream_t;
 

@@ -71,7 +71,12 @@ two_workers() { # NAME FLAGS...
   echo "$name: two GPU workers against two CPU workers: weights differ by at most $diff"
   python3 -c "import sys; sys.exit(0 if float('$diff') <= 1e-3 else 1)" || die "$name: two GPU workers end elsewhere"
 }
-gpus=${KF_CUDA_EMULATOR_DEVICES:-$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true)}
+# The GPUs kf-trainer sees: CUDA_VISIBLE_DEVICES's entries when it is set.
+if [ -n "${CUDA_VISIBLE_DEVICES+set}" ]; then
+  gpus=$(tr ',' '\n' <<<"$CUDA_VISIBLE_DEVICES" | grep -c .)
+else
+  gpus=${KF_CUDA_EMULATOR_DEVICES:-$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true)}
+fi
 if [ "${gpus:-0}" -ge 2 ]; then
   two_workers mlp "${common[@]}" --epochs=2
   two_workers syncbn --model=cnn --conv-channels=4,8 --batch-norm --sync-batch-norm --data=synthetic \

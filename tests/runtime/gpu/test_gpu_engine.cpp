@@ -224,6 +224,9 @@ TEST_CASE("gpu engine: CNN with batch norm, global average pooling and dropout, 
   compare(mc, oc, 4);
 }
 
+// Over one rank the sums are the batch's own, so this checks the twin's
+// synchronised path (sums of x and x^2, moments, the count through NCCL),
+// not that it synchronises: test_gpu.sh's two workers do.
 TEST_CASE("gpu engine: CNN with SyncBatchNorm over one rank, SGD") {
   ModelConfig mc;
   mc.kind = "cnn";
