@@ -81,11 +81,12 @@ std::vector<float> to_host(const float* device, std::size_t n) {
   return h;
 }
 
-// Runs f in a child process; returns what it wrote to stderr, and whether it
-// died of a signal.
+// Runs f in a child process; returns whether it died of a signal and the
+// last line it wrote to stderr (before it, ASan may warn once about
+// swapcontext in a process that has not used it yet).
 struct Death {
   bool died = false;
-  std::string stderr_text;
+  std::string stderr_text; // the last line, with its newline
 };
 Death run_child(const std::function<void()>& f) {
   int fds[2];
@@ -109,6 +110,9 @@ Death run_child(const std::function<void()>& f) {
   for (ssize_t got; (got = read(fds[0], buf, sizeof buf)) > 0;)
     d.stderr_text.append(buf, static_cast<std::size_t>(got));
   close(fds[0]);
+  if (const std::size_t end = d.stderr_text.rfind('\n', d.stderr_text.size() - (d.stderr_text.empty() ? 0 : 2));
+      end != std::string::npos)
+    d.stderr_text.erase(0, end + 1);
   int status = 0;
   waitpid(pid, &status, 0);
   d.died = WIFSIGNALED(status);
