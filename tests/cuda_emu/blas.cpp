@@ -8,7 +8,6 @@
 #include <cblas.h>
 
 #include <algorithm>
-#include <cstring>
 #include <string>
 
 struct cublasContext {
@@ -69,16 +68,5 @@ cublasStatus_t cublasSgemm(cublasHandle_t handle, cublasOperation_t ta, cublasOp
   if (handle == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
   if (!gemm_shape_valid(ta, tb, m, n, k, lda, ldb, ldc)) return CUBLAS_STATUS_INVALID_VALUE;
   gemm(ta, tb, m, n, k, *alpha, a, lda, b, ldb, *beta, c, ldc);
-  return CUBLAS_STATUS_SUCCESS;
-}
-
-cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, cublasOperation_t ta, cublasOperation_t tb, int m,
-                                         int n, int k, const float* alpha, const float* a, int lda,
-                                         long long stride_a, const float* b, int ldb, long long stride_b,
-                                         const float* beta, float* c, int ldc, long long stride_c, int batches) {
-  if (handle == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
-  if (!gemm_shape_valid(ta, tb, m, n, k, lda, ldb, ldc) || batches < 0) return CUBLAS_STATUS_INVALID_VALUE;
-  for (int i = 0; i < batches; ++i)
-    gemm(ta, tb, m, n, k, *alpha, a + i * stride_a, lda, b + i * stride_b, ldb, *beta, c + i * stride_c, ldc);
   return CUBLAS_STATUS_SUCCESS;
 }

@@ -20,14 +20,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <string>
 #include <deque>
 #include <map>
 #include <mutex>
+#include <string>
 
-struct CUstream_st {
-  int id = 0;
-};
+struct CUstream_st {};
 
 namespace kf_cuda_emu {
 namespace {
@@ -44,6 +42,14 @@ std::deque<std::pair<const char*, Allocation>> g_freed; // the last frees, inacc
 constexpr std::size_t k_quarantine = 256;
 int g_open = 0;                                  // live DeviceAccess objects
 cudaError_t g_last_error = cudaSuccess;
+thread_local int t_device = 0; // cudaSetDevice's
+
+// KF_CUDA_EMULATOR_DEVICES (1 to 16, default 1): how many devices there are.
+int device_count() {
+  const char* v = std::getenv("KF_CUDA_EMULATOR_DEVICES");
+  const int n = v != nullptr ? std::atoi(v) : 1;
+  return n >= 1 && n <= 16 ? n : 1;
+}
 
 std::size_t page_size() {
   static const auto size = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
@@ -122,27 +128,17 @@ DeviceAccess::~DeviceAccess() {
     for (const auto& [p, a] : g_allocations) protect(a, false);
 }
 
+int current_device() { return t_device; }
+
+void fail(const std::string& message) {
+  std::fprintf(stderr, "CUDA emulator: %s\n", message.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
 } // namespace kf_cuda_emu
 
 using kf_cuda_emu::report;
-
-namespace kf_cuda_emu {
-namespace {
-
-thread_local int t_device = 0;
-
-// KF_CUDA_EMULATOR_DEVICES (1 to 16, default 1): how many devices there are.
-int device_count() {
-  const char* v = std::getenv("KF_CUDA_EMULATOR_DEVICES");
-  const int n = v != nullptr ? std::atoi(v) : 1;
-  return n >= 1 && n <= 16 ? n : 1;
-}
-
-} // namespace
-
-int current_device() { return t_device; }
-
-} // namespace kf_cuda_emu
 
 cudaError_t cudaGetDeviceCount(int* count) {
   *count = kf_cuda_emu::device_count();
@@ -171,8 +167,6 @@ cudaError_t cudaGetLastError() {
   return e;
 }
 
-cudaError_t cudaPeekAtLastError() { return kf_cuda_emu::g_last_error; }
-
 const char* cudaGetErrorString(cudaError_t error) {
   switch (error) {
   case cudaSuccess: return "no error";
@@ -180,9 +174,7 @@ const char* cudaGetErrorString(cudaError_t error) {
   case cudaErrorMemoryAllocation: return "out of memory";
   case cudaErrorInvalidConfiguration: return "invalid configuration argument";
   case cudaErrorInvalidDevicePointer: return "invalid device pointer";
-  case cudaErrorInvalidMemcpyDirection: return "invalid copy direction for memcpy";
   case cudaErrorInvalidDevice: return "invalid device ordinal";
-  case cudaErrorInvalidResourceHandle: return "invalid resource handle";
   }
   return "unrecognized error code";
 }
@@ -258,14 +250,3 @@ cudaError_t cudaStreamDestroy(cudaStream_t stream) {
 }
 
 cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
-cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
-
-namespace kf_cuda_emu {
-
-void fail(const std::string& message) {
-  std::fprintf(stderr, "CUDA emulator: %s\n", message.c_str());
-  std::fflush(stderr);
-  std::abort();
-}
-
-} // namespace kf_cuda_emu

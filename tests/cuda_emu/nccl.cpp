@@ -65,6 +65,7 @@ struct ncclComm {
   Header* header = nullptr;
   char* slots = nullptr;
   std::uint64_t barriers = 0;
+  double timeout = timeout_seconds();
   std::string name; // the segment's, until unlinked
 
   char* slot(int r) const { return slots + static_cast<std::size_t>(r) * k_slot_bytes; }
@@ -73,7 +74,7 @@ struct ncclComm {
   void barrier() {
     const std::uint64_t mine = ++barriers;
     header->arrived[rank].store(mine, std::memory_order_release);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds());
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
     for (int r = 0; r < nranks; ++r)
       for (int spins = 0; header->arrived[r].load(std::memory_order_acquire) < mine; ++spins) {
         if (spins < 1000) {
@@ -83,7 +84,7 @@ struct ncclComm {
         if (std::chrono::steady_clock::now() > deadline) {
           if (!name.empty()) shm_unlink(name.c_str()); // nothing left behind in /dev/shm
           char waited[32];
-          std::snprintf(waited, sizeof waited, "%g", timeout_seconds());
+          std::snprintf(waited, sizeof waited, "%g", timeout);
           kf_cuda_emu::fail("NCCL: rank " + std::to_string(rank) + " waited " + waited + " s for rank " +
                             std::to_string(r) + ", which never arrived");
         }

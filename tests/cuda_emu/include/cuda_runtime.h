@@ -50,17 +50,6 @@ inline float atomicAdd(float* at, float v) {
   *at = old + v;
   return old;
 }
-inline double atomicAdd(double* at, double v) {
-  const double old = *at;
-  *at = old + v;
-  return old;
-}
-inline int atomicAdd(int* at, int v) {
-  const int old = *at;
-  *at = old + v;
-  return old;
-}
-inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
 
 typedef struct CUstream_st* cudaStream_t;
 
@@ -70,11 +59,8 @@ enum cudaError_t {
   cudaErrorMemoryAllocation = 2,
   cudaErrorInvalidConfiguration = 9,
   cudaErrorInvalidDevicePointer = 17,
-  cudaErrorInvalidMemcpyDirection = 21,
   cudaErrorInvalidDevice = 101,
-  cudaErrorInvalidResourceHandle = 400,
 };
-typedef cudaError_t cudaError;
 
 enum cudaMemcpyKind {
   cudaMemcpyHostToHost = 0,
@@ -94,7 +80,6 @@ cudaError_t cudaGetDeviceCount(int* count);
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device);
 cudaError_t cudaSetDevice(int device);
 cudaError_t cudaGetLastError();
-cudaError_t cudaPeekAtLastError();
 const char* cudaGetErrorString(cudaError_t error);
 cudaError_t cudaMalloc(void** ptr, std::size_t bytes);
 cudaError_t cudaFree(void* ptr);
@@ -106,7 +91,6 @@ cudaError_t cudaMemsetAsync(void* ptr, int value, std::size_t bytes, cudaStream_
 cudaError_t cudaStreamCreate(cudaStream_t* stream);
 cudaError_t cudaStreamDestroy(cudaStream_t stream);
 cudaError_t cudaStreamSynchronize(cudaStream_t stream);
-cudaError_t cudaDeviceSynchronize();
 
 namespace kf_cuda_emu {
 
