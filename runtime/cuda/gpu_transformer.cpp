@@ -211,7 +211,7 @@ void GpuTransformer::backward(GpuContext& ctx, const float* /*in*/, const float*
   check(cudaMemsetAsync(ctx.grads + m_token, 0, tables * sizeof(float), ctx.stream), "embedding gradients");
   embed_backward(m_ids.get(), m_dx.get(), ctx.grads + m_token, ctx.grads + m_position, n, m_t, d, ctx.stream);
   if (m_c.hash_slots > 0)
-    bag_backward(m_bag.get(), dout, ctx.grads + m_token, n, as_int(m_c.hash_slots), d, ctx.stream);
+    embedding_bag_backward(m_bag.get(), dout, ctx.grads + m_token, n, as_int(m_c.hash_slots), d, ctx.stream);
 }
 
 } // namespace

@@ -35,7 +35,7 @@ __device__ int nonzero(const int* ids, int count) {
   return c;
 }
 
-// dtable[ids[i, s]] += dout[i] / count_i: the embedding bag's backward, and the hashed features'.
+// dtable[ids[i, s]] += dout[i] / count_i.
 __global__ void bag_backward_kernel(const int* ids, const float* dout, float* dtable, int n, int slots, int dim) {
   const long long e = thread_index();
   if (e >= static_cast<long long>(n) * dim) return;
@@ -322,9 +322,6 @@ void embed_backward(const int* ids, const float* dx, float* dtoken, float* dposi
 }
 void bag_add(const int* bag, const float* token, float* out, int n, int slots, int d, cudaStream_t s) {
   KF_LAUNCH(bag_add_kernel, blocks(static_cast<long long>(n) * d), k_threads, s, bag, token, out, n, slots, d);
-}
-void bag_backward(const int* bag, const float* dout, float* dtoken, int n, int slots, int d, cudaStream_t s) {
-  KF_LAUNCH(bag_backward_kernel, blocks(static_cast<long long>(n) * d), k_threads, s, bag, dout, dtoken, n, slots, d);
 }
 void layer_norm_forward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
                         int rows, int d, cudaStream_t s) {

@@ -17,7 +17,8 @@ namespace kf::trainer::cuda {
 // out[i] = the mean of table rows ids[i, s] over the non-zero ids (zero when none).
 void embedding_bag_forward(const int* ids, const float* table, float* out, int n, int slots, int dim,
                            cudaStream_t stream);
-// dtable[ids[i, s]] += dout[i] / count_i for the non-zero ids (atomically).
+// dtable[ids[i, s]] += dout[i] / count_i for the non-zero ids (atomically):
+// the embedding bag's backward, and the transformer's hashed features'.
 void embedding_bag_backward(const int* ids, const float* dout, float* dtable, int n, int slots, int dim,
                             cudaStream_t stream);
 
@@ -29,8 +30,6 @@ void embed_backward(const int* ids, const float* dx, float* dtoken, float* dposi
                     cudaStream_t stream);
 // out[i] += the mean of token rows bag[i, k] over its non-zero entries.
 void bag_add(const int* bag, const float* token, float* out, int n, int slots, int d, cudaStream_t stream);
-// dtoken[bag[i, k]] += dout[i] / count_i (atomically).
-void bag_backward(const int* bag, const float* dout, float* dtoken, int n, int slots, int d, cudaStream_t stream);
 
 // Per row of x [rows, d]: y = (x - mean) rstd gamma + beta, mean and rstd saved (eps 1e-5).
 void layer_norm_forward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
