@@ -53,17 +53,17 @@ python3 -c "import sys; g,c=$accg,$accc; sys.exit(0 if g >= 0.85 and abs(g-c) <=
 # gradients to rounding), SyncBatchNorm's sums too. NCCL refuses two ranks on
 # one GPU, so this needs two (the emulator is told how many it has).
 two_workers() { # NAME FLAGS...
-  local name=$1 device rank port
+  local name=$1 device rank port pids
   shift
   for device in gpu cpu; do
     port=$(free_port)
+    pids=()
     for rank in 0 1; do
       start_rank "$WORK/$name-$device$rank" "$rank" 2 "$port" env LOCAL_RANK="$rank" "$KF_TRAINER" "$@" \
         --device="$device" --output="$WORK/$name-$device"
-      eval "p$rank=\$LAST_PID"
+      pids+=("$LAST_PID")
     done
-    # shellcheck disable=SC2154 # p0 and p1 are set by the eval above
-    wait "$p0" && wait "$p1" ||
+    wait "${pids[0]}" && wait "${pids[1]}" ||
       { cat "$WORK/$name-${device}0.err" "$WORK/$name-${device}1.err" >&2; die "$name: two $device workers failed"; }
   done
   expect_contains "$WORK/$name-gpu0.err" "engine gpu cuda:0"
