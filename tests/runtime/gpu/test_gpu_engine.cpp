@@ -22,6 +22,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 
 using namespace kf::trainer;
 
@@ -80,6 +81,13 @@ float max_diff(const std::vector<float>& a, const std::vector<float>& b) {
 // Trains the same model on both engines for `steps` steps (batches of
 // varying size, so device buffers grow mid-run), then compares the losses,
 // every parameter and optimizer slot, and an evaluation on a larger batch.
+// An optimizer slot's name split in its kind and its parameter's name:
+// "opt.m.layers.1.weight" -> {"opt.m", "layers.1.weight"}.
+std::pair<std::string, std::string> slot_parts(const std::string& name) {
+  const std::size_t dot = name.find('.', 4);
+  return {name.substr(0, dot), name.substr(dot + 1)};
+}
+
 // `sync`: SyncBatchNorm over this one rank (the CPU's sum is the identity;
 // the GPU twin's goes through NCCL).
 void compare(const ModelConfig& mc, const OptimizerConfig& oc, int steps, bool sync = false) {
@@ -121,15 +129,16 @@ void compare(const ModelConfig& mc, const OptimizerConfig& oc, int steps, bool s
   REQUIRE(sc.size() == sg.size());
   std::map<std::string, float> largest; // by kind
   for (const auto& slot : sc) {
-    float& l = largest[slot.name.substr(0, slot.name.find('.', 4))];
+    float& l = largest[slot_parts(slot.name).first];
     l = std::max(l, max_abs(*slot.data));
   }
   std::set<std::string> sparse; // embedding tables: the CPU engine's lazy updates leave untouched rows' slots stale
   for (const Param* p : cpu_model.params())
     if (p->sparse) sparse.insert(p->name);
   for (std::size_t i = 0; i < sc.size(); ++i) {
-    if (sparse.count(sc[i].name.substr(sc[i].name.find('.', 4) + 1)) != 0) continue;
-    const float floor = 1e-6f * largest[sc[i].name.substr(0, sc[i].name.find('.', 4))];
+    const auto [kind, param] = slot_parts(sc[i].name);
+    if (sparse.count(param) != 0) continue;
+    const float floor = 1e-6f * largest[kind];
     INFO(sc[i].name << ": max |cpu - gpu| = " << max_diff(*sc[i].data, *sg[i].data) << " of " << max_abs(*sc[i].data)
                     << ", floor " << floor);
     CHECK(max_diff(*sc[i].data, *sg[i].data) <= 1e-3f * max_abs(*sc[i].data) + floor + 1e-12f);
