@@ -6,13 +6,16 @@
 
 #include <cerrno>
 #include <cstring>
-#include <vector>
+#include <memory>
 
 #include "libkf/util/error.h"
 
 namespace kf::image {
 
 namespace {
+// Reads and compressed output go through buffers of this size. They are made
+// for overwriting: zeroing a megabyte per stream would touch every page of it
+// even when the stream is a few hundred bytes.
 constexpr std::size_t k_chunk = 1 << 20;
 }
 
@@ -54,7 +57,7 @@ std::string HashSink::digest() { return "sha256:" + m_hash.hex(); }
 
 struct GzipSink::Impl {
   z_stream z{};
-  std::vector<char> out = std::vector<char>(k_chunk);
+  std::unique_ptr<char[]> out = std::make_unique_for_overwrite<char[]>(k_chunk);
   bool done = false;
 };
 
@@ -68,12 +71,12 @@ GzipSink::~GzipSink() { deflateEnd(&m->z); }
 
 void GzipSink::pump(int flush) {
   do {
-    m->z.next_out = reinterpret_cast<Bytef*>(m->out.data());
-    m->z.avail_out = static_cast<uInt>(m->out.size());
+    m->z.next_out = reinterpret_cast<Bytef*>(m->out.get());
+    m->z.avail_out = static_cast<uInt>(k_chunk);
     const int rc = deflate(&m->z, flush);
     if (rc == Z_STREAM_ERROR) throw Error("gzip (zlib) failed");
-    const std::size_t have = m->out.size() - m->z.avail_out;
-    if (have > 0) m_next.write(m->out.data(), have);
+    const std::size_t have = k_chunk - m->z.avail_out;
+    if (have > 0) m_next.write(m->out.get(), have);
   } while (m->z.avail_out == 0);
 }
 
@@ -99,12 +102,12 @@ void GzipSink::finish() {
 
 void read_stream(const std::filesystem::path& path, bool gunzip,
                  const std::function<void(const char* data, std::size_t size)>& chunk) {
-  std::vector<char> buf(k_chunk);
+  const std::unique_ptr<char[]> buf = std::make_unique_for_overwrite<char[]>(k_chunk);
   if (!gunzip) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw Error("cannot read " + path.string() + ": " + std::strerror(errno));
     while (true) {
-      const ssize_t n = ::read(fd, buf.data(), buf.size());
+      const ssize_t n = ::read(fd, buf.get(), k_chunk);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
         const std::string reason = std::strerror(errno);
@@ -113,7 +116,7 @@ void read_stream(const std::filesystem::path& path, bool gunzip,
       }
       if (n == 0) break;
       try {
-        chunk(buf.data(), static_cast<std::size_t>(n));
+        chunk(buf.get(), static_cast<std::size_t>(n));
       } catch (...) {
         ::close(fd);
         throw;
@@ -126,7 +129,7 @@ void read_stream(const std::filesystem::path& path, bool gunzip,
   if (!gz) throw Error("cannot read " + path.string() + ": " + std::strerror(errno));
   gzbuffer(gz, 1 << 17);
   while (true) {
-    const int n = gzread(gz, buf.data(), static_cast<unsigned>(buf.size()));
+    const int n = gzread(gz, buf.get(), static_cast<unsigned>(k_chunk));
     if (n < 0) {
       int errnum = 0;
       const std::string reason = gzerror(gz, &errnum);
@@ -135,7 +138,7 @@ void read_stream(const std::filesystem::path& path, bool gunzip,
     }
     if (n == 0) break;
     try {
-      chunk(buf.data(), static_cast<std::size_t>(n));
+      chunk(buf.get(), static_cast<std::size_t>(n));
     } catch (...) {
       gzclose(gz);
       throw;
