@@ -12,5 +12,7 @@ namespace kf_cuda_emu {
 
 // The device of the last successful cudaSetDevice (0 before any).
 int current_device();
+// The machine's number of the current device (CUDA_VISIBLE_DEVICES maps them).
+int machine_device();
 
 } // namespace kf_cuda_emu

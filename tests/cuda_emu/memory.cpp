@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -24,6 +25,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 struct CUstream_st {};
 
@@ -44,12 +46,31 @@ int g_open = 0;                                  // live DeviceAccess objects
 cudaError_t g_last_error = cudaSuccess;
 thread_local int t_device = 0; // cudaSetDevice's
 
-// KF_CUDA_EMULATOR_DEVICES (1 to 16, default 1): how many devices there are.
-int device_count() {
+// The machine's devices (KF_CUDA_EMULATOR_DEVICES, 1 to 16, default 1) as
+// this process sees them: CUDA_VISIBLE_DEVICES's entries when it is set, read
+// as CUDA reads them (up to the first that is not a device of the machine or
+// names one again), else all. Read at every call: tests change them.
+std::vector<int> visible_devices() {
   const char* v = std::getenv("KF_CUDA_EMULATOR_DEVICES");
-  const int n = v != nullptr ? std::atoi(v) : 1;
-  return n >= 1 && n <= 16 ? n : 1;
+  const int machine = v != nullptr && std::atoi(v) >= 1 && std::atoi(v) <= 16 ? std::atoi(v) : 1;
+  std::vector<int> out;
+  const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
+  if (visible == nullptr) {
+    for (int d = 0; d < machine; ++d) out.push_back(d);
+    return out;
+  }
+  for (const char* p = visible; *p != '\0';) {
+    char* end = nullptr;
+    const long d = std::strtol(p, &end, 10);
+    if (end == p || d < 0 || d >= machine || std::find(out.begin(), out.end(), d) != out.end()) break;
+    out.push_back(static_cast<int>(d));
+    p = *end == ',' ? end + 1 : end;
+    if (*end != ',' && *end != '\0') break;
+  }
+  return out;
 }
+
+int device_count() { return static_cast<int>(visible_devices().size()); }
 
 std::size_t page_size() {
   static const auto size = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
@@ -130,6 +151,11 @@ DeviceAccess::~DeviceAccess() {
 
 int current_device() { return t_device; }
 
+int machine_device() {
+  const auto visible = visible_devices();
+  return t_device < static_cast<int>(visible.size()) ? visible[static_cast<std::size_t>(t_device)] : -1;
+}
+
 void fail(const std::string& message) {
   std::fprintf(stderr, "CUDA emulator: %s\n", message.c_str());
   std::fflush(stderr);
@@ -142,7 +168,7 @@ using kf_cuda_emu::report;
 
 cudaError_t cudaGetDeviceCount(int* count) {
   *count = kf_cuda_emu::device_count();
-  return cudaSuccess;
+  return *count > 0 ? cudaSuccess : report(cudaErrorNoDevice);
 }
 
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
@@ -175,6 +201,7 @@ const char* cudaGetErrorString(cudaError_t error) {
   case cudaErrorInvalidConfiguration: return "invalid configuration argument";
   case cudaErrorInvalidDevicePointer: return "invalid device pointer";
   case cudaErrorInvalidDevice: return "invalid device ordinal";
+  case cudaErrorNoDevice: return "no CUDA-capable device is detected";
   }
   return "unrecognized error code";
 }

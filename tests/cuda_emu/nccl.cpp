@@ -114,12 +114,12 @@ ncclResult_t ncclCommInitRank(ncclComm_t* comm, int nranks, ncclUniqueId id, int
   if (c->map == MAP_FAILED) return ncclSystemError;
   c->header = static_cast<Header*>(c->map);
   c->slots = static_cast<char*>(c->map) + sizeof(Header);
-  c->header->device[rank].store(kf_cuda_emu::current_device() + 1);
+  c->header->device[rank].store(kf_cuda_emu::machine_device() + 1);
   c->barrier(); // every rank has mapped the segment
   if (rank == 0) shm_unlink(c->name.c_str());
   c->name.clear();
   for (int r = 0; r < nranks; ++r)
-    if (r != rank && c->header->device[r].load() == kf_cuda_emu::current_device() + 1) {
+    if (r != rank && c->header->device[r].load() == kf_cuda_emu::machine_device() + 1) {
       munmap(c->map, c->bytes);
       return ncclInvalidUsage; // NCCL: "Duplicate GPU detected"
     }

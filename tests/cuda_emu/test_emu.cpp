@@ -344,3 +344,43 @@ TEST_CASE("NCCL: two ranks on one device are refused, a rank that never comes st
   CHECK(alone.died);
   CHECK(alone.stderr_text == "CUDA emulator: NCCL: rank 0 waited 0.5 s for rank 1, which never arrived\n");
 }
+
+TEST_CASE("CUDA_VISIBLE_DEVICES: a process sees the machine's devices it names, NCCL tells them apart by the machine's number") {
+  setenv("KF_CUDA_EMULATOR_DEVICES", "3", 1);
+  const auto count_with = [](const char* visible) {
+    setenv("CUDA_VISIBLE_DEVICES", visible, 1);
+    int count = -1;
+    const cudaError_t err = cudaGetDeviceCount(&count);
+    cudaGetLastError();
+    return err == cudaSuccess ? count : -static_cast<int>(err);
+  };
+  CHECK(count_with("2,0") == 2);
+  CHECK(count_with("1") == 1);
+  CHECK(count_with("1,7,0") == 1); // CUDA stops at the first entry that is not a device
+  CHECK(count_with("0,0") == 1);
+  CHECK(count_with("GPU-abc") == -static_cast<int>(cudaErrorNoDevice));
+  CHECK(count_with("") == -static_cast<int>(cudaErrorNoDevice));
+
+  // Two ranks each on its device 0, which are the machine's devices 2 and 1: allowed.
+  const auto two_ranks = [](const char* visible0, const char* visible1) {
+    ncclUniqueId id;
+    REQUIRE(ncclGetUniqueId(&id) == ncclSuccess);
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      setenv("CUDA_VISIBLE_DEVICES", visible1, 1);
+      ncclComm_t comm = nullptr;
+      _exit(cudaSetDevice(0) == cudaSuccess && ncclCommInitRank(&comm, 2, id, 1) == ncclSuccess ? 0 : 1);
+    }
+    setenv("CUDA_VISIBLE_DEVICES", visible0, 1);
+    ncclComm_t comm = nullptr;
+    const bool ok = cudaSetDevice(0) == cudaSuccess && ncclCommInitRank(&comm, 2, id, 0) == ncclSuccess;
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (ok) ncclCommDestroy(comm);
+    return ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  };
+  CHECK(two_ranks("2", "1"));
+  CHECK_FALSE(two_ranks("1", "1,2")); // both on the machine's device 1
+  unsetenv("CUDA_VISIBLE_DEVICES");
+}

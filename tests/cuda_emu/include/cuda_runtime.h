@@ -59,6 +59,7 @@ enum cudaError_t {
   cudaErrorMemoryAllocation = 2,
   cudaErrorInvalidConfiguration = 9,
   cudaErrorInvalidDevicePointer = 17,
+  cudaErrorNoDevice = 100,
   cudaErrorInvalidDevice = 101,
 };
 
