@@ -18,6 +18,7 @@
 #include "libkf/local/conditions.h"
 #include "libkf/local/controller_run.h"
 #include "libkf/local/controllers.h"
+#include "libkf/local/gpus.h"
 #include "libkf/local/plan.h"
 #include "libkf/local/process.h"
 #include "libkf/local/run_dir.h"
@@ -38,6 +39,7 @@ struct Pod {
   std::string state = "Running"; // Running | Succeeded | Failed
   int exit_code = -1;
   int restarts = 0;
+  std::shared_ptr<GpuLease> gpus; // its devices, held until it ends
 };
 
 // "0-2,4,6-7", as status.completedIndexes.
@@ -62,6 +64,7 @@ public:
     m_start = std::chrono::steady_clock::now();
     m_object["status"]["startTime"] = now_rfc3339();
     record_state("Running", "Job " + m_run + " is running.");
+    check_gpus();
     while (m_end.empty()) {
       if (stop_signal() != 0) {
         end("Failed", "Stopped", "Job " + m_run + " was stopped (signal " + std::to_string(stop_signal()) + ").");
@@ -101,6 +104,27 @@ private:
     m_message = message;
   }
 
+  // A pod that requests GPUs starts once that many are free (gpus.h); one
+  // that requests more than the machine has never would.
+  void check_gpus() {
+    const int want = m_plan.replicas.front().gpus;
+    if (want > 0) m_gpu_pool = host_gpus();
+    if (m_gpu_pool.empty()) return;
+    try {
+      check_gpu_demand(gpu_demand(m_plan.replicas), m_gpu_pool);
+      m_gpu_locks = gpu_lock_dir();
+    } catch (const Error& e) {
+      end("Failed", "PodFailed", "Job " + m_run + " has failed: pods " + e.what() + ".");
+    }
+  }
+
+  // False while the GPUs a new pod needs are held by others.
+  bool take_gpus(Pod& pod) {
+    if (m_gpu_pool.empty()) return true;
+    pod.gpus = GpuLease::try_take(m_gpu_pool, m_plan.replicas.front().gpus, m_gpu_locks);
+    return pod.gpus != nullptr;
+  }
+
   int active() const {
     int n = 0;
     for (const auto& p : m_pods) n += p.pid > 0;
@@ -120,8 +144,10 @@ private:
   bool launch(Pod& pod) {
     std::vector<std::pair<std::string, std::string>> extra;
     if (pod.index >= 0) extra.emplace_back("JOB_COMPLETION_INDEX", std::to_string(pod.index));
+    ReplicaPlan replica = m_plan.replicas.front();
+    if (pod.gpus) assign_gpus({&replica, 1}, gpu_demand({&replica, 1}), pod.gpus->devices());
     try {
-      pod.pid = start_replica(m_plan.replicas.front(), m_dir.root, m_dir.log(pod.name), extra);
+      pod.pid = start_replica(replica, m_dir.root, m_dir.log(pod.name), extra);
       pod.start_ticks = process_start_ticks(pod.pid);
       pod.state = "Running";
       say("started " + pod.name + " (pid " + std::to_string(pod.pid) + ")");
@@ -147,6 +173,7 @@ private:
       } else if (m_succeeded > 0) {
         return; // completions unset: once one succeeded, no new pods
       }
+      if (!take_gpus(pod)) return; // Pending until a pod ends
       pod.name = "pod-" + std::to_string(m_pods.size());
       m_pods.push_back(pod);
       if (!launch(m_pods.back())) return;
@@ -173,6 +200,7 @@ private:
     say(pod->name + " exited with code " + std::to_string(code));
     if (code == 0) {
       pod->state = "Succeeded";
+      pod->gpus.reset();
       ++m_succeeded;
       if (pod->index >= 0) m_done_indexes.insert(pod->index);
       return;
@@ -180,6 +208,7 @@ private:
     ++m_failures;
     if (m_failures > m_plan.backoff_limit) {
       pod->state = "Failed";
+      pod->gpus.reset();
       ++m_failed;
       end("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit");
       return;
@@ -187,10 +216,11 @@ private:
     if (m_plan.replicas.front().restart_policy == "OnFailure") { // restarted in place, the same pod
       ++pod->restarts;
       std::ofstream(m_dir.log(pod->name), std::ios::app) << "kf: restarting " << pod->name << " (exit code " << code << ")\n";
-      launch(*pod);
+      launch(*pod); // it keeps its GPUs
       return;
     }
     pod->state = "Failed";
+    pod->gpus.reset();
     ++m_failed;
   }
 
@@ -200,6 +230,7 @@ private:
         p.exit_code = proc::terminate(p.pid, m_o.grace);
         p.pid = 0;
         p.state = "Failed";
+        p.gpus.reset();
         ++m_failed;
       }
   }
@@ -232,6 +263,8 @@ private:
   }
 
   std::vector<Pod> m_pods;
+  std::vector<std::string> m_gpu_pool; // this machine's GPUs, when the pods request some
+  std::filesystem::path m_gpu_locks;
   std::set<int> m_done_indexes;
   int m_succeeded = 0, m_failed = 0, m_failures = 0;
   std::chrono::steady_clock::time_point m_start;

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "libkf/util/error.h"
 #include "libkf/util/json_field.h"
 #include "libkf/util/strings.h"
@@ -58,7 +60,23 @@ ContainerProcess container_process(const Json& c, const std::string& at, const C
   p.working_dir = json_text(c, "workingDir");
   if (!p.working_dir.empty() && p.working_dir[0] != '/')
     throw FieldError(at + ".workingDir", "must be an absolute path, not " + str::quote(p.working_dir));
+  p.gpus = gpu_request(json_field(c, "resources"));
   return p;
+}
+
+int whole_units(const Json& q) {
+  if (q.is_number()) return q.get<double>() >= 1 && q.get<double>() < 1e6 ? static_cast<int>(q.get<double>()) : 0;
+  if (!q.is_string()) return 0;
+  const std::string s = q.get<std::string>();
+  const long n = std::strtol(s.c_str(), nullptr, 10);
+  if (n < 0 || n >= 1000000) return 0;
+  if (!s.empty() && s.back() == 'm') return static_cast<int>(n / 1000);
+  return static_cast<int>(n);
+}
+
+int gpu_request(const Json& resources) {
+  const int limits = whole_units(json_field(json_field(resources, "limits"), "nvidia.com/gpu"));
+  return limits > 0 ? limits : whole_units(json_field(json_field(resources, "requests"), "nvidia.com/gpu"));
 }
 
 std::string find_command(const std::string& command, const std::string& path_env) {

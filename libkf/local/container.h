@@ -17,6 +17,7 @@ struct ContainerProcess {
   std::vector<std::string> argv;                         // command + args
   std::vector<std::pair<std::string, std::string>> env;  // the container's env, in order
   std::string working_dir;                               // "" = the run directory
+  int gpus = 0;                                          // resources' nvidia.com/gpu
 };
 
 struct ContainerOptions {
@@ -29,6 +30,12 @@ struct ContainerOptions {
 // machine cannot do: no command (an image's entrypoint is unknown here, but
 // for kf's trainer), env valueFrom/envFrom, a relative workingDir.
 ContainerProcess container_process(const Json& container, const std::string& at, const ContainerOptions& options);
+
+// A quantity's whole units ("2", "500m" -> 0); 0 when absent or unreadable.
+int whole_units(const Json& quantity);
+// The nvidia.com/gpu a container's `resources` ask for: its limits (which an
+// extended resource's requests must equal), else its requests.
+int gpu_request(const Json& resources);
 
 // The path of argv[0] as exec would find it with `path_env` (a PATH value);
 // "" when it is not there. A name with a '/' is taken as a path.

@@ -154,6 +154,7 @@ Json view(const metadata::RunRecord* rec, const std::optional<Json>& object, con
   if (details.contains("progress") && !details["progress"].empty()) v["progress"] = details["progress"];
   if (full) {
     if (details.contains("replicas")) v["processes"] = details["replicas"];
+    if (details.contains("events")) v["events"] = details["events"]; // the supervisor's: GPUs waited for, assigned
     if (rec) {
       Json epochs = Json::array();
       for (const auto& e : rec->epochs) {

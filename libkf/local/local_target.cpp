@@ -16,6 +16,7 @@
 #include "libkf/local/conditions.h"
 #include "libkf/local/culler.h"
 #include "libkf/local/experiment_status.h"
+#include "libkf/local/gpus.h"
 #include "libkf/local/lost_supervisor.h"
 #include "libkf/local/plan.h"
 #include "libkf/local/workflow_engine.h"
@@ -259,6 +260,18 @@ target::Submitted LocalTarget::resume_trainjob(const std::string& run, const Jso
   return hand_over(dir, run, resumed, lock, "");
 }
 
+namespace {
+// A run that asks for more GPUs than this machine has is refused now, not left Pending.
+JobPlan fitting_gpus(JobPlan plan, const Json& object) {
+  try {
+    check_gpu_demand(gpu_demand(plan.replicas), host_gpus());
+  } catch (const Error& e) {
+    throw Error(object.value("kind", "") + " " + str::quote(object["metadata"].value("name", "")) + ": " + e.what());
+  }
+  return plan;
+}
+} // namespace
+
 JobPlan LocalTarget::plan_for(const Json& object, const target::SubmitOptions& options, bool find_binaries) const {
   if (object.value("kind", "") == "Experiment") return plan_experiment(object, options, find_binaries);
   if (object.value("kind", "") == "Workflow") {
@@ -271,9 +284,10 @@ JobPlan LocalTarget::plan_for(const Json& object, const target::SubmitOptions& o
   if (object.value("kind", "") == "Notebook") {
     JobPlan plan = plan_notebook(object, notebook_options(object, m_o.project_dir, find_binaries));
     plan.controller = to_json(cull_policy([](const char* name) { return std::getenv(name); }));
-    return plan;
+    return fitting_gpus(std::move(plan), object);
   }
-  if (object.value("kind", "") != "InferenceService") return plan_job(object, job_options(find_binaries, options.supporting));
+  if (object.value("kind", "") != "InferenceService")
+    return fitting_gpus(plan_job(object, job_options(find_binaries, options.supporting)), object);
   const Json* runtime = nullptr;
   for (const auto& s : options.supporting)
     if (s.value("kind", "") == "ServingRuntime") runtime = &s;
@@ -322,7 +336,7 @@ JobPlan LocalTarget::plan_experiment(const Json& object, const target::SubmitOpt
   for (const auto& p : spec.space.parameters)
     sample.push_back(p.list.empty() ? metric_text(p.min) : p.list.front());
   try {
-    plan_job(trial_object(spec, name + "-trial", "", sample), job_options(false, options.supporting));
+    fitting_gpus(plan_job(trial_object(spec, name + "-trial", "", sample), job_options(false, options.supporting)), object);
   } catch (const FieldError& e) {
     throw FieldError("spec.trialTemplate.trialSpec." + e.path(), e.message()).of("Experiment", name);
   }

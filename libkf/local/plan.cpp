@@ -72,21 +72,27 @@ ReplicaGroup read_group(const std::string& prefix, const std::string& type, cons
 }
 
 ReplicaPlan replica_of(const ReplicaGroup& g, int index) {
-  ReplicaPlan r;
-  r.type = g.type;
-  r.index = index;
-  r.name = str::lower(g.type) + "-" + std::to_string(index);
-  r.argv = g.process.argv;
-  r.env = g.process.env;
-  r.restart_policy = g.policy;
-  r.image = g.process.image;
-  r.working_dir = g.process.working_dir;
-  return r;
+  return replica_plan(g.process, g.type, index, str::lower(g.type) + "-" + std::to_string(index), g.policy);
 }
 
 std::string tf_role(const std::string& type) { return str::lower(type); }
 
 } // namespace
+
+ReplicaPlan replica_plan(const ContainerProcess& process, const std::string& type, int index, const std::string& name,
+                         const std::string& restart_policy) {
+  ReplicaPlan r;
+  r.type = type;
+  r.index = index;
+  r.name = name;
+  r.argv = process.argv;
+  r.env = process.env;
+  r.restart_policy = restart_policy;
+  r.image = process.image;
+  r.working_dir = process.working_dir;
+  r.gpus = process.gpus;
+  return r;
+}
 
 std::vector<std::string> local_kinds() {
   return {"PyTorchJob", "TFJob", "TrainJob", "Job", "Experiment", "InferenceService", "Notebook", "Workflow"};
@@ -309,7 +315,12 @@ JobPlan plan_service(const Json& isvc, const Json& runtime, const ServiceOptions
   plan.kind = "InferenceService";
   plan.name = name;
   plan.types = {"Predictor"};
-  ReplicaPlan r{"Predictor", 0, "predictor-0", argv, {}, "Always", image, ""};
+  ReplicaPlan r;
+  r.type = "Predictor";
+  r.name = "predictor-0";
+  r.argv = argv;
+  r.restart_policy = "Always";
+  r.image = image;
   if (c.contains("env") && c["env"].is_array())
     for (const auto& e : c["env"]) r.env.emplace_back(e.value("name", ""), e.value("value", ""));
   plan.replicas.push_back(std::move(r));
@@ -328,14 +339,12 @@ Json replicas_json(const std::vector<ReplicaPlan>& plans) {
   for (const auto& r : plans) {
     Json env = Json::array();
     for (const auto& [k, v] : r.env) env.push_back({{"name", k}, {"value", v}});
-    replicas.push_back({{"type", r.type},
-                        {"index", r.index},
-                        {"name", r.name},
-                        {"argv", r.argv},
-                        {"env", env},
-                        {"restartPolicy", r.restart_policy},
-                        {"image", r.image},
-                        {"workingDir", r.working_dir}});
+    Json replica = {{"type", r.type},   {"index", r.index},  {"name", r.name},
+                    {"argv", r.argv},   {"env", env},        {"restartPolicy", r.restart_policy},
+                    {"image", r.image}, {"workingDir", r.working_dir}};
+    if (r.gpus > 0) replica["gpus"] = r.gpus;
+    if (!r.pod.empty()) replica["pod"] = r.pod;
+    replicas.push_back(std::move(replica));
   }
   return replicas;
 }
@@ -352,6 +361,8 @@ std::vector<ReplicaPlan> replicas_from_json(const Json& j) {
     rp.restart_policy = r.at("restartPolicy").get<std::string>();
     rp.image = r.value("image", "");
     rp.working_dir = r.value("workingDir", "");
+    rp.gpus = r.value("gpus", 0);
+    rp.pod = r.value("pod", "");
     out.push_back(std::move(rp));
   }
   return out;

@@ -28,7 +28,16 @@ struct ReplicaPlan {
   std::string restart_policy;                               // OnFailure | Never | Always | ExitCode
   std::string image;                                        // recorded, not pulled
   std::string working_dir;                                  // "" = the run directory
+  int gpus = 0;       // nvidia.com/gpu of its pod (gpus.h hands them out)
+  std::string pod;    // the pod it is a process of, when several are (a TrainJob node's); "" = its own
+  const std::string& pod_name() const { return pod.empty() ? name : pod; }
 };
+
+struct ContainerProcess;
+// A replica running a container's process: its argv, env, image,
+// workingDir and GPUs.
+ReplicaPlan replica_plan(const ContainerProcess& process, const std::string& type, int index, const std::string& name,
+                         const std::string& restart_policy);
 
 struct JobPlan {
   std::string kind;                    // PyTorchJob | TFJob

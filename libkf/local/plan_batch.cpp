@@ -53,15 +53,7 @@ JobPlan plan_batch_job(const Json& job, const ContainerOptions& o) {
     throw FieldError("spec.template.spec.containers",
                      "the local target runs one container per pod, this pod has " + std::to_string(containers.size()));
   const auto process = container_process(containers[0], "spec.template.spec.containers[0]", o);
-  ReplicaPlan r;
-  r.type = "Pod";
-  r.name = "pod";
-  r.argv = process.argv;
-  r.env = process.env;
-  r.restart_policy = policy;
-  r.image = process.image;
-  r.working_dir = process.working_dir;
-  plan.replicas.push_back(std::move(r));
+  plan.replicas.push_back(replica_plan(process, "Pod", 0, "pod", policy));
   return plan;
 }
 

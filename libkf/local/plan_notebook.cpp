@@ -63,6 +63,7 @@ JobPlan plan_notebook(const Json& nb, const NotebookOptions& o) {
     r.name = "notebook-0";
     r.image = json_text(c, "image");
     r.restart_policy = "Always";
+    r.gpus = gpu_request(json_field(c, "resources")); // a GPU notebook's kernels see its devices
     // The workspace: where the PVC mounted at the home directory (else the first) lives.
     std::string dir;
     const auto pvcs = claims(pod);

@@ -60,15 +60,6 @@ const Json& pod_spec(const Json& job) {
   return json_field(json_field(json_field(json_field(job, "template"), "spec"), "template"), "spec");
 }
 
-// A quantity's whole units ("2", "500m" -> 0, "4k" is not a CPU count); 0 when absent or unreadable.
-int whole_units(const Json& q) {
-  if (q.is_number()) return static_cast<int>(q.get<double>());
-  if (!q.is_string()) return 0;
-  const std::string s = q.get<std::string>();
-  if (!s.empty() && s.back() == 'm') return std::atoi(s.c_str()) / 1000;
-  return std::atoi(s.c_str());
-}
-
 // numProcPerNode as the torch plugin decides it: the TrainJob's, else
 // "auto": the GPUs of resourcesPerNode, else its CPUs (at least 1).
 int procs_per_node(const Json& trainer, const Json& node_container) {
@@ -79,8 +70,7 @@ int procs_per_node(const Json& trainer, const Json& node_container) {
   }
   if (!n.is_null()) throw FieldError("spec.trainer.numProcPerNode", "must be an integer, not " + n.dump());
   const Json& res = trainer.contains("resourcesPerNode") ? trainer["resourcesPerNode"] : json_field(node_container, "resources");
-  const int gpus = std::max(whole_units(json_field(json_field(res, "limits"), "nvidia.com/gpu")),
-                            whole_units(json_field(json_field(res, "requests"), "nvidia.com/gpu")));
+  const int gpus = gpu_request(res);
   if (gpus > 0) return gpus;
   const Json& requests = json_field(json_field(res, "requests"), "cpu");
   const int cpus = whole_units(requests.is_null() ? json_field(json_field(res, "limits"), "cpu") : requests);
@@ -137,20 +127,6 @@ Json trainer_container(const Json& spec, const Json& node_job, const std::string
   return c;
 }
 
-ReplicaPlan replica(const ContainerProcess& p, const std::string& type, int index, const std::string& name,
-                    const std::string& policy) {
-  ReplicaPlan r;
-  r.type = type;
-  r.index = index;
-  r.name = name;
-  r.argv = p.argv;
-  r.env = p.env;
-  r.restart_policy = policy;
-  r.image = p.image;
-  r.working_dir = p.working_dir;
-  return r;
-}
-
 std::string restart_policy(const Json& runtime, const Json& job, const std::string& at) {
   const std::string policy = json_text(pod_spec(job), "restartPolicy");
   if (policy.empty()) return "OnFailure"; // JobSet's default for its Jobs' pods
@@ -179,7 +155,7 @@ void plan_initializers(const Json& spec, const Json& runtime, const ContainerOpt
     } catch (const FieldError& e) {
       runtime_error(runtime, e.path(), e.message());
     }
-    plan.initializers.push_back(replica(p, json_text(*job, "name"), 0, json_text(*job, "name") + "-0", restart_policy(runtime, *job, at)));
+    plan.initializers.push_back(replica_plan(p, json_text(*job, "name"), 0, json_text(*job, "name") + "-0", restart_policy(runtime, *job, at)));
   }
 }
 
@@ -251,6 +227,8 @@ JobPlan plan_trainjob(const Json& trainjob, const Json& runtime, const PlanOptio
   const auto process = container_process(container, "spec.trainer", co);
   const int nodes = node_count(spec, runtime);
   const int per_node = procs_per_node(json_field(spec, "trainer"), container);
+  const Json& per_node_resources = json_field(json_field(spec, "trainer"), "resourcesPerNode");
+  const int node_gpus = per_node_resources.is_null() ? process.gpus : gpu_request(per_node_resources);
   const bool torchrun = is_torchrun(process.argv);
   const std::string job = json_text(*node_job, "name");
   const std::string policy = restart_policy(runtime, *node_job, "spec.template.spec.replicatedJobs[" + std::to_string(node_index) + "]");
@@ -266,7 +244,9 @@ JobPlan plan_trainjob(const Json& trainjob, const Json& runtime, const PlanOptio
     for (int local = 0; local < local_procs; ++local) {
       const int index = node * local_procs + local;
       const std::string name = job + "-" + std::to_string(node) + (local_procs > 1 ? "-" + std::to_string(local) : "");
-      ReplicaPlan r = replica(process, job, index, name, policy);
+      ReplicaPlan r = replica_plan(process, job, index, name, policy);
+      r.gpus = node_gpus; // a node's processes share its GPUs (each picks its own by LOCAL_RANK)
+      if (local_procs > 1) r.pod = job + "-" + std::to_string(node);
       std::vector<std::pair<std::string, std::string>> env = {
           {"PYTHONUNBUFFERED", "1"},
           {"PET_NNODES", std::to_string(nodes)},

@@ -17,7 +17,8 @@ namespace kf::local {
 
 std::vector<std::pair<std::string, std::string>> base_environment() {
   std::vector<std::pair<std::string, std::string>> env;
-  for (const char* name : {"PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "TZ"})
+  // CUDA_VISIBLE_DEVICES: a pod that requests no GPU sees the ones kf sees (gpus.h).
+  for (const char* name : {"PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "TZ", "CUDA_VISIBLE_DEVICES"})
     if (const char* v = std::getenv(name)) env.emplace_back(name, v);
   bool has_path = false;
   for (const auto& e : env) has_path = has_path || e.first == "PATH";

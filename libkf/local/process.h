@@ -14,8 +14,9 @@
 namespace kf::local {
 
 // The environment a local replica starts from: what a container would also
-// have (PATH, HOME, locale, TMPDIR, USER), not the user's other variables
-// (a KF_LR in the user's shell must not change a run).
+// have (PATH, HOME, locale, TMPDIR, USER, and the GPUs kf may use:
+// CUDA_VISIBLE_DEVICES), not the user's other variables (a KF_LR in the
+// user's shell must not change a run).
 std::vector<std::pair<std::string, std::string>> base_environment();
 
 struct ReplicaPlan;

@@ -17,6 +17,7 @@
 #include "libkf/local/controller_run.h"
 #include "libkf/local/culler.h"
 #include "libkf/local/controllers.h"
+#include "libkf/local/gpus.h"
 #include "libkf/local/plan.h"
 #include "libkf/local/process.h"
 #include "libkf/local/progress.h"
@@ -25,6 +26,7 @@
 #include "libkf/util/clock.h"
 #include "libkf/util/error.h"
 #include "libkf/util/json_field.h"
+#include "libkf/util/strings.h"
 #include "libkf/util/subprocess.h"
 
 namespace kf::local {
@@ -65,16 +67,13 @@ public:
     if (const int epochs = std::atoi(arg_value("--epochs").c_str()); epochs > 0) m_progress.set_epochs(epochs);
     m_started = std::chrono::steady_clock::now();
     if (m_trainjob) set_condition("Created", "Succeeded to create Jobs", "JobsCreationSucceeded");
-    if (run_initializers()) start_all();
+    if (run_initializers() && take_gpus()) start_all();
     if (m_plan.service) record_model_input();
     else if (!m_done && !m_trainjob) set_condition("Running", m_plan.kind + " " + m_run + " is running.");
     while (!m_done) {
       if (g_stop_signal != 0 || past_deadline()) {
         stop_all();
-        if (g_stop_signal != 0)
-          finish("Failed", "Stopped", m_plan.kind + " " + m_run + " was stopped (signal " + std::to_string(g_stop_signal.load()) + ").", "Stopped");
-        else
-          finish("Failed", "DeadlineExceeded", m_plan.kind + " exceeded its active deadline", "Failed");
+        finish_stopped();
         break;
       }
       int status = 0;
@@ -168,6 +167,56 @@ private:
       }
     }
     return true;
+  }
+
+  // The GPUs the pods request, all at once (a gang is scheduled whole), each
+  // pod's through CUDA_VISIBLE_DEVICES; while other runs hold them the pods
+  // stay Pending. False when the run ended meanwhile (stopped, its deadline,
+  // or more GPUs than the machine has).
+  bool take_gpus() {
+    const GpuDemand demand = gpu_demand(m_plan.replicas);
+    const auto gpus = demand.total > 0 ? host_gpus() : std::vector<std::string>{};
+    if (gpus.empty()) return true;
+    try {
+      check_gpu_demand(demand, gpus);
+      const auto dir = gpu_lock_dir();
+      while (!(m_gpus = GpuLease::try_take(gpus, demand.total, dir))) {
+        if (g_stop_signal != 0 || past_deadline()) {
+          finish_stopped();
+          return false;
+        }
+        if (m_events.empty())
+          event("Warning", "FailedScheduling", demand.pods.front(),
+                "waiting for " + std::to_string(demand.total) + " nvidia.com/gpu: other runs hold this machine's GPUs (" +
+                    str::join(gpus, ",") + ")");
+        write_local();
+        std::this_thread::sleep_for(std::max(m_o.poll, std::chrono::milliseconds(100)));
+      }
+    } catch (const Error& e) {
+      finish("Failed", m_plan.kind + "Failed", m_plan.kind + " " + m_run + " has failed: " + e.what() + ".", "Failed");
+      return false;
+    }
+    const auto visible = assign_gpus(m_plan.replicas, demand, m_gpus->devices());
+    for (std::size_t i = 0; i < m_replicas.size(); ++i) m_replicas[i].plan = m_plan.replicas[i];
+    std::vector<std::string> given;
+    for (std::size_t p = 0; p < demand.pods.size(); ++p) given.push_back(demand.pods[p] + " " + visible[p]);
+    event("Normal", "Scheduled", demand.pods.front(), "assigned GPUs: " + str::join(given, ", "));
+    return true;
+  }
+
+  // An event about one of the run's pods, as `kf status RUN` lists them (and the supervisor's log).
+  void event(const std::string& type, const std::string& reason, const std::string& pod, const std::string& message) {
+    say(reason + ": " + message);
+    m_events.push_back({{"type", type}, {"reason", reason}, {"object", "Pod/" + pod}, {"message", message},
+                        {"time", now_rfc3339()}, {"count", 1}});
+  }
+
+  // The end of a run stopped by a signal or past its deadline.
+  void finish_stopped() {
+    if (g_stop_signal != 0)
+      finish("Failed", "Stopped", m_plan.kind + " " + m_run + " was stopped (signal " + std::to_string(g_stop_signal.load()) + ").", "Stopped");
+    else
+      finish("Failed", "DeadlineExceeded", m_plan.kind + " exceeded its active deadline", "Failed");
   }
 
   void start_all() {
@@ -435,6 +484,7 @@ private:
                   {"backoffLimit", m_plan.backoff_limit},
                   {"progress", m_progress.to_json()}};
     if (!m_local_failed.empty()) local["failedReplica"] = m_local_failed;
+    if (!m_events.empty()) local["events"] = m_events;
     if (!force && local == m_last_local) return;
     m_last_local = local;
     write_json(m_dir.local(), local);
@@ -523,6 +573,8 @@ private:
   }
 
   std::vector<Replica> m_replicas;
+  std::unique_ptr<GpuLease> m_gpus; // held from start_all to the end of the run
+  Json m_events = Json::array();
   std::vector<Replica> m_initializers;
   bool m_trainjob = false;
   CullPolicy m_cull; // a notebook's idle culling (off: idle_seconds 0)

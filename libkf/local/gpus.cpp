@@ -1,0 +1,128 @@
+#include "libkf/local/gpus.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "libkf/util/error.h"
+#include "libkf/util/strings.h"
+
+namespace kf::local {
+
+std::vector<std::string> host_gpus(const char* visible, const std::filesystem::path& driver_dir) {
+  std::vector<std::string> out;
+  if (visible != nullptr) {
+    for (auto entry : str::split(visible, ',')) {
+      entry = str::trim(entry);
+      if (!entry.empty()) out.push_back(entry);
+    }
+    return out;
+  }
+  std::error_code ec;
+  std::size_t count = 0;
+  for (std::filesystem::directory_iterator it(driver_dir, ec), end; !ec && it != end; it.increment(ec)) ++count;
+  for (std::size_t i = 0; i < count; ++i) out.push_back(std::to_string(i));
+  return out;
+}
+
+std::vector<std::string> host_gpus() { return host_gpus(std::getenv("CUDA_VISIBLE_DEVICES"), "/proc/driver/nvidia/gpus"); }
+
+std::filesystem::path gpu_lock_dir() {
+  if (const char* dir = std::getenv("KF_GPU_LOCK_DIR"); dir != nullptr && *dir != '\0') {
+    std::filesystem::create_directories(dir);
+    return dir;
+  }
+  const std::filesystem::path dir = "/tmp/kf-gpus-" + std::to_string(::getuid());
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    throw Error("cannot make " + dir.string() + ": " + std::strerror(errno));
+  struct stat st{};
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::getuid())
+    throw Error(dir.string() + " is not a directory of this user: kf keeps its GPU locks there (set KF_GPU_LOCK_DIR)");
+  return dir;
+}
+
+GpuDemand gpu_demand(std::span<const ReplicaPlan> replicas) {
+  GpuDemand d;
+  for (const auto& r : replicas) {
+    if (r.gpus <= 0 || std::find(d.pods.begin(), d.pods.end(), r.pod_name()) != d.pods.end()) continue;
+    d.pods.push_back(r.pod_name());
+    d.counts.push_back(r.gpus);
+    d.total += r.gpus;
+  }
+  return d;
+}
+
+void check_gpu_demand(const GpuDemand& demand, const std::vector<std::string>& gpus) {
+  if (gpus.empty() || demand.total <= static_cast<int>(gpus.size())) return;
+  std::string asks;
+  for (std::size_t i = 0; i < demand.pods.size(); ++i)
+    asks += (i > 0 ? ", " : "") + demand.pods[i] + " " + std::to_string(demand.counts[i]);
+  throw Error("requests " + std::to_string(demand.total) + " nvidia.com/gpu (" + asks +
+              ") and this machine has " + std::to_string(gpus.size()) + " (" + str::join(gpus, ",") +
+              "); a cluster would leave its pods Pending: ask for fewer");
+}
+
+namespace {
+
+// A lock file's name for a device: its CUDA number or UUID, other bytes as '_'.
+std::string lock_name(const std::string& device) {
+  std::string name = "gpu-";
+  for (const char c : device) name += std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '_';
+  return name + ".lock";
+}
+
+} // namespace
+
+std::unique_ptr<GpuLease> GpuLease::try_take(const std::vector<std::string>& gpus, int count,
+                                             const std::filesystem::path& lock_dir) {
+  std::unique_ptr<GpuLease> lease(new GpuLease());
+  for (const auto& device : gpus) {
+    if (static_cast<int>(lease->m_devices.size()) == count) break;
+    const std::filesystem::path path = lock_dir / lock_name(device);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) throw Error("cannot open " + path.string() + ": " + std::strerror(errno));
+    int r;
+    do r = ::flock(fd, LOCK_EX | LOCK_NB);
+    while (r != 0 && errno == EINTR);
+    if (r != 0) {
+      ::close(fd);
+      continue; // another run holds it
+    }
+    lease->m_fds.push_back(fd);
+    lease->m_devices.push_back(device);
+  }
+  if (static_cast<int>(lease->m_devices.size()) < count) return nullptr; // the destructor lets go of what it took
+  return lease;
+}
+
+GpuLease::~GpuLease() {
+  for (const int fd : m_fds) ::close(fd);
+}
+
+std::vector<std::string> assign_gpus(std::span<ReplicaPlan> replicas, const GpuDemand& demand,
+                                     const std::vector<std::string>& devices) {
+  std::vector<std::string> shares;
+  std::size_t next = 0;
+  for (std::size_t p = 0; p < demand.pods.size(); ++p) {
+    std::vector<std::string> own;
+    for (int i = 0; i < demand.counts[p] && next < devices.size(); ++i) own.push_back(devices[next++]);
+    const std::string visible = str::join(own, ",");
+    for (auto& r : replicas) {
+      if (r.pod_name() != demand.pods[p]) continue;
+      const bool own_setting =
+          std::any_of(r.env.begin(), r.env.end(), [](const auto& e) { return e.first == "CUDA_VISIBLE_DEVICES"; });
+      if (!own_setting) r.env.emplace_back("CUDA_VISIBLE_DEVICES", visible);
+    }
+    shares.push_back(visible);
+  }
+  return shares;
+}
+
+} // namespace kf::local

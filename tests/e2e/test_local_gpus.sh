@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# The local target hands out GPUs as a cluster's NVIDIA device plugin does
+# (libkf/local/gpus.h): each pod that requests nvidia.com/gpu sees only its
+# own devices through CUDA_VISIBLE_DEVICES, no two running pods share one, a
+# run that asks for more than the machine has is refused, and one whose
+# devices others hold waits Pending. The machine's GPUs are what
+# CUDA_VISIBLE_DEVICES gives kf, so this runs without a GPU: the pods are
+# shell one-liners, and last two kf-trainer workers run the CUDA engine over
+# the CUDA emulator (tests/cuda_emu), whose NCCL refuses two ranks on one
+# device as NCCL does.
+source "$(dirname "$0")/lib.sh"
+export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
+export KF_GPU_LOCK_DIR="$WORK/gpu-locks" # this test's devices are its own
+cd "$WORK"
+# pytorchjob NAME WORKERS GPUS COMMAND: a PyTorchJob (a Master and WORKERS Workers, GPUS each) on stdout.
+pytorchjob() {
+  local name=$1 workers=$2 gpus=$3 command type replicas
+  command=$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$4")
+  printf 'apiVersion: kubeflow.org/v1\nkind: PyTorchJob\nmetadata:\n  name: %s\nspec:\n  pytorchReplicaSpecs:\n' "$name"
+  for type in Master Worker; do
+    replicas=1
+    [ "$type" = Worker ] && replicas=$workers
+    printf '    %s:\n      replicas: %s\n      restartPolicy: Never\n      template:\n        spec:\n' "$type" "$replicas"
+    printf '          containers:\n          - name: pytorch\n            image: busybox:1.36\n'
+    printf '            command: [sh, -c, %s]\n            resources:\n              limits:\n' "$command"
+    printf '                nvidia.com/gpu: %s\n' "$gpus"
+  done
+}
+runs() { ls .kf/runs 2>/dev/null | tr '\n' ' '; }
+
+"$KF" init demo >/dev/null 2>&1
+cd demo
+
+# 1. Three pods of one GPU each on a machine of three: each sees its own.
+pytorchjob gpu 2 1 'echo "rank=$RANK visible=$CUDA_VISIBLE_DEVICES"' >gpu.yaml
+CUDA_VISIBLE_DEVICES=3,5,7 run_kf submit -f gpu.yaml
+expect_eq "own devices: exit code" 0 "$RC"
+expect_eq "own devices: master-0" "rank=0 visible=3" "$("$KF" logs gpu-1 --replica master-0)"
+expect_eq "own devices: worker-0" "rank=1 visible=5" "$("$KF" logs gpu-1 --replica worker-0)"
+expect_eq "own devices: worker-1" "rank=2 visible=7" "$("$KF" logs gpu-1 --replica worker-1)"
+
+# 2. More than the machine has: refused before anything starts, no run left behind.
+CUDA_VISIBLE_DEVICES=3,5 run_kf submit -f gpu.yaml
+expect_eq "too many: exit code" 1 "$RC"
+expect_eq "too many: message" 'error: PyTorchJob "gpu": requests 3 nvidia.com/gpu (master-0 1, worker-0 1, worker-1 1) and this machine has 2 (3,5); a cluster would leave its pods Pending: ask for fewer' "$ERR"
+expect_eq "too many: runs" "gpu-1 " "$(runs)"
+
+# 3. No GPU on the machine: nothing handed out, nothing refused (the pods run
+#    without); a pod sees the CUDA_VISIBLE_DEVICES kf was given.
+CUDA_VISIBLE_DEVICES= run_kf submit -f gpu.yaml
+expect_eq "no GPU: exit code" 0 "$RC"
+expect_eq "no GPU: worker-1" "rank=2 visible=" "$("$KF" logs gpu-2 --replica worker-1)"
+
+# 4. Two runs that each need both GPUs: the second waits Pending until the first ends.
+pytorchjob hold 1 1 'echo "holding $CUDA_VISIBLE_DEVICES"; while [ ! -e '"$PWD"'/release ]; do sleep 0.1; done' >hold.yaml
+pytorchjob next 1 1 'echo "got $CUDA_VISIBLE_DEVICES"' >next.yaml
+export CUDA_VISIBLE_DEVICES=0,1
+run_kf submit -f hold.yaml --detach
+expect_eq "hold: exit code" 0 "$RC"
+wait_for "the first run holds both GPUs" grep -qs holding .kf/runs/hold-1/logs/worker-0.log
+run_kf submit -f next.yaml --detach
+expect_eq "next: exit code" 0 "$RC"
+wait_for "the second run waits" grep -q "FailedScheduling" .kf/runs/next-1/supervisor.log
+run_kf status next-1 -o json
+expect_eq "next: its pods are Pending" "Pending Pending" "$(json '" ".join(p["state"] for p in d["processes"])' <<<"$OUT")"
+expect_eq "next: as upstream, Created while its pods wait" "Created" "$(json 'd["state"]' <<<"$OUT")"
+expect_eq "next: the event says why" \
+  "Warning FailedScheduling Pod/master-0 waiting for 2 nvidia.com/gpu: other runs hold this machine's GPUs (0,1)" \
+  "$(json '" ".join(d["events"][0][k] for k in ("type", "reason", "object", "message"))' <<<"$OUT")"
+touch release
+timeout 60 "$KF" logs next-1 -f >/dev/null
+expect_eq "next: ran on the freed GPUs" "got 0 got 1" "$("$KF" logs next-1 --replica master-0) $("$KF" logs next-1 --replica worker-0)"
+run_kf status next-1 -o json
+expect_eq "next: state" "Succeeded" "$(json 'd["state"]' <<<"$OUT")"
+expect_eq "next: which pod got which GPU" "Scheduled assigned GPUs: master-0 0, worker-0 1" \
+  "$(json '" ".join(d["events"][-1][k] for k in ("reason", "message"))' <<<"$OUT")"
+unset CUDA_VISIBLE_DEVICES
+
+# 5. A batch Job whose pods need the machine's one GPU: they run one at a time
+#    (a second one at once would find the directory made and fail).
+cat >one.yaml <<'EOF'
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: one
+spec:
+  completions: 3
+  parallelism: 2
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: main
+        image: busybox:1.36
+        command: [sh, -c, 'mkdir busy || exit 9; echo "on $CUDA_VISIBLE_DEVICES"; sleep 0.3; rmdir busy']
+        resources:
+          limits:
+            nvidia.com/gpu: 1
+EOF
+CUDA_VISIBLE_DEVICES=GPU-42 run_kf submit -f one.yaml
+expect_eq "one GPU: exit code" 0 "$RC"
+for pod in pod-0 pod-1 pod-2; do expect_eq "one GPU: $pod" "on GPU-42" "$("$KF" logs one-1 --replica "$pod")"; done
+
+# 6. Two kf-trainer workers of one GPU each on the CUDA engine over the
+#    emulator's two devices: each sees one, so NCCL finds two devices (with
+#    both devices visible to both, both took device 0 and NCCL refused them).
+emu=$KF_BUILD_DIR/runtime/kf-trainer-emu
+if [ -x "$emu" ]; then
+  cat >emu.yaml <<'EOF'
+apiVersion: kubeflow.org/v1
+kind: PyTorchJob
+metadata:
+  name: emu
+spec:
+  pytorchReplicaSpecs:
+    Master:
+      replicas: 1
+      restartPolicy: Never
+      template:
+        spec:
+          containers:
+          - name: pytorch
+            image: demo-trainer:latest
+            command: [kf-trainer]
+            args: [--device=gpu, --data=synthetic, --synthetic-samples=256, --epochs=1, --batch-size=32, --threads=1]
+            env: [{name: KF_CUDA_EMULATOR_DEVICES, value: "2"}]
+            resources:
+              limits:
+                nvidia.com/gpu: 1
+    Worker:
+      replicas: 1
+      restartPolicy: Never
+      template:
+        spec:
+          containers:
+          - name: pytorch
+            image: demo-trainer:latest
+            command: [kf-trainer]
+            args: [--device=gpu, --data=synthetic, --synthetic-samples=256, --epochs=1, --batch-size=32, --threads=1]
+            env: [{name: KF_CUDA_EMULATOR_DEVICES, value: "2"}]
+            resources:
+              limits:
+                nvidia.com/gpu: 1
+EOF
+  KF_TRAINER=$emu CUDA_VISIBLE_DEVICES=0,1 run_kf submit -f emu.yaml
+  expect_eq "emulator: exit code" 0 "$RC"
+  grep -q "engine gpu cuda:0" .kf/runs/emu-1/logs/master-0.log || fail "emulator: not on the GPU engine: $(cat .kf/runs/emu-1/logs/master-0.log)"
+  grep -q "Scheduled: assigned GPUs: master-0 0, worker-0 1" .kf/runs/emu-1/supervisor.log || fail "emulator: supervisor log: $(cat .kf/runs/emu-1/supervisor.log)"
+else
+  echo "skipped part 6: no $emu"
+fi
+finish
