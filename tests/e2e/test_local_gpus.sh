@@ -102,7 +102,45 @@ CUDA_VISIBLE_DEVICES=GPU-42 run_kf submit -f one.yaml
 expect_eq "one GPU: exit code" 0 "$RC"
 for pod in pod-0 pod-1 pod-2; do expect_eq "one GPU: $pod" "on GPU-42" "$("$KF" logs one-1 --replica "$pod")"; done
 
-# 6. Two kf-trainer workers of one GPU each on the CUDA engine over the
+# 6. A Katib Experiment of two parallel trials whose Jobs need the machine's
+#    one GPU: the second trial's pod waits for the first's to end.
+cat >exp.yaml <<EOF
+apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata:
+  name: exp
+spec:
+  objective: {type: minimize, objectiveMetricName: value}
+  algorithm: {algorithmName: random, algorithmSettings: [{name: random_state, value: "3"}]}
+  parallelTrialCount: 2
+  maxTrialCount: 2
+  parameters:
+    - {name: x, parameterType: double, feasibleSpace: {min: "0", max: "1"}}
+  trialTemplate:
+    primaryContainerName: main
+    trialParameters: [{name: x, reference: x}]
+    trialSpec:
+      apiVersion: batch/v1
+      kind: Job
+      spec:
+        template:
+          spec:
+            restartPolicy: Never
+            containers:
+              - name: main
+                image: busybox:1.36
+                command: [sh, -c, 'mkdir $PWD/busy || exit 9; sleep 0.3; rmdir $PWD/busy; echo "gpu=\$CUDA_VISIBLE_DEVICES value=\${trialParameters.x}"']
+                resources: {limits: {nvidia.com/gpu: 1}}
+EOF
+CUDA_VISIBLE_DEVICES=0 run_kf submit -f exp.yaml
+expect_eq "trials: exit code" 0 "$RC"
+run_kf status exp-1 -o json
+expect_eq "trials: both succeeded" "2 0" "$(json 'str(d["status"]["trialsSucceeded"]) + " " + str(d["status"].get("trialsFailed", 0))' <<<"$OUT")"
+for t in $(ls .kf/runs/exp-1/trials); do
+  grep -q "^gpu=0 value=" .kf/runs/exp-1/trials/$t/logs/pod-0.log || fail "trials: $t: $(cat .kf/runs/exp-1/trials/$t/logs/pod-0.log)"
+done
+
+# 7. Two kf-trainer workers of one GPU each on the CUDA engine over the
 #    emulator's two devices: each sees one, so NCCL finds two devices (with
 #    both devices visible to both, both took device 0 and NCCL refused them).
 emu=$KF_BUILD_DIR/runtime/kf-trainer-emu
@@ -148,6 +186,6 @@ EOF
   grep -q "engine gpu cuda:0" .kf/runs/emu-1/logs/master-0.log || fail "emulator: not on the GPU engine: $(cat .kf/runs/emu-1/logs/master-0.log)"
   grep -q "Scheduled: assigned GPUs: master-0 0, worker-0 1" .kf/runs/emu-1/supervisor.log || fail "emulator: supervisor log: $(cat .kf/runs/emu-1/supervisor.log)"
 else
-  echo "skipped part 6: no $emu"
+  echo "skipped part 7: no $emu"
 fi
 finish
