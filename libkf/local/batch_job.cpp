@@ -112,9 +112,13 @@ private:
     if (m_gpu_pool.empty()) return;
     try {
       check_gpu_demand(gpu_demand(m_plan.replicas), m_gpu_pool);
+    } catch (const Error& e) {
+      end("Failed", "PodFailed", "Job " + m_run + " has failed: each pod " + e.what() + ".");
+    }
+    try {
       m_gpu_locks = gpu_lock_dir();
     } catch (const Error& e) {
-      end("Failed", "PodFailed", "Job " + m_run + " has failed: pods " + e.what() + ".");
+      end("Failed", "PodFailed", "Job " + m_run + " has failed: " + e.what() + ".");
     }
   }
 

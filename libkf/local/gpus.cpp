@@ -35,11 +35,16 @@ std::vector<std::string> host_gpus(const char* visible, const std::filesystem::p
 std::vector<std::string> host_gpus() { return host_gpus(std::getenv("CUDA_VISIBLE_DEVICES"), "/proc/driver/nvidia/gpus"); }
 
 std::filesystem::path gpu_lock_dir() {
-  if (const char* dir = std::getenv("KF_GPU_LOCK_DIR"); dir != nullptr && *dir != '\0') {
-    std::filesystem::create_directories(dir);
-    return dir;
+  return gpu_lock_dir(std::getenv("KF_GPU_LOCK_DIR"), "/tmp/kf-gpus-" + std::to_string(::getuid()));
+}
+
+std::filesystem::path gpu_lock_dir(const char* env_dir, const std::filesystem::path& dir) {
+  if (env_dir != nullptr && *env_dir != '\0') {
+    std::error_code ec;
+    std::filesystem::create_directories(env_dir, ec);
+    if (ec) throw Error("cannot make KF_GPU_LOCK_DIR " + std::string(env_dir) + ": " + ec.message());
+    return env_dir;
   }
-  const std::filesystem::path dir = "/tmp/kf-gpus-" + std::to_string(::getuid());
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
     throw Error("cannot make " + dir.string() + ": " + std::strerror(errno));
   struct stat st{};

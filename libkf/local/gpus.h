@@ -32,6 +32,8 @@ std::vector<std::string> host_gpus();
 // Where the lock files are: KF_GPU_LOCK_DIR, else /tmp/kf-gpus-<uid> (made
 // 0700; refused when it is another user's or not a directory).
 std::filesystem::path gpu_lock_dir();
+// The same with `env_dir` for KF_GPU_LOCK_DIR and `fallback` for the default.
+std::filesystem::path gpu_lock_dir(const char* env_dir, const std::filesystem::path& fallback);
 
 // The pods of a plan that request GPUs, in rank order, and how many in all.
 struct GpuDemand {
@@ -41,7 +43,8 @@ struct GpuDemand {
 };
 GpuDemand gpu_demand(std::span<const ReplicaPlan> replicas);
 
-// kf::Error ("requests N nvidia.com/gpu ...") when a run asks for more GPUs
+// kf::Error ("requests N nvidia.com/gpu (POD N, ...) and this machine has
+// M (...); ...": the caller says who) when a run asks for more GPUs
 // than the machine has (a cluster would leave its pods Pending for ever);
 // nothing when it has none (the pods run without) or enough.
 void check_gpu_demand(const GpuDemand& demand, const std::vector<std::string>& gpus);

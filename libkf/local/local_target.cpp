@@ -261,12 +261,13 @@ target::Submitted LocalTarget::resume_trainjob(const std::string& run, const Jso
 }
 
 namespace {
-// A run that asks for more GPUs than this machine has is refused now, not left Pending.
-JobPlan fitting_gpus(JobPlan plan, const Json& object) {
+// A run that asks for more GPUs than this machine has is refused now, not
+// left Pending; `whose` says whose pods they are ("each trial").
+JobPlan fitting_gpus(JobPlan plan, const Json& object, const std::string& whose = "") {
   try {
     check_gpu_demand(gpu_demand(plan.replicas), host_gpus());
   } catch (const Error& e) {
-    throw Error(object.value("kind", "") + " " + str::quote(object["metadata"].value("name", "")) + ": " + e.what());
+    throw Error(object.value("kind", "") + " " + str::quote(object["metadata"].value("name", "")) + ": " + whose + e.what());
   }
   return plan;
 }
@@ -336,7 +337,8 @@ JobPlan LocalTarget::plan_experiment(const Json& object, const target::SubmitOpt
   for (const auto& p : spec.space.parameters)
     sample.push_back(p.list.empty() ? metric_text(p.min) : p.list.front());
   try {
-    fitting_gpus(plan_job(trial_object(spec, name + "-trial", "", sample), job_options(false, options.supporting)), object);
+    fitting_gpus(plan_job(trial_object(spec, name + "-trial", "", sample), job_options(false, options.supporting)), object,
+                 "each trial ");
   } catch (const FieldError& e) {
     throw FieldError("spec.trialTemplate.trialSpec." + e.path(), e.message()).of("Experiment", name);
   }

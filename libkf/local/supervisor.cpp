@@ -179,6 +179,10 @@ private:
     if (gpus.empty()) return true;
     try {
       check_gpu_demand(demand, gpus);
+    } catch (const Error& e) {
+      return failed_to_start(std::string("it ") + e.what());
+    }
+    try {
       const auto dir = gpu_lock_dir();
       while (!(m_gpus = GpuLease::try_take(gpus, demand.total, dir))) {
         if (g_stop_signal != 0 || past_deadline()) {
@@ -192,9 +196,8 @@ private:
         write_local();
         std::this_thread::sleep_for(std::max(m_o.poll, std::chrono::milliseconds(100)));
       }
-    } catch (const Error& e) {
-      finish("Failed", m_plan.kind + "Failed", m_plan.kind + " " + m_run + " has failed: " + e.what() + ".", "Failed");
-      return false;
+    } catch (const Error& e) { // the lock files
+      return failed_to_start(e.what());
     }
     const auto visible = assign_gpus(m_plan.replicas, demand, m_gpus->devices());
     for (std::size_t i = 0; i < m_replicas.size(); ++i) m_replicas[i].plan = m_plan.replicas[i];
@@ -211,6 +214,11 @@ private:
                         {"time", now_rfc3339()}, {"count", 1}});
   }
 
+  bool failed_to_start(const std::string& why) {
+    finish("Failed", m_plan.kind + "Failed", m_plan.kind + " " + m_run + " has failed: " + why + ".", "Failed");
+    return false;
+  }
+
   // The end of a run stopped by a signal or past its deadline.
   void finish_stopped() {
     if (g_stop_signal != 0)
@@ -225,7 +233,7 @@ private:
     for (auto& r : m_replicas) start(r);
     if (!m_start_error.empty()) {
       stop_all();
-      finish("Failed", m_plan.kind + "Failed", m_plan.kind + " " + m_run + " has failed: " + m_start_error + ".", "Failed");
+      failed_to_start(m_start_error);
     }
     if (!m_object["status"].contains("startTime")) m_object["status"]["startTime"] = now_rfc3339();
   }

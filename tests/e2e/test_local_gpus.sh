@@ -140,7 +140,32 @@ for t in $(ls .kf/runs/exp-1/trials); do
   grep -q "^gpu=0 value=" .kf/runs/exp-1/trials/$t/logs/pod-0.log || fail "trials: $t: $(cat .kf/runs/exp-1/trials/$t/logs/pod-0.log)"
 done
 
-# 7. Two kf-trainer workers of one GPU each on the CUDA engine over the
+# 7. The refusals: an Experiment whose trials would each ask for more than
+#    the machine has; a run resumed (after its supervisor was killed) on a
+#    machine with fewer GPUs than it asks for; lock files that cannot be made.
+sed 's/name: exp$/name: exp2/; s/nvidia.com\/gpu: 1/nvidia.com\/gpu: 2/' exp.yaml >exp2.yaml
+CUDA_VISIBLE_DEVICES=0 run_kf submit -f exp2.yaml
+expect_eq "trials too big: exit code" 1 "$RC"
+expect_eq "trials too big: message" 'error: Experiment "exp2": each trial requests 2 nvidia.com/gpu (pod 2) and this machine has 1 (0); a cluster would leave its pods Pending: ask for fewer' "$ERR"
+rm -f release
+pytorchjob lost 1 1 'sleep 30' >lost.yaml
+CUDA_VISIBLE_DEVICES=0,1 run_kf submit -f lost.yaml --detach
+wait_for "lost-1's replicas to start" grep -qs "started worker-0" .kf/runs/lost-1/supervisor.log
+kill -9 "$(json 'd["supervisor"]["pid"]' <.kf/runs/lost-1/local.json)"
+wait_for "lost-1 to be marked lost" sh -c '"$KF" status lost-1 -o json | grep -q SupervisorLost'
+CUDA_VISIBLE_DEVICES=0 run_kf resume lost-1 --wait
+expect_eq "resumed on fewer GPUs: exit code" 1 "$RC"
+run_kf status lost-1 -o json
+expect_eq "resumed on fewer GPUs: condition" "PyTorchJobFailed PyTorchJob lost-1 has failed: it requests 2 nvidia.com/gpu (master-0 1, worker-0 1) and this machine has 1 (0); a cluster would leave its pods Pending: ask for fewer." \
+  "$(json '" ".join(d["status"]["conditions"][-1][k] for k in ("reason", "message"))' <<<"$OUT")"
+touch not-a-dir
+KF_GPU_LOCK_DIR=$PWD/not-a-dir/locks CUDA_VISIBLE_DEVICES=0,1,2 run_kf submit -f gpu.yaml
+expect_eq "no lock dir: exit code" 1 "$RC"
+run_kf status gpu-3 -o json
+expect_eq "no lock dir: condition" "PyTorchJob gpu-3 has failed: cannot make KF_GPU_LOCK_DIR $PWD/not-a-dir/locks: Not a directory." \
+  "$(json 'd["status"]["conditions"][-1]["message"]' <<<"$OUT")"
+
+# 8. Two kf-trainer workers of one GPU each on the CUDA engine over the
 #    emulator's two devices: each sees one, so NCCL finds two devices (with
 #    both devices visible to both, both took device 0 and NCCL refused them).
 emu=$KF_BUILD_DIR/runtime/kf-trainer-emu
@@ -186,6 +211,6 @@ EOF
   grep -q "engine gpu cuda:0" .kf/runs/emu-1/logs/master-0.log || fail "emulator: not on the GPU engine: $(cat .kf/runs/emu-1/logs/master-0.log)"
   grep -q "Scheduled: assigned GPUs: master-0 0, worker-0 1" .kf/runs/emu-1/supervisor.log || fail "emulator: supervisor log: $(cat .kf/runs/emu-1/supervisor.log)"
 else
-  echo "skipped part 7: no $emu"
+  echo "skipped part 8: no $emu"
 fi
 finish

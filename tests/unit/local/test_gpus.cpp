@@ -79,6 +79,29 @@ TEST_CASE("gpus: more than the machine has is refused - none on the machine refu
   CHECK(refusal(demand, {}).empty()); // no GPU here: the pods run without one
 }
 
+TEST_CASE("gpus: the lock files' directory - KF_GPU_LOCK_DIR, else a directory of this user's") {
+  const test::TempDir tmp;
+  CHECK(local::gpu_lock_dir((tmp.path / "set").c_str(), tmp.path / "default") == tmp.path / "set");
+  CHECK(std::filesystem::is_directory(tmp.path / "set"));
+  CHECK(local::gpu_lock_dir("", tmp.path / "default") == tmp.path / "default");
+  CHECK(std::filesystem::is_directory(tmp.path / "default"));
+  tmp.write("file", "not a directory");
+  const auto refusal = [](const char* env, const std::filesystem::path& fallback) {
+    try {
+      local::gpu_lock_dir(env, fallback);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(refusal(nullptr, tmp.path / "file") ==
+        (tmp.path / "file").string() + " is not a directory of this user: kf keeps its GPU locks there (set KF_GPU_LOCK_DIR)");
+  CHECK(refusal((tmp.path / "file" / "locks").c_str(), "") ==
+        "cannot make KF_GPU_LOCK_DIR " + (tmp.path / "file" / "locks").string() + ": Not a directory");
+  CHECK(refusal(nullptr, tmp.path / "no" / "parent") ==
+        "cannot make " + (tmp.path / "no" / "parent").string() + ": No such file or directory");
+}
+
 TEST_CASE("gpus: a lease holds devices no other lease gets until it ends") {
   const test::TempDir tmp;
   const std::vector<std::string> gpus = {"0", "1", "GPU-a/b"};
