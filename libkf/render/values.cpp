@@ -1,7 +1,5 @@
 #include "libkf/render/values.h"
 
-#include "libkf/spec/tuning.h"
-
 #include <cmath>
 #include <sstream>
 
@@ -14,6 +12,12 @@
 namespace kf::render {
 namespace {
 
+// A list or string as a value, or null when empty: a template's `{{- if }}` leaves the field out.
+template <typename T>
+Json or_null(const T& value) {
+  return value.empty() ? Json(nullptr) : Json(value);
+}
+
 Json resources_json(const spec::Resources& r) {
   Json requests = Json::object(), limits = Json::object();
   if (!r.cpu.empty()) requests["cpu"] = limits["cpu"] = r.cpu;
@@ -22,7 +26,7 @@ Json resources_json(const spec::Resources& r) {
   Json out = Json::object();
   if (!limits.empty()) out["limits"] = limits;
   if (!requests.empty()) out["requests"] = requests;
-  return out.empty() ? Json(nullptr) : out;
+  return or_null(out);
 }
 
 std::string scalar_text(const Json& v) {
@@ -36,7 +40,8 @@ std::string scalar_text(const Json& v) {
   return v.dump();
 }
 
-Json or_null(const std::vector<std::pair<std::string, std::string>>& settings) {
+// Katib's name/value list of settings, or null when there are none.
+Json settings_or_null(const std::vector<std::pair<std::string, std::string>>& settings) {
   if (settings.empty()) return nullptr;
   Json arr = Json::array();
   for (const auto& [k, v] : settings) arr.push_back({{"name", k}, {"value", v}});
@@ -138,7 +143,7 @@ Json training_values(const spec::Project& p, const std::string& image, bool tria
   tr["command"] = command;
   Json args = Json::array();
   for (const auto& a : trainer_args(p, trial_args)) args.push_back(a);
-  tr["args"] = args.empty() ? Json(nullptr) : args;
+  tr["args"] = or_null(args);
   tr["env"] = Json::array({{{"name", "KF_PROJECT"}, {"value", p.name}}});
   tr["resources"] = resources_json(t.resources);
   v["training"] = tr;
@@ -154,13 +159,14 @@ Json tuning_values(const spec::Project& p, const std::string& image, const Json&
   objective["goal"] = t.goal ? Json(*t.goal) : Json(nullptr);
   if (!t.additional_metrics.empty()) objective["additionalMetricNames"] = t.additional_metrics;
   tu["objective"] = objective;
-  tu["algorithm"] = {{"algorithmName", t.algorithm}, {"algorithmSettings", or_null(spec::katib_algorithm_settings(t))}};
+  tu["algorithm"] = {{"algorithmName", t.algorithm},
+                     {"algorithmSettings", settings_or_null(spec::katib_algorithm_settings(t))}};
   // pbt's trials resume from their parent's checkpoints, in a volume Katib mounts (local: the trial's directory).
   tu["resumePolicy"] = t.algorithm == "pbt" ? Json("FromVolume") : Json(nullptr);
   tu["earlyStopping"] = t.early_stopping.empty()
                             ? Json(nullptr)
                             : Json{{"algorithmName", t.early_stopping},
-                                   {"algorithmSettings", or_null(t.early_stopping_settings)}};
+                                   {"algorithmSettings", settings_or_null(t.early_stopping_settings)}};
   tu["maxTrialCount"] = t.max_trials;
   tu["parallelTrialCount"] = t.parallel_trials;
   tu["maxFailedTrialCount"] = t.max_failed_trials;
@@ -210,16 +216,16 @@ Json pipeline_values(const spec::Project& p, const std::string& image, const spe
   pv["pipeline"] = pl.name;
   Json params = Json::array();
   for (const auto& [k, val] : pl.parameters) params.push_back({{"name", k}, {"value", val}});
-  pv["parameters"] = params.empty() ? Json(nullptr) : params;
+  pv["parameters"] = or_null(params);
   Json steps = Json::array();
   for (const auto& s : pl.steps) {
     Json step = Json::object();
     step["name"] = s.name;
     step["image"] = s.image.empty() ? image : s.image;
-    step["command"] = s.command.empty() ? Json(nullptr) : Json(s.command);
-    step["args"] = s.args.empty() ? Json(nullptr) : Json(s.args);
+    step["command"] = or_null(s.command);
+    step["args"] = or_null(s.args);
     const auto deps = spec::step_dependencies(pl, s);
-    step["dependencies"] = deps.empty() ? Json(nullptr) : Json(deps);
+    step["dependencies"] = or_null(deps);
     Json in = Json::array(), args = Json::array();
     for (const auto& ref : s.inputs) {
       const auto dot = ref.find('.');
@@ -228,12 +234,12 @@ Json pipeline_values(const spec::Project& p, const std::string& image, const spe
       args.push_back({{"name", name},
                       {"from", "{{tasks." + ref.substr(0, dot) + ".outputs.artifacts." + ref.substr(dot + 1) + "}}"}});
     }
-    step["argumentArtifacts"] = args.empty() ? Json(nullptr) : args;
+    step["argumentArtifacts"] = or_null(args);
     Json out = Json::array();
     for (const auto& o : s.outputs) out.push_back({{"name", o}, {"path", "/kf/outputs/" + o}});
     if (!s.notebook.empty()) notebook_step(s, step, in, out);
-    step["inputArtifacts"] = in.empty() ? Json(nullptr) : in;
-    step["outputArtifacts"] = out.empty() ? Json(nullptr) : out;
+    step["inputArtifacts"] = or_null(in);
+    step["outputArtifacts"] = or_null(out);
     steps.push_back(step);
   }
   pv["steps"] = steps;
@@ -248,7 +254,7 @@ Json notebook_values(const spec::Project& p, const std::string& image, const spe
   n["container"] = nb.name;
   n["image"] = nb.image;
   n["resources"] = resources_json(nb.resources);
-  n["volumeSize"] = nb.volume_size.empty() ? Json(nullptr) : Json(nb.volume_size);
+  n["volumeSize"] = or_null(nb.volume_size);
   n["claimName"] = p.name + "-" + nb.name + "-workspace";
   v["notebook"] = n;
   return v;
