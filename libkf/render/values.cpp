@@ -67,6 +67,7 @@ Json base_values(const spec::Project& p, const std::string& image, const std::st
   v["project"] = {{"name", p.name}, {"namespace", p.namespace_}};
   v["image"] = image;
   v["labels"] = labels;
+  v["annotations"] = or_null(Json(p.annotations));
   return v;
 }
 

@@ -278,6 +278,24 @@ TargetSpec decode_target(Diagnostics& diag, const yaml::Node& node, const std::s
   return t;
 }
 
+// Kubernetes' rules for the keys of metadata.labels and metadata.annotations
+// and for a label's value, checked at their place in kf.yaml (the API server
+// would refuse every rendered object).
+void check_metadata_map(Diagnostics& diag, const yaml::Node* map, const std::string& path, bool labels) {
+  if (map == nullptr || !map->is_map()) return;
+  for (const auto& [k, v] : map->entries) {
+    if (!str::is_qualified_name(k.scalar))
+      diag.error(k.loc, path,
+                 "invalid key " + str::quote(k.scalar) +
+                     ": at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, "
+                     "optionally after a DNS subdomain and '/' (example.com/name)");
+    else if (labels && v.is_scalar() && !str::is_label_value(v.scalar))
+      diag.error(v.loc, path + "." + k.scalar,
+                 "invalid label value " + str::quote(v.scalar) +
+                     ": at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit");
+  }
+}
+
 } // namespace
 
 const std::vector<std::string>& known_components() {
@@ -325,6 +343,9 @@ Project decode_project(const yaml::Node& root) {
       }
       p.namespace_ = meta.string("namespace", defaults::k_namespace);
       for (auto& [k, v] : meta.string_map("labels")) p.labels[k] = v;
+      for (auto& [k, v] : meta.string_map("annotations")) p.annotations[k] = v;
+      check_metadata_map(diag, meta.child("labels"), "metadata.labels", true);
+      check_metadata_map(diag, meta.child("annotations"), "metadata.annotations", false);
     }
     Fields spec(diag, top.child("spec"), "spec");
     p.image = decode_image(spec, p.name);

@@ -179,6 +179,7 @@ struct Project {
   std::string name;
   std::string namespace_; // namespace objects are rendered into; default "default"
   std::map<std::string, std::string> labels; // extra labels on every object
+  std::map<std::string, std::string> annotations; // on every object and pod template, as kustomize's commonAnnotations
   ImageSpec image;
   TrainingSpec training;
   TuningSpec tuning;

@@ -96,6 +96,21 @@ bool is_dns1123_label(std::string_view s) { return dns_name(s, 63, false); }
 
 bool is_dns1123_subdomain(std::string_view s) { return dns_name(s, 253, true); }
 
+bool is_label_value(std::string_view s) {
+  if (s.empty()) return true;
+  if (s.size() > 63) return false;
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  if (!alnum(s.front()) || !alnum(s.back())) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-' || c == '_' || c == '.'; });
+}
+
+bool is_qualified_name(std::string_view s) {
+  const auto slash = s.find('/');
+  if (slash == std::string_view::npos) return !s.empty() && is_label_value(s);
+  const auto name = s.substr(slash + 1);
+  return is_dns1123_subdomain(s.substr(0, slash)) && !name.empty() && is_label_value(name);
+}
+
 std::string quote(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {

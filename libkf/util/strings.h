@@ -32,6 +32,12 @@ bool is_dns1123_label(std::string_view s);
 // An object name as the API server takes most kinds': at most 253 of
 // [a-z0-9.-], starting and ending with [a-z0-9].
 bool is_dns1123_subdomain(std::string_view s);
+// A label's or annotation's key as the API server takes it: a name of at most
+// 63 of [A-Za-z0-9-_.], starting and ending with [A-Za-z0-9], optionally after
+// a DNS-1123 subdomain prefix and '/'.
+bool is_qualified_name(std::string_view s);
+// A label's value: empty, or a name as in is_qualified_name without prefix.
+bool is_label_value(std::string_view s);
 
 // Quote a string for a message the way kubectl does: "value".
 std::string quote(std::string_view s);

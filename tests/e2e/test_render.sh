@@ -66,10 +66,16 @@ golden "$GOLDEN/override/train.yaml" "$OUT"
 # 4. Values keep their types and cannot inject structure.
 cd "$WORK/demo"
 run_kf render train -o json --set 'training.hyperparameters.note=x: y' --set 'training.hyperparameters.flag=true' \
-  --set "metadata.labels.evil=a\nkind: Secret"
+  --set "metadata.annotations.evil=a
+kind: Secret"
 expect_eq "injection: exit code" 0 "$RC"
 expect_eq "injected kind" "PyTorchJob" "$(printf '%s' "$OUT" | python3 -c 'import json,sys; print(json.load(sys.stdin)["kind"])')"
+expect_eq "an annotation's value stays a string, on the pod template too" '"a\nkind: Secret" "a\nkind: Secret"' \
+  "$(printf '%s' "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); m=d["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["metadata"]; print(json.dumps(d["metadata"]["annotations"]["evil"]), json.dumps(m["annotations"]["evil"]))')"
 expect_eq "string arg" "--note=x: y" "$(printf '%s' "$OUT" | python3 -c 'import json,sys; a=json.load(sys.stdin)["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["args"]; print([x for x in a if x.startswith("--note")][0])')"
+run_kf render train --set "metadata.labels.evil=a b"
+expect_eq "a label value the API server refuses: exit code" 2 "$RC"
+expect_eq "a label value the API server refuses: message" "--set metadata.labels.evil=a b: metadata.labels.evil: invalid label value \"a b\": at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit" "$ERR"
 run_kf render train --set training.workers=1
 expect_eq "one worker: no Worker replica spec" "" "$(printf '%s' "$OUT" | grep -c 'Worker:' | grep -v '^0$' || true)"
 

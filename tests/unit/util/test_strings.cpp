@@ -36,6 +36,20 @@ TEST_CASE("DNS-1123 subdomains") {
     CHECK_FALSE(str::is_dns1123_subdomain(bad));
 }
 
+TEST_CASE("label and annotation keys, label values") {
+  for (const char* good : {"team", "sidecar.istio.io/inject", "app.kubernetes.io/name", "A_b.c-9", "x"})
+    CHECK(str::is_qualified_name(good));
+  CHECK(str::is_qualified_name(std::string(63, 'k')));
+  CHECK_FALSE(str::is_qualified_name(std::string(64, 'k')));
+  for (const char* bad : {"", "bad key", "-a", "a-", "/a", "a/", "Example.com/a", "a/b/c", "a:b"})
+    CHECK_FALSE(str::is_qualified_name(bad));
+  CHECK(str::is_label_value(""));
+  CHECK(str::is_label_value("ml-team_2.x"));
+  CHECK_FALSE(str::is_label_value("a b"));
+  CHECK_FALSE(str::is_label_value("a/b"));
+  CHECK_FALSE(str::is_label_value(std::string(64, 'v')));
+}
+
 TEST_CASE("split, join, trim, quote") {
   CHECK(str::split("a,b,,c", ',') == std::vector<std::string>{"a", "b", "", "c"});
   CHECK(str::join({"a", "b"}, ", ") == "a, b");
