@@ -150,7 +150,7 @@ expect_eq "trials too big: message" 'error: Experiment "exp2": each trial reques
 rm -f release
 pytorchjob lost 1 1 'sleep 30' >lost.yaml
 CUDA_VISIBLE_DEVICES=0,1 run_kf submit -f lost.yaml --detach
-wait_for "lost-1's replicas to start" grep -qs "started worker-0" .kf/runs/lost-1/supervisor.log
+wait_for "lost-1's replicas to run" grep -qs '"Running"' .kf/runs/lost-1/local.json
 kill -9 "$(json 'd["supervisor"]["pid"]' <.kf/runs/lost-1/local.json)"
 wait_for "lost-1 to be marked lost" sh -c '"$KF" status lost-1 -o json | grep -q SupervisorLost'
 CUDA_VISIBLE_DEVICES=0 run_kf resume lost-1 --wait
