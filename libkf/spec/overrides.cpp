@@ -13,6 +13,8 @@ struct Segment {
   std::optional<std::size_t> index; // key[index]
 };
 
+constexpr std::size_t k_max_index = 65536; // helm's strvals MaxIndex
+
 std::vector<Segment> parse_path(const std::string& path, const std::string& assignment) {
   std::vector<Segment> out;
   std::string cur;
@@ -33,6 +35,11 @@ std::vector<Segment> parse_path(const std::string& path, const std::string& assi
       const std::string idx = close == std::string::npos ? "" : path.substr(i + 1, close - i - 1);
       if (idx.empty() || idx.find_first_not_of("0123456789") != std::string::npos)
         throw UsageError("--set " + assignment + ": invalid list index in " + str::quote(path));
+      // A list is padded with nulls up to its index: helm's bound keeps that small.
+      const auto first = idx.find_first_not_of('0');
+      if (first != std::string::npos && (idx.size() - first > 5 || std::stoul(idx.substr(first)) > k_max_index))
+        throw UsageError("--set " + assignment + ": list index " + idx + " in " + str::quote(path) +
+                         " is greater than the maximum supported index " + std::to_string(k_max_index));
       if (!cur.empty() || out.empty() || !out.back().index) flush(false);
       else out.push_back(Segment{"", std::nullopt});
       out.back().index = std::stoul(idx);

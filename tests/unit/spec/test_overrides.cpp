@@ -44,6 +44,16 @@ TEST_CASE("errors in --set values name the flag") {
   CHECK_THROWS_WITH_AS(spec::apply_set(root, "training.workers"),
                        "--set training.workers: expected PATH=VALUE (for example training.workers=4)", UsageError);
   CHECK_THROWS_WITH_AS(spec::apply_set(root, "a[x]=1"), "--set a[x]=1: invalid list index in \"a[x]\"", UsageError);
+  // Found by fuzz_spec: an index past size_t was std::stoul's out_of_range ("internal error"), and one of
+  // 100000000 padded the list with that many nulls (minutes, gigabytes). Helm's bound, and its words.
+  CHECK_THROWS_WITH_AS(spec::apply_set(root, "Y[688888888888888888888888]A=d"),
+                       "--set Y[688888888888888888888888]A=d: list index 688888888888888888888888 in "
+                       "\"Y[688888888888888888888888]A\" is greater than the maximum supported index 65536",
+                       UsageError);
+  CHECK_THROWS_WITH_AS(spec::apply_set(root, "a[65537]=1"),
+                       "--set a[65537]=1: list index 65537 in \"a[65537]\" is greater than the maximum supported index 65536",
+                       UsageError);
+  CHECK_NOTHROW(spec::apply_set(root, "b[00003]=1"));
 }
 
 TEST_CASE("a values file merges over kf.yaml and errors point into it") {
