@@ -25,6 +25,7 @@
 #include "libkf/metadata/runs.h"
 #include "libkf/util/clock.h"
 #include "libkf/util/error.h"
+#include "libkf/util/strings.h"
 #include "libkf/util/subprocess.h"
 
 namespace kf::local {
@@ -114,6 +115,7 @@ private:
       check_gpu_demand(gpu_demand(m_plan.replicas), m_gpu_pool);
     } catch (const Error& e) {
       end("Failed", "PodFailed", "Job " + m_run + " has failed: each pod " + e.what() + ".");
+      return;
     }
     try {
       m_gpu_locks = gpu_lock_dir();
@@ -122,10 +124,21 @@ private:
     }
   }
 
-  // False while the GPUs a new pod needs are held by others.
-  bool take_gpus(Pod& pod) {
+  // False while the GPUs a new pod needs are held by others (said once, as
+  // the scheduler's FailedScheduling event).
+  bool take_gpus(Pod& pod, const std::string& name) {
     if (m_gpu_pool.empty()) return true;
-    pod.gpus = GpuLease::try_take(m_gpu_pool, m_plan.replicas.front().gpus, m_gpu_locks);
+    try {
+      pod.gpus = GpuLease::try_take(m_gpu_pool, m_plan.replicas.front().gpus, m_gpu_locks);
+    } catch (const Error& e) { // the lock files
+      end("Failed", "PodFailed", "Job " + m_run + " has failed: " + e.what() + ".");
+      return false;
+    }
+    if (!pod.gpus && !m_warned)
+      event("Warning", "FailedScheduling", name,
+            "waiting for " + std::to_string(m_plan.replicas.front().gpus) +
+                " nvidia.com/gpu: other runs and pods hold this machine's GPUs (" + str::join(m_gpu_pool, ",") + ")");
+    m_warned = m_warned || !pod.gpus;
     return pod.gpus != nullptr;
   }
 
@@ -151,7 +164,7 @@ private:
     ReplicaPlan replica = m_plan.replicas.front();
     if (pod.gpus) assign_gpus({&replica, 1}, gpu_demand({&replica, 1}), pod.gpus->devices());
     try {
-      pod.pid = start_replica(replica, m_dir.root, m_dir.log(pod.name), extra);
+      pod.pid = start_replica(replica, m_dir.root, m_dir.log(pod.name), extra, pod.gpus ? pod.gpus->fds() : std::vector<int>{});
       pod.start_ticks = process_start_ticks(pod.pid);
       pod.state = "Running";
       say("started " + pod.name + " (pid " + std::to_string(pod.pid) + ")");
@@ -177,8 +190,8 @@ private:
       } else if (m_succeeded > 0) {
         return; // completions unset: once one succeeded, no new pods
       }
-      if (!take_gpus(pod)) return; // Pending until a pod ends
       pod.name = "pod-" + std::to_string(m_pods.size());
+      if (!take_gpus(pod, pod.name)) return; // Pending until a pod ends
       m_pods.push_back(pod);
       if (!launch(m_pods.back())) return;
     }
@@ -259,6 +272,7 @@ private:
                   {"restarts", m_failures},
                   {"backoffLimit", m_plan.backoff_limit},
                   {"progress", Json::object()}};
+    if (!m_events.empty()) local["events"] = m_events;
     if (!force && status == m_last_status && local == m_last_local) return;
     m_last_status = status;
     m_last_local = local;
@@ -269,6 +283,7 @@ private:
   std::vector<Pod> m_pods;
   std::vector<std::string> m_gpu_pool; // this machine's GPUs, when the pods request some
   std::filesystem::path m_gpu_locks;
+  bool m_warned = false; // the FailedScheduling event was said
   std::set<int> m_done_indexes;
   int m_succeeded = 0, m_failed = 0, m_failures = 0;
   std::chrono::steady_clock::time_point m_start;

@@ -20,6 +20,13 @@ ControllerRun::ControllerRun(const SuperviseOptions& o)
 
 void ControllerRun::say(const std::string& msg) { std::cerr << now_rfc3339() << " " << msg << std::endl; }
 
+void ControllerRun::event(const std::string& type, const std::string& reason, const std::string& pod,
+                          const std::string& message) {
+  say(reason + ": " + message);
+  m_events.push_back({{"type", type}, {"reason", reason}, {"object", "Pod/" + pod}, {"message", message},
+                      {"time", now_rfc3339()}, {"count", 1}});
+}
+
 void ControllerRun::metadata(const std::function<void(metadata::Runs&)>& f) {
   if (!m_runs) return;
   try {

@@ -25,6 +25,9 @@ protected:
   static void say(const std::string& msg);
   // f(the store); nothing without one, a failure said and otherwise ignored.
   void metadata(const std::function<void(metadata::Runs&)>& f);
+  // An event about one of the run's pods (kf status RUN lists m_events, as a
+  // cluster's Events; local.json carries them), said in the log too.
+  void event(const std::string& type, const std::string& reason, const std::string& pod, const std::string& message);
 
   SuperviseOptions m_o;
   RunDir m_dir;
@@ -32,6 +35,7 @@ protected:
   Json m_object;
   std::string m_run; // metadata.name
   std::unique_ptr<metadata::Runs> m_runs;
+  Json m_events = Json::array();
 };
 
 } // namespace kf::local

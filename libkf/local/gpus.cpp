@@ -16,12 +16,25 @@
 
 namespace kf::local {
 
+namespace {
+
+// An entry of CUDA_VISIBLE_DEVICES that names a device: a number, or a GPU's or MIG instance's UUID.
+bool device_entry(const std::string& e) {
+  if (!e.empty() && std::all_of(e.begin(), e.end(), [](char c) { return c >= '0' && c <= '9'; })) return true;
+  return e.rfind("GPU-", 0) == 0 || e.rfind("MIG-", 0) == 0;
+}
+
+} // namespace
+
 std::vector<std::string> host_gpus(const char* visible, const std::filesystem::path& driver_dir) {
   std::vector<std::string> out;
   if (visible != nullptr) {
+    // As CUDA reads it: up to the first entry that names no device (-1 hides
+    // them all) or one named before.
     for (auto entry : str::split(visible, ',')) {
       entry = str::trim(entry);
-      if (!entry.empty()) out.push_back(entry);
+      if (!device_entry(entry) || std::find(out.begin(), out.end(), entry) != out.end()) break;
+      out.push_back(entry);
     }
     return out;
   }
@@ -67,11 +80,10 @@ GpuDemand gpu_demand(std::span<const ReplicaPlan> replicas) {
 void check_gpu_demand(const GpuDemand& demand, const std::vector<std::string>& gpus) {
   if (gpus.empty() || demand.total <= static_cast<int>(gpus.size())) return;
   std::string asks;
-  for (std::size_t i = 0; i < demand.pods.size(); ++i)
-    asks += (i > 0 ? ", " : "") + demand.pods[i] + " " + std::to_string(demand.counts[i]);
-  throw Error("requests " + std::to_string(demand.total) + " nvidia.com/gpu (" + asks +
-              ") and this machine has " + std::to_string(gpus.size()) + " (" + str::join(gpus, ",") +
-              "); a cluster would leave its pods Pending: ask for fewer");
+  for (std::size_t i = 0; demand.pods.size() > 1 && i < demand.pods.size(); ++i)
+    asks += (i > 0 ? ", " : " (") + demand.pods[i] + " " + std::to_string(demand.counts[i]) + (i + 1 == demand.pods.size() ? ")" : "");
+  throw Error("requests " + std::to_string(demand.total) + " nvidia.com/gpu" + asks + " and this machine has " +
+              std::to_string(gpus.size()) + " (" + str::join(gpus, ",") + "); a cluster would leave its pods Pending: ask for fewer");
 }
 
 namespace {
@@ -111,23 +123,45 @@ GpuLease::~GpuLease() {
   for (const int fd : m_fds) ::close(fd);
 }
 
-std::vector<std::string> assign_gpus(std::span<ReplicaPlan> replicas, const GpuDemand& demand,
-                                     const std::vector<std::string>& devices) {
-  std::vector<std::string> shares;
+namespace {
+
+// A container's own CUDA_VISIBLE_DEVICES read inside its pod, as on a node:
+// its numbers are the pod's devices, in order (up to the first that is not one).
+std::string within(const std::string& own, const std::vector<std::string>& share) {
+  std::vector<std::string> out;
+  for (auto entry : str::split(own, ',')) {
+    entry = str::trim(entry);
+    if (entry.empty() || entry.size() > 3 || !std::all_of(entry.begin(), entry.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      break;
+    const auto i = static_cast<std::size_t>(std::stoul(entry));
+    if (i >= share.size()) break;
+    out.push_back(share[i]);
+  }
+  return str::join(out, ",");
+}
+
+} // namespace
+
+std::vector<std::vector<std::size_t>> assign_gpus(std::span<ReplicaPlan> replicas, const GpuDemand& demand,
+                                                  const std::vector<std::string>& devices) {
+  std::vector<std::vector<std::size_t>> slots;
   std::size_t next = 0;
   for (std::size_t p = 0; p < demand.pods.size(); ++p) {
-    std::vector<std::string> own;
-    for (int i = 0; i < demand.counts[p] && next < devices.size(); ++i) own.push_back(devices[next++]);
-    const std::string visible = str::join(own, ",");
+    std::vector<std::size_t> own;
+    std::vector<std::string> share;
+    for (int i = 0; i < demand.counts[p] && next < devices.size(); ++i) {
+      own.push_back(next);
+      share.push_back(devices[next++]);
+    }
     for (auto& r : replicas) {
       if (r.pod_name() != demand.pods[p]) continue;
-      const bool own_setting =
-          std::any_of(r.env.begin(), r.env.end(), [](const auto& e) { return e.first == "CUDA_VISIBLE_DEVICES"; });
-      if (!own_setting) r.env.emplace_back("CUDA_VISIBLE_DEVICES", visible);
+      const auto set = std::find_if(r.env.begin(), r.env.end(), [](const auto& e) { return e.first == "CUDA_VISIBLE_DEVICES"; });
+      if (set != r.env.end()) set->second = within(set->second, share);
+      else r.env.emplace_back("CUDA_VISIBLE_DEVICES", str::join(share, ","));
     }
-    shares.push_back(visible);
+    slots.push_back(std::move(own));
   }
-  return shares;
+  return slots;
 }
 
 } // namespace kf::local

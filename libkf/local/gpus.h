@@ -8,8 +8,12 @@
 // refused: such pods run without a GPU, as kf-trainer then does.
 //
 // A device is held while a lock file of its own is locked (flock) by the
-// supervisor of the run that holds it: the kernel lets it go when that
-// process ends, however it ends, so a killed run holds nothing.
+// supervisor of the run that holds it and the processes of the pod it was
+// given to: the kernel lets go when the last of them ends, however it ends.
+// Devices are known by the names CUDA_VISIBLE_DEVICES gave them ("0" and its
+// GPU's UUID are two names), the locks are this user's (another user's runs
+// do not see them), and a run takes what is free when it looks, with no queue
+// (a gang that needs many may wait behind smaller runs taking turns).
 
 #include <filesystem>
 #include <memory>
@@ -22,9 +26,10 @@
 namespace kf::local {
 
 // The devices kf may hand out, as CUDA numbers them for kf's own processes:
-// the entries of `visible` (CUDA_VISIBLE_DEVICES; empty: none) when it is
-// set, else one per GPU the NVIDIA driver lists under `driver_dir` ("0",
-// "1", ...).
+// the entries of `visible` (CUDA_VISIBLE_DEVICES) when it is set, read as
+// CUDA reads it (numbers or UUIDs, up to the first that is neither or names a
+// device again; empty or "-1": none), else one per GPU the NVIDIA driver lists
+// under `driver_dir` ("0", "1", ...).
 std::vector<std::string> host_gpus(const char* visible, const std::filesystem::path& driver_dir);
 // The same from kf's environment and /proc/driver/nvidia/gpus.
 std::vector<std::string> host_gpus();
@@ -60,6 +65,9 @@ public:
   GpuLease(const GpuLease&) = delete;
   GpuLease& operator=(const GpuLease&) = delete;
   const std::vector<std::string>& devices() const { return m_devices; }
+  // The lock files' fds, one per device: a pod's processes keep theirs open,
+  // so a pod outliving its supervisor (kill -9) still holds its devices.
+  const std::vector<int>& fds() const { return m_fds; }
 
 private:
   GpuLease() = default;
@@ -68,10 +76,11 @@ private:
 };
 
 // Gives each pod of `demand` its share of `devices` (in order), as
-// CUDA_VISIBLE_DEVICES in the environment of its replicas; a replica whose
-// container sets CUDA_VISIBLE_DEVICES itself keeps its own. Returns each
-// pod's share ("0,1"), in the order of demand.pods.
-std::vector<std::string> assign_gpus(std::span<ReplicaPlan> replicas, const GpuDemand& demand,
-                                     const std::vector<std::string>& devices);
+// CUDA_VISIBLE_DEVICES in the environment of its replicas; a container that
+// sets CUDA_VISIBLE_DEVICES itself is read inside its pod, as on a node ("1":
+// the pod's second device). Returns each pod's share as indexes into
+// `devices`, in the order of demand.pods.
+std::vector<std::vector<std::size_t>> assign_gpus(std::span<ReplicaPlan> replicas, const GpuDemand& demand,
+                                                  const std::vector<std::string>& devices);
 
 } // namespace kf::local

@@ -17,8 +17,9 @@ namespace kf::local {
 
 std::vector<std::pair<std::string, std::string>> base_environment() {
   std::vector<std::pair<std::string, std::string>> env;
-  // CUDA_VISIBLE_DEVICES: a pod that requests no GPU sees the ones kf sees (gpus.h).
-  for (const char* name : {"PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "TZ", "CUDA_VISIBLE_DEVICES"})
+  // CUDA_VISIBLE_DEVICES (and the order its numbers are in): a pod that
+  // requests no GPU sees the ones kf sees (gpus.h).
+  for (const char* name : {"PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "TZ", "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER"})
     if (const char* v = std::getenv(name)) env.emplace_back(name, v);
   bool has_path = false;
   for (const auto& e : env) has_path = has_path || e.first == "PATH";
@@ -40,7 +41,7 @@ void set_var(proc::Env& env, const std::string& name, const std::string& value) 
 } // namespace
 
 int start_replica(const ReplicaPlan& r, const std::filesystem::path& run_dir, const std::filesystem::path& log,
-                  const std::vector<std::pair<std::string, std::string>>& extra) {
+                  const std::vector<std::pair<std::string, std::string>>& extra, const std::vector<int>& keep_fds) {
   proc::Env env = base_environment();
   // The container's variables and the operator's override the base ones.
   for (const auto& [k, v] : r.env) set_var(env, k, v);
@@ -66,6 +67,7 @@ int start_replica(const ReplicaPlan& r, const std::filesystem::path& run_dir, co
   c.out = c.err = proc::Stream::log;
   c.log = log;
   c.own_group = true;
+  c.keep_fds = keep_fds;
   return proc::start(c);
 }
 

@@ -26,9 +26,10 @@ struct ReplicaPlan;
 // stderr appended to `log`, in a process group of its own. Throws kf::Error
 // naming the image and the command when argv[0] is not on this machine
 // (the local target runs an image's commands on the host: nothing was
-// pulled), or the working directory does not exist here.
+// pulled), or the working directory does not exist here. The process keeps
+// `keep_fds` open (its pod's GPU locks: gpus.h).
 int start_replica(const ReplicaPlan& replica, const std::filesystem::path& run_dir, const std::filesystem::path& log,
-                  const std::vector<std::pair<std::string, std::string>>& extra = {});
+                  const std::vector<std::pair<std::string, std::string>>& extra = {}, const std::vector<int>& keep_fds = {});
 
 // When process `pid` started, in clock ticks since boot (/proc/PID/stat's
 // field 22). A pid is reused; the pair (pid, start) names one process for

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -112,7 +113,9 @@ private:
     ++r.starts;
     r.exit_code = -1;
     try {
-      r.pid = start_replica(r.plan, m_dir.root, m_dir.log(r.plan.name));
+      const auto fds = m_pod_fds.find(r.plan.pod_name());
+      r.pid = start_replica(r.plan, m_dir.root, m_dir.log(r.plan.name), {},
+                            fds == m_pod_fds.end() ? std::vector<int>{} : fds->second);
       r.start_ticks = process_start_ticks(r.pid);
     } catch (const Error& e) {
       // Nothing to retry: the command is not on this machine.
@@ -162,7 +165,7 @@ private:
       if (r.state != "Succeeded") {
         m_local_failed = r.plan.name;
         if (m_start_error.empty()) m_start_error = r.plan.name + " exited with code " + std::to_string(r.exit_code);
-        finish("Failed", m_plan.kind + "Failed", m_plan.kind + " " + m_run + " has failed: initializer " + m_start_error + ".", "Failed");
+        failed_to_start("initializer " + m_start_error);
         return false;
       }
     }
@@ -184,34 +187,36 @@ private:
     }
     try {
       const auto dir = gpu_lock_dir();
+      bool warned = false;
       while (!(m_gpus = GpuLease::try_take(gpus, demand.total, dir))) {
         if (g_stop_signal != 0 || past_deadline()) {
           finish_stopped();
           return false;
         }
-        if (m_events.empty())
+        if (!warned)
           event("Warning", "FailedScheduling", demand.pods.front(),
                 "waiting for " + std::to_string(demand.total) + " nvidia.com/gpu: other runs hold this machine's GPUs (" +
                     str::join(gpus, ",") + ")");
+        warned = true;
         write_local();
         std::this_thread::sleep_for(std::max(m_o.poll, std::chrono::milliseconds(100)));
       }
     } catch (const Error& e) { // the lock files
       return failed_to_start(e.what());
     }
-    const auto visible = assign_gpus(m_plan.replicas, demand, m_gpus->devices());
+    const auto slots = assign_gpus(m_plan.replicas, demand, m_gpus->devices());
     for (std::size_t i = 0; i < m_replicas.size(); ++i) m_replicas[i].plan = m_plan.replicas[i];
     std::vector<std::string> given;
-    for (std::size_t p = 0; p < demand.pods.size(); ++p) given.push_back(demand.pods[p] + " " + visible[p]);
+    for (std::size_t p = 0; p < demand.pods.size(); ++p) {
+      std::vector<std::string> devices;
+      for (const auto slot : slots[p]) {
+        devices.push_back(m_gpus->devices()[slot]);
+        m_pod_fds[demand.pods[p]].push_back(m_gpus->fds()[slot]);
+      }
+      given.push_back(demand.pods[p] + " " + str::join(devices, ","));
+    }
     event("Normal", "Scheduled", demand.pods.front(), "assigned GPUs: " + str::join(given, ", "));
     return true;
-  }
-
-  // An event about one of the run's pods, as `kf status RUN` lists them (and the supervisor's log).
-  void event(const std::string& type, const std::string& reason, const std::string& pod, const std::string& message) {
-    say(reason + ": " + message);
-    m_events.push_back({{"type", type}, {"reason", reason}, {"object", "Pod/" + pod}, {"message", message},
-                        {"time", now_rfc3339()}, {"count", 1}});
   }
 
   bool failed_to_start(const std::string& why) {
@@ -312,7 +317,7 @@ private:
     }
     if (!m_start_error.empty()) {
       stop_all();
-      finish("Failed", m_plan.kind + "Failed", m_plan.kind + " " + m_run + " has failed: " + m_start_error + ".", "Failed");
+      failed_to_start(m_start_error);
       return;
     }
     if (!m_plan.service && !m_trainjob) set_condition("Running", m_plan.kind + " " + m_run + " is running.");
@@ -582,7 +587,7 @@ private:
 
   std::vector<Replica> m_replicas;
   std::unique_ptr<GpuLease> m_gpus; // held from start_all to the end of the run
-  Json m_events = Json::array();
+  std::map<std::string, std::vector<int>> m_pod_fds; // each pod's lock fds, which its processes keep
   std::vector<Replica> m_initializers;
   bool m_trainjob = false;
   CullPolicy m_cull; // a notebook's idle culling (off: idle_seconds 0)

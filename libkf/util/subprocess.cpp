@@ -126,6 +126,7 @@ int child_fd(Stream s, int pipe_end, int& log_fd, const std::string& log) {
   ::dup2(in, 0); // dup2 clears O_CLOEXEC on the copy
   if (out >= 0) ::dup2(out, 1);
   if (err >= 0) ::dup2(err, 2);
+  for (const int fd : c.keep_fds) ::fcntl(fd, F_SETFD, ::fcntl(fd, F_GETFD) & ~FD_CLOEXEC);
   if (!p.cwd.empty() && ::chdir(p.cwd.c_str()) != 0) {
     const int e = errno;
     write_all(2, p.cannot_enter);
@@ -217,6 +218,8 @@ pid_t spawn_child(const Command& c, const Prepared& p) {
   };
   stream(c.out, 1, p.out, p.log, false);
   stream(c.err, 2, p.err, p.err_log, c.out == Stream::log && p.err_log == p.log);
+  // dup2 of an fd onto itself clears its close-on-exec (POSIX.1-2024; glibc since 2.29).
+  for (const int fd : c.keep_fds) posix_spawn_file_actions_adddup2(&fa, fd, fd);
   if (!p.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, p.cwd.c_str());
   pid_t pid = -1;
   char* const* envp = p.envp.empty() ? environ : const_cast<char* const*>(p.envp.data());

@@ -43,6 +43,7 @@ struct Command {
   std::filesystem::path log;       // for Stream::log
   std::filesystem::path err_log;   // stderr's, when it is not `log` (a workflow step's stdout is its result)
   bool own_group = false;          // its own process group, so terminate() stops what it started too
+  std::vector<int> keep_fds;       // open fds the program keeps (their close-on-exec cleared in the child)
   bool daemon = false;             // start(): a new session, not kf's child (double fork)
   std::chrono::milliseconds timeout{0}; // run(): killed (SIGKILL) after this; 0 = no limit
 };

@@ -146,13 +146,27 @@ done
 sed 's/name: exp$/name: exp2/; s/nvidia.com\/gpu: 1/nvidia.com\/gpu: 2/' exp.yaml >exp2.yaml
 CUDA_VISIBLE_DEVICES=0 run_kf submit -f exp2.yaml
 expect_eq "trials too big: exit code" 1 "$RC"
-expect_eq "trials too big: message" 'error: Experiment "exp2": each trial requests 2 nvidia.com/gpu (pod 2) and this machine has 1 (0); a cluster would leave its pods Pending: ask for fewer' "$ERR"
+expect_eq "trials too big: message" 'error: Experiment "exp2": each trial requests 2 nvidia.com/gpu and this machine has 1 (0); a cluster would leave its pods Pending: ask for fewer' "$ERR"
+# A trial parameter as the request: the sample trial kf checks asks for 1,
+# the grid's second trial for 2, which its Job's controller refuses.
+sed 's/name: exp$/name: exp3/; s/algorithmName: random, algorithmSettings: \[{name: random_state, value: "3"}\]/algorithmName: grid/;
+     s/parallelTrialCount: 2/parallelTrialCount: 1/;
+     s/{name: x, parameterType: double, feasibleSpace: {min: "0", max: "1"}}/{name: x, parameterType: int, feasibleSpace: {min: "1", max: "2"}}/;
+     s/nvidia.com\/gpu: 1/nvidia.com\/gpu: "${trialParameters.x}"/' exp.yaml >exp3.yaml
+CUDA_VISIBLE_DEVICES=0 run_kf submit -f exp3.yaml
+run_kf status exp3-1 -o json
+expect_eq "a trial asking for 2: trials" "1 1" "$(json 'str(d["status"]["trialsSucceeded"]) + " " + str(d["status"]["trialsFailed"])' <<<"$OUT")"
+grep -qs "has failed: each pod requests 2 nvidia.com/gpu and this machine has 1 (0); a cluster would leave its pods Pending: ask for fewer." \
+  .kf/runs/exp3-1/trials/*/object.json || fail "a trial asking for 2: no refusal in its Job: $(cat .kf/runs/exp3-1/trials/*/object.json)"
 rm -f release
 pytorchjob lost 1 1 'sleep 30' >lost.yaml
 CUDA_VISIBLE_DEVICES=0,1 run_kf submit -f lost.yaml --detach
 wait_for "lost-1's replicas to run" grep -qs '"Running"' .kf/runs/lost-1/local.json
 kill -9 "$(json 'd["supervisor"]["pid"]' <.kf/runs/lost-1/local.json)"
+flock -n "$KF_GPU_LOCK_DIR/gpu-0.lock" true &&
+  fail "lost supervisor: its pods' GPU 0 was free while they ran"
 wait_for "lost-1 to be marked lost" sh -c '"$KF" status lost-1 -o json | grep -q SupervisorLost'
+wait_for "lost-1's pods to let GPU 0 go once kf stopped them" flock -n "$KF_GPU_LOCK_DIR/gpu-0.lock" true
 CUDA_VISIBLE_DEVICES=0 run_kf resume lost-1 --wait
 expect_eq "resumed on fewer GPUs: exit code" 1 "$RC"
 run_kf status lost-1 -o json

@@ -45,7 +45,13 @@ TEST_CASE("gpus: this machine's devices - CUDA_VISIBLE_DEVICES's entries when se
   const test::TempDir tmp;
   CHECK(local::host_gpus("3,5", tmp.path / "none") == std::vector<std::string>{"3", "5"});
   CHECK(local::host_gpus(" 0 , GPU-8f2c ,", tmp.path / "none") == std::vector<std::string>{"0", "GPU-8f2c"});
-  CHECK(local::host_gpus("", tmp.path / "none").empty()); // set and empty: no GPU, as CUDA reads it
+  CHECK(local::host_gpus("MIG-1c2d,1", tmp.path / "none") == std::vector<std::string>{"MIG-1c2d", "1"});
+  // As CUDA reads it: up to the first entry that names no device, or names one again.
+  CHECK(local::host_gpus("", tmp.path / "none").empty());
+  CHECK(local::host_gpus("-1", tmp.path / "none").empty());
+  CHECK(local::host_gpus("2,-1,0", tmp.path / "none") == std::vector<std::string>{"2"});
+  CHECK(local::host_gpus("0,0,1", tmp.path / "none") == std::vector<std::string>{"0"});
+  CHECK(local::host_gpus("1,nvidia0", tmp.path / "none") == std::vector<std::string>{"1"});
   CHECK(local::host_gpus(nullptr, tmp.path / "none").empty());
   std::filesystem::create_directories(tmp.path / "gpus" / "0000:17:00.0");
   std::filesystem::create_directories(tmp.path / "gpus" / "0000:65:00.0");
@@ -77,6 +83,9 @@ TEST_CASE("gpus: more than the machine has is refused - none on the machine refu
         "Pending: ask for fewer");
   CHECK(refusal(demand, {"0", "1", "2"}).empty());
   CHECK(refusal(demand, {}).empty()); // no GPU here: the pods run without one
+  const std::vector<local::ReplicaPlan> one = {replica("pod", 2)};
+  CHECK(refusal(local::gpu_demand(one), {"0"}) ==
+        "requests 2 nvidia.com/gpu and this machine has 1 (0); a cluster would leave its pods Pending: ask for fewer");
 }
 
 TEST_CASE("gpus: the lock files' directory - KF_GPU_LOCK_DIR, else a directory of this user's") {
@@ -117,19 +126,28 @@ TEST_CASE("gpus: a lease holds devices no other lease gets until it ends") {
   auto again = local::GpuLease::try_take(gpus, 2, tmp.path);
   REQUIRE(again != nullptr);
   CHECK(again->devices() == std::vector<std::string>{"0", "1"});
+  CHECK(again->fds().size() == 2);
+  std::filesystem::create_directories(tmp.path / "more" / "gpu-9.lock");
+  try {
+    local::GpuLease::try_take({"9"}, 1, tmp.path / "more");
+    FAIL("a lock file that is a directory was taken");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()) == "cannot open " + (tmp.path / "more" / "gpu-9.lock").string() + ": Is a directory");
+  }
 }
 
-TEST_CASE("gpus: each pod sees its own devices through CUDA_VISIBLE_DEVICES - a container's own setting stays") {
+TEST_CASE("gpus: each pod sees its own devices through CUDA_VISIBLE_DEVICES - a container's own is read inside its pod") {
   std::vector<local::ReplicaPlan> replicas = {replica("master-0", 1), replica("worker-0", 0), replica("node-0-0", 2, "node-0"),
-                                              replica("node-0-1", 2, "node-0"), replica("worker-1", 1)};
-  replicas[4].env.emplace_back("CUDA_VISIBLE_DEVICES", "0");
-  const auto shares = local::assign_gpus(replicas, local::gpu_demand(replicas), {"4", "5", "6", "7"});
-  CHECK(shares == std::vector<std::string>{"4", "5,6", "7"}); // master-0, node-0, worker-1
-  CHECK(env(replicas[0], "CUDA_VISIBLE_DEVICES") == "4");
+                                              replica("node-0-1", 2, "node-0"), replica("worker-1", 2)};
+  replicas[3].env.emplace_back("CUDA_VISIBLE_DEVICES", "1");   // the pod's second device
+  replicas[4].env.emplace_back("CUDA_VISIBLE_DEVICES", "1,0,2"); // the pod has two: CUDA stops at 2
+  const auto slots = local::assign_gpus(replicas, local::gpu_demand(replicas), {"3", "4", "5", "6", "7"});
+  CHECK(slots == std::vector<std::vector<std::size_t>>{{0}, {1, 2}, {3, 4}}); // master-0, node-0, worker-1
+  CHECK(env(replicas[0], "CUDA_VISIBLE_DEVICES") == "3");
   CHECK(env(replicas[1], "CUDA_VISIBLE_DEVICES") == "<unset>"); // asks for none: sees what kf sees
-  CHECK(env(replicas[2], "CUDA_VISIBLE_DEVICES") == "5,6");
-  CHECK(env(replicas[3], "CUDA_VISIBLE_DEVICES") == "5,6");
-  CHECK(env(replicas[4], "CUDA_VISIBLE_DEVICES") == "0");
+  CHECK(env(replicas[2], "CUDA_VISIBLE_DEVICES") == "4,5");
+  CHECK(env(replicas[3], "CUDA_VISIBLE_DEVICES") == "5");
+  CHECK(env(replicas[4], "CUDA_VISIBLE_DEVICES") == "7,6");
 }
 
 TEST_CASE("gpus: plans carry each replica's request, through plan.json too") {

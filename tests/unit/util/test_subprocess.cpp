@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -187,4 +188,21 @@ TEST_CASE("subprocess: ChildExitWait ends at a child's exit, even one before the
     child_exit.wait(std::chrono::milliseconds(10)); // nothing pending: the timeout ends it
   }
   ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+}
+
+TEST_CASE("subprocess: keep_fds stay open in the program, other fds kf opened do not") {
+  const test::TempDir tmp;
+  const int fd = ::open((tmp.path / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  REQUIRE(fd >= 0);
+  const std::string probe = "test -e /proc/self/fd/" + std::to_string(fd);
+  proc::Command c;
+  c.argv = {"sh", "-c", probe};
+  CHECK(proc::run(c).exit_code == 1); // close-on-exec
+  c.keep_fds = {fd};
+  CHECK(proc::run(c).exit_code == 0); // through posix_spawn
+  c.set = {{"PATH", "relative:/usr/bin:/bin"}}; // not certain without the child's cwd: the fork path
+  CHECK(proc::run(c).exit_code == 0);
+  c.keep_fds.clear();
+  CHECK(proc::run(c).exit_code == 1);
+  ::close(fd);
 }
