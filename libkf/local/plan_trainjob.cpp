@@ -60,6 +60,12 @@ const Json& pod_spec(const Json& job) {
   return json_field(json_field(json_field(json_field(job, "template"), "spec"), "template"), "spec");
 }
 
+// A node's resources: the TrainJob's resourcesPerNode, else its container's.
+const Json& node_resources(const Json& trainer, const Json& node_container) {
+  const Json& per_node = json_field(trainer, "resourcesPerNode");
+  return per_node.is_null() ? json_field(node_container, "resources") : per_node;
+}
+
 // numProcPerNode as the torch plugin decides it: the TrainJob's, else
 // "auto": the GPUs of resourcesPerNode, else its CPUs (at least 1).
 int procs_per_node(const Json& trainer, const Json& node_container) {
@@ -69,7 +75,7 @@ int procs_per_node(const Json& trainer, const Json& node_container) {
     return n.get<int>();
   }
   if (!n.is_null()) throw FieldError("spec.trainer.numProcPerNode", "must be an integer, not " + n.dump());
-  const Json& res = trainer.contains("resourcesPerNode") ? trainer["resourcesPerNode"] : json_field(node_container, "resources");
+  const Json& res = node_resources(trainer, node_container);
   const int gpus = gpu_request(res);
   if (gpus > 0) return gpus;
   const Json& requests = json_field(json_field(res, "requests"), "cpu");
@@ -227,8 +233,7 @@ JobPlan plan_trainjob(const Json& trainjob, const Json& runtime, const PlanOptio
   const auto process = container_process(container, "spec.trainer", co);
   const int nodes = node_count(spec, runtime);
   const int per_node = procs_per_node(json_field(spec, "trainer"), container);
-  const Json& per_node_resources = json_field(json_field(spec, "trainer"), "resourcesPerNode");
-  const int node_gpus = per_node_resources.is_null() ? process.gpus : gpu_request(per_node_resources);
+  const int node_gpus = gpu_request(node_resources(json_field(spec, "trainer"), container));
   const bool torchrun = is_torchrun(process.argv);
   const std::string job = json_text(*node_job, "name");
   const std::string policy = restart_policy(runtime, *node_job, "spec.template.spec.replicatedJobs[" + std::to_string(node_index) + "]");

@@ -16,9 +16,10 @@
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
-#include <cstdlib>
 #include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -345,8 +346,26 @@ TEST_CASE("NCCL: two ranks on one device are refused, a rank that never comes st
   CHECK(alone.stderr_text == "CUDA emulator: NCCL: rank 0 waited 0.5 s for rank 1, which never arrived\n");
 }
 
+// Sets variables for a test case and puts back what was there, however it ends.
+struct EnvGuard {
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved;
+  void set(const char* name, const char* value) {
+    const char* was = std::getenv(name);
+    saved.emplace_back(name, was ? std::optional<std::string>(was) : std::nullopt);
+    setenv(name, value, 1);
+  }
+  ~EnvGuard() {
+    for (auto it = saved.rbegin(); it != saved.rend(); ++it) {
+      if (it->second) setenv(it->first.c_str(), it->second->c_str(), 1);
+      else unsetenv(it->first.c_str());
+    }
+  }
+};
+
 TEST_CASE("CUDA_VISIBLE_DEVICES: a process sees the machine's devices it names, NCCL tells them apart by the machine's number") {
-  setenv("KF_CUDA_EMULATOR_DEVICES", "3", 1);
+  EnvGuard env;
+  env.set("KF_CUDA_EMULATOR_DEVICES", "3");
+  env.set("CUDA_VISIBLE_DEVICES", "");
   const auto count_with = [](const char* visible) {
     setenv("CUDA_VISIBLE_DEVICES", visible, 1);
     int count = -1;
@@ -382,5 +401,4 @@ TEST_CASE("CUDA_VISIBLE_DEVICES: a process sees the machine's devices it names, 
   };
   CHECK(two_ranks("2", "1"));
   CHECK_FALSE(two_ranks("1", "1,2")); // both on the machine's device 1
-  unsetenv("CUDA_VISIBLE_DEVICES");
 }

@@ -40,6 +40,12 @@ for what in train tune; do
 done
 run_kf validate
 expect_eq "v2 validate: exit code" 0 "$RC"
+# kf.yaml's annotations reach the TrainJob, its runtime and the runtime's pod template, valid against the CRDs.
+run_kf render train --set 'metadata.annotations.sidecar\.istio\.io/inject=false'
+printf '%s\n' "$OUT" >"$WORK/v2-annotated.yaml"
+expect_eq "v2 annotations: objects and pod template" 3 "$(grep -c '^ *sidecar.istio.io/inject: "false"$' "$WORK/v2-annotated.yaml")"
+run_kf validate -f "$WORK/v2-annotated.yaml"
+expect_eq "v2 annotations: valid" 0 "$RC"
 sed -i 's/^    framework: pytorch/    framework: tensorflow/' kf.yaml
 run_kf render train
 expect_eq "v2 tensorflow: exit code" 2 "$RC"
