@@ -184,42 +184,10 @@ expect_eq "no lock dir: condition" "PyTorchJob gpu-3 has failed: cannot make KF_
 #    both devices visible to both, both took device 0 and NCCL refused them).
 emu=$KF_BUILD_DIR/runtime/kf-trainer-emu
 if [ -x "$emu" ]; then
-  cat >emu.yaml <<'EOF'
-apiVersion: kubeflow.org/v1
-kind: PyTorchJob
-metadata:
-  name: emu
-spec:
-  pytorchReplicaSpecs:
-    Master:
-      replicas: 1
-      restartPolicy: Never
-      template:
-        spec:
-          containers:
-          - name: pytorch
-            image: demo-trainer:latest
-            command: [kf-trainer]
-            args: [--device=gpu, --data=synthetic, --synthetic-samples=256, --epochs=1, --batch-size=32, --threads=1]
-            env: [{name: KF_CUDA_EMULATOR_DEVICES, value: "2"}]
-            resources:
-              limits:
-                nvidia.com/gpu: 1
-    Worker:
-      replicas: 1
-      restartPolicy: Never
-      template:
-        spec:
-          containers:
-          - name: pytorch
-            image: demo-trainer:latest
-            command: [kf-trainer]
-            args: [--device=gpu, --data=synthetic, --synthetic-samples=256, --epochs=1, --batch-size=32, --threads=1]
-            env: [{name: KF_CUDA_EMULATOR_DEVICES, value: "2"}]
-            resources:
-              limits:
-                nvidia.com/gpu: 1
-EOF
+  # The pods of part 1, running kf's trainer (its image) on the emulator's two devices.
+  pytorchjob emu 1 1 TRAIN | sed -e 's/busybox:1.36/demo-trainer:latest/' -e 's|command: \[sh, -c, "TRAIN"\]|command: [kf-trainer]\
+            args: [--device=gpu, --data=synthetic, --synthetic-samples=256, --epochs=1, --batch-size=32, --threads=1]\
+            env: [{name: KF_CUDA_EMULATOR_DEVICES, value: "2"}]|' >emu.yaml
   KF_TRAINER=$emu CUDA_VISIBLE_DEVICES=0,1 run_kf submit -f emu.yaml
   expect_eq "emulator: exit code" 0 "$RC"
   grep -q "engine gpu cuda:0" .kf/runs/emu-1/logs/master-0.log || fail "emulator: not on the GPU engine: $(cat .kf/runs/emu-1/logs/master-0.log)"
