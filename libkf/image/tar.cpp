@@ -34,6 +34,7 @@ struct Header {
 };
 
 const std::uint64_t k_max_octal_size = 077777777777ULL; // 11 octal digits
+const std::uint64_t k_max_special = 1 << 20;             // a pax header's or long name's data (Go's maxSpecialFileSize)
 
 std::string pax_record(const std::string& key, const std::string& value) {
   const std::string body = " " + key + "=" + value + "\n";
@@ -270,18 +271,25 @@ private:
     return drop(pos) && gather(pos);
   }
 
-  // "<len> <key>=<value>\n" records.
+  // "<len> <key>=<value>\n" records, as Go's archive/tar reads them: <len>
+  // is the whole record's length in decimal, the record ends with '\n'.
   void parse_pax() {
     m_pax.clear();
     std::size_t i = 0;
     while (i < m_collected.size()) {
       const std::size_t sp = m_collected.find(' ', i);
-      if (sp == std::string::npos) bad("malformed pax record");
-      const std::size_t len = std::strtoull(m_collected.c_str() + i, nullptr, 10);
-      if (len == 0 || i + len > m_collected.size()) bad("malformed pax record");
+      if (sp == std::string::npos || sp == i || sp - i > 7) bad("malformed pax record");
+      std::size_t len = 0;
+      for (std::size_t d = i; d < sp; ++d) {
+        if (m_collected[d] < '0' || m_collected[d] > '9') bad("malformed pax record");
+        len = len * 10 + static_cast<std::size_t>(m_collected[d] - '0');
+      }
+      if (len <= sp - i + 1 || len > m_collected.size() - i || m_collected[i + len - 1] != '\n')
+        bad("malformed pax record");
       const std::string rec = m_collected.substr(sp + 1, i + len - sp - 2);
       const std::size_t eq = rec.find('=');
-      if (eq != std::string::npos) m_pax[rec.substr(0, eq)] = rec.substr(eq + 1);
+      if (eq == std::string::npos || eq == 0) bad("malformed pax record");
+      m_pax[rec.substr(0, eq)] = rec.substr(eq + 1);
       i += len;
     }
   }
@@ -300,6 +308,10 @@ private:
     const char type = h[156] ? h[156] : '0';
     const std::uint64_t len = parse_octal(h + 124, 12);
     if (type == 'x' || type == 'L' || type == 'K') {
+      // Go's archive/tar bound: a base image's layer cannot make kf hold gigabytes for a name.
+      if (len > k_max_special)
+        bad(std::string(type == 'x' ? "a pax header" : "a GNU long name") + " of " + std::to_string(len) + " bytes; kf reads at most " +
+            std::to_string(k_max_special));
       m_collect = len;
       m_collect_type = type;
       m_collected.clear();

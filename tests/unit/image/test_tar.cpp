@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "libkf/image/builder.h"
