@@ -573,6 +573,9 @@ bool LocalTarget::stop(const std::string& name) {
   for (int i = 0; i < 50 && !stdfs::exists(dir.local(), ec) && !target::is_finished(*read_json(dir.object())); ++i)
     std::this_thread::sleep_for(k_poll);
   stop_supervisor(dir);
+  // A supervisor killed just before (kill -9, its lock not yet let go when
+  // get() looked) stopped nothing: now that it is gone, get() sees it lost.
+  (void)get(run);
   // An Experiment's trials have supervisors of their own (its controller
   // stops them, but it may be gone: kill -9).
   for (const auto& e : stdfs::directory_iterator(dir.root / "trials", ec)) stop_supervisor(RunDir{e.path()});
