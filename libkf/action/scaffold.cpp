@@ -104,11 +104,14 @@ spec:
   defaultTarget: local
 )";
 
-// kf init --example intents: the seed's second case, a customer-service
-// intent classifier on BANKING77 (data/, written beside it).
-constexpr const char* k_intents_yaml = R"(# kf project spec: a customer-service intent classifier (BANKING77, 77 intents).
-# Reference: `man kf-init` (KF.YAML). The data is in data/ (CC BY 4.0, see data/README.md).
-apiVersion: kf.dev/v1alpha1
+// An example's kf.yaml: its title comment, the head every example shares
+// (project metadata, image), its body, and the shared tail (the local target).
+struct Example {
+  const char* title;
+  const char* body;
+};
+
+constexpr const char* k_example_head = R"(apiVersion: kf.dev/v1alpha1
 kind: Project
 metadata:
   name: {name}
@@ -117,7 +120,20 @@ spec:
   image:
     name: {name}-trainer
     tag: latest
+)";
 
+constexpr const char* k_example_tail = R"(
+  targets:
+    - name: local
+      type: local
+  defaultTarget: local
+)";
+
+// kf init --example intents: the seed's second case, a customer-service
+// intent classifier on BANKING77 (data/, written beside it).
+constexpr Example k_intents{R"(# kf project spec: a customer-service intent classifier (BANKING77, 77 intents).
+# Reference: `man kf-init` (KF.YAML). The data is in data/ (CC BY 4.0, see data/README.md).
+)", R"(
   # `kf train`: kf-trainer reads the CSV's text and category columns, builds a
   # WordPiece vocabulary from the training text and trains a transformer
   # encoder over the tokens (2 pre-LayerNorm blocks of 4 heads), with hashed
@@ -192,27 +208,13 @@ spec:
     protocol: v2
     logger:                        # every answer to the run's predictions.jsonl (on a cluster: KServe's logger);
       mode: all                    # `kf monitor --labels FILE` scores them against labels that come later
-
-  targets:
-    - name: local
-      type: local
-  defaultTarget: local
-)";
+)"};
 
 // kf init --example fashion-cnn: the image recipe, a CNN with BatchNorm,
 // dropout and augmentation on Debian's Fashion-MNIST.
-constexpr const char* k_fashion_cnn_yaml = R"(# kf project spec: a CNN for Fashion-MNIST (10 kinds of clothing, 28x28 grey images).
+constexpr Example k_fashion_cnn{R"(# kf project spec: a CNN for Fashion-MNIST (10 kinds of clothing, 28x28 grey images).
 # Reference: `man kf-init` (KF.YAML). The data is Debian's dataset-fashion-mnist.
-apiVersion: kf.dev/v1alpha1
-kind: Project
-metadata:
-  name: {name}
-  namespace: default
-spec:
-  image:
-    name: {name}-trainer
-    tag: latest
-
+)", R"(
   # `kf train`: two 3x3 conv blocks (32 and 64 filters, each with BatchNorm,
   # 2x2 max pooling, then ReLU), a 128-wide dense layer with BatchNorm and
   # dropout, random 2-pixel crops and left-right flips of the training images,
@@ -266,17 +268,16 @@ spec:
   serving:
     replicas: 1
     protocol: v2
-
-  targets:
-    - name: local
-      type: local
-  defaultTarget: local
-)";
+)"};
 
 } // namespace
 
 std::string scaffold_kf_yaml(const std::string& name, const std::string& framework, const std::string& example) {
-  const char* text = example == "intents" ? k_intents_yaml : example == "fashion-cnn" ? k_fashion_cnn_yaml : k_kf_yaml;
+  std::string text = k_kf_yaml;
+  if (example == "intents" || example == "fashion-cnn") {
+    const Example& e = example == "intents" ? k_intents : k_fashion_cnn;
+    text = std::string(e.title) + k_example_head + e.body + k_example_tail;
+  }
   return fmt::format(fmt::runtime(text), fmt::arg("name", name), fmt::arg("framework", framework));
 }
 
