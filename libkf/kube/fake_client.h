@@ -1,20 +1,8 @@
 #pragma once
 // FakeClient: a Client kept in memory, for unit tests (and, later, for
-// client-side dry runs). It knows the core kinds kf uses (Namespace,
-// ConfigMap, Secret, Service, ServiceAccount, Pod, Deployment, CRD) and
-// every kind of a CRD applied to it (Established at once). Apply merges maps
-// key by key and replaces everything else; resourceVersion (one counter)
-// changes only when the object does; a dry run stores and counts nothing.
-// Apply to the "status" subresource merges only .status into an existing
-// object. Create stores a new object (without its status, as the status
-// subresource has it) and throws AlreadyExists for a taken name. No
-// schemas, no field ownership.
-// Every change is recorded as a watch event (fake_watch.cpp): watch() lists
-// first without a resourceVersion, replays the events after one, then
-// blocks on a condition variable for new ones; an object that starts or
-// stops matching the selectors arrives as ADDED or DELETED, as from a real
-// server. Pod logs are fed by tests: set_pod_log / append_pod_log /
-// end_pod_log; one container per pod, no previous containers.
+// client-side dry runs). No schemas, no field ownership; resourceVersion is
+// one counter that changes only when an object does. Every change is
+// recorded as a watch event (fake_watch.cpp). Pod logs are fed by tests.
 // Thread-safe; callbacks run without the lock held, so they may call back.
 
 #include <condition_variable>
@@ -42,14 +30,27 @@ public:
   void set_proxy_answer(const std::string& namespace_, const std::string& pod, int port, const std::string& path, std::string body);
 
   std::string server() const override { return "fake://"; }
+  // The core kinds kf uses (Namespace, ConfigMap, Secret, Service,
+  // ServiceAccount, Pod, Deployment, CRD), every kind added, and every kind of
+  // a CRD applied here (Established at once).
   std::optional<ResourceInfo> resource(std::string_view api_version, std::string_view kind) override;
+  // Merges maps key by key and replaces everything else; a dry run stores and
+  // counts nothing; to the "status" subresource, merges only .status into an
+  // existing object.
   Json apply(const Json& obj, const ApplyOptions& options) override;
+  // Stores a new object without its status (the status subresource has it);
+  // AlreadyExists for a taken name.
   Json create(const Json& obj, const CreateOptions& options) override;
   std::optional<Json> get(const ObjectRef& ref) override;
   std::vector<Json> list(std::string_view api_version, std::string_view kind, const ListOptions& options) override;
   bool remove(const ObjectRef& ref, const DeleteOptions& options) override;
+  // Lists first without a resourceVersion, replays the events after one, then
+  // waits for new ones; an object that starts or stops matching the
+  // selectors arrives as ADDED or DELETED, as from a real server.
   std::string watch(std::string_view api_version, std::string_view kind, const WatchOptions& options,
                     const std::function<bool(const WatchEvent&)>& on_event) override;
+  // What set_pod_log / append_pod_log wrote; one container per pod, no
+  // previous containers.
   void pod_logs(const std::string& namespace_, const std::string& pod, const PodLogOptions& options,
                 const std::function<bool(std::string_view)>& on_data) override;
   std::string pod_proxy_get(const std::string& namespace_, const std::string& pod, int port, const std::string& path) override;
