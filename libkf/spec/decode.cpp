@@ -26,6 +26,16 @@ const std::vector<std::string> k_target_types = {"local", "cluster"};
 
 std::string index_path(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
 
+// An entry of a list of named things (parameters, steps, pipelines,
+// notebooks, targets): where it is, and its required name.
+template <typename Spec>
+Spec named_element(Fields& f, const yaml::Node& node) {
+  Spec s;
+  s.loc = node.loc;
+  s.name = f.required_string("name", s.name_loc);
+  return s;
+}
+
 // Calls fn(item, item_path) for each entry of an optional list.
 template <typename Fn>
 void each_item(Fields& parent, const std::string& key, Fn fn) {
@@ -39,7 +49,7 @@ void each_item(Fields& parent, const std::string& key, Fn fn) {
 }
 
 Resources decode_resources(Fields& parent, const std::string& key, const Resources& def) {
-  Fields f(parent.diag(), parent.child(key), parent.path(key));
+  Fields f = parent.section(key);
   Resources r;
   r.cpu = f.string("cpu", def.cpu);
   r.memory = f.string("memory", def.memory);
@@ -56,7 +66,7 @@ Resources decode_resources(Fields& parent, const std::string& key, const Resourc
 }
 
 ImageSpec decode_image(Fields& spec, const std::string& project) {
-  Fields f(spec.diag(), spec.child("image"), spec.path("image"));
+  Fields f = spec.section("image");
   ImageSpec i;
   i.registry = f.string("registry", "");
   i.name = f.string("name", project + "-trainer");
@@ -66,7 +76,7 @@ ImageSpec decode_image(Fields& spec, const std::string& project) {
 }
 
 ModelSpec decode_model(Fields& training, yaml::Loc& type_loc) {
-  Fields m(training.diag(), training.child("model"), training.path("model"));
+  Fields m = training.section("model");
   ModelSpec model;
   if (m.child("type")) type_loc = m.child("type")->loc;
   model.type = m.string("type", defaults::k_model_type, k_models);
@@ -92,7 +102,7 @@ ModelSpec decode_model(Fields& training, yaml::Loc& type_loc) {
 }
 
 TrainingSpec decode_training(Fields& spec) {
-  Fields f(spec.diag(), spec.child("training"), spec.path("training"));
+  Fields f = spec.section("training");
   TrainingSpec t;
   t.loc = f.loc();
   t.framework = f.string("framework", defaults::k_framework, k_frameworks);
@@ -101,7 +111,7 @@ TrainingSpec decode_training(Fields& spec) {
   t.parameter_servers = f.integer("parameterServers", 0, 0, 64);
   t.resources = decode_resources(f, "resources", Resources{defaults::k_cpu, defaults::k_memory, 0});
   {
-    Fields d(f.diag(), f.child("data"), f.path("data"));
+    Fields d = f.section("data");
     t.data.source = d.string("source", defaults::k_data_source);
     t.data.format = d.string("format", defaults::k_data_format, k_formats);
     t.data.test_source = d.string("testSource", "");
@@ -131,9 +141,7 @@ TrainingSpec decode_training(Fields& spec) {
 
 ParameterSpec decode_parameter(Diagnostics& diag, const yaml::Node& node, const std::string& path) {
   Fields f(diag, &node, path);
-  ParameterSpec p;
-  p.loc = node.loc;
-  p.name = f.required_string("name", p.name_loc);
+  auto p = named_element<ParameterSpec>(f, node);
   p.type = f.string("type", "double", k_param_types);
   p.min = f.number("min");
   if (const auto* n = f.child("min")) p.min_loc = n->loc;
@@ -146,12 +154,12 @@ ParameterSpec decode_parameter(Diagnostics& diag, const yaml::Node& node, const 
 }
 
 TuningSpec decode_tuning(Fields& spec) {
-  Fields f(spec.diag(), spec.child("tuning"), spec.path("tuning"));
+  Fields f = spec.section("tuning");
   TuningSpec t;
   t.present = f.present();
   t.loc = f.loc();
   {
-    Fields o(f.diag(), f.child("objective"), f.path("objective"));
+    Fields o = f.section("objective");
     if (t.present && !o.present()) f.diag().error(f.loc(), f.path("objective"), "required field is missing");
     t.metric = o.present() ? o.required_string("metric") : "accuracy";
     t.goal_type = o.string("type", defaults::k_goal_type, k_goal_types);
@@ -159,7 +167,7 @@ TuningSpec decode_tuning(Fields& spec) {
     t.additional_metrics = o.strings("additionalMetrics");
   }
   {
-    Fields a(f.diag(), f.child("algorithm"), f.path("algorithm"));
+    Fields a = f.section("algorithm");
     t.algorithm = a.string("name", defaults::k_algorithm, k_algorithms);
     t.algorithm_settings = a.string_map("settings");
     if (const yaml::Node* n = f.child("algorithm")) t.algorithm_loc = n->loc;
@@ -174,7 +182,7 @@ TuningSpec decode_tuning(Fields& spec) {
   if (const auto* n = f.child("parallelTrials")) t.parallel_loc = n->loc;
   t.max_failed_trials = f.integer("maxFailedTrials", defaults::k_max_failed_trials, 0, 100000);
   {
-    Fields e(f.diag(), f.child("earlyStopping"), f.path("earlyStopping"));
+    Fields e = f.section("earlyStopping");
     if (e.present()) t.early_stopping = e.string("algorithm", "medianstop", {"medianstop"});
     t.early_stopping_settings = e.string_map("settings");
   }
@@ -182,7 +190,7 @@ TuningSpec decode_tuning(Fields& spec) {
 }
 
 ServingSpec decode_serving(Fields& spec) {
-  Fields f(spec.diag(), spec.child("serving"), spec.path("serving"));
+  Fields f = spec.section("serving");
   ServingSpec s;
   s.present = f.present();
   s.replicas = f.integer("replicas", defaults::k_serving_replicas, 0, 1000);
@@ -190,7 +198,7 @@ ServingSpec decode_serving(Fields& spec) {
   s.protocol = f.string("protocol", defaults::k_protocol, k_protocols);
   s.resources = decode_resources(f, "resources", Resources{defaults::k_cpu, defaults::k_memory, 0});
   s.model = f.string("model", "");
-  Fields logger(spec.diag(), f.child("logger"), f.path("logger"));
+  Fields logger = f.section("logger");
   s.logger.present = logger.present();
   s.logger.mode = logger.string("mode", "all", k_logger_modes);
   s.logger.url = logger.string("url", "");
@@ -199,9 +207,7 @@ ServingSpec decode_serving(Fields& spec) {
 
 StepSpec decode_step(Diagnostics& diag, const yaml::Node& node, const std::string& path) {
   Fields f(diag, &node, path);
-  StepSpec s;
-  s.loc = node.loc;
-  s.name = f.required_string("name", s.name_loc);
+  auto s = named_element<StepSpec>(f, node);
   s.image = f.string("image", "");
   s.command = f.strings("command");
   s.args = f.strings("args");
@@ -221,9 +227,7 @@ StepSpec decode_step(Diagnostics& diag, const yaml::Node& node, const std::strin
 
 PipelineSpec decode_pipeline(Diagnostics& diag, const yaml::Node& node, const std::string& path) {
   Fields f(diag, &node, path);
-  PipelineSpec p;
-  p.loc = node.loc;
-  p.name = f.required_string("name", p.name_loc);
+  auto p = named_element<PipelineSpec>(f, node);
   p.parameters = f.string_map("parameters");
   each_item(f, "steps", [&](const yaml::Node& n, const std::string& sp) { p.steps.push_back(decode_step(diag, n, sp)); });
   if (!f.child("steps") && f.present()) diag.error(node.loc, f.path("steps"), "required field is missing");
@@ -232,9 +236,7 @@ PipelineSpec decode_pipeline(Diagnostics& diag, const yaml::Node& node, const st
 
 NotebookSpec decode_notebook(Diagnostics& diag, const yaml::Node& node, const std::string& path) {
   Fields f(diag, &node, path);
-  NotebookSpec nb;
-  nb.loc = node.loc;
-  nb.name = f.required_string("name", nb.name_loc);
+  auto nb = named_element<NotebookSpec>(f, node);
   nb.image = f.string("image", defaults::k_notebook_image);
   nb.resources = decode_resources(f, "resources", Resources{"500m", "1Gi", 0});
   nb.volume_size = f.string("volumeSize", "");
@@ -242,7 +244,7 @@ NotebookSpec decode_notebook(Diagnostics& diag, const yaml::Node& node, const st
 }
 
 PlatformSpec decode_platform(Fields& spec) {
-  Fields f(spec.diag(), spec.child("platform"), spec.path("platform"));
+  Fields f = spec.section("platform");
   PlatformSpec p;
   p.namespace_ = f.string("namespace", defaults::k_platform_namespace);
   p.source = f.string("source", "");
@@ -266,9 +268,7 @@ PlatformSpec decode_platform(Fields& spec) {
 
 TargetSpec decode_target(Diagnostics& diag, const yaml::Node& node, const std::string& path) {
   Fields f(diag, &node, path);
-  TargetSpec t;
-  t.loc = node.loc;
-  t.name = f.required_string("name", t.name_loc);
+  auto t = named_element<TargetSpec>(f, node);
   t.type = f.string("type", "cluster", k_target_types);
   t.kubeconfig = f.string("kubeconfig", "");
   t.context = f.string("context", "");

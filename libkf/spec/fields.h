@@ -51,6 +51,8 @@ public:
 
   // The raw child (marks the key as known); nullptr when absent or null.
   const yaml::Node* child(const std::string& key);
+  // The mapping under `key` (maybe absent), read into the same diagnostics.
+  Fields section(const std::string& key) { return Fields(m_diag, child(key), path(key)); }
 
   std::string string(const std::string& key, const std::string& def, const std::vector<std::string>& allowed = {});
   // Required: an error when absent. The overload also returns where the value is.
