@@ -175,8 +175,11 @@ void add_status(CLI::App& app, Globals& g) {
     auto pt = s.open_runs(action::WithoutProject::existing_runs);
     if (flags->watch) return watch(s.g, s.ctx, pt, flags->run);
     const auto shown = show(s.g, s.ctx, pt, flags->run);
-    if (flags->run.empty() && shown.text.find('\n') == shown.text.rfind('\n') && s.g.output != "json" && s.g.output != "yaml")
+    // A table of no rows is only its header: as kubectl get, say so on stderr instead.
+    if (flags->run.empty() && shown.text.find('\n') == shown.text.rfind('\n') && s.g.output != "json" && s.g.output != "yaml") {
       std::cerr << "no runs yet (kf train starts one)\n";
+      return 0;
+    }
     std::cout << shown.text;
     return 0;
   });

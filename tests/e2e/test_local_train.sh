@@ -24,6 +24,12 @@ spec:
 YAML
 slow=(--set training.hyperparameters.step-delay-ms=40)
 
+# 0. No runs yet: nothing on stdout (not even the header), a hint on stderr, exit 0 (as kubectl get).
+run_kf status
+expect_eq "status, no runs: exit code" 0 "$RC"
+expect_eq "status, no runs: stdout" "" "$OUT"
+expect_eq "status, no runs: stderr" "no runs yet (kf train starts one)" "$ERR"
+
 # 1. Attached, not on a terminal: plain progress lines, a summary, exit 0.
 run_kf train -f fast.yaml
 expect_eq "train: exit code" 0 "$RC"
