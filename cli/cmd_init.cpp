@@ -15,15 +15,14 @@ void add_init(CLI::App& app, Globals& g) {
            ->type_name("DIR"),
        Hint{{}, "dir"});
   cmd->add_option("--name", opts->name, "Project name (default: the directory's name)");
-  hint(cmd->add_option("--framework", opts->framework, "Training framework: pytorch or tensorflow")
-           ->check(CLI::IsMember({"pytorch", "tensorflow"})),
+  // The values are checked by action::init, whose error suggests the one meant.
+  hint(cmd->add_option("--framework", opts->framework, "Training framework: pytorch or tensorflow"),
        Hint{{"pytorch", "tensorflow"}, ""});
   cmd->add_option("--from", opts->from, "Copy a template repository (path, file:// or https URL; URL#REF for a branch or tag)")
       ->type_name("GIT-URL[#REF]");
   auto* example = cmd->add_option("--example", opts->example,
                                   "A worked example: intents (a text classifier on BANKING77, its data included) or "
-                                  "fashion-cnn (a CNN with BatchNorm, dropout and augmentation on Fashion-MNIST)")
-                       ->check(CLI::IsMember(action::k_init_examples));
+                                  "fashion-cnn (a CNN with BatchNorm, dropout and augmentation on Fashion-MNIST)");
   hint(example, Hint{action::k_init_examples, ""});
   cmd->get_option("--from")->excludes(example);
   cmd->add_flag("--force", opts->force, "Overwrite files that already exist");

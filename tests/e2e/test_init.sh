@@ -43,7 +43,14 @@ expect_eq "bad name: message" "error: invalid project name \"Bad_Dir\": use lowe
 [ ! -e Bad_Dir ] || fail "bad name: directory created"
 run_kf init x --framework jax
 expect_eq "bad framework: exit code" 2 "$RC"
+expect_eq "bad framework: message" 'error: unsupported framework "jax": supported values: "pytorch", "tensorflow"' "$ERR"
 [ ! -e x ] || fail "bad framework: directory created"
+run_kf init x --framework pytroch
+expect_eq "misspelt framework: message" "error: unsupported framework \"pytroch\" (did you mean 'pytorch'?): supported values: \"pytorch\", \"tensorflow\"" "$ERR"
+run_kf init x --example intnets
+expect_eq "misspelt example: exit code" 2 "$RC"
+expect_eq "misspelt example: message" "error: unknown example \"intnets\" (did you mean 'intents'?): the examples are \"intents\", \"fashion-cnn\"" "$ERR"
+[ ! -e x ] || fail "misspelt example: directory created"
 
 # 5. --from a template repository (file:// URL with #REF); the template's
 #    history is not copied and --name rewrites metadata.name.
