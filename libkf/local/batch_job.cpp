@@ -135,9 +135,7 @@ private:
       return false;
     }
     if (!pod.gpus && !m_warned)
-      event("Warning", "FailedScheduling", name,
-            "waiting for " + std::to_string(m_plan.replicas.front().gpus) +
-                " nvidia.com/gpu: other runs and pods hold this machine's GPUs (" + str::join(m_gpu_pool, ",") + ")");
+      event("Warning", "FailedScheduling", name, gpus_busy_message(m_plan.replicas.front().gpus, m_gpu_pool));
     m_warned = m_warned || !pod.gpus;
     return pod.gpus != nullptr;
   }
@@ -162,7 +160,8 @@ private:
     std::vector<std::pair<std::string, std::string>> extra;
     if (pod.index >= 0) extra.emplace_back("JOB_COMPLETION_INDEX", std::to_string(pod.index));
     ReplicaPlan replica = m_plan.replicas.front();
-    if (pod.gpus) assign_gpus({&replica, 1}, gpu_demand({&replica, 1}), pod.gpus->devices());
+    replica.name = pod.name;
+    if (pod.gpus) event("Normal", "Scheduled", pod.name, hand_out_gpus({&replica, 1}, gpu_demand({&replica, 1}), *pod.gpus).scheduled);
     try {
       pod.pid = start_replica(replica, m_dir.root, m_dir.log(pod.name), extra, pod.gpus ? pod.gpus->fds() : std::vector<int>{});
       pod.start_ticks = process_start_ticks(pod.pid);

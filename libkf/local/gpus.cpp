@@ -164,4 +164,25 @@ std::vector<std::vector<std::size_t>> assign_gpus(std::span<ReplicaPlan> replica
   return slots;
 }
 
+HandedGpus hand_out_gpus(std::span<ReplicaPlan> replicas, const GpuDemand& demand, const GpuLease& lease) {
+  const auto slots = assign_gpus(replicas, demand, lease.devices());
+  HandedGpus out;
+  std::vector<std::string> given;
+  for (std::size_t p = 0; p < demand.pods.size(); ++p) {
+    std::vector<std::string> devices;
+    for (const auto slot : slots[p]) {
+      devices.push_back(lease.devices()[slot]);
+      out.pod_fds[demand.pods[p]].push_back(lease.fds()[slot]);
+    }
+    given.push_back(demand.pods[p] + " " + str::join(devices, ","));
+  }
+  out.scheduled = "assigned GPUs: " + str::join(given, ", ");
+  return out;
+}
+
+std::string gpus_busy_message(int count, const std::vector<std::string>& gpus) {
+  return "waiting for " + std::to_string(count) + " nvidia.com/gpu: other pods hold this machine's GPUs (" +
+         str::join(gpus, ",") + ")";
+}
+
 } // namespace kf::local

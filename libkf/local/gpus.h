@@ -16,6 +16,7 @@
 // (a gang that needs many may wait behind smaller runs taking turns).
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -82,5 +83,18 @@ private:
 // `devices`, in the order of demand.pods.
 std::vector<std::vector<std::size_t>> assign_gpus(std::span<ReplicaPlan> replicas, const GpuDemand& demand,
                                                   const std::vector<std::string>& devices);
+
+// A lease handed to the pods that asked (assign_gpus): each pod's lock fds,
+// which its processes keep, and the scheduler's Scheduled event message
+// ("assigned GPUs: POD DEVICES, ...").
+struct HandedGpus {
+  std::map<std::string, std::vector<int>> pod_fds;
+  std::string scheduled;
+};
+HandedGpus hand_out_gpus(std::span<ReplicaPlan> replicas, const GpuDemand& demand, const GpuLease& lease);
+
+// The scheduler's FailedScheduling message while other pods hold the `count`
+// devices of `gpus` that a pod (or gang) waits for.
+std::string gpus_busy_message(int count, const std::vector<std::string>& gpus);
 
 } // namespace kf::local

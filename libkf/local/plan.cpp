@@ -321,6 +321,9 @@ JobPlan plan_service(const Json& isvc, const Json& runtime, const ServiceOptions
   r.argv = argv;
   r.restart_policy = "Always";
   r.image = image;
+  // KServe gives the predictor's container the model's resources over the runtime container's.
+  r.gpus = gpu_request(json_field(model, "resources"));
+  if (r.gpus == 0) r.gpus = gpu_request(json_field(c, "resources"));
   if (c.contains("env") && c["env"].is_array())
     for (const auto& e : c["env"]) r.env.emplace_back(e.value("name", ""), e.value("value", ""));
   plan.replicas.push_back(std::move(r));

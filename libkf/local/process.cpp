@@ -27,9 +27,7 @@ std::vector<std::pair<std::string, std::string>> base_environment() {
   return env;
 }
 
-namespace {
-
-void set_var(proc::Env& env, const std::string& name, const std::string& value) {
+void set_env(proc::Env& env, const std::string& name, const std::string& value) {
   for (auto& e : env)
     if (e.first == name) {
       e.second = value;
@@ -38,14 +36,12 @@ void set_var(proc::Env& env, const std::string& name, const std::string& value) 
   env.emplace_back(name, value);
 }
 
-} // namespace
-
 int start_replica(const ReplicaPlan& r, const std::filesystem::path& run_dir, const std::filesystem::path& log,
                   const std::vector<std::pair<std::string, std::string>>& extra, const std::vector<int>& keep_fds) {
   proc::Env env = base_environment();
   // The container's variables and the operator's override the base ones.
-  for (const auto& [k, v] : r.env) set_var(env, k, v);
-  for (const auto& [k, v] : extra) set_var(env, k, v);
+  for (const auto& [k, v] : r.env) set_env(env, k, v);
+  for (const auto& [k, v] : extra) set_env(env, k, v);
   std::string path;
   for (const auto& [k, v] : env)
     if (k == "PATH") path = v;

@@ -18,6 +18,9 @@ namespace kf::local {
 // CUDA_VISIBLE_DEVICES), not the user's other variables (a KF_LR in the
 // user's shell must not change a run).
 std::vector<std::pair<std::string, std::string>> base_environment();
+// Sets `name` in `env`: its entry replaced, else one added (a process sees
+// each name once; a C program's getenv would see the first of two).
+void set_env(std::vector<std::pair<std::string, std::string>>& env, const std::string& name, const std::string& value);
 
 struct ReplicaPlan;
 

@@ -22,6 +22,7 @@
 #include "libkf/local/plan.h"
 #include "libkf/local/process.h"
 #include "libkf/local/progress.h"
+#include "libkf/local/run_artifacts.h"
 #include "libkf/local/run_dir.h"
 #include "libkf/metadata/runs.h"
 #include "libkf/util/clock.h"
@@ -65,7 +66,7 @@ public:
       say("TrainJob " + m_run + " is suspended");
       return 0;
     }
-    if (const int epochs = std::atoi(arg_value("--epochs").c_str()); epochs > 0) m_progress.set_epochs(epochs);
+    if (const int epochs = std::atoi(trainer_flag(m_plan.replicas.front(), "--epochs").c_str()); epochs > 0) m_progress.set_epochs(epochs);
     m_started = std::chrono::steady_clock::now();
     if (m_trainjob) set_condition("Created", "Succeeded to create Jobs", "JobsCreationSucceeded");
     if (run_initializers() && take_gpus()) start_all();
@@ -93,7 +94,7 @@ public:
     // waits for the end finds the model and the metrics.
     if (!m_plan.service) {
       read_progress();
-      record_artifacts();
+      record(training_artifacts(m_plan.replicas.front(), m_dir.root, say));
     }
     local::set_condition(m_object, m_final.type, m_final.reason, m_final.message, now_rfc3339());
     m_object["status"]["completionTime"] = now_rfc3339();
@@ -173,7 +174,7 @@ private:
   }
 
   // The GPUs the pods request, all at once (a gang is scheduled whole), each
-  // pod's through CUDA_VISIBLE_DEVICES; while other runs hold them the pods
+  // pod's through CUDA_VISIBLE_DEVICES; while other pods hold them the pods
   // stay Pending. False when the run ended meanwhile (stopped, its deadline,
   // or more GPUs than the machine has).
   bool take_gpus() {
@@ -194,9 +195,7 @@ private:
           return false;
         }
         if (!warned)
-          event("Warning", "FailedScheduling", demand.pods.front(),
-                "waiting for " + std::to_string(demand.total) + " nvidia.com/gpu: other runs hold this machine's GPUs (" +
-                    str::join(gpus, ",") + ")");
+          event("Warning", "FailedScheduling", demand.pods.front(), gpus_busy_message(demand.total, gpus));
         warned = true;
         write_local();
         std::this_thread::sleep_for(std::max(m_o.poll, std::chrono::milliseconds(100)));
@@ -204,18 +203,10 @@ private:
     } catch (const Error& e) { // the lock files
       return failed_to_start(e.what());
     }
-    const auto slots = assign_gpus(m_plan.replicas, demand, m_gpus->devices());
+    auto handed = hand_out_gpus(m_plan.replicas, demand, *m_gpus);
     for (std::size_t i = 0; i < m_replicas.size(); ++i) m_replicas[i].plan = m_plan.replicas[i];
-    std::vector<std::string> given;
-    for (std::size_t p = 0; p < demand.pods.size(); ++p) {
-      std::vector<std::string> devices;
-      for (const auto slot : slots[p]) {
-        devices.push_back(m_gpus->devices()[slot]);
-        m_pod_fds[demand.pods[p]].push_back(m_gpus->fds()[slot]);
-      }
-      given.push_back(demand.pods[p] + " " + str::join(devices, ","));
-    }
-    event("Normal", "Scheduled", demand.pods.front(), "assigned GPUs: " + str::join(given, ", "));
+    m_pod_fds = std::move(handed.pod_fds);
+    event("Normal", "Scheduled", demand.pods.front(), handed.scheduled);
     return true;
   }
 
@@ -411,11 +402,7 @@ private:
   }
 
   // What a service serves: the model directory (its kf.Model artifact, shared with the run that trained it).
-  void record_model_input() {
-    std::filesystem::path dir = arg_value("--model-dir");
-    if (dir.empty()) return;
-    add_artifact("kf.Model", "model", dir, "input", dir / "model.safetensors");
-  }
+  void record_model_input() { record(served_model(m_plan.replicas.front(), say)); }
 
   void set_condition(const std::string& type, const std::string& message, const std::string& reason = "") {
     local::set_condition(m_object, type, reason.empty() ? m_plan.kind + type : reason, message, now_rfc3339());
@@ -520,69 +507,10 @@ private:
     }
   }
 
-  // A trainer flag's value as the trainer sees it: the last occurrence wins,
-  // a flag wins over its KF_* variable (--data -> KF_DATA).
-  std::string arg_value(const std::string& flag) const {
-    const auto& argv = m_plan.replicas.front().argv;
-    std::string value;
-    bool found = false;
-    for (std::size_t i = 1; i < argv.size(); ++i) {
-      if (argv[i].rfind(flag + "=", 0) == 0) value = argv[i].substr(flag.size() + 1), found = true;
-      else if (argv[i] == flag && i + 1 < argv.size()) value = argv[i + 1], found = true;
-    }
-    if (found) return value;
-    std::string env_name = "KF_" + flag.substr(2);
-    for (auto& c : env_name) c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    for (const auto& [k, v] : m_plan.replicas.front().env)
-      if (k == env_name) value = v;
-    return value;
-  }
-
-  void add_artifact(const std::string& type, const std::string& name, const std::filesystem::path& p,
-                    const std::string& direction, const std::filesystem::path& digest_of) {
-    metadata::ArtifactRecord a;
-    a.type = type;
-    a.name = name;
-    a.uri = p.string();
-    a.direction = direction;
-    std::error_code ec;
-    if (std::filesystem::exists(digest_of, ec)) {
-      try {
-        a.sha256 = metadata::sha256_path(digest_of);
-      } catch (const std::exception& e) {
-        say(std::string("cannot digest ") + digest_of.string() + ": " + e.what());
-      }
-      if (std::filesystem::is_regular_file(digest_of, ec)) a.size = static_cast<std::int64_t>(std::filesystem::file_size(digest_of, ec));
-    }
-    metadata([&](metadata::Runs& runs) { runs.add_artifact(m_run, a); });
-  }
-
-  void record_artifacts() {
-    namespace stdfs = std::filesystem;
-    std::error_code ec;
-    const std::string data = arg_value("--data");
-    if (!data.empty() && data != "synthetic") {
-      stdfs::path p = data;
-      if (data.find("://") != std::string::npos) add_artifact("kf.Dataset", data.substr(data.find_last_of('/') + 1), p, "input", "");
-      else {
-        if (p.is_relative()) p = m_dir.root / p;
-        p = stdfs::weakly_canonical(p, ec);
-        add_artifact("kf.Dataset", p.filename().string(), p, "input", p);
-      }
-    }
-    stdfs::path out = arg_value("--output");
-    if (out.empty()) out = "output";
-    if (out.is_relative()) out = m_dir.root / out;
-    out = stdfs::weakly_canonical(out, ec);
-    if (stdfs::exists(out / "model.safetensors", ec)) add_artifact("kf.Model", "model", out, "output", out / "model.safetensors");
-    if (stdfs::exists(out / "checkpoints" / "latest", ec)) {
-      std::ifstream latest(out / "checkpoints" / "latest");
-      std::string name;
-      std::getline(latest, name);
-      const stdfs::path ckpt = out / "checkpoints" / name;
-      if (!name.empty() && stdfs::exists(ckpt, ec)) add_artifact("kf.Checkpoint", ckpt.stem().string(), ckpt, "output", ckpt);
-    }
-    if (stdfs::exists(out / "metrics.jsonl", ec)) add_artifact("kf.Metrics", "metrics", out / "metrics.jsonl", "output", out / "metrics.jsonl");
+  void record(const std::vector<metadata::ArtifactRecord>& artifacts) {
+    metadata([&](metadata::Runs& runs) {
+      for (const auto& a : artifacts) runs.add_artifact(m_run, a);
+    });
   }
 
   std::vector<Replica> m_replicas;

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -33,6 +34,8 @@
 #include "libkf/workflow/template.h"
 
 namespace kf::local {
+
+class GpuLease;
 
 // What the operator needs besides the object (plan.json's controller).
 struct WorkflowSettings {
@@ -104,6 +107,8 @@ private:
     std::vector<std::filesystem::path> shared; // paths of this machine's /tmp it still sees
     Clock::time_point deadline = Clock::time_point::max();
     bool timed_out = false;
+    int gpus = 0;                        // the nvidia.com/gpu its container asks for
+    std::shared_ptr<GpuLease> gpu_lease; // the devices it holds from its start to its end (gpus.h)
   };
 
   // --- nodes (workflow_engine.cpp) ---
@@ -157,6 +162,7 @@ private:
   Json* execute_pod(const Call& c, const Json& tmpl, const std::string& tmpl_name, const workflow::Scope& inputs,
                     const Json& inputs_record);
   void start_pod(Json& node, Pod& pod);
+  bool take_gpus(Json& node, Pod& pod);
   std::string prepare_pod(const Call& c, const Json& tmpl, const workflow::Scope& inputs, const Json& inputs_record, Pod& pod);
   void finish_pod(Pod& pod, int exit_code);
   void collect_outputs(Json& node, const Pod& pod, int exit_code);

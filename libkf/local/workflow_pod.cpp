@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "libkf/local/gpus.h"
 #include "libkf/local/process.h"
 #include "libkf/local/workflow_engine.h"
 #include "libkf/util/clock.h"
@@ -144,6 +145,7 @@ std::string WorkflowEngine::prepare_pod(const Call& c, const Json& tmpl, const S
   pod.cache_parts = {{"template", t}, {"inputs", inputs_record}};
   try {
     const ContainerProcess p = pod_process(resolved, m_settings.container, "script");
+    pod.gpus = p.gpus;
     std::string exe = p.argv.empty() ? "" : find_command(p.argv[0], std::getenv("PATH") ? std::getenv("PATH") : "");
     struct stat st{};
     if (!exe.empty() && ::stat(exe.c_str(), &st) == 0)
@@ -184,8 +186,32 @@ Json* WorkflowEngine::execute_pod(const Call& c, const Json& tmpl, const std::st
     m_waiting[pod.node_id] = std::move(pod);
     return n;
   }
+  if (!take_gpus(*n, pod)) {
+    if (!fulfilled(*n)) m_waiting[pod.node_id] = std::move(pod);
+    return n;
+  }
   start_pod(*n, pod);
   return find(c.name);
+}
+
+// The GPUs the pod's container asks for, handed out as the NVIDIA device
+// plugin does (gpus.h). False while other pods hold them (the node stays
+// Pending with the scheduler's message) or when it asks for more than this
+// machine has, or the lock files fail (the node is an Error).
+bool WorkflowEngine::take_gpus(Json& node, Pod& pod) {
+  if (pod.gpus == 0 || pod.gpu_lease) return true;
+  const auto gpus = host_gpus();
+  if (gpus.empty()) return true; // no GPUs: it runs without, as on a machine kf-trainer finds none
+  try {
+    check_gpu_demand(GpuDemand{{pod.node_id}, {pod.gpus}, pod.gpus}, gpus);
+    pod.gpu_lease = GpuLease::try_take(gpus, pod.gpus, gpu_lock_dir());
+  } catch (const Error& e) {
+    mark(node, "Error", std::string("its pod ") + e.what());
+    return false;
+  }
+  if (pod.gpu_lease) return true;
+  if (const std::string busy = gpus_busy_message(pod.gpus, gpus); node.value("message", "") != busy) mark(node, "Pending", busy);
+  return false;
 }
 
 void WorkflowEngine::start_pod(Json& node, Pod& pod) {
@@ -221,10 +247,15 @@ void WorkflowEngine::start_pod(Json& node, Pod& pod) {
                                                                            stdfs::perms::group_exec | stdfs::perms::others_read |
                                                                            stdfs::perms::others_exec);
     const ContainerProcess p = pod_process(tmpl, m_settings.container, script);
+    ReplicaPlan as_replica; // the container's env, with the devices it was given
+    as_replica.name = id;
+    as_replica.env = p.env;
+    as_replica.gpus = pod.gpu_lease ? pod.gpus : 0;
+    if (pod.gpu_lease) hand_out_gpus({&as_replica, 1}, gpu_demand({&as_replica, 1}), *pod.gpu_lease);
     proc::Env env = base_environment();
-    for (const auto& [k, v] : p.env) env.emplace_back(k, v);
-    env.emplace_back("ARGO_CONTAINER_NAME", "main");
-    env.emplace_back("ARGO_NODE_ID", id);
+    for (const auto& [k, v] : as_replica.env) set_env(env, k, v);
+    set_env(env, "ARGO_CONTAINER_NAME", "main");
+    set_env(env, "ARGO_NODE_ID", id);
     std::string path;
     for (const auto& [k, v] : env)
       if (k == "PATH") path = v;
@@ -246,6 +277,7 @@ void WorkflowEngine::start_pod(Json& node, Pod& pod) {
     cmd.log = m_dir.logs() / (id + ".log");
     cmd.err_log = m_dir.logs() / (id + ".err");
     cmd.own_group = true;
+    if (pod.gpu_lease) cmd.keep_fds = pod.gpu_lease->fds(); // held while its processes are, however they end
     const pid_t pid = m_processes.start(cmd);
     // With its start time: a pid is reused, and a new operator kills what the pid file names.
     fs::write_file_atomic(ndir / "pid", std::to_string(pid) + " " + std::to_string(process_start_ticks(pid)));

@@ -65,7 +65,7 @@ run_kf status next-1 -o json
 expect_eq "next: its pods are Pending" "Pending Pending" "$(json '" ".join(p["state"] for p in d["processes"])' <<<"$OUT")"
 expect_eq "next: as upstream, Created while its pods wait" "Created" "$(json 'd["state"]' <<<"$OUT")"
 expect_eq "next: the event says why" \
-  "Warning FailedScheduling Pod/master-0 waiting for 2 nvidia.com/gpu: other runs hold this machine's GPUs (0,1)" \
+  "Warning FailedScheduling Pod/master-0 waiting for 2 nvidia.com/gpu: other pods hold this machine's GPUs (0,1)" \
   "$(json '" ".join(d["events"][0][k] for k in ("type", "reason", "object", "message"))' <<<"$OUT")"
 touch release
 timeout 60 "$KF" logs next-1 -f >/dev/null
@@ -101,6 +101,11 @@ EOF
 CUDA_VISIBLE_DEVICES=GPU-42 run_kf submit -f one.yaml
 expect_eq "one GPU: exit code" 0 "$RC"
 for pod in pod-0 pod-1 pod-2; do expect_eq "one GPU: $pod" "on GPU-42" "$("$KF" logs one-1 --replica "$pod")"; done
+run_kf status one-1 -o json
+expect_eq "one GPU: each pod's Scheduled event" "pod-0 assigned GPUs: pod-0 GPU-42|pod-1 assigned GPUs: pod-1 GPU-42|pod-2 assigned GPUs: pod-2 GPU-42" \
+  "$(json '"|".join(e["object"].split("/")[1] + " " + e["message"] for e in d["events"] if e["reason"] == "Scheduled")' <<<"$OUT")"
+grep -q "FailedScheduling.*waiting for 1 nvidia.com/gpu: other pods hold this machine's GPUs (GPU-42)" .kf/runs/one-1/supervisor.log ||
+  fail "one GPU: the second pod did not wait: $(cat .kf/runs/one-1/supervisor.log)"
 
 # 6. A Katib Experiment of two parallel trials whose Jobs need the machine's
 #    one GPU: the second trial's pod waits for the first's to end.
@@ -139,6 +144,45 @@ expect_eq "trials: both succeeded" "2 0" "$(json 'str(d["status"]["trialsSucceed
 for t in $(ls .kf/runs/exp-1/trials); do
   grep -q "^gpu=0 value=" .kf/runs/exp-1/trials/$t/logs/pod-0.log || fail "trials: $t: $(cat .kf/runs/exp-1/trials/$t/logs/pod-0.log)"
 done
+
+# 6b. A Workflow's steps: two that need the machine's one GPU run one at a
+#     time (the second Pending with the scheduler's message meanwhile), each
+#     seeing it; one that asks for two is an Error. A step's env sets a
+#     variable kf also passes (HOME): the step sees it once, its own value.
+cat >wf.yaml <<'EOF'
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: wf}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    dag:
+      tasks:
+      - {name: a, template: one}
+      - {name: b, template: one}
+      - {name: c, template: two}
+  - name: one
+    container:
+      image: busybox
+      command: [sh, -c, 'mkdir "$KF_TEST_WORK/wfbusy" || exit 9; sleep 0.5; rmdir "$KF_TEST_WORK/wfbusy"; echo "gpu=$CUDA_VISIBLE_DEVICES home=$HOME homes=$(env | grep -c ^HOME=)"']
+      env: [{name: HOME, value: /nowhere}]
+      resources: {limits: {nvidia.com/gpu: 1}}
+  - name: two
+    container:
+      image: busybox
+      command: [sh, -c, 'echo never']
+      resources: {limits: {nvidia.com/gpu: 2}}
+EOF
+sed -i "s|\$KF_TEST_WORK|$WORK|g" wf.yaml
+(CUDA_VISIBLE_DEVICES=GPU-7 "$KF" submit -f wf.yaml --no-cache >wf.out 2>wf.err) &
+wf_pid=$!
+wait_for "a step waits for the GPU" grep -qs "waiting for 1 nvidia.com/gpu: other pods hold this machine's GPUs (GPU-7)" .kf/runs/wf-1/object.json
+wait "$wf_pid" && fail "workflow: a step asking for 2 GPUs did not fail the run"
+for step in a b; do expect_eq "workflow: $step's log" "gpu=GPU-7 home=/nowhere homes=1" "$("$KF" logs wf-1 --node "$step")"; done
+run_kf status wf-1 -o json
+expect_eq "workflow: the step asking for 2" "Error its pod requests 2 nvidia.com/gpu and this machine has 1 (GPU-7); a cluster would leave its pods Pending: ask for fewer" \
+  "$(json '" ".join(next((n["phase"], n["message"]) for n in d["status"]["nodes"].values() if n["displayName"] == "c"))' <<<"$OUT")"
 
 # 7. The refusals: an Experiment whose trials would each ask for more than
 #    the machine has; a run resumed (after its supervisor was killed) on a

@@ -210,6 +210,17 @@ TEST_CASE("plan: an InferenceService's predictor serves the storageUri's directo
   CHECK(plan.service);
 }
 
+TEST_CASE("plan: an InferenceService's predictor asks for the model's GPUs, else the runtime container's") {
+  const local::ServiceOptions so{"demo-trainer:latest", "/opt/kf/kf-server", 9123};
+  Json svc = isvc("file:///work/runs/mnist-1/model");
+  Json rt = serving_runtime();
+  CHECK(local::plan_service(svc, rt, so).replicas[0].gpus == 0);
+  rt["spec"]["containers"][0]["resources"] = {{"limits", {{"nvidia.com/gpu", 2}}}};
+  CHECK(local::plan_service(svc, rt, so).replicas[0].gpus == 2);
+  svc["spec"]["predictor"]["model"]["resources"] = {{"requests", {{"nvidia.com/gpu", "1"}}}};
+  CHECK(local::plan_service(svc, rt, so).replicas[0].gpus == 1);
+}
+
 TEST_CASE("plan: an InferenceService's predictor logger becomes kf-server's --log-file in the run directory") {
   Json with_logger = isvc("file:///work/runs/mnist-1/model");
   with_logger["spec"]["predictor"]["logger"] = {{"mode", "response"}, {"url", "http://broker"}};
