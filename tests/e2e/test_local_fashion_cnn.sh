@@ -16,7 +16,7 @@ expect_eq "init: files" ".gitignore README.md kf.yaml" \
   "$(sed -n 's/^  \([^ ]*\)$/\1/p' <<<"$OUT" | tr '\n' ' ' | sed 's/ $//')"
 run_kf init --example fashon other
 expect_eq "init unknown example: exit code" 2 "$RC"
-[[ "$ERR" == *'--example: fashon not in {intents,fashion-cnn}'* ]] || fail "init unknown example: $ERR"
+expect_eq "init unknown example: message" 'error: unknown example "fashon": the examples are "intents", "fashion-cnn"' "$ERR"
 cd clothes
 
 # 2. kf.yaml validates; the model fields are the trainer's flags.

@@ -20,7 +20,7 @@ for f in train.csv test.csv LICENSE README.md; do
 done
 run_kf init --example faces other
 expect_eq "init unknown example: exit code" 2 "$RC"
-[[ "$ERR" == *'--example: faces not in {intents,fashion-cnn}'* ]] || fail "init unknown example: $ERR"
+expect_eq "init unknown example: message" 'error: unknown example "faces": the examples are "intents", "fashion-cnn"' "$ERR"
 cd bot
 
 # 2. kf.yaml validates; the rendered trainer gets the text flags, paths as written.
