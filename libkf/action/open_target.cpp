@@ -73,7 +73,7 @@ spec::LoadedProject load_or_bare(const spec::LoadOptions& load, WithoutProject w
   }
   if (bare.dir.empty()) {
     if (without == WithoutProject::existing_runs)
-      throw SpecError("no " + std::string(spec::k_project_file) + " in " + start.string() +
+      throw UsageError("no " + std::string(spec::k_project_file) + " in " + start.string() +
                       " or any parent directory, and no runs of 'kf submit' there (.kf/runs): create a project with "
                       "'kf init', or run a manifest with 'kf submit -f FILE'");
     bare.dir = start;

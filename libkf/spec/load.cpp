@@ -63,7 +63,7 @@ LoadedProject load_project(const LoadOptions& options) {
     std::error_code ec;
     stdfs::path where = stdfs::absolute(options.start, ec).lexically_normal();
     if (where.filename().empty()) where = where.parent_path(); // "/a/b/" -> "/a/b"
-    throw SpecError("no " + std::string(k_project_file) + " in " + where.string() +
+    throw UsageError("no " + std::string(k_project_file) + " in " + where.string() +
                     " or any parent directory (create one with 'kf init')");
   }
   LoadedProject out;

@@ -215,9 +215,9 @@ expect_eq "no kf.yaml: deleted" "" "$(ls ../.kf/runs)"
 mkdir -p "$WORK/empty" && cd "$WORK/empty"
 run_kf status
 expect_eq "no kf.yaml, no runs: exit code" 2 "$RC"
-expect_eq "no kf.yaml, no runs: message" "no kf.yaml in $PWD or any parent directory, and no runs of 'kf submit' there (.kf/runs): create a project with 'kf init', or run a manifest with 'kf submit -f FILE'" "$ERR"
+expect_eq "no kf.yaml, no runs: message" "error: no kf.yaml in $PWD or any parent directory, and no runs of 'kf submit' there (.kf/runs): create a project with 'kf init', or run a manifest with 'kf submit -f FILE'" "$ERR"
 run_kf train
-expect_eq "no kf.yaml: kf train still needs one" "no kf.yaml in $PWD or any parent directory (create one with 'kf init')" "$ERR"
+expect_eq "no kf.yaml: kf train still needs one" "error: no kf.yaml in $PWD or any parent directory (create one with 'kf init')" "$ERR"
 [ ! -e .kf ] || fail "no kf.yaml, no runs: .kf/ was created"
 
 finish

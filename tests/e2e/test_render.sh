@@ -117,7 +117,7 @@ expect_eq "no tuning: message" "error: the project has no spec.tuning: add one t
 cd "$WORK"
 run_kf render
 expect_eq "no kf.yaml: exit code" 2 "$RC"
-expect_eq "no kf.yaml: message" "no kf.yaml in $WORK or any parent directory (create one with 'kf init')" "$ERR"
+expect_eq "no kf.yaml: message" "error: no kf.yaml in $WORK or any parent directory (create one with 'kf init')" "$ERR"
 
 # 6. Every rendered object is valid against the upstream schemas, and
 #    between the two projects every Kubeflow kind is rendered. Without
