@@ -508,9 +508,7 @@ private:
   }
 
   void record(const std::vector<metadata::ArtifactRecord>& artifacts) {
-    metadata([&](metadata::Runs& runs) {
-      for (const auto& a : artifacts) runs.add_artifact(m_run, a);
-    });
+    for (const auto& a : artifacts) metadata([&](metadata::Runs& runs) { runs.add_artifact(m_run, a); });
   }
 
   std::vector<Replica> m_replicas;
