@@ -145,9 +145,9 @@ for t in $(ls .kf/runs/exp-1/trials); do
   grep -q "^gpu=0 value=" .kf/runs/exp-1/trials/$t/logs/pod-0.log || fail "trials: $t: $(cat .kf/runs/exp-1/trials/$t/logs/pod-0.log)"
 done
 
-# 6b. A Workflow's steps: two that need the machine's one GPU run one at a
-#     time (the second Pending with the scheduler's message meanwhile), each
-#     seeing it; one that asks for two is an Error. A step's env sets a
+# 6b. A Workflow's steps: two parallel ones that need the machine's one GPU
+#     run one at a time (the second Pending with the scheduler's message
+#     meanwhile), each seeing it; the next, asking for two, is an Error. A step's env sets a
 #     variable kf also passes (HOME): the step sees it once, its own value.
 cat >wf.yaml <<'EOF'
 apiVersion: argoproj.io/v1alpha1
@@ -157,11 +157,10 @@ spec:
   entrypoint: main
   templates:
   - name: main
-    dag:
-      tasks:
-      - {name: a, template: one}
+    steps:
+    - - {name: a, template: one}
       - {name: b, template: one}
-      - {name: c, template: two}
+    - - {name: c, template: two}
   - name: one
     container:
       image: busybox
