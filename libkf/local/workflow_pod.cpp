@@ -351,6 +351,9 @@ void WorkflowEngine::exited(pid_t pid, int exit_code) {
   Pod pod = std::move(it->second);
   m_pods.erase(it);
   m_running.erase(pod.node_id);
+  // What the step left running ends with it, as a container's processes end
+  // with its main one (and let go of the step's GPUs).
+  m_processes.kill(pid);
   finish_pod(pod, exit_code);
 }
 

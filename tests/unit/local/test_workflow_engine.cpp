@@ -56,7 +56,9 @@ TEST_CASE("WorkflowEngine: steps run in order, each pod started only after the g
   CHECK(f.pods.commands.begin()->second == std::vector<std::string>{"echo", "hi"});
   e.operate(); // a still runs: b waits
   CHECK(f.pods.started().size() == 1);
-  e.exited(f.pods.take_started().front(), 0);
+  const pid_t first = f.pods.take_started().front();
+  e.exited(first, 0);
+  CHECK(f.pods.killed == std::vector<pid_t>{first}); // what it left behind ends with it
   f.pass(e);
   CHECK(f.pods.commands.size() == 2);
   f.pass(e);
