@@ -294,7 +294,7 @@ JobPlan LocalTarget::plan_for(const Json& object, const target::SubmitOptions& o
   ServiceOptions so{m_o.trainer_image, m_o.server_path, m_o.serve_port};
   if (so.server_path.empty()) so.server_path = find_binaries ? find_runtime("kf-server") : "kf-server";
   if (so.port == 0) so.port = find_binaries ? free_port() : 8080;
-  return plan_service(object, *runtime, so);
+  return fitting_gpus(plan_service(object, *runtime, so), object);
 }
 
 namespace {

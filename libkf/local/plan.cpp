@@ -321,9 +321,12 @@ JobPlan plan_service(const Json& isvc, const Json& runtime, const ServiceOptions
   r.argv = argv;
   r.restart_policy = "Always";
   r.image = image;
-  // KServe gives the predictor's container the model's resources over the runtime container's.
-  r.gpus = gpu_request(json_field(model, "resources"));
-  if (r.gpus == 0) r.gpus = gpu_request(json_field(c, "resources"));
+  // KServe merges the model's resources into the runtime container's, key by key.
+  Json resources = json_field(c, "resources").is_object() ? c["resources"] : Json::object();
+  for (const char* section : {"limits", "requests"})
+    if (const Json& own = json_field(json_field(model, "resources"), section); own.is_object())
+      for (const auto& [k, v] : own.items()) resources[section][k] = v;
+  r.gpus = gpu_request(resources);
   if (c.contains("env") && c["env"].is_array())
     for (const auto& e : c["env"]) r.env.emplace_back(e.value("name", ""), e.value("value", ""));
   plan.replicas.push_back(std::move(r));

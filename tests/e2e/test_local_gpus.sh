@@ -147,7 +147,8 @@ done
 
 # 6b. A Workflow's steps: two parallel ones that need the machine's one GPU
 #     run one at a time (the second Pending with the scheduler's message
-#     meanwhile), each seeing it; the next, asking for two, is an Error. A step's env sets a
+#     until the first, held by a release file, ends), each seeing it; the
+#     next, asking for two, is an Error. A step's env sets a
 #     variable kf also passes (HOME): the step sees it once, its own value.
 cat >wf.yaml <<'EOF'
 apiVersion: argoproj.io/v1alpha1
@@ -164,7 +165,7 @@ spec:
   - name: one
     container:
       image: busybox
-      command: [sh, -c, 'mkdir "$KF_TEST_WORK/wfbusy" || exit 9; sleep 0.5; rmdir "$KF_TEST_WORK/wfbusy"; echo "gpu=$CUDA_VISIBLE_DEVICES home=$HOME homes=$(env | grep -c ^HOME=)"']
+      command: [sh, -c, 'mkdir "$KF_TEST_WORK/wfbusy" || exit 9; while [ ! -e "$KF_TEST_WORK/wfrelease" ]; do sleep 0.05; done; rmdir "$KF_TEST_WORK/wfbusy"; echo "gpu=$CUDA_VISIBLE_DEVICES home=$HOME homes=$(env | grep -c ^HOME=)"']
       env: [{name: HOME, value: /nowhere}]
       resources: {limits: {nvidia.com/gpu: 1}}
   - name: two
@@ -177,6 +178,7 @@ sed -i "s|\$KF_TEST_WORK|$WORK|g" wf.yaml
 (CUDA_VISIBLE_DEVICES=GPU-7 "$KF" submit -f wf.yaml --no-cache >wf.out 2>wf.err) &
 wf_pid=$!
 wait_for "a step waits for the GPU" grep -qs "waiting for 1 nvidia.com/gpu: other pods hold this machine's GPUs (GPU-7)" .kf/runs/wf-1/object.json
+touch "$WORK/wfrelease" # the first step ends; the second takes the GPU
 wait "$wf_pid" && fail "workflow: a step asking for 2 GPUs did not fail the run"
 for step in a b; do expect_eq "workflow: $step's log" "gpu=GPU-7 home=/nowhere homes=1" "$("$KF" logs wf-1 --node "$step")"; done
 run_kf status wf-1 -o json
@@ -184,8 +186,9 @@ expect_eq "workflow: the step asking for 2" "Error its pod requests 2 nvidia.com
   "$(json '" ".join(next((n["phase"], n["message"]) for n in d["status"]["nodes"].values() if n["displayName"] == "c"))' <<<"$OUT")"
 
 # 7. The refusals: an Experiment whose trials would each ask for more than
-#    the machine has; a run resumed (after its supervisor was killed) on a
-#    machine with fewer GPUs than it asks for; lock files that cannot be made.
+#    the machine has; a model server asking for more than the machine has;
+#    a run resumed (after its supervisor was killed) on a machine with fewer
+#    GPUs than it asks for; lock files that cannot be made.
 sed 's/name: exp$/name: exp2/; s/nvidia.com\/gpu: 1/nvidia.com\/gpu: 2/' exp.yaml >exp2.yaml
 CUDA_VISIBLE_DEVICES=0 run_kf submit -f exp2.yaml
 expect_eq "trials too big: exit code" 1 "$RC"
@@ -215,6 +218,12 @@ expect_eq "resumed on fewer GPUs: exit code" 1 "$RC"
 run_kf status lost-1 -o json
 expect_eq "resumed on fewer GPUs: condition" "PyTorchJobFailed PyTorchJob lost-1 has failed: it requests 2 nvidia.com/gpu (master-0 1, worker-0 1) and this machine has 1 (0); a cluster would leave its pods Pending: ask for fewer." \
   "$(json '" ".join(d["status"]["conditions"][-1][k] for k in ("reason", "message"))' <<<"$OUT")"
+"$KF_TRAINER" --data=synthetic --synthetic-samples=64 --epochs=1 --output="$WORK/model" >/dev/null 2>&1 || fail "a model to serve: kf-trainer failed"
+before=$(runs)
+CUDA_VISIBLE_DEVICES=0 run_kf serve "$WORK/model" --set serving.resources.gpus=2 --detach
+expect_eq "a model server asking for 2: exit code" 1 "$RC"
+expect_eq "a model server asking for 2: message" 'error: InferenceService "demo": requests 2 nvidia.com/gpu and this machine has 1 (0); a cluster would leave its pods Pending: ask for fewer' "$ERR"
+expect_eq "a model server asking for 2: no run left" "$before" "$(runs)"
 touch not-a-dir
 KF_GPU_LOCK_DIR=$PWD/not-a-dir/locks CUDA_VISIBLE_DEVICES=0,1,2 run_kf submit -f gpu.yaml
 expect_eq "no lock dir: exit code" 1 "$RC"

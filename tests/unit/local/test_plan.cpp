@@ -210,14 +210,20 @@ TEST_CASE("plan: an InferenceService's predictor serves the storageUri's directo
   CHECK(plan.service);
 }
 
-TEST_CASE("plan: an InferenceService's predictor asks for the model's GPUs, else the runtime container's") {
+TEST_CASE("plan: an InferenceService's predictor asks for GPUs with the model's resources merged into the runtime container's") {
   const local::ServiceOptions so{"demo-trainer:latest", "/opt/kf/kf-server", 9123};
   Json svc = isvc("file:///work/runs/mnist-1/model");
   Json rt = serving_runtime();
   CHECK(local::plan_service(svc, rt, so).replicas[0].gpus == 0);
   rt["spec"]["containers"][0]["resources"] = {{"limits", {{"nvidia.com/gpu", 2}}}};
   CHECK(local::plan_service(svc, rt, so).replicas[0].gpus == 2);
+  // Key by key, as KServe merges them: the runtime's limit stays beside the model's request.
   svc["spec"]["predictor"]["model"]["resources"] = {{"requests", {{"nvidia.com/gpu", "1"}}}};
+  CHECK(local::plan_service(svc, rt, so).replicas[0].gpus == 2);
+  svc["spec"]["predictor"]["model"]["resources"]["limits"] = {{"nvidia.com/gpu", 1}};
+  CHECK(local::plan_service(svc, rt, so).replicas[0].gpus == 1);
+  rt["spec"]["containers"][0].erase("resources");
+  svc["spec"]["predictor"]["model"]["resources"].erase("limits");
   CHECK(local::plan_service(svc, rt, so).replicas[0].gpus == 1);
 }
 
