@@ -51,6 +51,10 @@ run_kf init x --example intnets
 expect_eq "misspelt example: exit code" 2 "$RC"
 expect_eq "misspelt example: message" "error: unknown example \"intnets\" (did you mean 'intents'?): the examples are \"intents\", \"fashion-cnn\"" "$ERR"
 [ ! -e x ] || fail "misspelt example: directory created"
+run_kf init x --example=
+expect_eq "empty example: exit code" 2 "$RC"
+expect_eq "empty example: message" "error: --example: 1 required TEXT missing" "$(head -n 1 <<<"$ERR")"
+[ ! -e x ] || fail "empty example: directory created"
 
 # 5. --from a template repository (file:// URL with #REF); the template's
 #    history is not copied and --name rewrites metadata.name.
