@@ -3,6 +3,7 @@
 #   1. start-up:  kf version            vs  kubectl version --client
 #   2. render:    kf render all         vs  kubectl kustomize (a kustomization of the same objects)
 #   3. completion: kf __complete status ''   (what a shell runs on <TAB>; no peer: its time alone)
+#   4. validate:  kf validate           (against kf's built-in CRDs; no peer offline: its time alone)
 # Usage: bench/run.sh [KF_BINARY]   (default: build/release/cli/kf; a relative path is fine)
 # Prints hyperfine's tables and the ratios; bench/RESULTS.md records a run.
 set -euo pipefail
@@ -57,3 +58,7 @@ for i in $(seq 1 200); do
 done
 hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/complete.json" \
   "$kf __complete -C $work/demo status ''" "$kf __complete -C $work/demo --target ''"
+
+echo "== validate: kf validate of the same 7 objects against kf's built-in CRDs (no peer offline: its time alone)"
+# kubectl validates only against a server's OpenAPI; kf carries the upstream CRDs.
+hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/validate.json" "$kf -C $work/demo validate"

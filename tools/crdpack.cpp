@@ -122,7 +122,7 @@ std::vector<Entry> pack_file(const stdfs::path& file) {
   if (file.extension() == ".json") {
     Json doc;
     try {
-      doc = Json::parse(text);
+      doc = kf::json::parse(text);
     } catch (const Json::parse_error& e) {
       throw kf::SpecError(file.string() + ": invalid JSON: " + e.what());
     }

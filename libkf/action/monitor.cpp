@@ -33,7 +33,7 @@ std::vector<Answer> read_log(std::string_view text, const std::string& path) {
     pos = end + 1;
     ++line;
     if (raw.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    const Json j = Json::parse(raw, nullptr, false);
+    const Json j = json::parse_or_discarded(raw);
     const std::string at = path + ":" + std::to_string(line);
     if (j.is_discarded() || !j.is_object()) throw Error(at + ": not a JSON object (kf-server --log-file writes one per line)");
     if (!j.contains("label")) throw Error(at + ": the answer is not logged (serving.logger.mode must be all or response)");

@@ -45,7 +45,7 @@ Json request_json(const Context& ctx, const std::string& method, const std::stri
   const auto resp = client.perform(req);
   Json out;
   try {
-    out = Json::parse(resp.body);
+    out = json::parse(resp.body);
   } catch (const Json::exception&) {
     throw Error(url + " answered " + std::to_string(resp.status) + " with a body that is not JSON");
   }

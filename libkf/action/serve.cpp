@@ -60,7 +60,7 @@ std::string example_body(const std::string& dir) {
   std::size_t features = 784;
   bool text = false;
   try {
-    const Json info = Json::parse(fs::read_file(stdfs::path(dir) / "model.json"));
+    const Json info = json::parse(fs::read_file(stdfs::path(dir) / "model.json"));
     text = info.contains("text");
     if (info.contains("input") && info["input"].contains("shape")) {
       features = 1;

@@ -45,7 +45,7 @@ Json served_model_json(const Context& ctx, const Json& described) {
   const std::string dir = parameters.is_object() ? parameters.value("model", "") : "";
   if (dir.empty()) return Json::object();
   try {
-    return Json::parse(fs::read_file(std::filesystem::path(dir) / "model.json"));
+    return json::parse(fs::read_file(std::filesystem::path(dir) / "model.json"));
   } catch (const std::exception& e) {
     ctx.reporter.debug("model.json of " + dir + ": " + e.what());
     return Json::object();

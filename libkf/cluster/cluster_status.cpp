@@ -61,7 +61,7 @@ Json view(const Json& object, const std::string& target_name, bool full) {
   v["parameters"] = Json::object();
   if (!text(annotations, "kf.dev/parameters").empty()) {
     try {
-      v["parameters"] = Json::parse(text(annotations, "kf.dev/parameters"));
+      v["parameters"] = json::parse(text(annotations, "kf.dev/parameters"));
     } catch (const Json::exception&) {
     }
   }

@@ -69,7 +69,7 @@ std::optional<Credentials> from_helper(const std::string& helper, const std::str
   }
   Json j;
   try {
-    j = Json::parse(r.out);
+    j = json::parse(r.out);
   } catch (const Json::exception&) {
     throw Error(program + " get: its answer for " + registry + " is not JSON");
   }
@@ -94,7 +94,7 @@ std::optional<Credentials> find_credentials(const std::string& registry, const A
   if (path.empty()) return std::nullopt;
   Json cfg;
   try {
-    cfg = Json::parse(fs::read_file(path));
+    cfg = json::parse(fs::read_file(path));
   } catch (const Json::exception& e) {
     throw Error(path + ": not valid JSON (" + std::string(e.what()) + ")");
   }

@@ -136,7 +136,7 @@ Descriptor descriptor_of(const Json& d, const std::string& default_media_type) {
 
 Json parse_json(const std::string& bytes, const std::string& what) {
   try {
-    return Json::parse(bytes);
+    return json::parse(bytes);
   } catch (const Json::exception&) {
     throw Error(what + " is not JSON");
   }

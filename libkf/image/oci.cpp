@@ -111,7 +111,7 @@ void write_oci_layout(const Image& image, const BlobStore& from, const stdfs::pa
   Json manifests = Json::array();
   if (stdfs::is_regular_file(dir / "index.json", ec)) {
     try {
-      const Json old = Json::parse(fs::read_file(dir / "index.json"));
+      const Json old = json::parse(fs::read_file(dir / "index.json"));
       if (old.contains("manifests") && old["manifests"].is_array())
         for (const auto& m : old["manifests"]) {
           const Json ann = m.value("annotations", Json::object());
@@ -133,7 +133,7 @@ void write_oci_layout(const Image& image, const BlobStore& from, const stdfs::pa
     const std::string d = m.value("digest", "");
     keep.insert(digest_hex(d));
     try {
-      const Json man = Json::parse(to.read(d));
+      const Json man = json::parse(to.read(d));
       if (man.contains("config")) keep.insert(digest_hex(man["config"].value("digest", "")));
       for (const auto& l : man.value("layers", Json::array())) keep.insert(digest_hex(l.value("digest", "")));
       for (const auto& l : man.value("manifests", Json::array())) keep.insert(digest_hex(l.value("digest", "")));

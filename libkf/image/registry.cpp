@@ -52,7 +52,7 @@ std::string media_type_of(const http::Response& res, const std::string& bytes) {
   if (const auto semi = ct.find(';'); semi != std::string::npos) ct = str::trim(ct.substr(0, semi));
   if (!ct.empty() && ct != "application/json" && ct != "text/plain") return ct;
   try {
-    const Json j = Json::parse(bytes);
+    const Json j = json::parse(bytes);
     if (j.contains("mediaType") && j["mediaType"].is_string()) return j["mediaType"].get<std::string>();
     if (j.contains("manifests")) return media::k_oci_index;
     return media::k_oci_manifest;
@@ -65,7 +65,7 @@ std::string media_type_of(const http::Response& res, const std::string& bytes) {
 
 std::string registry_error_text(const http::Response& res) {
   try {
-    const Json j = Json::parse(res.body);
+    const Json j = json::parse(res.body);
     if (j.contains("errors") && j["errors"].is_array() && !j["errors"].empty()) {
       std::vector<std::string> parts;
       for (const auto& e : j["errors"]) {
@@ -167,7 +167,7 @@ void RegistryClient::fetch_token(const Challenge& c, const std::vector<std::stri
   if (res.status != 200) throw Error(m_registry + ": the token server answered " + status_text(res.status));
   std::string token;
   try {
-    const Json j = Json::parse(res.body);
+    const Json j = json::parse(res.body);
     token = j.value("token", "");
     if (token.empty()) token = j.value("access_token", "");
   } catch (const Json::exception&) {

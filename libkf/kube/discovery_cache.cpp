@@ -67,7 +67,7 @@ std::optional<std::vector<ResourceInfo>> DiscoveryCache::load(const std::string&
   const auto mtime = stdfs::last_write_time(path, ec);
   if (ec || m_now() - mtime > m_ttl) return std::nullopt;
   try {
-    const Json doc = Json::parse(fs::read_file(path));
+    const Json doc = json::parse(fs::read_file(path));
     if (doc.value("kind", "") != "APIResourceList" || doc.value("groupVersion", "") != gv) return std::nullopt;
     const auto slash = gv.find('/');
     std::vector<ResourceInfo> out;

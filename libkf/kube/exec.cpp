@@ -38,7 +38,7 @@ ExecCredential run_exec_plugin(const ExecConfig& exec) {
   if (r.exit_code != 0) throw Error(who + " failed (exit status " + std::to_string(r.exit_code) + ")");
   Json cred;
   try {
-    cred = Json::parse(text);
+    cred = json::parse(text);
   } catch (const Json::exception&) {
     throw Error(who + ": its output is not an ExecCredential (not JSON)");
   }

@@ -36,7 +36,7 @@ std::string gv_path(std::string_view api_version) {
 
 std::string reason_of(const std::string& body) {
   try {
-    const Json st = Json::parse(body);
+    const Json st = json::parse(body);
     return st.is_object() ? st.value("reason", "") : "";
   } catch (const Json::exception&) {
     return "";
@@ -80,7 +80,7 @@ Json RestClient::apply(const Json& obj, const ApplyOptions& o) {
   target += "?fieldManager=" + escape(o.field_manager);
   if (o.force) target += "&force=true";
   if (o.dry_run) target += "&dryRun=All";
-  return Json::parse(checked(call({"PATCH", target, obj.dump(), "application/apply-patch+yaml"})).body);
+  return json::parse(checked(call({"PATCH", target, obj.dump(), "application/apply-patch+yaml"})).body);
 }
 
 Json RestClient::create(const Json& obj, const CreateOptions& o) {
@@ -89,13 +89,13 @@ Json RestClient::create(const Json& obj, const CreateOptions& o) {
   const auto res = call({"POST", target, obj.dump(), "application/json"});
   if (res.status == 409 && reason_of(res.body) == "AlreadyExists")
     throw AlreadyExists(status_message(res.body, res.status));
-  return Json::parse(checked(res).body);
+  return json::parse(checked(res).body);
 }
 
 std::optional<Json> RestClient::get(const ObjectRef& ref) {
   const auto res = call({"GET", path(ref), "", ""});
   if (res.status == 404) return std::nullopt;
-  return Json::parse(checked(res).body);
+  return json::parse(checked(res).body);
 }
 
 std::vector<Json> RestClient::list(std::string_view api_version, std::string_view kind, const ListOptions& o) {
@@ -115,7 +115,7 @@ std::vector<Json> RestClient::list_all(const ResourceInfo& r, const std::string&
   std::string next;
   rv->clear();
   do {
-    const Json page = Json::parse(checked(call({"GET", next.empty() ? base : base + "&continue=" + escape(next), "", ""})).body);
+    const Json page = json::parse(checked(call({"GET", next.empty() ? base : base + "&continue=" + escape(next), "", ""})).body);
     for (const auto& item : page.value("items", Json::array())) {
       if (item.contains("apiVersion") && item.contains("kind")) {
         out.push_back(item);
@@ -167,7 +167,7 @@ void RestClient::discover(const std::string& gv) {
   const auto res = call({"GET", gv_path(gv), "", ""});
   std::vector<ResourceInfo> found;
   if (res.status != 404) {
-    const Json doc = Json::parse(checked(res).body);
+    const Json doc = json::parse(checked(res).body);
     const auto slash = gv.find('/');
     for (const auto& r : doc.value("resources", Json::array())) {
       const std::string name = r.value("name", "");
@@ -274,7 +274,7 @@ ObjectRef ObjectRef::of(const Json& obj) {
 std::string status_message(const std::string& body, long code) {
   Json st;
   try {
-    st = Json::parse(body);
+    st = json::parse(body);
   } catch (const Json::exception&) {
   }
   if (!st.is_object() || st.value("kind", "") != "Status") {

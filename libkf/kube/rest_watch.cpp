@@ -71,7 +71,7 @@ RestClient::StreamEnd RestClient::watch_stream(const std::string& target, WatchC
     end.progressed = true;
     Json ev;
     try {
-      ev = Json::parse(line);
+      ev = json::parse(line);
     } catch (const Json::exception&) {
       end = {StreamEnd::Failed, "a watch event is not JSON", "", true};
       return false;

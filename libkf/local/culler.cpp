@@ -43,7 +43,7 @@ CullPolicy cull_policy_from_json(const Json& j) {
 }
 
 std::optional<double> idle_seconds(const std::string& status_body, std::int64_t now) {
-  const Json status = Json::parse(status_body, nullptr, false);
+  const Json status = json::parse_or_discarded(status_body);
   const auto last = parse_rfc3339(json_text(status, "last_activity"));
   if (!last) return std::nullopt;
   return static_cast<double>(now - *last);

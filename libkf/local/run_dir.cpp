@@ -20,7 +20,7 @@ std::optional<Json> read_json(const std::filesystem::path& p) {
   if (!std::filesystem::exists(p, ec)) return std::nullopt;
   const std::string text = fs::read_file(p);
   try {
-    return Json::parse(text);
+    return json::parse(text);
   } catch (const Json::exception& e) {
     throw Error(p.string() + ": not valid JSON: " + e.what());
   }

@@ -94,7 +94,7 @@ std::vector<MetricLog> MetricsParser::parse(const std::string& text) const {
     while (std::getline(in, line)) {
       Json j;
       try {
-        j = Json::parse(line);
+        j = json::parse(line);
       } catch (const Json::exception&) { // not JSON, or a number past a double's range (out_of_range)
         continue;                          // not a metrics line
       }

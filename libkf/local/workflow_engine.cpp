@@ -219,7 +219,7 @@ void replay_journal(Json& object, const stdfs::path& journal) {
   std::ifstream in(journal);
   std::string line;
   while (std::getline(in, line)) {
-    const Json n = Json::parse(line, nullptr, false);
+    const Json n = json::parse_or_discarded(line);
     if (n.is_discarded() || !n.contains("id")) continue; // a line cut short by the kill
     Json& slot = object["status"]["nodes"][n.value("id", "")];
     // A node gains children after it finishes (the tasks that depend on it,
@@ -327,7 +327,7 @@ Scope WorkflowEngine::input_scope(const Json& tmpl, const Json& holder, Json& in
     if (a.contains("path")) record["path"] = a["path"];
     if (got.contains("from")) {
       const std::string from = got.value("from", "");
-      Json ref = Json::parse(from, nullptr, false);
+      Json ref = json::parse_or_discarded(from);
       if (ref.is_discarded() || !ref.is_object()) throw Error("inputs.artifacts." + name + ": from " + str::quote(from) + " does not name an artifact");
       if (ref.contains("local")) record["local"] = ref["local"];
       else if (!a.value("optional", false)) throw Error("inputs.artifacts." + name + ": " + ref.value("name", "") + " was not produced");
@@ -391,7 +391,7 @@ void WorkflowEngine::finish_outputs(Json& node, const Json& tmpl, const Vars& va
   }
   for (const auto& a : json_field(json_field(tmpl, "outputs"), "artifacts")) {
     if (!a.contains("from")) continue;
-    Json ref = Json::parse(workflow::substitute(a.value("from", ""), vars, false), nullptr, false);
+    Json ref = json::parse_or_discarded(workflow::substitute(a.value("from", ""), vars, false));
     if (ref.is_discarded() || !ref.is_object()) throw Error("outputs.artifacts." + a.value("name", "") + ": from does not name an artifact");
     ref["name"] = a.value("name", "");
     out["artifacts"].push_back(ref);
@@ -438,7 +438,7 @@ void WorkflowEngine::add_aggregate(Scope& scope, const std::string& prefix, cons
     const Json& out = json_field(*n, "outputs");
     if (out.contains("result")) {
       any_result = true;
-      const Json parsed = Json::parse(out.value("result", ""), nullptr, false);
+      const Json parsed = json::parse_or_discarded(out.value("result", ""));
       results.push_back(parsed.is_discarded() ? Json(out.value("result", "")) : parsed);
     }
     Json m = Json::object();

@@ -59,7 +59,7 @@ bool under_tmp(const std::string& p) { return p == "/tmp" || str::starts_with(p,
 // newlines, and valid UTF-8 (a JSON string), each bad byte U+FFFD.
 std::string output_text(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return Json::parse(Json(s).dump(-1, ' ', false, Json::error_handler_t::replace)).get<std::string>();
+  return json::parse(Json(s).dump(-1, ' ', false, Json::error_handler_t::replace)).get<std::string>();
 }
 
 std::string sha256_hex(const std::string& s) {
@@ -440,7 +440,7 @@ bool WorkflowEngine::cache_hit(Json& node, const std::string& key, const Json& t
   const stdfs::path file = m_settings.cache / "entries" / (key.substr(7) + ".json");
   std::error_code ec;
   if (!stdfs::exists(file, ec)) return false;
-  const Json entry = Json::parse(fs::read_file(file), nullptr, false);
+  const Json entry = json::parse_or_discarded(fs::read_file(file));
   if (entry.is_discarded()) return false;
   if (const Json& memo = json_field(tmpl, "memoize"); memo.contains("maxAge")) {
     const double age = static_cast<double>(now_ms() - entry.value("created", std::int64_t{0})) / 1000.0;
@@ -475,7 +475,7 @@ Json WorkflowEngine::record_why(const Json& node, const Pod& pod) {
   Json why = {{"node", name}, {"key", pod.cache_key}};
   std::error_code ec;
   if (stdfs::exists(file, ec)) {
-    const Json last = Json::parse(fs::read_file(file), nullptr, false);
+    const Json last = json::parse_or_discarded(fs::read_file(file));
     std::vector<std::string> changed;
     if (!last.is_discarded()) differences(last.value("parts", Json()), pod.cache_parts, "", changed);
     why["previousRun"] = last.is_discarded() ? "" : last.value("run", "");

@@ -98,7 +98,7 @@ std::vector<WorkflowEngine::Expanded> WorkflowEngine::expand(const Json& step, c
     items = step["withItems"];
   } else if (step.contains("withParam")) {
     const std::string text = workflow::substitute(step.value("withParam", ""), vars, false);
-    items = Json::parse(text, nullptr, false);
+    items = json::parse_or_discarded(text);
     if (items.is_discarded() || !items.is_array()) throw Error("withParam value could not be parsed as a JSON list: " + text);
   } else {
     items = sequence(step["withSequence"], vars);

@@ -28,7 +28,7 @@ std::int64_t int_property(const Properties& p, const std::string& name) {
 Json json_property(const Properties& p, const std::string& name) {
   std::string text = string_property(p, name);
   if (text.empty()) return Json::object();
-  Json j = Json::parse(text, nullptr, false);
+  Json j = json::parse_or_discarded(text);
   return j.is_discarded() ? Json::object() : j;
 }
 

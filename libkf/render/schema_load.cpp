@@ -96,7 +96,7 @@ struct SchemaSet::Impl {
     src.parsed = true;
     std::erase_if(crds, [&](const CrdEntry& e) { return e.source == index; });
     if (!src.packed.empty()) {
-      for (auto& e : entries_from_crd(Json::parse(src.packed), index, src.file.string())) crds.push_back(std::move(e));
+      for (auto& e : entries_from_crd(json::parse(src.packed), index, src.file.string())) crds.push_back(std::move(e));
       return;
     }
     const std::string file = src.file.string();
@@ -171,7 +171,7 @@ SchemaSet SchemaSet::load_dir(const std::filesystem::path& dir) {
     } else if (ext == ".json") {
       Json doc;
       try {
-        doc = Json::parse(fs::read_file(file));
+        doc = json::parse(fs::read_file(file));
       } catch (const Json::exception& e) {
         throw SpecError(file.string() + ": invalid JSON: " + e.what());
       }
@@ -195,13 +195,13 @@ SchemaSet SchemaSet::builtin() {
   impl.origin = "kf's built-in CRDs";
   const std::string_view pack = embedded::crd_pack();
   const auto newline = pack.find('\n');
-  const Json index = Json::parse(pack.substr(0, newline));
+  const Json index = json::parse(pack.substr(0, newline));
   const std::string_view body = pack.substr(newline + 1);
   for (const auto& e : index.at("entries")) {
     const std::string_view text = body.substr(e.at("offset").get<std::size_t>(), e.at("length").get<std::size_t>());
     const std::string source = "built-in " + e.at("source").get<std::string>();
     if (e.at("type") == "swagger") {
-      set.add_swagger(Json::parse(text));
+      set.add_swagger(json::parse(text));
       continue;
     }
     impl.sources.push_back({source, text, false});

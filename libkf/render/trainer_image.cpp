@@ -17,7 +17,7 @@ std::optional<BuiltImage> read_built_image(const stdfs::path& dir) {
   std::error_code ec;
   if (!stdfs::is_regular_file(file, ec)) return std::nullopt;
   try {
-    const Json j = Json::parse(fs::read_file(file));
+    const Json j = json::parse(fs::read_file(file));
     BuiltImage b;
     b.repository = j.at("repository").get<std::string>();
     b.tag = j.value("tag", "");

@@ -50,7 +50,7 @@ void read_notebooks(LoadedProject& out) {
         diag.error(s.notebook_loc, s.path + ".notebook", "cannot read " + file.string());
         continue;
       }
-      const Json nb = Json::parse(s.notebook_source, nullptr, false);
+      const Json nb = json::parse_or_discarded(s.notebook_source);
       if (nb.is_discarded() || !nb.is_object() || !nb.contains("cells"))
         diag.error(s.notebook_loc, s.path + ".notebook", file.string() + " is not a Jupyter notebook (JSON with \"cells\")");
     }

@@ -98,11 +98,14 @@ Json to_json(const Node& node) {
   case Node::Kind::Scalar: return node.quoted ? Json(node.scalar) : resolve_scalar(node.scalar);
   case Node::Kind::Sequence: {
     Json arr = Json::array();
+    arr.get_ref<Json::array_t&>().reserve(node.items.size());
     for (const auto& item : node.items) arr.push_back(to_json(item));
     return arr;
   }
   case Node::Kind::Map: {
+    // Reserved, because growing an ordered_json object deep-copies its members (libkf/util/json.h).
     Json obj = Json::object();
+    obj.get_ref<Json::object_t&>().reserve(node.entries.size());
     for (const auto& [k, v] : node.entries) obj[k.scalar] = to_json(v);
     return obj;
   }

@@ -117,7 +117,7 @@ bool ArtifactStore::has(const std::string& key) const {
   const std::string hex = hex_of(key);
   if (stdfs::exists(blob(hex), ec)) return true;
   if (!stdfs::exists(tree(hex), ec)) return false;
-  const Json t = Json::parse(fs::read_file(tree(hex)), nullptr, false);
+  const Json t = json::parse_or_discarded(fs::read_file(tree(hex)));
   if (t.is_discarded()) return false;
   for (const auto& e : t.value("entries", Json::array()))
     if (e.value("type", "") == "file" && !stdfs::exists(blob(hex_of(e.value("digest", ""))), ec)) return false;
@@ -134,7 +134,7 @@ void ArtifactStore::get(const std::string& key, const stdfs::path& destination) 
     return;
   }
   if (!stdfs::exists(tree(hex), ec)) throw Error("artifact " + key + " is not in " + m_root.string());
-  const Json t = Json::parse(fs::read_file(tree(hex)), nullptr, false);
+  const Json t = json::parse_or_discarded(fs::read_file(tree(hex)));
   if (t.is_discarded()) throw Error("artifact " + key + ": " + tree(hex).string() + " is not JSON");
   stdfs::create_directories(destination);
   for (const auto& e : t.value("entries", Json::array())) {

@@ -462,7 +462,7 @@ private:
     };
     if (f == "jsonpath") {
       need(2);
-      const Json doc = args[0].is_string() ? Json::parse(args[0].get<std::string>(), nullptr, false) : args[0];
+      const Json doc = args[0].is_string() ? json::parse_or_discarded(args[0].get<std::string>()) : args[0];
       if (doc.is_discarded()) throw Error("jsonpath(): the document is not JSON");
       if (!args[1].is_string()) throw Error("jsonpath(): the path must be a string");
       return jsonpath(doc, args[1].get<std::string>());
@@ -475,7 +475,7 @@ private:
     if (f == "toJson" || f == "toJSON") return x.dump(-1, ' ', false, Json::error_handler_t::replace);
     if (f == "fromJson" || f == "fromJSON") {
       if (!x.is_string()) throw Error("fromJson() needs a string");
-      Json v = Json::parse(x.get<std::string>(), nullptr, false);
+      Json v = json::parse_or_discarded(x.get<std::string>());
       if (v.is_discarded()) throw Error("fromJson(): " + str::quote(x.get<std::string>()) + " is not JSON");
       return v;
     }

@@ -195,7 +195,7 @@ private:
       substitute("workflow", spec.value("arguments", Json::object()).value("parameters", Json::array()));
       substitute("inputs", task.arguments);
       substitute("inputs", tmpl->value("inputs", Json::object()).value("parameters", Json::array())); // defaults
-      task.container = Json::parse(text);
+      task.container = kf::json::parse(text);
       task.id = node_id(t.name, task.node);
       task.fail = failing.count(task.name) > 0;
     }

@@ -222,7 +222,7 @@ private:
         if (n == tp.value("reference", "")) replace("${trialParameters." + tp.value("name", "") + "}", v);
     replace("${trialSpec.Name}", tr.name);
     replace("${trialSpec.Namespace}", t.ns);
-    Json runspec = Json::parse(run_spec);
+    Json runspec = kf::json::parse(run_spec);
     runspec["metadata"] = {{"name", tr.name}, {"namespace", t.ns}};
     Json trial_spec = {{"objective", spec.value("objective", Json::object())}, {"parameterAssignments", assignments(tr)},
                        {"runSpec", runspec}, {"primaryContainerName", tmpl.value("primaryContainerName", "")},

@@ -19,7 +19,7 @@ Json parse_body(const httplib::Request& req) {
     throw ApiError(415, "UnsupportedMediaType", "kube-sim does not speak protobuf; send JSON (application/json)");
   if (req.body.empty()) throw ApiError(400, "BadRequest", "the request body is empty");
   try {
-    return Json::parse(req.body);
+    return kf::json::parse(req.body);
   } catch (const Json::parse_error&) {
   }
   try { // apply patches may be YAML

@@ -221,7 +221,7 @@ void step(std::vector<Json>& values, const std::string& path, std::size_t& i) {
         const std::string field = cond.substr(0, eq);
         std::string want = cond.substr(eq + 2);
         Json literal = (want.size() >= 2 && (want[0] == '\'' || want[0] == '"')) ? Json(want.substr(1, want.size() - 2))
-                                                                               : Json::parse(want, nullptr, false);
+                                                                               : kf::json::parse_or_discarded(want);
         for (const auto& item : v) {
           const auto got = json_path(item, "." + field);
           if (!got.empty() && got[0] == literal) next.push_back(item);
