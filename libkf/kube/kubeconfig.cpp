@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "libkf/util/error.h"
 #include "libkf/util/fs.h"
@@ -46,6 +47,21 @@ std::string decoded(const Entry& e, const char* key, const std::string& what) {
   auto out = base64_decode(data);
   if (!out) throw Error(e.file + ": " + what + "." + key + ": not valid base64");
   return *out;
+}
+
+// A boolean field: absent or null is false. kubectl reads kubeconfig YAML as
+// YAML 1.1, where yes/no/on/off/y/n are booleans too; anything else is refused.
+bool flag(const Entry& e, const char* key, const std::string& what) {
+  const auto it = e.body.is_object() ? e.body.find(key) : e.body.end();
+  if (it == e.body.end() || it->is_null()) return false;
+  if (it->is_boolean()) return it->get<bool>();
+  if (it->is_string()) {
+    static const std::set<std::string> yes = {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON"};
+    static const std::set<std::string> no = {"n", "N", "no", "No", "NO", "off", "Off", "OFF"};
+    if (yes.count(it->get<std::string>())) return true;
+    if (no.count(it->get<std::string>())) return false;
+  }
+  throw Error(e.file + ": " + what + "." + key + ": expected true or false, got " + it->dump());
 }
 
 ClusterConfig in_cluster(const KubeconfigOptions& o, const std::string& host, const std::string& port) {
@@ -216,11 +232,12 @@ ClusterConfig load_kubeconfig(const KubeconfigOptions& o) {
   c.server = text(cluster.body, "server");
   while (!c.server.empty() && c.server.back() == '/') c.server.pop_back();
   if (c.server.empty()) throw Error(cluster.file + ": cluster " + str::quote(cluster_name) + " has no server");
-  c.insecure = cluster.body.is_object() && cluster.body.value("insecure-skip-tls-verify", false);
+  const std::string what = "clusters[" + str::quote(cluster_name) + "]";
+  c.insecure = flag(cluster, "insecure-skip-tls-verify", what);
   c.tls_server_name = text(cluster.body, "tls-server-name");
   c.proxy_url = text(cluster.body, "proxy-url");
   c.ca_file = resolve(text(cluster.body, "certificate-authority"), cluster.dir);
-  c.ca_data = decoded(cluster, "certificate-authority-data", "clusters[" + str::quote(cluster_name) + "]");
+  c.ca_data = decoded(cluster, "certificate-authority-data", what);
 
   const std::string user_name = text(ctx->second.body, "user");
   if (const auto u = users.find(user_name); u != users.end()) read_user(u->second, user_name, c);

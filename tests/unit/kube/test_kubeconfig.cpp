@@ -172,6 +172,21 @@ TEST_CASE("kubeconfig: errors name the file and field, never a credential") {
                                      "users:\n- name: u\n  user: {client-key-data: 'not*base64'}\n");
   CHECK_THROWS_WITH_AS(kube::load_kubeconfig(o), (o.kubeconfig + ": users[\"u\"].client-key-data: not valid base64").c_str(), Error);
 
+  // Found by fuzz_kubeconfig: a flag that is no boolean was nlohmann's type_error ("internal error").
+  const auto insecure = [&](const std::string& value) {
+    o.kubeconfig = tmp.write("flag", "current-context: a\ncontexts:\n- name: a\n  context: {cluster: c}\n"
+                                     "clusters:\n- name: c\n  cluster: {server: 'https://c', insecure-skip-tls-verify: " +
+                                         value + "}\n");
+    return kube::load_kubeconfig(o).insecure;
+  };
+  CHECK(insecure("true")); // first: it sets o.kubeconfig, the file each call rewrites
+  CHECK_THROWS_WITH_AS(insecure("tru"), (o.kubeconfig + ": clusters[\"c\"].insecure-skip-tls-verify: expected true or false, got \"tru\"").c_str(), Error);
+  CHECK_THROWS_WITH_AS(insecure("[true]"), (o.kubeconfig + ": clusters[\"c\"].insecure-skip-tls-verify: expected true or false, got [true]").c_str(), Error);
+  CHECK_FALSE(insecure("false"));
+  CHECK_FALSE(insecure("null"));
+  CHECK(insecure("yes")); // YAML 1.1, as kubectl reads it
+  CHECK_FALSE(insecure("off"));
+
   o.kubeconfig = (tmp.path / "absent").string();
   CHECK_THROWS_AS(kube::load_kubeconfig(o), Error);
 }
