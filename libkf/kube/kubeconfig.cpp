@@ -3,13 +3,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
-#include <set>
 
 #include "libkf/util/error.h"
 #include "libkf/util/fs.h"
 #include "libkf/util/json.h"
 #include "libkf/util/strings.h"
 #include "libkf/util/yaml.h"
+#include "libkf/util/yaml_scalar.h"
 
 namespace kf::kube {
 
@@ -55,12 +55,8 @@ bool flag(const Entry& e, const char* key, const std::string& what) {
   const auto it = e.body.is_object() ? e.body.find(key) : e.body.end();
   if (it == e.body.end() || it->is_null()) return false;
   if (it->is_boolean()) return it->get<bool>();
-  if (it->is_string()) {
-    static const std::set<std::string> yes = {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON"};
-    static const std::set<std::string> no = {"n", "N", "no", "No", "NO", "off", "Off", "OFF"};
-    if (yes.count(it->get<std::string>())) return true;
-    if (no.count(it->get<std::string>())) return false;
-  }
+  if (it->is_string())
+    if (const auto b = yaml::yaml11_bool(it->get<std::string>())) return *b;
   throw Error(e.file + ": " + what + "." + key + ": expected true or false, got " + it->dump());
 }
 

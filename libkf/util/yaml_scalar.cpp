@@ -64,9 +64,7 @@ bool digit_or_underscore(char c) { return digit(c) || c == '_'; }
 
 // YAML 1.1 forms that 1.2's core schema reads as strings.
 bool yaml11_special(std::string_view s) {
-  if (one_of(s, {"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF",
-                 "=", "<<"}))
-    return true;
+  if (yaml11_bool(s) || one_of(s, {"=", "<<"})) return true;
   // Timestamps (2026-11-29, 2026-11-29T11:22:24Z): YAML 1.1 readers make them dates.
   if (s.size() >= 8 && all_of(s.substr(0, 4), digit) && s[4] == '-' && digit(s[5])) return true;
   const std::string_view u = unsigned_part(s);
@@ -103,6 +101,12 @@ Json resolve_scalar(std::string_view s) {
   if (one_of(s, {"-.inf", "-.Inf", "-.INF"})) return -std::numeric_limits<double>::infinity();
   if (one_of(s, {".nan", ".NaN", ".NAN"})) return std::numeric_limits<double>::quiet_NaN();
   return std::string(s);
+}
+
+std::optional<bool> yaml11_bool(std::string_view s) {
+  if (one_of(s, {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON"})) return true;
+  if (one_of(s, {"n", "N", "no", "No", "NO", "off", "Off", "OFF"})) return false;
+  return std::nullopt;
 }
 
 bool reads_as_non_string(std::string_view s) { return s.empty() || !resolve_scalar(s).is_string() || yaml11_special(s); }

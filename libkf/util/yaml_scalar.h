@@ -1,9 +1,15 @@
 #pragma once
-// Internal to util/yaml*.cpp: when a string may be written as a plain scalar.
+// Internal to util/yaml*.cpp (and kubeconfig.cpp, for yaml11_bool): when a
+// string may be written as a plain scalar.
 
+#include <optional>
 #include <string_view>
 
 namespace kf::yaml {
+
+// The value of a YAML 1.1 boolean that 1.2's core schema reads as a string
+// (yes/no, on/off, y/n in their three casings); nullopt for anything else.
+std::optional<bool> yaml11_bool(std::string_view s);
 
 // True when a YAML 1.1 reader (go-yaml v2, as in kubectl: yes/no/on/off, y/n,
 // 1_000, 0b1, 1:20) or a 1.2 core-schema reader would take `s` for a null,
