@@ -81,13 +81,30 @@ TcpStoreServer::~TcpStoreServer() {
   ::shutdown(m_listen_fd, SHUT_RDWR);
   m_acceptor.join();
   ::close(m_listen_fd);
-  std::vector<std::thread> threads;
   {
     std::lock_guard lock(m_mutex);
-    for (int fd : m_clients) ::shutdown(fd, SHUT_RDWR);
-    threads.swap(m_threads);
+    for (auto& c : m_connections)
+      if (!c.closed) ::shutdown(c.fd, SHUT_RDWR);
   }
-  for (auto& t : threads) t.join();
+  for (auto& c : m_connections) c.thread.join(); // the acceptor is gone: nothing adds to the list now
+}
+
+std::size_t TcpStoreServer::threads_held() {
+  std::lock_guard lock(m_mutex);
+  return m_connections.size();
+}
+
+void TcpStoreServer::join_closed() {
+  // Under m_mutex. A closed connection's thread has nothing left to do but
+  // return, and it needs no lock to: joining here cannot wait on us.
+  for (auto it = m_connections.begin(); it != m_connections.end();) {
+    if (!it->closed) {
+      ++it;
+      continue;
+    }
+    it->thread.join();
+    it = m_connections.erase(it);
+  }
 }
 
 void TcpStoreServer::accept_loop() {
@@ -104,12 +121,15 @@ void TcpStoreServer::accept_loop() {
       ::close(fd);
       return;
     }
-    m_clients.push_back(fd);
-    m_threads.emplace_back([this, fd] { serve(fd); });
+    join_closed();
+    Connection& c = m_connections.emplace_back();
+    c.fd = fd;
+    c.thread = std::thread([this, &c] { serve(c); });
   }
 }
 
-void TcpStoreServer::serve(int fd) {
+void TcpStoreServer::serve(Connection& c) {
+  const int fd = c.fd;
   for (;;) {
     char op = 0;
     if (!read_exact(fd, &op, 1)) break;
@@ -142,8 +162,8 @@ void TcpStoreServer::serve(int fd) {
     if (!write_exact(fd, reply.data(), reply.size())) break;
   }
   std::lock_guard lock(m_mutex);
-  std::erase(m_clients, fd);
   ::close(fd);
+  c.closed = true;
 }
 
 TcpStore::TcpStore(const std::string& host, int port, std::chrono::milliseconds timeout)

@@ -8,12 +8,16 @@
 // ops: 1 SET key value -> 0; 2 GET key -> found byte [value];
 // 3 CHECK count keys... -> one byte per key. Keys never expire.
 // TcpStore is thread-safe (one request at a time); the server runs one
-// thread per connection and stops in its destructor.
+// thread per connection, joins the threads of closed connections as it
+// accepts new ones (the server lives as long as the job, and anything may
+// connect to MASTER_PORT), and stops in its destructor. A request it cannot
+// read (an unknown op, a string over 64 MiB) closes that connection only.
 
 #include <gloo/rendezvous/store.h>
 
 #include <atomic>
 #include <chrono>
+#include <list>
 #include <map>
 #include <mutex>
 #include <string>
@@ -30,18 +34,26 @@ public:
   TcpStoreServer(const TcpStoreServer&) = delete;
   TcpStoreServer& operator=(const TcpStoreServer&) = delete;
   int port() const { return m_port; }
+  // Connection threads not joined yet: the open connections and the closed
+  // ones accepted since the last accept.
+  std::size_t threads_held();
 
 private:
+  struct Connection {
+    int fd = -1;
+    bool closed = false; // set by its thread, under m_mutex, as it ends
+    std::thread thread;
+  };
   void accept_loop();
-  void serve(int fd);
+  void join_closed();
+  void serve(Connection& c);
 
   int m_listen_fd = -1;
   int m_port = 0;
   std::atomic<bool> m_stopping{false};
   std::mutex m_mutex;
   std::map<std::string, std::vector<char>> m_data;
-  std::vector<int> m_clients;
-  std::vector<std::thread> m_threads;
+  std::list<Connection> m_connections; // a list: serve() holds a reference to its element
   std::thread m_acceptor;
 };
 
