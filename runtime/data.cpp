@@ -114,12 +114,16 @@ Dataset shard(Dataset data, int rank, int world, bool equal) {
   const auto r = static_cast<std::size_t>(rank);
   std::size_t n = data.size();
   if (equal) n -= n % w;
+  if (w == 1) return data; // moved, not copied: one process has every sample
   Dataset out;
   out.sample_shape = data.sample_shape;
   out.classes = data.classes;
   out.label_names = std::move(data.label_names);
   out.text = std::move(data.text);
   const std::size_t s = data.sample_size();
+  const std::size_t mine = r < n ? (n - r + w - 1) / w : 0;
+  out.labels.reserve(mine);
+  out.images.reserve(mine * s);
   for (std::size_t i = r; i < n; i += w) {
     out.labels.push_back(data.labels[i]);
     out.images.insert(out.images.end(), data.images.begin() + static_cast<std::ptrdiff_t>(i * s),
