@@ -38,7 +38,7 @@ void add_submit(CLI::App& app, Globals& g) {
               "Argo Workflow (kf is its controller: container, script, steps, dag and suspend templates; see kf pipeline run); "
               "on a cluster, any kind its API server serves. A container's "
               "command and args run on this machine as host processes with its env and workingDir; the image is "
-              "recorded, not pulled (kf's trainer image runs the built kf-trainer). A pod (of a job, a trial, a notebook, a "
+              "recorded, not pulled (kf's trainer image runs the built kf-trainer, or its CUDA-free build kf-trainer-cpu on a machine without a GPU). A pod (of a job, a trial, a notebook, a "
               "model server or a workflow step) that requests nvidia.com/gpu gets that many of this machine's GPUs "
               "that no other running pod holds, as its CUDA_VISIBLE_DEVICES (the NVIDIA device plugin's way); while "
               "others hold them it waits, Pending; more than the machine has is refused. ServingRuntime, ConfigMap, "

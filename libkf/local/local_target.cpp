@@ -70,6 +70,18 @@ std::string find_runtime(const std::string& name) {
               env_name + " to its path");
 }
 
+std::string trainer_for_host(const std::string& trainer, bool host_has_gpus) {
+  if (host_has_gpus) return trainer;
+  const stdfs::path twin = stdfs::path(trainer).parent_path() / "kf-trainer-cpu";
+  return stdfs::path(trainer).filename() == "kf-trainer" && executable(twin) ? twin.string() : trainer;
+}
+
+std::string find_trainer() {
+  const std::string trainer = find_runtime("kf-trainer");
+  if (const char* env = std::getenv("KF_TRAINER"); env && *env) return trainer; // the user's choice, as it is
+  return trainer_for_host(trainer, !host_gpus().empty());
+}
+
 LocalTarget::LocalTarget(LocalOptions options) : m_o(std::move(options)) {
   if (m_o.supervisor.empty()) m_o.supervisor = {self_exe().string(), "__supervise"};
   m_o.project_dir = stdfs::weakly_canonical(stdfs::absolute(m_o.project_dir));
@@ -313,7 +325,7 @@ PlanOptions LocalTarget::job_options(bool find_binaries, const std::vector<Json>
   if (po.trainer_path.empty()) {
     po.trainer_path = "kf-trainer"; // not built: a replica that runs it fails, saying so
     if (find_binaries) try {
-        po.trainer_path = find_runtime("kf-trainer");
+        po.trainer_path = find_trainer();
       } catch (const Error&) {
       }
   }

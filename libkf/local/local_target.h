@@ -100,4 +100,15 @@ private:
 // kf::Error saying how to get one.
 std::string find_runtime(const std::string& name);
 
+// kf's own trainer for a replica on this machine: $KF_TRAINER when set, else
+// find_runtime("kf-trainer") or, when host_gpus() finds no GPU, the
+// CUDA-free kf-trainer-cpu beside it (trainer_for_host). Throws as
+// find_runtime does.
+std::string find_trainer();
+// The CUDA-free build beside `trainer` (DIR/kf-trainer-cpu, which a build
+// with CUDA makes too) when the machine has no GPU and it is there, else
+// `trainer`. A trainer that links CUDA loads cuBLAS, cuBLASLt and NCCL as it
+// starts: about half a second and 200 MB per process, only to find no GPU.
+std::string trainer_for_host(const std::string& trainer, bool host_has_gpus);
+
 } // namespace kf::local

@@ -198,7 +198,7 @@ WorkflowSettings LocalTarget::workflow_settings(bool find_binaries) const {
   if (s.container.trainer_path.empty()) {
     s.container.trainer_path = "kf-trainer";
     if (find_binaries) try {
-        s.container.trainer_path = find_runtime("kf-trainer");
+        s.container.trainer_path = find_trainer();
       } catch (const Error&) {
       }
   }

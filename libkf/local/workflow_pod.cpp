@@ -118,7 +118,7 @@ Scope WorkflowEngine::pod_scope(const Call& c, const Json& tmpl) const {
 }
 
 // The process of a container or script template, as the local target runs
-// a container (container.h): kf's trainer image runs the built kf-trainer.
+// a container (container.h): kf's trainer image runs the built kf-trainer (find_trainer).
 static ContainerProcess pod_process(const Json& tmpl, const ContainerOptions& options, const stdfs::path& script) {
   if (tmpl.contains("script")) {
     Json c = tmpl["script"];

@@ -29,6 +29,17 @@ expect_eq "installed kf version" "$version" "$("$prefix/bin/kf" version)"
 # The installed kf works on a project, and finds kf-trainer beside it.
 (cd "$WORK" && "$prefix/bin/kf" init demo >/dev/null)
 (cd "$WORK/demo" && "$prefix/bin/kf" validate >/dev/null 2>&1) || fail "installed kf validate failed"
+# On a machine without a GPU its replicas run the CUDA-free kf-trainer-cpu,
+# which a build with CUDA installs beside kf-trainer.
+if [ -x "$prefix/bin/kf-trainer-cpu" ] && [ -z "$(ls /proc/driver/nvidia/gpus 2>/dev/null)" ]; then
+  (cd "$WORK/demo" && env -u KF_TRAINER -u KF_TRAINER_CPU -u CUDA_VISIBLE_DEVICES "$prefix/bin/kf" train \
+    --set training.workers=1 --set training.hyperparameters.epochs=1 --set training.hyperparameters.train-limit=256 \
+    >"$WORK/train.log" 2>&1) || { cat "$WORK/train.log" >&2; fail "installed kf train failed"; }
+  expect_eq "no GPU: the replica ran kf-trainer-cpu" "no GPU (kf-trainer-cpu: the build without CUDA, for machines without a GPU)" \
+    "$(cd "$WORK/demo" && "$prefix/bin/kf" logs @latest | grep -o 'no GPU ([^;]*')"
+else
+  echo "skip: kf-trainer-cpu not installed (a build without CUDA) or this machine has a GPU; the trainer's choice not tried"
+fi
 
 # 2. kubectl kf: kubectl finds the plugin on PATH and passes its arguments through.
 if command -v kubectl >/dev/null; then

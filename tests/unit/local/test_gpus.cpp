@@ -2,11 +2,14 @@
 // (libkf/local/gpus.cpp), and the GPU requests plans carry.
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 
 #include "libkf/local/container.h"
 #include "libkf/local/gpus.h"
+#include "libkf/local/local_target.h"
 #include "libkf/local/plan.h"
 #include "libkf/util/error.h"
 #include "tests/unit/temp_dir.h"
@@ -164,4 +167,19 @@ TEST_CASE("gpus: plans carry each replica's request, through plan.json too") {
   CHECK(back.replicas[2].gpus == 1);
   CHECK(back.replicas[2].pod.empty());
   CHECK(local::gpu_demand(back.replicas).total == 3);
+}
+
+TEST_CASE("gpus: without a GPU, replicas run the CUDA-free trainer beside kf-trainer") {
+  test::TempDir d;
+  const std::string trainer = d.write("kf-trainer", "#!/bin/sh\n");
+  ::chmod(trainer.c_str(), 0755);
+  CHECK(local::trainer_for_host(trainer, false) == trainer); // no twin yet
+  const std::string twin = d.write("kf-trainer-cpu", "#!/bin/sh\n");
+  CHECK(local::trainer_for_host(trainer, false) == trainer); // not executable
+  ::chmod(twin.c_str(), 0755);
+  CHECK(local::trainer_for_host(trainer, false) == twin);
+  CHECK(local::trainer_for_host(trainer, true) == trainer); // a GPU: the CUDA build
+  // A trainer by another name (KF_TRAINER=/opt/my-trainer) is the user's: no twin is looked for.
+  const std::string other = d.write("my-trainer", "#!/bin/sh\n");
+  CHECK(local::trainer_for_host(other, false) == other);
 }
