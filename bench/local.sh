@@ -13,7 +13,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build/release}" && pwd)
 kf=$build/cli/kf
+# The trainer kf itself runs here: kf-trainer-cpu, the CUDA-free build, when
+# a build with CUDA made one and this machine has no GPU (libkf/local
+# find_trainer); both sides run the same binary.
 trainer=$build/runtime/kf-trainer
+[ -x "$build/runtime/kf-trainer-cpu" ] && [ -z "$(ls /proc/driver/nvidia/gpus 2>/dev/null)" ] && trainer=$build/runtime/kf-trainer-cpu
 runs=${RUNS:-10}
 command -v hyperfine >/dev/null || { echo "hyperfine is missing: bash scripts/install-deps.sh" >&2; exit 1; }
 [ -x "$kf" ] && [ -x "$trainer" ] || { echo "build kf and kf-trainer first (cmake --build --preset release)" >&2; exit 1; }
