@@ -73,13 +73,6 @@ std::string csv_path(const std::string& source, const std::string& cache) {
   return local;
 }
 
-Dataset take_first(Dataset d, std::size_t n) {
-  if (n == 0 || n >= d.size()) return d;
-  d.labels.resize(n);
-  d.images.resize(n * d.sample_size());
-  return d;
-}
-
 Dataset take_range(const Dataset& d, std::size_t from, std::size_t to) {
   Dataset out;
   out.sample_shape = d.sample_shape;
@@ -109,22 +102,32 @@ DataSplit load_text(const DataOptions& o, const std::string& cache, const TextMo
 
 } // namespace
 
-Dataset shard(Dataset data, int rank, int world, bool equal) {
-  const auto w = static_cast<std::size_t>(world);
-  const auto r = static_cast<std::size_t>(rank);
-  std::size_t n = data.size();
-  if (equal) n -= n % w;
-  if (w == 1) return data; // moved, not copied: one process has every sample
+Kept kept(std::size_t n, const Keep& k) {
+  const auto w = static_cast<std::size_t>(k.world);
+  const auto r = static_cast<std::size_t>(k.rank);
+  if (k.limit != 0) n = std::min(n, k.limit);
+  if (k.equal) {
+    if (n < w)
+      throw Error("data: " + std::to_string(n) + " training samples cannot be shared by " + std::to_string(w) +
+                  " workers");
+    n -= n % w;
+  }
+  return {r, w, r < n ? (n - r + w - 1) / w : 0};
+}
+
+Dataset keep_samples(Dataset data, const Keep& keep) {
+  const Kept k = kept(data.size(), keep);
+  if (k.count == data.size()) return data; // every sample: moved, not copied
   Dataset out;
   out.sample_shape = data.sample_shape;
   out.classes = data.classes;
   out.label_names = std::move(data.label_names);
   out.text = std::move(data.text);
   const std::size_t s = data.sample_size();
-  const std::size_t mine = r < n ? (n - r + w - 1) / w : 0;
-  out.labels.reserve(mine);
-  out.images.reserve(mine * s);
-  for (std::size_t i = r; i < n; i += w) {
+  out.labels.reserve(k.count);
+  out.images.reserve(k.count * s);
+  for (std::size_t j = 0; j < k.count; ++j) {
+    const std::size_t i = k.first + j * k.step;
     out.labels.push_back(data.labels[i]);
     out.images.insert(out.images.end(), data.images.begin() + static_cast<std::ptrdiff_t>(i * s),
                       data.images.begin() + static_cast<std::ptrdiff_t>((i + 1) * s));
@@ -156,8 +159,10 @@ DataSplit load_data(const DataOptions& o, int rank, int world, const TextModel* 
       const fs::path dir = fs::is_directory(local) ? fs::path(local) : fs::path(local).parent_path();
       for (int i = 0; i < 4; ++i) files[i] = local_idx_file(dir, k_idx_names[i]);
     }
-    split.train = read_idx(files[0], files[1]);
-    split.test = read_idx(files[2], files[3]);
+    // Each rank converts only its own samples to floats.
+    split.train = read_idx(files[0], files[1], {o.train_limit, rank, world, true});
+    split.test = read_idx(files[2], files[3], {0, rank, world, false});
+    return split;
   } else if (format == "text") {
     split = load_text(o, cache, fixed);
   } else {
@@ -175,12 +180,8 @@ DataSplit load_data(const DataOptions& o, int rank, int world, const TextModel* 
       throw Error("data: the test split's samples have a different size from the training split's");
     split.test.classes = split.train.classes = std::max(split.train.classes, split.test.classes);
   }
-  split.train = take_first(std::move(split.train), o.train_limit);
-  if (split.train.size() < static_cast<std::size_t>(world))
-    throw Error("data: " + std::to_string(split.train.size()) + " training samples cannot be shared by " +
-                std::to_string(world) + " workers");
-  split.train = shard(std::move(split.train), rank, world, true);
-  split.test = shard(std::move(split.test), rank, world, false);
+  split.train = keep_samples(std::move(split.train), {o.train_limit, rank, world, true});
+  split.test = keep_samples(std::move(split.test), {0, rank, world, false});
   return split;
 }
 

@@ -52,8 +52,25 @@ struct DataSplit {
   Dataset test;
 };
 
-// IDX image + label files (gzip or plain, detected from content).
-Dataset read_idx(const std::string& images_path, const std::string& labels_path);
+// Which samples of a split a rank keeps: of the first `limit` (0: all),
+// those with i % world == rank. With `equal`, the tail is dropped first so
+// that every rank gets the same count (ranks step in lockstep).
+struct Keep {
+  std::size_t limit = 0;
+  int rank = 0;
+  int world = 1;
+  bool equal = false;
+};
+// The kept samples of n: first, first + step, ... (count of them). With
+// `equal`, throws Error when there are fewer samples than ranks.
+struct Kept {
+  std::size_t first = 0, step = 1, count = 0;
+};
+Kept kept(std::size_t n, const Keep& keep);
+
+// IDX image + label files (gzip or plain, detected from content); only the
+// kept samples are converted to floats. `classes` counts every label.
+Dataset read_idx(const std::string& images_path, const std::string& labels_path, const Keep& keep = {});
 // CSV; a header line (non-numeric first field) is skipped. gzip allowed.
 Dataset read_csv(const std::string& path, const std::string& label_column);
 // A text table file's rows (parse_text_table, runtime/text.h); gzip allowed.
@@ -71,9 +88,8 @@ std::string read_data_file(const std::string& path);
 // Ten classes of noisy 1 x side x side patterns; `split` 0 = train, 1 = test.
 Dataset synthetic_dataset(std::size_t samples, std::size_t side, int split);
 
-// Keeps samples i with i % world == rank. With `equal`, first drops the
-// tail so every rank gets the same count (ranks step in lockstep).
-Dataset shard(Dataset data, int rank, int world, bool equal);
+// The kept samples of `data` (all of it, moved, when that is every one).
+Dataset keep_samples(Dataset data, const Keep& keep);
 
 // Resolves, downloads (URLs), reads and shards both splits. `fixed`: text
 // data is encoded as that exported model does (kf-trainer --evaluate).

@@ -110,7 +110,7 @@ std::vector<std::size_t> idx_header(const std::string& bytes, const std::string&
 
 } // namespace
 
-Dataset read_idx(const std::string& images_path, const std::string& labels_path) {
+Dataset read_idx(const std::string& images_path, const std::string& labels_path, const Keep& keep) {
   const std::string img = read_data_file(images_path);
   const std::string lab = read_data_file(labels_path);
   const auto idims = idx_header(img, images_path, 3, "image");
@@ -120,15 +120,20 @@ Dataset read_idx(const std::string& images_path, const std::string& labels_path)
                 " has " + std::to_string(ldims[0]) + " labels");
   Dataset d;
   d.sample_shape = {1, idims[1], idims[2]};
-  const std::size_t n = idims[0] * idims[1] * idims[2];
-  d.images.resize(n);
-  for (std::size_t i = 0; i < n; ++i)
-    d.images[i] = static_cast<float>(static_cast<unsigned char>(img[16 + i])) / 255.0f;
-  d.labels.resize(ldims[0]);
-  for (std::size_t i = 0; i < ldims[0]; ++i) d.labels[i] = static_cast<std::uint8_t>(lab[8 + i]);
   std::uint8_t max_label = 1;
-  for (auto l : d.labels) max_label = std::max(max_label, l);
+  for (std::size_t i = 0; i < ldims[0]; ++i) max_label = std::max(max_label, static_cast<std::uint8_t>(lab[8 + i]));
   d.classes = max_label + 1u;
+  const Kept k = kept(ldims[0], keep);
+  const std::size_t s = idims[1] * idims[2];
+  d.images.resize(k.count * s);
+  d.labels.resize(k.count);
+  for (std::size_t j = 0; j < k.count; ++j) {
+    const std::size_t i = k.first + j * k.step;
+    d.labels[j] = static_cast<std::uint8_t>(lab[8 + i]);
+    const auto* from = reinterpret_cast<const unsigned char*>(img.data()) + 16 + i * s;
+    float* to = d.images.data() + j * s;
+    for (std::size_t p = 0; p < s; ++p) to[p] = static_cast<float>(from[p]) / 255.0f;
+  }
   return d;
 }
 

@@ -69,6 +69,31 @@ TEST_CASE("idx: a directory of gzip and plain files, sharded per rank") {
   fs::remove_all(dir);
 }
 
+TEST_CASE("idx and csv: --train-limit, then the shards; too few samples for the workers") {
+  const fs::path dir = temp_dir("keep");
+  write_idx_pair(dir, "train", 7, true);
+  write_idx_pair(dir, "t10k", 3, false);
+  DataOptions o;
+  o.source = dir.string();
+  o.train_limit = 5;
+  // The first 5, 4 of them shared by 2 ranks: rank 1 has samples 1 and 3.
+  const DataSplit r1 = load_data(o, 1, 2);
+  CHECK(r1.train.labels == std::vector<std::uint8_t>{1, 0});
+  CHECK(r1.train.images.size() == 2 * 6);
+  CHECK(r1.train.images[6] == doctest::Approx(30.0f / 255.0f)); // sample 3's first pixel
+  CHECK(r1.train.classes == 3); // every label counts, kept or not
+  CHECK(r1.test.size() == 1);
+  o.train_limit = 1;
+  CHECK(error_of([&] { load_data(o, 0, 2); }) == "data: 1 training samples cannot be shared by 2 workers");
+  // The same rule for a CSV file (its last tenth, at least one row, is the test split).
+  write_plain(dir / "d.csv", "0,1\n1,2\n0,3\n1,4\n");
+  o.source = (dir / "d.csv").string();
+  o.train_limit = 0;
+  CHECK(load_data(o, 1, 2).train.labels == std::vector<std::uint8_t>{1});
+  CHECK(error_of([&] { load_data(o, 0, 4); }) == "data: 3 training samples cannot be shared by 4 workers");
+  fs::remove_all(dir);
+}
+
 TEST_CASE("idx: pinned errors for missing and corrupt data") {
   const fs::path dir = temp_dir("bad");
   DataOptions o;
