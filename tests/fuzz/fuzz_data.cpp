@@ -1,9 +1,11 @@
 // libFuzzer target: kf-trainer's data files (runtime/readers.cpp), gzip or
 // plain. An even first byte: the rest as a CSV table (label column first or
 // last, by the second bit); an odd one: two bytes (little-endian) giving the
-// length of an IDX image file, that file, then an IDX label file. Bad files may only raise
-// kf::Error; a dataset read must be whole: as many labels as samples, every
-// sample of the shape it claims, every value finite.
+// length of an IDX image file, that file, then an IDX label file, read whole
+// and as one rank keeps it (the first byte's upper bits: workers 1-4, the
+// rank, a --train-limit of 0-7), which must be those samples of the whole.
+// Bad files may only raise kf::Error; a dataset read must be whole: as many
+// labels as samples, every sample of the shape it claims, every value finite.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -41,7 +43,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const std::size_t n = std::min<std::size_t>(data[1] | (std::size_t{data[2]} << 8), rest.size() - 2);
       const std::string images = kf::fuzz::scratch_file("images.idx", data + 3, n);
       const std::string labels = kf::fuzz::scratch_file("labels.idx", data + 3 + n, rest.size() - 2 - n);
-      check_whole(kf::trainer::read_idx(images, labels));
+      const kf::trainer::Dataset whole = kf::trainer::read_idx(images, labels);
+      check_whole(whole);
+      const int world = 1 + ((data[0] >> 1) & 3);
+      const kf::trainer::Keep keep{std::size_t{data[0]} >> 5, ((data[0] >> 3) & 3) % world, world, true};
+      const kf::trainer::Dataset mine = kf::trainer::read_idx(images, labels, keep); // may refuse: too few samples
+      check_whole(mine);
+      const kf::trainer::Kept k = kf::trainer::kept(whole.size(), keep);
+      if (mine.size() != k.count || mine.classes != whole.classes || mine.sample_shape != whole.sample_shape) std::abort();
+      const std::size_t s = whole.sample_size();
+      for (std::size_t j = 0; j < k.count; ++j) {
+        const std::size_t i = k.first + j * k.step;
+        if (mine.labels[j] != whole.labels[i] ||
+            !std::equal(mine.images.begin() + static_cast<std::ptrdiff_t>(j * s),
+                        mine.images.begin() + static_cast<std::ptrdiff_t>((j + 1) * s),
+                        whole.images.begin() + static_cast<std::ptrdiff_t>(i * s)))
+          std::abort();
+      }
     }
   } catch (const kf::Error&) {
   }
