@@ -69,7 +69,7 @@ TEST_CASE("idx: a directory of gzip and plain files, sharded per rank") {
   fs::remove_all(dir);
 }
 
-TEST_CASE("idx and csv: --train-limit, then the shards; too few samples for the workers") {
+TEST_CASE("idx and csv: --train-limit, then the shards - too few samples for the workers") {
   const fs::path dir = temp_dir("keep");
   write_idx_pair(dir, "train", 7, true);
   write_idx_pair(dir, "t10k", 3, false);
