@@ -117,7 +117,11 @@ Kept kept(std::size_t n, const Keep& k) {
 
 Dataset keep_samples(Dataset data, const Keep& keep) {
   const Kept k = kept(data.size(), keep);
-  if (k.count == data.size()) return data; // every sample: moved, not copied
+  if (k.first == 0 && k.step == 1) { // one process: the first samples, kept in place
+    data.labels.resize(k.count);
+    data.images.resize(k.count * data.sample_size());
+    return data;
+  }
   Dataset out;
   out.sample_shape = data.sample_shape;
   out.classes = data.classes;

@@ -88,7 +88,7 @@ std::string read_data_file(const std::string& path);
 // Ten classes of noisy 1 x side x side patterns; `split` 0 = train, 1 = test.
 Dataset synthetic_dataset(std::size_t samples, std::size_t side, int split);
 
-// The kept samples of `data` (all of it, moved, when that is every one).
+// The kept samples of `data` (in place when they are its first ones).
 Dataset keep_samples(Dataset data, const Keep& keep);
 
 // Resolves, downloads (URLs), reads and shards both splits. `fixed`: text

@@ -34,8 +34,8 @@ public:
   TcpStoreServer(const TcpStoreServer&) = delete;
   TcpStoreServer& operator=(const TcpStoreServer&) = delete;
   int port() const { return m_port; }
-  // Connection threads not joined yet: the open connections and the closed
-  // ones accepted since the last accept.
+  // Connection threads not joined yet: those of the open connections, and
+  // of connections that closed since the last accept (it joins them).
   std::size_t threads_held();
 
 private:

@@ -90,6 +90,12 @@ TEST_CASE("idx and csv: --train-limit, then the shards - too few samples for the
   o.source = (dir / "d.csv").string();
   o.train_limit = 0;
   CHECK(load_data(o, 1, 2).train.labels == std::vector<std::uint8_t>{1});
+  o.train_limit = 2;
+  const DataSplit first_two = load_data(o, 0, 1);
+  CHECK(first_two.train.labels == std::vector<std::uint8_t>{0, 1});
+  REQUIRE(first_two.train.images.size() == 2); // the first two rows, in place (values scaled as read_csv scales them)
+  CHECK(first_two.train.images[1] == doctest::Approx(2 * first_two.train.images[0]));
+  o.train_limit = 0;
   CHECK(error_of([&] { load_data(o, 0, 4); }) == "data: 3 training samples cannot be shared by 4 workers");
   fs::remove_all(dir);
 }
