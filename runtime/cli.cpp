@@ -1,30 +1,49 @@
 // The flag table of kf-trainer.
 #include "runtime/cli.h"
 
+#include "contract/trainer_flags.h"
+
 #include "runtime/error.h"
 #include "runtime/model.h"
 
 #include <charconv>
+#include <type_traits>
 
 namespace kf::trainer {
 
 namespace {
 
 // An option with its KF_* environment variable and its default shown in --help.
+// An unsigned field refuses a negative value (CLI11 would wrap --epochs=-1 to
+// 2^64 - 1 epochs).
 template <typename T>
 CLI::Option* opt(CLI::App& app, const char* name, T& field, const char* env, const char* help) {
-  return app.add_option(name, field, help)->envname(env)->capture_default_str();
+  CLI::Option* o = app.add_option(name, field, help)->envname(env)->capture_default_str();
+  if constexpr (std::is_unsigned_v<T>)
+    o->check(CLI::Validator(
+        [](std::string& value) {
+          return value.find('-') == 0 ? "must be 0 or more, got " + value : std::string();
+        },
+        "", "NOT_NEGATIVE"));
+  return o;
 }
 
 CLI::Option* group(CLI::Option* option, const char* g) { return option->group(g); }
 
+// A choice flag's values, defined once in contract/trainer_flags.h (kf checks
+// kf.yaml's hyperparameters against the same list).
+CLI::IsMember choices(std::string_view flag) {
+  const contract::TrainerFlag* f = contract::find_trainer_flag(flag);
+  return CLI::IsMember(f ? contract::flag_choices(*f) : std::vector<std::string>{});
+}
+
 void add_model_flags(CLI::App& app, TrainerOptions& o, CliExtras& x) {
   // Model
   group(opt(app, "--model", o.model.kind, "KF_MODEL", "Model: mlp or cnn (images), transformer or embeddingbag (text)")
-            ->check(CLI::IsMember({"mlp", "cnn", "embeddingbag", "transformer"})), "Model");
+            ->check(choices("model")), "Model");
   group(opt(app, "--layers", x.layers, "KF_LAYERS", "Hidden dense widths, comma-separated (the CNN's dense head); none for no hidden layer [default: 128,64 for images, none for text]"), "Model");
   group(opt(app, "--activation", o.model.activation, "KF_ACTIVATION", "Activation: relu, tanh or sigmoid")
-            ->check(CLI::IsMember({"relu", "tanh", "sigmoid"})), "Model");
+            ->check(choices("activation")), "Model");
   group(opt(app, "--conv-channels", x.conv_channels, "KF_CONV_CHANNELS",
             "CNN: filters per conv+relu+2x2-maxpool block, comma-separated"), "Model");
   group(opt(app, "--kernel-size", o.model.kernel_size, "KF_KERNEL_SIZE", "CNN: odd convolution kernel size"), "Model");
@@ -48,7 +67,7 @@ void add_model_flags(CLI::App& app, TrainerOptions& o, CliExtras& x) {
   group(opt(app, "--label-smoothing", o.model.label_smoothing, "KF_LABEL_SMOOTHING",
             "Training loss against (1 - s) one-hot + s / classes, as torch's label_smoothing"), "Model");
   group(opt(app, "--pooling", o.model.pooling, "KF_POOLING", "transformer: mean (of the non-padding positions) or cls (the [CLS] position)")
-            ->check(CLI::IsMember({"mean", "cls"})), "Model");
+            ->check(choices("pooling")), "Model");
 }
 
 void add_text_flags(CLI::App& app, TrainerOptions& o, CliExtras& x) {
@@ -75,11 +94,11 @@ void add_data_flags(CLI::App& app, TrainerOptions& o) {
   group(opt(app, "--data-format", o.data.format, "KF_DATA_FORMAT",
             "auto, idx, csv (pixels), text (a CSV, TSV or JSON-lines table with --text-column and --label-column) or "
             "synthetic; auto picks text for .jsonl, .tsv and a .csv whose header names --text-column")
-            ->check(CLI::IsMember({"auto", "idx", "csv", "text", "synthetic"})), "Data");
+            ->check(choices("data-format")), "Data");
   group(opt(app, "--test-data", o.data.test_source, "KF_TEST_DATA",
             "CSV or text test split (default: the last tenth of a CSV's rows, every tenth row of a text table); IDX directories hold their own"), "Data");
   group(opt(app, "--csv-label-column", o.data.csv_label_column, "KF_CSV_LABEL_COLUMN", "CSV label column: first or last")
-            ->check(CLI::IsMember({"first", "last"})), "Data");
+            ->check(choices("csv-label-column")), "Data");
   group(opt(app, "--cache-dir", o.data.cache_dir, "KF_CACHE_DIR",
             "Where downloaded data is cached (default $XDG_CACHE_HOME/kf-trainer or ~/.cache/kf-trainer)"), "Data");
   group(opt(app, "--synthetic-samples", o.data.synthetic_samples, "KF_SYNTHETIC_SAMPLES",
@@ -88,7 +107,7 @@ void add_data_flags(CLI::App& app, TrainerOptions& o) {
   group(opt(app, "--augment", o.augment, "KF_AUGMENT",
             "Images: random changes to each training sample, comma-separated: crop (shift by up to 2 pixels, "
             "zero-filled, as a padded random crop) and flip (mirror left-right half the time); none for none")
-            ->check(CLI::IsMember({"none", "crop", "flip", "crop,flip", "flip,crop"})), "Data");
+            ->check(choices("augment")), "Data");
   group(opt(app, "--train-limit", o.data.train_limit, "KF_TRAIN_LIMIT", "Use only the first N training samples (0 = all)"), "Data");
 }
 
@@ -98,21 +117,21 @@ void add_training_flags(CLI::App& app, TrainerOptions& o) {
   group(opt(app, "--batch-size", o.batch_size, "KF_BATCH_SIZE", "Samples per step per worker (global batch = this x workers)"), "Training");
   group(opt(app, "--optimizer", o.optimizer.kind, "KF_OPTIMIZER",
             "sgd (with momentum), adam (L2 weight decay) or adamw (decoupled weight decay)")
-            ->check(CLI::IsMember({"sgd", "adam", "adamw"})), "Training");
+            ->check(choices("optimizer")), "Training");
   group(opt(app, "--lr", o.optimizer.lr, "KF_LR", "Base learning rate"), "Training");
   group(opt(app, "--momentum", o.optimizer.momentum, "KF_MOMENTUM", "SGD momentum (0 = plain SGD)"), "Training");
   group(opt(app, "--weight-decay", o.optimizer.weight_decay, "KF_WEIGHT_DECAY", "Weight decay on weights (not biases or LayerNorm): L2 for sgd/adam, decoupled for adamw"), "Training");
   group(opt(app, "--beta1", o.optimizer.beta1, "KF_BETA1", "Adam beta1"), "Training");
   group(opt(app, "--beta2", o.optimizer.beta2, "KF_BETA2", "Adam beta2"), "Training");
   group(opt(app, "--lr-schedule", o.optimizer.schedule, "KF_LR_SCHEDULE", "constant, step or cosine")
-            ->check(CLI::IsMember({"constant", "step", "cosine"})), "Training");
+            ->check(choices("lr-schedule")), "Training");
   group(opt(app, "--warmup-steps", o.optimizer.warmup_steps, "KF_WARMUP_STEPS",
             "Linear learning-rate warm-up from 0 over this many steps, then the schedule"), "Training");
   group(opt(app, "--lr-step-epochs", o.optimizer.step_epochs, "KF_LR_STEP_EPOCHS", "step schedule: decay every N epochs"), "Training");
   group(opt(app, "--lr-gamma", o.optimizer.gamma, "KF_LR_GAMMA", "step schedule: decay factor"), "Training");
   group(opt(app, "--seed", o.seed, "KF_SEED", "Random seed (weights and shuffling); same seed, same model"), "Training");
   group(opt(app, "--device", o.device, "KF_DEVICE", "auto (GPU if usable), cpu or gpu")
-            ->check(CLI::IsMember({"auto", "cpu", "gpu"})), "Training");
+            ->check(choices("device")), "Training");
   group(opt(app, "--threads", o.threads, "KF_THREADS", "OpenBLAS threads (0 = cores / workers on this machine)"), "Training");
 }
 
@@ -145,11 +164,11 @@ void add_distributed_flags(CLI::App& app, TrainerOptions& o, CliExtras& x) {
   group(opt(app, "--shm-allreduce", x.shm_allreduce, "KF_SHM_ALLREDUCE",
             "Several workers: all-reduce through shared memory when every worker runs on this host (auto), or "
             "always over Gloo's TCP (off)")
-            ->check(CLI::IsMember({"auto", "off"})), "Distributed");
+            ->check(choices("shm-allreduce")), "Distributed");
   group(opt(app, "--overlap-allreduce", o.overlap, "KF_OVERLAP_ALLREDUCE",
             "CPU, several workers: all-reduce gradients in buckets while backward runs (on), or once after it "
             "(off); auto: on when this machine has a core to spare beyond the local workers' BLAS threads")
-            ->check(CLI::IsMember({"auto", "on", "off"})), "Distributed");
+            ->check(choices("overlap-allreduce")), "Distributed");
   group(opt(app, "--step-delay-ms", o.step_delay_ms, "KF_STEP_DELAY_MS", "Sleep after each step (tests and demos)"), "Distributed");
 }
 

@@ -103,5 +103,8 @@ expect_exit 2 bad-lr "--lr" "${T[@]}" --lr=fast --data=synthetic
 expect_exit 2 bad-layers "kf-trainer: error: --layers=128,x: expected positive integers separated by commas" \
   "${T[@]}" --layers=128,x --data=synthetic
 expect_exit 2 no-data "kf-trainer: error: --data is required" "${T[@]}"
+# A count refuses a negative value (CLI11 alone wrapped --epochs=-1 to 2^64 - 1 epochs), as a flag or a variable.
+expect_exit 2 negative-count "--epochs: must be 0 or more, got -1" "${T[@]}" --epochs=-1 --data=synthetic
+expect_exit 2 negative-env "--batch-size: must be 0 or more, got -3" env KF_BATCH_SIZE=-3 "${T[@]}" --data=synthetic
 expect_exit 2 unknown-flag "--learning-rate" "${T[@]}" --learning-rate=1
 echo "ok: every failure is clear and non-zero"
