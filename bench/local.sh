@@ -30,9 +30,10 @@ cat >"$work/demo/bench.yaml" <<'YAML'
 spec:
   training:
     workers: 2
+    data:
+      source: synthetic
+      format: synthetic
     hyperparameters:
-      data: synthetic
-      data-format: synthetic
       synthetic-samples: 512
       batch-size: 64
 YAML

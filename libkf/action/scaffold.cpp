@@ -30,8 +30,8 @@ spec:
       memory: 2Gi
       gpus: 0                  # nvidia.com/gpu per worker
     data:
-      source: /usr/share/datasets/fashion-mnist   # path or URL (Debian: dataset-fashion-mnist)
-      format: idx              # idx | csv
+      source: /usr/share/datasets/fashion-mnist   # path, URL or synthetic (Debian: dataset-fashion-mnist)
+      format: idx              # idx | csv | text | synthetic
     model:
       type: mlp                # mlp | cnn
       layers: [128, 64]

@@ -1,7 +1,6 @@
 #include "libkf/render/values.h"
 
 #include <cmath>
-#include <sstream>
 
 #include "libkf/render/notebook_step.h"
 #include "libkf/spec/check.h"
@@ -27,17 +26,6 @@ Json resources_json(const spec::Resources& r) {
   if (!limits.empty()) out["limits"] = limits;
   if (!requests.empty()) out["requests"] = requests;
   return or_null(out);
-}
-
-std::string scalar_text(const Json& v) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_number_float()) {
-    std::ostringstream ss;
-    ss.precision(15);
-    ss << v.get<double>();
-    return ss.str();
-  }
-  return v.dump();
 }
 
 // Katib's name/value list of settings, or null when there are none.
@@ -97,7 +85,7 @@ std::vector<std::string> trainer_args(const spec::Project& p, bool trial_args) {
     }
     if (m.batch_norm) args.push_back("--batch-norm");
     if (m.sync_batch_norm) args.push_back("--sync-batch-norm");
-    if (m.dropout) args.push_back("--dropout=" + scalar_text(Json(*m.dropout)));
+    if (m.dropout) args.push_back("--dropout=" + json::arg_text(Json(*m.dropout)));
     if (!m.augment.empty()) args.push_back("--augment=" + str::join(m.augment, ","));
   }
   std::vector<std::string> tuned;
@@ -105,7 +93,7 @@ std::vector<std::string> trainer_args(const spec::Project& p, bool trial_args) {
     for (const auto& param : p.tuning.parameters) tuned.push_back(param.name);
   for (const auto& [name, value] : t.hyperparameters) {
     if (std::find(tuned.begin(), tuned.end(), name) != tuned.end()) continue;
-    args.push_back("--" + name + "=" + scalar_text(value));
+    args.push_back("--" + name + "=" + json::arg_text(value));
   }
   for (const auto& name : tuned) args.push_back("--" + name + "=${trialParameters." + name + "}");
   if (trial_args && p.tuning.algorithm == "pbt" && t.command.empty()) {

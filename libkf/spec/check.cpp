@@ -60,7 +60,37 @@ void check_parameter(const ParameterSpec& p, const std::string& path, Diagnostic
   if (p.step && *p.step <= 0) diag.error(p.loc, path + ".step", "must be positive, got " + num(*p.step));
 }
 
-void check_tuning(const TuningSpec& t, Diagnostics& diag) {
+// A tuned parameter of kf's trainer names one of its flags, and each value
+// the search may pick is one the flag takes: a categorical parameter's values,
+// an int range of a number flag (a count's from 0), a double range only of a
+// number flag.
+void check_tuned_flag(const ParameterSpec& p, const std::string& path, Diagnostics& diag) {
+  const contract::TrainerFlag* flag = contract::find_trainer_flag(p.name);
+  if (!flag) {
+    diag.error(p.name_loc, path + ".name", not_a_trainer_flag(p.name));
+    return;
+  }
+  using contract::FlagValue;
+  const std::string takes = "--" + p.name + " takes " + contract::flag_takes(*flag);
+  if (p.type == "categorical") {
+    for (std::size_t k = 0; k < p.values.size(); ++k)
+      check_trainer_value(*flag, p.values[k], p.loc, path + ".values[" + std::to_string(k) + "]", diag);
+  } else if (flag->value == FlagValue::text) {
+    return;
+  } else if (p.type == "double" && flag->value != FlagValue::number) {
+    diag.error(p.loc, path + ".type",
+               takes + (flag->value == FlagValue::count || flag->value == FlagValue::integer
+                            ? ": make the parameter type: int"
+                            : ": make the parameter categorical"));
+  } else if (p.type == "int" && flag->value != FlagValue::number && flag->value != FlagValue::count &&
+             flag->value != FlagValue::integer) {
+    diag.error(p.loc, path + ".type", takes + ": make the parameter categorical");
+  } else if (flag->value == FlagValue::count && p.min && *p.min < 0) {
+    diag.error(p.min_loc, path + ".min", takes + ", got " + num(*p.min));
+  }
+}
+
+void check_tuning(const TuningSpec& t, bool kf_trainer, Diagnostics& diag) {
   if (!t.present) return;
   const std::size_t errors_before = diag.size();
   if (t.parameters.empty()) diag.error(t.loc, "spec.tuning.parameters", "at least one parameter is required");
@@ -73,6 +103,7 @@ void check_tuning(const TuningSpec& t, Diagnostics& diag) {
                  "duplicate parameter " + str::quote(p.name) + " (first at line " +
                      std::to_string(seen[p.name]->name_loc.line) + ")");
     check_parameter(p, path, diag);
+    if (kf_trainer && !p.name.empty()) check_tuned_flag(p, path, diag);
   }
   if (t.parallel_trials > t.max_trials)
     diag.error(t.parallel_loc, "spec.tuning.parallelTrials",
@@ -187,6 +218,19 @@ bool decimal(std::string_view s, std::size_t& i) {
 
 } // namespace
 
+void check_trainer_value(const contract::TrainerFlag& flag, const std::string& text, const yaml::Loc& loc,
+                         const std::string& path, Diagnostics& diag) {
+  if (contract::takes_value(flag, text)) return;
+  std::string message = "--" + std::string(flag.name) + " takes " + contract::flag_takes(flag) + ", got " + str::quote(text);
+  if (flag.value == contract::FlagValue::choice) message += str::did_you_mean(text, contract::flag_choices(flag));
+  diag.error(loc, path, message);
+}
+
+std::string not_a_trainer_flag(const std::string& name) {
+  return "unknown kf-trainer flag --" + name + str::did_you_mean(name, contract::trainer_flag_names()) +
+         "; kf-trainer --help lists them, and training.command runs a program of your own instead";
+}
+
 // Kubernetes' quantity: [+-]?decimal (binary suffix Ki..Ei | decimal suffix n u m k M G T P E | exponent)?,
 // scanned by hand (a std::regex cost more to compile than the rest of `kf render`).
 bool is_quantity(const std::string& s) {
@@ -247,7 +291,7 @@ std::vector<std::string> find_cycle(const PipelineSpec& pipeline) {
 
 void check_project(const Project& p, Diagnostics& diag) {
   check_training(p.training, diag);
-  check_tuning(p.tuning, diag);
+  check_tuning(p.tuning, p.training.command.empty(), diag);
   check_unique_names(p.pipelines, "spec.pipelines", "pipeline", diag);
   for (std::size_t i = 0; i < p.pipelines.size(); ++i)
     check_pipeline(p.pipelines[i], "spec.pipelines[" + std::to_string(i) + "]", diag);

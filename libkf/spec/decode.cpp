@@ -1,5 +1,6 @@
 #include "libkf/spec/decode.h"
 
+#include "contract/trainer_flags.h"
 #include "libkf/spec/check.h"
 #include "libkf/spec/defaults.h"
 #include "libkf/spec/fields.h"
@@ -14,7 +15,7 @@ const std::vector<std::string> k_operators = {"v1", "v2"};
 const std::vector<std::string> k_restart_policies = {"OnFailure", "Never", "Always", "ExitCode"};
 const std::vector<std::string> k_models = {"mlp", "cnn", "embeddingbag", "transformer"};
 const std::vector<std::string> k_activations = {"relu", "tanh", "sigmoid"};
-const std::vector<std::string> k_formats = {"idx", "csv", "text"};
+const std::vector<std::string> k_formats = {"idx", "csv", "text", "synthetic"};
 const std::vector<std::string> k_goal_types = {"maximize", "minimize"};
 const std::vector<std::string> k_algorithms = {"random", "grid", "bayesianoptimization", "tpe", "multivariate-tpe",
                                                "cmaes", "sobol", "hyperband", "pbt"};
@@ -101,6 +102,58 @@ ModelSpec decode_model(Fields& training, yaml::Loc& type_loc) {
   return model;
 }
 
+// source "synthetic" is kf-trainer's generated images, format "synthetic"
+// too; each implies the other, and a file format with the generator (or the
+// generator's format with a file) is refused here, not by every replica.
+DataSpec decode_data(Fields& training) {
+  Fields d = training.section("data");
+  DataSpec data;
+  const yaml::Node* source = d.child("source");
+  const yaml::Node* format = d.child("format");
+  data.source = d.string("source", defaults::k_data_source);
+  const bool generated = data.source == "synthetic";
+  data.format = d.string("format", generated ? "synthetic" : defaults::k_data_format, k_formats);
+  if (data.format == "synthetic" && !source) data.source = "synthetic";
+  if (generated && data.format != "synthetic" && format)
+    d.diag().error(format->loc, d.path("format"),
+                   "source \"synthetic\" generates its images: drop format, or write \"synthetic\", not " +
+                       str::quote(data.format));
+  else if (!generated && data.format == "synthetic" && source)
+    d.diag().error(source->loc, d.path("source"),
+                   "format \"synthetic\" generates its images and reads no file: write source: synthetic, or a "
+                   "file format (idx, csv, text)");
+  data.test_source = d.string("testSource", "");
+  data.text_column = d.string("textColumn", "text");
+  data.label_column = d.string("labelColumn", "label");
+  return data;
+}
+
+// Each hyperparameter becomes --NAME=VALUE; for kf's own trainer (no
+// training.command) NAME must be one of its flags.
+std::vector<std::pair<std::string, Scalar>> decode_hyperparameters(Fields& training, bool kf_trainer) {
+  std::vector<std::pair<std::string, Scalar>> out;
+  const yaml::Node* hp = training.child("hyperparameters");
+  if (!hp) return out;
+  const std::string path = training.path("hyperparameters");
+  if (!hp->is_map()) {
+    training.diag().error(hp->loc, path, "expected a mapping, got " + describe(*hp));
+    return out;
+  }
+  for (const auto& [k, v] : hp->entries) {
+    const contract::TrainerFlag* flag = kf_trainer ? contract::find_trainer_flag(k.scalar) : nullptr;
+    if (kf_trainer && !flag) {
+      training.diag().error(k.loc, path + "." + k.scalar, not_a_trainer_flag(k.scalar));
+    } else if (!v.is_scalar()) {
+      training.diag().error(v.loc, path + "." + k.scalar, "expected a number, string or boolean, got " + describe(v));
+    } else {
+      out.emplace_back(k.scalar, yaml::to_json(v));
+      if (flag) check_trainer_value(*flag, json::arg_text(out.back().second), v.loc, path + "." + k.scalar,
+                                    training.diag());
+    }
+  }
+  return out;
+}
+
 TrainingSpec decode_training(Fields& spec) {
   Fields f = spec.section("training");
   TrainingSpec t;
@@ -110,30 +163,11 @@ TrainingSpec decode_training(Fields& spec) {
   t.workers = f.integer("workers", defaults::k_workers, 1, 1024);
   t.parameter_servers = f.integer("parameterServers", 0, 0, 64);
   t.resources = decode_resources(f, "resources", Resources{defaults::k_cpu, defaults::k_memory, 0});
-  {
-    Fields d = f.section("data");
-    t.data.source = d.string("source", defaults::k_data_source);
-    t.data.format = d.string("format", defaults::k_data_format, k_formats);
-    t.data.test_source = d.string("testSource", "");
-    t.data.text_column = d.string("textColumn", "text");
-    t.data.label_column = d.string("labelColumn", "label");
-  }
+  t.data = decode_data(f);
   t.model_type_loc = t.loc;
   t.model = decode_model(f, t.model_type_loc);
-  if (const yaml::Node* hp = f.child("hyperparameters")) {
-    if (!hp->is_map()) {
-      f.diag().error(hp->loc, f.path("hyperparameters"), "expected a mapping, got " + describe(*hp));
-    } else {
-      for (const auto& [k, v] : hp->entries) {
-        if (!v.is_scalar())
-          f.diag().error(v.loc, f.path("hyperparameters") + "." + k.scalar,
-                         "expected a number, string or boolean, got " + describe(v));
-        else
-          t.hyperparameters.emplace_back(k.scalar, yaml::to_json(v));
-      }
-    }
-  }
   t.command = f.strings("command");
+  t.hyperparameters = decode_hyperparameters(f, t.command.empty());
   t.restart_policy = f.string("restartPolicy", defaults::k_restart_policy, k_restart_policies);
   t.backoff_limit = f.integer("backoffLimit", defaults::k_backoff_limit, 0, 100);
   return t;

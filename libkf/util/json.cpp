@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <sstream>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -120,6 +121,17 @@ Json parse_or_discarded(std::string_view text) {
   Builder b;
   if (Json::sax_parse(text, &b)) return b.take();
   return Json(Json::value_t::discarded);
+}
+
+std::string arg_text(const Json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_float()) {
+    std::ostringstream ss;
+    ss.precision(15);
+    ss << v.get<double>();
+    return ss.str();
+  }
+  return v.dump();
 }
 
 } // namespace kf::json

@@ -3,6 +3,7 @@
 // nlohmann::ordered_json keeps keys in the order templates wrote them, so
 // rendered manifests read apiVersion, kind, metadata, spec — like kubectl's.
 
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -25,6 +26,10 @@ Json parse(std::string_view text);
 // Json::parse(text, nullptr, false): a value_t::discarded Json on malformed
 // input instead of an exception.
 Json parse_or_discarded(std::string_view text);
+
+// A scalar as a command-line argument's value: a string as it is, a float at
+// 15 significant digits ("0.001", "2"), anything else as JSON ("true", "3").
+std::string arg_text(const Json& v);
 
 } // namespace json
 } // namespace kf

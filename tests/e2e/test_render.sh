@@ -71,7 +71,8 @@ golden "$GOLDEN/override/train.yaml" "$OUT"
 
 # 4. Values keep their types and cannot inject structure.
 cd "$WORK/demo"
-run_kf render train -o json --set 'training.hyperparameters.note=x: y' --set 'training.hyperparameters.flag=true' \
+run_kf render train -o json --set 'training.command={my-trainer}' --set 'training.hyperparameters.note=x: y' \
+  --set 'training.hyperparameters.flag=true' \
   --set "metadata.annotations.evil=a
 kind: Secret"
 expect_eq "injection: exit code" 0 "$RC"

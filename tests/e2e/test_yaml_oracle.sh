@@ -12,7 +12,9 @@ export HOME=$WORK
 cp -r "$KF_SOURCE_DIR/tests/testdata/projects/tf-ps" "$WORK/tf-ps"
 # Values a sloppy emitter would get wrong in YAML 1.1: y/n/on/off, octal-looking
 # and sexagesimal numbers, '#' and ': ' inside strings, leading dashes, quotes.
-tricky=(--set 'training.hyperparameters.a=y' --set 'training.hyperparameters.b=off' --set 'metadata.labels.c=0755'
+# With training.command set, hyperparameters go to that program under any name.
+tricky=(--set 'training.command={my-trainer}' --set 'training.hyperparameters.a=y' --set 'training.hyperparameters.b=off'
+  --set 'metadata.labels.c=0755'
   --set 'metadata.annotations.d=1:20' --set 'training.hyperparameters.e=x #y' --set 'training.hyperparameters.f=k: v'
   --set 'training.hyperparameters.g=- item' --set 'training.hyperparameters.h="q"' --set 'metadata.labels.i=1_000')
 for p in demo tf-ps; do

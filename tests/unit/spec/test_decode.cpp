@@ -147,3 +147,81 @@ TEST_CASE("model: batchNorm, dropout, convChannels and augment decode, render as
   CHECK(error_of(model + "      convChannels: [0]\n") ==
         "kf.yaml:8:22: spec.training.model.convChannels[0]: must be between 1 and 4096, got 0");
 }
+
+TEST_CASE("data: source synthetic and format synthetic imply each other - a file format with the generator is refused") {
+  const std::string data = std::string(k_minimal) + "spec:\n  training:\n    data:\n";
+  const auto by_source = decode(data + "      source: synthetic\n");
+  CHECK(by_source.training.data.format == "synthetic");
+  const auto by_format = decode(data + "      format: synthetic\n");
+  CHECK(by_format.training.data.source == "synthetic");
+  const auto args = render::trainer_args(by_format, false);
+  CHECK(std::find(args.begin(), args.end(), "--data=synthetic") != args.end());
+  CHECK(std::find(args.begin(), args.end(), "--data-format=synthetic") != args.end());
+  CHECK(decode(data + "      source: synthetic\n      format: synthetic\n").training.data.format == "synthetic");
+  CHECK(error_of(data + "      source: synthetic\n      format: idx\n") ==
+        "kf.yaml:9:15: spec.training.data.format: source \"synthetic\" generates its images: drop format, or write "
+        "\"synthetic\", not \"idx\"");
+  CHECK(error_of(data + "      source: /data/train.csv\n      format: synthetic\n") ==
+        "kf.yaml:8:15: spec.training.data.source: format \"synthetic\" generates its images and reads no file: write "
+        "source: synthetic, or a file format (idx, csv, text)");
+  CHECK(error_of(data + "      format: synthetc\n") ==
+        "kf.yaml:8:15: spec.training.data.format: unsupported value \"synthetc\" (did you mean 'synthetic'?): "
+        "supported values: \"idx\", \"csv\", \"text\", \"synthetic\"");
+}
+
+TEST_CASE("hyperparameters and tuned parameters must be kf-trainer flags, unless training.command runs another program") {
+  const std::string training = std::string(k_minimal) + "spec:\n  training:\n";
+  CHECK(error_of(training + "    hyperparameters:\n      epochs: 1\n      trainLimit: 100\n") ==
+        "kf.yaml:9:7: spec.training.hyperparameters.trainLimit: unknown kf-trainer flag --trainLimit (did you mean "
+        "'train-limit'?); kf-trainer --help lists them, and training.command runs a program of your own instead");
+  CHECK(error_of(training + "    hyperparameters:\n      shuffle: [a]\n") ==
+        "kf.yaml:8:7: spec.training.hyperparameters.shuffle: unknown kf-trainer flag --shuffle; kf-trainer --help "
+        "lists them, and training.command runs a program of your own instead");
+  const auto own = decode(training + "    command: [python3, train.py]\n    hyperparameters:\n      shuffle: true\n");
+  REQUIRE(own.training.hyperparameters.size() == 1);
+  CHECK(own.training.hyperparameters[0].first == "shuffle");
+
+  const std::string tuning = "  tuning:\n    objective: {metric: accuracy}\n    parameters:\n"
+                             "      - {name: learning-rate, min: 0.001, max: 0.1}\n";
+  CHECK(error_of(training + "    workers: 1\n" + tuning) ==
+        "kf.yaml:11:16: spec.tuning.parameters[0].name: unknown kf-trainer flag --learning-rate; kf-trainer --help "
+        "lists them, and training.command runs a program of your own instead");
+  CHECK(decode(training + "    command: [./train]\n" + tuning).tuning.parameters[0].name == "learning-rate");
+}
+
+TEST_CASE("a hyperparameter's value must be one its kf-trainer flag takes, as the trainer will receive it") {
+  const std::string hp = std::string(k_minimal) + "spec:\n  training:\n    hyperparameters:\n";
+  CHECK(error_of(hp + "      optimizer: adamm\n") ==
+        "kf.yaml:8:18: spec.training.hyperparameters.optimizer: --optimizer takes \"sgd\", \"adam\" or \"adamw\", got "
+        "\"adamm\" (did you mean 'adam'?)");
+  CHECK(error_of(hp + "      epochs: 2.5\n      lr: fast\n      batch-norm: maybe\n      threads: -1.5\n") ==
+        "kf.yaml:8:15: spec.training.hyperparameters.epochs: --epochs takes a whole number (0 or more), got \"2.5\"\n"
+        "kf.yaml:9:11: spec.training.hyperparameters.lr: --lr takes a number, got \"fast\"\n"
+        "kf.yaml:10:19: spec.training.hyperparameters.batch-norm: --batch-norm takes true or false, got \"maybe\"\n"
+        "kf.yaml:11:16: spec.training.hyperparameters.threads: --threads takes a whole number, got \"-1.5\"");
+  // What the trainer receives: 2.0 is written --epochs=2; "3" is --epochs=3.
+  const auto p = decode(hp + "      epochs: 2.0\n      batch-size: \"3\"\n      lr: 1e-3\n      quiet: true\n"
+                             "      layers: 64,32\n");
+  const auto args = render::trainer_args(p, false);
+  for (const char* a : {"--epochs=2", "--batch-size=3", "--lr=0.001", "--quiet=true", "--layers=64,32"})
+    CHECK(std::find(args.begin(), args.end(), a) != args.end());
+}
+
+TEST_CASE("a tuned parameter's range or values must be ones its kf-trainer flag takes") {
+  const std::string head = std::string(k_minimal) + "spec:\n  tuning:\n    objective: {metric: accuracy}\n    parameters:\n";
+  CHECK(error_of(head + "      - {name: optimizer, type: categorical, values: [sgd, adamm]}\n") ==
+        "kf.yaml:9:9: spec.tuning.parameters[0].values[1]: --optimizer takes \"sgd\", \"adam\" or \"adamw\", got "
+        "\"adamm\" (did you mean 'adam'?)");
+  CHECK(error_of(head + "      - {name: epochs, min: 1, max: 4}\n") ==
+        "kf.yaml:9:9: spec.tuning.parameters[0].type: --epochs takes a whole number (0 or more): make the parameter "
+        "type: int");
+  CHECK(error_of(head + "      - {name: optimizer, type: int, min: 1, max: 4}\n") ==
+        "kf.yaml:9:9: spec.tuning.parameters[0].type: --optimizer takes \"sgd\", \"adam\" or \"adamw\": make the "
+        "parameter categorical");
+  CHECK(error_of(head + "      - {name: epochs, type: int, min: -1, max: 4}\n") ==
+        "kf.yaml:9:40: spec.tuning.parameters[0].min: --epochs takes a whole number (0 or more), got -1");
+  const auto ok = decode(head + "      - {name: epochs, type: int, min: 1, max: 4}\n"
+                                "      - {name: lr, type: int, min: 1, max: 4}\n"
+                                "      - {name: batch-norm, type: categorical, values: [\"true\", \"false\"]}\n");
+  CHECK(ok.tuning.parameters.size() == 3);
+}
