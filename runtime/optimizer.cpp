@@ -12,8 +12,14 @@ void validate(const OptimizerConfig& c) {
   if (c.kind != "sgd" && c.kind != "adam" && c.kind != "adamw")
     throw UsageError("unknown optimizer '" + c.kind + "' (expected sgd, adam or adamw)");
   if (!(c.lr > 0.0f) || !std::isfinite(c.lr)) throw UsageError("--lr must be a positive number");
-  if (c.momentum < 0.0f || c.momentum >= 1.0f) throw UsageError("--momentum must be in [0, 1)");
-  if (c.weight_decay < 0.0f) throw UsageError("--weight-decay must not be negative");
+  const auto fraction = [](float v) { return v >= 0.0f && v < 1.0f; }; // false for NaN too
+  if (!fraction(c.momentum)) throw UsageError("--momentum must be in [0, 1)");
+  // As torch.optim.Adam: beta1 = 1 divides by its bias correction 1 - beta1^t = 0.
+  if (!fraction(c.beta1)) throw UsageError("--beta1 must be in [0, 1)");
+  if (!fraction(c.beta2)) throw UsageError("--beta2 must be in [0, 1)");
+  if (!(c.weight_decay >= 0.0f) || !std::isfinite(c.weight_decay))
+    throw UsageError("--weight-decay must not be negative");
+  if (!(c.gamma > 0.0f) || !std::isfinite(c.gamma)) throw UsageError("--lr-gamma must be a positive number");
   if (c.schedule != "constant" && c.schedule != "step" && c.schedule != "cosine")
     throw UsageError("unknown --lr-schedule '" + c.schedule + "' (expected constant, step or cosine)");
   if (c.step_epochs == 0) throw UsageError("--lr-step-epochs must be positive");

@@ -148,4 +148,20 @@ TEST_CASE("optimizer config: clear usage errors") {
   c.lr = 0.1f;
   c.momentum = 1.0f;
   CHECK_THROWS_WITH(validate(c), "--momentum must be in [0, 1)");
+  c.momentum = std::nanf("");
+  CHECK_THROWS_WITH(validate(c), "--momentum must be in [0, 1)");
+  c.momentum = 0.9f;
+  c.beta1 = 1.0f; // Adam's bias correction would divide by zero: a NaN model
+  CHECK_THROWS_WITH(validate(c), "--beta1 must be in [0, 1)");
+  c.beta1 = 0.9f;
+  c.beta2 = -0.5f;
+  CHECK_THROWS_WITH(validate(c), "--beta2 must be in [0, 1)");
+  c.beta2 = 0.999f;
+  c.weight_decay = -1.0f;
+  CHECK_THROWS_WITH(validate(c), "--weight-decay must not be negative");
+  c.weight_decay = 0.0f;
+  c.gamma = -0.5f;
+  CHECK_THROWS_WITH(validate(c), "--lr-gamma must be a positive number");
+  c.gamma = 0.5f;
+  CHECK_NOTHROW(validate(c));
 }
