@@ -13,8 +13,10 @@ namespace {
 const std::vector<std::string> k_frameworks = {"pytorch", "tensorflow"};
 const std::vector<std::string> k_operators = {"v1", "v2"};
 const std::vector<std::string> k_restart_policies = {"OnFailure", "Never", "Always", "ExitCode"};
-const std::vector<std::string> k_models = {"mlp", "cnn", "embeddingbag", "transformer"};
-const std::vector<std::string> k_activations = {"relu", "tanh", "sigmoid"};
+// kf-trainer's own choices (contract/trainer_flags.h), so a model kf.yaml
+// accepts is one the trainer builds.
+const std::vector<std::string> k_models = contract::flag_choices(*contract::find_trainer_flag("model"));
+const std::vector<std::string> k_activations = contract::flag_choices(*contract::find_trainer_flag("activation"));
 const std::vector<std::string> k_formats = {"idx", "csv", "text", "synthetic"};
 const std::vector<std::string> k_goal_types = {"maximize", "minimize"};
 const std::vector<std::string> k_algorithms = {"random", "grid", "bayesianoptimization", "tpe", "multivariate-tpe",
