@@ -33,14 +33,14 @@ spec:
       source: /usr/share/datasets/fashion-mnist   # path, URL or synthetic (Debian: dataset-fashion-mnist)
       format: idx              # idx | csv | text | synthetic
     model:
-      type: mlp                # mlp | cnn
+      type: mlp                # mlp | cnn | embeddingbag | transformer
       layers: [128, 64]
       activation: relu         # relu | tanh | sigmoid
     hyperparameters:           # passed to the trainer as --NAME=VALUE (kf-trainer --help)
       lr: 0.001
       epochs: 5
       batch-size: 32           # per worker
-      optimizer: adam          # sgd | adam
+      optimizer: adam          # sgd | adam | adamw
     restartPolicy: OnFailure   # OnFailure | Never | Always | ExitCode
     backoffLimit: 3
 
