@@ -149,8 +149,9 @@ std::string root_page(const detail::Cli& cli) {
        ".TP\n.B 0\nSuccess.\n"
        ".TP\n.B 1\nFailure: the verb could not do its work (an object breaks its schema,\n"
        "a file could not be written, a cluster refused a request).\n"
-       ".TP\n.B 2\nUsage or spec error: a bad command line, or a kf.yaml (or values file)\n"
-       "that does not parse or check.\n";
+       ".TP\n.B 2\nUsage or spec error: a bad command line (a mistyped verb or flag is named\n"
+       "with the one meant), or a kf.yaml (or values file) that does not parse or check.\n"
+       "Without a verb, kf prints what " + bold("kf --help") + " prints and exits 0.\n";
   s += ".SH ENVIRONMENT\n"
        ".TP\n.B NO_COLOR\nWhen set and not empty, kf never colours its output, as with " + bold("--no-color") + ".\n";
   std::set<std::string> seen{"NO_COLOR", "KUBECONFIG", "TRANSIENT_ERROR_PATTERN"};

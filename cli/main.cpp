@@ -12,6 +12,7 @@
 #include "cli/app.h"
 #include "cli/complete.h"
 #include "cli/output.h"
+#include "cli/usage_error.h"
 #include "libkf/util/error.h"
 
 int main(int argc, char** argv) {
@@ -30,10 +31,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app->exit(e);
   } catch (const CLI::ParseError& e) {
-    const bool color = kf::cli::use_color(globals, stderr);
-    std::cerr << kf::cli::paint(color, "31", "error:") << ' ' << e.what() << '\n'
-              << "Run '" << app->get_name() << " --help' for usage.\n";
-    return 2;
+    return kf::cli::report_usage_error(*app, e, kf::cli::use_color(globals, stderr), std::cout, std::cerr);
   } catch (const kf::Error& e) {
     // A verb's callback validates nothing itself; kept for safety.
     std::cerr << "error: " << e.what() << '\n';

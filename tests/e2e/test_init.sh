@@ -106,11 +106,44 @@ run_kf init t7 --from "$WORK/tmpl"
 expect_eq "a link inside the template: exit code" 0 "$RC"
 expect_eq "a link inside the template: kept" "../src/train.py" "$(readlink t7/data/link)"
 
-# 7. Exit codes of the command line itself.
+# 7. The command line itself: a mistyped verb or flag names the one meant and
+#    the help to read (exit 2); no verb prints the help, as kubectl does.
 run_kf
-expect_eq "no verb: exit code" 2 "$RC"
-run_kf bogus
+expect_eq "no verb: exit code" 0 "$RC"
+case "$OUT" in *"Usage: kf [OPTIONS] SUBCOMMAND"*) ;; *) fail "no verb: no help on stdout: $OUT" ;; esac
+run_kf pipeline
+expect_eq "no pipeline verb: exit code" 0 "$RC"
+case "$OUT" in *"Usage: kf pipeline [OPTIONS] SUBCOMMAND"*) ;; *) fail "no pipeline verb: no help: $OUT" ;; esac
+run_kf frobnicate
 expect_eq "unknown verb: exit code" 2 "$RC"
+expect_eq "unknown verb: message" "error: unknown verb \"frobnicate\" for 'kf'
+Run 'kf --help' for usage." "$ERR"
+run_kf statsu
+expect_eq "mistyped verb: message" "error: unknown verb \"statsu\" for 'kf' (did you mean 'status'?)
+Run 'kf --help' for usage." "$ERR"
+run_kf pipeline rn
+expect_eq "mistyped pipeline verb: message" "error: unknown verb \"rn\" for 'kf pipeline' (did you mean 'run'?)
+Run 'kf pipeline --help' for usage." "$ERR"
+run_kf status --wtach
+expect_eq "mistyped flag: exit code" 2 "$RC"
+expect_eq "mistyped flag: message" "error: unknown flag --wtach for 'kf status' (did you mean '--watch'?)
+Run 'kf status --help' for usage." "$ERR"
+run_kf pipeline run --no-cahce=true
+expect_eq "mistyped flag with a value: message" "error: unknown flag --no-cahce for 'kf pipeline run' (did you mean '--no-cache'?)
+Run 'kf pipeline run --help' for usage." "$ERR"
+run_kf train -x
+expect_eq "unknown short flag: message" "error: unknown flag -x for 'kf train'
+Run 'kf train --help' for usage." "$ERR"
+run_kf --version
+expect_eq "a verb written as a flag: message" "error: unknown flag --version for 'kf' (did you mean 'kf version'?)
+Run 'kf --help' for usage." "$ERR"
+run_kf --target
+expect_eq "a global option without its value: exit code" 2 "$RC"
+expect_eq "a global option without its value: message" "error: --target: 1 required NAME missing
+Run 'kf --help' for usage." "$ERR"
+run_kf logs
+expect_eq "a missing argument: message" "error: run is required
+Run 'kf logs --help' for usage." "$ERR"
 run_kf version -o xml
 expect_eq "bad -o: exit code" 2 "$RC"
 run_kf --help
