@@ -16,13 +16,16 @@ void add_stop(CLI::App& app, Globals& g) {
               "one); a notebook's workspace stays in .kf/volumes/ and kf notebook starts it again. On a cluster "
               "target a Notebook gets Kubeflow's kubeflow-resource-stopped annotation (its pod goes, the Notebook "
               "and its PVC stay); the training, tuning and serving operators have no stop, so other runs are "
-              "deleted as kf delete does.\n\n"
+              "deleted as kf delete does. A run that has already ended is kept as it ended, on either target.\n\n"
               "Examples:\n"
               "  kf stop demo-lab-1\n"
               "  kf stop @latest --target prod");
   on_run(*cmd, g, [runs](Session& s) {
     auto pt = s.open_runs(action::WithoutProject::existing_runs);
-    for (const auto& r : action::stop_runs(s.ctx, *runs, pt)) std::cout << "run " << r << " stopped\n";
+    for (const auto& r : action::stop_runs(s.ctx, *runs, pt)) {
+      if (r.finished.empty()) std::cout << "run " << r.run << " stopped\n";
+      else std::cout << "run " << r.run << " had already ended (" << r.finished << "): kept as it was\n";
+    }
     return 0;
   });
 }

@@ -163,8 +163,13 @@ std::vector<std::string> delete_runs(const Context& ctx, const std::vector<std::
 // Stops runs and keeps them (Target::stop): locally their processes end and
 // the run is Stopped; on a cluster a Notebook gets Kubeflow's
 // kubeflow-resource-stopped annotation, any other kind is deleted (its
-// operator has no stop). Missing runs are an error naming them.
-std::vector<std::string> stop_runs(const Context& ctx, const std::vector<std::string>& runs, ProjectTarget& pt);
+// operator has no stop) — unless it had finished: a run that ended is kept
+// as it ended. Missing runs are an error naming them.
+struct StoppedRun {
+  std::string run;
+  std::string finished; // the state it had ended in before ("Complete"); "" when kf stopped it
+};
+std::vector<StoppedRun> stop_runs(const Context& ctx, const std::vector<std::string>& runs, ProjectTarget& pt);
 
 } // namespace kf::action
 

@@ -1,8 +1,10 @@
 // `kf status` and `kf delete`: what the target says of its runs.
 #include <functional>
+#include <map>
 
 #include "libkf/action/runs.h"
 #include "libkf/action/serving_stats.h"
+#include "libkf/target/summary.h"
 #include "libkf/util/error.h"
 #include "libkf/util/fs.h"
 #include "libkf/util/strings.h"
@@ -80,9 +82,12 @@ std::vector<std::string> each_run(const Context& ctx, const std::vector<std::str
       missing.push_back(run);
     }
   }
-  if (!missing.empty())
-    throw Error(std::string(missing.size() == 1 ? "no run " : "no runs ") + str::join(missing, ", ") +
-                (found.empty() ? "" : " (" + done + " " + str::join(found, ", ") + ")"));
+  if (!missing.empty()) {
+    std::vector<std::string> quoted;
+    for (const auto& run : missing) quoted.push_back(str::quote(run));
+    throw Error((missing.size() == 1 ? "run " + quoted[0] + " does not exist" : "runs " + str::join(quoted, ", ") + " do not exist") +
+                " (kf status lists the runs)" + (found.empty() ? "" : "; " + done + " " + str::join(found, ", ")));
+  }
   return found;
 }
 
@@ -92,8 +97,16 @@ std::vector<std::string> delete_runs(const Context& ctx, const std::vector<std::
   return each_run(ctx, runs, pt, [&pt](const std::string& run) { return pt.target->remove(run); }, "deleted");
 }
 
-std::vector<std::string> stop_runs(const Context& ctx, const std::vector<std::string>& runs, ProjectTarget& pt) {
-  return each_run(ctx, runs, pt, [&pt](const std::string& run) { return pt.target->stop(run); }, "stopped");
+std::vector<StoppedRun> stop_runs(const Context& ctx, const std::vector<std::string>& runs, ProjectTarget& pt) {
+  std::map<std::string, std::string> finished; // run -> the state it had ended in
+  const auto stop = [&](const std::string& run) {
+    if (const auto object = pt.target->get(run); object && target::is_finished(*object))
+      finished[run] = target::summarize(*object).state;
+    return pt.target->stop(run); // also on an ended run: locally it ends what a lost supervisor left running
+  };
+  std::vector<StoppedRun> out;
+  for (const std::string& run : each_run(ctx, runs, pt, stop, "stopped")) out.push_back({run, finished[run]});
+  return out;
 }
 
 } // namespace kf::action

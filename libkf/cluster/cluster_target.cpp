@@ -353,6 +353,7 @@ std::vector<Json> ClusterTarget::pods(const Json& object) const {
 bool ClusterTarget::stop(const std::string& run) {
   const auto o = get(run);
   if (!o) return false;
+  if (target::is_finished(*o)) return true; // ended: kept as it ended, never deleted by a stop
   if (o->value("kind", "") != "Notebook") return remove(run); // the operators have no stop
   // As Kubeflow's UI stops a notebook: the annotation, which scales it to zero
   // (its own field manager: kf's apply of the Notebook keeps its fields).

@@ -205,6 +205,12 @@ expect_eq "retry on a cluster: message" \
 # 10. A kubeconfig context works as --target; kf delete removes a run and its pods.
 KUBECONFIG=$KC run_kf status demo-train-1 --target kube-sim -o json
 expect_eq "context as target" "Succeeded" "$(json 'd["state"]' <<<"$OUT")"
+# kf stop of a run that ended keeps it as it ended (the operators have no stop, so a running
+# job is deleted; a finished one never is).
+run_kf stop demo-train-1 --target sim
+expect_eq "stop an ended job: output" "0 run demo-train-1 had already ended (Succeeded): kept as it was" "$RC $OUT"
+run_kf status demo-train-1 --target sim -o json
+expect_eq "stop an ended job: still there" "Succeeded" "$(json 'd["state"]' <<<"$OUT")"
 run_kf delete demo-train-1 --target sim
 expect_eq "delete: output" "run demo-train-1 deleted" "$OUT"
 run_kf status demo-train-1 --target sim

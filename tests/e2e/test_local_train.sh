@@ -151,6 +151,11 @@ run_kf resume "$run" --set spec.runPolicy.backoffLimit=3
 expect_eq "resume --set" "2 error: kf resume $run: a PyTorchJob restarts as it was submitted; it takes no --set" "$RC $ERR"
 run_kf resume demo-train-1
 expect_eq "resume a succeeded job" "2 error: run demo-train-1 succeeded: there is nothing to resume" "$RC $ERR"
+run_kf stop demo-train-1
+expect_eq "stop a succeeded job" "0 run demo-train-1 had already ended (Succeeded): kept as it was" "$RC $OUT"
+expect_eq "stop a succeeded job: its state" "Succeeded" "$("$KF" status demo-train-1 -o json | json 'd["state"]')"
+run_kf stop demo-train-1 demo-train-99
+expect_eq "stop an unknown run" "1 error: run \"demo-train-99\" does not exist (kf status lists the runs); stopped demo-train-1" "$RC $ERR"
 
 # 8. Ctrl-C on an attached kf stops every replica and marks the run.
 "$KF" train -f fast.yaml "${slow[@]}" >/dev/null 2>"$WORK/ctrlc.err" &
@@ -179,7 +184,7 @@ for p in $pids; do ! alive "$p" || fail "delete: replica $p still running"; done
 "$KF" status -o json | json '[r["name"] for r in d]' | grep -q "demo-train-1'" && fail "delete: demo-train-1 still listed"
 run_kf delete demo-train-1
 expect_eq "delete unknown: exit code" 1 "$RC"
-expect_eq "delete unknown: message" "error: no run demo-train-1" "$ERR"
+expect_eq "delete unknown: message" "error: run \"demo-train-1\" does not exist (kf status lists the runs)" "$ERR"
 for bad in "" .. ../.. runs/x; do # never a path beside the runs: kf delete would remove it
   run_kf delete "$bad"
   expect_eq "delete '$bad': exit code" 2 "$RC"
