@@ -1,5 +1,8 @@
 #include "cli/app.h"
 
+#include <algorithm>
+
+#include "libkf/util/strings.h"
 #include "libkf/version.h"
 
 namespace kf::cli {
@@ -12,6 +15,18 @@ std::map<const CLI::Option*, Hint>& hints() {
 } // namespace
 
 void hint(CLI::Option* opt, Hint h) { hints()[opt] = std::move(h); }
+
+CLI::Option* one_of(CLI::Option* opt, std::vector<std::string> choices) {
+  const std::string listed = str::join(choices, ", ");
+  opt->check(CLI::Validator(
+      [choices, listed](std::string& value) -> std::string {
+        if (std::find(choices.begin(), choices.end(), value) != choices.end()) return "";
+        return str::quote(value) + " is not one of " + listed + str::did_you_mean(value, choices);
+      },
+      "{" + str::join(choices, ",") + "}"));
+  hint(opt, Hint{std::move(choices), ""});
+  return opt;
+}
 
 const Hint* hint_for(const CLI::Option* opt) {
   auto it = hints().find(opt);
@@ -74,10 +89,8 @@ std::unique_ptr<CLI::App> make_app(Globals& g, std::string_view only_verb) {
   app->footer("Run 'kf VERB --help' for a verb's flags and examples. Manual: man kf.");
 
   app->add_flag("-v,--verbose", g.verbose, "Say more about what kf does (repeat for more)");
-  hint(app->add_option("-o,--output", g.output, "Output format: table, json or yaml")
-           ->check(CLI::IsMember({"table", "json", "yaml"}))
-           ->type_name("FORMAT"),
-       Hint{{"table", "json", "yaml"}, ""});
+  one_of(app->add_option("-o,--output", g.output, "Output format: table, json or yaml")->type_name("FORMAT"),
+         {"table", "json", "yaml"});
   hint(app->add_option("--target", g.target, "Where verbs run: 'local', a target named in kf.yaml, or a kubeconfig context")
            ->type_name("NAME"),
        Hint{{}, "target"});

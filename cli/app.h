@@ -38,6 +38,9 @@ struct Hint {
 };
 void hint(CLI::Option* opt, Hint h);
 const Hint* hint_for(const CLI::Option* opt);
+// A value from a fixed list: completed from it, and checked with a suggestion
+// ('--output: "yml" is not one of table, json, yaml (did you mean 'yaml'?)').
+CLI::Option* one_of(CLI::Option* opt, std::vector<std::string> choices);
 
 // Builds the command line: the global options and every verb, or only
 // `only_verb` when it names one. `globals` must outlive the app.

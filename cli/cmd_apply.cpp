@@ -108,12 +108,11 @@ void add_apply_flags(CLI::App& cmd, ApplyFlags& flags) {
   cmd.add_option("-n,--namespace", flags.namespace_,
                  "Namespace for objects without one (default: spec.platform.namespace, with -f the context's)")
       ->type_name("NS");
-  hint(cmd.add_option("--dry-run", flags.dry_run,
-                      "'client': render and order, send nothing (no cluster needed); 'server': the server validates "
-                      "every object and stores nothing")
-           ->check(CLI::IsMember({"none", "client", "server"}))
-           ->type_name("MODE"),
-       Hint{{"none", "client", "server"}, ""});
+  one_of(cmd.add_option("--dry-run", flags.dry_run,
+                        "'client': render and order, send nothing (no cluster needed); 'server': the server validates "
+                        "every object and stores nothing")
+             ->type_name("MODE"),
+         {"none", "client", "server"});
   cmd.add_flag("--prune", flags.prune, "Delete what kf applied before (by its labels) and no longer renders");
   cmd.add_flag("--wait", flags.wait, "Wait until every applied Deployment is Available");
   cmd.add_option("--timeout", flags.timeout, "How long --wait waits (default 5m)")->type_name("DURATION");
@@ -203,10 +202,9 @@ void add_delete_applied_flags(CLI::App& cmd, DeleteAppliedFlags& flags) {
   hint(cmd.add_option("--context", flags.context, "With -f or --platform: the kubeconfig context")->type_name("NAME"),
        Hint{{}, "context"});
   cmd.add_option("-n,--namespace", flags.namespace_, "With -f: namespace for objects without one")->type_name("NS");
-  hint(cmd.add_option("--dry-run", flags.dry_run, "'server': the server checks the deletions and deletes nothing")
-           ->check(CLI::IsMember({"none", "server"}))
-           ->type_name("MODE"),
-       Hint{{"none", "server"}, ""});
+  one_of(cmd.add_option("--dry-run", flags.dry_run, "'server': the server checks the deletions and deletes nothing")
+             ->type_name("MODE"),
+         {"none", "server"});
 }
 
 std::optional<int> run_delete_applied(Session& s, const DeleteAppliedFlags& flags, bool runs_given) {

@@ -9,8 +9,7 @@ namespace kf::cli {
 void add_completion(CLI::App& app, Globals& g) {
   auto shell = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("completion", "Print a shell completion script: bash, zsh or fish");
-  hint(cmd->add_option("shell", *shell, "bash, zsh or fish")->required()->check(CLI::IsMember({"bash", "zsh", "fish"})),
-       Hint{{"bash", "zsh", "fish"}, ""});
+  one_of(cmd->add_option("shell", *shell, "bash, zsh or fish")->required(), {"bash", "zsh", "fish"});
   cmd->footer("Examples:\n"
               "  source <(kf completion bash)\n"
               "  kf completion zsh > \"${fpath[1]}/_kf\"\n"

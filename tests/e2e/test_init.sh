@@ -146,6 +146,9 @@ expect_eq "a missing argument: message" "error: run is required
 Run 'kf logs --help' for usage." "$ERR"
 run_kf version -o xml
 expect_eq "bad -o: exit code" 2 "$RC"
+run_kf status -o yml
+expect_eq "a mistyped choice: message" "error: --output: \"yml\" is not one of table, json, yaml (did you mean 'yaml'?)
+Run 'kf status --help' for usage." "$ERR"
 run_kf --help
 expect_eq "--help: exit code" 0 "$RC"
 run_kf version
