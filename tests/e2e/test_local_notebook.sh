@@ -90,7 +90,7 @@ run_kf status demo-lab-1 -o json
 expect_eq "stop: state" "Stopped 0" "$(json 'd["state"] + " " + str(d["status"]["readyReplicas"])' <<<"$OUT")"
 expect_eq "stop: Jupyter is gone" 000 "$(curl -s -o /dev/null -w '%{http_code}' "$base/api/status?token=$token" || true)"
 run_kf stop demo-lab-9
-expect_eq "stop: no such run" "error: no run demo-lab-9" "$ERR"
+expect_eq "stop: no such run" "error: run \"demo-lab-9\" does not exist (kf status lists the runs)" "$ERR"
 run_kf delete demo-lab-1
 
 # 5. Idle culling, as the notebook controller's ENABLE_CULLING/CULL_IDLE_TIME/
