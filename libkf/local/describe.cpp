@@ -113,6 +113,8 @@ Json view(const metadata::RunRecord* rec, const std::optional<Json>& object, con
         }
     }
   }
+  if (object && json_text(*object, "kind") == "Notebook") // "1/1 ready", "0/1 ready": never "0/1 succeeded"
+    v["progressText"] = target::summarize(*object).progress;
   if (object && json_text(*object, "kind") == "Workflow") { // Argo's status: a phase, a message, nodes
     const auto s = target::summarize(*object);
     state = s.state;

@@ -171,6 +171,7 @@ Summary notebook(const Json& object, const Json& status) {
   if (state_of(object) == "Failed") { // the local target's notebook, stopped (or its Jupyter gave up)
     Summary s = job(object, status);
     s.settled = true;
+    s.progress = "0/1 ready"; // a notebook is served, not completed: never "0/1 succeeded"
     return s;
   }
   Summary s;

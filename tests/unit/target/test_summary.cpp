@@ -109,3 +109,14 @@ TEST_CASE("summary - a notebook is Ready with a ready replica") {
   CHECK(summarize(with_status("Notebook", {{"readyReplicas", 1}})).state == "Ready");
   CHECK(summarize(with_status("Notebook", Json::object())).state == "Pending");
 }
+
+TEST_CASE("summary - a stopped local notebook has ended, none of its one replica ready") {
+  const auto s = summarize(with_status(
+      "Notebook", {{"readyReplicas", 0},
+                   {"replicaStatuses", {{"Notebook", {{"active", 0}, {"succeeded", 0}, {"failed", 1}}}}},
+                   {"conditions", Json::array({{{"type", "Failed"}, {"status", "True"}, {"reason", "Stopped"},
+                                                {"message", "Notebook demo-lab-1 was stopped (signal 15)."}}})}}));
+  CHECK(s.state == "Failed"); // the local target's describe calls it Stopped, by the reason
+  CHECK(s.progress == "0/1 ready");
+  CHECK(s.settled);
+}
