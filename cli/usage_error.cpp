@@ -18,6 +18,9 @@ const CLI::App* deepest(const CLI::App& app) {
   return at;
 }
 
+// A verb group (`kf`, `kf pipeline`) run without one of its verbs.
+bool verb_missing(const CLI::App* at) { return at->get_require_subcommand_min() > 0 && at->get_subcommands().empty(); }
+
 std::string command_path(const CLI::App* app) {
   std::string path = app->get_name();
   for (const CLI::App* up = app->get_parent(); up != nullptr; up = up->get_parent())
@@ -67,12 +70,11 @@ std::vector<std::string> unclaimed(const CLI::App& app, const CLI::App* at) {
 
 std::string message(const CLI::App& app, const CLI::App* at, const CLI::ParseError& error) {
   const std::vector<std::string> words = unclaimed(app, at);
-  const bool verb_missing = at->get_require_subcommand_min() > 0 && at->get_subcommands().empty();
   if (!words.empty() && !words.front().empty() && words.front()[0] == '-' && words.front() != "-") {
     const std::string flag = words.front().substr(0, words.front().find('='));
     return "unknown flag " + flag + " for '" + command_path(at) + "'" + flag_suggestion(at, flag);
   }
-  if (!words.empty() && verb_missing)
+  if (!words.empty() && verb_missing(at))
     return "unknown verb \"" + words.front() + "\" for '" + command_path(at) + "'" +
            str::did_you_mean(words.front(), verb_names(at));
   return error.what();
@@ -83,8 +85,7 @@ std::string message(const CLI::App& app, const CLI::App* at, const CLI::ParseErr
 int report_usage_error(const CLI::App& app, const CLI::ParseError& error, bool color, std::ostream& out,
                        std::ostream& err) {
   const CLI::App* at = deepest(app);
-  const bool verb_missing = at->get_require_subcommand_min() > 0 && at->get_subcommands().empty();
-  if (verb_missing && dynamic_cast<const CLI::RequiredError*>(&error) != nullptr && unclaimed(app, at).empty()) {
+  if (verb_missing(at) && dynamic_cast<const CLI::RequiredError*>(&error) != nullptr && unclaimed(app, at).empty()) {
     out << app.help(); // the root delegates to the verb, naming it "kf pipeline"
     return 0;
   }

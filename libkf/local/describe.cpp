@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <utility>
 
 #include "libkf/local/local_target.h"
 #include "libkf/local/run_dir.h"
@@ -94,25 +95,30 @@ void experiment_view(Json& v, const Json& object, const std::filesystem::path& r
   v["trials"] = std::move(listed);
 }
 
+// A run's state and its sentence. The object's conditions are the truth (the
+// store follows them); a run stopped or culled reads "Stopped".
+std::pair<std::string, std::string> state_and_message(const metadata::RunRecord* rec, const std::optional<Json>& object) {
+  std::string state = rec ? rec->state : "";
+  std::string message = rec ? rec->message : "";
+  const std::string s = object ? target::state_of(*object) : "";
+  if (s.empty()) return {state, message};
+  const Json& conditions = json_field(json_field(*object, "status"), "conditions");
+  for (const auto& c : conditions.is_array() ? conditions : Json::array())
+    if (json_text(c, "type") == s) {
+      message = json_text(c, "message");
+      const std::string reason = json_text(c, "reason");
+      state = reason == "Stopped" || reason == "ExperimentStopped" || reason == "Culled" ? "Stopped" : s;
+    }
+  return {state, message};
+}
+
 Json view(const metadata::RunRecord* rec, const std::optional<Json>& object, const Json& details, bool full,
           const std::filesystem::path& run_dir) {
   Json v = Json::object();
   v["name"] = rec ? rec->name : json_text(json_field(*object, "metadata"), "name");
   v["kind"] = rec ? rec->kind : json_text(*object, "kind");
   v["target"] = rec ? rec->target : "local";
-  std::string state = rec ? rec->state : "";
-  std::string message = rec ? rec->message : "";
-  if (object) { // the object's conditions are the truth; the store follows them
-    const std::string s = target::state_of(*object);
-    if (!s.empty()) {
-      const Json& conditions = json_field(json_field(*object, "status"), "conditions");
-      for (const auto& c : conditions.is_array() ? conditions : Json::array())
-        if (json_text(c, "type") == s) {
-          message = json_text(c, "message");
-          state = json_text(c, "reason") == "Stopped" || json_text(c, "reason") == "ExperimentStopped" || json_text(c, "reason") == "Culled" ? "Stopped" : s;
-        }
-    }
-  }
+  auto [state, message] = state_and_message(rec, object);
   if (object && json_text(*object, "kind") == "Notebook") // "1/1 ready", "0/1 ready": never "0/1 succeeded"
     v["progressText"] = target::summarize(*object).progress;
   if (object && json_text(*object, "kind") == "Workflow") { // Argo's status: a phase, a message, nodes
