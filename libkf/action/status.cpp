@@ -100,8 +100,11 @@ std::vector<std::string> delete_runs(const Context& ctx, const std::vector<std::
 std::vector<StoppedRun> stop_runs(const Context& ctx, const std::vector<std::string>& runs, ProjectTarget& pt) {
   std::map<std::string, std::string> finished; // run -> the state it had ended in
   const auto stop = [&](const std::string& run) {
-    if (const auto object = pt.target->get(run); object && target::is_finished(*object))
-      finished[run] = target::summarize(*object).state;
+    if (const auto object = pt.target->get(run); object && target::is_finished(*object)) {
+      const std::vector<Json> shown = pt.target->describe(run); // its state as kf status shows it ("Stopped")
+      finished[run] = shown.empty() ? "" : shown[0].value("state", "");
+      if (finished[run].empty()) finished[run] = target::summarize(*object).state;
+    }
     return pt.target->stop(run); // also on an ended run: locally it ends what a lost supervisor left running
   };
   std::vector<StoppedRun> out;

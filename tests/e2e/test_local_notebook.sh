@@ -90,6 +90,8 @@ run_kf status demo-lab-1 -o json
 expect_eq "stop: state" "Stopped 0" "$(json 'd["state"] + " " + str(d["status"]["readyReplicas"])' <<<"$OUT")"
 expect_eq "stop: the table's progress" "demo-lab-1 Notebook Stopped 0/1 ready" "$("$KF" status | awk '$1 == "demo-lab-1" {print $1, $2, $3, $5, $6}')"
 expect_eq "stop: Jupyter is gone" 000 "$(curl -s -o /dev/null -w '%{http_code}' "$base/api/status?token=$token" || true)"
+run_kf stop demo-lab-1
+expect_eq "stop again" "run demo-lab-1 had already ended (Stopped): kept as it was" "$OUT"
 run_kf stop demo-lab-9
 expect_eq "stop: no such run" "error: run \"demo-lab-9\" does not exist (kf status lists the runs)" "$ERR"
 run_kf delete demo-lab-1
